@@ -1,0 +1,1 @@
+"""apilab.calls (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""apilab.calls.state (see docs/architecture.md)."""

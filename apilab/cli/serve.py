@@ -1,0 +1,56 @@
+"""CLI commands: ``apilab serve`` and ``apilab db upgrade``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apilab.cli._common import exit_on_error, load_settings
+
+DataDir = Annotated[str | None, typer.Option("--data-dir", help="Folder for local state.")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")]
+
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+
+
+@exit_on_error
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Start the lab server and print its URL."""
+    import uvicorn
+
+    from apilab.web.app import create_app
+
+    settings = load_settings(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    app = create_app(settings)
+    typer.echo(f"apilab is running at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
+    typer.echo(f"Assistant backend: {settings.backend}. Data: {settings.data_path}")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=str(settings.log_level).lower(),
+        timeout_graceful_shutdown=5,
+    )
+
+
+@db_app.command("upgrade")
+@exit_on_error
+def db_upgrade(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Migrate the database to the latest revision (safe to run twice)."""
+    from apilab.storage.db import Database
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    Database(settings.db_url).upgrade()
+    typer.echo("Database is at the latest revision.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``serve`` and ``db`` to the app."""
+    app.command("serve")(serve)
+    app.add_typer(db_app, name="db")

@@ -1,0 +1,1 @@
+"""apilab.pricing (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""apilab.providers (see docs/architecture.md)."""

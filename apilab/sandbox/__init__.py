@@ -1,0 +1,1 @@
+"""apilab.sandbox (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""apilab.secretscan (see docs/architecture.md)."""

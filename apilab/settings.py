@@ -1,0 +1,160 @@
+"""Every apilab setting, declared once.
+
+This is the only module that reads ``os.environ`` (apart from
+``providers/keys.py``, which reads the ``*_API_KEY`` variables). Each setting
+has a name, a type, a default, its ``APILAB_*`` variable and a help text;
+command-line flags override the environment, which overrides the default.
+``docs/operations.md`` carries the same table and a test keeps them in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from apilab.errors import ConfigError
+
+__all__ = ["OBSOLETE_SETTINGS", "SETTINGS", "Setting", "Settings", "get_settings"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, type, default and help text."""
+
+    name: str
+    type: type
+    default: Any
+    help: str
+
+    @property
+    def env_var(self) -> str:
+        return "APILAB_" + self.name.upper()
+
+
+def _default_data_dir() -> str:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(base) / "apilab")
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- where state lives
+    Setting("data_dir", str, None, "Folder for all local state (SQLite database, secret file). "
+            "Default: $XDG_DATA_HOME/apilab or ~/.local/share/apilab."),
+    Setting("database_url", str, None, "SQLAlchemy URL; default is SQLite in the data dir. "
+            "Example: postgresql+psycopg://user@host/db."),
+    Setting("redis_url", str, None, "Redis URL for shared rate-limit, budget and sandbox limit "
+            "state across server processes; unset means in-process state (one server)."),
+    # --- the lab server
+    Setting("host", str, "127.0.0.1", "Interface `apilab serve` listens on."),
+    Setting("port", int, 8000, "Port `apilab serve` listens on."),
+    Setting("log_level", str, "info", "Logging level for the server and CLI."),
+    Setting("max_message_chars", int, 8000, "Longest learner message accepted, in characters."),
+    # --- the lab assistant
+    Setting("backend", str, "offline", "Assistant backend: offline, openai, anthropic, gemini "
+            "or sandbox."),
+    Setting("model", str, None, "Model for the assistant backend (default depends on backend)."),
+    Setting("base_url", str, None, "Base URL for an OpenAI-compatible server (Ollama, vLLM, "
+            "llama.cpp, Gemini's OpenAI endpoint)."),
+    Setting("fallback", str, "offline", "Comma-separated fallback chain tried in order when the "
+            "backend fails, e.g. 'openai:gpt-4o,openai:gpt-4o-mini,offline'."),
+    Setting("secret_file", str, None, "File of PROVIDER_API_KEY=value lines (mode 0600); default "
+            "<data dir>/secrets.env."),
+    # --- the call layer
+    Setting("connect_timeout", float, 5.0, "Seconds to establish a connection to a provider."),
+    Setting("read_timeout", float, 30.0, "Seconds to wait for the first byte / next chunk."),
+    Setting("total_deadline", float, 60.0, "Seconds across all attempts of one call."),
+    Setting("max_retries", int, 4, "Retries after the first attempt for retryable errors."),
+    Setting("retry_base", float, 0.5, "First backoff wait, in seconds."),
+    Setting("retry_cap", float, 20.0, "Longest single backoff wait, in seconds."),
+    Setting("retry_after_cap", float, 60.0, "Longest server Retry-After honoured, in seconds."),
+    Setting("rpm_limit", int, 0, "Client-side requests per minute per provider/model (0 = off)."),
+    Setting("tpm_limit", int, 0, "Client-side tokens per minute per provider/model (0 = off)."),
+    Setting("budget_learner_daily_usd", str, "0.50", "Daily spend cap per learner, dollars."),
+    Setting("budget_learner_monthly_usd", str, "2.00", "Monthly spend cap per learner, dollars."),
+    Setting("budget_global_daily_usd", str, "20.00", "Daily spend cap for the whole server."),
+    Setting("budget_global_monthly_usd", str, "200.00", "Monthly spend cap for the whole server."),
+    Setting("budget_fail_open", bool, False, "Allow calls when the budget store is unreachable "
+            "(default: refuse them)."),
+    Setting("cache_ttl", float, 0.0, "Exact-match response cache TTL in seconds (0 = off)."),
+    # --- the sandbox provider
+    Setting("sandbox_config", str, None, "YAML file with sandbox tiers and chaos profiles."),
+    Setting("admin_token", str, None, "Token protecting the sandbox admin API "
+            "(Authorization: Bearer). Unset: admin API only on loopback."),
+)
+
+OBSOLETE_SETTINGS: dict[str, str] = {}
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(setting: Setting, raw: Any) -> Any:
+    if raw is None:
+        return None
+    if setting.type is bool:
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigError(f"{setting.env_var} must be true or false, not {raw!r}.")
+    try:
+        return setting.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"{setting.env_var} must be a {setting.type.__name__}, not {raw!r}."
+        ) from exc
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Resolved settings: defaults < environment < explicit overrides."""
+
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    @property
+    def data_path(self) -> Path:
+        """The data directory, created on first use."""
+        path = Path(self.values["data_dir"] or _default_data_dir()).expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def db_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        return self.values["database_url"] or f"sqlite:///{self.data_path / 'apilab.db'}"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given non-None values replacing these."""
+        merged = dict(self.values)
+        for name, value in overrides.items():
+            if name not in _BY_NAME:
+                raise ConfigError(f"Unknown setting {name!r}.")
+            if value is not None:
+                merged[name] = _coerce(_BY_NAME[name], value)
+        return Settings(merged)
+
+
+def get_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read settings from the environment, then apply explicit overrides."""
+    env = os.environ if environ is None else environ
+    for old, message in OBSOLETE_SETTINGS.items():
+        if old in env:
+            raise ConfigError(message)
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env_var)
+        values[setting.name] = _coerce(setting, raw) if raw is not None else setting.default
+    return Settings(values).with_overrides(**overrides)

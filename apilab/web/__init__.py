@@ -1,0 +1,1 @@
+"""apilab.web (see docs/architecture.md)."""

@@ -1,0 +1,1 @@
+"""apilab.web.routes (see docs/architecture.md)."""

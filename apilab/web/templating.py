@@ -1,0 +1,65 @@
+"""The Jinja environment and the Markdown renderer every page uses.
+
+Assistant and lesson Markdown goes through markdown-it-py with raw HTML
+disabled, then nh3 (an allow-list sanitizer) before it reaches a page.
+Learner text is never rendered as Markdown; Jinja autoescaping covers it.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from typing import Any
+
+import nh3
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+__all__ = ["render_markdown", "templates"]
+
+_ALLOWED_TAGS = {
+    "p", "br", "hr", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li",
+    "h1", "h2", "h3", "h4", "h5", "h6", "a", "table", "thead", "tbody", "tr", "th", "td",
+    "del", "sup", "sub", "span", "div", "details", "summary",
+}
+_ALLOWED_ATTRS = {"a": {"href", "title"}, "code": {"class"}, "th": {"align"}, "td": {"align"},
+                  "span": {"class"}, "div": {"class"}}
+
+
+@functools.cache
+def _md() -> MarkdownIt:
+    # "html": False means raw HTML in the Markdown source is escaped, not passed through.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable(
+        "strikethrough"
+    )
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown to sanitized HTML, safe to insert into a page."""
+    html = _md().render(text or "")
+    clean = nh3.clean(
+        html,
+        tags=_ALLOWED_TAGS,
+        attributes=_ALLOWED_ATTRS,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitized by nh3 just above
+
+
+def _templates() -> Jinja2Templates:
+    directory = str(resources.files("apilab.web") / "templates")
+    tpl = Jinja2Templates(directory=directory)
+    tpl.env.filters["markdown"] = render_markdown
+    tpl.env.globals["asset_version"] = "1"
+    return tpl
+
+
+templates = _templates()
+
+
+def context(request: Any, **values: Any) -> dict[str, Any]:
+    """Template context with the request and app-wide values."""
+    settings = request.app.state.settings
+    return {"request": request, "settings": settings, "backend": settings.backend, **values}
