@@ -1,7 +1,80 @@
-"""Routes: pages (see docs/architecture.md for who owns what)."""
+"""Routes: the course map, lesson pages and the progress page."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
+
+from apilab.content import load_course
+from apilab.storage import conversations
+from apilab.web.identity import current_learner
+from apilab.web.templating import context, templates
 
 router = APIRouter()
+
+
+def load_progress(request: Request, learner: str) -> dict[str, Any]:
+    """The learner's LabProgress rows by lab id."""
+    with request.app.state.db.session() as session:
+        learner_row = conversations.get_or_create_learner(session, learner)
+        return dict(conversations.get_progress(session, learner_row.id))
+
+
+@router.get("/", response_class=HTMLResponse)
+async def course_map(request: Request, learner: str = Depends(current_learner)) -> HTMLResponse:
+    progress = await run_in_threadpool(load_progress, request, learner)
+    return templates.TemplateResponse(
+        request, "index.html", context(request, course=load_course(), progress=progress, nav="home")
+    )
+
+
+@router.get("/lessons/{lesson_id}", response_class=HTMLResponse)
+async def lesson_page(request: Request, lesson_id: str) -> HTMLResponse:
+    course = load_course()
+    lesson = course.lesson(lesson_id)
+    lab = course.lab(lesson.lab)
+    return templates.TemplateResponse(
+        request, "lesson.html",
+        context(request, course=course, lesson=lesson, lab=lab, nav="home"),
+    )
+
+
+@router.get("/progress", response_class=HTMLResponse)
+async def progress_page(request: Request, learner: str = Depends(current_learner)) -> HTMLResponse:
+    course = load_course()
+    progress = await run_in_threadpool(load_progress, request, learner)
+    rows = []
+    for index, lab in enumerate(course.labs, start=1):
+        p = progress.get(lab.id)
+        rows.append({
+            "lab": lab,
+            "short": f"Lab {index}: {lab.title.split(': ', 1)[-1]}"[:26],
+            "count": p.exchange_count if p else 0,
+            "covered": list(p.objectives_covered) if p else [],
+            "completed_at": p.completed_at if p else None,
+        })
+    return templates.TemplateResponse(
+        request, "progress.html", context(request, course=course, rows=rows, nav="progress")
+    )
+
+
+@router.get("/api/progress")
+async def progress_json(request: Request, learner: str = Depends(current_learner)) -> dict[str, Any]:
+    """Each lab's counted exchanges, objectives covered and completion time."""
+    course = load_course()
+    progress = await run_in_threadpool(load_progress, request, learner)
+    labs = []
+    for lab in course.labs:
+        p = progress.get(lab.id)
+        labs.append({
+            "lab": lab.id,
+            "title": lab.title,
+            "exchange_count": p.exchange_count if p else 0,
+            "min_exchanges": lab.min_exchanges,
+            "objectives_covered": list(p.objectives_covered) if p else [],
+            "completed_at": p.completed_at.isoformat() if p and p.completed_at else None,
+        })
+    return {"learner": learner, "labs": labs}

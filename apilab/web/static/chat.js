@@ -1,0 +1,173 @@
+// Lab chat: send a message, read the SSE reply stream, update progress.
+// Learner text is only ever inserted with textContent; assistant HTML comes
+// from the server already sanitized (markdown-it + nh3).
+(function () {
+  "use strict";
+  const chat = document.getElementById("chat");
+  if (!chat) return;
+  const lab = chat.dataset.lab;
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const send = document.getElementById("send");
+  const status = document.getElementById("status");
+  const transcript = document.getElementById("transcript");
+  const counter = document.getElementById("exchange-count");
+  const why = document.getElementById("why-not-counted");
+  const completion = document.getElementById("completion-state");
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function scrollDown() { transcript.scrollTop = transcript.scrollHeight; }
+
+  function setBusy(busy, text) {
+    send.disabled = busy;
+    input.setAttribute("aria-busy", busy ? "true" : "false");
+    status.textContent = text || "";
+  }
+
+  function markObjectives(ids) {
+    (ids || []).forEach(function (id) {
+      const li = document.getElementById("obj-" + id);
+      if (li && !li.classList.contains("covered")) {
+        li.classList.add("covered");
+        const sr = li.querySelector(".sr-status");
+        if (sr) sr.textContent = " (covered)";
+      }
+    });
+  }
+
+  function assistantBubble() {
+    const div = el("div", "msg assistant streaming");
+    const body = el("div", "body");
+    const meta = el("div", "meta");
+    div.append(body, meta);
+    transcript.append(div);
+    return div;
+  }
+
+  function finish(div, data) {
+    div.classList.remove("streaming");
+    div.dataset.messageId = data.reply_id;
+    div.querySelector(".body").innerHTML = data.html; // sanitized server-side
+    const meta = div.querySelector(".meta");
+    meta.textContent = "";
+    meta.append(el("span", "badge " + (data.counted ? "ok" : "warn"), data.counted ? "Counted" : "Not counted"));
+    meta.append(el("span", null, data.backend));
+    const inspect = el("button", "inspect btn-secondary small", "Inspect");
+    inspect.type = "button";
+    inspect.dataset.messageId = data.reply_id;
+    meta.append(inspect);
+    if (!data.counted && data.why_not_counted) div.append(el("p", "muted why", data.why_not_counted));
+    counter.textContent = data.exchange_count;
+    why.textContent = data.counted ? "" : "Last message did not count: " + (data.why_not_counted || "");
+    markObjectives(data.objectives_covered);
+    if (data.completed_at) {
+      completion.textContent = "";
+      completion.append(el("span", "badge ok", "Lab complete"), document.createTextNode(" "));
+      const t = el("time", "muted", "at " + data.completed_at.replace("T", " ").slice(0, 16) + " UTC");
+      t.setAttribute("datetime", data.completed_at);
+      completion.append(t);
+    }
+  }
+
+  function fail(div, message) {
+    div.classList.remove("streaming");
+    div.classList.add("interrupted");
+    div.append(el("p", "bad", message));
+  }
+
+  // Parse an SSE byte stream into {event, data} objects.
+  async function* readEvents(response) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let cut;
+      while ((cut = buffer.indexOf("\n\n")) >= 0) {
+        const frame = buffer.slice(0, cut);
+        buffer = buffer.slice(cut + 2);
+        let event = "message", data = "";
+        frame.split("\n").forEach(function (line) {
+          if (line.startsWith("event:")) event = line.slice(6).trim();
+          else if (line.startsWith("data:")) data += line.slice(5).trim();
+        });
+        if (data) yield { event: event, data: JSON.parse(data) };
+      }
+    }
+  }
+
+  async function sendMessage(text) {
+    const hint = document.getElementById("empty-hint");
+    if (hint) hint.remove();
+    setBusy(true, "Sending…");
+    let bubble = null;
+    try {
+      const response = await fetch("/api/labs/" + encodeURIComponent(lab) + "/messages", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Accept": "text/event-stream" },
+        body: JSON.stringify({ message: text }),
+      });
+      if (!response.ok) {
+        let message = "The server refused the message (HTTP " + response.status + ").";
+        try {
+          const body = await response.json();
+          if (body.error) message = body.error;
+          else if (body.detail) message = typeof body.detail === "string" ? body.detail : "The request was malformed.";
+        } catch (e) { /* keep the generic message */ }
+        setBusy(false, message);
+        return;
+      }
+      input.value = "";
+      setBusy(true, "The assistant is answering…");
+      for await (const ev of readEvents(response)) {
+        if (ev.event === "accepted") {
+          const learner = el("div", "msg learner", ev.data.content); // redacted by the server
+          learner.dataset.messageId = ev.data.message_id;
+          transcript.append(learner);
+          if (ev.data.secret_detected) setBusy(true, "A key-like secret was detected and redacted before storing.");
+          bubble = assistantBubble();
+        } else if (ev.event === "delta" && bubble) {
+          bubble.querySelector(".body").textContent += ev.data.text;
+        } else if (ev.event === "completed" && bubble) {
+          finish(bubble, ev.data);
+        } else if (ev.event === "failed") {
+          if (!bubble) bubble = assistantBubble();
+          fail(bubble, ev.data.message);
+        }
+        scrollDown();
+      }
+      setBusy(false, "");
+    } catch (err) {
+      if (bubble) fail(bubble, "The connection broke before the reply finished. Your message is saved; ask again.");
+      setBusy(false, "Network error: " + err.message);
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) { setBusy(false, "Type a message first."); input.focus(); return; }
+    sendMessage(text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  document.querySelectorAll("button.starter").forEach(function (button) {
+    button.addEventListener("click", function () {
+      input.value = button.textContent;
+      input.focus();
+    });
+  });
+  scrollDown();
+})();
