@@ -8,6 +8,7 @@ a good one is never lost. The rest of the exchange streams as SSE events:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -153,10 +154,14 @@ async def send_message(
     # and the learner's message is committed before the reply starts streaming.
     first = await events.__anext__()
 
+    pace = request.app.state.settings.stream_pace_ms / 1000
+
     async def stream() -> AsyncIterator[bytes]:
         try:
             yield _frame(first, lab.min_exchanges)
             async for event in events:
+                if pace and isinstance(event, Delta):
+                    await asyncio.sleep(pace)
                 yield _frame(event, lab.min_exchanges)
         finally:
             # A disconnected browser cancels this generator; closing the exchange

@@ -136,6 +136,7 @@
           bubble = assistantBubble();
         } else if (ev.event === "delta" && bubble) {
           bubble.querySelector(".body").textContent += ev.data.text;
+          chat.dispatchEvent(new CustomEvent("apilab:delta", { detail: ev.data }));
         } else if (ev.event === "completed" && bubble) {
           finish(bubble, ev.data);
         } else if (ev.event === "failed") {
