@@ -52,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("port", int, 8000, "Port `apilab serve` listens on."),
     Setting("log_level", str, "info", "Logging level for the server and CLI."),
     Setting("max_message_chars", int, 8000, "Longest learner message accepted, in characters."),
+    Setting("learner_header", str, None, "Header naming the learner, set by an authenticating "
+            "reverse proxy (e.g. X-Forwarded-User). Unset: one local learner."),
     Setting("stream_pace_ms", int, 0, "Pause between streamed reply chunks on the lab page, in "
             "milliseconds (0 = as fast as produced; a typing effect for demos)."),
     # --- the lab assistant
