@@ -1,7 +1,152 @@
-"""Routes: arena (see docs/architecture.md for who owns what)."""
+"""Routes: the Lab 3 rate-limit arena's JSON and SSE API.
+
+- ``GET  /api/arena/options``     tiers (the sandbox's presets when available), strategies,
+  defaults — what the panel's form offers.
+- ``POST /api/arena/run``         run the arena, return the whole result as JSON.
+- ``POST /api/arena/run/stream``  the same run as SSE: ``progress`` after each strategy,
+  then ``result`` (or ``error``), so the page can show progress.
+
+The simulation itself is ``apilab.arena.run_arena``; this module only translates
+HTTP to a config and back. Runs go to a worker thread so a big run never blocks
+the event loop.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import dataclasses
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from apilab.arena import DEFAULT_STRATEGIES, STRATEGIES, TIERS, ArenaConfig, Tier, run_arena
+from apilab.arena import get_tier as _get_tier
+from apilab.errors import ApilabError, InvalidInputError, NotFoundError
+from apilab.web.sse import sse_event
 
 router = APIRouter()
+log = logging.getLogger(__name__)
+
+DEFAULT_TIER = "tier-1"
+# The lab's own key tier is an implementation detail, not a lesson.
+_HIDDEN_TIERS = {"lab"}
+
+
+class ArenaRunIn(BaseModel):
+    """One arena run as the page (or an API user) asks for it."""
+
+    tier: str = Field(DEFAULT_TIER, description="Tier preset name, e.g. free or tier-1.")
+    clients: int = Field(20, description="Simulated clients sending at once (1-500).")
+    requests_per_client: int = Field(5, description="Requests each client must complete.")
+    input_tokens: int = Field(700, description="Prompt tokens per request.")
+    max_tokens: int = Field(300, description="max_tokens per request (reserved at admission).")
+    seed: int = Field(1, description="Same seed, same run.")
+    strategies: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_STRATEGIES),
+        description=f"Any of: {', '.join(STRATEGIES)}.",
+    )
+
+
+def arena_tiers(settings: Any) -> dict[str, Tier]:
+    """Tier presets: the sandbox's (with the operator's config file) or the arena's own."""
+    try:
+        from apilab.sandbox.config import load_config
+    except ImportError:  # the sandbox is optional; the arena works without it
+        return dict(TIERS)
+    try:
+        config = load_config(getattr(settings, "sandbox_config", None))
+    except ApilabError as exc:
+        log.warning("Arena falls back to its own tiers: %s", exc)
+        return dict(TIERS)
+    return {
+        name: Tier(name, t.rpm, t.tpm, label=t.note, as_of=t.as_of)
+        for name, t in config.tiers.items()
+        if name not in _HIDDEN_TIERS
+    }
+
+
+def _config(request: Request, body: ArenaRunIn) -> ArenaConfig:
+    try:
+        tier = _get_tier(body.tier, arena_tiers(request.app.state.settings))
+    except NotFoundError as exc:  # a bad form value: 422, like every other field
+        raise InvalidInputError(str(exc)) from None
+    config = ArenaConfig(
+        tier=tier,
+        clients=body.clients,
+        requests_per_client=body.requests_per_client,
+        input_tokens=body.input_tokens,
+        max_tokens=body.max_tokens,
+        seed=body.seed,
+        strategies=tuple(dict.fromkeys(body.strategies)),  # drop repeats, keep order
+    )
+    config.validate()  # InvalidInputError -> 422 with a message, before any work
+    return config
+
+
+@router.get("/api/arena/options")
+async def arena_options(request: Request) -> dict[str, Any]:
+    """What the arena form offers: tiers, strategies and the default run."""
+    tiers = arena_tiers(request.app.state.settings)
+    return {
+        "tiers": [t.to_dict() for t in tiers.values()],
+        "strategies": [
+            {"name": s.name, "label": s.label, "description": s.description}
+            for s in STRATEGIES.values()
+        ],
+        "defaults": ArenaRunIn().model_dump() | {
+            "tier": DEFAULT_TIER if DEFAULT_TIER in tiers else next(iter(tiers))
+        },
+    }
+
+
+@router.post("/api/arena/run")
+async def arena_run(request: Request, body: ArenaRunIn) -> dict[str, Any]:
+    """Run the arena and return every strategy's timeline and the summary table."""
+    config = _config(request, body)
+    result = await run_in_threadpool(run_arena, config)
+    return result.to_dict()
+
+
+@router.post("/api/arena/run/stream")
+async def arena_run_stream(request: Request, body: ArenaRunIn) -> StreamingResponse:
+    """The same run as Server-Sent Events: ``progress`` per strategy, then ``result``."""
+    config = _config(request, body)  # bad input is a 4xx, never half a stream
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def progress(done: int, total: int, result: Any) -> None:
+        # Called on the worker thread; hand the event to the loop.
+        event = {"done": done, "total": total, "strategy": result.strategy,
+                 "label": result.label}
+        loop.call_soon_threadsafe(queue.put_nowait, ("progress", event))
+
+    async def produce() -> None:
+        try:
+            result = await run_in_threadpool(run_arena, config, progress)
+            await queue.put(("result", result.to_dict()))
+        except Exception as exc:  # noqa: BLE001 - reported to the page, logged for operators
+            log.exception("Arena run failed")
+            await queue.put(("error", {"error": f"The arena run failed: {exc}"}))
+
+    async def events() -> AsyncIterator[bytes]:
+        yield sse_event("started", {
+            "total": len(config.strategies),
+            "config": dataclasses.asdict(config) | {"strategies": list(config.strategies)},
+        })
+        task = asyncio.create_task(produce())
+        try:
+            while True:
+                name, data = await queue.get()
+                yield sse_event(name, data)
+                if name in ("result", "error"):
+                    break
+        finally:
+            await task
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache"})
