@@ -38,7 +38,7 @@ _PLACEHOLDER_MARKERS = (
     "EXAMPLE", "example", "Example", "YOUR_", "your_", "your-", "Your_", "_HERE", "_here",
     "PLACEHOLDER", "placeholder", "REDACTED", "redacted", "changeme", "CHANGEME", "dummy",
     "DUMMY", "sample", "SAMPLE", "notreal", "NOTREAL", "not_real", "fake_", "FAKE_", "fake-",
-    "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<", ">", "...", "…", "*",
+    "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<your", "<YOUR", "...", "…", "***",
 )
 _RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
