@@ -39,7 +39,8 @@ QUESTIONS = {
                          "cost of 2M input and 500k output tokens on gpt-4o-mini",
                          "backoff schedule for 5 retries from 1s capped at 30s"],
     "production-prompts": ["how do I get reliable JSON back?", "what goes in a system prompt",
-                           "how could a web page attack my summarizer?", "how do I test prompt changes"],
+                           "how could a web page attack my summarizer?",
+                           "how do I test prompt changes"],
 }
 
 
@@ -54,8 +55,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def learner(client: httpx.AsyncClient, ident: int, args: argparse.Namespace,
-                  start: asyncio.Event, ttft: list[float], full: list[float], errors: list[str]) -> None:
+async def learner(
+    client: httpx.AsyncClient, ident: int, args: argparse.Namespace, start: asyncio.Event,
+    ttft: list[float], full: list[float], errors: list[str],
+) -> None:
     rng = random.Random(ident)
     labs = list(QUESTIONS)
     await start.wait()
@@ -121,11 +124,15 @@ def in_process_reply_ms(samples: int = 300) -> list[float]:
     return asyncio.run(run())
 
 
-async def main_async(args: argparse.Namespace, base: str) -> tuple[list[float], list[float], list[str], float]:
+async def main_async(
+    args: argparse.Namespace, base: str
+) -> tuple[list[float], list[float], list[str], float]:
     ttft: list[float] = []
     full: list[float] = []
     errors: list[str] = []
-    limits = httpx.Limits(max_connections=args.learners + 10, max_keepalive_connections=args.learners)
+    limits = httpx.Limits(
+        max_connections=args.learners + 10, max_keepalive_connections=args.learners
+    )
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
         start = asyncio.Event()
         tasks = [asyncio.create_task(learner(client, i, args, start, ttft, full, errors))
@@ -148,8 +155,9 @@ def main() -> int:
     inproc = in_process_reply_ms()
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "APILAB_DATA_DIR": str(Path(tmp) / "data"), "APILAB_LOG_LEVEL": "warning",
-               "APILAB_LEARNER_HEADER": "X-Learner", "APILAB_BACKEND": "offline"}
+        env = {**os.environ, "APILAB_DATA_DIR": str(Path(tmp) / "data"),
+               "APILAB_LOG_LEVEL": "warning", "APILAB_LEARNER_HEADER": "X-Learner",
+               "APILAB_BACKEND": "offline"}
         server = subprocess.Popen([sys.executable, "-m", "apilab", "serve", "--port", str(port)],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

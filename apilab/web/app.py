@@ -27,7 +27,9 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 # One module per page family; each exposes ``router``.
-ROUTE_MODULES = ("pages", "lab", "workbench", "pricing", "arena", "scan", "inspector")
+ROUTE_MODULES = (
+    "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "inspector",
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -1,4 +1,4 @@
-"""Kill the server (SIGKILL) mid-stream: on restart the transcript is intact and the reply marked."""
+"""SIGKILL the server mid-stream: on restart the transcript is intact, the reply marked."""
 
 from __future__ import annotations
 

@@ -78,7 +78,9 @@ def test_empty_or_huge_message_is_a_clear_4xx_and_nothing_is_stored(client, mess
 
 def test_malformed_json_is_422(client) -> None:  # type: ignore[no-untyped-def]
     response = client.post(
-        "/api/labs/api-basics/messages", content=b"{not json", headers={"content-type": "application/json"}
+        "/api/labs/api-basics/messages",
+        content=b"{not json",
+        headers={"content-type": "application/json"},
     )
     assert response.status_code == 422
     response = client.post("/api/labs/api-basics/messages", json={"msg": "wrong field"})

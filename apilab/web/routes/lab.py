@@ -35,7 +35,7 @@ LAB_PANELS: dict[str, tuple[tuple[str, str], ...]] = {
     "api-basics": (("workbench", "_panel_workbench.html"),),
     "key-security": (("scanner", "_panel_scanner.html"), ("drill", "_panel_drill.html")),
     "rate-limits-cost": (("calculator", "_panel_calculator.html"), ("arena", "_panel_arena.html")),
-    "production-prompts": (),
+    "production-prompts": (("validate", "_panel_validate.html"),),
 }
 
 

@@ -62,7 +62,9 @@ async def progress_page(request: Request, learner: str = Depends(current_learner
 
 
 @router.get("/api/progress")
-async def progress_json(request: Request, learner: str = Depends(current_learner)) -> dict[str, Any]:
+async def progress_json(
+    request: Request, learner: str = Depends(current_learner)
+) -> dict[str, Any]:
     """Each lab's counted exchanges, objectives covered and completion time."""
     course = load_course()
     progress = await run_in_threadpool(load_progress, request, learner)
