@@ -1,7 +1,597 @@
-"""Routes: workbench (see docs/architecture.md for who owns what)."""
+"""Routes: the Lab 1 workbench — build a chat request, send it, see the raw exchange.
+
+- ``GET  /api/workbench/options``  models (the sandbox catalogue), targets (sandbox, and
+  a real provider when its key is configured), the one-click scenarios.
+- ``POST /api/workbench/send``     send one request and stream what happened as SSE:
+  ``request`` (the raw HTTP request, key redacted), ``attempt`` (for scenarios that
+  need several requests), ``response`` (status and headers), ``sse`` (each upstream
+  stream event as it arrives) or ``body`` (a whole JSON reply), then ``summary``
+  (usage, finish_reason, time to first token, and what a client should do), or
+  ``error``. With ``Accept: application/json`` the same events come back as one
+  JSON object (for tests and scripts).
+
+Requests to the sandbox go to the sandbox mounted in this same server, in-process
+(``StreamingASGITransport``), with the lab's own sandbox key
+(``apilab.sandbox.keys.ensure_lab_key``; its secret never reaches the page).
+Scenario keys (a free-tier key for the 429, a key with a 503 chaos profile) are
+created on first use and their secrets kept only in this process's memory.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import json
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any, Literal
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from apilab.errors import ApilabError
+from apilab.secretscan import redact, redact_text
+from apilab.web.routes._workbench_transport import StreamingASGITransport
+from apilab.web.sse import sse_event
 
 router = APIRouter()
+log = logging.getLogger(__name__)
+
+Style = Literal["openai", "anthropic"]
+Scenario = Literal["none", "malformed", "bad_key", "rate_limit", "unavailable", "truncated"]
+
+ANTHROPIC_VERSION = "2023-06-01"
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest"}
+REAL_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}
+PATHS = {"openai": "/chat/completions", "anthropic": "/messages"}
+USER_AGENT = "apilab-workbench/0.1"
+_TRUNCATE_AT = 8  # max_tokens for the truncated-reply scenario
+_SCENARIO_OWNER = "apilab-workbench"
+
+SCENARIOS: dict[str, dict[str, str]] = {
+    "malformed": {
+        "label": "400 Bad request",
+        "intent": "Sends a body that is not valid JSON (it is cut off mid-way).",
+    },
+    "bad_key": {
+        "label": "401 Bad key",
+        "intent": "Sends the request with a made-up key the sandbox has never issued.",
+    },
+    "rate_limit": {
+        "label": "429 Rate limit",
+        "intent": "Uses a free-tier sandbox key (3 requests per minute) and sends until the "
+                  "sandbox refuses one.",
+    },
+    "unavailable": {
+        "label": "503 Unavailable",
+        "intent": "Uses a sandbox key whose chaos profile fails every request with a 503.",
+    },
+    "truncated": {
+        "label": "Truncated reply",
+        "intent": f"Asks for a long answer with max_tokens {_TRUNCATE_AT}.",
+    },
+}
+
+# What happened and what a client should do, by outcome. One paragraph each.
+EXPLAIN: dict[str, str] = {
+    "ok": "Success: the model finished on its own (finish_reason `stop` / stop_reason "
+          "`end_turn`). Read the text from choices[0].message.content (OpenAI) or the text "
+          "blocks in content (Anthropic), and log `usage`: it is what you are billed for.",
+    "length": "The reply was cut off because it reached max_tokens: finish_reason `length` "
+              "(OpenAI) or stop_reason `max_tokens` (Anthropic), and the output token count "
+              "equals the cap. The HTTP status is still 200, so a client that only checks the "
+              "status will treat half an answer as complete. Check finish_reason on every "
+              "reply; raise max_tokens, ask for a shorter answer, or continue the reply in a "
+              "follow-up request. Truncated JSON will not parse.",
+    "400": "400 Bad Request: the provider could not accept the request as sent (invalid JSON, "
+           "a missing or wrongly typed field, a value out of range). The error body's "
+           "`message` (and `param` on OpenAI) says which part. Sending the same request "
+           "again will fail the same way: fix the request, do not retry it.",
+    "401": "401 Unauthorized: the key is missing, mistyped, revoked or for another provider. "
+           "Retrying cannot help. Check that the key is read from the environment (never "
+           "hard-coded), that it belongs to this provider, and that it has not been revoked; "
+           "rotate it if it may have leaked.",
+    "403": "403 Forbidden: the key is valid but not allowed to do this, for example a project "
+           "key whose model allow-list does not include this model. Use an allowed model or "
+           "a key with the right scope; retrying will not help.",
+    "404": "404 Not Found: the model name (or the endpoint path) does not exist for this key. "
+           "Check the spelling against the provider's model list (GET /v1/models); do not "
+           "retry.",
+    "429": "429 Too Many Requests: this key used up its requests-per-minute or "
+           "tokens-per-minute budget (the error `type` says which). It clears by itself: wait "
+           "at least the `retry-after` / `retry-after-ms` the server sent, then retry with "
+           "exponential backoff and jitter, and watch the `x-ratelimit-remaining-*` headers "
+           "to slow down before you hit the wall. Retrying at once only adds more refusals.",
+    "quota": "429 `insufficient_quota` (or Anthropic's 400 \"credit balance is too low\"): the "
+             "spending cap or prepaid credit is used up. This does not clear in seconds: do not "
+             "retry; raise the cap or add credit, and alert whoever owns the bill.",
+    "500": "500 Internal Server Error: the provider failed while handling a valid request. "
+           "It is usually transient: retry a few times with exponential backoff and jitter, "
+           "then fail gracefully (or fall back to another model).",
+    "503": "503 Service Unavailable: the provider is overloaded or down for a moment (Anthropic "
+           "uses 529 `overloaded_error` for the same thing). Retry with exponential backoff "
+           "and jitter, honour any `retry-after`, cap the number of attempts, and consider a "
+           "fallback model so the user is not left waiting.",
+    "timeout": "No response arrived within the read timeout. Set explicit connect and read "
+               "timeouts on every call; a timed-out request may be retried with backoff, but "
+               "count it against a total deadline.",
+    "stream_error": "The stream broke after some output had arrived (a disconnect or a "
+                    "malformed chunk). SDKs do not retry mid-stream failures: keep what you "
+                    "showed, mark the reply as interrupted, and let the user retry.",
+}
+
+
+class WorkbenchIn(BaseModel):
+    """One workbench request as the form builds it."""
+
+    style: Style = Field("openai", description="Wire format: OpenAI Chat Completions or "
+                                               "Anthropic Messages.")
+    target: Literal["sandbox", "provider"] = Field(
+        "sandbox", description="The built-in sandbox, or the real provider (needs its key).")
+    model: str = Field("", description="Model name; empty picks the style's default.")
+    system: str = Field("You are a concise assistant.", max_length=20_000)
+    user: str = Field("Explain in two sentences what an API rate limit is.", max_length=20_000)
+    max_tokens: int = Field(200, description="Output token cap.")
+    temperature: float = Field(0.7)
+    stream: bool = Field(True, description="Stream the reply as Server-Sent Events.")
+    scenario: Scenario = Field("none", description="A one-click provocation; uses the sandbox.")
+
+
+# --------------------------------------------------------------------------- keys
+
+
+async def _sandbox_key(request: Request, purpose: str) -> str:
+    """The secret for the lab key or a scenario key (created once per process)."""
+    from apilab.sandbox import keys
+
+    app = request.app
+    db, settings = app.state.db, app.state.settings
+    if purpose == "lab":
+        return await run_in_threadpool(keys.ensure_lab_key, db, settings)
+    if not hasattr(app.state, "workbench_keys"):
+        app.state.workbench_keys = {}
+        app.state.workbench_keys_lock = asyncio.Lock()
+    cache: dict[str, str] = app.state.workbench_keys
+    async with app.state.workbench_keys_lock:
+        if purpose not in cache:
+            cache[purpose] = await run_in_threadpool(_create_scenario_key, db, purpose)
+    return cache[purpose]
+
+
+def _create_scenario_key(db: Any, purpose: str) -> str:
+    from apilab.sandbox import keys
+
+    name = f"workbench {purpose} demo"
+    # Keys from earlier server runs are unusable (their secrets were never stored): retire them.
+    for old in keys.list_keys(db, include_revoked=False):
+        if old.owner == _SCENARIO_OWNER and old.name == name:
+            keys.revoke_key(db, old.id)
+    tier = "free" if purpose == "rate_limit" else "lab"
+    record, secret = keys.create_key(db, name=name, tier=tier, owner=_SCENARIO_OWNER)
+    if purpose == "unavailable":
+        from apilab.sandbox.chaos import set_chaos
+
+        set_chaos(db, {"name": "workbench-503", "p_503": 1.0, "retry_after_s": 5.0},
+                  key_id=record.id)
+    return secret
+
+
+def _provider_key(style: str, settings: Any) -> str | None:
+    """A real provider's key (secret file, then environment), or None when not configured."""
+    try:
+        from apilab.providers.keys import resolve_key
+    except ImportError:  # the call layer is not installed in this build
+        return None
+    try:
+        return resolve_key(style, settings)
+    except ApilabError:  # NeedsKeyError, or an unsafe secret file: not usable here
+        return None
+
+
+def _provider_transport() -> httpx.AsyncBaseTransport | None:
+    """The transport for real providers: httpx's default (tests substitute a local one)."""
+    return None
+
+
+def _providers_configured(settings: Any) -> dict[str, bool]:
+    return {style: _provider_key(style, settings) is not None for style in ("openai", "anthropic")}
+
+
+# --------------------------------------------------------------------------- request building
+
+
+def _build(body: WorkbenchIn, key: str) -> tuple[dict[str, str], bytes, str]:
+    """Headers, raw body bytes and the pretty body text for display."""
+    max_tokens = _TRUNCATE_AT if body.scenario == "truncated" else body.max_tokens
+    user = body.user
+    if body.scenario == "truncated":
+        user = "Explain in detail, with examples, how HTTP status codes work."
+    if body.style == "openai":
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        messages = []
+        if body.system.strip():
+            messages.append({"role": "system", "content": body.system})
+        messages.append({"role": "user", "content": user})
+        payload: dict[str, Any] = {
+            "model": body.model, "messages": messages, "max_tokens": max_tokens,
+            "temperature": body.temperature,
+        }
+        if body.stream:
+            payload["stream"] = True
+            payload["stream_options"] = {"include_usage": True}
+    else:
+        headers = {"x-api-key": key, "anthropic-version": ANTHROPIC_VERSION,
+                   "Content-Type": "application/json"}
+        payload = {"model": body.model, "max_tokens": max_tokens}
+        if body.system.strip():
+            payload["system"] = body.system
+        payload["messages"] = [{"role": "user", "content": user}]
+        payload["temperature"] = body.temperature
+        if body.stream:
+            payload["stream"] = True
+    headers["User-Agent"] = USER_AGENT
+    if body.stream:
+        headers["Accept"] = "text/event-stream"
+    pretty = json.dumps(payload, indent=2, ensure_ascii=False)
+    raw = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    if body.scenario == "malformed":
+        # Cut the JSON off mid-way: exactly what a client with a string-building bug sends.
+        raw = raw[: max(10, len(raw) // 2)]
+        pretty = raw.decode("utf-8", errors="replace")
+    return headers, raw, pretty
+
+
+def _redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    shown = {}
+    for name, value in headers.items():
+        low = name.lower()
+        if low == "authorization" and value.startswith("Bearer "):
+            shown[name] = "Bearer " + redact(value[7:])
+        elif low in ("x-api-key", "api-key", "x-goog-api-key"):
+            shown[name] = redact(value)
+        else:
+            shown[name] = value
+    return shown
+
+
+class _Scrubber:
+    """Removes the key actually used (and anything else that looks like a key) from text."""
+
+    def __init__(self, *secrets_: str) -> None:
+        self._secrets = [(s, redact(s)) for s in secrets_ if s]
+
+    def __call__(self, text: str) -> str:
+        for secret, shown in self._secrets:
+            text = text.replace(secret, shown)
+        return redact_text(text)[0] if "-" in text or "_" in text else text
+
+
+# --------------------------------------------------------------------------- reading replies
+
+
+def _content_of(style: str, data: Any) -> str:
+    if not isinstance(data, dict):
+        return ""
+    if style == "openai":
+        choices = data.get("choices") or []
+        if choices and isinstance(choices[0], dict):
+            return str((choices[0].get("message") or {}).get("content") or "")
+        return ""
+    return "".join(b.get("text", "") for b in data.get("content") or []
+                   if isinstance(b, dict) and b.get("type") == "text")
+
+
+def _finish_of(style: str, data: Any) -> str | None:
+    if not isinstance(data, dict):
+        return None
+    if style == "openai":
+        choices = data.get("choices") or []
+        return choices[0].get("finish_reason") if choices and isinstance(choices[0], dict) \
+            else None
+    return data.get("stop_reason")
+
+
+class _StreamState:
+    """Folds upstream SSE events into the text, usage and finish reason."""
+
+    def __init__(self, style: str) -> None:
+        self.style = style
+        self.text: list[str] = []
+        self.usage: dict[str, Any] | None = None
+        self.finish: str | None = None
+        self.error: Any = None
+        self.first_token_at: float | None = None
+        self.done = False
+
+    def feed(self, event: str | None, data: Any, now: float) -> None:
+        if not isinstance(data, dict):
+            return
+        if "error" in data and (self.style == "openai" or data.get("type") == "error"):
+            self.error = data["error"]
+            return
+        piece = ""
+        if self.style == "openai":
+            for choice in data.get("choices") or []:
+                delta = choice.get("delta") or {}
+                piece += delta.get("content") or ""
+                if choice.get("finish_reason"):
+                    self.finish = choice["finish_reason"]
+            if data.get("usage"):
+                self.usage = data["usage"]
+        else:
+            kind = data.get("type") or event
+            if kind == "message_start":
+                self.usage = dict((data.get("message") or {}).get("usage") or {})
+            elif kind == "content_block_delta":
+                piece = (data.get("delta") or {}).get("text") or ""
+            elif kind == "message_delta":
+                self.finish = (data.get("delta") or {}).get("stop_reason") or self.finish
+                # message_delta usage is cumulative: it replaces, never adds to, what we have.
+                self.usage = {**(self.usage or {}), **(data.get("usage") or {})}
+            elif kind == "message_stop":
+                self.done = True
+        if piece:
+            self.text.append(piece)
+            if self.first_token_at is None:
+                self.first_token_at = now
+
+
+def _outcome(status: int | None, finish: str | None, error: Any) -> str:
+    """The EXPLAIN key for what happened."""
+    if status is None:
+        return "timeout"
+    if status == 200:
+        if error:
+            return "stream_error"
+        return "length" if finish in ("length", "max_tokens") else "ok"
+    err = error if isinstance(error, dict) else {}
+    if err.get("code") == "insufficient_quota" or err.get("type") == "insufficient_quota" or (
+        status == 400 and "credit" in str(err.get("message", "")).lower()
+    ):
+        return "quota"
+    if status in (502, 503, 504, 529):
+        return "503"
+    if status >= 500:
+        return "500"
+    return str(status) if str(status) in EXPLAIN else "400"
+
+
+# --------------------------------------------------------------------------- the exchange
+
+
+async def _send_once(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str], raw: bytes, style: str,
+    scrub: _Scrubber, emit: bool,
+) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """Send one request; yield ``response``, ``sse``/``body`` events and a final ``_result``."""
+    started = time.perf_counter()
+    state = _StreamState(style)
+
+    def ms(at: float | None = None) -> float:
+        return round(((at or time.perf_counter()) - started) * 1000, 1)
+
+    try:
+        async with client.stream("POST", url, headers=headers, content=raw) as response:
+            head_ms = ms()
+            shown_headers = {k: scrub(v) for k, v in response.headers.items()}
+            if emit:
+                yield "response", {"status": response.status_code,
+                                   "reason": response.reason_phrase,
+                                   "http_version": response.http_version,
+                                   "headers": shown_headers, "t_ms": head_ms}
+            content_type = response.headers.get("content-type", "")
+            data: Any = None
+            if response.status_code == 200 and content_type.startswith("text/event-stream"):
+                count = 0
+                async for frame in _sse_frames(response):
+                    now = time.perf_counter()
+                    event, payload = frame
+                    count += 1
+                    try:
+                        parsed: Any = json.loads(payload)
+                    except ValueError:
+                        parsed = None
+                        if payload.strip() != "[DONE]":
+                            state.error = {"message": "A malformed chunk arrived: it is not "
+                                                      "JSON."}
+                    state.feed(event, parsed, now)
+                    if emit:
+                        yield "sse", {"n": count, "event": event, "data": scrub(payload),
+                                      "t_ms": ms(now)}
+            else:
+                text = (await response.aread()).decode("utf-8", errors="replace")
+                try:
+                    data = json.loads(text)
+                except ValueError:
+                    data = None
+                if emit:
+                    yield "body", {"text": scrub(text), "json": data is not None,
+                                   "t_ms": ms()}
+                if response.status_code == 200:
+                    state.text.append(_content_of(style, data))
+                    state.finish = _finish_of(style, data)
+                    state.usage = data.get("usage") if isinstance(data, dict) else None
+                    state.first_token_at = time.perf_counter()
+                elif isinstance(data, dict):
+                    state.error = data.get("error", data)
+                else:
+                    state.error = {"message": text[:500]}
+            yield "_result", {
+                "status": response.status_code,
+                "request_id": response.headers.get("x-request-id")
+                or response.headers.get("request-id"),
+                "retry_after": response.headers.get("retry-after"),
+                "retry_after_ms": response.headers.get("retry-after-ms"),
+                "usage": state.usage,
+                "finish_reason": state.finish,
+                "content": scrub("".join(state.text)),
+                "error": json.loads(scrub(json.dumps(state.error))) if state.error else None,
+                "ttft_ms": ms(state.first_token_at) if state.first_token_at else None,
+                "headers_ms": head_ms,
+                "total_ms": ms(),
+            }
+    except httpx.TimeoutException:
+        yield "_result", {"status": None, "error": {"message": "Timed out waiting for the "
+                                                               "server."}, "total_ms": ms()}
+    except httpx.HTTPError as exc:
+        partial = "".join(state.text)
+        yield "_result", {"status": 200 if partial else None, "content": scrub(partial),
+                          "error": {"message": scrub(str(exc)) or type(exc).__name__},
+                          "usage": state.usage, "finish_reason": state.finish,
+                          "total_ms": ms()}
+
+
+async def _sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str | None, str]]:
+    """(event name, data) for each SSE frame, as the frames arrive."""
+    event: str | None = None
+    data: list[str] = []
+    async for line in response.aiter_lines():
+        if line == "":
+            if data:
+                yield event, "\n".join(data)
+            event, data = None, []
+        elif line.startswith(":"):
+            continue
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+    if data:
+        yield event, "\n".join(data)
+
+
+async def run_workbench(request: Request, body: WorkbenchIn) -> AsyncIterator[
+        tuple[str, dict[str, Any]]]:
+    """Every event of one workbench exchange, in order."""
+    settings = request.app.state.settings
+    body = body.model_copy(update={"model": body.model.strip() or DEFAULT_MODELS[body.style]})
+    scenario = body.scenario
+    target = "sandbox" if scenario != "none" else body.target
+    transport: httpx.AsyncBaseTransport | None
+
+    if target == "provider":
+        key = _provider_key(body.style, settings)
+        if key is None:
+            env = "OPENAI_API_KEY" if body.style == "openai" else "ANTHROPIC_API_KEY"
+            yield "error", {"error": f"No real {body.style} provider is configured. Put the key "
+                            f"in the environment ({env}) or the secret file and restart the "
+                            "server, or send to the built-in sandbox instead."}
+            return
+        base = (settings.base_url if body.style == "openai" and settings.base_url
+                else REAL_BASE_URLS[body.style]).rstrip("/")
+        transport = _provider_transport()
+    else:
+        purpose = scenario if scenario in ("rate_limit", "unavailable") else "lab"
+        try:
+            key = await _sandbox_key(request, purpose)
+        except ImportError:
+            yield "error", {"error": "The built-in sandbox is not installed in this build."}
+            return
+        base = str(request.base_url).rstrip("/") + "/sandbox/v1"
+        transport = StreamingASGITransport(request.app)
+
+    used_key = key
+    if scenario == "bad_key":
+        # Made up at run time so it is never a real key, and shaped like a sandbox key.
+        used_key = "sk-sbx-" + secrets.token_urlsafe(30)
+    if scenario == "rate_limit":
+        # Small and non-streamed: the point is the refusal, not the reply.
+        body = body.model_copy(update={"stream": False, "max_tokens": 1})
+    headers, raw, pretty = _build(body, used_key)
+    scrub = _Scrubber(key, used_key)
+    url = base + PATHS[body.style]
+    yield "request", {
+        "method": "POST", "url": url, "target": target, "style": body.style,
+        "scenario": scenario, "headers": _redact_headers(headers), "body": scrub(pretty),
+        "stream": body.stream,
+    }
+
+    timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
+                            write=settings.read_timeout, pool=settings.connect_timeout)
+    kwargs: dict[str, Any] = {"timeout": timeout}
+    if transport is not None:
+        kwargs["transport"] = transport
+    result: dict[str, Any] = {}
+    async with httpx.AsyncClient(**kwargs) as client:
+        attempts = 7 if scenario == "rate_limit" else 1
+        for attempt in range(1, attempts + 1):
+            if attempts == 1:
+                async for name, data in _send_once(client, url, headers, raw, body.style,
+                                                   scrub, emit=True):
+                    if name == "_result":
+                        result = data
+                    else:
+                        yield name, data
+                break
+            # The 429 scenario: send until the free tier (3 RPM) refuses one, then show that
+            # refused exchange in full.
+            events = [item async for item in _send_once(client, url, headers, raw,
+                                                        body.style, scrub, emit=True)]
+            result = events[-1][1]
+            yield "attempt", {"n": attempt, "status": result.get("status"),
+                              "t_ms": result.get("total_ms")}
+            if result.get("status") != 200 or attempt == attempts:
+                for name, data in events[:-1]:
+                    yield name, data
+                break
+
+    outcome = _outcome(result.get("status"), result.get("finish_reason"), result.get("error"))
+    summary = {**result, "outcome": outcome, "explanation": EXPLAIN[outcome],
+               "scenario": scenario}
+    if scenario != "none":
+        summary["intent"] = SCENARIOS[scenario]["intent"]
+    yield "summary", summary
+
+
+@router.get("/api/workbench/options")
+async def workbench_options(request: Request) -> dict[str, Any]:
+    """What the workbench form offers: models, targets and scenarios."""
+    models: list[dict[str, Any]] = []
+    try:
+        from apilab.sandbox.catalogue import list_catalogue
+
+        seen = set()
+        for name, info in await run_in_threadpool(list_catalogue):
+            if name in seen:
+                continue
+            seen.add(name)
+            models.append({"id": name, "provider": info.provider,
+                           "context_window": info.context_window})
+    except ImportError:
+        models = [{"id": m, "provider": p, "context_window": None}
+                  for p, m in DEFAULT_MODELS.items()]
+    return {
+        "models": models,
+        "defaults": {**WorkbenchIn().model_dump(), "models": DEFAULT_MODELS},
+        "providers": _providers_configured(request.app.state.settings),
+        "scenarios": [{"id": k, **v} for k, v in SCENARIOS.items()],
+    }
+
+
+@router.post("/api/workbench/send", response_model=None)
+async def workbench_send(request: Request, body: WorkbenchIn) -> StreamingResponse | JSONResponse:
+    """Send the request; stream the raw exchange as SSE (or JSON with Accept: application/json)."""
+    if "application/json" in request.headers.get("accept", ""):
+        collected: dict[str, Any] = {"sse": [], "attempts": []}
+        async for name, data in run_workbench(request, body):
+            if name in ("sse", "attempt"):
+                collected["sse" if name == "sse" else "attempts"].append(data)
+            else:
+                collected[name] = data
+        return JSONResponse(collected, status_code=200 if "error" not in collected else 400)
+
+    async def events() -> AsyncIterator[bytes]:
+        try:
+            async for name, data in run_workbench(request, body):
+                yield sse_event(name, data)
+        except Exception as exc:  # noqa: BLE001 - the page gets a message, the log the trace
+            log.exception("Workbench exchange failed")
+            yield sse_event("error", {"error": f"The workbench could not complete the "
+                                               f"request: {type(exc).__name__}."})
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

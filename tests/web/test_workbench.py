@@ -1,0 +1,241 @@
+"""The Lab 1 workbench API: raw requests to the in-process sandbox, redaction, scenarios."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+pytest.importorskip("apilab.sandbox.app", reason="the sandbox provider is not installed")
+
+
+def _events(text: str) -> list[tuple[str, dict]]:
+    events = []
+    for frame in text.strip().split("\n\n"):
+        lines = frame.splitlines()
+        name = next(line[7:] for line in lines if line.startswith("event: "))
+        data = next(line[6:] for line in lines if line.startswith("data: "))
+        events.append((name, json.loads(data)))
+    return events
+
+
+def _send_json(client, **body) -> dict:
+    response = client.post("/api/workbench/send", json=body,
+                           headers={"Accept": "application/json"})
+    assert response.status_code in (200, 400), response.text
+    return response.json()
+
+
+def _send_sse(client, **body) -> list[tuple[str, dict]]:
+    response = client.post("/api/workbench/send", json=body,
+                           headers={"Accept": "text/event-stream"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    return _events(response.text)
+
+
+@pytest.fixture
+def lab_secret(app, client, settings) -> str:
+    from apilab.sandbox.keys import ensure_lab_key
+
+    return ensure_lab_key(app.state.db, settings)
+
+
+def test_options_list_catalogue_models_and_scenarios(client) -> None:
+    body = client.get("/api/workbench/options").json()
+    ids = {m["id"] for m in body["models"]}
+    assert {"gpt-4o", "gpt-4o-mini", "claude-3-5-haiku-latest"} <= ids
+    assert body["providers"] == {"openai": False, "anthropic": False}  # keys stripped in tests
+    assert [s["id"] for s in body["scenarios"]] == [
+        "malformed", "bad_key", "rate_limit", "unavailable", "truncated"]
+
+
+def test_openai_request_and_reply_shown_raw_with_the_key_redacted(client, lab_secret) -> None:
+    response = client.post("/api/workbench/send", headers={"Accept": "application/json"},
+                           json={"style": "openai", "model": "gpt-4o", "stream": False,
+                                 "max_tokens": 60, "user": "Say hello."})
+    assert lab_secret not in response.text  # never on the page, in any field
+    out = response.json()
+    request = out["request"]
+    assert request["url"].endswith("/sandbox/v1/chat/completions")
+    auth = request["headers"]["Authorization"]
+    assert auth.startswith("Bearer sk-sbx-…") and auth.endswith(lab_secret[-4:])
+    sent = json.loads(request["body"])
+    assert sent["model"] == "gpt-4o"
+    assert sent["messages"][0] == {"role": "system", "content": "You are a concise assistant."}
+    assert sent["max_tokens"] == 60
+    assert out["response"]["status"] == 200
+    assert "x-ratelimit-remaining-requests" in out["response"]["headers"]
+    reply = json.loads(out["body"]["text"])
+    assert reply["object"] == "chat.completion"
+    summary = out["summary"]
+    assert summary["status"] == 200
+    assert summary["finish_reason"] == "stop"
+    assert summary["outcome"] == "ok"
+    assert summary["usage"]["completion_tokens"] == reply["usage"]["completion_tokens"]
+    assert summary["content"] == reply["choices"][0]["message"]["content"]
+    assert summary["request_id"]
+
+
+def test_openai_stream_events_arrive_one_by_one(client, lab_secret) -> None:
+    events = _send_sse(client, style="openai", stream=True, max_tokens=40)
+    names = [n for n, _ in events]
+    assert names[0] == "request" and names[1] == "response" and names[-1] == "summary"
+    chunks = [d for n, d in events if n == "sse"]
+    assert len(chunks) >= 3
+    assert [c["n"] for c in chunks] == list(range(1, len(chunks) + 1))
+    assert chunks[-1]["data"] == "[DONE]"
+    usage_chunk = json.loads(chunks[-2]["data"])
+    assert usage_chunk["choices"] == [] and usage_chunk["usage"]["total_tokens"] > 0
+    sent = json.loads(events[0][1]["body"])
+    assert sent["stream"] is True and sent["stream_options"] == {"include_usage": True}
+    summary = events[-1][1]
+    assert summary["usage"] == usage_chunk["usage"]
+    assert summary["finish_reason"] == "stop"
+    assert summary["ttft_ms"] is not None and summary["ttft_ms"] <= summary["total_ms"]
+    assert all(lab_secret not in json.dumps(d) for _, d in events)
+
+
+def test_anthropic_stream_keeps_event_names_and_cumulative_usage(client, lab_secret) -> None:
+    events = _send_sse(client, style="anthropic", model="claude-3-5-haiku-latest", stream=True,
+                       max_tokens=50)
+    request = events[0][1]
+    assert request["url"].endswith("/sandbox/v1/messages")
+    assert request["headers"]["x-api-key"].startswith("sk-sbx-…")
+    assert request["headers"]["anthropic-version"] == "2023-06-01"
+    assert json.loads(request["body"])["system"] == "You are a concise assistant."
+    kinds = [d["event"] for n, d in events if n == "sse"]
+    assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
+    assert "content_block_delta" in kinds and "message_delta" in kinds
+    summary = events[-1][1]
+    assert summary["finish_reason"] == "end_turn"
+    assert summary["usage"]["input_tokens"] > 0 and summary["usage"]["output_tokens"] > 0
+    assert summary["content"]
+
+
+@pytest.mark.parametrize("style", ["openai", "anthropic"])
+def test_truncated_reply_reports_length(client, style: str) -> None:
+    out = _send_json(client, style=style, scenario="truncated", stream=False)
+    summary = out["summary"]
+    assert summary["status"] == 200
+    assert summary["finish_reason"] == ("length" if style == "openai" else "max_tokens")
+    assert summary["outcome"] == "length"
+    output = summary["usage"]["completion_tokens" if style == "openai" else "output_tokens"]
+    assert output == 8
+    assert "max_tokens" in summary["explanation"]
+
+
+def test_malformed_body_gets_a_400_in_the_providers_shape(client) -> None:
+    out = _send_json(client, scenario="malformed")
+    assert out["request"]["body"].startswith("{") and not out["request"]["body"].endswith("}")
+    assert out["summary"]["status"] == 400
+    assert out["summary"]["outcome"] == "400"
+    assert json.loads(out["body"]["text"])["error"]["type"] == "invalid_request_error"
+    assert "do not retry" in out["summary"]["explanation"]
+
+
+@pytest.mark.parametrize("style", ["openai", "anthropic"])
+def test_bad_key_gets_a_401_and_the_fake_key_is_redacted_too(client, style: str) -> None:
+    response = client.post("/api/workbench/send", headers={"Accept": "application/json"},
+                           json={"style": style, "scenario": "bad_key", "stream": False})
+    out = response.json()
+    assert out["summary"]["status"] == 401
+    assert out["summary"]["outcome"] == "401"
+    shown = out["request"]["headers"]
+    key = shown.get("Authorization", "").removeprefix("Bearer ") or shown["x-api-key"]
+    assert key.startswith("sk-sbx-…") and len(key) < 16
+
+
+def test_rate_limit_scenario_sends_until_the_free_tier_refuses(client) -> None:
+    out = _send_json(client, scenario="rate_limit")
+    statuses = [a["status"] for a in out["attempts"]]
+    assert statuses[-1] == 429
+    assert set(statuses[:-1]) <= {200} and len(statuses) <= 4  # free tier: 3 RPM
+    assert out["summary"]["status"] == 429
+    assert out["summary"]["outcome"] == "429"
+    headers = out["response"]["headers"]
+    assert int(headers["retry-after"]) >= 1
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert json.loads(out["body"]["text"])["error"]["code"] == "rate_limit_exceeded"
+    # A second click is refused at once: the bucket is still empty.
+    again = _send_json(client, scenario="rate_limit")
+    assert [a["status"] for a in again["attempts"]] == [429]
+
+
+def test_unavailable_scenario_gets_a_503(client) -> None:
+    out = _send_json(client, scenario="unavailable", stream=True)
+    assert out["summary"]["status"] == 503
+    assert out["summary"]["outcome"] == "503"
+    assert out["sse"] == []  # errors before streaming are plain JSON, never SSE
+    assert "backoff" in out["summary"]["explanation"]
+
+
+def test_scenario_keys_are_made_once_per_process(app, client) -> None:
+    from apilab.sandbox.keys import list_keys
+
+    _send_json(client, scenario="unavailable", stream=False)
+    _send_json(client, scenario="unavailable", stream=False)
+    demo = [k for k in list_keys(app.state.db) if k.owner == "apilab-workbench"]
+    assert len(demo) == 1 and not demo[0].revoked
+
+
+def test_unknown_model_is_explained(client) -> None:
+    out = _send_json(client, model="gpt-9-ultra", stream=False)
+    assert out["summary"]["status"] == 404
+    assert "model" in out["summary"]["explanation"]
+
+
+def test_real_provider_without_a_key_says_it_is_not_configured(client) -> None:
+    response = client.post("/api/workbench/send", headers={"Accept": "application/json"},
+                           json={"target": "provider", "style": "anthropic"})
+    assert response.status_code == 400
+    assert "ANTHROPIC_API_KEY" in response.json()["error"]["error"]
+    events = _send_sse(client, target="provider")
+    assert events == [("error", events[0][1])] and "OPENAI_API_KEY" in events[0][1]["error"]
+
+
+def test_real_provider_path_uses_the_environment_key(app, client, settings, monkeypatch,
+                                                     lab_secret) -> None:
+    # Stand the in-process sandbox in for the real API: same wire format, no network.
+    from apilab.web.routes import workbench
+    from apilab.web.routes._workbench_transport import StreamingASGITransport
+
+    monkeypatch.setenv("OPENAI_API_KEY", lab_secret)
+    monkeypatch.setattr(workbench, "_provider_transport", lambda: StreamingASGITransport(app))
+    monkeypatch.setitem(workbench.REAL_BASE_URLS, "openai", "http://testserver/sandbox/v1")
+    assert client.get("/api/workbench/options").json()["providers"]["openai"] is True
+    response = client.post("/api/workbench/send", headers={"Accept": "application/json"},
+                           json={"target": "provider", "stream": False})
+    assert lab_secret not in response.text
+    out = response.json()
+    assert out["request"]["target"] == "provider"
+    assert out["request"]["url"] == "http://testserver/sandbox/v1/chat/completions"
+    assert out["summary"]["status"] == 200
+
+
+@pytest.mark.parametrize("body", [{"style": "gemini"}, {"max_tokens": "lots"},
+                                  {"scenario": "explode"}])
+def test_bad_form_values_are_422(client, body: dict) -> None:
+    response = client.post("/api/workbench/send", json=body)
+    assert response.status_code == 422
+
+
+def test_panel_renders_labelled_controls_and_no_secret(settings) -> None:
+    from apilab.web.templating import templates
+
+    html = templates.env.get_template("_panel_workbench.html").render(settings=settings)
+    assert "/static/workbench.js" in html and "<script>" not in html
+    for control in ("wb-model", "wb-max-tokens", "wb-temperature", "wb-system", "wb-user",
+                    "wb-target"):
+        assert f'for="{control}"' in html and f'id="{control}"' in html
+    for scenario in ("malformed", "bad_key", "rate_limit", "unavailable", "truncated"):
+        assert f'data-scenario="{scenario}"' in html
+    assert "sk-sbx-" not in html
+
+
+def test_lab_page_includes_the_workbench(app, client, lab_secret) -> None:
+    if not any(getattr(r, "path", "") == "/labs/{lab_id}" for r in app.routes):
+        pytest.skip("the lab page route is not installed in this build")
+    html = client.get("/labs/api-basics").text
+    assert 'id="panel-workbench"' in html and 'id="wb-form"' in html
+    assert lab_secret not in html
