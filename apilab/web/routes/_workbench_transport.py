@@ -50,6 +50,9 @@ class _QueueStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._disconnected.set()
+        # Give the app a moment to see the disconnect and clean up (a sandbox stream settles
+        # its billing in a ``finally``); cancel it only if it does not stop by itself.
+        await asyncio.wait({self._task}, timeout=1.0)
         if not self._task.done():
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
