@@ -224,7 +224,7 @@ def test_lesson_code_is_valid_python_against_the_sandbox(course: Course, lesson_
     assert calls_api
     for block in calls_api:
         assert SANDBOX_URL in block
-        assert 'os.environ["OPENAI_API_KEY"]' in block
+        assert 'os.environ["SANDBOX_API_KEY"]' in block
         assert "api_key=\"" not in block and "api_key='" not in block
 
 
