@@ -27,7 +27,9 @@ __all__ = ["RULES", "RULES_BY_ID", "Rule"]
 # \n, \r or \t just before it (JSON strings, notebooks) still counts as a boundary.
 _B = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))"
 _E = r"(?![A-Za-z0-9_-])"
-_ASSIGN = r"""\\?["'`]?\]?\s{0,3}(?:=|:=|:|=>|,)\s{0,3}\\?["'`]?"""
+# name, optional closing quote/bracket, an assignment operator, optional opening quote.
+# (A "," is not an operator: in lists of strings it made every neighbour a "value".)
+_ASSIGN = r"""\\?["'`]?\]?\s{0,3}(?:=|:=|:|=>)\s{0,3}\\?["'`]?"""
 
 _ROTATE = (
     "Revoke this key now in {console}, then read its usage log for calls you did not make, "
@@ -57,11 +59,19 @@ class Rule:
     show_suffix: bool = True  # whether redaction may show the last characters
     allow: tuple[str, ...] = ()  # documented example values that are not secrets
     generic: bool = False  # name-anchored rule: extra filters for identifiers and hashes
+    # Optional speed-up: a case-sensitive regex run over the *lowercased* text to find
+    # where ``pattern`` can start; the full pattern is then only tried at those points.
+    # (Python's re is slow at case-insensitive alternations scanned over every position.)
+    anchor: str = ""
     flags: int = 0
 
     @property
     def regex(self) -> re.Pattern[str]:
         return _compiled(self.pattern, self.flags)
+
+    @property
+    def anchor_regex(self) -> re.Pattern[str] | None:
+        return _compiled(self.anchor, 0) if self.anchor else None
 
 
 _CACHE: dict[tuple[str, int], re.Pattern[str]] = {}
@@ -265,12 +275,15 @@ RULES: tuple[Rule, ...] = (
         r"|private[_.-]?key|credentials?)"
         r"[A-Za-z0-9_.-]{0,24}" + _ASSIGN
         + r"""(?:"([^"\s\\]{12,200})\\?"|'([^'\s\\]{12,200})'|`([^`\s]{12,200})`"""
-        r"|([A-Za-z0-9+/=_~-]{16,200})(?![A-Za-z0-9+/=_~.-]))",
+        # unquoted: not followed by "(" or "[" (a call or an index, not a value)
+        r"|([A-Za-z0-9+/=_~-]{16,200})(?![A-Za-z0-9+/=_~.(\[-]))",
         ("key", "secret", "token", "credential"), 0.6,
         "Move this value out of the code into the environment or a secret manager, rotate it "
         "(it is in the history now), and add the file it came from to .gitignore if it is "
         "configuration.",
         min_entropy=3.5, generic=True,
+        anchor=r"api[_.-]?key|apikey|secret|token|auth[_.-]?key|access[_.-]?key"
+        r"|private[_.-]?key|credential",
     ),
     Rule(
         "generic-password", "Password assigned in code or configuration",
@@ -279,7 +292,7 @@ RULES: tuple[Rule, ...] = (
         ("pass", "pwd"), 0.5,
         "Move the password out of the code into the environment or a secret manager, change "
         "it (it is in the history now), and never reuse it.",
-        min_entropy=2.8, generic=True,
+        min_entropy=2.8, generic=True, anchor=r"passw|pwd|passphrase",
     ),
     Rule(
         "bearer-token", "Bearer token in an Authorization header",
@@ -291,7 +304,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "url-credentials", "Password embedded in a URL",
-        r"[A-Za-z][A-Za-z0-9+.-]{1,20}://(?:[^\s/:@'\"]{1,64}):([^\s/:@'\"<>{}$]{6,128})@"
+        r"://(?:[^\s/:@'\"]{1,64}):([^\s/:@'\"<>{}$]{6,128})@"
         r"[A-Za-z0-9.-]+",
         ("://",), 0.6,
         "Take the password out of the URL: pass it separately from the environment or a "

@@ -29,7 +29,8 @@ from apilab.secretscan.rules import RULES, Rule
 __all__ = ["ALLOW_MARKER", "Finding", "entropy", "find_secrets", "redact_text"]
 
 ALLOW_MARKER = "apilab: allow"
-_ALLOW_RE = re.compile(r"apilab:\s?allow", re.IGNORECASE)
+# detect-secrets' pragma is honoured too, so projects moving over keep their markers.
+_ALLOW_RE = re.compile(r"apilab:\s?allow|pragma: allowlist secret", re.IGNORECASE)
 
 # Substrings that mark a value as an example or a placeholder. Case-sensitive and
 # at least 5 characters (or containing "_"), so a random key body contains one by
@@ -39,6 +40,7 @@ _PLACEHOLDER_MARKERS = (
     "PLACEHOLDER", "placeholder", "REDACTED", "redacted", "changeme", "CHANGEME", "dummy",
     "DUMMY", "sample", "SAMPLE", "notreal", "NOTREAL", "not_real", "fake_", "FAKE_", "fake-",
     "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<your", "<YOUR", "...", "…", "***",
+    "12345", "abcdef",
 )
 _RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
@@ -60,8 +62,11 @@ _COMMON_DEFAULTS = frozenset({
     "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
     "test", "testing", "example", "default", "123456", "12345678", "letmein", "qwerty",
     "username", "user", "pass", "mysql", "redis", "none", "null", "undefined", "required",
-    "optional", "string", "hunter2",
+    "optional", "string", "hunter2", "tiger", "scott",
 })
+# Hosts that only appear in examples and local development.
+_EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.org",
+                  "example.net", "host", "hostname", "server")
 _GENERIC_BAD_STARTS = ("$", "%", "{", "<", "/", "./", "~/", "\\", "#", "@", "&", "[", "(")
 
 
@@ -138,8 +143,12 @@ def _generic_ok(rule: Rule, text: str, match: re.Match[str], secret: str) -> boo
     """Extra filters for name-anchored rules, where the value may be anything."""
     if rule.id == "url-credentials":
         user = match.group(0).split("://", 1)[1].split(":", 1)[0]
+        host = match.group(0).rsplit("@", 1)[1].lower()
         low = secret.lower()
-        return low != user.lower() and low not in _COMMON_DEFAULTS
+        return not (
+            low == user.lower() or low in _COMMON_DEFAULTS or "%20" in low
+            or any(c in secret for c in "[]") or host.startswith(_EXAMPLE_HOSTS)
+        )
     name = _name_before(text, match)
     if rule.id != "bearer-token" and any(w in name for w in _NOT_SECRET_NAME_WORDS):
         return False
@@ -147,6 +156,9 @@ def _generic_ok(rule: Rule, text: str, match: re.Match[str], secret: str) -> boo
         return False
     if secret.lower() in _COMMON_DEFAULTS or _UUID.fullmatch(secret):
         return False
+    low = secret.lower()
+    if any(word in low for word in ("password", "passwd", "secret", "token")):
+        return False  # "some_password", "my-secret-here": a description, not a value
     if rule.id == "generic-password":
         return not _CONST_IDENT.fullmatch(secret)
     if (
@@ -155,10 +167,28 @@ def _generic_ok(rule: Rule, text: str, match: re.Match[str], secret: str) -> boo
         or _WORDS_IDENT.fullmatch(secret)
     ):
         return False
-    has_digit = any(c.isdigit() for c in secret)
+    if any(c.isdigit() for c in secret):
+        return True
+    # Random tokens almost always hold a digit. Long mixed-case ones without are still
+    # keys when quoted; unquoted they are usually type names (``token: TokenProvider``).
+    quoted = match.start(match.lastindex or 0) > 0 and text[match.start(match.lastindex or 0)
+                                                              - 1] in "\"'`"
     mixed_case = any(c.isupper() for c in secret) and any(c.islower() for c in secret)
-    # Random tokens almost always hold a digit; long mixed-case ones without are still keys.
-    return has_digit or (len(secret) >= 24 and mixed_case)
+    return quoted and len(secret) >= 24 and mixed_case
+
+
+def _matches(rule: Rule, text: str, lower: str) -> Iterable[re.Match[str]]:
+    anchor = rule.anchor_regex
+    # Lowercasing can change the length of some non-ASCII text; then offsets would not
+    # line up, so fall back to the plain scan.
+    if anchor is None or len(lower) != len(text):
+        yield from rule.regex.finditer(text)
+        return
+    full = rule.regex
+    for hit in anchor.finditer(lower):
+        match = full.match(text, hit.start())
+        if match:
+            yield match
 
 
 def _candidates(text: str, rules: Iterable[Rule]) -> list[tuple[int, int, Rule]]:
@@ -167,7 +197,7 @@ def _candidates(text: str, rules: Iterable[Rule]) -> list[tuple[int, int, Rule]]
     for rule in rules:
         if rule.keywords and not any(k in lower for k in rule.keywords):
             continue
-        for match in rule.regex.finditer(text):
+        for match in _matches(rule, text, lower):
             group = next((i for i, g in enumerate(match.groups(), 1) if g is not None), 0)
             start, end = match.span(group)
             secret = text[start:end]

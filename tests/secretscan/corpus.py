@@ -181,7 +181,8 @@ def _fp_vectors(rng: random.Random) -> dict[str, Callable[[], str]]:
         ),
         "aws-documented-example": lambda: (
             "aws_access_key_id = AKIA" + "IOSFODNN7" + "EXAMPLE\n"
-            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY" + "EXAMPLEKEY\n"
+            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCY"  # apilab: allow
+            + "EXAMPLEKEY\n"
         ),
         "truncated-openai": lambda: (
             f'key = "{proj}{_r(rng, URLSAFE, 73)}{OPENAI_MARKER}{_r(rng, URLSAFE, 74)}"\n'
