@@ -1,9 +1,163 @@
-"""CLI commands: lab (filled in by the capability that owns them)."""
+"""CLI commands: ``apilab ask``, ``apilab reset`` and ``apilab progress``.
+
+``ask`` runs one exchange through ``assistant.exchange.run_exchange`` - the same
+code path as the chat page - for the local learner, so three calls make three
+exchanges. The commands only parse flags and print; the engines do the work.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from typing import Annotated, Any
+
 import typer
+
+from apilab.cli._common import exit_on_error, load_settings, print_json
+
+LOCAL_LEARNER = "local"
+
+DataDir = Annotated[str | None, typer.Option("--data-dir", help="Folder for local state.")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _lab_ids() -> str:
+    from apilab.content.loader import LAB_IDS
+
+    return ", ".join(LAB_IDS)
+
+
+async def _ask(settings: Any, lab_id: str, message: str, stream: bool) -> dict[str, Any]:
+    from apilab.assistant.base import Completed, Delta, Failed
+    from apilab.assistant.exchange import run_exchange
+    from apilab.storage.db import open_database
+
+    db = open_database(settings.db_url)
+    result: dict[str, Any] = {}
+    async for event in run_exchange(db, settings, learner=LOCAL_LEARNER, lab_id=lab_id,
+                                    message=message):
+        if isinstance(event, Delta) and stream:
+            sys.stdout.write(event.text)
+            sys.stdout.flush()
+        elif isinstance(event, Completed):
+            result = {"event": event}
+        elif isinstance(event, Failed):
+            result = {"failed": event.message}
+    return result
+
+
+@exit_on_error
+def ask(
+    message: Annotated[str, typer.Argument(help="Your message to the lab assistant.")],
+    lab: Annotated[str, typer.Option("--lab", help="Lab id, e.g. api-basics.")],
+    as_json: Json = False,
+    backend: Annotated[str | None, typer.Option("--backend", help="Assistant backend.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Ask the lab assistant one question (one exchange in LAB's conversation)."""
+    settings = load_settings(data_dir=data_dir, database_url=database_url, backend=backend)
+    result = asyncio.run(_ask(settings, lab, message, stream=not as_json))
+    if "failed" in result:
+        typer.echo(f"\nError: {result['failed']}", err=True)
+        raise typer.Exit(code=1)
+    event = result["event"]
+    if as_json:
+        print_json({
+            "reply": event.reply,
+            "counted": event.counted,
+            "why_not_counted": event.why_not_counted,
+            "objectives_covered": event.objectives_covered,
+            "backend": event.backend,
+        })
+        return
+    from apilab.content import load_course
+
+    need = load_course().lab(lab).min_exchanges
+    typer.echo("")
+    typer.echo("")
+    if event.counted:
+        status = f"Exchange counted ({event.exchange_count}/{need})."
+    else:
+        status = f"{event.why_not_counted} ({event.exchange_count}/{need} so far.)"
+    if event.completed_at:
+        status += f" Lab complete since {event.completed_at}."
+    typer.echo(status, err=True)
+
+
+@exit_on_error
+def reset(
+    lab: Annotated[str | None, typer.Option("--lab", help="Only this lab (default: all).")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Clear the local learner's conversation in one lab, or in every lab.
+
+    Completed labs stay complete; the exchange count restarts from zero.
+    """
+    from apilab.content import load_course
+    from apilab.storage import conversations
+    from apilab.storage.db import open_database
+
+    if lab is not None:
+        load_course().lab(lab)  # unknown lab -> a clear error, exit 2
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    db = open_database(settings.db_url)
+    with db.session() as session:
+        learner = conversations.get_or_create_learner(session, LOCAL_LEARNER)
+        deleted = conversations.reset(session, learner.id, lab)
+    where = f"lab {lab}" if lab else "every lab"
+    typer.echo(f"Cleared the conversation in {where} ({deleted} message(s) deleted).")
+
+
+def progress_report(settings: Any) -> dict[str, Any]:
+    """Each lab's counted exchanges, objectives covered and completion time."""
+    from apilab.content import load_course
+    from apilab.storage import conversations
+    from apilab.storage.db import open_database
+
+    course = load_course()
+    db = open_database(settings.db_url)
+    with db.session() as session:
+        learner = conversations.get_or_create_learner(session, LOCAL_LEARNER)
+        rows = conversations.get_progress(session, learner.id)
+        labs = []
+        for lab in course.labs:
+            row = rows.get(lab.id)
+            labs.append({
+                "lab": lab.id,
+                "title": lab.title,
+                "exchange_count": row.exchange_count if row else 0,
+                "min_exchanges": lab.min_exchanges,
+                "objectives_covered": list(row.objectives_covered or []) if row else [],
+                "objectives_total": len(lab.objectives),
+                "completed": bool(row and row.completed_at),
+                "completed_at": conversations.completed_iso(row),
+            })
+    return {"learner": LOCAL_LEARNER, "labs": labs}
+
+
+@exit_on_error
+def progress(as_json: Json = False, data_dir: DataDir = None,
+             database_url: DatabaseUrl = None) -> None:
+    """Show each lab's exchange count, objectives covered and completion time."""
+    settings = load_settings(data_dir=data_dir, database_url=database_url)
+    report = progress_report(settings)
+    if as_json:
+        print_json(report)
+        return
+    for lab in report["labs"]:
+        state = (f"complete {lab['completed_at']}" if lab["completed"]
+                 else f"{lab['exchange_count']}/{lab['min_exchanges']} exchanges")
+        covered = ", ".join(lab["objectives_covered"]) or "none yet"
+        typer.echo(f"{lab['lab']:<20} {state}")
+        typer.echo(f"{'':<20} objectives ({len(lab['objectives_covered'])}/"
+                   f"{lab['objectives_total']}): {covered}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``ask``, ``reset`` and ``progress`` to the app."""
+    app.command("ask")(ask)
+    app.command("reset")(reset)
+    app.command("progress")(progress)

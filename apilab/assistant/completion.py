@@ -1,0 +1,130 @@
+"""Completion rules: does an exchange count, and which objectives did it cover?
+
+An exchange counts when the reply finished, the message was on-topic for the
+lab (the backend says so in ``ReplyDone.on_topic``) and it is not a near-repeat
+of an earlier learner message in that lab. A lab is complete after
+``lab.min_exchanges`` counted exchanges; storing the completion time and
+keeping a completed lab complete is the repository's job
+(``storage.conversations.record_exchange``). Every "no" comes with a reason the
+page shows to the learner.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Iterable
+
+from apilab.assistant.base import ReplyDone
+from apilab.content.models import Lab
+
+__all__ = [
+    "REPEAT_THRESHOLD",
+    "Verdict",
+    "judge",
+    "near_repeat",
+    "normalise",
+    "objectives_by_keywords",
+]
+
+# Word-set similarity at or above which a message is a near-repeat.
+REPEAT_THRESHOLD = 0.8
+_WORD = re.compile(r"[a-z0-9]+(?:[._-][a-z0-9]+)*")
+_FILLER_WORDS = "a an the please pls can could would you me i my again so um uh hey hi ok okay just"
+_FILLER = frozenset(_FILLER_WORDS.split(" "))
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Whether one exchange counts, why not, and the objectives it covered."""
+
+    counted: bool
+    why_not_counted: str | None
+    objectives: list[str]
+    repeat_of: str | None = None
+    similarity: float | None = None
+
+
+def normalise(text: str) -> list[str]:
+    """Lowercase words without filler, for comparing messages."""
+    return [w for w in _WORD.findall(text.lower()) if w not in _FILLER]
+
+
+def _similarity(a: list[str], b: list[str]) -> float:
+    if not a or not b:
+        return 1.0 if a == b else 0.0
+    sa, sb = set(a), set(b)
+    jaccard = len(sa & sb) / len(sa | sb)
+    # Word order matters less than word choice, but "429 vs 503" and "503 vs 429" are the
+    # same question; a sequence ratio catches rewordings with one word changed.
+    seq = difflib.SequenceMatcher(a=a, b=b, autojunk=False).ratio()
+    # Different numbers make a different question ("cost of 2M" vs "cost of 5M").
+    if {w for w in sa if w[0].isdigit()} != {w for w in sb if w[0].isdigit()}:
+        return min(jaccard, seq, 0.79)
+    return max(jaccard, seq if min(len(a), len(b)) >= 4 else jaccard)
+
+
+def near_repeat(message: str, earlier: Iterable[str]) -> tuple[str, float] | None:
+    """The earlier message this one nearly repeats, with the similarity, or ``None``."""
+    words = normalise(message)
+    best: tuple[str, float] | None = None
+    for previous in earlier:
+        score = _similarity(words, normalise(previous))
+        if score >= REPEAT_THRESHOLD and (best is None or score > best[1]):
+            best = (previous, score)
+    return best
+
+
+def _shorten(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def judge(lab: Lab, message: str, done: ReplyDone, earlier: Iterable[str]) -> Verdict:
+    """The verdict on one finished exchange.
+
+    ``earlier`` holds the learner's earlier messages in this lab whose
+    exchanges counted (repeating a message whose reply was interrupted is a
+    retry, not a repeat).
+    """
+    valid = {o.id for o in lab.objectives}
+    objectives = [o for o in dict.fromkeys(done.objectives) if o in valid]
+    if not done.on_topic:
+        reason = done.meta.get("topic_reason") if isinstance(done.meta, dict) else None
+        why = (f"Not counted: {reason}." if reason
+               else f"Not counted: the message was not about {lab.title}.")
+        return Verdict(False, why + " Ask a question on this lab's topic to count an exchange.",
+                       [])
+    repeat = near_repeat(message, earlier)
+    if repeat is not None:
+        previous, score = repeat
+        return Verdict(
+            False,
+            f"Not counted: this nearly repeats your earlier question \u201c{_shorten(previous)}"
+            f"\u201d ({score:.0%} similar). Ask something new to count an exchange.",
+            [], repeat_of=previous, similarity=round(score, 3),
+        )
+    if not objectives:
+        # A backend that does not tag objectives (a model) still earns the ones its
+        # message plainly names.
+        objectives = objectives_by_keywords(lab, message)
+    return Verdict(True, None, objectives)
+
+
+def objectives_by_keywords(lab: Lab, text: str) -> list[str]:
+    """Objectives whose keywords appear in ``text`` (at least two, or one multi-word one)."""
+    low = f" {text.lower()} "
+    words = set(_WORD.findall(low))
+    found = []
+    for obj in lab.objectives:
+        hits = 0
+        for kw in obj.keywords:
+            k = kw.lower()
+            if " " in k or not k.replace("_", "").isalnum():
+                hits += 2 if k in low else 0
+            elif k in words:
+                hits += 1
+        if hits >= 2:
+            found.append(obj.id)
+    return found

@@ -1,0 +1,243 @@
+"""One exchange with the lab assistant: validate, store, stream, judge, record.
+
+``run_exchange`` is the single code path behind the chat page (SSE) and
+``apilab ask``. Its storage contract:
+
+- bad input (unknown lab, empty or too-long message) raises *before* anything
+  is stored - the first ``__anext__()`` raises ``NotFoundError`` /
+  ``InvalidInputError``;
+- the learner's message is redacted (``secretscan.redact_text``) and committed,
+  and the reply row created as ``streaming``, before the assistant runs; then
+  ``Accepted`` is yielded;
+- each piece of the reply is yielded as ``Delta``; at the end the reply is
+  stored ``complete`` with the verdict (counted or why not) and the lab's
+  progress is updated, then ``Completed`` is yielded;
+- if the consumer goes away (``asyncio.CancelledError`` or ``aclose()``) the
+  reply is marked ``interrupted`` with the text streamed so far and the
+  cancellation propagates; if the backend fails, the reply is marked
+  ``interrupted`` and ``Failed`` is yielded.
+
+Database work runs in worker threads (``anyio.to_thread``) so 200 concurrent
+learners do not block the event loop; only the interruption path writes
+synchronously, because a cancelled task cannot reliably await anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import anyio.to_thread
+
+from apilab.assistant.base import (
+    Accepted,
+    Assistant,
+    Completed,
+    Delta,
+    ExchangeEvent,
+    Failed,
+    ReplyDone,
+    TextDelta,
+    Turn,
+)
+from apilab.assistant.completion import judge
+from apilab.assistant.offline.tutor import finding_summary
+from apilab.content import load_course
+from apilab.errors import ApilabError, InvalidInputError
+from apilab.storage import conversations
+
+if TYPE_CHECKING:
+    from apilab.content.models import Lab
+    from apilab.settings import Settings
+    from apilab.storage.db import Database
+
+__all__ = ["run_exchange", "validate_message"]
+
+log = logging.getLogger(__name__)
+
+# How many earlier messages the backend sees (the offline tutor needs few; a model's
+# context is the call layer's concern, which trims further).
+HISTORY_LIMIT = 40
+
+
+def validate_message(message: object, max_chars: int) -> str:
+    """The message if it is acceptable, else ``InvalidInputError`` saying what to fix."""
+    if not isinstance(message, str):
+        raise InvalidInputError("The message must be text.")
+    if not message.strip():
+        raise InvalidInputError("The message is empty: type a question for the lab assistant.")
+    if len(message) > max_chars:
+        raise InvalidInputError(
+            f"The message is {len(message):,} characters long; the limit is {max_chars:,}. "
+            "Shorten it (paste only the relevant part) and send it again."
+        )
+    return message
+
+
+def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
+    from apilab.secretscan import redact_text
+
+    redacted, findings = redact_text(text)
+    return redacted, [finding_summary(f) for f in findings]
+
+
+def _drill_state(session: Any, learner_id: int) -> dict[str, Any] | None:
+    """The leak drill's state for this learner, if the drill capability is installed."""
+    try:
+        from apilab.storage.drill import get_drill_state  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    try:
+        state = get_drill_state(session, learner_id)
+    except TypeError:
+        state = get_drill_state(session)  # an older signature without the learner
+    if state is None:
+        return None
+    if isinstance(state, dict):
+        return state
+    to_dict = getattr(state, "to_dict", None) or getattr(state, "as_dict", None)
+    if callable(to_dict):
+        return dict(to_dict())
+    return {k: v for k, v in vars(state).items() if not k.startswith("_")}
+
+
+def _prepare(db: Database, handle: str, lab: Lab, content: str,
+             secrets: list[dict[str, Any]], backend: str) -> dict[str, Any]:
+    """Commit the learner's message and the streaming reply row; gather the turn's context."""
+    with db.session() as session:
+        learner = conversations.get_or_create_learner(session, handle)
+        earlier = conversations.list_messages(session, learner.id, lab.id)
+        history = [
+            ("user" if m.role == "learner" else "assistant", m.content)
+            for m in earlier if m.status == "complete"
+        ][-HISTORY_LIMIT:]
+        counted_before = [m.content for m in earlier if m.role == "learner" and m.counted]
+        progress = conversations.get_progress(session, learner.id).get(lab.id)
+        covered = list(progress.objectives_covered or []) if progress else []
+        meta: dict[str, Any] = {"secrets": secrets} if secrets else {}
+        asked = conversations.add_learner_message(session, learner.id, lab.id, content, meta)
+        reply = conversations.start_reply(session, learner.id, lab.id, asked.id, backend)
+        drill = None
+        if lab.id == "key-security":
+            try:
+                drill = _drill_state(session, learner.id)
+            except Exception:  # noqa: BLE001 - coaching is optional; never fail the exchange
+                log.warning("Could not read the leak drill state", exc_info=True)
+        return {"learner_id": learner.id, "message_id": asked.id, "reply_id": reply.id,
+                "history": history, "counted_before": counted_before, "covered": covered,
+                "drill": drill}
+
+
+def _finish(db: Database, lab: Lab, learner_id: int, reply_id: int, text: str,
+            done: ReplyDone, counted: bool, why: str | None, objectives: list[str],
+            meta: dict[str, Any]) -> tuple[int, list[str], str | None]:
+    with db.session() as session:
+        conversations.finish_reply(
+            session, reply_id, content=text, backend=done.backend, counted=counted,
+            why_not_counted=why, objectives=objectives, meta=meta, call_id=done.call_id,
+        )
+        row = conversations.record_exchange(session, learner_id, lab.id, counted=counted,
+                                            objectives=objectives,
+                                            min_exchanges=lab.min_exchanges)
+        return (row.exchange_count, list(row.objectives_covered or []),
+                conversations.completed_iso(row))
+
+
+def _interrupt(db: Database, reply_id: int, text: str, reason: str) -> None:
+    try:
+        with db.session() as session:
+            conversations.mark_reply_interrupted(session, reply_id, content=text, reason=reason)
+    except Exception:  # noqa: BLE001 - start-up recovery marks it if this fails
+        log.exception("Could not mark reply %s interrupted", reply_id)
+
+
+async def run_exchange(
+    db: Database,
+    settings: Settings,
+    *,
+    learner: str,
+    lab_id: str,
+    message: str,
+    assistant: Assistant | None = None,
+) -> AsyncIterator[ExchangeEvent]:
+    """Run one exchange; yields ``Accepted``, ``Delta``..., then ``Completed`` or ``Failed``."""
+    lab = load_course().lab(lab_id)  # NotFoundError for an unknown lab
+    text = validate_message(message, int(settings.max_message_chars))
+    if assistant is None:
+        from apilab.assistant.factory import get_assistant
+
+        assistant = get_assistant(settings)
+    started = time.perf_counter()
+    redacted, secrets = _redact(text)
+    prep = await anyio.to_thread.run_sync(
+        _prepare, db, learner, lab, redacted, secrets, assistant.name
+    )
+    reply_id: int = prep["reply_id"]
+    yield Accepted(message_id=prep["message_id"], reply_id=reply_id, content=redacted,
+                   secret_detected=bool(secrets))
+
+    context: dict[str, Any] = {}
+    if secrets:
+        context["secret_findings"] = secrets
+    if prep["drill"] is not None:
+        context["drill"] = prep["drill"]
+    turn = Turn(lab=lab, message=redacted, history=prep["history"],
+                objectives_covered=frozenset(prep["covered"]), learner_id=prep["learner_id"],
+                context=context)
+    parts: list[str] = []
+    finished = False
+    first_delta_ms: float | None = None
+    try:
+        done: ReplyDone | None = None
+        async for event in assistant.respond(turn):
+            if isinstance(event, TextDelta):
+                if first_delta_ms is None:
+                    first_delta_ms = (time.perf_counter() - started) * 1000
+                parts.append(event.text)
+                yield Delta(event.text)
+            elif isinstance(event, ReplyDone):
+                done = event
+        if done is None:
+            raise RuntimeError(f"backend {assistant.name!r} ended without a ReplyDone")
+        # Defence in depth: whatever the backend wrote, no secret is stored or shown.
+        reply_text, _ = _redact(done.text or "".join(parts))
+        verdict = judge(lab, redacted, done, prep["counted_before"])
+        meta = dict(done.meta or {})
+        meta["tools_used"] = list(done.tools_used)
+        timing = dict(meta.get("timing_ms") or {})
+        timing["first_delta"] = round(first_delta_ms or 0.0, 3)
+        timing["total"] = round((time.perf_counter() - started) * 1000, 3)
+        meta["timing_ms"] = timing
+        if verdict.repeat_of is not None:
+            meta["repeat_of"] = verdict.repeat_of
+            meta["similarity"] = verdict.similarity
+        count, covered, completed_at = await anyio.to_thread.run_sync(
+            _finish, db, lab, prep["learner_id"], reply_id, reply_text, done,
+            verdict.counted, verdict.why_not_counted, verdict.objectives, meta,
+        )
+        finished = True
+        yield Completed(
+            reply_id=reply_id, reply=reply_text, counted=verdict.counted,
+            why_not_counted=verdict.why_not_counted, objectives_covered=covered,
+            exchange_count=count, completed_at=completed_at, backend=done.backend,
+            call_id=done.call_id,
+        )
+    except (asyncio.CancelledError, GeneratorExit):
+        if not finished:
+            _interrupt(db, reply_id, "".join(parts), "interrupted (the connection closed)")
+        raise
+    except Exception as exc:  # noqa: BLE001 - any backend failure becomes a Failed event
+        if finished:
+            raise
+        log.error("Exchange in %s failed: %s", lab_id, exc, exc_info=not isinstance(
+            exc, ApilabError))
+        _interrupt(db, reply_id, "".join(parts), "interrupted by an error")
+        what = str(exc) if isinstance(exc, ApilabError) else "the assistant hit an internal error"
+        yield Failed(
+            message=f"The reply could not finish: {what}. Your message is saved; send it "
+                    "again to retry.",
+            reply_id=reply_id,
+        )

@@ -1,0 +1,330 @@
+"""What an AI provider's HTTP response means: statuses, error bodies, rate-limit headers.
+
+Reads a pasted status line, headers and/or JSON error body (OpenAI, Anthropic,
+Gemini, or an SDK exception string) and explains what happened, what to do and
+whether a retry can help. The table below is the tutor's knowledge; it is kept
+as data so ``explain_http_response`` and the offline tutor say the same thing.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import json
+import re
+from typing import Any
+
+__all__ = ["STATUSES", "ERROR_TYPES", "Parsed", "explain", "explain_codes", "parse"]
+
+
+@dataclasses.dataclass(frozen=True)
+class StatusInfo:
+    """One HTTP status as an AI API uses it."""
+
+    name: str
+    meaning: str
+    action: str
+    retry: str  # "yes", "no", "after fixing the request"
+
+
+STATUSES: dict[int, StatusInfo] = {
+    400: StatusInfo("Bad Request",
+                    "The request itself is wrong: malformed JSON, a missing or unknown field, "
+                    "a bad parameter value, or too many tokens for the model's context window.",
+                    "Read the error `message` (and `param`), fix the request, then send it again.",
+                    "no - not until you fix the request"),
+    401: StatusInfo("Unauthorized",
+                    "The API key is missing, mistyped, revoked or for another provider. The "
+                    "header must be `Authorization: Bearer <key>` (Anthropic: `x-api-key`).",
+                    "Check the key is read from the environment, not empty, and current.",
+                    "no"),
+    402: StatusInfo("Payment Required",
+                    "Billing: the account has no credit or payment failed.",
+                    "Add credit or fix billing in the provider's dashboard.", "no"),
+    403: StatusInfo("Forbidden",
+                    "The key is valid but not allowed to do this: a project-scoped key without "
+                    "access to that model, an unsupported region, or an organisation policy.",
+                    "Check the key's permissions / model allow-list and the project it belongs "
+                    "to.", "no"),
+    404: StatusInfo("Not Found",
+                    "Wrong URL or a model name that does not exist (or your key cannot see).",
+                    "Check the base URL, path (e.g. `/v1/chat/completions`) and model id.", "no"),
+    408: StatusInfo("Request Timeout",
+                    "The server gave up waiting for your request.",
+                    "Retry with backoff; check your network and request size.", "yes"),
+    409: StatusInfo("Conflict", "A conflicting request (e.g. the same resource being changed).",
+                    "Retry once after a short wait.", "yes, once"),
+    413: StatusInfo("Payload Too Large", "The request body is over the provider's size limit.",
+                    "Send less: shorten the prompt, fewer or smaller images/files.", "no"),
+    422: StatusInfo("Unprocessable Entity",
+                    "The JSON parsed but a value is invalid for the schema the API expects.",
+                    "Fix the field named in the error.", "no"),
+    429: StatusInfo("Too Many Requests",
+                    "You are over a limit: requests per minute (RPM) or tokens per minute (TPM) "
+                    "for your tier - or, if the error code is `insufficient_quota`, your credit "
+                    "or spending cap is used up. This is about *your* usage, not the provider's "
+                    "health.",
+                    "Wait for `Retry-After` (or `retry-after-ms` / the `x-ratelimit-reset-*` "
+                    "headers), then retry with exponential backoff and jitter; slow your sending "
+                    "rate. For `insufficient_quota`: add credit or raise the cap - retrying "
+                    "cannot help.",
+                    "yes, after the wait (never for insufficient_quota)"),
+    500: StatusInfo("Internal Server Error", "A bug or fault on the provider's side.",
+                    "Retry with exponential backoff and jitter; if it persists, check the status "
+                    "page and quote the request id.", "yes"),
+    502: StatusInfo("Bad Gateway", "A proxy in front of the model could not reach it.",
+                    "Retry with backoff.", "yes"),
+    503: StatusInfo("Service Unavailable",
+                    "The provider is overloaded or briefly down - a problem on *their* side, not "
+                    "your rate limit.",
+                    "Retry with exponential backoff and jitter (1, 2, 4, 8 s...), honour "
+                    "`Retry-After` if present, and show a graceful fallback if it lasts.",
+                    "yes"),
+    504: StatusInfo("Gateway Timeout", "The model took too long to answer behind a gateway.",
+                    "Retry with backoff; stream long replies or lower max_tokens.", "yes"),
+    529: StatusInfo("Overloaded (Anthropic)",
+                    "Anthropic's API is overloaded (`overloaded_error`) - like a 503.",
+                    "Retry with exponential backoff and jitter; fall back to another model if "
+                    "it lasts.", "yes"),
+}
+
+# Provider error codes / types that refine the status. (provider, meaning, action, retry)
+ERROR_TYPES: dict[str, tuple[str, str, str, str]] = {
+    "insufficient_quota": ("OpenAI", "Your credit or monthly spending limit is used up - not a "
+                           "rate limit, even though it arrives as a 429.",
+                           "Add credit or raise the limit in the billing settings.",
+                           "no - retrying cannot help"),
+    "rate_limit_exceeded": ("OpenAI", "You sent more requests or tokens per minute than your "
+                            "tier allows.",
+                            "Wait as the headers say, then back off with jitter.",
+                            "yes, after the wait"),
+    "invalid_api_key": ("OpenAI", "The key is wrong, revoked or truncated.",
+                        "Load the right key from the environment; rotate it if it leaked.", "no"),
+    "model_not_found": ("OpenAI", "The model does not exist or your key/project cannot use it.",
+                        "Check the model id and the project's model allow-list.", "no"),
+    "context_length_exceeded": ("OpenAI", "Prompt plus max_tokens is more than the model's "
+                                "context window.",
+                                "Trim the history or documents, or lower max_tokens.", "no"),
+    "invalid_request_error": ("OpenAI/Anthropic", "The request is malformed or a parameter is "
+                              "invalid.", "Fix the field named in the message.", "no"),
+    "rate_limit_error": ("Anthropic", "Over your organisation's requests or tokens per minute.",
+                         "Wait for `retry-after`, then back off with jitter.", "yes, after the "
+                         "wait"),
+    "overloaded_error": ("Anthropic", "Anthropic's servers are overloaded (HTTP 529).",
+                         "Back off with jitter and retry; fall back if it lasts.", "yes"),
+    "authentication_error": ("Anthropic", "The `x-api-key` is missing or invalid.",
+                             "Send a valid key in `x-api-key`.", "no"),
+    "permission_error": ("Anthropic", "The key may not use this resource or model.",
+                         "Check the workspace and key permissions.", "no"),
+    "not_found_error": ("Anthropic", "Unknown model or endpoint.", "Check the model id and URL.",
+                        "no"),
+    "request_too_large": ("Anthropic", "The request body is too big.", "Send less.", "no"),
+    "api_error": ("Anthropic", "An internal error on Anthropic's side.", "Retry with backoff.",
+                  "yes"),
+    "RESOURCE_EXHAUSTED": ("Gemini", "Quota or rate limit exceeded (requests or tokens per "
+                           "minute, or a daily quota).",
+                           "Wait and back off with jitter; check quotas in the console.",
+                           "yes, after the wait (not if a daily quota is used up)"),
+    "INVALID_ARGUMENT": ("Gemini", "The request is malformed or a field is invalid.",
+                         "Fix the request.", "no"),
+    "FAILED_PRECONDITION": ("Gemini", "The request cannot run in this state - often billing not "
+                            "enabled or an unsupported region.",
+                            "Enable billing / check the region.", "no"),
+    "PERMISSION_DENIED": ("Gemini", "The key lacks permission (or is restricted to other APIs).",
+                          "Check the key's API restrictions.", "no"),
+    "UNAUTHENTICATED": ("Gemini", "The key is missing or invalid.", "Send a valid key.", "no"),
+    "NOT_FOUND": ("Gemini", "Unknown model or resource.", "Check the model name.", "no"),
+    "UNAVAILABLE": ("Gemini", "The service is temporarily overloaded or down.",
+                    "Retry with backoff and jitter.", "yes"),
+    "INTERNAL": ("Gemini", "An internal error.", "Retry with backoff.", "yes"),
+    "DEADLINE_EXCEEDED": ("Gemini", "The request took too long.",
+                          "Retry; shorten the request or stream.", "yes"),
+}
+
+_STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)?\s+(\d{3})(?:\s+([^\r\n]*))?", re.I)
+_SDK_CODE = re.compile(r"(?:error code|status(?: code)?|status_code|code)\W{0,3}(\d{3})\b", re.I)
+_BARE_CODE = re.compile(r"(?<![\w.$/-])([45]\d\d)(?![\w.%])")
+_HEADER = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]{1,60})\s*:\s*(.+?)\s*$", re.M)
+_INTERESTING_HEADERS = (
+    "retry-after", "retry-after-ms", "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",
+    "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens",
+    "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
+    "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-tokens-remaining",
+    "anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset",
+    "x-request-id", "request-id", "content-type",
+)
+
+
+@dataclasses.dataclass
+class Parsed:
+    """What was recognised in the pasted text."""
+
+    status: int | None = None
+    reason: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    body: dict[str, Any] | None = None
+    error_type: str | None = None  # provider code/type/status string
+    error_message: str | None = None
+    provider: str | None = None
+
+
+def _load_body(text: str) -> dict[str, Any] | None:
+    start = text.find("{")
+    while start != -1:
+        depth = 0
+        for j in range(start, len(text)):
+            if text[j] == "{":
+                depth += 1
+            elif text[j] == "}":
+                depth -= 1
+                if depth == 0:
+                    chunk = text[start : j + 1]
+                    for loader in (json.loads, ast.literal_eval):
+                        try:
+                            value = loader(chunk)
+                        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                            continue
+                        if isinstance(value, dict):
+                            return value
+                    break
+        start = text.find("{", start + 1)
+    return None
+
+
+def parse(text: str) -> Parsed:
+    """Recognise status, headers and provider error body in pasted text."""
+    out = Parsed()
+    m = _STATUS_LINE.search(text)
+    if m:
+        out.status = int(m.group(1))
+        out.reason = (m.group(2) or "").strip() or None
+    for hm in _HEADER.finditer(text):
+        name = hm.group(1).lower()
+        if name in _INTERESTING_HEADERS:
+            out.headers[name] = hm.group(2)
+    body = _load_body(text)
+    if body is not None:
+        out.body = body
+        err = body.get("error")
+        if isinstance(err, dict):
+            if body.get("type") == "error":
+                out.provider = "Anthropic"
+                out.error_type = str(err.get("type") or "") or None
+            elif "status" in err and isinstance(err.get("status"), str):
+                out.provider = "Gemini"
+                out.error_type = err["status"]
+                if isinstance(err.get("code"), int) and out.status is None:
+                    out.status = err["code"]
+            else:
+                out.provider = "OpenAI"
+                code = err.get("code")
+                out.error_type = str(code) if code else (str(err.get("type") or "") or None)
+            msg = err.get("message")
+            out.error_message = str(msg)[:300] if msg else None
+        elif isinstance(err, str):
+            out.error_message = err[:300]
+    if out.status is None:
+        m2 = _SDK_CODE.search(text)
+        if m2 and 100 <= int(m2.group(1)) <= 599:
+            out.status = int(m2.group(1))
+    if out.status is None and out.error_type in ERROR_TYPES:
+        out.status = {"insufficient_quota": 429, "rate_limit_exceeded": 429,
+                      "rate_limit_error": 429, "overloaded_error": 529,
+                      "RESOURCE_EXHAUSTED": 429, "UNAVAILABLE": 503}.get(out.error_type)
+    if out.provider is None:
+        low = text.lower()
+        if "anthropic" in low or "x-api-key" in low:
+            out.provider = "Anthropic"
+        elif "gemini" in low or "googleapis" in low:
+            out.provider = "Gemini"
+        elif "openai" in low:
+            out.provider = "OpenAI"
+    return out
+
+
+def bare_codes(text: str) -> list[int]:
+    """4xx/5xx codes mentioned in prose ("a 429 and a 503"), in order, without repeats."""
+    codes: list[int] = []
+    for m in _BARE_CODE.finditer(text):
+        code = int(m.group(1))
+        if code in STATUSES and code not in codes:
+            codes.append(code)
+    return codes
+
+
+def explain_codes(codes: list[int]) -> str:
+    """Short explanations of status codes named in a question, with the key contrast."""
+    lines = []
+    for code in codes:
+        info = STATUSES[code]
+        lines.append(f"- **{code} {info.name}:** {info.meaning} *Do:* {info.action} "
+                     f"*Retry:* {info.retry}.")
+    if 429 in codes and (503 in codes or 529 in codes or 500 in codes):
+        lines.append("")
+        lines.append("In short: **429 means you** are over your rate limit (slow down and "
+                     "honour `Retry-After`); **503/529 means the provider** is overloaded "
+                     "(back off and retry). Both get exponential backoff with jitter, but only "
+                     "a 429 tells you to change your own sending rate.")
+    return "\n".join(lines)
+
+
+def _retry_after_seconds(headers: dict[str, str]) -> float | None:
+    if "retry-after-ms" in headers:
+        try:
+            return float(headers["retry-after-ms"]) / 1000
+        except ValueError:
+            return None
+    if "retry-after" in headers:
+        try:
+            return float(headers["retry-after"])
+        except ValueError:
+            return None  # an HTTP date; shown as-is below
+    return None
+
+
+def explain(text: str) -> str | None:
+    """Markdown explanation of a pasted response, or ``None`` if nothing was recognised."""
+    p = parse(text)
+    if p.status is None and p.error_type is None:
+        return None
+    info = STATUSES.get(p.status or 0)
+    detail = ERROR_TYPES.get(p.error_type or "")
+    title = f"HTTP {p.status}" if p.status else "Error"
+    if info:
+        title += f" {info.name}"
+    elif p.reason:
+        title += f" {p.reason}"
+    if p.provider:
+        title += f" from {p.provider}"
+    if p.error_type:
+        title += f" (`{p.error_type}`)"
+    lines = [f"**{title}**", ""]
+    meaning = detail[1] if detail else (info.meaning if info else None)
+    action = detail[2] if detail else (info.action if info else None)
+    retry = detail[3] if detail else (info.retry if info else None)
+    if meaning is None and p.status:
+        kind = "your request" if 400 <= p.status < 500 else "the provider's side"
+        meaning = f"An unusual status; {p.status // 100}xx codes point at {kind}."
+        action = "Read the error message and the provider's error reference."
+        retry = "yes, with backoff" if p.status >= 500 else "no, until you change the request"
+    lines.append(f"**What happened:** {meaning}")
+    if p.error_message:
+        lines.append(f"**The provider says:** \"{p.error_message}\"")
+    lines.append(f"**What to do:** {action}")
+    wait = _retry_after_seconds(p.headers)
+    retry_line = f"**Retry?** {retry}"
+    if wait is not None and retry and not retry.startswith("no"):
+        retry_line += f" - the response says wait **{wait:g} s** before the next request"
+    elif "retry-after" in p.headers and retry and not retry.startswith("no"):
+        retry_line += f" - the response says wait until {p.headers['retry-after']}"
+    lines.append(retry_line + ".")
+    limit_bits = [f"`{k}: {v}`" for k, v in p.headers.items()
+                  if k.startswith(("x-ratelimit", "anthropic-ratelimit"))]
+    if limit_bits:
+        lines.append("**Rate-limit headers:** " + ", ".join(limit_bits)
+                     + " - `remaining` at 0 tells you which limit (requests = RPM, tokens = TPM) "
+                       "you hit, `reset` when it refills.")
+    rid = p.headers.get("x-request-id") or p.headers.get("request-id")
+    if rid:
+        lines.append(f"Keep the request id `{rid}` - support needs it.")
+    return "\n\n".join(lines)

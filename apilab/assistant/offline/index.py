@@ -1,0 +1,250 @@
+"""Retrieval over the answer cards and the lesson text: a small in-memory BM25F index.
+
+Why hand-written rather than SQLite FTS5: the tutor must decide, per question,
+whether it has a *good* answer or should say "I don't know" / redirect. That
+needs per-term evidence - which of the learner's words matched, and in which
+field (a card's question phrasings vs its answer) - and a confidence that is
+comparable across questions. FTS5's ``bm25()`` is an opaque, query-dependent
+number and its stemmer cannot be shared with our synonym and typo handling.
+The corpus is a few hundred short documents, so a Python inverted index answers
+in well under a millisecond and builds in a few milliseconds.
+
+Scoring: BM25F (k1=1.2, b=0.75) over weighted fields, then two explainable
+signals: ``coverage`` (share of the learner's term weight, by IDF, found in the
+document) and ``question_match`` (the same share against the card's best
+question phrasing). ``confidence`` combines them; the tutor's thresholds are in
+``tutor.py``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from apilab.assistant.offline.text import STOPWORDS, content_terms, correct, expand, tokenize
+from apilab.content.models import Card, Course
+
+__all__ = ["Doc", "Hit", "KnowledgeIndex", "Query"]
+
+K1 = 1.2
+B = 0.75
+# Field weights: a card's question phrasings say best what it answers.
+CARD_FIELDS = {"questions": 3.0, "keywords": 2.5, "answer": 1.0, "follow_up": 0.3}
+LESSON_FIELDS = {"heading": 2.0, "body": 1.0}
+
+
+@dataclasses.dataclass(frozen=True)
+class Doc:
+    """A retrievable unit: one answer card, or one passage of a lesson."""
+
+    key: str  # "card:<id>" or "lesson:<lesson-id>#<n>"
+    kind: str  # "card" | "lesson"
+    lab: str
+    title: str
+    text: str
+    card: Card | None = None
+    objectives: tuple[str, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Query:
+    """A learner message as weighted search terms."""
+
+    terms: dict[str, float]  # stemmed term -> weight
+    original: tuple[str, ...]  # the learner's own content terms (after typo correction)
+    corrections: dict[str, str]
+    unknown: tuple[str, ...]  # terms the course never uses
+
+
+@dataclasses.dataclass(frozen=True)
+class Hit:
+    """A scored document for a query."""
+
+    doc: Doc
+    score: float
+    coverage: float
+    question_match: float
+    matched: tuple[str, ...]
+
+    @property
+    def confidence(self) -> float:
+        """0-1: how well this document answers the learner's own words."""
+        return max(self.coverage * 0.6 + self.question_match * 0.4, self.question_match * 0.9)
+
+    def as_meta(self) -> dict[str, object]:
+        return {"doc": self.doc.key, "lab": self.doc.lab, "score": round(self.score, 3),
+                "confidence": round(self.confidence, 3), "matched": list(self.matched)}
+
+
+def _lesson_passages(body: str) -> list[tuple[str, str]]:
+    """(heading, passage) pairs: paragraphs under their heading, code kept with its prose."""
+    passages: list[tuple[str, str]] = []
+    heading = ""
+    buf: list[str] = []
+
+    def flush() -> None:
+        text = "\n".join(buf).strip()
+        if len(text) >= 60:
+            passages.append((heading, text))
+        buf.clear()
+
+    in_code = False
+    for line in body.splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+            buf.append(line)
+            continue
+        if not in_code and re.match(r"#{1,4}\s", line):
+            flush()
+            heading = line.lstrip("#").strip()
+            continue
+        if not in_code and not line.strip():
+            # A blank line ends a paragraph unless a code block follows it.
+            if buf and not buf[-1].startswith("```") and len("\n".join(buf)) > 200:
+                flush()
+            elif buf:
+                buf.append("")
+            continue
+        buf.append(line)
+    flush()
+    return passages
+
+
+class KnowledgeIndex:
+    """BM25F over cards and lesson passages of a course, with per-term evidence."""
+
+    def __init__(self, docs: Iterable[tuple[Doc, dict[str, list[str]], dict[str, float]]]) -> None:
+        self.docs: list[Doc] = []
+        self._tf: list[dict[str, float]] = []
+        self._len: list[float] = []
+        self._question_terms: list[list[set[str]]] = []
+        self._all_terms: list[set[str]] = []
+        postings: dict[str, list[int]] = defaultdict(list)
+        for doc, fields, weights in docs:
+            tf: Counter[str] = Counter()
+            for field, texts in fields.items():
+                w = weights[field]
+                for text in texts:
+                    for term in content_terms(text):
+                        tf[term] += w
+            idx = len(self.docs)
+            self.docs.append(doc)
+            self._tf.append(dict(tf))
+            self._len.append(sum(tf.values()))
+            self._all_terms.append(set(tf))
+            self._question_terms.append(
+                [set(content_terms(q)) for q in fields.get("questions", [])]
+            )
+            for term in tf:
+                postings[term].append(idx)
+        self._postings = dict(postings)
+        n = max(len(self.docs), 1)
+        self._avg_len = (sum(self._len) / n) or 1.0
+        self._idf = {
+            t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
+        }
+        self._max_idf = max(self._idf.values(), default=1.0)
+        by_initial: dict[str, list[str]] = defaultdict(list)
+        for term in self._postings:
+            if term.isalpha() and len(term) >= 4:
+                by_initial[term[0]].append(term)
+        self._by_initial = dict(by_initial)
+        # Unstemmed course words too, so "jiter" can find "jitter".
+        self.vocabulary = frozenset(self._postings)
+
+    # --- building --------------------------------------------------------------
+
+    @classmethod
+    def from_course(cls, course: Course) -> KnowledgeIndex:
+        """Index every card and every lesson passage of ``course``."""
+        entries: list[tuple[Doc, dict[str, list[str]], dict[str, float]]] = []
+        for card in course.cards:
+            doc = Doc(key=f"card:{card.id}", kind="card", lab=card.lab, title=card.questions[0],
+                      text=card.answer, card=card, objectives=tuple(card.objectives))
+            fields = {"questions": list(card.questions), "keywords": list(card.keywords),
+                      "answer": [card.answer], "follow_up": [card.follow_up]}
+            entries.append((doc, fields, CARD_FIELDS))
+        for lesson in course.lessons:
+            for n, (heading, passage) in enumerate(_lesson_passages(lesson.body)):
+                doc = Doc(key=f"lesson:{lesson.id}#{n}", kind="lesson", lab=lesson.lab,
+                          title=heading or lesson.title, text=passage)
+                entries.append((doc, {"heading": [heading], "body": [passage]}, LESSON_FIELDS))
+        return cls(entries)
+
+    # --- querying --------------------------------------------------------------
+
+    def idf(self, term: str) -> float:
+        """IDF of a term; words the course never uses weigh like the rarest word."""
+        return self._idf.get(term, self._max_idf)
+
+    def make_query(self, text: str) -> Query:
+        """Terms of a learner message: typo-corrected, with synonym expansions."""
+        original: list[str] = []
+        corrections: dict[str, str] = {}
+        unknown: list[str] = []
+        for term in dict.fromkeys(content_terms(text)):
+            if term in self._postings:
+                original.append(term)
+                continue
+            fixed = correct(term, self._by_initial)
+            if fixed:
+                corrections[term] = fixed
+                original.append(fixed)
+            else:
+                original.append(term)
+                unknown.append(term)
+        terms = {t: 1.0 for t in original}
+        for term, weight in expand(text, original).items():
+            terms.setdefault(term, weight)
+        return Query(terms, tuple(original), corrections, tuple(unknown))
+
+    def search(self, query: Query, *, lab: str | None = None, kind: str | None = None,
+               limit: int = 5) -> list[Hit]:
+        """Best documents for ``query``, optionally within one lab and/or one kind."""
+        scores: dict[int, float] = defaultdict(float)
+        for term, weight in query.terms.items():
+            idf = self._idf.get(term)
+            if idf is None:
+                continue
+            for idx in self._postings[term]:
+                doc = self.docs[idx]
+                if (lab and doc.lab != lab) or (kind and doc.kind != kind):
+                    continue
+                tf = self._tf[idx][term]
+                norm = K1 * (1 - B + B * self._len[idx] / self._avg_len)
+                scores[idx] += weight * idf * tf * (K1 + 1) / (tf + norm)
+        if not scores:
+            return []
+        denom = sum(self.idf(t) for t in query.original) or 1.0
+        hits = []
+        for idx, score in scores.items():
+            terms = self._all_terms[idx]
+            matched = tuple(t for t in query.original if t in terms)
+            coverage = sum(self.idf(t) for t in matched) / denom
+            qmatch = 0.0
+            for qterms in self._question_terms[idx]:
+                if not qterms:
+                    continue
+                inter = sum(self.idf(t) for t in query.original if t in qterms)
+                # Penalise long phrasings that share one word with a short question.
+                extra = sum(self.idf(t) for t in qterms if t not in query.terms)
+                qmatch = max(qmatch, inter / (denom + 0.35 * extra))
+            hits.append(Hit(self.docs[idx], score, coverage, qmatch, matched))
+        hits.sort(key=lambda h: (h.score * (0.35 + h.confidence)), reverse=True)
+        return hits[:limit]
+
+    def known_share(self, query: Query) -> float:
+        """Share (by IDF weight) of the learner's terms that the course uses at all."""
+        if not query.original:
+            return 0.0
+        denom = sum(self.idf(t) for t in query.original)
+        known = sum(self.idf(t) for t in query.original if t in self._postings)
+        return known / denom if denom else 0.0
+
+
+def tokens_of(text: str) -> list[str]:
+    """Plain lowercase tokens without stopwords (for repeat detection and keywords)."""
+    return [t for t in tokenize(text) if t not in STOPWORDS]

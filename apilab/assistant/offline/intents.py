@@ -1,0 +1,382 @@
+"""What a learner message asks for, before retrieval: tools, injections, small talk.
+
+Each detector is a small, explainable rule (regular expressions over the
+message) returning the arguments a tool needs, so the tutor can say exactly
+what it ran. Nothing here composes replies.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal, InvalidOperation
+
+from apilab.assistant import httpinfo
+from apilab.assistant.tools import extract_json_blocks
+
+__all__ = [
+    "BackoffRequest",
+    "CostRequest",
+    "Injection",
+    "detect_backoff",
+    "detect_cost",
+    "detect_injection",
+    "detect_json",
+    "detect_small_talk",
+    "detect_token_count",
+    "wants_http_explanation",
+]
+
+# --- injected instructions ------------------------------------------------------------
+
+_INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (label, re.compile(pattern, re.I))
+    for label, pattern in (
+        ("an instruction to ignore my previous instructions",
+         r"\b(ignore|disregard|forget|override|bypass)\b[^.?!\n]{0,40}\b(previous|prior|above|"
+         r"earlier|all|your|the|any)\b[^.?!\n]{0,25}\b(instructions?|rules?|prompts?|"
+         r"directions?|guidelines?|context)\b"),
+        ("a request to reveal my system prompt",
+         r"\b(print|show|reveal|repeat|output|display|dump|leak|tell me|give me|what(?:'s| is)"
+         r"|share)\b[^.?!\n]{0,30}\b(your|the)\s+(system\s+prompt|initial\s+prompt|hidden\s+"
+         r"(?:prompt|instructions)|instructions|prompt)\b"),
+        ("a request for the server's API key or other secrets",
+         r"\b(print|show|reveal|give|tell|send|output|display|dump|leak|what(?:'s| is))\b"
+         r"[^.?!\n]{0,40}\b(server'?s?|your|the\s+server'?s?|the\s+lab'?s?|admin|openai_api_key|"
+         r"environment|env)\b[^.?!\n]{0,25}\b(api[\s_-]?keys?|keys?|secrets?|tokens?|"
+         r"credentials?|variables?|passwords?)\b"),
+        ("an attempt to give me a new role",
+         r"\b(you are now|from now on,? you|act as|pretend (?:to be|you are)|roleplay as|"
+         r"developer mode|jailbreak|DAN mode)\b"),
+        ("a fake system or developer message",
+         r"(^|\n)\s*(system|developer|assistant)\s*:|<\|?(system|im_start)\|?>|\[system\]"),
+    )
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Injection:
+    """Instructions found in a message, and what is left once they are removed."""
+
+    labels: tuple[str, ...]
+    remainder: str
+
+
+def detect_injection(text: str) -> Injection | None:
+    """Find instructions aimed at the assistant itself; ``None`` if there are none.
+
+    Questions *about* prompt injection ("how does prompt injection work?") are
+    not themselves injections, so the patterns need an imperative aimed at us.
+    """
+    labels: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for label, pattern in _INJECTIONS:
+        for m in pattern.finditer(text):
+            if label not in labels:
+                labels.append(label)
+            spans.append(_sentence_span(text, m.start(), m.end()))
+    if not labels:
+        return None
+    remainder = text
+    for start, end in sorted(spans, reverse=True):
+        remainder = remainder[:start] + " " + remainder[end:]
+    return Injection(tuple(labels), re.sub(r"\s+", " ", remainder).strip(" .,;:-"))
+
+
+def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a match to its sentence, so the whole injected instruction is dropped."""
+    left = max(text.rfind(c, 0, start) for c in ".!?\n")
+    right_candidates = [i for i in (text.find(c, end) for c in ".!?\n") if i != -1]
+    right = min(right_candidates) + 1 if right_candidates else len(text)
+    return left + 1, right
+
+
+def quotes_injection(text: str) -> bool:
+    """The learner is asking *about* injection (quoting an attack), not attacking."""
+    return bool(re.search(r"\b(injection|inject|attack|attacker|malicious|page says|document "
+                          r"says|hidden text|what if|what happens|how (?:do|can|could|would) I "
+                          r"(?:defend|protect|stop|prevent))", text, re.I))
+
+
+# --- small talk ----------------------------------------------------------------------------
+
+_GREETING = re.compile(r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|greetings|hiya|"
+                       r"howdy)\b[\s!.,]*(there|tutor|assistant)?[\s!.,]*$", re.I)
+_THANKS = re.compile(r"^\s*(thanks|thank you|thx|ty|cheers|great|cool|nice|awesome|got it|ok|"
+                     r"okay|perfect|makes sense|i see|understood)\b[\w\s!.,]{0,30}$", re.I)
+_ABOUT = re.compile(
+    r"\b(who|what) are you\b|\bare you (an? )?(ai|bot|human|real|llm|model|gpt|chatgpt|claude|"
+    r"offline)\b|\bwhat model (are|do) you\b|\bAPILAB_BACKEND\b|\boffline tutor\b|"
+    r"\bhow do you work\b|\b(switch|turn)\s+on\b.{0,20}\b(model|llm|backend)\b|"
+    r"\b(use|enable|connect|switch to)\s+(a\s+)?(real|proper|actual|live)\s+(model|ai|llm)\b|"
+    r"\bwhy (are|is) (you|the tutor|the assistant) offline\b|"
+    r"\b(this tutor|the tutor|the assistant|you)\b.{0,30}\b(backend|real model)\b", re.I)
+_HELP = re.compile(r"^\s*(help|hint|\?+|what (can|should) i (ask|do)( next)?|what next|"
+                   r"i'?m stuck|where do i start|how does this lab work|what is this lab( about)?"
+                   r"|what do i need to do)\s*[?!.]*\s*$", re.I)
+
+
+def detect_small_talk(text: str) -> str | None:
+    """``"greeting"``, ``"thanks"``, ``"about"`` (the tutor itself), ``"help"`` or ``None``."""
+    if _HELP.match(text):
+        return "help"
+    if _GREETING.match(text):
+        return "greeting"
+    if _THANKS.match(text):
+        return "thanks"
+    if _ABOUT.search(text):
+        return "about"
+    return None
+
+
+# --- numbers --------------------------------------------------------------------------
+
+_MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mn": 1_000_000, "mil": 1_000_000,
+         "million": 1_000_000, "millions": 1_000_000, "b": 1_000_000_000,
+         "billion": 1_000_000_000, "bn": 1_000_000_000}
+_NUM = re.compile(
+    r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)\s*(k|thousand|mn|mil|millions?|m|bn|billion|b)?"
+    r"(?![\w])", re.I)
+_WORD_NUMS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+              "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1, "a single": 1, "twelve": 12,
+              "half a": 0.5}
+
+
+def _number(raw: str, mult: str | None) -> Decimal | None:
+    try:
+        value = Decimal(raw.replace(",", ""))
+    except InvalidOperation:
+        return None
+    if mult:
+        value *= _MULT[mult.lower()]
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantity:
+    value: Decimal
+    start: int
+    end: int
+
+
+def _quantities(text: str) -> list[Quantity]:
+    out = []
+    for m in _NUM.finditer(text):
+        value = _number(m.group(1), m.group(2))
+        if value is not None:
+            out.append(Quantity(value, m.start(), m.end()))
+    for word, value in _WORD_NUMS.items():
+        for m in re.finditer(rf"\b{word}\s+(million|thousand|billion)\b", text, re.I):
+            out.append(Quantity(Decimal(str(value)) * _MULT[m.group(1).lower()], m.start(),
+                                m.end()))
+    return sorted(out, key=lambda q: q.start)
+
+
+# --- cost ------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CostRequest:
+    """Token amounts and models named in a cost question."""
+
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    requests: int
+    models: tuple[str, ...]
+    per_request: bool
+
+
+_MODEL = re.compile(
+    r"\b((?:gpt|chatgpt|o\d|claude|gemini|text-embedding|llama|mistral|deepseek)"
+    r"(?:[\s-]?[\w.]+){0,4})", re.I)
+_MODEL_STOP = {"input", "output", "tokens", "token", "and", "for", "on", "with", "at", "in",
+               "cost", "costs", "price", "model", "models", "vs", "or", "to", "of", "per",
+               "would", "will", "is", "if", "i", "the", "a"}
+_COST_WORDS = re.compile(r"\b(cost|costs|price|priced|pricing|how much|spend|bill|charge|"
+                         r"dollars?|usd|expensive|cheaper|budget)\b|\$", re.I)
+
+
+def model_candidates(text: str) -> list[str]:
+    """Model-looking names in a message, longest form first ("gpt-4o mini" -> gpt-4o-mini)."""
+    out: list[str] = []
+    for m in _MODEL.finditer(text):
+        words = re.split(r"[\s]+", m.group(1).strip())
+        kept: list[str] = []
+        for w in words:
+            if w.lower().strip(".,?") in _MODEL_STOP:
+                break
+            kept.append(w.strip(".,?!:;)("))
+        if not kept:
+            continue
+        for n in range(len(kept), 0, -1):
+            name = "-".join(kept[:n]).lower()
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def detect_cost(text: str) -> CostRequest | None:
+    """A cost question with token numbers: "2M input and 500k output tokens on gpt-4o-mini"."""
+    if not _COST_WORDS.search(text) or not re.search(r"\btok(en)?s?\b|\binput\b|\boutput\b",
+                                                    text, re.I):
+        return None
+    low = text.lower()
+    inp = out = cached = 0
+    requests = 1
+    per_request = False
+    found = False
+    for q in _quantities(text):
+        after = low[q.end : q.end + 40]
+        before = low[max(0, q.start - 25) : q.start]
+        if re.match(r"\s*(?:of\s+)?(?:cached|cache)\b", after):
+            cached += int(q.value)
+            found = True
+        elif re.match(r"\s*(?:of\s+)?(?:input|prompt|in)\b", after) or re.search(
+                r"\b(input|prompt)(?: tokens)?\s*(?:of|:|=)?\s*$", before):
+            inp += int(q.value)
+            found = True
+        elif re.match(r"\s*(?:of\s+)?(?:output|completion|out|generated)\b", after) or re.search(
+                r"\b(output|completion)(?: tokens)?\s*(?:of|:|=)?\s*$", before):
+            out += int(q.value)
+            found = True
+        elif re.match(r"\s*(?:requests|calls|documents|docs|messages|queries|users|times|"
+                      r"summaries|conversations|chats)\b", after):
+            requests = max(1, int(q.value))
+            per_request = True
+        elif re.match(r"\s*tok(?:en)?s?\b", after) and not found:
+            inp += int(q.value)  # "1M tokens" with no side named: price it as input
+            found = True
+    if not found:
+        return None
+    return CostRequest(inp, out, cached, requests, tuple(model_candidates(text)), per_request)
+
+
+# --- token counting --------------------------------------------------------------------
+
+
+def detect_token_count(text: str) -> tuple[str, str | None] | None:
+    """``(kind, payload)``: ("text", quoted text) or ("words", "500") for token-count asks."""
+    if not re.search(r"\bhow many tokens\b|\bcount (?:the )?tokens\b|\btoken count\b|"
+                     r"\btokens (?:is|are|in|does)\b", text, re.I):
+        return None
+    quoted = re.search(r"[\"“'`]{1,3}(.+?)[\"”'`]{1,3}", text, re.S)
+    if quoted and len(quoted.group(1)) >= 2:
+        return "text", quoted.group(1)
+    colon = re.search(r"(?:tokens?(?: in| is| for)?(?: this)?|text)\s*:\s*(.+)$", text, re.I | re.S)
+    if colon and len(colon.group(1).strip()) >= 2:
+        return "text", colon.group(1).strip()
+    words = re.search(r"(\d[\d,]*)\s*(?:-\s*)?(?:english\s+)?words?\b", text, re.I)
+    if words:
+        return "words", words.group(1).replace(",", "")
+    return None
+
+
+# --- backoff -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class BackoffRequest:
+    attempts: int
+    base: float
+    cap: float
+    jitter: str
+
+
+def _seconds(raw: str, unit: str | None) -> float:
+    value = float(raw)
+    if unit and unit.lower().startswith(("ms", "milli")):
+        return value / 1000
+    if unit and unit.lower().startswith("min"):
+        return value * 60
+    return value
+
+
+_UNIT = r"\s*(ms|milliseconds?|s|sec|secs|seconds?|minutes?|mins?)?"
+
+
+def detect_backoff(text: str) -> BackoffRequest | None:
+    """A request for a retry schedule, with whatever numbers the learner gave."""
+    if not re.search(r"\bback[\s-]?off\b|\bretry schedule\b|\bretries\b.*\b(cap|start|base|"
+                     r"wait)|\bschedule\b.*\bretr", text, re.I):
+        return None
+    if not re.search(r"\b(schedule|table|give me|show me|make|generate|compute|calculate|"
+                     r"list|what are the waits|\d+\s*(retries|attempts|tries))\b", text, re.I):
+        return None
+    attempts, base, cap, jitter = 5, 1.0, 30.0, "full"
+    m = re.search(r"(\d+)\s*(?:retries|retry|attempts?|tries|times)\b", text, re.I)
+    if m:
+        attempts = max(1, min(20, int(m.group(1))))
+    else:
+        for word, value in _WORD_NUMS.items():
+            if re.search(rf"\b{word}\s+(retries|attempts|tries)\b", text, re.I):
+                attempts = int(value)
+    m = re.search(r"(?:start(?:ing)?(?: at| with| from)?|base(?: of| delay(?: of)?)?|initial"
+                  r"(?: delay| wait)?(?: of)?|first wait(?: of)?)\s*(\d+(?:\.\d+)?)" + _UNIT,
+                  text, re.I)
+    if m:
+        base = _seconds(m.group(1), m.group(2))
+    m = re.search(r"(\d+(?:\.\d+)?)" + _UNIT + r"\s*(?:cap|max(?:imum)?|ceiling|limit)\b",
+                  text, re.I) or re.search(
+        r"(?:cap(?:ped)?|max(?:imum)?|ceiling|limit|up to|no more than)(?:\s+(?:of|at|wait))?"
+        r"\s*(\d+(?:\.\d+)?)" + _UNIT, text, re.I)
+    if m:
+        cap = _seconds(m.group(1), m.group(2))
+    if re.search(r"\bno jitter\b|\bwithout jitter\b", text, re.I):
+        jitter = "none"
+    elif re.search(r"\bequal jitter\b", text, re.I):
+        jitter = "equal"
+    base = min(max(base, 0.001), 3600.0)
+    cap = min(max(cap, base), 86400.0)
+    return BackoffRequest(attempts, base, cap, jitter)
+
+
+# --- JSON and HTTP ---------------------------------------------------------------------
+
+
+def detect_json(text: str) -> tuple[str, str | None] | None:
+    """``(document, schema_or_None)`` when the learner pasted JSON to check."""
+    blocks = extract_json_blocks(text)
+    if not blocks:
+        return None
+    # A pasted HTTP error body is explained by the HTTP tool, not checked here.
+    if len(blocks) == 1 and re.search(r"\"error\"\s*:|'error'\s*:", blocks[0]) and (
+            httpinfo.parse(text).status or re.search(r"\b[45]\d\d\b", text)):
+        return None
+
+    def is_schema(block: str) -> bool:
+        return bool(re.search(r"\"\$schema\"|\"properties\"\s*:|\"type\"\s*:\s*\"object\"",
+                              block))
+
+    if len(blocks) >= 2:
+        schemas = [b for b in blocks if is_schema(b)]
+        docs = [b for b in blocks if not is_schema(b)]
+        if schemas and docs:
+            return docs[0], schemas[0]
+        if re.search(r"\bschema\b", text, re.I):
+            # "here is the output ... and the schema ...": the later block is the schema.
+            return blocks[0], blocks[1]
+    return blocks[0], None
+
+
+_HTTP_ASK = re.compile(r"\b(got|getting|get|returned|returns|received|receiving|keep getting|"
+                       r"seeing|see|throws?|threw|raised?|what does|what is|what's|mean|means|"
+                       r"meaning|explain|why)\b", re.I)
+
+
+def wants_http_explanation(text: str) -> list[int] | str | None:
+    """``"pasted"`` for a pasted response, a list of codes asked about, or ``None``."""
+    parsed = httpinfo.parse(text)
+    if parsed.status is not None and (parsed.body is not None or parsed.headers
+                                      or re.search(r"HTTP/\d", text)
+                                      or re.search(r"error code", text, re.I)):
+        return "pasted"
+    if parsed.error_type in httpinfo.ERROR_TYPES:
+        return "pasted"
+    codes = httpinfo.bare_codes(text)
+    if not codes:
+        return None
+    words = re.findall(r"[A-Za-z]+", text)
+    if len(words) <= 6 or _HTTP_ASK.search(text) or len(codes) >= 2:
+        return codes
+    return None

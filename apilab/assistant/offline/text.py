@@ -1,0 +1,253 @@
+"""Turning learner text into search terms: tokens, a light stemmer, stopwords, synonyms.
+
+Learners write "forgets", "memory", "cut off", "too many requests" and "jiter";
+the course says "stateless", "max_tokens", "429" and "jitter". This module
+bridges that gap with a small suffix-stripping stemmer (no NLP library is
+installed, and Porter-class accuracy is not needed for a vocabulary of a few
+thousand course words), a synonym table written for this course, and typo
+correction against the course's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import re
+from collections.abc import Iterable
+
+__all__ = ["STOPWORDS", "SYNONYMS", "content_terms", "expand", "stem", "tokenize"]
+
+# Words carrying no topic: question words, chat filler, pronouns, auxiliaries.
+_STOP_TEXT = """
+a about above after again against all am an and any are aren't as at be because been before
+being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
+don't down during each few for from further had hadn't has hasn't have haven't having he her here
+hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself
+let's me more most mustn't my myself no nor not of off on once only or other ought our ours
+ourselves out over own same she should shouldn't so some such than that that's the their theirs
+them themselves then there there's these they this those through to too under until up very was
+wasn't we were weren't what what's when where which while who whom why with won't would wouldn't
+you your yours yourself yourselves hi hello hey thanks thank please pls plz ok okay yes yeah
+tell explain know want wanted need needs get got gets give show just really actually also
+something anything thing things way ways like go going mean means one two lot lots much many
+would will shall may might must im ive dont doesnt cant whats hows does vs versus difference
+question questions help quick sure kind sort bit anyone someone use using used make makes made
+"""
+STOPWORDS = frozenset(_STOP_TEXT.split())
+
+# Learner phrasing -> course vocabulary (both sides are stemmed at build time).
+# Multi-word keys are matched as phrases in the raw text.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "forget": ("stateless", "history", "memory", "context"),
+    "forgot": ("stateless", "history", "memory"),
+    "remember": ("stateless", "history", "memory"),
+    "memory": ("stateless", "history", "context"),
+    "amnesia": ("stateless", "history"),
+    "previous message": ("history", "stateless"),
+    "conversation": ("history", "messages"),
+    "auth": ("authorization", "bearer"),
+    "authenticate": ("authorization", "bearer", "key"),
+    "authentication": ("authorization", "bearer", "key"),
+    "cut off": ("length", "max_tokens", "truncated"),
+    "cutoff": ("length", "max_tokens", "truncated"),
+    "truncated": ("length", "max_tokens"),
+    "incomplete": ("length", "truncated", "max_tokens"),
+    "stops mid": ("length", "truncated", "max_tokens"),
+    "too many requests": ("429", "rate", "limit"),
+    "throttled": ("429", "rate", "limit"),
+    "throttling": ("429", "rate", "limit"),
+    "overloaded": ("503", "overload"),
+    "outage": ("503", "unavailable", "fallback"),
+    "while it's being generated": ("stream", "streaming", "sse"),
+    "being generated": ("stream", "streaming", "sse"),
+    "as it generates": ("stream", "streaming"),
+    "word by word": ("stream", "streaming", "sse"),
+    "typing effect": ("stream", "streaming"),
+    "real time": ("stream", "streaming"),
+    "realtime": ("stream", "streaming"),
+    "live": ("stream", "streaming"),
+    "progressively": ("stream", "streaming"),
+    "server-sent": ("sse", "stream"),
+    "pushed": ("leak", "commit", "revoke", "leaked"),
+    "committed": ("commit", "leak"),
+    "exposed": ("leak", "leaked", "revoke"),
+    "compromised": ("leak", "revoke", "rotate"),
+    "stolen": ("leak", "revoke", "rotate"),
+    "public repo": ("leak", "github", "commit"),
+    "credential": ("key", "secret"),
+    "credentials": ("key", "secret"),
+    "password": ("key", "secret"),
+    "token": ("tokens",),
+    "hardcode": ("hardcoded", "environment", "variable"),
+    "hardcoded": ("environment", "variable"),
+    "store": ("environment", "variable", "secret"),
+    "keep": ("environment", "variable", "store"),
+    "scoped": ("project", "scope", "least", "privilege"),
+    "restrict": ("scope", "permission", "least", "privilege"),
+    "price": ("cost", "pricing"),
+    "prices": ("cost", "pricing"),
+    "expensive": ("cost", "pricing", "cheaper"),
+    "cheap": ("cost", "cheaper", "mini"),
+    "bill": ("cost", "spending", "cap"),
+    "invoice": ("cost", "spending", "cap"),
+    "spend": ("cost", "spending"),
+    "money": ("cost", "spending"),
+    "dollars": ("cost",),
+    "back off": ("backoff", "retry"),
+    "back-off": ("backoff", "retry"),
+    "wait": ("backoff", "retry"),
+    "random": ("jitter",),
+    "randomness": ("jitter",),
+    "stampede": ("thundering", "herd", "jitter"),
+    "synchronized": ("thundering", "herd", "jitter"),
+    "all at once": ("thundering", "herd", "jitter"),
+    "at the same time": ("thundering", "herd", "jitter"),
+    "parse": ("json", "structured"),
+    "parseable": ("json", "structured", "schema"),
+    "machine-readable": ("json", "structured"),
+    "structured": ("json", "schema"),
+    "reliably": ("structured", "schema"),
+    "attack": ("injection", "malicious"),
+    "hack": ("injection", "malicious"),
+    "hijack": ("injection",),
+    "jailbreak": ("injection",),
+    "malicious": ("injection",),
+    "hidden text": ("injection", "indirect"),
+    "web page": ("indirect", "injection", "untrusted"),
+    "webpage": ("indirect", "injection", "untrusted"),
+    "regression": ("eval", "evals", "test"),
+    "didn't break": ("eval", "evals", "regression"),
+    "break anything": ("eval", "evals", "regression"),
+    "broke": ("eval", "regression"),
+    "unit test": ("eval", "evals"),
+    "instructions": ("system", "prompt"),
+    "persona": ("system", "prompt", "role"),
+    "slow": ("timeout", "latency", "streaming"),
+    "hangs": ("timeout",),
+    "tokenizer": ("tiktoken", "count"),
+    "count tokens": ("tiktoken", "count"),
+    "caching": ("cache",),
+    "cached": ("cache",),
+    "requests per minute": ("rpm",),
+    "tokens per minute": ("tpm",),
+    "per minute": ("rpm", "tpm"),
+    "gitignore": ("ignore", "gitignore", "env"),
+    "pre commit": ("pre-commit", "hook", "scan"),
+    "precommit": ("pre-commit", "hook", "scan"),
+    "hook": ("pre-commit", "scan"),
+    "first place": ("prevent", "pre-commit", "gitignore"),
+    "stop keys": ("prevent", "pre-commit"),
+    "dotenv": ("env", "environment"),
+    ".env": ("env", "dotenv", "environment"),
+    "env var": ("environment", "variable"),
+    "envvar": ("environment", "variable"),
+    "cap": ("spending", "limit", "budget"),
+    "loop": ("runaway", "cap"),
+    "runaway": ("cap", "budget", "loop"),
+    "hallucinate": ("validate", "hallucination"),
+    "made up": ("hallucination", "validate"),
+    "validate": ("validation", "schema"),
+    "fallback": ("degrade", "graceful"),
+    "hyperparameter": ("temperature",),
+    "creative": ("temperature",),
+    "deterministic": ("temperature",),
+    "randomly different": ("temperature",),
+}
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9_\-\.']*[a-z0-9]|[a-z0-9]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase word tokens; keeps ``max_tokens``, ``gpt-4o-mini``, ``429`` whole."""
+    raw = _TOKEN.findall(text.lower().replace("’", "'"))
+    out: list[str] = []
+    for tok in raw:
+        tok = tok.strip(".'-")
+        if not tok:
+            continue
+        out.append(tok)
+        # Also index the parts of compound tokens so "finish_reason" meets "finish reason".
+        if any(c in tok for c in "_-.") and not tok.replace(".", "").isdigit():
+            out.extend(p for p in re.split(r"[_\-.]", tok) if p and p != tok)
+    return out
+
+
+_VOWELS = set("aeiouy")
+
+
+@functools.lru_cache(maxsize=20000)
+def stem(word: str) -> str:
+    """A light English suffix stripper: plurals, -ing, -ed, -ly, -ation/-ize endings."""
+    w = word
+    if len(w) <= 3 or not w.isalpha():
+        return w
+    for suffix, repl in (("ational", "ate"), ("ization", "ize"), ("isation", "ize"),
+                         ("ations", "ate"), ("ation", "ate"), ("ities", "ity"), ("iness", "y")):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            w = w[: -len(suffix)] + repl
+            break
+    if w.endswith("ies") and len(w) > 4:
+        w = w[:-3] + "y"
+    elif w.endswith(("sses", "xes", "ches", "shes")):
+        w = w[:-2]
+    elif w.endswith("s") and not w.endswith(("ss", "us", "is")) and len(w) > 3:
+        w = w[:-1]
+    for suffix in ("ing", "ed"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            base = w[: -len(suffix)]
+            if not (_VOWELS & set(base)):
+                break
+            if len(base) >= 2 and base[-1] == base[-2] and base[-1] not in "lsz":
+                base = base[:-1]  # getting -> get, committed -> commit
+            w = base
+            break
+    if w.endswith("ly") and len(w) > 5:
+        w = w[:-2]
+    if w.endswith("e") and len(w) > 4:
+        w = w[:-1]  # "cache"/"caching" and "rotate"/"rotating" meet at one stem
+    return w
+
+
+def content_terms(text: str) -> list[str]:
+    """Stemmed, stopword-free terms of a text, in order (duplicates kept)."""
+    return [stem(t) for t in tokenize(text) if t not in STOPWORDS and len(t) > 1 or t.isdigit()]
+
+
+_Targets = tuple[str, ...]
+
+
+@functools.cache
+def _stemmed_synonyms() -> tuple[dict[str, _Targets], tuple[tuple[str, _Targets], ...]]:
+    single: dict[str, tuple[str, ...]] = {}
+    phrases: list[tuple[str, tuple[str, ...]]] = []
+    for key, values in SYNONYMS.items():
+        targets = tuple(dict.fromkeys(stem(v) for value in values for v in tokenize(value)))
+        if " " in key or not key.replace("-", "").replace(".", "").isalnum():
+            phrases.append((key, targets))
+        else:
+            single[stem(key)] = targets
+    return single, tuple(phrases)
+
+
+def expand(text: str, terms: Iterable[str]) -> dict[str, float]:
+    """Synonym expansions (term -> weight) for the learner's terms and phrases."""
+    single, phrases = _stemmed_synonyms()
+    low = text.lower()
+    extra: dict[str, float] = {}
+    for term in terms:
+        for target in single.get(term, ()):
+            extra.setdefault(target, 0.5)
+    for phrase, targets in phrases:
+        if phrase in low:
+            for target in targets:
+                extra.setdefault(target, 0.6)
+    return extra
+
+
+def correct(term: str, vocabulary_by_initial: dict[str, list[str]]) -> str | None:
+    """The closest course word to a misspelt term (same first letter), if close enough."""
+    if len(term) < 4 or not term.isalpha():
+        return None
+    candidates = [w for w in vocabulary_by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= 2]
+    match = difflib.get_close_matches(term, candidates, n=1, cutoff=0.8)
+    return match[0] if match else None

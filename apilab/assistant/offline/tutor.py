@@ -1,0 +1,623 @@
+"""The offline tutor: answers from the answer cards and lessons, runs the lab's tools.
+
+``OfflineTutor.compose(turn)`` builds the whole reply synchronously (a few
+milliseconds: regular expressions, a BM25F lookup, maybe a tool); ``respond``
+streams it as word groups. The order of work for one message:
+
+1. a pasted secret -> never echoed; revoke-first checklist;
+2. injected instructions -> named and ignored; the rest of the message goes on;
+3. small talk (greeting, thanks, "help", questions about the tutor itself);
+4. tools the message calls for (cost, tokens, backoff, JSON, HTTP responses);
+5. retrieval: the best card in this lab; else another lab's card (said so);
+   else the closest lesson passage; else "I don't know" or an off-topic redirect;
+6. a follow-up toward an objective not yet covered, and (first reply, or when
+   asked) the note that this is the offline tutor and how to switch on a model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import re
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from apilab.assistant import httpinfo, tools
+from apilab.assistant.base import ReplyDone, TextDelta, Turn
+from apilab.assistant.offline import intents
+from apilab.assistant.offline.coach import drill_coaching
+from apilab.assistant.offline.index import Hit, KnowledgeIndex
+from apilab.content.models import Card, Course, Lab
+from apilab.errors import ApilabError
+
+__all__ = ["OFFLINE_NOTE", "Composed", "OfflineTutor"]
+
+# Confidence thresholds (see index.Hit.confidence): tuned on the sample and paraphrase
+# questions in tests/assistant/test_samples.py and test_tutor.py.
+GOOD = 0.45
+FAIR = 0.28
+
+OFFLINE_NOTE = (
+    "_I'm apilab's **offline tutor**: I answer from the course notes and run the lab's "
+    "tools in-process - no AI model is involved. To switch on a model, set "
+    "`APILAB_BACKEND=openai` and `OPENAI_API_KEY` (or `APILAB_BACKEND=anthropic` + "
+    "`ANTHROPIC_API_KEY`, or `APILAB_BACKEND=gemini` + `GEMINI_API_KEY`; `APILAB_BASE_URL` "
+    "for an OpenAI-compatible server such as Ollama) and restart `apilab serve`._"
+)
+
+# Which objective each tool exercises, per lab (only objectives the lab has are used).
+TOOL_OBJECTIVES = {
+    "estimate_cost": ("cost-estimation",),
+    "count_tokens": ("token-counting",),
+    "backoff_schedule": ("backoff-jitter",),
+    "explain_http_response": ("status-codes", "rpm-tpm"),
+    "check_json": ("structured-output", "output-validation"),
+    "scan_for_keys": ("incident-response", "leak-vectors"),
+}
+# Labs in which running a tool is itself on-topic.
+TOOL_LABS = {
+    "estimate_cost": {"rate-limits-cost"},
+    "count_tokens": {"rate-limits-cost", "api-basics"},
+    "backoff_schedule": {"rate-limits-cost", "api-basics"},
+    "explain_http_response": {"api-basics", "rate-limits-cost"},
+    "check_json": {"production-prompts", "api-basics"},
+    "scan_for_keys": {"key-security"},
+}
+PREFERRED_MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-haiku", "claude-sonnet-4",
+                    "gemini-2.0-flash", "gemini-1.5-flash")
+
+
+@dataclasses.dataclass
+class Composed:
+    """A finished reply before streaming, with what the tutor did."""
+
+    text: str
+    on_topic: bool
+    objectives: list[str]
+    tools_used: list[str]
+    meta: dict[str, Any]
+
+
+@dataclasses.dataclass
+class _Work:
+    """Scratch state while composing one reply."""
+
+    turn: Turn
+    message: str
+    notes: list[str] = dataclasses.field(default_factory=list)
+    parts: list[str] = dataclasses.field(default_factory=list)
+    tools: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    objectives: list[str] = dataclasses.field(default_factory=list)
+    on_topic: bool = False
+    intent: str = "question"
+    card: Card | None = None
+    follow_up: str | None = None
+    show_note: bool = False
+    topic_reason: str | None = None
+    injection: tuple[str, ...] = ()
+
+    def add_objectives(self, ids: tuple[str, ...] | list[str]) -> None:
+        valid = {o.id for o in self.turn.lab.objectives}
+        for oid in ids:
+            if oid in valid and oid not in self.objectives:
+                self.objectives.append(oid)
+
+    def ran(self, name: str, args: dict[str, Any], started: float) -> None:
+        self.tools.append({"name": name, "args": args,
+                           "ms": round((time.perf_counter() - started) * 1000, 3)})
+        self.add_objectives(TOOL_OBJECTIVES.get(name, ()))
+        if self.turn.lab.id in TOOL_LABS.get(name, set()):
+            self.on_topic = True
+
+
+class OfflineTutor:
+    """The built-in lab assistant (backend ``offline``)."""
+
+    name = "offline"
+
+    def __init__(self, course: Course | None = None) -> None:
+        self._course = course
+        self._index: KnowledgeIndex | None = None
+
+    @property
+    def course(self) -> Course:
+        if self._course is None:
+            from apilab.content import load_course
+
+            self._course = load_course()
+        return self._course
+
+    @property
+    def index(self) -> KnowledgeIndex:
+        if self._index is None:
+            self._index = _index_for(self.course)
+        return self._index
+
+    # --- the Assistant interface -------------------------------------------------
+
+    async def respond(self, turn: Turn) -> AsyncIterator[TextDelta | ReplyDone]:
+        """Stream the reply in word groups, then one ``ReplyDone``."""
+        composed = self.compose(turn)
+        for chunk in chunk_words(composed.text):
+            yield TextDelta(chunk)
+            await asyncio.sleep(0)  # let other learners' streams progress
+        yield ReplyDone(
+            text=composed.text, backend=self.name, objectives=composed.objectives,
+            on_topic=composed.on_topic, tools_used=composed.tools_used, meta=composed.meta,
+        )
+
+    # --- composing ---------------------------------------------------------------
+
+    def compose(self, turn: Turn) -> Composed:
+        """Build the whole reply for ``turn`` (synchronous, a few milliseconds)."""
+        started = time.perf_counter()
+        w = _Work(turn=turn, message=turn.message.strip())
+        w.show_note = not any(role == "assistant" for role, _ in turn.history)
+        lab = turn.lab
+
+        self._secrets(w)
+        stop = self._injection(w)
+        if not stop:
+            stop = self._small_talk(w)
+        hits: list[Hit] = []
+        other: list[Hit] = []
+        if not stop:
+            retrieval_text = self._tools(w)
+            hits, other = self._retrieve(w, retrieval_text)
+        coaching = drill_coaching(lab.id, turn.context.get("drill"), w.message)
+        if coaching:
+            w.parts.append(coaching)
+            w.on_topic = w.on_topic or lab.id == "key-security"
+        if w.follow_up is None and w.intent not in ("off-topic",):
+            w.follow_up = self._next_question(w)
+
+        sections = [*w.notes, *w.parts]
+        if w.follow_up:
+            sections.append(f"**Next:** {w.follow_up}")
+        if w.show_note:
+            sections.append(OFFLINE_NOTE)
+        text = "\n\n".join(s.strip() for s in sections if s and s.strip())
+        meta: dict[str, Any] = {
+            "backend": self.name,
+            "intent": w.intent,
+            "card": w.card.id if w.card else None,
+            "retrieval": [h.as_meta() for h in hits[:3]],
+            "other_labs": [h.as_meta() for h in other[:2]],
+            "tools": w.tools,
+            "objectives": w.objectives,
+            "on_topic": w.on_topic,
+            "topic_reason": w.topic_reason,
+            "injection": list(w.injection),
+            "timing_ms": {"compose": round((time.perf_counter() - started) * 1000, 3)},
+        }
+        return Composed(text, w.on_topic, list(w.objectives),
+                        [t["name"] for t in w.tools], meta)
+
+    # --- 1. secrets -----------------------------------------------------------------
+
+    def _secrets(self, w: _Work) -> None:
+        findings = list(w.turn.context.get("secret_findings") or [])
+        if not findings:
+            # Called directly with unredacted text (tests, the model fallback): redact here.
+            redacted, found = _redact(w.message)
+            if found:
+                findings = found
+                w.message = redacted
+        if not findings:
+            return
+        started = time.perf_counter()
+        names = sorted({str(f.get("description") or f.get("rule") or "secret") for f in findings})
+        shown = ", ".join(f"`{f.get('redacted', '…')}`" for f in findings[:3])
+        w.parts.append(
+            f"**Your message contained what looks like a secret ({'; '.join(names)}: {shown}).** "
+            "I have not repeated it, and the transcript stores only the redacted form. Treat it "
+            "as leaked - it has left your machine:\n\n"
+            "1. **Revoke it first**, now, in the provider's dashboard - before investigating.\n"
+            "2. **Audit** the key's usage logs for the exposure window.\n"
+            "3. **Rotate**: create a new key, update every environment that used the old one, "
+            "verify with a test call.\n"
+            "4. Only then find the **root cause** (how it got pasted or committed) and add a "
+            "guard (pre-commit scanning, `.gitignore` for `.env`)."
+        )
+        w.ran("scan_for_keys", {"findings": len(findings)}, started)
+        if w.turn.lab.id == "key-security":
+            w.on_topic = True
+        # Work on without the redacted key, so it is not matched or quoted again.
+        for f in findings:
+            if f.get("redacted"):
+                w.message = w.message.replace(str(f["redacted"]), " ")
+
+    # --- 2. injected instructions ---------------------------------------------------
+
+    def _injection(self, w: _Work) -> bool:
+        found = intents.detect_injection(w.message)
+        if not found:
+            return False
+        about_injection = intents.quotes_injection(w.message)
+        w.notes.append(
+            "**I noticed instructions aimed at me in your message** ("
+            + "; ".join(found.labels)
+            + "). I don't follow instructions that arrive inside a message: I never reveal a "
+            "system prompt, keys or server settings (the offline tutor holds no API key at "
+            "all)." + (" This is exactly what *prompt injection* looks like - a good example "
+                       "for this lab." if w.turn.lab.id == "production-prompts" else "")
+        )
+        w.injection = found.labels
+        if about_injection:
+            return False  # a question about injection that quotes an attack: answer it
+        w.message = found.remainder
+        if len(intents_content(w.message)) < 2:
+            w.intent = "injection"
+            if w.turn.lab.id == "production-prompts":
+                w.on_topic = True
+                w.add_objectives(("prompt-injection",))
+                w.parts.append(
+                    "In your own app, defend in layers: keep instructions in the system prompt, "
+                    "mark untrusted text as data (delimiters), give the model no secrets and "
+                    "least-privilege tools, and validate its output before acting on it."
+                )
+            else:
+                w.topic_reason = "the message only contained instructions aimed at the tutor"
+                w.parts.append(f"Ask me something about {w.turn.lab.title} instead - for "
+                               f"example: \u201c{_starter(w)}\u201d")
+            return True
+        return False
+
+    # --- 3. small talk --------------------------------------------------------------
+
+    def _small_talk(self, w: _Work) -> bool:
+        kind = intents.detect_small_talk(w.message)
+        if kind is None:
+            return False
+        lab = w.turn.lab
+        w.intent = kind
+        if kind == "about":
+            w.show_note = False
+            w.parts.append(OFFLINE_NOTE.strip("_"))
+            w.parts.append("The lab works the same either way: a model backend uses the same "
+                           "course notes and tools (cost, tokens, backoff, key scan, JSON check, "
+                           "HTTP explainer) through function calling, and falls back to me when "
+                           "it cannot answer.")
+            w.topic_reason = "questions about the tutor itself are not about the lab's topic"
+        elif kind == "greeting":
+            w.parts.append(f"Hi! This is {lab.title}. {lab.scenario}")
+            w.topic_reason = "a greeting is not a question about the lab"
+        elif kind == "thanks":
+            w.parts.append("Glad it helped.")
+            w.topic_reason = "thanks and acknowledgements don't count as exchanges"
+        else:  # help
+            covered = set(w.turn.objectives_covered)
+            lines = [f"**{lab.title}** - the objectives, with the ones you've covered ticked:", ""]
+            for obj in lab.objectives:
+                mark = "[x]" if obj.id in covered else "[ ]"
+                lines.append(f"- {mark} {obj.text}")
+            lines += ["", "Good questions to start with:", ""]
+            lines += [f"- \u201c{q}\u201d" for q in lab.starter_questions[:4]]
+            lines += ["", f"The lab is complete after {lab.min_exchanges} substantive "
+                          "exchanges: questions on this lab's topic that aren't repeats."]
+            w.parts.append("\n".join(lines))
+            w.topic_reason = "asking for help is fine, but it is not a question about the topic"
+        return True
+
+    # --- 4. tools -------------------------------------------------------------------
+
+    def _tools(self, w: _Work) -> str:
+        """Run the tools the message calls for; returns the text left for retrieval."""
+        text = w.message
+        retrieval_text = text
+        cost = intents.detect_cost(text)
+        if cost:
+            self._run_cost(w, cost)
+        count = intents.detect_token_count(text)
+        if count:
+            self._run_count(w, count)
+        backoff = intents.detect_backoff(text)
+        if backoff:
+            started = time.perf_counter()
+            w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
+                                                backoff.jitter))
+            w.ran("backoff_schedule", dataclasses.asdict(backoff), started)
+        http = intents.wants_http_explanation(text)
+        if http == "pasted":
+            started = time.perf_counter()
+            explained = httpinfo.explain(text)
+            if explained:
+                w.parts.append(explained)
+                w.ran("explain_http_response", {"chars": len(text)}, started)
+                retrieval_text = _strip_blocks(text)
+        elif isinstance(http, list):
+            started = time.perf_counter()
+            w.parts.append(httpinfo.explain_codes(http))
+            w.ran("explain_http_response", {"codes": http}, started)
+        if http != "pasted":
+            pasted = intents.detect_json(text)
+            if pasted:
+                started = time.perf_counter()
+                doc, schema = pasted
+                result = tools.json_check(doc, schema)
+                w.parts.append(tools.render_json_check(result))
+                w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed},
+                      started)
+                retrieval_text = _strip_blocks(text)
+        return retrieval_text
+
+    def _run_cost(self, w: _Work, req: intents.CostRequest) -> None:
+        from apilab.pricing import list_models, resolve_model
+
+        started = time.perf_counter()
+        models: list[str] = []
+        problems: list[str] = []
+        for candidate in req.models:
+            try:
+                model = resolve_model(candidate)
+            except ApilabError as exc:
+                problems.append(str(exc))
+                continue
+            if model not in models:
+                models.append(model)
+                break  # the longest spelling that resolves wins; skip its shorter prefixes
+        if not models and problems:
+            w.parts.append(f"I couldn't price that: {problems[0]}")
+            w.ran("estimate_cost", {"models": list(req.models), "error": problems[0]}, started)
+            return
+        compare = not models
+        if compare:
+            known = {p.model if hasattr(p, "model") else str(p) for p in list_models()}
+            models = [m for m in PREFERRED_MODELS if m in known][:4] or sorted(known)[:4]
+        outputs = []
+        figures = []
+        for model in models:
+            try:
+                md, fig = tools.render_cost(model, req.input_tokens, req.output_tokens,
+                                            req.cached_input_tokens, req.requests)
+            except ApilabError as exc:
+                outputs.append(f"`{model}`: {exc}")
+                continue
+            outputs.append(md)
+            figures.append(fig)
+        if compare:
+            outputs.insert(0, "You didn't name a model, so here is the same workload on a few "
+                              "(name one, e.g. \"on gpt-4o-mini\", for just that):")
+        w.parts.append("\n\n".join(outputs))
+        w.ran("estimate_cost", {"input_tokens": req.input_tokens,
+                                "output_tokens": req.output_tokens,
+                                "cached_input_tokens": req.cached_input_tokens,
+                                "requests": req.requests, "models": models,
+                                "totals": [f["total_usd"] for f in figures]}, started)
+
+    def _run_count(self, w: _Work, req: tuple[str, str | None]) -> None:
+        started = time.perf_counter()
+        kind, payload = req
+        if kind == "words" and payload:
+            words = int(payload)
+            w.parts.append(
+                f"**{words:,} English words is roughly {round(words / 0.75):,} tokens** "
+                "(rule of thumb: 1 token ~ 0.75 words, ~4 characters; code and non-English "
+                "text use more). For an exact number, count the real text with tiktoken: "
+                "`len(tiktoken.encoding_for_model(\"gpt-4o\").encode(text))`."
+            )
+            w.ran("count_tokens", {"words": words}, started)
+            return
+        model = "gpt-4o"
+        for candidate in intents.model_candidates(w.message):
+            try:
+                from apilab.pricing import resolve_model
+
+                model = resolve_model(candidate)
+                break
+            except ApilabError:
+                continue
+        w.parts.append(tools.TOOLS["count_tokens"].run(text=payload or "", model=model))
+        w.ran("count_tokens", {"chars": len(payload or ""), "model": model}, started)
+
+    # --- 5. retrieval ---------------------------------------------------------------
+
+    def _retrieve(self, w: _Work, text: str) -> tuple[list[Hit], list[Hit]]:
+        lab = w.turn.lab
+        query = self.index.make_query(text)
+        hits = self.index.search(query, lab=lab.id, limit=5)
+        everywhere = self.index.search(query, limit=6)
+        other = [h for h in everywhere if h.doc.lab != lab.id]
+        cards = [h for h in hits if h.doc.kind == "card"]
+        passages = [h for h in hits if h.doc.kind == "lesson"]
+        other_cards = [h for h in other if h.doc.kind == "card"]
+        ran_tool = bool(w.tools)
+        keyword_topic = _keyword_topic(lab, text)
+        best = cards[0] if cards else None
+
+        if best and (best.confidence >= GOOD or (ran_tool and best.confidence >= FAIR)):
+            self._answer_card(w, best)
+            w.on_topic = True
+            second = _second_card(cards, best, query_text=text)
+            if second:
+                w.parts.append(f"**Also:** {_first_paragraph(second.doc.card.answer)}")
+                w.add_objectives(second.doc.objectives)
+            return hits, other
+        if ran_tool:
+            # The tool output is the answer; add the lesson's passage only if it fits well.
+            if passages and passages[0].confidence >= GOOD:
+                w.parts.append(_passage(passages[0]))
+            if not w.on_topic and keyword_topic:
+                w.on_topic = True
+            if not w.on_topic:
+                w.topic_reason = (f"the tool I ran belongs to another lab's topic, not "
+                                  f"{lab.title}")
+            return hits, other
+        top_other = other_cards[0] if other_cards else None
+        if top_other and top_other.confidence >= GOOD and (
+                not best or top_other.confidence > best.confidence + 0.1):
+            other_lab = self.course.lab(top_other.doc.lab)
+            self._answer_card(w, top_other, foreign=True)
+            w.notes.append(f"_That question belongs to **{other_lab.title}**, so I'm answering "
+                           "from that lab's notes._")
+            if keyword_topic or (best and best.confidence >= FAIR):
+                w.on_topic = True
+            else:
+                w.intent = "other-lab"
+                w.topic_reason = (f"it is a question for {other_lab.title}; ask it there to "
+                                  "count it")
+                w.follow_up = (f"To count toward this lab, ask about {lab.title.split(': ')[-1]}"
+                               f" - e.g. \u201c{_starter(w)}\u201d")
+            return hits, other
+        fair = [h for h in (best, passages[0] if passages else None) if h and
+                h.confidence >= FAIR]
+        if fair:
+            top = max(fair, key=lambda h: h.confidence)
+            w.intent = "partial"
+            w.on_topic = True
+            if top.doc.kind == "card":
+                w.notes.append("_I'm not certain this is what you're asking, but this is the "
+                               "closest answer in the course notes:_")
+                self._answer_card(w, top)
+            else:
+                w.parts.append("I don't have an answer card for exactly that. The closest part "
+                               f"of the lesson says:\n\n{_passage(top)}")
+            return hits, other
+        if keyword_topic and len(query.original) >= 1:
+            w.intent = "dont-know"
+            w.on_topic = True
+            w.parts.append(
+                "**I don't know** - the course notes don't cover that, and I'd rather not guess. "
+                "Try rephrasing with the terms of the lesson, or ask about one of this lab's "
+                "objectives."
+            )
+            return hits, other
+        w.intent = "off-topic"
+        w.topic_reason = f"it is not about {lab.title} (the course notes have nothing on it)"
+        w.parts.append(
+            f"That's outside what I can help with here - I'm the tutor for **{lab.title}**, and "
+            "I answer only from this course's notes. Let's get back to the lab: "
+            f"\u201c{_starter(w)}\u201d is a good question to try."
+        )
+        return hits, other
+
+    def _answer_card(self, w: _Work, hit: Hit, foreign: bool = False) -> None:
+        card = hit.doc.card
+        assert card is not None
+        w.card = card
+        w.parts.append(card.answer.strip())
+        if not foreign:
+            w.add_objectives(card.objectives)
+        covered = set(w.turn.objectives_covered)
+        # The card's own follow-up when it leads somewhere new; else steer to a gap.
+        if not foreign and (not covered.issuperset(card.objectives) or not _uncovered(w)):
+            w.follow_up = card.follow_up.strip()
+
+    # --- 6. follow-up -------------------------------------------------------------
+
+    def _next_question(self, w: _Work) -> str | None:
+        gaps = _uncovered(w)
+        lab = w.turn.lab
+        if not gaps:
+            if w.intent in ("thanks", "greeting", "help"):
+                return "You've covered every objective of this lab - ask anything else about it."
+            return None
+        target = gaps[0]
+        cards = [c for c in self.course.cards_for(lab.id) if target.id in c.objectives]
+        example = cards[0].questions[0] if cards else next(
+            (q for q in lab.starter_questions), None)
+        lead = "An objective you haven't covered yet"
+        text = f"{lead}: *{target.text}*"
+        if example:
+            text += f" Try asking: \u201c{example}\u201d"
+        return text
+
+
+# --- helpers ------------------------------------------------------------------------
+
+_INDEXES: dict[int, tuple[Course, KnowledgeIndex]] = {}
+
+
+def _index_for(course: Course) -> KnowledgeIndex:
+    """One index per course object for the process (building takes a few ms)."""
+    cached = _INDEXES.get(id(course))
+    if cached is None or cached[0] is not course:
+        cached = (course, KnowledgeIndex.from_course(course))
+        _INDEXES[id(course)] = cached
+    return cached[1]
+
+
+def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
+    try:
+        from apilab.secretscan import redact_text
+    except ImportError:  # pragma: no cover - the scanner ships with apilab
+        return text, []
+    redacted, findings = redact_text(text)
+    return redacted, [finding_summary(f) for f in findings]
+
+
+def finding_summary(finding: Any) -> dict[str, Any]:
+    """The parts of a secretscan ``Finding`` that are safe to keep (never the secret)."""
+    return {"rule": getattr(finding, "rule", "secret"),
+            "description": getattr(finding, "description", "secret"),
+            "redacted": getattr(finding, "redacted", "…"),
+            "line": getattr(finding, "line", None)}
+
+
+def intents_content(text: str) -> list[str]:
+    from apilab.assistant.offline.text import content_terms
+
+    return content_terms(text)
+
+
+def _starter(w: _Work) -> str:
+    asked = " ".join(c.lower() for r, c in w.turn.history if r in ("user", "learner"))
+    for q in w.turn.lab.starter_questions:
+        if q.lower()[:30] not in asked:
+            return q
+    return w.turn.lab.starter_questions[0]
+
+
+def _uncovered(w: _Work) -> list[Any]:
+    covered = set(w.turn.objectives_covered) | set(w.objectives)
+    return [o for o in w.turn.lab.objectives if o.id not in covered]
+
+
+def _keyword_topic(lab: Lab, text: str) -> bool:
+    """Does the message use this lab's vocabulary (topic or objective keywords)?"""
+    low = f" {text.lower()} "
+    words = set(re.findall(r"[a-z0-9_\-\.]+", low))
+    for kw in [*lab.topic_keywords, *(k for o in lab.objectives for k in o.keywords)]:
+        k = kw.lower()
+        if (" " in k or not k.isalnum()) and k in low:
+            return True
+        if k in words or (len(k) > 4 and any(w.startswith(k) for w in words)):
+            return True
+    return False
+
+
+def _second_card(cards: list[Hit], best: Hit, query_text: str) -> Hit | None:
+    """A second card when the message clearly asks two things both well answered."""
+    if len(cards) < 2 or not re.search(r"\?.+\?|\band (also|how|what|why|when)\b",
+                                       query_text, re.I):
+        return None
+    second = cards[1]
+    if second.confidence >= GOOD and set(second.doc.objectives) != set(best.doc.objectives):
+        return second
+    return None
+
+
+def _first_paragraph(text: str) -> str:
+    return text.strip().split("\n\n", 1)[0]
+
+
+def _passage(hit: Hit) -> str:
+    title = f"**{hit.doc.title}**\n\n" if hit.doc.title else ""
+    return f"{title}{hit.doc.text.strip()}"
+
+
+_BLOCK = re.compile(r"```.*?```|\{.*\}|\[.*\]", re.S)
+
+
+def _strip_blocks(text: str) -> str:
+    """The prose of a message without pasted code/JSON (which would swamp retrieval)."""
+    prose = _BLOCK.sub(" ", text)
+    prose = re.sub(r"(?m)^\s*[A-Za-z-]+:\s.*$", " ", prose)  # header lines
+    return prose
+
+
+def chunk_words(text: str, size: int = 3) -> list[str]:
+    """Split text into groups of ``size`` words, keeping all whitespace (joins back exactly)."""
+    pieces = re.findall(r"\S+\s*|\s+", text)
+    return ["".join(pieces[i : i + size]) for i in range(0, len(pieces), size)]

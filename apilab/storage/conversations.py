@@ -1,0 +1,233 @@
+"""Repository for learners, their lab conversations and per-lab progress.
+
+All queries on ``learners``, ``messages`` and ``lab_progress`` go through here
+(sync SQLAlchemy sessions from ``Database.session()``). Message text arrives
+already redacted; this module never sees a raw secret. Learner identity is a
+handle (``"local"`` today) so accounts can come without changing callers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from apilab.errors import NotFoundError
+from apilab.storage.models.base import utcnow
+from apilab.storage.models.lab import LabProgress, Learner, Message
+
+__all__ = [
+    "add_learner_message",
+    "completed_iso",
+    "finish_reply",
+    "get_message",
+    "get_or_create_learner",
+    "get_progress",
+    "list_messages",
+    "mark_reply_interrupted",
+    "mark_stale_replies_interrupted",
+    "record_exchange",
+    "reset",
+    "start_reply",
+]
+
+
+def get_or_create_learner(session: Session, handle: str) -> Learner:
+    """The learner with this handle, created on first sight (safe under concurrency)."""
+    learner = session.scalar(select(Learner).where(Learner.handle == handle))
+    if learner is not None:
+        return learner
+    try:
+        with session.begin_nested():
+            learner = Learner(handle=handle)
+            session.add(learner)
+            session.flush()
+    except IntegrityError:
+        # Another request created it between our read and our insert.
+        learner = session.scalar(select(Learner).where(Learner.handle == handle))
+        if learner is None:  # pragma: no cover - would mean the unique constraint lied
+            raise
+    return learner
+
+
+def list_messages(session: Session, learner_id: int, lab_id: str) -> Sequence[Message]:
+    """A learner's messages in one lab, oldest first."""
+    return session.scalars(
+        select(Message)
+        .where(Message.learner_id == learner_id, Message.lab_id == lab_id)
+        .order_by(Message.id)
+    ).all()
+
+
+def get_message(session: Session, message_id: int) -> Message:
+    """One message by id; ``NotFoundError`` if there is none."""
+    message = session.get(Message, message_id)
+    if message is None:
+        raise NotFoundError(f"No message with id {message_id}.")
+    return message
+
+
+def get_progress(session: Session, learner_id: int) -> dict[str, LabProgress]:
+    """The learner's progress rows by lab id (labs never started are absent)."""
+    rows = session.scalars(select(LabProgress).where(LabProgress.learner_id == learner_id))
+    return {row.lab_id: row for row in rows}
+
+
+def _progress_row(session: Session, learner_id: int, lab_id: str) -> LabProgress:
+    row = session.scalar(
+        select(LabProgress).where(LabProgress.learner_id == learner_id,
+                                  LabProgress.lab_id == lab_id)
+    )
+    if row is None:
+        try:
+            with session.begin_nested():
+                row = LabProgress(learner_id=learner_id, lab_id=lab_id, exchange_count=0,
+                                  objectives_covered=[])
+                session.add(row)
+                session.flush()
+        except IntegrityError:
+            row = session.scalar(
+                select(LabProgress).where(LabProgress.learner_id == learner_id,
+                                          LabProgress.lab_id == lab_id)
+            )
+            assert row is not None
+    return row
+
+
+def add_learner_message(
+    session: Session, learner_id: int, lab_id: str, content: str,
+    meta: dict[str, Any] | None = None,
+) -> Message:
+    """Store a learner's (already redacted) message as complete."""
+    message = Message(learner_id=learner_id, lab_id=lab_id, role="learner", content=content,
+                      status="complete", objectives=[], meta=meta or {},
+                      completed_at=utcnow())
+    session.add(message)
+    session.flush()
+    return message
+
+
+def start_reply(session: Session, learner_id: int, lab_id: str, reply_to_id: int,
+                backend: str) -> Message:
+    """Create the assistant's reply row in status ``streaming``."""
+    reply = Message(learner_id=learner_id, lab_id=lab_id, role="assistant", content="",
+                    status="streaming", reply_to_id=reply_to_id, backend=backend,
+                    objectives=[], meta={})
+    session.add(reply)
+    session.flush()
+    return reply
+
+
+def finish_reply(
+    session: Session, reply_id: int, *, content: str, backend: str, counted: bool,
+    why_not_counted: str | None, objectives: list[str], meta: dict[str, Any],
+    call_id: str | None = None,
+) -> Message:
+    """Store the finished reply (status ``complete``) and the verdict on its exchange."""
+    reply = get_message(session, reply_id)
+    reply.content = content
+    reply.status = "complete"
+    reply.backend = backend
+    reply.counted = counted
+    reply.why_not_counted = why_not_counted
+    reply.objectives = list(objectives)
+    reply.meta = dict(meta)
+    reply.call_id = call_id
+    reply.completed_at = utcnow()
+    if reply.reply_to_id is not None:
+        asked = session.get(Message, reply.reply_to_id)
+        if asked is not None:
+            asked.counted = counted
+            asked.why_not_counted = why_not_counted
+    session.flush()
+    return reply
+
+
+def mark_reply_interrupted(session: Session, reply_id: int, *, content: str = "",
+                           reason: str = "interrupted", status: str = "interrupted") -> None:
+    """Mark a reply that did not finish, keeping whatever text had streamed."""
+    reply = session.get(Message, reply_id)
+    if reply is None or reply.status == "complete":
+        return
+    reply.status = status
+    reply.content = content or reply.content
+    reply.counted = False
+    reply.why_not_counted = f"The reply was {reason}, so this exchange did not count."
+    reply.meta = {**(reply.meta or {}), "interrupted": reason}
+    reply.completed_at = utcnow()
+    if reply.reply_to_id is not None:
+        asked = session.get(Message, reply.reply_to_id)
+        if asked is not None and asked.counted is None:
+            asked.counted = False
+            asked.why_not_counted = reply.why_not_counted
+    session.flush()
+
+
+def record_exchange(
+    session: Session, learner_id: int, lab_id: str, *, counted: bool,
+    objectives: list[str], min_exchanges: int,
+) -> LabProgress:
+    """Update the lab's progress after one exchange; completion is recorded once, kept."""
+    row = _progress_row(session, learner_id, lab_id)
+    if counted:
+        # Atomic increment: two tabs of the same learner cannot lose a count.
+        session.execute(
+            update(LabProgress).where(LabProgress.id == row.id)
+            .values(exchange_count=LabProgress.exchange_count + 1, updated_at=utcnow())
+        )
+        session.refresh(row)
+        covered = list(row.objectives_covered or [])
+        covered += [o for o in objectives if o not in covered]
+        row.objectives_covered = covered
+        if row.completed_at is None and row.exchange_count >= min_exchanges:
+            row.completed_at = utcnow()
+    row.updated_at = utcnow()
+    session.flush()
+    return row
+
+
+def reset(session: Session, learner_id: int, lab_id: str | None = None) -> int:
+    """Clear the conversation(s) of one lab, or of every lab; returns messages deleted.
+
+    The exchange count and objectives restart from zero, but a lab already
+    completed keeps its completion time: a completed lab stays complete.
+    """
+    query = delete(Message).where(Message.learner_id == learner_id)
+    progress = update(LabProgress).where(LabProgress.learner_id == learner_id)
+    if lab_id is not None:
+        query = query.where(Message.lab_id == lab_id)
+        progress = progress.where(LabProgress.lab_id == lab_id)
+    # Replies point at learner messages; delete replies first for databases without
+    # ON DELETE CASCADE enforcement on self-references.
+    deleted = session.execute(query.where(Message.role == "assistant")).rowcount or 0
+    deleted += session.execute(query).rowcount or 0
+    session.execute(progress.values(exchange_count=0, objectives_covered=[],
+                                    updated_at=utcnow()))
+    session.flush()
+    return int(deleted)
+
+
+def mark_stale_replies_interrupted(session: Session) -> int:
+    """Mark every reply still ``streaming`` as interrupted (call at server start-up).
+
+    A row left ``streaming`` means the process died mid-reply; the learner's
+    message and any text already stored are kept.
+    """
+    stale = session.scalars(select(Message).where(Message.status == "streaming")).all()
+    for reply in stale:
+        mark_reply_interrupted(session, reply.id, reason="interrupted when the server stopped")
+    return len(stale)
+
+
+def completed_iso(row: LabProgress | None) -> str | None:
+    """The completion time of a progress row as ISO 8601 (UTC), or ``None``."""
+    if row is None or row.completed_at is None:
+        return None
+    when = row.completed_at
+    if when.tzinfo is None:  # SQLite returns naive datetimes; they are stored in UTC
+        when = when.replace(tzinfo=dt.UTC)
+    return when.isoformat()
