@@ -221,13 +221,14 @@ class StrategyResult:
     max_attempts: int  # most attempts any one logical request needed
     mean_wait_s: float  # mean time from first attempt to success, per logical request
     timeline: list[dict[str, float]] = dataclasses.field(default_factory=list)
-    # Raw (time, kind) samples; kept for binning, not serialised.
-    _events: list[tuple[float, str]] = dataclasses.field(default_factory=list, repr=False)
+    # Raw event times by kind ("requests", "rate_limited", "successes"); kept for binning
+    # and tests, never serialised.
+    _times: dict[str, list[float]] = dataclasses.field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data.pop("_events")
-        return data
+        # Not dataclasses.asdict: it would deep-copy the raw event times only to drop them.
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name != "_times"}
 
 
 @dataclasses.dataclass
@@ -262,31 +263,6 @@ class ArenaResult:
 # --------------------------------------------------------------------------- the engine
 
 
-class _Bucket:
-    """A continuously refilled token bucket on the simulated clock."""
-
-    __slots__ = ("capacity", "level", "rate", "updated")
-
-    def __init__(self, capacity: float, per_minute: float) -> None:
-        self.capacity = capacity
-        self.level = capacity
-        self.rate = per_minute / 60.0
-        self.updated = 0.0
-
-    def refill(self, now: float) -> None:
-        if now > self.updated:
-            self.level = min(self.capacity, self.level + (now - self.updated) * self.rate)
-            self.updated = now
-
-    def wait_for(self, amount: float) -> float:
-        """Seconds until ``amount`` is available (0 if it is now)."""
-        short = amount - self.level
-        return 0.0 if short <= 0 else short / self.rate
-
-    def give_back(self, amount: float) -> None:
-        self.level = min(self.capacity, self.level + amount)
-
-
 @dataclasses.dataclass(frozen=True)
 class _Workload:
     starts: list[float]  # per client
@@ -315,11 +291,23 @@ def run_strategy(
     """Simulate one strategy against fresh buckets; deterministic for the config's seed."""
     config.validate()
     spec = STRATEGIES[strategy]
+    delay_of = spec.delay
+    honours = spec.honours_retry_after
     work = workload or _workload(config)
     rng = random.Random(f"arena-strategy:{config.seed}:{strategy}")
-    requests = _Bucket(config.tier.rpm, config.tier.rpm)
-    tokens = _Bucket(config.tier.tpm, config.tier.tpm)
+    uniform = rng.uniform
+    push, pop = heapq.heappush, heapq.heappop
+    # Two continuously refilled token buckets (the same arithmetic as the sandbox's
+    # apilab.sandbox.limits.TokenBucket), inlined as locals: this loop runs a few hundred
+    # thousand times for "retry at once" on a small tier, and method calls would dominate it.
+    r_cap = float(config.tier.rpm)
+    t_cap = float(config.tier.tpm)
+    r_rate, t_rate = r_cap / 60.0, t_cap / 60.0
+    r_level, t_level, last = r_cap, t_cap, 0.0
     reserve = config.input_tokens + config.max_tokens
+    rtt_low, rtt_high = _REJECT_RTT
+    horizon = config.horizon_s
+    per_client = config.requests_per_client
 
     n = config.clients
     next_index = [0] * n  # which logical request each client is on
@@ -328,7 +316,9 @@ def run_strategy(
     not_before = [0.0] * n  # the time the last Retry-After pointed to
     finished_at: list[float | None] = [None] * n
 
-    events: list[tuple[float, str]] = []
+    sent_at: list[float] = []
+    limited_at: list[float] = []
+    ok_at: list[float] = []
     heap: list[tuple[float, int, int, int]] = []
     seq = 0
     for client, start in enumerate(work.starts):
@@ -336,96 +326,96 @@ def run_strategy(
         seq += 1
     heapq.heapify(heap)
 
-    sent = ok = limited = wasted = max_attempts = 0
+    wasted = max_attempts = 0
     wait_total = 0.0
     processed = 0
     while heap:
-        now, kind, _, client = heapq.heappop(heap)
-        if now > config.horizon_s or processed >= _MAX_EVENTS:
+        now, kind, _, client = pop(heap)
+        if now > horizon or processed >= _MAX_EVENTS:
             break
         processed += 1
-        requests.refill(now)
-        tokens.refill(now)
+        if now > last:
+            r_level = min(r_cap, r_level + (now - last) * r_rate)
+            t_level = min(t_cap, t_level + (now - last) * t_rate)
+            last = now
         if kind == _DONE:
             used = config.input_tokens + work.outputs[client][next_index[client]]
-            tokens.give_back(reserve - used)  # settle: return the unused output reservation
-            ok += 1
-            events.append((now, "ok"))
+            # Settle: hand back the part of the max_tokens reservation the reply did not use.
+            t_level = min(t_cap, t_level + reserve - used)
+            ok_at.append(now)
             wait_total += now - first_sent[client]
             next_index[client] += 1
             attempt[client] = 0
-            if next_index[client] < config.requests_per_client:
-                heapq.heappush(heap, (now, _SEND, seq, client))
+            if next_index[client] < per_client:
+                push(heap, (now, _SEND, seq, client))
                 seq += 1
             else:
                 finished_at[client] = now
             continue
 
         # _SEND: the server decides admission the moment the request arrives.
-        sent += 1
-        events.append((now, "sent"))
-        if attempt[client] == 0:
+        sent_at.append(now)
+        tries = attempt[client] + 1
+        attempt[client] = tries
+        if tries == 1:
             first_sent[client] = now
-        attempt[client] += 1
-        max_attempts = max(max_attempts, attempt[client])
-        wait = max(requests.wait_for(1.0), tokens.wait_for(reserve))
-        if wait == 0.0:
-            requests.level -= 1.0
-            tokens.level -= reserve
+        elif tries > max_attempts:
+            max_attempts = tries
+        wait_r = 0.0 if r_level >= 1.0 else (1.0 - r_level) / r_rate
+        wait_t = 0.0 if t_level >= reserve else (reserve - t_level) / t_rate
+        if wait_r == 0.0 and wait_t == 0.0:
+            r_level -= 1.0
+            t_level -= reserve
             output = work.outputs[client][next_index[client]]
-            latency = _BASE_LATENCY + output / _OUTPUT_TOKENS_PER_S
-            heapq.heappush(heap, (now + latency, _DONE, seq, client))
+            push(heap, (now + _BASE_LATENCY + output / _OUTPUT_TOKENS_PER_S, _DONE, seq, client))
             seq += 1
             continue
-        limited += 1
-        events.append((now, "429"))
+        limited_at.append(now)
         if now < not_before[client]:
             wasted += 1
         # Servers send whole milliseconds in retry-after-ms; round up so the hint is safe.
-        hint = math.ceil(wait * 1000.0) / 1000.0
-        rtt = rng.uniform(*_REJECT_RTT)
-        arrives = now + rtt
+        hint = math.ceil(max(wait_r, wait_t) * 1000.0) / 1000.0
+        arrives = now + uniform(rtt_low, rtt_high)
         not_before[client] = now + hint
-        delay = spec.delay(attempt[client], hint, rng)
+        delay = delay_of(tries, hint, rng)
         # The client reads the 429 after the round trip; the hint counts from the server's clock.
-        if spec.honours_retry_after:
-            retry_at = max(now + hint, arrives) + (delay - hint)
-        else:
-            retry_at = arrives + delay
-        heapq.heappush(heap, (retry_at, _SEND, seq, client))
+        retry_at = (max(now + hint, arrives) + delay - hint) if honours else arrives + delay
+        push(heap, (retry_at, _SEND, seq, client))
         seq += 1
 
     done_times = [t for t in finished_at if t is not None]
-    unfinished = sum(config.requests_per_client - i for i in next_index)
+    unfinished = sum(per_client - i for i in next_index)
     finish = round(max(done_times), 3) if done_times and unfinished == 0 else None
+    ok = len(ok_at)
     result = StrategyResult(
         strategy=strategy,
         label=spec.label,
         finish_s=finish,
-        requests=sent,
+        requests=len(sent_at),
         successes=ok,
-        rate_limited=limited,
+        rate_limited=len(limited_at),
         wasted=wasted,
         unfinished=unfinished,
-        max_attempts=max_attempts,
+        max_attempts=max(max_attempts, 1 if sent_at else 0),
         mean_wait_s=round(wait_total / ok, 3) if ok else 0.0,
     )
-    result._events = events
+    result._times = {"requests": sent_at, "rate_limited": limited_at, "successes": ok_at}
     return result
 
 
 def _bin(results: Iterable[StrategyResult], end: float, bins: int) -> float:
     width = end / bins
     for result in results:
-        rows = [
+        rows: list[dict[str, float]] = [
             {"t": round(i * width, 3), "requests": 0, "rate_limited": 0, "successes": 0}
             for i in range(bins)
         ]
-        key = {"sent": "requests", "429": "rate_limited", "ok": "successes"}
-        for t, kind in result._events:
-            index = min(bins - 1, int(t / width))
-            rows[index][key[kind]] += 1
-        result.timeline = rows  # type: ignore[assignment]
+        for key, times in result._times.items():
+            last = bins - 1
+            for t in times:
+                index = int(t / width)
+                rows[index if index < last else last][key] += 1
+        result.timeline = rows
     return width
 
 
@@ -445,7 +435,7 @@ def run_arena(
         results.append(result)
         if progress is not None:
             progress(i + 1, len(config.strategies), result)
-    last = [t for r in results for t, _ in r._events[-1:]]
+    last = [times[-1] for r in results for times in r._times.values() if times]
     end = max([*last, 1.0])
     # A whole number of seconds per bin keeps the chart's axis labels readable.
     end = float(math.ceil(end / config.bins) * config.bins)

@@ -24,12 +24,8 @@ from apilab.errors import InvalidInputError, NotFoundError
 def _admissions(config: ArenaConfig, strategy: str) -> list[float]:
     """Times at which requests were admitted (sent and not rejected)."""
     result = run_strategy(config, strategy)
-    sent = [t for t, kind in result._events if kind == "sent"]
-    rejected = [t for t, kind in result._events if kind == "429"]
-    admitted = list(sent)
-    for t in rejected:
-        admitted.remove(t)
-    return admitted
+    rejected = set(result._times["rate_limited"])
+    return [t for t in result._times["requests"] if t not in rejected]
 
 
 def test_same_seed_gives_identical_results() -> None:
