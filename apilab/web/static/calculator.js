@@ -256,9 +256,13 @@
     for (const node of Array.from(svg.childNodes)) {
       if (node.nodeName !== "title" && node.nodeName !== "desc") svg.removeChild(node);
     }
-    const width = 640, labelW = 200, valueW = 90, barH = 14, gap = 12;
+    // Draw at the element's real width so 12px text stays 12px; on a phone the model name
+    // goes above its bars instead of beside them.
+    const width = Math.max(280, Math.round(svg.getBoundingClientRect().width || 640));
+    const narrow = width < 520;
+    const labelW = narrow ? 0 : 200, labelH = narrow ? 16 : 0, valueW = 120, barH = 14, gap = 12;
     const hasCache = rows.some((r) => r.cached_total !== null);
-    const rowH = hasCache ? barH * 2 + 4 + gap : barH + gap;
+    const rowH = labelH + (hasCache ? barH * 2 + 4 : barH) + gap;
     const height = Math.max(40, rows.length * rowH + gap);
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
     const max = Math.max(...rows.map((r) => Number(r.total)), 1e-12);
@@ -270,19 +274,24 @@
       svg.appendChild(node);
       return node;
     };
+    const tip = (node, text) => {
+      const t = document.createElementNS(SVG, "title");
+      t.textContent = text;
+      node.appendChild(t);
+    };
     rows.forEach((row, i) => {
-      const y = gap / 2 + i * rowH;
-      add("text", { x: labelW - 8, y: y + barH - 3, "text-anchor": "end" }, row.model);
-      add("rect", { x: labelW, y, width: scale(row.total), height: barH, class: "calc-bar-plain",
-        "data-model": row.model }).appendChild(
-        Object.assign(document.createElementNS(SVG, "title"), { textContent: `${row.model}: ${row.total_display}` }));
+      const top = gap / 2 + i * rowH;
+      const y = top + labelH;
+      if (narrow) add("text", { x: 0, y: top + 12 }, row.model);
+      else add("text", { x: labelW - 8, y: y + barH - 3, "text-anchor": "end" }, row.model);
+      tip(add("rect", { x: labelW, y, width: scale(row.total), height: barH, class: "calc-bar-plain",
+        "data-model": row.model }), `${row.model}: ${row.total_display}`);
       add("text", { x: labelW + scale(row.total) + 6, y: y + barH - 3 }, row.total_display);
       if (row.cached_total !== null) {
         const y2 = y + barH + 4;
-        add("rect", { x: labelW, y: y2, width: scale(row.cached_total), height: barH,
-          class: "calc-bar-cached" }).appendChild(
-          Object.assign(document.createElementNS(SVG, "title"),
-            { textContent: `${row.model} with prompt cache: ${row.cached_total_display}` }));
+        tip(add("rect", { x: labelW, y: y2, width: scale(row.cached_total), height: barH,
+          class: "calc-bar-cached", "data-model": row.model }),
+        `${row.model} with prompt cache: ${row.cached_total_display}`);
         add("text", { x: labelW + scale(row.cached_total) + 6, y: y2 + barH - 3 },
           `${row.cached_total_display} cached`);
       }
