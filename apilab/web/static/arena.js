@@ -177,7 +177,7 @@
 
   // One strategy: stacked bars per time slice (successes + 429s) and a cumulative line.
   function chart(result, data, cfg) {
-    const W = 640, H = 170, L = 48, R = 40, T = 10, B = 26;
+    const W = 460, H = 180, L = 44, R = 38, T = 10, B = 24;
     const iw = W - L - R, ih = H - T - B;
     const bins = result.timeline;
     const total = cfg.clients * cfg.requests_per_client;
