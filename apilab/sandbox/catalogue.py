@@ -1,0 +1,176 @@
+"""The models the sandbox serves, and how it counts and prices their tokens.
+
+The catalogue is the project's price table (``apilab.pricing``): every model
+with a price in force today, under its canonical id and its aliases, plus the
+free ``echo`` model that repeats the last user message. Token counts and costs
+come from ``apilab.pricing`` too, so the sandbox bills exactly as the lab's
+calculator does. ``apilab.pricing`` is imported lazily: importing the sandbox
+app stays cheap, and tiktoken's rank files load on the first request.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import functools
+from decimal import Decimal
+from typing import Any
+
+from apilab.errors import NotFoundError
+
+__all__ = [
+    "ECHO_MODEL",
+    "ModelInfo",
+    "count_prompt",
+    "count_text",
+    "list_catalogue",
+    "lookup_model",
+    "price_usage",
+]
+
+ECHO_MODEL = "echo"
+_OWNERS = {"openai": "openai", "anthropic": "anthropic", "google": "google"}
+# Providers' own first-party name for an "owned_by" value and family defaults.
+_DEFAULT_CREATED = 1_700_000_000
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelInfo:
+    """One servable model: the name asked for, its canonical id and what it costs."""
+
+    id: str  # canonical id (what responses report)
+    provider: str  # "openai" | "anthropic" | "google" | "sandbox"
+    context_window: int
+    created: int
+    names: tuple[str, ...]  # canonical id and aliases
+    priced: bool = True
+    # Minimum prefix for Anthropic cache breakpoints (1024 Sonnet/Opus 4.x, 2048 Haiku 3.x).
+    cache_min_tokens: int = 1024
+
+    def openai_object(self, name: str | None = None) -> dict[str, Any]:
+        """The model as ``GET /v1/models`` lists it."""
+        return {"id": name or self.id, "object": "model", "created": self.created,
+                "owned_by": _OWNERS.get(self.provider, "apilab-sandbox")}
+
+    def anthropic_object(self, name: str | None = None) -> dict[str, Any]:
+        """The model as Anthropic's ``GET /v1/models`` lists it."""
+        created = dt.datetime.fromtimestamp(self.created, dt.UTC)
+        return {"type": "model", "id": name or self.id, "display_name": name or self.id,
+                "created_at": created.isoformat().replace("+00:00", "Z")}
+
+
+_ECHO = ModelInfo(ECHO_MODEL, "sandbox", 128_000, _DEFAULT_CREATED, (ECHO_MODEL,), priced=False)
+
+
+def _pricing() -> Any:
+    import apilab.pricing as pricing
+
+    if hasattr(pricing, "cost") and hasattr(pricing, "count_messages"):
+        return pricing
+    # The package's public names may land after its modules: use those directly.
+    from apilab.pricing import cost, prices, tokens
+
+    class _Shim:
+        count_text = staticmethod(tokens.count_text)
+        count_messages = staticmethod(tokens.count_messages)
+        cost = staticmethod(cost.cost)
+        list_models = staticmethod(prices.list_models)
+        resolve_model = staticmethod(prices.resolve_model)
+        get_price = staticmethod(prices.get_price)
+
+    return _Shim
+
+
+def _cache_min(model_id: str, provider: str) -> int:
+    if provider == "anthropic" and "haiku" in model_id and ("3-" in model_id or "3." in model_id):
+        return 2048
+    return 1024
+
+
+def _info(entry: Any) -> ModelInfo:
+    valid_from = getattr(entry, "valid_from", None)
+    created = _DEFAULT_CREATED
+    if isinstance(valid_from, dt.date):
+        created = int(dt.datetime(valid_from.year, valid_from.month, valid_from.day,
+                                  tzinfo=dt.UTC).timestamp())
+    names = (entry.model, *tuple(getattr(entry, "aliases", ()) or ()))
+    return ModelInfo(entry.model, str(entry.provider), int(entry.context_window), created,
+                     tuple(dict.fromkeys(names)), True, _cache_min(entry.model, entry.provider))
+
+
+@functools.lru_cache(maxsize=1)
+def _catalogue(day: dt.date) -> dict[str, ModelInfo]:
+    out: dict[str, ModelInfo] = {}
+    for entry in _pricing().list_models(day):
+        info = _info(entry)
+        for name in info.names:
+            out[name.lower()] = info
+    out[ECHO_MODEL] = _ECHO
+    return out
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def list_catalogue() -> list[tuple[str, ModelInfo]]:
+    """Every servable name (canonical ids and aliases) with its model, sorted by name."""
+    return sorted(_catalogue(_today()).items())
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup(name: str, day: dt.date) -> ModelInfo:
+    table = _catalogue(day)
+    key = name.strip().lower()
+    if key in table:
+        return table[key]
+    from apilab.errors import ApilabError
+
+    try:
+        canonical = _pricing().resolve_model(name)
+    except ApilabError as exc:
+        raise NotFoundError(str(exc)) from exc
+    if canonical.lower() in table:
+        return table[canonical.lower()]
+    raise NotFoundError(f"Model {name!r} has no price in force today, so the sandbox "
+                        "does not serve it.")
+
+
+def lookup_model(name: str) -> ModelInfo:
+    """The model for a requested name or alias; ``NotFoundError`` when not servable."""
+    if not isinstance(name, str) or not name.strip():
+        raise NotFoundError("A model name is required.")
+    return _lookup(name, _today())
+
+
+def _count_model(info: ModelInfo) -> str:
+    # The echo model has no tokenizer of its own: it counts like gpt-4o.
+    return "gpt-4o" if info.provider == "sandbox" else info.id
+
+
+def count_prompt(info: ModelInfo, messages: list[dict[str, Any]],
+                 tools: list[dict[str, Any]] | None = None) -> int:
+    """Prompt tokens of a chat request, counted the way the provider bills it."""
+    return int(_pricing().count_messages(messages, _count_model(info), tools).tokens)
+
+
+def count_text(info: ModelInfo, text: str) -> int:
+    """Tokens of a text for this model."""
+    return int(_pricing().count_text(text, _count_model(info)).tokens)
+
+
+def text_counter(info: ModelInfo) -> Any:
+    """A fast ``str -> int`` counter for this model (for the generator)."""
+    model = _count_model(info)
+    counter = _pricing().count_text
+    return lambda text: int(counter(text, model).tokens)
+
+
+def price_usage(info: ModelInfo, *, input_tokens: int, output_tokens: int,
+                cached_tokens: int = 0, cache_write_tokens: int = 0) -> Decimal:
+    """USD cost of one request's usage; ``input_tokens`` excludes cached and written tokens."""
+    if not info.priced:
+        return Decimal(0)
+    breakdown = _pricing().cost(info.id, input_tokens, output_tokens, cached_tokens,
+                                cache_write_tokens)
+    return Decimal(breakdown.total)

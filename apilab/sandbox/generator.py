@@ -1,0 +1,442 @@
+"""Deterministic reply content: readable text, schema-valid JSON and tool-call arguments.
+
+Everything is generated locally from a seeded ``random.Random`` (no model, no
+download), so the same request with the same seed always gets the same reply.
+
+Text is built from a fixed vocabulary of short sentences whose words are each a
+single token in the OpenAI encodings (``tests/sandbox/test_generator.py``
+checks this), so a reply of N pieces is exactly N completion tokens and a reply
+cut at ``max_tokens`` has exactly ``max_tokens`` tokens, as the real APIs report.
+JSON and echo content is split into small pieces and counted with the counter
+the caller passes (``apilab.pricing.count_text`` in the app).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "Output",
+    "ToolCall",
+    "generate",
+    "generate_json",
+    "pick_tool",
+    "rng_for",
+    "split_pieces",
+    "text_pieces",
+]
+
+Counter = Callable[[str], int]
+
+# Each word here is one token (with a leading space) in cl100k_base and o200k_base.
+SENTENCES: tuple[str, ...] = (
+    "The request was received and the model wrote this reply.",
+    "This is a test reply from the local sandbox.",
+    "Every reply has a finish reason and a usage report.",
+    "The server counts the input and the output tokens.",
+    "A rate limit tells you how many calls you can make each minute.",
+    "When you get a limit error, wait and then try again.",
+    "Keep your secret key out of your code and your logs.",
+    "Streaming sends the reply in small parts as it is made.",
+    "The client should set a timeout for every call.",
+    "Each model has a price for input and a price for output.",
+    "Long prompts cost more than short ones.",
+    "A good prompt is clear about the task and the format.",
+    "The reply stops when it reaches the token limit.",
+    "You can read the request id in the response header.",
+    "Check the status code before you read the body.",
+    "Your code should handle errors from the server.",
+    "Retry only the errors that can clear with time.",
+    "A small model is often fast and cheap.",
+    "This sandbox does not send your data anywhere.",
+    "The same seed gives the same reply every time.",
+    "Use a budget so a loop cannot spend all your credit.",
+    "The cache makes a repeated prompt cheaper and faster.",
+    "Good logs help you find the cause of a problem.",
+    "Test your app with errors before you ship it.",
+)
+
+_WORD = re.compile(r"[A-Za-z]+|[.,]")
+
+
+def _sentence_pieces(sentence: str, first: bool) -> list[str]:
+    pieces: list[str] = []
+    for i, word in enumerate(_WORD.findall(sentence)):
+        if word in ".," or i == 0 and first:
+            pieces.append(word)
+        else:
+            pieces.append(" " + word)
+    return pieces
+
+
+_SENTENCE_PIECES: tuple[tuple[str, ...], ...] = tuple(
+    tuple(_sentence_pieces(s, first=False)) for s in SENTENCES
+)
+
+
+def rng_for(*parts: Any) -> random.Random:
+    """A ``Random`` seeded from the canonical JSON of ``parts`` (stable across runs)."""
+    blob = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    digest = hashlib.sha256(blob.encode("utf-8")).digest()
+    return random.Random(int.from_bytes(digest[:8], "big"))
+
+
+def text_pieces(rng: random.Random, n_tokens: int) -> list[str]:
+    """At least ``n_tokens`` one-token pieces of readable text, ending a sentence."""
+    pieces: list[str] = []
+    while len(pieces) < n_tokens:
+        sentence = list(_SENTENCE_PIECES[rng.randrange(len(_SENTENCE_PIECES))])
+        if not pieces:
+            sentence[0] = sentence[0].lstrip()
+        pieces.extend(sentence)
+    return pieces
+
+
+_PIECE = re.compile(r"\s*\S{1,6}|\s+")
+
+
+def split_pieces(text: str) -> list[str]:
+    """Split any text into small pieces (for streaming) that join back to it exactly."""
+    return _PIECE.findall(text) or ([text] if text else [])
+
+
+@dataclasses.dataclass
+class ToolCall:
+    """One generated tool call: its id, tool name and JSON arguments."""
+
+    id: str
+    name: str
+    arguments: str
+    pieces: list[str]
+
+    @property
+    def input(self) -> Any:
+        """The arguments parsed (Anthropic's ``input``); ``{}`` when cut off."""
+        try:
+            return json.loads(self.arguments)
+        except ValueError:
+            return {}
+
+
+@dataclasses.dataclass
+class Output:
+    """What one choice says: text pieces or tool calls, its token count and why it stopped.
+
+    ``finish`` is OpenAI-flavoured: ``stop``, ``length`` or ``tool_calls``; the
+    Anthropic front door maps it to ``end_turn``/``max_tokens``/``tool_use``.
+    """
+
+    pieces: list[str]
+    tool_calls: list[ToolCall]
+    completion_tokens: int
+    finish: str
+    # Token count of each piece (text) or of each tool call's pieces, for billing
+    # streams cut short: tokens_sent(k) = tokens in the first k pieces.
+    piece_tokens: list[int]
+    stop_sequence: str | None = None  # the stop sequence that ended the text, if any
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def tokens_in_first(self, k: int) -> int:
+        """Tokens in the first ``k`` pieces (what a stream cut after k pieces cost)."""
+        return min(self.completion_tokens, sum(self.piece_tokens[:k]))
+
+
+def _cut(pieces: list[str], cap: int, counter: Counter) -> tuple[list[str], list[int], bool]:
+    """Pieces whose text fits in ``cap`` tokens, their per-piece tokens and whether cut."""
+    total = counter("".join(pieces))
+    if total <= cap:
+        return pieces, _spread(pieces, total), False
+    lo, hi = 0, len(pieces)
+    while lo < hi:  # largest k with counter(prefix_k) <= cap
+        mid = (lo + hi + 1) // 2
+        if counter("".join(pieces[:mid])) <= cap:
+            lo = mid
+        else:
+            hi = mid - 1
+    kept = pieces[:lo]
+    return kept, _spread(kept, cap), True
+
+
+def _spread(pieces: list[str], total: int) -> list[int]:
+    """Share ``total`` tokens over pieces (each at least 0) so prefix sums approximate cost."""
+    if not pieces:
+        return []
+    base, extra = divmod(total, len(pieces))
+    return [base + (1 if i < extra else 0) for i in range(len(pieces))]
+
+
+# --- JSON-schema-valid values -------------------------------------------------
+
+_WORDS = tuple(
+    w.strip().lower() for s in _SENTENCE_PIECES for w in s if w.strip() not in ".,"
+)
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(_WORDS[rng.randrange(len(_WORDS))] for _ in range(n))
+
+
+def _resolve(schema: Any, root: dict[str, Any]) -> Any:
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 32:
+        ref = schema["$ref"]
+        seen += 1
+        if not isinstance(ref, str) or not ref.startswith("#"):
+            return {}
+        target: Any = root
+        for part in ref.lstrip("#").strip("/").split("/"):
+            if not part:
+                continue
+            part = part.replace("~1", "/").replace("~0", "~")
+            if not isinstance(target, dict) or part not in target:
+                return {}
+            target = target[part]
+        extra = {k: v for k, v in schema.items() if k != "$ref"}
+        schema = {**target, **extra} if isinstance(target, dict) else target
+    return schema
+
+
+def _string(schema: dict[str, Any], rng: random.Random) -> str:
+    fmt = schema.get("format")
+    if fmt == "date-time":
+        value = f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T12:00:00Z"
+    elif fmt == "date":
+        value = f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
+    elif fmt == "email":
+        value = f"{_WORDS[rng.randrange(len(_WORDS))]}@example.com"
+    elif fmt in ("uri", "url"):
+        value = f"https://example.com/{_WORDS[rng.randrange(len(_WORDS))]}"
+    elif fmt == "uuid":
+        value = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    else:
+        value = _words(rng, rng.randint(1, 4))
+    lo = int(schema.get("minLength", 0) or 0)
+    hi = schema.get("maxLength")
+    while len(value) < lo:
+        value += " " + _words(rng, 2)
+    if isinstance(hi, int) and len(value) > hi:
+        value = value[:hi].rstrip() if hi > 0 else ""
+        value = value + "x" * (lo - len(value)) if len(value) < lo else value
+    return value
+
+
+def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
+    lo = schema.get("minimum")
+    hi = schema.get("maximum")
+    xlo = schema.get("exclusiveMinimum")
+    xhi = schema.get("exclusiveMaximum")
+    low = float(lo) if isinstance(lo, int | float) else None
+    high = float(hi) if isinstance(hi, int | float) else None
+    if isinstance(xlo, int | float) and not isinstance(xlo, bool):
+        low = max(low, float(xlo) + (1 if integer else 1e-6)) if low is not None else float(
+            xlo) + (1 if integer else 1e-6)
+    if isinstance(xhi, int | float) and not isinstance(xhi, bool):
+        high = min(high, float(xhi) - (1 if integer else 1e-6)) if high is not None else float(
+            xhi) - (1 if integer else 1e-6)
+    if low is None and high is None:
+        low, high = 0.0, 100.0
+    elif low is None:
+        low = (high or 0.0) - 100.0
+    elif high is None:
+        high = low + 100.0
+    assert low is not None and high is not None
+    if integer:
+        import math
+
+        a, b = math.ceil(low), math.floor(high)
+        value: int | float = rng.randint(a, b) if a <= b else a
+        step = schema.get("multipleOf")
+        if isinstance(step, int) and step > 0:
+            value = (int(value) // step) * step
+            if value < low:
+                value += step
+        return int(value)
+    value = round(rng.uniform(low, high), 2)
+    return min(max(value, low), high)
+
+
+def _value(schema: Any, rng: random.Random, root: dict[str, Any], depth: int) -> Any:
+    schema = _resolve(schema, root)
+    if schema is True or not isinstance(schema, dict) or not schema:
+        return _words(rng, 2)
+    if "const" in schema:
+        return schema["const"]
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
+        return schema["enum"][rng.randrange(len(schema["enum"]))]
+    for key in ("anyOf", "oneOf"):
+        options = schema.get(key)
+        if isinstance(options, list) and options:
+            # Prefer a non-null branch so optional fields carry real content.
+            non_null = [o for o in options if _resolve(o, root).get("type") != "null"] or options
+            pick = non_null[rng.randrange(len(non_null))]
+            merged = {k: v for k, v in schema.items() if k != key}
+            return _value({**merged, **_resolve(pick, root)}, rng, root, depth)
+    if isinstance(schema.get("allOf"), list):
+        merged = {k: v for k, v in schema.items() if k != "allOf"}
+        for part in schema["allOf"]:
+            part = _resolve(part, root)
+            if isinstance(part, dict):
+                props = {**merged.get("properties", {}), **part.get("properties", {})}
+                required = list(merged.get("required", [])) + list(part.get("required", []))
+                merged = {**merged, **part, "properties": props, "required": required}
+        return _value(merged, rng, root, depth)
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        options = [k for k in kind if k != "null"] or kind
+        kind = options[rng.randrange(len(options))]
+    if kind is None:
+        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
+    if kind == "null":
+        return None
+    if kind == "boolean":
+        return rng.random() < 0.5
+    if kind == "integer":
+        return _number(schema, rng, integer=True)
+    if kind == "number":
+        return _number(schema, rng, integer=False)
+    if kind == "string":
+        return _string(schema, rng)
+    if kind == "array":
+        lo = int(schema.get("minItems", 0) or 0)
+        hi = schema.get("maxItems")
+        count = max(lo, min(rng.randint(1, 3), hi if isinstance(hi, int) else 3))
+        if isinstance(hi, int):
+            count = min(count, hi)
+        if depth > 6:
+            count = lo
+        items = schema.get("items", {})
+        if isinstance(schema.get("prefixItems"), list):
+            prefix = [_value(s, rng, root, depth + 1) for s in schema["prefixItems"]]
+            return prefix + [_value(items, rng, root, depth + 1)
+                             for _ in range(max(0, count - len(prefix)))]
+        values = [_value(items, rng, root, depth + 1) for _ in range(count)]
+        if schema.get("uniqueItems"):
+            unique: list[Any] = []
+            for v in values:
+                if v not in unique:
+                    unique.append(v)
+            values = unique
+        return values
+    if kind == "object":
+        props = schema.get("properties") or {}
+        required = set(schema.get("required") or [])
+        out: dict[str, Any] = {}
+        for name, sub in props.items():
+            # Deep optional properties are skipped so recursive schemas terminate.
+            if name in required or depth < 4:
+                out[name] = _value(sub, rng, root, depth + 1)
+        lo = int(schema.get("minProperties", 0) or 0)
+        extra = schema.get("additionalProperties", True)
+        i = 0
+        while len(out) < lo and extra is not False:
+            out[f"field_{i}"] = _value(extra if isinstance(extra, dict) else {}, rng, root,
+                                       depth + 1)
+            i += 1
+        return out
+    return _words(rng, 2)
+
+
+def generate_json(schema: dict[str, Any] | None, rng: random.Random) -> Any:
+    """A value valid against ``schema`` (best effort for regex patterns), deterministic per rng.
+
+    Tries a few draws and returns the first that validates; if none does (for
+    example an unsatisfiable ``pattern``) the last draw is returned.
+    """
+    if not schema:
+        return {"reply": " ".join(_words(rng, 6).split()).capitalize() + ".",
+                "topic": _words(rng, 1), "confidence": round(rng.uniform(0.5, 1.0), 2)}
+    value: Any = None
+    import jsonschema  # imported here: keeps importing the sandbox app cheap
+
+    validator_cls = jsonschema.validators.validator_for(
+        schema, default=jsonschema.Draft202012Validator)
+    validator = validator_cls(schema)
+    for _ in range(8):
+        value = _value(schema, rng, schema, 0)
+        if validator.is_valid(value):
+            return value
+    return value
+
+
+def generate(
+    *,
+    rng: random.Random,
+    counter: Counter,
+    max_tokens: int | None,
+    default_tokens: int,
+    echo_text: str | None = None,
+    json_schema: dict[str, Any] | None = None,
+    json_mode: bool = False,
+    tool: dict[str, Any] | None = None,
+    tool_id: str = "",
+) -> Output:
+    """One choice's content.
+
+    Exactly one of: ``tool`` (a call to that tool, ``{"name", "parameters"}``),
+    JSON (``json_mode``/``json_schema``), echo (``echo_text``) or plain text.
+    ``max_tokens`` cuts the content off with ``finish="length"`` and a token count
+    equal to the cap; ``default_tokens`` sizes plain text when there is no cap.
+    """
+    cap = max_tokens if max_tokens is not None else None
+    if tool is not None:
+        args = json.dumps(generate_json(tool.get("parameters") or {"type": "object"}, rng))
+        pieces = split_pieces(args)
+        kept, per, cut = _cut(pieces, cap if cap is not None else 10**9, counter)
+        total = cap if cut and cap is not None else sum(per)
+        call = ToolCall(tool_id, str(tool["name"]), "".join(kept), kept)
+        return Output([], [call], total, "length" if cut else "tool_calls", per)
+    if json_mode or json_schema is not None:
+        text = json.dumps(generate_json(json_schema, rng), ensure_ascii=False)
+    elif echo_text is not None:
+        text = echo_text
+    else:
+        target = default_tokens if cap is None else min(default_tokens, cap + 8)
+        pieces = text_pieces(rng, max(1, target))
+        if cap is None:
+            return Output(pieces, [], len(pieces), "stop", [1] * len(pieces))
+        if len(pieces) <= cap:
+            return Output(pieces, [], len(pieces), "stop", [1] * len(pieces))
+        return Output(pieces[:cap], [], cap, "length", [1] * cap)
+    pieces = split_pieces(text)
+    kept, per, cut = _cut(pieces, cap if cap is not None else 10**9, counter)
+    total = cap if cut and cap is not None else sum(per)
+    return Output(kept, [], total, "length" if cut else "stop", per)
+
+
+_VERBS = frozenset({"get", "set", "add", "run", "make", "the", "and", "for", "use"})
+
+
+def pick_tool(
+    tools: list[dict[str, Any]], mode: str, last_user_text: str, after_tool_result: bool
+) -> dict[str, Any] | None:
+    """Which tool (``{"name", "parameters"}``) the reply calls, or ``None`` for text.
+
+    ``mode`` is "none", "auto", "required" (Anthropic "any") or a tool name.
+    With "auto" the sandbox calls the tool whose name shares a word with the last
+    user message (``get_weather`` for "weather in Paris?") unless the conversation
+    just returned a tool result, which it then answers in text.
+    """
+    if not tools or mode == "none":
+        return None
+    by_name = {t["name"]: t for t in tools}
+    if mode not in ("auto", "required"):
+        return by_name.get(mode)
+    if mode == "auto" and after_tool_result:
+        return None
+    words = set(re.findall(r"[a-z0-9]+", last_user_text.lower()))
+    for tool in tools:
+        parts = [p for p in re.split(r"[^a-z0-9]+", tool["name"].lower())
+                 if len(p) >= 3 and p not in _VERBS]
+        if tool["name"].lower() in last_user_text.lower() or words & set(parts):
+            return tool
+    return tools[0] if mode == "required" else None

@@ -1,0 +1,377 @@
+"""The request pipeline both front doors share: key, model, cap, limits, chaos, billing, audit.
+
+Order of checks (what a client meets first): body size → key (401) → body
+(400) → model (404) → key's allow-list (403) → spending cap (429
+insufficient_quota / Anthropic 400) → rate limits (429 requests/tokens) →
+injected chaos faults. A refused request consumes nothing from the buckets.
+
+Contract for callers: ``begin`` a ``Call``, run the checks, then exactly one
+``finish`` per call (from a ``finally`` for streams) which settles the token
+reservation, adds the cost to the key's month spend and queues one audit row.
+``finish`` is idempotent, so an error path and a ``finally`` may both call it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import secrets
+import time
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from starlette.requests import Request
+
+from apilab.errors import NotFoundError
+from apilab.sandbox import catalogue
+from apilab.sandbox.catalogue import ModelInfo
+from apilab.sandbox.chaos import ChaosDecision
+from apilab.sandbox.errors import SandboxHTTPError
+from apilab.sandbox.keys import KeyRecord, secret_hint
+from apilab.sandbox.limits import LimitSnapshot, go_duration
+from apilab.sandbox.state import SandboxState
+
+__all__ = ["MAX_BODY_BYTES", "Call", "Service"]
+
+MAX_BODY_BYTES = 4 * 1024 * 1024
+DEFAULT_OUTPUT_RESERVE = 256
+_B62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def random_id(prefix: str, length: int = 24) -> str:
+    """``prefix`` + random base-62 characters, like the providers' ids."""
+    return prefix + "".join(secrets.choice(_B62) for _ in range(length))
+
+
+@dataclasses.dataclass
+class Call:
+    """One request in flight: who made it, what it asked for, what it has cost so far."""
+
+    api: str  # "openai" | "anthropic"
+    request_id: str
+    started: float
+    user_agent: str | None
+    retry_count: int | None
+    key: KeyRecord | None = None
+    key_hint: str | None = None
+    model: ModelInfo | None = None
+    model_name: str | None = None
+    stream: bool = False
+    scope: str | None = None
+    rpm: int = 0
+    tpm: int = 0
+    reserved: int = 0
+    snapshot: LimitSnapshot | None = None
+    finished: bool = False
+    chaos: ChaosDecision | None = None
+
+
+class Service:
+    """Shared checks and bookkeeping over one ``SandboxState``."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+
+    # --- start
+    def begin(self, request: Request, api: str) -> Call:
+        retry = request.headers.get("x-stainless-retry-count")
+        try:
+            retry_count: int | None = int(retry) if retry is not None else None
+        except ValueError:
+            retry_count = None
+        rid = "req_" + uuid.uuid4().hex if api == "openai" else random_id("req_011C", 20)
+        return Call(api, rid, time.monotonic(), request.headers.get("user-agent"), retry_count)
+
+    async def read_body(self, request: Request) -> bytes:
+        """The body, refusing anything over ``MAX_BODY_BYTES`` without reading it all."""
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    # --- checks
+    def authenticate(self, call: Call, secret: str | None) -> KeyRecord:
+        """The key for ``secret``, or a 401 in the caller's provider shape."""
+        if not secret:
+            raise SandboxHTTPError(
+                "auth",
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+                anthropic_message="x-api-key header is required",
+                code=None if call.api == "openai" else None,
+            )
+        call.key_hint = secret_hint(secret)
+        record = self.state.key_for_secret(secret)
+        if record is None or record.revoked:
+            if record is not None:
+                call.key = record
+            what = "revoked" if record is not None else "incorrect"
+            raise SandboxHTTPError(
+                "auth",
+                f"Incorrect API key provided: {call.key_hint}. This sandbox key is {what}; "
+                "create one with `apilab sandbox keys create`.",
+                anthropic_message="invalid x-api-key",
+            )
+        call.key = record
+        return record
+
+    def resolve_model(self, call: Call, name: Any) -> ModelInfo:
+        """The requested model (404 when unknown) if the key may use it (403)."""
+        if not isinstance(name, str) or not name.strip():
+            raise SandboxHTTPError("invalid_request", "you must provide a model parameter",
+                                   param="model", anthropic_message="model: Field required")
+        call.model_name = name
+        try:
+            info = catalogue.lookup_model(name)
+        except NotFoundError as exc:
+            raise SandboxHTTPError(
+                "not_found",
+                f"The model `{name}` does not exist or you do not have access to it.",
+                anthropic_message=f"model: {name}",
+                headers={"x-apilab-hint": _ascii(str(exc))[:300]},
+            ) from exc
+        call.model = info
+        key = call.key
+        if key is not None and key.models is not None:
+            allowed = {m.lower() for m in key.models}
+            if not (allowed & {n.lower() for n in info.names} or name.lower() in allowed):
+                raise SandboxHTTPError(
+                    "permission",
+                    f"Project key `{key.id}` does not have access to model `{name}`. "
+                    f"Allowed: {', '.join(key.models)}.",
+                    anthropic_message=f"Your API key does not have permission to use the "
+                    f"model {name}.",
+                )
+        return info
+
+    def check_spend(self, call: Call) -> None:
+        """Refuse once the key's monthly spending cap is used up."""
+        key = call.key
+        if key is None or key.monthly_cap_usd is None:
+            return
+        if self.state.month_spend(key.id) >= key.monthly_cap_usd:
+            raise SandboxHTTPError(
+                "quota",
+                "You exceeded your current quota, please check your plan and billing details. "
+                "For more information on this error, read the docs: "
+                "https://platform.openai.com/docs/guides/error-codes/api-errors.",
+                anthropic_message="Your credit balance is too low to access the Anthropic API. "
+                "Please go to Plans & Billing to upgrade or purchase credits.",
+            )
+
+    def limits_for(self, key: KeyRecord) -> tuple[int, int]:
+        tier = self.state.config.tiers.get(key.tier) or self.state.config.tier("tier-1")
+        return key.rpm or tier.rpm, key.tpm or tier.tpm
+
+    def admit(self, call: Call, input_tokens: int, max_output: int | None) -> None:
+        """Reserve input + max output tokens and one request, or raise the right 429."""
+        key, info = call.key, call.model
+        assert key is not None and info is not None
+        rpm, tpm = self.limits_for(key)
+        call.scope, call.rpm, call.tpm = f"{key.id}:{info.id}", rpm, tpm
+        reserve = input_tokens + (max_output if max_output is not None else
+                                  DEFAULT_OUTPUT_RESERVE)
+        admission = self.state.limits.admit(call.scope, rpm, tpm, reserve)
+        call.snapshot = admission.snapshot
+        if admission.allowed:
+            call.reserved = admission.reserved
+            return
+        name = call.model_name or info.id
+        if admission.refused_by == "too_large":
+            raise SandboxHTTPError(
+                "rate_tokens",
+                f"Request too large for {name} in organization org-sandbox on tokens per min "
+                f"(TPM): Limit {tpm}, Requested {reserve}. The input or output tokens must be "
+                "reduced in order to run successfully.",
+                anthropic_message="Number of request tokens has exceeded your per-minute rate "
+                "limit; see the response headers for current usage. Please reduce the prompt "
+                "length or the maximum tokens requested, or try again later.",
+                retry_after=60.0,
+            )
+        wait = admission.retry_after
+        snap = admission.snapshot
+        if admission.refused_by == "requests":
+            raise SandboxHTTPError(
+                "rate_requests",
+                f"Rate limit reached for {name} in organization org-sandbox on requests per min "
+                f"(RPM): Limit {rpm}, Used {rpm - snap.remaining_requests}, Requested 1. "
+                f"Please try again in {go_duration(wait)}.",
+                anthropic_message="Number of requests has exceeded your per-minute rate limit; "
+                "see the response headers for current usage. Please try again later.",
+                retry_after=wait,
+            )
+        raise SandboxHTTPError(
+            "rate_tokens",
+            f"Rate limit reached for {name} in organization org-sandbox on tokens per min (TPM): "
+            f"Limit {tpm}, Used {tpm - snap.remaining_tokens}, Requested {reserve}. "
+            f"Please try again in {go_duration(wait)}.",
+            anthropic_message="Number of request tokens has exceeded your per-minute rate limit; "
+            "see the response headers for current usage. Please reduce the prompt length or "
+            "the maximum tokens requested, or try again later.",
+            retry_after=wait,
+        )
+
+    def chaos(self, call: Call) -> ChaosDecision:
+        """This request's injected faults (drawn once per call)."""
+        if call.chaos is None:
+            call.chaos = self.state.chaos.decide(call.key.id if call.key else None,
+                                                 stream=call.stream)
+        return call.chaos
+
+    def chaos_error(self, decision: ChaosDecision) -> SandboxHTTPError | None:
+        """The injected fault as an error, if the draw picked one."""
+        if decision.fault == "429":
+            return SandboxHTTPError(
+                "rate_requests",
+                "Rate limit reached (injected by the sandbox chaos profile "
+                f"'{decision.profile}'). Please try again in {go_duration(decision.retry_after)}.",
+                anthropic_message="Number of requests has exceeded your per-minute rate limit "
+                f"(injected by chaos profile '{decision.profile}').",
+                retry_after=decision.retry_after,
+            )
+        if decision.fault == "500":
+            return SandboxHTTPError(
+                "server", "The server had an error while processing your request. Sorry about "
+                "that! (injected by the sandbox chaos profile)",
+                anthropic_message="Internal server error (injected by the sandbox chaos profile)",
+            )
+        if decision.fault == "503":
+            return SandboxHTTPError(
+                "unavailable", "That model is currently overloaded with other requests. You can "
+                "retry your request. (injected by the sandbox chaos profile)",
+                anthropic_message="Service unavailable (injected by the sandbox chaos profile)",
+            )
+        if decision.fault == "529":
+            return SandboxHTTPError(
+                "overloaded", "That model is currently overloaded with other requests. You can "
+                "retry your request. (injected by the sandbox chaos profile)",
+                anthropic_message="Overloaded", retry_after=decision.retry_after,
+            )
+        return None
+
+    # --- end
+    def finish(
+        self,
+        call: Call,
+        status: int,
+        *,
+        error_type: str | None = None,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        cached_tokens: int = 0,
+        cache_write_tokens: int = 0,
+        note: str | None = None,
+    ) -> Decimal:
+        """Settle limits, add the cost to the key's spend and queue the audit row (once).
+
+        ``input_tokens`` is the whole prompt; ``cached_tokens`` and
+        ``cache_write_tokens`` are the parts of it read from / written to the cache.
+        """
+        if call.finished:
+            return Decimal(0)
+        call.finished = True
+        cost = Decimal(0)
+        if call.model is not None and (input_tokens or output_tokens):
+            uncached = max(0, input_tokens - cached_tokens - cache_write_tokens)
+            try:
+                cost = catalogue.price_usage(call.model, input_tokens=uncached,
+                                             output_tokens=output_tokens,
+                                             cached_tokens=cached_tokens,
+                                             cache_write_tokens=cache_write_tokens)
+            except Exception as exc:  # noqa: BLE001 - billing must not break the reply
+                note = f"{note + '; ' if note else ''}not priced: {exc}"
+        if call.scope is not None and call.reserved:
+            # Cache reads do not count toward input TPM (Anthropic's rule, applied to both).
+            actual = max(0, input_tokens - cached_tokens) + output_tokens
+            self.state.limits.settle(call.scope, call.rpm, call.tpm, call.reserved, actual)
+            call.reserved = 0
+        if call.key is not None and cost:
+            self.state.add_spend(call.key.id, cost)
+        self.state.audit.add({
+            "key_id": call.key.id if call.key else None,
+            "key_hint": call.key_hint,
+            "time": dt.datetime.now(dt.UTC),
+            "request_id": call.request_id,
+            "api": call.api,
+            "model": call.model.id if call.model else (call.model_name or None),
+            "status": status,
+            "error_type": error_type,
+            "stream": call.stream,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "cached_tokens": cached_tokens,
+            "cache_write_tokens": cache_write_tokens,
+            "cost_usd": cost,
+            "user_agent": (call.user_agent or "")[:500] or None,
+            "retry_count": call.retry_count,
+            "latency_ms": int((time.monotonic() - call.started) * 1000),
+            "note": note,
+        })
+        return cost
+
+    # --- headers
+    def headers(self, call: Call) -> dict[str, str]:
+        """Request id, processing time and rate-limit headers in the caller's provider style."""
+        out: dict[str, str] = {}
+        elapsed = str(int((time.monotonic() - call.started) * 1000))
+        snap = call.snapshot
+        if snap is None and call.key is not None:
+            rpm, tpm = self.limits_for(call.key)
+            scope = f"{call.key.id}:{call.model.id}" if call.model else f"{call.key.id}:*"
+            snap = self.state.limits.snapshot(scope, rpm, tpm)
+        if call.api == "openai":
+            out["x-request-id"] = call.request_id
+            out["openai-processing-ms"] = elapsed
+            out["openai-version"] = "2020-10-01"
+            out["openai-organization"] = "org-sandbox"
+            if snap is not None:
+                out.update({
+                    "x-ratelimit-limit-requests": str(snap.limit_requests),
+                    "x-ratelimit-limit-tokens": str(snap.limit_tokens),
+                    "x-ratelimit-remaining-requests": str(snap.remaining_requests),
+                    "x-ratelimit-remaining-tokens": str(snap.remaining_tokens),
+                    "x-ratelimit-reset-requests": go_duration(snap.reset_requests),
+                    "x-ratelimit-reset-tokens": go_duration(snap.reset_tokens),
+                })
+        else:
+            out["request-id"] = call.request_id
+            if snap is not None:
+                now = dt.datetime.now(dt.UTC)
+
+                def at(seconds: float) -> str:
+                    instant = now + dt.timedelta(seconds=seconds)
+                    return instant.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+                tokens = {
+                    "limit": str(snap.limit_tokens),
+                    "remaining": str(snap.remaining_tokens),
+                    "reset": at(snap.reset_tokens),
+                }
+                out["anthropic-ratelimit-requests-limit"] = str(snap.limit_requests)
+                out["anthropic-ratelimit-requests-remaining"] = str(snap.remaining_requests)
+                out["anthropic-ratelimit-requests-reset"] = at(snap.reset_requests)
+                for family in ("tokens", "input-tokens", "output-tokens"):
+                    for field, value in tokens.items():
+                        out[f"anthropic-ratelimit-{family}-{field}"] = value
+        return out
+
+
+def _too_large() -> SandboxHTTPError:
+    return SandboxHTTPError(
+        "too_large",
+        f"Request body is larger than the sandbox's limit of {MAX_BODY_BYTES // (1024 * 1024)} "
+        "MB. Send a shorter prompt.",
+        anthropic_message="Request exceeds the maximum allowed number of bytes.",
+    )
+
+
+def _ascii(text: str) -> str:
+    return text.encode("ascii", "replace").decode("ascii")

@@ -1,0 +1,94 @@
+"""Queries over the sandbox's keys and audit log (the only place they are written).
+
+The sandbox engine calls these with a session from ``Database.session()``;
+nothing here knows about HTTP, secrets or prices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from apilab.storage.models.base import utcnow
+from apilab.storage.models.sandbox import SandboxAudit, SandboxKey
+
+__all__ = [
+    "add_audit_rows",
+    "add_key",
+    "find_key_by_hash",
+    "get_key",
+    "list_audit",
+    "list_keys",
+    "month_spend",
+    "revoke",
+]
+
+
+def add_key(session: Session, key: SandboxKey) -> SandboxKey:
+    """Insert a new key row."""
+    session.add(key)
+    session.flush()
+    return key
+
+
+def get_key(session: Session, key_id: str) -> SandboxKey | None:
+    """The key with this id, revoked or not."""
+    return session.get(SandboxKey, key_id)
+
+
+def find_key_by_hash(session: Session, secret_hash: str) -> SandboxKey | None:
+    """The key whose secret hashes to ``secret_hash``."""
+    return session.scalars(
+        select(SandboxKey).where(SandboxKey.secret_hash == secret_hash)
+    ).one_or_none()
+
+
+def list_keys(session: Session, *, include_revoked: bool = True) -> Sequence[SandboxKey]:
+    """Every key, oldest first."""
+    query = select(SandboxKey).order_by(SandboxKey.created_at, SandboxKey.id)
+    if not include_revoked:
+        query = query.where(SandboxKey.revoked_at.is_(None))
+    return session.scalars(query).all()
+
+
+def revoke(session: Session, key: SandboxKey, at: dt.datetime | None = None) -> SandboxKey:
+    """Mark a key revoked (idempotent: the first revocation time is kept)."""
+    if key.revoked_at is None:
+        key.revoked_at = at or utcnow()
+    session.flush()
+    return key
+
+
+def add_audit_rows(session: Session, rows: Iterable[dict[str, Any]]) -> int:
+    """Insert audit rows in one statement; returns how many."""
+    batch = list(rows)
+    if batch:
+        session.execute(insert(SandboxAudit), batch)
+    return len(batch)
+
+
+def list_audit(
+    session: Session, key_id: str | None = None, *, limit: int = 200
+) -> Sequence[SandboxAudit]:
+    """Audit rows, newest first, for one key or all keys."""
+    query = select(SandboxAudit).order_by(SandboxAudit.id.desc()).limit(limit)
+    if key_id is not None:
+        query = query.where(SandboxAudit.key_id == key_id)
+    return session.scalars(query).all()
+
+
+def month_spend(session: Session, key_id: str, now: dt.datetime | None = None) -> Decimal:
+    """What a key has spent since the start of the current UTC month."""
+    now = now or utcnow()
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    total = session.scalar(
+        select(func.coalesce(func.sum(SandboxAudit.cost_usd), 0)).where(
+            SandboxAudit.key_id == key_id, SandboxAudit.time >= start
+        )
+    )
+    return Decimal(str(total or 0))
