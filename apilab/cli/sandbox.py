@@ -1,9 +1,188 @@
-"""CLI commands: sandbox (filled in by the capability that owns them)."""
+"""CLI commands: ``apilab sandbox`` (serve the provider alone) and ``apilab sandbox keys ...``.
+
+The key commands work directly on the data dir's database, whether or not a
+sandbox or lab server is running (a running server sees a revocation within a
+second). A secret is printed once, by ``create`` and ``rotate``, and never again.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Annotated
+
 import typer
+
+from apilab.cli._common import exit_on_error, load_settings, print_json
+
+DataDir = Annotated[str | None, typer.Option("--data-dir", help="Folder for local state.")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+sandbox_app = typer.Typer(
+    help="The sandbox provider: a local OpenAI/Anthropic-compatible API.",
+    invoke_without_command=True,
+)
+keys_app = typer.Typer(help="Sandbox API keys (default: list).", invoke_without_command=True)
+
+
+def _db(data_dir: str | None, database_url: str | None, **flags: object):  # type: ignore[no-untyped-def]
+    from apilab.storage.db import open_database
+
+    settings = load_settings(data_dir=data_dir, database_url=database_url, **flags)
+    return settings, open_database(settings.db_url)
+
+
+@sandbox_app.callback()
+@exit_on_error
+def sandbox(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8100,
+    config: Annotated[str | None, typer.Option(
+        "--config", help="YAML file with extra/replacement tiers and chaos profiles.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Serve the sandbox provider alone (base URL http://HOST:PORT/v1)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from apilab.sandbox.app import create_sandbox_app
+    from apilab.sandbox.config import load_config
+
+    settings, db = _db(data_dir, database_url, sandbox_config=config)
+    load_config(settings.sandbox_config)  # a bad --config fails here, with its message
+    app = create_sandbox_app(settings, db)
+    typer.echo(f"Sandbox provider at http://{host}:{port}/v1  (Ctrl+C to stop)")
+    typer.echo(f"  OpenAI:    openai.OpenAI(base_url='http://{host}:{port}/v1', api_key=KEY)")
+    typer.echo(f"  Anthropic: anthropic.Anthropic(base_url='http://{host}:{port}', api_key=KEY)")
+    typer.echo("  Create a key: apilab sandbox keys create --name my-app")
+    uvicorn.run(app, host=host, port=port, log_level=str(settings.log_level).lower(),
+                timeout_graceful_shutdown=5)
+
+
+@keys_app.callback()
+def keys_default(ctx: typer.Context) -> None:
+    """Sandbox API keys (default: list)."""
+    if ctx.invoked_subcommand is None:
+        keys_list(json_out=False, data_dir=None, database_url=None)
+
+
+@keys_app.command("create")
+@exit_on_error
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="What the key is for.")],
+    model: Annotated[list[str] | None, typer.Option(
+        "--model", help="Allow only this model (repeat for several; default: all).")] = None,
+    tier: Annotated[str, typer.Option(help="Rate-limit tier (see docs/sandbox.md).")] = "tier-1",
+    cap: Annotated[str | None, typer.Option(
+        "--monthly-cap-usd", help="Monthly spending cap in dollars.")] = None,
+    owner: Annotated[str | None, typer.Option(help="Who holds the key.")] = None,
+    rpm: Annotated[int | None, typer.Option(help="Custom requests/minute.")] = None,
+    tpm: Annotated[int | None, typer.Option(help="Custom tokens/minute.")] = None,
+    json_out: Json = False,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a key and print its secret (shown once)."""
+    from apilab.sandbox import keys
+
+    _settings, db = _db(data_dir, database_url)
+    record, secret = keys.create_key(db, name=name, models=model or None, tier=tier,
+                                     monthly_cap_usd=cap, owner=owner, rpm=rpm, tpm=tpm)
+    if json_out:
+        print_json({"key": record.to_dict(), "secret": secret})
+        return
+    typer.echo(f"Created {record.id} ({record.name}, tier {record.tier}).")
+    typer.echo(f"Secret (shown once, store it now): {secret}")
+
+
+@keys_app.command("list")
+@exit_on_error
+def keys_list(json_out: Json = False, data_dir: DataDir = None,
+              database_url: DatabaseUrl = None) -> None:
+    """List keys (no secrets)."""
+    from apilab.sandbox import keys
+
+    _settings, db = _db(data_dir, database_url)
+    records = keys.list_keys(db)
+    if json_out:
+        print_json({"keys": [r.to_dict() for r in records]})
+        return
+    if not records:
+        typer.echo("No sandbox keys yet. Create one: apilab sandbox keys create --name my-app")
+        return
+    for r in records:
+        state = "revoked" if r.revoked else "active"
+        models = ",".join(r.models) if r.models else "all models"
+        cap = (f"${r.monthly_cap_usd.normalize():f}/month" if r.monthly_cap_usd is not None
+               else "no cap")
+        typer.echo(f"{r.id}  {r.hint}  {state:7}  {r.tier:10}  {cap:14}  {models}  {r.name}")
+
+
+@keys_app.command("revoke")
+@exit_on_error
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Key id (key_...).")],
+                json_out: Json = False, data_dir: DataDir = None,
+                database_url: DatabaseUrl = None) -> None:
+    """Revoke a key: its next request fails with 401."""
+    from apilab.sandbox import keys
+
+    _settings, db = _db(data_dir, database_url)
+    record = keys.revoke_key(db, key_id)
+    if json_out:
+        print_json({"key": record.to_dict()})
+        return
+    typer.echo(f"Revoked {record.id} ({record.hint}).")
+
+
+@keys_app.command("rotate")
+@exit_on_error
+def keys_rotate(key_id: Annotated[str, typer.Argument(help="Key id (key_...).")],
+                json_out: Json = False, data_dir: DataDir = None,
+                database_url: DatabaseUrl = None) -> None:
+    """Revoke a key and create its replacement with the same scope; prints the new secret."""
+    from apilab.sandbox import keys
+
+    _settings, db = _db(data_dir, database_url)
+    record, secret = keys.rotate_key(db, key_id)
+    if json_out:
+        print_json({"key": record.to_dict(), "secret": secret, "revoked": key_id})
+        return
+    typer.echo(f"Revoked {key_id}; created {record.id}.")
+    typer.echo(f"New secret (shown once, store it now): {secret}")
+
+
+@keys_app.command("usage")
+@exit_on_error
+def keys_usage(key_id: Annotated[str, typer.Argument(help="Key id (key_...).")],
+               limit: Annotated[int, typer.Option(help="Most recent N requests.")] = 50,
+               json_out: Json = False, data_dir: DataDir = None,
+               database_url: DatabaseUrl = None) -> None:
+    """Show a key's audit log: time, model, tokens, cost, user agent, status."""
+    from apilab.sandbox import keys
+
+    if limit < 1:
+        typer.echo("Error: --limit must be at least 1.", err=True)
+        raise typer.Exit(code=2)
+    _settings, db = _db(data_dir, database_url)
+    entries = keys.key_usage(db, key_id, limit=limit)
+    if json_out:
+        total = sum((e.cost for e in entries), start=Decimal(0))
+        print_json({"key_id": key_id, "total_cost_usd": str(total),
+                    "entries": [e.to_dict() for e in entries]})
+        return
+    if not entries:
+        typer.echo(f"No requests recorded for {key_id}.")
+        return
+    for e in entries:
+        typer.echo(f"{e.time:%Y-%m-%d %H:%M:%S}  {e.status}  {e.model or '-':28}  "
+                   f"in {e.input_tokens:>6}  out {e.output_tokens:>5}  ${e.cost:<12}  "
+                   f"{e.user_agent or '-'}")
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the app."""
+    """Add ``sandbox`` (serve) and ``sandbox keys ...`` to the app."""
+    sandbox_app.add_typer(keys_app, name="keys")
+    app.add_typer(sandbox_app, name="sandbox")
