@@ -143,7 +143,10 @@ ERROR_TYPES: dict[str, tuple[str, str, str, str]] = {
 
 _STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)?\s+(\d{3})(?:\s+([^\r\n]*))?", re.I)
 _SDK_CODE = re.compile(r"(?:error code|status(?: code)?|status_code|code)\W{0,3}(\d{3})\b", re.I)
-_BARE_CODE = re.compile(r"(?<![\w.$/-])([45]\d\d)(?![\w.%])")
+_BARE_CODE = re.compile(
+    r"(?<![\w.$/,-])([45]\d\d)(?![\w.%,])(?!\s*(?:k\b|m\b|words?|tokens?|ms\b|milli|seconds?|"
+    r"secs?\b|s\b|minutes?|requests?|calls?|chars?|characters?|documents?|docs?|users?|"
+    r"dollars?|usd|per\b|rpm|tpm|times|lines?|pages?|messages?|items?|rows?|\$))", re.I)
 _HEADER = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]{1,60})\s*:\s*(.+?)\s*$", re.M)
 _INTERESTING_HEADERS = (
     "retry-after", "retry-after-ms", "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",

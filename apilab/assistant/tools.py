@@ -40,6 +40,7 @@ __all__ = [
     "render_backoff",
     "render_cost",
     "render_json_check",
+    "render_price",
 ]
 
 
@@ -85,16 +86,10 @@ class Tool:
 
 
 def fmt_usd(amount: Decimal | float | int) -> str:
-    """Dollars with cents, or more decimals when the amount is below a cent's precision."""
-    value = Decimal(str(amount))
-    cents = value.quantize(Decimal("0.01"))
-    if cents == value or abs(value) >= 100:
-        return f"${cents:,.2f}"
-    # Small amounts (one call costs fractions of a cent): keep the significant digits.
-    text = f"{value:,.8f}".rstrip("0")
-    if len(text.split(".")[1]) < 2:
-        text = f"{value:,.2f}"
-    return f"${text}"
+    """Dollars as ``apilab.pricing`` shows them (cents, more places below a cent)."""
+    from apilab.pricing import format_usd
+
+    return format_usd(Decimal(str(amount)))
 
 
 def _fmt_int(n: int) -> str:
@@ -159,6 +154,18 @@ def render_cost(
         "total_usd": str(breakdown.total),
     }
     return "\n".join(lines), figures
+
+
+def render_price(model: str) -> str:
+    """One model's current prices per 1M tokens, dated and sourced, as Markdown."""
+    from apilab.pricing import get_price
+
+    p = get_price(model)
+    cached = (f", cached input {fmt_usd(p.cached_input_per_m)}"
+              if p.cached_input_per_m is not None else "")
+    return (f"**`{p.model}`** ({p.provider}): {fmt_usd(p.input_per_m)} per 1M input tokens, "
+            f"{fmt_usd(p.output_per_m)} per 1M output tokens{cached}; context window "
+            f"{p.context_window:,} tokens. _Price as of {p.as_of} ({p.source})._")
 
 
 def _estimate_cost(

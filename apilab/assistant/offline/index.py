@@ -34,6 +34,12 @@ B = 0.75
 # Field weights: a card's question phrasings say best what it answers.
 CARD_FIELDS = {"questions": 3.0, "keywords": 2.5, "answer": 1.0, "follow_up": 0.3}
 LESSON_FIELDS = {"heading": 2.0, "body": 1.0}
+# Fields whose words say what a document is *about*; a word found only in the body of
+# a long answer is weaker evidence (it counts half towards coverage).
+STRONG_FIELDS = {"questions", "keywords", "heading"}
+WEAK_CREDIT = 0.5
+SYNONYM_CREDIT = 0.7  # a learner word whose synonym (not itself) matched
+CORRECTION_CREDIT = 0.7  # a misspelt word matched after correction
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +63,7 @@ class Query:
     original: tuple[str, ...]  # the learner's own content terms (after typo correction)
     corrections: dict[str, str]
     unknown: tuple[str, ...]  # terms the course never uses
+    synonyms: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -122,19 +129,24 @@ class KnowledgeIndex:
         self._len: list[float] = []
         self._question_terms: list[list[set[str]]] = []
         self._all_terms: list[set[str]] = []
+        self._strong_terms: list[set[str]] = []
         postings: dict[str, list[int]] = defaultdict(list)
         for doc, fields, weights in docs:
             tf: Counter[str] = Counter()
+            strong: set[str] = set()
             for field, texts in fields.items():
                 w = weights[field]
                 for text in texts:
                     for term in content_terms(text):
                         tf[term] += w
+                        if field in STRONG_FIELDS:
+                            strong.add(term)
             idx = len(self.docs)
             self.docs.append(doc)
             self._tf.append(dict(tf))
             self._len.append(sum(tf.values()))
             self._all_terms.append(set(tf))
+            self._strong_terms.append(strong)
             self._question_terms.append(
                 [set(content_terms(q)) for q in fields.get("questions", [])]
             )
@@ -197,9 +209,23 @@ class KnowledgeIndex:
                 original.append(term)
                 unknown.append(term)
         terms = {t: 1.0 for t in original}
-        for term, weight in expand(text, original).items():
+        extra, synonyms = expand(text, original)
+        for term, weight in extra.items():
             terms.setdefault(term, weight)
-        return Query(terms, tuple(original), corrections, tuple(unknown))
+        return Query(terms, tuple(original), corrections, tuple(unknown), synonyms)
+
+    def _credit(self, query: Query, term: str, found: set[str], strong: set[str] | None) -> float:
+        """How much of ``term`` a document covers: itself, a synonym, in which field."""
+        if term in found:
+            credit = 1.0 if strong is None or term in strong else WEAK_CREDIT
+        elif any(s in found for s in query.synonyms.get(term, ())):
+            hit_strong = strong is None or any(s in strong for s in query.synonyms[term])
+            credit = SYNONYM_CREDIT * (1.0 if hit_strong else WEAK_CREDIT)
+        else:
+            return 0.0
+        if term in query.corrections.values():
+            credit *= CORRECTION_CREDIT
+        return credit
 
     def search(self, query: Query, *, lab: str | None = None, kind: str | None = None,
                limit: int = 5) -> list[Hit]:
@@ -222,13 +248,16 @@ class KnowledgeIndex:
         hits = []
         for idx, score in scores.items():
             terms = self._all_terms[idx]
+            strong = self._strong_terms[idx]
             matched = tuple(t for t in query.original if t in terms)
-            coverage = sum(self.idf(t) for t in matched) / denom
+            coverage = sum(self.idf(t) * self._credit(query, t, terms, strong)
+                           for t in query.original) / denom
             qmatch = 0.0
             for qterms in self._question_terms[idx]:
                 if not qterms:
                     continue
-                inter = sum(self.idf(t) for t in query.original if t in qterms)
+                inter = sum(self.idf(t) * self._credit(query, t, qterms, None)
+                            for t in query.original)
                 # Penalise long phrasings that share one word with a short question.
                 extra = sum(self.idf(t) for t in qterms if t not in query.terms)
                 qmatch = max(qmatch, inter / (denom + 0.35 * extra))

@@ -22,6 +22,7 @@ __all__ = [
     "detect_cost",
     "detect_injection",
     "detect_json",
+    "detect_price_lookup",
     "detect_small_talk",
     "detect_token_count",
     "wants_http_explanation",
@@ -193,6 +194,14 @@ _MODEL = re.compile(
 _MODEL_STOP = {"input", "output", "tokens", "token", "and", "for", "on", "with", "at", "in",
                "cost", "costs", "price", "model", "models", "vs", "or", "to", "of", "per",
                "would", "will", "is", "if", "i", "the", "a"}
+def detect_price_lookup(text: str) -> list[str]:
+    """Model names in a price question without token numbers ("how much is gpt-4o?")."""
+    if not _COST_WORDS.search(text) or re.search(r"\d+\s*(?:k|m|million|thousand)?\s*tok",
+                                                 text, re.I):
+        return []
+    return model_candidates(text)
+
+
 _COST_WORDS = re.compile(r"\b(cost|costs|price|priced|pricing|how much|spend|bill|charge|"
                          r"dollars?|usd|expensive|cheaper|budget)\b|\$", re.I)
 
@@ -200,6 +209,10 @@ _COST_WORDS = re.compile(r"\b(cost|costs|price|priced|pricing|how much|spend|bil
 def model_candidates(text: str) -> list[str]:
     """Model-looking names in a message, longest form first ("gpt-4o mini" -> gpt-4o-mini)."""
     out: list[str] = []
+    # Learner shorthand: "4o mini", "gpt4o", "haiku", "sonnet".
+    text = re.sub(r"(?<![\w.-])(4o|4\.1|3\.5)(?=[\s-]|$|\b)", r"gpt-\1", text, flags=re.I)
+    text = re.sub(r"\bgpt(?=\d)", "gpt-", text, flags=re.I)
+    text = re.sub(r"(?<!claude[\s-])\b(haiku|sonnet|opus)\b", r"claude-\1", text, flags=re.I)
     for m in _MODEL.finditer(text):
         words = re.split(r"[\s]+", m.group(1).strip())
         kept: list[str] = []

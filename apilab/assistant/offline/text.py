@@ -21,7 +21,7 @@ __all__ = ["STOPWORDS", "SYNONYMS", "content_terms", "expand", "stem", "tokenize
 _STOP_TEXT = """
 a about above after again against all am an and any are aren't as at be because been before
 being below between both but by can can't cannot could couldn't did didn't do does doesn't doing
-don't down during each few for from further had hadn't has hasn't have haven't having he her here
+don't during each few for from further had hadn't has hasn't have haven't having he her here
 hers herself him himself his how i i'd i'll i'm i've if in into is isn't it it's its itself
 let's me more most mustn't my myself no nor not of off on once only or other ought our ours
 ourselves out over own same she should shouldn't so some such than that that's the their theirs
@@ -58,6 +58,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "throttling": ("429", "rate", "limit"),
     "overloaded": ("503", "overload"),
     "outage": ("503", "unavailable", "fallback"),
+    "down": ("outage", "unavailable", "fallback", "degrade"),
+    "unavailable": ("503", "fallback", "degrade"),
     "while it's being generated": ("stream", "streaming", "sse"),
     "being generated": ("stream", "streaming", "sse"),
     "as it generates": ("stream", "streaming"),
@@ -73,6 +75,11 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "exposed": ("leak", "leaked", "revoke"),
     "compromised": ("leak", "revoke", "rotate"),
     "stolen": ("leak", "revoke", "rotate"),
+    "stole": ("leak", "revoke", "rotate", "stolen"),
+    "steal": ("leak", "revoke", "stolen"),
+    "stealing": ("leak", "revoke", "stolen"),
+    "hacked": ("leak", "revoke", "compromised"),
+    "abuse": ("leak", "revoke", "usage"),
     "public repo": ("leak", "github", "commit"),
     "credential": ("key", "secret"),
     "credentials": ("key", "secret"),
@@ -208,9 +215,27 @@ def stem(word: str) -> str:
     return w
 
 
+_STEMMED_STOPWORDS = frozenset(stem(w) for w in STOPWORDS if len(w) > 3)
+
+
 def content_terms(text: str) -> list[str]:
-    """Stemmed, stopword-free terms of a text, in order (duplicates kept)."""
-    return [stem(t) for t in tokenize(text) if t not in STOPWORDS and len(t) > 1 or t.isdigit()]
+    """Stemmed, stopword-free terms of a text, in order (duplicates kept).
+
+    Numbers are kept only from three digits up (status codes, "500 words"): "2" or
+    "10" alone says nothing about the topic.
+    """
+    out = []
+    for t in tokenize(text):
+        if t.isdigit():
+            if len(t) >= 3:
+                out.append(t)
+            continue
+        if len(t) < 2 or t in STOPWORDS:
+            continue
+        s = stem(t)
+        if s not in _STEMMED_STOPWORDS:
+            out.append(s)
+    return out
 
 
 _Targets = tuple[str, ...]
@@ -229,25 +254,38 @@ def _stemmed_synonyms() -> tuple[dict[str, _Targets], tuple[tuple[str, _Targets]
     return single, tuple(phrases)
 
 
-def expand(text: str, terms: Iterable[str]) -> dict[str, float]:
-    """Synonym expansions (term -> weight) for the learner's terms and phrases."""
+def expand(text: str, terms: Iterable[str]) -> tuple[dict[str, float], dict[str, _Targets]]:
+    """Synonym expansions: ``(term -> weight, learner term -> its synonym targets)``.
+
+    Phrase synonyms ("cut off", "too many requests") are credited to the learner
+    words inside the phrase, so coverage can count them.
+    """
     single, phrases = _stemmed_synonyms()
     low = text.lower()
     extra: dict[str, float] = {}
+    by_term: dict[str, _Targets] = {}
+    terms = list(terms)
     for term in terms:
-        for target in single.get(term, ()):
+        targets = single.get(term, ())
+        if targets:
+            by_term[term] = targets
+        for target in targets:
             extra.setdefault(target, 0.5)
     for phrase, targets in phrases:
         if phrase in low:
             for target in targets:
                 extra.setdefault(target, 0.6)
-    return extra
+            for word in content_terms(phrase):
+                if word in terms:
+                    by_term[word] = tuple(dict.fromkeys((*by_term.get(word, ()), *targets)))
+    return extra, by_term
 
 
 def correct(term: str, vocabulary_by_initial: dict[str, list[str]]) -> str | None:
-    """The closest course word to a misspelt term (same first letter), if close enough."""
-    if len(term) < 4 or not term.isalpha():
+    """The closest course word to a misspelt term (same first two letters), if close enough."""
+    if len(term) < 5 or not term.isalpha():
         return None
-    candidates = [w for w in vocabulary_by_initial.get(term[0], ()) if abs(len(w) - len(term)) <= 2]
-    match = difflib.get_close_matches(term, candidates, n=1, cutoff=0.8)
+    candidates = [w for w in vocabulary_by_initial.get(term[0], ())
+                  if abs(len(w) - len(term)) <= 2 and w[:2] == term[:2]]
+    match = difflib.get_close_matches(term, candidates, n=1, cutoff=0.84)
     return match[0] if match else None

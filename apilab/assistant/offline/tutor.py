@@ -96,6 +96,7 @@ class _Work:
     show_note: bool = False
     topic_reason: str | None = None
     injection: tuple[str, ...] = ()
+    pending_codes: list[int] = dataclasses.field(default_factory=list)
 
     def add_objectives(self, ids: tuple[str, ...] | list[str]) -> None:
         valid = {o.id for o in self.turn.lab.objectives}
@@ -309,6 +310,10 @@ class OfflineTutor:
         cost = intents.detect_cost(text)
         if cost:
             self._run_cost(w, cost)
+        else:
+            models = intents.detect_price_lookup(text)
+            if models:
+                self._run_price(w, models)
         count = intents.detect_token_count(text)
         if count:
             self._run_count(w, count)
@@ -327,9 +332,8 @@ class OfflineTutor:
                 w.ran("explain_http_response", {"chars": len(text)}, started)
                 retrieval_text = _strip_blocks(text)
         elif isinstance(http, list):
-            started = time.perf_counter()
-            w.parts.append(httpinfo.explain_codes(http))
-            w.ran("explain_http_response", {"codes": http}, started)
+            # Shown only if the answer card does not already explain these codes.
+            w.pending_codes = http
         if http != "pasted":
             pasted = intents.detect_json(text)
             if pasted:
@@ -342,21 +346,26 @@ class OfflineTutor:
                 retrieval_text = _strip_blocks(text)
         return retrieval_text
 
+    def _run_price(self, w: _Work, candidates: list[str]) -> None:
+        started = time.perf_counter()
+        models, problems, guessed = _resolve_models(candidates)
+        if not models:
+            return
+        lines = [tools.render_price(m) for m in models]
+        if guessed:
+            lines.append(guessed)
+        lines.append("Give me token numbers (e.g. \"2M input and 500k output tokens\") and I'll "
+                     "work out the exact cost.")
+        w.parts.append("\n\n".join(lines))
+        w.ran("estimate_cost", {"models": models, "prices_only": True}, started)
+
     def _run_cost(self, w: _Work, req: intents.CostRequest) -> None:
-        from apilab.pricing import list_models, resolve_model
+        from apilab.pricing import list_models
 
         started = time.perf_counter()
-        models: list[str] = []
-        problems: list[str] = []
-        for candidate in req.models:
-            try:
-                model = resolve_model(candidate)
-            except ApilabError as exc:
-                problems.append(str(exc))
-                continue
-            if model not in models:
-                models.append(model)
-                break  # the longest spelling that resolves wins; skip its shorter prefixes
+        models, problems, guessed = _resolve_models(list(req.models))
+        if guessed:
+            w.notes.append(guessed)
         if not models and problems:
             w.parts.append(f"I couldn't price that: {problems[0]}")
             w.ran("estimate_cost", {"models": list(req.models), "error": problems[0]}, started)
@@ -426,7 +435,19 @@ class OfflineTutor:
         keyword_topic = _keyword_topic(lab, text)
         best = cards[0] if cards else None
 
-        if best and (best.confidence >= GOOD or (ran_tool and best.confidence >= FAIR)):
+        codes = w.pending_codes
+        if codes:
+            w.tools.append({"name": "explain_http_response", "args": {"codes": codes}, "ms": 0})
+            w.add_objectives(TOOL_OBJECTIVES["explain_http_response"])
+            w.on_topic = w.on_topic or lab.id in TOOL_LABS["explain_http_response"]
+            ran_tool = True
+        # A calculation makes a related card useful context even at fair confidence; a
+        # pasted response or document needs a card that really fits.
+        lenient = any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
+                      for t in w.tools)
+        if best and (best.confidence >= GOOD or (lenient and best.confidence >= FAIR)):
+            if codes and not all(str(c) in best.doc.text for c in codes):
+                w.parts.append(httpinfo.explain_codes(codes))
             self._answer_card(w, best)
             w.on_topic = True
             second = _second_card(cards, best, query_text=text)
@@ -434,6 +455,8 @@ class OfflineTutor:
                 w.parts.append(f"**Also:** {_first_paragraph(second.doc.card.answer)}")
                 w.add_objectives(second.doc.objectives)
             return hits, other
+        if codes:
+            w.parts.append(httpinfo.explain_codes(codes))
         if ran_tool:
             # The tool output is the answer; add the lesson's passage only if it fits well.
             if passages and passages[0].confidence >= GOOD:
@@ -536,6 +559,46 @@ def _index_for(course: Course) -> KnowledgeIndex:
         cached = (course, KnowledgeIndex.from_course(course))
         _INDEXES[id(course)] = cached
     return cached[1]
+
+
+def _resolve_models(candidates: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Canonical model ids for the names a learner used: (models, problems, guess note).
+
+    The longest spelling that resolves wins ("gpt-4o-mini" over "gpt-4o"); a name that
+    does not resolve but has close matches is taken as the first match, and said so.
+    """
+    from apilab.errors import UnknownModelError
+    from apilab.pricing import resolve_model
+
+    models: list[str] = []
+    problems: list[str] = []
+    guess: str | None = None
+    for candidate in candidates:
+        try:
+            model = resolve_model(candidate)
+        except UnknownModelError as exc:
+            problems.append(str(exc))
+            if exc.suggestions and guess is None and not models:
+                guess = candidate
+            continue
+        except ApilabError as exc:
+            problems.append(str(exc))
+            continue
+        if model not in models:
+            models.append(model)
+            break
+    if not models and guess is not None:
+        from apilab.errors import UnknownModelError as _Unknown
+
+        try:
+            resolve_model(guess)
+        except _Unknown as exc:
+            models.append(resolve_model(exc.suggestions[0]))
+            others = ", ".join(exc.suggestions[1:])
+            note = (f"_I took \u201c{guess}\u201d to mean `{models[0]}`"
+                    + (f" (other close matches: {others})" if others else "") + "._")
+            return models, problems, note
+    return models, problems, None
 
 
 def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
