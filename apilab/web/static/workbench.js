@@ -146,6 +146,18 @@
     return "";
   }
 
+  // {"prompt_tokens": 28, "prompt_tokens_details": {"cached_tokens": 0}} ->
+  // "prompt_tokens 28 · prompt_tokens_details.cached_tokens 0"
+  function flatUsage(usage, prefix) {
+    const parts = [];
+    for (const [k, v] of Object.entries(usage)) {
+      const name = prefix ? `${prefix}.${k}` : k;
+      if (v && typeof v === "object") parts.push(flatUsage(v, name));
+      else if (v !== null && v !== undefined) parts.push(`${name} ${v}`);
+    }
+    return parts.filter(Boolean).join(" · ");
+  }
+
   const handlers = {
     request(d) {
       const lines = [`${d.method} ${d.url}`];
@@ -196,7 +208,7 @@
     },
     summary(d) {
       $("wb-sum-finish").textContent = d.finish_reason || "–";
-      $("wb-sum-usage").textContent = d.usage ? JSON.stringify(d.usage) : "–";
+      $("wb-sum-usage").textContent = d.usage ? flatUsage(d.usage) : "–";
       $("wb-sum-ttft").textContent = d.ttft_ms != null ? `${Math.round(d.ttft_ms)} ms` : "–";
       $("wb-sum-total").textContent = d.total_ms != null ? `${Math.round(d.total_ms)} ms` : "–";
       $("wb-sum-reqid").textContent = d.request_id || "–";
