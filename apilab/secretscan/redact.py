@@ -22,7 +22,7 @@ KNOWN_PREFIXES: tuple[str, ...] = tuple(
             "sk-ant-oat01-", "sk-ant-ort01-", "sk-or-v1-", "sk-", "AIza", "hf_", "api_org_",
             "pplx-", "gsk_", "xai-", "r8_", "lsv2_pt_", "lsv2_sk_", "AKIA", "ASIA", "ABIA",
             "ACCA", "ABSK", "bedrock-api-key-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
-            "github_pat_", "sk_live_", "rk_live_", "sk_test_", "sbx-",
+            "github_pat_", "sk_live_", "rk_live_", "sk_test_", "sk-sbx-",
         },
         key=len,
         reverse=True,

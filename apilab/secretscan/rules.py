@@ -211,6 +211,14 @@ RULES: tuple[Rule, ...] = (
         ("deepseek",), 0.85, _fix("the DeepSeek platform > API keys", "DEEPSEEK_API_KEY"),
         provider="DeepSeek", ai_provider=True, min_entropy=3.0, prefix="sk-",
     ),
+    Rule(
+        "apilab-sandbox-key", "apilab sandbox API key",
+        _B + r"sk-sbx-[A-Za-z0-9]{40}" + _E, ("sk-sbx-",), 0.95,
+        "Revoke it (`apilab sandbox keys revoke KEY_ID`, or the Key security lab), read its "
+        "audit log (`apilab sandbox keys usage KEY_ID`), rotate, and load the new key from "
+        "the environment (OPENAI_API_KEY with OPENAI_BASE_URL pointing at the sandbox).",
+        provider="apilab sandbox", min_entropy=3.5, prefix="sk-sbx-",
+    ),
     # --- cloud and code hosting ---------------------------------------------------------
     Rule(
         "aws-access-key-id", "AWS access key ID",

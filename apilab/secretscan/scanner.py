@@ -67,7 +67,9 @@ _COMMON_DEFAULTS = frozenset({
 # Hosts that only appear in examples and local development.
 _EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.org",
                   "example.net", "host", "hostname", "server")
-_GENERIC_BAD_STARTS = ("$", "%", "{", "<", "/", "./", "~/", "\\", "#", "@", "&", "[", "(")
+# Values starting like a template, a path or a reference are not literals.
+_BAD_STARTS = ("$", "%(", "{", "<", "/", "./", "~/")
+_GENERIC_BAD_STARTS = (*_BAD_STARTS, "\\", "#", "@", "&", "[", "(", "%")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -152,7 +154,8 @@ def _generic_ok(rule: Rule, text: str, match: re.Match[str], secret: str) -> boo
     name = _name_before(text, match)
     if rule.id != "bearer-token" and any(w in name for w in _NOT_SECRET_NAME_WORDS):
         return False
-    if secret.startswith(_GENERIC_BAD_STARTS) or "://" in secret or "${" in secret:
+    bad_starts = _BAD_STARTS if rule.id == "generic-password" else _GENERIC_BAD_STARTS
+    if secret.startswith(bad_starts) or "://" in secret or "${" in secret:
         return False
     if secret.lower() in _COMMON_DEFAULTS or _UUID.fullmatch(secret):
         return False

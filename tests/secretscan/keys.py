@@ -101,6 +101,8 @@ OTHER_FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("github-token", lambda rng: "gh" + "p_" + _r(rng, ALNUM, 36), "GITHUB_TOKEN", 40),
     KeyFormat("github-fine-grained-token",
               lambda rng: "github" + "_pat_" + _r(rng, ALNUM + "_", 82), "GITHUB_TOKEN", 93),
+    KeyFormat("apilab-sandbox-key", lambda rng: "sk-" + "sbx-" + _r(rng, ALNUM, 40),
+              "OPENAI_API_KEY", 47),
     KeyFormat("stripe-secret-key", lambda rng: "sk" + "_live_" + _r(rng, ALNUM, 32),
               "STRIPE_SECRET_KEY"),
     KeyFormat("generic-secret", lambda rng: _r(rng, ALNUM, 6) + _r(rng, string.digits, 2)
