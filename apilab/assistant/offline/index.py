@@ -40,6 +40,9 @@ STRONG_FIELDS = {"questions", "keywords", "heading"}
 WEAK_CREDIT = 0.5
 SYNONYM_CREDIT = 0.7  # a learner word whose synonym (not itself) matched
 CORRECTION_CREDIT = 0.7  # a misspelt word matched after correction
+UNKNOWN_IDF_SHARE = 0.75
+# Only the best BM25 candidates get the (slower) evidence scoring.
+CANDIDATES = 24
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,7 +130,7 @@ class KnowledgeIndex:
         self.docs: list[Doc] = []
         self._tf: list[dict[str, float]] = []
         self._len: list[float] = []
-        self._question_terms: list[list[set[str]]] = []
+        self._question_terms: list[list[tuple[set[str], float]]] = []
         self._all_terms: list[set[str]] = []
         self._strong_terms: list[set[str]] = []
         postings: dict[str, list[int]] = defaultdict(list)
@@ -148,7 +151,7 @@ class KnowledgeIndex:
             self._all_terms.append(set(tf))
             self._strong_terms.append(strong)
             self._question_terms.append(
-                [set(content_terms(q)) for q in fields.get("questions", [])]
+                [(set(content_terms(q)), 0.0) for q in fields.get("questions", [])]
             )
             for term in tf:
                 postings[term].append(idx)
@@ -159,6 +162,12 @@ class KnowledgeIndex:
             t: math.log(1 + (n - len(p) + 0.5) / (len(p) + 0.5)) for t, p in postings.items()
         }
         self._max_idf = max(self._idf.values(), default=1.0)
+        self._norm = [K1 * (1 - B + B * length / self._avg_len) for length in self._len]
+        # Each question phrasing with the IDF mass of its terms (for the length penalty).
+        self._question_terms = [
+            [(qterms, sum(self._idf[t] for t in qterms)) for qterms, _ in questions if qterms]
+            for questions in self._question_terms
+        ]
         by_initial: dict[str, list[str]] = defaultdict(list)
         for term in self._postings:
             if term.isalpha() and len(term) >= 4:
@@ -189,8 +198,13 @@ class KnowledgeIndex:
     # --- querying --------------------------------------------------------------
 
     def idf(self, term: str) -> float:
-        """IDF of a term; words the course never uses weigh like the rarest word."""
-        return self._idf.get(term, self._max_idf)
+        """IDF of a term; a word the course never uses weighs 3/4 of the rarest word.
+
+        Not the full weight: learners add casual words ("stuff", "lol") that should
+        not sink an otherwise clear question; not zero either, because a question
+        made mostly of unknown words is off-topic.
+        """
+        return self._idf.get(term, UNKNOWN_IDF_SHARE * self._max_idf)
 
     def make_query(self, text: str) -> Query:
         """Terms of a learner message: typo-corrected, with synonym expansions."""
@@ -227,43 +241,59 @@ class KnowledgeIndex:
             credit *= CORRECTION_CREDIT
         return credit
 
-    def search(self, query: Query, *, lab: str | None = None, kind: str | None = None,
-               limit: int = 5) -> list[Hit]:
-        """Best documents for ``query``, optionally within one lab and/or one kind."""
+    def _scores(self, query: Query) -> dict[int, float]:
+        """BM25F score of every document sharing a term with ``query``."""
         scores: dict[int, float] = defaultdict(float)
         for term, weight in query.terms.items():
             idf = self._idf.get(term)
             if idf is None:
                 continue
             for idx in self._postings[term]:
-                doc = self.docs[idx]
-                if (lab and doc.lab != lab) or (kind and doc.kind != kind):
-                    continue
                 tf = self._tf[idx][term]
-                norm = K1 * (1 - B + B * self._len[idx] / self._avg_len)
-                scores[idx] += weight * idf * tf * (K1 + 1) / (tf + norm)
-        if not scores:
-            return []
-        denom = sum(self.idf(t) for t in query.original) or 1.0
+                scores[idx] += weight * idf * tf * (K1 + 1) / (tf + self._norm[idx])
+        return scores
+
+    def _hits(self, query: Query, candidates: list[tuple[int, float]], limit: int) -> list[Hit]:
+        """Score evidence (coverage, question match) for the best BM25 candidates only."""
+        idf = {t: self.idf(t) for t in query.original}
+        denom = sum(idf.values()) or 1.0
         hits = []
-        for idx, score in scores.items():
+        for idx, score in candidates:
             terms = self._all_terms[idx]
             strong = self._strong_terms[idx]
             matched = tuple(t for t in query.original if t in terms)
-            coverage = sum(self.idf(t) * self._credit(query, t, terms, strong)
+            coverage = sum(idf[t] * self._credit(query, t, terms, strong)
                            for t in query.original) / denom
             qmatch = 0.0
-            for qterms in self._question_terms[idx]:
-                if not qterms:
+            for qterms, qsum in self._question_terms[idx]:
+                inter = sum(idf[t] * self._credit(query, t, qterms, None) for t in query.original)
+                if not inter:
                     continue
-                inter = sum(self.idf(t) * self._credit(query, t, qterms, None)
-                            for t in query.original)
                 # Penalise long phrasings that share one word with a short question.
-                extra = sum(self.idf(t) for t in qterms if t not in query.terms)
+                extra = qsum - sum(self._idf.get(t, 0.0) for t in qterms if t in query.terms)
                 qmatch = max(qmatch, inter / (denom + 0.35 * extra))
             hits.append(Hit(self.docs[idx], score, coverage, qmatch, matched))
         hits.sort(key=lambda h: (h.score * (0.35 + h.confidence)), reverse=True)
         return hits[:limit]
+
+    def search(self, query: Query, *, lab: str | None = None, kind: str | None = None,
+               limit: int = 5) -> list[Hit]:
+        """Best documents for ``query``, optionally within one lab and/or one kind."""
+        scores = self._scores(query)
+        ranked = sorted(
+            ((i, sc) for i, sc in scores.items()
+             if (not lab or self.docs[i].lab == lab) and (not kind or self.docs[i].kind == kind)),
+            key=lambda item: item[1], reverse=True,
+        )
+        return self._hits(query, ranked[:CANDIDATES], limit)
+
+    def search_split(self, query: Query, lab: str, limit: int = 5) -> tuple[list[Hit], list[Hit]]:
+        """``(hits in lab, hits in the other labs)`` from one scoring pass."""
+        scores = self._scores(query)
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        own = [item for item in ranked if self.docs[item[0]].lab == lab][:CANDIDATES]
+        other = [item for item in ranked if self.docs[item[0]].lab != lab][: CANDIDATES // 2]
+        return self._hits(query, own, limit), self._hits(query, other, limit)
 
     def known_share(self, query: Query) -> float:
         """Share (by IDF weight) of the learner's terms that the course uses at all."""

@@ -117,8 +117,16 @@ _HELP = re.compile(r"^\s*(help|hint|\?+|what (can|should) i (ask|do)( next)?|wha
                    r"|what do i need to do)\s*[?!.]*\s*$", re.I)
 
 
+_CREATIVE = re.compile(
+    r"^\s*(?:can you |could you |please |pls )*(?:write|compose|generate|make|create|tell|sing|"
+    r"draw|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one)\s+(?:\w+\s+){0,2}?(?:poem|song|story|"
+    r"joke|haiku|limerick|essay|rap|riddle|recipe|novel|picture|drawing)s?\b", re.I)
+
+
 def detect_small_talk(text: str) -> str | None:
-    """``"greeting"``, ``"thanks"``, ``"about"`` (the tutor itself), ``"help"`` or ``None``."""
+    """``greeting``, ``thanks``, ``about`` (the tutor), ``help``, ``creative`` or ``None``."""
+    if _CREATIVE.match(text):
+        return "creative"
     if _HELP.match(text):
         return "help"
     if _GREETING.match(text):

@@ -32,6 +32,8 @@ tell explain know want wanted need needs get got gets give show just really actu
 something anything thing things way ways like go going mean means one two lot lots much many
 would will shall may might must im ive dont doesnt cant whats hows does vs versus difference
 question questions help quick sure kind sort bit anyone someone use using used make makes made
+stuff guys bro dude folks basically exactly simply literally anyway maybe probably happen
+happened happens work works working best good great nice cool
 """
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
