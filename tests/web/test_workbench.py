@@ -144,7 +144,8 @@ def test_bad_key_gets_a_401_and_the_fake_key_is_redacted_too(client, style: str)
     assert out["summary"]["outcome"] == "401"
     shown = out["request"]["headers"]
     key = shown.get("Authorization", "").removeprefix("Bearer ") or shown["x-api-key"]
-    assert key.startswith("sk-…") and len(key) <= 8  # prefix, ellipsis, last four at most
+    prefix, ellipsis, tail = key.partition("…")  # "sk-…a1b2" or "sk-sbx-…a1b2"
+    assert ellipsis and prefix in ("sk-", "sk-sbx-") and len(tail) <= 4
 
 
 def test_rate_limit_scenario_sends_until_the_free_tier_refuses(client) -> None:
