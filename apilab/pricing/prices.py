@@ -230,6 +230,13 @@ def resolve_model(name: str) -> str:
     """
     if not isinstance(name, str) or not name.strip():
         raise InvalidInputError("A model name is required, e.g. gpt-4o-mini.")
+    return _resolve(name)
+
+
+# Cached because the call layer resolves a model on every request; failures (unknown
+# names) raise and so are never cached, and the size bound caps what user input can fill.
+@functools.lru_cache(maxsize=1024)
+def _resolve(name: str) -> str:
     key = name.strip().lower()
     for prefix in _STRIP_PREFIXES:
         if key.startswith(prefix):

@@ -90,6 +90,7 @@ class _Family:
     estimate_name: str | None
 
 
+@functools.lru_cache(maxsize=256)  # keyed by canonical ids only, so the size is bounded
 def _family(model_id: str) -> _Family:
     table = _table()
     best: dict[str, Any] | None = None
