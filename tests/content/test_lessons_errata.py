@@ -298,3 +298,134 @@ def test_card_sources_name_lesson_sources(course: Course, lab: str) -> None:
         assert set(card.sources) <= source_ids, card.id
         assert len(card.questions) >= 3, card.id
         assert 60 <= len(card.answer.split()) <= 200, card.id
+
+
+# --- the lessons' code runs: executed against a fake OpenAI-compatible transport -------------
+
+
+def _completion(content: str) -> dict[str, object]:
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "gpt-4o-mini",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+    }
+
+
+def _error(status: int, message: str, code: str | None, headers: dict[str, str] | None = None):
+    import httpx
+
+    body = {"error": {"message": message, "type": code or "server_error", "param": None,
+                      "code": code}}
+    return httpx.Response(status, json=body, headers=headers or {})
+
+
+def _run_blocks(monkeypatch: pytest.MonkeyPatch, blocks: list[str], handler) -> dict:
+    """Exec lesson code with openai.OpenAI wired to ``handler`` and sleeps recorded."""
+    import functools
+    import time
+
+    import httpx
+    import openai
+
+    sleeps: list[float] = []
+    monkeypatch.setenv("SANDBOX_API_KEY", "sandbox-test-" + "x" * 8)
+    monkeypatch.setattr(time, "sleep", sleeps.append)
+    transport = httpx.MockTransport(handler)
+    monkeypatch.setattr(
+        openai, "OpenAI",
+        functools.partial(openai.OpenAI, http_client=httpx.Client(transport=transport)),
+    )
+    namespace: dict = {"__name__": "lesson", "_sleeps": sleeps}
+    for block in blocks:
+        # dont_inherit: run the lesson as a learner would, without this file's __future__ flags.
+        exec(compile(block, "<lesson>", "exec", dont_inherit=True), namespace)  # noqa: S102
+    return namespace
+
+
+def test_lesson3_retry_example_honours_retry_after_and_stops_on_quota(
+    lesson3: Lesson, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import httpx
+
+    block = next(b for b in _python_blocks(lesson3.body) if "tenacity" in b)
+    calls: list[httpx.Request] = []
+    script = [
+        _error(429, "Rate limit reached", "rate_limit_exceeded", {"retry-after-ms": "1500"}),
+        _error(503, "overloaded", None),
+        httpx.Response(200, json=_completion("A rate limit caps calls per minute.")),
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request)
+        return script[len(calls) - 1]
+
+    ns = _run_blocks(monkeypatch, [block], handler)
+    assert "A rate limit caps calls per minute." in capsys.readouterr().out
+    assert len(calls) == 3
+    assert str(calls[0].url).startswith(SANDBOX_URL)
+    first_wait, second_wait = ns["_sleeps"]
+    assert 1.5 <= first_wait <= 2.0  # retry-after-ms honoured, plus a little jitter
+    assert 0 <= second_wait <= 2.0  # full jitter, attempt 2: uniform(0, 2)
+
+    # insufficient_quota and "request too large" are never retried.
+    import openai
+
+    for message, code in (("You exceeded your current quota", "insufficient_quota"),
+                          ("Request too large for gpt-4o", "rate_limit_exceeded")):
+        calls.clear()
+        script[:] = [_error(429, message, code)] * 3
+        with pytest.raises(openai.RateLimitError):
+            ns["ask"]("hello")
+        assert len(calls) == 1, code
+
+
+def test_lesson4_examples_validate_sanitise_and_fall_back(
+    lesson4: Lesson, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import httpx
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        payload = json.loads(request.content)
+        if payload.get("stream"):
+            if payload["model"] == "gpt-4o":
+                return _error(503, "overloaded", None)
+            chunk = {"id": "c", "object": "chat.completion.chunk", "created": 1,
+                     "model": payload["model"],
+                     "choices": [{"index": 0, "delta": {"content": "Fallback reply"},
+                                  "finish_reason": None}]}
+            return httpx.Response(
+                200, headers={"content-type": "text/event-stream"},
+                content=f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n",
+            )
+        assert payload["response_format"]["json_schema"]["strict"] is True
+        message = payload["messages"][-1]["content"]
+        category = "billing" if "charged" in message else "bug" if "crash" in message else "other"
+        refund = 49.0 if "$49" in message else (900.0 if "$900" in message else None)
+        ticket = {"category": category, "priority": "normal", "summary": message[:60],
+                  "refund_amount_usd": refund}
+        return httpx.Response(200, json=_completion(json.dumps(ticket)))
+
+    ns = _run_blocks(monkeypatch, _python_blocks(lesson4.body), handler)
+    out = capsys.readouterr().out
+    assert "category='billing'" in out and "refund_amount_usd=49.0" in out
+    assert "onerror" not in out and "<strong>Thanks</strong>" in out
+    assert "current: 1.0" in out  # the eval harness ran every case
+    # Business rules reject what the schema allows.
+    with pytest.raises(ValueError, match="route to a human"):
+        ns["triage"]("I was charged $900 twice")
+    # Canary check and the fallback chain.
+    assert ns["safe_to_show"]("a normal answer")
+    assert not ns["safe_to_show"](f"leaked {ns['canary']}")
+    monkeypatch.setattr(ns["client"], "max_retries", 0)
+    assert ns["answer"]("hi") == "Fallback reply"
