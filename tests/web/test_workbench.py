@@ -181,6 +181,19 @@ def test_scenario_keys_are_made_once_per_process(app, client) -> None:
     assert len(demo) == 1 and not demo[0].revoked
 
 
+def test_a_revoked_scenario_key_is_replaced(app, client) -> None:
+    from apilab.sandbox.keys import list_keys, revoke_key
+
+    _send_json(client, scenario="unavailable", stream=False)
+    (demo,) = [k for k in list_keys(app.state.db) if k.owner == "apilab-workbench"]
+    revoke_key(app.state.db, demo.id)
+    out = _send_json(client, scenario="unavailable", stream=False)
+    assert out["summary"]["status"] == 503  # not 401: a fresh key took the revoked one's place
+    active = [k for k in list_keys(app.state.db, include_revoked=False)
+              if k.owner == "apilab-workbench"]
+    assert len(active) == 1 and active[0].id != demo.id
+
+
 def test_unknown_model_is_explained(client) -> None:
     out = _send_json(client, model="gpt-9-ultra", stream=False)
     assert out["summary"]["status"] == 404

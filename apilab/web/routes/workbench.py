@@ -157,9 +157,28 @@ async def _sandbox_key(request: Request, purpose: str) -> str:
         app.state.workbench_keys_lock = asyncio.Lock()
     cache: dict[str, str] = app.state.workbench_keys
     async with app.state.workbench_keys_lock:
-        if purpose not in cache:
-            cache[purpose] = await run_in_threadpool(_create_scenario_key, db, purpose)
-    return cache[purpose]
+        secret = cache.get(purpose)
+        if secret is None or not await run_in_threadpool(_still_usable, db, purpose, secret):
+            secret = cache[purpose] = await run_in_threadpool(_create_scenario_key, db, purpose)
+    return secret
+
+
+def _still_usable(db: Any, purpose: str, secret: str) -> bool:
+    """False when someone revoked the scenario key (e.g. from the CLI) since we made it."""
+    from apilab.sandbox import keys
+
+    record = keys.find_key(db, secret)
+    if record is None or record.revoked:
+        return False
+    if purpose == "unavailable":
+        _fail_every_request(db, record.id)  # chaos lives in memory: re-apply, it is idempotent
+    return True
+
+
+def _fail_every_request(db: Any, key_id: str) -> None:
+    from apilab.sandbox.chaos import set_chaos
+
+    set_chaos(db, {"name": "workbench-503", "p_503": 1.0, "retry_after_s": 5.0}, key_id=key_id)
 
 
 def _create_scenario_key(db: Any, purpose: str) -> str:
@@ -173,10 +192,7 @@ def _create_scenario_key(db: Any, purpose: str) -> str:
     tier = "free" if purpose == "rate_limit" else "lab"
     record, secret = keys.create_key(db, name=name, tier=tier, owner=_SCENARIO_OWNER)
     if purpose == "unavailable":
-        from apilab.sandbox.chaos import set_chaos
-
-        set_chaos(db, {"name": "workbench-503", "p_503": 1.0, "retry_after_s": 5.0},
-                  key_id=record.id)
+        _fail_every_request(db, record.id)
     return secret
 
 
