@@ -283,7 +283,7 @@ def render_backoff(
         "never 400/401/403/404 or `insufficient_quota`.",
         "",
         "```python",
-        "import random, time",
+        "import time" if jitter == "none" else "import random, time",
         "",
         f"def sleep_before_retry(n, base={base:g}, cap={cap:g}):  # n = 1, 2, 3 ...",
         "    wait = min(cap, base * 2 ** (n - 1))",
@@ -336,10 +336,8 @@ _FENCE = re.compile(r"```(?:json|JSON|jsonc)?\s*\n(.*?)```", re.S)
 
 def extract_json_blocks(text: str) -> list[str]:
     """JSON-looking blocks in a chat message: fenced code first, else balanced {...}/[...]."""
-    fenced = [m.group(1).strip() for m in _FENCE.finditer(text)]
-    if fenced:
-        return [b for b in fenced if b[:1] in "{["]
-    blocks: list[str] = []
+    blocks = [b for b in (m.group(1).strip() for m in _FENCE.finditer(text)) if b[:1] in "{["]
+    text = _FENCE.sub(" ", text)
     i = 0
     while i < len(text):
         ch = text[i]

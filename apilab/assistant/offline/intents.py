@@ -78,8 +78,14 @@ def detect_injection(text: str) -> Injection | None:
             spans.append(_sentence_span(text, m.start(), m.end()))
     if not labels:
         return None
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
     remainder = text
-    for start, end in sorted(spans, reverse=True):
+    for start, end in reversed(merged):
         remainder = remainder[:start] + " " + remainder[end:]
     return Injection(tuple(labels), re.sub(r"\s+", " ", remainder).strip(" .,;:-"))
 
@@ -337,10 +343,11 @@ def detect_backoff(text: str) -> BackoffRequest | None:
                   text, re.I)
     if m:
         base = _seconds(m.group(1), m.group(2))
-    m = re.search(r"(\d+(?:\.\d+)?)" + _UNIT + r"\s*(?:cap|max(?:imum)?|ceiling|limit)\b",
-                  text, re.I) or re.search(
+    # "cap 10s" / "capped at 10 s" first, then "a 30 second cap".
+    m = re.search(
         r"(?:cap(?:ped)?|max(?:imum)?|ceiling|limit|up to|no more than)(?:\s+(?:of|at|wait))?"
-        r"\s*(\d+(?:\.\d+)?)" + _UNIT, text, re.I)
+        r"\s*(\d+(?:\.\d+)?)" + _UNIT, text, re.I) or re.search(
+        r"(\d+(?:\.\d+)?)" + _UNIT + r"\s*(?:cap|max(?:imum)?|ceiling|limit)\b", text, re.I)
     if m:
         cap = _seconds(m.group(1), m.group(2))
     if re.search(r"\bno jitter\b|\bwithout jitter\b", text, re.I):

@@ -248,7 +248,7 @@ class OfflineTutor:
         if about_injection:
             return False  # a question about injection that quotes an attack: answer it
         w.message = found.remainder
-        if len(intents_content(w.message)) < 2:
+        if not intents_content(w.message):
             w.intent = "injection"
             if w.turn.lab.id == "production-prompts":
                 w.on_topic = True
@@ -662,7 +662,7 @@ def _second_card(cards: list[Hit], best: Hit, query_text: str) -> Hit | None:
                                        query_text, re.I):
         return None
     second = cards[1]
-    if second.confidence >= GOOD and set(second.doc.objectives) != set(best.doc.objectives):
+    if second.confidence >= GOOD and not set(second.doc.objectives) & set(best.doc.objectives):
         return second
     return None
 
