@@ -254,3 +254,45 @@ def test_lab_page_includes_the_workbench(app, client, lab_secret) -> None:
     html = client.get("/labs/api-basics").text
     assert 'id="panel-workbench"' in html and 'id="wb-form"' in html
     assert lab_secret not in html
+
+
+def _chaos_on_lab_key(app, secret: str, profile: dict) -> None:
+    from apilab.sandbox.chaos import set_chaos
+    from apilab.sandbox.keys import find_key
+
+    set_chaos(app.state.db, profile, key_id=find_key(app.state.db, secret).id)
+
+
+@pytest.mark.parametrize("style", ["openai", "anthropic"])
+def test_a_stream_that_drops_mid_reply_is_reported(app, client, lab_secret, style) -> None:
+    _chaos_on_lab_key(app, lab_secret, {"p_disconnect": 1.0})
+    out = _send_json(client, style=style, stream=True, max_tokens=1000)
+    summary = out["summary"]
+    assert summary["status"] == 200  # the status line said all was well ...
+    assert summary["outcome"] == "stream_error"  # ... but the end marker never came
+    assert "ended before" in summary["error"]["message"]
+    assert "interrupted" in summary["explanation"]
+    assert out["sse"] and summary["content"]  # the partial reply is kept and shown
+
+
+def test_a_malformed_chunk_is_reported(app, client, lab_secret) -> None:
+    _chaos_on_lab_key(app, lab_secret, {"p_malformed": 1.0})
+    out = _send_json(client, stream=True, max_tokens=1000)
+    assert out["summary"]["outcome"] == "stream_error"
+    assert "malformed chunk" in out["summary"]["error"]["message"]
+
+
+def test_a_server_that_hangs_hits_the_read_timeout(settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from apilab.sandbox.keys import ensure_lab_key
+    from apilab.web.app import create_app
+
+    app = create_app(settings.with_overrides(read_timeout=0.3))
+    with TestClient(app) as client:
+        _chaos_on_lab_key(app, ensure_lab_key(app.state.db, settings),
+                          {"p_hang": 1.0, "hang_s": 5})
+        out = _send_json(client, stream=False)
+    assert out["summary"]["status"] is None
+    assert out["summary"]["outcome"] == "timeout"
+    assert "timeout" in out["summary"]["explanation"]

@@ -411,13 +411,21 @@ async def _send_once(
                         parsed: Any = json.loads(payload)
                     except ValueError:
                         parsed = None
-                        if payload.strip() != "[DONE]":
+                        if payload.strip() == "[DONE]":
+                            state.done = True
+                        else:
                             state.error = {"message": "A malformed chunk arrived: it is not "
                                                       "JSON."}
                     state.feed(event, parsed, now)
                     if emit:
                         yield "sse", {"n": count, "event": event, "data": scrub(payload),
                                       "t_ms": ms(now)}
+                if not state.done and not state.error:
+                    # The body ended without OpenAI's [DONE] / Anthropic's message_stop: the
+                    # connection dropped mid-reply, even though the status said 200.
+                    marker = "data: [DONE]" if style == "openai" else "event: message_stop"
+                    state.error = {"message": f"The stream ended before `{marker}`: the "
+                                              "connection dropped part-way through the reply."}
             else:
                 text = (await response.aread()).decode("utf-8", errors="replace")
                 try:
