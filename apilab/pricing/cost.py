@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from apilab.errors import InvalidInputError
-from apilab.pricing.prices import PriceEntry, get_price, today
+from apilab.pricing.prices import PriceEntry, as_date, get_price, today
 
 __all__ = ["CostBreakdown", "cost", "cost_from_usage", "format_usd"]
 
@@ -160,7 +160,7 @@ def cost(
     }
     return CostBreakdown(
         model=price.model,
-        at=at or today(),
+        at=as_date(at) or today(),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cached_input_tokens=cached_input_tokens,

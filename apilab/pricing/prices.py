@@ -26,6 +26,7 @@ __all__ = [
     "LongContextRate",
     "PriceEntry",
     "all_prices",
+    "as_date",
     "get_price",
     "known_names",
     "list_models",
@@ -218,6 +219,23 @@ def today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
+def as_date(value: dt.date | dt.datetime | str | None) -> dt.date | None:
+    """A plain date from a date, a datetime (its UTC date) or an ISO string; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        # Comparing a datetime with the table's dates raises TypeError: normalise first.
+        return (value.astimezone(dt.UTC) if value.tzinfo else value).date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            pass
+    raise InvalidInputError(f"A price date must look like 2024-06-01 (got {value!r}).")
+
+
 def known_names() -> list[str]:
     """Every canonical model id and alias, sorted."""
     return sorted(_table().names)
@@ -253,7 +271,7 @@ def _resolve(name: str) -> str:
 def get_price(model: str, at: dt.date | None = None) -> PriceEntry:
     """The price entry in force for ``model`` on ``at`` (default: today, UTC)."""
     model_id = resolve_model(model)
-    day = at or today()
+    day = as_date(at) or today()
     periods = _table().entries[model_id]
     for entry in periods:
         if entry.covers(day):
@@ -273,7 +291,7 @@ def get_price(model: str, at: dt.date | None = None) -> PriceEntry:
 
 def list_models(at: dt.date | None = None) -> list[PriceEntry]:
     """The entry in force on ``at`` (default today) for every model that has one."""
-    day = at or today()
+    day = as_date(at) or today()
     result = []
     for periods in _table().entries.values():
         result.extend(entry for entry in periods if entry.covers(day))

@@ -16,7 +16,7 @@ from typing import Any
 
 from apilab.errors import InvalidInputError
 from apilab.pricing.cost import CostBreakdown, cost, format_usd
-from apilab.pricing.prices import get_price
+from apilab.pricing.prices import as_date, get_price
 
 __all__ = [
     "TOKENS_PER_WORD",
@@ -163,6 +163,7 @@ def estimate_workload(
     item; where the model has cached-input pricing and the prefix is long enough to be
     cached, a second price with the cache is given.
     """
+    at = as_date(at)
     names = [models] if isinstance(models, str) else list(models)
     if not names:
         raise InvalidInputError("Choose at least one model.")

@@ -116,3 +116,12 @@ models:
 def test_schema_rejects_bad_tables(valid_to: str, rate: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
         parse_table(_ROW % (valid_to, rate))
+
+
+def test_dates_given_as_datetimes_or_strings() -> None:
+    aware = dt.datetime(2024, 10, 2, 1, 0, tzinfo=dt.timezone(dt.timedelta(hours=5)))
+    assert get_price("gpt-4o", aware).input_per_m == Decimal("5.00")  # 2024-10-01 in UTC
+    assert get_price("gpt-4o", dt.datetime(2024, 10, 2, 12)).input_per_m == Decimal("2.50")
+    assert get_price("gpt-4o", "2024-06-01").input_per_m == Decimal("5.00")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="2024-06-01"):
+        get_price("gpt-4o", "last june")  # type: ignore[arg-type]
