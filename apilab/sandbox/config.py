@@ -143,6 +143,11 @@ def _parse(raw: Any, source: str) -> tuple[dict[str, Tier], dict[str, ChaosProfi
     if unknown:
         raise ConfigError(f"{source}: unknown section(s) {sorted(unknown)}; "
                           "expected 'tiers' and 'chaos_profiles'.")
+    for section in ("tiers", "chaos_profiles"):
+        for name in raw.get(section) or {}:
+            if not isinstance(name, str):  # YAML reads bare off/on/yes/no as booleans
+                raise ConfigError(f"{source}: {section} name {name!r} must be a string; "
+                                  "quote it, e.g. \"off\":.")
     tiers: dict[str, Tier] = {}
     for name, body in (raw.get("tiers") or {}).items():
         if not isinstance(body, dict) or "rpm" not in body or "tpm" not in body:
