@@ -314,7 +314,13 @@ def _tool_tokens(
         total += rules["func_init"]
         desc = str(function.get("description", "")).removesuffix(".")
         total += _encode_len(enc, f"{function['name']}:{desc}")
-        properties = (function.get("parameters") or {}).get("properties") or {}
+        parameters = function.get("parameters") or {}
+        properties = parameters.get("properties") if isinstance(parameters, dict) else None
+        if not isinstance(properties, dict | None) or not isinstance(parameters, dict):
+            raise InvalidInputError(
+                f"Tool {function['name']!r}: 'parameters' must be a JSON Schema object whose "
+                "'properties' is an object."
+            )
         if properties:
             total += rules["prop_init"]
             for key, prop in properties.items():
@@ -322,6 +328,10 @@ def _tool_tokens(
                 prop = prop if isinstance(prop, dict) else {}
                 if prop.get("type") in {"object", "array"} or "type" not in prop:
                     exact = False
+                if "enum" in prop and not isinstance(prop["enum"], list):
+                    raise InvalidInputError(
+                        f"Tool {function['name']!r}: 'enum' of {key!r} must be an array."
+                    )
                 if "enum" in prop:
                     total += rules["enum_init"]
                     for item in prop["enum"]:

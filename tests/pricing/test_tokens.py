@@ -224,3 +224,22 @@ def test_unknown_model_names_close_matches() -> None:
 def test_bad_messages_are_refused_clearly(bad: object) -> None:
     with pytest.raises(InvalidInputError, match="messages"):
         count_messages(bad, "gpt-4o")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("tool", [
+    {"function": {"name": "x", "parameters": "not a schema"}},
+    {"function": {"name": "x", "parameters": {"properties": []}}},
+    {"function": {"name": "x", "parameters": {"properties": {"a": {"type": "string",
+                                                                   "enum": "abc"}}}}},
+    {"function": "x"},
+    5,
+])
+def test_malformed_tools_are_refused_clearly(tool: object) -> None:
+    with pytest.raises(InvalidInputError, match="(?i)tool"):
+        count_messages([{"role": "user", "content": "hi"}], "gpt-4o", tools=[tool])  # type: ignore[list-item]
+
+
+def test_odd_content_parts_are_counted_but_estimated() -> None:
+    count = count_messages([{"role": "user", "content": [1, {"type": "text", "text": "hi"}]}],
+                           "gpt-4o")
+    assert not count.exact and count.tokens > 0
