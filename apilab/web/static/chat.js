@@ -64,7 +64,7 @@
     meta.append(inspect);
     if (!data.counted && data.why_not_counted) div.append(el("p", "muted why", data.why_not_counted));
     counter.textContent = data.exchange_count;
-    why.textContent = data.counted ? "" : "Last message did not count: " + (data.why_not_counted || "");
+    why.textContent = data.counted ? "" : (data.why_not_counted || "The last message did not count.");
     markObjectives(data.objectives_covered);
     if (data.completed_at) {
       completion.textContent = "";
