@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 ENCODING_NAMES = ("o200k_base", "cl100k_base")
+_MEDIA_PARTS = {"image", "image_url", "input_image", "input_audio", "audio", "file", "document"}
 
 _LOCK = threading.Lock()
 
@@ -220,9 +221,14 @@ def _content_text(content: Any, notes: list[str]) -> str:
                 parts.append(str(part.get("text", "")))
             elif isinstance(part, str):
                 parts.append(part)
+            elif isinstance(part, dict) and part.get("type") in _MEDIA_PARTS:
+                notes.append(f"{part['type']} parts are not counted (their tokens depend on "
+                             "size and detail).")
             else:
+                # tool_use / tool_result / unknown blocks: count their JSON, as an estimate.
+                parts.append(json.dumps(part, ensure_ascii=False, separators=(",", ":")))
                 kind = part.get("type") if isinstance(part, dict) else type(part).__name__
-                notes.append(f"{kind} parts are not counted (image/audio tokens vary by size).")
+                notes.append(f"{kind} parts are counted as compact JSON (framing not published).")
         return "".join(parts)
     raise InvalidInputError("A message 'content' must be a string or a list of parts.")
 
