@@ -12,3 +12,14 @@ def make_turn(course: Course, lab_id: str, message: str, *, first: bool = False,
     history = [] if first else [("user", "hello"), ("assistant", "hi")]
     return Turn(lab=course.lab(lab_id), message=message, history=history,
                 objectives_covered=covered, context=dict(context))
+
+
+def fake_openai_key() -> str:
+    """A synthetic OpenAI project key in the real format (a TEST FIXTURE, built at run time)."""
+    import random
+    import string
+
+    alphabet = string.ascii_letters + string.digits + "-_"
+    side = "".join(random.choices(alphabet, k=74))
+    other = "".join(random.choices(alphabet, k=74))
+    return "sk-" + "proj-" + side + "T3Blbk" + "FJ" + other

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import random
-import string
 
 import jsonschema
 import pytest
 
 from apilab.assistant.tools import TOOLS, backoff_rows, extract_json_blocks, json_check
+from tests.assistant._helpers import fake_openai_key
 
 
 def _fake_openai_key() -> str:
     # Built at run time so no key-shaped literal is committed.
-    alphabet = string.ascii_letters + string.digits
-    return "sk-" + "proj-" + "".join(random.choices(alphabet, k=48))
+    return fake_openai_key()
 
 
 def test_registry_has_the_contracted_tools_with_valid_schemas() -> None:

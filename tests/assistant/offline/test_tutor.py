@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import random
-import string
 
 import pytest
 
@@ -12,11 +10,11 @@ from apilab.assistant.base import ReplyDone, TextDelta
 from apilab.assistant.offline import OFFLINE_NOTE, OfflineTutor
 from apilab.assistant.offline.tutor import chunk_words
 from apilab.content.models import Course
-from tests.assistant._helpers import make_turn
+from tests.assistant._helpers import fake_openai_key, make_turn
 
 
 def _key() -> str:
-    return "sk-" + "proj-" + "".join(random.choices(string.ascii_letters + string.digits, k=48))
+    return fake_openai_key()
 
 
 def test_answers_from_the_matching_card_with_its_follow_up(fixture_tutor: OfflineTutor,

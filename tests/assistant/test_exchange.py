@@ -1,0 +1,198 @@
+"""run_exchange: the storage contract behind the chat page and `apilab ask`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from apilab.assistant.base import (
+    Accepted,
+    Completed,
+    Delta,
+    ExchangeEvent,
+    Failed,
+    ReplyDone,
+    TextDelta,
+    Turn,
+)
+from apilab.assistant.exchange import run_exchange
+from apilab.errors import InvalidInputError, NotFoundError
+from apilab.settings import Settings
+from apilab.storage import conversations
+from apilab.storage.db import Database, open_database
+from tests.assistant._helpers import fake_openai_key
+
+
+@pytest.fixture
+def db(settings: Settings) -> Database:
+    return open_database(settings.db_url)
+
+
+def _run(db: Database, settings: Settings, message: str, lab: str = "api-basics",
+         assistant: Any = None) -> list[ExchangeEvent]:
+    async def go() -> list[ExchangeEvent]:
+        return [e async for e in run_exchange(db, settings, learner="local", lab_id=lab,
+                                              message=message, assistant=assistant)]
+
+    return asyncio.run(go())
+
+
+def _messages(db: Database, lab: str = "api-basics") -> list[Any]:
+    with db.session() as s:
+        learner = conversations.get_or_create_learner(s, "local")
+        return list(conversations.list_messages(s, learner.id, lab))
+
+
+class _Scripted:
+    """A backend that streams two pieces, then waits, fails or finishes as told."""
+
+    name = "scripted"
+
+    def __init__(self, then: str = "finish", db: Database | None = None) -> None:
+        self.then = then
+        self.db = db
+        self.seen: list[Any] = []
+        self.turn: Turn | None = None
+
+    async def respond(self, turn: Turn) -> AsyncIterator[TextDelta | ReplyDone]:
+        self.turn = turn
+        if self.db is not None:  # what is stored while the assistant runs?
+            self.seen = [(m.role, m.status, m.content) for m in _messages(self.db)]
+        yield TextDelta("Hello ")
+        yield TextDelta("there. ")
+        if self.then == "hang":
+            await asyncio.sleep(3600)
+        if self.then == "fail":
+            raise RuntimeError("backend exploded")
+        yield ReplyDone(text="Hello there. ", backend=self.name, objectives=["streaming"],
+                        meta={"card": "x"})
+
+
+def test_happy_path_events_and_storage(db: Database, settings: Settings) -> None:
+    events = _run(db, settings, "How do I show the answer while it's being generated?")
+    assert isinstance(events[0], Accepted)
+    assert all(isinstance(e, Delta) for e in events[1:-1]) and len(events) > 3
+    done = events[-1]
+    assert isinstance(done, Completed)
+    assert done.counted and done.why_not_counted is None and done.exchange_count == 1
+    assert "streaming" in done.objectives_covered and done.backend == "offline"
+    assert "".join(e.text for e in events[1:-1]) == done.reply
+    asked, reply = _messages(db)
+    assert (asked.role, asked.content, asked.counted) == (
+        "learner", "How do I show the answer while it's being generated?", True)
+    assert (reply.status, reply.content, reply.id) == ("complete", done.reply, done.reply_id)
+    assert reply.meta["card"] and reply.meta["tools_used"] == []
+    assert reply.meta["timing_ms"]["total"] >= reply.meta["timing_ms"]["first_delta"] > 0
+
+
+def test_message_is_committed_before_the_assistant_runs(db: Database,
+                                                        settings: Settings) -> None:
+    backend = _Scripted(db=db)
+    _run(db, settings, "what is streaming?", assistant=backend)
+    assert backend.seen == [("learner", "complete", "what is streaming?"),
+                            ("assistant", "streaming", "")]
+
+
+@pytest.mark.parametrize(
+    ("lab", "message", "error"),
+    [("no-such-lab", "hi", NotFoundError), ("api-basics", "   ", InvalidInputError),
+     ("api-basics", "x" * 20_000, InvalidInputError)],
+)
+def test_bad_input_raises_before_storing(db: Database, settings: Settings, lab: str,
+                                         message: str, error: type[Exception]) -> None:
+    with pytest.raises(error) as info:
+        _run(db, settings, message, lab=lab)
+    assert str(info.value)
+    assert _messages(db) == []
+
+
+def test_pasted_key_is_stored_and_shown_redacted(db: Database, settings: Settings) -> None:
+    key = fake_openai_key()
+    events = _run(db, settings, f"I pasted my key {key} here, is that bad?", lab="key-security")
+    accepted, done = events[0], events[-1]
+    assert isinstance(accepted, Accepted) and accepted.secret_detected
+    assert key not in accepted.content and key[-4:] in accepted.content
+    assert isinstance(done, Completed) and key not in done.reply
+    assert "revoke" in done.reply.lower()
+    for message in _messages(db, "key-security"):
+        assert key not in message.content and key not in str(message.meta)
+
+
+def test_three_counted_exchanges_complete_the_lab(db: Database, settings: Settings) -> None:
+    questions = ["What goes in the Authorization header?", "What's the best pizza in Rome?",
+                 "Why does my chatbot forget what I said two messages ago?",
+                 "what goes in the authorization header",
+                 "what's the difference between a 429 and a 503?"]
+    results = [_run(db, settings, q)[-1] for q in questions]
+    assert all(isinstance(r, Completed) for r in results)
+    counted = [r.counted for r in results]  # type: ignore[union-attr]
+    assert counted == [True, False, True, False, True]
+    assert "not about" in results[1].why_not_counted  # type: ignore[union-attr]
+    assert "nearly repeats" in results[3].why_not_counted  # type: ignore[union-attr]
+    assert results[2].completed_at is None  # type: ignore[union-attr]
+    assert results[4].completed_at is not None  # type: ignore[union-attr]
+    assert results[4].exchange_count == 3  # type: ignore[union-attr]
+
+
+def test_history_and_covered_objectives_reach_the_backend(db: Database,
+                                                          settings: Settings) -> None:
+    _run(db, settings, "How do I show the answer while it's being generated?")
+    backend = _Scripted()
+    _run(db, settings, "and how does SSE end?", assistant=backend)
+    assert backend.turn is not None
+    assert [role for role, _ in backend.turn.history] == ["user", "assistant"]
+    assert "streaming" in backend.turn.objectives_covered
+
+
+def test_closing_the_stream_marks_the_reply_interrupted(db: Database,
+                                                        settings: Settings) -> None:
+    async def go() -> None:
+        events = run_exchange(db, settings, learner="local", lab_id="api-basics",
+                              message="what is streaming?", assistant=_Scripted("hang"))
+        assert isinstance(await events.__anext__(), Accepted)
+        assert isinstance(await events.__anext__(), Delta)
+        await events.aclose()
+
+    asyncio.run(go())
+    asked, reply = _messages(db)
+    assert asked.status == "complete"
+    assert (reply.status, reply.content, reply.counted) == ("interrupted", "Hello ", False)
+
+
+def test_cancelling_the_task_marks_interrupted_and_propagates(db: Database,
+                                                             settings: Settings) -> None:
+    async def consume(started: asyncio.Event) -> None:
+        async for event in run_exchange(db, settings, learner="local", lab_id="api-basics",
+                                        message="what is streaming?",
+                                        assistant=_Scripted("hang")):
+            if isinstance(event, Delta):
+                started.set()
+
+    async def go() -> None:
+        started = asyncio.Event()
+        task = asyncio.create_task(consume(started))
+        await started.wait()
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(go())
+    reply = _messages(db)[1]
+    assert reply.status == "interrupted" and reply.content == "Hello there. "
+
+
+def test_backend_failure_yields_failed_and_keeps_the_message(db: Database,
+                                                             settings: Settings) -> None:
+    events = _run(db, settings, "what is streaming?", assistant=_Scripted("fail"))
+    failed = events[-1]
+    assert isinstance(failed, Failed) and "send it again" in failed.message
+    assert "exploded" not in failed.message  # internals are logged, not shown
+    asked, reply = _messages(db)
+    assert asked.content == "what is streaming?"
+    assert reply.status == "interrupted" and failed.reply_id == reply.id
+    with db.session() as s:
+        assert not conversations.get_progress(s, asked.learner_id)
