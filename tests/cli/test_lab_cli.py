@@ -1,0 +1,88 @@
+"""`apilab ask / reset / progress`: one exchange per call, JSON shapes, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from apilab.cli import app
+from tests.assistant._helpers import fake_openai_key
+
+runner = CliRunner()
+
+
+def _ask(*args: str) -> dict:
+    result = runner.invoke(app, ["ask", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_ask_json_shape_and_three_calls_complete_the_lab() -> None:
+    first = _ask("--lab", "api-basics", "What goes in the Authorization header?")
+    assert set(first) == {"reply", "counted", "why_not_counted", "objectives_covered",
+                          "backend"}
+    assert first["counted"] is True and first["why_not_counted"] is None
+    assert first["backend"] == "offline" and "Bearer" in first["reply"]
+    assert "request-anatomy" in first["objectives_covered"]
+    _ask("--lab", "api-basics", "Why does my chatbot forget what I said two messages ago?")
+    _ask("--lab", "api-basics", "How do I show the answer while it's being generated?")
+    progress = json.loads(runner.invoke(app, ["progress", "--json"]).stdout)
+    lab = next(x for x in progress["labs"] if x["lab"] == "api-basics")
+    assert lab["exchange_count"] == 3 and lab["completed"] and lab["completed_at"]
+    assert {"request-anatomy", "stateless-context", "streaming"} <= set(
+        lab["objectives_covered"])
+    other = next(x for x in progress["labs"] if x["lab"] == "key-security")
+    assert other["exchange_count"] == 0 and other["completed_at"] is None
+
+
+def test_ask_text_mode_prints_the_reply_and_the_count() -> None:
+    result = runner.invoke(app, ["ask", "--lab", "rate-limits-cost", "RPM vs TPM?"])
+    assert result.exit_code == 0
+    assert "tokens per minute" in result.stdout
+    assert "Exchange counted (1/3)" in result.output
+
+
+def test_off_topic_says_why_not_counted() -> None:
+    out = _ask("--lab", "api-basics", "What's the best pizza in Rome?")
+    assert out["counted"] is False and "Not counted" in out["why_not_counted"]
+
+
+def test_pasted_key_is_not_echoed() -> None:
+    key = fake_openai_key()
+    result = runner.invoke(app, ["ask", "--lab", "key-security", "--json", f"my key {key}"])
+    assert result.exit_code == 0 and key not in result.output
+    assert "revoke" in json.loads(result.stdout)["reply"].lower()
+
+
+def test_bad_input_exits_2_with_a_message() -> None:
+    unknown = runner.invoke(app, ["ask", "--lab", "nope", "hi"])
+    assert unknown.exit_code == 2 and "Unknown lab 'nope'" in unknown.output
+    empty = runner.invoke(app, ["ask", "--lab", "api-basics", "  "])
+    assert empty.exit_code == 2 and "empty" in empty.output
+    missing = runner.invoke(app, ["ask", "hi"])
+    assert missing.exit_code == 2
+    assert runner.invoke(app, ["reset", "--lab", "nope"]).exit_code == 2
+
+
+def test_reset_clears_one_lab(tmp_path: Path) -> None:
+    data = str(tmp_path / "elsewhere")
+    runner.invoke(app, ["ask", "--data-dir", data, "--lab", "api-basics", "--json", "429?"])
+    runner.invoke(app, ["ask", "--data-dir", data, "--lab", "key-security", "--json",
+                        "where do I keep my key?"])
+    result = runner.invoke(app, ["reset", "--data-dir", data, "--lab", "api-basics"])
+    assert result.exit_code == 0 and "2 message(s)" in result.stdout
+    progress = json.loads(runner.invoke(app, ["progress", "--data-dir", data, "--json"]).stdout)
+    counts = {x["lab"]: x["exchange_count"] for x in progress["labs"]}
+    assert counts["api-basics"] == 0 and counts["key-security"] == 1
+    # The default data dir was never touched by the --data-dir calls.
+    default = json.loads(runner.invoke(app, ["progress", "--json"]).stdout)
+    assert all(x["exchange_count"] == 0 for x in default["labs"])
+
+
+def test_progress_text() -> None:
+    _ask("--lab", "production-prompts", "What should a good system prompt contain?")
+    result = runner.invoke(app, ["progress"])
+    assert result.exit_code == 0
+    assert "production-prompts" in result.stdout and "1/3 exchanges" in result.stdout
