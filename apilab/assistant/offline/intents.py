@@ -19,6 +19,7 @@ __all__ = [
     "CostRequest",
     "Injection",
     "detect_backoff",
+    "detect_continuation",
     "detect_cost",
     "detect_injection",
     "detect_json",
@@ -127,6 +128,19 @@ _CREATIVE = re.compile(
     r"^\s*(?:can you |could you |please |pls )*(?:write|compose|generate|make|create|tell|sing|"
     r"draw|give)\s+(?:me\s+|us\s+)?(?:a|an|some|one)\s+(?:\w+\s+){0,2}?(?:poem|song|story|"
     r"joke|haiku|limerick|essay|rap|riddle|recipe|novel|picture|drawing)s?\b", re.I)
+
+
+_CONTINUE = re.compile(
+    r"^\s*(yes|yeah|yep|yup|sure|ok(ay)?|please|go on|go ahead|continue|more|tell me more|"
+    r"why\??|how\??|example\??|an example|show me|show me how|and\??|then\??|what else|"
+    r"next|and then|i don'?t know|no idea|not sure|dunno|idk)"
+    r"([\s,]+(please|pls|then|sure|tell me|show me|go on|go ahead|why|how|an example|yes|more))*"
+    r"[\s!.?]*$", re.I)
+
+
+def detect_continuation(text: str) -> bool:
+    """"yes", "tell me more", "why?", "idk": the learner follows the tutor's last question."""
+    return bool(_CONTINUE.match(text))
 
 
 def detect_small_talk(text: str) -> str | None:

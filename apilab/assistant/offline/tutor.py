@@ -160,6 +160,7 @@ class OfflineTutor:
         self._secrets(w)
         stop = self._injection(w)
         if not stop:
+            self._continuation(w)
             stop = self._small_talk(w)
         hits: list[Hit] = []
         other: list[Hit] = []
@@ -266,6 +267,21 @@ class OfflineTutor:
         return False
 
     # --- 3. small talk --------------------------------------------------------------
+
+    def _continuation(self, w: _Work) -> None:
+        """"yes" / "tell me more" / "idk" after a follow-up question: answer that question."""
+        if not intents.detect_continuation(w.message):
+            return
+        last = next((c for r, c in reversed(w.turn.history) if r == "assistant"), "")
+        m = re.search(r"\*\*Next:\*\*\s*(.+)", last)
+        if not m:
+            return
+        follow = m.group(1).strip()
+        quoted = re.search(r"\u201c(.+?)\u201d", follow)
+        question = quoted.group(1) if quoted else follow
+        w.intent = "continuation"
+        w.notes.append(f"_Picking up my question: {question}_")
+        w.message = question
 
     def _small_talk(self, w: _Work) -> bool:
         kind = intents.detect_small_talk(w.message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 
@@ -225,3 +226,16 @@ def test_chunk_words_keeps_every_character() -> None:
     text = "one two  three\n\nfour ```code```  five"
     assert "".join(chunk_words(text, 2)) == text
     assert len(chunk_words(text, 2)) == 3
+
+
+@pytest.mark.parametrize("message", ["yes", "tell me more", "sure, go on", "idk"])
+def test_yes_after_a_follow_up_answers_that_question(fixture_tutor: OfflineTutor,
+                                                     fixture_course: Course,
+                                                     message: str) -> None:
+    turn = make_turn(fixture_course, "rate-limits-cost", message)
+    turn = dataclasses.replace(turn, history=[
+        ("user", "RPM vs TPM?"), ("assistant", "RPM caps ...\n\n**Next:** Why add jitter to "
+                                               "retries?")])
+    reply = fixture_tutor.compose(turn)
+    assert reply.meta["card"] == "fx-jitter" and reply.on_topic
+    assert "Picking up my question" in reply.text
