@@ -36,6 +36,12 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     return meta, text[end + 5 :].lstrip("\n")
 
 
+def _drop_leading_h1(body: str) -> str:
+    """The page prints the front-matter title; a leading ``# Title`` would repeat it."""
+    first, _, rest = body.partition("\n")
+    return rest.lstrip("\n") if first.startswith("# ") else body
+
+
 def _load_yaml_list(path: Traversable) -> list[dict[str, Any]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     if not isinstance(data, list):
@@ -52,7 +58,7 @@ def load_course() -> Course:
     for entry in sorted(lessons_dir.iterdir(), key=lambda p: p.name):
         if entry.name.endswith(".md"):
             meta, body = _split_front_matter(entry.read_text(encoding="utf-8"), entry.name)
-            lessons.append(Lesson(**meta, body=body))
+            lessons.append(Lesson(**meta, body=_drop_leading_h1(body)))
     labs = [Lab(**item) for item in _load_yaml_list(root / "labs.yaml")]
     cards = []
     cards_dir = root / "cards"

@@ -70,7 +70,7 @@ class Card(_Strict):
     id: str
     lab: str
     objectives: list[str] = Field(min_length=1)
-    questions: list[str] = Field(min_length=2)  # several phrasings of what it answers
+    questions: list[str] = Field(min_length=3)  # several phrasings of what it answers
     answer: str  # Markdown, our own words
     follow_up: str
     keywords: list[str] = Field(default_factory=list)
