@@ -159,8 +159,10 @@ def _packaged_ranks(url: str, expected_hash: str | None = None) -> dict[bytes, i
     return ranks
 
 
-@functools.cache
-def _encoding_cached(name: str) -> tiktoken.Encoding:
+_ENCODINGS: dict[str, tiktoken.Encoding] = {}
+
+
+def _build_encoding(name: str) -> tiktoken.Encoding:
     ctor = getattr(openai_public, name, None)
     if name not in ENCODING_NAMES or ctor is None:
         raise ConfigError(f"Unknown encoding {name!r}; known: {', '.join(ENCODING_NAMES)}.")
@@ -175,8 +177,13 @@ def _encoding_cached(name: str) -> tiktoken.Encoding:
 
 def get_encoding(name: str) -> tiktoken.Encoding:
     """A tiktoken ``Encoding`` built from the packaged rank file (loaded once, thread-safe)."""
-    with _LOCK:
-        return _encoding_cached(name)
+    enc = _ENCODINGS.get(name)  # lock-free fast path: the dict only ever gains entries
+    if enc is None:
+        with _LOCK:
+            enc = _ENCODINGS.get(name)
+            if enc is None:
+                enc = _ENCODINGS[name] = _build_encoding(name)
+    return enc
 
 
 # --- counting --------------------------------------------------------------------------
