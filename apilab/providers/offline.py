@@ -65,8 +65,9 @@ class OfflineProvider(Provider):
     def _result(self, call: Call) -> Result:
         turn = self._turn(call)
         composed = self.tutor.compose(turn)
-        call.record.request = {"in_process": "OfflineTutor.compose", "lab": turn.lab.id,
-                               "message_chars": len(turn.message)}
+        if call.record.request is None:  # keep the model request a fallback came from
+            call.record.request = {"in_process": "OfflineTutor.compose", "lab": turn.lab.id,
+                                   "message_chars": len(turn.message)}
         return Result(
             text=composed.text, provider=self.name, model="tutor", finish_reason="stop",
             usage=Usage(0, 0, exact=True),
