@@ -209,23 +209,76 @@ def test_real_provider_without_a_key_says_it_is_not_configured(client) -> None:
     assert events == [("error", events[0][1])] and "OPENAI_API_KEY" in events[0][1]["error"]
 
 
-def test_real_provider_path_uses_the_environment_key(app, client, settings, monkeypatch,
-                                                     lab_secret) -> None:
-    # Stand the in-process sandbox in for the real API: same wire format, no network.
+@pytest.fixture
+def fake_provider(app, monkeypatch, lab_secret):
+    """Stand the in-process sandbox in for the real APIs: same wire format, no network."""
     from apilab.web.routes import workbench
     from apilab.web.routes._workbench_transport import StreamingASGITransport
 
     monkeypatch.setenv("OPENAI_API_KEY", lab_secret)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", lab_secret)
     monkeypatch.setattr(workbench, "_provider_transport", lambda: StreamingASGITransport(app))
     monkeypatch.setitem(workbench.REAL_BASE_URLS, "openai", "http://testserver/sandbox/v1")
-    assert client.get("/api/workbench/options").json()["providers"]["openai"] is True
+    monkeypatch.setitem(workbench.REAL_BASE_URLS, "anthropic", "http://testserver/sandbox/v1")
+    return lab_secret
+
+
+def test_real_provider_goes_through_the_call_layer_and_the_ledger(app, client,
+                                                                  fake_provider) -> None:
+    from apilab.storage import ledger
+
+    assert client.get("/api/workbench/options").json()["providers"] == {
+        "openai": True, "anthropic": True}
     response = client.post("/api/workbench/send", headers={"Accept": "application/json"},
-                           json={"target": "provider", "stream": False})
-    assert lab_secret not in response.text
+                           json={"target": "provider", "stream": False, "max_tokens": 1000})
+    assert fake_provider not in response.text
     out = response.json()
     assert out["request"]["target"] == "provider"
     assert out["request"]["url"] == "http://testserver/sandbox/v1/chat/completions"
-    assert out["summary"]["status"] == 200
+    assert "x-stainless-retry-count" in out["request"]["headers"]  # what the SDK really sent
+    assert fake_provider[-4:] in out["request"]["headers"]["authorization"]
+    assert [a["status"] for a in out["attempts"]] == [200]
+    summary = out["summary"]
+    assert summary["status"] == 200 and summary["outcome"] == "ok"
+    assert summary["usage"]["completion_tokens"] > 0 and summary["content"]
+    with app.state.db.session() as session:
+        (row,) = ledger.list_calls(session, call_id=summary["call_id"])
+        assert (row.learner, row.lab, row.purpose) == ("local", "api-basics", "workbench")
+
+
+@pytest.mark.parametrize("style", ["openai", "anthropic"])
+def test_real_provider_stream_is_tapped_event_by_event(client, fake_provider, style) -> None:
+    events = _send_sse(client, target="provider", style=style, stream=True, max_tokens=1000,
+                       model="gpt-4o-mini" if style == "openai" else "claude-3-5-haiku-latest")
+    names = [n for n, _ in events]
+    assert names[:3] == ["request", "attempt", "response"] and names[-1] == "summary"
+    sse = [d for n, d in events if n == "sse"]
+    assert len(sse) >= 3
+    if style == "openai":
+        assert sse[-1]["data"] == "[DONE]"
+    else:
+        assert sse[0]["event"] == "message_start" and sse[-1]["event"] == "message_stop"
+    summary = events[-1][1]
+    assert summary["status"] == 200 and summary["outcome"] == "ok"
+    assert summary["usage"] and summary["ttft_ms"] is not None
+    assert all(fake_provider not in json.dumps(d) for _, d in events)
+
+
+def test_the_learners_budget_stops_a_real_provider_call_before_it_is_sent(
+        settings, fake_provider, monkeypatch) -> None:
+    from fastapi.testclient import TestClient
+
+    from apilab.web.app import create_app
+    from apilab.web.routes import workbench
+    from apilab.web.routes._workbench_transport import StreamingASGITransport
+
+    app = create_app(settings.with_overrides(budget_learner_daily_usd="0"))
+    monkeypatch.setattr(workbench, "_provider_transport", lambda: StreamingASGITransport(app))
+    with TestClient(app) as client:
+        out = _send_json(client, target="provider", stream=False)
+    assert out["attempts"] == [] and "response" not in out  # nothing left the server
+    assert out["summary"]["outcome"] == "budget"
+    assert out["summary"]["error"]["type"] == "BudgetExceededError"
 
 
 @pytest.mark.parametrize("body", [{"style": "gemini"}, {"max_tokens": "lots"},

@@ -25,6 +25,7 @@ __all__ = [
     "SCENARIOS",
     "TRUNCATE_AT",
     "USER_AGENT",
+    "SSEBuffer",
     "Scrubber",
     "StreamState",
     "build_request",
@@ -109,6 +110,10 @@ EXPLAIN: dict[str, str] = {
     "stream_error": "The stream broke after some output had arrived (a disconnect or a "
                     "malformed chunk). SDKs do not retry mid-stream failures: keep what you "
                     "showed, mark the reply as interrupted, and let the user retry.",
+    "budget": "Nothing was sent: apilab's own budget refused the call before it left the "
+              "server, because this learner's (or the class's) spending cap would be "
+              "exceeded. That is the point of a budget: it fails closed. Use the sandbox, or "
+              "ask the instructor to raise the cap.",
 }
 
 
@@ -292,3 +297,28 @@ async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str | None
             data.append(line[5:].removeprefix(" "))
     if data:
         yield event, "\n".join(data)
+
+
+class SSEBuffer:
+    """Cuts a byte stream into SSE frames as bytes arrive (frames may span chunks)."""
+
+    def __init__(self) -> None:
+        self._text = ""
+
+    def feed(self, chunk: bytes | str) -> list[tuple[str | None, str]]:
+        """Add a chunk; return the (event name, data) of every frame it completed."""
+        text = chunk.decode("utf-8", errors="replace") if isinstance(chunk, bytes) else chunk
+        self._text += text.replace("\r\n", "\n")
+        frames = []
+        while "\n\n" in self._text:
+            block, self._text = self._text.split("\n\n", 1)
+            event: str | None = None
+            data = []
+            for line in block.split("\n"):
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].removeprefix(" "))
+            if data:
+                frames.append((event, "\n".join(data)))
+        return frames

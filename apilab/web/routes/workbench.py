@@ -28,17 +28,19 @@ from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import httpx
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from apilab.errors import ApilabError
+from apilab.web.identity import current_learner
 from apilab.web.routes._workbench_transport import StreamingASGITransport
 from apilab.web.routes._workbench_wire import (
     EXPLAIN,
     SCENARIOS,
     Scrubber,
+    SSEBuffer,
     StreamState,
     build_request,
     content_of,
@@ -245,14 +247,114 @@ async def _send_once(
                           "total_ms": ms()}
 
 
-async def run_workbench(request: Request, body: WorkbenchIn) -> AsyncIterator[
-        tuple[str, dict[str, Any]]]:
+async def _run_provider(request: Request, body: WorkbenchIn, key: str, base: str,
+                        learner: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    """A real provider, through the call layer (budget, ledger, retries), wire tapped."""
+    try:
+        from apilab.web.routes._workbench_provider import call_provider, error_outcome
+    except ImportError:  # the call layer is not installed in this build
+        yield "error", {"error": "The call layer is not installed in this build, so real "
+                                 "providers are not configured. Use the sandbox."}
+        return
+    settings = request.app.state.settings
+    scrub = Scrubber(key)
+    state = StreamState(body.style)
+    buffers: dict[int, SSEBuffer] = {}
+    bodies: dict[int, list[bytes]] = {}
+    started = time.perf_counter()
+    status: int | None = None
+    sse_count = 0
+
+    def ms() -> float:
+        return round((time.perf_counter() - started) * 1000, 1)
+
+    async for name, data in call_provider(
+        settings, style=body.style, key=key, base_url=base, inner=_provider_transport(),
+        model=body.model, system=body.system, user=body.user, max_tokens=body.max_tokens,
+        temperature=body.temperature, stream=body.stream, learner=learner,
+    ):
+        if name == "request":
+            n, sent = data
+            try:
+                shown_body = json.dumps(json.loads(sent["body"]), indent=2, ensure_ascii=False)
+            except ValueError:
+                shown_body = sent["body"]
+            yield "request", {"method": sent["method"], "url": sent["url"], "target": "provider",
+                              "style": body.style, "scenario": "none", "stream": body.stream,
+                              "headers": redact_headers(sent["headers"]),
+                              "body": scrub(shown_body), "attempt": n}
+        elif name == "response":
+            n, head = data
+            status = head["status"]
+            state = StreamState(body.style)  # a retry starts the reply over
+            if head["headers"].get("content-type", "").startswith("text/event-stream"):
+                buffers[n] = SSEBuffer()
+            else:
+                bodies[n] = []
+            yield "attempt", {"n": n, "status": status, "t_ms": ms()}
+            yield "response", {"status": status,
+                               "reason": httpx.codes.get_reason_phrase(status),
+                               "http_version": head["http_version"],
+                               "headers": {k: scrub(v) for k, v in head["headers"].items()},
+                               "t_ms": ms()}
+        elif name == "chunk":
+            n, chunk = data
+            if n in buffers:
+                for event, payload in buffers[n].feed(chunk):
+                    now = time.perf_counter()
+                    try:
+                        state.feed(event, json.loads(payload), now)
+                    except ValueError:
+                        state.done = state.done or payload.strip() == "[DONE]"
+                    sse_count += 1
+                    yield "sse", {"n": sse_count, "event": event, "data": scrub(payload),
+                                  "t_ms": ms()}
+            else:
+                bodies.setdefault(n, []).append(chunk)
+        elif name == "end":
+            n, _ = data
+            if n in bodies:
+                text = b"".join(bodies.pop(n)).decode("utf-8", errors="replace")
+                try:
+                    parsed: Any = json.loads(text)
+                except ValueError:
+                    parsed = None
+                if status == 200 and parsed is not None:
+                    state.text = [content_of(body.style, parsed)]
+                    state.finish = finish_of(body.style, parsed)
+                    state.usage = parsed.get("usage") if isinstance(parsed, dict) else None
+                yield "body", {"text": scrub(text), "json": parsed is not None, "t_ms": ms()}
+        elif name == "done":
+            record = data["record"]
+            error = data["error"]
+            special = None
+            if error is not None:
+                status, err_body, special = error_outcome(error)
+                err_body["message"] = scrub(err_body["message"])
+            outcome = special or outcome_of(status, state.finish,
+                                            err_body if error is not None else None)
+            yield "summary", {
+                "status": status, "outcome": outcome, "explanation": EXPLAIN[outcome],
+                "scenario": "none", "usage": state.usage, "finish_reason": state.finish,
+                "content": scrub("".join(state.text)),
+                "error": err_body if error is not None else None,
+                "request_id": getattr(data["result"], "request_id", None)
+                or getattr(error, "request_id", None),
+                "ttft_ms": round(record.ttft_ms, 1) if record.ttft_ms is not None else None,
+                "total_ms": data["total_ms"],
+                "attempts": len(record.attempts),
+                "cost_usd": str(record.cost) if record.cost is not None else None,
+                "call_id": record.call_id,
+            }
+
+
+async def run_workbench(request: Request, body: WorkbenchIn, learner: str = "local"
+                        ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Every event of one workbench exchange, in order."""
     settings = request.app.state.settings
     body = body.model_copy(update={"model": body.model.strip() or DEFAULT_MODELS[body.style]})
     scenario = body.scenario
     target = "sandbox" if scenario != "none" else body.target
-    transport: httpx.AsyncBaseTransport | None
 
     if target == "provider":
         key = _provider_key(body.style, settings)
@@ -264,16 +366,17 @@ async def run_workbench(request: Request, body: WorkbenchIn) -> AsyncIterator[
             return
         base = (settings.base_url if body.style == "openai" and settings.base_url
                 else REAL_BASE_URLS[body.style]).rstrip("/")
-        transport = _provider_transport()
-    else:
-        purpose = scenario if scenario in ("rate_limit", "unavailable") else "lab"
-        try:
-            key = await _sandbox_key(request, purpose)
-        except ImportError:
-            yield "error", {"error": "The built-in sandbox is not installed in this build."}
-            return
-        base = str(request.base_url).rstrip("/") + "/sandbox/v1"
-        transport = StreamingASGITransport(request.app)
+        async for event in _run_provider(request, body, key, base, learner):
+            yield event
+        return
+
+    purpose = scenario if scenario in ("rate_limit", "unavailable") else "lab"
+    try:
+        key = await _sandbox_key(request, purpose)
+    except ImportError:
+        yield "error", {"error": "The built-in sandbox is not installed in this build."}
+        return
+    base = str(request.base_url).rstrip("/") + "/sandbox/v1"
 
     used_key = key
     if scenario == "bad_key":
@@ -293,11 +396,10 @@ async def run_workbench(request: Request, body: WorkbenchIn) -> AsyncIterator[
 
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
-    kwargs: dict[str, Any] = {"timeout": timeout}
-    if transport is not None:
-        kwargs["transport"] = transport
     result: dict[str, Any] = {}
-    async with httpx.AsyncClient(**kwargs) as client:
+    # In-process and streamed: see _workbench_transport for why not httpx.ASGITransport.
+    transport = StreamingASGITransport(request.app)
+    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
         attempts = 7 if scenario == "rate_limit" else 1
         for attempt in range(1, attempts + 1):
             if attempts == 1:
@@ -354,11 +456,13 @@ async def workbench_options(request: Request) -> dict[str, Any]:
 
 
 @router.post("/api/workbench/send", response_model=None)
-async def workbench_send(request: Request, body: WorkbenchIn) -> StreamingResponse | JSONResponse:
+async def workbench_send(
+    request: Request, body: WorkbenchIn, learner: str = Depends(current_learner)
+) -> StreamingResponse | JSONResponse:
     """Send the request; stream the raw exchange as SSE (or JSON with Accept: application/json)."""
     if "application/json" in request.headers.get("accept", ""):
         collected: dict[str, Any] = {"sse": [], "attempts": []}
-        async for name, data in run_workbench(request, body):
+        async for name, data in run_workbench(request, body, learner):
             if name in ("sse", "attempt"):
                 collected["sse" if name == "sse" else "attempts"].append(data)
             else:
@@ -367,7 +471,7 @@ async def workbench_send(request: Request, body: WorkbenchIn) -> StreamingRespon
 
     async def events() -> AsyncIterator[bytes]:
         try:
-            async for name, data in run_workbench(request, body):
+            async for name, data in run_workbench(request, body, learner):
                 yield sse_event(name, data)
         except Exception as exc:  # noqa: BLE001 - the page gets a message, the log the trace
             log.exception("Workbench exchange failed")
