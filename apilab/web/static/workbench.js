@@ -212,7 +212,12 @@
       $("wb-sum-ttft").textContent = d.ttft_ms != null ? `${Math.round(d.ttft_ms)} ms` : "–";
       $("wb-sum-total").textContent = d.total_ms != null ? `${Math.round(d.total_ms)} ms` : "–";
       $("wb-sum-reqid").textContent = d.request_id || "–";
-      if (d.status == null) { $("wb-sum-status").textContent = "no response"; $("wb-sum-status").className = "bad"; }
+      if (d.status == null) {
+        $("wb-sum-status").textContent = d.outcome === "budget" ? "not sent (budget)" : "no response";
+        $("wb-sum-status").className = "bad";
+      }
+      $("wb-cost-row").hidden = d.cost_usd == null;
+      if (d.cost_usd != null) $("wb-sum-cost").textContent = `$${d.cost_usd}`;
       if (d.finish_reason === "length" || d.finish_reason === "max_tokens") $("wb-sum-finish").className = "warn";
       else $("wb-sum-finish").className = "";
       if (!$("wb-text").textContent && d.content) $("wb-text").textContent = d.content;
