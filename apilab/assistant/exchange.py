@@ -85,23 +85,10 @@ def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _drill_state(session: Any, learner_id: int) -> dict[str, Any] | None:
-    """The leak drill's state for this learner, if the drill capability is installed."""
-    try:
-        from apilab.storage.drill import get_drill_state  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    try:
-        state = get_drill_state(session, learner_id)
-    except TypeError:
-        state = get_drill_state(session)  # an older signature without the learner
-    if state is None:
-        return None
-    if isinstance(state, dict):
-        return state
-    to_dict = getattr(state, "to_dict", None) or getattr(state, "as_dict", None)
-    if callable(to_dict):
-        return dict(to_dict())
-    return {k: v for k, v in vars(state).items() if not k.startswith("_")}
+    """The leak drill's state for this learner (key-security lab), if there is a drill."""
+    from apilab.storage.drill import get_drill_state
+
+    return get_drill_state(session, learner_id)
 
 
 def _prepare(db: Database, handle: str, lab: Lab, content: str,

@@ -196,3 +196,19 @@ def test_backend_failure_yields_failed_and_keeps_the_message(db: Database,
     assert reply.status == "interrupted" and failed.reply_id == reply.id
     with db.session() as s:
         assert not conversations.get_progress(s, asked.learner_id)
+
+
+def test_drill_state_reaches_the_key_security_turn(db: Database, settings: Settings) -> None:
+    from decimal import Decimal
+
+    from apilab.storage.models.drill import LeakDrill
+
+    with db.session() as s:
+        learner = conversations.get_or_create_learner(s, "local")
+        s.add(LeakDrill(learner_id=learner.id, stage="leaked", leaked_key_id="k1",
+                        credit_usd=Decimal("1.5")))
+    backend = _Scripted()
+    _run(db, settings, "what now?", lab="key-security", assistant=backend)
+    assert backend.turn is not None and backend.turn.context["drill"]["stage"] == "leaked"
+    events = _run(db, settings, "what now?", lab="key-security")
+    assert "Leak drill" in events[-1].reply  # type: ignore[union-attr]
