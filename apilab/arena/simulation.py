@@ -286,9 +286,15 @@ _DONE, _SEND = 0, 1
 
 
 def run_strategy(
-    config: ArenaConfig, strategy: str, workload: _Workload | None = None
+    config: ArenaConfig, strategy: str, workload: _Workload | None = None,
+    trace: list[tuple[Any, ...]] | None = None,
 ) -> StrategyResult:
-    """Simulate one strategy against fresh buckets; deterministic for the config's seed."""
+    """Simulate one strategy against fresh buckets; deterministic for the config's seed.
+
+    With ``trace``, every server decision is appended to it: ``("admit", t, reserve)``,
+    ``("refuse", t, reserve, retry_after_s)`` and ``("settle", t, reserved, used)``, so a
+    test can replay them through the sandbox's own limiter.
+    """
     config.validate()
     spec = STRATEGIES[strategy]
     delay_of = spec.delay
@@ -342,6 +348,8 @@ def run_strategy(
             used = config.input_tokens + work.outputs[client][next_index[client]]
             # Settle: hand back the part of the max_tokens reservation the reply did not use.
             t_level = min(t_cap, t_level + reserve - used)
+            if trace is not None:
+                trace.append(("settle", now, reserve, used))
             ok_at.append(now)
             wait_total += now - first_sent[client]
             next_index[client] += 1
@@ -366,6 +374,8 @@ def run_strategy(
         if wait_r == 0.0 and wait_t == 0.0:
             r_level -= 1.0
             t_level -= reserve
+            if trace is not None:
+                trace.append(("admit", now, reserve))
             output = work.outputs[client][next_index[client]]
             push(heap, (now + _BASE_LATENCY + output / _OUTPUT_TOKENS_PER_S, _DONE, seq, client))
             seq += 1
@@ -375,6 +385,8 @@ def run_strategy(
             wasted += 1
         # Servers send whole milliseconds in retry-after-ms; round up so the hint is safe.
         hint = math.ceil(max(wait_r, wait_t) * 1000.0) / 1000.0
+        if trace is not None:
+            trace.append(("refuse", now, reserve, max(wait_r, wait_t)))
         arrives = now + uniform(rtt_low, rtt_high)
         not_before[client] = now + hint
         delay = delay_of(tries, hint, rng)

@@ -170,3 +170,26 @@ def test_any_small_arena_completes_and_is_reproducible(
     assert result.successes == clients * per_client
     assert result.rate_limited == result.requests - result.successes
     assert first.to_dict() == run_arena(config).to_dict()
+
+
+@pytest.mark.parametrize("strategy", ["immediate", "jitter"])
+def test_every_decision_matches_the_sandboxs_own_limiter(strategy: str) -> None:
+    # The arena inlines the bucket arithmetic for speed; replaying its decisions through
+    # apilab.sandbox.limits proves it admits, refuses and hints exactly as the sandbox would.
+    limits = pytest.importorskip("apilab.sandbox.limits")
+    tier = TIERS["tier-1"]
+    config = ArenaConfig(tier=tier, clients=12, requests_per_client=3, seed=5)
+    trace: list[tuple] = []
+    run_strategy(config, strategy, trace=trace)
+    sandbox = limits.MemoryLimits(clock=lambda: 0.0)
+    kinds = {kind for kind, *_ in trace}
+    assert kinds == {"admit", "refuse", "settle"}
+    for kind, now, *rest in trace:
+        if kind == "settle":
+            reserved, used = rest
+            sandbox.settle("arena", tier.rpm, tier.tpm, reserved, used, now=now)
+            continue
+        decision = sandbox.admit("arena", tier.rpm, tier.tpm, rest[0], now=now)
+        assert decision.allowed == (kind == "admit"), (kind, now)
+        if kind == "refuse":
+            assert decision.retry_after == pytest.approx(rest[1], rel=1e-9, abs=1e-9)
