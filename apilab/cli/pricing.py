@@ -75,6 +75,11 @@ def tokens(
     text: Annotated[
         bool, typer.Option("--text", help="Count as plain text even if it looks like JSON.")
     ] = False,
+    remote: Annotated[
+        bool,
+        typer.Option("--remote", help="Claude/Gemini: ask the provider's count endpoint "
+                     "(needs ANTHROPIC_API_KEY / GEMINI_API_KEY and network)."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Count tokens in a text or a chat messages array, and say whether the count is exact."""
@@ -82,7 +87,10 @@ def tokens(
 
     content = _read_input(source)
     request = None if text else _as_request(content)
-    if request is not None:
+    if remote:
+        count = _count_remote(request or ([{"role": "user", "content": content}], None), model)
+        kind = "chat request" if request else f"text ({len(content):,} characters)"
+    elif request is not None:
         count = count_messages(request[0], model, tools=request[1])
         n_messages, n_tools = len(request[0]), len(request[1] or [])
         kind = f"chat request ({n_messages} message{'s' * (n_messages != 1)}"
@@ -97,6 +105,21 @@ def tokens(
     typer.echo(f"{count.tokens:,} tokens ({count.label}) for {count.model}: {kind}, {how}")
     for note in count.notes:
         typer.echo(f"  note: {note}")
+
+
+def _count_remote(
+    request: tuple[list[dict[str, Any]], list[dict[str, Any]] | None], model: str
+) -> Any:
+    """Count through the provider's endpoint, with the key from the usual resolver."""
+    from apilab.cli._common import load_settings
+    from apilab.pricing.remote import count_remote, provider_of
+    from apilab.providers.keys import resolve_key
+
+    provider = provider_of(model)
+    if provider == "openai":
+        raise InvalidInputError(f"{model} is counted exactly offline; drop --remote.")
+    key = resolve_key("gemini" if provider == "google" else provider, load_settings())
+    return count_remote(request[0], model, api_key=key, tools=request[1])
 
 
 @exit_on_error

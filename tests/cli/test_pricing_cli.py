@@ -114,3 +114,11 @@ def test_prices_json_for_a_date() -> None:
 def test_prices_unknown_model_exits_2() -> None:
     result = run("prices", "--model", "nope")
     assert result.exit_code == 2 and "Unknown model" in result.output
+
+
+def test_tokens_remote_needs_a_key_and_a_claude_or_gemini_model() -> None:
+    missing = run("tokens", "--remote", "-m", "claude-sonnet-4-5", "-", stdin="hello")
+    assert missing.exit_code == 2
+    assert "No API key for anthropic" in missing.output and "ANTHROPIC_API_KEY" in missing.output
+    openai = run("tokens", "--remote", "-m", "gpt-4o", "-", stdin="hello")
+    assert openai.exit_code == 2 and "exactly offline" in openai.output
