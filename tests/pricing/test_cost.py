@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from apilab.errors import InvalidInputError, PriceNotFoundError, UnknownModelError
 from apilab.pricing import cost, cost_from_usage, format_usd
@@ -126,3 +128,17 @@ def test_to_dict_is_json_ready() -> None:
     data = cost("gpt-4o", 6_500_000, 650_000, at=D(2024, 6, 1)).to_dict()
     assert data["total"] == "42.25" and data["total_display"] == "$42.25"
     assert json.loads(json.dumps(data)) == data
+
+_MODELS = ["gpt-4o", "gpt-4o-mini", "claude-sonnet-4-5", "gemini-2.5-flash", "gpt-3.5-turbo"]
+_tokens = st.integers(min_value=0, max_value=10**10)
+
+
+@given(st.sampled_from(_MODELS), _tokens, _tokens, _tokens, _tokens, _tokens)
+def test_cost_is_additive_and_never_zero_for_real_usage(model, a, b, out, cached, write) -> None:  # type: ignore[no-untyped-def]
+    day = D(2025, 10, 1)
+    whole = cost(model, a + b, out, cached, write, at=day)
+    parts = cost(model, a, out, cached, write, at=day).total + cost(model, b, 0, at=day).total
+    assert whole.total == parts  # exact: no rounding drift, however it is split
+    assert whole.total == sum(line[3] for line in whole.lines())
+    if a + b + out + cached + write:
+        assert whole.total > 0

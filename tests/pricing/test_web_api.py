@@ -89,3 +89,12 @@ def test_estimate_bad_input(client) -> None:  # type: ignore[no-untyped-def]
     zero = client.post("/api/pricing/estimate", json={
         "models": ["gpt-4o"], "items": 0, "input_tokens_per_item": 1})
     assert zero.status_code == 422
+
+
+def test_lab_page_renders_the_calculator_partial(client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/labs/rate-limits-cost")
+    assert page.status_code == 200
+    for marker in ('id="calc-count-form"', 'id="calc-workload-form"', 'id="calc-chart"',
+                   "/static/calculator.js", "/static/calculator.css"):
+        assert marker in page.text
+    assert client.get("/static/calculator.js").status_code == 200
