@@ -105,8 +105,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "back off": ("backoff", "retry"),
     "back-off": ("backoff", "retry"),
     "wait": ("backoff", "retry"),
-    "random": ("jitter",),
-    "randomness": ("jitter",),
+    "random": ("jitter", "temperature"),
+    "randomness": ("jitter", "temperature"),
+    "different answer": ("temperature", "seed", "deterministic"),
+    "same answer": ("temperature", "seed", "deterministic"),
+    "each time": ("temperature", "seed"),
+    "every time": ("temperature", "seed"),
+    "reproducible": ("temperature", "seed"),
+    "reduce": ("cheaper", "save", "cost"),
+    "save money": ("cost", "cheaper", "cache", "max_tokens"),
+    "cut costs": ("cost", "cheaper", "cache", "max_tokens"),
+    "token usage": ("tokens", "cost", "max_tokens"),
+    "fewer tokens": ("tokens", "cost", "max_tokens"),
     "stampede": ("thundering", "herd", "jitter"),
     "synchronized": ("thundering", "herd", "jitter"),
     "all at once": ("thundering", "herd", "jitter"),
@@ -131,6 +141,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unit test": ("eval", "evals"),
     "instructions": ("system", "prompt"),
     "persona": ("system", "prompt", "role"),
+    "who is talking": ("role", "roles", "user", "assistant"),
+    "who said": ("role", "roles", "user", "assistant"),
+    "speaker": ("role", "roles"),
     "slow": ("timeout", "latency", "streaming"),
     "hangs": ("timeout",),
     "tokenizer": ("tiktoken", "count"),
@@ -217,6 +230,7 @@ def stem(word: str) -> str:
     return w
 
 
+_KEYLIKE = re.compile(r"^(sk|pk|rk|hf|ghp|gho|ghs|xox[bp]|aiza|akia|api_org)[-_]", re.I)
 _STEMMED_STOPWORDS = frozenset(stem(w) for w in STOPWORDS if len(w) > 3)
 
 
@@ -227,7 +241,14 @@ def content_terms(text: str) -> list[str]:
     "10" alone says nothing about the topic.
     """
     out = []
+    skip_parts: set[str] = set()
     for t in tokenize(text):
+        if t in skip_parts:
+            continue
+        if _KEYLIKE.match(t) or (len(t) >= 20 and any(c.isdigit() for c in t)):
+            # A (redacted or placeholder) key or hash says nothing about the question.
+            skip_parts.update(p for p in re.split(r"[_\-.]", t) if p)
+            continue
         if t.isdigit():
             if len(t) >= 3:
                 out.append(t)

@@ -452,7 +452,6 @@ class OfflineTutor:
         hits, other = self.index.search_split(query, lab.id)
         cards = [h for h in hits if h.doc.kind == "card"]
         passages = [h for h in hits if h.doc.kind == "lesson"]
-        other_cards = [h for h in other if h.doc.kind == "card"]
         ran_tool = bool(w.tools)
         keyword_topic = _keyword_topic(lab, text)
         best = cards[0] if cards else None
@@ -467,6 +466,25 @@ class OfflineTutor:
         # pasted response or document needs a card that really fits.
         lenient = any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
                       for t in w.tools)
+        if codes and best and all(str(c) in best.doc.text for c in codes):
+            lenient = True  # "401, what do I do?": the card about that code is the answer
+        top_other = next((h for h in other if h.doc.kind == "card"), None)
+        if (top_other and best and best.confidence < 0.8 and top_other.confidence >= 0.8
+                and top_other.confidence >= best.confidence + 0.2 and not w.tools):
+            # Another lab's card answers this far better ("jitter?" asked in Lab 1): use
+            # it, labelled; it still counts here if this lab's own match was good.
+            other_lab = self.course.lab(top_other.doc.lab)
+            w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm "
+                           "answering from that lab's notes._")
+            self._answer_card(w, top_other, foreign=True)
+            if best.confidence >= GOOD or keyword_topic:
+                w.on_topic = True
+                w.add_objectives(best.doc.objectives if best.confidence >= GOOD else ())
+            else:
+                w.intent = "other-lab"
+                w.topic_reason = (f"it is a question for {other_lab.title}; ask it there to "
+                                  "count it")
+            return hits, other
         if best and (best.confidence >= GOOD or (lenient and best.confidence >= FAIR)):
             if codes and not all(str(c) in best.doc.text for c in codes):
                 w.parts.append(httpinfo.explain_codes(codes))
@@ -489,7 +507,6 @@ class OfflineTutor:
                 w.topic_reason = (f"the tool I ran belongs to another lab's topic, not "
                                   f"{lab.title}")
             return hits, other
-        top_other = other_cards[0] if other_cards else None
         if top_other and top_other.confidence >= GOOD and (
                 not best or top_other.confidence > best.confidence + 0.1):
             other_lab = self.course.lab(top_other.doc.lab)
