@@ -1,0 +1,127 @@
+"""`apilab sandbox` (serve alone) and `apilab sandbox keys ...`: output, JSON and exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from typer.testing import CliRunner
+
+from apilab.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, ["sandbox", *args])
+
+
+def test_keys_lifecycle_with_json() -> None:
+    created = run("keys", "create", "--name", "ci", "--model", "gpt-4o-mini", "--model",
+                  "echo", "--monthly-cap-usd", "3", "--tier", "free", "--json")
+    assert created.exit_code == 0, created.output
+    data = json.loads(created.stdout)
+    key_id, secret = data["key"]["id"], data["secret"]
+    assert data["key"]["models"] == ["gpt-4o-mini", "echo"]
+    assert data["key"]["monthly_cap_usd"] == "3"
+
+    listed = run("keys", "list", "--json")
+    assert [k["id"] for k in json.loads(listed.stdout)["keys"]] == [key_id]
+    assert secret not in listed.stdout
+    text_list = run("keys")
+    assert key_id in text_list.stdout and "active" in text_list.stdout
+    assert secret not in text_list.stdout
+
+    rotated = json.loads(run("keys", "rotate", key_id, "--json").stdout)
+    assert rotated["revoked"] == key_id and rotated["secret"] != secret
+    revoked = json.loads(run("keys", "revoke", rotated["key"]["id"], "--json").stdout)
+    assert revoked["key"]["revoked"] is True
+
+    usage = run("keys", "usage", key_id, "--json")
+    assert usage.exit_code == 0
+    assert json.loads(usage.stdout)["entries"] == []
+
+
+def test_usage_shows_requests_made_through_the_server(settings) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from apilab.sandbox.app import create_sandbox_app
+    from apilab.storage.db import open_database
+
+    data = json.loads(run("keys", "create", "--name", "u", "--json").stdout)
+    sandbox = create_sandbox_app(settings, open_database(settings.db_url))
+    with TestClient(sandbox, headers={"User-Agent": "cli-test/1"}) as client:
+        response = client.post("/v1/chat/completions",
+                               headers={"Authorization": f"Bearer {data['secret']}"},
+                               json={"model": "gpt-4o-mini",
+                                     "messages": [{"role": "user", "content": "hi"}]})
+        assert response.status_code == 200
+    result = run("keys", "usage", data["key"]["id"], "--json")
+    [entry] = json.loads(result.stdout)["entries"]
+    assert entry["status"] == 200 and entry["user_agent"] == "cli-test/1"
+    assert float(entry["cost"]) > 0
+    text = run("keys", "usage", data["key"]["id"])
+    assert "gpt-4o-mini" in text.stdout and "cli-test/1" in text.stdout
+
+
+def test_errors_exit_2_with_a_message() -> None:
+    for args in (("keys", "revoke", "key_nope"), ("keys", "create", "--name", "x", "--tier",
+                                                  "diamond"),
+                 ("keys", "usage", "key_nope"), ("keys", "create", "--name", "x",
+                                                 "--monthly-cap-usd", "lots")):
+        result = run(*args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "Error:" in result.output and "Traceback" not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serves_alone_and_sees_cli_revocation(tmp_path: Path) -> None:
+    env = {**os.environ, "APILAB_DATA_DIR": str(tmp_path / "alone")}
+    cli = [sys.executable, "-m", "apilab", "sandbox"]
+    created = subprocess.run(cli + ["keys", "create", "--name", "alone", "--json"], env=env,
+                             capture_output=True, text=True, timeout=60, check=True)
+    data = json.loads(created.stdout)
+    port = _free_port()
+    server = subprocess.Popen(cli + ["--port", str(port)], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}/v1"
+        auth = {"Authorization": f"Bearer {data['secret']}"}
+        deadline = time.time() + 30
+        while True:
+            try:
+                response = httpx.get(base + "/models", headers=auth)
+                break
+            except httpx.TransportError:
+                assert time.time() < deadline, "sandbox did not start"
+                time.sleep(0.2)
+        assert response.status_code == 200 and "gpt-4o" in response.text
+        subprocess.run(cli + ["keys", "revoke", data["key"]["id"]], env=env, timeout=60,
+                       check=True, capture_output=True)
+        time.sleep(1.2)  # the server caches key lookups for up to one second
+        assert httpx.get(base + "/models", headers=auth).status_code == 401
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=15)[0]
+    assert f"http://127.0.0.1:{port}/v1" in output
+
+
+def test_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    config = tmp_path / "sandbox.yaml"
+    config.write_text("tiers:\n  tiny: {rpm: 0, tpm: 10}\n")
+    result = run("--config", str(config), "--port", "1")
+    assert result.exit_code == 2
+    assert "rpm/tpm must be positive" in result.output
+    missing = run("--config", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 2 and "Cannot read sandbox config" in missing.output
