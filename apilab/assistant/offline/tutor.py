@@ -450,6 +450,7 @@ class OfflineTutor:
         lab = w.turn.lab
         query = self.index.make_query(text)
         hits, other = self.index.search_split(query, lab.id)
+        hits, other = self._as_follow_up(w, text, query, hits, other)
         cards = [h for h in hits if h.doc.kind == "card"]
         passages = [h for h in hits if h.doc.kind == "lesson"]
         ran_tool = bool(w.tools)
@@ -553,6 +554,29 @@ class OfflineTutor:
             f"\u201c{_starter(w)}\u201d is a good question to try."
         )
         return hits, other
+
+    def _as_follow_up(self, w: _Work, text: str, query: Any, hits: list[Hit],
+                      other: list[Hit]) -> tuple[list[Hit], list[Hit]]:
+        """Read a short, unclear message ("what about Anthropic?") with the previous question.
+
+        Only when the message alone finds no good card and, read together with the
+        learner's previous message in this lab, it does.
+        """
+        best = next((h for h in hits if h.doc.kind == "card"), None)
+        if (best and best.confidence >= GOOD) or w.tools or len(query.original) > 4:
+            return hits, other
+        previous = next((c for r, c in reversed(w.turn.history) if r in ("user", "learner")),
+                        None)
+        if not previous or previous.strip() == text.strip():
+            return hits, other
+        joined = self.index.make_query(f"{text} {previous}")
+        hits2, other2 = self.index.search_split(joined, w.turn.lab.id)
+        best2 = next((h for h in hits2 if h.doc.kind == "card"), None)
+        if best2 is None or best2.confidence < GOOD or not set(query.original) & set(
+                best2.matched) and query.original:
+            return hits, other
+        w.notes.append("_Reading this as a follow-up to your previous question._")
+        return hits2, other2
 
     def _answer_card(self, w: _Work, hit: Hit, foreign: bool = False) -> None:
         card = hit.doc.card
