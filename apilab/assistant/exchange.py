@@ -97,10 +97,8 @@ def _prepare(db: Database, handle: str, lab: Lab, content: str,
     with db.session() as session:
         learner = conversations.get_or_create_learner(session, handle)
         earlier = conversations.list_messages(session, learner.id, lab.id)
-        history = [
-            ("user" if m.role == "learner" else "assistant", m.content)
-            for m in earlier if m.status == "complete"
-        ][-HISTORY_LIMIT:]
+        # Roles as stored ("learner" / "assistant"); backends map them to their API's names.
+        history = [(m.role, m.content) for m in earlier if m.status == "complete"][-HISTORY_LIMIT:]
         counted_before = [m.content for m in earlier if m.role == "learner" and m.counted]
         progress = conversations.get_progress(session, learner.id).get(lab.id)
         covered = list(progress.objectives_covered or []) if progress else []

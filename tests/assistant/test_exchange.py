@@ -143,7 +143,7 @@ def test_history_and_covered_objectives_reach_the_backend(db: Database,
     backend = _Scripted()
     _run(db, settings, "and how does SSE end?", assistant=backend)
     assert backend.turn is not None
-    assert [role for role, _ in backend.turn.history] == ["user", "assistant"]
+    assert [role for role, _ in backend.turn.history] == ["learner", "assistant"]
     assert "streaming" in backend.turn.objectives_covered
 
 
