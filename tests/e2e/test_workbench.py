@@ -50,6 +50,7 @@ def test_build_send_and_watch_the_stream_arrive(live_server, page, settings) -> 
     assert re.search(r"^Authorization: Bearer sk-(sbx-)?…\w{4}$", request, re.MULTILINE)
     assert '"content": "Describe what a token is."' in request
     assert secret not in page.content()
+    assert "Bearer $SANDBOX_API_KEY" in page.text_content("#wb-curl")
     assert page.inner_text("#wb-sum-status").startswith("200")
     assert page.inner_text("#wb-sum-finish") == "stop"
     assert "completion_tokens" in page.inner_text("#wb-sum-usage")

@@ -65,6 +65,7 @@ def test_openai_request_and_reply_shown_raw_with_the_key_redacted(client, lab_se
     assert sent["model"] == "gpt-4o"
     assert sent["messages"][0] == {"role": "system", "content": "You are a concise assistant."}
     assert sent["max_tokens"] == 1000
+    assert '"Authorization: Bearer $SANDBOX_API_KEY"' in request["curl"]
     assert out["response"]["status"] == 200
     assert "x-ratelimit-remaining-requests" in out["response"]["headers"]
     reply = json.loads(out["body"]["text"])
@@ -236,6 +237,8 @@ def test_real_provider_goes_through_the_call_layer_and_the_ledger(app, client,
     assert out["request"]["target"] == "provider"
     assert out["request"]["url"] == "http://testserver/sandbox/v1/chat/completions"
     assert "x-stainless-retry-count" in out["request"]["headers"]  # what the SDK really sent
+    assert '"authorization: bearer $openai_api_key"' in out["request"]["curl"].lower()
+    assert "stainless" not in out["request"]["curl"]
     assert fake_provider[-4:] in out["request"]["headers"]["authorization"]
     assert [a["status"] for a in out["attempts"]] == [200]
     summary = out["summary"]

@@ -96,3 +96,24 @@ def test_keys_never_survive_redaction() -> None:
         key[-4:])
     scrub = Scrubber(key)
     assert key not in scrub(f'{{"message": "Incorrect API key provided: {key}"}}')
+
+
+def test_curl_command_reads_the_key_from_the_environment_and_is_valid_shell() -> None:
+    import json
+    import shlex
+
+    from apilab.web.routes._workbench_wire import curl_command
+
+    key = "sk-sbx-" + "Zq9" * 14
+    body = json.dumps({"messages": [{"role": "user", "content": "It's fine"}]}, indent=2)
+    command = curl_command("http://h/sandbox/v1/chat/completions",
+                           {"Authorization": f"Bearer {key}", "Content-Type": "application/json",
+                            "x-stainless-retry-count": "0"}, body, key_source="sandbox")
+    assert key not in command
+    words = shlex.split(command.replace("\\\n", " "))
+    assert words[:2] == ["curl", "http://h/sandbox/v1/chat/completions"]
+    assert "Authorization: Bearer $SANDBOX_API_KEY" in words
+    assert not any("stainless" in w for w in words)
+    assert json.loads(words[words.index("-d") + 1]) == json.loads(body)
+    wrong = curl_command("http://h/v1/messages", {"x-api-key": key}, "{}", key_source="none")
+    assert "x-api-key: not-a-real-key" in wrong and key not in wrong

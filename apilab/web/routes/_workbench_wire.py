@@ -30,6 +30,7 @@ __all__ = [
     "StreamState",
     "build_request",
     "content_of",
+    "curl_command",
     "finish_of",
     "outcome_of",
     "redact_headers",
@@ -159,6 +160,35 @@ def build_request(body: WorkbenchIn, key: str) -> tuple[dict[str, str], bytes, s
         raw = raw[: max(10, len(raw) // 2)]
         pretty = raw.decode("utf-8", errors="replace")
     return headers, raw, pretty
+
+
+_CURL_HEADERS = {"content-type", "accept", "anthropic-version", "anthropic-beta",
+                 "openai-organization", "openai-project"}
+_KEY_VARS = {"sandbox": "SANDBOX_API_KEY", "openai": "OPENAI_API_KEY",
+             "anthropic": "ANTHROPIC_API_KEY"}
+
+
+def curl_command(url: str, headers: dict[str, str], body: str, *, key_source: str) -> str:
+    """The same request as a shell command, reading the key from an environment variable.
+
+    ``key_source`` is "sandbox", "openai" or "anthropic" (or "none" for a deliberately
+    wrong key); the key itself never appears.
+    """
+    var = "$" + _KEY_VARS[key_source] if key_source in _KEY_VARS else "not-a-real-key"
+    lines = [f"curl {url}"]
+    for name, value in headers.items():
+        low = name.lower()
+        if low == "authorization":
+            value = f"Bearer {var}"
+        elif low == "x-api-key":
+            value = var
+        elif low not in _CURL_HEADERS:
+            continue  # transport and SDK bookkeeping headers: curl sets its own
+        # Double quotes so the shell expands the variable; nothing else here needs escaping.
+        lines.append(f'  -H "{name}: {value}"')
+    quoted = "'" + body.replace("'", "'\\''") + "'"
+    lines.append(f"  -d {quoted}")
+    return " \\\n".join(lines)
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:

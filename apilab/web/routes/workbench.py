@@ -44,6 +44,7 @@ from apilab.web.routes._workbench_wire import (
     StreamState,
     build_request,
     content_of,
+    curl_command,
     finish_of,
     outcome_of,
     redact_headers,
@@ -282,7 +283,9 @@ async def _run_provider(request: Request, body: WorkbenchIn, key: str, base: str
             yield "request", {"method": sent["method"], "url": sent["url"], "target": "provider",
                               "style": body.style, "scenario": "none", "stream": body.stream,
                               "headers": redact_headers(sent["headers"]),
-                              "body": scrub(shown_body), "attempt": n}
+                              "body": scrub(shown_body), "attempt": n,
+                              "curl": scrub(curl_command(sent["url"], sent["headers"],
+                                                         shown_body, key_source=body.style))}
         elif name == "response":
             n, head = data
             status = head["status"]
@@ -392,6 +395,8 @@ async def run_workbench(request: Request, body: WorkbenchIn, learner: str = "loc
         "method": "POST", "url": url, "target": target, "style": body.style,
         "scenario": scenario, "headers": redact_headers(headers), "body": scrub(pretty),
         "stream": body.stream,
+        "curl": scrub(curl_command(url, headers, pretty,
+                                   key_source="none" if scenario == "bad_key" else "sandbox")),
     }
 
     timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,

@@ -75,7 +75,7 @@
     $("wb-output").hidden = false;
     $("wb-error").hidden = true;
     $("wb-explain").hidden = true;
-    for (const id of ["wb-request", "wb-response-head", "wb-response-body", "wb-text", "wb-events", "wb-attempts"]) {
+    for (const id of ["wb-request", "wb-curl", "wb-response-head", "wb-response-body", "wb-text", "wb-events", "wb-attempts"]) {
       $(id).textContent = "";
     }
     $("wb-response-body").hidden = true;
@@ -163,6 +163,7 @@
       const lines = [`${d.method} ${d.url}`];
       for (const [k, v] of Object.entries(d.headers)) lines.push(`${k}: ${v}`);
       $("wb-request").textContent = lines.join("\n") + "\n\n" + d.body;
+      $("wb-curl").textContent = d.curl || "";
       $("wb-status").textContent = d.stream ? "Waiting for the stream…" : "Waiting for the reply…";
     },
     attempt(d) {
@@ -263,6 +264,10 @@
   }
 
   form.addEventListener("submit", (event) => { event.preventDefault(); send("none"); });
+  $("wb-copy-curl").addEventListener("click", () => {
+    const text = $("wb-curl").textContent;
+    if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
+  });
   for (const button of form.querySelectorAll("button[data-scenario]")) {
     button.addEventListener("click", () => send(button.dataset.scenario));
   }
