@@ -52,12 +52,29 @@ def install_hook(folder: str | Path = ".", *, force: bool = False) -> Path:
     return target
 
 
-def main() -> None:
-    """Run the staged scan (what the hook does) and exit with its status."""
-    from apilab.cli import app
+def main(argv: list[str] | None = None) -> int:
+    """Scan what is staged, print findings (redacted), return 1 if any (the hook's job).
 
-    app(["scan", "--staged", *sys.argv[1:]])
+    ``python -m apilab.secretscan.hook`` works without the ``apilab`` script on PATH;
+    it deliberately does not import the CLI (engines never import front doors).
+    """
+    from apilab.secretscan.files import scan_staged
+
+    folder = (argv if argv is not None else sys.argv[1:])[:1] or ["."]
+    try:
+        report = scan_staged(folder[0])
+    except InvalidInputError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 2
+    for f in report.findings:
+        shown = f"  {f.redacted}" if f.redacted else ""
+        print(f"{f.path}:{f.line}  {f.rule}{shown}\n    fix: {f.fix}", file=sys.stderr)
+    if report.findings:
+        print(f"{len(report.findings)} secret(s) in the staged changes: commit refused.",
+              file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -160,3 +160,13 @@ def test_git_missing_binary_message(monkeypatch, tmp_path) -> None:  # type: ign
     monkeypatch.setattr(subprocess, "run", boom)
     with pytest.raises(InvalidInputError, match="git is not installed"):
         git.tracked_paths(tmp_path)
+
+
+def test_hook_module_main_exit_codes(repo: GitRepo, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    assert hook.main([str(repo.root)]) == 0
+    repo.write("k.py", f'K = "{make_key("xai-api-key", random.Random(8))}"\n')
+    repo.git("add", "k.py")
+    assert hook.main([str(repo.root)]) == 1
+    err = capsys.readouterr().err
+    assert "xai-api-key" in err and "commit refused" in err
+    assert hook.main([str(tmp_path / "not-a-repo")]) == 2
