@@ -119,3 +119,16 @@ def test_real_provider_without_a_key_says_so(live_server, page) -> None:  # type
     page.click("#wb-send")
     page.wait_for_selector("#wb-error:not([hidden])")
     assert "OPENAI_API_KEY" in page.inner_text("#wb-error")
+
+
+def test_usable_at_phone_width(live_server, browser) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 380, "height": 800})
+    page = context.new_page()
+    page.goto(f"{live_server}/labs/api-basics")
+    page.click("button[data-scenario=truncated]")
+    _wait_done(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 380
+    # The explanation's `code` spans are real <code> elements, not literal backticks.
+    assert page.locator("#wb-explanation code", has_text="max_tokens").count() >= 1
+    assert "`" not in page.inner_text("#wb-explanation")
+    context.close()

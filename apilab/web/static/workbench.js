@@ -158,6 +158,20 @@
     return parts.filter(Boolean).join(" · ");
   }
 
+  // `backticked` spans become <code>; everything goes in as text, never as HTML.
+  function renderCode(node, text) {
+    node.textContent = "";
+    String(text || "").split("`").forEach((part, i) => {
+      if (i % 2) {
+        const code = document.createElement("code");
+        code.textContent = part;
+        node.appendChild(code);
+      } else if (part) {
+        node.appendChild(document.createTextNode(part));
+      }
+    });
+  }
+
   const handlers = {
     request(d) {
       const lines = [`${d.method} ${d.url}`];
@@ -227,7 +241,7 @@
       explain.className = "notice" + (d.outcome === "ok" ? "" : d.status === 200 ? " warn" : " bad");
       $("wb-intent").textContent = d.intent ? `What this did: ${d.intent}` : "";
       $("wb-intent").hidden = !d.intent;
-      $("wb-explanation").textContent = d.explanation;
+      renderCode($("wb-explanation"), d.explanation);
       $("wb-status").textContent = "Done.";
     },
     error(d) { showError(d.error); $("wb-status").textContent = ""; },
