@@ -301,7 +301,7 @@ def explain(text: str) -> str | None:
         title += f" from {p.provider}"
     if p.error_type:
         title += f" (`{p.error_type}`)"
-    lines = [f"**{title}**", ""]
+    lines = [f"**{title}**"]
     meaning = detail[1] if detail else (info.meaning if info else None)
     action = detail[2] if detail else (info.action if info else None)
     retry = detail[3] if detail else (info.retry if info else None)

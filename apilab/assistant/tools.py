@@ -332,16 +332,18 @@ def _scan_for_keys(text: str) -> str:
 
 
 _FENCE = re.compile(r"```(?:json|JSON|jsonc)?\s*\n(.*?)```", re.S)
+_CODE_FENCE = re.compile(r"```\w*\s*\n.*?```", re.S)
 
 
 def extract_json_blocks(text: str) -> list[str]:
     """JSON-looking blocks in a chat message: fenced code first, else balanced {...}/[...]."""
     blocks = [b for b in (m.group(1).strip() for m in _FENCE.finditer(text)) if b[:1] in "{["]
     text = _FENCE.sub(" ", text)
+    text = _CODE_FENCE.sub(" ", text)  # code in other languages is not a JSON document
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in "{[":
+        if ch in "{[" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_)]")):
             end = _balanced_end(text, i)
             if end is not None:
                 block = text[i : end + 1]

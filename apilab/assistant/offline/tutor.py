@@ -25,7 +25,7 @@ from typing import Any
 
 from apilab.assistant import httpinfo, tools
 from apilab.assistant.base import ReplyDone, TextDelta, Turn
-from apilab.assistant.offline import intents
+from apilab.assistant.offline import codecheck, intents
 from apilab.assistant.offline.coach import drill_coaching
 from apilab.assistant.offline.index import Hit, KnowledgeIndex
 from apilab.content.models import Card, Course, Lab
@@ -347,6 +347,10 @@ class OfflineTutor:
             w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
                                                 backoff.jitter))
             w.ran("backoff_schedule", dataclasses.asdict(backoff), started)
+        code = codecheck.extract_code(text)
+        if code is not None:
+            self._run_code_review(w, code)
+            retrieval_text = _strip_blocks(_strip_code(text))
         http = intents.wants_http_explanation(text)
         if http == "pasted":
             started = time.perf_counter()
@@ -358,7 +362,7 @@ class OfflineTutor:
         elif isinstance(http, list):
             # Shown only if the answer card does not already explain these codes.
             w.pending_codes = http
-        if http != "pasted":
+        if http != "pasted" and code is None:
             pasted = intents.detect_json(text)
             if pasted:
                 started = time.perf_counter()
@@ -369,6 +373,27 @@ class OfflineTutor:
                       started)
                 retrieval_text = _strip_blocks(text)
         return retrieval_text
+
+    def _run_code_review(self, w: _Work, code: str) -> None:
+        started = time.perf_counter()
+        findings = codecheck.review(code)
+        if findings:
+            lines = [f"**I read your code and found {len(findings)} thing(s) to fix:**", ""]
+            lines += [f"{n}. {f.message}" for n, f in enumerate(findings, 1)]
+            w.parts.append("\n".join(lines))
+        else:
+            w.parts.append("I read your code and found none of the common mistakes I check "
+                           "for (messages shape, missing `max_tokens` on Anthropic, no timeout, "
+                           "retries without backoff, hard-coded keys, streaming misuse, "
+                           "regex-parsing output, unvalidated JSON). That is not a full review.")
+        w.tools.append({"name": "review_code", "args": {"lines": code.count("\n") + 1,
+                                                        "findings": [f.rule for f in findings]},
+                        "ms": round((time.perf_counter() - started) * 1000, 3)})
+        valid = {o.id for o in w.turn.lab.objectives}
+        mine = [f.objective for f in findings if f.objective in valid]
+        w.add_objectives(mine)
+        if mine:
+            w.on_topic = True
 
     def _run_price(self, w: _Work, candidates: list[str]) -> None:
         started = time.perf_counter()
@@ -465,8 +490,8 @@ class OfflineTutor:
             ran_tool = True
         # A calculation makes a related card useful context even at fair confidence; a
         # pasted response or document needs a card that really fits.
-        lenient = any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
-                      for t in w.tools)
+        lenient = any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens",
+                                    "check_json") for t in w.tools)
         if codes and best and all(str(c) in best.doc.text for c in codes):
             lenient = True  # "401, what do I do?": the card about that code is the answer
         top_other = next((h for h in other if h.doc.kind == "card"), None)
@@ -734,6 +759,11 @@ def _passage(hit: Hit) -> str:
 
 
 _BLOCK = re.compile(r"```.*?```|\{.*\}|\[.*\]", re.S)
+
+
+def _strip_code(text: str) -> str:
+    """The message without fenced code (the prose carries the question)."""
+    return re.sub(r"```.*?```", " ", text, flags=re.S)
 
 
 def _strip_blocks(text: str) -> str:

@@ -239,3 +239,13 @@ def test_yes_after_a_follow_up_answers_that_question(fixture_tutor: OfflineTutor
     reply = fixture_tutor.compose(turn)
     assert reply.meta["card"] == "fx-jitter" and reply.on_topic
     assert "Picking up my question" in reply.text
+
+
+def test_pasted_code_is_reviewed(fixture_tutor: OfflineTutor, fixture_course: Course) -> None:
+    reply = fixture_tutor.compose(make_turn(
+        fixture_course, "api-basics",
+        "what's wrong?\n```python\nclient = OpenAI()\nr = client.chat.completions.create("
+        "model='gpt-4o', messages='hi')\n```"))
+    assert "found 2 thing(s) to fix" in reply.text and "list of" in reply.text
+    assert "review_code" in reply.tools_used and "check_json" not in reply.tools_used
+    assert reply.on_topic and "request-anatomy" in reply.objectives

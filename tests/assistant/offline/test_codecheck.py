@@ -1,0 +1,57 @@
+"""Pasted-code review: the teachable mistakes are found, clean code is not flagged."""
+
+from __future__ import annotations
+
+from apilab.assistant.offline.codecheck import extract_code, review
+
+BAD = '''
+from openai import OpenAI
+import json, re
+client = OpenAI(api_key="not-a-real-key-but-hardcoded")
+while True:
+    try:
+        r = client.chat.completions.create(model="gpt-4o", messages="hi", stream=True,
+                                           temperature=3)
+        print(r.choices[0].message.content)
+        n = re.search(r"\\d+", r.choices[0].message.content)
+        data = json.loads(r.choices[0].message.content)
+        break
+    except:
+        pass
+'''
+
+GOOD = '''
+import os
+from openai import OpenAI
+client = OpenAI(api_key=os.environ["OPENAI_API_KEY"], timeout=30)
+resp = client.chat.completions.create(
+    model="gpt-4o-mini",
+    messages=[{"role": "user", "content": "hi"}],
+    max_tokens=200,
+)
+print(resp.choices[0].message.content)
+'''
+
+
+def test_bad_code_trips_the_rules() -> None:
+    rules = {f.rule for f in review(BAD)}
+    assert {"messages-string", "hardcoded-key", "no-timeout", "retry-no-backoff",
+            "bare-except", "stream-then-content", "regex-parse", "json-no-validate",
+            "temperature-range"} <= rules
+
+
+def test_good_code_is_clean() -> None:
+    assert review(GOOD) == []
+
+
+def test_anthropic_needs_max_tokens() -> None:
+    code = 'client.messages.create(model="claude-3-5-haiku-latest", messages=[])'
+    assert [f.rule for f in review(code)] == ["anthropic-max-tokens"]
+    assert review('client.messages.create(model="m", max_tokens=100, messages=[])') == []
+
+
+def test_extract_code_from_fences_or_code_looking_messages() -> None:
+    assert extract_code("look:\n```python\nprint(1)\n```") == "print(1)\n"
+    assert extract_code("import os\nprint(os.getcwd())") is not None
+    assert extract_code("How do I stream a reply?") is None
+    assert extract_code('```json\n{"a": 1}\n```') is None  # JSON goes to check_json
