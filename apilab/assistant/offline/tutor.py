@@ -157,8 +157,8 @@ class OfflineTutor:
         w.show_note = not any(role == "assistant" for role, _ in turn.history)
         lab = turn.lab
 
-        self._secrets(w)
-        stop = self._injection(w)
+        stop = self._secrets(w)
+        stop = stop or self._injection(w)
         if not stop:
             self._continuation(w)
             stop = self._small_talk(w)
@@ -198,7 +198,8 @@ class OfflineTutor:
 
     # --- 1. secrets -----------------------------------------------------------------
 
-    def _secrets(self, w: _Work) -> None:
+    def _secrets(self, w: _Work) -> bool:
+        """Warn about a pasted secret; ``True`` when nothing else is left to answer."""
         findings = list(w.turn.context.get("secret_findings") or [])
         if not findings:
             # Called directly with unredacted text (tests, the model fallback): redact here.
@@ -207,7 +208,7 @@ class OfflineTutor:
                 findings = found
                 w.message = redacted
         if not findings:
-            return
+            return False
         started = time.perf_counter()
         names = sorted({str(f.get("description") or f.get("rule") or "secret") for f in findings})
         shown = ", ".join(f"`{f.get('redacted', '…')}`" for f in findings[:3])
@@ -229,6 +230,12 @@ class OfflineTutor:
         for f in findings:
             if f.get("redacted"):
                 w.message = w.message.replace(str(f["redacted"]), " ")
+        if intents_content(w.message):
+            return False
+        w.intent = "secret"
+        if not w.on_topic:
+            w.topic_reason = "a pasted key on its own is not a question about this lab"
+        return True
 
     # --- 2. injected instructions ---------------------------------------------------
 
