@@ -299,11 +299,15 @@ def translate_error(exc: BaseException, *, provider: str, key: str | None = None
     if name == "APITimeoutError" or isinstance(exc, httpx.TimeoutException | TimeoutError):
         return ProviderTimeoutError(f"{provider} did not answer in time ({name}).",
                                     provider=provider)
-    if name == "APIConnectionError" or isinstance(exc, httpx.TransportError | OSError):
+    if name == "APIConnectionError" or isinstance(exc, httpx.ConnectError):
         cause = exc.__cause__ or exc
         return ProviderConnectionError(
             f"Could not reach {provider}: {scrub(str(cause), key) or type(cause).__name__}. "
             "Check the base URL and that the server is running.", provider=provider)
+    if isinstance(exc, httpx.TransportError | OSError):  # e.g. dropped mid-response
+        return ProviderConnectionError(
+            f"The connection to {provider} broke: {scrub(str(exc), key) or name}.",
+            provider=provider)
     # An error event inside a 200 stream (SDK APIError with a body, no status).
     body = getattr(exc, "body", None)
     text = _body_text(body).lower()

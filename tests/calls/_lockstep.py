@@ -63,6 +63,7 @@ class LockstepASGITransport(httpx.AsyncBaseTransport):
             asyncio.get_running_loop().create_future()
         disconnected = asyncio.Event()
         sent_request = False
+        finished = False
 
         async def receive() -> dict[str, Any]:
             nonlocal sent_request
@@ -82,6 +83,8 @@ class LockstepASGITransport(httpx.AsyncBaseTransport):
                     await queue.put((chunk, taken))
                     await taken.wait()  # lock-step: returns once the client has read it
                 if not message.get("more_body", False):
+                    nonlocal finished
+                    finished = True
                     await queue.put((None, None))
 
         async def run_app() -> None:
@@ -93,7 +96,9 @@ class LockstepASGITransport(httpx.AsyncBaseTransport):
                 await queue.put(exc)
                 raise
             else:
-                await queue.put((None, None))  # an unfinished body ends the connection
+                if not finished:  # the app dropped the connection mid-body
+                    await queue.put(ConnectionResetError(
+                        "peer closed connection without sending complete message body"))
 
         task = asyncio.create_task(run_app())
         status, headers = await started

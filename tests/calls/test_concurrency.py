@@ -32,7 +32,7 @@ BUDGET = {"budget_learner_daily_usd": "1.00", "budget_learner_monthly_usd": "off
           "max_retries": 0, "total_deadline": 30}
 RATE = {"rpm_limit": 60, "budget_learner_daily_usd": "off", "budget_learner_monthly_usd": "off",
         "budget_global_daily_usd": "off", "budget_global_monthly_usd": "off",
-        "max_retries": 0, "total_deadline": 3}
+        "max_retries": 0, "total_deadline": 20}  # refusals are immediate: next slot > 20 s
 
 
 def _key() -> tuple[str, str, Any]:
