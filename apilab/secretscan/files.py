@@ -58,12 +58,13 @@ class ScanReport:
         }
 
 
-def _display(path: Path) -> str:
-    try:
-        rel = path.resolve().relative_to(Path.cwd().resolve())
-        return rel.as_posix()
-    except ValueError:
-        return path.as_posix()
+def _display(path: Path, cwd: str | None = None) -> str:
+    """``path`` relative to the working directory when it is inside it (as git shows paths)."""
+    cwd = cwd or os.getcwd()
+    absolute = os.path.abspath(path)
+    if absolute == cwd or absolute.startswith(cwd.rstrip(os.sep) + os.sep):
+        return Path(os.path.relpath(absolute, cwd)).as_posix()
+    return path.as_posix()
 
 
 def _scan_file(path: Path, shown: str, report: ScanReport, max_bytes: int) -> None:
@@ -147,8 +148,9 @@ def scan_paths(
         view = _GitView(path)
         env_tracked: list[str] = []
         env_loose: list[str] = []
+        cwd = os.getcwd()
         for file, ignored in _walk(path, view, include_ignored):
-            shown = _display(file)
+            shown = _display(file, cwd)
             if project_checks and checks.is_env_file(file.name) and not ignored:
                 rel = view.rel(file)
                 (env_tracked if rel is not None and rel in view.tracked else env_loose).append(
