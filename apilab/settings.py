@@ -80,6 +80,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("budget_learner_monthly_usd", str, "2.00", "Monthly spend cap per learner, dollars."),
     Setting("budget_global_daily_usd", str, "20.00", "Daily spend cap for the whole server."),
     Setting("budget_global_monthly_usd", str, "200.00", "Monthly spend cap for the whole server."),
+    Setting("budget_class", str, None, "Named class scope every learner's model calls also "
+            "count against (e.g. cs101); its caps are APILAB_BUDGET_CLASS_*_USD."),
+    Setting("budget_class_daily_usd", str, "off", "Daily spend cap for the class scope, "
+            "dollars ('off' = none)."),
+    Setting("budget_class_monthly_usd", str, "off", "Monthly spend cap for the class scope, "
+            "dollars ('off' = none)."),
     Setting("budget_fail_open", bool, False, "Allow calls when the budget store is unreachable "
             "(default: refuse them)."),
     Setting("cache_ttl", float, 0.0, "Exact-match response cache TTL in seconds (0 = off)."),
