@@ -15,6 +15,8 @@ Requests to the sandbox go to the sandbox mounted in this same server, in-proces
 (``apilab.sandbox.keys.ensure_lab_key``; its secret never reaches the page).
 Scenario keys (a free-tier key for the 429, a key with a 503 chaos profile) are
 created on first use and their secrets kept only in this process's memory.
+Requests to a real provider go through the call layer instead (budget, ledger,
+retries; see ``_workbench_provider.py``), with the wire tapped for the same view.
 """
 
 from __future__ import annotations
