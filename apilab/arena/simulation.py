@@ -67,6 +67,7 @@ class Tier:
     as_of: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
         return dataclasses.asdict(self)
 
 
@@ -226,6 +227,7 @@ class StrategyResult:
     _times: dict[str, list[float]] = dataclasses.field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: totals and timeline, without the raw event times."""
         # Not dataclasses.asdict: it would deep-copy the raw event times only to drop them.
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.name != "_times"}
@@ -241,6 +243,7 @@ class ArenaResult:
     bin_s: float
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the config, the shared time axis, every strategy's result."""
         cfg = dataclasses.asdict(self.config)
         cfg["strategies"] = list(self.config.strategies)
         return {
