@@ -21,6 +21,7 @@ round), which ``ReplyDone.call_id`` hands to the API inspector.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import string
@@ -47,6 +48,11 @@ MAX_TOKENS = 700
 MAX_TOOL_ROUNDS = 3
 GROUNDING_DOCS = 4
 GROUNDING_CHARS = 1200
+
+# (id(settings), id(loop)) -> (settings, stack); the settings object is kept so its id
+# cannot be reused by another object while the entry lives.
+_STACKS: dict[tuple[int, int], tuple[Any, CallStack]] = {}
+_MAX_STACKS = 8
 
 
 def load_system_prompt(version: str = PROMPT_VERSION) -> string.Template:
@@ -107,10 +113,26 @@ class ModelAssistant:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ModelAssistant:
-        """The configured backend + fallback chain, ledger in the settings' database."""
+        """The configured backend + fallback chain, ledger in the settings' database.
+
+        The exchange service asks for an assistant per message; the stack (SDK clients
+        and their connection pools) is built once per settings object and event loop
+        and reused, since pooled connections belong to the loop that opened them.
+        """
         from apilab.calls.stack import build_stack
 
-        return cls(settings, build_stack(settings))
+        try:
+            loop_id = id(asyncio.get_running_loop())
+        except RuntimeError:
+            return cls(settings, build_stack(settings))
+        key = (id(settings), loop_id)
+        cached = _STACKS.get(key)
+        if cached is None or cached[0] is not settings:
+            cached = (settings, build_stack(settings))
+            _STACKS[key] = cached
+            while len(_STACKS) > _MAX_STACKS:
+                _STACKS.pop(next(iter(_STACKS)))
+        return cls(settings, cached[1])
 
     @property
     def label(self) -> str:

@@ -104,3 +104,24 @@ def test_overlong_output_is_cut_with_a_note(settings) -> None:  # type: ignore[n
     assistant.max_reply_chars = 40
     text, done = run(assistant, turn("Tell me everything."))
     assert text.startswith("word " * 8) and "Reply shortened" in text and done.meta["cut"]
+
+
+def test_class_budget_scope_is_applied_and_named(settings) -> None:  # type: ignore[no-untyped-def]
+    mock = MockOpenAI(lambda b, n: sse(["never"]))
+    assistant, _ = assistant_for(settings, mock, budget_class="cs101",
+                                 budget_class_daily_usd="0.0000001")
+    text, done = run(assistant, turn("What is a rate limit?"))
+    assert "The class 'cs101' daily AI budget is used up" in text
+    assert done.meta["fallback_reason"] == "budget"
+
+
+def test_from_settings_reuses_one_stack_per_settings_and_loop(settings) -> None:  # type: ignore[no-untyped-def]
+    s = settings.with_overrides(backend="offline", fallback="")
+
+    async def two() -> tuple[ModelAssistant, ModelAssistant]:
+        return ModelAssistant.from_settings(s), ModelAssistant.from_settings(s)
+
+    first, second = asyncio.run(two())
+    assert first.stack is second.stack
+    other, _ = asyncio.run(two())
+    assert other.stack is not first.stack  # a new event loop gets its own clients

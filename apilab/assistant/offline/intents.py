@@ -39,14 +39,23 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"earlier|all|your|the|any)\b[^.?!\n]{0,25}\b(instructions?|rules?|prompts?|"
          r"directions?|guidelines?|context)\b"),
         ("a request to reveal my system prompt",
-         r"\b(print|show|reveal|repeat|output|display|dump|leak|tell me|give me|what(?:'s| is)"
-         r"|share)\b[^.?!\n]{0,30}\b(your|the)\s+(system\s+prompt|initial\s+prompt|hidden\s+"
-         r"(?:prompt|instructions)|instructions|prompt)\b"),
+         r"\b(print|show|reveal|repeat|output|display|dump|leak|tell me|give me|what(?:'s| is| are)"
+         r"|share|write out|copy)\b[^.?!\n]{0,30}?\b(?:(your|the tutor'?s|the assistant'?s)\s+"
+         r"(?:full\s+|exact\s+|original\s+)?(system\s+prompt|initial\s+prompt|prompt|"
+         r"instructions|rules)|(the|your)\s+(hidden|initial|original|secret|internal|full)\s+"
+         r"(system\s+)?(prompt|instructions))\b"),
+        ("a request to reveal my system prompt",
+         r"\b(print|reveal|dump|repeat|leak)\s+(out\s+)?the\s+system\s+prompt\b"),
         ("a request for the server's API key or other secrets",
-         r"\b(print|show|reveal|give|tell|send|output|display|dump|leak|what(?:'s| is))\b"
-         r"[^.?!\n]{0,40}\b(server'?s?|your|the\s+server'?s?|the\s+lab'?s?|admin|openai_api_key|"
-         r"environment|env)\b[^.?!\n]{0,25}\b(api[\s_-]?keys?|keys?|secrets?|tokens?|"
-         r"credentials?|variables?|passwords?)\b"),
+         r"\b(print|show|reveal|give|tell|send|output|display|dump|leak|share|expose|echo|"
+         r"what(?:'s| is| are))\b(?:\s+me)?[^.?!\n]{0,30}?\b(?:the\s+)?(server'?s?|your|lab'?s?|"
+         r"app'?s?|apilab'?s?|tutor'?s?|assistant'?s?)\s+(?:own\s+|real\s+|actual\s+)?"
+         r"(?:openai\s+|anthropic\s+|gemini\s+)?(api[\s_-]?keys?|keys?|secrets?|tokens?|"
+         r"credentials?|env(?:ironment)?(?:\s+variables?|\s+vars?)?|passwords?|config)\b"),
+        ("a request to print secrets from the environment",
+         r"\b(print|show|reveal|give|tell|send|output|display|dump|leak|echo|list)\b(?:\s+me)?"
+         r"[^.?!\n]{0,20}?\b(OPENAI_API_KEY|ANTHROPIC_API_KEY|GEMINI_API_KEY|GOOGLE_API_KEY|"
+         r"os\.environ|(?:all\s+)?(?:the\s+)?(?:server'?s?\s+)?env(?:ironment)?\s+var(?:iable)?s)\b"),
         ("an attempt to give me a new role",
          r"\b(you are now|from now on,? you|act as|pretend (?:to be|you are)|roleplay as|"
          r"developer mode|jailbreak|DAN mode)\b"),

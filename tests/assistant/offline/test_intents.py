@@ -105,7 +105,12 @@ def test_injection_remainder_keeps_the_real_question() -> None:
 
 
 @pytest.mark.parametrize("text", ["How do I keep my system prompt secret?",
-                                  "What is prompt injection?", "where do I store my API key"])
+                                  "What is prompt injection?", "where do I store my API key",
+                                  "what is an environment variable", "what's an admin key",
+                                  "What should a good system prompt contain?",
+                                  "show me how to store the key in an env var",
+                                  "how do I read OPENAI_API_KEY from the environment",
+                                  "what is the system prompt for?"])
 def test_questions_about_the_topic_are_not_injections(text: str) -> None:
     assert intents.detect_injection(text) is None
 
