@@ -25,6 +25,7 @@ import asyncio
 import json
 import logging
 import string
+import weakref
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -49,9 +50,9 @@ MAX_TOOL_ROUNDS = 3
 GROUNDING_DOCS = 4
 GROUNDING_CHARS = 1200
 
-# (id(settings), id(loop)) -> (settings, stack); the settings object is kept so its id
-# cannot be reused by another object while the entry lives.
-_STACKS: dict[tuple[int, int], tuple[Any, CallStack]] = {}
+# (id(settings), id(loop)) -> (settings, loop ref, stack): the stack's pooled connections
+# belong to one event loop; the settings object is kept so its id stays unique.
+_STACKS: dict[tuple[int, int], tuple[Any, weakref.ref[Any], CallStack]] = {}
 _MAX_STACKS = 8
 
 
@@ -122,17 +123,18 @@ class ModelAssistant:
         from apilab.calls.stack import build_stack
 
         try:
-            loop_id = id(asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             return cls(settings, build_stack(settings))
-        key = (id(settings), loop_id)
+        key = (id(settings), id(loop))
         cached = _STACKS.get(key)
-        if cached is None or cached[0] is not settings:
-            cached = (settings, build_stack(settings))
+        # ids of dead objects get reused: check both are really the same objects
+        if cached is None or cached[0] is not settings or cached[1]() is not loop:
+            cached = (settings, weakref.ref(loop), build_stack(settings))
             _STACKS[key] = cached
             while len(_STACKS) > _MAX_STACKS:
                 _STACKS.pop(next(iter(_STACKS)))
-        return cls(settings, cached[1])
+        return cls(settings, cached[2])
 
     @property
     def label(self) -> str:

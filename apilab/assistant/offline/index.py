@@ -24,7 +24,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from apilab.assistant.offline.text import STOPWORDS, content_terms, correct, expand, tokenize
+from apilab.assistant.offline.text import (
+    STOPWORDS,
+    content_terms,
+    correct,
+    expand,
+    has_synonyms,
+    tokenize,
+)
 from apilab.content.models import Card, Course
 
 __all__ = ["Doc", "Hit", "KnowledgeIndex", "Query"]
@@ -212,7 +219,8 @@ class KnowledgeIndex:
         corrections: dict[str, str] = {}
         unknown: list[str] = []
         for term in dict.fromkeys(content_terms(text)):
-            if term in self._postings:
+            if term in self._postings or has_synonyms(term):
+                # A word the synonym table knows ("discord") is not a typo of a course word.
                 original.append(term)
                 continue
             fixed = correct(term, self._by_initial)

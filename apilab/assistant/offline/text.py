@@ -15,7 +15,16 @@ import functools
 import re
 from collections.abc import Iterable
 
-__all__ = ["STOPWORDS", "SYNONYMS", "content_terms", "expand", "stem", "tokenize"]
+__all__ = [
+    "STOPWORDS",
+    "SYNONYMS",
+    "content_terms",
+    "correct",
+    "expand",
+    "has_synonyms",
+    "stem",
+    "tokenize",
+]
 
 # Words carrying no topic: question words, chat filler, pronouns, auxiliaries.
 _STOP_TEXT = """
@@ -284,6 +293,11 @@ def _stemmed_synonyms() -> tuple[dict[str, _Targets], tuple[tuple[str, _Targets]
         else:
             single[stem(key)] = targets
     return single, tuple(phrases)
+
+
+def has_synonyms(term: str) -> bool:
+    """Is ``term`` (stemmed) a learner word the synonym table knows?"""
+    return term in _stemmed_synonyms()[0]
 
 
 def expand(text: str, terms: Iterable[str]) -> tuple[dict[str, float], dict[str, _Targets]]:
