@@ -109,3 +109,47 @@ def test_interrupted_and_stale_replies(db: Database) -> None:
         assert (a.status, a.content, a.counted) == ("interrupted", "partial text", False)
         assert b.status == "interrupted" and "server stopped" in b.why_not_counted
         assert conversations.mark_stale_replies_interrupted(s) == 0
+
+
+@pytest.mark.postgres
+def test_exchanges_on_postgres(settings: Settings) -> None:
+    """The same repository and exchange flow on PostgreSQL (own schema, dropped after)."""
+    import asyncio
+    import uuid
+
+    import sqlalchemy as sa
+
+    from apilab.assistant.base import Completed
+    from apilab.assistant.exchange import run_exchange
+    from tests._services import require_postgres
+
+    url = require_postgres()
+    schema = "t_" + uuid.uuid4().hex[:10]
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        db = Database(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
+        db.upgrade()
+
+        async def ask(message: str) -> Completed:
+            events = [e async for e in run_exchange(db, settings, learner="local",
+                                                    lab_id="rate-limits-cost",
+                                                    message=message)]
+            assert isinstance(events[-1], Completed)
+            return events[-1]
+
+        results = [asyncio.run(ask(q)) for q in ("RPM vs TPM?", "why add jitter to retries?",
+                                                  "RPM vs TPM?", "What is prompt caching?")]
+        assert [r.counted for r in results] == [True, True, False, True]
+        assert results[-1].completed_at is not None and results[-1].exchange_count == 3
+        with db.session() as s:
+            lid = conversations.get_or_create_learner(s, "local").id
+            assert conversations.reset(s, lid, "rate-limits-cost") == 8
+        with db.session() as s:
+            assert conversations.get_progress(s, lid)["rate-limits-cost"].completed_at
+        db.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
