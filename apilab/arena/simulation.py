@@ -80,7 +80,7 @@ TIERS: dict[str, Tier] = {
         Tier("free", 3, 40_000, "Free tier (example: 3 RPM)", "2024-07"),
         Tier("tier-1", 500, 30_000, "Tier 1 (example: 500 RPM / 30k TPM)", "2024-07"),
         Tier("tier-2", 5_000, 450_000, "Tier 2 (example: 5,000 RPM / 450k TPM)", "2024-07"),
-        Tier("tier-5", 10_000, 2_000_000, "High tier (example: 10,000 RPM / 2M TPM)", "2024-07"),
+        Tier("tier-4", 10_000, 2_000_000, "Tier 4 (example: 10,000 RPM / 2M TPM)", "2024-07"),
     )
 }
 
