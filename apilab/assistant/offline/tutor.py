@@ -97,6 +97,7 @@ class _Work:
     topic_reason: str | None = None
     injection: tuple[str, ...] = ()
     pending_codes: list[int] = dataclasses.field(default_factory=list)
+    continued: str | None = None  # the tutor's own question a "yes" picked up
 
     def add_objectives(self, ids: tuple[str, ...] | list[str]) -> None:
         valid = {o.id for o in self.turn.lab.objectives}
@@ -173,6 +174,11 @@ class OfflineTutor:
             w.on_topic = w.on_topic or lab.id == "key-security"
         if w.follow_up is None and w.intent not in ("off-topic",):
             w.follow_up = self._next_question(w)
+        if w.continued:
+            # Helpful to answer, but "yes" is not a substantive exchange of the learner's own.
+            w.on_topic = False
+            w.topic_reason = ("a short reply like \u201cyes\u201d follows my question but is "
+                              "not a question of your own")
 
         sections = [*w.notes, *w.parts]
         if w.follow_up:
@@ -287,6 +293,7 @@ class OfflineTutor:
         quoted = re.search(r"\u201c(.+?)\u201d", follow)
         question = quoted.group(1) if quoted else follow
         w.intent = "continuation"
+        w.continued = question
         w.notes.append(f"_Picking up my question: {question}_")
         w.message = question
 
@@ -487,6 +494,11 @@ class OfflineTutor:
         passages = [h for h in hits if h.doc.kind == "lesson"]
         ran_tool = bool(w.tools)
         keyword_topic = _keyword_topic(lab, text)
+        if w.continued:
+            # Never answer "yes" with the card just shown: pick the next one.
+            previous = next((c for r, c in reversed(w.turn.history) if r == "assistant"), "")
+            cards = [h for h in cards
+                     if h.doc.card is None or h.doc.card.answer.strip()[:120] not in previous]
         best = cards[0] if cards else None
 
         codes = w.pending_codes
@@ -539,6 +551,14 @@ class OfflineTutor:
             if not w.on_topic:
                 w.topic_reason = (f"the tool I ran belongs to another lab's topic, not "
                                   f"{lab.title}")
+            return hits, other
+        if w.continued:
+            # My follow-up was a question for the learner to think about, not one the notes
+            # answer: hand it back rather than saying "I don't know".
+            w.notes.clear()
+            w.parts.append(f"That one is a question for you to think about: *{w.continued}* "
+                           "Tell me what you think (in a sentence or two), or ask me something "
+                           "specific about it.")
             return hits, other
         if top_other and top_other.confidence >= GOOD and (
                 not best or top_other.confidence > best.confidence + 0.1):

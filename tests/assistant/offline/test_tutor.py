@@ -237,8 +237,9 @@ def test_yes_after_a_follow_up_answers_that_question(fixture_tutor: OfflineTutor
         ("user", "RPM vs TPM?"), ("assistant", "RPM caps ...\n\n**Next:** Why add jitter to "
                                                "retries?")])
     reply = fixture_tutor.compose(turn)
-    assert reply.meta["card"] == "fx-jitter" and reply.on_topic
+    assert reply.meta["card"] == "fx-jitter"
     assert "Picking up my question" in reply.text
+    assert not reply.on_topic and "not a question of your own" in reply.meta["topic_reason"]
 
 
 def test_pasted_code_is_reviewed(fixture_tutor: OfflineTutor, fixture_course: Course) -> None:
@@ -249,3 +250,13 @@ def test_pasted_code_is_reviewed(fixture_tutor: OfflineTutor, fixture_course: Co
     assert "found 2 thing(s) to fix" in reply.text and "list of" in reply.text
     assert "review_code" in reply.tools_used and "check_json" not in reply.tools_used
     assert reply.on_topic and "request-anatomy" in reply.objectives
+
+
+def test_yes_to_a_reflective_question_hands_it_back(fixture_tutor: OfflineTutor,
+                                                    fixture_course: Course) -> None:
+    turn = dataclasses.replace(make_turn(fixture_course, "key-security", "yes"), history=[
+        ("learner", "my key leaked"),
+        ("assistant", "Revoke...\n\n**Next:** Which of these is most likely in your team?")])
+    reply = fixture_tutor.compose(turn)
+    assert "question for you to think about" in reply.text
+    assert "I don't know" not in reply.text and not reply.on_topic
