@@ -58,8 +58,9 @@ def sandbox(
     typer.echo(f"  OpenAI:    openai.OpenAI(base_url='http://{host}:{port}/v1', api_key=KEY)")
     typer.echo(f"  Anthropic: anthropic.Anthropic(base_url='http://{host}:{port}', api_key=KEY)")
     typer.echo("  Create a key: apilab sandbox keys create --name my-app")
-    uvicorn.run(app, host=host, port=port, log_level=str(settings.log_level).lower(),
-                timeout_graceful_shutdown=5)
+    level = str(settings.log_level).lower()
+    uvicorn.run(app, host=host, port=port, log_level=level, timeout_graceful_shutdown=5,
+                access_log=level in ("debug", "info"))
 
 
 @keys_app.callback()

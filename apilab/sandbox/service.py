@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
 import secrets
 import time
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -39,9 +39,15 @@ DEFAULT_OUTPUT_RESERVE = 256
 _B62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
+# Response/request ids need to be unique, not secret: a seeded PRNG and a byte
+# translation table make them ~50x cheaper than ``secrets.choice`` per character.
+_ID_RNG = random.Random(secrets.randbits(128))
+_ID_TABLE = bytes(ord(_B62[i % 62]) for i in range(256))
+
+
 def random_id(prefix: str, length: int = 24) -> str:
-    """``prefix`` + random base-62 characters, like the providers' ids."""
-    return prefix + "".join(secrets.choice(_B62) for _ in range(length))
+    """``prefix`` + random base-62 characters, like the providers' ids (not secrets)."""
+    return prefix + _ID_RNG.randbytes(length).translate(_ID_TABLE).decode("ascii")
 
 
 @dataclasses.dataclass
@@ -80,7 +86,8 @@ class Service:
             retry_count: int | None = int(retry) if retry is not None else None
         except ValueError:
             retry_count = None
-        rid = "req_" + uuid.uuid4().hex if api == "openai" else random_id("req_011C", 20)
+        rid = ("req_" + _ID_RNG.randbytes(16).hex() if api == "openai"
+               else random_id("req_011C", 20))
         return Call(api, rid, time.monotonic(), request.headers.get("user-agent"), retry_count)
 
     async def read_body(self, request: Request) -> bytes:
