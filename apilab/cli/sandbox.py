@@ -59,8 +59,9 @@ def sandbox(
     typer.echo(f"  Anthropic: anthropic.Anthropic(base_url='http://{host}:{port}', api_key=KEY)")
     typer.echo("  Create a key: apilab sandbox keys create --name my-app")
     level = str(settings.log_level).lower()
+    # No proxy-header rewriting: the sandbox is a local stand-in, not behind a proxy.
     uvicorn.run(app, host=host, port=port, log_level=level, timeout_graceful_shutdown=5,
-                access_log=level in ("debug", "info"))
+                access_log=level in ("debug", "info"), proxy_headers=False)
 
 
 @keys_app.callback()

@@ -56,6 +56,7 @@ class ChaosState:
         self.config = config or builtin_config()
         self._lock = threading.Lock()
         self._global: ChaosProfile = self.config.chaos_profiles.get("off", ChaosProfile())
+        self._global_off = self._global.is_off
         self._per_key: dict[str, ChaosProfile] = {}
         self._counters: dict[str, itertools.count[int]] = {}
 
@@ -79,6 +80,7 @@ class ChaosState:
         with self._lock:
             if key_id is None:
                 self._global = resolved or self.config.chaos_profiles.get("off", ChaosProfile())
+                self._global_off = self._global.is_off
                 self._counters.pop("*", None)
                 return self._global
             if resolved is None:
@@ -101,6 +103,8 @@ class ChaosState:
 
     def decide(self, key_id: str | None, *, stream: bool) -> ChaosDecision:
         """Draw this request's faults from the profile in force."""
+        if not self._per_key and self._global_off:  # the common case, checked cheaply
+            return _QUIET
         own = key_id is not None and key_id in self._per_key
         profile = self._per_key[key_id] if own and key_id else self._global
         if profile.is_off:
