@@ -32,7 +32,7 @@ from decimal import Decimal, InvalidOperation
 from apilab.calls.base import Call, Final, Handler, Layer, Result, StreamEvent, Usage
 from apilab.calls.costs import estimate_input, from_nano, price, to_nano
 from apilab.calls.state.base import BudgetEntry, StateStore, StoreUnavailableError
-from apilab.errors import BudgetExceededError, ConfigError, UnknownModelError
+from apilab.errors import BadRequestError, BudgetExceededError, ConfigError, UnknownModelError
 
 __all__ = ["BudgetLayer", "BudgetLimit", "Target", "limits_from_settings"]
 
@@ -154,7 +154,13 @@ class BudgetLayer(Layer):
         for target in self._billable_targets(call):
             amount = self.pricer(target.model, Usage(reserve_in, call.max_tokens, exact=False))
             if amount is None:
-                raise UnknownModelError(target.model)
+                # Never treat an unpriced model as free: that is how budgets stop binding.
+                raise BadRequestError(
+                    f"{UnknownModelError(target.model)} The budget cannot bound the cost of "
+                    f"{target.provider}:{target.model} without a price, so the call is refused. "
+                    "Pick a model from `apilab prices`, or serve it from localhost (free).",
+                    provider=target.provider,
+                )
             worst = max(worst, amount)
         return worst
 

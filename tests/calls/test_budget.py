@@ -14,7 +14,12 @@ from apilab.calls.budget import BudgetLayer, BudgetLimit, Target, limits_from_se
 from apilab.calls.costs import from_nano
 from apilab.calls.state.base import StoreUnavailableError
 from apilab.calls.state.memory import MemoryStore
-from apilab.errors import BudgetExceededError, ConfigError, ProviderUnavailableError
+from apilab.errors import (
+    BadRequestError,
+    BudgetExceededError,
+    ConfigError,
+    ProviderUnavailableError,
+)
 from tests.calls.fakes import Script, ok
 
 NOW = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
@@ -134,7 +139,7 @@ def test_worst_case_uses_the_priciest_billable_target_and_skips_free_ones() -> N
 
 def test_unpriced_billable_model_is_refused_not_treated_as_free() -> None:
     budget = layer(Script(ok()), DAILY, targets=[Target("fake", "unpriced")])
-    with pytest.raises(Exception, match="Unknown model 'unpriced'"):
+    with pytest.raises(BadRequestError, match="Unknown model 'unpriced'.*cannot bound"):
         asyncio.run(budget.ahandle(make_call()))
 
 
