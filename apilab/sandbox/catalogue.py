@@ -46,11 +46,25 @@ class ModelInfo:
     priced: bool = True
     # Minimum prefix for Anthropic cache breakpoints (1024 Sonnet/Opus 4.x, 2048 Haiku 3.x).
     cache_min_tokens: int = 1024
+    # USD per million tokens as strings (input, output, cached input or None), and the
+    # date the price table says they were checked.
+    prices: tuple[str, str, str | None, str] | None = None
 
     def openai_object(self, name: str | None = None) -> dict[str, Any]:
-        """The model as ``GET /v1/models`` lists it."""
-        return {"id": name or self.id, "object": "model", "created": self.created,
-                "owned_by": _OWNERS.get(self.provider, "apilab-sandbox")}
+        """The model as ``GET /v1/models`` lists it, plus the sandbox's extra facts.
+
+        ``context_window`` and ``pricing`` are not in OpenAI's schema; the SDKs keep
+        unknown fields, so code can read them and code that ignores them is unaffected.
+        """
+        data: dict[str, Any] = {"id": name or self.id, "object": "model",
+                                "created": self.created,
+                                "owned_by": _OWNERS.get(self.provider, "apilab-sandbox"),
+                                "context_window": self.context_window}
+        if self.prices is not None:
+            data["pricing"] = {"currency": "USD", "input_per_m": self.prices[0],
+                               "output_per_m": self.prices[1],
+                               "cached_input_per_m": self.prices[2], "as_of": self.prices[3]}
+        return data
 
     def anthropic_object(self, name: str | None = None) -> dict[str, Any]:
         """The model as Anthropic's ``GET /v1/models`` lists it."""
@@ -94,8 +108,12 @@ def _info(entry: Any) -> ModelInfo:
         created = int(dt.datetime(valid_from.year, valid_from.month, valid_from.day,
                                   tzinfo=dt.UTC).timestamp())
     names = (entry.model, *tuple(getattr(entry, "aliases", ()) or ()))
+    cached = getattr(entry, "cached_input_per_m", None)
+    prices = (str(entry.input_per_m), str(entry.output_per_m),
+              str(cached) if cached is not None else None, str(getattr(entry, "as_of", "")))
     return ModelInfo(entry.model, str(entry.provider), int(entry.context_window), created,
-                     tuple(dict.fromkeys(names)), True, _cache_min(entry.model, entry.provider))
+                     tuple(dict.fromkeys(names)), True, _cache_min(entry.model, entry.provider),
+                     prices)
 
 
 @functools.lru_cache(maxsize=1)

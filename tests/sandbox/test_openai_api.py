@@ -221,6 +221,11 @@ def test_models_list_and_retrieve(oai) -> None:  # type: ignore[no-untyped-def]
         assert name in ids
     model = oai.models.retrieve("gpt-4o-mini")
     assert model.id == "gpt-4o-mini" and model.owned_by == "openai"
+    from apilab.pricing import get_price
+
+    price = get_price("gpt-4o-mini")
+    assert model.context_window == price.context_window  # extra fields the SDK keeps
+    assert model.pricing["input_per_m"] == str(price.input_per_m)
     with pytest.raises(openai.NotFoundError) as info:
         oai.models.retrieve("gpt-9-ultra")
     assert info.value.code == "model_not_found"
