@@ -177,6 +177,7 @@ class AnthropicProvider(Provider):
                         tools[event.index] = {"id": event.content_block.id,
                                               "name": event.content_block.name, "arguments": ""}
                     elif event.type == "content_block_delta":
+                        record.mark_first_token()  # text or a tool call's first delta
                         delta = event.delta
                         if delta.type == "text_delta" and delta.text:
                             text.append(delta.text)

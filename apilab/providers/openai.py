@@ -221,6 +221,8 @@ class OpenAIProvider(Provider):
                         delta = choice.delta
                         if choice.finish_reason:
                             finish = choice.finish_reason
+                        if delta.content or delta.tool_calls:
+                            record.mark_first_token()  # a tool call's first delta counts too
                         for tc in delta.tool_calls or []:
                             slot = tools.setdefault(tc.index, {"id": "", "name": "",
                                                                "arguments": ""})

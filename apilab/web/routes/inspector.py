@@ -24,6 +24,13 @@ from apilab.web.identity import current_learner
 router = APIRouter()
 
 
+# Fields holding text that came from outside (requests, provider responses, errors, tool
+# output). Our own figures (token methods, ids, times) are left alone: a scanner's generic
+# high-entropy rule would otherwise mangle them.
+_FREE_TEXT = {"request", "response", "events", "error", "cause", "reason", "notes", "meta",
+              "tool_calls", "offline", "fallbacks"}
+
+
 def _redact_all(value: Any) -> Any:
     """Every string in a JSON-like value with secrets redacted."""
     if isinstance(value, str):
@@ -36,6 +43,16 @@ def _redact_all(value: Any) -> Any:
         return {k: _redact_all(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact_all(v) for v in value]
+    return value
+
+
+def _redact_view(value: Any) -> Any:
+    """Redact the free-text fields of the view, wherever they are nested."""
+    if isinstance(value, dict):
+        return {k: _redact_all(v) if k in _FREE_TEXT else _redact_view(v)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_view(v) for v in value]
     return value
 
 
@@ -116,7 +133,7 @@ def inspect_message(db: Any, handle: str, message_id: int) -> dict[str, Any]:
             "timing_ms": meta.get("timing_ms", {}),
             "details": {k: v for k, v in meta.items() if k not in ("tools_used", "timing_ms")},
         }
-    return _redact_all(view)  # type: ignore[no-any-return]
+    return _redact_view(view)  # type: ignore[no-any-return]
 
 
 def _dec(text: str | None) -> Any:
