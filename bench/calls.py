@@ -236,12 +236,16 @@ def main() -> None:
         added99 = _pct(ms["stack"], .99) - _pct(ms["bare"], .99)
         tok50 = _pct(ms["stack+tokenize"], .5) - _pct(ms["bare"], .5)
         tok99 = _pct(ms["stack+tokenize"], .99) - _pct(ms["bare"], .99)
+        pairs = [st - b for st, b in zip(ms["stack"], ms["bare"], strict=True)]
+        print(_row("per-pair difference (stack - bare)", pairs))
         verdict = "PASS" if added50 <= .5 and added99 <= 2 else "FAIL"
         print(f"added by the stack (tokens known):  p50 {added50:+.3f} ms   p99 {added99:+.3f} ms"
               f"   [bar <= 0.5 / <= 2 ms: {verdict}]")
         print(f"added incl. tokenization:           p50 {tok50:+.3f} ms   p99 {tok99:+.3f} ms")
         key = "loopback" if ms is loopback else "inprocess"
-        summary |= {f"{key}_p50_added_ms": round(added50, 3),
+        summary |= {f"{key}_pair_p50_ms": round(_pct(pairs, .5), 3),
+                    f"{key}_pair_p99_ms": round(_pct(pairs, .99), 3),
+                    f"{key}_p50_added_ms": round(added50, 3),
                     f"{key}_p99_added_ms": round(added99, 3),
                     f"{key}_p50_added_with_tokenize_ms": round(tok50, 3),
                     f"{key}_p99_added_with_tokenize_ms": round(tok99, 3)}
