@@ -17,18 +17,23 @@
   cancellation propagates; if the backend fails, the reply is marked
   ``interrupted`` and ``Failed`` is yielded.
 
-Database work runs in worker threads (``anyio.to_thread``) so 200 concurrent
-learners do not block the event loop; only the interruption path writes
-synchronously, because a cancelled task cannot reliably await anything.
+Database work runs off the event loop (``_db_call``: one dedicated thread per
+SQLite file, anyio worker threads for PostgreSQL) so 200 concurrent learners do
+not block it; only the interruption path writes synchronously, because a
+cancelled task cannot reliably await anything.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
+import functools
 import logging
+import threading
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 
@@ -48,6 +53,7 @@ from apilab.assistant.offline.tutor import finding_summary
 from apilab.content import load_course
 from apilab.errors import ApilabError, InvalidInputError
 from apilab.storage import conversations
+from apilab.storage.models.lab import Learner
 
 if TYPE_CHECKING:
     from apilab.content.models import Lab
@@ -57,6 +63,7 @@ if TYPE_CHECKING:
 __all__ = ["run_exchange", "validate_message"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # How many earlier messages the backend sees (the offline tutor needs few; a model's
 # context is the call layer's concern, which trims further).
@@ -91,35 +98,93 @@ def _drill_state(session: Any, learner_id: int) -> dict[str, Any] | None:
     return get_drill_state(session, learner_id)
 
 
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_LEARNER_IDS: dict[tuple[str, str], int] = {}
+
+
+def _write_lock(db: Database) -> contextlib.AbstractContextManager[Any]:
+    """One writer at a time per SQLite file in this process.
+
+    SQLite allows a single writer; when threads collide, its busy handler sleeps in
+    steps of up to 100 ms, which is what made the first token slow under 200
+    concurrent learners. Queueing the short write transactions on a lock instead
+    keeps each one to a millisecond or two. PostgreSQL needs no lock.
+    """
+    if not db.url.startswith("sqlite"):
+        return contextlib.nullcontext()
+    lock = _WRITE_LOCKS.get(db.url)
+    if lock is None:
+        lock = _WRITE_LOCKS.setdefault(db.url, threading.Lock())
+    return lock
+
+
+_EXECUTORS: dict[str, concurrent.futures.ThreadPoolExecutor] = {}
+
+
+async def _db_call(db: Database, func: Callable[..., T], *args: Any) -> T:
+    """Run blocking database work off the event loop.
+
+    SQLite: on one dedicated thread per database file. Its writes are serial anyway,
+    and one worker avoids dozens of pool threads waking up to fight over the write
+    lock and the GIL (a lock convoy that made the first token take seconds with 200
+    learners). PostgreSQL: on anyio's worker threads, concurrently.
+    """
+    if not db.url.startswith("sqlite"):
+        return await anyio.to_thread.run_sync(functools.partial(func, *args))
+    executor = _EXECUTORS.get(db.url)
+    if executor is None:
+        executor = _EXECUTORS.setdefault(db.url, concurrent.futures.ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="apilab-sqlite"))
+    return await asyncio.get_running_loop().run_in_executor(executor,
+                                                            functools.partial(func, *args))
+
+
+def _learner_id(db: Database, handle: str) -> int:
+    key = (db.url, handle)
+    cached = _LEARNER_IDS.get(key)
+    if cached is not None:
+        return cached
+    with _write_lock(db), db.session() as session:
+        learner_id = conversations.get_or_create_learner(session, handle).id
+    _LEARNER_IDS[key] = learner_id
+    return learner_id
+
+
 def _prepare(db: Database, handle: str, lab: Lab, content: str,
              secrets: list[dict[str, Any]], backend: str) -> dict[str, Any]:
     """Commit the learner's message and the streaming reply row; gather the turn's context."""
+    learner_id = _learner_id(db, handle)
+    # Reads first, outside the write lock (WAL readers never wait for the writer).
     with db.session() as session:
-        learner = conversations.get_or_create_learner(session, handle)
-        earlier = conversations.list_messages(session, learner.id, lab.id)
+        if session.get(Learner, learner_id) is None:  # e.g. the database was replaced
+            _LEARNER_IDS.pop((db.url, handle), None)
+            learner_id = _learner_id(db, handle)
+        earlier = conversations.recent_messages(session, learner_id, lab.id, HISTORY_LIMIT)
         # Roles as stored ("learner" / "assistant"); backends map them to their API's names.
-        history = [(m.role, m.content) for m in earlier if m.status == "complete"][-HISTORY_LIMIT:]
-        counted_before = [m.content for m in earlier if m.role == "learner" and m.counted]
-        progress = conversations.get_progress(session, learner.id).get(lab.id)
+        history = [(m.role, m.content) for m in earlier if m.status == "complete"]
+        counted_before = conversations.counted_questions(session, learner_id, lab.id)
+        progress = conversations.get_progress(session, learner_id).get(lab.id)
         covered = list(progress.objectives_covered or []) if progress else []
-        meta: dict[str, Any] = {"secrets": secrets} if secrets else {}
-        asked = conversations.add_learner_message(session, learner.id, lab.id, content, meta)
-        reply = conversations.start_reply(session, learner.id, lab.id, asked.id, backend)
         drill = None
         if lab.id == "key-security":
             try:
-                drill = _drill_state(session, learner.id)
+                drill = _drill_state(session, learner_id)
             except Exception:  # noqa: BLE001 - coaching is optional; never fail the exchange
                 log.warning("Could not read the leak drill state", exc_info=True)
-        return {"learner_id": learner.id, "message_id": asked.id, "reply_id": reply.id,
-                "history": history, "counted_before": counted_before, "covered": covered,
-                "drill": drill}
+    meta: dict[str, Any] = {"secrets": secrets} if secrets else {}
+    with _write_lock(db), db.session() as session:
+        asked = conversations.add_learner_message(session, learner_id, lab.id, content, meta)
+        reply = conversations.start_reply(session, learner_id, lab.id, asked.id, backend)
+        ids = (asked.id, reply.id)
+    return {"learner_id": learner_id, "message_id": ids[0], "reply_id": ids[1],
+            "history": history, "counted_before": counted_before, "covered": covered,
+            "drill": drill}
 
 
 def _finish(db: Database, lab: Lab, learner_id: int, reply_id: int, text: str,
             done: ReplyDone, counted: bool, why: str | None, objectives: list[str],
             meta: dict[str, Any]) -> tuple[int, list[str], str | None]:
-    with db.session() as session:
+    with _write_lock(db), db.session() as session:
         conversations.finish_reply(
             session, reply_id, content=text, backend=done.backend, counted=counted,
             why_not_counted=why, objectives=objectives, meta=meta, call_id=done.call_id,
@@ -133,7 +198,7 @@ def _finish(db: Database, lab: Lab, learner_id: int, reply_id: int, text: str,
 
 def _interrupt(db: Database, reply_id: int, text: str, reason: str) -> None:
     try:
-        with db.session() as session:
+        with _write_lock(db), db.session() as session:
             conversations.mark_reply_interrupted(session, reply_id, content=text, reason=reason)
     except Exception:  # noqa: BLE001 - start-up recovery marks it if this fails
         log.exception("Could not mark reply %s interrupted", reply_id)
@@ -157,9 +222,7 @@ async def run_exchange(
         assistant = get_assistant(settings)
     started = time.perf_counter()
     redacted, secrets = _redact(text)
-    prep = await anyio.to_thread.run_sync(
-        _prepare, db, learner, lab, redacted, secrets, assistant.name
-    )
+    prep = await _db_call(db, _prepare, db, learner, lab, redacted, secrets, assistant.name)
     reply_id: int = prep["reply_id"]
     yield Accepted(message_id=prep["message_id"], reply_id=reply_id, content=redacted,
                    secret_detected=bool(secrets))
@@ -199,8 +262,8 @@ async def run_exchange(
         if verdict.repeat_of is not None:
             meta["repeat_of"] = verdict.repeat_of
             meta["similarity"] = verdict.similarity
-        count, covered, completed_at = await anyio.to_thread.run_sync(
-            _finish, db, lab, prep["learner_id"], reply_id, reply_text, done,
+        count, covered, completed_at = await _db_call(
+            db, _finish, db, lab, prep["learner_id"], reply_id, reply_text, done,
             verdict.counted, verdict.why_not_counted, verdict.objectives, meta,
         )
         finished = True

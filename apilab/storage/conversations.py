@@ -23,6 +23,7 @@ from apilab.storage.models.lab import LabProgress, Learner, Message
 __all__ = [
     "add_learner_message",
     "completed_iso",
+    "counted_questions",
     "finish_reply",
     "get_message",
     "get_or_create_learner",
@@ -30,6 +31,7 @@ __all__ = [
     "list_messages",
     "mark_reply_interrupted",
     "mark_stale_replies_interrupted",
+    "recent_messages",
     "record_exchange",
     "reset",
     "start_reply",
@@ -61,6 +63,28 @@ def list_messages(session: Session, learner_id: int, lab_id: str) -> Sequence[Me
         .where(Message.learner_id == learner_id, Message.lab_id == lab_id)
         .order_by(Message.id)
     ).all()
+
+
+def recent_messages(session: Session, learner_id: int, lab_id: str,
+                    limit: int) -> list[Message]:
+    """The last ``limit`` messages of a learner in one lab, oldest first."""
+    rows = session.scalars(
+        select(Message)
+        .where(Message.learner_id == learner_id, Message.lab_id == lab_id)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    ).all()
+    return list(reversed(rows))
+
+
+def counted_questions(session: Session, learner_id: int, lab_id: str) -> list[str]:
+    """The learner's messages in one lab whose exchanges counted (for repeat checks)."""
+    return list(session.scalars(
+        select(Message.content)
+        .where(Message.learner_id == learner_id, Message.lab_id == lab_id,
+               Message.role == "learner", Message.counted.is_(True))
+        .order_by(Message.id)
+    ).all())
 
 
 def get_message(session: Session, message_id: int) -> Message:

@@ -49,7 +49,7 @@ SYNONYM_CREDIT = 0.7  # a learner word whose synonym (not itself) matched
 CORRECTION_CREDIT = 0.7  # a misspelt word matched after correction
 UNKNOWN_IDF_SHARE = 0.75
 # Only the best BM25 candidates get the (slower) evidence scoring.
-CANDIDATES = 24
+CANDIDATES = 16
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,19 +236,6 @@ class KnowledgeIndex:
             terms.setdefault(term, weight)
         return Query(terms, tuple(original), corrections, tuple(unknown), synonyms)
 
-    def _credit(self, query: Query, term: str, found: set[str], strong: set[str] | None) -> float:
-        """How much of ``term`` a document covers: itself, a synonym, in which field."""
-        if term in found:
-            credit = 1.0 if strong is None or term in strong else WEAK_CREDIT
-        elif any(s in found for s in query.synonyms.get(term, ())):
-            hit_strong = strong is None or any(s in strong for s in query.synonyms[term])
-            credit = SYNONYM_CREDIT * (1.0 if hit_strong else WEAK_CREDIT)
-        else:
-            return 0.0
-        if term in query.corrections.values():
-            credit *= CORRECTION_CREDIT
-        return credit
-
     def _scores(self, query: Query) -> dict[int, float]:
         """BM25F score of every document sharing a term with ``query``."""
         scores: dict[int, float] = defaultdict(float)
@@ -263,24 +250,39 @@ class KnowledgeIndex:
 
     def _hits(self, query: Query, candidates: list[tuple[int, float]], limit: int) -> list[Hit]:
         """Score evidence (coverage, question match) for the best BM25 candidates only."""
-        idf = {t: self.idf(t) for t in query.original}
-        denom = sum(idf.values()) or 1.0
+        corrected = set(query.corrections.values())
+        # Per learner term: (term, idf, its synonyms, correction factor) - computed once.
+        terms = [(t, self.idf(t), frozenset(query.synonyms.get(t, ())),
+                  CORRECTION_CREDIT if t in corrected else 1.0) for t in query.original]
+        denom = sum(idf for _, idf, _, _ in terms) or 1.0
+        query_terms = query.terms
         hits = []
         for idx, score in candidates:
-            terms = self._all_terms[idx]
+            found = self._all_terms[idx]
             strong = self._strong_terms[idx]
-            matched = tuple(t for t in query.original if t in terms)
-            coverage = sum(idf[t] * self._credit(query, t, terms, strong)
-                           for t in query.original) / denom
+            covered = 0.0
+            matched = []
+            for term, idf, syns, factor in terms:
+                if term in found:
+                    matched.append(term)
+                    covered += idf * factor * (1.0 if term in strong else WEAK_CREDIT)
+                elif syns and not syns.isdisjoint(found):
+                    weight = 1.0 if not syns.isdisjoint(strong) else WEAK_CREDIT
+                    covered += idf * factor * SYNONYM_CREDIT * weight
             qmatch = 0.0
             for qterms, qsum in self._question_terms[idx]:
-                inter = sum(idf[t] * self._credit(query, t, qterms, None) for t in query.original)
+                inter = 0.0
+                for term, idf, syns, factor in terms:
+                    if term in qterms:
+                        inter += idf * factor
+                    elif syns and not syns.isdisjoint(qterms):
+                        inter += idf * factor * SYNONYM_CREDIT
                 if not inter:
                     continue
                 # Penalise long phrasings that share one word with a short question.
-                extra = qsum - sum(self._idf.get(t, 0.0) for t in qterms if t in query.terms)
+                extra = qsum - sum(self._idf.get(t, 0.0) for t in qterms if t in query_terms)
                 qmatch = max(qmatch, inter / (denom + 0.35 * extra))
-            hits.append(Hit(self.docs[idx], score, coverage, qmatch, matched))
+            hits.append(Hit(self.docs[idx], score, covered / denom, qmatch, tuple(matched)))
         hits.sort(key=lambda h: (h.score * (0.35 + h.confidence)), reverse=True)
         return hits[:limit]
 

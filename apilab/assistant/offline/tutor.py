@@ -800,7 +800,14 @@ def _strip_blocks(text: str) -> str:
     return prose
 
 
-def chunk_words(text: str, size: int = 3) -> list[str]:
-    """Split text into groups of ``size`` words, keeping all whitespace (joins back exactly)."""
+def chunk_words(text: str, size: int = 12, first: int = 3) -> list[str]:
+    """Split text into word groups, keeping all whitespace (the chunks join back exactly).
+
+    The first group is short so the first words show at once; later groups are
+    larger because every chunk is one SSE event, and hundreds of tiny events per
+    reply cost the server more than the learner gains.
+    """
     pieces = re.findall(r"\S+\s*|\s+", text)
-    return ["".join(pieces[i : i + size]) for i in range(0, len(pieces), size)]
+    chunks = ["".join(pieces[:first])] if pieces[:first] else []
+    chunks += ["".join(pieces[i : i + size]) for i in range(first, len(pieces), size)]
+    return chunks
