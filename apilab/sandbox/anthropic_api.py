@@ -396,6 +396,13 @@ class AnthropicFrontDoor:
                     self._bill(call, output, sent, input_total, cache, note)
                     yield DISCONNECT
                     return
+                if pacer.error_after is not None and sent >= pacer.error_after:
+                    # Anthropic's mid-stream error event: the SDK raises it, no retry.
+                    note = "chaos: error event mid-stream"
+                    yield anthropic_frame({"type": "error", "error": {
+                        "type": "overloaded_error", "message": "Overloaded"}})
+                    self._bill(call, output, sent, input_total, cache, note)
+                    return
                 if pacer.malformed_after is not None and sent == pacer.malformed_after:
                     yield (b'event: content_block_delta\n'
                            b'data: {"type":"content_block_delta","ind\n\n')

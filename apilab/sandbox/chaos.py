@@ -37,13 +37,15 @@ class ChaosDecision:
     tokens_per_s: float = 0.0
     disconnect_at: float | None = None
     malformed_at: float | None = None
+    stream_error_at: float | None = None
     hang_s: float | None = None
 
     @property
     def is_quiet(self) -> bool:
         return (self.fault is None and not self.latency_s and not self.ttft_s
                 and not self.tokens_per_s and self.disconnect_at is None
-                and self.malformed_at is None and self.hang_s is None)
+                and self.malformed_at is None and self.stream_error_at is None
+                and self.hang_s is None)
 
 
 _QUIET = ChaosDecision()
@@ -134,8 +136,10 @@ class ChaosState:
         malformed = rng.uniform(0.1, 0.9) if stream and rng.random() < profile.p_malformed \
             else None
         hang = profile.hang_s if rng.random() < profile.p_hang else None
+        stream_error = rng.uniform(0.2, 0.8) if stream and rng.random() < \
+            profile.p_stream_error else None
         return ChaosDecision(profile.name, fault, profile.retry_after_s, latency, ttft,
-                             profile.tokens_per_s, disconnect, malformed, hang)
+                             profile.tokens_per_s, disconnect, malformed, stream_error, hang)
 
 
 def _state_of(db_or_state: Any) -> ChaosState:

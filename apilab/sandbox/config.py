@@ -44,7 +44,9 @@ class Tier:
 class ChaosProfile:
     """Seeded fault-injection settings; probabilities are per request, in [0, 1].
 
-    ``p_disconnect``/``p_malformed`` apply to streamed replies only; ``p_hang``
+    ``p_disconnect``/``p_malformed``/``p_stream_error`` apply to streamed replies only
+    (drop the connection, send a broken chunk, or send the provider's mid-stream error
+    event, which the SDKs raise and never retry); ``p_hang``
     makes the server accept the request and send nothing for ``hang_s`` seconds.
     Latencies are milliseconds, drawn uniformly in ``value ± jitter``.
     """
@@ -58,6 +60,7 @@ class ChaosProfile:
     p_529: float = 0.0
     p_disconnect: float = 0.0
     p_malformed: float = 0.0
+    p_stream_error: float = 0.0
     p_hang: float = 0.0
     hang_s: float = 60.0
     retry_after_s: float = 1.0
@@ -67,7 +70,8 @@ class ChaosProfile:
     ttft_jitter_ms: float = 0.0
     tokens_per_s: float = 0.0  # 0 = as fast as the server can send
 
-    _PROBS = ("p_429", "p_500", "p_503", "p_529", "p_disconnect", "p_malformed", "p_hang")
+    _PROBS = ("p_429", "p_500", "p_503", "p_529", "p_disconnect", "p_malformed",
+              "p_stream_error", "p_hang")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, name: str | None = None) -> ChaosProfile:

@@ -564,6 +564,16 @@ class OpenAIFrontDoor:
                         self._bill(call, outputs, sent, prompt_tokens, cached, status, note)
                         yield DISCONNECT
                         return
+                    if pacer.error_after is not None and count >= pacer.error_after:
+                        # OpenAI's mid-stream error: a data frame with an "error" key, then
+                        # the stream ends without [DONE]. The SDK raises APIError, no retry.
+                        status, note = 200, "chaos: error event mid-stream"
+                        yield openai_frame({"error": {
+                            "message": "The server had an error while processing your "
+                            "request. (injected mid-stream by the sandbox chaos profile)",
+                            "type": "server_error", "param": None, "code": None}})
+                        self._bill(call, outputs, sent, prompt_tokens, cached, status, note)
+                        return
                     if pacer.malformed_after is not None and count == pacer.malformed_after:
                         yield b'data: {"id":"' + completion_id.encode() + b'","obj\n\n'
                     if k >= 0:

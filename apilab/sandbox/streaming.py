@@ -54,6 +54,8 @@ class Pacer:
                                  if decision and decision.disconnect_at is not None else None)
         self.malformed_after = (int(self.total * decision.malformed_at)
                                 if decision and decision.malformed_at is not None else None)
+        self.error_after = (int(self.total * decision.stream_error_at)
+                            if decision and decision.stream_error_at is not None else None)
 
     async def first_token(self) -> None:
         if self.decision is not None and self.decision.ttft_s:

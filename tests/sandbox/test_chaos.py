@@ -154,3 +154,25 @@ def test_latency_and_stream_speed(live_sandbox, make_key, sandbox_db) -> None:  
                                                         max_tokens=20, stream=True)]
     elapsed = time.perf_counter() - started
     assert len(pieces) >= 20 and elapsed >= 0.3 + 0.2 + 19 / 100
+
+
+def test_mid_stream_error_events(live_sandbox, make_key, sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    from apilab.sandbox import keys
+
+    record, secret = make_key()
+    set_chaos(sandbox_db, {"p_stream_error": 1.0}, key_id=record.id)
+    oai = openai.OpenAI(base_url=live_sandbox.v1, api_key=secret, max_retries=2)
+    with pytest.raises(openai.APIError) as info:
+        for _ in oai.chat.completions.create(model="gpt-4o", messages=HI, max_tokens=40,
+                                             stream=True):
+            pass
+    assert "mid-stream" in info.value.message
+    ant = anthropic.Anthropic(base_url=live_sandbox.url, api_key=secret, max_retries=2)
+    with pytest.raises(anthropic.APIStatusError) as ainfo, ant.messages.stream(
+            model="claude-sonnet-4-5", max_tokens=40, messages=HI) as stream:
+        for _ in stream.text_stream:
+            pass
+    assert ainfo.value.body["error"]["type"] == "overloaded_error"
+    entries = keys.key_usage(sandbox_db, record.id)
+    assert len(entries) == 2  # never retried
+    assert all("error event" in (e.note or "") and 0 < e.output_tokens < 40 for e in entries)
