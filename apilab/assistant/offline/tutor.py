@@ -136,6 +136,22 @@ class OfflineTutor:
             self._index = _index_for(self.course)
         return self._index
 
+    def warm_up(self) -> None:
+        """Load the course, build the index and the price table now, not on the first reply.
+
+        The web app can call this at start-up so the first learner does not wait
+        about a second for what every later learner gets for free.
+        """
+        from apilab.content.loader import LAB_IDS
+
+        for lab_id in LAB_IDS:
+            try:
+                lab = self.course.lab(lab_id)
+            except ApilabError:
+                continue
+            self.compose(Turn(lab=lab, message="How much do 1M input tokens cost on "
+                                               "gpt-4o-mini? RPM vs TPM", history=[]))
+
     # --- the Assistant interface -------------------------------------------------
 
     async def respond(self, turn: Turn) -> AsyncIterator[TextDelta | ReplyDone]:

@@ -261,3 +261,9 @@ def test_yes_to_a_reflective_question_hands_it_back(fixture_tutor: OfflineTutor,
     reply = fixture_tutor.compose(turn)
     assert "question for you to think about" in reply.text
     assert "I don't know" not in reply.text and not reply.on_topic
+
+
+def test_warm_up_builds_the_index(fixture_course: Course) -> None:
+    tutor = OfflineTutor(fixture_course)
+    tutor.warm_up()
+    assert tutor._index is not None  # noqa: SLF001 - the point of warming up
