@@ -11,7 +11,9 @@ Reserve, call, settle:
    mid-stream) the counters are corrected by ``actual - reserved``. A stream cut
    off part-way is billed for the output tokens actually produced (the
    adapter's count of what was sent), plus the prompt.
-3. if the store cannot be reached the call is refused (fail-closed) unless
+3. a counter this process has not used yet is first seeded from the usage ledger
+   (set-if-absent), so a restart or a flushed Redis does not reset anyone's spend;
+4. if the store cannot be reached the call is refused (fail-closed) unless
    ``budget_fail_open`` is set, in which case it proceeds unreserved and the
    record says so.
 
@@ -106,6 +108,7 @@ class BudgetLayer(Layer):
         fail_open: bool = False,
         pricer: Pricer = price,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        seed: Callable[[str, str | None, dt.datetime], Decimal] | None = None,
     ) -> None:
         super().__init__(inner)
         self.store = store
@@ -114,6 +117,9 @@ class BudgetLayer(Layer):
         self.fail_open = fail_open
         self.pricer = pricer
         self.clock = clock
+        self.seed = seed
+        self._periods: dict[str, tuple[str, str | None, dt.datetime]] = {}
+        self._seeded: set[str] = set()
 
     # --- which counters apply -------------------------------------------------
     def entries(self, call: Call) -> list[tuple[BudgetEntry, BudgetLimit]]:
@@ -123,20 +129,44 @@ class BudgetLayer(Layer):
             if limit.scope == "learner":
                 if not call.learner:
                     continue
-                who = f"learner:{call.learner}"
+                name: str | None = call.learner
             elif limit.scope == "class":
                 if not call.scope:
                     continue
-                who = f"class:{call.scope}"
+                name = call.scope
             else:
-                who = "global"
+                name = None
+            who = f"{limit.scope}:{name}" if name is not None else "global"
             if limit.period == "day":
                 period, ttl = now.strftime("%Y-%m-%d"), 2 * 86400
+                start = now.replace(hour=0, minute=0, second=0, microsecond=0)
             else:
                 period, ttl = now.strftime("%Y-%m"), 35 * 86400
+                start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
             key = f"budget:{who}:{limit.period}:{period}"
+            self._periods[key] = (limit.scope, name, start)
             out.append((BudgetEntry(key, to_nano(limit.usd), ttl), limit))
         return out
+
+    async def _recover(self, entries: list[BudgetEntry]) -> None:
+        """Seed counters this process has not seen from the ledger (set-if-absent).
+
+        A restarted server (in-process store) or a flushed Redis would otherwise hand
+        every learner a fresh budget; the ledger is the durable record of what was spent.
+        """
+        if self.seed is None:
+            return
+        for entry in entries:
+            if entry.key in self._seeded:
+                continue
+            scope, name, start = self._periods[entry.key]
+            try:
+                spent = self.seed(scope, name, start)
+            except Exception:  # noqa: BLE001 - recovery is best effort; the store still binds
+                log.exception("could not read past spend for %s from the ledger", entry.key)
+                continue
+            await self.store.budget_seed(entry, to_nano(spent))
+            self._seeded.add(entry.key)
 
     def _billable_targets(self, call: Call) -> list[Target]:
         if self.targets:
@@ -199,6 +229,7 @@ class BudgetLayer(Layer):
         if not entries:
             return [], 0
         try:
+            await self._recover(entries)
             decision = await self.store.budget_reserve(entries, amount)
         except StoreUnavailableError as exc:
             if self.fail_open:

@@ -70,6 +70,15 @@ class DatabaseLedger:
         with self.db.session() as session:
             ledger.add_call(session, entry.call, entry.attempts)
 
+    def spent_since(self, scope: str, who: str | None, since: dt.datetime) -> Decimal:
+        """What the ledger says a budget scope spent since ``since`` (budget recovery)."""
+        from apilab.storage import ledger
+
+        with self.db.session() as session:
+            return ledger.spent_since(
+                session, since, learner=who if scope == "learner" else None,
+                scope=who if scope == "class" else None)
+
 
 def _str(amount: Decimal | None) -> str | None:
     return None if amount is None else str(amount)

@@ -141,7 +141,8 @@ def build_stack(
         shown.append({**adapter.describe(), "model": model, "available": True})
     handler = FallbackLayer(fallback_targets)
     handler = BudgetLayer(handler, store, limits_from_settings(settings),
-                          targets=budget_targets, fail_open=settings.budget_fail_open)
+                          targets=budget_targets, fail_open=settings.budget_fail_open,
+                          seed=getattr(sink, "spent_since", None))
     handler = CacheLayer(handler, store, ttl_s=settings.cache_ttl)
     handler = LedgerLayer(handler, sink, total_deadline=settings.total_deadline)
     return CallStack(handler=handler, targets=shown, store=store)

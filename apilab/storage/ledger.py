@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 from apilab.storage.models.lab import Message
 from apilab.storage.models.ledger import LedgerAttempt, LedgerCall
 
-__all__ = ["add_call", "call_to_dict", "get_message", "list_calls", "summarize"]
+__all__ = ["add_call", "call_to_dict", "get_message", "list_calls", "spent_since", "summarize"]
 
 _CALL_COLUMNS = {c.name for c in LedgerCall.__table__.columns} - {"id"}
 _ATTEMPT_COLUMNS = {c.name for c in LedgerAttempt.__table__.columns} - {"id", "ledger_call_id"}
@@ -56,6 +56,17 @@ def list_calls(
     if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
+
+
+def spent_since(session: Session, since: dt.datetime, *, learner: str | None = None,
+                scope: str | None = None) -> Decimal:
+    """Dollars settled since ``since`` (all calls, or one learner's, or one class's)."""
+    query = select(LedgerCall.cost_usd).where(LedgerCall.created_at >= since)
+    if learner is not None:
+        query = query.where(LedgerCall.learner == learner)
+    if scope is not None:
+        query = query.where(LedgerCall.scope == scope)
+    return sum((Decimal(v) for v in session.scalars(query) if v), Decimal(0))
 
 
 def get_message(session: Session, message_id: int) -> Message | None:

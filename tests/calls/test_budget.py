@@ -170,3 +170,20 @@ def test_limits_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
     assert all(lim.scope != "class" for lim in limits)
     with pytest.raises(ConfigError, match="dollar amount"):
         limits_from_settings(settings.with_overrides(budget_learner_daily_usd="lots"))
+
+
+def test_counters_are_seeded_once_from_the_ledger_after_a_restart() -> None:
+    seen: list[tuple[str, str | None, dt.datetime]] = []
+
+    def ledger_spent(scope: str, who: str | None, since: dt.datetime) -> Decimal:
+        seen.append((scope, who, since))
+        return Decimal("0.95")  # what the durable ledger says was spent today
+
+    store = MemoryStore()
+    budget = layer(Script(ok()), DAILY, store, seed=ledger_spent)
+    with pytest.raises(BudgetExceededError, match=r"\$0\.9500 of \$1\.00"):
+        asyncio.run(budget.ahandle(make_call()))
+    assert seen == [("learner", "ada", dt.datetime(2026, 11, 27, tzinfo=dt.UTC))]
+    with pytest.raises(BudgetExceededError):
+        asyncio.run(budget.ahandle(make_call()))
+    assert len(seen) == 1  # seeded once per process; the store is the truth afterwards

@@ -99,3 +99,30 @@ def test_streamed_call_records_events_and_ttft(settings) -> None:  # type: ignor
     row = sink.entries[0].call
     assert row["streamed"] and row["ttft_ms"] is not None and row["tokens_out"] == 3
     assert row["detail"]["events"] and KEY not in json.dumps(row, default=str)
+
+
+def test_a_restart_does_not_reset_spend(settings) -> None:  # type: ignore[no-untyped-def]
+    from apilab.calls.ledger import DatabaseLedger
+    from apilab.storage.db import open_database
+
+    db = open_database(settings.db_url)
+    s = settings.with_overrides(backend="openai", model="gpt-4o", fallback="",
+                                budget_learner_daily_usd="0.01")
+    mock = MockOpenAI(lambda body, n: completion(prompt=3000, completion_tokens=200))
+
+    def fresh_stack():  # type: ignore[no-untyped-def]  # a new process: empty memory store
+        provider = OpenAIProvider(api_key=KEY, http_client=mock.client())
+        return build_stack(s, sink=DatabaseLedger(db), store=MemoryStore(),
+                           providers={"openai": provider})
+
+    call = Call(provider="openai", model="gpt-4o", learner="ada", max_tokens=100,
+                messages=[{"role": "user", "content": "hi"}])
+    asyncio.run(fresh_stack().ahandle(call))  # $0.0095 settled: 3000 in + 200 out at 4o
+    again = Call(provider="openai", model="gpt-4o", learner="ada", max_tokens=100,
+                 messages=[{"role": "user", "content": "hi"}])
+    try:
+        asyncio.run(fresh_stack().ahandle(again))
+    except BudgetExceededError as exc:
+        assert "$0.0095 of $0.0100" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("the restarted stack forgot what was spent")

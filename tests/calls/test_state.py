@@ -106,3 +106,16 @@ def test_open_store_follows_settings(settings) -> None:  # type: ignore[no-untyp
     assert open_store(settings).kind == "memory"
     assert open_store(settings.with_overrides(redis_url="redis://127.0.0.1:6379/15")).kind \
         == "redis"
+
+
+def test_budget_seed_only_sets_a_missing_counter(store) -> None:  # type: ignore[no-untyped-def]
+    entry = BudgetEntry(name(), 100, 60)
+
+    async def run() -> None:
+        assert await store.budget_seed(entry, 30)
+        assert not await store.budget_seed(entry, 99)  # never overwrites live state
+        assert await store.budget_spent(entry.key) == 30
+        assert not (await store.budget_reserve([entry], 71)).ok
+        await store.aclose()
+
+    asyncio.run(run())

@@ -11,7 +11,9 @@ write in the caller, which is how gateways let concurrent requests through):
   ``window_pause`` stops admissions until a provider-announced reset.
 - **Budgets**: integer nano-dollars per key (scope + period); ``budget_reserve``
   adds ``amount`` to every key only if none would pass its limit.
-  ``budget_adjust`` settles (adds a positive or negative delta).
+  ``budget_adjust`` settles (adds a positive or negative delta); ``budget_seed``
+  sets a missing counter from the durable ledger, so a restart (or a flushed
+  Redis) does not hand everyone a fresh budget.
 - **Cache**: plain get/set with a TTL.
 
 A store that cannot reach its backend raises ``StoreUnavailableError``; the
@@ -103,6 +105,10 @@ class StateStore(Protocol):
     async def budget_adjust(self, entries: Sequence[BudgetEntry], delta: int) -> None: ...
 
     async def budget_spent(self, key: str) -> int: ...
+
+    async def budget_seed(self, entry: BudgetEntry, amount: int) -> bool:
+        """Set the counter to ``amount`` only if it does not exist (restart recovery)."""
+        ...
 
     async def cache_get(self, key: str) -> str | None: ...
 

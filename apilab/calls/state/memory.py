@@ -124,6 +124,15 @@ class MemoryStore:
         with self._lock:
             return self._spent(key, self._clock())
 
+    async def budget_seed(self, entry: BudgetEntry, amount: int) -> bool:
+        with self._lock:
+            now = self._clock()
+            current = self._budgets.get(entry.key)
+            if current is not None and current[1] > now:
+                return False
+            self._budgets[entry.key] = (amount, now + entry.ttl_s)
+            return True
+
     async def cache_get(self, key: str) -> str | None:
         with self._lock:
             item = self._cache.get(key)

@@ -220,6 +220,13 @@ class RedisStore:
         except (RedisError, OSError) as exc:
             raise self._down(exc) from exc
 
+    async def budget_seed(self, entry: BudgetEntry, amount: int) -> bool:
+        client, _ = self._client()
+        try:
+            return bool(await client.set(PREFIX + entry.key, amount, nx=True, ex=entry.ttl_s))
+        except (RedisError, OSError) as exc:
+            raise self._down(exc) from exc
+
     async def cache_get(self, key: str) -> str | None:
         client, _ = self._client()
         try:
