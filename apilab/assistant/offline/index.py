@@ -25,12 +25,10 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 from apilab.assistant.offline.text import (
-    STOPWORDS,
     content_terms,
     correct,
     expand,
     has_synonyms,
-    tokenize,
 )
 from apilab.content.models import Card, Course
 
@@ -304,16 +302,3 @@ class KnowledgeIndex:
         own = [item for item in ranked if self.docs[item[0]].lab == lab][:CANDIDATES]
         other = [item for item in ranked if self.docs[item[0]].lab != lab][: CANDIDATES // 2]
         return self._hits(query, own, limit), self._hits(query, other, limit)
-
-    def known_share(self, query: Query) -> float:
-        """Share (by IDF weight) of the learner's terms that the course uses at all."""
-        if not query.original:
-            return 0.0
-        denom = sum(self.idf(t) for t in query.original)
-        known = sum(self.idf(t) for t in query.original if t in self._postings)
-        return known / denom if denom else 0.0
-
-
-def tokens_of(text: str) -> list[str]:
-    """Plain lowercase tokens without stopwords (for repeat detection and keywords)."""
-    return [t for t in tokenize(text) if t not in STOPWORDS]

@@ -28,6 +28,7 @@ from apilab.assistant.base import ReplyDone, TextDelta, Turn
 from apilab.assistant.offline import codecheck, intents
 from apilab.assistant.offline.coach import drill_coaching
 from apilab.assistant.offline.index import Hit, KnowledgeIndex
+from apilab.assistant.offline.text import content_terms
 from apilab.content.models import Card, Course, Lab
 from apilab.errors import ApilabError
 
@@ -750,8 +751,7 @@ def finding_summary(finding: Any) -> dict[str, Any]:
 
 
 def intents_content(text: str) -> list[str]:
-    from apilab.assistant.offline.text import content_terms
-
+    """The topic words of a text (empty for filler like "also, please")."""
     return content_terms(text)
 
 
