@@ -23,13 +23,15 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from apilab.assistant import httpinfo, tools
+from apilab.assistant import httpinfo
 from apilab.assistant.base import ReplyDone, TextDelta, Turn
-from apilab.assistant.offline import codecheck, intents
+from apilab.assistant.offline import intents
 from apilab.assistant.offline.coach import drill_coaching
+from apilab.assistant.offline.draft import TOOL_LABS, TOOL_OBJECTIVES, Draft
 from apilab.assistant.offline.index import Hit, KnowledgeIndex
 from apilab.assistant.offline.text import content_terms
-from apilab.content.models import Card, Course, Lab
+from apilab.assistant.offline.toolrun import run_tools
+from apilab.content.models import Course, Lab
 from apilab.errors import ApilabError
 
 __all__ = ["OFFLINE_NOTE", "Composed", "OfflineTutor"]
@@ -47,26 +49,6 @@ OFFLINE_NOTE = (
     "for an OpenAI-compatible server such as Ollama) and restart `apilab serve`._"
 )
 
-# Which objective each tool exercises, per lab (only objectives the lab has are used).
-TOOL_OBJECTIVES = {
-    "estimate_cost": ("cost-estimation",),
-    "count_tokens": ("token-counting",),
-    "backoff_schedule": ("backoff-jitter",),
-    "explain_http_response": ("status-codes", "rpm-tpm"),
-    "check_json": ("structured-output", "output-validation"),
-    "scan_for_keys": ("incident-response", "leak-vectors"),
-}
-# Labs in which running a tool is itself on-topic.
-TOOL_LABS = {
-    "estimate_cost": {"rate-limits-cost"},
-    "count_tokens": {"rate-limits-cost", "api-basics"},
-    "backoff_schedule": {"rate-limits-cost", "api-basics"},
-    "explain_http_response": {"api-basics", "rate-limits-cost"},
-    "check_json": {"production-prompts", "api-basics"},
-    "scan_for_keys": {"key-security"},
-}
-PREFERRED_MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-haiku", "claude-sonnet-4",
-                    "gemini-2.0-flash", "gemini-1.5-flash")
 
 
 @dataclasses.dataclass
@@ -78,40 +60,6 @@ class Composed:
     objectives: list[str]
     tools_used: list[str]
     meta: dict[str, Any]
-
-
-@dataclasses.dataclass
-class _Work:
-    """Scratch state while composing one reply."""
-
-    turn: Turn
-    message: str
-    notes: list[str] = dataclasses.field(default_factory=list)
-    parts: list[str] = dataclasses.field(default_factory=list)
-    tools: list[dict[str, Any]] = dataclasses.field(default_factory=list)
-    objectives: list[str] = dataclasses.field(default_factory=list)
-    on_topic: bool = False
-    intent: str = "question"
-    card: Card | None = None
-    follow_up: str | None = None
-    show_note: bool = False
-    topic_reason: str | None = None
-    injection: tuple[str, ...] = ()
-    pending_codes: list[int] = dataclasses.field(default_factory=list)
-    continued: str | None = None  # the tutor's own question a "yes" picked up
-
-    def add_objectives(self, ids: tuple[str, ...] | list[str]) -> None:
-        valid = {o.id for o in self.turn.lab.objectives}
-        for oid in ids:
-            if oid in valid and oid not in self.objectives:
-                self.objectives.append(oid)
-
-    def ran(self, name: str, args: dict[str, Any], started: float) -> None:
-        self.tools.append({"name": name, "args": args,
-                           "ms": round((time.perf_counter() - started) * 1000, 3)})
-        self.add_objectives(TOOL_OBJECTIVES.get(name, ()))
-        if self.turn.lab.id in TOOL_LABS.get(name, set()):
-            self.on_topic = True
 
 
 class OfflineTutor:
@@ -171,7 +119,7 @@ class OfflineTutor:
     def compose(self, turn: Turn) -> Composed:
         """Build the whole reply for ``turn`` (synchronous, a few milliseconds)."""
         started = time.perf_counter()
-        w = _Work(turn=turn, message=turn.message.strip())
+        w = Draft(turn=turn, message=turn.message.strip())
         w.show_note = not any(role == "assistant" for role, _ in turn.history)
         lab = turn.lab
 
@@ -183,7 +131,7 @@ class OfflineTutor:
         hits: list[Hit] = []
         other: list[Hit] = []
         if not stop:
-            retrieval_text = self._tools(w)
+            retrieval_text = run_tools(w)
             hits, other = self._retrieve(w, retrieval_text)
         coaching = drill_coaching(lab.id, turn.context.get("drill"), w.message)
         if coaching:
@@ -221,7 +169,7 @@ class OfflineTutor:
 
     # --- 1. secrets -----------------------------------------------------------------
 
-    def _secrets(self, w: _Work) -> bool:
+    def _secrets(self, w: Draft) -> bool:
         """Warn about a pasted secret; ``True`` when nothing else is left to answer."""
         findings = list(w.turn.context.get("secret_findings") or [])
         if not findings:
@@ -262,7 +210,7 @@ class OfflineTutor:
 
     # --- 2. injected instructions ---------------------------------------------------
 
-    def _injection(self, w: _Work) -> bool:
+    def _injection(self, w: Draft) -> bool:
         found = intents.detect_injection(w.message)
         if not found:
             return False
@@ -298,7 +246,7 @@ class OfflineTutor:
 
     # --- 3. small talk --------------------------------------------------------------
 
-    def _continuation(self, w: _Work) -> None:
+    def _continuation(self, w: Draft) -> None:
         """"yes" / "tell me more" / "idk" after a follow-up question: answer that question."""
         if not intents.detect_continuation(w.message):
             return
@@ -314,7 +262,7 @@ class OfflineTutor:
         w.notes.append(f"_Picking up my question: {question}_")
         w.message = question
 
-    def _small_talk(self, w: _Work) -> bool:
+    def _small_talk(self, w: Draft) -> bool:
         kind = intents.detect_small_talk(w.message)
         if kind is None:
             return False
@@ -358,151 +306,9 @@ class OfflineTutor:
 
     # --- 4. tools -------------------------------------------------------------------
 
-    def _tools(self, w: _Work) -> str:
-        """Run the tools the message calls for; returns the text left for retrieval."""
-        text = w.message
-        retrieval_text = text
-        cost = intents.detect_cost(text)
-        if cost:
-            self._run_cost(w, cost)
-        else:
-            models = intents.detect_price_lookup(text)
-            if models:
-                self._run_price(w, models)
-        count = intents.detect_token_count(text)
-        if count:
-            self._run_count(w, count)
-        backoff = intents.detect_backoff(text)
-        if backoff:
-            started = time.perf_counter()
-            w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
-                                                backoff.jitter))
-            w.ran("backoff_schedule", dataclasses.asdict(backoff), started)
-        code = codecheck.extract_code(text)
-        if code is not None:
-            self._run_code_review(w, code)
-            retrieval_text = _strip_blocks(_strip_code(text))
-        http = intents.wants_http_explanation(text)
-        if http == "pasted":
-            started = time.perf_counter()
-            explained = httpinfo.explain(text)
-            if explained:
-                w.parts.append(explained)
-                w.ran("explain_http_response", {"chars": len(text)}, started)
-                retrieval_text = _strip_blocks(text)
-        elif isinstance(http, list):
-            # Shown only if the answer card does not already explain these codes.
-            w.pending_codes = http
-        if http != "pasted" and code is None:
-            pasted = intents.detect_json(text)
-            if pasted:
-                started = time.perf_counter()
-                doc, schema = pasted
-                result = tools.json_check(doc, schema)
-                w.parts.append(tools.render_json_check(result))
-                w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed},
-                      started)
-                retrieval_text = _strip_blocks(text)
-        return retrieval_text
-
-    def _run_code_review(self, w: _Work, code: str) -> None:
-        started = time.perf_counter()
-        findings = codecheck.review(code)
-        if findings:
-            lines = [f"**I read your code and found {len(findings)} thing(s) to fix:**", ""]
-            lines += [f"{n}. {f.message}" for n, f in enumerate(findings, 1)]
-            w.parts.append("\n".join(lines))
-        else:
-            w.parts.append("I read your code and found none of the common mistakes I check "
-                           "for (messages shape, missing `max_tokens` on Anthropic, no timeout, "
-                           "retries without backoff, hard-coded keys, streaming misuse, "
-                           "regex-parsing output, unvalidated JSON). That is not a full review.")
-        w.tools.append({"name": "review_code", "args": {"lines": code.count("\n") + 1,
-                                                        "findings": [f.rule for f in findings]},
-                        "ms": round((time.perf_counter() - started) * 1000, 3)})
-        valid = {o.id for o in w.turn.lab.objectives}
-        mine = [f.objective for f in findings if f.objective in valid]
-        w.add_objectives(mine)
-        if mine:
-            w.on_topic = True
-
-    def _run_price(self, w: _Work, candidates: list[str]) -> None:
-        started = time.perf_counter()
-        models, problems, guessed = _resolve_models(candidates)
-        if not models:
-            return
-        lines = [tools.render_price(m) for m in models]
-        if guessed:
-            lines.append(guessed)
-        lines.append("Give me token numbers (e.g. \"2M input and 500k output tokens\") and I'll "
-                     "work out the exact cost.")
-        w.parts.append("\n\n".join(lines))
-        w.ran("estimate_cost", {"models": models, "prices_only": True}, started)
-
-    def _run_cost(self, w: _Work, req: intents.CostRequest) -> None:
-        from apilab.pricing import list_models
-
-        started = time.perf_counter()
-        models, problems, guessed = _resolve_models(list(req.models))
-        if guessed:
-            w.notes.append(guessed)
-        if not models and problems:
-            w.parts.append(f"I couldn't price that: {problems[0]}")
-            w.ran("estimate_cost", {"models": list(req.models), "error": problems[0]}, started)
-            return
-        compare = not models
-        if compare:
-            known = {p.model if hasattr(p, "model") else str(p) for p in list_models()}
-            models = [m for m in PREFERRED_MODELS if m in known][:4] or sorted(known)[:4]
-        outputs = []
-        figures = []
-        for model in models:
-            try:
-                md, fig = tools.render_cost(model, req.input_tokens, req.output_tokens,
-                                            req.cached_input_tokens, req.requests)
-            except ApilabError as exc:
-                outputs.append(f"`{model}`: {exc}")
-                continue
-            outputs.append(md)
-            figures.append(fig)
-        if compare:
-            outputs.insert(0, "You didn't name a model, so here is the same workload on a few "
-                              "(name one, e.g. \"on gpt-4o-mini\", for just that):")
-        w.parts.append("\n\n".join(outputs))
-        w.ran("estimate_cost", {"input_tokens": req.input_tokens,
-                                "output_tokens": req.output_tokens,
-                                "cached_input_tokens": req.cached_input_tokens,
-                                "requests": req.requests, "models": models,
-                                "totals": [f["total_usd"] for f in figures]}, started)
-
-    def _run_count(self, w: _Work, req: tuple[str, str | None]) -> None:
-        started = time.perf_counter()
-        kind, payload = req
-        if kind == "words" and payload:
-            words = int(payload)
-            w.parts.append(
-                f"**{words:,} English words is roughly {round(words / 0.75):,} tokens** "
-                "(rule of thumb: 1 token ~ 0.75 words, ~4 characters; code and non-English "
-                "text use more). For an exact number, count the real text with tiktoken: "
-                "`len(tiktoken.encoding_for_model(\"gpt-4o\").encode(text))`."
-            )
-            w.ran("count_tokens", {"words": words}, started)
-            return
-        model = "gpt-4o"
-        for candidate in intents.model_candidates(w.message):
-            try:
-                from apilab.pricing import resolve_model
-
-                model = resolve_model(candidate)
-                break
-            except ApilabError:
-                continue
-        w.parts.append(tools.TOOLS["count_tokens"].run(text=payload or "", model=model))
-        w.ran("count_tokens", {"chars": len(payload or ""), "model": model}, started)
-
     # --- 5. retrieval ---------------------------------------------------------------
 
-    def _retrieve(self, w: _Work, text: str) -> tuple[list[Hit], list[Hit]]:
+    def _retrieve(self, w: Draft, text: str) -> tuple[list[Hit], list[Hit]]:
         lab = w.turn.lab
         query = self.index.make_query(text)
         hits, other = self.index.search_split(query, lab.id)
@@ -624,7 +430,7 @@ class OfflineTutor:
         )
         return hits, other
 
-    def _as_follow_up(self, w: _Work, text: str, query: Any, hits: list[Hit],
+    def _as_follow_up(self, w: Draft, text: str, query: Any, hits: list[Hit],
                       other: list[Hit]) -> tuple[list[Hit], list[Hit]]:
         """Read a short, unclear message ("what about Anthropic?") with the previous question.
 
@@ -647,7 +453,7 @@ class OfflineTutor:
         w.notes.append("_Reading this as a follow-up to your previous question._")
         return hits2, other2
 
-    def _answer_card(self, w: _Work, hit: Hit, foreign: bool = False) -> None:
+    def _answer_card(self, w: Draft, hit: Hit, foreign: bool = False) -> None:
         card = hit.doc.card
         assert card is not None
         w.card = card
@@ -661,7 +467,7 @@ class OfflineTutor:
 
     # --- 6. follow-up -------------------------------------------------------------
 
-    def _next_question(self, w: _Work) -> str | None:
+    def _next_question(self, w: Draft) -> str | None:
         gaps = _uncovered(w)
         lab = w.turn.lab
         if not gaps:
@@ -693,46 +499,6 @@ def _index_for(course: Course) -> KnowledgeIndex:
     return cached[1]
 
 
-def _resolve_models(candidates: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Canonical model ids for the names a learner used: (models, problems, guess note).
-
-    The longest spelling that resolves wins ("gpt-4o-mini" over "gpt-4o"); a name that
-    does not resolve but has close matches is taken as the first match, and said so.
-    """
-    from apilab.errors import UnknownModelError
-    from apilab.pricing import resolve_model
-
-    models: list[str] = []
-    problems: list[str] = []
-    guess: str | None = None
-    for candidate in candidates:
-        try:
-            model = resolve_model(candidate)
-        except UnknownModelError as exc:
-            problems.append(str(exc))
-            if exc.suggestions and guess is None and not models:
-                guess = candidate
-            continue
-        except ApilabError as exc:
-            problems.append(str(exc))
-            continue
-        if model not in models:
-            models.append(model)
-            break
-    if not models and guess is not None:
-        from apilab.errors import UnknownModelError as _Unknown
-
-        try:
-            resolve_model(guess)
-        except _Unknown as exc:
-            models.append(resolve_model(exc.suggestions[0]))
-            others = ", ".join(exc.suggestions[1:])
-            note = (f"_I took \u201c{guess}\u201d to mean `{models[0]}`"
-                    + (f" (other close matches: {others})" if others else "") + "._")
-            return models, problems, note
-    return models, problems, None
-
-
 def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
     try:
         from apilab.secretscan import redact_text
@@ -755,7 +521,7 @@ def intents_content(text: str) -> list[str]:
     return content_terms(text)
 
 
-def _starter(w: _Work) -> str:
+def _starter(w: Draft) -> str:
     asked = " ".join(c.lower() for r, c in w.turn.history if r in ("user", "learner"))
     for q in w.turn.lab.starter_questions:
         if q.lower()[:30] not in asked:
@@ -763,7 +529,7 @@ def _starter(w: _Work) -> str:
     return w.turn.lab.starter_questions[0]
 
 
-def _uncovered(w: _Work) -> list[Any]:
+def _uncovered(w: Draft) -> list[Any]:
     covered = set(w.turn.objectives_covered) | set(w.objectives)
     return [o for o in w.turn.lab.objectives if o.id not in covered]
 
@@ -799,21 +565,6 @@ def _first_paragraph(text: str) -> str:
 def _passage(hit: Hit) -> str:
     title = f"**{hit.doc.title}**\n\n" if hit.doc.title else ""
     return f"{title}{hit.doc.text.strip()}"
-
-
-_BLOCK = re.compile(r"```.*?```|\{.*\}|\[.*\]", re.S)
-
-
-def _strip_code(text: str) -> str:
-    """The message without fenced code (the prose carries the question)."""
-    return re.sub(r"```.*?```", " ", text, flags=re.S)
-
-
-def _strip_blocks(text: str) -> str:
-    """The prose of a message without pasted code/JSON (which would swamp retrieval)."""
-    prose = _BLOCK.sub(" ", text)
-    prose = re.sub(r"(?m)^\s*[A-Za-z-]+:\s.*$", " ", prose)  # header lines
-    return prose
 
 
 def chunk_words(text: str, size: int = 12, first: int = 3) -> list[str]:
