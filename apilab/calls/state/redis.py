@@ -13,6 +13,7 @@ back to local counting (that is how per-replica limits creep in).
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
@@ -136,12 +137,14 @@ class RedisStore:
         self._timeout = timeout
         # redis.asyncio connections belong to the loop that opened them, so keep
         # one client per event loop (tests and CLI runs may use several loops).
-        self._clients: dict[int, tuple[aioredis.Redis, dict[str, Any]]] = {}
+        # (ids of dead loops get reused, so the entry also keeps a weak ref to check)
+        self._clients: dict[int, tuple[aioredis.Redis, dict[str, Any], weakref.ref[Any]]] = {}
 
     def _client(self) -> tuple[aioredis.Redis, dict[str, Any]]:
-        loop_id = id(asyncio.get_running_loop())
+        loop = asyncio.get_running_loop()
+        loop_id = id(loop)
         entry = self._clients.get(loop_id)
-        if entry is None:
+        if entry is None or entry[2]() is not loop:
             client = aioredis.Redis.from_url(
                 self.url,
                 socket_timeout=self._timeout,
@@ -153,9 +156,9 @@ class RedisStore:
                 for name, src in (("acquire", _ACQUIRE), ("settle", _SETTLE), ("pause", _PAUSE),
                                   ("reserve", _RESERVE), ("adjust", _ADJUST))
             }
-            entry = (client, scripts)
+            entry = (client, scripts, weakref.ref(loop))
             self._clients[loop_id] = entry
-        return entry
+        return entry[0], entry[1]
 
     async def _run(self, script: str, keys: list[str], args: list[Any]) -> Any:
         _, scripts = self._client()
