@@ -30,6 +30,7 @@ import concurrent.futures
 import contextlib
 import functools
 import logging
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -68,12 +69,16 @@ T = TypeVar("T")
 # How many earlier messages the backend sees (the offline tutor needs few; a model's
 # context is the call layer's concern, which trims further).
 HISTORY_LIMIT = 40
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def validate_message(message: object, max_chars: int) -> str:
     """The message if it is acceptable, else ``InvalidInputError`` saying what to fix."""
     if not isinstance(message, str):
         raise InvalidInputError("The message must be text.")
+    # Control characters (NUL above all, which PostgreSQL refuses) carry nothing a learner
+    # meant to say; tabs and newlines stay.
+    message = _CONTROL.sub("", message)
     if not message.strip():
         raise InvalidInputError("The message is empty: type a question for the lab assistant.")
     if len(message) > max_chars:

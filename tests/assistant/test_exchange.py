@@ -212,3 +212,10 @@ def test_drill_state_reaches_the_key_security_turn(db: Database, settings: Setti
     assert backend.turn is not None and backend.turn.context["drill"]["stage"] == "leaked"
     events = _run(db, settings, "what now?", lab="key-security")
     assert "Leak drill" in events[-1].reply  # type: ignore[union-attr]
+
+
+def test_control_characters_are_dropped(db: Database, settings: Settings) -> None:
+    events = _run(db, settings, "what is\x00 streaming?\x07")
+    assert isinstance(events[0], Accepted) and events[0].content == "what is streaming?"
+    with pytest.raises(InvalidInputError):
+        _run(db, settings, "\x00\x01")
