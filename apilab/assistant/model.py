@@ -193,7 +193,9 @@ class ModelAssistant:
         for seq in range(MAX_TOOL_ROUNDS + 1):
             call = Call(
                 provider=self.provider, model=self.model, messages=list(messages),
-                system=system, tools=tools if seq < MAX_TOOL_ROUNDS else None,
+                # Tools stay declared on every round: providers reject tool_use/tool
+                # messages in a request that declares no tools.
+                system=system, tools=tools,
                 max_tokens=MAX_TOKENS, learner=str(turn.learner_id or "local"),
                 lab=turn.lab.id, scope=getattr(self.settings, "budget_class", None),
                 call_id=call_id, seq=seq, context={"turn": turn},
@@ -234,6 +236,11 @@ class ModelAssistant:
                 yield TextDelta(note)
                 break
             if result is None or not result.tool_calls:
+                break
+            if seq == MAX_TOOL_ROUNDS:
+                note = f"\n\n_(Stopped after {MAX_TOOL_ROUNDS} rounds of tool calls.)_"
+                shown.append(note)
+                yield TextDelta(note)
                 break
             messages.append({"role": "assistant", "content": result.text or None,
                              "tool_calls": [{"id": tc.id, "name": tc.name,

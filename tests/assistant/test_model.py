@@ -125,3 +125,12 @@ def test_from_settings_reuses_one_stack_per_settings_and_loop(settings) -> None:
     assert first.stack is second.stack
     other, _ = asyncio.run(two())
     assert other.stack is not first.stack  # a new event loop gets its own clients
+
+
+def test_endless_tool_calls_stop_after_the_round_limit(settings) -> None:  # type: ignore[no-untyped-def]
+    mock = MockOpenAI(lambda b, n: sse([], tool=("count_tokens", '{"text": "a"}')))
+    assistant, sink = assistant_for(settings, mock)
+    text, done = run(assistant, turn("Count forever."))
+    assert "Stopped after 3 rounds" in text and len(mock.requests) == 4
+    assert all("tools" in json.loads(r.content) for r in mock.requests)
+    assert done.tools_used == ["count_tokens"] * 3
