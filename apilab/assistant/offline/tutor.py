@@ -415,11 +415,16 @@ class OfflineTutor:
         if keyword_topic and len(query.original) >= 1:
             w.intent = "dont-know"
             w.on_topic = True
-            w.parts.append(
-                "**I don't know** - the course notes don't cover that, and I'd rather not guess. "
-                "Try rephrasing with the terms of the lesson, or ask about one of this lab's "
-                "objectives."
-            )
+            near = [h.doc.card.questions[0] for h in cards[:3]
+                    if h.doc.card is not None and h.matched]
+            text = ("**I don't know** - the course notes don't cover that, and I'd rather not "
+                    "guess. Try rephrasing with the terms of the lesson")
+            if near:
+                text += ", or one of these nearby questions I can answer:\n\n" + "\n".join(
+                    f"- \u201c{q}\u201d" for q in near[:2])
+            else:
+                text += ", or ask about one of this lab's objectives."
+            w.parts.append(text)
             return hits, other
         w.intent = "off-topic"
         w.topic_reason = f"it is not about {lab.title} (the course notes have nothing on it)"
