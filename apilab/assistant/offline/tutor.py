@@ -31,7 +31,7 @@ from apilab.assistant.offline.draft import TOOL_LABS, TOOL_OBJECTIVES, Draft
 from apilab.assistant.offline.index import Hit, KnowledgeIndex
 from apilab.assistant.offline.text import content_terms
 from apilab.assistant.offline.toolrun import run_tools
-from apilab.content.models import Course, Lab
+from apilab.content.models import Card, Course, Lab
 from apilab.errors import ApilabError
 
 __all__ = ["OFFLINE_NOTE", "Composed", "OfflineTutor"]
@@ -463,12 +463,31 @@ class OfflineTutor:
         assert card is not None
         w.card = card
         w.parts.append(card.answer.strip())
+        sources = self._sources(card)
+        if sources:
+            w.parts.append(f"_Sources: {sources}._")
         if not foreign:
             w.add_objectives(card.objectives)
         covered = set(w.turn.objectives_covered)
         # The card's own follow-up when it leads somewhere new; else steer to a gap.
         if not foreign and (not covered.issuperset(card.objectives) or not _uncovered(w)):
             w.follow_up = card.follow_up.strip()
+
+    def _sources(self, card: Card) -> str:
+        """The card's sources as "title (date)", from its lab's lesson (at most two)."""
+        if not card.sources:
+            return ""
+        try:
+            lesson = self.course.lesson_for_lab(card.lab)
+        except ApilabError:
+            return ""
+        by_id = {src.id: src for src in lesson.sources}
+        named = []
+        for source_id in card.sources[:2]:
+            src = by_id.get(source_id)
+            if src is not None:
+                named.append(f"{src.title} ({src.date})" if src.date else src.title)
+        return "; ".join(named)
 
     # --- 6. follow-up -------------------------------------------------------------
 
