@@ -27,7 +27,7 @@ from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.generator import Output, generate, pick_tool, rng_for
 from apilab.sandbox.openai_api import apply_stop
 from apilab.sandbox.service import Call, Service, random_id
-from apilab.sandbox.sse import anthropic_frame, dumps
+from apilab.sandbox.sse import JSONBytes, anthropic_frame, dumps
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
 
 __all__ = ["AnthropicFrontDoor", "parse_messages_request"]
@@ -329,8 +329,7 @@ class AnthropicFrontDoor:
             "stop_sequence": stop_seq,
             "usage": _usage(input_total, output.completion_tokens, cache),
         }
-        return Response(dumps(body_out), media_type="application/json",
-                        headers=svc.headers(call))
+        return JSONBytes(dumps(body_out), headers=svc.headers(call))
 
     def _generate(self, req: dict[str, Any], info: catalogue.ModelInfo) -> Output:
         counter = catalogue.text_counter(info)

@@ -27,7 +27,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from apilab.sandbox.sse import dumps
+from apilab.sandbox.sse import JSONBytes, dumps
 
 __all__ = ["SandboxHTTPError", "anthropic_body", "error_response", "openai_body"]
 
@@ -129,5 +129,4 @@ def error_response(
     out.update(exc.headers)
     if exc.retry_after is not None:
         out.update(retry_headers(exc.retry_after))
-    return Response(dumps(body), status_code=exc.status(api), headers=out,
-                    media_type="application/json")
+    return JSONBytes(dumps(body), exc.status(api), out)

@@ -27,7 +27,7 @@ from apilab.sandbox import catalogue
 from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.generator import Output, generate, pick_tool, rng_for
 from apilab.sandbox.service import Call, Service, random_id
-from apilab.sandbox.sse import DONE, dumps, openai_frame
+from apilab.sandbox.sse import DONE, JSONBytes, dumps, openai_frame
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
 
 __all__ = ["ChatRequest", "OpenAIFrontDoor", "parse_chat_request"]
@@ -482,8 +482,7 @@ class OpenAIFrontDoor:
             "usage": _usage(prompt_tokens, completion_tokens, cached),
             "service_tier": "default", "system_fingerprint": "fp_apilab_sbx",
         }
-        return Response(dumps(body_out), media_type="application/json",
-                        headers=svc.headers(call))
+        return JSONBytes(dumps(body_out), headers=svc.headers(call))
 
     def _generate(self, req: ChatRequest, info: catalogue.ModelInfo) -> list[Output]:
         counter = catalogue.text_counter(info)
