@@ -176,9 +176,11 @@ def _known_tiers(db: Database) -> set[str]:
     state = existing_state(db)
     if state is not None:
         return set(state.config.tiers)
-    from apilab.sandbox.config import builtin_config
+    # No sandbox in this process (the CLI): the presets plus APILAB_SANDBOX_CONFIG's tiers.
+    from apilab.sandbox.config import load_config
+    from apilab.settings import get_settings
 
-    return set(builtin_config().tiers)
+    return set(load_config(get_settings().sandbox_config).tiers)
 
 
 def _cap(value: Any) -> Decimal | None:

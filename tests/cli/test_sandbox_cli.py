@@ -125,3 +125,12 @@ def test_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
     assert "rpm/tpm must be positive" in result.output
     missing = run("--config", str(tmp_path / "nope.yaml"))
     assert missing.exit_code == 2 and "Cannot read sandbox config" in missing.output
+
+
+def test_custom_tier_from_the_config_file(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "tiers.yaml"
+    config.write_text("tiers:\n  classroom: {rpm: 20, tpm: 20000, as_of: '2026-11'}\n")
+    monkeypatch.setenv("APILAB_SANDBOX_CONFIG", str(config))
+    result = run("keys", "create", "--name", "class", "--tier", "classroom", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["key"]["tier"] == "classroom"
