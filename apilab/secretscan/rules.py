@@ -241,7 +241,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "aws-bedrock-api-key", "Amazon Bedrock API key",
-        r"(?<![A-Za-z0-9+/])(?:ABSK[A-Za-z0-9+/]{109,400}={0,2}"
+        r"(?:(?<![A-Za-z0-9+/])|(?<=\\[nrt]))(?:ABSK[A-Za-z0-9+/]{109,400}={0,2}"
         r"|bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%&?._-]{20,2000})",
         ("absk", "bedrock-api-key-"), 0.95,
         _fix("the Amazon Bedrock console > API keys", "AWS_BEARER_TOKEN_BEDROCK"),
