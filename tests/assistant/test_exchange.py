@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import random
+import string
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -219,3 +221,13 @@ def test_control_characters_are_dropped(db: Database, settings: Settings) -> Non
     assert isinstance(events[0], Accepted) and events[0].content == "what is streaming?"
     with pytest.raises(InvalidInputError):
         _run(db, settings, "\x00\x01")
+
+
+def test_key_shaped_strings_are_redacted_too(db: Database, settings: Settings) -> None:
+    # Not the exact published format (no marker), still never stored or echoed in chat.
+    odd = "sk-" + "proj-" + "".join(random.choices(string.ascii_letters + string.digits, k=90))
+    events = _run(db, settings, f"is this ok: {odd} ?", lab="key-security")
+    assert isinstance(events[0], Accepted) and events[0].secret_detected
+    assert odd not in events[0].content and odd not in events[-1].reply  # type: ignore[union-attr]
+    assert all(odd not in m.content for m in _messages(db, "key-security"))
+    assert "sk-proj-" in events[0].content  # the redacted form keeps the prefix
