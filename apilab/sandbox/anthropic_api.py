@@ -41,6 +41,10 @@ KNOWN_FIELDS = {
     "cache_control", "container", "mcp_servers", "context_management",
 }
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
+# == anthropic_frame({"type": "content_block_delta", "index": 0, "delta": {"type":
+#    "text_delta", "text": piece}}) up to the text value.
+_TEXT_DELTA_HEAD = ('event: content_block_delta\ndata: {"type":"content_block_delta",'
+                    '"index":0,"delta":{"type":"text_delta","text":')
 
 
 def _bad(message: str) -> SandboxHTTPError:
@@ -405,12 +409,13 @@ class AnthropicFrontDoor:
                 if pacer.malformed_after is not None and sent == pacer.malformed_after:
                     yield (b'event: content_block_delta\n'
                            b'data: {"type":"content_block_delta","ind\n\n')
-                delta = ({"type": "input_json_delta", "partial_json": piece}
-                         if output.tool_calls else {"type": "text_delta", "text": piece})
-                yield anthropic_frame({"type": "content_block_delta", "index": 0,
-                                       "delta": delta})
+                if output.tool_calls:
+                    yield anthropic_frame({"type": "content_block_delta", "index": 0, "delta": {
+                        "type": "input_json_delta", "partial_json": piece}})
+                else:  # the common frame, rendered without building a dict each time
+                    yield (_TEXT_DELTA_HEAD + dumps(piece) + "}}\n\n").encode("utf-8")
                 sent += 1
-                await pacer.between()
+                await pacer.between(sent)
             yield anthropic_frame({"type": "content_block_stop", "index": 0})
             usage = _usage(input_total, output.completion_tokens, cache)
             usage.pop("cache_creation", None)

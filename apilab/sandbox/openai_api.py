@@ -543,6 +543,12 @@ class OpenAIFrontDoor:
                 {"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
                 **usage_null})
 
+        # Content deltas are most of a stream: render the fixed parts of that frame once
+        # (byte-for-byte what ``chunk(i, {"content": piece})`` gives).
+        head = "data: " + dumps(base)[:-1] + ',"choices":[{"index":'
+        tail = ('},"logprobs":null,"finish_reason":null}]'
+                + (',"usage":null' if req.include_usage else "") + "}\n\n")
+
         try:
             count = 0
             await pacer.first_token()
@@ -557,6 +563,8 @@ class OpenAIFrontDoor:
                 else:
                     yield chunk(i, {"role": "assistant", "content": "", "refusal": None})
                     parts = [(-1, p) for p in output.pieces]
+                content_head = head + str(i) + ',"delta":{"content":'
+
                 for k, piece in parts:
                     if pacer.disconnect_after is not None and count >= pacer.disconnect_after:
                         status, note = 200, "chaos: disconnected mid-stream"
@@ -576,14 +584,13 @@ class OpenAIFrontDoor:
                     if pacer.malformed_after is not None and count == pacer.malformed_after:
                         yield b'data: {"id":"' + completion_id.encode() + b'","obj\n\n'
                     if k >= 0:
-                        delta: dict[str, Any] = {"tool_calls": [
-                            {"index": k, "function": {"arguments": piece}}]}
+                        yield chunk(i, {"tool_calls": [
+                            {"index": k, "function": {"arguments": piece}}]})
                     else:
-                        delta = {"content": piece}
-                    yield chunk(i, delta)
+                        yield (content_head + dumps(piece) + tail).encode("utf-8")
                     sent[i] += 1
                     count += 1
-                    await pacer.between()
+                    await pacer.between(count)
                 yield chunk(i, {}, output.finish)
             completion_tokens = sum(o.completion_tokens for o in outputs)
             if req.include_usage:

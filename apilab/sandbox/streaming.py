@@ -61,9 +61,10 @@ class Pacer:
         if self.decision is not None and self.decision.ttft_s:
             await asyncio.sleep(self.decision.ttft_s)
 
-    async def between(self) -> None:
+    async def between(self, sent: int = 0) -> None:
+        """Pause after a token: the paced gap, or a yield to the loop every 8 tokens."""
         if self.gap:
             await asyncio.sleep(self.gap)
-        else:
-            # Yield to the loop so one fast stream cannot starve the others.
+        elif sent % 8 == 0:
+            # Yield to the loop now and then so one fast stream cannot starve the others.
             await asyncio.sleep(0)

@@ -78,3 +78,25 @@ def test_anthropic_streams_are_framed_right(sandbox_app, secret, max_tokens, see
     deltas = [e.json() for e in events if e.event == "content_block_delta"]
     final = [e.json() for e in events if e.event == "message_delta"][0]
     assert final["usage"]["output_tokens"] == len(deltas) <= max_tokens
+
+
+def test_fast_content_frames_equal_the_generic_ones(sandbox_app, secret) -> None:  # type: ignore[no-untyped-def]
+    from apilab.sandbox.sse import anthropic_frame, openai_frame
+
+    with TestClient(sandbox_app) as client:
+        for usage in (True, False):
+            body = {"model": "echo", "stream": True, "n": 2,
+                    "messages": [{"role": "user", "content": "héllo \"quoted\"\n"}]}
+            if usage:
+                body["stream_options"] = {"include_usage": True}
+            raw = client.post("/v1/chat/completions", json=body,
+                              headers={"Authorization": f"Bearer {secret}"}).text
+            for event in parse_sse(raw)[:-1]:
+                assert openai_frame(json.loads(event.data)).decode() in raw
+            assert r"\"" in raw and "é" in raw and r"\u00e9" not in raw  # escaped; UTF-8
+        raw = client.post("/v1/messages", json={
+            "model": "claude-sonnet-4-5", "max_tokens": 30, "stream": True,
+            "messages": [{"role": "user", "content": "hi"}]},
+            headers={"x-api-key": secret, "anthropic-version": "2023-06-01"}).text
+        for event in parse_sse(raw):
+            assert anthropic_frame(event.json()).decode() in raw
