@@ -75,6 +75,7 @@ def test_drill_full_flow_scores_and_never_exposes_a_secret(client: TestClient, a
     assert d["stage"] == "issued" and d["app_calls"] == 2 and len(d["keys"]) == 1
     d = go("POST", "/api/drill/leak")["drill"]
     assert d["stage"] == "leaked" and d["commit"]["findings"][0]["rule"] == "apilab-sandbox-key"
+    assert d["commit"]["findings"][0]["line"] == 2  # line 2 of the committed .env
     for _ in range(3):
         d = go("GET", "/api/drill")["drill"]
     assert d["attacker_calls"] >= 3

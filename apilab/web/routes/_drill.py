@@ -451,13 +451,15 @@ class DrillEngine:
     def _commit_view(self, drill: LeakDrill) -> dict[str, Any]:
         """The public commit, as published (redacted here), and what the scanner says."""
         secret = _SecretStore(self.settings, drill.id).get(drill.leaked_key_id) or ""
+        env_lines = ["OPENAI_BASE_URL=http://127.0.0.1:8000/sandbox/v1",
+                     f"OPENAI_API_KEY={secret}", "NOTES_DB=notes.sqlite"]
         diff = (
             "diff --git a/.env b/.env\nnew file mode 100644\n--- /dev/null\n+++ b/.env\n"
-            "@@ -0,0 +1,3 @@\n+OPENAI_BASE_URL=http://127.0.0.1:8000/sandbox/v1\n"
-            f"+OPENAI_API_KEY={secret}\n+NOTES_DB=notes.sqlite\n"
+            "@@ -0,0 +1,3 @@\n" + "".join(f"+{line}\n" for line in env_lines)
         )
         shown, _ = redact_text(diff)
-        findings = [f.to_dict() for f in find_secrets(diff, ".env")]
+        # What `apilab scan --staged` reports for this commit: line numbers in .env itself.
+        findings = [f.to_dict() for f in find_secrets("\n".join(env_lines) + "\n", ".env")]
         return {"sha": "3f9c2ab", "message": "add config so the demo works",
                 "repository": f"github.com/you/{APP_NAME} (public)", "diff": shown,
                 "findings": findings}
