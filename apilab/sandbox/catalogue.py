@@ -189,6 +189,15 @@ def price_usage(info: ModelInfo, *, input_tokens: int, output_tokens: int,
     """USD cost of one request's usage; ``input_tokens`` excludes cached and written tokens."""
     if not info.priced:
         return Decimal(0)
-    breakdown = _pricing().cost(info.id, input_tokens, output_tokens, cached_tokens,
-                                cache_write_tokens)
+    return _price(info.id, input_tokens, output_tokens, cached_tokens, cache_write_tokens,
+                  _today())
+
+
+@functools.lru_cache(maxsize=8192)
+def _price(model: str, input_tokens: int, output_tokens: int, cached_tokens: int,
+           cache_write_tokens: int, day: dt.date) -> Decimal:
+    # A pure function of its arguments and the date (the price in force that day), and
+    # requests from one app repeat the same token counts often: memoised.
+    breakdown = _pricing().cost(model, input_tokens, output_tokens, cached_tokens,
+                                cache_write_tokens, day)
     return Decimal(breakdown.total)
