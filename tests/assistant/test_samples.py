@@ -123,3 +123,21 @@ def test_every_sample_question_is_fast(tutor: OfflineTutor) -> None:
     # Not a timing bar (that lives in bench/); a guard against a pathological slowdown.
     reply = tutor.compose(make_turn(COURSE, "api-basics", SAMPLES[0][1]))
     assert reply.meta["timing_ms"]["compose"] < 250
+
+
+OFF_TOPIC = ["What's the weather in London?", "What's the capital of France?",
+             "write me a poem about cats", "tell me a joke", "who won the world cup",
+             "best pizza in rome?", "Help me with my calculus homework",
+             "Can you recommend a restaurant?", "Explain photosynthesis",
+             "what time is it", "how tall is mount everest"]
+
+
+@pytest.mark.parametrize("lab", [lab.id for lab in COURSE.labs])
+def test_off_topic_probes_never_count(tutor: OfflineTutor, lab: str) -> None:
+    counted = [q for q in OFF_TOPIC if tutor.compose(make_turn(COURSE, lab, q)).on_topic]
+    assert counted == []
+
+
+def test_on_topic_but_unanswerable_is_not_called_off_topic(tutor: OfflineTutor) -> None:
+    reply = tutor.compose(make_turn(COURSE, "api-basics", "is the api synchronous?"))
+    assert reply.on_topic and "outside what I can help with" not in reply.text

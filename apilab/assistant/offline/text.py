@@ -43,6 +43,7 @@ would will shall may might must im ive dont doesnt cant whats hows does vs versu
 question questions help quick sure kind sort bit anyone someone use using used make makes made
 stuff guys bro dude folks basically exactly simply literally anyway maybe probably happen
 happened happens work works working best good great nice cool
+time times today now day days flight flights
 """
 STOPWORDS = frozenset(_STOP_TEXT.split())
 
@@ -159,6 +160,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "unit test": ("eval", "evals"),
     "instructions": ("system", "prompt"),
     "persona": ("system", "prompt", "role"),
+    "off topic": ("scope", "topic", "guardrail", "decline", "system"),
+    "off-topic": ("scope", "topic", "guardrail", "decline", "system"),
+    "refuse": ("decline", "scope", "guardrail"),
+    "chatbot": ("assistant", "chat", "bot"),
+    "preflight": ("pre-flight", "checklist"),
+    "synchronous": ("stream", "streaming", "wait", "latency"),
+    "blocking": ("stream", "streaming", "wait", "latency"),
+    "async": ("stream", "streaming", "asyncopenai"),
     "who is talking": ("role", "roles", "user", "assistant"),
     "who said": ("role", "roles", "user", "assistant"),
     "speaker": ("role", "roles"),
