@@ -166,3 +166,30 @@ def test_anthropic_rate_limit_error(live_sandbox, make_key) -> None:  # type: ig
     assert info.value.body["error"]["type"] == "rate_limit_error"
     assert int(info.value.response.headers["retry-after"]) > 0
     assert info.value.response.headers["anthropic-ratelimit-requests-remaining"] == "0"
+
+
+def test_app_uses_redis_limits_when_configured(settings, sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    from apilab.sandbox.app import create_sandbox_app
+    from apilab.sandbox.keys import create_key
+    from apilab.sandbox.limits import RedisLimits
+    from apilab.sandbox.state import SandboxState
+    from tests._services import require_redis
+
+    url = require_redis()
+    record, secret = create_key(sandbox_db, name="shared", rpm=2)
+    app = create_sandbox_app(settings.with_overrides(redis_url=url), sandbox_db)
+    state = app.state.sandbox
+    assert isinstance(state.limits, RedisLimits)
+    state.limits.reset()
+    # A second process would have its own state over the same Redis: simulate one.
+    other = SandboxState(sandbox_db, settings.with_overrides(redis_url=url))
+    other.limits.admit(f"{record.id}:gpt-4o-mini", 2, 30_000, 10)
+    body = {"model": "gpt-4o-mini", "messages": HI, "max_tokens": 5}
+    with TestClient(app) as client:
+        auth = {"Authorization": f"Bearer {secret}"}
+        assert client.post("/v1/chat/completions", json=body, headers=auth).status_code == 200
+        limited = client.post("/v1/chat/completions", json=body, headers=auth)
+    assert limited.status_code == 429 and limited.json()["error"]["type"] == "requests"
+    state.limits.reset()
