@@ -17,8 +17,6 @@ The knowledge of HTTP statuses and provider error bodies lives in
 from __future__ import annotations
 
 import dataclasses
-import json
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -26,6 +24,12 @@ from typing import Any
 import jsonschema
 
 from apilab.assistant import httpinfo
+from apilab.assistant.jsoncheck import (
+    JsonCheck,
+    extract_json_blocks,
+    json_check,
+    render_json_check,
+)
 from apilab.errors import ApilabError
 
 __all__ = [
@@ -329,157 +333,6 @@ def _scan_for_keys(text: str) -> str:
 
 
 # --- check_json ------------------------------------------------------------------------
-
-
-_FENCE = re.compile(r"```(?:json|JSON|jsonc)?\s*\n(.*?)```", re.S)
-_CODE_FENCE = re.compile(r"```\w*\s*\n.*?```", re.S)
-
-
-def extract_json_blocks(text: str) -> list[str]:
-    """JSON-looking blocks in a chat message: fenced code first, else balanced {...}/[...]."""
-    blocks = [b for b in (m.group(1).strip() for m in _FENCE.finditer(text)) if b[:1] in "{["]
-    text = _FENCE.sub(" ", text)
-    text = _CODE_FENCE.sub(" ", text)  # code in other languages is not a JSON document
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "{[" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_)]")):
-            end = _balanced_end(text, i)
-            if end is not None:
-                block = text[i : end + 1]
-                # A bare "[1]" or "{x}" inside prose is not a pasted document.
-                if len(block) >= 2 and (":" in block or block[0] == "["):
-                    blocks.append(block)
-                i = end + 1
-                continue
-        i += 1
-    return blocks
-
-
-def _balanced_end(text: str, start: int) -> int | None:
-    depth = 0
-    quote: str | None = None
-    escaped = False
-    for j in range(start, len(text)):
-        c = text[j]
-        if quote:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return j
-    return None
-
-
-@dataclasses.dataclass(frozen=True)
-class JsonCheck:
-    """The outcome of parsing a document and, optionally, validating it."""
-
-    parsed: bool
-    parse_error: str | None = None
-    hint: str | None = None
-    schema_error: str | None = None
-    errors: tuple[str, ...] = ()  # schema violations, "path: message"
-    validated: bool = False
-    value: Any = None
-
-
-def _parse_hint(doc: str, exc: json.JSONDecodeError) -> str | None:
-    if re.search(r",\s*[}\]]", doc):
-        return "Remove the trailing comma before a closing `}` or `]` - JSON does not allow it."
-    if re.search(r"(?<![\w\"])'[^']*'\s*:", doc) or re.search(r":\s*'", doc):
-        return "JSON strings and keys need double quotes (`\"key\"`), not single quotes."
-    if re.search(r"[{,]\s*[A-Za-z_]\w*\s*:", doc):
-        return "Object keys must be quoted strings: `{\"name\": 1}`, not `{name: 1}`."
-    if "//" in doc or "/*" in doc:
-        return "JSON has no comments; strip them before parsing."
-    if re.search(r"\b(True|False|None|NaN|Infinity)\b", doc):
-        return "Use `true`, `false`, `null`; JSON has no True/False/None/NaN."
-    if exc.msg.startswith("Extra data"):
-        return "There is text after the JSON value - a model often adds prose; extract the JSON."
-    if exc.msg.startswith("Expecting value") and exc.pos == 0:
-        return "This does not start with a JSON value (`{`, `[`, a string or a number)."
-    return None
-
-
-def json_check(doc: str | Any, schema: str | dict[str, Any] | None = None) -> JsonCheck:
-    """Parse ``doc`` (text, or an already-parsed value) and validate it against ``schema``."""
-    if isinstance(doc, str):
-        text = doc.strip()
-        fenced = _FENCE.search(text)
-        if fenced:
-            text = fenced.group(1).strip()
-        try:
-            value = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return JsonCheck(
-                parsed=False,
-                parse_error=f"{exc.msg} at line {exc.lineno}, column {exc.colno}",
-                hint=_parse_hint(text, exc),
-            )
-    else:
-        value = doc
-    if schema is None:
-        return JsonCheck(parsed=True, value=value)
-    if isinstance(schema, str):
-        try:
-            schema = json.loads(schema)
-        except json.JSONDecodeError as exc:
-            return JsonCheck(parsed=True, value=value,
-                             schema_error=f"the schema is not valid JSON: {exc.msg} at line "
-                                          f"{exc.lineno}, column {exc.colno}")
-    if not isinstance(schema, dict):
-        return JsonCheck(parsed=True, value=value, schema_error="a JSON Schema must be an object")
-    validator_cls = jsonschema.validators.validator_for(schema)
-    try:
-        validator_cls.check_schema(schema)
-    except jsonschema.SchemaError as exc:
-        return JsonCheck(parsed=True, value=value,
-                         schema_error=f"the schema itself is invalid: {exc.message}")
-    validator = validator_cls(schema)
-    errors = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
-        path = "$" + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
-        )
-        errors.append(f"{path}: {err.message}")
-    return JsonCheck(parsed=True, value=value, validated=True, errors=tuple(errors[:20]))
-
-
-def render_json_check(result: JsonCheck) -> str:
-    """A ``JsonCheck`` as Markdown."""
-    if not result.parsed:
-        lines = [f"**Not valid JSON:** {result.parse_error}."]
-        if result.hint:
-            lines.append(f"Likely fix: {result.hint}")
-        lines.append("In production: parse, and on failure retry once or fall back - never "
-                     "regex free text. Structured outputs (a JSON Schema in `response_format`) "
-                     "or function calling make this failure much rarer.")
-        return "\n\n".join(lines)
-    kind = type(result.value).__name__.replace("dict", "object").replace("list", "array")
-    head = f"**Valid JSON** (top level: {kind})."
-    if result.schema_error:
-        return f"{head} I could not validate it: {result.schema_error}."
-    if not result.validated:
-        return (f"{head} Paste a JSON Schema with it to check fields and types too - parse "
-                "-> validate the schema -> check business rules -> act.")
-    if not result.errors:
-        return (f"{head} **It matches the schema.** Next step before acting on it: business "
-                "rules the schema cannot express (ranges that depend on each other, ids that "
-                "must exist).")
-    lines = [f"{head} **It does not match the schema** ({len(result.errors)} problem(s)):", ""]
-    lines += [f"- `{e.split(': ', 1)[0]}`: {e.split(': ', 1)[1]}" for e in result.errors]
-    lines += ["", "Reject it (or ask the model again with the error) - do not act on it."]
-    return "\n".join(lines)
 
 
 def _check_json(text: str, schema: str | None = None) -> str:

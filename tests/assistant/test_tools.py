@@ -7,7 +7,7 @@ import json
 import jsonschema
 import pytest
 
-from apilab.assistant.tools import TOOLS, backoff_rows, extract_json_blocks, json_check
+from apilab.assistant.tools import TOOLS, backoff_rows, json_check
 from tests.assistant._helpers import fake_openai_key
 
 
@@ -100,12 +100,6 @@ def test_check_json_validates_against_a_schema() -> None:
     assert "does not match" in out and "'age' is a required property" in out
     broken = TOOLS["check_json"].run(text="{}", schema='{"type": "nonsense"}')
     assert "schema itself is invalid" in broken
-
-
-def test_extract_json_blocks_from_prose() -> None:
-    text = 'My output: {"a": [1, 2]} and my schema: {"type": "object"} thanks'
-    assert extract_json_blocks(text) == ['{"a": [1, 2]}', '{"type": "object"}']
-    assert extract_json_blocks("no json {here} at all") == []
 
 
 def test_explain_http_response_openai_rate_limit() -> None:
