@@ -272,6 +272,49 @@ class AnthropicFrontDoor:
             return error_response(SandboxHTTPError("server", "Internal server error"),
                                   "anthropic", call.request_id, svc.headers(call))
 
+    async def count_tokens(self, request: Request) -> Response:
+        """``POST /v1/messages/count_tokens``: the prompt's input tokens, free of charge."""
+        svc = self.service
+        call = svc.begin(request, "anthropic")
+        try:
+            body = await svc.read_body(request)
+            self._check_version(request)
+            svc.authenticate(call, self._secret(request))
+            try:
+                payload = json.loads(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise _bad("There was an issue with your request body: it is not valid "
+                           "JSON.") from exc
+            if isinstance(payload, dict):
+                if "max_tokens" in payload or "stream" in payload:
+                    field = "max_tokens" if "max_tokens" in payload else "stream"
+                    raise _bad(f"{field}: Extra inputs are not permitted")
+                payload = {**payload, "max_tokens": 1}
+            req = parse_messages_request(payload)
+            info = svc.resolve_model(call, req["model"])
+            tokens = self._count(req, info)
+        except SandboxHTTPError as exc:
+            svc.finish(call, exc.status("anthropic"), error_type=exc.error_type("anthropic"),
+                       note="count_tokens")
+            return error_response(exc, "anthropic", call.request_id, svc.headers(call))
+        svc.finish(call, 200, input_tokens=tokens, note="count_tokens (free)", billable=False)
+        return JSONBytes(dumps({"input_tokens": tokens}), headers=svc.headers(call))
+
+    @staticmethod
+    def _count(req: dict[str, Any], info: catalogue.ModelInfo) -> int:
+        """Input tokens of a parsed request (system, messages and tools)."""
+        system_text = "".join(block_text(b) for b in req["system_blocks"])
+        count_msgs = ([{"role": "system", "content": system_text}] if system_text else []) + [
+            {"role": m["role"], "content": "".join(block_text(b) for b in bl)}
+            for m, bl in zip(req["messages"], req["blocks"], strict=True)]
+        wire_tools = [{"type": "function", "function": {
+            "name": t["name"], "description": t["description"], "parameters": t["parameters"]}}
+            for t in req["tools"]]
+        try:
+            return catalogue.count_prompt(info, count_msgs, wire_tools or None)
+        except ApilabError as exc:
+            raise _bad(str(exc)) from exc
+
     async def _messages(self, request: Request, call: Call) -> Response:
         svc = self.service
         body = await svc.read_body(request)
@@ -286,17 +329,7 @@ class AnthropicFrontDoor:
         call.stream = req["stream"]
         info = svc.resolve_model(call, req["model"])
         svc.check_spend(call)
-        system_text = "".join(block_text(b) for b in req["system_blocks"])
-        count_msgs = ([{"role": "system", "content": system_text}] if system_text else []) + [
-            {"role": m["role"], "content": "".join(block_text(b) for b in bl)}
-            for m, bl in zip(req["messages"], req["blocks"], strict=True)]
-        wire_tools = [{"type": "function", "function": {
-            "name": t["name"], "description": t["description"], "parameters": t["parameters"]}}
-            for t in req["tools"]]
-        try:
-            input_total = catalogue.count_prompt(info, count_msgs, wire_tools or None)
-        except ApilabError as exc:
-            raise _bad(str(exc)) from exc
+        input_total = self._count(req, info)
         if input_total > info.context_window:
             raise _bad(f"prompt is too long: {input_total} tokens > {info.context_window} "
                        "maximum")

@@ -110,6 +110,10 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     app.add_api_route("/v1/models/{model_id:path}", oa.get_model, methods=["GET"],
                       summary="Retrieve a model", responses=openapi.error_responses(401, 404),
                       tags=["openai"])
+    app.add_api_route("/v1/messages/count_tokens", an.count_tokens, methods=["POST"],
+                      summary="Count a message's input tokens (Anthropic wire format, free)",
+                      responses=openapi.error_responses(400, 401, 403, 404),
+                      tags=["anthropic"])
     app.add_api_route("/v1/messages", an.messages, methods=["POST"],
                       summary="Create a message (Anthropic wire format)",
                       openapi_extra=openapi.body(openapi.ANTHROPIC_MESSAGES),

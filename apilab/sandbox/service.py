@@ -276,6 +276,7 @@ class Service:
         cached_tokens: int = 0,
         cache_write_tokens: int = 0,
         note: str | None = None,
+        billable: bool = True,
     ) -> Decimal:
         """Settle limits, add the cost to the key's spend and queue the audit row (once).
 
@@ -286,7 +287,7 @@ class Service:
             return Decimal(0)
         call.finished = True
         cost = Decimal(0)
-        if call.model is not None and (input_tokens or output_tokens):
+        if billable and call.model is not None and (input_tokens or output_tokens):
             uncached = max(0, input_tokens - cached_tokens - cache_write_tokens)
             try:
                 cost = catalogue.price_usage(call.model, input_tokens=uncached,

@@ -157,3 +157,16 @@ def test_models_in_anthropic_shape(ant) -> None:  # type: ignore[no-untyped-def]
     ids = {m.id for m in ant.models.list()}
     assert {"claude-sonnet-4-5", "claude-3-5-haiku-latest"} <= ids
     assert not any(i.startswith("gpt-") for i in ids)
+
+
+def test_count_tokens_is_free_and_matches_usage(ant, sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    from apilab.sandbox import keys
+
+    kwargs = {"model": "claude-sonnet-4-5", "system": "Be brief.", "tools": [WEATHER],
+              "messages": HELLO}
+    counted = ant.messages.count_tokens(**kwargs)
+    message = ant.messages.create(max_tokens=5, **kwargs)
+    assert counted.input_tokens == message.usage.input_tokens > 0
+    record = keys.list_keys(sandbox_db)[0]
+    entries = keys.key_usage(sandbox_db, record.id)
+    assert [e.cost == 0 for e in entries] == [False, True]
