@@ -6,6 +6,8 @@ import asyncio
 import dataclasses
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apilab.assistant.base import ReplyDone, TextDelta
 from apilab.assistant.offline import OFFLINE_NOTE, OfflineTutor
@@ -267,3 +269,21 @@ def test_warm_up_builds_the_index(fixture_course: Course) -> None:
     tutor = OfflineTutor(fixture_course)
     tutor.warm_up()
     assert tutor._index is not None  # noqa: SLF001 - the point of warming up
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(min_size=1, max_size=400))
+def test_compose_never_fails_on_arbitrary_text(fixture_tutor: OfflineTutor,
+                                               fixture_course: Course, text: str) -> None:
+    for lab in ("api-basics", "rate-limits-cost"):
+        reply = fixture_tutor.compose(make_turn(fixture_course, lab, text))
+        assert reply.text.strip()
+        assert isinstance(reply.on_topic, bool)
+
+
+@pytest.mark.parametrize("text", ["???", "12345", "```", "{}", "[]", "\U0001f600\U0001f600",
+                                  "HTTP/1.1", "429 429 429", "$", "-" * 500, "a" * 8000])
+def test_odd_messages_get_a_reply(fixture_tutor: OfflineTutor, fixture_course: Course,
+                                  text: str) -> None:
+    reply = fixture_tutor.compose(make_turn(fixture_course, "api-basics", text))
+    assert reply.text.strip() and reply.meta["timing_ms"]["compose"] < 1000
