@@ -119,7 +119,8 @@ def test_client_going_away_is_billed_for_what_it_got(live_sandbox, make_key, san
             break
         time.sleep(0.1)
     [entry] = entries
-    assert 5 <= entry.output_tokens <= 8
+    # What was sent before the server noticed the client leave: far from the 200 asked.
+    assert 5 <= entry.output_tokens < 60
     assert "disconnected" in (entry.note or "") or "early" in (entry.note or "")
 
 
