@@ -322,3 +322,28 @@ RULES: tuple[Rule, ...] = (
 )
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+
+
+# --- typed text ---------------------------------------------------------------------------
+# What a learner types or pastes is redacted with RULES plus these looser shapes: a key
+# that is truncated, mistyped or in a format we do not know yet must still never be echoed
+# or stored. Scanning files uses RULES alone, where precision matters more.
+_LOOSE_FIX = ("Treat it as leaked: revoke it in the provider's console first, then audit its "
+              "usage, rotate, update your configuration, and find how it leaked.")
+_LOOSE_BODY = r"[A-Za-z0-9_\-]{16,}"
+TYPED_TEXT_RULES: tuple[Rule, ...] = (
+    Rule(
+        "key-like-prefixed", "Something shaped like an API key",
+        _B + r"((?:sk-(?:proj|svcacct|admin|ant-[a-z]{3,5}\d\d|or-v1)-|sk-|sk_live_|sk_test_|"
+        r"rk_live_|AIza|hf_|api_org_|pplx-|gsk_|xai-|r8_|lsv2_(?:pt|sk)_|gh[pousr]_|"
+        r"github_pat_|ABSK|bedrock-api-key-)" + _LOOSE_BODY + r")" + _E,
+        ("sk-", "sk_", "rk_", "aiza", "hf_", "api_org_", "pplx-", "gsk_", "xai-", "r8_",
+         "lsv2_", "gh", "absk", "bedrock-api-key-"),
+        0.6, _LOOSE_FIX, min_entropy=3.0,
+    ),
+    Rule(
+        "key-like-token", "A long random token (possibly a key)",
+        r"(?<![A-Za-z0-9_\-+/=])([A-Za-z0-9_\-+/]{32,}={0,2})(?![A-Za-z0-9_\-+/=])",
+        (), 0.5, _LOOSE_FIX, min_entropy=4.2,
+    ),
+)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from apilab.secretscan.redact import KNOWN_PREFIXES, redact
-from apilab.secretscan.rules import RULES, Rule
+from apilab.secretscan.rules import RULES, TYPED_TEXT_RULES, Rule
 
 __all__ = ["ALLOW_MARKER", "Finding", "entropy", "find_secrets", "redact_text"]
 
@@ -289,12 +289,22 @@ def _is_client_side(path: str) -> bool:
     return low.endswith(_CLIENT_SUFFIXES) and not any(h in low for h in _SERVER_HINTS)
 
 
+def _looks_random(token: str) -> bool:
+    """Upper, lower and digits mixed: a key or a base64 blob, not a word or a hex hash."""
+    return (any(c.isupper() for c in token) and any(c.islower() for c in token)
+            and sum(c.isdigit() for c in token) >= 2)
+
+
 def redact_text(text: str) -> tuple[str, list[Finding]]:
     """``text`` with every secret replaced by its redacted form, and the findings.
 
-    Inline allow markers are ignored here: this is for text people typed.
+    Inline allow markers are ignored here: this is for text people typed. The looser
+    ``TYPED_TEXT_RULES`` apply too, so a truncated or unknown-format key is not echoed.
     """
-    findings = find_secrets(text, allow_inline=False)
+    findings = [
+        f for f in find_secrets(text, allow_inline=False, rules=RULES + TYPED_TEXT_RULES)
+        if f.rule != "key-like-token" or _looks_random(text[f.start:f.end])
+    ]
     if not findings:
         return text, []
     parts: list[str] = []
