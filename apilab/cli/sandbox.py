@@ -184,6 +184,69 @@ def keys_usage(key_id: Annotated[str, typer.Argument(help="Key id (key_...).")],
                    f"{e.user_agent or '-'}")
 
 
+@sandbox_app.command("chaos")
+@exit_on_error
+def chaos(
+    profile: Annotated[str | None, typer.Argument(
+        help="Preset name (off, flaky, overloaded, rate-storm, slow, drops, hang); "
+        "omit to show what is in force.")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Only this key (key_...).")] = None,
+    field: Annotated[list[str] | None, typer.Option(
+        "--set", help="Override a field, e.g. --set p_500=0.2 (repeatable).")] = None,
+    url: Annotated[str, typer.Option(
+        help="The running sandbox (its base URL without /v1).")] = "http://127.0.0.1:8100",
+    json_out: Json = False,
+) -> None:
+    """Show or switch the chaos profile of a RUNNING sandbox (through its admin API)."""
+    import httpx
+
+    from apilab.errors import InvalidInputError
+
+    settings = load_settings()
+    headers = {"Authorization": f"Bearer {settings.admin_token}"} if settings.admin_token \
+        else {}
+    overrides: dict[str, float] = {}
+    for item in field or []:
+        name, sep, value = item.partition("=")
+        try:
+            overrides[name.strip()] = float(value)
+        except ValueError as exc:
+            raise InvalidInputError(f"--set wants name=number, e.g. p_500=0.2, not {item!r}."
+                                    ) from exc
+        if not sep:
+            raise InvalidInputError(f"--set wants name=number, e.g. p_500=0.2, not {item!r}.")
+    admin = url.rstrip("/") + "/admin/chaos"
+    try:
+        if profile is None and not overrides:
+            response = httpx.get(admin, headers=headers, timeout=10)
+        else:
+            body: dict[str, object] = {
+                "profile": {"base": profile or "off", **overrides} if overrides
+                else (profile or "off")}
+            if key:
+                body["key_id"] = key
+            response = httpx.put(admin, json=body, headers=headers, timeout=10)
+    except httpx.HTTPError as exc:
+        raise InvalidInputError(f"Could not reach the sandbox admin API at {admin}: {exc}. "
+                                "Is `apilab sandbox` (or `apilab serve`, then use "
+                                "--url http://HOST:PORT/sandbox) running?") from exc
+    data = response.json() if response.headers.get("content-type", "").startswith(
+        "application/json") else {"error": response.text}
+    if response.status_code >= 400:
+        raise InvalidInputError(f"The sandbox refused: {data.get('error', data)}")
+    if json_out:
+        print_json(data)
+        return
+    if "global" in data:
+        typer.echo(f"global: {data['global']['name']}")
+        for key_id, prof in data.get("keys", {}).items():
+            typer.echo(f"{key_id}: {prof['name']}")
+    else:
+        target = data.get("key_id") or "global"
+        name = (data.get("profile") or {}).get("name", "off")
+        typer.echo(f"Chaos for {target}: {name}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``sandbox`` (serve) and ``sandbox keys ...`` to the app."""
     sandbox_app.add_typer(keys_app, name="keys")

@@ -72,7 +72,12 @@ class ChaosState:
         base_name = data.pop("base", None) or data.pop("profile", None)
         base = self.config.profile(str(base_name)).as_dict() if base_name else {}
         merged = {**base, **data}
-        merged.setdefault("name", "custom" if not base_name else str(base_name))
+        if "name" not in data:  # say when a preset was changed, so `describe` does not lie
+            changed = any(base.get(k) != v for k, v in data.items())
+            if not base_name or base_name == "off":
+                merged["name"] = "custom"
+            else:
+                merged["name"] = f"{base_name} (custom)" if changed else str(base_name)
         return ChaosProfile.from_dict(merged)
 
     def set(self, profile: str | dict[str, Any] | ChaosProfile | None,

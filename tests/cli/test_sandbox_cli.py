@@ -107,6 +107,19 @@ def test_serves_alone_and_sees_cli_revocation(tmp_path: Path) -> None:
                 assert time.time() < deadline, "sandbox did not start"
                 time.sleep(0.2)
         assert response.status_code == 200 and "gpt-4o" in response.text
+        chaos = cli + ["chaos", "--url", f"http://127.0.0.1:{port}"]
+        switched = subprocess.run(chaos + ["--set", "p_503=1", "--json"], env=env,
+                                  capture_output=True, text=True, timeout=60)
+        assert switched.returncode == 0, switched.stderr
+        assert json.loads(switched.stdout)["profile"]["p_503"] == 1.0
+        body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        assert httpx.post(base + "/chat/completions", json=body,
+                          headers=auth).status_code == 503
+        shown = subprocess.run(chaos, env=env, capture_output=True, text=True, timeout=60)
+        assert "global: off" not in shown.stdout
+        subprocess.run(chaos + ["off"], env=env, check=True, capture_output=True, timeout=60)
+        assert httpx.post(base + "/chat/completions", json=body,
+                          headers=auth).status_code == 200
         subprocess.run(cli + ["keys", "revoke", data["key"]["id"]], env=env, timeout=60,
                        check=True, capture_output=True)
         time.sleep(1.2)  # the server caches key lookups for up to one second
@@ -134,3 +147,11 @@ def test_custom_tier_from_the_config_file(tmp_path: Path, monkeypatch) -> None: 
     result = run("keys", "create", "--name", "class", "--tier", "classroom", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["key"]["tier"] == "classroom"
+
+
+def test_chaos_without_a_server_is_a_clear_error() -> None:
+    result = run("chaos", "flaky", "--url", "http://127.0.0.1:9")
+    assert result.exit_code == 2
+    assert "Could not reach the sandbox admin API" in result.output
+    bad = run("chaos", "--set", "p_500")
+    assert bad.exit_code == 2 and "name=number" in bad.output
