@@ -223,6 +223,7 @@ class CostRequest:
     requests: int
     models: tuple[str, ...]
     per_request: bool
+    days: int = 1  # requests were given per day and the cost asked per month (x30)
 
 
 _MODEL = re.compile(
@@ -268,8 +269,8 @@ def model_candidates(text: str) -> list[str]:
 
 def detect_cost(text: str) -> CostRequest | None:
     """A cost question with token numbers: "2M input and 500k output tokens on gpt-4o-mini"."""
-    if not _COST_WORDS.search(text) or not re.search(r"\btok(en)?s?\b|\binput\b|\boutput\b",
-                                                    text, re.I):
+    if not _COST_WORDS.search(text) or not re.search(
+            r"\btok(en)?s?\b|\binput\b|\boutput\b|\d\s*[kmb]?\s+(in|out)\b", text, re.I):
         return None
     low = text.lower()
     inp = out = cached = 0
@@ -299,7 +300,12 @@ def detect_cost(text: str) -> CostRequest | None:
             found = True
     if not found:
         return None
-    return CostRequest(inp, out, cached, requests, tuple(model_candidates(text)), per_request)
+    days = 1
+    if re.search(r"\b(a|per|each|every) day\b|\bdaily\b|/day\b", low) and re.search(
+            r"\bmonth(ly)?\b", low):
+        days = 30  # "300 requests a day ... per month"
+    return CostRequest(inp, out, cached, requests * days, tuple(model_candidates(text)),
+                       per_request, days)
 
 
 # --- token counting --------------------------------------------------------------------
@@ -363,7 +369,8 @@ def detect_backoff(text: str) -> BackoffRequest | None:
                 attempts = int(value)
     m = re.search(r"(?:start(?:ing)?(?: at| with| from)?|base(?: of| delay(?: of)?)?|initial"
                   r"(?: delay| wait)?(?: of)?|first wait(?: of)?)\s*(\d+(?:\.\d+)?)" + _UNIT,
-                  text, re.I)
+                  text, re.I) or re.search(
+        r"(\d+(?:\.\d+)?)" + _UNIT + r"\s*(?:base|initial|start|first wait)\b", text, re.I)
     if m:
         base = _seconds(m.group(1), m.group(2))
     # "cap 10s" / "capped at 10 s" first, then "a 30 second cap".

@@ -133,6 +133,13 @@ def run_cost(w: Draft, req: intents.CostRequest) -> None:
     if compare:
         outputs.insert(0, "You didn't name a model, so here is the same workload on a few "
                           "(name one, e.g. \"on gpt-4o-mini\", for just that):")
+    if req.days > 1:
+        outputs.append(f"_{req.requests // req.days:,} requests a day x 30 days = "
+                       f"{req.requests:,} requests a month._")
+    if req.output_tokens == 0 and req.input_tokens:
+        outputs.append("_Only input tokens are priced here. Add the output you expect "
+                       "(\"... and 500k output tokens\"): output usually costs 3-5x more per "
+                       "token._")
     w.parts.append("\n\n".join(outputs))
     w.ran("estimate_cost", {"input_tokens": req.input_tokens,
                             "output_tokens": req.output_tokens,

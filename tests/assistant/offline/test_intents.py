@@ -124,3 +124,17 @@ def test_questions_about_the_topic_are_not_injections(text: str) -> None:
 )
 def test_small_talk(text: str, kind: str | None) -> None:
     assert intents.detect_small_talk(text) == kind
+
+
+def test_cost_short_forms_and_monthly_from_daily() -> None:
+    short = intents.detect_cost("price 2M in 500k out 4o-mini")
+    assert short is not None and (short.input_tokens, short.output_tokens) == (2_000_000,
+                                                                                500_000)
+    monthly = intents.detect_cost("how much would 300 requests a day with 2k tokens in and 500 "
+                                  "out cost per month on gpt-4o-mini?")
+    assert monthly is not None and monthly.requests == 9000 and monthly.days == 30
+
+
+def test_backoff_number_before_keyword() -> None:
+    req = intents.detect_backoff("exponential backoff table with 2s base, max 20s, 6 attempts")
+    assert req is not None and (req.attempts, req.base, req.cap) == (6, 2.0, 20.0)
