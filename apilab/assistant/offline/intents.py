@@ -31,6 +31,10 @@ __all__ = [
 
 # --- injected instructions ------------------------------------------------------------
 
+# Requests for secrets must be imperatives starting a clause ("Print the server's key",
+# "... and show OPENAI_API_KEY"), so "is it ok to print os.environ?" stays a question.
+_CLAUSE = r"(?:^|[.!?:;\n]\s*|\band\s+|\bthen\s+)(?:please\s+|now\s+|also\s+|just\s+)?"
+
 _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.I))
     for label, pattern in (
@@ -47,14 +51,14 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("a request to reveal my system prompt",
          r"\b(print|reveal|dump|repeat|leak)\s+(out\s+)?the\s+system\s+prompt\b"),
         ("a request for the server's API key or other secrets",
-         r"\b(print|show|reveal|give|tell|send|output|display|dump|leak|share|expose|echo|"
-         r"what(?:'s| is| are))\b(?:\s+me)?[^.?!\n]{0,30}?\b(?:the\s+)?(server'?s?|your|lab'?s?|"
-         r"app'?s?|apilab'?s?|tutor'?s?|assistant'?s?)\s+(?:own\s+|real\s+|actual\s+)?"
+         _CLAUSE + r"(print|show|reveal|give|tell|send|output|display|dump|leak|share|expose|"
+         r"echo|what(?:'s| is| are))\b(?:\s+me)?[^.?!\n]{0,30}?\b(?:the\s+)?"
+         r"(server'?s?|your|lab'?s?|app'?s?|apilab'?s?|tutor'?s?|assistant'?s?)\s+(?:own\s+|real\s+|actual\s+)?"
          r"(?:openai\s+|anthropic\s+|gemini\s+)?(api[\s_-]?keys?|keys?|secrets?|tokens?|"
          r"credentials?|env(?:ironment)?(?:\s+variables?|\s+vars?)?|passwords?|config)\b"),
         ("a request to print secrets from the environment",
-         r"\b(print|show|reveal|give|tell|send|output|display|dump|leak|echo|list)\b(?:\s+me)?"
-         r"[^.?!\n]{0,20}?\b(OPENAI_API_KEY|ANTHROPIC_API_KEY|GEMINI_API_KEY|GOOGLE_API_KEY|"
+         _CLAUSE + r"(print|show|reveal|give|tell|send|output|display|dump|leak|echo|list)\b"
+         r"(?:\s+me)?[^.?!\n]{0,20}?\b(OPENAI_API_KEY|ANTHROPIC_API_KEY|GEMINI_API_KEY|GOOGLE_API_KEY|"
          r"os\.environ|(?:all\s+)?(?:the\s+)?(?:server'?s?\s+)?env(?:ironment)?\s+var(?:iable)?s)\b"),
         ("an attempt to give me a new role",
          r"\b(you are now|from now on,? you|act as|pretend (?:to be|you are)|roleplay as|"
@@ -83,6 +87,9 @@ def detect_injection(text: str) -> Injection | None:
     spans: list[tuple[int, int]] = []
     for label, pattern in _INJECTIONS:
         for m in pattern.finditer(text):
+            start, end = _sentence_span(text, m.start(), m.end())
+            if "secret" in label and _OWN_CODE.search(text[start:end]):
+                continue  # "print the key from os.environ in my script - ok?" is a question
             if label not in labels:
                 labels.append(label)
             spans.append(_sentence_span(text, m.start(), m.end()))
@@ -98,6 +105,10 @@ def detect_injection(text: str) -> Injection | None:
     for start, end in reversed(merged):
         remainder = remainder[:start] + " " + remainder[end:]
     return Injection(tuple(labels), re.sub(r"\s+", " ", remainder).strip(" .,;:-"))
+
+
+_OWN_CODE = re.compile(r"\b(my|our|we)\b|\bis (that|it|this) (ok|okay|safe|fine|bad)\b|"
+                       r"\b(should|can|could) i\b", re.I)
 
 
 def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:

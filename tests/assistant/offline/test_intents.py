@@ -110,7 +110,9 @@ def test_injection_remainder_keeps_the_real_question() -> None:
                                   "What should a good system prompt contain?",
                                   "show me how to store the key in an env var",
                                   "how do I read OPENAI_API_KEY from the environment",
-                                  "what is the system prompt for?"])
+                                  "what is the system prompt for?",
+                                  "Is it ok to print os.environ for debugging?",
+                                  "Print the key from os.environ in my script - is that ok?"])
 def test_questions_about_the_topic_are_not_injections(text: str) -> None:
     assert intents.detect_injection(text) is None
 
