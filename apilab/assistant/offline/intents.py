@@ -131,7 +131,8 @@ def quotes_injection(text: str) -> bool:
 _GREETING = re.compile(r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|greetings|hiya|"
                        r"howdy)\b[\s!.,]*(there|tutor|assistant)?[\s!.,]*$", re.I)
 _THANKS = re.compile(r"^\s*(thanks|thank you|thx|ty|cheers|great|cool|nice|awesome|got it|ok|"
-                     r"okay|perfect|makes sense|i see|understood)\b[\w\s!.,]{0,30}$", re.I)
+                     r"okay|perfect|makes sense|i see|understood|bye|goodbye|see you|cya|"
+                     r"good night|that'?s all)\b[\w\s!.,]{0,30}$", re.I)
 _ABOUT = re.compile(
     r"\b(who|what) are you\b|\bare you (an? )?(ai|bot|human|real|llm|model|gpt|chatgpt|claude|"
     r"offline)\b|\bwhat model (are|do) you\b|\bAPILAB_BACKEND\b|\boffline tutor\b|"
@@ -141,7 +142,9 @@ _ABOUT = re.compile(
     r"\b(this tutor|the tutor|the assistant|you)\b.{0,30}\b(backend|real model)\b", re.I)
 _HELP = re.compile(r"^\s*(help|hint|\?+|what (can|should) i (ask|do)( next)?|what next|"
                    r"i'?m stuck|where do i start|how does this lab work|what is this lab( about)?"
-                   r"|what do i need to do)\s*[?!.]*\s*$", re.I)
+                   r"|what do i need to do|what can you do|what can you help (me )?with|"
+                   r"what do you know( about)?|what topics( are there)?|how do i (finish|complete) "
+                   r"(this|the) lab|menu|options)\s*[?!.]*\s*$", re.I)
 
 
 _CREATIVE = re.compile(
