@@ -4,7 +4,8 @@ Modules, from the wire inwards:
 
     app.py            create_sandbox_app(settings, db): the ASGI app (mounted at /sandbox)
     openai_api.py     POST /v1/chat/completions, GET /v1/models(/{id})
-    anthropic_api.py  POST /v1/messages
+    openai_request.py validation of chat-completions bodies (OpenAI's 400s)
+    anthropic_api.py  POST /v1/messages, /v1/messages/count_tokens
     admin.py          /admin: keys, usage, chaos, limits (Bearer APILAB_ADMIN_TOKEN or loopback)
     service.py        the shared pipeline: key, model, cap, limits, chaos, billing, audit
     errors.py         error bodies and statuses in each provider's shape

@@ -24,8 +24,7 @@ from apilab.errors import ApilabError
 from apilab.sandbox import catalogue
 from apilab.sandbox.caching import MAX_BREAKPOINTS, AnthropicCacheResult
 from apilab.sandbox.errors import SandboxHTTPError, error_response
-from apilab.sandbox.generator import Output, generate, pick_tool, rng_for
-from apilab.sandbox.openai_api import apply_stop
+from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
 from apilab.sandbox.service import Call, Service, random_id
 from apilab.sandbox.sse import JSONBytes, anthropic_frame, dumps
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse

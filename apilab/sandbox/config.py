@@ -148,6 +148,8 @@ def _parse(raw: Any, source: str) -> tuple[dict[str, Tier], dict[str, ChaosProfi
         raise ConfigError(f"{source}: unknown section(s) {sorted(unknown)}; "
                           "expected 'tiers' and 'chaos_profiles'.")
     for section in ("tiers", "chaos_profiles"):
+        if not isinstance(raw.get(section) or {}, dict):
+            raise ConfigError(f"{source}: '{section}' must be a mapping of name -> settings.")
         for name in raw.get(section) or {}:
             if not isinstance(name, str):  # YAML reads bare off/on/yes/no as booleans
                 raise ConfigError(f"{source}: {section} name {name!r} must be a string; "
@@ -166,6 +168,8 @@ def _parse(raw: Any, source: str) -> tuple[dict[str, Tier], dict[str, ChaosProfi
                                 str(body.get("note", "")))
     profiles: dict[str, ChaosProfile] = {}
     for name, body in (raw.get("chaos_profiles") or {}).items():
+        if body is not None and not isinstance(body, dict):
+            raise ConfigError(f"{source}: chaos profile {name!r} must be a mapping of fields.")
         profiles[str(name)] = ChaosProfile.from_dict(dict(body or {}), name=str(name))
     return tiers, profiles
 

@@ -25,6 +25,7 @@ from typing import Any
 __all__ = [
     "Output",
     "ToolCall",
+    "apply_stop",
     "generate",
     "generate_json",
     "pick_tool",
@@ -444,3 +445,18 @@ def pick_tool(
         if tool["name"].lower() in last_user_text.lower() or words & set(parts):
             return tool
     return tools[0] if mode == "required" else None
+
+
+def apply_stop(output: Output, stops: list[str]) -> Output:
+    """Cut text output before the first stop sequence (finish ``stop``)."""
+    if not stops or output.tool_calls or not output.pieces:
+        return output
+    text = ""
+    for i, piece in enumerate(output.pieces):
+        text += piece
+        hit = next((s for s in stops if s in text), None)
+        if hit is not None:
+            kept = output.pieces[:i]
+            per = output.piece_tokens[:i]
+            return Output(kept, [], sum(per), "stop", per, hit)
+    return output
