@@ -308,8 +308,41 @@ class OfflineTutor:
 
     # --- 5. retrieval ---------------------------------------------------------------
 
+    def _multi_part(self, w: Draft, text: str) -> tuple[list[Hit], list[Hit]] | None:
+        """Answer "What is RPM and how does jitter help?" part by part, if each part is clear."""
+        pieces = _split_questions(text)
+        if len(pieces) < 2 or w.tools or w.pending_codes:
+            return None
+        chosen: list[Hit] = []
+        all_hits: list[Hit] = []
+        for piece in pieces[:3]:
+            hits, _ = self.index.search_split(self.index.make_query(piece), w.turn.lab.id)
+            best = next((h for h in hits if h.doc.kind == "card"), None)
+            if best is None or best.confidence < GOOD:
+                return None  # one unclear part: treat the message as a whole
+            if all(best.doc.key != h.doc.key for h in chosen):
+                chosen.append(best)
+                all_hits.append(best)
+        if len(chosen) < 2:
+            return None
+        for hit in chosen:
+            card = hit.doc.card
+            assert card is not None
+            w.parts.append(f"**{card.questions[0]}**\n\n{card.answer.strip()}")
+            w.add_objectives(card.objectives)
+        w.card = chosen[0].doc.card
+        w.intent = "multi"
+        w.on_topic = True
+        last = chosen[-1].doc.card
+        assert last is not None
+        w.follow_up = last.follow_up.strip()
+        return all_hits, []
+
     def _retrieve(self, w: Draft, text: str) -> tuple[list[Hit], list[Hit]]:
         lab = w.turn.lab
+        multi = self._multi_part(w, text)
+        if multi is not None:
+            return multi
         query = self.index.make_query(text)
         hits, other = self.index.search_split(query, lab.id)
         hits, other = self._as_follow_up(w, text, query, hits, other)
@@ -574,6 +607,17 @@ def _keyword_hits(lab: Lab, text: str) -> int:
                 len(k) > 4 and any(w.startswith(k) for w in words)):
             hits.add(k)
     return len(hits)
+
+
+_QUESTION_SPLIT = re.compile(
+    r"\?+\s*|\s*[,;]?\s+\b(?:and|also|plus)\s+(?=(?:how|what|why|when|where|which|who|"
+    r"do|does|is|are|can|should)\b)", re.I)
+
+
+def _split_questions(text: str) -> list[str]:
+    """The separate questions in one message ("X? And Y?", "what is X and how does Y ...")."""
+    pieces = [p.strip(" .,;") for p in _QUESTION_SPLIT.split(text)]
+    return [p for p in pieces if len(content_terms(p)) >= 1 and len(p) >= 3]
 
 
 def _second_card(cards: list[Hit], best: Hit, query_text: str) -> Hit | None:

@@ -287,3 +287,12 @@ def test_odd_messages_get_a_reply(fixture_tutor: OfflineTutor, fixture_course: C
                                   text: str) -> None:
     reply = fixture_tutor.compose(make_turn(fixture_course, "api-basics", text))
     assert reply.text.strip() and reply.meta["timing_ms"]["compose"] < 1000
+
+
+def test_two_questions_in_one_message_get_two_answers(fixture_tutor: OfflineTutor,
+                                                      fixture_course: Course) -> None:
+    reply = fixture_tutor.compose(make_turn(fixture_course, "rate-limits-cost",
+                                            "RPM vs TPM? And why add jitter to retries?"))
+    assert reply.meta["intent"] == "multi"
+    assert "tokens per minute" in reply.text and "thundering herd" in reply.text
+    assert set(reply.objectives) == {"rpm-tpm", "backoff-jitter"}
