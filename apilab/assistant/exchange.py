@@ -127,12 +127,12 @@ _LEARNER_IDS: dict[tuple[str, str], int] = {}
 
 
 def _write_lock(db: Database) -> contextlib.AbstractContextManager[Any]:
-    """One writer at a time per SQLite file in this process.
+    """One exchange writer at a time per SQLite file in this process.
 
-    SQLite allows a single writer; when threads collide, its busy handler sleeps in
-    steps of up to 100 ms, which is what made the first token slow under 200
-    concurrent learners. Queueing the short write transactions on a lock instead
-    keeps each one to a millisecond or two. PostgreSQL needs no lock.
+    SQLite allows a single writer; when two threads of this process collide, its busy
+    handler sleeps in steps of up to 100 ms. Exchanges started from several threads
+    (an embedding app, the interruption path) queue on this lock instead, which costs
+    a millisecond or two. PostgreSQL needs no lock.
     """
     if not db.url.startswith("sqlite"):
         return contextlib.nullcontext()
