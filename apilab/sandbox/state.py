@@ -195,7 +195,12 @@ def state_for(db: Database, settings: Settings | None = None,
             state = SandboxState(db, settings, config)
             _STATES[db.url] = state
         elif settings is not None and state.settings is None:
+            # Made earlier without settings (e.g. set_chaos before the app existed):
+            # adopt the settings' config file and limit store now, keeping chaos.
             state.settings = settings
+            state.config = load_config(getattr(settings, "sandbox_config", None))
+            state.chaos.config = state.config
+            state.limits = state._limits(settings)
         return state
 
 

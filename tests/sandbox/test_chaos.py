@@ -177,3 +177,12 @@ def test_mid_stream_error_events(live_sandbox, make_key, sandbox_db) -> None:  #
     entries = keys.key_usage(sandbox_db, record.id)
     assert len(entries) == 2  # never retried
     assert all("error event" in (e.note or "") and 0 < e.output_tokens < 40 for e in entries)
+
+
+def test_chaos_set_before_the_app_exists_is_kept(settings, sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    from apilab.sandbox.app import create_sandbox_app
+
+    set_chaos(sandbox_db, "overloaded")
+    app = create_sandbox_app(settings, sandbox_db)
+    assert app.state.sandbox.chaos.get().name == "overloaded"
+    assert app.state.sandbox.settings is settings
