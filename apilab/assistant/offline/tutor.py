@@ -537,7 +537,11 @@ class OfflineTutor:
                 return "You've covered every objective of this lab - ask anything else about it."
             return None
         target = gaps[0]
-        cards = [c for c in self.course.cards_for(lab.id) if target.id in c.objectives]
+        asked = " ".join(c.lower() for r, c in w.turn.history if r in ("user", "learner"))
+        # Prefer a card that teaches only this objective, and one not asked already.
+        cards = sorted((c for c in self.course.cards_for(lab.id) if target.id in c.objectives),
+                       key=lambda c: (c.questions[0].lower().rstrip("?") in asked,
+                                      len(c.objectives)))
         example = cards[0].questions[0] if cards else next(
             (q for q in lab.starter_questions), None)
         lead = "An objective you haven't covered yet"
