@@ -201,7 +201,9 @@ class Service:
                 anthropic_message="Number of request tokens has exceeded your per-minute rate "
                 "limit; see the response headers for current usage. Please reduce the prompt "
                 "length or the maximum tokens requested, or try again later.",
-                retry_after=60.0,
+                # Waiting can never make it fit: the SDKs' documented override tells them
+                # not to retry (it wins over Retry-After, which every 429 still carries).
+                headers={"x-should-retry": "false"}, retry_after=60.0,
             )
         wait = admission.retry_after
         snap = admission.snapshot

@@ -100,12 +100,17 @@ def test_rpm_429_shape_and_headers(live_sandbox, make_key) -> None:  # type: ign
     assert limited.headers["x-ratelimit-limit-requests"] == "2"
 
 
-def test_tpm_reservation_and_request_too_large(live_sandbox, make_key) -> None:  # type: ignore[no-untyped-def]
-    _record, secret = make_key(tpm=1000)
-    client = openai.OpenAI(base_url=live_sandbox.v1, api_key=secret, max_retries=0)
+def test_tpm_reservation_and_request_too_large(live_sandbox, make_key, sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    from apilab.sandbox import keys
+
+    record, secret = make_key(tpm=1000)
+    eager = openai.OpenAI(base_url=live_sandbox.v1, api_key=secret, max_retries=2)
     with pytest.raises(openai.RateLimitError) as info:
-        client.chat.completions.create(model="gpt-4o-mini", messages=HI, max_tokens=2000)
+        eager.chat.completions.create(model="gpt-4o-mini", messages=HI, max_tokens=2000)
     assert info.value.type == "tokens" and "Request too large" in info.value.message
+    assert info.value.response.headers["x-should-retry"] == "false"
+    assert len(keys.key_usage(sandbox_db, record.id)) == 1  # the SDK did not retry
+    client = openai.OpenAI(base_url=live_sandbox.v1, api_key=secret, max_retries=0)
     client.chat.completions.create(model="gpt-4o-mini", messages=HI, max_tokens=900)
     # Settled to the real usage (a few dozen tokens), not the 900 reserved.
     raw = client.chat.completions.with_raw_response.create(model="gpt-4o-mini", messages=HI,
