@@ -29,6 +29,7 @@ from pathlib import Path
 
 import httpx
 
+BY_N: dict[int, list[float]] = {}
 QUESTIONS = {
     "api-basics": ["What goes in the Authorization header?", "what does finish_reason length mean",
                    "difference between 429 and 503?", "how do I stream a reply?",
@@ -47,6 +48,12 @@ QUESTIONS = {
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -91,6 +98,7 @@ async def learner(
         done = time.perf_counter() - t0
         if first is not None:
             ttft.append(first * 1000)
+            BY_N.setdefault(n, []).append(first * 1000)
             full.append(done * 1000)
         await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
 
@@ -150,9 +158,15 @@ def main() -> int:
     parser.add_argument("--messages", type=int, default=3)
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between messages")
     parser.add_argument("--burst", action="store_true", help="all first messages at once")
+    parser.add_argument("--url", help="use a server already running here (started with "
+                        "APILAB_LEARNER_HEADER=X-Learner) instead of starting one")
     args = parser.parse_args()
 
     inproc = in_process_reply_ms()
+    if args.url:
+        ttft, full, errors, elapsed = asyncio.run(main_async(args, args.url))
+        report(args, ttft, full, errors, elapsed, inproc, None, None)
+        return 0
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "APILAB_DATA_DIR": str(Path(tmp) / "data"),
@@ -168,24 +182,38 @@ def main() -> int:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
+            cpu0, client0 = _cpu_seconds(server.pid), time.process_time()
             ttft, full, errors, elapsed = asyncio.run(main_async(args, base))
+            server_cpu = _cpu_seconds(server.pid) - cpu0
+            client_cpu = time.process_time() - client0
         finally:
             server.terminate()
             server.wait(timeout=15)
+    report(args, ttft, full, errors, elapsed, inproc, server_cpu, client_cpu)
+    return 0
 
+
+def report(args: argparse.Namespace, ttft: list[float], full: list[float], errors: list[str],
+           elapsed: float, inproc: list[float], server_cpu: float | None,
+           client_cpu: float | None) -> None:
     print(f"learners={args.learners} messages_each={args.messages} think={args.think}s "
           f"burst={args.burst} cores={os.cpu_count()} wall={elapsed:.1f}s")
     print(f"replies ok={len(full)} errors={len(errors)} {sorted(set(errors))[:5]}")
+    if full and server_cpu is not None and client_cpu is not None:
+        print(f"server CPU: {server_cpu:.1f} s = {server_cpu / len(full) * 1000:.1f} ms per reply "
+              f"({server_cpu / elapsed * 100:.0f}% of one core); load generator CPU: "
+              f"{client_cpu:.1f} s ({client_cpu / elapsed * 100:.0f}% of one core)")
     if ttft:
         print(f"time to first token ms: p50={pct(ttft, 50):.1f} p95={pct(ttft, 95):.1f} "
               f"p99={pct(ttft, 99):.1f}")
         print(f"time to full reply  ms: p50={pct(full, 50):.1f} p95={pct(full, 95):.1f} "
               f"p99={pct(full, 99):.1f}")
+    for n, vals in sorted(BY_N.items()):
+        print(f"  message {n + 1}: TTFT p50={pct(vals, 50):.1f} p95={pct(vals, 95):.1f} ms")
     print(f"tutor in-process reply ms: median={statistics.median(inproc):.2f} "
           f"p95={pct(inproc, 95):.2f} (n={len(inproc)})")
     ok = ttft and pct(ttft, 95) <= 100 and statistics.median(inproc) <= 5
     print("bar (p95 TTFT <= 100 ms, median in-process <= 5 ms):", "MET" if ok else "NOT MET")
-    return 0
 
 
 if __name__ == "__main__":

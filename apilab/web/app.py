@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 
+from apilab.assistant.offline import OfflineTutor
 from apilab.errors import ApilabError, InvalidInputError, NotFoundError
 from apilab.settings import Settings, get_settings
 from apilab.storage.db import open_database
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _recover_interrupted(db)
+        # The offline tutor answers every lab (and is every backend's last fallback):
+        # load the course, index and prices now, not on the first learner's message.
+        OfflineTutor().warm_up()
         yield
 
     app = FastAPI(title="apilab", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
