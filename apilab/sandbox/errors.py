@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from apilab.sandbox.sse import JSONBytes, dumps
 
-__all__ = ["SandboxHTTPError", "anthropic_body", "error_response", "openai_body"]
+__all__ = ["SandboxHTTPError", "anthropic_body", "error_response", "openai_body", "retry_headers"]
 
 _OPENAI: dict[str, tuple[int, str, str | None]] = {
     "invalid_request": (400, "invalid_request_error", None),

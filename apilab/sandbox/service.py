@@ -113,7 +113,6 @@ class Service:
                 "You didn't provide an API key. You need to provide your API key in an "
                 "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
                 anthropic_message="x-api-key header is required",
-                code=None if call.api == "openai" else None,
             )
         call.key_hint = secret_hint(secret)
         record = self.state.key_for_secret(secret)
