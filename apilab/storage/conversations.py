@@ -235,13 +235,20 @@ def reset(session: Session, learner_id: int, lab_id: str | None = None) -> int:
     return int(deleted)
 
 
-def mark_stale_replies_interrupted(session: Session) -> int:
-    """Mark every reply still ``streaming`` as interrupted (call at server start-up).
+def mark_stale_replies_interrupted(
+    session: Session, older_than: dt.timedelta | None = None
+) -> int:
+    """Mark replies still ``streaming`` as interrupted (call at server start-up).
 
     A row left ``streaming`` means the process died mid-reply; the learner's
-    message and any text already stored are kept.
+    message and any text already stored are kept. With several server processes
+    on one database, pass ``older_than`` (longer than any reply can take) so a
+    starting process does not cut off replies another process is still streaming.
     """
-    stale = session.scalars(select(Message).where(Message.status == "streaming")).all()
+    query = select(Message).where(Message.status == "streaming")
+    if older_than is not None:
+        query = query.where(Message.created_at < dt.datetime.now(dt.UTC) - older_than)
+    stale = session.scalars(query).all()
     for reply in stale:
         mark_reply_interrupted(session, reply.id, reason="interrupted when the server stopped")
     return len(stale)

@@ -8,7 +8,9 @@ at ``/sandbox``. The web layer is a thin front door over the engines.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import datetime as dt
 import importlib
 import logging
 from collections.abc import AsyncIterator
@@ -17,11 +19,14 @@ from importlib import resources
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 
 from apilab.assistant.offline import OfflineTutor
 from apilab.errors import ApilabError, InvalidInputError, NotFoundError
+from apilab.sandbox.app import create_sandbox_app
 from apilab.settings import Settings, get_settings
-from apilab.storage.db import open_database
+from apilab.storage import conversations
+from apilab.storage.db import Database, open_database
 
 __all__ = ["create_app"]
 
@@ -38,13 +43,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     db = open_database(settings.db_url)
 
+    # One SQLite file means one server: every reply still streaming at start-up was cut
+    # off. A server database may be shared by several processes; there only replies
+    # older than any reply can take are stale, and every process sweeps for them.
+    shared = not db.url.startswith("sqlite")
+    stale_after = dt.timedelta(seconds=float(settings.total_deadline) * 2 + 60)
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        _recover_interrupted(db)
+        _recover_interrupted(db, stale_after if shared else None)
+        sweeper = asyncio.create_task(_sweep_stale_replies(db, stale_after)) if shared else None
         # The offline tutor answers every lab (and is every backend's last fallback):
         # load the course, index and prices now, not on the first learner's message.
         OfflineTutor().warm_up()
         yield
+        if sweeper is not None:
+            sweeper.cancel()
 
     app = FastAPI(title="apilab", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
     app.state.settings = settings
@@ -67,11 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": str(exc)}, status_code=400)
 
     for name in ROUTE_MODULES:
-        try:
-            module = importlib.import_module(f"apilab.web.routes.{name}")
-        except ImportError as exc:  # BOOTSTRAP-GUARD: removed once every engine has landed
-            log.warning("route module %s not loaded: %s", name, exc)
-            continue
+        module = importlib.import_module(f"apilab.web.routes.{name}")
         app.include_router(module.router)
 
     app.mount(
@@ -79,25 +89,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         StaticFiles(directory=str(resources.files("apilab.web") / "static")),
         name="static",
     )
-    _mount_sandbox(app, settings, db)
+    app.mount("/sandbox", create_sandbox_app(settings, db))
     return app
 
 
-def _recover_interrupted(db: object) -> None:
+def _recover_interrupted(db: Database, older_than: dt.timedelta | None = None) -> None:
     """Mark replies a killed process left half-written as interrupted."""
-    try:
-        from apilab.storage import conversations
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return
-    with db.session() as session:  # type: ignore[attr-defined]
-        count = conversations.mark_stale_replies_interrupted(session)
+    with db.session() as session:
+        count = conversations.mark_stale_replies_interrupted(session, older_than)
     if count:
         log.warning("Marked %d reply(ies) interrupted by an earlier shutdown.", count)
 
 
-def _mount_sandbox(app: FastAPI, settings: Settings, db: object) -> None:
-    try:
-        from apilab.sandbox.app import create_sandbox_app
-    except ImportError:  # pragma: no cover - during bootstrap only
-        return
-    app.mount("/sandbox", create_sandbox_app(settings, db))
+async def _sweep_stale_replies(db: Database, older_than: dt.timedelta) -> None:
+    """With a shared database, a process that died mid-reply is noticed by the others."""
+    while True:
+        await asyncio.sleep(60)
+        try:
+            await run_in_threadpool(_recover_interrupted, db, older_than)
+        except Exception:  # noqa: BLE001 - a failed sweep is retried next minute
+            log.warning("Could not sweep stale replies", exc_info=True)
