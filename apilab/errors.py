@@ -11,7 +11,7 @@ adapters, the sandbox, the CLI) and chained with ``from exc``.
     ├── UnknownModelError           model not in the price/encoding tables (names close matches)
     ├── PriceNotFoundError          model known, but no price for that date
     ├── StorageError                database unreachable or migration failure
-    └── CallError                   an outbound AI call failed (``retryable`` says if retrying can help)
+    └── CallError                   an outbound AI call failed (``retryable``: can a retry help)
         ├── NeedsKeyError           no API key configured; names the variable to set
         ├── AuthError               401/403: key invalid, revoked, or model not allowed
         ├── BadRequestError         400/404/422: the request itself is wrong

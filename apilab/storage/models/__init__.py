@@ -1,13 +1,12 @@
 """ORM models, one module per aggregate; all share ``Base.metadata``.
 
-Importing this package registers every table, which Alembic's autogenerate
-comparison relies on.
+Importing this package registers every table (including those owned by the
+sandbox, the call layer's ledger and the leak drill), which Alembic's
+autogenerate comparison relies on.
 """
 
+from apilab.storage.models import drill, ledger, sandbox  # noqa: F401  (register tables)
 from apilab.storage.models.base import Base
-from apilab.storage.models.lab import Learner, LabProgress, Message
-
-# Modules owned by other capabilities register their tables on import.
-from apilab.storage.models import drill, ledger, sandbox  # noqa: E402,F401  isort: skip
+from apilab.storage.models.lab import LabProgress, Learner, Message
 
 __all__ = ["Base", "LabProgress", "Learner", "Message"]
