@@ -500,7 +500,10 @@ class OfflineTutor:
         card = hit.doc.card
         assert card is not None
         w.card = card
-        w.parts.append(card.answer.strip())
+        computed = any(t["name"] in _COMPUTING_TOOLS for t in w.tools)
+        # A tool already printed the worked figures: keep only the card's explanation,
+        # not its own example table or code, which would repeat them.
+        w.parts.append(_explanation(card.answer) if computed else card.answer.strip())
         sources = self._sources(card)
         if sources:
             w.parts.append(f"_Sources: {sources}._")
@@ -633,6 +636,21 @@ def _second_card(cards: list[Hit], best: Hit, query_text: str) -> Hit | None:
     if second.confidence >= GOOD and not set(second.doc.objectives) & set(best.doc.objectives):
         return second
     return None
+
+
+_COMPUTING_TOOLS = frozenset({"estimate_cost", "backoff_schedule", "count_tokens"})
+
+
+def _explanation(answer: str, limit: int = 2) -> str:
+    """The card's prose paragraphs: no tables, code, lists or lead-ins ending in ':'."""
+    keep = []
+    for para in answer.strip().split("\n\n"):
+        text = para.strip()
+        if (not text or text.startswith(("|", "```", "- ", "* ", "1."))
+                or text.rstrip().endswith(":") or "\n|" in text):
+            continue
+        keep.append(text)
+    return "\n\n".join(keep[-limit:]) if keep else _first_paragraph(answer)
 
 
 def _first_paragraph(text: str) -> str:
