@@ -109,17 +109,19 @@ def render_cost(
     output_tokens: int = 0,
     cached_input_tokens: int = 0,
     requests: int = 1,
+    at: str | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Markdown cost table from ``apilab.pricing`` and the figures behind it.
 
-    Token counts are per request; ``requests`` multiplies them. Raises the
-    pricing module's ``UnknownModelError``/``PriceNotFoundError`` (never $0).
+    Token counts are per request; ``requests`` multiplies them; ``at`` (ISO date)
+    prices at that date. Raises the pricing module's ``UnknownModelError`` /
+    ``PriceNotFoundError`` (never $0).
     """
     from apilab.pricing import cost
 
     total_in, total_out = input_tokens * requests, output_tokens * requests
     total_cached = cached_input_tokens * requests
-    breakdown = cost(model, total_in, total_out, cached_input_tokens=total_cached)
+    breakdown = cost(model, total_in, total_out, cached_input_tokens=total_cached, at=at)
     price = breakdown.price
     rows = []
     parts = []

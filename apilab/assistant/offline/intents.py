@@ -238,6 +238,7 @@ class CostRequest:
     models: tuple[str, ...]
     per_request: bool
     days: int = 1  # requests were given per day and the cost asked per month (x30)
+    at: str | None = None  # ISO date to price at ("in June 2024", "mid-2024")
 
 
 _MODEL = re.compile(
@@ -305,6 +306,10 @@ def detect_cost(text: str) -> CostRequest | None:
                 r"\b(output|completion)(?: tokens)?\s*(?:of|:|=)?\s*$", before):
             out += int(q.value)
             found = True
+        elif re.match(r"\s*-?\s*tok(?:en)?s?\s+(?:summar|outputs?\b|answers?\b|repl|"
+                      r"respons|completions?\b|generated)", after):
+            out += int(q.value)  # "65-token summaries": what the model writes back
+            found = True
         elif re.match(r"\s*(?:requests|calls|documents|docs|messages|queries|users|times|"
                       r"summaries|conversations|chats)\b", after):
             requests = max(1, int(q.value))
@@ -319,7 +324,28 @@ def detect_cost(text: str) -> CostRequest | None:
             r"\bmonth(ly)?\b", low):
         days = 30  # "300 requests a day ... per month"
     return CostRequest(inp, out, cached, requests * days, tuple(model_candidates(text)),
-                       per_request, days)
+                       per_request, days, price_date(text))
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"), start=1)}
+_PART_OF_YEAR = {"early": 2, "mid": 6, "middle of": 6, "late": 11, "end of": 12}
+
+
+def price_date(text: str) -> str | None:
+    """The date a cost question asks about: "2024-06-01", "in June 2024", "mid-2024"."""
+    low = text.lower()
+    if m := re.search(r"\b(20\d\d)-(\d\d)(?:-(\d\d))?\b", low):
+        return f"{m[1]}-{m[2]}-{m[3] or '15'}"
+    months = "|".join(_MONTHS)
+    if m := re.search(rf"\b({months}|{'|'.join(k[:3] for k in _MONTHS)})\.?\s+(20\d\d)\b",
+                      low):
+        month = next(v for k, v in _MONTHS.items() if k.startswith(m[1]))
+        return f"{m[2]}-{month:02d}-15"
+    if m := re.search(r"\b(early|mid|middle of|late|end of)[\s-]+(20\d\d)\b", low):
+        return f"{m[2]}-{_PART_OF_YEAR[m[1]]:02d}-15"
+    return None
 
 
 # --- token counting --------------------------------------------------------------------

@@ -124,7 +124,7 @@ def run_cost(w: Draft, req: intents.CostRequest) -> None:
     for model in models:
         try:
             md, fig = tools.render_cost(model, req.input_tokens, req.output_tokens,
-                                        req.cached_input_tokens, req.requests)
+                                        req.cached_input_tokens, req.requests, req.at)
         except ApilabError as exc:
             outputs.append(f"`{model}`: {exc}")
             continue
@@ -144,7 +144,7 @@ def run_cost(w: Draft, req: intents.CostRequest) -> None:
     w.ran("estimate_cost", {"input_tokens": req.input_tokens,
                             "output_tokens": req.output_tokens,
                             "cached_input_tokens": req.cached_input_tokens,
-                            "requests": req.requests, "models": models,
+                            "requests": req.requests, "models": models, "at": req.at,
                             "totals": [f["total_usd"] for f in figures]}, started)
 
 def run_count(w: Draft, req: tuple[str, str | None]) -> None:
