@@ -28,6 +28,9 @@ def load_settings(**flags: Any) -> Settings:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if str(settings.log_level).lower() != "debug":
+        # Migration chatter ("Context impl SQLiteImpl") is noise on every command.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     return settings
 
 
