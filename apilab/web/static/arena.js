@@ -60,39 +60,7 @@
     box.hidden = false;
   }
 
-  function errorText(body) {
-    if (!body) return "The arena could not run.";
-    if (typeof body.error === "string") return body.error;
-    if (Array.isArray(body.detail) && body.detail.length) {
-      const d = body.detail[0];
-      return `${(d.loc || []).slice(-1)[0] || "input"}: ${d.msg}`;
-    }
-    return "The arena could not run.";
-  }
 
-  // Minimal SSE reader for a fetch() body (EventSource cannot POST).
-  async function readSSE(response, onEvent) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const frame = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        let name = "message";
-        const data = [];
-        for (const line of frame.split("\n")) {
-          if (line.startsWith("event:")) name = line.slice(6).trim();
-          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-        }
-        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
-      }
-    }
-  }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -112,9 +80,9 @@
       if (!response.ok) {
         let detail = null;
         try { detail = await response.json(); } catch (_) { /* not JSON */ }
-        throw new Error(errorText(detail));
+        throw new Error(window.apilab.errorText(detail, "The arena could not run."));
       }
-      await readSSE(response, (name, data) => {
+      await window.apilab.readSSE(response, (name, data) => {
         if (name === "started") setProgress(0, data.total, `Running ${data.total} strategies…`);
         else if (name === "progress") {
           setProgress(data.done, data.total, `${data.done} of ${data.total} done: ${data.label}`);

@@ -81,28 +81,6 @@
     div.append(el("p", "bad", message));
   }
 
-  // Parse an SSE byte stream into {event, data} objects.
-  async function* readEvents(response) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const frame = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        let event = "message", data = "";
-        frame.split("\n").forEach(function (line) {
-          if (line.startsWith("event:")) event = line.slice(6).trim();
-          else if (line.startsWith("data:")) data += line.slice(5).trim();
-        });
-        if (data) yield { event: event, data: JSON.parse(data) };
-      }
-    }
-  }
 
   async function sendMessage(text) {
     const hint = document.getElementById("empty-hint");
@@ -118,16 +96,15 @@
       if (!response.ok) {
         let message = "The server refused the message (HTTP " + response.status + ").";
         try {
-          const body = await response.json();
-          if (body.error) message = body.error;
-          else if (body.detail) message = typeof body.detail === "string" ? body.detail : "The request was malformed.";
+          message = window.apilab.errorText(await response.json(), message);
         } catch (e) { /* keep the generic message */ }
         setBusy(false, message);
         return;
       }
       input.value = "";
       setBusy(true, "The assistant is answering…");
-      for await (const ev of readEvents(response)) {
+      await window.apilab.readSSE(response, function (name, data) {
+        const ev = { event: name, data: data };
         if (ev.event === "accepted") {
           const learner = el("div", "msg learner", ev.data.content); // redacted by the server
           learner.dataset.messageId = ev.data.message_id;
@@ -144,7 +121,7 @@
           fail(bubble, ev.data.message);
         }
         scrollDown();
-      }
+      });
       setBusy(false, "");
     } catch (err) {
       if (bubble) fail(bubble, "The connection broke before the reply finished. Your message is saved; ask again.");

@@ -91,38 +91,7 @@
     box.hidden = false;
   }
 
-  function errorText(body) {
-    if (body && typeof body.error === "string") return body.error;
-    if (body && Array.isArray(body.detail) && body.detail.length) {
-      const d = body.detail[0];
-      return `${(d.loc || []).slice(-1)[0] || "input"}: ${d.msg}`;
-    }
-    return "The workbench could not send the request.";
-  }
 
-  // Minimal SSE reader for a fetch() body (EventSource cannot POST).
-  async function readSSE(response, onEvent) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut;
-      while ((cut = buffer.indexOf("\n\n")) >= 0) {
-        const frame = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        let name = "message";
-        const data = [];
-        for (const line of frame.split("\n")) {
-          if (line.startsWith("event:")) name = line.slice(6).trim();
-          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-        }
-        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
-      }
-    }
-  }
 
   function pretty(text) {
     try { return JSON.stringify(JSON.parse(text), null, 2); } catch (_) { return text; }
@@ -264,9 +233,9 @@
       if (!response.ok) {
         let detail = null;
         try { detail = await response.json(); } catch (_) { /* not JSON */ }
-        throw new Error(errorText(detail));
+        throw new Error(window.apilab.errorText(detail, "The workbench could not send the request."));
       }
-      await readSSE(response, (name, data) => { if (handlers[name]) handlers[name](data); });
+      await window.apilab.readSSE(response, (name, data) => { if (handlers[name]) handlers[name](data); });
     } catch (err) {
       showError(err.message || String(err));
       $("wb-status").textContent = "";
