@@ -37,6 +37,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
+from sqlalchemy.orm import Session
 
 from apilab.assistant.base import (
     Accepted,
@@ -54,9 +55,10 @@ from apilab.assistant.offline.tutor import finding_summary
 from apilab.content import load_course
 from apilab.errors import ApilabError, InvalidInputError
 from apilab.storage import conversations
-from apilab.storage.models.lab import Learner
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from apilab.content.models import Lab
     from apilab.settings import Settings
     from apilab.storage.db import Database
@@ -115,15 +117,17 @@ def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
     return _KEY_SHAPED.sub(_net, redacted), found
 
 
-def _drill_state(session: Any, learner_id: int) -> dict[str, Any] | None:
+def _drill_state(conn: Connection, learner_id: int) -> dict[str, Any] | None:
     """The leak drill's state for this learner (key-security lab), if there is a drill."""
     from apilab.storage.drill import get_drill_state
 
-    return get_drill_state(session, learner_id)
+    # A savepoint, so a failed read (coaching is optional) leaves the exchange's
+    # transaction usable on PostgreSQL; the session joins the connection's transaction.
+    with conn.begin_nested(), Session(bind=conn) as session:
+        return get_drill_state(session, learner_id)
 
 
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
-_LEARNER_IDS: dict[tuple[str, str], int] = {}
 
 
 def _write_lock(db: Database) -> contextlib.AbstractContextManager[Any]:
@@ -146,7 +150,7 @@ async def _db_call(db: Database, func: Callable[..., T], *args: Any) -> T:
     """Run the exchange's database work: inline for SQLite, on worker threads otherwise.
 
     Measured with bench/lab_chat.py (200 learners, 2 cores): each SQLite step here is
-    one short transaction of about a millisecond, and running it inline gave a
+    one short transaction of well under a millisecond, and running it inline gave a
     server-side first delta of p50 16 ms / p95 52 ms. Handing the same work to threads
     (anyio's pool, or one dedicated thread) gave p50 300-430 ms / p95 1.1-1.4 s: the
     worker re-acquires the GIL from a busy event loop after every SQLite call, and the
@@ -158,61 +162,46 @@ async def _db_call(db: Database, func: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(functools.partial(func, *args))
 
 
-def _learner_id(db: Database, handle: str) -> int:
-    key = (db.url, handle)
-    cached = _LEARNER_IDS.get(key)
-    if cached is not None:
-        return cached
-    with _write_lock(db), db.session() as session:
-        learner_id = conversations.get_or_create_learner(session, handle).id
-    _LEARNER_IDS[key] = learner_id
-    return learner_id
-
-
 def _prepare(db: Database, handle: str, lab: Lab, content: str,
              secrets: list[dict[str, Any]], backend: str) -> dict[str, Any]:
-    """Commit the learner's message and the streaming reply row; gather the turn's context."""
-    learner_id = _learner_id(db, handle)
-    # Reads first, outside the write lock (WAL readers never wait for the writer).
-    with db.session() as session:
-        if session.get(Learner, learner_id) is None:  # e.g. the database was replaced
-            _LEARNER_IDS.pop((db.url, handle), None)
-            learner_id = _learner_id(db, handle)
-        earlier = conversations.recent_messages(session, learner_id, lab.id, HISTORY_LIMIT)
+    """Gather the turn's context; commit the learner's message and the streaming reply row.
+
+    One connection and one short transaction of Core statements (see
+    ``conversations``' hot path): the reads, then both inserts, committed on exit.
+    """
+    meta: dict[str, Any] = {"secrets": secrets} if secrets else {}
+    with _write_lock(db), db.engine.begin() as conn:
+        learner_id = conversations.learner_id(conn, handle)
+        turns = conversations.recent_turns(conn, learner_id, lab.id, HISTORY_LIMIT)
         # Roles as stored ("learner" / "assistant"); backends map them to their API's names.
-        history = [(m.role, m.content) for m in earlier if m.status == "complete"]
-        counted_before = conversations.counted_questions(session, learner_id, lab.id)
-        progress = conversations.get_progress(session, learner_id).get(lab.id)
-        covered = list(progress.objectives_covered or []) if progress else []
+        history = [(role, text) for role, text, status in turns if status == "complete"]
+        counted_before = conversations.counted_questions(conn, learner_id, lab.id)
+        covered = conversations.lab_objectives_covered(conn, learner_id, lab.id)
         drill = None
         if lab.id == "key-security":
             try:
-                drill = _drill_state(session, learner_id)
+                drill = _drill_state(conn, learner_id)
             except Exception:  # noqa: BLE001 - coaching is optional; never fail the exchange
                 log.warning("Could not read the leak drill state", exc_info=True)
-    meta: dict[str, Any] = {"secrets": secrets} if secrets else {}
-    with _write_lock(db), db.session() as session:
-        asked = conversations.add_learner_message(session, learner_id, lab.id, content, meta)
-        reply = conversations.start_reply(session, learner_id, lab.id, asked.id, backend)
-        ids = (asked.id, reply.id)
-    return {"learner_id": learner_id, "message_id": ids[0], "reply_id": ids[1],
+        message_id, reply_id = conversations.start_exchange(
+            conn, learner_id, lab.id, content, meta, backend)
+    return {"learner_id": learner_id, "message_id": message_id, "reply_id": reply_id,
             "history": history, "counted_before": counted_before, "covered": covered,
             "drill": drill}
 
 
-def _finish(db: Database, lab: Lab, learner_id: int, reply_id: int, text: str,
-            done: ReplyDone, counted: bool, why: str | None, objectives: list[str],
-            meta: dict[str, Any]) -> tuple[int, list[str], str | None]:
-    with _write_lock(db), db.session() as session:
-        conversations.finish_reply(
-            session, reply_id, content=text, backend=done.backend, counted=counted,
+def _finish(db: Database, lab: Lab, learner_id: int, message_id: int, reply_id: int,
+            text: str, done: ReplyDone, counted: bool, why: str | None,
+            objectives: list[str], meta: dict[str, Any]) -> tuple[int, list[str], str | None]:
+    """Store the reply ``complete`` with its verdict and update the lab's progress."""
+    with _write_lock(db), db.engine.begin() as conn:
+        conversations.complete_reply(
+            conn, reply_id, message_id, content=text, backend=done.backend, counted=counted,
             why_not_counted=why, objectives=objectives, meta=meta, call_id=done.call_id,
         )
-        row = conversations.record_exchange(session, learner_id, lab.id, counted=counted,
+        return conversations.count_exchange(conn, learner_id, lab.id, counted=counted,
                                             objectives=objectives,
                                             min_exchanges=lab.min_exchanges)
-        return (row.exchange_count, list(row.objectives_covered or []),
-                conversations.completed_iso(row))
 
 
 def _interrupt(db: Database, reply_id: int, text: str, reason: str) -> None:
@@ -282,7 +271,8 @@ async def run_exchange(
             meta["repeat_of"] = verdict.repeat_of
             meta["similarity"] = verdict.similarity
         count, covered, completed_at = await _db_call(
-            db, _finish, db, lab, prep["learner_id"], reply_id, reply_text, done,
+            db, _finish, db, lab, prep["learner_id"], prep["message_id"], reply_id, reply_text,
+            done,
             verdict.counted, verdict.why_not_counted, verdict.objectives, meta,
         )
         finished = True
