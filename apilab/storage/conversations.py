@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,12 +93,7 @@ def recent_messages(session: Session, learner_id: int, lab_id: str,
 def counted_questions(session: Session | Connection, learner_id: int,
                       lab_id: str) -> list[str]:
     """The learner's messages in one lab whose exchanges counted (for repeat checks)."""
-    return list(session.scalars(
-        select(Message.content)
-        .where(Message.learner_id == learner_id, Message.lab_id == lab_id,
-               Message.role == "learner", Message.counted.is_(True))
-        .order_by(Message.id)
-    ).all())
+    return list(session.scalars(_COUNTED, {"learner_id": learner_id, "lab_id": lab_id}).all())
 
 
 def get_message(session: Session, message_id: int) -> Message:
@@ -282,10 +277,44 @@ def _iso(when: dt.datetime) -> str:
 
 
 # --- Exchange hot path (Core statements on one connection) --------------------------
+#
+# The statements are built once, with bind parameters: building a select/update and
+# computing its cache key on every call cost about as much as running it.
 
 _MESSAGES = Message.__table__
 _PROGRESS = LabProgress.__table__
 _LEARNERS = Learner.__table__
+_M, _P = _MESSAGES.c, _PROGRESS.c
+
+_LEARNER_BY_HANDLE = select(_LEARNERS.c.id).where(_LEARNERS.c.handle == bindparam("handle"))
+_INSERT_LEARNER = insert(_LEARNERS)
+_RECENT = (
+    select(_M.role, _M.content, _M.status)
+    .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"))
+    .order_by(_M.id.desc())
+    .limit(bindparam("limit"))
+)
+_COUNTED = (
+    select(_M.content)
+    .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
+           _M.role == "learner", _M.counted.is_(True))
+    .order_by(_M.id)
+)
+_COVERED = select(_P.objectives_covered).where(
+    _P.learner_id == bindparam("learner_id"), _P.lab_id == bindparam("lab_id"))
+_INSERT_MESSAGE = insert(_MESSAGES)
+_COMPLETE_REPLY = update(_MESSAGES).where(_M.id == bindparam("reply_id"))
+_VERDICT = update(_MESSAGES).where(_M.id == bindparam("asked_id"))
+# (Bind names differ from column names: in an UPDATE those are the SET values.)
+_PROGRESS_ROW = (_P.learner_id == bindparam("of_learner")) & (_P.lab_id == bindparam("of_lab"))
+_PROGRESS_RETURNING = (_P.id, _P.exchange_count, _P.objectives_covered, _P.completed_at)
+# Atomic increment: two tabs of the same learner cannot lose a count.
+_BUMP_COUNTED = (update(_PROGRESS).where(_PROGRESS_ROW)
+                 .values(exchange_count=_P.exchange_count + 1)
+                 .returning(*_PROGRESS_RETURNING))
+_BUMP_UNCOUNTED = update(_PROGRESS).where(_PROGRESS_ROW).returning(*_PROGRESS_RETURNING)
+_INSERT_PROGRESS = insert(_PROGRESS)
+_UPDATE_PROGRESS = update(_PROGRESS).where(_P.id == bindparam("row_id"))
 
 
 def learner_id(conn: Connection, handle: str) -> int:
@@ -294,16 +323,17 @@ def learner_id(conn: Connection, handle: str) -> int:
     One indexed lookup per exchange rather than a per-process cache: several server
     processes may share the database, and a learner row can be deleted behind our back.
     """
-    found = conn.scalar(select(_LEARNERS.c.id).where(_LEARNERS.c.handle == handle))
+    found = conn.scalar(_LEARNER_BY_HANDLE, {"handle": handle})
     if found is not None:
         return int(found)
     try:
         with conn.begin_nested():
-            return int(conn.execute(insert(_LEARNERS).values(handle=handle))
+            return int(conn.execute(_INSERT_LEARNER, {"handle": handle,
+                                                      "created_at": utcnow()})
                        .inserted_primary_key[0])
     except IntegrityError:
         # Another request created it between our read and our insert.
-        found = conn.scalar(select(_LEARNERS.c.id).where(_LEARNERS.c.handle == handle))
+        found = conn.scalar(_LEARNER_BY_HANDLE, {"handle": handle})
         if found is None:  # pragma: no cover - would mean the unique constraint lied
             raise
         return int(found)
@@ -312,21 +342,14 @@ def learner_id(conn: Connection, handle: str) -> int:
 def recent_turns(conn: Connection, learner_id: int, lab_id: str,
                  limit: int) -> list[tuple[str, str, str]]:
     """``(role, content, status)`` of the last ``limit`` messages in one lab, oldest first."""
-    rows = conn.execute(
-        select(_MESSAGES.c.role, _MESSAGES.c.content, _MESSAGES.c.status)
-        .where(_MESSAGES.c.learner_id == learner_id, _MESSAGES.c.lab_id == lab_id)
-        .order_by(_MESSAGES.c.id.desc())
-        .limit(limit)
-    ).all()
-    return [(r.role, r.content, r.status) for r in reversed(rows)]
+    rows = conn.execute(_RECENT, {"learner_id": learner_id, "lab_id": lab_id,
+                                  "limit": limit}).all()
+    return [(r[0], r[1], r[2]) for r in reversed(rows)]
 
 
 def lab_objectives_covered(conn: Connection, learner_id: int, lab_id: str) -> list[str]:
     """The objectives covered so far in one lab (empty if the lab was never started)."""
-    covered = conn.scalar(
-        select(_PROGRESS.c.objectives_covered)
-        .where(_PROGRESS.c.learner_id == learner_id, _PROGRESS.c.lab_id == lab_id)
-    )
+    covered = conn.scalar(_COVERED, {"learner_id": learner_id, "lab_id": lab_id})
     return list(covered or [])
 
 
@@ -337,15 +360,16 @@ def start_exchange(conn: Connection, learner_id: int, lab_id: str, content: str,
     Returns ``(message_id, reply_id)``; the caller's transaction commits both together.
     """
     now = utcnow()
-    asked = conn.execute(insert(_MESSAGES).values(
-        learner_id=learner_id, lab_id=lab_id, role="learner", content=content,
-        status="complete", objectives=[], meta=meta, created_at=now, completed_at=now,
-    )).inserted_primary_key[0]
-    reply = conn.execute(insert(_MESSAGES).values(
-        learner_id=learner_id, lab_id=lab_id, role="assistant", content="",
-        status="streaming", reply_to_id=asked, backend=backend, objectives=[], meta={},
-        created_at=now,
-    )).inserted_primary_key[0]
+    asked = conn.execute(_INSERT_MESSAGE, {
+        "learner_id": learner_id, "lab_id": lab_id, "role": "learner", "content": content,
+        "status": "complete", "objectives": [], "meta": meta, "created_at": now,
+        "completed_at": now,
+    }).inserted_primary_key[0]
+    reply = conn.execute(_INSERT_MESSAGE, {
+        "learner_id": learner_id, "lab_id": lab_id, "role": "assistant", "content": "",
+        "status": "streaming", "reply_to_id": asked, "backend": backend, "objectives": [],
+        "meta": {}, "created_at": now,
+    }).inserted_primary_key[0]
     return int(asked), int(reply)
 
 
@@ -358,18 +382,16 @@ def complete_reply(
 
     ``NotFoundError`` if the reply row is gone (the conversation was reset meanwhile).
     """
-    done = conn.execute(
-        update(_MESSAGES).where(_MESSAGES.c.id == reply_id).values(
-            content=content, status="complete", backend=backend, counted=counted,
-            why_not_counted=why_not_counted, objectives=list(objectives), meta=dict(meta),
-            call_id=call_id, completed_at=utcnow(),
-        )
-    )
+    done = conn.execute(_COMPLETE_REPLY, {
+        "reply_id": reply_id, "content": content, "status": "complete", "backend": backend,
+        "counted": counted, "why_not_counted": why_not_counted, "objectives": list(objectives),
+        "meta": dict(meta), "call_id": call_id, "completed_at": utcnow(),
+    })
     if not done.rowcount:
         raise NotFoundError(f"No message with id {reply_id}.")
     if asked_id is not None:
-        conn.execute(update(_MESSAGES).where(_MESSAGES.c.id == asked_id).values(
-            counted=counted, why_not_counted=why_not_counted))
+        conn.execute(_VERDICT, {"asked_id": asked_id, "counted": counted,
+                                "why_not_counted": why_not_counted})
 
 
 def count_exchange(
@@ -380,16 +402,18 @@ def count_exchange(
 
     Returns ``(exchange_count, objectives_covered, completed_at as ISO 8601 or None)``.
     """
-    row = _bump_progress(conn, learner_id, lab_id, counted)
+    bump = _BUMP_COUNTED if counted else _BUMP_UNCOUNTED
+    params = {"of_learner": learner_id, "of_lab": lab_id, "updated_at": utcnow()}
+    row = conn.execute(bump, params).first()
     if row is None:  # first exchange in this lab: create the row, then count on it
         try:
             with conn.begin_nested():
-                conn.execute(insert(_PROGRESS).values(
-                    learner_id=learner_id, lab_id=lab_id, exchange_count=0,
-                    objectives_covered=[], updated_at=utcnow()))
+                conn.execute(_INSERT_PROGRESS, {
+                    "learner_id": learner_id, "lab_id": lab_id, "exchange_count": 0,
+                    "objectives_covered": [], "updated_at": utcnow()})
         except IntegrityError:
             pass  # another request created it first; count on theirs
-        row = _bump_progress(conn, learner_id, lab_id, counted)
+        row = conn.execute(bump, params).first()
         assert row is not None
     row_id, count, covered, completed_at = row
     covered = list(covered or [])
@@ -398,26 +422,9 @@ def count_exchange(
         finish = completed_at is None and count >= min_exchanges
         if new or finish:
             covered += new
-            values: dict[str, Any] = {"objectives_covered": covered} if new else {}
+            # The SET columns are the parameters given: completed_at only when it is set.
+            values: dict[str, Any] = {"row_id": row_id, "objectives_covered": covered}
             if finish:
-                completed_at = utcnow()
-                values["completed_at"] = completed_at
-            conn.execute(update(_PROGRESS).where(_PROGRESS.c.id == row_id).values(**values))
+                completed_at = values["completed_at"] = utcnow()
+            conn.execute(_UPDATE_PROGRESS, values)
     return count, covered, _iso(completed_at) if completed_at else None
-
-
-def _bump_progress(conn: Connection, learner_id: int, lab_id: str,
-                   counted: bool) -> tuple[int, int, list[str] | None, Any] | None:
-    """Touch the lab's progress row (+1 exchange if counted); ``None`` if there is none."""
-    values: dict[str, Any] = {"updated_at": utcnow()}
-    if counted:
-        # Atomic increment: two tabs of the same learner cannot lose a count.
-        values["exchange_count"] = _PROGRESS.c.exchange_count + 1
-    row = conn.execute(
-        update(_PROGRESS)
-        .where(_PROGRESS.c.learner_id == learner_id, _PROGRESS.c.lab_id == lab_id)
-        .values(**values)
-        .returning(_PROGRESS.c.id, _PROGRESS.c.exchange_count,
-                   _PROGRESS.c.objectives_covered, _PROGRESS.c.completed_at)
-    ).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
