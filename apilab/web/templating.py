@@ -35,17 +35,34 @@ def _md() -> MarkdownIt:
     )
 
 
+# Texts up to this long are cached. Rendering is pure Python (markdown-it-py) and was
+# the largest single cost of a chat reply on the server; the offline tutor gives many
+# learners the same answer (and lesson pages render the same text on every visit).
+# The output depends on the text alone, so the cache cannot go stale.
+_CACHE_MAX_CHARS = 20_000
+
+
 def render_markdown(text: str) -> Markup:
     """Markdown to sanitized HTML, safe to insert into a page."""
-    html = _md().render(text or "")
-    clean = nh3.clean(
-        html,
+    text = text or ""
+    if len(text) <= _CACHE_MAX_CHARS:
+        return Markup(_render_cached(text))  # noqa: S704 - sanitized by nh3 in _render
+    return Markup(_render(text))  # noqa: S704 - sanitized by nh3 in _render
+
+
+@functools.lru_cache(maxsize=512)
+def _render_cached(text: str) -> str:
+    return _render(text)
+
+
+def _render(text: str) -> str:
+    return nh3.clean(
+        _md().render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
-    return Markup(clean)  # noqa: S704 - sanitized by nh3 just above
 
 
 def _templates() -> Jinja2Templates:

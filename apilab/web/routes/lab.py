@@ -140,9 +140,15 @@ def _frame(event: ExchangeEvent, min_exchanges: int) -> bytes:
     raise TypeError(f"unknown exchange event {event!r}")
 
 
+async def _chat_learner(request: Request) -> str:
+    """``current_learner`` run on the event loop: as a plain (sync) dependency FastAPI
+    sends it to a worker thread, a thread hop per chat message for a header lookup."""
+    return current_learner(request)
+
+
 @router.post("/api/labs/{lab_id}/messages")
 async def send_message(
-    request: Request, lab_id: str, body: MessageIn, learner: str = Depends(current_learner)
+    request: Request, lab_id: str, body: MessageIn, learner: str = Depends(_chat_learner)
 ) -> StreamingResponse:
     """Send a message to the lab assistant; the reply streams back as SSE."""
     lab = load_course().lab(lab_id)
