@@ -97,15 +97,30 @@ class SSEConnection:
     async def post(self, path: str, body: bytes, learner: str,
                    on_event: Callable[[str, bytes], None]) -> int:
         """POST ``body``; call ``on_event(name, data)`` per SSE event; return the status."""
-        if self.writer is None or self.writer.is_closing():
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        self.writer.write(
+        request = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
             f"X-Learner: {learner}\r\nAccept: text/event-stream\r\n\r\n".encode() + body
         )
-        head = await self.reader.readuntil(b"\r\n\r\n")
+        for attempt in (1, 2):
+            if self.reader is not None and self.reader.at_eof():
+                # The server closed the idle connection (uvicorn's keep-alive timeout is
+                # 5 s, shorter than a long think time): open a new one, as a browser does.
+                await self.close()
+            reused = self.writer is not None and not self.writer.is_closing()
+            if not reused:
+                self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            assert self.reader is not None and self.writer is not None
+            self.writer.write(request)
+            try:
+                head = await self.reader.readuntil(b"\r\n\r\n")
+                break
+            except asyncio.IncompleteReadError as exc:
+                # Closed by the server as we sent (keep-alive expiry): nothing was read,
+                # so the request was not handled; send it once more on a new connection.
+                await self.close()
+                if exc.partial or not reused or attempt == 2:
+                    raise
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
         headers = {k.strip().lower(): v.strip()
