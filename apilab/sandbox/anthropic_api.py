@@ -333,14 +333,7 @@ class AnthropicFrontDoor:
             raise _bad(f"prompt is too long: {input_total} tokens > {info.context_window} "
                        "maximum")
         svc.admit(call, input_total, req["max_tokens"])
-        decision = svc.chaos(call)
-        if decision.hang_s:
-            await asyncio.sleep(decision.hang_s)
-        if decision.latency_s:
-            await asyncio.sleep(decision.latency_s)
-        fault = svc.chaos_error(decision)
-        if fault is not None:
-            raise fault
+        await svc.inject_faults(call)
 
         def count_prefix(prefix: list[Any]) -> int:
             return catalogue.count_text(info, "".join(

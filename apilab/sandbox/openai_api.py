@@ -130,14 +130,7 @@ class OpenAIFrontDoor:
                 "length of the messages or completion.", "messages",
                 "context_length_exceeded")
         svc.admit(call, prompt_tokens, None if req.max_tokens is None else req.max_tokens * req.n)
-        decision = svc.chaos(call)
-        if decision.hang_s:
-            await asyncio.sleep(decision.hang_s)
-        if decision.latency_s:
-            await asyncio.sleep(decision.latency_s)
-        fault = svc.chaos_error(decision)
-        if fault is not None:
-            raise fault
+        await svc.inject_faults(call)
         scope = call.key.id if call.key else "-"
         cached = svc.state.cache.openai(
             scope, info.id, req.messages, _wire_tools(req.tools) or None, prompt_tokens,

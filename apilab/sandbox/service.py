@@ -13,6 +13,7 @@ reservation, adds the cost to the key's month spend and queues one audit row.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import random
@@ -233,6 +234,22 @@ class Service:
             call.chaos = self.state.chaos.decide(call.key.id if call.key else None,
                                                  stream=call.stream)
         return call.chaos
+
+    async def inject_faults(self, call: Call) -> ChaosDecision:
+        """Apply this request's drawn hang, latency and error before any byte is sent.
+
+        Raises the injected error (if the draw picked one) as a normal JSON error: the
+        SDKs only retry the status path, so pre-stream faults are never sent as SSE.
+        """
+        decision = self.chaos(call)
+        if decision.hang_s:
+            await asyncio.sleep(decision.hang_s)
+        if decision.latency_s:
+            await asyncio.sleep(decision.latency_s)
+        fault = self.chaos_error(decision)
+        if fault is not None:
+            raise fault
+        return decision
 
     def chaos_error(self, decision: ChaosDecision) -> SandboxHTTPError | None:
         """The injected fault as an error, if the draw picked one."""
