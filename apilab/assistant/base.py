@@ -39,6 +39,9 @@ class Turn:
     learner_id: int | None = None
     # Extra lab state the assistant may coach on (e.g. the leak drill's stage).
     context: dict[str, Any] = dataclasses.field(default_factory=dict)
+    # The call-layer record id a model backend must use, assigned up front so a reply
+    # cut off mid-stream can still be opened in the API inspector.
+    call_id: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

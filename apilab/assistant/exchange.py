@@ -52,6 +52,7 @@ from apilab.assistant.base import (
 )
 from apilab.assistant.completion import judge
 from apilab.assistant.offline.tutor import finding_summary
+from apilab.calls.base import new_call_id
 from apilab.content import load_course
 from apilab.errors import ApilabError, InvalidInputError
 from apilab.storage import conversations
@@ -204,10 +205,12 @@ def _finish(db: Database, lab: Lab, learner_id: int, message_id: int, reply_id: 
                                             min_exchanges=lab.min_exchanges)
 
 
-def _interrupt(db: Database, reply_id: int, text: str, reason: str) -> None:
+def _interrupt(db: Database, reply_id: int, text: str, reason: str,
+               call_id: str | None = None) -> None:
     try:
         with _write_lock(db), db.session() as session:
-            conversations.mark_reply_interrupted(session, reply_id, content=text, reason=reason)
+            conversations.mark_reply_interrupted(session, reply_id, content=text, reason=reason,
+                                                 call_id=call_id)
     except Exception:  # noqa: BLE001 - start-up recovery marks it if this fails
         log.exception("Could not mark reply %s interrupted", reply_id)
 
@@ -242,7 +245,9 @@ async def run_exchange(
         context["drill"] = prep["drill"]
     turn = Turn(lab=lab, message=redacted, history=prep["history"],
                 objectives_covered=frozenset(prep["covered"]), learner_id=prep["learner_id"],
-                context=context)
+                context=context,
+                # Model backends log under this id; known now, so a cut-off reply keeps it.
+                call_id=None if assistant.name == "offline" else new_call_id())
     parts: list[str] = []
     finished = False
     first_delta_ms: float | None = None
@@ -284,14 +289,15 @@ async def run_exchange(
         )
     except (asyncio.CancelledError, GeneratorExit):
         if not finished:
-            _interrupt(db, reply_id, "".join(parts), "interrupted (the connection closed)")
+            _interrupt(db, reply_id, "".join(parts), "interrupted (the connection closed)",
+                       turn.call_id)
         raise
     except Exception as exc:  # noqa: BLE001 - any backend failure becomes a Failed event
         if finished:
             raise
         log.error("Exchange in %s failed: %s", lab_id, exc, exc_info=not isinstance(
             exc, ApilabError))
-        _interrupt(db, reply_id, "".join(parts), "interrupted by an error")
+        _interrupt(db, reply_id, "".join(parts), "interrupted by an error", turn.call_id)
         what = str(exc) if isinstance(exc, ApilabError) else "the assistant hit an internal error"
         yield Failed(
             message=f"The reply could not finish: {what}. Your message is saved; send it "

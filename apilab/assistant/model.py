@@ -180,7 +180,7 @@ class ModelAssistant:
     # --- the Assistant interface ------------------------------------------
     async def respond(self, turn: Turn) -> AsyncIterator[TextDelta | ReplyDone]:
         """Stream the model's reply (tools run in between), then one ``ReplyDone``."""
-        call_id = new_call_id()
+        call_id = turn.call_id or new_call_id()
         docs = self.grounding(turn)
         system = self.system_prompt(turn, docs)
         messages = self.messages(turn)

@@ -181,12 +181,15 @@ def finish_reply(
 
 
 def mark_reply_interrupted(session: Session, reply_id: int, *, content: str = "",
-                           reason: str = "interrupted", status: str = "interrupted") -> None:
-    """Mark a reply that did not finish, keeping whatever text had streamed."""
+                           reason: str = "interrupted", status: str = "interrupted",
+                           call_id: str | None = None) -> None:
+    """Mark a reply that did not finish, keeping whatever text had streamed (and its call)."""
     reply = session.get(Message, reply_id)
     if reply is None or reply.status == "complete":
         return
     reply.status = status
+    if call_id and not reply.call_id:
+        reply.call_id = call_id
     reply.content = content or reply.content
     reply.counted = False
     reply.why_not_counted = f"The reply was {reason}, so this exchange did not count."
