@@ -92,30 +92,14 @@ def validate_message(message: object, max_chars: int) -> str:
     return message
 
 
-# A safety net behind the scanner, for chat only: the scanner's AI-key rules match the
-# exact published formats (for precision over whole repositories), but a learner may
-# paste a key that is cut short, re-wrapped or from an older format. In a chat message a
-# provider prefix followed by a long random body is reason enough never to store or echo
-# it. (The scanner's own ``redact`` still decides how the redacted form looks.)
-_KEY_SHAPED = re.compile(
-    r"(?<![A-Za-z0-9_-])(?:sk-(?:proj-|svcacct-|admin-|ant-[a-z0-9]+-)?|AIza|hf_|gsk_|xai-|"
-    r"pplx-|sk-or-v1-)[A-Za-z0-9_-]{24,}")
-
-
 def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
     """The text with every secret replaced by its redacted form, and what was found."""
-    from apilab.secretscan import redact, redact_text
+    # Typed text: the scanner's rules plus its looser key shapes (a cut-short or
+    # off-format key is never stored or echoed either).
+    from apilab.secretscan import redact_text
 
     redacted, findings = redact_text(text)
-    found = [finding_summary(f) for f in findings]
-
-    def _net(match: re.Match[str]) -> str:
-        shown = redact(match.group(0))
-        found.append({"rule": "key-shaped", "description": "API-key-shaped string",
-                      "redacted": shown, "line": text.count("\n", 0, match.start()) + 1})
-        return shown
-
-    return _KEY_SHAPED.sub(_net, redacted), found
+    return redacted, [finding_summary(f) for f in findings]
 
 
 def _drill_state(conn: Connection, learner_id: int) -> dict[str, Any] | None:
