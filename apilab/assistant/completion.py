@@ -15,9 +15,13 @@ import dataclasses
 import difflib
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from apilab.assistant.base import ReplyDone
 from apilab.content.models import Lab
+
+if TYPE_CHECKING:
+    from apilab.storage.db import Database
 
 __all__ = [
     "REPEAT_THRESHOLD",
@@ -128,3 +132,28 @@ def objectives_by_keywords(lab: Lab, text: str) -> list[str]:
         if hits >= 2:
             found.append(obj.id)
     return found
+
+
+def progress_report(db: Database, learner: str) -> dict[str, Any]:
+    """Each lab's counted exchanges, objectives covered and completion (CLI and web)."""
+    from apilab.content import load_course
+    from apilab.storage import conversations
+
+    course = load_course()
+    with db.session() as session:
+        learner_row = conversations.get_or_create_learner(session, learner)
+        rows = conversations.get_progress(session, learner_row.id)
+        labs = []
+        for lab in course.labs:
+            row = rows.get(lab.id)
+            labs.append({
+                "lab": lab.id,
+                "title": lab.title,
+                "exchange_count": row.exchange_count if row else 0,
+                "min_exchanges": lab.min_exchanges,
+                "objectives_covered": list(row.objectives_covered or []) if row else [],
+                "objectives_total": len(lab.objectives),
+                "completed": bool(row and row.completed_at),
+                "completed_at": conversations.completed_iso(row),
+            })
+    return {"learner": learner, "labs": labs}

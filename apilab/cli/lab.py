@@ -111,39 +111,15 @@ def reset(
     typer.echo(f"Cleared the conversation in {where} ({deleted} message(s) deleted).")
 
 
-def progress_report(settings: Any) -> dict[str, Any]:
-    """Each lab's counted exchanges, objectives covered and completion time."""
-    from apilab.content import load_course
-    from apilab.storage import conversations
-    from apilab.storage.db import open_database
-
-    course = load_course()
-    db = open_database(settings.db_url)
-    with db.session() as session:
-        learner = conversations.get_or_create_learner(session, LOCAL_LEARNER)
-        rows = conversations.get_progress(session, learner.id)
-        labs = []
-        for lab in course.labs:
-            row = rows.get(lab.id)
-            labs.append({
-                "lab": lab.id,
-                "title": lab.title,
-                "exchange_count": row.exchange_count if row else 0,
-                "min_exchanges": lab.min_exchanges,
-                "objectives_covered": list(row.objectives_covered or []) if row else [],
-                "objectives_total": len(lab.objectives),
-                "completed": bool(row and row.completed_at),
-                "completed_at": conversations.completed_iso(row),
-            })
-    return {"learner": LOCAL_LEARNER, "labs": labs}
-
-
 @exit_on_error
 def progress(as_json: Json = False, data_dir: DataDir = None,
              database_url: DatabaseUrl = None) -> None:
     """Show each lab's exchange count, objectives covered and completion time."""
     settings = load_settings(data_dir=data_dir, database_url=database_url)
-    report = progress_report(settings)
+    from apilab.assistant.completion import progress_report
+    from apilab.storage.db import open_database
+
+    report = progress_report(open_database(settings.db_url), LOCAL_LEARNER)
     if as_json:
         print_json(report)
         return

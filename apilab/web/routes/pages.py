@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 
+from apilab.assistant.completion import progress_report
 from apilab.content import load_course
 from apilab.storage import conversations
 from apilab.web.identity import current_learner
@@ -66,17 +67,4 @@ async def progress_json(
     request: Request, learner: str = Depends(current_learner)
 ) -> dict[str, Any]:
     """Each lab's counted exchanges, objectives covered and completion time."""
-    course = load_course()
-    progress = await run_in_threadpool(load_progress, request, learner)
-    labs = []
-    for lab in course.labs:
-        p = progress.get(lab.id)
-        labs.append({
-            "lab": lab.id,
-            "title": lab.title,
-            "exchange_count": p.exchange_count if p else 0,
-            "min_exchanges": lab.min_exchanges,
-            "objectives_covered": list(p.objectives_covered) if p else [],
-            "completed_at": p.completed_at.isoformat() if p and p.completed_at else None,
-        })
-    return {"learner": learner, "labs": labs}
+    return await run_in_threadpool(progress_report, request.app.state.db, learner)
