@@ -14,8 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from apilab.cli._common import exit_on_error, load_settings, print_json
-
-LOCAL_LEARNER = "local"
+from apilab.storage.conversations import LOCAL_LEARNER
 
 DataDir = Annotated[str | None, typer.Option("--data-dir", help="Folder for local state.")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")]

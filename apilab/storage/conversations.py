@@ -27,6 +27,9 @@ from apilab.errors import NotFoundError
 from apilab.storage.models.base import utcnow
 from apilab.storage.models.lab import LabProgress, Learner, Message
 
+# The one learner of a server without accounts (the CLI and the web page share it).
+LOCAL_LEARNER = "local"
+
 __all__ = [
     "add_learner_message",
     "complete_reply",

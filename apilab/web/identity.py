@@ -13,10 +13,10 @@ import re
 from fastapi import Request
 
 from apilab.errors import InvalidInputError
+from apilab.storage.conversations import LOCAL_LEARNER
 
 __all__ = ["LOCAL_LEARNER", "current_learner"]
 
-LOCAL_LEARNER = "local"
 _HANDLE = re.compile(r"^[A-Za-z0-9_.@+-]{1,100}$")
 
 

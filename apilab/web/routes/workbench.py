@@ -36,7 +36,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from apilab.errors import ApilabError
-from apilab.web.identity import current_learner
+from apilab.web.identity import LOCAL_LEARNER, current_learner
 from apilab.web.routes._workbench_transport import StreamingASGITransport
 from apilab.web.routes._workbench_wire import (
     EXPLAIN,
@@ -353,7 +353,7 @@ async def _run_provider(request: Request, body: WorkbenchIn, key: str, base: str
             }
 
 
-async def run_workbench(request: Request, body: WorkbenchIn, learner: str = "local"
+async def run_workbench(request: Request, body: WorkbenchIn, learner: str = LOCAL_LEARNER
                         ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Every event of one workbench exchange, in order."""
     settings = request.app.state.settings
