@@ -267,8 +267,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "private-key", "Private key block",
-        r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\\[rn]|\s)+"
-        r"(?:[A-Za-z][A-Za-z-]{0,40}: [^\n]{0,200}(?:\\[rn]|\s)+)*[A-Za-z0-9+/=]{40,}"
+        # Header lines ("Proc-Type: 4,ENCRYPTED") sit in an atomic group repeated
+        # possessively: a line that could be split two ways is split once, so a run of
+        # "a: a: a: " is linear instead of exponential (issue 10).
+        r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\\[rn]|\s)++"
+        r"(?>[A-Za-z][A-Za-z-]{0,40}: [^\n]{0,200}?(?:\\[rn]|\n)(?:\\[rn]|\s)*+)*+"
+        r"[A-Za-z0-9+/=]{40,}+"
         r"(?:[\s\S]{0,12000}?-----END[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----)?",
         ("private key",), 0.97,
         "Treat the key pair as compromised: revoke or replace it wherever it is trusted "
