@@ -1,0 +1,358 @@
+"""Stage 1 of the offline tutor: read a learner's message before answering it.
+
+A real message mixes the learner's own words with material they pasted: code,
+JSON or a JavaScript object, a traceback, a log, a curl command, an HTTP
+response, a ``.env`` file, a system prompt. ``read_message`` separates the two:
+the *prose* says what the learner wants; pasted material is evidence. Retrieval
+and confidence are computed on ``focus`` (the question sentences, or the problem
+statements when there is no question), so a long paste or a paragraph of
+backstory cannot dilute or hijack the answer.
+
+Every pass here is linear in the message length (the message is untrusted and
+this runs on the event loop): line-by-line classification, one stack pass for
+brackets, and regular expressions without nested quantifiers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from apilab.assistant.offline.signals import Signals, read_signals
+
+__all__ = ["Pasted", "Reading", "balanced_regions", "read_message", "sentences"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Pasted:
+    """One block of pasted material."""
+
+    kind: str  # code | json | js-object | traceback | log | curl | http | env | prompt | text
+    text: str
+    language: str = ""  # a fence's language tag, or a guess ("python", "javascript")
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """A message read: the learner's words, what they pasted, and strong signals."""
+
+    text: str  # the whole (already redacted) message
+    prose: str  # the learner's own words with pasted blocks removed
+    questions: tuple[str, ...]  # question sentences, in order
+    problems: tuple[str, ...]  # "I get X", "it doesn't work" statements
+    pasted: tuple[Pasted, ...]
+    signals: Signals
+
+    @property
+    def focus(self) -> str:
+        """What the learner asks, for retrieval and confidence: questions, else problems."""
+        if self.questions:
+            # A title-like first line often names the topic the question then refers to
+            # ("Streaming with tools. How do I get the arguments?").
+            lead = self.problems[:1] if len(" ".join(self.questions)) < 40 else ()
+            return " ".join((*lead, *self.questions[:4]))
+        if self.problems:
+            return " ".join(self.problems[:4])
+        return self.prose
+
+    @property
+    def has_paste(self) -> bool:
+        return bool(self.pasted)
+
+    def pasted_kinds(self) -> set[str]:
+        return {p.kind for p in self.pasted}
+
+    def pasted_text(self, *kinds: str) -> str:
+        return "\n".join(p.text for p in self.pasted if not kinds or p.kind in kinds)
+
+
+# --- brackets ----------------------------------------------------------------------------
+
+def balanced_regions(text: str, limit: int = 20) -> list[tuple[int, int]]:
+    """Top-level balanced ``{...}`` / ``[...]`` regions as ``(start, end)`` (end exclusive).
+
+    One pass with a stack, skipping brackets inside string literals, so "[[[[" or a
+    long unbalanced paste costs O(n), not O(n^2). A mismatched closer resets the scan.
+    """
+    regions: list[tuple[int, int]] = []
+    stack: list[str] = []
+    start = -1
+    quote = ""
+    escaped = False
+    pairs = {"}": "{", "]": "["}
+    for i, c in enumerate(text):
+        if quote:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == quote or c == "\n" and quote != '"""':
+                quote = ""
+            continue
+        if c in "\"'" and stack:
+            quote = c
+        elif c in "{[":
+            if not stack:
+                start = i
+            stack.append(c)
+        elif c in "}]":
+            if not stack or stack[-1] != pairs[c]:
+                stack.clear()
+                continue
+            stack.pop()
+            if not stack:
+                regions.append((start, i + 1))
+                if len(regions) >= limit:
+                    break
+    return regions
+
+
+# --- lines ---------------------------------------------------------------------------------
+
+_FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+#.-]*)")
+_TRACE_LINE = re.compile(
+    r"^\s*(?:Traceback \(most recent call last\)|File \"[^\"\n]{1,300}\", line \d+|"
+    r"at [\w$.<>]+ \(|at (?:async )?[\w$./<>-]+:\d+|\^+\s*$|During handling of the above|"
+    r"The above exception was|raise \w|(?:[\w]+\.){0,6}[A-Z]\w{0,60}(?:Error|Exception|Warning)"
+    r"(?:\[\w+\])?:)"
+)
+_LOG_LINE = re.compile(
+    r"^\s*(?:\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\[?\d\d:\d\d:\d\d[\].,\s]|"
+    r"(?:ERROR|WARN|WARNING|INFO|DEBUG|CRITICAL)\b[:\s]|\d{1,3}(?:\.\d{1,3}){3} - )"
+)
+_CURL_START = re.compile(r"^\s*(?:\$\s*)?curl\s", re.I)
+_HTTP_STATUS = re.compile(r"^\s*HTTP/\d(?:\.\d)?\s+\d{3}")
+_HEADER_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]{1,60}:\s+\S")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Z][A-Z0-9_]{2,60}\s*=\s*\S*\s*$")
+_CODE_START = re.compile(
+    r"^\s*(?:import\s+[\w.]|from\s+[\w.]+\s+import\b|def\s+\w|class\s+\w+[(:]|async\s+def\b|"
+    r"await\s|const\s+\w|let\s+\w|var\s+\w|function\s*\w*\(|return\b|if\s.{0,200}[:{]\s*$|"
+    r"elif\b|else\s*[:{]|for\s.{0,200}[:{]\s*$|while\s.{0,200}[:{]\s*$|try\s*[:{]|"
+    r"except\b|catch\s*\(|finally\s*[:{]|with\s.{0,200}:\s*$|print\(|console\.\w+\(|"
+    r"@\w|#include|package\s+\w|public\s|\}|\)|\]|\w+\s*\.\s*\w+\(.*\)\s*;?\s*$|"
+    r"[\w.\[\]\"']+\s*(?:=|\+=|:=)\s*\S)"
+)
+_PROSE_WORD = re.compile(r"\b[a-zA-Z]{2,}\b")
+
+
+def _symbol_share(line: str) -> float:
+    stripped = line.strip()
+    if not stripped:
+        return 0.0
+    symbols = sum(1 for c in stripped if c in "(){}[]=;:<>\"'`_.,+*/\\|&$#@%")
+    return symbols / len(stripped)
+
+
+def _is_code_line(line: str) -> bool:
+    stripped = line.strip()
+    if not stripped or stripped.endswith("?"):
+        return False
+    words = _PROSE_WORD.findall(stripped)
+    if _CODE_START.match(line):
+        # "if it fails, what then:" is prose; code has symbols or few words.
+        return _symbol_share(stripped) >= 0.06 or len(words) <= 4
+    # An indented line with code punctuation, or a line that is mostly symbols.
+    if line.startswith(("    ", "\t")) and _symbol_share(stripped) >= 0.08:
+        return True
+    return _symbol_share(stripped) >= 0.25 and len(words) <= 8
+
+
+def _guess_language(text: str) -> str:
+    if re.search(r"^\s*(?:import|from)\s+\w|def\s+\w+\(|print\(|:\s*$", text, re.M):
+        return "python"
+    if re.search(r"\b(?:const|let|await|=>|require\(|console\.)", text):
+        return "javascript"
+    return ""
+
+
+def _kind_of_fenced(body: str, language: str) -> str:
+    lang = language.lower()
+    stripped = body.strip()
+    if lang in ("json", "jsonc"):
+        return "json"
+    if lang in ("bash", "sh", "shell", "console") and _CURL_START.search(stripped):
+        return "curl"
+    if lang in ("env", "dotenv"):
+        return "env"
+    if lang in ("http",):
+        return "http"
+    if lang in ("", "text", "txt", "plaintext", "log"):
+        if _TRACE_LINE.match(stripped) or "Traceback" in stripped[:200]:
+            return "traceback"
+        if stripped[:1] in "{[":
+            return "json"
+        if _CURL_START.match(stripped):
+            return "curl"
+        if _HTTP_STATUS.match(stripped):
+            return "http"
+        lines = [ln for ln in stripped.splitlines() if ln.strip()]
+        if lines and sum(_is_code_line(ln) for ln in lines) * 2 >= len(lines):
+            return "code"
+        if lines and all(_ENV_LINE.match(ln) or ln.lstrip().startswith("#") for ln in lines):
+            return "env"
+        return "prompt" if len(stripped) > 200 and lang in ("", "text", "txt") else "text"
+    return "code"
+
+
+@dataclasses.dataclass
+class _Block:
+    kind: str
+    lines: list[str]
+    language: str = ""
+
+
+def _classify_line(line: str, previous: str) -> str:
+    if _HTTP_STATUS.match(line):
+        return "http"
+    if previous == "http" and _HEADER_LINE.match(line):
+        return "http"
+    if _CURL_START.match(line):
+        return "curl"
+    if previous == "curl" and re.match(r"^\s*(?:-{1,2}[A-Za-z]|['\"{}\]])", line):
+        return "curl"
+    if _TRACE_LINE.match(line):
+        return "traceback"
+    if previous == "traceback" and line.startswith((" ", "\t")):
+        return "traceback"
+    if _LOG_LINE.match(line):
+        return "log"
+    if _ENV_LINE.match(line) and "=" in line and not line.strip().endswith("?"):
+        return "env"
+    if _is_code_line(line):
+        return "code"
+    return "prose"
+
+
+def _segment(text: str) -> tuple[list[str], list[Pasted]]:
+    """Split into prose lines and pasted blocks, one pass over the lines."""
+    prose: list[str] = []
+    pasted: list[Pasted] = []
+    blocks: list[_Block] = []
+    fence: _Block | None = None
+    fence_mark = ""
+    for line in text.splitlines():
+        m = _FENCE.match(line)
+        if fence is not None:
+            if m and m.group(1) == fence_mark:
+                body = "\n".join(fence.lines)
+                pasted.append(Pasted(_kind_of_fenced(body, fence.language), body,
+                                     fence.language or _guess_language(body)))
+                fence = None
+            else:
+                fence.lines.append(line)
+            continue
+        if m:
+            fence = _Block("fence", [], m.group(2))
+            fence_mark = m.group(1)
+            continue
+        previous = blocks[-1].kind if blocks else ""
+        kind = _classify_line(line, previous)
+        if kind == "prose" and not line.strip() and previous and previous != "prose":
+            kind = previous  # a blank line inside a pasted block
+        # A continuation line of code (indented, or closing brackets) stays with the code.
+        if kind == "prose" and previous == "code" and line.startswith(("  ", "\t")):
+            kind = "code"
+        if blocks and blocks[-1].kind == kind:
+            blocks[-1].lines.append(line)
+        else:
+            blocks.append(_Block(kind, [line]))
+    if fence is not None:  # an unclosed fence: everything after it was pasted
+        body = "\n".join(fence.lines)
+        pasted.append(Pasted(_kind_of_fenced(body, fence.language), body, fence.language))
+    for block in blocks:
+        body = "\n".join(block.lines).strip("\n")
+        if block.kind == "prose":
+            prose.append(body)
+        elif block.kind == "code" and len([ln for ln in block.lines if ln.strip()]) == 1 and (
+                len(_PROSE_WORD.findall(body)) >= 3 or len(body) < 12):
+            prose.append(body)  # one short code-ish line inside prose is part of the sentence
+        elif body.strip():
+            pasted.append(Pasted(block.kind, body, _guess_language(body)
+                                 if block.kind == "code" else ""))
+    return prose, pasted
+
+
+def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], list[Pasted]]:
+    """Move JSON / JS objects embedded in prose lines ("I get {'error': ...}") to pasted."""
+    out: list[str] = []
+    for chunk in prose:
+        regions = [(s, e) for s, e in balanced_regions(chunk) if e - s >= 12
+                   and (":" in chunk[s:e] or chunk[s] == "[" and "," in chunk[s:e])]
+        if not regions:
+            out.append(chunk)
+            continue
+        last = 0
+        kept = []
+        for s, e in regions:
+            kept.append(chunk[last:s])
+            body = chunk[s:e]
+            kind = "json" if re.match(r"\s*[{\[]\s*(?:\"|\[|\{|\d|-?\d|true|false|null|\])",
+                                      body) else "js-object"
+            pasted.append(Pasted(kind, body))
+            last = e
+        kept.append(chunk[last:])
+        out.append(" ".join(k for k in kept if k.strip()))
+    return out, pasted
+
+
+# --- sentences -----------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|\n+")
+_QUESTION_START = re.compile(
+    r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+)?"
+    r"(?:how|what|why|when|where|which|who|whom|whose|is|are|am|was|were|can|could|should|"
+    r"would|will|do|does|did|has|have|any|anyone|anybody|is there|are there|"
+    r"please (?:help|explain|tell)|help|explain|tell me|wondering|i wonder|"
+    r"i(?:'d| would) like to know|i want to know|i need to know|not sure (?:how|what|why|if)|"
+    r"i(?:'m| am) (?:not sure|confused|wondering|trying to (?:understand|figure))|"
+    r"what's|whats|how's|hows|where's|who's|isn't|aren't|doesn't|don't|can't|shouldn't|"
+    r"is it|am i|should i|can i|do i|how do|how can|how to|best way|recommended way)\b",
+    re.I,
+)
+_PROBLEM = re.compile(
+    r"\b(?:error|errors|exception|fail|fails|failed|failing|doesn't work|does not work|"
+    r"didn't work|not working|won't|isn't working|broken|breaks|crash|crashes|stuck|hangs|"
+    r"timeout|timed out|keeps? (?:getting|returning|giving|saying)|i (?:get|got|am getting|"
+    r"'m getting|keep getting|see|receive|received)|returns?|returned|gives? me|throws?|"
+    r"threw|raised?|can't|cannot|unable|no longer|stopped|wrong|weird|strange|unexpected|"
+    r"issue|problem|bug|leaked|exposed|charged|cost|costs|bill|exceeded|limit|"
+    r"truncat\w*|cut off|empty|missing|ignor\w+|different|inconsistent|slow)\b",
+    re.I,
+)
+
+
+def sentences(prose: str) -> list[str]:
+    """Sentences of the learner's prose (newlines and sentence ends split)."""
+    parts = _SENTENCE_END.split(prose)
+    out = []
+    for part in parts:
+        part = part.strip(" \t-*>#")
+        if len(_PROSE_WORD.findall(part)) >= 1:
+            out.append(part)
+    return out
+
+
+def is_question(sentence: str) -> bool:
+    """A sentence that asks something (a "?" or an interrogative start)."""
+    return "?" in sentence or bool(_QUESTION_START.match(sentence))
+
+
+def read_message(text: str) -> Reading:
+    """Read one message: prose vs pasted material, questions, problems and signals."""
+    prose_chunks, pasted = _segment(text)
+    prose_chunks, pasted = _lift_objects(prose_chunks, pasted)
+    prose = "\n".join(c for c in prose_chunks if c.strip()).strip()
+    questions: list[str] = []
+    problems: list[str] = []
+    for sentence in sentences(prose):
+        if is_question(sentence):
+            questions.append(sentence)
+        elif _PROBLEM.search(sentence):
+            problems.append(sentence)
+    if not questions and not problems and not prose and pasted:
+        # Only a paste: its first line is what the learner is showing us.
+        first = pasted[0].text.strip().splitlines()[0] if pasted[0].text.strip() else ""
+        problems = [first[:200]] if first else []
+    signals = read_signals(text, prose)
+    return Reading(text=text, prose=prose, questions=tuple(questions),
+                   problems=tuple(problems), pasted=tuple(pasted), signals=signals)
