@@ -42,18 +42,29 @@ class Reading:
     problems: tuple[str, ...]  # "I get X", "it doesn't work" statements
     pasted: tuple[Pasted, ...]
     signals: Signals
+    lead: str = ""  # the opening sentence, when it says what the message is about
 
     @property
     def focus(self) -> str:
-        """What the learner asks, for retrieval and confidence: questions, else problems."""
-        if self.questions:
-            # A title-like first line often names the topic the question then refers to
-            # ("Streaming with tools. How do I get the arguments?").
-            lead = self.problems[:1] if len(" ".join(self.questions)) < 40 else ()
-            return " ".join((*lead, *self.questions[:4]))
-        if self.problems:
-            return " ".join(self.problems[:4])
-        return self.prose
+        """What the learner asks, for retrieval and confidence: the opening line (often a
+        title naming the topic), then the questions, then the problem statements, up to
+        about 60 words. Pasted material and backstory are left out."""
+        chosen: list[str] = []
+        if self.lead:
+            chosen.append(self.lead)
+        for sentence in (*self.questions, *self.problems):
+            if sentence not in chosen:
+                chosen.append(sentence)
+            if sum(len(c.split()) for c in chosen) >= 60:
+                break
+        return " ".join(chosen) if chosen else self.prose
+
+    @property
+    def parts(self) -> list[str]:
+        """The focus sentences one by one (for matching each against the notes)."""
+        out = [self.lead] if self.lead else []
+        out += [q for q in (*self.questions, *self.problems[:2]) if q not in out]
+        return out[:5]
 
     @property
     def has_paste(self) -> bool:
@@ -110,6 +121,7 @@ def balanced_regions(text: str, limit: int = 20) -> list[tuple[int, int]]:
 # --- lines ---------------------------------------------------------------------------------
 
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+#.-]*)")
+_INLINE_FENCE = re.compile(r"(?<=\S)[ \t]*(?=```)")
 _TRACE_LINE = re.compile(
     r"^\s*(?:Traceback \(most recent call last\)|File \"[^\"\n]{1,300}\", line \d+|"
     r"at [\w$.<>]+ \(|at (?:async )?[\w$./<>-]+:\d+|\^+\s*$|During handling of the above|"
@@ -230,7 +242,12 @@ def _segment(text: str) -> tuple[list[str], list[Pasted]]:
     blocks: list[_Block] = []
     fence: _Block | None = None
     fence_mark = ""
-    for line in text.splitlines():
+    # A fence may open or close mid-line ("Is this ok? ```json"): start it on its own line.
+    lines = _INLINE_FENCE.sub("\n", text).splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
         m = _FENCE.match(line)
         if fence is not None:
             if m and m.group(1) == fence_mark:
@@ -238,6 +255,9 @@ def _segment(text: str) -> tuple[list[str], list[Pasted]]:
                 pasted.append(Pasted(_kind_of_fenced(body, fence.language), body,
                                      fence.language or _guess_language(body)))
                 fence = None
+                rest = line.strip()[3:].strip()
+                if rest:  # "``` schema: {...}": the words after a closing fence are prose
+                    lines.insert(i, rest)
             else:
                 fence.lines.append(line)
             continue
@@ -354,5 +374,18 @@ def read_message(text: str) -> Reading:
         first = pasted[0].text.strip().splitlines()[0] if pasted[0].text.strip() else ""
         problems = [first[:200]] if first else []
     signals = read_signals(text, prose)
+    all_sentences = sentences(prose)
+    lead = ""
+    if all_sentences and len(_PROSE_WORD.findall(all_sentences[0])) >= 2 and not _SMALL_TALK.match(
+            all_sentences[0]):
+        lead = all_sentences[0]
+        questions = [q for q in questions if q != lead]
+        problems = [p for p in problems if p != lead]
     return Reading(text=text, prose=prose, questions=tuple(questions),
-                   problems=tuple(problems), pasted=tuple(pasted), signals=signals)
+                   problems=tuple(problems), pasted=tuple(pasted), signals=signals, lead=lead)
+
+
+_SMALL_TALK = re.compile(
+    r"^\s*(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?|thank you|"
+    r"first (?:of all|thing)|i'?m (?:a |quite |very )?(?:new|noob|beginner|newbie)|sorry|"
+    r"apologies|not a (?:real )?(?:coding )?(?:issue|bug))\b", re.I)

@@ -68,7 +68,7 @@ class Signals:
                     words += entry.get("terms", [])
         if any(m.resolved is None and (m.suggestions or m.retired) for m in self.models):
             words += table["model_problems"]["terms"]
-        return list(dict.fromkeys(words))
+        return list(dict.fromkeys(str(w) for w in words))
 
 
 @functools.cache

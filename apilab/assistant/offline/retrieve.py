@@ -1,0 +1,141 @@
+"""Stage 3 of the offline tutor: find the cards and lesson passages that answer the question.
+
+Two views of closeness, combined:
+
+- **words** (``index.KnowledgeIndex``, BM25F): which of the learner's own words a card
+  uses, and where (its question phrasings count most). Precise, explainable, blind to
+  other wordings.
+- **meaning** (``semantic.Embedder``): cosine similarity between the learner's question
+  and each phrasing of a card, from static embeddings. Finds "prompt hacking" ->
+  injection, "hide a key in a Chrome extension" -> keys in client-side code.
+
+``closeness`` is what the answer policy reads (tutor thresholds are in ``decide.py``):
+a card that both views agree on scores highest; one view alone can still carry a card
+when it is strong. Confidence is computed on the learner's *question* (``Reading.focus``),
+never on pasted material.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from apilab.assistant.offline import semantic
+from apilab.assistant.offline.index import CANDIDATES, Doc, Hit, KnowledgeIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from apilab.content.models import Course
+
+__all__ = ["Match", "Retriever"]
+
+# Cosine similarities of mean-pooled static embeddings sit between about 0.2 (unrelated
+# English) and 0.8 (paraphrases); map that band onto 0-1.
+SEM_FLOOR = 0.30
+SEM_SPAN = 0.45
+SEMANTIC_CANDIDATES = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    """One document with its evidence from both views."""
+
+    hit: Hit
+    semantic: float  # best cosine between the question and the document's phrasings
+
+    @property
+    def doc(self) -> Doc:
+        return self.hit.doc
+
+    @property
+    def lexical(self) -> float:
+        return self.hit.confidence
+
+    @property
+    def meaning(self) -> float:
+        """The semantic similarity mapped to 0-1."""
+        return min(1.0, max(0.0, (self.semantic - SEM_FLOOR) / SEM_SPAN))
+
+    @property
+    def closeness(self) -> float:
+        """0-1: how surely this document answers the question (both views combined)."""
+        lex, sem = self.lexical, self.meaning
+        score = max(lex, sem) * 0.75 + min(lex, sem) * 0.45
+        if sem < 0.05:
+            # Words in common but nothing in common in meaning ("capital of France" against
+            # a card that uses it as an example): a coincidence, not an answer.
+            score *= 0.8
+        return min(1.0, score)
+
+    def as_meta(self) -> dict[str, object]:
+        meta = self.hit.as_meta()
+        meta.update({"semantic": round(self.semantic, 3), "closeness": round(self.closeness, 3)})
+        return meta
+
+
+class Retriever:
+    """Cards and lesson passages of a course, searchable by words and by meaning."""
+
+    def __init__(self, course: Course, index: KnowledgeIndex | None = None) -> None:
+        self.index = index or KnowledgeIndex.from_course(course)
+        self._embedder = semantic.embedder()
+        self._vectors: np.ndarray | None = None
+        self._owner: list[int] = []
+        if self._embedder is not None:
+            texts: list[str] = []
+            for i, doc in enumerate(self.index.docs):
+                for text in _phrasings(doc):
+                    texts.append(text)
+                    self._owner.append(i)
+            self._vectors = self._embedder.embed(texts)
+            import numpy as np
+
+            self._owner_array = np.asarray(self._owner)
+
+    def _semantic(self, texts: Sequence[str]) -> dict[int, float]:
+        """Best cosine per document over ``texts`` (the question, and each of its parts)."""
+        texts = [t for t in texts if t.strip()]
+        if self._embedder is None or self._vectors is None or not texts:
+            return {}
+        import numpy as np
+
+        sims = (self._vectors @ self._embedder.embed(texts).T).max(axis=1)
+        best = np.full(len(self.index.docs), -1.0, dtype=np.float32)
+        np.maximum.at(best, self._owner_array, sims)
+        return {i: float(s) for i, s in enumerate(best) if s > -1.0}
+
+    def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
+               parts: Sequence[str] = (), limit: int = 6) -> tuple[list[Match], list[Match]]:
+        """``(matches in lab, matches in the other labs)``, best first.
+
+        ``text`` is the learner's question; ``parts`` its sentences, each also matched by
+        meaning (a long message's one clear question is not averaged away); ``extra`` are
+        words a pasted error stands for, which count as the learner's own.
+        """
+        full = " ".join([text, *extra]) if extra else text
+        query = self.index.make_query(full)
+        scores = self.index.scores(query)
+        sims = self._semantic([full, *parts])
+        own, other = [], []
+        for in_lab, bucket in ((True, own), (False, other)):
+            keep = [i for i in scores if (self.index.docs[i].lab == lab) == in_lab]
+            lexical = sorted(keep, key=lambda i: scores[i], reverse=True)[:CANDIDATES]
+            meaning = sorted((i for i in sims if (self.index.docs[i].lab == lab) == in_lab),
+                             key=lambda i: sims[i], reverse=True)[:SEMANTIC_CANDIDATES]
+            candidates = list(dict.fromkeys([*lexical, *meaning]))
+            hits = self.index.evidence(query, [(i, scores.get(i, 0.0)) for i in candidates])
+            bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0)) for h in hits)
+            bucket.sort(key=lambda m: m.closeness, reverse=True)
+            del bucket[limit:]
+        return own, other
+
+
+def _phrasings(doc: Doc) -> list[str]:
+    """What a document is about, one text per row of the embedding matrix."""
+    if doc.card is not None:
+        card = doc.card
+        lead = card.answer.strip().split("\n\n", 1)[0]
+        return [*card.questions, " ".join(card.keywords), lead[:400]]
+    return [f"{doc.title}. {doc.text[:300]}"]
