@@ -18,9 +18,10 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from apilab.assistant.brackets import balanced_regions
 from apilab.assistant.offline.signals import Signals, read_signals
 
-__all__ = ["Pasted", "Reading", "balanced_regions", "read_message", "sentences"]
+__all__ = ["Pasted", "Reading", "read_message", "sentences"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,47 +76,6 @@ class Reading:
 
     def pasted_text(self, *kinds: str) -> str:
         return "\n".join(p.text for p in self.pasted if not kinds or p.kind in kinds)
-
-
-# --- brackets ----------------------------------------------------------------------------
-
-def balanced_regions(text: str, limit: int = 20) -> list[tuple[int, int]]:
-    """Top-level balanced ``{...}`` / ``[...]`` regions as ``(start, end)`` (end exclusive).
-
-    One pass with a stack, skipping brackets inside string literals, so "[[[[" or a
-    long unbalanced paste costs O(n), not O(n^2). A mismatched closer resets the scan.
-    """
-    regions: list[tuple[int, int]] = []
-    stack: list[str] = []
-    start = -1
-    quote = ""
-    escaped = False
-    pairs = {"}": "{", "]": "["}
-    for i, c in enumerate(text):
-        if quote:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote or c == "\n" and quote != '"""':
-                quote = ""
-            continue
-        if c in "\"'" and stack:
-            quote = c
-        elif c in "{[":
-            if not stack:
-                start = i
-            stack.append(c)
-        elif c in "}]":
-            if not stack or stack[-1] != pairs[c]:
-                stack.clear()
-                continue
-            stack.pop()
-            if not stack:
-                regions.append((start, i + 1))
-                if len(regions) >= limit:
-                    break
-    return regions
 
 
 # --- lines ---------------------------------------------------------------------------------
@@ -341,6 +301,24 @@ _PROBLEM = re.compile(
 )
 
 
+# Issue-template headings and questions that carry no topic of their own.
+_TEMPLATE = re.compile(
+    r"^\s*(?:what happened|describe the bug|bug description|steps to reproduce|to reproduce|"
+    r"expected (?:behaviou?r|result)|actual (?:behaviou?r|result)|additional (?:context|info\w*)|"
+    r"environment|problem|question|description|summary|context|details|logs?|screenshots?|"
+    r"version|versions|system info|reproduction|error|output|code)\s*[?:.]*\s*$", re.I)
+_GENERIC = re.compile(
+    r"^\s*(?:(?:so|but|and|please|pls|hi|hey)\W+)*(?:any (?:idea|ideas|help|suggestions?|"
+    r"thoughts|solution|fix|advice|pointers)|(?:can|could|would) (?:any ?one|some ?one|you) "
+    r"(?:please )?(?:help|assist|advise|explain)(?: me)?(?: with this| out| here)?|"
+    r"(?:is there )?(?:a|any) (?:fix|solution|workaround)(?: for this)?|what am i doing wrong|"
+    r"what(?:'s| is) (?:wrong|going on|happening)|has any ?(?:one|body) (?:else )?"
+    r"(?:faced|seen|had|encountered|experienced) (?:this|a similar|the same)[\w\s]{0,20}|"
+    r"(?:how|what) (?:can|do|should) i (?:do|fix this|solve this)|how to (?:fix|solve) "
+    r"(?:this|it)|am i missing something|is (?:this|it) a bug|why|help|thanks?(?: you)?(?: in "
+    r"advance)?)\s*[?!.]*\s*$", re.I)
+
+
 def sentences(prose: str) -> list[str]:
     """Sentences of the learner's prose (newlines and sentence ends split)."""
     parts = _SENTENCE_END.split(prose)
@@ -365,6 +343,8 @@ def read_message(text: str) -> Reading:
     questions: list[str] = []
     problems: list[str] = []
     for sentence in sentences(prose):
+        if _TEMPLATE.match(sentence) or _GENERIC.match(sentence):
+            continue  # "### What happened?", "Any idea?": structure, not the question
         if is_question(sentence):
             questions.append(sentence)
         elif _PROBLEM.search(sentence):

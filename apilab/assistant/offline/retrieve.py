@@ -44,6 +44,7 @@ class Match:
 
     hit: Hit
     semantic: float  # best cosine between the question and the document's phrasings
+    part_lexical: float = 0.0  # best word match against one sentence of the question
 
     @property
     def doc(self) -> Doc:
@@ -51,7 +52,8 @@ class Match:
 
     @property
     def lexical(self) -> float:
-        return self.hit.confidence
+        # One clear sentence of a long message counts nearly as much as the whole.
+        return max(self.hit.confidence, self.part_lexical * 0.9)
 
     @property
     def meaning(self) -> float:
@@ -92,7 +94,11 @@ class Retriever:
             self._vectors = self._embedder.embed(texts)
             import numpy as np
 
-            self._owner_array = np.asarray(self._owner)
+            # Where each document's rows start (rows were appended in document order).
+            starts = [i for i, owner in enumerate(self._owner)
+                      if i == 0 or owner != self._owner[i - 1]]
+            self._starts = np.asarray(starts)
+            self._owners_with_rows = [self._owner[i] for i in starts]
 
     def _semantic(self, texts: Sequence[str]) -> dict[int, float]:
         """Best cosine per document over ``texts`` (the question, and each of its parts)."""
@@ -101,10 +107,12 @@ class Retriever:
             return {}
         import numpy as np
 
-        sims = (self._vectors @ self._embedder.embed(texts).T).max(axis=1)
-        best = np.full(len(self.index.docs), -1.0, dtype=np.float32)
-        np.maximum.at(best, self._owner_array, sims)
-        return {i: float(s) for i, s in enumerate(best) if s > -1.0}
+        # einsum's own loop, not BLAS: OpenBLAS wakes its thread pool for this small product
+        # and, on a busy 2-core server, that cost 10 ms per message instead of 0.2 ms.
+        sims = np.einsum("ij,kj->ik", self._vectors, self._embedder.embed(texts)).max(axis=1)
+        # Rows are grouped by document, so one reduceat gives each document's best row.
+        best = np.maximum.reduceat(sims, self._starts)
+        return dict(zip(self._owners_with_rows, best.tolist(), strict=True))
 
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), limit: int = 6) -> tuple[list[Match], list[Match]]:
@@ -118,6 +126,8 @@ class Retriever:
         query = self.index.make_query(full)
         scores = self.index.scores(query)
         sims = self._semantic([full, *parts])
+        part_queries = [self.index.make_query(p) for p in parts
+                        if len(p.split()) >= 3 and p.strip() != text.strip()]
         own, other = [], []
         for in_lab, bucket in ((True, own), (False, other)):
             keep = [i for i in scores if (self.index.docs[i].lab == lab) == in_lab]
@@ -125,8 +135,14 @@ class Retriever:
             meaning = sorted((i for i in sims if (self.index.docs[i].lab == lab) == in_lab),
                              key=lambda i: sims[i], reverse=True)[:SEMANTIC_CANDIDATES]
             candidates = list(dict.fromkeys([*lexical, *meaning]))
-            hits = self.index.evidence(query, [(i, scores.get(i, 0.0)) for i in candidates])
-            bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0)) for h in hits)
+            pairs = [(i, scores.get(i, 0.0)) for i in candidates]
+            hits = self.index.evidence(query, pairs)
+            best_part: dict[str, float] = {}
+            for part_query in part_queries:
+                for h in self.index.evidence(part_query, pairs):
+                    best_part[h.doc.key] = max(best_part.get(h.doc.key, 0.0), h.confidence)
+            bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0),
+                                best_part.get(h.doc.key, 0.0)) for h in hits)
             bucket.sort(key=lambda m: m.closeness, reverse=True)
             del bucket[limit:]
         return own, other

@@ -47,10 +47,11 @@ class Embedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=False)
         limit = self._table.shape[0] - 1
-        for row, enc in enumerate(encodings):
-            ids = enc.ids[:_MAX_TOKENS]
+        for row, text in enumerate(texts):
+            # encode() per text: encode_batch's thread pool costs milliseconds for the
+            # handful of short texts a message has.
+            ids = self._tokenizer.encode(text[:4000], add_special_tokens=False).ids[:_MAX_TOKENS]
             if not ids:
                 continue
             vec = self._table[np.clip(np.asarray(ids), 0, limit)].astype(np.float32).mean(axis=0)
