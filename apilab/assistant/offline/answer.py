@@ -60,7 +60,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         w.on_lab_topic = best_score >= FAIR or w.lab_vocabulary >= 2
         w.kind = "answer" if w.on_lab_topic else "other-lab"
         return
-    if best and best_score >= FAIR:
+    if best and best_score >= FAIR and (best_score >= GOOD or _grounded(best, w)):
         _answer_card(w, best, course, hedge=best_score < GOOD)
         w.on_lab_topic = True
         return
@@ -96,6 +96,20 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         f"That's outside what I can help with here - I'm the tutor for **{lab.title}**, and "
         "I answer from this course's notes about building on AI APIs. A question to try: "
         f"\u201c{w.starter()}\u201d")
+
+
+def _grounded(match: Match, w: Draft) -> bool:
+    """A middling match also needs the learner's own words in the card, or a close meaning.
+
+    Static embeddings rate any sentence about "the API" as somewhat similar to every
+    card; a question whose distinctive words appear nowhere in the card ("the flux
+    capacitor's quantum requests") is not answered by it.
+    """
+    return match.lexical >= MIN_WORDS or match.semantic >= SURE_MEANING
+
+
+MIN_WORDS = 0.15
+SURE_MEANING = 0.62
 
 
 def closest_questions(own: list[Match], other: list[Match], limit: int = 3) -> list[str]:

@@ -158,10 +158,10 @@ def _kind_of_fenced(body: str, language: str) -> str:
         if _HTTP_STATUS.match(stripped):
             return "http"
         lines = [ln for ln in stripped.splitlines() if ln.strip()]
-        if lines and sum(_is_code_line(ln) for ln in lines) * 2 >= len(lines):
-            return "code"
         if lines and all(_ENV_LINE.match(ln) or ln.lstrip().startswith("#") for ln in lines):
             return "env"
+        if lines and sum(_is_code_line(ln) for ln in lines) * 2 >= len(lines):
+            return "code"
         return "prompt" if len(stripped) > 200 and lang in ("", "text", "txt") else "text"
     return "code"
 
@@ -296,7 +296,8 @@ _PROBLEM = re.compile(
     r"'m getting|keep getting|see|receive|received)|returns?|returned|gives? me|throws?|"
     r"threw|raised?|can't|cannot|unable|no longer|stopped|wrong|weird|strange|unexpected|"
     r"issue|problem|bug|leaked|exposed|charged|cost|costs|bill|exceeded|limit|"
-    r"truncat\w*|cut off|empty|missing|ignor\w+|different|inconsistent|slow)\b",
+    r"truncat\w*|cut off|empty|missing|ignor\w+|different|inconsistent|slow|still|"
+    r"even though|although|instead|only|nothing|never)\b",
     re.I,
 )
 

@@ -145,7 +145,7 @@ _CLAIM_CONTEXT = re.compile(
     r"\b(?:am i right|is (?:that|it|this) (?:right|correct)|correct\??$|right\??$|"
     r"i (?:got|get|calculated|estimated|figured|came up with|think it'?s)|"
     r"comes? (?:out )?to|works? out (?:to|at)|should (?:it )?be|would (?:it )?be|"
-    r"is it (?:about|around|really)?|it'?s (?:about|around)?|estimate[ds]? (?:of|at)?)\b",
+    r"is it (?:about|around|really)?|it'?s (?:about|around)?|estimate[ds]? (?:of|at)?)",
     re.I)
 
 
