@@ -50,7 +50,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     best_score = best.closeness if best else 0.0
     # Another lab's card only when this lab has no good answer and that one is clearly better
     # ("jitter?" asked in Lab 1); a fair answer here beats a foreign one.
-    if best_other and best_other.closeness >= GOOD and best_score < GOOD and (
+    if best_other and best_other.closeness >= GOOD and best_score < FAIR + 0.1 and (
             best_other.closeness >= best_score + OTHER_LAB_MARGIN):
         other_lab = course.lab(best_other.doc.lab)
         w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm answering from "

@@ -433,6 +433,9 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         figures.append({"model": b.model, "total_usd": str(b.total)})
     if w.claimed is not None and figures:
         lines.append(_check_claim(w, figures))
+    if total_in and not total_out:
+        lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
+                     "tokens each\"); output costs 3-5x more per token on most models._")
     lines += [f"_{note}_" for note in w.notes]
     return "\n\n".join(lines), figures
 
