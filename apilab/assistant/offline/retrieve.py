@@ -18,6 +18,7 @@ never on pasted material.
 from __future__ import annotations
 
 import dataclasses
+import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,7 @@ __all__ = ["Match", "Retriever"]
 # English) and 0.8 (paraphrases); map that band onto 0-1.
 SEM_FLOOR = 0.30
 SEM_SPAN = 0.45
+SEM_REL_SPAN = 0.25
 SEMANTIC_CANDIDATES = 12
 
 
@@ -45,6 +47,7 @@ class Match:
     hit: Hit
     semantic: float  # best cosine between the question and the document's phrasings
     part_lexical: float = 0.0  # best word match against one sentence of the question
+    typical: float = 0.0  # the median similarity of this question to every document
 
     @property
     def doc(self) -> Doc:
@@ -58,7 +61,12 @@ class Match:
     @property
     def meaning(self) -> float:
         """The semantic similarity mapped to 0-1."""
-        return min(1.0, max(0.0, (self.semantic - SEM_FLOOR) / SEM_SPAN))
+        # Relative to how similar the question is to documents in general: every card of a
+        # lab about keys is "somewhat similar" to any question about keys; what singles out
+        # the answer is standing well above that level (and above the absolute floor).
+        absolute = (self.semantic - SEM_FLOOR) / SEM_SPAN
+        relative = (self.semantic - self.typical) / SEM_REL_SPAN
+        return min(1.0, max(0.0, min(absolute, relative)))
 
     @property
     def closeness(self) -> float:
@@ -126,11 +134,14 @@ class Retriever:
         query = self.index.make_query(full)
         scores = self.index.scores(query)
         sims = self._semantic([full, *parts])
+
         part_queries = [self.index.make_query(p) for p in parts
                         if len(p.split()) >= 3 and p.strip() != text.strip()]
         own, other = [], []
         for in_lab, bucket in ((True, own), (False, other)):
             keep = [i for i in scores if (self.index.docs[i].lab == lab) == in_lab]
+            lab_sims = [v for i, v in sims.items() if (self.index.docs[i].lab == lab) == in_lab]
+            typical = statistics.median(lab_sims) if lab_sims else 0.0
             lexical = sorted(keep, key=lambda i: scores[i], reverse=True)[:CANDIDATES]
             meaning = sorted((i for i in sims if (self.index.docs[i].lab == lab) == in_lab),
                              key=lambda i: sims[i], reverse=True)[:SEMANTIC_CANDIDATES]
@@ -142,7 +153,7 @@ class Retriever:
                 for h in self.index.evidence(part_query, pairs):
                     best_part[h.doc.key] = max(best_part.get(h.doc.key, 0.0), h.confidence)
             bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0),
-                                best_part.get(h.doc.key, 0.0)) for h in hits)
+                                best_part.get(h.doc.key, 0.0), typical) for h in hits)
             bucket.sort(key=lambda m: m.closeness, reverse=True)
             del bucket[limit:]
         return own, other
