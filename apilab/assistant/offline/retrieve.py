@@ -135,8 +135,10 @@ class Retriever:
         scores = self.index.scores(query)
         sims = self._semantic([full, *parts])
 
-        part_queries = [self.index.make_query(p) for p in parts
-                        if len(p.split()) >= 3 and p.strip() != text.strip()]
+        # A sentence counts on its own only when it has some substance ("But I got this
+        # error." would match every card that says "error").
+        part_queries = [q for q in (self.index.make_query(p) for p in parts
+                                    if p.strip() != text.strip()) if len(q.original) >= 3]
         own, other = [], []
         for in_lab, bucket in ((True, own), (False, other)):
             keep = [i for i in scores if (self.index.docs[i].lab == lab) == in_lab]
