@@ -259,12 +259,17 @@ class ModelAssistant:
         verdict = self.tutor.compose(turn)  # the tutor's rules say what the exchange covered
         backend = "offline" if (answered_by or "").startswith("offline") else \
             (answered_by or self.label)
+        kind = str(verdict.meta.get("answer_kind") or "")
+        # A model can answer what the course notes do not: the question counts when it is
+        # on the lab's topic, even where the offline tutor would have said "I don't know".
+        on_topic = verdict.on_topic or (kind == "dont-know" and not cut)
         yield ReplyDone(
             text=text, backend=backend, objectives=verdict.objectives,
-            on_topic=verdict.on_topic, tools_used=used, call_id=call_id,
+            on_topic=on_topic, tools_used=used, call_id=call_id,
             meta={"prompt_version": self.prompt_version, "configured": self.label,
                   "answered_by": answered_by, "fallbacks": fallbacks,
-                  "grounding": [d["key"] for d in docs], "cut": cut},
+                  "grounding": [d["key"] for d in docs], "cut": cut,
+                  "topic_reason": None if on_topic else verdict.meta.get("topic_reason")},
         )
 
     async def _offline(self, turn: Turn, call_id: str, shown: list[str], *, reason: str,
