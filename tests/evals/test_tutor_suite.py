@@ -48,7 +48,8 @@ def test_the_split_is_the_mechanical_hash_of_the_source() -> None:
     ("**Retry-After** header", "retry-after", True),
     ("rpms are", "rpm", False),  # word boundary on a letter
     ("see [DONE]", "[DONE]", True),  # no boundary needed next to punctuation
-    ("gpt-4o-mini", "gpt-4o", False),
+    ("gpt-4os", "gpt-4o", False),
+    ("gpt-4o-mini", "gpt-4o", True),  # "-" is a boundary
     ("", "x", False),
 ])
 def test_matching_rules(reply: str, alternative: str, expected: bool) -> None:
