@@ -125,7 +125,8 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    app.include_router(build_admin_router(state, getattr(settings, "admin_token", None)))
+    app.include_router(build_admin_router(state, getattr(settings, "admin_token", None),
+                                          str(getattr(settings, "host", "127.0.0.1"))))
     for exc_type, handler in admin_error_handlers().items():
         app.add_exception_handler(exc_type, handler)
 

@@ -38,13 +38,3 @@ def host_name(header: str) -> str:
         return str(ipaddress.ip_address(header))
     except ValueError:
         return header
-
-
-def is_loopback_bind(bind_host: str) -> bool:
-    """True when the server listens on loopback only (127.0.0.0/8, ::1 or localhost)."""
-    if bind_host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(bind_host.strip("[]")).is_loopback
-    except ValueError:
-        return False

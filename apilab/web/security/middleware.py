@@ -8,10 +8,11 @@ In order, for every HTTP request:
    refused unless it is a top-level page navigation; a state-changing request
    (not GET/HEAD/OPTIONS) with an ``Origin`` other than this server's is refused
    (403).
-3. **JSON only** for state-changing requests: a cross-site ``<form>`` or a
-   ``no-cors`` fetch can send only form, multipart or text/plain bodies without
-   a CORS preflight, so requiring ``application/json`` closes CSRF even for a
-   browser that sends no ``Origin``. The one HTML form left (a lab's reset)
+3. **JSON only** for state-changing requests (every POST; other unsafe methods
+   when they carry a body): a cross-site ``<form>`` or a ``no-cors`` fetch can
+   send only form, multipart or text/plain bodies without a CORS preflight, so
+   requiring ``application/json`` closes CSRF even for a browser that sends no
+   ``Origin``. The one HTML form left (a lab's reset)
    carries a CSRF token its route checks.
 4. **Body size**: over ``max_body_bytes`` is 413, from ``Content-Length`` before
    reading, or while reading a chunked body.
@@ -33,21 +34,19 @@ import dataclasses
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from anyio import to_thread
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from apilab.errors import InvalidInputError
+from apilab.origins import SAFE_METHODS, cross_site, is_json, must_be_json, same_origin
 from apilab.strictjson import loads_strict
 from apilab.web.security.headers import SECURITY_HEADERS
 from apilab.web.security.hosts import allowed_hosts, host_name
 
 __all__ = ["BodyTooLargeError", "SecurityMiddleware", "SecurityPolicy"]
 
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_SAME_ORIGIN_SITES = frozenset({"same-origin", "none"})
 _FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 # Strict-parse big bodies on a worker thread so the loop keeps serving meanwhile.
 _THREAD_PARSE_BYTES = 64 * 1024
@@ -93,38 +92,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _media_type(content_type: str | None) -> str:
-    return (content_type or "").split(";", 1)[0].strip().lower()
-
-
-def _is_json(media_type: str) -> bool:
-    return media_type == "application/json" or (
-        media_type.startswith("application/") and media_type.endswith("+json"))
-
-
-def _origin_netloc(origin: str) -> str | None:
-    parts = urlsplit(origin)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    default = 443 if parts.scheme == "https" else 80
-    port = parts.port or default
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    return host if port == default else f"{host}:{port}"
-
-
-def _same_origin(origin: str, host_header: str) -> bool:
-    """``Origin`` names this server (host and port; the scheme may differ behind TLS)."""
-    netloc = _origin_netloc(origin)
-    if netloc is None:
-        return False
-    host = host_header.strip().lower()
-    for default in (":80", ":443"):
-        if host.endswith(default):
-            host = host[: -len(default)]
-    # The scheme is not compared: behind a TLS proxy the server sees http, the page https.
-    return netloc == host
-
-
 class SecurityMiddleware:
     """The front-door checks of the module docstring, as plain ASGI."""
 
@@ -146,8 +113,8 @@ class SecurityMiddleware:
             await _error(send, 413, _too_large_message(policy.max_body_bytes))
             return
         path = scope["path"]
-        if (scope["method"] not in _SAFE_METHODS and not policy.is_open(path)
-                and _is_json(_media_type(_header(scope, b"content-type")))):
+        if (scope["method"] not in SAFE_METHODS and not policy.is_open(path)
+                and is_json(_header(scope, b"content-type"))):
             body = await _read_body(receive, policy.max_body_bytes)
             if body is None:
                 await _error(send, 413, _too_large_message(policy.max_body_bytes))
@@ -178,8 +145,7 @@ class SecurityMiddleware:
         if policy.is_open(path):
             return None
         method = scope["method"]
-        site = _header(scope, b"sec-fetch-site")
-        if site is not None and site.lower() not in _SAME_ORIGIN_SITES:
+        if cross_site(_header(scope, b"sec-fetch-site")):
             navigation = (method in ("GET", "HEAD")
                           and (_header(scope, b"sec-fetch-mode") or "").lower() == "navigate"
                           and (_header(scope, b"sec-fetch-dest") or "document").lower()
@@ -187,13 +153,16 @@ class SecurityMiddleware:
             if not navigation:
                 return 403, ("Cross-site request refused: the lab's API answers only its own "
                              "pages.")
-        if method in _SAFE_METHODS:
+        if method in SAFE_METHODS:
             return None
         origin = _header(scope, b"origin")
-        if origin is not None and not _same_origin(origin, host_header):
+        if origin is not None and not same_origin(origin, host_header):
             return 403, "Cross-origin request refused: the lab's API answers only its own pages."
-        media_type = _media_type(_header(scope, b"content-type"))
-        if _is_json(media_type) or (media_type in _FORM_TYPES and policy.is_form(path)):
+        content_type = _header(scope, b"content-type")
+        media_type = (content_type or "").split(";", 1)[0].strip().lower()
+        if (is_json(content_type) or (media_type in _FORM_TYPES and policy.is_form(path))
+                or not must_be_json(method, _header(scope, b"content-length"),
+                                    _header(scope, b"transfer-encoding"))):
             return None
         return 415, ("Send this request as JSON (Content-Type: application/json); the lab "
                      "refuses other bodies for anything that changes state.")
