@@ -161,9 +161,17 @@ class Settings:
 
     @property
     def data_path(self) -> Path:
-        """The data directory, created on first use."""
+        """The data directory, created on first use with mode 0700.
+
+        It holds transcripts, the ledger, the audit log and key files, so other
+        users of the machine must not list or read it; a directory we own with
+        group or other bits is tightened.
+        """
         path = Path(self.values["data_dir"] or _default_data_dir()).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            path.chmod(0o700)
         return path
 
     @property

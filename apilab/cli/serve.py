@@ -24,9 +24,12 @@ def serve(
     """Start the lab server and print its URL."""
     import uvicorn
 
+    from apilab.errors import ConfigError
     from apilab.web.app import create_app
 
     settings = load_settings(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    if not 0 < int(settings.port) < 65536:
+        raise ConfigError(f"APILAB_PORT / --port must be 1-65535, not {settings.port}.")
     app = create_app(settings)
     shown = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     shown = f"[{shown}]" if ":" in shown else shown

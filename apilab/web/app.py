@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     policy = SecurityPolicy.from_settings(settings)  # bad settings fail before anything opens
     proxies = ProxyTrust.from_setting(settings.trusted_proxies)
+    health.check_redis_url(settings.redis_url)
     db = open_database(settings.db_url)
 
     # One SQLite file means one server: every reply still streaming at start-up was cut
@@ -79,6 +80,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The offline tutor answers every lab (and is every backend's last fallback):
         # load the course, index and prices now, not on the first learner's message.
         OfflineTutor().warm_up()
+        problems = await run_in_threadpool(health.check, db, settings)
+        if problems:  # serve anyway: requests that need the store get 503 until it is back
+            log.warning("Starting with problems (see /healthz): %s", "; ".join(problems))
         yield
         if sweeper is not None:
             sweeper.cancel()
@@ -105,6 +109,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return JSONResponse(health.validation_body(exc), status_code=422)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, _exc: OverflowError) -> JSONResponse:
+        # A number past what the database stores: the caller's mistake, not the server's.
+        return JSONResponse({"error": "A number in the request is too large to be a real "
+                                      "value."}, status_code=422)
 
     for exc_type in health.UNAVAILABLE_ERRORS:
         app.add_exception_handler(exc_type, health.unavailable_handler)

@@ -21,9 +21,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from apilab.errors import StorageError
+from apilab.errors import ConfigError, StorageError
 
-__all__ = ["UNAVAILABLE_ERRORS", "check", "unavailable_handler", "validation_body"]
+__all__ = ["UNAVAILABLE_ERRORS", "check", "check_redis_url", "unavailable_handler",
+           "validation_body"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,20 @@ def check(db: Any, settings: Any) -> list[str]:
         finally:
             client.close()
     return problems
+
+
+def check_redis_url(url: str | None) -> None:
+    """A malformed ``APILAB_REDIS_URL`` is a ``ConfigError`` at start (an unreachable one
+    is not: requests get 503 and ``/healthz`` says so until Redis is back)."""
+    if not url:
+        return
+    from redis.connection import parse_url
+
+    try:
+        parse_url(url)
+    except ValueError as exc:
+        raise ConfigError(f"APILAB_REDIS_URL is not a Redis URL ({exc}). Example: "
+                          "redis://127.0.0.1:6379/0, or leave it unset for one server.") from None
 
 
 async def unavailable_handler(request: Request, exc: Exception) -> JSONResponse:
