@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import wait_until
-
 import re
 
 import pytest
+
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import wait_until
-
 import secrets
 import string
 
 import pytest
+
+from tests.e2e.conftest import wait_until
 
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 

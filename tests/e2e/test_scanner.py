@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from tests.e2e.conftest import wait_until
-
 import random
 
 import pytest
 
+from tests.e2e.conftest import wait_until
 from tests.secretscan.keys import make_key
 
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
