@@ -18,7 +18,7 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["INSTALL_KEY_FILE", "derive", "install_key"]
+__all__ = ["INSTALL_KEY_FILE", "derive", "fingerprint_key", "install_key"]
 
 INSTALL_KEY_FILE = "install.key"
 
@@ -50,3 +50,8 @@ def derive(key: bytes, purpose: str) -> str:
     """A URL-safe token for one purpose (HMAC-SHA256 of the purpose under the key)."""
     digest = hmac.new(key, purpose.encode("utf-8"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
+
+
+def fingerprint_key(data_path: Path) -> bytes:
+    """The secret scanner's fingerprint key for this install (see secretscan.scanner)."""
+    return derive(install_key(data_path), "secretscan-fingerprint").encode("ascii")

@@ -28,6 +28,7 @@ from apilab.errors import ForbiddenError
 from apilab.secretscan import find_secrets
 from apilab.secretscan.checks import gitignore_finding, is_env_file
 from apilab.secretscan.files import ScanLimits, scan_paths
+from apilab.secretscan.scanner import fingerprint_key
 from apilab.web.identity import current_learner
 from apilab.web.routes._drill import DrillEngine
 from apilab.web.security.tokens import LOCAL_COOKIE
@@ -61,9 +62,10 @@ def _default_name(kind: str) -> str:
     return {"env": ".env", "gitignore": ".gitignore"}.get(kind, "pasted.txt")
 
 
-def _scan_text(body: ScanText) -> dict[str, Any]:
+def _scan_text(body: ScanText, key: bytes) -> dict[str, Any]:
     name = (body.filename or "").strip() or _default_name(body.kind)
-    findings = [f.to_dict() for f in find_secrets(body.text, name)]
+    with fingerprint_key(key):
+        findings = [f.to_dict() for f in find_secrets(body.text, name)]
     advice: list[str] = []
     if body.kind == "gitignore" or name.endswith(".gitignore"):
         missing = gitignore_finding(body.text, name)
@@ -86,7 +88,9 @@ async def scan_text(body: ScanText, request: Request) -> Any:
     """Scan pasted code, a .env file or a .gitignore; findings come back redacted."""
     deadline = float(request.app.state.settings.scan_max_seconds)
     try:
-        return await asyncio.wait_for(run_in_threadpool(_scan_text, body), deadline)
+        return await asyncio.wait_for(
+            run_in_threadpool(_scan_text, body, request.app.state.tokens.fingerprint_key),
+            deadline)
     except TimeoutError:
         # Every rule is linear-time, so this is a backstop, not an expected path.
         return JSONResponse({"error": f"The scan took longer than {deadline:g} s; paste a "
@@ -135,7 +139,13 @@ async def scan_folder(body: ScanFolder, request: Request) -> JSONResponse:
     limits = ScanLimits(max_files=int(settings.scan_max_files),
                         max_bytes=int(settings.scan_max_bytes),
                         max_seconds=float(settings.scan_max_seconds))
-    task = asyncio.ensure_future(run_in_threadpool(scan_paths, [target], limits=limits))
+    key = request.app.state.tokens.fingerprint_key
+
+    def scan() -> Any:
+        with fingerprint_key(key):
+            return scan_paths([target], limits=limits)
+
+    task = asyncio.ensure_future(run_in_threadpool(scan))
     try:
         while not task.done():
             await asyncio.wait({task}, timeout=_POLL_SECONDS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hmac
 from pathlib import Path
 
-from apilab.storage.installkey import derive, install_key
+from apilab.storage.installkey import derive, fingerprint_key, install_key
 
 __all__ = ["LOCAL_COOKIE", "InstallTokens"]
 
@@ -27,6 +27,7 @@ class InstallTokens:
     def __init__(self, data_path: Path) -> None:
         self._key = install_key(data_path)
         self.local = derive(self._key, "local-folder-scan")
+        self.fingerprint_key = fingerprint_key(data_path)
 
     def csrf(self, learner: str) -> str:
         """The reset form's token for one learner."""
