@@ -272,8 +272,8 @@ class AnthropicFrontDoor:
                             type(error).__name__)
                 with contextlib.suppress(Exception):  # the audit row may not be writable
                     svc.finish(call, 503, error_type="unavailable", note="store unavailable")
-                return error_response(store_outage(), "anthropic", call.request_id,
-                                      svc.headers(call))
+                # No rate-limit headers: computing them needs the store that is down.
+                return error_response(store_outage(), "anthropic", call.request_id, {})
             log.exception("Sandbox message failed (request %s).", call.request_id)
             svc.finish(call, 500, error_type="api_error", note="unhandled error")
             return error_response(SandboxHTTPError("server", "Internal server error"),

@@ -88,7 +88,9 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
         description="A local OpenAI- and Anthropic-compatible API with keys, rate limits, "
         "spending caps, injected failures and cache-aware billing. Use the official SDKs "
         "with base URL <this server>/v1.",
-        docs_url="/docs",
+        # No Swagger UI: it loads its scripts from a CDN (and the lab runs offline); the
+        # document itself is at /openapi.json.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.sandbox = state

@@ -95,8 +95,8 @@ class OpenAIFrontDoor:
                             type(error).__name__)
                 with contextlib.suppress(Exception):  # the audit row may not be writable
                     svc.finish(call, 503, error_type="unavailable", note="store unavailable")
-                outage = store_outage()
-                return error_response(outage, "openai", call.request_id, svc.headers(call))
+                # No rate-limit headers: computing them needs the store that is down.
+                return error_response(store_outage(), "openai", call.request_id, {})
             log.exception("Sandbox chat completion failed (request %s).", call.request_id)
             exc = SandboxHTTPError("server", "The server had an error while processing your "
                                    "request. Sorry about that!")

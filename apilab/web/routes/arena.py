@@ -113,7 +113,9 @@ class _RunSlot:
     def __init__(self, request: Request) -> None:
         app = request.app
         self._learner = current_learner(request)
-        self._running: Counter[str] = app.state.__dict__.setdefault("arena_running", Counter())
+        if not hasattr(app.state, "arena_running"):
+            app.state.arena_running = Counter()
+        self._running: Counter[str] = app.state.arena_running
         limit = int(app.state.settings.arena_max_runs)
         if self._running[self._learner] >= limit:
             raise TooBusyError(f"You already have {self._running[self._learner]} arena run(s) "
