@@ -17,6 +17,7 @@ from typing import Any
 import jsonschema
 
 from apilab.assistant.brackets import balanced_regions
+from apilab.evals.schema import SchemaProblem, schema_errors, validator_for_untrusted
 
 __all__ = ["JsonCheck", "extract_json_blocks", "json_check", "render_json_check"]
 
@@ -99,15 +100,17 @@ def json_check(doc: str | Any, schema: str | dict[str, Any] | None = None) -> Js
                                           f"{exc.lineno}, column {exc.colno}")
     if not isinstance(schema, dict):
         return JsonCheck(parsed=True, value=value, schema_error="a JSON Schema must be an object")
-    validator_cls = jsonschema.validators.validator_for(schema)
+    # A pasted schema is untrusted: evals.schema fetches no $ref and times its patterns.
     try:
-        validator_cls.check_schema(schema)
+        validator = validator_for_untrusted(schema)
+        found = schema_errors(validator, value)
     except jsonschema.SchemaError as exc:
         return JsonCheck(parsed=True, value=value,
                          schema_error=f"the schema itself is invalid: {exc.message}")
-    validator = validator_cls(schema)
+    except SchemaProblem as exc:
+        return JsonCheck(parsed=True, value=value, schema_error=str(exc))
     errors = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+    for err in sorted(found, key=lambda e: [str(p) for p in e.absolute_path]):
         path = "$" + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
         )
