@@ -63,6 +63,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     if best and best_score >= FAIR and (best_score >= GOOD or _grounded(best, w)):
         _answer_card(w, best, course, hedge=best_score < GOOD)
         w.on_lab_topic = True
+        _also(w, cards, best)
         return
     passage = next((m for m in own if m.doc.kind == "lesson"), None)
     if passage and passage.closeness >= GOOD:
@@ -96,6 +97,31 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         f"That's outside what I can help with here - I'm the tutor for **{lab.title}**, and "
         "I answer from this course's notes about building on AI APIs. A question to try: "
         f"\u201c{w.starter()}\u201d")
+
+
+def _also(w: Draft, cards: list[Match], best: Match) -> None:
+    """A long message that two cards answer about equally well gets the second one's gist.
+
+    Real questions often carry two problems ("the key is set but I still get 401, and
+    is it safe in my React app?"); a second card that is nearly as close and teaches
+    something else is shown as one paragraph, not a second full answer.
+    """
+    if len(w.focus.split()) < ALSO_MIN_WORDS or len(cards) < 2:
+        return
+    second = cards[1]
+    card = second.doc.card
+    if (card is None or second.closeness < GOOD or second.closeness < best.closeness - ALSO_GAP
+            or w.card is None or card.id == w.card.id):
+        return
+    lead = card.answer.strip().split("\n\n", 1)[0]
+    if lead.rstrip().endswith(":") or lead.startswith(("|", "```")):
+        return
+    w.parts.append(f"**Also relevant - “{card.questions[0]}”** {lead}")
+    w.add_objectives(card.objectives)
+
+
+ALSO_MIN_WORDS = 20
+ALSO_GAP = 0.15
 
 
 def _grounded(match: Match, w: Draft) -> bool:
