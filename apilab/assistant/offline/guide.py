@@ -32,6 +32,7 @@ class Step:
     ask: str
     facts: dict[str, tuple[str, ...]]
     react: dict[str, str]
+    objectives: tuple[str, ...] = ()  # what answering this step makes the learner think through
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Guide:
     intro: str
     steps: tuple[Step, ...]
     plan: dict[str, tuple[str, ...]]
+    plan_objectives: tuple[str, ...] = ()
 
     def header(self, n: int) -> str:
         return f"**{self.title} - question {n} of {len(self.steps)}**"
@@ -59,11 +61,13 @@ def guides() -> tuple[Guide, ...]:
     for g in raw:
         steps = tuple(Step(s["ask"], {k: tuple(str(w).lower() for w in v)
                                       for k, v in (s.get("facts") or {}).items()},
-                           dict(s.get("react") or {})) for s in g["steps"])
+                           dict(s.get("react") or {}), tuple(s.get("objectives") or ()))
+                      for s in g["steps"])
         out.append(Guide(g["id"], g["lab"], g["title"],
                          tuple(re.compile(t, re.I) for t in g["triggers"]),
                          " ".join(g["intro"].split()), steps,
-                         {k: tuple(v) for k, v in (g.get("plan") or {}).items()}))
+                         {k: tuple(v) for k, v in (g.get("plan") or {}).items()},
+                         tuple(g.get("plan_objectives") or ())))
     return tuple(out)
 
 
@@ -144,11 +148,13 @@ def guide_step(w: Draft) -> bool:
         if not reactions:
             reactions = [step.react.get("default", "Noted.")]
         w.parts.append(" ".join(dict.fromkeys(reactions)))
+        w.add_objectives(step.objectives)
         if n < len(guide.steps):
             w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
             w.kind = "coach"
         else:
             w.parts.append(_plan(w, guide))
+            w.add_objectives(guide.plan_objectives)
             w.kind = "plan"
         w.on_lab_topic = guide.lab == lab.id
         w.follow_up = None

@@ -57,3 +57,16 @@ def test_a_real_question_leaves_the_guide(real_tutor: OfflineTutor) -> None:
         "Actually, what is the difference between JSON mode and structured outputs?",
     ])
     assert "question 2 of 3" not in replies[1].text and "schema" in replies[1].text.lower()
+
+
+def test_guide_objectives_exist_in_their_lab(real_tutor: OfflineTutor) -> None:
+    for guide in guides():
+        valid = {o.id for o in real_tutor.course.lab(guide.lab).objectives}
+        named = {o for step in guide.steps for o in step.objectives} | set(guide.plan_objectives)
+        assert named and named <= valid, guide.id
+
+
+def test_answering_a_step_covers_its_objectives(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app", "a flask backend on a server"])
+    assert {"key-storage", "leak-vectors"} <= set(replies[1].objectives)
