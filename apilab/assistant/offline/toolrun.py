@@ -89,6 +89,14 @@ def _reviews(w: Draft, reading: Reading) -> None:
         if quoted and review.looks_like_system_prompt(quoted.group(1)):
             _run_review(w, "review_prompt", review.review_prompt(quoted.group(1)))
             return
+        if len(reading.prose.split()) <= 12:
+            # "review my system prompt" with no prompt: ask for it (this does not count).
+            w.parts.append("Paste your system prompt (in a ``` block, or after a colon) and "
+                           "I'll review it against the checklist: role, task, scope, output "
+                           "format, what to do when unsure, refusals, untrusted input kept "
+                           "apart, and examples - and suggest an improved version.")
+            w.kind = "clarify"
+            return
     code = reading.pasted_text("code", "env")
     if not code.strip():
         return

@@ -141,7 +141,8 @@ class OfflineTutor:
         if not done:
             if not w.continued:
                 run_tools(w)
-            answer_from_notes(w, self.retriever, self.course)
+            if w.kind != "clarify":
+                answer_from_notes(w, self.retriever, self.course)
         coaching = drill_coaching(turn.lab.id, turn.context.get("drill"), w.message)
         if coaching:
             w.parts.append(coaching)
@@ -243,6 +244,9 @@ class OfflineTutor:
             # The learner describes or asks about an attack: answer it as a question about
             # prompt injection, never as an attack on the tutor.
             w.hints += ["prompt injection", "untrusted input", "ignore previous instructions"]
+            if re.search(r"\b(?:prevent|stop|defend|protect|mitigat\w*|block|fix)\b",
+                         reading.prose, re.I):
+                w.hints += ["defend against injection", "layered defences"]
             return False
         w.injection = found.labels
         w.notes.append("_I only follow the course's own instructions, so I've ignored the part "

@@ -81,3 +81,18 @@ def test_code_review_with_a_client_checks_the_timeout() -> None:
                          "messages='hi')")
     problems = [p for p, _ in review.problems]
     assert "The client has no timeout." in problems and "`messages` is a string." in problems
+
+
+def test_the_tutor_reviews_a_prompt_given_after_a_colon(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tests.assistant._helpers import make_turn
+
+    course = real_tutor.course
+    reply = real_tutor.compose(make_turn(course, "production-prompts", "review my system "
+                                         "prompt: You are a helpful assistant for Acme. Answer "
+                                         "customer questions about our products."))
+    assert "Review of your system prompt" in reply.text and "No scope." in reply.text
+    assert reply.on_topic and "system-prompts" in reply.objectives
+    ask = real_tutor.compose(make_turn(course, "production-prompts", "can you review my system "
+                                       "prompt?"))
+    assert ask.meta["answer_kind"] == "clarify" and not ask.on_topic
+    assert "Paste your system prompt" in ask.text
