@@ -9,6 +9,7 @@ into the final text and metadata.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import time
 from typing import TYPE_CHECKING, Any
@@ -117,13 +118,24 @@ _WORD = re.compile(r"[a-z0-9_\-\.]+")
 
 def lab_vocabulary(turn: Turn, text: str) -> int:
     """How many of this lab's topic / objective keywords the text uses."""
-    lab = turn.lab
-    low = f" {text.lower()} "
+    phrases, singles, stems = _lab_keywords(turn.lab.id, tuple(
+        [*turn.lab.topic_keywords, *(k for o in turn.lab.objectives for k in o.keywords)]))
+    low = f" {text[:4000].lower()} "
     words = set(_WORD.findall(low))
-    hits = set()
-    for kw in [*lab.topic_keywords, *(k for o in lab.objectives for k in o.keywords)]:
-        k = kw.lower()
-        if ((" " in k or not k.isalnum()) and k in low) or k in words or (
-                len(k) > 4 and any(w.startswith(k) for w in words)):
-            hits.add(k)
+    hits = {k for k in phrases if k in low} | (singles & words)
+    # A long keyword also matches words it begins ("stream" -> "streaming").
+    for word in words:
+        for n in range(5, len(word) + 1):
+            if word[:n] in stems:
+                hits.add(word[:n])
     return len(hits)
+
+
+@functools.cache
+def _lab_keywords(lab_id: str, keywords: tuple[str, ...]) -> tuple[tuple[str, ...],
+                                                                    frozenset[str],
+                                                                    frozenset[str]]:
+    lowered = [k.lower() for k in keywords]
+    phrases = tuple(k for k in lowered if " " in k or not k.isalnum())
+    singles = frozenset(k for k in lowered if k not in phrases)
+    return phrases, singles, frozenset(k for k in singles if len(k) > 4)

@@ -18,7 +18,6 @@ never on pasted material.
 from __future__ import annotations
 
 import dataclasses
-import statistics
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -107,12 +106,20 @@ class Retriever:
                       if i == 0 or owner != self._owner[i - 1]]
             self._starts = np.asarray(starts)
             self._owners_with_rows = [self._owner[i] for i in starts]
+            self._owner_array = np.asarray(self._owners_with_rows)
+            self._doc_labs = np.asarray([self.index.docs[i].lab for i in self._owners_with_rows])
 
-    def _semantic(self, texts: Sequence[str]) -> dict[int, float]:
-        """Best cosine per document over ``texts`` (the question, and each of its parts)."""
+    def _semantic(self, texts: Sequence[str], lab: str) -> tuple[dict[int, float],
+                                                               dict[bool, float],
+                                                               dict[bool, list[int]]]:
+        """Meaning scores for ``texts`` (the question, and each of its parts).
+
+        Returns the best cosine per document, the median per side (this lab / the
+        others), and each side's documents ranked by meaning (best first, a few).
+        """
         texts = [t for t in texts if t.strip()]
         if self._embedder is None or self._vectors is None or not texts:
-            return {}
+            return {}, {True: 0.0, False: 0.0}, {True: [], False: []}
         import numpy as np
 
         # einsum's own loop, not BLAS: OpenBLAS wakes its thread pool for this small product
@@ -120,7 +127,16 @@ class Retriever:
         sims = np.einsum("ij,kj->ik", self._vectors, self._embedder.embed(texts)).max(axis=1)
         # Rows are grouped by document, so one reduceat gives each document's best row.
         best = np.maximum.reduceat(sims, self._starts)
-        return dict(zip(self._owners_with_rows, best.tolist(), strict=True))
+        in_lab = self._doc_labs == lab
+        typical = {}
+        ranked = {}
+        for side, mask in ((True, in_lab), (False, ~in_lab)):
+            values = best[mask]
+            owners = self._owner_array[mask]
+            typical[side] = float(np.median(values)) if values.size else 0.0
+            top = np.argsort(values)[::-1][:SEMANTIC_CANDIDATES]
+            ranked[side] = owners[top].tolist()
+        return dict(zip(self._owners_with_rows, best.tolist(), strict=True)), typical, ranked
 
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), limit: int = 6) -> tuple[list[Match], list[Match]]:
@@ -133,20 +149,22 @@ class Retriever:
         full = " ".join([text, *extra]) if extra else text
         query = self.index.make_query(full)
         scores = self.index.scores(query)
-        sims = self._semantic([full, *parts])
+        sims, typical_by_side, ranked_by_side = self._semantic([full, *parts], lab)
+        docs = self.index.docs
 
         # A sentence counts on its own only when it has some substance ("But I got this
         # error." would match every card that says "error").
         part_queries = [q for q in (self.index.make_query(p) for p in parts
                                     if p.strip() != text.strip()) if len(q.original) >= 3]
         own, other = [], []
+        by_score = sorted(scores, key=scores.__getitem__, reverse=True)
         for in_lab, bucket in ((True, own), (False, other)):
-            keep = [i for i in scores if (self.index.docs[i].lab == lab) == in_lab]
-            lab_sims = [v for i, v in sims.items() if (self.index.docs[i].lab == lab) == in_lab]
-            typical = statistics.median(lab_sims) if lab_sims else 0.0
-            lexical = sorted(keep, key=lambda i: scores[i], reverse=True)[:CANDIDATES]
-            meaning = sorted((i for i in sims if (self.index.docs[i].lab == lab) == in_lab),
-                             key=lambda i: sims[i], reverse=True)[:SEMANTIC_CANDIDATES]
+            typical = typical_by_side[in_lab]
+            lexical = [i for i in by_score if (docs[i].lab == lab) == in_lab][:CANDIDATES]
+            # Fewer candidates from the other labs: they only compete when far better.
+            if not in_lab:
+                lexical = lexical[: CANDIDATES // 2]
+            meaning = ranked_by_side[in_lab][: SEMANTIC_CANDIDATES if in_lab else 6]
             candidates = list(dict.fromkeys([*lexical, *meaning]))
             pairs = [(i, scores.get(i, 0.0)) for i in candidates]
             hits = self.index.evidence(query, pairs)
