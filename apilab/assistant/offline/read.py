@@ -16,7 +16,11 @@ brackets, and regular expressions without nested quantifiers.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+from importlib import resources
+
+import yaml
 
 from apilab.assistant.brackets import balanced_regions
 from apilab.assistant.offline.signals import Signals, read_signals
@@ -45,6 +49,8 @@ class Reading:
     signals: Signals
     lead: str = ""  # the opening sentence, when it says what the message is about
 
+    glosses: tuple[str, ...] = ()  # English terms for words written in another language
+
     @property
     def focus(self) -> str:
         """What the learner asks, for retrieval and confidence: the opening line (often a
@@ -58,7 +64,8 @@ class Reading:
                 chosen.append(sentence)
             if sum(len(c.split()) for c in chosen) >= 60:
                 break
-        return " ".join(chosen) if chosen else self.prose
+        text = " ".join(chosen) if chosen else self.prose
+        return f"{text} {' '.join(self.glosses)}" if self.glosses else text
 
     @property
     def parts(self) -> list[str]:
@@ -277,7 +284,7 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 
 # --- sentences -----------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[。！？])|\n+")
 _QUESTION_START = re.compile(
     r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+)?"
     r"(?:how|what|why|when|where|which|who|whom|whose|is|are|am|was|were|can|could|should|"
@@ -326,14 +333,25 @@ def sentences(prose: str) -> list[str]:
     out = []
     for part in parts:
         part = part.strip(" \t-*>#")
-        if len(_PROSE_WORD.findall(part)) >= 1:
+        if _LETTER.search(part):
             out.append(part)
     return out
 
 
+_LETTER = re.compile(r"[^\W\d_]")  # a letter of any alphabet (CJK included)
+
+
+def _wordy(text: str, words: int) -> bool:
+    """At least ``words`` words, counting a run of CJK characters as one word per 2."""
+    latin = len(_PROSE_WORD.findall(text))
+    other = sum(1 for c in text if ord(c) > 0x2E7F and c.isalpha())
+    return latin + other // 2 >= words
+
+
 def is_question(sentence: str) -> bool:
     """A sentence that asks something (a "?" or an interrogative start)."""
-    return "?" in sentence or bool(_QUESTION_START.match(sentence))
+    return ("?" in sentence or "？" in sentence or sentence.rstrip().endswith(("吗", "呢"))
+            or bool(_QUESTION_START.match(sentence)))
 
 
 def read_message(text: str) -> Reading:
@@ -357,13 +375,30 @@ def read_message(text: str) -> Reading:
     signals = read_signals(text, prose)
     all_sentences = sentences(prose)
     lead = ""
-    if all_sentences and len(_PROSE_WORD.findall(all_sentences[0])) >= 2 and not _SMALL_TALK.match(
+    if all_sentences and _wordy(all_sentences[0], 2) and not _SMALL_TALK.match(
             all_sentences[0]):
         lead = all_sentences[0]
         questions = [q for q in questions if q != lead]
         problems = [p for p in problems if p != lead]
     return Reading(text=text, prose=prose, questions=tuple(questions),
-                   problems=tuple(problems), pasted=tuple(pasted), signals=signals, lead=lead)
+                   problems=tuple(problems), pasted=tuple(pasted), signals=signals, lead=lead,
+                   glosses=glosses(prose))
+
+
+@functools.cache
+def _glossary() -> tuple[tuple[str, str], ...]:
+    path = resources.files("apilab.assistant.offline") / "rules" / "glossary.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = [(str(k).lower(), str(v)) for lang in data.values() for k, v in lang.items()]
+    return tuple(sorted(pairs, key=lambda kv: -len(kv[0])))
+
+
+def glosses(prose: str) -> tuple[str, ...]:
+    """English course terms for words in the prose written in another language."""
+    if prose.isascii():
+        return ()
+    low = prose[:4000].lower()
+    return tuple(dict.fromkeys(gloss for word, gloss in _glossary() if word in low))
 
 
 _SMALL_TALK = re.compile(

@@ -84,3 +84,14 @@ def test_reading_is_linear_on_hostile_input(attack: str) -> None:
     started = time.perf_counter()
     read_message(attack[:8000])
     assert time.perf_counter() - started < 1.0
+
+
+def test_a_question_in_chinese_is_read_and_glossed() -> None:
+    reading = read_message("maxtoken设置的值较小时 回答的内容会被截断。"
+                           "当我将最大响应token设置的较小时模型输出的内容会被截断？")
+    assert reading.questions and reading.lead
+    assert any("max_tokens" in g for g in reading.glosses) and "truncated" in reading.focus
+
+
+def test_english_text_gets_no_glosses() -> None:
+    assert read_message("why is my reply truncated?").glosses == ()
