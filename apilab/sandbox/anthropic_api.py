@@ -22,7 +22,13 @@ from starlette.responses import Response
 
 from apilab.errors import ApilabError
 from apilab.sandbox import catalogue
-from apilab.sandbox.caching import MAX_BREAKPOINTS, AnthropicCacheResult
+from apilab.sandbox.anthropic_request import (
+    bad_request,
+    block_text,
+    check_version,
+    parse_messages_request,
+)
+from apilab.sandbox.caching import AnthropicCacheResult
 from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
 from apilab.sandbox.service import Call, Service, random_id
@@ -33,191 +39,11 @@ __all__ = ["AnthropicFrontDoor", "parse_messages_request"]
 
 log = logging.getLogger(__name__)
 
-VERSIONS = {"2023-06-01", "2023-01-01"}
-KNOWN_FIELDS = {
-    "model", "max_tokens", "messages", "system", "stream", "stop_sequences", "temperature",
-    "top_p", "top_k", "tools", "tool_choice", "metadata", "thinking", "service_tier",
-    "cache_control", "container", "mcp_servers", "context_management",
-}
 _STOP = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
 # == anthropic_frame({"type": "content_block_delta", "index": 0, "delta": {"type":
 #    "text_delta", "text": piece}}) up to the text value.
 _TEXT_DELTA_HEAD = ('event: content_block_delta\ndata: {"type":"content_block_delta",'
                     '"index":0,"delta":{"type":"text_delta","text":')
-
-
-def _bad(message: str) -> SandboxHTTPError:
-    return SandboxHTTPError("invalid_request", message)
-
-
-def _ttl(block: Any) -> str | None:
-    """The cache TTL a block asks for ("5m"/"1h"), or None without ``cache_control``."""
-    if not isinstance(block, dict):
-        return None
-    control = block.get("cache_control")
-    if control is None:
-        return None
-    if not isinstance(control, dict) or control.get("type") != "ephemeral":
-        raise _bad("cache_control: Input should be {'type': 'ephemeral'} with an optional "
-                   "'ttl' of '5m' or '1h'.")
-    ttl = control.get("ttl", "5m")
-    if ttl not in ("5m", "1h"):
-        raise _bad("cache_control.ttl: Input should be '5m' or '1h'.")
-    return str(ttl)
-
-
-def block_text(block: Any) -> str:
-    """The text a content block contributes to the prompt."""
-    if isinstance(block, str):
-        return block
-    if not isinstance(block, dict):
-        return ""
-    kind = block.get("type")
-    if kind == "text":
-        return str(block.get("text", ""))
-    if kind == "tool_use":
-        return str(block.get("name", "")) + json.dumps(block.get("input", {}))
-    if kind == "tool_result":
-        content = block.get("content", "")
-        if isinstance(content, list):
-            return "".join(block_text(b) for b in content)
-        return str(content)
-    return ""
-
-
-def _content_blocks(content: Any, where: str) -> list[Any]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}]
-    if not isinstance(content, list):
-        raise _bad(f"{where}: Input should be a valid string or list of content blocks.")
-    if not content:
-        raise _bad(f"{where}: List should have at least 1 item after validation, not 0")
-    for j, block in enumerate(content):
-        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-            raise _bad(f"{where}.{j}: Input should be a valid content block object with a "
-                       "'type'.")
-        kind = block["type"]
-        if kind == "text" and not isinstance(block.get("text"), str):
-            raise _bad(f"{where}.{j}.text: Field required")
-        if kind == "tool_use" and not (isinstance(block.get("id"), str)
-                                       and isinstance(block.get("name"), str)):
-            raise _bad(f"{where}.{j}: tool_use blocks need 'id', 'name' and 'input'.")
-        if kind == "tool_result" and not isinstance(block.get("tool_use_id"), str):
-            raise _bad(f"{where}.{j}.tool_use_id: Field required")
-    return content
-
-
-def parse_messages_request(payload: Any) -> dict[str, Any]:
-    """Validate a Messages body; returns a normalised dict or raises 400 like Anthropic does."""
-    if not isinstance(payload, dict):
-        raise _bad("Input should be a valid JSON object.")
-    unknown = sorted(set(payload) - KNOWN_FIELDS)
-    if unknown:
-        raise _bad(f"{unknown[0]}: Extra inputs are not permitted")
-    model = payload.get("model")
-    if model is None:
-        raise _bad("model: Field required")
-    if not isinstance(model, str):
-        raise _bad("model: Input should be a valid string")
-    if "max_tokens" not in payload:
-        raise _bad("max_tokens: Field required")
-    max_tokens = payload["max_tokens"]
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int):
-        raise _bad("max_tokens: Input should be a valid integer")
-    if max_tokens < 1:
-        raise _bad("max_tokens: Input should be greater than or equal to 1")
-    messages = payload.get("messages")
-    if messages is None:
-        raise _bad("messages: Field required")
-    if not isinstance(messages, list):
-        raise _bad("messages: Input should be a valid list")
-    if not messages:
-        raise _bad("messages: List should have at least 1 item after validation, not 0")
-    blocks: list[list[Any]] = []
-    for i, message in enumerate(messages):
-        if not isinstance(message, dict):
-            raise _bad(f"messages.{i}: Input should be a valid dictionary")
-        role = message.get("role")
-        if role not in ("user", "assistant"):
-            raise _bad(f"messages.{i}.role: Input should be 'user' or 'assistant'")
-        if "content" not in message:
-            raise _bad(f"messages.{i}.content: Field required")
-        blocks.append(_content_blocks(message["content"], f"messages.{i}.content"))
-    system = payload.get("system")
-    system_blocks: list[Any] = []
-    if system is not None:
-        if isinstance(system, str):
-            system_blocks = [{"type": "text", "text": system}] if system else []
-        elif isinstance(system, list):
-            for j, block in enumerate(system):
-                if not isinstance(block, dict) or block.get("type") != "text" or not isinstance(
-                        block.get("text"), str):
-                    raise _bad(f"system.{j}: Input should be a text block.")
-            system_blocks = system
-        else:
-            raise _bad("system: Input should be a valid string or list of text blocks")
-    tools = payload.get("tools") or []
-    if not isinstance(tools, list):
-        raise _bad("tools: Input should be a valid list")
-    norm_tools = []
-    for j, tool in enumerate(tools):
-        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-            raise _bad(f"tools.{j}.name: Field required")
-        if "type" in tool and tool["type"] not in (None, "custom"):
-            continue  # server tools (web search ...) are accepted and never called here
-        schema = tool.get("input_schema")
-        if not isinstance(schema, dict):
-            raise _bad(f"tools.{j}.input_schema: Field required")
-        norm_tools.append({"name": tool["name"], "description": tool.get("description", ""),
-                           "parameters": schema, "raw": tool})
-    choice = payload.get("tool_choice")
-    mode = "auto"
-    if choice is not None:
-        if not isinstance(choice, dict) or choice.get("type") not in ("auto", "any", "tool",
-                                                                       "none"):
-            raise _bad("tool_choice: Input tag must be one of 'auto', 'any', 'tool', 'none'")
-        if choice["type"] == "tool":
-            name = choice.get("name")
-            if name not in {t["name"] for t in norm_tools}:
-                raise _bad(f"tool_choice.name: tool {str(name)[:60]!r} is not in 'tools'.")
-            mode = str(name)
-        else:
-            mode = {"auto": "auto", "any": "required", "none": "none"}[choice["type"]]
-    stops = payload.get("stop_sequences") or []
-    if not isinstance(stops, list) or not all(isinstance(s, str) for s in stops):
-        raise _bad("stop_sequences: Input should be a valid list of strings")
-    for name, hi in (("temperature", 1.0), ("top_p", 1.0)):
-        value = payload.get(name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or not 0 <= value <= hi):
-            raise _bad(f"{name}: Input should be a number between 0 and {hi:g}")
-    top_k = payload.get("top_k")
-    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int)
-                              or top_k < 0):
-        raise _bad("top_k: Input should be a non-negative integer")
-    stream = payload.get("stream", False)
-    if not isinstance(stream, bool):
-        raise _bad("stream: Input should be a valid boolean")
-    metadata = payload.get("metadata")
-    if metadata is not None and not isinstance(metadata, dict):
-        raise _bad("metadata: Input should be a valid dictionary")
-    # Cache breakpoints, in prompt order: tools -> system -> messages.
-    ordered: list[tuple[Any, str | None]] = [(t["raw"], _ttl(t["raw"])) for t in norm_tools]
-    ordered += [(b, _ttl(b)) for b in system_blocks]
-    ordered += [(b, _ttl(b)) for bl in blocks for b in bl]
-    if payload.get("cache_control") is not None and ordered:
-        last_block, last_ttl = ordered[-1]
-        ordered[-1] = (last_block, last_ttl or _ttl({"cache_control": payload["cache_control"]}))
-    marks = sum(1 for _, ttl in ordered if ttl)
-    if marks > MAX_BREAKPOINTS:
-        raise _bad(f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be "
-                   f"provided. Found {marks}.")
-    return {
-        "model": model, "max_tokens": max_tokens, "messages": messages, "blocks": blocks,
-        "system_blocks": system_blocks, "tools": norm_tools, "mode": mode, "stops": stops,
-        "stream": stream, "ordered": ordered, "temperature": payload.get("temperature"),
-        "seed": (metadata or {}).get("user_id"),
-    }
 
 
 class AnthropicFrontDoor:
@@ -234,19 +60,16 @@ class AnthropicFrontDoor:
         auth = request.headers.get("authorization", "")
         return auth[7:].strip() or None if auth[:7].lower() == "bearer " else None
 
-    def _check_version(self, request: Request) -> None:
-        version = request.headers.get("anthropic-version")
-        if not version:
-            raise _bad("anthropic-version: header is required")
-        if version not in VERSIONS:
-            raise _bad(f"anthropic-version: invalid version {version[:40]!r}. Use 2023-06-01.")
+    @staticmethod
+    def _check_version(request: Request) -> str:
+        return check_version(request.headers.get("anthropic-version"))
 
     async def list_models(self, request: Request) -> Response:
         svc = self.service
         call = svc.begin(request, "anthropic")
         try:
+            svc.authenticate(call, self._secret(request))  # the key first, as the real API
             self._check_version(request)
-            svc.authenticate(call, self._secret(request))
         except SandboxHTTPError as exc:
             return error_response(exc, "anthropic", call.request_id, svc.headers(call))
         data = [info.anthropic_object(name) for name, info in catalogue.list_catalogue()
@@ -277,17 +100,17 @@ class AnthropicFrontDoor:
         call = svc.begin(request, "anthropic")
         try:
             body = await svc.read_body(request)
+            svc.authenticate(call, self._secret(request))  # the key first, as the real API
             self._check_version(request)
-            svc.authenticate(call, self._secret(request))
             try:
                 payload = json.loads(body)
             except (ValueError, UnicodeDecodeError) as exc:
-                raise _bad("There was an issue with your request body: it is not valid "
+                raise bad_request("There was an issue with your request body: it is not valid "
                            "JSON.") from exc
             if isinstance(payload, dict):
                 if "max_tokens" in payload or "stream" in payload:
                     field = "max_tokens" if "max_tokens" in payload else "stream"
-                    raise _bad(f"{field}: Extra inputs are not permitted")
+                    raise bad_request(f"{field}: Extra inputs are not permitted")
                 payload = {**payload, "max_tokens": 1}
             req = parse_messages_request(payload)
             info = svc.resolve_model(call, req["model"])
@@ -312,17 +135,17 @@ class AnthropicFrontDoor:
         try:
             return catalogue.count_prompt(info, count_msgs, wire_tools or None)
         except ApilabError as exc:
-            raise _bad(str(exc)) from exc
+            raise bad_request(str(exc)) from exc
 
     async def _messages(self, request: Request, call: Call) -> Response:
         svc = self.service
         body = await svc.read_body(request)
+        svc.authenticate(call, self._secret(request))  # the key first, as the real API
         self._check_version(request)
-        svc.authenticate(call, self._secret(request))
         try:
             payload = json.loads(body)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise _bad("There was an issue with your request body: it is not valid JSON.") \
+            raise bad_request("There was an issue with your request body: it is not valid JSON.") \
                 from exc
         req = parse_messages_request(payload)
         call.stream = req["stream"]
@@ -330,7 +153,7 @@ class AnthropicFrontDoor:
         svc.check_spend(call)
         input_total = self._count(req, info)
         if input_total > info.context_window:
-            raise _bad(f"prompt is too long: {input_total} tokens > {info.context_window} "
+            raise bad_request(f"prompt is too long: {input_total} tokens > {info.context_window} "
                        "maximum")
         svc.admit(call, input_total, req["max_tokens"])
         await svc.inject_faults(call)

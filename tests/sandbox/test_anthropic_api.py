@@ -1,4 +1,4 @@
-"""The Anthropic front door, driven by the official anthropic SDK (0.75.0) and raw HTTP."""
+"""The Anthropic front door, driven by the official anthropic SDK (2.16) and raw HTTP."""
 
 from __future__ import annotations
 
@@ -126,6 +126,42 @@ def test_missing_max_tokens_and_version(live_sandbox, secret) -> None:  # type: 
                                        "messages": HELLO}, headers={"x-api-key": secret})
     assert no_version.status_code == 400
     assert "anthropic-version" in no_version.json()["error"]["message"]
+
+
+def test_current_sdk_needs_no_extra_headers(live_sandbox, secret) -> None:  # type: ignore[no-untyped-def]
+    # anthropic 2.x sends its own dated version (2026-10-21) and the key as a Bearer token.
+    client = anthropic.Anthropic(base_url=live_sandbox.url, api_key=secret, max_retries=0)
+    raw = client.messages.with_raw_response.create(model="claude-sonnet-4-5", max_tokens=20,
+                                                   messages=HELLO)
+    assert raw.http_request.headers["anthropic-version"] >= "2026-10-21"
+    assert raw.status_code == 200 and raw.parse().content[0].text
+
+
+@pytest.mark.parametrize("version", ["2023-01-01", "2023-06-01", "2026-10-21", "2031-02-03"])
+def test_any_dated_version_is_accepted(live_sandbox, secret, version) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(live_sandbox.url + "/v1/messages",
+                          json={"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HELLO},
+                          headers={"x-api-key": secret, "anthropic-version": version})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("version", ["latest", "2022-12-31", "2026-13-01", "v1"])
+def test_a_version_that_is_not_one_is_a_400(live_sandbox, secret, version) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(live_sandbox.url + "/v1/messages",
+                          json={"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HELLO},
+                          headers={"x-api-key": secret, "anthropic-version": version})
+    assert response.status_code == 400
+    assert "anthropic-version" in response.json()["error"]["message"]
+
+
+def test_the_key_is_checked_before_the_version(live_sandbox) -> None:  # type: ignore[no-untyped-def]
+    for headers in ({"x-api-key": "sk-ant-wrong-" + "z" * 30, "anthropic-version": "nonsense"},
+                    {"x-api-key": "sk-ant-wrong-" + "z" * 30}):
+        response = httpx.post(live_sandbox.url + "/v1/messages", headers=headers,
+                              json={"model": "claude-sonnet-4-5", "max_tokens": 5,
+                                    "messages": HELLO})
+        assert response.status_code == 401
+        assert response.json()["error"]["type"] == "authentication_error"
 
 
 def test_auth_errors(live_sandbox, sandbox_db, ant) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import httpx2
 import openai
 import pytest
 from pydantic import BaseModel
@@ -302,7 +303,7 @@ def test_audit_row_records_tokens_cost_and_user_agent(oai, sandbox_db) -> None: 
 
 @pytest.mark.anyio
 async def test_async_client_over_asgi_transport(sandbox_app, secret) -> None:  # type: ignore[no-untyped-def]
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app))
+    http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox_app))
     client = openai.AsyncOpenAI(base_url="http://sandbox/v1", api_key=secret, http_client=http,
                                 max_retries=0)
     completion = await client.chat.completions.create(model="gpt-4o-mini", messages=HI)

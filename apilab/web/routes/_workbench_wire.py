@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from apilab.secretscan import redact, redact_text
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from apilab.web.routes.workbench import WorkbenchIn
 
@@ -310,7 +310,7 @@ def outcome_of(status: int | None, finish: str | None, error: Any) -> str:
     return str(status) if str(status) in EXPLAIN else "400"
 
 
-async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str | None, str]]:
+async def sse_frames(response: httpx2.Response) -> AsyncIterator[tuple[str | None, str]]:
     """(event name, data) for each SSE frame, as the frames arrive."""
     event: str | None = None
     data: list[str] = []

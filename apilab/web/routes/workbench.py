@@ -29,7 +29,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-import httpx
+import httpx2
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -148,7 +148,7 @@ def _provider_key(style: str, settings: Any) -> str | None:
         return None
 
 
-def _provider_transport() -> httpx.AsyncBaseTransport | None:
+def _provider_transport() -> httpx2.AsyncBaseTransport | None:
     """The transport for real providers: httpx's default (tests substitute a local one)."""
     return None
 
@@ -161,7 +161,7 @@ def _providers_configured(settings: Any) -> dict[str, bool]:
 
 
 async def _send_once(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], raw: bytes, style: str,
+    client: httpx2.AsyncClient, url: str, headers: dict[str, str], raw: bytes, style: str,
     scrub: Scrubber, emit: bool,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Send one request; yield ``response``, ``sse``/``body`` events and a final ``_result``."""
@@ -239,10 +239,10 @@ async def _send_once(
                 "headers_ms": head_ms,
                 "total_ms": ms(),
             }
-    except httpx.TimeoutException:
+    except httpx2.TimeoutException:
         yield "_result", {"status": None, "error": {"message": "Timed out waiting for the "
                                                                "server."}, "total_ms": ms()}
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         partial = "".join(state.text)
         yield "_result", {"status": 200 if partial else None, "content": scrub(partial),
                           "error": {"message": scrub(str(exc)) or type(exc).__name__},
@@ -298,7 +298,7 @@ async def _run_provider(request: Request, body: WorkbenchIn, key: str, base: str
                 bodies[n] = []
             yield "attempt", {"n": n, "status": status, "t_ms": ms()}
             yield "response", {"status": status,
-                               "reason": httpx.codes.get_reason_phrase(status),
+                               "reason": httpx2.codes.get_reason_phrase(status),
                                "http_version": head["http_version"],
                                "headers": {k: scrub(v) for k, v in head["headers"].items()},
                                "t_ms": ms()}
@@ -401,12 +401,12 @@ async def run_workbench(request: Request, body: WorkbenchIn, learner: str = LOCA
                                    key_source="none" if scenario == "bad_key" else "sandbox")),
     }
 
-    timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
+    timeout = httpx2.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
     result: dict[str, Any] = {}
-    # In-process and streamed: see _workbench_transport for why not httpx.ASGITransport.
+    # In-process and streamed: see _workbench_transport for why not httpx2.ASGITransport.
     transport = StreamingASGITransport(request.app)
-    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+    async with httpx2.AsyncClient(transport=transport, timeout=timeout) as client:
         attempts = 7 if scenario == "rate_limit" else 1
         for attempt in range(1, attempts + 1):
             if attempts == 1:
