@@ -65,19 +65,50 @@ class AnthropicFrontDoor:
         return check_version(request.headers.get("anthropic-version"))
 
     async def list_models(self, request: Request) -> Response:
+        """``GET /v1/models``: Claude models newest first, paged by ``limit``/``after_id``/
+        ``before_id`` as Anthropic pages (``has_more``, ``first_id``, ``last_id``)."""
         svc = self.service
         call = svc.begin(request, "anthropic")
         try:
-            svc.authenticate(call, self._secret(request))  # the key first, as the real API
+            svc.authenticate(call, self._secret(request))
             self._check_version(request)
+            params = request.query_params
+            limit = _page_limit(params.get("limit"))
+            models = _claude_models()
+            ids = [m["id"] for m in models]
+            after, before = params.get("after_id"), params.get("before_id")
+            for name, value in (("after_id", after), ("before_id", before)):
+                if value is not None and value not in ids:
+                    raise bad_request(f"{name}: no model with id {value[:80]!r}")
+            if after:  # the page after that id
+                start = ids.index(after) + 1
+                page, has_more = models[start:start + limit], start + limit < len(models)
+            elif before:  # the page just before that id
+                end = ids.index(before)
+                page, has_more = models[max(0, end - limit):end], end - limit > 0
+            else:
+                page, has_more = models[:limit], limit < len(models)
         except SandboxHTTPError as exc:
             return error_response(exc, "anthropic", call.request_id, svc.headers(call))
-        data = [info.anthropic_object(name) for name, info in catalogue.list_catalogue()
-                if info.provider == "anthropic"]
-        body = {"data": data, "has_more": False,
-                "first_id": data[0]["id"] if data else None,
-                "last_id": data[-1]["id"] if data else None}
+        body = {"data": page, "has_more": has_more,
+                "first_id": page[0]["id"] if page else None,
+                "last_id": page[-1]["id"] if page else None}
         return Response(dumps(body), media_type="application/json", headers=svc.headers(call))
+
+    async def get_model(self, request: Request) -> Response:
+        """``GET /v1/models/{id}`` in Anthropic's shape (aliases resolve to the snapshot)."""
+        svc = self.service
+        call = svc.begin(request, "anthropic")
+        try:
+            svc.authenticate(call, self._secret(request))
+            self._check_version(request)
+            info = svc.resolve_model(call, request.path_params["model_id"])
+            if info.provider != "anthropic":
+                raise SandboxHTTPError("not_found", "", anthropic_message=f"model: {info.id}")
+        except SandboxHTTPError as exc:
+            return error_response(exc, "anthropic", call.request_id, svc.headers(call))
+        return Response(dumps(info.anthropic_object()), media_type="application/json",
+                        headers=svc.headers(call))
 
     async def messages(self, request: Request) -> Response:
         svc = self.service
@@ -150,6 +181,8 @@ class AnthropicFrontDoor:
         req = parse_messages_request(payload)
         call.stream = req["stream"]
         info = svc.resolve_model(call, req["model"])
+        svc.check_kind(call, "messages")
+        svc.check_output_cap(call, req["max_tokens"], "max_tokens")
         svc.check_spend(call)
         input_total = self._count(req, info)
         if input_total > info.context_window:
@@ -287,6 +320,25 @@ class AnthropicFrontDoor:
             note = note or "stream ended early"
         self.service.finish(call, 200, input_tokens=input_total, output_tokens=tokens,
                             cached_tokens=cache.read, cache_write_tokens=cache.write, note=note)
+
+
+def _page_limit(raw: str | None) -> int:
+    """Anthropic's ``limit`` query parameter: 1-1000, default 20."""
+    if raw is None:
+        return 20
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise bad_request("limit: Input should be an integer between 1 and 1000")
+    return int(raw)
+
+
+def _claude_models() -> list[dict[str, Any]]:
+    """Each Claude model once (canonical ids, no aliases), newest first, as Anthropic lists."""
+    seen: dict[str, catalogue.ModelInfo] = {}
+    for _name, info in catalogue.list_catalogue():
+        if info.provider == "anthropic":
+            seen[info.id] = info
+    ordered = sorted(seen.values(), key=lambda i: (i.created, i.id), reverse=True)
+    return [info.anthropic_object() for info in ordered]
 
 
 def _usage(input_total: int, output_tokens: int, cache: AnthropicCacheResult) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from apilab.sandbox.admin import admin_error_handlers, build_admin_router
 from apilab.sandbox.anthropic_api import AnthropicFrontDoor
 from apilab.sandbox.errors import SandboxHTTPError, anthropic_body, openai_body
 from apilab.sandbox.openai_api import OpenAIFrontDoor
-from apilab.sandbox.service import Service, random_id
+from apilab.sandbox.service import Service, request_id
 from apilab.sandbox.sse import dumps
 from apilab.sandbox.state import state_for
 
@@ -107,9 +107,14 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     app.add_api_route("/v1/models", models_router, methods=["GET"],
                       summary="List models (OpenAI shape; Anthropic shape with anthropic-version)",
                       responses=openapi.error_responses(401), tags=["openai"])
-    app.add_api_route("/v1/models/{model_id:path}", oa.get_model, methods=["GET"],
-                      summary="Retrieve a model", responses=openapi.error_responses(401, 404),
-                      tags=["openai"])
+    async def model_router(request: Request) -> Response:
+        if "anthropic-version" in request.headers:
+            return await an.get_model(request)
+        return await oa.get_model(request)
+
+    app.add_api_route("/v1/models/{model_id:path}", model_router, methods=["GET"],
+                      summary="Retrieve a model (Anthropic shape with anthropic-version)",
+                      responses=openapi.error_responses(401, 404), tags=["openai"])
     app.add_api_route("/v1/messages/count_tokens", an.count_tokens, methods=["POST"],
                       summary="Count a message's input tokens (Anthropic wire format, free)",
                       responses=openapi.error_responses(400, 401, 403, 404),
@@ -139,7 +144,7 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
         message = f"Invalid URL ({request.method} {request.url.path})"
         err = SandboxHTTPError(kind, message)
         anthropic = _looks_anthropic(request)
-        rid = random_id("req_011C", 20) if anthropic else "req_" + random_id("", 32).lower()
+        rid = request_id("anthropic" if anthropic else "openai")
         payload: dict[str, Any] = anthropic_body(err, rid) if anthropic else openai_body(err)
         header = {"request-id": rid} if anthropic else {"x-request-id": rid}
         return Response(dumps(payload), status_code=status, headers=header,
@@ -147,8 +152,12 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         err = SandboxHTTPError("invalid_request", f"Invalid request: {exc}"[:500])
-        payload = anthropic_body(err, "req_x") if _looks_anthropic(request) else openai_body(err)
-        return Response(dumps(payload), status_code=400, media_type="application/json")
+        anthropic = _looks_anthropic(request)
+        rid = request_id("anthropic" if anthropic else "openai")
+        payload = anthropic_body(err, rid) if anthropic else openai_body(err)
+        header = {"request-id": rid} if anthropic else {"x-request-id": rid}
+        return Response(dumps(payload), status_code=400, headers=header,
+                        media_type="application/json")
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)

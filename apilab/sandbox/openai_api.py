@@ -110,6 +110,9 @@ class OpenAIFrontDoor:
         req = parse_chat_request(payload)
         call.stream = req.stream
         info = svc.resolve_model(call, req.model)
+        svc.check_kind(call, "chat/completions")
+        svc.check_output_cap(call, req.max_tokens, "max_tokens" if req.used_legacy_max_tokens
+                             else "max_completion_tokens")
         if req.used_legacy_max_tokens and info.id.startswith(REASONING_PREFIXES):
             raise bad_request(
                 "Unsupported parameter: 'max_tokens' is not supported with this model. "
@@ -148,7 +151,7 @@ class OpenAIFrontDoor:
                    cached_tokens=cached)
         body_out = {
             "id": completion_id, "object": "chat.completion", "created": created,
-            "model": info.id,
+            "model": info.reported_id,
             "choices": [self._choice(i, o) for i, o in enumerate(outputs)],
             "usage": _usage(prompt_tokens, completion_tokens, cached),
             "service_tier": "default", "system_fingerprint": "fp_apilab_sbx",
@@ -204,7 +207,7 @@ class OpenAIFrontDoor:
         pacer = Pacer(decision, total_pieces)
         usage_null = {"usage": None} if req.include_usage else {}
         base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                "model": info.id, "service_tier": "default",
+                "model": info.reported_id, "service_tier": "default",
                 "system_fingerprint": "fp_apilab_sbx"}
         sent = [0] * len(outputs)  # pieces delivered per choice
         status, note = 200, None

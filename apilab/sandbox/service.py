@@ -33,7 +33,7 @@ from apilab.sandbox.keys import KeyRecord, secret_hint
 from apilab.sandbox.limits import LimitSnapshot, go_duration
 from apilab.sandbox.state import SandboxState
 
-__all__ = ["MAX_BODY_BYTES", "Call", "Service"]
+__all__ = ["MAX_BODY_BYTES", "Call", "Service", "random_id", "request_id"]
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_OUTPUT_RESERVE = 256
@@ -49,6 +49,16 @@ _ID_TABLE = bytes(ord(_B62[i % 62]) for i in range(256))
 def random_id(prefix: str, length: int = 24) -> str:
     """``prefix`` + random base-62 characters, like the providers' ids (not secrets)."""
     return prefix + _ID_RNG.randbytes(length).translate(_ID_TABLE).decode("ascii")
+
+
+def request_id(api: str) -> str:
+    """A request id in the provider's shape, the same for a success and an error.
+
+    OpenAI: ``req_`` + 32 hex digits; Anthropic: ``req_011C`` + 20 base-62 characters.
+    """
+    if api == "anthropic":
+        return random_id("req_011C", 20)
+    return "req_" + _ID_RNG.randbytes(16).hex()
 
 
 @dataclasses.dataclass
@@ -87,9 +97,8 @@ class Service:
             retry_count: int | None = int(retry) if retry is not None else None
         except ValueError:
             retry_count = None
-        rid = ("req_" + _ID_RNG.randbytes(16).hex() if api == "openai"
-               else random_id("req_011C", 20))
-        return Call(api, rid, time.monotonic(), request.headers.get("user-agent"), retry_count)
+        return Call(api, request_id(api), time.monotonic(), request.headers.get("user-agent"),
+                    retry_count)
 
     async def read_body(self, request: Request) -> bytes:
         """The body, refusing anything over ``MAX_BODY_BYTES`` without reading it all."""
@@ -142,6 +151,7 @@ class Service:
             raise SandboxHTTPError(
                 "not_found",
                 f"The model `{name}` does not exist or you do not have access to it.",
+                code="model_not_found",
                 anthropic_message=f"model: {name}",
                 headers={"x-apilab-hint": _ascii(str(exc))[:300]},
             ) from exc
@@ -158,6 +168,37 @@ class Service:
                     f"model {name}.",
                 )
         return info
+
+    def check_kind(self, call: Call, endpoint: str, kinds: tuple[str, ...] = ("chat",)) -> None:
+        """Refuse a model this endpoint does not serve (an embedding model in chat, ...)."""
+        info = call.model
+        if info is None or info.kind in kinds:
+            return
+        what = {"embedding": "an embedding model", "completion": "a completions model"}.get(
+            info.kind, "a chat model")
+        raise SandboxHTTPError(
+            "not_found",
+            f"This is {what} and thus not supported in the v1/{endpoint} endpoint.",
+            anthropic_message=f"model: {call.model_name} is not a Messages model",
+        )
+
+    def check_output_cap(self, call: Call, requested: int | None, param: str) -> None:
+        """A 400 when the output cap asked for exceeds what the model can produce.
+
+        Checked before the spend and rate-limit decisions, as the real APIs validate the
+        request first: a tier-1 key asking for 10,000,000 tokens gets a 400, not a 429.
+        """
+        info = call.model
+        if info is None or requested is None or requested <= info.max_output_tokens:
+            return
+        raise SandboxHTTPError(
+            "invalid_request",
+            f"{param} is too large: {requested}. This model supports at most "
+            f"{info.max_output_tokens} completion tokens, whereas you provided {requested}.",
+            param=param, code="invalid_value",
+            anthropic_message=f"max_tokens: {requested} > {info.max_output_tokens}, which is "
+            f"the maximum allowed number of output tokens for {info.id}",
+        )
 
     def check_spend(self, call: Call) -> None:
         """Refuse once the key's monthly spending cap is used up."""
