@@ -25,6 +25,7 @@ from apilab.sandbox.admin import admin_error_handlers, build_admin_router
 from apilab.sandbox.anthropic_api import AnthropicFrontDoor
 from apilab.sandbox.errors import SandboxHTTPError, anthropic_body, openai_body
 from apilab.sandbox.openai_api import OpenAIFrontDoor
+from apilab.sandbox.responses_api import ResponsesFrontDoor
 from apilab.sandbox.service import Service, request_id
 from apilab.sandbox.sse import dumps
 from apilab.sandbox.state import state_for
@@ -81,6 +82,7 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     service = Service(state)
     oa = OpenAIFrontDoor(service)
     an = AnthropicFrontDoor(service)
+    rs = ResponsesFrontDoor(service)
 
     app = FastAPI(
         title="apilab sandbox provider",
@@ -104,6 +106,20 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
                       openapi_extra=openapi.body(openapi.OPENAI_CHAT),
                       responses=openapi.error_responses(400, 401, 403, 404, 413, 429, 500, 503),
                       tags=["openai"])
+    app.add_api_route("/v1/responses", rs.create, methods=["POST"],
+                      summary="Create a model response (OpenAI Responses API)",
+                      openapi_extra=openapi.body(openapi.OPENAI_RESPONSES),
+                      responses=openapi.error_responses(400, 401, 403, 404, 413, 429, 500, 503),
+                      tags=["openai"])
+    app.add_api_route("/v1/responses/{response_id}/input_items", rs.input_items,
+                      methods=["GET"], summary="List a stored response's input items",
+                      responses=openapi.error_responses(400, 401, 404), tags=["openai"])
+    app.add_api_route("/v1/responses/{response_id}", rs.retrieve, methods=["GET"],
+                      summary="Retrieve a stored response",
+                      responses=openapi.error_responses(401, 404), tags=["openai"])
+    app.add_api_route("/v1/responses/{response_id}", rs.delete, methods=["DELETE"],
+                      summary="Delete a stored response",
+                      responses=openapi.error_responses(401, 404), tags=["openai"])
     app.add_api_route("/v1/models", models_router, methods=["GET"],
                       summary="List models (OpenAI shape; Anthropic shape with anthropic-version)",
                       responses=openapi.error_responses(401), tags=["openai"])
@@ -162,4 +178,5 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     return SandboxApp(app, {("POST", "/v1/chat/completions"): oa.chat_completions,
-                            ("POST", "/v1/messages"): an.messages})
+                            ("POST", "/v1/messages"): an.messages,
+                            ("POST", "/v1/responses"): rs.create})

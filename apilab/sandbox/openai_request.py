@@ -19,6 +19,7 @@ __all__ = [
     "ROLES",
     "ChatRequest",
     "bad_request",
+    "check_strict",
     "message_text",
     "parse_chat_request",
 ]
@@ -190,6 +191,13 @@ def _strict_problem(schema: Any, path: str = "()") -> str | None:
             if problem:
                 return problem
     return None
+
+
+def check_strict(schema: dict[str, Any], what: str, param: str) -> None:
+    """Raise the 400 strict structured outputs give for ``schema`` (``what`` names it)."""
+    problem = _strict_problem(schema)
+    if problem:
+        raise bad_request(f"{what}: {problem}", param, "invalid_json_schema")
 
 
 def _response_format(value: Any) -> tuple[bool, dict[str, Any] | None]:

@@ -33,7 +33,7 @@ from apilab.sandbox.keys import KeyRecord, secret_hint
 from apilab.sandbox.limits import LimitSnapshot, go_duration
 from apilab.sandbox.state import SandboxState
 
-__all__ = ["MAX_BODY_BYTES", "Call", "Service", "random_id", "request_id"]
+__all__ = ["MAX_BODY_BYTES", "Call", "Service", "hex_id", "random_id", "request_id"]
 
 MAX_BODY_BYTES = 4 * 1024 * 1024
 DEFAULT_OUTPUT_RESERVE = 256
@@ -51,6 +51,11 @@ def random_id(prefix: str, length: int = 24) -> str:
     return prefix + _ID_RNG.randbytes(length).translate(_ID_TABLE).decode("ascii")
 
 
+def hex_id(prefix: str, nbytes: int) -> str:
+    """``prefix`` + ``2 * nbytes`` random hex digits (OpenAI's request and item ids)."""
+    return prefix + _ID_RNG.randbytes(nbytes).hex()
+
+
 def request_id(api: str) -> str:
     """A request id in the provider's shape, the same for a success and an error.
 
@@ -58,7 +63,7 @@ def request_id(api: str) -> str:
     """
     if api == "anthropic":
         return random_id("req_011C", 20)
-    return "req_" + _ID_RNG.randbytes(16).hex()
+    return hex_id("req_", 16)
 
 
 @dataclasses.dataclass
