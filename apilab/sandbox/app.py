@@ -1,10 +1,10 @@
 """The sandbox provider's ASGI app: ``create_sandbox_app(settings, db)``.
 
-Serves the OpenAI (``/v1/chat/completions``, ``/v1/models``) and Anthropic
-(``/v1/messages``) wire formats, the admin API (``/admin``) and its OpenAPI
-document (``/openapi.json``). The lab server mounts it at ``/sandbox``;
-``apilab sandbox`` serves it alone. Both use the data dir's database, so keys
-and the audit log are shared.
+Serves the OpenAI (``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``,
+``/v1/completions``, ``/v1/models``) and Anthropic (``/v1/messages``) wire formats,
+the admin API (``/admin``) and its OpenAPI document (``/openapi.json``). The lab
+server mounts it at ``/sandbox``; ``apilab sandbox`` serves it alone. Both use the
+data dir's database, so keys and the audit log are shared.
 
 Importing this module is cheap and never fails for lack of optional data: the
 price table and tokenizer load on the first request.
@@ -23,6 +23,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apilab.sandbox import openapi
 from apilab.sandbox.admin import admin_error_handlers, build_admin_router
 from apilab.sandbox.anthropic_api import AnthropicFrontDoor
+from apilab.sandbox.completions_api import CompletionsFrontDoor
+from apilab.sandbox.embeddings import EmbeddingsFrontDoor
 from apilab.sandbox.errors import SandboxHTTPError, anthropic_body, openai_body
 from apilab.sandbox.openai_api import OpenAIFrontDoor
 from apilab.sandbox.responses_api import ResponsesFrontDoor
@@ -83,6 +85,8 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     oa = OpenAIFrontDoor(service)
     an = AnthropicFrontDoor(service)
     rs = ResponsesFrontDoor(service)
+    em = EmbeddingsFrontDoor(service)
+    cp = CompletionsFrontDoor(service)
 
     app = FastAPI(
         title="apilab sandbox provider",
@@ -120,6 +124,16 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     app.add_api_route("/v1/responses/{response_id}", rs.delete, methods=["DELETE"],
                       summary="Delete a stored response",
                       responses=openapi.error_responses(401, 404), tags=["openai"])
+    app.add_api_route("/v1/embeddings", em.create, methods=["POST"],
+                      summary="Create embeddings (OpenAI wire format)",
+                      openapi_extra=openapi.body(openapi.OPENAI_EMBEDDINGS),
+                      responses=openapi.error_responses(400, 401, 403, 404, 429, 500, 503),
+                      tags=["openai"])
+    app.add_api_route("/v1/completions", cp.create, methods=["POST"],
+                      summary="Create a legacy text completion (OpenAI wire format)",
+                      openapi_extra=openapi.body(openapi.OPENAI_COMPLETIONS),
+                      responses=openapi.error_responses(400, 401, 403, 404, 429, 500, 503),
+                      tags=["openai"])
     app.add_api_route("/v1/models", models_router, methods=["GET"],
                       summary="List models (OpenAI shape; Anthropic shape with anthropic-version)",
                       responses=openapi.error_responses(401), tags=["openai"])

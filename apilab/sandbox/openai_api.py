@@ -25,6 +25,7 @@ from apilab.errors import ApilabError
 from apilab.sandbox import catalogue
 from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
+from apilab.sandbox.logprobs import chat_logprobs, token_entries
 from apilab.sandbox.openai_request import (
     REASONING_PREFIXES,
     ChatRequest,
@@ -152,7 +153,8 @@ class OpenAIFrontDoor:
         body_out = {
             "id": completion_id, "object": "chat.completion", "created": created,
             "model": info.reported_id,
-            "choices": [self._choice(i, o) for i, o in enumerate(outputs)],
+            "choices": [self._choice(i, o, self._logprobs(req, info, i, o))
+                        for i, o in enumerate(outputs)],
             "usage": _usage(prompt_tokens, completion_tokens, cached),
             "service_tier": "default", "system_fingerprint": "fp_apilab_sbx",
         }
@@ -183,7 +185,17 @@ class OpenAIFrontDoor:
         return outputs
 
     @staticmethod
-    def _choice(index: int, output: Output) -> dict[str, Any]:
+    def _logprobs(req: ChatRequest, info: catalogue.ModelInfo, index: int, output: Output
+                  ) -> list[dict[str, Any]] | None:
+        """Per-token logprobs for a text choice when the request asked (``logprobs: true``)."""
+        if not req.logprobs or output.tool_calls:
+            return None
+        rng = rng_for("logprobs", info.id, req.messages, req.seed, index)
+        return token_entries(output.pieces, rng, req.top_logprobs)
+
+    @staticmethod
+    def _choice(index: int, output: Output, entries: list[dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None,
                                    "annotations": []}
         if output.tool_calls:
@@ -194,7 +206,8 @@ class OpenAIFrontDoor:
             ]
         else:
             message["content"] = output.text
-        return {"index": index, "message": message, "logprobs": None,
+        return {"index": index, "message": message,
+                "logprobs": chat_logprobs(entries) if entries is not None else None,
                 "finish_reason": output.finish}
 
     async def _stream(
@@ -210,6 +223,7 @@ class OpenAIFrontDoor:
                 "model": info.reported_id, "service_tier": "default",
                 "system_fingerprint": "fp_apilab_sbx"}
         sent = [0] * len(outputs)  # pieces delivered per choice
+        entries = [self._logprobs(req, info, i, o) for i, o in enumerate(outputs)]
         status, note = 200, None
 
         def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -260,6 +274,11 @@ class OpenAIFrontDoor:
                     if k >= 0:
                         yield chunk(i, {"tool_calls": [
                             {"index": k, "function": {"arguments": piece}}]})
+                    elif entries[i] is not None:
+                        yield openai_frame({**base, "choices": [
+                            {"index": i, "delta": {"content": piece},
+                             "logprobs": chat_logprobs([entries[i][sent[i]]]),
+                             "finish_reason": None}], **usage_null})
                     else:
                         yield (content_head + dumps(piece) + tail).encode("utf-8")
                     sent[i] += 1

@@ -28,6 +28,7 @@ from apilab.errors import ApilabError
 from apilab.sandbox import catalogue
 from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.generator import Output, generate, pick_tool, rng_for
+from apilab.sandbox.logprobs import responses_logprobs, token_entries
 from apilab.sandbox.openai_api import bearer
 from apilab.sandbox.openai_request import bad_request
 from apilab.sandbox.responses_request import (
@@ -72,6 +73,7 @@ class Reply:
     message_id: str
     call_ids: list[tuple[str, str]]  # (item id, call id) per tool call
     history: list[dict[str, Any]]  # the conversation before this response's input
+    entries: list[dict[str, Any]] | None = None  # per-token logprobs, when included
 
     @property
     def incomplete(self) -> bool:
@@ -92,9 +94,11 @@ class Reply:
                 "status": "completed"}
 
     def message_item(self, text: str, status: str) -> dict[str, Any]:
+        logprobs = responses_logprobs(self.entries) if self.entries and text else []
         return {"id": self.message_id, "type": "message", "status": status,
                 "role": "assistant", "content": [
-                    {"type": "output_text", "annotations": [], "logprobs": [], "text": text}]}
+                    {"type": "output_text", "annotations": [], "logprobs": logprobs,
+                     "text": text}]}
 
     def output_items(self) -> list[dict[str, Any]]:
         """The response's ``output`` once complete."""
@@ -253,11 +257,16 @@ class ResponsesFrontDoor:
                 json_schema=req.json_schema, json_mode=req.json_mode, tool=tool,
                 tool_id=random_id("call_", 24))
         calls = [(_new_item_id("fc"), c.id) for c in output.tool_calls] if output else []
+        entries = None
+        if req.logprobs and output is not None and not output.tool_calls:
+            entries = token_entries(output.pieces, rng_for("logprobs", info.id, messages),
+                                    req.top_logprobs or 0)
         return Reply(id=_new_item_id("resp"), created_at=int(time.time()), request=req,
                      model=info.reported_id, prompt_tokens=prompt_tokens, cached_tokens=cached,
                      reasoning_tokens=thought,
                      reasoning_id=_new_item_id("rs") if thinks else None, output=output,
-                     message_id=_new_item_id("msg"), call_ids=calls, history=history)
+                     message_id=_new_item_id("msg"), call_ids=calls, history=history,
+                     entries=entries)
 
     # --- bookkeeping shared with the stream
     def settle(self, call: Call, reply: Reply, output_tokens: int, note: str | None) -> None:

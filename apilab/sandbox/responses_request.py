@@ -71,6 +71,7 @@ class ResponsesRequest:
     top_logprobs: int | None
     cache_retention: str | None
     include_obfuscation: bool
+    logprobs: bool = False  # include has "message.output_text.logprobs"
 
 
 def _type_error(value: Any, expected: str, param: str) -> SandboxHTTPError:
@@ -335,6 +336,9 @@ def parse_responses_request(payload: Any, new_id: Any) -> ResponsesRequest:
     if not isinstance(metadata, dict):
         raise _type_error(metadata, "an object", "metadata")
     retention = payload.get("prompt_cache_retention")
+    include = payload.get("include") or []
+    if not isinstance(include, list):
+        raise _type_error(include, "an array", "include")
     return ResponsesRequest(
         model=model, items=items, instructions=instructions, previous_response_id=previous,
         store=store, stream=stream, max_output_tokens=cap,
@@ -346,6 +350,7 @@ def parse_responses_request(payload: Any, new_id: Any) -> ResponsesRequest:
         top_logprobs=top_logprobs,
         cache_retention=retention if retention in ("in_memory", "24h") else None,
         include_obfuscation=bool(options.get("include_obfuscation", False)),
+        logprobs="message.output_text.logprobs" in include,
     )
 
 

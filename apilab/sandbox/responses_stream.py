@@ -24,6 +24,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from apilab.sandbox.logprobs import responses_logprobs
 from apilab.sandbox.sse import dumps, named_frame
 from apilab.sandbox.streaming import DISCONNECT, Pacer
 
@@ -126,19 +127,25 @@ async def stream_events(door: ResponsesFrontDoor, call: Call, reply: Reply
                     return
                 if pacer.malformed_after is not None and sent == pacer.malformed_after:
                     yield b'event: response.output_text.delta\ndata: {"type":"resp\n\n'
-                yield (head + dumps(piece) + ',"sequence_number":' + str(seq) + "}\n\n"
-                       ).encode("utf-8")
-                seq += 1
+                if reply.entries:
+                    yield frame({"type": "response.output_text.delta", "item_id": mid,
+                                 "output_index": index, "content_index": 0,
+                                 "logprobs": responses_logprobs([reply.entries[sent]]),
+                                 "delta": piece})
+                else:
+                    yield (head + dumps(piece) + ',"sequence_number":' + str(seq) + "}\n\n"
+                           ).encode("utf-8")
+                    seq += 1
                 sent += 1
                 await pacer.between(sent)
             text = out.text
+            final_item = reply.message_item(text, "completed")
             yield frame({"type": "response.output_text.done", "item_id": mid,
                          "output_index": index, "content_index": 0, "text": text,
-                         "logprobs": []})
+                         "logprobs": final_item["content"][0]["logprobs"]})
             yield frame({"type": "response.content_part.done", "item_id": mid,
                          "output_index": index, "content_index": 0,
-                         "part": {"type": "output_text", "annotations": [], "logprobs": [],
-                                  "text": text}})
+                         "part": final_item["content"][0]})
             status = "incomplete" if reply.incomplete else "completed"
             item = reply.message_item(text, status)
             yield frame({"type": "response.output_item.done", "output_index": index,
