@@ -31,9 +31,11 @@ from apilab.sandbox.anthropic_request import (
 from apilab.sandbox.caching import AnthropicCacheResult
 from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
+from apilab.sandbox.prompt_cues import form
 from apilab.sandbox.service import Call, Service, random_id
 from apilab.sandbox.sse import JSONBytes, anthropic_frame, dumps
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
+from apilab.sandbox.thinking import Thinking, supports_thinking, think
 
 __all__ = ["AnthropicFrontDoor", "parse_messages_request"]
 
@@ -183,6 +185,8 @@ class AnthropicFrontDoor:
         info = svc.resolve_model(call, req["model"])
         svc.check_kind(call, "messages")
         svc.check_output_cap(call, req["max_tokens"], "max_tokens")
+        if req["thinking"] and not supports_thinking(info.id):
+            raise bad_request(f"thinking: {info.id} does not support extended thinking.")
         svc.check_spend(call)
         input_total = self._count(req, info)
         if input_total > info.context_window:
@@ -199,24 +203,28 @@ class AnthropicFrontDoor:
         cache = svc.state.cache.anthropic(
             call.key.id if call.key else "-", info.id, req["ordered"], count_prefix,
             info.cache_min_tokens, input_total)
-        output = self._generate(req, info)
+        thought, output = self._generate(req, info)
+        out_tokens = output.completion_tokens + (thought.tokens if thought else 0)
         msg_id = random_id("msg_01", 22)
         if req["stream"]:
-            return SSEResponse(self._stream(call, req, info, output, msg_id, input_total, cache),
+            return SSEResponse(self._stream(call, info, thought, output, msg_id, input_total,
+                                            cache),
                                headers=svc.headers(call),
                                media_type="text/event-stream; charset=utf-8")
-        svc.finish(call, 200, input_tokens=input_total, output_tokens=output.completion_tokens,
+        svc.finish(call, 200, input_tokens=input_total, output_tokens=out_tokens,
                    cached_tokens=cache.read, cache_write_tokens=cache.write)
         stop_reason, stop_seq = self._stop(output)
         body_out = {
             "id": msg_id, "type": "message", "role": "assistant", "model": info.id,
-            "content": self._content(output), "stop_reason": stop_reason,
+            "content": self._content(thought, output), "stop_reason": stop_reason,
             "stop_sequence": stop_seq,
-            "usage": _usage(input_total, output.completion_tokens, cache),
+            "usage": _usage(input_total, out_tokens, cache),
         }
         return JSONBytes(dumps(body_out), headers=svc.headers(call))
 
-    def _generate(self, req: dict[str, Any], info: catalogue.ModelInfo) -> Output:
+    def _generate(self, req: dict[str, Any], info: catalogue.ModelInfo
+                  ) -> tuple[Thinking | None, Output]:
+        """The thinking block (when asked for) and the answer, within ``max_tokens``."""
         counter = catalogue.text_counter(info)
         last_user = next((bl for m, bl in zip(reversed(req["messages"]), reversed(req["blocks"]),
                                               strict=True) if m["role"] == "user"), [])
@@ -227,16 +235,23 @@ class AnthropicFrontDoor:
         rng = rng_for("anthropic", info.id, req["messages"], req["system_blocks"],
                       [t["name"] for t in req["tools"]], req["temperature"], req["seed"],
                       req["max_tokens"])
+        thought = think(rng, req["thinking"]) if req["thinking"] else None
         tool = pick_tool(req["tools"], req["mode"], last_text, after_tool) \
             if req["tools"] else None
+        texts = [block_text(b) for b in req["system_blocks"]] + [
+            "".join(block_text(b) for b in bl if not isinstance(b, dict)
+                    or b.get("type") == "text")
+            for m, bl in zip(req["messages"], req["blocks"], strict=True) if m["role"] == "user"]
         output = generate(
-            rng=rng, counter=counter, max_tokens=req["max_tokens"],
+            rng=rng, counter=counter,
+            max_tokens=req["max_tokens"] - (thought.tokens if thought else 0),
             default_tokens=20 + rng.randrange(60),
             echo_text=(last_text or "(empty message)") if info.id == catalogue.ECHO_MODEL
             else None,
             tool=tool, tool_id=random_id("toolu_01", 22),
+            **form([t for t in texts if t], json_schema=req["json_schema"]),
         )
-        return apply_stop(output, req["stops"])
+        return thought, apply_stop(output, req["stops"])
 
     @staticmethod
     def _stop(output: Output) -> tuple[str, str | None]:
@@ -245,39 +260,61 @@ class AnthropicFrontDoor:
         return _STOP.get(output.finish, "end_turn"), None
 
     @staticmethod
-    def _content(output: Output) -> list[dict[str, Any]]:
+    def _content(thought: Thinking | None, output: Output) -> list[dict[str, Any]]:
+        blocks: list[dict[str, Any]] = []
+        if thought is not None:
+            blocks.append({"type": "thinking", "thinking": thought.text,
+                           "signature": thought.signature})
         if output.tool_calls:
-            return [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.input}
-                    for c in output.tool_calls]
-        return [{"type": "text", "text": output.text}]
+            return blocks + [{"type": "tool_use", "id": c.id, "name": c.name, "input": c.input}
+                             for c in output.tool_calls]
+        return blocks + [{"type": "text", "text": output.text}]
 
     async def _stream(
-        self, call: Call, req: dict[str, Any], info: catalogue.ModelInfo, output: Output,
+        self, call: Call, info: catalogue.ModelInfo, thought: Thinking | None, output: Output,
         msg_id: str, input_total: int, cache: AnthropicCacheResult,
     ) -> AsyncIterator[bytes]:
         pieces = output.tool_calls[0].pieces if output.tool_calls else output.pieces
         pacer = Pacer(call.chaos, len(pieces))
         sent = 0
+        thought_sent = 0  # thinking tokens delivered (counted when the block is done)
         note: str | None = None
+        index = 1 if thought is not None else 0  # the answer's block index
+        text_head = _TEXT_DELTA_HEAD.replace('"index":0', f'"index":{index}')
         try:
             start_usage = _usage(input_total, 1, cache)
             yield anthropic_frame({"type": "message_start", "message": {
                 "id": msg_id, "type": "message", "role": "assistant", "model": info.id,
                 "content": [], "stop_reason": None, "stop_sequence": None,
                 "usage": start_usage}})
+            if thought is not None:
+                yield anthropic_frame({"type": "content_block_start", "index": 0,
+                                       "content_block": {"type": "thinking", "thinking": "",
+                                                         "signature": ""}})
+                yield anthropic_frame({"type": "ping"})
+                await pacer.first_token()
+                for at in range(0, len(thought.pieces), 16):  # a few tokens per delta
+                    yield anthropic_frame({"type": "content_block_delta", "index": 0, "delta": {
+                        "type": "thinking_delta",
+                        "thinking": "".join(thought.pieces[at:at + 16])}})
+                yield anthropic_frame({"type": "content_block_delta", "index": 0, "delta": {
+                    "type": "signature_delta", "signature": thought.signature}})
+                yield anthropic_frame({"type": "content_block_stop", "index": 0})
+                thought_sent = thought.tokens
             if output.tool_calls:
                 c = output.tool_calls[0]
                 first = {"type": "tool_use", "id": c.id, "name": c.name, "input": {}}
             else:
                 first = {"type": "text", "text": ""}
-            yield anthropic_frame({"type": "content_block_start", "index": 0,
+            yield anthropic_frame({"type": "content_block_start", "index": index,
                                    "content_block": first})
-            yield anthropic_frame({"type": "ping"})
-            await pacer.first_token()
+            if thought is None:
+                yield anthropic_frame({"type": "ping"})
+                await pacer.first_token()
             for piece in pieces:
                 if pacer.disconnect_after is not None and sent >= pacer.disconnect_after:
                     note = "chaos: disconnected mid-stream"
-                    self._bill(call, output, sent, input_total, cache, note)
+                    self._bill(call, output, sent, input_total, cache, note, thought_sent)
                     yield DISCONNECT
                     return
                 if pacer.error_after is not None and sent >= pacer.error_after:
@@ -285,20 +322,21 @@ class AnthropicFrontDoor:
                     note = "chaos: error event mid-stream"
                     yield anthropic_frame({"type": "error", "error": {
                         "type": "overloaded_error", "message": "Overloaded"}})
-                    self._bill(call, output, sent, input_total, cache, note)
+                    self._bill(call, output, sent, input_total, cache, note, thought_sent)
                     return
                 if pacer.malformed_after is not None and sent == pacer.malformed_after:
                     yield (b'event: content_block_delta\n'
                            b'data: {"type":"content_block_delta","ind\n\n')
                 if output.tool_calls:
-                    yield anthropic_frame({"type": "content_block_delta", "index": 0, "delta": {
-                        "type": "input_json_delta", "partial_json": piece}})
+                    yield anthropic_frame({"type": "content_block_delta", "index": index,
+                                           "delta": {"type": "input_json_delta",
+                                                     "partial_json": piece}})
                 else:  # the common frame, rendered without building a dict each time
-                    yield (_TEXT_DELTA_HEAD + dumps(piece) + "}}\n\n").encode("utf-8")
+                    yield (text_head + dumps(piece) + "}}\n\n").encode("utf-8")
                 sent += 1
                 await pacer.between(sent)
-            yield anthropic_frame({"type": "content_block_stop", "index": 0})
-            usage = _usage(input_total, output.completion_tokens, cache)
+            yield anthropic_frame({"type": "content_block_stop", "index": index})
+            usage = _usage(input_total, output.completion_tokens + thought_sent, cache)
             usage.pop("cache_creation", None)
             usage.pop("service_tier", None)
             stop_reason, stop_seq = self._stop(output)
@@ -310,12 +348,13 @@ class AnthropicFrontDoor:
             note = "client disconnected mid-stream"
             raise
         finally:
-            self._bill(call, output, sent, input_total, cache, note)
+            self._bill(call, output, sent, input_total, cache, note, thought_sent)
 
     def _bill(self, call: Call, output: Output, sent: int, input_total: int,
-              cache: AnthropicCacheResult, note: str | None) -> None:
+              cache: AnthropicCacheResult, note: str | None, thought: int = 0) -> None:
         pieces = output.tool_calls[0].pieces if output.tool_calls else output.pieces
-        tokens = output.completion_tokens if sent >= len(pieces) else output.tokens_in_first(sent)
+        tokens = thought + (output.completion_tokens if sent >= len(pieces)
+                            else output.tokens_in_first(sent))
         if sent < len(pieces):
             note = note or "stream ended early"
         self.service.finish(call, 200, input_tokens=input_total, output_tokens=tokens,

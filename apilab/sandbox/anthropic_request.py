@@ -16,6 +16,7 @@ from typing import Any
 
 from apilab.sandbox.caching import MAX_BREAKPOINTS
 from apilab.sandbox.errors import SandboxHTTPError
+from apilab.sandbox.thinking import MIN_BUDGET
 
 __all__ = [
     "FIRST_VERSION",
@@ -239,4 +240,48 @@ def parse_messages_request(payload: Any) -> dict[str, Any]:
         "system_blocks": system_blocks, "tools": norm_tools, "mode": mode, "stops": stops,
         "stream": stream, "ordered": ordered, "temperature": payload.get("temperature"),
         "seed": (metadata or {}).get("user_id"),
+        "thinking": _thinking_budget(payload.get("thinking"), max_tokens),
+        "json_schema": _output_schema(payload.get("output_config")),
     }
+
+
+def _thinking_budget(value: Any, max_tokens: int) -> int | None:
+    """Tokens a request lets the model think for (None: no thinking), with Anthropic's 400s."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or value.get("type") not in ("enabled", "disabled",
+                                                                 "adaptive"):
+        raise bad_request("thinking: Input tag must be one of 'enabled', 'disabled', "
+                          "'adaptive'")
+    if value["type"] == "disabled":
+        return None
+    if value["type"] == "adaptive":  # the model decides: think within half the output cap
+        return max(1, max_tokens // 2)
+    budget = value.get("budget_tokens")
+    if isinstance(budget, bool) or not isinstance(budget, int):
+        raise bad_request("thinking.enabled.budget_tokens: Field required")
+    if budget < MIN_BUDGET:
+        raise bad_request(f"thinking.enabled.budget_tokens: Input should be greater than or "
+                          f"equal to {MIN_BUDGET}")
+    if budget >= max_tokens:
+        raise bad_request("`max_tokens` must be greater than `thinking.budget_tokens`. Please "
+                          "consult our documentation at https://docs.claude.com/en/docs/"
+                          "build-with-claude/extended-thinking#max-tokens-and-context-window-"
+                          "size")
+    return budget
+
+
+def _output_schema(value: Any) -> dict[str, Any] | None:
+    """``output_config.format`` (structured outputs): the JSON schema the reply follows."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise bad_request("output_config: Input should be a valid dictionary")
+    fmt = value.get("format")
+    if fmt is None:
+        return None
+    if not isinstance(fmt, dict) or fmt.get("type") != "json_schema" or \
+            not isinstance(fmt.get("schema"), dict):
+        raise bad_request("output_config.format: expected {'type': 'json_schema', 'schema': "
+                          "{...}}")
+    return dict(fmt["schema"])

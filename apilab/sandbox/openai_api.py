@@ -33,6 +33,7 @@ from apilab.sandbox.openai_request import (
     message_text,
     parse_chat_request,
 )
+from apilab.sandbox.prompt_cues import form, prompt_texts
 from apilab.sandbox.service import Call, Service, random_id
 from apilab.sandbox.sse import DONE, JSONBytes, dumps, openai_frame
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
@@ -165,6 +166,8 @@ class OpenAIFrontDoor:
         last_user = next((m for m in reversed(req.messages) if m.get("role") == "user"), None)
         last_text = message_text(last_user.get("content")) if last_user else ""
         after_tool = req.messages[-1].get("role") in ("tool", "function")
+        shape = form(prompt_texts(req.messages), json_mode=req.json_mode,
+                     json_schema=req.json_schema)
         outputs = []
         for i in range(req.n):
             rng = rng_for("openai", info.id, req.messages, req.tools, req.json_schema,
@@ -177,9 +180,7 @@ class OpenAIFrontDoor:
             output = generate(
                 rng=rng, counter=counter, max_tokens=req.max_tokens, default_tokens=default,
                 echo_text=(last_text or "(empty message)") if info.id == catalogue.ECHO_MODEL
-                else None,
-                json_schema=req.json_schema, json_mode=req.json_mode, tool=tool,
-                tool_id=random_id("call_", 24),
+                else None, tool=tool, tool_id=random_id("call_", 24), **shape,
             )
             outputs.append(apply_stop(output, req.stop))
         return outputs

@@ -31,6 +31,7 @@ from apilab.sandbox.generator import Output, generate, pick_tool, rng_for
 from apilab.sandbox.logprobs import responses_logprobs, token_entries
 from apilab.sandbox.openai_api import bearer
 from apilab.sandbox.openai_request import bad_request
+from apilab.sandbox.prompt_cues import form, prompt_texts
 from apilab.sandbox.responses_request import (
     ResponsesRequest,
     is_reasoning_model,
@@ -253,9 +254,9 @@ class ResponsesFrontDoor:
                 max_tokens=None if cap is None else cap - thought,
                 default_tokens=20 + rng.randrange(60),
                 echo_text=(last_text or "(empty message)") if info.id == catalogue.ECHO_MODEL
-                else None,
-                json_schema=req.json_schema, json_mode=req.json_mode, tool=tool,
-                tool_id=random_id("call_", 24))
+                else None, tool=tool, tool_id=random_id("call_", 24),
+                **form(prompt_texts(messages), json_mode=req.json_mode,
+                       json_schema=req.json_schema))
         calls = [(_new_item_id("fc"), c.id) for c in output.tool_calls] if output else []
         entries = None
         if req.logprobs and output is not None and not output.tool_calls:
