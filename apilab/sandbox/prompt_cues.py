@@ -119,19 +119,22 @@ def read_cues(texts: list[str], *, json_mode: bool = False) -> Cues:
     schema = None
     if found is not None:
         schema = _unwrap(found) if _looks_like_schema(found) else example_schema(found)
-    joined = "\n".join(texts)
-    json_wanted = json_mode or bool(schema is not None and _JSON_WORD.search(joined))
-    fenced = json_wanted and bool(_FENCE_CUE.search(joined))
+    json_wanted = json_mode or bool(schema is not None and _JSON_WORD.search("\n".join(texts)))
+    fenced = json_wanted and bool(_FENCE_CUE.search("\n".join(texts)))
     words = sentences = None
     last = texts[-1] if texts else ""
-    match = _WORDS_CUE.search(last)
-    if match:
-        words = _count(match.group(1) or match.group(2))
-    match = _SENTENCES_CUE.search(last)
-    if match and words is None:
-        sentences = _count(match.group(1))
-    if words is None and sentences is None and _ONE_WORD.search(last):
-        words = 1
+    lowered = last.lower()
+    # Plain substring tests first: most prompts name no length, and this runs per request.
+    if "word" in lowered:
+        match = _WORDS_CUE.search(last)
+        if match:
+            words = _count(match.group(1) or match.group(2))
+        elif _ONE_WORD.search(last):
+            words = 1
+    if words is None and "sentence" in lowered:
+        match = _SENTENCES_CUE.search(last)
+        if match:
+            sentences = _count(match.group(1))
     return Cues(schema if json_wanted else None, json_wanted, fenced, words, sentences)
 
 
