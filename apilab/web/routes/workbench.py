@@ -57,19 +57,20 @@ from apilab.web.sse import sse_event
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-Style = Literal["openai", "anthropic"]
+Style = Literal["openai", "anthropic", "responses"]
 Scenario = Literal["none", "malformed", "bad_key", "rate_limit", "unavailable", "truncated"]
 
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest"}
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest",
+                  "responses": "gpt-4o-mini"}
 REAL_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}
-PATHS = {"openai": "/chat/completions", "anthropic": "/messages"}
+PATHS = {"openai": "/chat/completions", "anthropic": "/messages", "responses": "/responses"}
 _SCENARIO_OWNER = "apilab-workbench"
 
 class WorkbenchIn(BaseModel):
     """One workbench request as the form builds it."""
 
-    style: Style = Field("openai", description="Wire format: OpenAI Chat Completions or "
-                                               "Anthropic Messages.")
+    style: Style = Field("openai", description="Wire format: OpenAI Chat Completions, "
+                                               "OpenAI Responses or Anthropic Messages.")
     target: Literal["sandbox", "provider"] = Field(
         "sandbox", description="The built-in sandbox, or the real provider (needs its key).")
     model: str = Field("", description="Model name; empty picks the style's default.")
@@ -154,7 +155,9 @@ def _provider_transport() -> httpx2.AsyncBaseTransport | None:
 
 
 def _providers_configured(settings: Any) -> dict[str, bool]:
-    return {style: _provider_key(style, settings) is not None for style in ("openai", "anthropic")}
+    configured = {style: _provider_key(style, settings) is not None
+                  for style in ("openai", "anthropic")}
+    return {**configured, "responses": False}  # sandbox only: see run_workbench
 
 
 # --------------------------------------------------------------------------- the exchange
@@ -204,7 +207,8 @@ async def _send_once(
                 if not state.done and not state.error:
                     # The body ended without OpenAI's [DONE] / Anthropic's message_stop: the
                     # connection dropped mid-reply, even though the status said 200.
-                    marker = "data: [DONE]" if style == "openai" else "event: message_stop"
+                    marker = {"openai": "data: [DONE]", "anthropic": "event: message_stop",
+                              "responses": "event: response.completed"}[style]
                     state.error = {"message": f"The stream ended before `{marker}`: the "
                                               "connection dropped part-way through the reply."}
             else:
@@ -361,6 +365,13 @@ async def run_workbench(request: Request, body: WorkbenchIn, learner: str = LOCA
     scenario = body.scenario
     target = "sandbox" if scenario != "none" else body.target
 
+    if target == "provider" and body.style == "responses":
+        # The call layer speaks Chat Completions and Messages; a real Responses call would
+        # skip its budget and ledger, so the workbench does not make one.
+        yield "error", {"error": "The OpenAI Responses style is available on the built-in "
+                        "sandbox only: real-provider calls go through the call layer, which "
+                        "uses Chat Completions. Send to the sandbox, or pick Chat Completions."}
+        return
     if target == "provider":
         key = _provider_key(body.style, settings)
         if key is None:
