@@ -187,11 +187,11 @@ class AnthropicFrontDoor:
         svc.check_output_cap(call, req["max_tokens"], "max_tokens")
         if req["thinking"] and not supports_thinking(info.id):
             raise bad_request(f"thinking: {info.id} does not support extended thinking.")
-        svc.check_spend(call)
         input_total = self._count(req, info)
         if input_total > info.context_window:
             raise bad_request(f"prompt is too long: {input_total} tokens > {info.context_window} "
                        "maximum")
+        svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, input_total, req["max_tokens"])
         await svc.inject_faults(call)
 

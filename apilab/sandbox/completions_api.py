@@ -110,7 +110,6 @@ class CompletionsFrontDoor:
         stream = bool(payload.get("stream"))
         call.stream = stream
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
-        svc.check_spend(call)
         counts = [catalogue.count_text(info, p) for p in prompts]
         for tokens in counts:
             if tokens + cap > info.context_window:
@@ -120,6 +119,7 @@ class CompletionsFrontDoor:
                     f"{cap} for the completion). Please reduce your prompt; or completion "
                     "length.", "prompt", "context_length_exceeded")
         prompt_tokens = sum(counts)
+        svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, prompt_tokens, cap * n * len(prompts))
         await svc.inject_faults(call)
         echo = bool(payload.get("echo"))

@@ -140,7 +140,6 @@ class EmbeddingsFrontDoor:
         if fmt not in ("float", "base64"):
             raise bad_request(f"Invalid value: '{str(fmt)[:40]}'. Supported values are: "
                               "'float' and 'base64'.", "encoding_format", "invalid_value")
-        svc.check_spend(call)
         counts = [len(i) if isinstance(i, list) else catalogue.count_text(info, i)
                   for i in inputs]
         for i, tokens in enumerate(counts):
@@ -150,6 +149,7 @@ class EmbeddingsFrontDoor:
                     f"however you requested {tokens} tokens (input {i}). Please reduce your "
                     "prompt.", "input", "context_length_exceeded")
         total = sum(counts)
+        svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, total, 0)
         await svc.inject_faults(call)
         data = []

@@ -120,7 +120,6 @@ class OpenAIFrontDoor:
                 "Unsupported parameter: 'max_tokens' is not supported with this model. "
                 "Use 'max_completion_tokens' instead.", "max_tokens",
                 "unsupported_parameter")
-        svc.check_spend(call)
         try:
             prompt_tokens = catalogue.count_prompt(info, req.messages, _wire_tools(req.tools)
                                                    or None)
@@ -134,6 +133,7 @@ class OpenAIFrontDoor:
                 f"messages, {req.max_tokens or 0} in the completion). Please reduce the "
                 "length of the messages or completion.", "messages",
                 "context_length_exceeded")
+        svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, prompt_tokens, None if req.max_tokens is None else req.max_tokens * req.n)
         await svc.inject_faults(call)
         scope = call.key.id if call.key else "-"

@@ -206,7 +206,6 @@ class ResponsesFrontDoor:
         # Instructions apply to this request only: they are not carried to the next turn.
         messages = ([{"role": "developer", "content": req.instructions}]
                     if req.instructions else []) + items_to_messages(history + req.items)
-        svc.check_spend(call)
         tools = [{"type": "function", "function": t} for t in req.tools] or None
         try:
             prompt_tokens = catalogue.count_prompt(info, messages, tools)
@@ -218,6 +217,7 @@ class ResponsesFrontDoor:
                 f"tokens; the input is {prompt_tokens} and max_output_tokens "
                 f"{req.max_output_tokens or 0}). Please adjust your input and try again.",
                 "input", "context_length_exceeded")
+        svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, prompt_tokens, req.max_output_tokens)
         await svc.inject_faults(call)
         cached = svc.state.cache.openai(

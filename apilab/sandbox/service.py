@@ -1,9 +1,10 @@
 """The request pipeline both front doors share: key, model, cap, limits, chaos, billing, audit.
 
 Order of checks (what a client meets first): body size → key (401) → body
-(400) → model (404) → key's allow-list (403) → spending cap (429
-insufficient_quota / Anthropic 400) → rate limits (429 requests/tokens) →
-injected chaos faults. A refused request consumes nothing from the buckets.
+(400) → model (404) → key's allow-list (403) → the model's output cap and
+context window (400) → spending cap (429 insufficient_quota / Anthropic 400) →
+rate limits (429 requests/tokens) → injected chaos faults. A refused request
+consumes nothing from the buckets.
 
 Contract for callers: ``begin`` a ``Call``, run the checks, then exactly one
 ``finish`` per call (from a ``finally`` for streams) which settles the token

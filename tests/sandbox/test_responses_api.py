@@ -219,3 +219,29 @@ def test_audit_and_cost(oai, sandbox_db) -> None:  # type: ignore[no-untyped-def
     (entry,) = keys.key_usage(sandbox_db, record.id)
     assert entry.input_tokens == response.usage.input_tokens
     assert entry.output_tokens == response.usage.output_tokens and entry.cost > 0
+
+
+def test_prompt_caching_applies(oai) -> None:  # type: ignore[no-untyped-def]
+    rules = "Answer as a careful tutor who explains rate limits. " * 120  # > 1,024 tokens
+    first = oai.responses.create(model="gpt-4o-mini", instructions=rules, input="Hi")
+    second = oai.responses.create(model="gpt-4o-mini", instructions=rules, input="Hi again")
+    assert first.usage.input_tokens_details.cached_tokens == 0
+    cached = second.usage.input_tokens_details.cached_tokens
+    assert cached >= 1024 and (cached - 1024) % 128 == 0
+
+
+def test_spending_cap_and_rate_limit(live_sandbox, make_key) -> None:  # type: ignore[no-untyped-def]
+    _record, capped = make_key(monthly_cap_usd=0)
+    client = openai.OpenAI(base_url=live_sandbox.v1, api_key=capped, max_retries=0)
+    with pytest.raises(openai.RateLimitError) as info:
+        client.responses.create(model="gpt-4o-mini", input="x")
+    assert info.value.code == "insufficient_quota"
+    with pytest.raises(openai.BadRequestError):  # an invalid request is a 400 before the cap
+        client.responses.create(model="gpt-4o-mini", input="x", max_output_tokens=1)
+    _record, free = make_key(tier="free")
+    limited = openai.OpenAI(base_url=live_sandbox.v1, api_key=free, max_retries=0)
+    with pytest.raises(openai.RateLimitError) as rate:
+        for _ in range(5):
+            limited.responses.create(model="gpt-4o-mini", input="x", max_output_tokens=16)
+    assert rate.value.code == "rate_limit_exceeded"
+    assert rate.value.response.headers["retry-after-ms"].isdigit()
