@@ -47,6 +47,7 @@ def test_options_list_catalogue_models_and_scenarios(client) -> None:
     body = client.get("/api/workbench/options").json()
     ids = {m["id"] for m in body["models"]}
     assert {"gpt-4o", "gpt-4o-mini", "claude-3-5-haiku-latest"} <= ids
+    assert not ids & {"text-embedding-3-small", "gpt-3.5-turbo-instruct"}  # chat models only
     # keys stripped in tests; the Responses style is sandbox-only
     assert body["providers"] == {"openai": False, "anthropic": False, "responses": False}
     assert body["defaults"]["models"]["responses"] == "gpt-4o-mini"

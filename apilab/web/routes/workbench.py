@@ -457,7 +457,9 @@ async def workbench_options(request: Request) -> dict[str, Any]:
 
         seen = set()
         for name, info in await run_in_threadpool(list_catalogue):
-            if name in seen:
+            # The workbench sends chat requests: embedding and legacy completions models
+            # would only ever answer 404 here.
+            if name in seen or getattr(info, "kind", "chat") != "chat":
                 continue
             seen.add(name)
             models.append({"id": name, "provider": info.provider,
