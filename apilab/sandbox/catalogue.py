@@ -208,10 +208,29 @@ def _count_model(info: ModelInfo) -> str:
     return "gpt-4o" if info.provider == "sandbox" else info.id
 
 
+# Prompts repeat (a lab's system prompt, an app resending its history): counting the same
+# small prompt again costs a tokenizer pass that is a third of a request's CPU. Counts of
+# prompts whose text form is at most this long are memoised; longer ones are counted fresh
+# so the cache's memory stays bounded (4,096 entries of at most 8 KB).
+_MEMO_CHARS = 8192
+_counts: dict[str, int] = {}
+
+
 def count_prompt(info: ModelInfo, messages: list[dict[str, Any]],
                  tools: list[dict[str, Any]] | None = None) -> int:
     """Prompt tokens of a chat request, counted the way the provider bills it."""
-    return int(_pricing().count_messages(messages, _count_model(info), tools).tokens)
+    model = _count_model(info)
+    key = repr((model, messages, tools))
+    if len(key) <= _MEMO_CHARS:
+        hit = _counts.get(key)
+        if hit is not None:
+            return hit
+    tokens = int(_pricing().count_messages(messages, model, tools).tokens)
+    if len(key) <= _MEMO_CHARS:
+        if len(_counts) >= 4096:
+            _counts.clear()  # crude but bounded; repeats refill it at once
+        _counts[key] = tokens
+    return tokens
 
 
 def count_text(info: ModelInfo, text: str) -> int:
