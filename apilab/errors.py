@@ -8,6 +8,9 @@ adapters, the sandbox, the CLI) and chained with ``from exc``.
     ├── ConfigError                 bad or obsolete setting
     ├── NotFoundError               unknown lab, lesson, conversation ...
     ├── InvalidInputError           a request the user must fix (too long, empty, malformed)
+    ├── IdentityRequiredError       no learner identity where the deployment requires one (401)
+    ├── ForbiddenError              the caller may not do this (wrong origin, token, peer) (403)
+    ├── TooBusyError                the caller already has as much running as allowed (429)
     ├── UnknownModelError           model not in the price/encoding tables (names close matches)
     ├── PriceNotFoundError          model known, but no price for that date
     ├── StorageError                database unreachable or migration failure
@@ -35,6 +38,8 @@ __all__ = [
     "CallError",
     "ConfigError",
     "DeadlineExceededError",
+    "ForbiddenError",
+    "IdentityRequiredError",
     "InvalidInputError",
     "NeedsKeyError",
     "NotFoundError",
@@ -46,6 +51,7 @@ __all__ = [
     "RateLimitedError",
     "StorageError",
     "StreamInterruptedError",
+    "TooBusyError",
     "UnknownModelError",
 ]
 
@@ -64,6 +70,18 @@ class NotFoundError(ApilabError):
 
 class InvalidInputError(ApilabError):
     """Input the user must change before trying again."""
+
+
+class IdentityRequiredError(ApilabError):
+    """The deployment names learners by a proxy header and this request carries none."""
+
+
+class ForbiddenError(ApilabError):
+    """The caller may not do this: wrong origin, missing token, untrusted peer."""
+
+
+class TooBusyError(ApilabError):
+    """The caller already has as much work running as allowed; retry when it finishes."""
 
 
 class UnknownModelError(NotFoundError):

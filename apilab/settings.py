@@ -54,8 +54,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("max_message_chars", int, 8000, "Longest learner message accepted, in characters."),
     Setting("learner_header", str, None, "Header naming the learner, set by an authenticating "
             "reverse proxy (e.g. X-Forwarded-User). Unset: one local learner."),
+    Setting("trusted_proxies", str, None, "Comma-separated addresses or networks of reverse "
+            "proxies (e.g. 127.0.0.1,10.0.0.0/8) allowed to name the learner with "
+            "APILAB_LEARNER_HEADER. Unset: only loopback peers, and only when the header is set."),
+    Setting("allowed_hosts", str, None, "Comma-separated Host names the server answers to (a "
+            "DNS-rebinding guard); '*' accepts any. Default: the bind address, localhost, "
+            "127.0.0.1 and ::1."),
+    Setting("max_body_bytes", int, 4 * 1024 * 1024, "Largest request body accepted, in bytes; "
+            "bigger ones get 413."),
+    Setting("api_docs", bool, True, "Serve the HTTP API reference at /api/docs (rendered by "
+            "the server from its OpenAPI document; nothing is loaded from elsewhere)."),
     Setting("stream_pace_ms", int, 0, "Pause between streamed reply chunks on the lab page, in "
             "milliseconds (0 = as fast as produced; a typing effect for demos)."),
+    # --- scanning folders and text on the server
+    Setting("scan_roots", str, None, "Folders the web page may scan, separated by the OS path "
+            "separator (':' on Linux). Default: <data dir>/workspace and the directory the "
+            "server started in."),
+    Setting("scan_max_files", int, 20_000, "Files one folder scan from the web page reads at "
+            "most before it stops and says so."),
+    Setting("scan_max_bytes", int, 50_000_000, "Bytes one folder scan from the web page reads "
+            "at most before it stops and says so."),
+    Setting("scan_max_seconds", float, 10.0, "Seconds one folder scan (or one pasted-text "
+            "scan) from the web page may take before it stops and says so."),
     # --- the lab assistant
     Setting("backend", str, "offline", "Assistant backend: offline, openai, anthropic, gemini "
             "or sandbox."),
@@ -92,7 +112,12 @@ SETTINGS: tuple[Setting, ...] = (
     # --- the sandbox provider
     Setting("sandbox_config", str, None, "YAML file with sandbox tiers and chaos profiles."),
     Setting("admin_token", str, None, "Token protecting the sandbox admin API "
-            "(Authorization: Bearer). Unset: admin API only on loopback."),
+            "(Authorization: Bearer). Unset: the admin API answers only while the server is "
+            "bound to loopback, and only to JSON from the same origin."),
+    # --- the rate-limit arena
+    Setting("arena_max_runs", int, 2, "Arena runs one learner may have in progress at once."),
+    Setting("arena_max_requests", int, 20_000, "Simulated requests one arena run may play in "
+            "total (clients x requests per client x strategies)."),
 )
 
 OBSOLETE_SETTINGS: dict[str, str] = {}
@@ -136,9 +161,17 @@ class Settings:
 
     @property
     def data_path(self) -> Path:
-        """The data directory, created on first use."""
+        """The data directory, created on first use with mode 0700.
+
+        It holds transcripts, the ledger, the audit log and key files, so other
+        users of the machine must not list or read it; a directory we own with
+        group or other bits is tightened.
+        """
         path = Path(self.values["data_dir"] or _default_data_dir()).expanduser()
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        info = path.stat()
+        if info.st_mode & 0o077 and info.st_uid == os.getuid():
+            path.chmod(0o700)
         return path
 
     @property

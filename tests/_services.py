@@ -17,6 +17,12 @@ POSTGRES_URL = os.environ.get(
 REDIS_URL = os.environ.get("APILAB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 CHROMIUM = os.environ.get("APILAB_TEST_CHROMIUM", "/usr/bin/chromium")
 
+# In-process clients talk to the lab as a browser on the same machine would: the server's
+# default Host allow-list and a real peer address (TestClient's own "testserver" Host and
+# "testclient" peer are refused by the lab's front door, as they would be in production).
+TEST_BASE_URL = "http://127.0.0.1"
+TEST_PEER = ("127.0.0.1", 50000)
+
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

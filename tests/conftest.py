@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from apilab.settings import Settings, get_settings
+from tests._services import TEST_BASE_URL, TEST_PEER
 
 _STRIP_SUFFIXES = ("_API_KEY",)
 _STRIP_NAMES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy",
@@ -47,5 +48,5 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
 def client(app):  # type: ignore[no-untyped-def]
     from fastapi.testclient import TestClient
 
-    with TestClient(app) as test_client:
+    with TestClient(app, base_url=TEST_BASE_URL, client=TEST_PEER) as test_client:
         yield test_client

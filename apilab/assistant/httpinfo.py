@@ -14,6 +14,8 @@ import json
 import re
 from typing import Any
 
+from apilab.assistant.brackets import balanced_regions
+
 __all__ = ["STATUSES", "ERROR_TYPES", "Parsed", "explain", "explain_codes", "parse"]
 
 
@@ -172,26 +174,23 @@ class Parsed:
 
 
 def _load_body(text: str) -> dict[str, Any] | None:
-    start = text.find("{")
-    while start != -1:
-        depth = 0
-        for j in range(start, len(text)):
-            if text[j] == "{":
-                depth += 1
-            elif text[j] == "}":
-                depth -= 1
-                if depth == 0:
-                    chunk = text[start : j + 1]
-                    for loader in (json.loads, ast.literal_eval):
-                        try:
-                            value = loader(chunk)
-                        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-                            continue
-                        if isinstance(value, dict):
-                            return value
-                    break
-        start = text.find("{", start + 1)
+    """The first balanced ``{...}`` that parses as JSON or a Python dict (SDK errors print
+    dicts). Regions are found in one linear pass; huge ones are not parsed."""
+    for start, end in balanced_regions(text, limit=8):
+        chunk = text[start:end]
+        if chunk[0] != "{" or len(chunk) > _MAX_BODY:
+            continue
+        for loader in (json.loads, ast.literal_eval):
+            try:
+                value = loader(chunk)
+            except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+                continue
+            if isinstance(value, dict):
+                return value
     return None
+
+
+_MAX_BODY = 20_000
 
 
 def parse(text: str) -> Parsed:

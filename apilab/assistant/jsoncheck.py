@@ -16,6 +16,9 @@ from typing import Any
 
 import jsonschema
 
+from apilab.assistant.brackets import balanced_regions
+from apilab.evals.schema import SchemaProblem, schema_errors, validator_for_untrusted
+
 __all__ = ["JsonCheck", "extract_json_blocks", "json_check", "render_json_check"]
 
 
@@ -28,44 +31,14 @@ def extract_json_blocks(text: str) -> list[str]:
     blocks = [b for b in (m.group(1).strip() for m in _FENCE.finditer(text)) if b[:1] in "{["]
     text = _FENCE.sub(" ", text)
     text = _CODE_FENCE.sub(" ", text)  # code in other languages is not a JSON document
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in "{[" and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] in "_)]")):
-            end = _balanced_end(text, i)
-            if end is not None:
-                block = text[i : end + 1]
-                # A bare "[1]" or "{x}" inside prose is not a pasted document.
-                if len(block) >= 2 and (":" in block or block[0] == "["):
-                    blocks.append(block)
-                i = end + 1
-                continue
-        i += 1
+    for start, end in balanced_regions(text):
+        if start and (text[start - 1].isalnum() or text[start - 1] in "_)]"):
+            continue  # an index or a call (``x[0]``, ``f()[1]``), not a document
+        block = text[start:end]
+        # A bare "[1]" or "{x}" inside prose is not a pasted document.
+        if len(block) >= 2 and (":" in block or block[0] == "["):
+            blocks.append(block)
     return blocks
-
-
-def _balanced_end(text: str, start: int) -> int | None:
-    depth = 0
-    quote: str | None = None
-    escaped = False
-    for j in range(start, len(text)):
-        c = text[j]
-        if quote:
-            if escaped:
-                escaped = False
-            elif c == "\\":
-                escaped = True
-            elif c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-        elif c in "{[":
-            depth += 1
-        elif c in "}]":
-            depth -= 1
-            if depth == 0:
-                return j
-    return None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -127,15 +100,17 @@ def json_check(doc: str | Any, schema: str | dict[str, Any] | None = None) -> Js
                                           f"{exc.lineno}, column {exc.colno}")
     if not isinstance(schema, dict):
         return JsonCheck(parsed=True, value=value, schema_error="a JSON Schema must be an object")
-    validator_cls = jsonschema.validators.validator_for(schema)
+    # A pasted schema is untrusted: evals.schema fetches no $ref and times its patterns.
     try:
-        validator_cls.check_schema(schema)
+        validator = validator_for_untrusted(schema)
+        found = schema_errors(validator, value)
     except jsonschema.SchemaError as exc:
         return JsonCheck(parsed=True, value=value,
                          schema_error=f"the schema itself is invalid: {exc.message}")
-    validator = validator_cls(schema)
+    except SchemaProblem as exc:
+        return JsonCheck(parsed=True, value=value, schema_error=str(exc))
     errors = []
-    for err in sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path)):
+    for err in sorted(found, key=lambda e: [str(p) for p in e.absolute_path]):
         path = "$" + "".join(
             f"[{p}]" if isinstance(p, int) else f".{p}" for p in err.absolute_path
         )

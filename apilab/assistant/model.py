@@ -143,14 +143,19 @@ class ModelAssistant:
     # --- grounding ----------------------------------------------------------
     def grounding(self, turn: Turn) -> list[dict[str, str]]:
         """The course documents the offline tutor's retrieval finds for this message."""
-        index = self.tutor.index
-        hits = index.search(index.make_query(turn.message), lab=turn.lab.id,
-                            limit=GROUNDING_DOCS)
+        from apilab.assistant.offline.read import read_message
+
+        # The same reading as the offline tutor: match on the learner's question, not on
+        # what they pasted, with the meaning of any pasted error added.
+        reading = read_message(turn.message)
+        own, _ = self.tutor.retriever.search(reading.focus or turn.message, turn.lab.id,
+                                             extra=reading.signals.terms(),
+                                             parts=reading.parts, limit=GROUNDING_DOCS)
         docs = []
-        for hit in hits:
-            text = hit.doc.card.answer if hit.doc.card is not None else hit.doc.text
-            docs.append({"key": hit.doc.key, "title": hit.doc.title,
-                         "text": text[:GROUNDING_CHARS]})
+        for match in own:
+            doc = match.doc
+            text = doc.card.answer if doc.card is not None else doc.text
+            docs.append({"key": doc.key, "title": doc.title, "text": text[:GROUNDING_CHARS]})
         return docs
 
     def system_prompt(self, turn: Turn, docs: list[dict[str, str]]) -> str:
@@ -254,12 +259,17 @@ class ModelAssistant:
         verdict = self.tutor.compose(turn)  # the tutor's rules say what the exchange covered
         backend = "offline" if (answered_by or "").startswith("offline") else \
             (answered_by or self.label)
+        kind = str(verdict.meta.get("answer_kind") or "")
+        # A model can answer what the course notes do not: the question counts when it is
+        # on the lab's topic, even where the offline tutor would have said "I don't know".
+        on_topic = verdict.on_topic or (kind == "dont-know" and not cut)
         yield ReplyDone(
             text=text, backend=backend, objectives=verdict.objectives,
-            on_topic=verdict.on_topic, tools_used=used, call_id=call_id,
+            on_topic=on_topic, tools_used=used, call_id=call_id,
             meta={"prompt_version": self.prompt_version, "configured": self.label,
                   "answered_by": answered_by, "fallbacks": fallbacks,
-                  "grounding": [d["key"] for d in docs], "cut": cut},
+                  "grounding": [d["key"] for d in docs], "cut": cut,
+                  "topic_reason": None if on_topic else verdict.meta.get("topic_reason")},
         )
 
     async def _offline(self, turn: Turn, call_id: str, shown: list[str], *, reason: str,

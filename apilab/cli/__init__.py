@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "sandbox",  # sandbox (+ keys)
     "scan",  # scan
     "usage",  # usage
+    "evals",  # eval tutor
 )
 
 app = typer.Typer(

@@ -33,17 +33,29 @@ async def _ask(settings: Any, lab_id: str, message: str, stream: bool) -> dict[s
     from apilab.storage.db import open_database
 
     db = open_database(settings.db_url)
-    result: dict[str, Any] = {}
+    result: dict[str, Any] = {"first": _first_in_lab(db, lab_id)}
     async for event in run_exchange(db, settings, learner=LOCAL_LEARNER, lab_id=lab_id,
                                     message=message):
         if isinstance(event, Delta) and stream:
             sys.stdout.write(event.text)
             sys.stdout.flush()
         elif isinstance(event, Completed):
-            result = {"event": event}
+            result["event"] = event
         elif isinstance(event, Failed):
-            result = {"failed": event.message}
+            result["failed"] = event.message
     return result
+
+
+def _first_in_lab(db: Any, lab_id: str) -> bool:
+    """Whether the local learner has no messages yet in this lab's conversation."""
+    from apilab.storage import conversations
+
+    try:
+        with db.engine.begin() as conn:
+            learner = conversations.learner_id(conn, LOCAL_LEARNER)
+            return not conversations.recent_turns(conn, learner, lab_id, 1)
+    except Exception:  # noqa: BLE001 - only decides whether to print a note
+        return False
 
 
 @exit_on_error
@@ -62,6 +74,11 @@ def ask(
         typer.echo(f"\nError: {result['failed']}", err=True)
         raise typer.Exit(code=1)
     event = result["event"]
+    if event.backend == "offline" and result.get("first") and not as_json:
+        # Said once per conversation, not in every reply (the page has it in its banner).
+        from apilab.assistant.offline import OFFLINE_NOTE
+
+        typer.echo("\n\n" + OFFLINE_NOTE.strip("_"), err=True)
     if as_json:
         print_json({
             "reply": event.reply,

@@ -7,6 +7,7 @@ second). A secret is printed once, by ``create`` and ``rotate``, and never again
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from typing import Annotated
 
@@ -50,10 +51,16 @@ def sandbox(
 
     from apilab.sandbox.app import create_sandbox_app
     from apilab.sandbox.config import load_config
+    from apilab.web.security import SecurityMiddleware, SecurityPolicy
 
     settings, db = _db(data_dir, database_url, sandbox_config=config)
+    settings = settings.with_overrides(host=host)  # the admin API's guard reads the bind host
     load_config(settings.sandbox_config)  # a bad --config fails here, with its message
-    app = create_sandbox_app(settings, db)
+    # The same front door as the lab (Host allow-list, body limit, headers); /v1 is the
+    # key-authenticated provider API, /admin gets the same-origin JSON-only rules too.
+    policy = dataclasses.replace(SecurityPolicy.from_settings(settings), open_prefixes=("/v1/",),
+                                 form_paths=())
+    app = SecurityMiddleware(create_sandbox_app(settings, db), policy)
     typer.echo(f"Sandbox provider at http://{host}:{port}/v1  (Ctrl+C to stop)")
     typer.echo(f"  OpenAI:    openai.OpenAI(base_url='http://{host}:{port}/v1', api_key=KEY)")
     typer.echo(f"  Anthropic: anthropic.Anthropic(base_url='http://{host}:{port}', api_key=KEY)")

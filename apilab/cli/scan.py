@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from apilab.cli._common import exit_on_error
+from apilab.cli._common import exit_on_error, load_settings
 from apilab.errors import InvalidInputError
 
 if TYPE_CHECKING:
@@ -87,6 +87,7 @@ def scan(
     from apilab.secretscan import baseline as baseline_mod
     from apilab.secretscan import files, hook
     from apilab.secretscan.sarif import to_sarif
+    from apilab.secretscan.scanner import fingerprint_key
 
     if install_hook:
         target = hook.install_hook(paths[0] if paths else ".")
@@ -100,17 +101,28 @@ def scan(
     if (staged or history) and paths and len(paths) > 1:
         raise InvalidInputError("--staged/--history take at most one folder (the repository).")
 
-    if staged:
-        report = files.scan_staged(paths[0] if paths else ".")
-    elif history:
-        report = files.scan_history(paths[0] if paths else ".")
-    else:
-        report = files.scan_paths(paths or ["."], include_ignored=include_ignored)
+    # Fingerprints are keyed (see secretscan.scanner): by the baseline's own key when there
+    # is a baseline (a fresh one when writing a new or version-1 file), else by this
+    # install's key, so the same finding keeps its fingerprint from run to run.
+    key = baseline_mod.baseline_key(baseline) if baseline else None
+    if update_baseline and not key:
+        key = baseline_mod.new_key()
+    if key is None:
+        from apilab.storage.installkey import fingerprint_key as install_fingerprint_key
+
+        key = install_fingerprint_key(load_settings().data_path)
+    with fingerprint_key(key):
+        if staged:
+            report = files.scan_staged(paths[0] if paths else ".")
+        elif history:
+            report = files.scan_history(paths[0] if paths else ".")
+        else:
+            report = files.scan_paths(paths or ["."], include_ignored=include_ignored)
     report.findings = [f for f in report.findings if f.confidence >= min_confidence]
 
     if update_baseline:
         assert baseline is not None
-        count = baseline_mod.write_baseline(baseline, report.findings)
+        count = baseline_mod.write_baseline(baseline, report.findings, key)
         typer.echo(f"Wrote {count} accepted finding(s) to {baseline}. Review it before "
                    "committing: every entry is a secret you chose to keep.", err=True)
         return

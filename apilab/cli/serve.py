@@ -24,11 +24,20 @@ def serve(
     """Start the lab server and print its URL."""
     import uvicorn
 
+    from apilab.errors import ConfigError
     from apilab.web.app import create_app
 
     settings = load_settings(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    if not 0 < int(settings.port) < 65536:
+        raise ConfigError(f"APILAB_PORT / --port must be 1-65535, not {settings.port}.")
     app = create_app(settings)
-    typer.echo(f"apilab is running at http://{settings.host}:{settings.port}/  (Ctrl+C to stop)")
+    shown = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
+    shown = f"[{shown}]" if ":" in shown else shown
+    url = f"http://{shown}:{settings.port}/"
+    typer.echo(f"apilab is running at {url}  (Ctrl+C to stop)")
+    # The link carries the install's local token: the browser that opens it may scan
+    # folders on this machine. It is printed only here, for whoever started the server.
+    typer.echo(f"Your browser (folder scans allowed): {url}?local={app.state.tokens.local}")
     typer.echo(f"Assistant backend: {settings.backend}. Data: {settings.data_path}")
     uvicorn.run(
         app,

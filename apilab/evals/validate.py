@@ -4,6 +4,12 @@ Business rules are one per line, ``PATH OP VALUE``: PATH is a dotted path with
 ``[n]`` indexes or ``[*]`` for every item (``items[*].price``), OP one of
 ``== != < <= > >= in not-in matches``, VALUE JSON (or a bare word). Rules are
 parsed, never evaluated as code, so a pasted rule cannot run anything.
+
+Schemas and ``matches`` patterns come from learners, so they go through
+``evals.schema``: no ``$ref`` is fetched or read from disk, every learner regex
+runs under a time limit, and a schema that cannot be checked (unresolvable or
+looping ``$ref``, too deep, a runaway pattern) raises ``SchemaProblem``, an
+``InvalidInputError`` the web answers with 422.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from typing import Any
 
 import jsonschema
 import yaml
+
+from apilab.evals.schema import learner_regex_match, schema_errors, validator_for_untrusted
 
 __all__ = ["PipelineResult", "Step", "load_examples", "validate_output"]
 
@@ -116,8 +124,9 @@ def _compare(actual: Any, op: str, expected: Any) -> bool:
             found = actual in (expected if isinstance(expected, list) else [expected])
             return found if op == "in" else not found
         if op == "matches":
-            return isinstance(actual, str) and re.fullmatch(str(expected), actual) is not None
-    except (TypeError, re.error):
+            return isinstance(actual, str) and learner_regex_match(str(expected), actual,
+                                                                   full=True)
+    except TypeError:
         return False
     return False
 
@@ -178,6 +187,10 @@ def validate_output(
                         "Structured outputs (json_schema) avoid this.")
     try:
         value = json.loads(body)
+    except RecursionError:
+        steps.append(Step("parse", False, "The JSON nests too deeply to be a real reply: "
+                          "refuse it.", ["nested too deeply"]))
+        return PipelineResult(steps, warnings=warnings)
     except json.JSONDecodeError as exc:
         # Cut-off output fails at (or just before) its very end.
         truncated = body[exc.pos:].strip() == "" or exc.pos >= len(body.rstrip()) - 1
@@ -190,13 +203,12 @@ def validate_output(
 
     if schema:
         try:
-            validator_cls = jsonschema.validators.validator_for(schema)
-            validator_cls.check_schema(schema)
+            validator = validator_for_untrusted(schema)
         except jsonschema.SchemaError as exc:
             steps.append(Step("schema", False, f"The schema itself is invalid: {exc.message}",
                               [exc.message]))
             return PipelineResult(steps, value, warnings)
-        errors = sorted(validator_cls(schema).iter_errors(value), key=lambda e: list(e.path))
+        errors = sorted(schema_errors(validator, value), key=lambda e: [str(p) for p in e.path])
         messages = [f"at {e.json_path}: {e.message}" for e in errors]
         steps.append(Step("schema", not errors,
                           "Matches the schema." if not errors else

@@ -20,6 +20,7 @@ import gzip
 import hashlib
 import json
 import math
+import re
 import threading
 import types
 from importlib import resources
@@ -189,9 +190,29 @@ def get_encoding(name: str) -> tiktoken.Encoding:
 # --- counting --------------------------------------------------------------------------
 
 
+# tiktoken's pre-tokenizer keeps a run of letters (or of any non-space characters) in one
+# piece and byte-pair merges it as a whole: time grows with the square of the run, a
+# 120,000-character run took 9 s, and at 1,000,000 its regex engine overflows its stack
+# (a Rust panic). Real text has no such runs; a pasted blob or an attack does. Runs longer
+# than RUN_CHARS are counted in RUN_CHARS pieces, which can shift the count by about one
+# token per cut (a merge across the cut is lost), and keeps counting linear.
+RUN_CHARS = 2000
+# Matches only where a run starts ((?<!\S)), so each run is scanned once: linear.
+_LONG_RUN = re.compile(r"(?<!\S)\S{" + str(RUN_CHARS) + ",}")
+
+
 def _encode_len(enc: tiktoken.Encoding, text: str) -> int:
     # Special-token text in user content ("<|endoftext|>") is billed as ordinary text.
-    return len(enc.encode_ordinary(text))
+    if len(text) <= RUN_CHARS:
+        return len(enc.encode_ordinary(text))
+    total = 0
+    pos = 0
+    for run in _LONG_RUN.finditer(text):
+        total += len(enc.encode_ordinary(text[pos:run.start()]))
+        for cut in range(run.start(), run.end(), RUN_CHARS):
+            total += len(enc.encode_ordinary(text[cut:min(cut + RUN_CHARS, run.end())]))
+        pos = run.end()
+    return total + len(enc.encode_ordinary(text[pos:]))
 
 
 def _estimate_len(text: str, estimate: dict[str, Any]) -> int:

@@ -1,9 +1,15 @@
 """The sandbox admin HTTP API: keys, usage, chaos profiles, limits, cache.
 
 Mounted under ``/admin`` of the sandbox app (``/sandbox/admin/...`` inside the
-lab server). Protected by ``Authorization: Bearer $APILAB_ADMIN_TOKEN``; when
-no admin token is set, only loopback clients may use it. Secrets appear only
-in the responses that create them (create, rotate) and never in logs.
+lab server). Secrets appear only in the responses that create them (create,
+rotate) and never in logs. Every request must pass ``guard``:
+
+- a browser request from another site or origin is refused (403), and a request
+  that changes state must be JSON (415): a web page the operator visits cannot
+  create a key with a ``text/plain`` form post and read its secret;
+- with ``APILAB_ADMIN_TOKEN`` set, ``Authorization: Bearer <token>`` is required;
+- without it, the API answers only while the server is bound to loopback, and
+  only to loopback peers (``testclient`` and other non-addresses are not).
 
     GET    /admin/keys                      list keys
     POST   /admin/keys                      create {name, models?, tier?, monthly_cap_usd?,
@@ -33,6 +39,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
 from apilab.errors import ApilabError, InvalidInputError, NotFoundError
+from apilab.origins import cross_site, is_json, is_loopback_bind, must_be_json, same_origin
 from apilab.sandbox import keys
 
 if TYPE_CHECKING:
@@ -42,12 +49,10 @@ __all__ = ["build_admin_router"]
 
 
 def _is_loopback(host: str | None) -> bool:
-    if host in ("testclient", "localhost"):
-        return True
     try:
         return ipaddress.ip_address(host or "").is_loopback
     except ValueError:
-        return False
+        return False  # "testclient" and other non-addresses prove nothing
 
 
 class _AdminError(Exception):
@@ -70,10 +75,21 @@ async def _json(request: Request) -> dict[str, Any]:
     return data
 
 
-def build_admin_router(state: SandboxState, admin_token: str | None) -> APIRouter:
-    """The admin routes bound to one sandbox state."""
+def build_admin_router(state: SandboxState, admin_token: str | None,
+                       bind_host: str = "127.0.0.1") -> APIRouter:
+    """The admin routes bound to one sandbox state (``bind_host``: where the server listens)."""
+    loopback_bind = is_loopback_bind(bind_host)
 
     def guard(request: Request) -> None:
+        origin = request.headers.get("origin")
+        if cross_site(request.headers.get("sec-fetch-site")) or (
+                origin is not None and not same_origin(origin, request.headers.get("host", ""))):
+            raise _AdminError(403, "Admin API: cross-site requests are refused.")
+        if must_be_json(request.method, request.headers.get("content-length"),
+                        request.headers.get("transfer-encoding")) and not is_json(
+                request.headers.get("content-type")):
+            raise _AdminError(415, "Admin API: send JSON (Content-Type: application/json), "
+                              "even with an empty body ({}).")
         header = request.headers.get("authorization", "")
         given = header[7:].strip() if header[:7].lower() == "bearer " else ""
         if admin_token:
@@ -81,6 +97,10 @@ def build_admin_router(state: SandboxState, admin_token: str | None) -> APIRoute
                 raise _AdminError(
                     401, "Admin API: send Authorization: Bearer <APILAB_ADMIN_TOKEN>.")
             return
+        if not loopback_bind:
+            raise _AdminError(403, f"Admin API: this server listens on {bind_host}, beyond "
+                              "loopback, so it requires APILAB_ADMIN_TOKEN (Authorization: "
+                              "Bearer). Set it, or bind to 127.0.0.1.")
         host = request.client.host if request.client else None
         if not _is_loopback(host):
             raise _AdminError(403, "Admin API is only open to loopback clients while "

@@ -12,6 +12,7 @@ cumulative usage in ``message_delta``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -29,7 +30,7 @@ from apilab.sandbox.anthropic_request import (
     parse_messages_request,
 )
 from apilab.sandbox.caching import AnthropicCacheResult
-from apilab.sandbox.errors import SandboxHTTPError, error_response
+from apilab.sandbox.errors import SandboxHTTPError, error_response, is_store_outage, store_outage
 from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
 from apilab.sandbox.prompt_cues import form
 from apilab.sandbox.service import Call, Service, random_id
@@ -121,7 +122,14 @@ class AnthropicFrontDoor:
             svc.finish(call, exc.status("anthropic"), error_type=exc.error_type("anthropic"),
                        note=(exc.anthropic_message or exc.message)[:200])
             return error_response(exc, "anthropic", call.request_id, svc.headers(call))
-        except Exception:  # noqa: BLE001 - never a stack trace on the wire
+        except Exception as error:  # noqa: BLE001 - never a stack trace on the wire
+            if is_store_outage(error):
+                log.warning("Sandbox store unavailable (request %s): %s", call.request_id,
+                            type(error).__name__)
+                with contextlib.suppress(Exception):  # the audit row may not be writable
+                    svc.finish(call, 503, error_type="unavailable", note="store unavailable")
+                # No rate-limit headers: computing them needs the store that is down.
+                return error_response(store_outage(), "anthropic", call.request_id, {})
             log.exception("Sandbox message failed (request %s).", call.request_id)
             svc.finish(call, 500, error_type="api_error", note="unhandled error")
             return error_response(SandboxHTTPError("server", "Internal server error"),
@@ -135,11 +143,8 @@ class AnthropicFrontDoor:
             body = await svc.read_body(request)
             svc.authenticate(call, self._secret(request))  # the key first, as the real API
             self._check_version(request)
-            try:
-                payload = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise bad_request("There was an issue with your request body: it is not valid "
-                           "JSON.") from exc
+            payload = svc.parse_json(body, "There was an issue with your request body: it "
+                                           "is not valid JSON.")
             if isinstance(payload, dict):
                 if "max_tokens" in payload or "stream" in payload:
                     field = "max_tokens" if "max_tokens" in payload else "stream"
@@ -147,7 +152,7 @@ class AnthropicFrontDoor:
                 payload = {**payload, "max_tokens": 1}
             req = parse_messages_request(payload)
             info = svc.resolve_model(call, req["model"])
-            tokens = self._count(req, info)
+            tokens = await svc.off_loop(len(body), self._count, req, info)
         except SandboxHTTPError as exc:
             svc.finish(call, exc.status("anthropic"), error_type=exc.error_type("anthropic"),
                        note="count_tokens")
@@ -175,11 +180,8 @@ class AnthropicFrontDoor:
         body = await svc.read_body(request)
         svc.authenticate(call, self._secret(request))  # the key first, as the real API
         self._check_version(request)
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request("There was an issue with your request body: it is not valid JSON.") \
-                from exc
+        payload = svc.parse_json(body, "There was an issue with your request body: it is "
+                                       "not valid JSON.")
         req = parse_messages_request(payload)
         call.stream = req["stream"]
         info = svc.resolve_model(call, req["model"])
@@ -187,7 +189,7 @@ class AnthropicFrontDoor:
         svc.check_output_cap(call, req["max_tokens"], "max_tokens")
         if req["thinking"] and not supports_thinking(info.id):
             raise bad_request(f"thinking: {info.id} does not support extended thinking.")
-        input_total = self._count(req, info)
+        input_total = await svc.off_loop(len(body), self._count, req, info)
         if input_total > info.context_window:
             raise bad_request(f"prompt is too long: {input_total} tokens > {info.context_window} "
                        "maximum")
@@ -200,9 +202,9 @@ class AnthropicFrontDoor:
                 block_text(b) if not isinstance(b, dict) or "input_schema" not in b
                 else json.dumps(b) for b in prefix))
 
-        cache = svc.state.cache.anthropic(
-            call.key.id if call.key else "-", info.id, req["ordered"], count_prefix,
-            info.cache_min_tokens, input_total)
+        cache = await svc.off_loop(
+            len(body), svc.state.cache.anthropic, call.key.id if call.key else "-", info.id,
+            req["ordered"], count_prefix, info.cache_min_tokens, input_total)
         thought, output = self._generate(req, info)
         out_tokens = output.completion_tokens + (thought.tokens if thought else 0)
         msg_id = random_id("msg_01", 22)

@@ -94,7 +94,9 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
         description="A local OpenAI- and Anthropic-compatible API with keys, rate limits, "
         "spending caps, injected failures and cache-aware billing. Use the official SDKs "
         "with base URL <this server>/v1.",
-        docs_url="/docs",
+        # No Swagger UI: it loads its scripts from a CDN (and the lab runs offline); the
+        # document itself is at /openapi.json.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.sandbox = state
@@ -160,7 +162,8 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     async def healthz() -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    app.include_router(build_admin_router(state, getattr(settings, "admin_token", None)))
+    app.include_router(build_admin_router(state, getattr(settings, "admin_token", None),
+                                          str(getattr(settings, "host", "127.0.0.1"))))
     for exc_type, handler in admin_error_handlers().items():
         app.add_exception_handler(exc_type, handler)
 

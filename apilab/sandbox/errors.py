@@ -29,7 +29,8 @@ from starlette.responses import Response
 
 from apilab.sandbox.sse import JSONBytes, dumps
 
-__all__ = ["SandboxHTTPError", "anthropic_body", "error_response", "openai_body", "retry_headers"]
+__all__ = ["SandboxHTTPError", "anthropic_body", "error_response", "is_store_outage",
+           "openai_body", "retry_headers", "store_outage"]
 
 _OPENAI: dict[str, tuple[int, str, str | None]] = {
     "invalid_request": (400, "invalid_request_error", None),
@@ -135,3 +136,22 @@ def error_response(
     if exc.retry_after is not None:
         out.update(retry_headers(exc.retry_after, api))
     return JSONBytes(dumps(body), exc.status(api), out)
+
+
+def is_store_outage(exc: BaseException) -> bool:
+    """True for a database or Redis failure: the sandbox is unavailable, not broken."""
+    from redis.exceptions import RedisError  # imported here: only on the error path
+    from sqlalchemy.exc import InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+    from apilab.errors import StorageError
+
+    return isinstance(exc, RedisError | OperationalError | InterfaceError | PoolTimeoutError
+                      | StorageError)
+
+
+def store_outage() -> SandboxHTTPError:
+    """The 503 for a store outage, with a short Retry-After."""
+    return SandboxHTTPError(
+        "unavailable", "The sandbox cannot reach its key or rate-limit store right now "
+        "(database or Redis); retry shortly.", retry_after=5.0)

@@ -197,13 +197,21 @@ def generate_json(schema: dict[str, Any] | None, rng: random.Random) -> Any:
         return {"reply": " ".join(words(rng, 6).split()).capitalize() + ".",
                 "topic": words(rng, 1), "confidence": round(rng.uniform(0.5, 1.0), 2)}
     value: Any = None
-    import jsonschema  # imported here: keeps importing the sandbox app cheap
+    # Imported here: keeps importing the sandbox app cheap. The client's schema is
+    # untrusted: no $ref may be fetched, and its patterns run under a time limit.
+    import jsonschema
 
-    validator_cls = jsonschema.validators.validator_for(
-        schema, default=jsonschema.Draft202012Validator)
-    validator = validator_cls(schema)
+    from apilab.evals.schema import SchemaProblem, schema_errors, validator_for_untrusted
+
+    try:
+        validator = validator_for_untrusted(schema, default=jsonschema.Draft202012Validator)
+    except (jsonschema.SchemaError, SchemaProblem):
+        return _value(schema, rng, schema, 0)  # best effort: nothing to check against
     for _ in range(8):
         value = _value(schema, rng, schema, 0)
-        if validator.is_valid(value):
+        try:
+            if not schema_errors(validator, value):
+                return value
+        except SchemaProblem:
             return value
     return value

@@ -46,6 +46,7 @@ __all__ = [
     "lab_key_path",
     "list_keys",
     "revoke_key",
+    "replace_revoked_key",
     "rotate_key",
     "secret_hint",
 ]
@@ -289,15 +290,52 @@ def revoke_key(db: Database, key_id: str) -> KeyRecord:
 
 
 def rotate_key(db: Database, key_id: str) -> tuple[KeyRecord, str]:
-    """Revoke a key and create its replacement with the same scope, tier and cap."""
-    old = get_key(db, key_id)  # a key already revoked (revoke-first drills) can rotate too
-    new, secret = create_key(
+    """Revoke a live key and create its one replacement with the same scope, tier and cap.
+
+    Refused (``InvalidInputError``) for a key that is already revoked, whether by an
+    earlier rotation or by hand: rotating again would leave a second live
+    replacement, and a leaked key's id must not be enough to mint a fresh key with
+    its scope. The revocation is a conditional update, so of two rotations racing
+    on one key exactly one creates a replacement. To replace a key revoked by hand,
+    use ``replace_revoked_key``.
+    """
+    old = get_key(db, key_id)
+    with db.session() as session:
+        claimed = repo.claim_revocation(session, key_id)
+    if not claimed:
+        raise _already_revoked(db, key_id)
+    _changed(db)
+    log.info("Revoked sandbox key %s (%s) for rotation.", old.id, old.hint)
+    return _replacement(db, old)
+
+
+def replace_revoked_key(db: Database, key_id: str) -> tuple[KeyRecord, str]:
+    """The replacement for a key revoked by hand (revoke first, then replace: the drill's
+    order). Refused for a live key (rotate it) and when a replacement exists already."""
+    old = get_key(db, key_id)
+    if not old.revoked:
+        raise InvalidInputError(f"Key {key_id} is still live: rotate it instead (that revokes "
+                                "it and creates the replacement in one step).")
+    with db.session() as session:
+        if repo.replacements(session, key_id):
+            raise _already_revoked(db, key_id)
+    return _replacement(db, old)
+
+
+def _replacement(db: Database, old: KeyRecord) -> tuple[KeyRecord, str]:
+    return create_key(
         db, name=old.name, models=list(old.models) if old.models is not None else None,
         tier=old.tier, monthly_cap_usd=old.monthly_cap_usd, owner=old.owner, rpm=old.rpm,
         tpm=old.tpm, rotated_from=old.id,
     )
-    revoke_key(db, key_id)
-    return new, secret
+
+
+def _already_revoked(db: Database, key_id: str) -> InvalidInputError:
+    with db.session() as session:
+        done = [r.id for r in repo.replacements(session, key_id)]
+    hint = f" Its replacement is {done[-1]}." if done else ""
+    return InvalidInputError(f"Key {key_id} is already revoked, so it cannot be rotated "
+                             f"again.{hint} Create a new key if you need another.")
 
 
 def key_usage(db: Database, key_id: str, *, limit: int = 200) -> list[AuditEntry]:

@@ -12,7 +12,7 @@ usage, then ``data: [DONE]``.
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from apilab.errors import ApilabError
 from apilab.sandbox import catalogue
-from apilab.sandbox.errors import SandboxHTTPError, error_response
+from apilab.sandbox.errors import SandboxHTTPError, error_response, is_store_outage, store_outage
 from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
 from apilab.sandbox.logprobs import chat_logprobs, token_entries
 from apilab.sandbox.openai_request import (
@@ -91,7 +91,14 @@ class OpenAIFrontDoor:
             svc.finish(call, exc.status("openai"), error_type=exc.error_type("openai"),
                        note=exc.message[:200])
             return error_response(exc, "openai", call.request_id, svc.headers(call))
-        except Exception:  # noqa: BLE001 - never a stack trace on the wire
+        except Exception as error:  # noqa: BLE001 - never a stack trace on the wire
+            if is_store_outage(error):
+                log.warning("Sandbox store unavailable (request %s): %s", call.request_id,
+                            type(error).__name__)
+                with contextlib.suppress(Exception):  # the audit row may not be writable
+                    svc.finish(call, 503, error_type="unavailable", note="store unavailable")
+                # No rate-limit headers: computing them needs the store that is down.
+                return error_response(store_outage(), "openai", call.request_id, {})
             log.exception("Sandbox chat completion failed (request %s).", call.request_id)
             exc = SandboxHTTPError("server", "The server had an error while processing your "
                                    "request. Sorry about that!")
@@ -102,13 +109,10 @@ class OpenAIFrontDoor:
         svc = self.service
         body = await svc.read_body(request)
         svc.authenticate(call, bearer(request))
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request(
-                "We could not parse the JSON body of your request. (HINT: This likely "
-                "means you aren't using your HTTP library correctly. The OpenAI API "
-                "expects a JSON payload, but what was sent was not valid JSON.)") from exc
+        payload = svc.parse_json(
+            body, "We could not parse the JSON body of your request. (HINT: This likely "
+            "means you aren't using your HTTP library correctly. The OpenAI API "
+            "expects a JSON payload, but what was sent was not valid JSON.)")
         req = parse_chat_request(payload)
         call.stream = req.stream
         info = svc.resolve_model(call, req.model)
@@ -121,8 +125,8 @@ class OpenAIFrontDoor:
                 "Use 'max_completion_tokens' instead.", "max_tokens",
                 "unsupported_parameter")
         try:
-            prompt_tokens = catalogue.count_prompt(info, req.messages, _wire_tools(req.tools)
-                                                   or None)
+            prompt_tokens = await svc.off_loop(len(body), catalogue.count_prompt, info,
+                                               req.messages, _wire_tools(req.tools) or None)
         except ApilabError as exc:
             raise bad_request(str(exc), "messages") from exc
         wanted = prompt_tokens + (req.max_tokens or 0)
@@ -137,8 +141,9 @@ class OpenAIFrontDoor:
         svc.admit(call, prompt_tokens, None if req.max_tokens is None else req.max_tokens * req.n)
         await svc.inject_faults(call)
         scope = call.key.id if call.key else "-"
-        cached = svc.state.cache.openai(
-            scope, info.id, req.messages, _wire_tools(req.tools) or None, prompt_tokens,
+        cached = await svc.off_loop(
+            len(body), svc.state.cache.openai, scope, info.id, req.messages,
+            _wire_tools(req.tools) or None, prompt_tokens,
             lambda prefix: catalogue.count_prompt(info, prefix), req.cache_retention,
         )
         outputs = self._generate(req, info)

@@ -17,15 +17,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import logging
 import random
 import secrets
 import time
 from decimal import Decimal
 from typing import Any
 
+from anyio import to_thread
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from apilab.errors import NotFoundError
+from apilab.errors import InvalidInputError, NotFoundError
 from apilab.sandbox import catalogue
 from apilab.sandbox.catalogue import ModelInfo
 from apilab.sandbox.chaos import ChaosDecision
@@ -33,10 +36,16 @@ from apilab.sandbox.errors import SandboxHTTPError
 from apilab.sandbox.keys import KeyRecord, secret_hint
 from apilab.sandbox.limits import LimitSnapshot, go_duration
 from apilab.sandbox.state import SandboxState
+from apilab.strictjson import loads_strict
 
 __all__ = ["MAX_BODY_BYTES", "Call", "Service", "hex_id", "random_id", "request_id"]
 
+log = logging.getLogger(__name__)
+
 MAX_BODY_BYTES = 4 * 1024 * 1024
+# Prompts from bodies over this size are tokenised on a worker thread: counting a few
+# megabytes takes long enough to stall every other request on the event loop.
+OFF_LOOP_BYTES = 64 * 1024
 DEFAULT_OUTPUT_RESERVE = 256
 _B62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
@@ -113,12 +122,36 @@ class Service:
             raise _too_large()
         chunks: list[bytes] = []
         size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_BODY_BYTES:
-                raise _too_large()
-            chunks.append(chunk)
+        try:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    raise _too_large()
+                chunks.append(chunk)
+        except HTTPException as exc:  # the lab's front door counted past its own limit
+            if exc.status_code == 413:
+                raise _too_large() from None
+            raise
         return b"".join(chunks)
+
+    @staticmethod
+    def parse_json(body: bytes, message: str) -> Any:
+        """The body as strict JSON (no NaN, no lone surrogates, 64 levels, 64-bit ints).
+
+        ``message`` is the provider's own "not JSON" sentence; the strict rule the
+        body broke is appended, so a client can tell which.
+        """
+        try:
+            return loads_strict(body)
+        except InvalidInputError as exc:
+            raise SandboxHTTPError("invalid_request", f"{message} ({exc})") from None
+
+    @staticmethod
+    async def off_loop(size: int, fn: Any, *args: Any) -> Any:
+        """``fn(*args)`` inline for small requests, on a worker thread for big ones."""
+        if size > OFF_LOOP_BYTES:
+            return await to_thread.run_sync(fn, *args)
+        return fn(*args)
 
     # --- checks
     def authenticate(self, call: Call, secret: str | None) -> KeyRecord:
@@ -364,7 +397,11 @@ class Service:
         if call.scope is not None and call.reserved:
             # Cache reads do not count toward input TPM (Anthropic's rule, applied to both).
             actual = max(0, input_tokens - cached_tokens) + output_tokens
-            self.state.limits.settle(call.scope, call.rpm, call.tpm, call.reserved, actual)
+            try:
+                self.state.limits.settle(call.scope, call.rpm, call.tpm, call.reserved, actual)
+            except Exception as exc:  # noqa: BLE001 - a Redis blip must not break a finished reply
+                log.warning("Could not settle rate-limit reservation for %s: %s",
+                            call.request_id, type(exc).__name__)
             call.reserved = 0
         if call.key is not None and cost:
             self.state.add_spend(call.key.id, cost)

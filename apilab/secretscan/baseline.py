@@ -2,26 +2,57 @@
 
 The file is JSON so it diffs well in review::
 
-    {"version": 1, "tool": "apilab scan",
+    {"version": 2, "tool": "apilab scan", "fingerprint_key": "<64 hex>",
      "findings": [{"fingerprint": "…", "rule": "…", "path": "…", "line": 3,
                    "redacted": "sk-proj-…9f2a"}]}
 
 Only the fingerprint is used for matching (rule, path and line are there for
-humans); no field holds the secret.
+humans); no field holds the secret. Fingerprints are HMACs under the file's own
+random ``fingerprint_key``, so everyone who scans with the committed baseline
+(a teammate, CI) computes the same ones, while a fingerprint seen anywhere else
+(a SARIF upload, a log) cannot be tested against guessed passwords without the
+file. Version-1 files (unkeyed SHA-256) still match, through
+``scanner.LEGACY_KEY``; ``--update-baseline`` rewrites them as version 2.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterable
 from pathlib import Path
 
 from apilab.errors import InvalidInputError
-from apilab.secretscan.scanner import Finding
+from apilab.secretscan.scanner import LEGACY_KEY, Finding
 
-__all__ = ["BASELINE_VERSION", "apply_baseline", "load_baseline", "write_baseline"]
+__all__ = ["BASELINE_VERSION", "apply_baseline", "baseline_key", "load_baseline", "new_key",
+           "write_baseline"]
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2
+
+
+def new_key() -> bytes:
+    """A fresh random fingerprint key for a new baseline."""
+    return secrets.token_bytes(32)
+
+
+def baseline_key(path: str | Path) -> bytes | None:
+    """The fingerprint key a baseline file was written with: its ``fingerprint_key``,
+    ``LEGACY_KEY`` for a version-1 file, ``None`` when there is no readable file."""
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    raw = data.get("fingerprint_key")
+    if raw is None:
+        return LEGACY_KEY
+    try:
+        return bytes.fromhex(str(raw))
+    except ValueError as exc:
+        raise InvalidInputError(f"Baseline file {path} has a malformed fingerprint_key; "
+                                "regenerate it with --update-baseline.") from exc
 
 
 def load_baseline(path: str | Path) -> set[str]:
@@ -47,8 +78,9 @@ def load_baseline(path: str | Path) -> set[str]:
     }
 
 
-def write_baseline(path: str | Path, findings: Iterable[Finding]) -> int:
-    """Write ``findings`` as the new baseline; returns how many were written."""
+def write_baseline(path: str | Path, findings: Iterable[Finding], key: bytes) -> int:
+    """Write ``findings`` (fingerprinted under ``key``) as the new baseline; returns how many
+    were written."""
     entries = sorted(
         (
             {"fingerprint": f.fingerprint, "rule": f.rule, "path": f.path, "line": f.line,
@@ -59,7 +91,8 @@ def write_baseline(path: str | Path, findings: Iterable[Finding]) -> int:
     )
     # One entry per fingerprint: the same secret seen twice is accepted once.
     unique = list({e["fingerprint"]: e for e in entries}.values())
-    doc = {"version": BASELINE_VERSION, "tool": "apilab scan", "findings": unique}
+    doc = {"version": BASELINE_VERSION, "tool": "apilab scan", "fingerprint_key": key.hex(),
+           "findings": unique}
     try:
         Path(path).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     except OSError as exc:

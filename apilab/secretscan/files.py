@@ -4,12 +4,22 @@ This is the engine behind ``apilab scan`` and the web panel's folder scan. It
 walks folders (skipping VCS and cache folders, binary files, files git ignores
 and very large files), runs ``find_secrets`` on each text file, and adds the
 project checks from ``checks.py``. It never prints; the CLI formats the report.
+
+Only regular files are read, opened with ``O_NOFOLLOW | O_NONBLOCK`` and checked
+with ``fstat`` after opening: a FIFO would block the reader forever, a device
+(``/dev/zero``) never ends, and a symlink could point anywhere. ``ScanLimits``
+caps files, bytes and time and can be cancelled from another thread (the web
+route cancels when the browser goes away); a scan that stops early says so in
+``ScanReport.stopped`` instead of pretending it saw everything.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import stat
+import threading
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +28,8 @@ from apilab.errors import InvalidInputError
 from apilab.secretscan import checks, git
 from apilab.secretscan.scanner import Finding, find_secrets
 
-__all__ = ["DEFAULT_MAX_BYTES", "ScanReport", "scan_history", "scan_paths", "scan_staged"]
+__all__ = ["DEFAULT_MAX_BYTES", "ScanLimits", "ScanReport", "scan_history", "scan_paths",
+           "scan_staged"]
 
 DEFAULT_MAX_BYTES = 10_000_000
 SKIP_DIRS = frozenset({
@@ -32,6 +43,41 @@ BINARY_SUFFIXES = frozenset({
 })
 
 
+_MAX_GITIGNORE_BYTES = 1_000_000
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) \
+    | getattr(os, "O_CLOEXEC", 0)
+
+
+class ScanStopped(Exception):
+    """Raised inside a walk when a limit is reached; the reason is the message."""
+
+
+@dataclasses.dataclass
+class ScanLimits:
+    """Caps on one scan: files, bytes, seconds, and a flag another thread may set to cancel.
+
+    ``None`` means no cap (the CLI's default: a developer scanning their own tree).
+    """
+
+    max_files: int | None = None
+    max_bytes: int | None = None
+    max_seconds: float | None = None
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    started: float = dataclasses.field(default_factory=time.monotonic)
+
+    def check(self, report: ScanReport) -> None:
+        """Raise ``ScanStopped`` when the report has reached a cap or the scan was cancelled."""
+        if self.cancel.is_set():
+            raise ScanStopped("cancelled: the client went away")
+        if self.max_files is not None and report.files >= self.max_files:
+            raise ScanStopped(f"stopped after {report.files:,} files (the limit)")
+        if self.max_bytes is not None and report.bytes >= self.max_bytes:
+            raise ScanStopped(f"stopped after {report.bytes:,} bytes (the limit)")
+        if self.max_seconds is not None and time.monotonic() - self.started > self.max_seconds:
+            raise ScanStopped(f"stopped after {self.max_seconds:g} s (the time limit), "
+                              f"{report.files:,} files in")
+
+
 @dataclasses.dataclass
 class ScanReport:
     """What a scan found and how much it read."""
@@ -39,9 +85,10 @@ class ScanReport:
     findings: list[Finding] = dataclasses.field(default_factory=list)
     files: int = 0
     bytes: int = 0
-    skipped: int = 0  # binary, unreadable or too large
+    skipped: int = 0  # binary, unreadable, too large, or not a regular file
     mode: str = "paths"  # "paths" | "staged" | "history" | "text"
     suppressed: int = 0  # findings dropped by a baseline
+    stopped: str | None = None  # why a limited scan ended early (None: it saw everything)
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--format json`` document."""
@@ -54,6 +101,7 @@ class ScanReport:
                 "bytes_scanned": self.bytes,
                 "files_skipped": self.skipped,
                 "suppressed_by_baseline": self.suppressed,
+                "stopped": self.stopped,
             },
         }
 
@@ -67,19 +115,42 @@ def _display(path: Path, cwd: str | None = None) -> str:
     return path.as_posix()
 
 
+def _read_regular(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of a regular file, or ``None`` for anything else (or too big, or unreadable).
+
+    The type is checked on the open descriptor, so a file swapped for a FIFO or a
+    symlink between the walk and the open is still refused; ``O_NONBLOCK`` keeps
+    the open itself from waiting for a FIFO's writer.
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        chunks = []
+        size = 0
+        while size <= max_bytes:  # st_size can lie (a file growing as we read)
+            chunk = os.read(fd, min(1 << 20, max_bytes + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return None if size > max_bytes else b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _scan_file(path: Path, shown: str, report: ScanReport, max_bytes: int) -> None:
     if path.suffix.lower() in BINARY_SUFFIXES:
         report.skipped += 1
         return
-    try:
-        if path.stat().st_size > max_bytes:
-            report.skipped += 1
-            return
-        data = path.read_bytes()
-    except OSError:
-        report.skipped += 1
-        return
-    if b"\0" in data[:8192]:
+    data = _read_regular(path, max_bytes)
+    if data is None or b"\0" in data[:8192]:
         report.skipped += 1
         return
     report.files += 1
@@ -114,19 +185,33 @@ class _GitView:
 
 
 def _walk(folder: Path, view: _GitView, include_ignored: bool) -> Iterable[tuple[Path, bool]]:
-    """(file, ignored-by-git) for every file under ``folder``, pruning skipped folders."""
-    for dirpath, dirnames, filenames in os.walk(folder):
-        here = Path(dirpath)
-        dirnames[:] = sorted(
-            d for d in dirnames
-            if d not in SKIP_DIRS
-            and (include_ignored or not view.is_ignored(here / d, is_dir=True))
-        )
-        for name in sorted(filenames):
-            path = here / name
-            if path.is_symlink():
+    """(file, ignored-by-git) for every regular file under ``folder``, pruning skipped folders.
+
+    Symlinks are never followed (to files or folders), and FIFOs, sockets and
+    devices are never yielded; their type comes from the directory entry, so
+    no ``stat`` call can block on them.
+    """
+    stack = [folder]
+    while stack:
+        here = stack.pop()
+        try:
+            with os.scandir(here) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            path = here / entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name not in SKIP_DIRS and (
+                            include_ignored or not view.is_ignored(path, is_dir=True)):
+                        subdirs.append(path)
+                elif entry.is_file(follow_symlinks=False):
+                    yield path, view.is_ignored(path, is_dir=False)
+            except OSError:
                 continue
-            yield path, view.is_ignored(path, is_dir=False)
+        stack.extend(reversed(subdirs))  # depth first, in name order, like os.walk
 
 
 def scan_paths(
@@ -135,14 +220,29 @@ def scan_paths(
     max_bytes: int = DEFAULT_MAX_BYTES,
     include_ignored: bool = False,
     project_checks: bool = True,
+    limits: ScanLimits | None = None,
 ) -> ScanReport:
-    """Scan files and folders; raises ``InvalidInputError`` for a path that does not exist."""
+    """Scan files and folders; raises ``InvalidInputError`` for a path that does not exist.
+
+    With ``limits``, the scan ends early when a cap is reached or it is cancelled,
+    and ``report.stopped`` says why (the findings so far are kept).
+    """
     report = ScanReport(mode="paths")
+    try:
+        _scan_paths(paths, report, max_bytes, include_ignored, project_checks, limits)
+    except ScanStopped as stop:
+        report.stopped = str(stop)
+    return report
+
+
+def _scan_paths(paths: Sequence[str | Path], report: ScanReport, max_bytes: int,
+                include_ignored: bool, project_checks: bool, limits: ScanLimits | None) -> None:
     for raw in paths:
         path = Path(raw).expanduser()
         if not path.exists():
             raise InvalidInputError(f"No such file or folder: {raw}. Check the path and retry.")
-        if path.is_file():
+        if not path.is_dir():
+            # A file named directly: the same regular-file rule as inside a folder.
             _scan_file(path, _display(path), report, max_bytes)
             continue
         view = _GitView(path)
@@ -150,6 +250,8 @@ def scan_paths(
         env_loose: list[str] = []
         cwd = os.getcwd()
         for file, ignored in _walk(path, view, include_ignored):
+            if limits is not None:
+                limits.check(report)
             shown = _display(file, cwd)
             if project_checks and checks.is_env_file(file.name) and not ignored:
                 rel = view.rel(file)
@@ -165,12 +267,12 @@ def scan_paths(
         report.findings.extend(checks.env_file_findings(env_loose, tracked=False))
         gitignore = path / ".gitignore"
         is_root = view.root is not None and view.root.resolve() == path.resolve()
-        if is_root or gitignore.is_file():
-            text = gitignore.read_text("utf-8", "replace") if gitignore.is_file() else None
+        data = _read_regular(gitignore, _MAX_GITIGNORE_BYTES)
+        if is_root or data is not None:
+            text = data.decode("utf-8", "replace") if data is not None else None
             finding = checks.gitignore_finding(text, _display(gitignore))
             if finding:
                 report.findings.append(finding)
-    return report
 
 
 def _git_root(folder: str | Path) -> Path:

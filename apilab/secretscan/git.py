@@ -44,14 +44,22 @@ class Hunk:
     commit: str | None = None
 
 
+# A scanned repository's own config must not run programs: core.fsmonitor names a hook
+# that plain `git ls-files` would execute. A hung git (a network file system) is cut off.
+_GIT_TIMEOUT = 120
+
+
 def _git(root: Path, *args: str) -> str:
     try:
         proc = subprocess.run(
-            ["git", "-c", "core.quotepath=off", "-C", str(root), *args],
-            capture_output=True, check=False,
+            ["git", "-c", "core.quotepath=off", "-c", "core.fsmonitor=", "-C", str(root),
+             *args],
+            capture_output=True, check=False, timeout=_GIT_TIMEOUT, stdin=subprocess.DEVNULL,
         )
     except FileNotFoundError as exc:
         raise InvalidInputError("git is not installed; install it or scan plain paths.") from exc
+    except subprocess.TimeoutExpired as exc:
+        raise InvalidInputError(f"git {args[0]} took over {_GIT_TIMEOUT} s in {root}.") from exc
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise InvalidInputError(

@@ -4,8 +4,16 @@
 text, filters regex hits (known example values, placeholders, low entropy,
 identifiers and hashes for the name-anchored rules), keeps the most confident
 of any overlapping hits and returns ``Finding`` objects. A finding never holds
-the secret: only its position, its redacted form and a fingerprint (a truncated
-SHA-256 of rule, path and secret), so any field may be printed, logged or stored.
+the secret: only its position, its redacted form and a fingerprint, so any field
+may be printed, logged or stored.
+
+A fingerprint is a truncated HMAC-SHA256 of (rule, path, secret) under a key:
+a plain hash of a weak password could be reversed offline by hashing guesses.
+The key comes from ``fingerprint_key(...)`` around a scan (the CLI uses the
+install's key, or a baseline file's own key so a team shares fingerprints; the
+web uses the install's key) and is otherwise a random key per process, which
+is enough for deduplicating within one run. ``LEGACY_KEY`` reproduces the
+unkeyed SHA-256 of version-1 baseline files.
 
 ``redact_text`` is what every place a learner types uses before storing or
 echoing text. It ignores inline ``apilab: allow`` markers, so a learner cannot
@@ -15,18 +23,44 @@ switch redaction off by typing them.
 from __future__ import annotations
 
 import bisect
+import contextlib
+import contextvars
 import dataclasses
+import functools
 import hashlib
+import hmac
 import math
 import re
+import secrets
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from apilab.secretscan.redact import KNOWN_PREFIXES, redact
 from apilab.secretscan.rules import RULES, TYPED_TEXT_RULES, Rule
 
-__all__ = ["ALLOW_MARKER", "Finding", "entropy", "find_secrets", "redact_text"]
+__all__ = ["ALLOW_MARKER", "LEGACY_KEY", "Finding", "entropy", "find_secrets",
+           "fingerprint_key", "redact_text"]
+
+# The empty key selects the unkeyed SHA-256 of version-1 baselines (matching only).
+LEGACY_KEY = b""
+_KEY: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("fingerprint_key",
+                                                                    default=None)
+
+
+@functools.cache
+def _process_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@contextlib.contextmanager
+def fingerprint_key(key: bytes) -> Iterator[None]:
+    """Fingerprints of findings made inside the block are HMACs under ``key``."""
+    token = _KEY.set(key)
+    try:
+        yield
+    finally:
+        _KEY.reset(token)
 
 ALLOW_MARKER = "apilab: allow"
 # detect-secrets' pragma is honoured too, so projects moving over keep their markers.
@@ -116,9 +150,15 @@ def entropy(value: str) -> float:
 
 
 def fingerprint(rule_id: str, path: str | None, secret: str) -> str:
-    """A stable id for a finding that does not reveal the secret (64 bits of SHA-256)."""
-    digest = hashlib.sha256(f"{rule_id}\0{path or ''}\0{secret}".encode()).hexdigest()
-    return digest[:16]
+    """An id for a finding that does not reveal the secret (64 bits of HMAC-SHA256).
+
+    Stable for as long as the key is (see the module docstring).
+    """
+    message = f"{rule_id}\0{path or ''}\0{secret}".encode()
+    key = _KEY.get()
+    if key == LEGACY_KEY:
+        return hashlib.sha256(message).hexdigest()[:16]
+    return hmac.new(key or _process_key(), message, hashlib.sha256).hexdigest()[:16]
 
 
 def _is_placeholder(value: str) -> bool:

@@ -8,6 +8,8 @@ block the single writer. PostgreSQL is used unchanged when its URL is given.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from importlib import resources
@@ -16,10 +18,10 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from apilab.errors import StorageError
+from apilab.errors import ConfigError, StorageError
 
 __all__ = ["Database", "make_engine", "open_database"]
 
@@ -28,8 +30,27 @@ _OPEN_LOCK = threading.Lock()
 
 
 def make_engine(url: str) -> Engine:
-    """Create an engine with the pragmas apilab relies on."""
+    """Create an engine with the pragmas apilab relies on.
+
+    A URL SQLAlchemy cannot read (or whose driver is not installed) is a
+    ``ConfigError`` naming the setting, so the CLI prints one line and exits 2.
+    """
+    try:
+        return _make_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError, ImportError) as exc:
+        raise ConfigError(
+            f"APILAB_DATABASE_URL {_safe_url(url)!r} is not a usable database URL "
+            f"({_one_line(str(exc))}). Example: postgresql+psycopg://user@host/apilab, or "
+            "leave it unset for SQLite in the data dir.") from None
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
@@ -80,12 +101,41 @@ class Database:
                 command.upgrade(cfg, "head")
         except OperationalError as exc:
             raise StorageError(
-                f"Could not open or migrate the database at {_safe_url(self.url)}: {exc.orig}. "
-                "Check APILAB_DATABASE_URL / --database-url and that the server is running."
+                f"Could not open or migrate the database at {_safe_url(self.url)}: "
+                f"{_one_line(str(exc.orig))} Check APILAB_DATABASE_URL / --database-url and "
+                "that the server is running."
             ) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would use the umask, often 0644).
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so this
+    one file decides who can read transcripts, the ledger and the audit log. An
+    existing file with group or other bits is tightened.
+    """
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077 and path.stat().st_uid == os.getuid():
+            path.chmod(mode & 0o700)
+            for suffix in ("-wal", "-shm"):
+                sidecar = path.with_name(path.name + suffix)
+                if sidecar.exists():
+                    sidecar.chmod(mode & 0o700)
+    except OSError:
+        pass  # a read-only location: SQLite will report it with a clear error
 
 
 def alembic_config(url: str) -> Config:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from apilab.storage.models.base import utcnow
@@ -62,6 +62,29 @@ def revoke(session: Session, key: SandboxKey, at: dt.datetime | None = None) -> 
         key.revoked_at = at or utcnow()
     session.flush()
     return key
+
+
+def claim_revocation(session: Session, key_id: str, at: dt.datetime | None = None) -> bool:
+    """Revoke a live key in one conditional UPDATE; False when it was already revoked.
+
+    Two rotations racing on one key (two processes, a double click) both read it
+    live, but only one UPDATE matches ``revoked_at IS NULL``: only that one may
+    create the replacement.
+    """
+    result = session.execute(
+        update(SandboxKey)
+        .where(SandboxKey.id == key_id, SandboxKey.revoked_at.is_(None))
+        .values(revoked_at=at or utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def replacements(session: Session, key_id: str) -> Sequence[SandboxKey]:
+    """Keys created to replace ``key_id`` (by rotation), oldest first."""
+    return session.scalars(
+        select(SandboxKey).where(SandboxKey.rotated_from == key_id).order_by(SandboxKey.created_at)
+    ).all()
 
 
 def add_audit_rows(session: Session, rows: Iterable[dict[str, Any]]) -> int:

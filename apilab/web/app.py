@@ -4,6 +4,11 @@
 ``streaming`` by a killed process as interrupted, includes one router per page
 family from ``web/routes/``, serves ``/static`` and mounts the sandbox provider
 at ``/sandbox``. The web layer is a thin front door over the engines.
+
+Everything passes ``web.security.SecurityMiddleware`` first (Host allow-list,
+same-origin and JSON-only state changes, body limit, strict JSON, security
+headers). Errors leave as ``{"error": message}`` and never quote the input;
+database or Redis trouble is a 503 that says which, and ``/healthz`` reports it.
 """
 
 from __future__ import annotations
@@ -17,16 +22,32 @@ from collections.abc import AsyncIterator
 from importlib import resources
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from apilab.assistant.offline import OfflineTutor
-from apilab.errors import ApilabError, InvalidInputError, NotFoundError
+from apilab.errors import (
+    ApilabError,
+    ForbiddenError,
+    IdentityRequiredError,
+    InvalidInputError,
+    NotFoundError,
+    TooBusyError,
+)
 from apilab.sandbox.app import create_sandbox_app
 from apilab.settings import Settings, get_settings
 from apilab.storage import conversations
 from apilab.storage.db import Database, open_database
+from apilab.web import health
+from apilab.web.security import (
+    BodyTooLargeError,
+    InstallTokens,
+    ProxyTrust,
+    SecurityMiddleware,
+    SecurityPolicy,
+)
 
 __all__ = ["create_app"]
 
@@ -34,13 +55,16 @@ log = logging.getLogger(__name__)
 
 # One module per page family; each exposes ``router``.
 ROUTE_MODULES = (
-    "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "inspector",
+    "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "inspector", "apidocs",
 )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the lab server for the given settings (environment by default)."""
     settings = settings or get_settings()
+    policy = SecurityPolicy.from_settings(settings)  # bad settings fail before anything opens
+    proxies = ProxyTrust.from_setting(settings.trusted_proxies)
+    health.check_redis_url(settings.redis_url)
     db = open_database(settings.db_url)
 
     # One SQLite file means one server: every reply still streaming at start-up was cut
@@ -56,17 +80,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The offline tutor answers every lab (and is every backend's last fallback):
         # load the course, index and prices now, not on the first learner's message.
         OfflineTutor().warm_up()
+        problems = await run_in_threadpool(health.check, db, settings)
+        if problems:  # serve anyway: requests that need the store get 503 until it is back
+            log.warning("Starting with problems (see /healthz): %s", "; ".join(problems))
         yield
         if sweeper is not None:
             sweeper.cancel()
 
-    app = FastAPI(title="apilab", lifespan=lifespan, docs_url="/api/docs", redoc_url=None)
+    # Swagger UI would load its scripts from a CDN; /api/docs is our own page (routes/apidocs).
+    app = FastAPI(title="apilab", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.db = db
+    app.state.tokens = InstallTokens(settings.data_path)
+    app.state.proxies = proxies
+    app.add_middleware(SecurityMiddleware, policy=policy)
 
-    @app.get("/healthz", include_in_schema=False)
-    async def healthz() -> PlainTextResponse:
+    @app.get("/healthz", include_in_schema=False, response_model=None)
+    async def healthz() -> PlainTextResponse | JSONResponse:
+        problems = await run_in_threadpool(health.check, db, settings)
+        if problems:
+            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
         return PlainTextResponse("ok")
+
+    @app.exception_handler(BodyTooLargeError)
+    async def _too_large(_request: Request, exc: BodyTooLargeError) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, status_code=413)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(health.validation_body(exc), status_code=422)
+
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, _exc: OverflowError) -> JSONResponse:
+        # A number past what the database stores: the caller's mistake, not the server's.
+        return JSONResponse({"error": "A number in the request is too large to be a real "
+                                      "value."}, status_code=422)
+
+    for exc_type in health.UNAVAILABLE_ERRORS:
+        app.add_exception_handler(exc_type, health.unavailable_handler)
 
     @app.exception_handler(NotFoundError)
     async def _not_found(_request: Request, exc: NotFoundError) -> JSONResponse:
@@ -75,6 +126,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(InvalidInputError)
     async def _invalid(_request: Request, exc: InvalidInputError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=422)
+
+    @app.exception_handler(IdentityRequiredError)
+    async def _identity(_request: Request, exc: IdentityRequiredError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=401)
+
+    @app.exception_handler(ForbiddenError)
+    async def _forbidden(_request: Request, exc: ForbiddenError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=403)
+
+    @app.exception_handler(TooBusyError)
+    async def _busy(_request: Request, exc: TooBusyError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=429, headers={"Retry-After": "5"})
 
     @app.exception_handler(ApilabError)
     async def _apilab_error(_request: Request, exc: ApilabError) -> JSONResponse:

@@ -16,6 +16,8 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from apilab.web.security.tokens import LOCAL_COOKIE
+
 __all__ = ["render_markdown", "templates"]
 
 _ALLOWED_TAGS = {
@@ -79,4 +81,6 @@ templates = _templates()
 def context(request: Any, **values: Any) -> dict[str, Any]:
     """Template context with the request and app-wide values."""
     settings = request.app.state.settings
-    return {"request": request, "settings": settings, "backend": settings.backend, **values}
+    local = request.app.state.tokens.is_local(request.cookies.get(LOCAL_COOKIE))
+    return {"request": request, "settings": settings, "backend": settings.backend,
+            "local_owner": local, **values}

@@ -77,7 +77,8 @@ PARAPHRASES: list[tuple[str, str, list[str]]] = [
     ("rate-limits-cost", "how many tokens is 500 words", [r"tokens"]),
     ("production-prompts", "json mode vs structured outputs", [r"schema"]),
     ("production-prompts", "what's indirect prompt injection", [r"injection"]),
-    ("production-prompts", "how do i know a new prompt version is better", [r"eval"]),
+    ("production-prompts", "how do i know a new prompt version is better",
+     [r"eval|golden set|pass rate"]),
 ]
 
 
@@ -110,7 +111,7 @@ def test_pushed_env_says_revoke_before_rotate(tutor: OfflineTutor) -> None:
 
 def test_cost_sample_shows_the_sum(tutor: OfflineTutor) -> None:
     reply = tutor.compose(make_turn(COURSE, "rate-limits-cost", SAMPLES[9][1]))
-    assert "$0.60 = $0.30 + $0.30" in reply.text
+    assert "2M input x $0.15/1M = $0.30" in reply.text and "total **$0.60**" in reply.text
 
 
 @pytest.mark.parametrize(("lab", "question", "ideas"), PARAPHRASES,

@@ -11,6 +11,7 @@ import pytest
 
 from apilab.errors import NeedsKeyError
 from apilab.providers.keys import resolve_key, write_secret
+from tests._services import TEST_BASE_URL, TEST_PEER
 
 CANARIES = {
     "OPENAI_API_KEY": "sk-" + "proj-" + "CANARYopenai" + "x1" * 12,
@@ -45,7 +46,7 @@ def test_full_exchange_through_a_failing_model_leaks_nothing(  # type: ignore[no
     s = settings.with_overrides(backend="openai", model="gpt-4o-mini", fallback="offline",
                                 base_url="http://127.0.0.1:9/v1", max_retries=1,
                                 retry_base=0.01, connect_timeout=0.5)
-    with TestClient(create_app(s)) as client:
+    with TestClient(create_app(s), base_url=TEST_BASE_URL, client=TEST_PEER) as client:
         stream = client.post("/api/labs/api-basics/messages",
                              json={"message": "What does HTTP 429 mean?"})
         assert stream.status_code == 200

@@ -44,6 +44,14 @@ def test_ask_text_mode_prints_the_reply_and_the_count() -> None:
     assert "Exchange counted (1/3)" in result.output
 
 
+def test_offline_note_once_per_conversation() -> None:
+    first = runner.invoke(app, ["ask", "--lab", "production-prompts", "What is a system prompt?"])
+    second = runner.invoke(app, ["ask", "--lab", "production-prompts", "What is JSON mode?"])
+    assert "offline tutor" in first.output and "APILAB_BACKEND" in first.output
+    assert "APILAB_BACKEND" not in second.output
+    assert "APILAB_BACKEND" not in first.stdout  # the note is not part of the reply itself
+
+
 def test_off_topic_says_why_not_counted() -> None:
     out = _ask("--lab", "api-basics", "What's the best pizza in Rome?")
     assert out["counted"] is False and "Not counted" in out["why_not_counted"]

@@ -66,3 +66,21 @@ def page(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def wait_until(page, expression: str, arg: object = None, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll a JS predicate until it is truthy.
+
+    ``page.wait_for_function`` evaluates its string with ``eval`` inside the page,
+    which the lab's Content-Security-Policy (rightly) forbids; ``page.evaluate``
+    goes through the DevTools protocol, which the policy does not govern. The
+    browser tests keep the real policy on, so a page script that needs inline
+    code or eval fails here first.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if page.evaluate(expression, arg):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
+        time.sleep(0.05)

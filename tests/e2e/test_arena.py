@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
 
@@ -15,7 +17,7 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
 def test_run_the_arena_and_read_the_chart_and_table(live_server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/labs/rate-limits-cost")
     # Tiers come from the server, with dated example figures.
-    page.wait_for_function("document.querySelectorAll('#arena-tier option').length > 2")
+    wait_until(page, "document.querySelectorAll('#arena-tier option').length > 2")
     assert page.locator("#arena-tier option[value=free]").count() == 1
     assert page.input_value("#arena-clients") == "20"
     _run(page)
@@ -47,12 +49,12 @@ def test_same_seed_same_table_and_a_new_seed_changes_it(live_server, page) -> No
     _run(page)
     first = page.inner_text("#arena-table tbody")
     page.click("#arena-run")
-    page.wait_for_function("document.getElementById('arena-progress-text').textContent"
+    wait_until(page, "document.getElementById('arena-progress-text').textContent"
                            " === 'Done.' && !document.getElementById('arena-run').disabled")
     assert page.inner_text("#arena-table tbody") == first
     page.fill("#arena-seed", "8")
     page.click("#arena-run")
-    page.wait_for_function("t => document.querySelector('#arena-table tbody').innerText !== t",
+    wait_until(page, "t => document.querySelector('#arena-table tbody').innerText !== t",
                            arg=first)
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
 JARGON_EXCERPT = [
@@ -30,13 +32,13 @@ def test_count_text_and_messages_with_exact_and_estimated_labels(live_server, pa
     # A messages array is counted as a chat request, overhead included.
     page.fill("#calc-text", json.dumps(JARGON_EXCERPT))
     page.click("#calc-count-btn")
-    page.wait_for_function(
+    wait_until(page,
         "document.querySelector('#calc-count-result').textContent.includes('chat request')")
     # The same text on a Claude model is an estimate, and says so.
     page.select_option("#calc-count-model", "claude-3-5-haiku-20241022")
     page.fill("#calc-text", "tiktoken is great!")
     page.click("#calc-count-btn")
-    page.wait_for_function(
+    wait_until(page,
         "document.querySelector('#calc-count-result .badge')?.dataset.label === 'estimated'")
     assert "not public" in page.inner_text("#calc-count-result")
     # The count can be carried into the workload form.

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
 SECRET = re.compile(r"sk-sbx-[A-Za-z0-9]{40}")
@@ -26,9 +28,9 @@ def test_drill_start_to_debrief(live_server, page) -> None:  # type: ignore[no-u
     assert "sk-sbx-…" in page.inner_text("#drill-commit-diff")
     assert "apilab-sandbox-key" in page.inner_text("#drill-commit-scan")
     # The attacker starts spending: credit drains on screen.
-    page.wait_for_function("Number(document.querySelector('#drill-attacks').textContent) >= 2",
-                           timeout=20_000)
-    page.wait_for_function(
+    wait_until(page, "Number(document.querySelector('#drill-attacks').textContent) >= 2",
+                           timeout=20)
+    wait_until(page,
         "Number(document.querySelector('#drill-credit').textContent.slice(1)) < 1.47")
     assert page.locator("#drill-chart polyline").count() == 1
     # Revoke first.
@@ -42,7 +44,7 @@ def test_drill_start_to_debrief(live_server, page) -> None:  # type: ignore[no-u
         if button.count():
             button.click()
     page.click("#drill-audit-submit")
-    page.wait_for_function(
+    wait_until(page,
         "document.querySelector('#drill-audit-result').textContent.includes('classified')")
     assert "red" not in page.inner_text("#drill-audit-result")  # all rows right
     # Rotate, point the app at the new key, verify.

@@ -7,6 +7,8 @@ import string
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
 
@@ -14,7 +16,7 @@ def _send(page, text: str) -> None:  # type: ignore[no-untyped-def]
     before = page.locator(".msg.assistant:not(.streaming)").count()
     page.fill("#message", text)
     page.click("#send")
-    page.wait_for_function(
+    wait_until(page,
         "n => document.querySelectorAll('.msg.assistant:not(.streaming)').length > n", arg=before
     )
 

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.e2e.conftest import wait_until
+
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
 
@@ -18,7 +20,7 @@ def _lab_secret(settings) -> str:  # type: ignore[no-untyped-def]
 
 def _wait_done(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("#wb-explain:not([hidden])")
-    page.wait_for_function("!document.getElementById('wb-send').disabled")
+    wait_until(page, "!document.getElementById('wb-send').disabled")
 
 
 def test_build_send_and_watch_the_stream_arrive(live_server, page, settings) -> None:  # type: ignore[no-untyped-def]
@@ -31,7 +33,7 @@ def test_build_send_and_watch_the_stream_arrive(live_server, page, settings) -> 
     # Slow the lab key's stream to 40 tokens/s so arrival one by one is observable.
     set_chaos(db, {"tokens_per_s": 40}, key_id=find_key(db, secret).id)
     page.goto(f"{live_server}/labs/api-basics")
-    page.wait_for_function("document.querySelectorAll('#wb-model option').length > 3")
+    wait_until(page, "document.querySelectorAll('#wb-model option').length > 3")
     page.fill("#wb-user", "Describe what a token is.")
     page.fill("#wb-max-tokens", "400")
     page.evaluate("""() => {
@@ -62,7 +64,7 @@ def test_build_send_and_watch_the_stream_arrive(live_server, page, settings) -> 
 
 def test_anthropic_style_shows_named_events(live_server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/labs/api-basics")
-    page.wait_for_function("document.querySelectorAll('#wb-model option').length > 3")
+    wait_until(page, "document.querySelectorAll('#wb-model option').length > 3")
     page.check("input[name=style][value=anthropic]")
     assert page.input_value("#wb-model") == "claude-3-5-haiku-latest"
     page.fill("#wb-max-tokens", "400")
@@ -133,7 +135,7 @@ def test_provoke_errors(live_server, page, scenario: str, status: str) -> None: 
 
 def test_real_provider_without_a_key_says_so(live_server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/labs/api-basics")
-    page.wait_for_function("document.querySelectorAll('#wb-model option').length > 3")
+    wait_until(page, "document.querySelectorAll('#wb-model option').length > 3")
     page.select_option("#wb-target", "provider")
     assert "No openai key is configured" in page.inner_text("#wb-target-note")
     page.click("#wb-send")

@@ -34,6 +34,7 @@ def test_every_entry_is_positive_dated_and_sourced() -> None:
     ("gpt-4o-mini", D(2024, 8, 1), ("0.15", "0.60", None)),
     ("gpt-4o-mini", D(2025, 1, 1), ("0.15", "0.60", "0.075")),
     ("gpt-3.5-turbo", D(2023, 3, 15), ("2.00", "2.00", None)),  # $0.002 per 1K tokens
+    ("gpt-3.5-turbo-1106", D(2024, 1, 1), ("1.00", "2.00", None)),  # not the 0125 price
     ("claude-3-5-haiku-latest", D(2025, 3, 1), ("0.80", "4.00", "0.08")),
     ("claude-sonnet-4-5", D(2025, 10, 1), ("3.00", "15.00", "0.30")),
     ("claude-3-haiku", D(2025, 1, 1), ("0.25", "1.25", "0.03")),

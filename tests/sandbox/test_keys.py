@@ -45,8 +45,12 @@ def test_revoke_and_rotate(sandbox_db) -> None:  # type: ignore[no-untyped-def]
     keys.revoke_key(sandbox_db, old.id)
     again = keys.revoke_key(sandbox_db, old.id)
     assert again.revoked
-    new, new_secret = keys.rotate_key(sandbox_db, old.id)  # revoke-first, then rotate
+    with pytest.raises(InvalidInputError, match="already revoked"):
+        keys.rotate_key(sandbox_db, old.id)  # a revoked key's id mints nothing
+    new, new_secret = keys.replace_revoked_key(sandbox_db, old.id)  # revoke-first, replace
     assert new_secret != old_secret and new.rotated_from == old.id
+    with pytest.raises(InvalidInputError, match=f"replacement is {new.id}"):
+        keys.replace_revoked_key(sandbox_db, old.id)  # one replacement, ever
     assert (new.models, new.tier, new.monthly_cap_usd) == (old.models, old.tier,
                                                            old.monthly_cap_usd)
     assert not new.revoked
@@ -79,3 +83,25 @@ def test_lab_key_works_against_the_mounted_sandbox(client, settings) -> None:  #
     assert response.status_code == 200, response.text
     assert response.json()["choices"][0]["message"]["content"] == "ping"
     assert response.headers["x-ratelimit-limit-requests"] == "600"  # the "lab" tier
+
+
+def test_rotation_is_once_per_key_even_when_racing(sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    import concurrent.futures
+
+    old, _ = keys.create_key(sandbox_db, name="svc")
+
+    def rotate() -> str:
+        try:
+            return keys.rotate_key(sandbox_db, old.id)[0].id
+        except InvalidInputError:
+            return "refused"
+
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(lambda _: rotate(), range(4)))
+    assert outcomes.count("refused") == 3
+    live = keys.list_keys(sandbox_db, include_revoked=False)
+    assert [k.rotated_from for k in live] == [old.id]
+    with pytest.raises(InvalidInputError, match="already revoked"):
+        keys.rotate_key(sandbox_db, old.id)
+    with pytest.raises(InvalidInputError, match="still live"):
+        keys.replace_revoked_key(sandbox_db, live[0].id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -120,6 +121,20 @@ def test_learner_html_is_escaped_in_the_stored_transcript(client) -> None:  # ty
 
 def test_reset_clears_the_conversation(client) -> None:  # type: ignore[no-untyped-def]
     _ask(client, "api-basics", "What goes in the Authorization header?")
-    response = client.post("/labs/api-basics/reset", follow_redirects=False)
+    html = client.get("/labs/api-basics").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
+    response = client.post("/labs/api-basics/reset", data={"csrf_token": token},
+                           follow_redirects=False)
     assert response.status_code == 303
     assert client.get("/api/labs/api-basics/messages").json()["messages"] == []
+
+
+def test_reset_form_without_its_token_is_refused(client) -> None:  # type: ignore[no-untyped-def]
+    _ask(client, "api-basics", "What goes in the Authorization header?")
+    response = client.post("/labs/api-basics/reset", data={"csrf_token": "forged"},
+                           follow_redirects=False)
+    assert response.status_code == 403
+    assert client.get("/api/labs/api-basics/messages").json()["messages"]
+    # A script on the page resets with JSON instead (the middleware checked its origin).
+    assert client.post("/labs/api-basics/reset", json={},
+                       follow_redirects=False).status_code == 303

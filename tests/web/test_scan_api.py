@@ -48,16 +48,30 @@ def test_scan_text_gitignore_and_env_kinds(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
-def test_scan_path_is_loopback_only(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    (tmp_path / "a.py").write_text(f"T = '{make_key('github-token', random.Random(2))}'\n")
-    with TestClient(app) as local:
-        r = local.post("/api/scan/path", json={"path": str(tmp_path)})
-        assert r.status_code == 200 and r.json()["summary"]["findings"] == 1
-        missing = local.post("/api/scan/path", json={"path": str(tmp_path / "nope")})
-        assert missing.status_code == 422 and "No such file" in missing.json()["error"]
-    with TestClient(app, client=("203.0.113.9", 5000)) as remote:
-        r = remote.post("/api/scan/path", json={"path": str(tmp_path)})
-        assert r.status_code == 403 and "server itself" in r.json()["error"]
+def test_scan_path_needs_the_local_token_and_an_allowed_root(app, client, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "a.py").write_text(f"T = '{make_key('github-token', random.Random(2))}'\n")
+    app.state.scan_roots = [root]
+    # No token: the peer address (127.0.0.1 here) proves nothing.
+    r = client.post("/api/scan/path", json={"path": str(root)})
+    assert r.status_code == 403 and "apilab serve" in r.json()["error"]
+    # The printed link sets the cookie, then scans work inside the roots only.
+    link = client.get(f"/?local={app.state.tokens.local}", follow_redirects=False)
+    assert link.status_code == 303 and "HttpOnly" in link.headers["set-cookie"]
+    r = client.post("/api/scan/path", json={"path": str(root)})
+    assert r.status_code == 200 and r.json()["summary"]["findings"] == 1
+    missing = client.post("/api/scan/path", json={"path": str(root / "nope")})
+    assert missing.status_code == 422 and "No such file" in missing.json()["error"]
+    outside = client.post("/api/scan/path", json={"path": str(tmp_path)})
+    assert outside.status_code == 403 and "outside the folders" in outside.json()["error"]
+    # A symlink inside a root that points out of it is judged by where it points.
+    (root / "escape").symlink_to(tmp_path)
+    assert client.post("/api/scan/path",
+                       json={"path": str(root / "escape")}).status_code == 403
+    # A wrong token is no token.
+    client.cookies.set("apilab_local", "guessed")
+    assert client.post("/api/scan/path", json={"path": str(root)}).status_code == 403
 
 
 def test_drill_full_flow_scores_and_never_exposes_a_secret(client: TestClient, app,
@@ -65,6 +79,8 @@ def test_drill_full_flow_scores_and_never_exposes_a_secret(client: TestClient, a
     responses = []
 
     def go(method: str, url: str, **kw):  # type: ignore[no-untyped-def]
+        if method == "POST":
+            kw.setdefault("json", {})
         r = client.request(method, url, **kw)
         responses.append(r.text)
         assert r.status_code == 200, r.text
@@ -122,23 +138,23 @@ def test_drill_full_flow_scores_and_never_exposes_a_secret(client: TestClient, a
 
 
 def test_drill_rules_and_reset(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
-    assert client.post("/api/drill/revoke").status_code == 404  # no drill yet
-    client.post("/api/drill/start")
-    r = client.post("/api/drill/revoke")
+    assert client.post("/api/drill/revoke", json={}).status_code == 404  # no drill yet
+    client.post("/api/drill/start", json={})
+    r = client.post("/api/drill/revoke", json={})
     assert r.status_code == 422 and "push the commit" in r.json()["error"]
     assert client.get("/api/drill/audit").status_code == 422
     key_id = client.get("/api/drill").json()["drill"]["keys"][0]["id"]
-    assert client.post("/api/drill/reset").json() == {"drill": None}
+    assert client.post("/api/drill/reset", json={}).json() == {"drill": None}
     assert keys.get_key(app.state.db, key_id).revoked  # a reset drill leaves no live key
     d = client.get("/api/drill").json()["drill"]
     assert d["finished"] and d["events"][-1]["event"] == "abandoned"
-    d = client.post("/api/drill/start").json()["drill"]  # a new drill starts clean
+    d = client.post("/api/drill/start", json={}).json()["drill"]  # a new drill starts clean
     assert d["stage"] == "issued" and not d["finished"]
 
 
 def test_rotate_before_revoke_counts_as_the_revocation(client: TestClient, fast_attacker) -> None:  # type: ignore[no-untyped-def]
-    client.post("/api/drill/start")
-    client.post("/api/drill/leak")
-    d = client.post("/api/drill/rotate").json()["drill"]
+    client.post("/api/drill/start", json={})
+    client.post("/api/drill/leak", json={})
+    d = client.post("/api/drill/rotate", json={}).json()["drill"]
     assert d["revoked_at"] and d["rotated"]
     assert [k["revoked"] for k in d["keys"]] == [True, False]

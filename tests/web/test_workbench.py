@@ -7,6 +7,7 @@ import json
 import pytest
 
 from apilab.secretscan import redact
+from tests._services import TEST_BASE_URL, TEST_PEER
 
 pytest.importorskip("apilab.sandbox.app", reason="the sandbox provider is not installed")
 
@@ -213,15 +214,32 @@ def test_real_provider_without_a_key_says_it_is_not_configured(client) -> None:
     assert events == [("error", events[0][1])] and "OPENAI_API_KEY" in events[0][1]["error"]
 
 
+class _AsLocalHost:
+    """The in-process sandbox reached as a remote provider (``testserver`` is not local, so
+    calls to it are billable); the Host header is the lab's own, which its front door
+    accepts."""
+
+    def __init__(self, app) -> None:  # type: ignore[no-untyped-def]
+        from apilab.web.routes._workbench_transport import StreamingASGITransport
+
+        self._inner = StreamingASGITransport(app)
+
+    async def handle_async_request(self, request):  # type: ignore[no-untyped-def]
+        request.headers["host"] = "127.0.0.1"
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
 @pytest.fixture
 def fake_provider(app, monkeypatch, lab_secret):
     """Stand the in-process sandbox in for the real APIs: same wire format, no network."""
     from apilab.web.routes import workbench
-    from apilab.web.routes._workbench_transport import StreamingASGITransport
 
     monkeypatch.setenv("OPENAI_API_KEY", lab_secret)
     monkeypatch.setenv("ANTHROPIC_API_KEY", lab_secret)
-    monkeypatch.setattr(workbench, "_provider_transport", lambda: StreamingASGITransport(app))
+    monkeypatch.setattr(workbench, "_provider_transport", lambda: _AsLocalHost(app))
     monkeypatch.setitem(workbench.REAL_BASE_URLS, "openai", "http://testserver/sandbox/v1")
     monkeypatch.setitem(workbench.REAL_BASE_URLS, "anthropic", "http://testserver/sandbox/v1")
     return lab_secret
@@ -276,11 +294,10 @@ def test_the_learners_budget_stops_a_real_provider_call_before_it_is_sent(
 
     from apilab.web.app import create_app
     from apilab.web.routes import workbench
-    from apilab.web.routes._workbench_transport import StreamingASGITransport
 
     app = create_app(settings.with_overrides(budget_learner_daily_usd="0"))
-    monkeypatch.setattr(workbench, "_provider_transport", lambda: StreamingASGITransport(app))
-    with TestClient(app) as client:
+    monkeypatch.setattr(workbench, "_provider_transport", lambda: _AsLocalHost(app))
+    with TestClient(app, base_url=TEST_BASE_URL, client=TEST_PEER) as client:
         out = _send_json(client, target="provider", stream=False)
     assert out["attempts"] == [] and "response" not in out  # nothing left the server
     assert out["summary"]["outcome"] == "budget"
@@ -348,7 +365,7 @@ def test_a_server_that_hangs_hits_the_read_timeout(settings) -> None:
     from apilab.web.app import create_app
 
     app = create_app(settings.with_overrides(read_timeout=0.3))
-    with TestClient(app) as client:
+    with TestClient(app, base_url=TEST_BASE_URL, client=TEST_PEER) as client:
         _chaos_on_lab_key(app, ensure_lab_key(app.state.db, settings),
                           {"p_hang": 1.0, "hang_s": 5})
         out = _send_json(client, stream=False)

@@ -1,10 +1,11 @@
 """Review pasted code that calls an AI API, for the mistakes the four lessons teach.
 
-Rule-based and deliberately small: each rule is a regular expression over the
-pasted code, the objective it belongs to, and the fix in one or two sentences.
-It catches the common, teachable mistakes (messages as a string, no timeout, a
-retry loop without backoff, a hard-coded key, regex-parsing model output...);
-it is not a linter and says so when it finds nothing.
+Rule-based and deliberately small. Each rule has a pattern saying when it *applies*
+(the code builds a client, calls ``messages.create``, streams, parses output...) and a
+pattern for the mistake; a rule that does not apply is neither reported as passed nor as
+failed, so a review never reports a mistake that is not in the code ("no timeout" needs
+a client constructor in the paste) and never claims to have checked what is not there.
+Patterns are anchored on literal words and bounded, so they stay linear.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["CodeFinding", "extract_code", "review"]
+__all__ = ["CodeFinding", "RuleResult", "applicable_rules", "extract_code", "review"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,64 +25,91 @@ class CodeFinding:
     message: str
 
 
-_RULES: tuple[tuple[str, str, re.Pattern[str], str], ...] = tuple(
-    (rule, objective, re.compile(pattern, re.I | re.S), message)
-    for rule, objective, pattern, message in (
-        ("messages-string", "request-anatomy",
-         r"messages\s*=\s*[\"']",
-         "`messages` must be a **list of `{\"role\": ..., \"content\": ...}` dicts**, not a "
-         "string: `messages=[{\"role\": \"user\", \"content\": \"hello\"}]`."),
-        ("hardcoded-key", "key-storage",
-         r"(api_key\s*=\s*[\"'][^\"'\s]{8,}[\"']|openai\.api_key\s*=\s*[\"'])",
-         "The API key is written in the code. Read it from the environment "
-         "(`os.environ[\"OPENAI_API_KEY\"]`) and keep `.env` in `.gitignore`; if this code was "
-         "ever committed or shared, revoke that key first."),
-        ("anthropic-max-tokens", "request-anatomy",
-         r"messages\.create\((?:(?!max_tokens)[^)])*\)",
-         "Anthropic's `messages.create` **requires `max_tokens`** - the call fails with a 400 "
-         "without it."),
-        ("no-timeout", "pre-flight",
-         r"(?:OpenAI|Anthropic|AsyncOpenAI|AsyncAnthropic)\((?:(?!timeout)[^)])*\)",
-         "No timeout is set on the client. Pass one (`OpenAI(timeout=30)`, "
-         "`anthropic.Anthropic(timeout=30)`) so a slow provider cannot hang your app."),
-        ("retry-no-backoff", "backoff-jitter",
-         r"while\s+True\s*:(?:(?!sleep|backoff|tenacity|retry\().){0,600}?except",
-         "This retry loop has no wait between attempts. Sleep with exponential backoff and "
-         "jitter (`random.uniform(0, min(cap, base * 2 ** n))`), honour `Retry-After`, and stop "
-         "after a few attempts - a tight loop keeps you rate-limited and can run up the bill."),
-        ("bare-except", "status-codes",
-         r"except\s*:|except\s+Exception\s*:",
-         "A bare `except` treats every error alike. Catch the SDK's specific errors "
-         "(`RateLimitError`, `APITimeoutError`: retry with backoff; `BadRequestError`, "
-         "`AuthenticationError`: fix, do not retry)."),
-        ("stream-then-content", "streaming",
-         r"stream\s*=\s*True.*?\.choices\[0\]\.message\.content",
-         "With `stream=True` the call returns an iterator of chunks: read "
-         "`chunk.choices[0].delta.content` in a loop, not `.message.content`."),
-        ("legacy-text", "response-anatomy",
-         r"choices\[0\]\s*(?:\.text\b|\[[\"']text[\"']\])",
-         "Chat responses carry the text in `choices[0].message.content`; `.text` is the old "
-         "completions API."),
-        ("regex-parse", "structured-output",
-         r"re\.(?:search|match|findall)\([^)]*(?:content|output|reply|response)",
-         "Parsing model text with a regex is fragile. Ask for structured output (a JSON Schema "
-         "in `response_format`, or function calling) and validate it instead."),
-        ("json-no-validate", "output-validation",
-         r"^(?!.*(?:model_validate|validate\(|jsonschema|TypeAdapter)).*json\.loads\(",
-         "`json.loads` alone trusts the model's output. Validate it against a schema "
-         "(pydantic `model_validate_json` or `jsonschema`) and handle a parse failure before "
-         "acting on it."),
-        ("print-env", "key-storage",
-         r"print\(\s*os\.environ\s*\)|log\w*\.\w+\([^)]*(?:api_key|API_KEY)",
-         "This prints or logs the environment or the key - logs are one of the five ways keys "
-         "leak. Never log secrets."),
-        ("temperature-range", "request-anatomy",
-         r"temperature\s*=\s*(?:[3-9]|2\.[0-9]*[1-9])",
-         "`temperature` above 2 is rejected (OpenAI accepts 0-2, Anthropic 0-1)."),
-    )
+@dataclasses.dataclass(frozen=True)
+class RuleResult:
+    """One rule that applies to the code, and whether the mistake is there."""
+
+    rule: str
+    name: str  # what was checked, as "Already right: ..." wording
+    objective: str
+    found: bool
+    problem: str
+    fix: str
+
+
+def _c(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.I | re.S)
+
+
+# (rule, objective, checked-as, applies, mistake, problem, fix)
+_RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], ...] = (
+    ("messages-string", "request-anatomy", "`messages` is a list of role/content dicts",
+     _c(r"\bmessages\s*[=:]"), _c(r"\bmessages\s*[=:]\s*[\"'f]"),
+     "`messages` is a string.", "It must be a **list of `{\"role\": ..., \"content\": ...}` "
+     "dicts**: `messages=[{\"role\": \"user\", \"content\": \"hello\"}]`."),
+    ("hardcoded-key", "key-storage", "no key written in the code",
+     _c(r"api_key|apiKey|Authorization"),
+     _c(r"(?:api_key|apiKey)\s*[=:]\s*[\"'](?!\s*[\"'])[^\"'\s]{8,}[\"']|openai\.api_key\s*=\s*"
+        r"[\"']|Bearer\s+(?:sk-|[A-Za-z0-9]{24,})"),
+     "The API key is written in the code.", "Read it from the environment "
+     "(`os.environ[\"OPENAI_API_KEY\"]`) and keep `.env` in `.gitignore`; if this code was "
+     "ever committed or shared, revoke that key first."),
+    ("anthropic-max-tokens", "request-anatomy", "`max_tokens` is passed to Anthropic",
+     _c(r"\bmessages\.create\("),
+     _c(r"\bmessages\.create\((?:(?!max_tokens)[^)]){0,2000}\)"),
+     "Anthropic's `messages.create` has no `max_tokens`.", "It is **required** there - the "
+     "call fails with a 400 without it."),
+    ("no-timeout", "pre-flight", "the client has a timeout",
+     _c(r"(?<![\w.])(?:OpenAI|Anthropic|AsyncOpenAI|AsyncAnthropic)\("),
+     _c(r"(?<![\w.])(?:OpenAI|Anthropic|AsyncOpenAI|AsyncAnthropic)\((?:(?!timeout)[^)])"
+        r"{0,500}\)"),
+     "The client has no timeout.", "Pass one (`OpenAI(timeout=30)`); the SDK default is 10 "
+     "minutes, so a slow provider can hang your app."),
+    ("retry-no-backoff", "backoff-jitter", "the retry loop waits between attempts",
+     _c(r"while\s+True\s*:|for\s+\w+\s+in\s+range\(.{0,40}\)\s*:.{0,300}?\bexcept\b"),
+     # One lookahead over the whole text: no wait anywhere (linear, anchored at the start).
+     _c(r"^(?!.*(?:sleep|backoff|tenacity|setTimeout|wait_|retry\())"),
+     "The retry loop does not wait.", "Sleep with exponential backoff and jitter "
+     "(`random.uniform(0, min(cap, base * 2 ** n))`), honour `Retry-After`, and stop after a "
+     "few attempts."),
+    ("bare-except", "status-codes", "errors are caught by type",
+     _c(r"\bexcept\b"), _c(r"except\s*:|except\s+Exception\s*(?:as\s+\w+\s*)?:"),
+     "A bare `except` treats every error alike.", "Catch the SDK's errors by type "
+     "(`RateLimitError`, `APITimeoutError`: retry with backoff; `BadRequestError`, "
+     "`AuthenticationError`: fix, do not retry)."),
+    ("stream-then-content", "streaming", "the stream is read chunk by chunk",
+     _c(r"stream\s*=\s*True"), _c(r"stream\s*=\s*True.{0,2000}?\.choices\[0\]\.message\.content"),
+     "`.message.content` is read from a stream.", "With `stream=True` the call returns "
+     "chunks: read `chunk.choices[0].delta.content` in a loop."),
+    ("legacy-api", "response-anatomy", "the current SDK interface is used",
+     _c(r"openai\.\w+|choices\[0\]"),
+     _c(r"openai\.(?:ChatCompletion|Completion)\.create|choices\[0\]\s*(?:\.text\b|\[[\"']text"
+        r"[\"']\])"),
+     "This is the pre-1.0 OpenAI interface.", "openai>=1.0 removed `openai.ChatCompletion`: "
+     "create `client = OpenAI()` and call `client.chat.completions.create(...)`; the text is "
+     "in `choices[0].message.content`."),
+    ("regex-parse", "structured-output", "model output is not parsed with a regex",
+     _c(r"\bre\.(?:search|match|findall)\("),
+     _c(r"re\.(?:search|match|findall)\([^)]{0,200}(?:content|output|reply|response)"),
+     "Model text is parsed with a regex.", "Ask for structured output (a JSON Schema in "
+     "`response_format`, or a tool) and validate it instead."),
+    ("json-no-validate", "output-validation", "parsed JSON is validated",
+     _c(r"json\.loads\("),
+     _c(r"^(?!.*(?:model_validate|validate\(|jsonschema|TypeAdapter|BaseModel)).*json\.loads\("),
+     "`json.loads` output is used unchecked.", "Validate it against a schema (pydantic "
+     "`model_validate_json`, `jsonschema`) and handle a parse failure before acting on it."),
+    ("print-env", "key-storage", "the key is not printed or logged",
+     _c(r"print\(|log\w*\.\w+\(|console\.log\("),
+     _c(r"print\(\s*os\.environ\s*\)|(?:log\w*\.\w+|print|console\.log)\([^)\n]{0,80}"
+        r"(?:api_key|API_KEY|apiKey)"),
+     "The key (or the environment) is printed or logged.", "Logs are one of the five ways keys "
+     "leak. Never log secrets."),
+    ("temperature-range", "request-anatomy", "`temperature` is in range",
+     _c(r"temperature\s*[=:]"), _c(r"temperature\s*[=:]\s*(?:[3-9]|2\.[0-9]*[1-9])"),
+     "`temperature` is out of range.", "OpenAI accepts 0-2, Anthropic 0-1."),
 )
 
-_FENCED = re.compile(r"```[\w+-]*\s*\n(.*?)```", re.S)
+_FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)```", re.S)
 _CODE_HINTS = re.compile(r"(^|\n)\s*(import |from \w+ import|def |client\s*=|\w+\s*=\s*\w+\(|"
                          r"print\(|await |async def |const |fetch\()")
 
@@ -99,7 +127,17 @@ def extract_code(text: str) -> str | None:
     return None
 
 
+def applicable_rules(code: str) -> list[RuleResult]:
+    """Each rule that applies to ``code``, with whether its mistake is present."""
+    out = []
+    for rule, objective, name, applies, mistake, problem, fix in _RULES:
+        if applies.search(code):
+            out.append(RuleResult(rule, name, objective, bool(mistake.search(code)), problem,
+                                  fix))
+    return out
+
+
 def review(code: str) -> list[CodeFinding]:
     """The rules the code breaks, in rule order, each at most once."""
-    return [CodeFinding(rule, objective, message)
-            for rule, objective, pattern, message in _RULES if pattern.search(code)]
+    return [CodeFinding(r.rule, r.objective, f"{r.problem} {r.fix}")
+            for r in applicable_rules(code) if r.found]

@@ -1,17 +1,25 @@
 """The reply the offline tutor is composing, and which objectives its tools exercise.
 
-``Draft`` collects notes, parts, tools run and objectives while the tutor works
-through a message; ``tutor.py`` turns it into the final text and metadata.
+``Draft`` is the plain data the pipeline stages share: the message as read, what to
+say (notes first, then parts), tools run, the card used, objectives covered, and the
+*answer kind* the judge stage turns into "counts" or "why not". ``tutor.py`` turns it
+into the final text and metadata.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apilab.assistant.base import Turn
 from apilab.content.models import Card
+
+if TYPE_CHECKING:
+    from apilab.assistant.offline.read import Reading
+    from apilab.assistant.offline.retrieve import Match
 
 __all__ = ["TOOL_LABS", "TOOL_OBJECTIVES", "Draft"]
 
@@ -23,6 +31,10 @@ TOOL_OBJECTIVES = {
     "explain_http_response": ("status-codes", "rpm-tpm"),
     "check_json": ("structured-output", "output-validation"),
     "scan_for_keys": ("incident-response", "leak-vectors"),
+    "review_code": (),
+    "review_prompt": ("system-prompts", "prompt-injection"),
+    "review_retries": ("backoff-jitter", "status-codes"),
+    "review_keys": ("key-storage", "leak-vectors"),
 }
 # Labs in which running a tool is itself on-topic.
 TOOL_LABS = {
@@ -32,6 +44,10 @@ TOOL_LABS = {
     "explain_http_response": {"api-basics", "rate-limits-cost"},
     "check_json": {"production-prompts", "api-basics"},
     "scan_for_keys": {"key-security"},
+    "review_code": {"api-basics", "rate-limits-cost", "production-prompts", "key-security"},
+    "review_prompt": {"production-prompts"},
+    "review_retries": {"rate-limits-cost", "api-basics"},
+    "review_keys": {"key-security"},
 }
 
 
@@ -41,19 +57,32 @@ class Draft:
 
     turn: Turn
     message: str
+    reading: Reading | None = None
     notes: list[str] = dataclasses.field(default_factory=list)
     parts: list[str] = dataclasses.field(default_factory=list)
     tools: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     objectives: list[str] = dataclasses.field(default_factory=list)
-    on_topic: bool = False
-    intent: str = "question"
+    kind: str = ""  # the answer kind (judge.ANSWER_KINDS); empty until a stage decides
+    on_lab_topic: bool = False  # the help given was about this lab
     card: Card | None = None
+    understood: str | None = None  # what we took the question to be, when not obvious
     follow_up: str | None = None
-    show_note: bool = False
-    topic_reason: str | None = None
     injection: tuple[str, ...] = ()
-    pending_codes: list[int] = dataclasses.field(default_factory=list)
     continued: str | None = None  # the tutor's own question a "yes" picked up
+    matches: list[Match] = dataclasses.field(default_factory=list)
+    other_matches: list[Match] = dataclasses.field(default_factory=list)
+    lab_vocabulary: int = 0  # how many of the lab's topic words the message uses
+    why_not: str | None = None  # a reason that overrides the judge's default wording
+    hints: list[str] = dataclasses.field(default_factory=list)  # words the message implies
+
+    @property
+    def focus(self) -> str:
+        """The learner's question, for retrieval and confidence (pasted material left out)."""
+        if self.continued:
+            return self.continued
+        if self.reading is not None and self.reading.focus.strip():
+            return self.reading.focus
+        return self.message
 
     def add_objectives(self, ids: tuple[str, ...] | list[str]) -> None:
         valid = {o.id for o in self.turn.lab.objectives}
@@ -66,4 +95,47 @@ class Draft:
                            "ms": round((time.perf_counter() - started) * 1000, 3)})
         self.add_objectives(TOOL_OBJECTIVES.get(name, ()))
         if self.turn.lab.id in TOOL_LABS.get(name, set()):
-            self.on_topic = True
+            self.on_lab_topic = True
+
+    def asked_before(self) -> str:
+        """The learner's earlier messages in this lab, lower-cased, for "not again" checks."""
+        return " ".join(c.lower() for r, c in self.turn.history if r in ("user", "learner"))
+
+    def starter(self) -> str:
+        """A starter question of this lab the learner has not asked yet."""
+        asked = self.asked_before()
+        for q in self.turn.lab.starter_questions:
+            if q.lower()[:30] not in asked:
+                return q
+        return self.turn.lab.starter_questions[0]
+
+    def last_reply(self) -> str:
+        return next((c for r, c in reversed(self.turn.history) if r == "assistant"), "")
+
+
+_WORD = re.compile(r"[a-z0-9_\-\.]+")
+
+
+def lab_vocabulary(turn: Turn, text: str) -> int:
+    """How many of this lab's topic / objective keywords the text uses."""
+    phrases, singles, stems = _lab_keywords(turn.lab.id, tuple(
+        [*turn.lab.topic_keywords, *(k for o in turn.lab.objectives for k in o.keywords)]))
+    low = f" {text[:4000].lower()} "
+    words = set(_WORD.findall(low))
+    hits = {k for k in phrases if k in low} | (singles & words)
+    # A long keyword also matches words it begins ("stream" -> "streaming").
+    for word in words:
+        for n in range(5, len(word) + 1):
+            if word[:n] in stems:
+                hits.add(word[:n])
+    return len(hits)
+
+
+@functools.cache
+def _lab_keywords(lab_id: str, keywords: tuple[str, ...]) -> tuple[tuple[str, ...],
+                                                                    frozenset[str],
+                                                                    frozenset[str]]:
+    lowered = [k.lower() for k in keywords]
+    phrases = tuple(k for k in lowered if " " in k or not k.isalnum())
+    singles = frozenset(k for k in lowered if k not in phrases)
+    return phrases, singles, frozenset(k for k in singles if len(k) > 4)

@@ -180,6 +180,7 @@ class KnowledgeIndex:
         self._by_initial = dict(by_initial)
         # Unstemmed course words too, so "jiter" can find "jitter".
         self.vocabulary = frozenset(self._postings)
+        self._positions = {doc.key: i for i, doc in enumerate(self.docs)}
 
     # --- building --------------------------------------------------------------
 
@@ -211,8 +212,13 @@ class KnowledgeIndex:
         """
         return self._idf.get(term, UNKNOWN_IDF_SHARE * self._max_idf)
 
-    def make_query(self, text: str) -> Query:
-        """Terms of a learner message: typo-corrected, with synonym expansions."""
+    def make_query(self, text: str, extra: Iterable[str] = ()) -> Query:
+        """Terms of a learner message: typo-corrected, with synonym expansions.
+
+        ``extra`` are words the message implies without saying (a pasted error's code
+        stands for "context window"): they help ranking at a lower weight but do not
+        count as the learner's own words for confidence.
+        """
         original: list[str] = []
         corrections: dict[str, str] = {}
         unknown: list[str] = []
@@ -229,10 +235,25 @@ class KnowledgeIndex:
                 original.append(term)
                 unknown.append(term)
         terms = {t: 1.0 for t in original}
-        extra, synonyms = expand(text, original)
-        for term, weight in extra.items():
+        expansions, synonyms = expand(text, original)
+        for term, weight in expansions.items():
             terms.setdefault(term, weight)
+        for word in extra:
+            for term in content_terms(word):
+                terms.setdefault(term, 0.6)
         return Query(terms, tuple(original), corrections, tuple(unknown), synonyms)
+
+    def scores(self, query: Query) -> dict[int, float]:
+        """BM25F score of every document sharing a term with ``query``, by position."""
+        return self._scores(query)
+
+    def evidence(self, query: Query, candidates: list[tuple[int, float]]) -> list[Hit]:
+        """Evidence (coverage, question match) for the given ``(position, score)`` pairs."""
+        return self._hits(query, candidates, len(candidates))
+
+    def position(self, doc: Doc) -> int:
+        """The position of ``doc`` in ``docs``."""
+        return self._positions[doc.key]
 
     def _scores(self, query: Query) -> dict[int, float]:
         """BM25F score of every document sharing a term with ``query``."""

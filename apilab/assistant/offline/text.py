@@ -76,6 +76,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "being generated": ("stream", "streaming", "sse"),
     "as it generates": ("stream", "streaming"),
     "word by word": ("stream", "streaming", "sse"),
+    "token by token": ("stream", "streaming", "sse"),
+    "chunk by chunk": ("stream", "streaming", "sse"),
     "typing effect": ("stream", "streaming"),
     "real time": ("stream", "streaming"),
     "realtime": ("stream", "streaming"),

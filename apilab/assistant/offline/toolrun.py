@@ -1,9 +1,11 @@
-"""The tools the offline tutor runs on a message: cost, prices, tokens, backoff, code, HTTP, JSON.
+"""Tools the offline tutor runs when the question calls for them, and only then.
 
-``run_tools(draft)`` detects what the message calls for (``intents.py``), runs it
-through ``apilab.assistant.tools`` / ``httpinfo`` / ``codecheck`` and appends the
-Markdown to the draft; it returns the prose left for retrieval (pasted code,
-JSON and HTTP responses would swamp it).
+The question decides; pasted material is evidence. A cost is computed when a cost is
+asked (with every number given); a pasted JSON document is checked when the question is
+about it (or nothing else was said); code is reviewed when the learner asks for a review
+or asks about the code; a pasted error is explained in terms of the question. Numbers
+inside pasted material ("Limit 200000" in a rate-limit error) never become tool
+arguments. Each tool appends its Markdown to the draft and records what it ran.
 """
 
 from __future__ import annotations
@@ -13,139 +15,231 @@ import re
 import time
 
 from apilab.assistant import httpinfo, tools
-from apilab.assistant.offline import codecheck, intents
+from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
+from apilab.assistant.offline.read import Reading
+from apilab.assistant.offline.workload import parse_workload, price_workload
 from apilab.errors import ApilabError
 
-__all__ = ["PREFERRED_MODELS", "resolve_models", "run_tools", "strip_blocks", "strip_code"]
+__all__ = ["PREFERRED_MODELS", "resolve_models", "run_tools"]
 
-PREFERRED_MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-haiku", "claude-sonnet-4",
-                    "gemini-2.0-flash", "gemini-1.5-flash")
+PREFERRED_MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-haiku", "gemini-2.0-flash")
+
+_COST_ASK = re.compile(r"\b(?:cost|costs|costing|price|priced|pricing|how much|spend|spending|"
+                       r"bill|billed|charge|charged|dollars?|usd|expensive|cheap|cheaper|"
+                       r"budget|afford|estimate)\b|\$", re.I)
+_REVIEW_ASK = re.compile(
+    r"\b(?:review|check|look at|looks? (?:ok|okay|right|good|correct)|is (?:this|it|my \w+) "
+    r"(?:ok|okay|right|correct|good|fine|safe|secure)|correct\??|feedback|improve|better|"
+    r"wrong|mistake|bug|fix|problem with|what(?:'s| is) wrong|why (?:does|doesn't|is|isn't|"
+    r"won't|do|am)|doesn'?t work|not working|fails?|error|how (?:should|do) i (?:structure|"
+    r"write|improve)|any (?:issues|problems|suggestions)|secure|safe)\b", re.I)
+_JSON_ASK = re.compile(r"\b(?:json|valid|validate|parse|parsing|schema|decode|malformed|"
+                       r"syntax|missing|field|fields|is this|check)\b", re.I)
+_EXPLAIN_ASK = re.compile(r"\b(?:what does|what is|what's|mean|means|meaning|why|explain|"
+                          r"how do i fix|how to fix|fix|help|what (?:should|do) i do|"
+                          r"getting|got|get|error|keeps?)\b", re.I)
 
 
-def run_tools(w: Draft) -> str:
-    """Run the tools the message calls for; returns the text left for retrieval."""
-    text = w.message
-    retrieval_text = text
-    cost = intents.detect_cost(text)
-    if cost:
-        run_cost(w, cost)
-    else:
-        models = intents.detect_price_lookup(text)
-        if models:
-            run_price(w, models)
-    count = intents.detect_token_count(text)
+def run_tools(w: Draft) -> None:
+    """Run what the learner's question calls for; results go into ``w.parts``."""
+    reading = w.reading
+    if reading is None:
+        return
+    prose = reading.prose
+    _model_problems(w, reading)
+    if _COST_ASK.search(prose):
+        workload = parse_workload(prose)
+        if workload is not None and (workload.has_tokens or workload.rates):
+            run_cost(w, workload, reading)
+        else:
+            models = [m.resolved for m in reading.signals.models if m.resolved]
+            if models and not re.search(r"\d", prose) and re.search(
+                    r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
+                run_price(w, list(dict.fromkeys(models)))
+    count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)
-    backoff = intents.detect_backoff(text)
+    backoff = intents.detect_backoff(prose)
     if backoff:
         started = time.perf_counter()
         w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
                                             backoff.jitter))
         w.ran("backoff_schedule", dataclasses.asdict(backoff), started)
-    code = codecheck.extract_code(text)
-    if code is not None:
-        run_code_review(w, code)
-        retrieval_text = strip_blocks(strip_code(text))
-    http = intents.wants_http_explanation(text)
-    if http == "pasted":
-        started = time.perf_counter()
-        explained = httpinfo.explain(text)
-        if explained:
-            w.parts.append(explained)
-            w.ran("explain_http_response", {"chars": len(text)}, started)
-            retrieval_text = strip_blocks(text)
-    elif isinstance(http, list):
-        # Shown only if the answer card does not already explain these codes.
-        w.pending_codes = http
-    if http != "pasted" and code is None:
-        pasted = intents.detect_json(text)
-        if pasted:
-            started = time.perf_counter()
-            doc, schema = pasted
-            result = tools.json_check(doc, schema)
-            w.parts.append(tools.render_json_check(result))
-            w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed},
-                  started)
-            retrieval_text = strip_blocks(text)
-    return retrieval_text
+    _reviews(w, reading)
+    _errors(w, reading)
+    _json(w, reading)
 
-def run_code_review(w: Draft, code: str) -> None:
-    started = time.perf_counter()
-    findings = codecheck.review(code)
-    if findings:
-        lines = [f"**I read your code and found {len(findings)} thing(s) to fix:**", ""]
-        lines += [f"{n}. {f.message}" for n, f in enumerate(findings, 1)]
-        w.parts.append("\n".join(lines))
-    else:
-        w.parts.append("I read your code and found none of the common mistakes I check "
-                       "for (messages shape, missing `max_tokens` on Anthropic, no timeout, "
-                       "retries without backoff, hard-coded keys, streaming misuse, "
-                       "regex-parsing output, unvalidated JSON). That is not a full review.")
-    w.tools.append({"name": "review_code", "args": {"lines": code.count("\n") + 1,
-                                                    "findings": [f.rule for f in findings]},
-                    "ms": round((time.perf_counter() - started) * 1000, 3)})
-    valid = {o.id for o in w.turn.lab.objectives}
-    mine = [f.objective for f in findings if f.objective in valid]
-    w.add_objectives(mine)
-    if mine:
-        w.on_topic = True
 
-def run_price(w: Draft, candidates: list[str]) -> None:
-    started = time.perf_counter()
-    models, problems, guessed = resolve_models(candidates)
-    if not models:
+def _asked(reading: Reading, pattern: re.Pattern[str]) -> bool:
+    return bool(pattern.search(reading.prose)) or not reading.prose.strip()
+
+
+def _reviews(w: Draft, reading: Reading) -> None:
+    """A reviewer when the learner asks about what they pasted (or pasted only that)."""
+    prompt_paste = [p for p in reading.pasted if p.kind in ("prompt", "text")
+                    and review.looks_like_system_prompt(p.text)]
+    asks_prompt = re.search(r"\bsystem prompt|\bmy prompt\b|\bprompt (?:is|below|here)",
+                            reading.prose, re.I)
+    if prompt_paste and (asks_prompt or _asked(reading, _REVIEW_ASK)):
+        _run_review(w, "review_prompt", review.review_prompt(prompt_paste[0].text))
         return
-    lines = [tools.render_price(m) for m in models]
-    if guessed:
-        lines.append(guessed)
+    if asks_prompt and not prompt_paste and _REVIEW_ASK.search(reading.prose):
+        quoted = re.search(r"[:\n]\s*[\"“]?(.{40,})$", reading.prose, re.S)
+        if quoted and review.looks_like_system_prompt(quoted.group(1)):
+            _run_review(w, "review_prompt", review.review_prompt(quoted.group(1)))
+            return
+        if len(reading.prose.split()) <= 12:
+            # "review my system prompt" with no prompt: ask for it (this does not count).
+            w.parts.append("Paste your system prompt (in a ``` block, or after a colon) and "
+                           "I'll review it against the checklist: role, task, scope, output "
+                           "format, what to do when unsure, refusals, untrusted input kept "
+                           "apart, and examples - and suggest an improved version.")
+            w.kind = "clarify"
+            return
+    code = reading.pasted_text("code", "env")
+    if not code.strip():
+        return
+    if not _asked(reading, _REVIEW_ASK) and w.turn.lab.id != "key-security":
+        return
+    if review.looks_like_retry_code(code) and re.search(
+            r"\bretr|\bbackoff|\b429\b|rate.?limit|jitter", reading.text, re.I):
+        _run_review(w, "review_retries", review.review_retries(code))
+    elif review.uses_keys(code) and (w.turn.lab.id == "key-security" or re.search(
+            r"\bkey|secret|\.env|leak|safe|secure", reading.prose, re.I)):
+        _run_review(w, "review_keys", review.review_keys(reading.text))
+    elif _asked(reading, _REVIEW_ASK):
+        result = review.review_code(code)
+        if result.passed or result.problems:
+            _run_review(w, "review_code", result)
+
+
+def _run_review(w: Draft, name: str, result: review.Review) -> None:
+    started = time.perf_counter()
+    w.parts.append(result.render())
+    w.ran(name, {"problems": [p for p, _ in result.problems], "passed": result.passed},
+          started)
+    w.add_objectives(result.objectives)
+    w.kind = "review"
+
+
+def _errors(w: Draft, reading: Reading) -> None:
+    """Explain a pasted error or HTTP response; codes named in prose are left to the card."""
+    signals = reading.signals
+    pasted = reading.pasted_text("traceback", "http", "log", "json", "js-object", "text",
+                                 "code", "curl")
+    source = pasted if pasted.strip() else reading.text
+    has_error = signals.error_codes or signals.exceptions or httpinfo.parse(source).status
+    if not has_error:
+        return
+    if reading.prose.strip() and not _EXPLAIN_ASK.search(reading.prose) and not (
+            reading.problems or reading.questions):
+        return
+    started = time.perf_counter()
+    explained = httpinfo.explain(source) or httpinfo.explain(reading.text)
+    if not explained and signals.exceptions:
+        explained = _explain_exception(signals.exceptions[0])
+    if not explained:
+        return
+    w.parts.append(explained)
+    w.ran("explain_http_response", {"statuses": list(signals.statuses),
+                                    "codes": list(signals.error_codes),
+                                    "exceptions": list(signals.exceptions)}, started)
+    w.kind = w.kind or "explain"
+
+
+def _explain_exception(name: str) -> str | None:
+    from apilab.assistant.offline.signals import signal_table
+
+    entry = signal_table()["exceptions"].get(name)
+    if not entry or not entry.get("status"):
+        return None
+    return httpinfo.explain(f"Error code: {entry['status']}")
+
+
+def _json(w: Draft, reading: Reading) -> None:
+    """Check pasted JSON when the question is about it, or when nothing else was said."""
+    docs = [p for p in reading.pasted if p.kind == "json"]
+    if not docs or any(t["name"] == "explain_http_response" for t in w.tools):
+        return
+    if reading.prose.strip() and not _JSON_ASK.search(reading.prose):
+        return
+    schema = next((p.text for p in docs[1:] if re.search(r"\"(?:properties|\$schema)\"",
+                                                         p.text)), None)
+    doc = docs[0].text
+    if re.search(r"\"(?:properties|\$schema)\"", doc) and len(docs) >= 2 and schema is None:
+        doc, schema = docs[1].text, docs[0].text
+    started = time.perf_counter()
+    result = tools.json_check(doc, schema)
+    w.parts.append(tools.render_json_check(result))
+    w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed}, started)
+    w.kind = w.kind or "tool"
+
+
+def _model_problems(w: Draft, reading: Reading) -> None:
+    """A misspelt or retired model name: say so before anything else."""
+    for mention in reading.signals.models:
+        if mention.retired:
+            w.notes.append(f"**`{mention.written}` is {mention.retired}**")
+            w.on_lab_topic = w.on_lab_topic or w.turn.lab.id == "api-basics"
+        elif mention.resolved is None and mention.suggestions:
+            w.notes.append(
+                f"**`{mention.written}` is not a model name** - did you mean "
+                f"`{mention.suggestions[0]}`? A misspelt or unavailable model gets "
+                "`404 model_not_found` (\u201cThe model ... does not exist or you do not have "
+                "access to it\u201d). List the ids your key can use with "
+                "`client.models.list()`.")
+            w.on_lab_topic = w.on_lab_topic or w.turn.lab.id == "api-basics"
+        if len(w.notes) >= 2:
+            break
+
+
+def run_price(w: Draft, models: list[str]) -> None:
+    started = time.perf_counter()
+    lines = []
+    for model in models[:3]:
+        try:
+            lines.append(tools.render_price(model))
+        except ApilabError:
+            continue
+    if not lines:
+        return
     lines.append("Give me token numbers (e.g. \"2M input and 500k output tokens\") and I'll "
                  "work out the exact cost.")
     w.parts.append("\n\n".join(lines))
     w.ran("estimate_cost", {"models": models, "prices_only": True}, started)
+    w.kind = w.kind or "tool"
 
-def run_cost(w: Draft, req: intents.CostRequest) -> None:
+
+def run_cost(w: Draft, workload: object, reading: Reading) -> None:
     from apilab.pricing import list_models
 
     started = time.perf_counter()
-    models, problems, guessed = resolve_models(list(req.models))
-    if guessed:
-        w.notes.append(guessed)
-    if not models and problems:
-        w.parts.append(f"I couldn't price that: {problems[0]}")
-        w.ran("estimate_cost", {"models": list(req.models), "error": problems[0]}, started)
-        return
-    compare = not models
+    models = list(dict.fromkeys(m.resolved for m in reading.signals.models if m.resolved))
+    guessed = [m for m in reading.signals.models if m.resolved is None and m.suggestions]
+    if not models and guessed:
+        models = [guessed[0].suggestions[0]]
+        w.notes.append(f"_I took `{guessed[0].written}` to mean `{models[0]}`, the closest name "
+                       "in the price table._")
+    rates = getattr(workload, "rates", {})
+    compare = not models and not rates
     if compare:
-        known = {p.model if hasattr(p, "model") else str(p) for p in list_models()}
-        models = [m for m in PREFERRED_MODELS if m in known][:4] or sorted(known)[:4]
-    outputs = []
-    figures = []
-    for model in models:
-        try:
-            md, fig = tools.render_cost(model, req.input_tokens, req.output_tokens,
-                                        req.cached_input_tokens, req.requests, req.at)
-        except ApilabError as exc:
-            outputs.append(f"`{model}`: {exc}")
-            continue
-        outputs.append(md)
-        figures.append(fig)
+        known = {p.model for p in list_models()}
+        models = [m for m in PREFERRED_MODELS if m in known][:3]
+    text, figures = price_workload(workload, models, intents.price_date(reading.prose))  # type: ignore[arg-type]
     if compare:
-        outputs.insert(0, "You didn't name a model, so here is the same workload on a few "
-                          "(name one, e.g. \"on gpt-4o-mini\", for just that):")
-    if req.days > 1:
-        outputs.append(f"_{req.requests // req.days:,} requests a day x 30 days = "
-                       f"{req.requests:,} requests a month._")
-    if req.output_tokens == 0 and req.input_tokens:
-        outputs.append("_Only input tokens are priced here. Add the output you expect "
-                       "(\"... and 500k output tokens\"): output usually costs 3-5x more per "
-                       "token._")
-    w.parts.append("\n\n".join(outputs))
-    w.ran("estimate_cost", {"input_tokens": req.input_tokens,
-                            "output_tokens": req.output_tokens,
-                            "cached_input_tokens": req.cached_input_tokens,
-                            "requests": req.requests, "models": models, "at": req.at,
+        text = ("You didn't name a model, so here is the workload on three common ones (name "
+                "one, e.g. \"on gpt-4o-mini\", for just that):\n\n" + text)
+    if any(m.resolved and re.match(r"^(?:o\d|gpt-5)", m.resolved)
+           for m in reading.signals.models) or re.search(r"\breasoning\b", reading.prose, re.I):
+        text += ("\n\n_Reasoning models also bill their hidden reasoning tokens as **output** "
+                 "(`usage.completion_tokens_details.reasoning_tokens`), so budget more output "
+                 "than the visible answer._")
+    w.parts.append(text)
+    w.ran("estimate_cost", {"models": models, "rates": {k: str(v) for k, v in rates.items()},
                             "totals": [f["total_usd"] for f in figures]}, started)
+    w.kind = w.kind or "tool"
+
 
 def run_count(w: Draft, req: tuple[str, str | None]) -> None:
     started = time.perf_counter()
@@ -156,73 +250,35 @@ def run_count(w: Draft, req: tuple[str, str | None]) -> None:
             f"**{words:,} English words is roughly {round(words / 0.75):,} tokens** "
             "(rule of thumb: 1 token ~ 0.75 words, ~4 characters; code and non-English "
             "text use more). For an exact number, count the real text with tiktoken: "
-            "`len(tiktoken.encoding_for_model(\"gpt-4o\").encode(text))`."
-        )
+            "`len(tiktoken.encoding_for_model(\"gpt-4o\").encode(text))`.")
         w.ran("count_tokens", {"words": words}, started)
+        w.kind = w.kind or "tool"
         return
     model = "gpt-4o"
-    for candidate in intents.model_candidates(w.message):
-        try:
-            from apilab.pricing import resolve_model
-
-            model = resolve_model(candidate)
-            break
-        except ApilabError:
-            continue
+    reading = w.reading
+    if reading is not None:
+        model = next((m.resolved for m in reading.signals.models if m.resolved), model)
     w.parts.append(tools.TOOLS["count_tokens"].run(text=payload or "", model=model))
     w.ran("count_tokens", {"chars": len(payload or ""), "model": model}, started)
+    w.kind = w.kind or "tool"
 
 
 def resolve_models(candidates: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Canonical model ids for the names a learner used: (models, problems, guess note).
-
-    The longest spelling that resolves wins ("gpt-4o-mini" over "gpt-4o"); a name that
-    does not resolve but has close matches is taken as the first match, and said so.
-    """
+    """Canonical model ids for names a learner used: (models, problems, guess note)."""
     from apilab.errors import UnknownModelError
     from apilab.pricing import resolve_model
 
     models: list[str] = []
     problems: list[str] = []
-    guess: str | None = None
     for candidate in candidates:
         try:
             model = resolve_model(candidate)
         except UnknownModelError as exc:
             problems.append(str(exc))
-            if exc.suggestions and guess is None and not models:
-                guess = candidate
             continue
         except ApilabError as exc:
             problems.append(str(exc))
             continue
         if model not in models:
             models.append(model)
-            break
-    if not models and guess is not None:
-        from apilab.errors import UnknownModelError as _Unknown
-
-        try:
-            resolve_model(guess)
-        except _Unknown as exc:
-            models.append(resolve_model(exc.suggestions[0]))
-            others = ", ".join(exc.suggestions[1:])
-            note = (f"_I took \u201c{guess}\u201d to mean `{models[0]}`"
-                    + (f" (other close matches: {others})" if others else "") + "._")
-            return models, problems, note
     return models, problems, None
-
-
-_BLOCKS = re.compile(r"```.*?```|\{.*\}|\[.*\]", re.S)
-
-
-def strip_code(text: str) -> str:
-    """The message without fenced code (the prose carries the question)."""
-    return re.sub(r"```.*?```", " ", text, flags=re.S)
-
-
-def strip_blocks(text: str) -> str:
-    """The prose of a message without pasted code/JSON (which would swamp retrieval)."""
-    prose = _BLOCKS.sub(" ", text)
-    prose = re.sub(r"(?m)^\s*[A-Za-z-]+:\s.*$", " ", prose)  # header lines
-    return prose

@@ -277,7 +277,9 @@ class DrillEngine:
             raise InvalidInputError("Nothing has leaked yet: push the commit first.")
         if drill.new_key_id is None:
             revoked_now = drill.revoked_at is None
-            record, secret = keys.rotate_key(self.db, drill.leaked_key_id)
+            # Rotation revokes a live key; a key the learner already revoked is replaced.
+            replace = keys.rotate_key if revoked_now else keys.replace_revoked_key
+            record, secret = replace(self.db, drill.leaked_key_id)
             _SecretStore(self.settings, drill.id).put(record.id, secret)
             changes: dict[str, Any] = {"new_key_id": record.id, "rotated_at": utcnow(),
                                        "stage": "rotated"}

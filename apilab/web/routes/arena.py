@@ -8,7 +8,11 @@
 
 The simulation itself is ``apilab.arena.run_arena``; this module only translates
 HTTP to a config and back. Runs go to a worker thread so a big run never blocks
-the event loop.
+the event loop, and they are bounded: one run plays at most
+``APILAB_ARENA_MAX_REQUESTS`` simulated requests (clients x requests per client x
+strategies, 422 past that), and one learner may have ``APILAB_ARENA_MAX_RUNS``
+runs in progress at once (429 past that), so eight big runs from one page
+cannot take the server's CPU from everyone else.
 """
 
 from __future__ import annotations
@@ -16,17 +20,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from apilab.arena import DEFAULT_STRATEGIES, STRATEGIES, TIERS, ArenaConfig, Tier, run_arena
 from apilab.arena import get_tier as _get_tier
-from apilab.errors import ApilabError, InvalidInputError, NotFoundError
+from apilab.errors import ApilabError, InvalidInputError, NotFoundError, TooBusyError
+from apilab.web.identity import current_learner
 from apilab.web.sse import sse_event
 
 router = APIRouter()
@@ -85,7 +92,46 @@ def _config(request: Request, body: ArenaRunIn) -> ArenaConfig:
         strategies=tuple(dict.fromkeys(body.strategies)),  # drop repeats, keep order
     )
     config.validate()  # InvalidInputError -> 422 with a message, before any work
+    work = config.clients * config.requests_per_client * len(config.strategies)
+    cap = int(request.app.state.settings.arena_max_requests)
+    if work > cap:
+        raise InvalidInputError(
+            f"That run would simulate {work:,} requests (clients x requests per client x "
+            f"strategies); this server allows {cap:,} per run. Use fewer clients, requests "
+            "or strategies.")
     return config
+
+
+class _RunSlot:
+    """One of a learner's concurrent-run slots; ``release`` is idempotent.
+
+    A streamed run releases from the stream's ``finally`` and again from the
+    response's background task, which also runs when the browser left before the
+    stream started (then the generator's ``finally`` never does).
+    """
+
+    def __init__(self, request: Request) -> None:
+        app = request.app
+        self._learner = current_learner(request)
+        if not hasattr(app.state, "arena_running"):
+            app.state.arena_running = Counter()
+        self._running: Counter[str] = app.state.arena_running
+        limit = int(app.state.settings.arena_max_runs)
+        if self._running[self._learner] >= limit:
+            raise TooBusyError(f"You already have {self._running[self._learner]} arena run(s) "
+                               f"in progress (the limit is {limit}); wait for one to finish.")
+        self._running[self._learner] += 1
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._running[self._learner] -= 1
+            if self._running[self._learner] <= 0:
+                del self._running[self._learner]
+
+    async def arelease(self) -> None:
+        self.release()
 
 
 @router.get("/api/arena/options")
@@ -108,7 +154,11 @@ async def arena_options(request: Request) -> dict[str, Any]:
 async def arena_run(request: Request, body: ArenaRunIn) -> dict[str, Any]:
     """Run the arena and return every strategy's timeline and the summary table."""
     config = _config(request, body)
-    result = await run_in_threadpool(run_arena, config)
+    slot = _RunSlot(request)
+    try:
+        result = await run_in_threadpool(run_arena, config)
+    finally:
+        slot.release()
     return result.to_dict()
 
 
@@ -116,6 +166,7 @@ async def arena_run(request: Request, body: ArenaRunIn) -> dict[str, Any]:
 async def arena_run_stream(request: Request, body: ArenaRunIn) -> StreamingResponse:
     """The same run as Server-Sent Events: ``progress`` per strategy, then ``result``."""
     config = _config(request, body)  # bad input is a 4xx, never half a stream
+    slot = _RunSlot(request)  # a learner over the limit gets a 429 before the stream starts
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
@@ -146,7 +197,11 @@ async def arena_run_stream(request: Request, body: ArenaRunIn) -> StreamingRespo
                 if name in ("result", "error"):
                     break
         finally:
-            await task
+            try:
+                await task
+            finally:
+                slot.release()
 
     return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache"})
+                             headers={"Cache-Control": "no-cache"},
+                             background=BackgroundTask(slot.arelease))

@@ -11,14 +11,15 @@ on the way out (defence in depth). Learners only see their own replies.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from apilab.errors import InvalidInputError, NotFoundError
 from apilab.storage import ledger
 from apilab.storage.models.lab import Learner
+from apilab.strictjson import MAX_INT
 from apilab.web.identity import current_learner
 
 router = APIRouter()
@@ -143,7 +144,10 @@ def _dec(text: str | None) -> Any:
 
 
 @router.get("/api/inspector/{message_id}")
-async def inspector(message_id: int, request: Request) -> dict[str, Any]:
+async def inspector(
+    request: Request,
+    message_id: Annotated[int, Path(ge=1, le=MAX_INT, description="An assistant reply's id.")],
+) -> dict[str, Any]:
     """What happened behind one assistant reply: requests, attempts, tokens, cost."""
     handle = current_learner(request)
     return await run_in_threadpool(inspect_message, request.app.state.db, handle, message_id)

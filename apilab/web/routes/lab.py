@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from apilab.assistant.base import Accepted, Completed, Delta, ExchangeEvent, Failed
 from apilab.assistant.exchange import run_exchange
 from apilab.content import load_course
+from apilab.errors import ForbiddenError
 from apilab.storage import conversations
 from apilab.web.identity import current_learner
 from apilab.web.sse import sse_event
@@ -77,6 +79,7 @@ async def lab_page(
         context(
             request, course=course, lab=lab, lesson=course.lesson_for_lab(lab_id),
             messages=messages, progress=progress, panels=_panels(lab_id), nav=lab_id,
+            csrf_token=request.app.state.tokens.csrf(learner),
         ),
     )
 
@@ -85,8 +88,19 @@ async def lab_page(
 async def reset_lab(
     request: Request, lab_id: str, learner: str = Depends(current_learner)
 ) -> RedirectResponse:
-    """Clear this lab's conversation (progress already earned is kept by the repository)."""
+    """Clear this lab's conversation (progress already earned is kept by the repository).
+
+    Posted by the page's HTML form (which carries the learner's CSRF token) or as
+    JSON by a script; the security middleware has already refused other bodies
+    and other origins.
+    """
     load_course().lab(lab_id)
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = urllib.parse.parse_qs((await request.body()).decode("utf-8", "replace"))
+        token = (form.get("csrf_token") or [""])[0]
+        if not request.app.state.tokens.csrf_ok(learner, token):
+            raise ForbiddenError("This reset form is stale or came from another site: reload "
+                                 "the lab page and try again.")
 
     def _reset() -> None:
         with request.app.state.db.session() as session:

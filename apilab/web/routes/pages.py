@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from apilab.assistant.completion import progress_report
 from apilab.content import load_course
 from apilab.storage import conversations
 from apilab.web.identity import current_learner
+from apilab.web.security.tokens import LOCAL_COOKIE
 from apilab.web.templating import context, templates
 
 router = APIRouter()
@@ -24,8 +25,19 @@ def load_progress(request: Request, learner: str) -> dict[str, Any]:
         return dict(conversations.get_progress(session, learner_row.id))
 
 
-@router.get("/", response_class=HTMLResponse)
-async def course_map(request: Request, learner: str = Depends(current_learner)) -> HTMLResponse:
+@router.get("/", response_class=HTMLResponse, response_model=None)
+async def course_map(
+    request: Request, learner: str = Depends(current_learner), local: str | None = None
+) -> HTMLResponse | RedirectResponse:
+    """The course map. ``?local=TOKEN`` (the link ``apilab serve`` prints) marks this
+    browser as the owner's: the token moves to an HttpOnly, SameSite=Strict cookie and
+    the address bar is cleaned, so the token is not left in history or a Referer."""
+    if local is not None:
+        response = RedirectResponse("/", status_code=303)
+        if request.app.state.tokens.is_local(local):
+            response.set_cookie(LOCAL_COOKIE, local, max_age=30 * 24 * 3600, httponly=True,
+                                samesite="strict", path="/")
+        return response
     progress = await run_in_threadpool(load_progress, request, learner)
     return templates.TemplateResponse(
         request, "index.html", context(request, course=load_course(), progress=progress, nav="home")

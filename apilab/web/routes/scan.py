@@ -3,27 +3,41 @@
 Thin front doors: the scanner is ``apilab.secretscan``, the drill is ``_drill.DrillEngine``.
 Responses carry redacted secrets only; pasted text is scanned in memory and
 never stored or echoed back.
+
+Scans run on a worker thread with a deadline (``APILAB_SCAN_MAX_SECONDS``), so
+the event loop keeps serving every other learner. A folder scan reads files as
+the server's user, so it is refused unless the browser holds the install's local
+token (the link ``apilab serve`` prints; see ``web.security.tokens``) and the
+folder lies inside ``APILAB_SCAN_ROOTS``; it stops at the file, byte and time
+caps with a "stopped after …" note, and is cancelled when the browser leaves.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
+from apilab.errors import ForbiddenError
 from apilab.secretscan import find_secrets
 from apilab.secretscan.checks import gitignore_finding, is_env_file
-from apilab.secretscan.files import scan_paths
+from apilab.secretscan.files import ScanLimits, scan_paths
+from apilab.secretscan.scanner import fingerprint_key
 from apilab.web.identity import current_learner
 from apilab.web.routes._drill import DrillEngine
+from apilab.web.security.tokens import LOCAL_COOKIE
 
 router = APIRouter()
 
 MAX_TEXT_CHARS = 1_000_000
 MAX_FINDINGS = 500
-_LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+_POLL_SECONDS = 0.25
 
 
 class ScanText(BaseModel):
@@ -48,11 +62,10 @@ def _default_name(kind: str) -> str:
     return {"env": ".env", "gitignore": ".gitignore"}.get(kind, "pasted.txt")
 
 
-@router.post("/api/scan/text")
-def scan_text(body: ScanText) -> dict[str, Any]:
-    """Scan pasted code, a .env file or a .gitignore; findings come back redacted."""
+def _scan_text(body: ScanText, key: bytes) -> dict[str, Any]:
     name = (body.filename or "").strip() or _default_name(body.kind)
-    findings = [f.to_dict() for f in find_secrets(body.text, name)]
+    with fingerprint_key(key):
+        findings = [f.to_dict() for f in find_secrets(body.text, name)]
     advice: list[str] = []
     if body.kind == "gitignore" or name.endswith(".gitignore"):
         missing = gitignore_finding(body.text, name)
@@ -70,17 +83,78 @@ def scan_text(body: ScanText) -> dict[str, Any]:
     }
 
 
+@router.post("/api/scan/text")
+async def scan_text(body: ScanText, request: Request) -> Any:
+    """Scan pasted code, a .env file or a .gitignore; findings come back redacted."""
+    deadline = float(request.app.state.settings.scan_max_seconds)
+    try:
+        return await asyncio.wait_for(
+            run_in_threadpool(_scan_text, body, request.app.state.tokens.fingerprint_key),
+            deadline)
+    except TimeoutError:
+        # Every rule is linear-time, so this is a backstop, not an expected path.
+        return JSONResponse({"error": f"The scan took longer than {deadline:g} s; paste a "
+                                      "smaller part."}, status_code=503)
+
+
+def scan_roots(request: Request) -> list[Path]:
+    """Folders the page may scan: APILAB_SCAN_ROOTS, or the data dir's workspace and the
+    directory the server started in (never ``/``: that would be every file)."""
+    app = request.app
+    roots: list[Path] | None = getattr(app.state, "scan_roots", None)
+    if roots is None:
+        settings = app.state.settings
+        if settings.scan_roots:
+            raw = [p for p in str(settings.scan_roots).split(os.pathsep) if p.strip()]
+        else:
+            workspace = settings.data_path / "workspace"
+            workspace.mkdir(mode=0o700, exist_ok=True)
+            raw = [str(workspace), os.getcwd()]
+        roots = [Path(os.path.realpath(os.path.expanduser(p))) for p in raw]
+        roots = [r for r in roots if r != Path(r.anchor)]
+        app.state.scan_roots = roots
+    return roots
+
+
+def _inside(path: Path, roots: list[Path]) -> bool:
+    return any(path == root or root in path.parents for root in roots)
+
+
 @router.post("/api/scan/path")
-def scan_folder(body: ScanFolder, request: Request) -> JSONResponse:
-    """Scan a file or folder on the server (only for a browser on the server itself)."""
-    host = request.client.host if request.client else ""
-    if host not in _LOOPBACK:
-        return JSONResponse(
-            {"error": "Folder scans are only available from a browser on the server itself; "
-                      "paste the file instead, or run `apilab scan PATH` there."},
-            status_code=403,
-        )
-    report = scan_paths([body.path])
+async def scan_folder(body: ScanFolder, request: Request) -> JSONResponse:
+    """Scan a file or folder on the server (the server owner's browser, allowed folders only)."""
+    if not request.app.state.tokens.is_local(request.cookies.get(LOCAL_COOKIE)):
+        raise ForbiddenError(
+            "Folder scans read files as the server's user, so they need the link `apilab "
+            "serve` printed when it started (it proves this browser is the owner's). Or paste "
+            "the file instead, or run `apilab scan PATH` yourself.")
+    roots = scan_roots(request)
+    target = Path(os.path.realpath(os.path.expanduser(body.path)))
+    if not _inside(target, roots):
+        raise ForbiddenError(
+            "That path is outside the folders this server may scan: "
+            + ", ".join(str(r) for r in roots)
+            + ". The operator sets them with APILAB_SCAN_ROOTS.")
+    settings = request.app.state.settings
+    limits = ScanLimits(max_files=int(settings.scan_max_files),
+                        max_bytes=int(settings.scan_max_bytes),
+                        max_seconds=float(settings.scan_max_seconds))
+    key = request.app.state.tokens.fingerprint_key
+
+    def scan() -> Any:
+        with fingerprint_key(key):
+            return scan_paths([target], limits=limits)
+
+    task = asyncio.ensure_future(run_in_threadpool(scan))
+    try:
+        while not task.done():
+            await asyncio.wait({task}, timeout=_POLL_SECONDS)
+            if not task.done() and await request.is_disconnected():
+                limits.cancel.set()  # the worker stops at its next file
+                break
+        report = await task
+    finally:
+        limits.cancel.set()
     data = report.to_dict()
     data["truncated"] = len(data["findings"]) > MAX_FINDINGS
     data["findings"] = data["findings"][:MAX_FINDINGS]

@@ -1,0 +1,248 @@
+"""Stage 4 of the offline tutor: the answer policy over what retrieval found.
+
+- Answer from the best card when it is reasonably close, with one line saying what the
+  question was taken to be (``understood``), so a near miss is visible, not silent.
+- One answer per part of a multi-part question, when each part finds its card.
+- A card from another lab when it is far better, labelled.
+- "I don't know" only when nothing relevant is found, with the closest questions the
+  notes can answer; an off-topic redirect when the message is not about AI APIs at all.
+
+Thresholds are on ``Match.closeness`` (``retrieve.py``); they were set on the dev split
+of the real-learner suite (``apilab eval tutor --split dev``), never on the held-out one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from apilab.assistant.offline.read import is_question
+from apilab.assistant.offline.retrieve import Match
+
+if TYPE_CHECKING:
+    from apilab.assistant.offline.draft import Draft
+    from apilab.assistant.offline.retrieve import Retriever
+    from apilab.content.models import Card, Course
+
+__all__ = ["FAIR", "GOOD", "answer_from_notes", "card_sources", "closest_questions"]
+
+GOOD = 0.55  # answer plainly
+FAIR = 0.36  # answer, saying what the question was taken to be
+OTHER_LAB_MARGIN = 0.15  # another lab's card must beat this lab's by this much
+MAX_PARTS = 3
+
+
+def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
+    """Fill ``w`` with the answer the course notes give (or an honest non-answer)."""
+    reading = w.reading
+    lab = w.turn.lab
+    focus = w.focus
+    extra = [*(reading.signals.terms() if reading is not None else []), *w.hints]
+    parts = reading.parts if reading is not None and not w.continued else []
+    own, other = retriever.search(focus, lab.id, extra=extra, parts=parts)
+    w.matches = own
+    w.other_matches = other
+    if _answer_parts(w, retriever):
+        return
+    cards = [m for m in own if m.doc.kind == "card"]
+    best = cards[0] if cards else None
+    best_other = next((m for m in other if m.doc.kind == "card"), None)
+    best_score = best.closeness if best else 0.0
+    # Another lab's card only when this lab has no good answer and that one is clearly better
+    # ("jitter?" asked in Lab 1); a fair answer here beats a foreign one.
+    if best_other and best_other.closeness >= GOOD and best_score < FAIR + 0.1 and (
+            best_other.closeness >= best_score + OTHER_LAB_MARGIN):
+        other_lab = course.lab(best_other.doc.lab)
+        w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm answering from "
+                       "that lab's notes._")
+        _answer_card(w, best_other, course, foreign=True)
+        # It still counts here when the question is also this lab's business.
+        w.on_lab_topic = best_score >= FAIR or w.lab_vocabulary >= 2
+        w.kind = "answer" if w.on_lab_topic else "other-lab"
+        return
+    if best and best_score >= FAIR and (best_score >= GOOD or _grounded(best, w)):
+        _answer_card(w, best, course, hedge=best_score < GOOD)
+        w.on_lab_topic = True
+        _also(w, cards, best)
+        return
+    passage = next((m for m in own if m.doc.kind == "lesson"), None)
+    if passage and passage.closeness >= GOOD:
+        w.parts.append(f"The lesson covers this under **{passage.doc.title}**:\n\n"
+                       f"{passage.doc.text.strip()}")
+        w.kind = "hedged"
+        w.on_lab_topic = True
+        return
+    if w.parts:
+        return  # a tool or an explanation already answered; nothing better to add
+    if w.continued:
+        # The follow-up was a question for the learner to think about, not one the notes
+        # answer: hand it back rather than saying "I don't know".
+        w.parts.append(f"That one is a question for you to think about: *{w.continued}* Tell "
+                       "me what you think (in a sentence or two), or ask me something specific "
+                       "about it.")
+        w.kind = "continuation"
+        return
+    if w.lab_vocabulary >= 1 or best_score >= 0.2 or (reading and reading.signals.any):
+        near = closest_questions(own, other)
+        text = ("**I don't know** - the course notes don't cover that, and I'd rather not "
+                "guess.")
+        if near:
+            text += " The closest questions I can answer:\n\n" + "\n".join(
+                f"- \u201c{q}\u201d" for q in near)
+        w.parts.append(text)
+        w.kind = "dont-know"
+        return
+    w.kind = "off-topic"
+    w.parts.append(
+        f"That's outside what I can help with here - I'm the tutor for **{lab.title}**, and "
+        "I answer from this course's notes about building on AI APIs. A question to try: "
+        f"\u201c{w.starter()}\u201d")
+
+
+def _also(w: Draft, cards: list[Match], best: Match) -> None:
+    """A long message that two cards answer about equally well gets the second one's gist.
+
+    Real questions often carry two problems ("the key is set but I still get 401, and
+    is it safe in my React app?"); a second card that is nearly as close and teaches
+    something else is shown as one paragraph, not a second full answer.
+    """
+    if len(w.focus.split()) < ALSO_MIN_WORDS or len(cards) < 2:
+        return
+    second = cards[1]
+    card = second.doc.card
+    if (card is None or second.closeness < GOOD or second.closeness < best.closeness - ALSO_GAP
+            or w.card is None or card.id == w.card.id):
+        return
+    lead = card.answer.strip().split("\n\n", 1)[0]
+    if lead.rstrip().endswith(":") or lead.startswith(("|", "```")):
+        return
+    w.parts.append(f"**Also relevant - “{card.questions[0]}”** {lead}")
+    w.add_objectives(card.objectives)
+
+
+ALSO_MIN_WORDS = 20
+ALSO_GAP = 0.15
+
+
+def _grounded(match: Match, w: Draft) -> bool:
+    """A middling match also needs the learner's own words in the card, or a close meaning.
+
+    Static embeddings rate any sentence about "the API" as somewhat similar to every
+    card; a question whose distinctive words appear nowhere in the card ("the flux
+    capacitor's quantum requests") is not answered by it.
+    """
+    return match.lexical >= MIN_WORDS or match.semantic >= SURE_MEANING
+
+
+MIN_WORDS = 0.15
+SURE_MEANING = 0.62
+
+
+def closest_questions(own: list[Match], other: list[Match], limit: int = 3) -> list[str]:
+    """Questions the notes do answer, nearest first, for an "I don't know"."""
+    out: list[str] = []
+    for m in [*own, *other]:
+        card = m.doc.card
+        if card is not None and m.closeness > 0.1 and card.questions[0] not in out:
+            out.append(card.questions[0])
+        if len(out) >= limit:
+            break
+    return out
+
+
+def _answer_parts(w: Draft, retriever: Retriever) -> bool:
+    """Answer "What is RPM? And how does jitter help?" part by part, if each part is clear."""
+    reading = w.reading
+    if reading is None or w.parts:
+        return False
+    questions = [q for q in (reading.lead, *reading.questions) if q and is_question(q)]
+    if len(questions) < 2:
+        return False
+    chosen: list[tuple[str, Match]] = []
+    for question in questions[:MAX_PARTS + 1]:
+        if len(question.split()) < 3:
+            continue
+        own, _ = retriever.search(question, w.turn.lab.id)
+        best = next((m for m in own if m.doc.kind == "card"), None)
+        if best is None or best.closeness < GOOD:
+            continue
+        if any(best.doc.key == m.doc.key for _, m in chosen):
+            continue
+        chosen.append((question, best))
+    if len(chosen) < 2:
+        return False
+    for question, match in chosen[:MAX_PARTS]:
+        card = match.doc.card
+        assert card is not None
+        w.parts.append(f"**\u201c{_shorten(question)}\u201d**\n\n{card.answer.strip()}")
+        w.add_objectives(card.objectives)
+    w.card = chosen[0][1].doc.card
+    last = chosen[min(len(chosen), MAX_PARTS) - 1][1].doc.card
+    assert last is not None
+    w.follow_up = last.follow_up.strip()
+    w.kind = "multi"
+    w.on_lab_topic = True
+    return True
+
+
+def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
+                 foreign: bool = False) -> None:
+    card = match.doc.card
+    assert card is not None
+    w.card = card
+    w.kind = "hedged" if hedge else "answer"
+    if hedge or _wordy(w.focus):
+        w.understood = card.questions[0]
+    computed = any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
+                   for t in w.tools)
+    # After a calculation, keep only the card's explanation: its own worked example would
+    # be numbers about some other job.
+    w.parts.append(explanation(card.answer) if computed else card.answer.strip())
+    sources = card_sources(course, card)
+    if sources:
+        w.parts.append(f"_Sources: {sources}._")
+    if not foreign:
+        w.add_objectives(card.objectives)
+    w.follow_up = card.follow_up.strip()
+
+
+def _wordy(text: str) -> bool:
+    """A long message (backstory, several sentences): say what we took it to ask."""
+    return len(text.split()) > 14 or not is_question(text)
+
+
+def _shorten(text: str, limit: int = 90) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def card_sources(course: Course, card: Card) -> str:
+    """The card's sources as "title (date)", from its lab's lesson (at most two)."""
+    if not card.sources:
+        return ""
+    try:
+        lesson = course.lesson_for_lab(card.lab)
+    except Exception:  # noqa: BLE001 - a card with a broken source id only loses the line
+        return ""
+    by_id = {src.id: src for src in lesson.sources}
+    named = []
+    for source_id in card.sources[:2]:
+        src = by_id.get(source_id)
+        if src is not None:
+            named.append(f"{src.title} ({src.date})" if src.date else src.title)
+    return "; ".join(named)
+
+
+_NUMBERED = re.compile(r"\$\s?\d|\d[\d,.]*\s*(?:k|m|million|tokens?)\b", re.I)
+
+
+def explanation(answer: str, limit: int = 2) -> str:
+    """The card's prose without tables, code, lists or worked figures of its own."""
+    keep = []
+    for para in answer.strip().split("\n\n"):
+        text = para.strip()
+        if (not text or text.startswith(("|", "```", "- ", "* ", "1."))
+                or text.rstrip().endswith(":") or "\n|" in text or _NUMBERED.search(text)):
+            continue
+        keep.append(text)
+    return "\n\n".join(keep[-limit:])

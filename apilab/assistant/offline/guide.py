@@ -1,0 +1,184 @@
+"""Guided design conversations: ask about the learner's situation, react, end with a plan.
+
+Each lab's design brief ("think through secure key management for your app") has a guide
+in ``rules/guides.yaml``: an intro, three questions, reactions to what the learner says,
+and plan items chosen by the facts recognised in their answers. The conversation keeps no
+state of its own: every guide message starts with a visible header
+("**Planning key management for your app - question 2 of 3**"), so the position is read
+back from the transcript, and the facts are re-read from the learner's earlier answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from apilab.assistant.offline.draft import Draft
+
+__all__ = ["Guide", "guide_step", "guides"]
+
+_HEADER = re.compile(r"\*\*(?P<title>[^*\n]{5,120}) - question (?P<n>\d) of (?P<total>\d)\*\*")
+_STOP = re.compile(r"^\s*(?:stop|skip|cancel|quit|exit|never ?mind|forget it|no thanks)\b", re.I)
+
+
+@dataclasses.dataclass(frozen=True)
+class Step:
+    ask: str
+    facts: dict[str, tuple[str, ...]]
+    react: dict[str, str]
+    objectives: tuple[str, ...] = ()  # what answering this step makes the learner think through
+
+
+@dataclasses.dataclass(frozen=True)
+class Guide:
+    """One guided conversation for a lab's design brief."""
+
+    id: str
+    lab: str
+    title: str
+    triggers: tuple[re.Pattern[str], ...]
+    intro: str
+    steps: tuple[Step, ...]
+    plan: dict[str, tuple[str, ...]]
+    plan_objectives: tuple[str, ...] = ()
+
+    def header(self, n: int) -> str:
+        return f"**{self.title} - question {n} of {len(self.steps)}**"
+
+
+@functools.cache
+def guides() -> tuple[Guide, ...]:
+    """Every guide, from ``rules/guides.yaml``."""
+    path = resources.files("apilab.assistant.offline") / "rules" / "guides.yaml"
+    raw: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out = []
+    for g in raw:
+        steps = tuple(Step(s["ask"], {k: tuple(str(w).lower() for w in v)
+                                      for k, v in (s.get("facts") or {}).items()},
+                           dict(s.get("react") or {}), tuple(s.get("objectives") or ()))
+                      for s in g["steps"])
+        out.append(Guide(g["id"], g["lab"], g["title"],
+                         tuple(re.compile(t, re.I) for t in g["triggers"]),
+                         " ".join(g["intro"].split()), steps,
+                         {k: tuple(v) for k, v in (g.get("plan") or {}).items()},
+                         tuple(g.get("plan_objectives") or ())))
+    return tuple(out)
+
+
+def _facts(step: Step, answer: str) -> list[str]:
+    low = f" {answer.lower()} "
+    found = []
+    for fact, words in step.facts.items():
+        for word in words:
+            if (word in low if not word.isalnum() or " " in word or word.isdigit()
+                    else re.search(rf"\b{re.escape(word)}\b", low)):
+                found.append(fact)
+                break
+    return found
+
+
+def _position(w: Draft) -> tuple[Guide, int] | None:
+    """The guide and the question number the tutor asked last, if a guide is running."""
+    last = w.last_reply()
+    m = _HEADER.search(last)
+    if not m:
+        return None
+    guide = next((g for g in guides() if g.title == m.group("title")), None)
+    if guide is None:
+        return None
+    return guide, int(m.group("n"))
+
+
+def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
+    """(question number, the learner's answer) for each guide question already answered."""
+    out = []
+    history = w.turn.history
+    for i, (role, content) in enumerate(history):
+        if role != "assistant":
+            continue
+        m = _HEADER.search(content)
+        if not m or m.group("title") != guide.title:
+            continue
+        if i + 1 < len(history) and history[i + 1][0] in ("user", "learner"):
+            out.append((int(m.group("n")), history[i + 1][1]))
+    return out
+
+
+def _numbers_reaction(answer: str) -> str:
+    """Step "numbers" of the retry guide: requests per minute x tokens = tokens per minute."""
+    from apilab.assistant.offline.workload import parse_quantities
+
+    values = [int(q.value) for q in parse_quantities(answer) if not q.money]
+    if len(values) >= 2:
+        rpm, tokens = values[0], values[1]
+        tpm = rpm * tokens
+        return (f"{rpm:,} requests a minute x {tokens:,} tokens each is about **{tpm:,} tokens "
+                "per minute**. Compare both numbers with your tier's RPM and TPM limits "
+                "(the Limits page of your dashboard): whichever you are closer to is the one "
+                "you will hit first, and your client-side limiter should keep you ~20% below it.")
+    return ("Compare that with your tier's RPM and TPM limits; the limit you are closer to is "
+            "the one a burst will hit first.")
+
+
+def guide_step(w: Draft) -> bool:
+    """Start or continue a guided conversation; ``True`` when this message was handled."""
+    lab = w.turn.lab
+    running = _position(w)
+    message = w.message
+    if running is not None:
+        guide, n = running
+        if _STOP.match(message):
+            w.parts.append("Stopped the planning questions. Ask me anything about the lab.")
+            w.kind = "small-talk"
+            return True
+        # A real question (not an answer to ours) leaves the guide.
+        if message.strip().endswith("?") and len(message.split()) > 6:
+            return False
+        step = guide.steps[n - 1]
+        facts = _facts(step, message)
+        reactions = [step.react[f] for f in facts if f in step.react]
+        if "NUMBERS" in reactions:
+            reactions = [_numbers_reaction(message) if r == "NUMBERS" else r for r in reactions]
+        if not reactions:
+            reactions = [step.react.get("default", "Noted.")]
+        w.parts.append(" ".join(dict.fromkeys(reactions)))
+        w.add_objectives(step.objectives)
+        if n < len(guide.steps):
+            w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
+            w.kind = "coach"
+        else:
+            w.parts.append(_plan(w, guide))
+            w.add_objectives(guide.plan_objectives)
+            w.kind = "plan"
+        w.on_lab_topic = guide.lab == lab.id
+        w.follow_up = None
+        return True
+    for guide in guides():
+        if guide.lab != lab.id or not any(t.search(message) for t in guide.triggers):
+            continue
+        w.parts.append(f"{guide.intro}\n\n{guide.header(1)}\n\n{guide.steps[0].ask}")
+        w.kind = "coach"
+        w.on_lab_topic = True
+        w.follow_up = None
+        return True
+    return False
+
+
+def _plan(w: Draft, guide: Guide) -> str:
+    answers = [*_answers(w, guide), (len(guide.steps), w.message)]
+    facts: list[str] = []
+    for n, answer in answers:
+        if 1 <= n <= len(guide.steps):
+            facts += _facts(guide.steps[n - 1], answer)
+    items = list(guide.plan.get("always", ()))
+    for fact in dict.fromkeys(facts):
+        items += guide.plan.get(fact, ())
+    lines = [f"**Your plan** ({guide.title.lower()}):", ""]
+    lines += [f"- [ ] {item}" for item in dict.fromkeys(items)]
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""Stage 3 of the offline tutor: find the cards and lesson passages that answer the question.
+
+Two views of closeness, combined:
+
+- **words** (``index.KnowledgeIndex``, BM25F): which of the learner's own words a card
+  uses, and where (its question phrasings count most). Precise, explainable, blind to
+  other wordings.
+- **meaning** (``semantic.Embedder``): cosine similarity between the learner's question
+  and each phrasing of a card, from static embeddings. Finds "prompt hacking" ->
+  injection, "hide a key in a Chrome extension" -> keys in client-side code.
+
+``closeness`` is what the answer policy reads (tutor thresholds are in ``decide.py``):
+a card that both views agree on scores highest; one view alone can still carry a card
+when it is strong. Confidence is computed on the learner's *question* (``Reading.focus``),
+never on pasted material.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from apilab.assistant.offline import semantic
+from apilab.assistant.offline.index import CANDIDATES, Doc, Hit, KnowledgeIndex
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from apilab.content.models import Course
+
+__all__ = ["Match", "Retriever"]
+
+# Cosine similarities of mean-pooled static embeddings sit between about 0.2 (unrelated
+# English) and 0.8 (paraphrases); map that band onto 0-1.
+SEM_FLOOR = 0.30
+SEM_SPAN = 0.45
+SEM_REL_SPAN = 0.25
+SEMANTIC_CANDIDATES = 12
+
+
+@dataclasses.dataclass(frozen=True)
+class Match:
+    """One document with its evidence from both views."""
+
+    hit: Hit
+    semantic: float  # best cosine between the question and the document's phrasings
+    part_lexical: float = 0.0  # best word match against one sentence of the question
+    typical: float = 0.0  # the median similarity of this question to every document
+
+    @property
+    def doc(self) -> Doc:
+        return self.hit.doc
+
+    @property
+    def lexical(self) -> float:
+        # One clear sentence of a long message counts nearly as much as the whole.
+        return max(self.hit.confidence, self.part_lexical * 0.9)
+
+    @property
+    def meaning(self) -> float:
+        """The semantic similarity mapped to 0-1."""
+        # Relative to how similar the question is to documents in general: every card of a
+        # lab about keys is "somewhat similar" to any question about keys; what singles out
+        # the answer is standing well above that level (and above the absolute floor).
+        absolute = (self.semantic - SEM_FLOOR) / SEM_SPAN
+        relative = (self.semantic - self.typical) / SEM_REL_SPAN
+        return min(1.0, max(0.0, min(absolute, relative)))
+
+    @property
+    def closeness(self) -> float:
+        """0-1: how surely this document answers the question (both views combined)."""
+        lex, sem = self.lexical, self.meaning
+        score = max(lex, sem) * 0.75 + min(lex, sem) * 0.45
+        if sem < 0.05:
+            # Words in common but nothing in common in meaning ("capital of France" against
+            # a card that uses it as an example): a coincidence, not an answer.
+            score *= 0.8
+        return min(1.0, score)
+
+    def as_meta(self) -> dict[str, object]:
+        meta = self.hit.as_meta()
+        meta.update({"semantic": round(self.semantic, 3), "closeness": round(self.closeness, 3)})
+        return meta
+
+
+class Retriever:
+    """Cards and lesson passages of a course, searchable by words and by meaning."""
+
+    def __init__(self, course: Course, index: KnowledgeIndex | None = None) -> None:
+        self.index = index or KnowledgeIndex.from_course(course)
+        self._embedder = semantic.embedder()
+        self._vectors: np.ndarray | None = None
+        self._owner: list[int] = []
+        if self._embedder is not None:
+            texts: list[str] = []
+            for i, doc in enumerate(self.index.docs):
+                for text in _phrasings(doc):
+                    texts.append(text)
+                    self._owner.append(i)
+            self._vectors = self._embedder.embed(texts)
+            import numpy as np
+
+            # Where each document's rows start (rows were appended in document order).
+            starts = [i for i, owner in enumerate(self._owner)
+                      if i == 0 or owner != self._owner[i - 1]]
+            self._starts = np.asarray(starts)
+            self._owners_with_rows = [self._owner[i] for i in starts]
+            self._owner_array = np.asarray(self._owners_with_rows)
+            self._doc_labs = np.asarray([self.index.docs[i].lab for i in self._owners_with_rows])
+
+    def _semantic(self, texts: Sequence[str], lab: str) -> tuple[dict[int, float],
+                                                               dict[bool, float],
+                                                               dict[bool, list[int]]]:
+        """Meaning scores for ``texts`` (the question, and each of its parts).
+
+        Returns the best cosine per document, the median per side (this lab / the
+        others), and each side's documents ranked by meaning (best first, a few).
+        """
+        texts = [t for t in texts if t.strip()]
+        if self._embedder is None or self._vectors is None or not texts:
+            return {}, {True: 0.0, False: 0.0}, {True: [], False: []}
+        import numpy as np
+
+        # einsum's own loop, not BLAS: OpenBLAS wakes its thread pool for this small product
+        # and, on a busy 2-core server, that cost 10 ms per message instead of 0.2 ms.
+        sims = np.einsum("ij,kj->ik", self._vectors, self._embedder.embed(texts)).max(axis=1)
+        # Rows are grouped by document, so one reduceat gives each document's best row.
+        best = np.maximum.reduceat(sims, self._starts)
+        in_lab = self._doc_labs == lab
+        typical = {}
+        ranked = {}
+        for side, mask in ((True, in_lab), (False, ~in_lab)):
+            values = best[mask]
+            owners = self._owner_array[mask]
+            typical[side] = float(np.median(values)) if values.size else 0.0
+            top = np.argsort(values)[::-1][:SEMANTIC_CANDIDATES]
+            ranked[side] = owners[top].tolist()
+        return dict(zip(self._owners_with_rows, best.tolist(), strict=True)), typical, ranked
+
+    def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
+               parts: Sequence[str] = (), limit: int = 6) -> tuple[list[Match], list[Match]]:
+        """``(matches in lab, matches in the other labs)``, best first.
+
+        ``text`` is the learner's question; ``parts`` its sentences, each also matched by
+        meaning (a long message's one clear question is not averaged away); ``extra`` are
+        words a pasted error stands for, which count as the learner's own.
+        """
+        full = " ".join([text, *extra]) if extra else text
+        query = self.index.make_query(full)
+        scores = self.index.scores(query)
+        sims, typical_by_side, ranked_by_side = self._semantic([full, *parts], lab)
+        docs = self.index.docs
+
+        # A sentence counts on its own only when it has some substance ("But I got this
+        # error." would match every card that says "error").
+        part_queries = [q for q in (self.index.make_query(p) for p in parts
+                                    if p.strip() != text.strip()) if len(q.original) >= 3]
+        own, other = [], []
+        by_score = sorted(scores, key=scores.__getitem__, reverse=True)
+        for in_lab, bucket in ((True, own), (False, other)):
+            typical = typical_by_side[in_lab]
+            lexical = [i for i in by_score if (docs[i].lab == lab) == in_lab][:CANDIDATES]
+            # Fewer candidates from the other labs: they only compete when far better.
+            if not in_lab:
+                lexical = lexical[: CANDIDATES // 2]
+            meaning = ranked_by_side[in_lab][: SEMANTIC_CANDIDATES if in_lab else 6]
+            candidates = list(dict.fromkeys([*lexical, *meaning]))
+            pairs = [(i, scores.get(i, 0.0)) for i in candidates]
+            hits = self.index.evidence(query, pairs)
+            best_part: dict[str, float] = {}
+            for part_query in part_queries:
+                for h in self.index.evidence(part_query, pairs):
+                    best_part[h.doc.key] = max(best_part.get(h.doc.key, 0.0), h.confidence)
+            bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0),
+                                best_part.get(h.doc.key, 0.0), typical) for h in hits)
+            bucket.sort(key=lambda m: m.closeness, reverse=True)
+            del bucket[limit:]
+        return own, other
+
+
+def _phrasings(doc: Doc) -> list[str]:
+    """What a document is about, one text per row of the embedding matrix."""
+    if doc.card is not None:
+        card = doc.card
+        lead = card.answer.strip().split("\n\n", 1)[0]
+        return [*card.questions, " ".join(card.keywords), lead[:400]]
+    return [f"{doc.title}. {doc.text[:300]}"]

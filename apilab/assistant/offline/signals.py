@@ -1,0 +1,181 @@
+"""Strong signals in a learner's message: statuses, error codes, exceptions, headers, models.
+
+A pasted traceback says more than the learner's words around it: ``openai.RateLimitError:
+Error code: 429 - {... 'code': 'insufficient_quota' ...}`` names the problem exactly. This
+module pulls those signals out of the whole message (pasted material included) so the
+tutor can answer *that* problem, explained in terms of the learner's question. The
+tables of what each signal means live in ``rules/signals.yaml``; nothing here composes
+replies.
+
+All patterns are linear (no nested quantifiers); they run on untrusted text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from importlib import resources
+from typing import Any
+
+import yaml
+
+from apilab.assistant import httpinfo
+
+__all__ = ["ModelMention", "Signals", "read_signals", "signal_table"]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelMention:
+    """A model name as the learner wrote it, and what it resolves to."""
+
+    written: str
+    resolved: str | None  # canonical id in the price table, if it resolves
+    suggestions: tuple[str, ...] = ()  # close known names when it does not
+    retired: str | None = None  # why it no longer works, if it is a retired model
+
+
+@dataclasses.dataclass(frozen=True)
+class Signals:
+    """What the message (prose and pastes) says in machine terms."""
+
+    statuses: tuple[int, ...] = ()
+    error_codes: tuple[str, ...] = ()  # provider codes/types: context_length_exceeded, ...
+    exceptions: tuple[str, ...] = ()  # SDK exception class names: RateLimitError, ...
+    headers: tuple[str, ...] = ()  # lower-case header names mentioned
+    finish_reasons: tuple[str, ...] = ()  # finish_reason / stop_reason values
+    models: tuple[ModelMention, ...] = ()
+    provider: str | None = None  # OpenAI / Anthropic / Gemini when the message says
+
+    @property
+    def any(self) -> bool:
+        return bool(self.statuses or self.error_codes or self.exceptions
+                    or self.finish_reasons or self.headers)
+
+    def terms(self) -> list[str]:
+        """Search words the signals stand for (from ``rules/signals.yaml``)."""
+        table = signal_table()
+        words: list[str] = []
+        for code in self.error_codes:
+            words += table["error_codes"].get(code, {}).get("terms", [])
+        for name in self.exceptions:
+            words += table["exceptions"].get(name, {}).get("terms", [])
+        for reason in self.finish_reasons:
+            words += table["finish_reasons"].get(reason, {}).get("terms", [])
+        for header in self.headers:
+            for prefix, entry in table["headers"].items():
+                if header.startswith(prefix):
+                    words += entry.get("terms", [])
+        if any(m.resolved is None and (m.suggestions or m.retired) for m in self.models):
+            words += table["model_problems"]["terms"]
+        return list(dict.fromkeys(str(w) for w in words))
+
+
+@functools.cache
+def signal_table() -> dict[str, Any]:
+    """The signal meanings: error codes, exceptions, finish reasons, headers (data file)."""
+    path = resources.files("apilab.assistant.offline") / "rules" / "signals.yaml"
+    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return data
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,60}")
+_EXCEPTION = re.compile(r"\b(?:[a-z_]{1,30}\.){0,3}([A-Z][A-Za-z0-9]{1,50}(?:Error|Exception|"
+                        r"InV1))\b")
+_FINISH = re.compile(r"\b(?:finish_reason|stop_reason|finishReason)\b[\"'\]\s]{0,3}[:=]{1,2}"
+                     r"\s{0,3}[\"']?([a-z_]{3,20})", re.I)
+_FINISH_PROSE = re.compile(r"\b(?:finish|stop)[ _]reason\b[^.?!\n]{0,30}?[\"'`]([a-z_]{3,20})"
+                           r"[\"'`]", re.I)
+_HEADER_NAMES = re.compile(
+    r"\b(retry-after(?:-ms)?|x-ratelimit-[a-z-]{3,40}|anthropic-ratelimit-[a-z-]{3,40}|"
+    r"anthropic-version|x-api-key|openai-organization|openai-project|x-request-id|"
+    r"request-id|x-should-retry)\b", re.I)
+_PROVIDERS = (("anthropic", "Anthropic"), ("claude", "Anthropic"), ("gemini", "Gemini"),
+              ("googleapis", "Gemini"), ("openai", "OpenAI"), ("gpt", "OpenAI"),
+              ("chatgpt", "OpenAI"))
+
+
+def _models(text: str) -> tuple[ModelMention, ...]:
+    from apilab.assistant.offline.intents import model_candidates
+    from apilab.errors import ApilabError, UnknownModelError
+    from apilab.pricing import resolve_model
+
+    retired = signal_table()["retired_models"]
+    out: list[ModelMention] = []
+    seen: set[str] = set()
+    for written in model_candidates(text):
+        # model_candidates lists "gpt-4o-mini" then "gpt-4o" then "gpt": keep the longest
+        # spelling that is a prefix of nothing already kept.
+        if any(s.startswith(written) for s in seen):
+            continue
+        seen.add(written)
+        if written in retired:
+            out.append(ModelMention(written, None, (), retired[written]))
+            continue
+        try:
+            out.append(ModelMention(written, resolve_model(written)))
+        except UnknownModelError as exc:
+            if exc.suggestions:
+                out.append(ModelMention(written, None, tuple(exc.suggestions[:3])))
+        except ApilabError:
+            continue
+        if len(out) >= 4:
+            break
+    return tuple(out)
+
+
+def _misspelt_models(text: str) -> tuple[ModelMention, ...]:
+    """Names like ``gtp-4`` or ``gpt4-o``: not found as models, but clearly meant as one."""
+    out = []
+    for m in re.finditer(r"\b(gtp[-\s]?[\w.]{1,12}|gpt-?4-?0\b|gpt4-o\b|chat-?gpt-?4o?\b)",
+                         text, re.I):
+        written = m.group(1)
+        guess = re.sub(r"^gtp", "gpt", written, flags=re.I).replace(" ", "-").lower()
+        guess = {"gpt-4-0": "gpt-4o", "gpt40": "gpt-4o", "gpt4-o": "gpt-4o",
+                 "chatgpt-4": "gpt-4o", "chatgpt-4o": "gpt-4o", "chat-gpt-4": "gpt-4o",
+                 "chat-gpt-4o": "gpt-4o"}.get(guess, guess)
+        out.append(ModelMention(written, None, (guess,)))
+    return tuple(out)
+
+
+def read_signals(text: str, prose: str = "") -> Signals:
+    """All the signals in ``text`` (the whole message); ``prose`` for codes said in words."""
+    parsed = httpinfo.parse(text)
+    statuses: list[int] = []
+    if parsed.status:
+        statuses.append(parsed.status)
+    for code in httpinfo.bare_codes(prose or text):
+        if code not in statuses:
+            statuses.append(code)
+    table = signal_table()
+    known_codes = set(httpinfo.ERROR_TYPES) | set(table["error_codes"])
+    codes: list[str] = []
+    if parsed.error_type and parsed.error_type in known_codes:
+        codes.append(parsed.error_type)
+    low = text.lower()
+    for ident in _IDENT.findall(text):
+        if ident in known_codes and ident not in codes and (ident.islower() or ident.isupper()):
+            codes.append(ident)
+    for phrase, code in table["error_phrases"].items():
+        if phrase in low and code not in codes:
+            codes.append(code)
+    exceptions = []
+    for m in _EXCEPTION.finditer(text):
+        name = m.group(1)
+        if name in table["exceptions"] and name not in exceptions:
+            exceptions.append(name)
+            status = table["exceptions"][name].get("status")
+            if status and status not in statuses:
+                statuses.append(int(status))
+    reasons = []
+    for m in (*_FINISH.finditer(text), *_FINISH_PROSE.finditer(text)):
+        value = m.group(1).lower()
+        if value in table["finish_reasons"] and value not in reasons:
+            reasons.append(value)
+    headers = list(dict.fromkeys(h.lower() for h in _HEADER_NAMES.findall(text)))
+    provider = parsed.provider
+    if provider is None:
+        provider = next((name for word, name in _PROVIDERS if word in low), None)
+    models = _models(text) + _misspelt_models(text)
+    return Signals(tuple(statuses), tuple(codes), tuple(exceptions), tuple(headers),
+                   tuple(reasons), models, provider)

@@ -1,0 +1,464 @@
+"""Read a cost question's numbers the way a learner writes them, and price the workload.
+
+"50k tickets x 800 in / 100 out on gpt-4o", "10,000 documents of 650 tokens with
+65-token summaries", "3 requests per second for 48 hours", "1,15,000 calls a month",
+"at $3 per million input and $15 per million output", "am I right that it's 8k?".
+``parse_workload`` turns such a message into a ``Workload`` (items x per-item tokens x
+frequency x duration, the learner's own rates, a figure they want checked);
+``price_workload`` prices it with ``apilab.pricing`` (or their rates) and shows the
+arithmetic, answering the question asked. Every number it uses is one the learner gave
+or a price row it names; nothing is canned.
+
+Quantities are found with one linear regex pass; the classification looks only at a
+few words either side of each number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal, InvalidOperation
+
+__all__ = ["Quantity", "Workload", "parse_quantities", "parse_workload", "price_workload"]
+
+_MILLION = Decimal(1_000_000)
+_MULT = {"k": 1_000, "K": 1_000, "thousand": 1_000, "m": 1_000_000, "M": 1_000_000,
+         "mn": 1_000_000, "mil": 1_000_000, "mio": 1_000_000, "million": 1_000_000,
+         "millions": 1_000_000, "lakh": 100_000, "lakhs": 100_000, "lac": 100_000,
+         "crore": 10_000_000, "b": 1_000_000_000, "bn": 1_000_000_000,
+         "billion": 1_000_000_000}
+_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+          "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+          "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "hundred": 100,
+          "half a": Decimal("0.5"), "a couple of": 2, "a few": 3, "a dozen": 12}
+# A number: "1,15,000" (Indian grouping), "50,000", "1_000_000", "1.5", ".5", "1e6"; then an
+# optional multiplier word or letter. Each alternative is anchored by digits, so the scan
+# is linear.
+_NUMBER = re.compile(
+    r"(?<![\w./-])(\d{1,3}(?:,\d{2,3})+(?:\.\d+)?|\d+(?:_\d{3})+|\d+(?:\.\d+)?(?:e\d{1,2})?"
+    r"|\.\d+)(?:\s?(k|K|thousand|mn|mil|mio|millions?|m|M|lakhs?|lac|crore|bn|billion|b)"
+    r"(?![A-Za-z]))?", re.I)
+_WORD_NUMBER = re.compile(
+    r"\b(half a|a couple of|a few|a dozen|an?|one|two|three|four|five|six|seven|eight|nine|"
+    r"ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|hundred)\s+(thousand|million|"
+    r"billion|hundred thousand|lakh|crore)\b", re.I)
+
+
+@dataclasses.dataclass(frozen=True)
+class Quantity:
+    """A number in the text, with where it sits."""
+
+    value: Decimal
+    start: int
+    end: int
+    text: str
+    money: bool = False  # "$3", "3 dollars", "USD 3"
+
+
+def _to_decimal(raw: str, mult: str | None) -> Decimal | None:
+    try:
+        value = Decimal(raw.replace(",", "").replace("_", ""))
+    except InvalidOperation:
+        return None
+    if mult:
+        factor = _MULT.get(mult) or _MULT.get(mult.lower())
+        if factor is None:
+            return None
+        value *= factor
+    return value
+
+
+def parse_quantities(text: str) -> list[Quantity]:
+    """Every number in ``text`` ("50k", "1.5M", "1,15,000", "two million", "$3")."""
+    out: list[Quantity] = []
+    for m in _NUMBER.finditer(text):
+        mult = m.group(2)
+        # "5 m" is ambiguous (metres, minutes); only a glued "5m" or "5 million" counts.
+        if mult and mult.lower() in ("m", "b") and " " in m.group(0):
+            mult = None
+        value = _to_decimal(m.group(1), mult)
+        if value is None:
+            continue
+        before = text[max(0, m.start() - 4) : m.start()]
+        after = text[m.end() : m.end() + 9].lower()
+        money = "$" in before or after.lstrip().startswith(("dollar", "usd", "bucks"))
+        end = m.end() if mult else m.start() + len(m.group(1))
+        out.append(Quantity(value, m.start(), end, text[m.start():end], money))
+    for m in _WORD_NUMBER.finditer(text):
+        base = Decimal(str(_WORDS[m.group(1).lower()]))
+        scale = m.group(2).lower()
+        factor = Decimal(100_000 if scale == "hundred thousand" else _MULT[scale])
+        out.append(Quantity(base * factor, m.start(), m.end(), m.group(0)))
+    out.sort(key=lambda q: q.start)
+    # Drop numbers inside another (a word number overlapping a digit run cannot happen,
+    # but "2 million" after "two million" etc. would): keep the first.
+    kept: list[Quantity] = []
+    for q in out:
+        if kept and q.start < kept[-1].end:
+            continue
+        kept.append(q)
+    return kept
+
+
+# --- classification ------------------------------------------------------------------------
+
+_TIME_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600,
+                 "hr": 3600, "h": 3600, "day": 86400, "week": 604800, "month": 2_592_000,
+                 "year": 31_536_000}
+_TIME_WORD = (r"(second|sec|minute|min|hour|hr|day|week|month|year)s?\b")
+_FREQ = re.compile(r"^\s*(?:requests?|calls?|times|req|queries|messages)?\s*(?:per|a|an|each|"
+                   r"every|/)\s*" + _TIME_WORD, re.I)
+_FREQ_ADJ = {"daily": "day", "hourly": "hour", "weekly": "week", "monthly": "month",
+             "yearly": "year", "annually": "year", "rps": "second", "rpm": "minute",
+             "qps": "second"}
+_DURATION = re.compile(r"\b(?:for|over|during|in|within)\s+(?:the\s+next\s+|a\s+|an\s+|one\s+)?"
+                       r"(\d+(?:\.\d+)?)?\s*" + _TIME_WORD, re.I)
+_ASKED_PERIOD = re.compile(r"\b(?:per|a|an|each|every|/|in a|for a|for one|over a)\s*"
+                           r"(day|week|month|year)\b|\b(daily|weekly|monthly|yearly|annually)\b",
+                           re.I)
+_TOKEN_AFTER = re.compile(
+    r"^\s*-?\s*(?:(input|prompt|in|output|completion|out|generated|cached|cache|reasoning|"
+    r"thinking|context)\s+)?(?:tokens?|toks?|tkns?)\b(?:\s+(?:of\s+)?(input|prompt|in|output|"
+    r"completion|out|cached|reasoning))?", re.I)
+_SIDE_AFTER = re.compile(r"^\s*(?:tokens?\s+)?(?:of\s+)?(input|prompt|in|output|completion|out|"
+                         r"generated|cached|reasoning)\b", re.I)
+_SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out)"
+                          r"(?:\s+tokens?)?\s*(?:of|:|=|~|≈|around|about|approx\.?)?\s*$", re.I)
+_WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
+_ITEM_AFTER = re.compile(r"^\s*(?:(?:new|short|long|large|small|support|customer|daily|"
+                         r"monthly|active|pdf|text|user|product)\s+){0,2}([a-z]{3,20})\b", re.I)
+_NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars", "percent",
+                        "per", "times", "and", "or", "with", "for", "each", "every", "the",
+                        "dollars", "usd", "cents", "bucks", "rpm", "tpm", "ms", "seconds",
+                        "second", "minutes", "minute", "hours", "hour", "days", "day", "weeks",
+                        "week", "months", "month", "years", "year", "in", "out", "input",
+                        "output", "prompt", "completion", "of", "to", "on", "at", "is", "are",
+                        "was", "but", "if", "so", "retries", "attempts", "gb", "mb", "kb",
+                        "models", "model", "x", "by", "from", "a", "an", "max", "cap",
+                        "limit", "temperature", "tier", "tiers", "people", "percentages"})
+_RATE_AFTER = re.compile(
+    r"^\s*(?:dollars?|usd)?\s*(?:per|/|for|a|each)\s*(?:1\s*|one\s*)?(m|mtok|million|1m|k|"
+    r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached))?|"
+    r"^\s*(?:dollars?|usd)?\s*/\s*(?:1)?(m|k)\b", re.I)
+_RATE_SIDE = re.compile(r"\b(input|prompt|output|completion|cached)\b", re.I)
+_CLAIM_CONTEXT = re.compile(
+    r"\b(?:am i right|is (?:that|it|this) (?:right|correct)|correct\??$|right\??$|"
+    r"i (?:got|get|calculated|estimated|figured|came up with|think it'?s)|"
+    r"comes? (?:out )?to|works? out (?:to|at)|should (?:it )?be|would (?:it )?be|"
+    r"is it (?:about|around|really)?|it'?s (?:about|around)?|estimate[ds]? (?:of|at)?)",
+    re.I)
+
+
+@dataclasses.dataclass
+class Workload:
+    """A priced question: what is counted, how often, for how long, at which rates."""
+
+    items: Decimal = Decimal(1)  # requests/documents/tickets per frequency period
+    item_noun: str = ""  # "tickets", "documents"
+    input_tokens: Decimal = Decimal(0)  # per item (or total when items == 1)
+    output_tokens: Decimal = Decimal(0)
+    cached_tokens: Decimal = Decimal(0)
+    reasoning_tokens: Decimal = Decimal(0)
+    words_in: Decimal = Decimal(0)  # learner gave words, not tokens (approximate)
+    frequency: str = ""  # per "second" / "day" / ... (items are per this period)
+    period: str = ""  # the period the total is for ("month", "48 hours")
+    periods: Decimal = Decimal(1)  # frequency periods in ``period``
+    rates: dict[str, Decimal] = dataclasses.field(default_factory=dict)  # per 1M, learner's
+    claimed: Decimal | None = None  # a total the learner asks us to check
+    claimed_money: bool = True
+    notes: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def total_items(self) -> Decimal:
+        return self.items * self.periods
+
+    def totals(self) -> tuple[int, int, int]:
+        """Total (input, output incl. reasoning, cached) tokens over the whole period."""
+        n = self.total_items
+        return (int(n * self.input_tokens), int(n * (self.output_tokens + self.reasoning_tokens)),
+                int(n * self.cached_tokens))
+
+    @property
+    def has_tokens(self) -> bool:
+        return bool(self.input_tokens or self.output_tokens or self.cached_tokens
+                    or self.reasoning_tokens)
+
+
+def _side(word: str | None) -> str:
+    w = (word or "").lower()
+    if w in ("input", "prompt", "in", "context"):
+        return "input"
+    if w in ("output", "completion", "out", "generated"):
+        return "output"
+    if w in ("cached", "cache"):
+        return "cached"
+    if w in ("reasoning", "thinking"):
+        return "reasoning"
+    return ""
+
+
+def _slash_pair(text: str, q: Quantity, quantities: list[Quantity]) -> str:
+    """"800 in / 100 out", "800/100 in/out": the side of a number in an in/out pair."""
+    after = text[q.end : q.end + 30].lower()
+    if re.match(r"^\s*/\s*[\d.,]+[km]?\s*(?:tokens?\s*)?\(?\s*in\s*/\s*out", after):
+        return "input"
+    before = text[max(0, q.start - 14) : q.start].lower()
+    if re.search(r"\d[km]?\s*/\s*$", before) and re.match(r"^\s*(?:tokens?\s*)?\(?\s*in\s*/\s*out",
+                                                          after):
+        return "output"
+    return ""
+
+
+def parse_workload(text: str) -> Workload | None:
+    """The workload a cost question describes, or ``None`` without token or word numbers."""
+    w = Workload()
+    quantities = parse_quantities(text)
+    low = text.lower()
+    per_item_seen = False
+    item_total_seen = False
+    found = False
+    for q in quantities:
+        after = text[q.end : q.end + 60]
+        before = text[max(0, q.start - 40) : q.start]
+        if q.money:
+            rate = _RATE_AFTER.match(after)
+            if rate:
+                unit = (rate.group(1) or rate.group(3) or "m").lower()
+                per_m = q.value * (1000 if unit in ("k", "thousand", "1k") else 1)
+                side = _side(rate.group(2)) or _side(
+                    next(iter(_RATE_SIDE.findall(text[q.end : q.end + 50])), None)) or "input"
+                w.rates.setdefault(side, per_m)
+                continue
+            sentence = _sentence_around(text, q.start)
+            if _CLAIM_CONTEXT.search(sentence):
+                w.claimed = q.value
+            continue
+        token = _TOKEN_AFTER.match(after)
+        if token or _WORDS_AFTER.match(after) or _slash_pair(text, q, quantities):
+            side = (_side(token.group(1) if token else None) or _side(token.group(2) if token
+                                                                       else None)
+                    or _slash_pair(text, q, quantities))
+            if not side:
+                m = _SIDE_AFTER.match(after)
+                side = _side(m.group(1)) if m else ""
+            if not side:
+                m = _SIDE_BEFORE.search(before)
+                side = _side(m.group(1)) if m else ""
+            if _WORDS_AFTER.match(after) and not token:
+                w.words_in += q.value
+                found = True
+                continue
+            side = side or ("output" if re.match(r"^\s*-?\s*tok(?:en)?s?\s+(?:summar|answers?|"
+                                                 r"repl|respons|outputs?|completions?)",
+                                                 after, re.I) else "input")
+            setattr(w, f"{side}_tokens", getattr(w, f"{side}_tokens") + q.value)
+            found = True
+            rest = after[token.end():] if token else after
+            freq = _FREQ.match(rest)
+            if freq and not item_total_seen:
+                w.frequency = freq.group(1).lower()  # "1.5M tokens per day"
+            elif re.search(r"\b(each|per (?:request|call|message|item)|every|avg|average)\b",
+                           after[:30] + before[-20:], re.I):
+                per_item_seen = True
+            continue
+        side_only = _SIDE_AFTER.match(after)
+        if side_only and not re.match(r"^\s*(?:in|out)\s+(?:the|a|an|my|of)\b", after, re.I):
+            side = _side(side_only.group(1))
+            setattr(w, f"{side}_tokens", getattr(w, f"{side}_tokens") + q.value)
+            found = True
+            continue
+        freq = _FREQ.match(after)
+        item = _ITEM_AFTER.match(after)
+        noun = item.group(1).lower() if item else ""
+        if noun and noun not in _NOT_ITEMS and not re.match(_TIME_WORD, noun):
+            if item_total_seen:
+                continue  # the first item count is the workload; later ones are detail
+            w.items = q.value
+            w.item_noun = noun
+            item_total_seen = True
+            after_noun = after[item.end():] if item else after
+            freq = _FREQ.match(after_noun) or freq
+            if freq:
+                w.frequency = freq.group(1).lower()
+            continue
+        if freq and freq.group(1):
+            # "3 per second", "100 a day" with the item noun before the number.
+            if not item_total_seen:
+                w.items = q.value
+                item_total_seen = True
+            w.frequency = freq.group(1).lower()
+            continue
+        sentence = _sentence_around(text, q.start)
+        if _CLAIM_CONTEXT.search(sentence) and not re.match(r"^\s*" + _TIME_WORD, after, re.I):
+            w.claimed = q.value
+            w.claimed_money = q.money or not re.search(r"tokens?", after[:15], re.I)
+    if not found and not w.words_in:
+        return None
+    for word, unit in _FREQ_ADJ.items():
+        if not w.frequency and re.search(rf"\b{word}\b", low):
+            w.frequency = unit
+    _apply_period(w, text)
+    if w.words_in and not w.input_tokens:
+        w.input_tokens = (w.words_in * 4 / 3).to_integral_value()
+        w.notes.append(f"{int(w.words_in):,} words is about {int(w.input_tokens):,} tokens "
+                       "(1 token is about 0.75 English words); count the real text for an "
+                       "exact figure.")
+    if per_item_seen and w.items == 1 and not item_total_seen:
+        w.notes.append("Per-request figures: give the number of requests for a total.")
+    return w
+
+
+def _sentence_around(text: str, index: int) -> str:
+    left = max(text.rfind(c, 0, index) for c in ".?!\n")
+    right = [i for i in (text.find(c, index) for c in ".?!\n") if i != -1]
+    return text[left + 1 : (min(right) + 1 if right else len(text))]
+
+
+def _apply_period(w: Workload, text: str) -> None:
+    """Scale items per frequency period to the duration or period the learner asked for."""
+    duration = None
+    for m in _DURATION.finditer(text):
+        amount = Decimal(m.group(1)) if m.group(1) else Decimal(1)
+        duration = (amount, m.group(2).lower())
+    if not w.frequency:
+        return
+    freq_s = Decimal(_TIME_SECONDS[w.frequency])
+    asked = None
+    for m in _ASKED_PERIOD.finditer(text):
+        unit = (m.group(1) or _FREQ_ADJ.get((m.group(2) or "").lower(), "")).lower()
+        if unit and unit != w.frequency and _TIME_SECONDS[unit] > freq_s:
+            asked = unit  # "1.5M tokens per day ... how much per month": the month
+    target = None
+    if duration:
+        target = (duration[0] * _TIME_SECONDS[duration[1]], f"{duration[0]:g} {duration[1]}"
+                  + ("s" if duration[0] != 1 else ""))
+    elif asked:
+        target = (Decimal(_TIME_SECONDS[asked]), asked)
+    if target is None:
+        w.period = w.frequency
+        return
+    seconds, label = target
+    w.periods = seconds / freq_s
+    w.period = label
+    if w.frequency == "day" and label == "month":
+        w.notes.append("A month is taken as 30 days.")
+
+
+# --- pricing ---------------------------------------------------------------------------------
+
+def _fmt_tokens(n: Decimal | int) -> str:
+    n = int(n)
+    if n >= 1_000_000 and n % 10_000 == 0:
+        return f"{n / 1_000_000:g}M"
+    if n >= 10_000 and n % 1000 == 0:
+        return f"{n // 1000:,}k"
+    return f"{n:,}"
+
+
+def _usd(amount: Decimal) -> str:
+    from apilab.pricing import format_usd
+
+    return format_usd(amount)
+
+
+def describe(w: Workload) -> str:
+    """The workload's arithmetic in one line: items x tokens x periods = totals."""
+    total_in, total_out, total_cached = w.totals()
+    per = []
+    if w.input_tokens:
+        per.append(f"{_fmt_tokens(w.input_tokens)} input")
+    if w.cached_tokens:
+        per.append(f"{_fmt_tokens(w.cached_tokens)} cached input")
+    if w.output_tokens:
+        per.append(f"{_fmt_tokens(w.output_tokens)} output")
+    if w.reasoning_tokens:
+        per.append(f"{_fmt_tokens(w.reasoning_tokens)} reasoning (billed as output)")
+    if w.total_items == 1:
+        return "**Tokens:** " + " + ".join(per) + "."
+    count = f"{int(w.items):,}" + (f" {w.item_noun}" if w.item_noun else " requests")
+    if w.frequency:
+        count += f" per {w.frequency}"
+    if w.periods != 1:
+        count += f" x {w.periods:,.0f} {w.frequency}s in {w.period}"
+    totals = [f"{_fmt_tokens(total_in)} input"] if total_in else []
+    if total_cached:
+        totals.append(f"{_fmt_tokens(total_cached)} cached")
+    if total_out:
+        totals.append(f"{_fmt_tokens(total_out)} output")
+    return (f"**Workload:** {count} = {int(w.total_items):,} x ({' + '.join(per)} tokens) = "
+            f"{' + '.join(totals)} tokens" + (f" per {w.period}" if w.period else "") + ".")
+
+
+def price_workload(w: Workload, models: list[str], at: str | None = None) -> tuple[str, list[
+        dict[str, str]]]:
+    """Markdown pricing of ``w`` on each model (or the learner's rates), with the arithmetic."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import cost
+
+    total_in, total_out, total_cached = w.totals()
+    lines = [describe(w)]
+    figures: list[dict[str, str]] = []
+    if w.rates:
+        in_rate = w.rates.get("input", Decimal(0))
+        out_rate = w.rates.get("output", Decimal(0))
+        cached_rate = w.rates.get("cached", in_rate)
+        amount_in = total_in * in_rate / _MILLION
+        amount_out = total_out * out_rate / _MILLION
+        amount_cached = total_cached * cached_rate / _MILLION
+        total = amount_in + amount_out + amount_cached
+        parts = [f"{_fmt_tokens(total_in)} x {_usd(in_rate)}/1M = {_usd(amount_in)}"]
+        if total_cached:
+            parts.append(f"{_fmt_tokens(total_cached)} x {_usd(cached_rate)}/1M = "
+                         f"{_usd(amount_cached)}")
+        if total_out:
+            parts.append(f"{_fmt_tokens(total_out)} x {_usd(out_rate)}/1M = {_usd(amount_out)}")
+        lines.append(f"**At your rates:** {'; '.join(parts)}; total **{_usd(total)}**.")
+        figures.append({"model": "your rates", "total_usd": str(total)})
+    for model in ([] if w.rates and not models else models):
+        try:
+            b = cost(model, total_in, total_out, cached_input_tokens=total_cached, at=at,
+                     request_count=int(w.total_items) or None)
+        except ApilabError as exc:
+            lines.append(f"`{model}`: {exc}")
+            continue
+        parts = []
+        for label, tokens, rate, amount in b.lines():
+            if tokens:
+                parts.append(f"{_fmt_tokens(tokens)} {label} x {_usd(rate)}/1M = {_usd(amount)}")
+        when = f"price as of {b.price.as_of}" if getattr(b.price, "as_of", None) else "price"
+        if at:
+            when = f"price in force on {b.at.isoformat()}"
+        lines.append(f"**`{b.model}`** ({when}): {'; '.join(parts)}; total "
+                     f"**{_usd(b.total)}**" + (f" per {w.period}" if w.period else "") + ".")
+        figures.append({"model": b.model, "total_usd": str(b.total)})
+    if w.claimed is not None and figures:
+        lines.append(_check_claim(w, figures))
+    if total_in and not total_out:
+        lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
+                     "tokens each\"); output costs 3-5x more per token on most models._")
+    lines += [f"_{note}_" for note in w.notes]
+    return "\n\n".join(lines), figures
+
+
+def _check_claim(w: Workload, figures: list[dict[str, str]]) -> str:
+    claimed = w.claimed or Decimal(0)
+    if not w.claimed_money:
+        total_in, total_out, _ = w.totals()
+        tokens = total_in + total_out
+        verdict = "yes" if abs(tokens - claimed) <= claimed * Decimal("0.05") else "no"
+        return (f"**You asked whether it is {_fmt_tokens(claimed)} tokens: {verdict}** - the "
+                f"workload is {_fmt_tokens(tokens)} tokens in total.")
+    totals = [Decimal(f["total_usd"]) for f in figures]
+    close = [t for t in totals if claimed and abs(t - claimed) <= claimed * Decimal("0.05")]
+    if close:
+        return (f"**You asked whether it is about {_usd(claimed)}: yes** - "
+                f"{_usd(close[0])} by the figures above.")
+    nearest = min(totals, key=lambda t: abs(t - claimed))
+    ratio = (claimed / nearest) if nearest else Decimal(0)
+    hint = ""
+    if nearest and (abs(ratio - 1000) < 50 or abs(ratio - Decimal("0.001")) < Decimal("0.0001")):
+        hint = " (a factor of 1,000: prices are per **million** tokens, not per thousand)"
+    elif nearest and abs(ratio - 30) < 2:
+        hint = " (a factor of 30: check per day against per month)"
+    return (f"**You asked whether it is {_usd(claimed)}: no** - it comes to {_usd(nearest)}"
+            f"{hint}.")

@@ -1,0 +1,72 @@
+"""Guided design conversations: ask, react to the answer, end with a tailored plan."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.guide import guides
+from apilab.content.models import Course
+from tests.assistant._helpers import make_turn
+
+
+def _talk(tutor: OfflineTutor, course: Course, lab: str, messages: list[str]) -> list:
+    history: list[tuple[str, str]] = []
+    replies = []
+    for message in messages:
+        turn = dataclasses.replace(make_turn(course, lab, message), history=list(history))
+        reply = tutor.compose(turn)
+        replies.append(reply)
+        history += [("learner", message), ("assistant", reply.text)]
+    return replies
+
+
+def test_every_lab_has_a_guide_with_three_steps(real_tutor: OfflineTutor) -> None:
+    labs = {g.lab for g in guides()}
+    assert labs == {lab.id for lab in real_tutor.course.labs}
+    assert all(len(g.steps) == 3 and g.plan.get("always") for g in guides())
+
+
+def test_key_management_plan_reacts_and_ends_tailored(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app",
+        "it's a Chrome extension that calls OpenAI directly",
+        "just me for now",
+        "no cap yet, not sure",
+    ])
+    assert "question 1 of 3" in replies[0].text
+    assert "backend" in replies[1].text and "question 2 of 3" in replies[1].text
+    assert "separate keys" in replies[2].text or "own key" in replies[2].text
+    plan = replies[3].text
+    assert "Your plan" in plan and "behind your own backend" in plan
+    assert "spending cap" in plan and "revoke first" in plan
+    assert all(r.on_topic for r in replies)  # each step reacted to the learner
+
+
+def test_retry_guide_computes_tokens_per_minute(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "rate-limits-cost", [
+        "how should I structure retries in my worker?",
+        "about 300 requests per minute, 1,500 tokens each",
+    ])
+    assert "450,000 tokens per minute" in replies[1].text
+
+
+def test_a_real_question_leaves_the_guide(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "production-prompts", [
+        "help me design a system prompt",
+        "Actually, what is the difference between JSON mode and structured outputs?",
+    ])
+    assert "question 2 of 3" not in replies[1].text and "schema" in replies[1].text.lower()
+
+
+def test_guide_objectives_exist_in_their_lab(real_tutor: OfflineTutor) -> None:
+    for guide in guides():
+        valid = {o.id for o in real_tutor.course.lab(guide.lab).objectives}
+        named = {o for step in guide.steps for o in step.objectives} | set(guide.plan_objectives)
+        assert named and named <= valid, guide.id
+
+
+def test_answering_a_step_covers_its_objectives(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app", "a flask backend on a server"])
+    assert {"key-storage", "leak-vectors"} <= set(replies[1].objectives)

@@ -1,0 +1,97 @@
+"""Reading a message: the learner's question apart from what they pasted."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from apilab.assistant.offline.read import read_message
+
+TRACEBACK = '''I am building a chatbot for my company and it was working yesterday. Now I get this:
+
+Traceback (most recent call last):
+  File "app.py", line 12, in <module>
+    resp = client.chat.completions.create(model="gpt-4o", messages=msgs)
+openai.RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit reached for gpt-4o \
+on tokens per min (TPM): Limit 200000, Used 199000, Requested 2000.', 'type': 'tokens', \
+'code': 'rate_limit_exceeded'}}
+
+How should I handle this?'''
+
+
+def test_a_traceback_is_evidence_and_the_question_is_the_focus() -> None:
+    reading = read_message(TRACEBACK)
+    assert {p.kind for p in reading.pasted} == {"traceback"}
+    assert "How should I handle this?" in reading.focus
+    assert "200000" not in reading.focus and "Traceback" not in reading.prose
+    assert reading.signals.statuses == (429,)
+    assert "rate_limit_exceeded" in reading.signals.error_codes
+    assert "RateLimitError" in reading.signals.exceptions
+
+
+def test_curl_and_json_in_prose_are_pasted_material() -> None:
+    reading = read_message(
+        "why does this return 401?\n"
+        "curl https://api.openai.com/v1/chat/completions \\\n"
+        '  -H "Content-Type: application/json" \\\n'
+        '  -d \'{"model": "gpt-4o-mini", "messages": []}\'')
+    assert "curl" in reading.pasted_kinds()
+    assert reading.questions == ("why does this return 401?",) or reading.lead.startswith("why")
+    assert 401 in reading.signals.statuses
+
+
+def test_a_javascript_object_inside_a_sentence_is_lifted_out() -> None:
+    reading = read_message("my request body is {model: 'gpt-4o', messages: msgs, stream: true} "
+                           "- how do I read the chunks as they arrive?")
+    assert reading.pasted_kinds() == {"js-object"}
+    assert "chunks" in reading.focus and "model:" not in reading.focus
+
+
+def test_inline_fences_and_text_after_a_closing_fence() -> None:
+    reading = read_message('Is this ok? ```json\n{"age": "x"}\n``` schema: {"type": "object"}')
+    assert [p.kind for p in reading.pasted] == ["json", "json"]
+    assert "Is this ok?" in reading.prose
+
+
+def test_fenced_code_and_env_files() -> None:
+    reading = read_message("review my setup\n```python\nimport os\nkey = os.environ['K']\n```\n"
+                           "```\nOPENAI_API_KEY=\nDEBUG=1\n```")
+    assert [p.kind for p in reading.pasted] == ["code", "env"]
+
+
+def test_issue_templates_and_generic_questions_are_not_the_focus() -> None:
+    reading = read_message("Tier not upgraded after paying\n### What happened?\nI paid $50 a "
+                           "week ago but my limits are still tier 1.\nAny idea?")
+    assert reading.lead == "Tier not upgraded after paying"
+    assert "What happened" not in reading.focus and "Any idea" not in reading.focus
+    assert "tier 1" in reading.focus
+
+
+def test_a_title_line_leads_the_focus() -> None:
+    reading = read_message("The model `gtp-4` does not exist\nI'm getting this error and it "
+                           "seems I'm not alone.\nWhat am I doing wrong?")
+    assert reading.focus.startswith("The model `gtp-4` does not exist")
+    assert any(m.written == "gtp-4" and m.suggestions for m in reading.signals.models)
+
+
+@pytest.mark.parametrize("attack", [
+    "{" * 8000, "[" * 8000, '{"a":' * 1600, "```" * 2600, "a: " * 2600,
+    "Traceback (most recent call last):\n" * 250, "curl \\\n" * 1300, "x = f(\n" * 1100,
+    "\\n" * 4000, "?" * 8000, "\u00e9" * 8000,
+])
+def test_reading_is_linear_on_hostile_input(attack: str) -> None:
+    started = time.perf_counter()
+    read_message(attack[:8000])
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_question_in_chinese_is_read_and_glossed() -> None:
+    reading = read_message("maxtoken设置的值较小时 回答的内容会被截断。"
+                           "当我将最大响应token设置的较小时模型输出的内容会被截断？")
+    assert reading.questions and reading.lead
+    assert any("max_tokens" in g for g in reading.glosses) and "truncated" in reading.focus
+
+
+def test_english_text_gets_no_glosses() -> None:
+    assert read_message("why is my reply truncated?").glosses == ()

@@ -1,0 +1,73 @@
+"""Cost questions in the learner's own numbers (issue 9: numbers)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apilab.assistant.offline.workload import parse_quantities, parse_workload, price_workload
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("50k", 50_000), ("1.5M", 1_500_000), ("1,15,000", 115_000), ("2 million", 2_000_000),
+    ("two million", 2_000_000), ("half a million", 500_000), ("1_000_000", 1_000_000),
+    ("3 lakh", 300_000), ("12,345", 12_345), ("$3", 3),
+])
+def test_numbers_in_every_common_form(text: str, value: int) -> None:
+    quantities = parse_quantities(f"about {text} tokens")
+    assert [int(q.value) for q in quantities] == [value]
+
+
+def test_items_times_per_item_tokens() -> None:
+    w = parse_workload("50k tickets x 800 in / 100 out on gpt-4o, how much?")
+    assert w is not None and w.totals() == (40_000_000, 5_000_000, 0)
+    text, figures = price_workload(w, ["gpt-4o"])
+    assert "50,000 tickets" in text and "40M input" in text
+    assert figures[0]["total_usd"].startswith("150")
+    assert "22.75" not in text and "$42" not in text  # no canned example from elsewhere
+
+
+def test_frequency_times_duration() -> None:
+    w = parse_workload("3 requests per second for 48 hours with 500 input tokens and 200 "
+                       "output tokens each on gpt-4o-mini")
+    assert w is not None and w.total_items == 3 * 3600 * 48
+    assert w.totals() == (259_200_000, 103_680_000, 0)
+
+
+def test_per_day_priced_per_month_when_asked() -> None:
+    w = parse_workload("1.5M tokens per day, how much per month on gpt-4o?")
+    assert w is not None and w.totals()[0] == 45_000_000 and w.period == "month"
+
+
+def test_indian_grouping_and_per_item_sizes() -> None:
+    w = parse_workload("we get 1,15,000 support emails a month, each about 600 tokens in and "
+                       "150 tokens out")
+    assert w is not None and w.items == 115_000 and w.totals()[:2] == (69_000_000, 17_250_000)
+
+
+def test_documents_of_n_tokens_with_summaries() -> None:
+    w = parse_workload("10,000 documents of 650 tokens with 65-token summaries")
+    assert w is not None and w.totals()[:2] == (6_500_000, 650_000)
+    text, _ = price_workload(w, ["gpt-4o"], at="2024-06-15")
+    assert "$42.25" in text  # the notes' example at mid-2024 prices ($5 / $15 per 1M)
+
+
+def test_the_learners_own_rates_and_a_figure_to_check() -> None:
+    w = parse_workload("My provider charges $3 per million input tokens and $15 per million "
+                       "output. 2M input and 400k output tokens - am I right that it's 8k?")
+    assert w is not None and w.rates == {"input": Decimal(3), "output": Decimal(15)}
+    text, figures = price_workload(w, [])
+    assert figures[0]["total_usd"] == "12" or figures[0]["total_usd"].startswith("12.")
+    assert "**You asked whether it is $8,000.00: no**" in text
+
+
+def test_a_figure_off_by_a_thousand_is_explained() -> None:
+    w = parse_workload("1M input tokens on gpt-4o-mini, is it $150?")
+    assert w is not None
+    text, _ = price_workload(w, ["gpt-4o-mini"])
+    assert "no" in text and "per **million**" in text
+
+
+def test_no_tokens_no_workload() -> None:
+    assert parse_workload("how much does the API cost?") is None
