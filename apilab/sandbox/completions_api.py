@@ -13,8 +13,6 @@ text, and ``stream`` sends ``text_completion`` chunks ending with ``[DONE]``
 from __future__ import annotations
 
 import asyncio
-import json
-import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -23,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from apilab.sandbox import catalogue
-from apilab.sandbox.errors import SandboxHTTPError, error_response
+from apilab.sandbox.errors import SandboxHTTPError
 from apilab.sandbox.generator import Output, apply_stop, generate, rng_for
 from apilab.sandbox.logprobs import legacy_logprobs, token_entries
 from apilab.sandbox.openai_api import bearer
@@ -34,7 +32,6 @@ from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
 
 __all__ = ["DEFAULT_MAX_TOKENS", "CompletionsFrontDoor"]
 
-log = logging.getLogger(__name__)
 
 DEFAULT_MAX_TOKENS = 16  # the legacy endpoint's default, not the model's cap
 _FIELDS = {"model", "prompt", "max_tokens", "temperature", "top_p", "n", "stream",
@@ -59,29 +56,15 @@ class CompletionsFrontDoor:
         self.service = service
 
     async def create(self, request: Request) -> Response:
-        svc = self.service
-        call = svc.begin(request, "openai")
-        try:
-            return await self._create(request, call)
-        except SandboxHTTPError as exc:
-            svc.finish(call, exc.status("openai"), error_type=exc.error_type("openai"),
-                       note=exc.message[:200])
-            return error_response(exc, "openai", call.request_id, svc.headers(call))
-        except Exception:  # noqa: BLE001 - never a stack trace on the wire
-            log.exception("Sandbox completion failed (request %s).", call.request_id)
-            svc.finish(call, 500, error_type="server_error", note="unhandled error")
-            return error_response(SandboxHTTPError("server", "The server had an error while "
-                                                   "processing your request. Sorry about that!"),
-                                  "openai", call.request_id, svc.headers(call))
+        call = self.service.begin(request, "openai")
+        return await self.service.respond(call, lambda: self._create(request, call),
+                                          "completion")
 
     async def _create(self, request: Request, call: Call) -> Response:
         svc = self.service
         body = await svc.read_body(request)
         svc.authenticate(call, bearer(request))
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request("We could not parse the JSON body of your request.") from exc
+        payload = svc.parse_json(body, "We could not parse the JSON body of your request.")
         if not isinstance(payload, dict):
             raise bad_request("Invalid request body: expected a JSON object.")
         unknown = sorted(set(payload) - _FIELDS)
@@ -110,7 +93,8 @@ class CompletionsFrontDoor:
         stream = bool(payload.get("stream"))
         call.stream = stream
         include_usage = bool((payload.get("stream_options") or {}).get("include_usage"))
-        counts = [catalogue.count_text(info, p) for p in prompts]
+        counts = await svc.off_loop(len(body), lambda: [catalogue.count_text(info, p)
+                                                         for p in prompts])
         for tokens in counts:
             if tokens + cap > info.context_window:
                 raise bad_request(

@@ -17,8 +17,6 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-import json
-import logging
 import math
 import operator
 import random
@@ -30,7 +28,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from apilab.sandbox import catalogue
-from apilab.sandbox.errors import SandboxHTTPError, error_response
 from apilab.sandbox.openai_api import bearer
 from apilab.sandbox.openai_request import bad_request
 from apilab.sandbox.service import Call, Service
@@ -38,7 +35,6 @@ from apilab.sandbox.sse import JSONBytes, dumps
 
 __all__ = ["MAX_INPUTS", "EmbeddingsFrontDoor", "embed"]
 
-log = logging.getLogger(__name__)
 
 MAX_INPUTS = 2048  # inputs per request, as OpenAI documents
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -86,6 +82,23 @@ def _inputs(value: Any) -> list[str | list[int]]:
     return value
 
 
+def _count_inputs(info: catalogue.ModelInfo, inputs: list[str | list[int]]) -> list[int]:
+    return [len(i) if isinstance(i, list) else catalogue.count_text(info, i) for i in inputs]
+
+
+def _vectors(info: catalogue.ModelInfo, inputs: list[str | list[int]], dims: int | None,
+             fmt: str) -> list[dict[str, Any]]:
+    data = []
+    for index, item in enumerate(inputs):
+        text = item if isinstance(item, str) else " ".join(f"t{t}" for t in item)
+        vector = embed(info.id, text, info.dimensions, dims)
+        value: Any = vector
+        if fmt == "base64":
+            value = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
+        data.append({"object": "embedding", "index": index, "embedding": value})
+    return data
+
+
 class EmbeddingsFrontDoor:
     """``POST /v1/embeddings`` over one ``Service``."""
 
@@ -93,29 +106,15 @@ class EmbeddingsFrontDoor:
         self.service = service
 
     async def create(self, request: Request) -> Response:
-        svc = self.service
-        call = svc.begin(request, "openai")
-        try:
-            return await self._create(request, call)
-        except SandboxHTTPError as exc:
-            svc.finish(call, exc.status("openai"), error_type=exc.error_type("openai"),
-                       note=exc.message[:200])
-            return error_response(exc, "openai", call.request_id, svc.headers(call))
-        except Exception:  # noqa: BLE001 - never a stack trace on the wire
-            log.exception("Sandbox embedding failed (request %s).", call.request_id)
-            svc.finish(call, 500, error_type="server_error", note="unhandled error")
-            return error_response(SandboxHTTPError("server", "The server had an error while "
-                                                   "processing your request. Sorry about that!"),
-                                  "openai", call.request_id, svc.headers(call))
+        call = self.service.begin(request, "openai")
+        return await self.service.respond(call, lambda: self._create(request, call),
+                                          "embedding")
 
     async def _create(self, request: Request, call: Call) -> Response:
         svc = self.service
         body = await svc.read_body(request)
         svc.authenticate(call, bearer(request))
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request("We could not parse the JSON body of your request.") from exc
+        payload = svc.parse_json(body, "We could not parse the JSON body of your request.")
         if not isinstance(payload, dict):
             raise bad_request("Invalid request body: expected a JSON object.")
         unknown = sorted(set(payload) - {"model", "input", "dimensions", "encoding_format",
@@ -140,8 +139,7 @@ class EmbeddingsFrontDoor:
         if fmt not in ("float", "base64"):
             raise bad_request(f"Invalid value: '{str(fmt)[:40]}'. Supported values are: "
                               "'float' and 'base64'.", "encoding_format", "invalid_value")
-        counts = [len(i) if isinstance(i, list) else catalogue.count_text(info, i)
-                  for i in inputs]
+        counts = await svc.off_loop(len(body), _count_inputs, info, inputs)
         for i, tokens in enumerate(counts):
             if tokens > info.context_window:
                 raise bad_request(
@@ -152,14 +150,8 @@ class EmbeddingsFrontDoor:
         svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, total, 0)
         await svc.inject_faults(call)
-        data = []
-        for index, item in enumerate(inputs):
-            text = item if isinstance(item, str) else " ".join(f"t{t}" for t in item)
-            vector = embed(info.id, text, info.dimensions, dims)
-            value: Any = vector
-            if fmt == "base64":
-                value = base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode()
-            data.append({"object": "embedding", "index": index, "embedding": value})
+        # A batch of long inputs is real CPU work: off the event loop like a big prompt.
+        data = await svc.off_loop(len(body) * 8, _vectors, info, inputs, dims, fmt)
         svc.finish(call, 200, input_tokens=total, output_tokens=0)
         out = {"object": "list", "data": data, "model": info.reported_id,
                "usage": {"prompt_tokens": total, "total_tokens": total}}

@@ -16,8 +16,6 @@ toward ``max_output_tokens``, and a cap they use up leaves the response
 from __future__ import annotations
 
 import dataclasses
-import json
-import logging
 import time
 from typing import Any
 
@@ -44,7 +42,6 @@ from apilab.sandbox.streaming import SSEResponse
 
 __all__ = ["Reply", "ResponsesFrontDoor", "reasoning_tokens"]
 
-log = logging.getLogger(__name__)
 
 # Reasoning tokens per effort level before a deterministic spread of up to +50%: dated
 # rough figures for short prompts; real models vary widely with the task.
@@ -160,32 +157,18 @@ class ResponsesFrontDoor:
 
     # --- create
     async def create(self, request: Request) -> Response:
-        svc = self.service
-        call = svc.begin(request, "openai")
-        try:
-            return await self._create(request, call)
-        except SandboxHTTPError as exc:
-            svc.finish(call, exc.status("openai"), error_type=exc.error_type("openai"),
-                       note=exc.message[:200])
-            return error_response(exc, "openai", call.request_id, svc.headers(call))
-        except Exception:  # noqa: BLE001 - never a stack trace on the wire
-            log.exception("Sandbox response failed (request %s).", call.request_id)
-            svc.finish(call, 500, error_type="server_error", note="unhandled error")
-            return error_response(SandboxHTTPError("server", "The server had an error while "
-                                                   "processing your request. Sorry about that!"),
-                                  "openai", call.request_id, svc.headers(call))
+        call = self.service.begin(request, "openai")
+        return await self.service.respond(call, lambda: self._create(request, call),
+                                          "response")
 
     async def _create(self, request: Request, call: Call) -> Response:
         svc = self.service
         body = await svc.read_body(request)
         key = svc.authenticate(call, bearer(request))
-        try:
-            payload = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise bad_request("We could not parse the JSON body of your request. (HINT: This "
-                              "likely means you aren't using your HTTP library correctly. The "
-                              "OpenAI API expects a JSON payload, but what was sent was not "
-                              "valid JSON.)") from exc
+        payload = svc.parse_json(
+            body, "We could not parse the JSON body of your request. (HINT: This likely "
+            "means you aren't using your HTTP library correctly. The OpenAI API expects a "
+            "JSON payload, but what was sent was not valid JSON.)")
         req = parse_responses_request(payload, _new_item_id)
         call.stream = req.stream
         info = svc.resolve_model(call, req.model)
@@ -208,7 +191,8 @@ class ResponsesFrontDoor:
                     if req.instructions else []) + items_to_messages(history + req.items)
         tools = [{"type": "function", "function": t} for t in req.tools] or None
         try:
-            prompt_tokens = catalogue.count_prompt(info, messages, tools)
+            prompt_tokens = await svc.off_loop(len(body), catalogue.count_prompt, info,
+                                               messages, tools)
         except ApilabError as exc:
             raise bad_request(str(exc), "input") from exc
         if prompt_tokens + (req.max_output_tokens or 0) > info.context_window:
@@ -220,8 +204,8 @@ class ResponsesFrontDoor:
         svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, prompt_tokens, req.max_output_tokens)
         await svc.inject_faults(call)
-        cached = svc.state.cache.openai(
-            key.id, info.id, messages, tools, prompt_tokens,
+        cached = await svc.off_loop(
+            len(body), svc.state.cache.openai, key.id, info.id, messages, tools, prompt_tokens,
             lambda prefix: catalogue.count_prompt(info, prefix), req.cache_retention)
         reply = self._reply(req, info, messages, prompt_tokens, cached, history, thinks)
         if req.stream:

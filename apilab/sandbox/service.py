@@ -15,24 +15,32 @@ reservation, adds the cost to the key's month spend and queues one audit row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import random
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from anyio import to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 
 from apilab.errors import InvalidInputError, NotFoundError
 from apilab.sandbox import catalogue
 from apilab.sandbox.catalogue import ModelInfo
 from apilab.sandbox.chaos import ChaosDecision
-from apilab.sandbox.errors import SandboxHTTPError
+from apilab.sandbox.errors import (
+    SandboxHTTPError,
+    error_response,
+    is_store_outage,
+    store_outage,
+)
 from apilab.sandbox.keys import KeyRecord, secret_hint
 from apilab.sandbox.limits import LimitSnapshot, go_duration
 from apilab.sandbox.state import SandboxState
@@ -152,6 +160,36 @@ class Service:
         if size > OFF_LOOP_BYTES:
             return await to_thread.run_sync(fn, *args)
         return fn(*args)
+
+    async def respond(self, call: Call, run: Callable[[], Awaitable[Response]],
+                      what: str) -> Response:
+        """``run()``'s response, or the error reply in the caller's provider shape.
+
+        A refusal (``SandboxHTTPError``) is audited with its status and sent as is; a store
+        outage is a 503 without rate-limit headers (computing them needs the store); any
+        other failure is logged and sent as the provider's 500, never as a stack trace.
+        """
+        api = call.api
+        try:
+            return await run()
+        except SandboxHTTPError as exc:
+            note = exc.anthropic_message if api == "anthropic" and exc.anthropic_message \
+                else exc.message
+            self.finish(call, exc.status(api), error_type=exc.error_type(api), note=note[:200])
+            return error_response(exc, api, call.request_id, self.headers(call))
+        except Exception as error:  # noqa: BLE001 - never a stack trace on the wire
+            if is_store_outage(error):
+                log.warning("Sandbox store unavailable (request %s): %s", call.request_id,
+                            type(error).__name__)
+                with contextlib.suppress(Exception):  # the audit row may not be writable
+                    self.finish(call, 503, error_type="unavailable", note="store unavailable")
+                return error_response(store_outage(), api, call.request_id, {})
+            log.exception("Sandbox %s failed (request %s).", what, call.request_id)
+            failure = SandboxHTTPError("server", "The server had an error while processing "
+                                       "your request. Sorry about that!",
+                                       anthropic_message="Internal server error")
+            self.finish(call, 500, error_type=failure.error_type(api), note="unhandled error")
+            return error_response(failure, api, call.request_id, self.headers(call))
 
     # --- checks
     def authenticate(self, call: Call, secret: str | None) -> KeyRecord:
