@@ -83,9 +83,9 @@ def _row(name: str, ms: list[float]) -> str:
 
 
 def _canned(request: object) -> object:
-    import httpx
+    import httpx2  # the SDKs' HTTP library since openai 3 / anthropic 2
 
-    return httpx.Response(200, content=CANNED, headers={"content-type": "application/json",
+    return httpx2.Response(200, content=CANNED, headers={"content-type": "application/json",
                                                        "x-request-id": "req_bench"})
 
 
@@ -98,7 +98,7 @@ CANNED = json.dumps({
 
 async def latency(port: int | None, n: int) -> dict[str, list[float]]:
     """Interleaved bare vs stack timings; ``port=None`` uses an in-process MockTransport."""
-    import httpx
+    import httpx2
     import openai
 
     from apilab.calls.base import Call
@@ -111,8 +111,8 @@ async def latency(port: int | None, n: int) -> dict[str, list[float]]:
 
     base = f"http://127.0.0.1:{port}/v1" if port else "http://bench.invalid/v1"
 
-    def http() -> httpx.AsyncClient | None:
-        return None if port else httpx.AsyncClient(transport=httpx.MockTransport(_canned))
+    def http() -> httpx2.AsyncClient | None:
+        return None if port else httpx2.AsyncClient(transport=httpx2.MockTransport(_canned))
 
     key = "bench-" + uuid.uuid4().hex
     bare = openai.AsyncOpenAI(api_key=key, base_url=base, max_retries=0, http_client=http())
@@ -227,7 +227,7 @@ def main() -> None:
     inproc = asyncio.run(latency(None, args.n))
     summary: dict[str, float] = {}
     for label, ms in (("loopback HTTP endpoint (uvicorn)", loopback),
-                      ("in-process endpoint (httpx.MockTransport, no network noise)", inproc)):
+                      ("in-process endpoint (httpx2.MockTransport, no network noise)", inproc)):
         print(f"\nCall-layer latency, {args.n} interleaved requests per variant, {label}")
         for name in ("bare", "stack", "stack+tokenize"):
             print(_row(name, ms[name]))

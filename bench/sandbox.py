@@ -10,7 +10,10 @@ measured alone, one after the other, with identical requests:
 1. non-streaming ``POST /v1/chat/completions``: requests/s and p50/p99 latency
    with C concurrent connections for D seconds (after a warm-up);
 2. streaming the same request: streamed content chunks (tokens) per second;
-3. the sandbox alone: 1,000 streams held open at once (a per-key chaos profile
+3. the sandbox alone: the same request through the Responses API
+   (``POST /v1/responses``), plain and streamed (mockllm has no such endpoint; its
+   chat figure is the yardstick);
+4. the sandbox alone: 1,000 streams held open at once (a per-key chaos profile
    paces them at 5 tokens/s) and the server's peak RSS while they are open.
 
 The sandbox serves with a real key (unlimited tier), counts tokens with
@@ -134,11 +137,13 @@ class Conn:
 
 
 def count_content_events(raw: bytes) -> int:
-    """Content-bearing SSE ``data:`` frames in an OpenAI stream."""
+    """Content-bearing SSE frames: chat ``content`` deltas or Responses text deltas."""
     count = 0
     for block in raw.split(b"\n\n"):
-        if block.startswith(b"data: {") and b'"content":"' in block and \
-                b'"content":""' not in block:
+        responses_delta = block.startswith(b"event: response.output_text.delta")
+        chat_delta = block.startswith(b"data: {") and b'"content":"' in block and \
+            b'"content":""' not in block
+        if responses_delta or chat_delta:
             count += 1
     return count
 
@@ -332,6 +337,11 @@ async def run(args: argparse.Namespace) -> None:
                         "max_tokens": 16}).encode()
     streamed = json.dumps({"model": "gpt-4o-mini", "messages": MESSAGES, "max_tokens": 64,
                            "stream": True}).encode()
+    responses = json.dumps({"model": "gpt-4o-mini", "input": MESSAGES[0]["content"],
+                            "max_output_tokens": 16, "store": False}).encode()
+    responses_streamed = json.dumps({"model": "gpt-4o-mini", "input": MESSAGES[0]["content"],
+                                     "max_output_tokens": 64, "store": False,
+                                     "stream": True}).encode()
     sandbox, sport, secret, slow = start_sandbox(work / "data")
     mock, mport = start_mockllm(work)
     print(f"sandbox pid {sandbox.pid} on :{sport}; mockllm pid {mock.pid} on :{mport}; "
@@ -349,13 +359,21 @@ async def run(args: argparse.Namespace) -> None:
         # burst of other load on the machine cannot favour one of them.
         rounds: dict[str, dict[str, list[dict[str, float]]]] = {
             name: {"plain": [], "stream": []} for name in targets}
+        sport_, sheaders, spid = targets["sandbox"]
+        rounds["sandbox"].update({"responses": [], "responses_stream": []})
         for _ in range(args.rounds):
             for kind, body, is_stream in (("plain", plain, False), ("stream", streamed, True)):
                 for name, (port, headers, pid) in targets.items():
                     rounds[name][kind].append(await load(
                         port, "/v1/chat/completions", body, headers, args.seconds,
                         args.concurrency, is_stream, pid))
-        metric = {"plain": "rps", "stream": "tokens_per_s"}
+            for kind, body, is_stream in (("responses", responses, False),
+                                          ("responses_stream", responses_streamed, True)):
+                rounds["sandbox"][kind].append(await load(
+                    sport_, "/v1/responses", body, sheaders, args.seconds, args.concurrency,
+                    is_stream, spid))
+        metric = {"plain": "rps", "stream": "tokens_per_s", "responses": "rps",
+                  "responses_stream": "tokens_per_s"}
         results = {name: {kind: sorted(runs, key=lambda r, k=kind: r[metric[k]])[len(runs) // 2]
                           for kind, runs in kinds.items()}
                    for name, kinds in rounds.items()}
@@ -374,7 +392,13 @@ async def run(args: argparse.Namespace) -> None:
         print(f"\nratio sandbox/mockllm: non-streaming req/s {rps:.2f}x (bar >= 3x), "
               f"p99 latency {p99:.2f}x, streamed tokens/s {tps:.2f}x; server CPU per "
               f"request: mockllm uses {cpu:.2f}x the sandbox's")
-        print("(mockllm streams one character per chunk; the sandbox one token per chunk)\n")
+        print("(mockllm streams one character per chunk; the sandbox one token per chunk)")
+        r, rstream = sb["responses"], sb["responses_stream"]
+        print(f"sandbox POST /v1/responses: {r['rps']:.0f} req/s (p50 {r['p50_ms']:.1f} ms, "
+              f"p99 {r['p99_ms']:.1f} ms, {r['errors']:.0f} errors, CPU "
+              f"{r['cpu_ms_per_request']:.3f} ms/req) = {r['rps'] / mk['plain']['rps']:.2f}x "
+              f"mockllm's chat req/s; streamed {rstream['tokens_per_s']:.0f} tokens/s "
+              f"({rstream['rps']:.0f} streams/s)\n")
 
         # 1,000 open streams, paced by a per-key chaos profile so they stay open.
         key_id, slow_secret = slow.split(" ", 1)

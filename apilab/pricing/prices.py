@@ -35,6 +35,9 @@ __all__ = [
 ]
 
 Provider = Literal["openai", "anthropic", "google"]
+# What a model serves: chat/messages (the default), embeddings (input only, so no output
+# rate), or the legacy text completions endpoint.
+Kind = Literal["chat", "embedding", "completion"]
 
 # Prefixes people paste from other tools: "openai/gpt-4o", Gemini's "models/gemini-2.0-flash".
 _STRIP_PREFIXES = ("openai/", "anthropic/", "google/", "gemini/", "models/")
@@ -57,7 +60,7 @@ class _PeriodRow(BaseModel):
     valid_from: dt.date
     valid_to: dt.date | None = None
     input: Decimal = Field(gt=0)
-    output: Decimal = Field(gt=0)
+    output: Decimal | None = Field(default=None, gt=0)  # required except for embeddings
     cached_input: Decimal | None = Field(default=None, gt=0)
     cache_write: Decimal | None = Field(default=None, gt=0)
     long_context: _LongContextRow | None = None
@@ -79,9 +82,21 @@ class _ModelRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     id: str = Field(min_length=1)
     provider: Provider
+    kind: Kind = "chat"
     aliases: list[str] = []
     context_window: int = Field(gt=0)
     prices: list[_PeriodRow] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _output_rate_unless_embedding(self) -> _ModelRow:
+        # Embeddings produce no output tokens; every other model must price its output,
+        # because a missing rate would bill output at $0 and silently disable budgets.
+        if self.kind != "embedding":
+            for period in self.prices:
+                if period.output is None:
+                    raise ValueError(f"{self.id}: the period from {period.valid_from} has "
+                                     "no output rate")
+        return self
 
     @model_validator(mode="after")
     def _periods_do_not_overlap(self) -> _ModelRow:
@@ -135,6 +150,7 @@ class PriceEntry:
     note: str | None = None
     aliases: tuple[str, ...] = ()
     long_context: LongContextRate | None = None
+    kind: str = "chat"  # "chat" | "embedding" (no output rate: 0) | "completion"
 
     def covers(self, day: dt.date) -> bool:
         """True when this entry is in force on ``day``."""
@@ -170,7 +186,7 @@ def _entry(row: _ModelRow, period: _PeriodRow) -> PriceEntry:
         model=row.id,
         provider=row.provider,
         input_per_m=period.input,
-        output_per_m=period.output,
+        output_per_m=period.output if period.output is not None else Decimal(0),
         cached_input_per_m=period.cached_input,
         cache_write_per_m=period.cache_write,
         currency=period.currency,
@@ -182,6 +198,7 @@ def _entry(row: _ModelRow, period: _PeriodRow) -> PriceEntry:
         as_of=period.as_of,
         note=period.note,
         aliases=tuple(row.aliases),
+        kind=row.kind,
         long_context=LongContextRate(
             lc.above_tokens, lc.input, lc.output, lc.cached_input, lc.cache_write
         ) if lc else None,

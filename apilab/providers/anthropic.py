@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import anthropic
-import httpx
+import httpx2  # the SDK's HTTP library (it refuses plain httpx objects)
 
 from apilab.calls.base import Call, Chunk, Final, Result, StreamEvent, ToolCall, Usage
 from apilab.providers.base import Provider, mask_key, rate_limit_state, translate_error
@@ -28,6 +28,11 @@ if TYPE_CHECKING:
     from apilab.settings import Settings
 
 __all__ = ["AnthropicProvider", "register"]
+
+# The dated API version the pinned SDK sends (2026-10-21 in anthropic 2.16); the inspector
+# shows it. The SDK keeps it in a private module, so read it defensively.
+ANTHROPIC_VERSION: str = getattr(getattr(anthropic, "_constants", None), "ANTHROPIC_API_VERSION",
+                                 "2023-06-01")
 
 
 class AnthropicProvider(Provider):
@@ -42,7 +47,7 @@ class AnthropicProvider(Provider):
         *,
         api_key: str,
         base_url: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
         label: str | None = None,
         connect_timeout: float = 5.0,
         read_timeout: float = 30.0,
@@ -53,7 +58,7 @@ class AnthropicProvider(Provider):
             api_key=api_key,
             base_url=base_url,
             max_retries=0,  # the call layer is the only retry loop
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=httpx2.Timeout(read_timeout, connect=connect_timeout),
             http_client=http_client,
         )
 
@@ -96,7 +101,9 @@ class AnthropicProvider(Provider):
         if call.system:
             body["system"] = call.system
         if call.temperature is not None:
-            body["temperature"] = call.temperature
+            # anthropic 1.x dropped the sampling parameters from create()'s signature; the
+            # API still takes them, and the SDK's migration guide sends them in extra_body.
+            body["extra_body"] = {"temperature": call.temperature}
         if call.tools:
             body["tools"] = [{"name": t["name"], "description": t.get("description", ""),
                               "input_schema": t.get("parameters") or {"type": "object"}}
@@ -104,17 +111,20 @@ class AnthropicProvider(Provider):
         return body
 
     def _record_request(self, call: Call, body: dict[str, Any], stream: bool) -> None:
+        # What goes on the wire: extra_body merged in, and the headers the SDK sends.
+        wire = {k: v for k, v in body.items() if k != "extra_body"} | body.get("extra_body", {})
         call.record.request = {
             "method": "POST",
             "url": f"{str(self.client.base_url).rstrip('/')}/v1/messages",
-            "headers": {"x-api-key": mask_key(self._key), "anthropic-version": "2023-06-01"},
-            "body": body | ({"stream": True} if stream else {}),
+            "headers": {"Authorization": f"Bearer {mask_key(self._key)}",
+                        "anthropic-version": ANTHROPIC_VERSION},
+            "body": wire | ({"stream": True} if stream else {}),
         }
 
-    def _timeout(self, call: Call) -> httpx.Timeout:
+    def _timeout(self, call: Call) -> httpx2.Timeout:
         read = call.read_timeout if isinstance(call.read_timeout, float | int) else None
         connect = call.connect_timeout if isinstance(call.connect_timeout, float | int) else None
-        return httpx.Timeout(read, connect=connect)
+        return httpx2.Timeout(read, connect=connect)
 
     @staticmethod
     def _usage(u: Any, output_tokens: int | None = None) -> Usage:
@@ -131,7 +141,7 @@ class AnthropicProvider(Provider):
         try:
             raw = await self.client.messages.with_raw_response.create(
                 **body, timeout=self._timeout(call))
-            message = raw.parse()
+            message = await raw.parse()  # a coroutine since anthropic 2.x
         except Exception as exc:  # noqa: BLE001 - translated at the edge, chained
             raise translate_error(exc, provider=self.label, key=self._key) from exc
         headers = dict(raw.headers)
@@ -153,7 +163,7 @@ class AnthropicProvider(Provider):
         try:
             raw = await self.client.messages.with_raw_response.create(
                 **body, stream=True, timeout=self._timeout(call))
-            stream = raw.parse()
+            stream = await raw.parse()  # a coroutine since anthropic 2.x
         except Exception as exc:  # noqa: BLE001
             raise translate_error(exc, provider=self.label, key=self._key) from exc
         headers = dict(raw.headers)

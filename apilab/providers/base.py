@@ -283,11 +283,18 @@ def translate_error(exc: BaseException, *, provider: str, key: str | None = None
     carry the provider's rate-limit state so the limiter can pace itself.
     """
     import httpx
+    import httpx2
+
+    # The SDKs raise httpx2 errors (openai 3, anthropic 2); other callers may use httpx.
+    response_types = (httpx.Response, httpx2.Response)
+    timeout_types = (httpx.TimeoutException, httpx2.TimeoutException, TimeoutError)
+    connect_types = (httpx.ConnectError, httpx2.ConnectError)
+    transport_types = (httpx.TransportError, httpx2.TransportError, OSError)
 
     name = type(exc).__name__
     status = getattr(exc, "status_code", None)
     response = getattr(exc, "response", None)
-    if isinstance(status, int) and isinstance(response, httpx.Response):
+    if isinstance(status, int) and isinstance(response, response_types):
         body = getattr(exc, "body", None)
         headers = dict(response.headers)
         request_id = headers.get("x-request-id") or headers.get("request-id")
@@ -296,15 +303,15 @@ def translate_error(exc: BaseException, *, provider: str, key: str | None = None
                                headers=headers, request_id=request_id)
         err.rate_limit = rate_limit_state(headers)  # type: ignore[attr-defined]
         return err
-    if name == "APITimeoutError" or isinstance(exc, httpx.TimeoutException | TimeoutError):
+    if name == "APITimeoutError" or isinstance(exc, timeout_types):
         return ProviderTimeoutError(f"{provider} did not answer in time ({name}).",
                                     provider=provider)
-    if name == "APIConnectionError" or isinstance(exc, httpx.ConnectError):
+    if name == "APIConnectionError" or isinstance(exc, connect_types):
         cause = exc.__cause__ or exc
         return ProviderConnectionError(
             f"Could not reach {provider}: {scrub(str(cause), key) or type(cause).__name__}. "
             "Check the base URL and that the server is running.", provider=provider)
-    if isinstance(exc, httpx.TransportError | OSError):  # e.g. dropped mid-response
+    if isinstance(exc, transport_types):  # e.g. dropped mid-response
         return ProviderConnectionError(
             f"The connection to {provider} broke: {scrub(str(exc), key) or name}.",
             provider=provider)

@@ -21,7 +21,8 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlparse
 
-import httpx
+# The SDKs (openai 3, anthropic 2) are built on httpx2 and refuse httpx objects.
+import httpx2
 import openai
 
 from apilab.calls.base import Call, Chunk, Final, Result, StreamEvent, ToolCall, Usage
@@ -57,7 +58,7 @@ class OpenAIProvider(Provider):
         *,
         api_key: str,
         base_url: str | None = None,
-        http_client: httpx.AsyncClient | None = None,
+        http_client: httpx2.AsyncClient | None = None,
         label: str | None = None,
         billable: bool | None = None,
         connect_timeout: float = 5.0,
@@ -71,7 +72,7 @@ class OpenAIProvider(Provider):
             api_key=api_key,
             base_url=base_url,
             max_retries=0,  # the call layer is the only retry loop
-            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            timeout=httpx2.Timeout(read_timeout, connect=connect_timeout),
             http_client=http_client,
         )
         # Newer OpenAI models refuse max_tokens; other servers may not know
@@ -136,10 +137,10 @@ class OpenAIProvider(Provider):
             body["stream_options"] = {"include_usage": True}
         return body
 
-    def _timeout(self, call: Call) -> httpx.Timeout:
+    def _timeout(self, call: Call) -> httpx2.Timeout:
         read = call.read_timeout if isinstance(call.read_timeout, float | int) else None
         connect = call.connect_timeout if isinstance(call.connect_timeout, float | int) else None
-        return httpx.Timeout(read, connect=connect)
+        return httpx2.Timeout(read, connect=connect)
 
     def _record_request(self, call: Call, body: dict[str, Any]) -> None:
         call.record.request = {

@@ -1,10 +1,10 @@
 """The sandbox provider's ASGI app: ``create_sandbox_app(settings, db)``.
 
-Serves the OpenAI (``/v1/chat/completions``, ``/v1/models``) and Anthropic
-(``/v1/messages``) wire formats, the admin API (``/admin``) and its OpenAPI
-document (``/openapi.json``). The lab server mounts it at ``/sandbox``;
-``apilab sandbox`` serves it alone. Both use the data dir's database, so keys
-and the audit log are shared.
+Serves the OpenAI (``/v1/chat/completions``, ``/v1/responses``, ``/v1/embeddings``,
+``/v1/completions``, ``/v1/models``) and Anthropic (``/v1/messages``) wire formats,
+the admin API (``/admin``) and its OpenAPI document (``/openapi.json``). The lab
+server mounts it at ``/sandbox``; ``apilab sandbox`` serves it alone. Both use the
+data dir's database, so keys and the audit log are shared.
 
 Importing this module is cheap and never fails for lack of optional data: the
 price table and tokenizer load on the first request.
@@ -23,9 +23,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from apilab.sandbox import openapi
 from apilab.sandbox.admin import admin_error_handlers, build_admin_router
 from apilab.sandbox.anthropic_api import AnthropicFrontDoor
+from apilab.sandbox.completions_api import CompletionsFrontDoor
+from apilab.sandbox.embeddings import EmbeddingsFrontDoor
 from apilab.sandbox.errors import SandboxHTTPError, anthropic_body, openai_body
 from apilab.sandbox.openai_api import OpenAIFrontDoor
-from apilab.sandbox.service import Service, random_id
+from apilab.sandbox.responses_api import ResponsesFrontDoor
+from apilab.sandbox.service import Service, request_id
 from apilab.sandbox.sse import dumps
 from apilab.sandbox.state import state_for
 
@@ -81,6 +84,9 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
     service = Service(state)
     oa = OpenAIFrontDoor(service)
     an = AnthropicFrontDoor(service)
+    rs = ResponsesFrontDoor(service)
+    em = EmbeddingsFrontDoor(service)
+    cp = CompletionsFrontDoor(service)
 
     app = FastAPI(
         title="apilab sandbox provider",
@@ -106,12 +112,41 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
                       openapi_extra=openapi.body(openapi.OPENAI_CHAT),
                       responses=openapi.error_responses(400, 401, 403, 404, 413, 429, 500, 503),
                       tags=["openai"])
+    app.add_api_route("/v1/responses", rs.create, methods=["POST"],
+                      summary="Create a model response (OpenAI Responses API)",
+                      openapi_extra=openapi.body(openapi.OPENAI_RESPONSES),
+                      responses=openapi.error_responses(400, 401, 403, 404, 413, 429, 500, 503),
+                      tags=["openai"])
+    app.add_api_route("/v1/responses/{response_id}/input_items", rs.input_items,
+                      methods=["GET"], summary="List a stored response's input items",
+                      responses=openapi.error_responses(400, 401, 404), tags=["openai"])
+    app.add_api_route("/v1/responses/{response_id}", rs.retrieve, methods=["GET"],
+                      summary="Retrieve a stored response",
+                      responses=openapi.error_responses(401, 404), tags=["openai"])
+    app.add_api_route("/v1/responses/{response_id}", rs.delete, methods=["DELETE"],
+                      summary="Delete a stored response",
+                      responses=openapi.error_responses(401, 404), tags=["openai"])
+    app.add_api_route("/v1/embeddings", em.create, methods=["POST"],
+                      summary="Create embeddings (OpenAI wire format)",
+                      openapi_extra=openapi.body(openapi.OPENAI_EMBEDDINGS),
+                      responses=openapi.error_responses(400, 401, 403, 404, 429, 500, 503),
+                      tags=["openai"])
+    app.add_api_route("/v1/completions", cp.create, methods=["POST"],
+                      summary="Create a legacy text completion (OpenAI wire format)",
+                      openapi_extra=openapi.body(openapi.OPENAI_COMPLETIONS),
+                      responses=openapi.error_responses(400, 401, 403, 404, 429, 500, 503),
+                      tags=["openai"])
     app.add_api_route("/v1/models", models_router, methods=["GET"],
                       summary="List models (OpenAI shape; Anthropic shape with anthropic-version)",
                       responses=openapi.error_responses(401), tags=["openai"])
-    app.add_api_route("/v1/models/{model_id:path}", oa.get_model, methods=["GET"],
-                      summary="Retrieve a model", responses=openapi.error_responses(401, 404),
-                      tags=["openai"])
+    async def model_router(request: Request) -> Response:
+        if "anthropic-version" in request.headers:
+            return await an.get_model(request)
+        return await oa.get_model(request)
+
+    app.add_api_route("/v1/models/{model_id:path}", model_router, methods=["GET"],
+                      summary="Retrieve a model (Anthropic shape with anthropic-version)",
+                      responses=openapi.error_responses(401, 404), tags=["openai"])
     app.add_api_route("/v1/messages/count_tokens", an.count_tokens, methods=["POST"],
                       summary="Count a message's input tokens (Anthropic wire format, free)",
                       responses=openapi.error_responses(400, 401, 403, 404),
@@ -142,7 +177,7 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
         message = f"Invalid URL ({request.method} {request.url.path})"
         err = SandboxHTTPError(kind, message)
         anthropic = _looks_anthropic(request)
-        rid = random_id("req_011C", 20) if anthropic else "req_" + random_id("", 32).lower()
+        rid = request_id("anthropic" if anthropic else "openai")
         payload: dict[str, Any] = anthropic_body(err, rid) if anthropic else openai_body(err)
         header = {"request-id": rid} if anthropic else {"x-request-id": rid}
         return Response(dumps(payload), status_code=status, headers=header,
@@ -150,10 +185,15 @@ def create_sandbox_app(settings: Settings, db: Database) -> ASGIApp:
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         err = SandboxHTTPError("invalid_request", f"Invalid request: {exc}"[:500])
-        payload = anthropic_body(err, "req_x") if _looks_anthropic(request) else openai_body(err)
-        return Response(dumps(payload), status_code=400, media_type="application/json")
+        anthropic = _looks_anthropic(request)
+        rid = request_id("anthropic" if anthropic else "openai")
+        payload = anthropic_body(err, rid) if anthropic else openai_body(err)
+        header = {"request-id": rid} if anthropic else {"x-request-id": rid}
+        return Response(dumps(payload), status_code=400, headers=header,
+                        media_type="application/json")
 
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
     return SandboxApp(app, {("POST", "/v1/chat/completions"): oa.chat_completions,
-                            ("POST", "/v1/messages"): an.messages})
+                            ("POST", "/v1/messages"): an.messages,
+                            ("POST", "/v1/responses"): rs.create})

@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import functools
 from decimal import Decimal
+from importlib import resources
 from typing import Any
 
 from apilab.errors import NotFoundError
@@ -22,6 +23,7 @@ __all__ = [
     "ECHO_MODEL",
     "ModelInfo",
     "count_prompt",
+    "display_name",
     "count_text",
     "list_catalogue",
     "lookup_model",
@@ -49,6 +51,16 @@ class ModelInfo:
     # USD per million tokens as strings (input, output, cached input or None), and the
     # date the price table says they were checked.
     prices: tuple[str, str, str | None, str] | None = None
+    kind: str = "chat"  # "chat" | "embedding" | "completion" (which endpoint serves it)
+    max_output_tokens: int = 4096  # the most one reply may hold (models.yaml)
+    snapshot: str | None = None  # the dated id OpenAI reports for this alias (models.yaml)
+    dimensions: int = 0  # embedding models: vector size
+    shortenable: bool = False  # embedding models: whether `dimensions` may shorten it
+
+    @property
+    def reported_id(self) -> str:
+        """The ``model`` a reply reports: the dated snapshot, as the real APIs do."""
+        return self.snapshot or self.id
 
     def openai_object(self, name: str | None = None) -> dict[str, Any]:
         """The model as ``GET /v1/models`` lists it, plus the sandbox's extra facts.
@@ -67,13 +79,39 @@ class ModelInfo:
         return data
 
     def anthropic_object(self, name: str | None = None) -> dict[str, Any]:
-        """The model as Anthropic's ``GET /v1/models`` lists it."""
+        """The model as Anthropic's ``GET /v1/models`` lists it (display name made readable)."""
         created = dt.datetime.fromtimestamp(self.created, dt.UTC)
-        return {"type": "model", "id": name or self.id, "display_name": name or self.id,
+        return {"type": "model", "id": name or self.id,
+                "display_name": display_name(name or self.id),
                 "created_at": created.isoformat().replace("+00:00", "Z")}
 
 
-_ECHO = ModelInfo(ECHO_MODEL, "sandbox", 128_000, _DEFAULT_CREATED, (ECHO_MODEL,), priced=False)
+def display_name(model_id: str) -> str:
+    """``claude-sonnet-4-5-20250929`` -> ``Claude Sonnet 4.5``; ``claude-3-5-haiku-…`` ->
+    ``Claude Haiku 3.5`` (Anthropic's own naming: family, then version)."""
+    parts = [p for p in model_id.split("-") if not (p.isdigit() and len(p) == 8)]
+    if parts[-1:] == ["latest"]:
+        parts = parts[:-1]
+    if not parts or parts[0] != "claude":
+        return model_id
+    words = [p for p in parts[1:] if not p.isdigit()]
+    numbers = [p for p in parts[1:] if p.isdigit()]
+    name = " ".join(w.capitalize() for w in words)
+    return f"Claude {name} {'.'.join(numbers)}".strip()
+
+
+_ECHO = ModelInfo(ECHO_MODEL, "sandbox", 128_000, _DEFAULT_CREATED, (ECHO_MODEL,), priced=False,
+                  max_output_tokens=16_384)
+
+
+@functools.cache
+def _limits() -> dict[str, Any]:
+    """models.yaml: per-model output caps, snapshots and embedding sizes."""
+    import yaml
+
+    text = (resources.files("apilab.sandbox") / "models.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    return {"default": int(data["default_max_output"]), "models": data["models"]}
 
 
 def _pricing() -> Any:
@@ -111,9 +149,13 @@ def _info(entry: Any) -> ModelInfo:
     cached = getattr(entry, "cached_input_per_m", None)
     prices = (str(entry.input_per_m), str(entry.output_per_m),
               str(cached) if cached is not None else None, str(getattr(entry, "as_of", "")))
+    facts = _limits()["models"].get(entry.model, {})
     return ModelInfo(entry.model, str(entry.provider), int(entry.context_window), created,
                      tuple(dict.fromkeys(names)), True, _cache_min(entry.model, entry.provider),
-                     prices)
+                     prices, kind=str(getattr(entry, "kind", "chat")),
+                     max_output_tokens=int(facts.get("max_output", _limits()["default"])),
+                     snapshot=facts.get("snapshot"), dimensions=int(facts.get("dimensions", 0)),
+                     shortenable=bool(facts.get("shortenable", False)))
 
 
 @functools.lru_cache(maxsize=1)
@@ -166,10 +208,29 @@ def _count_model(info: ModelInfo) -> str:
     return "gpt-4o" if info.provider == "sandbox" else info.id
 
 
+# Prompts repeat (a lab's system prompt, an app resending its history): counting the same
+# small prompt again costs a tokenizer pass that is a third of a request's CPU. Counts of
+# prompts whose text form is at most this long are memoised; longer ones are counted fresh
+# so the cache's memory stays bounded (4,096 entries of at most 8 KB).
+_MEMO_CHARS = 8192
+_counts: dict[str, int] = {}
+
+
 def count_prompt(info: ModelInfo, messages: list[dict[str, Any]],
                  tools: list[dict[str, Any]] | None = None) -> int:
     """Prompt tokens of a chat request, counted the way the provider bills it."""
-    return int(_pricing().count_messages(messages, _count_model(info), tools).tokens)
+    model = _count_model(info)
+    key = repr((model, messages, tools))
+    if len(key) <= _MEMO_CHARS:
+        hit = _counts.get(key)
+        if hit is not None:
+            return hit
+    tokens = int(_pricing().count_messages(messages, model, tools).tokens)
+    if len(key) <= _MEMO_CHARS:
+        if len(_counts) >= 4096:
+            _counts.clear()  # crude but bounded; repeats refill it at once
+        _counts[key] = tokens
+    return tokens
 
 
 def count_text(info: ModelInfo, text: str) -> int:

@@ -10,7 +10,7 @@ shared/reference/provider-wire-formats.md §1.4 and §2.4). Kinds:
     invalid_request   400 invalid_request_error / (given)             400 invalid_request_error
     auth              401 invalid_request_error / invalid_api_key     401 authentication_error
     permission        403 invalid_request_error / model_not_found     403 permission_error
-    not_found         404 invalid_request_error / model_not_found     404 not_found_error
+    not_found         404 invalid_request_error / (given, else null)  404 not_found_error
     too_large         413 invalid_request_error / request_too_large   413 request_too_large
     rate_requests     429 requests / rate_limit_exceeded              429 rate_limit_error
     rate_tokens       429 tokens / rate_limit_exceeded                429 rate_limit_error
@@ -36,7 +36,9 @@ _OPENAI: dict[str, tuple[int, str, str | None]] = {
     "invalid_request": (400, "invalid_request_error", None),
     "auth": (401, "invalid_request_error", "invalid_api_key"),
     "permission": (403, "invalid_request_error", "model_not_found"),
-    "not_found": (404, "invalid_request_error", "model_not_found"),
+    # null unless given: only an unknown *model* says model_not_found (an unknown path or
+    # response id does not, and clients would otherwise tell users the model is missing).
+    "not_found": (404, "invalid_request_error", None),
     "too_large": (413, "invalid_request_error", "request_too_large"),
     "rate_requests": (429, "requests", "rate_limit_exceeded"),
     "rate_tokens": (429, "tokens", "rate_limit_exceeded"),
@@ -115,10 +117,13 @@ def anthropic_body(exc: SandboxHTTPError, request_id: str) -> dict[str, Any]:
             "request_id": request_id}
 
 
-def retry_headers(seconds: float) -> dict[str, str]:
-    """``retry-after`` (whole seconds, rounded up, at least 1) and exact ``retry-after-ms``."""
-    return {"retry-after": str(max(1, math.ceil(seconds))),
-            "retry-after-ms": str(max(1, math.ceil(seconds * 1000)))}
+def retry_headers(seconds: float, api: str = "openai") -> dict[str, str]:
+    """``retry-after`` (whole seconds, rounded up, at least 1), plus OpenAI's exact
+    ``retry-after-ms``. Anthropic sends only ``retry-after``, so its SDK waits whole seconds."""
+    out = {"retry-after": str(max(1, math.ceil(seconds)))}
+    if api != "anthropic":
+        out["retry-after-ms"] = str(max(1, math.ceil(seconds * 1000)))
+    return out
 
 
 def error_response(
@@ -129,7 +134,7 @@ def error_response(
     out = dict(headers or {})
     out.update(exc.headers)
     if exc.retry_after is not None:
-        out.update(retry_headers(exc.retry_after))
+        out.update(retry_headers(exc.retry_after, api))
     return JSONBytes(dumps(body), exc.status(api), out)
 
 

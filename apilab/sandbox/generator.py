@@ -18,9 +18,11 @@ import hashlib
 import json
 import random
 import re
-import uuid
 from collections.abc import Callable
 from typing import Any
+
+# Re-exported: the JSON generator lives in its own module (it reads our vocabulary lazily).
+from apilab.sandbox.jsongen import generate_json
 
 __all__ = [
     "Output",
@@ -30,8 +32,10 @@ __all__ = [
     "generate_json",
     "pick_tool",
     "rng_for",
+    "sized_text",
     "split_pieces",
     "text_pieces",
+    "vocabulary",
 ]
 
 Counter = Callable[[str], int]
@@ -80,6 +84,14 @@ def _sentence_pieces(sentence: str, first: bool) -> list[str]:
 _SENTENCE_PIECES: tuple[tuple[str, ...], ...] = tuple(
     tuple(_sentence_pieces(s, first=False)) for s in SENTENCES
 )
+_VOCABULARY = tuple(
+    w.strip().lower() for s in _SENTENCE_PIECES for w in s if w.strip() not in ".,"
+)
+
+
+def vocabulary() -> tuple[str, ...]:
+    """Every word of the reply vocabulary, lower-case (one token each with a space)."""
+    return _VOCABULARY
 
 
 def rng_for(*parts: Any) -> random.Random:
@@ -102,6 +114,22 @@ def text_pieces(rng: random.Random, n_tokens: int) -> list[str]:
             sentence[0] = sentence[0].lstrip()
         pieces.extend(sentence)
     return pieces
+
+
+def sized_text(rng: random.Random, *, words: int | None = None,
+               sentences: int | None = None) -> str:
+    """Readable text of exactly ``words`` words (one sentence) or ``sentences`` sentences."""
+    if sentences is not None:
+        picked = [SENTENCES[rng.randrange(len(SENTENCES))] for _ in range(max(1, sentences))]
+        return " ".join(picked)
+    wanted = max(1, words or 1)
+    vocabulary: list[str] = []
+    while len(vocabulary) < wanted:
+        sentence = _SENTENCE_PIECES[rng.randrange(len(_SENTENCE_PIECES))]
+        vocabulary.extend(p.strip() for p in sentence if p.strip() not in ".,")
+    chosen = vocabulary[:wanted]
+    chosen[0] = chosen[0][:1].upper() + chosen[0][1:]
+    return " ".join(chosen) + "."
 
 
 _PIECE = re.compile(r"\s*\S{1,6}|\s+")
@@ -180,207 +208,6 @@ def _spread(pieces: list[str], total: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(len(pieces))]
 
 
-# --- JSON-schema-valid values -------------------------------------------------
-
-_WORDS = tuple(
-    w.strip().lower() for s in _SENTENCE_PIECES for w in s if w.strip() not in ".,"
-)
-
-
-def _words(rng: random.Random, n: int) -> str:
-    return " ".join(_WORDS[rng.randrange(len(_WORDS))] for _ in range(n))
-
-
-def _resolve(schema: Any, root: dict[str, Any]) -> Any:
-    seen = 0
-    while isinstance(schema, dict) and "$ref" in schema and seen < 32:
-        ref = schema["$ref"]
-        seen += 1
-        if not isinstance(ref, str) or not ref.startswith("#"):
-            return {}
-        target: Any = root
-        for part in ref.lstrip("#").strip("/").split("/"):
-            if not part:
-                continue
-            part = part.replace("~1", "/").replace("~0", "~")
-            if not isinstance(target, dict) or part not in target:
-                return {}
-            target = target[part]
-        extra = {k: v for k, v in schema.items() if k != "$ref"}
-        schema = {**target, **extra} if isinstance(target, dict) else target
-    return schema
-
-
-def _string(schema: dict[str, Any], rng: random.Random) -> str:
-    fmt = schema.get("format")
-    if fmt == "date-time":
-        value = f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}T12:00:00Z"
-    elif fmt == "date":
-        value = f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}"
-    elif fmt == "email":
-        value = f"{_WORDS[rng.randrange(len(_WORDS))]}@example.com"
-    elif fmt in ("uri", "url"):
-        value = f"https://example.com/{_WORDS[rng.randrange(len(_WORDS))]}"
-    elif fmt == "uuid":
-        value = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    else:
-        value = _words(rng, rng.randint(1, 4))
-    lo = int(schema.get("minLength", 0) or 0)
-    hi = schema.get("maxLength")
-    while len(value) < lo:
-        value += " " + _words(rng, 2)
-    if isinstance(hi, int) and len(value) > hi:
-        value = value[:hi].rstrip() if hi > 0 else ""
-        value = value + "x" * (lo - len(value)) if len(value) < lo else value
-    return value
-
-
-def _number(schema: dict[str, Any], rng: random.Random, integer: bool) -> int | float:
-    lo = schema.get("minimum")
-    hi = schema.get("maximum")
-    xlo = schema.get("exclusiveMinimum")
-    xhi = schema.get("exclusiveMaximum")
-    low = float(lo) if isinstance(lo, int | float) else None
-    high = float(hi) if isinstance(hi, int | float) else None
-    if isinstance(xlo, int | float) and not isinstance(xlo, bool):
-        low = max(low, float(xlo) + (1 if integer else 1e-6)) if low is not None else float(
-            xlo) + (1 if integer else 1e-6)
-    if isinstance(xhi, int | float) and not isinstance(xhi, bool):
-        high = min(high, float(xhi) - (1 if integer else 1e-6)) if high is not None else float(
-            xhi) - (1 if integer else 1e-6)
-    if low is None and high is None:
-        low, high = 0.0, 100.0
-    elif low is None:
-        low = (high or 0.0) - 100.0
-    elif high is None:
-        high = low + 100.0
-    assert low is not None and high is not None
-    if integer:
-        import math
-
-        a, b = math.ceil(low), math.floor(high)
-        value: int | float = rng.randint(a, b) if a <= b else a
-        step = schema.get("multipleOf")
-        if isinstance(step, int) and step > 0:
-            value = (int(value) // step) * step
-            if value < low:
-                value += step
-        return int(value)
-    value = round(rng.uniform(low, high), 2)
-    return min(max(value, low), high)
-
-
-def _value(schema: Any, rng: random.Random, root: dict[str, Any], depth: int) -> Any:
-    schema = _resolve(schema, root)
-    if schema is True or not isinstance(schema, dict) or not schema:
-        return _words(rng, 2)
-    if "const" in schema:
-        return schema["const"]
-    if isinstance(schema.get("enum"), list) and schema["enum"]:
-        return schema["enum"][rng.randrange(len(schema["enum"]))]
-    for key in ("anyOf", "oneOf"):
-        options = schema.get(key)
-        if isinstance(options, list) and options:
-            # Prefer a non-null branch so optional fields carry real content.
-            non_null = [o for o in options if _resolve(o, root).get("type") != "null"] or options
-            pick = non_null[rng.randrange(len(non_null))]
-            merged = {k: v for k, v in schema.items() if k != key}
-            return _value({**merged, **_resolve(pick, root)}, rng, root, depth)
-    if isinstance(schema.get("allOf"), list):
-        merged = {k: v for k, v in schema.items() if k != "allOf"}
-        for part in schema["allOf"]:
-            part = _resolve(part, root)
-            if isinstance(part, dict):
-                props = {**merged.get("properties", {}), **part.get("properties", {})}
-                required = list(merged.get("required", [])) + list(part.get("required", []))
-                merged = {**merged, **part, "properties": props, "required": required}
-        return _value(merged, rng, root, depth)
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        options = [k for k in kind if k != "null"] or kind
-        kind = options[rng.randrange(len(options))]
-    if kind is None:
-        kind = "object" if "properties" in schema else "array" if "items" in schema else "string"
-    if kind == "null":
-        return None
-    if kind == "boolean":
-        return rng.random() < 0.5
-    if kind == "integer":
-        return _number(schema, rng, integer=True)
-    if kind == "number":
-        return _number(schema, rng, integer=False)
-    if kind == "string":
-        return _string(schema, rng)
-    if kind == "array":
-        lo = int(schema.get("minItems", 0) or 0)
-        hi = schema.get("maxItems")
-        count = max(lo, min(rng.randint(1, 3), hi if isinstance(hi, int) else 3))
-        if isinstance(hi, int):
-            count = min(count, hi)
-        if depth > 6:
-            count = lo
-        items = schema.get("items", {})
-        if isinstance(schema.get("prefixItems"), list):
-            prefix = [_value(s, rng, root, depth + 1) for s in schema["prefixItems"]]
-            return prefix + [_value(items, rng, root, depth + 1)
-                             for _ in range(max(0, count - len(prefix)))]
-        values = [_value(items, rng, root, depth + 1) for _ in range(count)]
-        if schema.get("uniqueItems"):
-            unique: list[Any] = []
-            for v in values:
-                if v not in unique:
-                    unique.append(v)
-            values = unique
-        return values
-    if kind == "object":
-        props = schema.get("properties") or {}
-        required = set(schema.get("required") or [])
-        out: dict[str, Any] = {}
-        for name, sub in props.items():
-            # Deep optional properties are skipped so recursive schemas terminate.
-            if name in required or depth < 4:
-                out[name] = _value(sub, rng, root, depth + 1)
-        lo = int(schema.get("minProperties", 0) or 0)
-        extra = schema.get("additionalProperties", True)
-        i = 0
-        while len(out) < lo and extra is not False:
-            out[f"field_{i}"] = _value(extra if isinstance(extra, dict) else {}, rng, root,
-                                       depth + 1)
-            i += 1
-        return out
-    return _words(rng, 2)
-
-
-def generate_json(schema: dict[str, Any] | None, rng: random.Random) -> Any:
-    """A value valid against ``schema`` (best effort for regex patterns), deterministic per rng.
-
-    Tries a few draws and returns the first that validates; if none does (for
-    example an unsatisfiable ``pattern``) the last draw is returned.
-    """
-    if not schema:
-        return {"reply": " ".join(_words(rng, 6).split()).capitalize() + ".",
-                "topic": _words(rng, 1), "confidence": round(rng.uniform(0.5, 1.0), 2)}
-    value: Any = None
-    # Imported here: keeps importing the sandbox app cheap. The client's schema is
-    # untrusted: no $ref may be fetched, and its patterns run under a time limit.
-    import jsonschema
-
-    from apilab.evals.schema import SchemaProblem, schema_errors, validator_for_untrusted
-
-    try:
-        validator = validator_for_untrusted(schema, default=jsonschema.Draft202012Validator)
-    except (jsonschema.SchemaError, SchemaProblem):
-        return _value(schema, rng, schema, 0)  # best effort: nothing to check against
-    for _ in range(8):
-        value = _value(schema, rng, schema, 0)
-        try:
-            if not schema_errors(validator, value):
-                return value
-        except SchemaProblem:
-            return value
-    return value
-
-
 def generate(
     *,
     rng: random.Random,
@@ -392,13 +219,18 @@ def generate(
     json_mode: bool = False,
     tool: dict[str, Any] | None = None,
     tool_id: str = "",
+    fence: bool = False,
+    words: int | None = None,
+    sentences: int | None = None,
 ) -> Output:
     """One choice's content.
 
     Exactly one of: ``tool`` (a call to that tool, ``{"name", "parameters"}``),
-    JSON (``json_mode``/``json_schema``), echo (``echo_text``) or plain text.
-    ``max_tokens`` cuts the content off with ``finish="length"`` and a token count
-    equal to the cap; ``default_tokens`` sizes plain text when there is no cap.
+    JSON (``json_mode``/``json_schema``; in a ```json block with ``fence``), echo
+    (``echo_text``) or plain text. ``max_tokens`` cuts the content off with
+    ``finish="length"`` and a token count equal to the cap; ``default_tokens`` sizes
+    plain text when there is no cap, and a length cue (``words``/``sentences``, from
+    ``prompt_cues``) sizes it when the prompt asked, so the reply stops on its own.
     """
     cap = max_tokens if max_tokens is not None else None
     if tool is not None:
@@ -410,8 +242,12 @@ def generate(
         return Output([], [call], total, "length" if cut else "tool_calls", per)
     if json_mode or json_schema is not None:
         text = json.dumps(generate_json(json_schema, rng), ensure_ascii=False)
+        if fence:
+            text = "```json\n" + text + "\n```"
     elif echo_text is not None:
         text = echo_text
+    elif words is not None or sentences is not None:
+        text = sized_text(rng, words=words, sentences=sentences)
     else:
         target = default_tokens if cap is None else min(default_tokens, cap + 8)
         pieces = text_pieces(rng, max(1, target))

@@ -25,6 +25,7 @@ from apilab.errors import ApilabError
 from apilab.sandbox import catalogue
 from apilab.sandbox.errors import SandboxHTTPError, error_response, is_store_outage, store_outage
 from apilab.sandbox.generator import Output, apply_stop, generate, pick_tool, rng_for
+from apilab.sandbox.logprobs import chat_logprobs, token_entries
 from apilab.sandbox.openai_request import (
     REASONING_PREFIXES,
     ChatRequest,
@@ -32,6 +33,7 @@ from apilab.sandbox.openai_request import (
     message_text,
     parse_chat_request,
 )
+from apilab.sandbox.prompt_cues import form, prompt_texts
 from apilab.sandbox.service import Call, Service, random_id
 from apilab.sandbox.sse import DONE, JSONBytes, dumps, openai_frame
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
@@ -114,12 +116,14 @@ class OpenAIFrontDoor:
         req = parse_chat_request(payload)
         call.stream = req.stream
         info = svc.resolve_model(call, req.model)
+        svc.check_kind(call, "chat/completions")
+        svc.check_output_cap(call, req.max_tokens, "max_tokens" if req.used_legacy_max_tokens
+                             else "max_completion_tokens")
         if req.used_legacy_max_tokens and info.id.startswith(REASONING_PREFIXES):
             raise bad_request(
                 "Unsupported parameter: 'max_tokens' is not supported with this model. "
                 "Use 'max_completion_tokens' instead.", "max_tokens",
                 "unsupported_parameter")
-        svc.check_spend(call)
         try:
             prompt_tokens = await svc.off_loop(len(body), catalogue.count_prompt, info,
                                                req.messages, _wire_tools(req.tools) or None)
@@ -133,6 +137,7 @@ class OpenAIFrontDoor:
                 f"messages, {req.max_tokens or 0} in the completion). Please reduce the "
                 "length of the messages or completion.", "messages",
                 "context_length_exceeded")
+        svc.check_spend(call)  # after every 400: the request is valid, can it be paid for?
         svc.admit(call, prompt_tokens, None if req.max_tokens is None else req.max_tokens * req.n)
         await svc.inject_faults(call)
         scope = call.key.id if call.key else "-"
@@ -153,8 +158,9 @@ class OpenAIFrontDoor:
                    cached_tokens=cached)
         body_out = {
             "id": completion_id, "object": "chat.completion", "created": created,
-            "model": info.id,
-            "choices": [self._choice(i, o) for i, o in enumerate(outputs)],
+            "model": info.reported_id,
+            "choices": [self._choice(i, o, self._logprobs(req, info, i, o))
+                        for i, o in enumerate(outputs)],
             "usage": _usage(prompt_tokens, completion_tokens, cached),
             "service_tier": "default", "system_fingerprint": "fp_apilab_sbx",
         }
@@ -165,6 +171,8 @@ class OpenAIFrontDoor:
         last_user = next((m for m in reversed(req.messages) if m.get("role") == "user"), None)
         last_text = message_text(last_user.get("content")) if last_user else ""
         after_tool = req.messages[-1].get("role") in ("tool", "function")
+        shape = form(prompt_texts(req.messages), json_mode=req.json_mode,
+                     json_schema=req.json_schema)
         outputs = []
         for i in range(req.n):
             rng = rng_for("openai", info.id, req.messages, req.tools, req.json_schema,
@@ -177,15 +185,23 @@ class OpenAIFrontDoor:
             output = generate(
                 rng=rng, counter=counter, max_tokens=req.max_tokens, default_tokens=default,
                 echo_text=(last_text or "(empty message)") if info.id == catalogue.ECHO_MODEL
-                else None,
-                json_schema=req.json_schema, json_mode=req.json_mode, tool=tool,
-                tool_id=random_id("call_", 24),
+                else None, tool=tool, tool_id=random_id("call_", 24), **shape,
             )
             outputs.append(apply_stop(output, req.stop))
         return outputs
 
     @staticmethod
-    def _choice(index: int, output: Output) -> dict[str, Any]:
+    def _logprobs(req: ChatRequest, info: catalogue.ModelInfo, index: int, output: Output
+                  ) -> list[dict[str, Any]] | None:
+        """Per-token logprobs for a text choice when the request asked (``logprobs: true``)."""
+        if not req.logprobs or output.tool_calls:
+            return None
+        rng = rng_for("logprobs", info.id, req.messages, req.seed, index)
+        return token_entries(output.pieces, rng, req.top_logprobs)
+
+    @staticmethod
+    def _choice(index: int, output: Output, entries: list[dict[str, Any]] | None = None
+                ) -> dict[str, Any]:
         message: dict[str, Any] = {"role": "assistant", "content": None, "refusal": None,
                                    "annotations": []}
         if output.tool_calls:
@@ -196,7 +212,8 @@ class OpenAIFrontDoor:
             ]
         else:
             message["content"] = output.text
-        return {"index": index, "message": message, "logprobs": None,
+        return {"index": index, "message": message,
+                "logprobs": chat_logprobs(entries) if entries is not None else None,
                 "finish_reason": output.finish}
 
     async def _stream(
@@ -209,9 +226,10 @@ class OpenAIFrontDoor:
         pacer = Pacer(decision, total_pieces)
         usage_null = {"usage": None} if req.include_usage else {}
         base = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                "model": info.id, "service_tier": "default",
+                "model": info.reported_id, "service_tier": "default",
                 "system_fingerprint": "fp_apilab_sbx"}
         sent = [0] * len(outputs)  # pieces delivered per choice
+        entries = [self._logprobs(req, info, i, o) for i, o in enumerate(outputs)]
         status, note = 200, None
 
         def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
@@ -262,6 +280,11 @@ class OpenAIFrontDoor:
                     if k >= 0:
                         yield chunk(i, {"tool_calls": [
                             {"index": k, "function": {"arguments": piece}}]})
+                    elif entries[i] is not None:
+                        yield openai_frame({**base, "choices": [
+                            {"index": i, "delta": {"content": piece},
+                             "logprobs": chat_logprobs([entries[i][sent[i]]]),
+                             "finish_reason": None}], **usage_null})
                     else:
                         yield (content_head + dumps(piece) + tail).encode("utf-8")
                     sent[i] += 1

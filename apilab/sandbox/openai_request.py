@@ -19,6 +19,7 @@ __all__ = [
     "ROLES",
     "ChatRequest",
     "bad_request",
+    "check_strict",
     "message_text",
     "parse_chat_request",
 ]
@@ -81,6 +82,8 @@ class ChatRequest:
     tools: list[dict[str, Any]]
     tool_choice: str | dict[str, Any] | None
     cache_retention: str | None
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 def _int(payload: dict[str, Any], name: str, lo: int, hi: int | None = None) -> int | None:
@@ -190,6 +193,13 @@ def _strict_problem(schema: Any, path: str = "()") -> str | None:
             if problem:
                 return problem
     return None
+
+
+def check_strict(schema: dict[str, Any], what: str, param: str) -> None:
+    """Raise the 400 strict structured outputs give for ``schema`` (``what`` names it)."""
+    problem = _strict_problem(schema)
+    if problem:
+        raise bad_request(f"{what}: {problem}", param, "invalid_json_schema")
 
 
 def _response_format(value: Any) -> tuple[bool, dict[str, Any] | None]:
@@ -321,6 +331,13 @@ def parse_chat_request(payload: Any) -> ChatRequest:
         if not tools and choice != "none":
             raise bad_request("Invalid value for 'tool_choice': 'tool_choice' is only allowed when "
                               "'tools' are specified.", "tool_choice", "invalid_value")
+    logprobs = payload.get("logprobs")
+    if logprobs is not None and not isinstance(logprobs, bool):
+        raise _type_error(logprobs, "a boolean", "logprobs")
+    top_logprobs = _int(payload, "top_logprobs", 0, 20)
+    if top_logprobs is not None and not logprobs:
+        raise bad_request("Invalid value for 'top_logprobs': 'logprobs' must be set to true "
+                          "when 'top_logprobs' is used.", "top_logprobs", "invalid_value")
     retention = payload.get("prompt_cache_retention")
     if retention is not None and retention not in ("in_memory", "24h"):
         raise bad_request(
@@ -331,6 +348,7 @@ def parse_chat_request(payload: Any) -> ChatRequest:
         used_legacy_max_tokens=legacy is not None, n=n, seed=seed, temperature=temperature,
         stop=stops, stream=bool(stream), include_usage=include_usage, json_mode=json_mode,
         json_schema=schema, tools=tools, tool_choice=choice, cache_retention=retention,
+        logprobs=bool(logprobs), top_logprobs=top_logprobs or 0,
     )
 
 

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ANTHROPIC_MESSAGES", "OPENAI_CHAT", "body", "error_responses"]
+__all__ = [
+    "ANTHROPIC_MESSAGES",
+    "OPENAI_CHAT",
+    "OPENAI_COMPLETIONS",
+    "OPENAI_EMBEDDINGS",
+    "OPENAI_RESPONSES",
+    "body",
+    "error_responses",
+]
 
 _TEXT_PART = {"type": "object", "required": ["type", "text"],
               "properties": {"type": {"const": "text"}, "text": {"type": "string"}}}
@@ -58,6 +66,72 @@ OPENAI_CHAT: dict[str, Any] = {
         "user": {"type": "string"},
         "prompt_cache_key": {"type": "string"},
         "prompt_cache_retention": {"enum": ["in_memory", "24h"]},
+    },
+}
+
+_INPUT_ITEM = {"type": "object", "properties": {
+    "type": {"enum": ["message", "function_call", "function_call_output"]},
+    "role": {"enum": ["user", "assistant", "system", "developer"]},
+    "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {
+        "type": "object", "required": ["type", "text"], "properties": {
+            "type": {"enum": ["input_text", "output_text"]}, "text": {"type": "string"}}}}]},
+    "call_id": {"type": "string"}, "name": {"type": "string"},
+    "arguments": {"type": "string"}, "output": {"type": "string"}}}
+
+OPENAI_RESPONSES: dict[str, Any] = {
+    "type": "object",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "example": "gpt-4o-mini"},
+        "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": _INPUT_ITEM}]},
+        "instructions": {"type": "string"},
+        "previous_response_id": {"type": "string"},
+        "store": {"type": "boolean"},
+        "stream": {"type": "boolean"},
+        "max_output_tokens": {"type": "integer", "minimum": 16},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "text": {"type": "object", "properties": {"format": {"type": "object", "properties": {
+            "type": {"enum": ["text", "json_object", "json_schema"]},
+            "name": {"type": "string"}, "schema": _SCHEMA_OBJ,
+            "strict": {"type": "boolean"}}}}},
+        "tools": {"type": "array", "items": {"type": "object", "required": ["type", "name"],
+                  "properties": {"type": {"const": "function"}, "name": {"type": "string"},
+                                 "parameters": _SCHEMA_OBJ}}},
+        "tool_choice": {"oneOf": [{"enum": ["none", "auto", "required"]}, {"type": "object"}]},
+        "reasoning": {"type": "object", "properties": {
+            "effort": {"enum": ["none", "minimal", "low", "medium", "high", "xhigh"]}}},
+    },
+}
+
+OPENAI_EMBEDDINGS: dict[str, Any] = {
+    "type": "object",
+    "required": ["model", "input"],
+    "properties": {
+        "model": {"type": "string", "example": "text-embedding-3-small"},
+        "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
+                                                  "minItems": 1}]},
+        "dimensions": {"type": "integer", "minimum": 1},
+        "encoding_format": {"enum": ["float", "base64"]},
+        "user": {"type": "string"},
+    },
+}
+
+OPENAI_COMPLETIONS: dict[str, Any] = {
+    "type": "object",
+    "required": ["model", "prompt"],
+    "properties": {
+        "model": {"type": "string", "example": "gpt-3.5-turbo-instruct"},
+        "prompt": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"},
+                                                   "minItems": 1}]},
+        "max_tokens": {"type": "integer", "minimum": 0},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+        "n": {"type": "integer", "minimum": 1, "maximum": 128},
+        "stream": {"type": "boolean"},
+        "stop": {"oneOf": [{"type": "string"},
+                           {"type": "array", "items": {"type": "string"}, "maxItems": 4}]},
+        "logprobs": {"type": "integer", "minimum": 0, "maximum": 5},
+        "echo": {"type": "boolean"},
+        "suffix": {"type": "string"},
     },
 }
 

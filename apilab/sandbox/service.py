@@ -1,9 +1,10 @@
 """The request pipeline both front doors share: key, model, cap, limits, chaos, billing, audit.
 
 Order of checks (what a client meets first): body size → key (401) → body
-(400) → model (404) → key's allow-list (403) → spending cap (429
-insufficient_quota / Anthropic 400) → rate limits (429 requests/tokens) →
-injected chaos faults. A refused request consumes nothing from the buckets.
+(400) → model (404) → key's allow-list (403) → the model's output cap and
+context window (400) → spending cap (429 insufficient_quota / Anthropic 400) →
+rate limits (429 requests/tokens) → injected chaos faults. A refused request
+consumes nothing from the buckets.
 
 Contract for callers: ``begin`` a ``Call``, run the checks, then exactly one
 ``finish`` per call (from a ``finally`` for streams) which settles the token
@@ -14,30 +15,38 @@ reservation, adds the cost to the key's month spend and queues one audit row.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import random
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
 from anyio import to_thread
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 
 from apilab.errors import InvalidInputError, NotFoundError
 from apilab.sandbox import catalogue
 from apilab.sandbox.catalogue import ModelInfo
 from apilab.sandbox.chaos import ChaosDecision
-from apilab.sandbox.errors import SandboxHTTPError
+from apilab.sandbox.errors import (
+    SandboxHTTPError,
+    error_response,
+    is_store_outage,
+    store_outage,
+)
 from apilab.sandbox.keys import KeyRecord, secret_hint
 from apilab.sandbox.limits import LimitSnapshot, go_duration
 from apilab.sandbox.state import SandboxState
 from apilab.strictjson import loads_strict
 
-__all__ = ["MAX_BODY_BYTES", "Call", "Service"]
+__all__ = ["MAX_BODY_BYTES", "Call", "Service", "hex_id", "random_id", "request_id"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +67,21 @@ _ID_TABLE = bytes(ord(_B62[i % 62]) for i in range(256))
 def random_id(prefix: str, length: int = 24) -> str:
     """``prefix`` + random base-62 characters, like the providers' ids (not secrets)."""
     return prefix + _ID_RNG.randbytes(length).translate(_ID_TABLE).decode("ascii")
+
+
+def hex_id(prefix: str, nbytes: int) -> str:
+    """``prefix`` + ``2 * nbytes`` random hex digits (OpenAI's request and item ids)."""
+    return prefix + _ID_RNG.randbytes(nbytes).hex()
+
+
+def request_id(api: str) -> str:
+    """A request id in the provider's shape, the same for a success and an error.
+
+    OpenAI: ``req_`` + 32 hex digits; Anthropic: ``req_011C`` + 20 base-62 characters.
+    """
+    if api == "anthropic":
+        return random_id("req_011C", 20)
+    return hex_id("req_", 16)
 
 
 @dataclasses.dataclass
@@ -96,9 +120,8 @@ class Service:
             retry_count: int | None = int(retry) if retry is not None else None
         except ValueError:
             retry_count = None
-        rid = ("req_" + _ID_RNG.randbytes(16).hex() if api == "openai"
-               else random_id("req_011C", 20))
-        return Call(api, rid, time.monotonic(), request.headers.get("user-agent"), retry_count)
+        return Call(api, request_id(api), time.monotonic(), request.headers.get("user-agent"),
+                    retry_count)
 
     async def read_body(self, request: Request) -> bytes:
         """The body, refusing anything over ``MAX_BODY_BYTES`` without reading it all."""
@@ -138,6 +161,36 @@ class Service:
             return await to_thread.run_sync(fn, *args)
         return fn(*args)
 
+    async def respond(self, call: Call, run: Callable[[], Awaitable[Response]],
+                      what: str) -> Response:
+        """``run()``'s response, or the error reply in the caller's provider shape.
+
+        A refusal (``SandboxHTTPError``) is audited with its status and sent as is; a store
+        outage is a 503 without rate-limit headers (computing them needs the store); any
+        other failure is logged and sent as the provider's 500, never as a stack trace.
+        """
+        api = call.api
+        try:
+            return await run()
+        except SandboxHTTPError as exc:
+            note = exc.anthropic_message if api == "anthropic" and exc.anthropic_message \
+                else exc.message
+            self.finish(call, exc.status(api), error_type=exc.error_type(api), note=note[:200])
+            return error_response(exc, api, call.request_id, self.headers(call))
+        except Exception as error:  # noqa: BLE001 - never a stack trace on the wire
+            if is_store_outage(error):
+                log.warning("Sandbox store unavailable (request %s): %s", call.request_id,
+                            type(error).__name__)
+                with contextlib.suppress(Exception):  # the audit row may not be writable
+                    self.finish(call, 503, error_type="unavailable", note="store unavailable")
+                return error_response(store_outage(), api, call.request_id, {})
+            log.exception("Sandbox %s failed (request %s).", what, call.request_id)
+            failure = SandboxHTTPError("server", "The server had an error while processing "
+                                       "your request. Sorry about that!",
+                                       anthropic_message="Internal server error")
+            self.finish(call, 500, error_type=failure.error_type(api), note="unhandled error")
+            return error_response(failure, api, call.request_id, self.headers(call))
+
     # --- checks
     def authenticate(self, call: Call, secret: str | None) -> KeyRecord:
         """The key for ``secret``, or a 401 in the caller's provider shape."""
@@ -175,6 +228,7 @@ class Service:
             raise SandboxHTTPError(
                 "not_found",
                 f"The model `{name}` does not exist or you do not have access to it.",
+                code="model_not_found",
                 anthropic_message=f"model: {name}",
                 headers={"x-apilab-hint": _ascii(str(exc))[:300]},
             ) from exc
@@ -191,6 +245,37 @@ class Service:
                     f"model {name}.",
                 )
         return info
+
+    def check_kind(self, call: Call, endpoint: str, kinds: tuple[str, ...] = ("chat",)) -> None:
+        """Refuse a model this endpoint does not serve (an embedding model in chat, ...)."""
+        info = call.model
+        if info is None or info.kind in kinds:
+            return
+        what = {"embedding": "an embedding model", "completion": "a completions model"}.get(
+            info.kind, "a chat model")
+        raise SandboxHTTPError(
+            "not_found",
+            f"This is {what} and thus not supported in the v1/{endpoint} endpoint.",
+            anthropic_message=f"model: {call.model_name} is not a Messages model",
+        )
+
+    def check_output_cap(self, call: Call, requested: int | None, param: str) -> None:
+        """A 400 when the output cap asked for exceeds what the model can produce.
+
+        Checked before the spend and rate-limit decisions, as the real APIs validate the
+        request first: a tier-1 key asking for 10,000,000 tokens gets a 400, not a 429.
+        """
+        info = call.model
+        if info is None or requested is None or requested <= info.max_output_tokens:
+            return
+        raise SandboxHTTPError(
+            "invalid_request",
+            f"{param} is too large: {requested}. This model supports at most "
+            f"{info.max_output_tokens} completion tokens, whereas you provided {requested}.",
+            param=param, code="invalid_value",
+            anthropic_message=f"max_tokens: {requested} > {info.max_output_tokens}, which is "
+            f"the maximum allowed number of output tokens for {info.id}",
+        )
 
     def check_spend(self, call: Call) -> None:
         """Refuse once the key's monthly spending cap is used up."""

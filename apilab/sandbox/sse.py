@@ -21,6 +21,7 @@ __all__ = [
     "SSEEvent",
     "anthropic_frame",
     "dumps",
+    "named_frame",
     "openai_frame",
     "parse_sse",
 ]
@@ -59,10 +60,17 @@ def openai_frame(data: dict[str, Any]) -> bytes:
     return b"data: " + dumps(data).encode("utf-8") + b"\n\n"
 
 
-def anthropic_frame(data: dict[str, Any]) -> bytes:
-    """One Anthropic SSE frame: ``event: <type>``, ``data: {json}`` and a blank line."""
+def named_frame(data: dict[str, Any]) -> bytes:
+    """One named SSE frame: ``event: <type>``, ``data: {json}`` and a blank line.
+
+    Anthropic's streams and OpenAI's Responses streams both name every event after the
+    payload's ``type``.
+    """
     event = str(data["type"])
     return ("event: " + event + "\ndata: " + dumps(data) + "\n\n").encode("utf-8")
+
+
+anthropic_frame = named_frame
 
 
 @dataclasses.dataclass

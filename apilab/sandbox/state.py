@@ -1,4 +1,4 @@
-"""Run-time state of the sandbox serving one database: limits, chaos, cache, audit buffer.
+"""Run-time state of the sandbox serving one database: limits, chaos, caches, audit buffer.
 
 One ``SandboxState`` exists per database per process (``state_for(db)``), so the
 lab server's mounted sandbox, the admin API and in-process callers such as the
@@ -29,6 +29,7 @@ from apilab.sandbox.caching import PromptCache
 from apilab.sandbox.chaos import ChaosState
 from apilab.sandbox.config import SandboxConfig, load_config
 from apilab.sandbox.limits import LimitBackend, MemoryLimits
+from apilab.sandbox.responses_store import ResponseStore
 
 if TYPE_CHECKING:
     from apilab.sandbox.keys import KeyRecord
@@ -110,6 +111,7 @@ class SandboxState:
         self.chaos = ChaosState(self.config)
         self.limits: LimitBackend = self._limits(settings)
         self.cache = PromptCache()
+        self.responses = ResponseStore()  # stored Responses (previous_response_id)
         self.audit = AuditWriter(db)
         self._keys: dict[str, tuple[KeyRecord | None, float]] = {}
         self._spend: dict[str, tuple[tuple[int, int], Decimal]] = {}

@@ -17,7 +17,7 @@ import time
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 
 PROMPT_WORDS = 3000  # ~3,000 tokens: the prompt dominates cost, so the cap truly binds
 
@@ -41,7 +41,7 @@ async def run(args: dict[str, Any]) -> dict[str, Any]:
     settings = get_settings(**args["settings"])
     db = open_database(settings.db_url)
     sandbox = create_sandbox_app(settings, db)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox), timeout=30)
+    client = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox), timeout=30)
     provider = OpenAIProvider(api_key=args["key"], base_url="http://sandbox.test/v1",
                               http_client=client, label="sandbox", billable=True)
     store = RedisStore(args["redis_url"]) if args.get("redis_url") else MemoryStore()

@@ -1,6 +1,6 @@
 """An httpx transport that runs an ASGI app and streams its body in lock-step.
 
-``httpx.ASGITransport`` buffers the whole body, so a client can never stop a stream
+``httpx2.ASGITransport`` buffers the whole body, so a client can never stop a stream
 half-way. Here each body chunk is handed over only when the client asks for it, and the
 app's ``send`` returns only once the client has taken that chunk: the server-side count
 of "pieces sent" therefore equals the pieces the client read. Closing the response
@@ -14,10 +14,10 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 
 
-class _Body(httpx.AsyncByteStream):
+class _Body(httpx2.AsyncByteStream):
     def __init__(self, queue: asyncio.Queue[Any], task: asyncio.Task[None],
                  disconnected: asyncio.Event) -> None:
         self.queue, self.task, self.disconnected = queue, task, disconnected
@@ -26,7 +26,7 @@ class _Body(httpx.AsyncByteStream):
         while True:
             item = await self.queue.get()
             if isinstance(item, BaseException):
-                raise httpx.ReadError(str(item)) from item
+                raise httpx2.ReadError(str(item)) from item
             chunk, taken = item
             if chunk is None:
                 return
@@ -41,13 +41,13 @@ class _Body(httpx.AsyncByteStream):
             await self.task  # the app's finally (billing) has run when this returns
 
 
-class LockstepASGITransport(httpx.AsyncBaseTransport):
+class LockstepASGITransport(httpx2.AsyncBaseTransport):
     """Serve requests from an ASGI app with unbuffered, lock-step streaming."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
         scope = {
             "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -102,5 +102,5 @@ class LockstepASGITransport(httpx.AsyncBaseTransport):
 
         task = asyncio.create_task(run_app())
         status, headers = await started
-        return httpx.Response(status, headers=headers, stream=_Body(queue, task, disconnected),
+        return httpx2.Response(status, headers=headers, stream=_Body(queue, task, disconnected),
                               request=request)

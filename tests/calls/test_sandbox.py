@@ -8,7 +8,7 @@ import asyncio
 from decimal import Decimal
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 
 from apilab.calls.base import Call, Chunk
@@ -42,8 +42,8 @@ class Sandbox:
 
     def stack(self, *, anthropic: bool = False, lockstep: bool = False) -> Any:
         transport = LockstepASGITransport(self.app) if lockstep \
-            else httpx.ASGITransport(app=self.app)
-        client = httpx.AsyncClient(transport=transport)
+            else httpx2.ASGITransport(app=self.app)
+        client = httpx2.AsyncClient(transport=transport)
         if anthropic:
             provider: Any = AnthropicProvider(api_key=self.secret, base_url="http://sbx.test",
                                               http_client=client, label="sandbox")

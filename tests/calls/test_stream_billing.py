@@ -6,7 +6,7 @@ import asyncio
 import random
 from decimal import Decimal
 
-import httpx
+import httpx2
 
 from apilab.calls.base import Call, Chunk
 from apilab.calls.ledger import MemoryLedger
@@ -28,7 +28,7 @@ def test_cancel_100_streams_ledger_bills_exactly_what_was_sent(settings) -> None
     rng = random.Random(1234)
 
     async def main() -> list[int]:
-        client = httpx.AsyncClient(transport=LockstepASGITransport(app))
+        client = httpx2.AsyncClient(transport=LockstepASGITransport(app))
         provider = OpenAIProvider(api_key=secret, base_url="http://sandbox.test/v1",
                                   http_client=client, label="sandbox", billable=True)
         stack = build_stack(settings, sink=sink, store=MemoryStore(),

@@ -321,7 +321,7 @@ def _completion(content: str) -> dict[str, object]:
 
 
 def _error(status: int, message: str, code: str | None, headers: dict[str, str] | None = None):
-    import httpx
+    import httpx2 as httpx  # the openai SDK is built on httpx2
 
     body = {"error": {"message": message, "type": code or "server_error", "param": None,
                       "code": code}}
@@ -333,7 +333,7 @@ def _run_blocks(monkeypatch: pytest.MonkeyPatch, blocks: list[str], handler) -> 
     import functools
     import time
 
-    import httpx
+    import httpx2 as httpx  # the openai SDK is built on httpx2
     import openai
 
     sleeps: list[float] = []
@@ -354,7 +354,7 @@ def _run_blocks(monkeypatch: pytest.MonkeyPatch, blocks: list[str], handler) -> 
 def test_lesson3_retry_example_honours_retry_after_and_stops_on_quota(
     lesson3: Lesson, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import httpx
+    import httpx2 as httpx  # the openai SDK is built on httpx2
 
     block = next(b for b in _python_blocks(lesson3.body) if "tenacity" in b)
     calls: list[httpx.Request] = []
@@ -393,7 +393,7 @@ def test_lesson4_examples_validate_sanitise_and_fall_back(
 ) -> None:
     import json
 
-    import httpx
+    import httpx2 as httpx  # the openai SDK is built on httpx2
 
     def handler(request: httpx.Request) -> httpx.Response:
         payload = json.loads(request.content)

@@ -77,6 +77,26 @@ def test_anthropic_style_shows_named_events(live_server, page) -> None:  # type:
     assert page.inner_text("#wb-sum-finish") == "end_turn"
 
 
+def test_responses_style_shows_typed_events(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/labs/api-basics")
+    page.wait_for_function("document.querySelectorAll('#wb-model option').length > 3")
+    page.check("input[name=style][value=responses]")
+    assert page.input_value("#wb-model") == "gpt-4o-mini"
+    assert page.inner_text("#wb-max-tokens-label") == "max_output_tokens"
+    assert page.inner_text("#wb-system-label") == "Instructions"
+    page.fill("#wb-max-tokens", "400")
+    page.click("#wb-send")
+    _wait_done(page)
+    request = page.inner_text("#wb-request")
+    assert "/sandbox/v1/responses" in request and '"instructions":' in request
+    assert "event: response.created" in page.inner_text("#wb-events li:first-child")
+    assert "event: response.completed" in page.inner_text("#wb-events li:last-child")
+    assert page.inner_text("#wb-sum-finish-label") == "status"
+    assert page.inner_text("#wb-sum-finish") == "completed"
+    assert "output_tokens_details.reasoning_tokens" in page.inner_text("#wb-sum-usage")
+    assert page.inner_text("#wb-text").strip()
+
+
 def test_provoke_a_429(live_server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_server}/labs/api-basics")
     page.click("button[data-scenario=rate_limit]")

@@ -19,7 +19,9 @@ def test_every_entry_is_positive_dated_and_sourced() -> None:
     assert len(entries) > 30
     for e in entries:
         assert isinstance(e.input_per_m, Decimal) and e.input_per_m > 0
-        assert isinstance(e.output_per_m, Decimal) and e.output_per_m > 0
+        # Embeddings have no output tokens and so no output rate (0); everything else > 0.
+        assert isinstance(e.output_per_m, Decimal)
+        assert e.output_per_m > 0 or (e.kind == "embedding" and e.output_per_m == 0)
         assert e.cached_input_per_m is None or 0 < e.cached_input_per_m <= e.input_per_m
         assert e.source and e.as_of and e.currency == "USD"
         assert e.context_window > 0
@@ -126,3 +128,25 @@ def test_dates_given_as_datetimes_or_strings() -> None:
     assert get_price("gpt-4o", "2024-06-01").input_per_m == Decimal("5.00")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="2024-06-01"):
         get_price("gpt-4o", "last june")  # type: ignore[arg-type]
+
+
+def test_embedding_rows_need_no_output_rate_but_chat_rows_do() -> None:
+    from apilab.errors import ConfigError
+
+    row = """models:
+  - id: e1
+    provider: openai
+    kind: {kind}
+    context_window: 8191
+    prices:
+      - valid_from: 2024-01-25
+        input: "0.02"
+        source: "a source"
+        as_of: 2024-01-25
+        verified: true
+"""
+    table = parse_table(row.format(kind="embedding"))
+    assert table.entries["e1"][0].kind == "embedding"
+    assert table.entries["e1"][0].output_per_m == 0
+    with pytest.raises(ConfigError, match="no output rate"):
+        parse_table(row.format(kind="chat"))

@@ -204,8 +204,12 @@ def test_every_openai_model_maps_to_the_encoding_tiktoken_names() -> None:
 
     for entry in all_prices():
         if entry.provider == "openai":
-            assert encoding_for_model(entry.model) == tiktoken.encoding_name_for_model(
-                entry.model), entry.model
+            try:
+                expected = tiktoken.encoding_name_for_model(entry.model)
+            except KeyError:  # newer than the pinned tiktoken (gpt-5.6-*): our family row rules
+                assert entry.model.startswith("gpt-5.")
+                expected = "o200k_base"
+            assert encoding_for_model(entry.model) == expected, entry.model
 
 
 def test_every_priced_model_can_be_counted() -> None:

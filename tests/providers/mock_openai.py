@@ -1,4 +1,4 @@
-"""An httpx.MockTransport that speaks OpenAI Chat Completions (plain and SSE)."""
+"""An httpx2.MockTransport that speaks OpenAI Chat Completions (plain and SSE)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-import httpx
+import httpx2
 
-Responder = Callable[[dict[str, Any], int], httpx.Response]
+Responder = Callable[[dict[str, Any], int], httpx2.Response]
 
 
 def completion(text: str = "Hi there", *, tool: tuple[str, str] | None = None,
                prompt: int = 12, completion_tokens: int = 3,
-               headers: dict[str, str] | None = None) -> httpx.Response:
+               headers: dict[str, str] | None = None) -> httpx2.Response:
     message: dict[str, Any] = {"role": "assistant", "content": None if tool else text}
     if tool:
         message["tool_calls"] = [{"id": "call_1", "type": "function",
@@ -24,11 +24,11 @@ def completion(text: str = "Hi there", *, tool: tuple[str, str] | None = None,
             "usage": {"prompt_tokens": prompt, "completion_tokens": completion_tokens,
                       "total_tokens": prompt + completion_tokens,
                       "prompt_tokens_details": {"cached_tokens": 0}}}
-    return httpx.Response(200, json=body, headers={"x-request-id": "req_1", **(headers or {})})
+    return httpx2.Response(200, json=body, headers={"x-request-id": "req_1", **(headers or {})})
 
 
 def sse(pieces: list[str], *, tool: tuple[str, str] | None = None, prompt: int = 12,
-        error_after: int | None = None) -> httpx.Response:
+        error_after: int | None = None) -> httpx2.Response:
     def frame(data: Any) -> str:
         return f"data: {json.dumps(data)}\n\n"
 
@@ -45,7 +45,7 @@ def sse(pieces: list[str], *, tool: tuple[str, str] | None = None, prompt: int =
     for i, piece in enumerate(pieces):
         if error_after is not None and i == error_after:
             out.append(frame({"error": {"message": "Overloaded", "type": "server_error"}}))
-            return httpx.Response(200, text="".join(out),
+            return httpx2.Response(200, text="".join(out),
                                   headers={"content-type": "text/event-stream"})
         out.append(frame(base | {"choices": [{"index": 0, "delta": {"content": piece},
                                               "finish_reason": None}]}))
@@ -55,13 +55,13 @@ def sse(pieces: list[str], *, tool: tuple[str, str] | None = None, prompt: int =
         "prompt_tokens": prompt, "completion_tokens": len(pieces),
         "total_tokens": prompt + len(pieces)}}))
     out.append("data: [DONE]\n\n")
-    return httpx.Response(200, text="".join(out), headers={"content-type": "text/event-stream",
+    return httpx2.Response(200, text="".join(out), headers={"content-type": "text/event-stream",
                                                            "x-request-id": "req_s"})
 
 
 def error(status: int, message: str, *, type_: str = "invalid_request_error",
-          code: str | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"message": message, "type": type_,
+          code: str | None = None, headers: dict[str, str] | None = None) -> httpx2.Response:
+    return httpx2.Response(status, json={"error": {"message": message, "type": type_,
                                                   "param": None, "code": code}},
                           headers={"x-request-id": f"req_{status}", **(headers or {})})
 
@@ -71,11 +71,11 @@ class MockOpenAI:
 
     def __init__(self, responder: Responder) -> None:
         self.responder = responder
-        self.requests: list[httpx.Request] = []
+        self.requests: list[httpx2.Request] = []
 
-    def __call__(self, request: httpx.Request) -> httpx.Response:
+    def __call__(self, request: httpx2.Request) -> httpx2.Response:
         self.requests.append(request)
         return self.responder(json.loads(request.content), len(self.requests))
 
-    def client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.MockTransport(self))
+    def client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(transport=httpx2.MockTransport(self))

@@ -1,11 +1,11 @@
-"""The Anthropic adapter against an httpx.MockTransport: request mapping, tool use, usage."""
+"""The Anthropic adapter against an httpx2.MockTransport: request mapping, tool use, usage."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 
-import httpx
+import httpx2
 import pytest
 
 from apilab.calls.base import Call
@@ -15,19 +15,19 @@ from apilab.providers.anthropic import AnthropicProvider
 KEY = "sk-" + "ant-" + "mock" + "k" * 30
 
 
-def provider(handler) -> tuple[AnthropicProvider, list[httpx.Request]]:  # type: ignore[no-untyped-def]
-    seen: list[httpx.Request] = []
+def provider(handler) -> tuple[AnthropicProvider, list[httpx2.Request]]:  # type: ignore[no-untyped-def]
+    seen: list[httpx2.Request] = []
 
-    def record(request: httpx.Request) -> httpx.Response:
+    def record(request: httpx2.Request) -> httpx2.Response:
         seen.append(request)
         return handler(request)
 
-    client = httpx.AsyncClient(transport=httpx.MockTransport(record))
+    client = httpx2.AsyncClient(transport=httpx2.MockTransport(record))
     return AnthropicProvider(api_key=KEY, base_url="http://anthropic.test",
                              http_client=client), seen
 
 
-def message(**over) -> httpx.Response:  # type: ignore[no-untyped-def]
+def message(**over) -> httpx2.Response:  # type: ignore[no-untyped-def]
     body = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-x",
             "content": [{"type": "text", "text": "Let me count."},
                         {"type": "tool_use", "id": "toolu_1", "name": "count_tokens",
@@ -35,7 +35,7 @@ def message(**over) -> httpx.Response:  # type: ignore[no-untyped-def]
             "stop_reason": "tool_use", "stop_sequence": None,
             "usage": {"input_tokens": 50, "output_tokens": 9, "cache_read_input_tokens": 1000,
                       "cache_creation_input_tokens": 24}} | over
-    return httpx.Response(200, json=body, headers={"request-id": "req_a1"})
+    return httpx2.Response(200, json=body, headers={"request-id": "req_a1"})
 
 
 def test_request_and_response_mapping() -> None:
@@ -60,7 +60,9 @@ def test_request_and_response_mapping() -> None:
                                                  "input": {"text": "x"}}
     assert sent["messages"][2] == {"role": "user", "content": [
         {"type": "tool_result", "tool_use_id": "toolu_0", "content": "1 token"}]}
-    assert seen[0].headers["x-api-key"] == KEY and "anthropic-version" in seen[0].headers
+    # anthropic 2.x sends the key as a Bearer token (0.x sent x-api-key); both are accepted.
+    sent_key = seen[0].headers.get("x-api-key") or seen[0].headers["authorization"][7:]
+    assert sent_key == KEY and "anthropic-version" in seen[0].headers
     assert result.tool_calls[0].name == "count_tokens"
     assert json.loads(result.tool_calls[0].arguments) == {"text": "hi"}
     usage = result.usage
@@ -78,7 +80,7 @@ def test_request_and_response_mapping() -> None:
      QuotaExhaustedError),
 ])
 def test_errors(status: int, body: dict, cls: type) -> None:  # type: ignore[type-arg]
-    adapter, _ = provider(lambda r: httpx.Response(status, json=body))
+    adapter, _ = provider(lambda r: httpx2.Response(status, json=body))
     call = Call(provider="anthropic", model="claude-3-5-haiku-latest",
                 messages=[{"role": "user", "content": "hi"}])
     with pytest.raises(cls):

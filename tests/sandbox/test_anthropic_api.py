@@ -1,4 +1,4 @@
-"""The Anthropic front door, driven by the official anthropic SDK (0.75.0) and raw HTTP."""
+"""The Anthropic front door, driven by the official anthropic SDK (2.16) and raw HTTP."""
 
 from __future__ import annotations
 
@@ -128,6 +128,42 @@ def test_missing_max_tokens_and_version(live_sandbox, secret) -> None:  # type: 
     assert "anthropic-version" in no_version.json()["error"]["message"]
 
 
+def test_current_sdk_needs_no_extra_headers(live_sandbox, secret) -> None:  # type: ignore[no-untyped-def]
+    # anthropic 2.x sends its own dated version (2026-10-21) and the key as a Bearer token.
+    client = anthropic.Anthropic(base_url=live_sandbox.url, api_key=secret, max_retries=0)
+    raw = client.messages.with_raw_response.create(model="claude-sonnet-4-5", max_tokens=20,
+                                                   messages=HELLO)
+    assert raw.http_request.headers["anthropic-version"] >= "2026-10-21"
+    assert raw.status_code == 200 and raw.parse().content[0].text
+
+
+@pytest.mark.parametrize("version", ["2023-01-01", "2023-06-01", "2026-10-21", "2031-02-03"])
+def test_any_dated_version_is_accepted(live_sandbox, secret, version) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(live_sandbox.url + "/v1/messages",
+                          json={"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HELLO},
+                          headers={"x-api-key": secret, "anthropic-version": version})
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("version", ["latest", "2022-12-31", "2026-13-01", "v1"])
+def test_a_version_that_is_not_one_is_a_400(live_sandbox, secret, version) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(live_sandbox.url + "/v1/messages",
+                          json={"model": "claude-sonnet-4-5", "max_tokens": 5, "messages": HELLO},
+                          headers={"x-api-key": secret, "anthropic-version": version})
+    assert response.status_code == 400
+    assert "anthropic-version" in response.json()["error"]["message"]
+
+
+def test_the_key_is_checked_before_the_version(live_sandbox) -> None:  # type: ignore[no-untyped-def]
+    for headers in ({"x-api-key": "sk-ant-wrong-" + "z" * 30, "anthropic-version": "nonsense"},
+                    {"x-api-key": "sk-ant-wrong-" + "z" * 30}):
+        response = httpx.post(live_sandbox.url + "/v1/messages", headers=headers,
+                              json={"model": "claude-sonnet-4-5", "max_tokens": 5,
+                                    "messages": HELLO})
+        assert response.status_code == 401
+        assert response.json()["error"]["type"] == "authentication_error"
+
+
 def test_auth_errors(live_sandbox, sandbox_db, ant) -> None:  # type: ignore[no-untyped-def]
     from apilab.sandbox import keys
 
@@ -154,9 +190,56 @@ def test_unknown_and_forbidden_models(live_sandbox, make_key, ant) -> None:  # t
 
 
 def test_models_in_anthropic_shape(ant) -> None:  # type: ignore[no-untyped-def]
-    ids = {m.id for m in ant.models.list()}
-    assert {"claude-sonnet-4-5", "claude-3-5-haiku-latest"} <= ids
-    assert not any(i.startswith("gpt-") for i in ids)
+    listed = list(ant.models.list())  # the SDK pages through with after_id
+    ids = [m.id for m in listed]
+    assert {"claude-sonnet-4-5-20250929", "claude-3-5-haiku-20241022"} <= set(ids)
+    assert len(ids) == len(set(ids)) and not any(i.startswith("gpt-") for i in ids)
+    assert [m.created_at for m in listed] == sorted((m.created_at for m in listed), reverse=True)
+    sonnet = ant.models.retrieve("claude-sonnet-4-5")  # an alias resolves to the snapshot
+    assert sonnet.type == "model" and sonnet.id == "claude-sonnet-4-5-20250929"
+    assert sonnet.display_name == "Claude Sonnet 4.5"
+    with pytest.raises(anthropic.NotFoundError):
+        ant.models.retrieve("claude-9-opus")
+
+
+def test_models_list_pages(ant) -> None:  # type: ignore[no-untyped-def]
+    everything = [m.id for m in ant.models.list(limit=1000).data]
+    first = ant.models.list(limit=2)
+    assert [m.id for m in first.data] == everything[:2] and first.has_more
+    assert first.first_id == everything[0] and first.last_id == everything[1]
+    second = ant.models.list(limit=2, after_id=first.last_id)
+    assert [m.id for m in second.data] == everything[2:4]
+    back = ant.models.list(limit=2, before_id=second.first_id)
+    assert [m.id for m in back.data] == everything[:2] and not back.has_more
+    with pytest.raises(anthropic.BadRequestError):
+        ant.models.list(limit=0)
+
+
+def test_output_cap_is_a_400_before_limits(live_sandbox, make_key) -> None:  # type: ignore[no-untyped-def]
+    # claude-3-haiku writes at most 4,096 tokens: 10,000,000 is refused as invalid on an
+    # unlimited key and on tier 1 alike (never a 200, never a 429).
+    for tier in ("unlimited", "tier-1"):
+        _record, secret = make_key(tier=tier)
+        response = httpx.post(live_sandbox.url + "/v1/messages", headers=_headers(secret),
+                              json={"model": "claude-3-haiku", "max_tokens": 10_000_000,
+                                    "messages": HELLO})
+        assert response.status_code == 400, tier
+        assert response.json()["error"]["message"] == (
+            "max_tokens: 10000000 > 4096, which is the maximum allowed number of output "
+            "tokens for claude-3-haiku-20240307")
+
+
+def test_rate_limit_headers_are_anthropic_only(live_sandbox, make_key) -> None:  # type: ignore[no-untyped-def]
+    _record, secret = make_key(tier="free")
+    statuses = []
+    for _ in range(5):
+        response = httpx.post(live_sandbox.url + "/v1/messages", headers=_headers(secret),
+                              json={"model": "claude-3-5-haiku-latest", "max_tokens": 5,
+                                    "messages": HELLO})
+        statuses.append(response.status_code)
+    assert statuses[-1] == 429
+    assert response.headers["retry-after"].isdigit()
+    assert "retry-after-ms" not in response.headers  # OpenAI's header, not Anthropic's
 
 
 def test_count_tokens_is_free_and_matches_usage(ant, sandbox_db) -> None:  # type: ignore[no-untyped-def]

@@ -34,8 +34,10 @@ OPENAI_CASES = [
                                    "tool_choice": "required"}, 400, "tool_choice"),
     ("bad response_format", {"model": "gpt-4o", "messages": OK_MSG,
                              "response_format": {"type": "xml"}}, 400, "json_schema"),
-    ("context too long", {"model": "gpt-4o", "messages": OK_MSG, "max_tokens": 10_000_000},
-     400, "maximum context length"),
+    ("output cap above the model's", {"model": "gpt-4o", "messages": OK_MSG,
+                                      "max_tokens": 10_000_000}, 400, "at most 16384"),
+    ("context too long", {"model": "gpt-4", "max_tokens": 100, "messages": [
+        {"role": "user", "content": "hello " * 9000}]}, 400, "maximum context length"),
 ]
 
 

@@ -186,3 +186,23 @@ def test_chaos_set_before_the_app_exists_is_kept(settings, sandbox_db) -> None: 
     app = create_sandbox_app(settings, sandbox_db)
     assert app.state.sandbox.chaos.get().name == "overloaded"
     assert app.state.sandbox.settings is settings
+
+
+def test_responses_stream_faults_are_billed_as_sent(live_sandbox, make_key, sandbox_db) -> None:  # type: ignore[no-untyped-def]
+    from apilab.sandbox import keys
+
+    record, secret = make_key()
+    oai = openai.OpenAI(base_url=live_sandbox.v1, api_key=secret, max_retries=2)
+    set_chaos(sandbox_db, {"p_stream_error": 1.0}, key_id=record.id)
+    kinds = [e.type for e in oai.responses.create(model="gpt-4o", input="Hi",
+                                                  max_output_tokens=60, stream=True)]
+    assert kinds[-2:] == ["error", "response.failed"]
+    set_chaos(sandbox_db, {"p_disconnect": 1.0}, key_id=record.id)
+    with pytest.raises(openai.APIConnectionError):
+        for _ in oai.responses.create(model="gpt-4o", input="Hi", max_output_tokens=60,
+                                      stream=True):
+            pass
+    entries = keys.key_usage(sandbox_db, record.id)
+    assert len(entries) == 2  # a mid-stream failure is never retried
+    assert all(0 < e.output_tokens < 60 for e in entries)
+    assert {("error event" in (e.note or "")) for e in entries} == {True, False}

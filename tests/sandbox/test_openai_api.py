@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import httpx
+import httpx2
 import openai
 import pytest
 from pydantic import BaseModel
@@ -19,7 +20,7 @@ def test_plain_chat_completion(oai) -> None:  # type: ignore[no-untyped-def]
     completion = raw.parse()
     assert completion.object == "chat.completion"
     assert completion.id.startswith("chatcmpl-")
-    assert completion.model == "gpt-4o-mini"
+    assert completion.model == "gpt-4o-mini-2024-07-18"  # the dated snapshot, as OpenAI does
     choice = completion.choices[0]
     assert choice.finish_reason == "stop"
     assert choice.message.role == "assistant"
@@ -302,7 +303,7 @@ def test_audit_row_records_tokens_cost_and_user_agent(oai, sandbox_db) -> None: 
 
 @pytest.mark.anyio
 async def test_async_client_over_asgi_transport(sandbox_app, secret) -> None:  # type: ignore[no-untyped-def]
-    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox_app))
+    http = httpx2.AsyncClient(transport=httpx2.ASGITransport(app=sandbox_app))
     client = openai.AsyncOpenAI(base_url="http://sandbox/v1", api_key=secret, http_client=http,
                                 max_retries=0)
     completion = await client.chat.completions.create(model="gpt-4o-mini", messages=HI)
@@ -312,3 +313,33 @@ async def test_async_client_over_asgi_transport(sandbox_app, secret) -> None:  #
     text = "".join([c.choices[0].delta.content or "" async for c in stream])
     assert text == completion.choices[0].message.content
     await client.close()
+
+
+def test_output_cap_per_model(oai) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(openai.BadRequestError) as info:
+        oai.chat.completions.create(model="gpt-4o-mini", messages=HI, max_tokens=20000)
+    assert info.value.code == "invalid_value" and info.value.param == "max_tokens"
+    assert "at most 16384 completion tokens" in info.value.message
+    ok = oai.chat.completions.create(model="gpt-4o-mini", messages=HI, max_tokens=16384)
+    assert ok.choices[0].finish_reason == "stop"
+
+
+def test_embedding_model_is_not_a_chat_model(oai) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(openai.NotFoundError) as info:
+        oai.chat.completions.create(model="text-embedding-3-small", messages=HI)
+    assert "not supported in the v1/chat/completions endpoint" in info.value.message
+
+
+def test_unknown_path_404_has_no_model_code(live_sandbox, secret) -> None:  # type: ignore[no-untyped-def]
+    response = httpx.post(live_sandbox.v1 + "/nothing/here", json={},
+                          headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] is None
+    ok = httpx.post(live_sandbox.v1 + "/chat/completions", json={"model": "gpt-4o-mini",
+                    "messages": HI}, headers={"Authorization": f"Bearer {secret}"})
+    # Error and success request ids have the same shape: req_ + 32 hex digits.
+    for rid in (response.headers["x-request-id"], ok.headers["x-request-id"]):
+        assert rid.startswith("req_") and len(rid) == 36 and int(rid[4:], 16) >= 0
+    missing = httpx.post(live_sandbox.v1 + "/chat/completions", json={"model": "gpt-9",
+                         "messages": HI}, headers={"Authorization": f"Bearer {secret}"})
+    assert missing.json()["error"]["code"] == "model_not_found"

@@ -48,7 +48,10 @@ def test_options_list_catalogue_models_and_scenarios(client) -> None:
     body = client.get("/api/workbench/options").json()
     ids = {m["id"] for m in body["models"]}
     assert {"gpt-4o", "gpt-4o-mini", "claude-3-5-haiku-latest"} <= ids
-    assert body["providers"] == {"openai": False, "anthropic": False}  # keys stripped in tests
+    assert not ids & {"text-embedding-3-small", "gpt-3.5-turbo-instruct"}  # chat models only
+    # keys stripped in tests; the Responses style is sandbox-only
+    assert body["providers"] == {"openai": False, "anthropic": False, "responses": False}
+    assert body["defaults"]["models"]["responses"] == "gpt-4o-mini"
     assert [s["id"] for s in body["scenarios"]] == [
         "malformed", "bad_key", "rate_limit", "unavailable", "truncated"]
 
@@ -247,7 +250,7 @@ def test_real_provider_goes_through_the_call_layer_and_the_ledger(app, client,
     from apilab.storage import ledger
 
     assert client.get("/api/workbench/options").json()["providers"] == {
-        "openai": True, "anthropic": True}
+        "openai": True, "anthropic": True, "responses": False}
     response = client.post("/api/workbench/send", headers={"Accept": "application/json"},
                            json={"target": "provider", "stream": False, "max_tokens": 1000})
     assert fake_provider not in response.text
@@ -369,3 +372,44 @@ def test_a_server_that_hangs_hits_the_read_timeout(settings) -> None:
     assert out["summary"]["status"] is None
     assert out["summary"]["outcome"] == "timeout"
     assert "timeout" in out["summary"]["explanation"]
+
+
+def test_responses_style_shows_the_raw_exchange(client, lab_secret) -> None:
+    out = _send_json(client, style="responses", stream=False, max_tokens=200,
+                     system="Be brief.", user="Say hello in five words.")
+    request = out["request"]
+    assert request["url"].endswith("/sandbox/v1/responses")
+    sent = json.loads(request["body"])
+    assert sent["instructions"] == "Be brief." and sent["input"] == "Say hello in five words."
+    assert sent["max_output_tokens"] == 200 and "messages" not in sent
+    assert lab_secret not in json.dumps(out)
+    summary = out["summary"]
+    assert summary["status"] == 200 and summary["outcome"] == "ok"
+    assert summary["finish_reason"] == "completed"
+    assert len(summary["content"].rstrip(".").split()) == 5
+    assert {"input_tokens", "output_tokens", "output_tokens_details"} <= set(summary["usage"])
+
+
+def test_responses_style_streams_typed_events(client) -> None:
+    events = _send_sse(client, style="responses", stream=True, max_tokens=200)
+    sse = [d for n, d in events if n == "sse"]
+    names = [d["event"] for d in sse]
+    assert names[:2] == ["response.created", "response.in_progress"]
+    assert names[-1] == "response.completed" and "response.output_text.delta" in names
+    summary = events[-1][1]
+    assert summary["outcome"] == "ok" and summary["usage"]["output_tokens"] > 0
+    assert summary["content"] and summary["ttft_ms"] is not None
+
+
+def test_responses_style_truncated_is_incomplete(client) -> None:
+    out = _send_json(client, style="responses", stream=True, scenario="truncated")
+    assert json.loads(out["request"]["body"])["max_output_tokens"] == 16  # the API's floor
+    summary = out["summary"]
+    assert summary["outcome"] == "length"
+    assert summary["finish_reason"] == "incomplete: max_output_tokens"
+
+
+def test_responses_style_is_sandbox_only(client, fake_provider) -> None:
+    out = client.post("/api/workbench/send", headers={"Accept": "application/json"},
+                      json={"style": "responses", "target": "provider"}).json()
+    assert "sandbox only" in out["error"]["error"]

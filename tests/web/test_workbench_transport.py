@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
+import httpx2
 import pytest
 
 from apilab.web.routes._workbench_transport import StreamingASGITransport
@@ -23,7 +23,7 @@ def test_chunks_reach_the_caller_while_the_app_is_still_sending() -> None:
     async def main() -> list[bytes]:
         seen = []
         async with (
-            httpx.AsyncClient(transport=StreamingASGITransport(app)) as client,
+            httpx2.AsyncClient(transport=StreamingASGITransport(app)) as client,
             client.stream("GET", "http://lab/x") as response,
         ):
             assert response.status_code == 200
@@ -45,8 +45,8 @@ def test_request_line_headers_and_body_reach_the_app() -> None:
         await send({"type": "http.response.start", "status": 201, "headers": []})
         await send({"type": "http.response.body", "body": b"ok"})
 
-    async def main() -> httpx.Response:
-        async with httpx.AsyncClient(transport=StreamingASGITransport(app)) as client:
+    async def main() -> httpx2.Response:
+        async with httpx2.AsyncClient(transport=StreamingASGITransport(app)) as client:
             return await client.post("http://lab/sandbox/v1/messages?beta=1",
                                      headers={"x-api-key": "k"}, content=b'{"a":1}')
 
@@ -62,12 +62,12 @@ def test_a_server_that_never_answers_times_out() -> None:
         await asyncio.sleep(30)
 
     async def main() -> None:
-        timeout = httpx.Timeout(5.0, read=0.2)
-        async with httpx.AsyncClient(transport=StreamingASGITransport(app),
+        timeout = httpx2.Timeout(5.0, read=0.2)
+        async with httpx2.AsyncClient(transport=StreamingASGITransport(app),
                                      timeout=timeout) as client:
             await client.get("http://lab/")
 
-    with pytest.raises(httpx.ReadTimeout):
+    with pytest.raises(httpx2.ReadTimeout):
         asyncio.run(main())
 
 
@@ -76,10 +76,10 @@ def test_an_app_that_crashes_before_answering_is_a_protocol_error() -> None:
         raise RuntimeError("boom")
 
     async def main() -> None:
-        async with httpx.AsyncClient(transport=StreamingASGITransport(app)) as client:
+        async with httpx2.AsyncClient(transport=StreamingASGITransport(app)) as client:
             await client.get("http://lab/")
 
-    with pytest.raises(httpx.RemoteProtocolError, match="without a response"):
+    with pytest.raises(httpx2.RemoteProtocolError, match="without a response"):
         asyncio.run(main())
 
 
@@ -96,7 +96,7 @@ def test_closing_early_tells_the_app_the_client_left() -> None:
 
     async def main() -> None:
         async with (
-            httpx.AsyncClient(transport=StreamingASGITransport(app)) as client,
+            httpx2.AsyncClient(transport=StreamingASGITransport(app)) as client,
             client.stream("GET", "http://lab/") as response,
         ):
             async for _chunk in response.aiter_raw():

@@ -18,7 +18,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import httpx2
 
 from apilab.errors import BudgetExceededError, CallError, QuotaExhaustedError
 
@@ -28,10 +28,10 @@ if TYPE_CHECKING:
 __all__ = ["TapTransport", "call_provider"]
 
 
-class _TeeStream(httpx.AsyncByteStream):
+class _TeeStream(httpx2.AsyncByteStream):
     """Passes body chunks through and copies each one to the tap."""
 
-    def __init__(self, inner: httpx.AsyncByteStream, tap: asyncio.Queue[tuple[str, Any]],
+    def __init__(self, inner: httpx2.AsyncByteStream, tap: asyncio.Queue[tuple[str, Any]],
                  n: int) -> None:
         self._inner = inner
         self._tap = tap
@@ -47,16 +47,16 @@ class _TeeStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-class TapTransport(httpx.AsyncBaseTransport):
+class TapTransport(httpx2.AsyncBaseTransport):
     """Delegate to ``inner``; copy each request, response head and body chunk to ``tap``."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport,
+    def __init__(self, inner: httpx2.AsyncBaseTransport,
                  tap: asyncio.Queue[tuple[str, Any]]) -> None:
         self.inner = inner
         self.tap = tap
         self.sent = 0
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         self.sent += 1
         n = self.sent
         body = await request.aread()
@@ -69,8 +69,8 @@ class TapTransport(httpx.AsyncBaseTransport):
             "status": response.status_code, "headers": dict(response.headers),
             "http_version": response.extensions.get("http_version", b"HTTP/1.1").decode(),
         })))
-        assert isinstance(response.stream, httpx.AsyncByteStream)
-        return httpx.Response(response.status_code, headers=response.headers,
+        assert isinstance(response.stream, httpx2.AsyncByteStream)
+        return httpx2.Response(response.status_code, headers=response.headers,
                               stream=_TeeStream(response.stream, self.tap, n),
                               extensions=response.extensions, request=request)
 
@@ -78,7 +78,7 @@ class TapTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def _adapter(style: str, key: str, base_url: str, http_client: httpx.AsyncClient,
+def _adapter(style: str, key: str, base_url: str, http_client: httpx2.AsyncClient,
              settings: Settings) -> Any:
     timeouts = {"connect_timeout": settings.connect_timeout,
                 "read_timeout": settings.read_timeout}
@@ -95,7 +95,7 @@ def _adapter(style: str, key: str, base_url: str, http_client: httpx.AsyncClient
 
 async def call_provider(
     settings: Settings, *, style: str, key: str, base_url: str,
-    inner: httpx.AsyncBaseTransport | None, model: str, system: str, user: str,
+    inner: httpx2.AsyncBaseTransport | None, model: str, system: str, user: str,
     max_tokens: int, temperature: float, stream: bool, learner: str,
 ) -> AsyncIterator[tuple[str, Any]]:
     """Run one call through the stack; yield tap events, then ``("done", info)``.
@@ -107,7 +107,7 @@ async def call_provider(
     from apilab.calls.stack import build_stack
 
     tap: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    http_client = httpx.AsyncClient(transport=TapTransport(inner or httpx.AsyncHTTPTransport(),
+    http_client = httpx2.AsyncClient(transport=TapTransport(inner or httpx2.AsyncHTTPTransport(),
                                                            tap))
     adapter = _adapter(style, key, base_url, http_client, settings)
     stack = build_stack(settings, providers={style: adapter}, targets=[(style, model)])

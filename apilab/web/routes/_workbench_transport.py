@@ -1,7 +1,7 @@
 """An httpx transport that calls an ASGI app in-process and *streams* the response.
 
 The Lab 1 workbench sends its requests to the sandbox mounted in the same
-server. ``httpx.ASGITransport`` would do, except that it runs the app to the
+server. ``httpx2.ASGITransport`` would do, except that it runs the app to the
 end and buffers the whole body before returning, so SSE events would reach
 the page all at once and time-to-first-token would be meaningless. This
 transport hands each ``http.response.body`` message to the caller as it is
@@ -16,14 +16,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
+import httpx2
 
 __all__ = ["StreamingASGITransport"]
 
 _END = object()
 
 
-class _QueueStream(httpx.AsyncByteStream):
+class _QueueStream(httpx2.AsyncByteStream):
     """Body chunks as the app sends them; closing it disconnects the app."""
 
     def __init__(self, queue: asyncio.Queue[Any], task: asyncio.Task[None],
@@ -38,12 +38,12 @@ class _QueueStream(httpx.AsyncByteStream):
             try:
                 item = await asyncio.wait_for(self._queue.get(), self._timeout)
             except TimeoutError as exc:
-                raise httpx.ReadTimeout("No data from the server within the read timeout.") \
+                raise httpx2.ReadTimeout("No data from the server within the read timeout.") \
                     from exc
             if item is _END:
                 return
             if isinstance(item, BaseException):
-                raise httpx.RemoteProtocolError(
+                raise httpx2.RemoteProtocolError(
                     f"The server broke off the response: {item}"
                 ) from item
             yield item
@@ -59,14 +59,14 @@ class _QueueStream(httpx.AsyncByteStream):
                 await self._task
 
 
-class StreamingASGITransport(httpx.AsyncBaseTransport):
+class StreamingASGITransport(httpx2.AsyncBaseTransport):
     """Send httpx requests to an ASGI app in this process, streaming the response body."""
 
     def __init__(self, app: Any, client: tuple[str, int] = ("127.0.0.1", 0)) -> None:
         self.app = app
         self.client = client
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         body = await request.aread()
         timeouts = request.extensions.get("timeout", {})
         read_timeout = timeouts.get("read")
@@ -125,14 +125,14 @@ class StreamingASGITransport(httpx.AsyncBaseTransport):
             await asyncio.wait_for(started.wait(), read_timeout)
         except TimeoutError as exc:
             task.cancel()
-            raise httpx.ReadTimeout("The server sent no response within the read timeout.",
+            raise httpx2.ReadTimeout("The server sent no response within the read timeout.",
                                     request=request) from exc
         if "status" not in head:
             error = head.get("error")
-            raise httpx.RemoteProtocolError(
+            raise httpx2.RemoteProtocolError(
                 f"The server closed the connection without a response ({error}).",
                 request=request,
             )
         stream = _QueueStream(queue, task, disconnected, read_timeout)
-        return httpx.Response(head["status"], headers=head["headers"], stream=stream,
+        return httpx2.Response(head["status"], headers=head["headers"], stream=stream,
                               request=request)

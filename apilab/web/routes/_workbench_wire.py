@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 from apilab.secretscan import redact, redact_text
 
 if TYPE_CHECKING:
-    import httpx
+    import httpx2
 
     from apilab.web.routes.workbench import WorkbenchIn
 
 __all__ = [
     "ANTHROPIC_VERSION",
     "EXPLAIN",
+    "RESPONSES_MIN_OUTPUT",
     "SCENARIOS",
     "TRUNCATE_AT",
     "USER_AGENT",
@@ -40,6 +41,7 @@ __all__ = [
 ANTHROPIC_VERSION = "2023-06-01"
 USER_AGENT = "apilab-workbench/0.1"
 TRUNCATE_AT = 8  # max_tokens for the truncated-reply scenario
+RESPONSES_MIN_OUTPUT = 16  # the Responses API's floor for max_output_tokens
 
 SCENARIOS: dict[str, dict[str, str]] = {
     "malformed": {
@@ -68,14 +70,17 @@ SCENARIOS: dict[str, dict[str, str]] = {
 # What happened and what a client should do, by outcome. One paragraph each.
 EXPLAIN: dict[str, str] = {
     "ok": "Success: the model finished on its own (finish_reason `stop` / stop_reason "
-          "`end_turn`). Read the text from choices[0].message.content (OpenAI) or the text "
-          "blocks in content (Anthropic), and log `usage`: it is what you are billed for.",
+          "`end_turn` / status `completed`). Read the text from choices[0].message.content "
+          "(Chat Completions), the text blocks in content (Anthropic) or the `output_text` "
+          "parts of the message items in `output` (Responses; the SDK's `output_text`), and "
+          "log `usage`: it is what you are billed for.",
     "length": "The reply was cut off because it reached max_tokens: finish_reason `length` "
-              "(OpenAI) or stop_reason `max_tokens` (Anthropic), and the output token count "
-              "equals the cap. The HTTP status is still 200, so a client that only checks the "
-              "status will treat half an answer as complete. Check finish_reason on every "
-              "reply; raise max_tokens, ask for a shorter answer, or continue the reply in a "
-              "follow-up request. Truncated JSON will not parse.",
+              "(OpenAI), stop_reason `max_tokens` (Anthropic) or status `incomplete` with "
+              "`incomplete_details.reason` `max_output_tokens` (Responses), and the output "
+              "token count equals the cap. The HTTP status is still 200, so a client that "
+              "only checks the status will treat half an answer as complete. Check "
+              "finish_reason on every reply; raise max_tokens, ask for a shorter answer, or "
+              "continue the reply in a follow-up request. Truncated JSON will not parse.",
     "400": "400 Bad Request: the provider could not accept the request as sent (invalid JSON, "
            "a missing or wrongly typed field, a value out of range). The error body's "
            "`message` (and `param` on OpenAI) says which part. Sending the same request "
@@ -127,13 +132,24 @@ def build_request(body: WorkbenchIn, key: str) -> tuple[dict[str, str], bytes, s
     user = body.user
     if body.scenario == "truncated":
         user = "Explain in detail, with examples, how HTTP status codes work."
-    if body.style == "openai":
+    if body.style == "responses":
+        headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        payload: dict[str, Any] = {"model": body.model}
+        if body.system.strip():
+            payload["instructions"] = body.system
+        # The Responses API refuses a max_output_tokens below 16.
+        payload.update({"input": user, "max_output_tokens": max(RESPONSES_MIN_OUTPUT,
+                                                                max_tokens),
+                        "temperature": body.temperature})
+        if body.stream:
+            payload["stream"] = True
+    elif body.style == "openai":
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         messages = []
         if body.system.strip():
             messages.append({"role": "system", "content": body.system})
         messages.append({"role": "user", "content": user})
-        payload: dict[str, Any] = {
+        payload = {
             "model": body.model, "messages": messages, "max_tokens": max_tokens,
             "temperature": body.temperature,
         }
@@ -224,6 +240,11 @@ def content_of(style: str, data: Any) -> str:
     """The reply text of a whole (non-streamed) response body, in either wire format."""
     if not isinstance(data, dict):
         return ""
+    if style == "responses":
+        return "".join(str(part.get("text", "")) for item in data.get("output") or []
+                       if isinstance(item, dict) and item.get("type") == "message"
+                       for part in item.get("content") or []
+                       if isinstance(part, dict) and part.get("type") == "output_text")
     if style == "openai":
         choices = data.get("choices") or []
         if choices and isinstance(choices[0], dict):
@@ -234,14 +255,24 @@ def content_of(style: str, data: Any) -> str:
 
 
 def finish_of(style: str, data: Any) -> str | None:
-    """``finish_reason`` (OpenAI) or ``stop_reason`` (Anthropic) of a whole response body."""
+    """``finish_reason`` (OpenAI), ``stop_reason`` (Anthropic) or the Responses ``status``
+    (with the reason when incomplete: ``incomplete: max_output_tokens``)."""
     if not isinstance(data, dict):
         return None
+    if style == "responses":
+        return responses_status(data)
     if style == "openai":
         choices = data.get("choices") or []
         return choices[0].get("finish_reason") if choices and isinstance(choices[0], dict) \
             else None
     return data.get("stop_reason")
+
+
+def responses_status(response: dict[str, Any]) -> str | None:
+    """A Responses object's ``status``, with the reason when it is incomplete."""
+    status = response.get("status")
+    reason = (response.get("incomplete_details") or {}).get("reason")
+    return f"{status}: {reason}" if status == "incomplete" and reason else status
 
 
 class StreamState:
@@ -260,11 +291,25 @@ class StreamState:
         """Take one parsed ``data:`` payload (and its ``event:`` name) arriving at ``now``."""
         if not isinstance(data, dict):
             return
-        if "error" in data and (self.style == "openai" or data.get("type") == "error"):
+        if "error" in data and (self.style == "openai" or data.get("type") == "error") \
+                and self.style != "responses":
             self.error = data["error"]
             return
         piece = ""
-        if self.style == "openai":
+        if self.style == "responses":
+            kind = data.get("type") or event
+            if kind == "response.output_text.delta":
+                piece = str(data.get("delta") or "")
+            elif kind in ("response.completed", "response.incomplete", "response.failed"):
+                response = data.get("response") or {}
+                self.usage = response.get("usage") or self.usage
+                self.finish = responses_status(response)
+                self.done = True
+                if kind == "response.failed":
+                    self.error = response.get("error") or {"message": "The response failed."}
+            elif kind == "error":
+                self.error = {k: data.get(k) for k in ("code", "message", "param")}
+        elif self.style == "openai":
             for choice in data.get("choices") or []:
                 delta = choice.get("delta") or {}
                 piece += delta.get("content") or ""
@@ -297,7 +342,8 @@ def outcome_of(status: int | None, finish: str | None, error: Any) -> str:
     if status == 200:
         if error:
             return "stream_error"
-        return "length" if finish in ("length", "max_tokens") else "ok"
+        cut = finish in ("length", "max_tokens") or (finish or "").startswith("incomplete")
+        return "length" if cut else "ok"
     err = error if isinstance(error, dict) else {}
     if err.get("code") == "insufficient_quota" or err.get("type") == "insufficient_quota" or (
         status == 400 and "credit" in str(err.get("message", "")).lower()
@@ -310,7 +356,7 @@ def outcome_of(status: int | None, finish: str | None, error: Any) -> str:
     return str(status) if str(status) in EXPLAIN else "400"
 
 
-async def sse_frames(response: httpx.Response) -> AsyncIterator[tuple[str | None, str]]:
+async def sse_frames(response: httpx2.Response) -> AsyncIterator[tuple[str | None, str]]:
     """(event name, data) for each SSE frame, as the frames arrive."""
     event: str | None = None
     data: list[str] = []

@@ -29,7 +29,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
-import httpx
+import httpx2
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
@@ -57,19 +57,20 @@ from apilab.web.sse import sse_event
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-Style = Literal["openai", "anthropic"]
+Style = Literal["openai", "anthropic", "responses"]
 Scenario = Literal["none", "malformed", "bad_key", "rate_limit", "unavailable", "truncated"]
 
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest"}
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest",
+                  "responses": "gpt-4o-mini"}
 REAL_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}
-PATHS = {"openai": "/chat/completions", "anthropic": "/messages"}
+PATHS = {"openai": "/chat/completions", "anthropic": "/messages", "responses": "/responses"}
 _SCENARIO_OWNER = "apilab-workbench"
 
 class WorkbenchIn(BaseModel):
     """One workbench request as the form builds it."""
 
-    style: Style = Field("openai", description="Wire format: OpenAI Chat Completions or "
-                                               "Anthropic Messages.")
+    style: Style = Field("openai", description="Wire format: OpenAI Chat Completions, "
+                                               "OpenAI Responses or Anthropic Messages.")
     target: Literal["sandbox", "provider"] = Field(
         "sandbox", description="The built-in sandbox, or the real provider (needs its key).")
     model: str = Field("", description="Model name; empty picks the style's default.")
@@ -148,20 +149,22 @@ def _provider_key(style: str, settings: Any) -> str | None:
         return None
 
 
-def _provider_transport() -> httpx.AsyncBaseTransport | None:
+def _provider_transport() -> httpx2.AsyncBaseTransport | None:
     """The transport for real providers: httpx's default (tests substitute a local one)."""
     return None
 
 
 def _providers_configured(settings: Any) -> dict[str, bool]:
-    return {style: _provider_key(style, settings) is not None for style in ("openai", "anthropic")}
+    configured = {style: _provider_key(style, settings) is not None
+                  for style in ("openai", "anthropic")}
+    return {**configured, "responses": False}  # sandbox only: see run_workbench
 
 
 # --------------------------------------------------------------------------- the exchange
 
 
 async def _send_once(
-    client: httpx.AsyncClient, url: str, headers: dict[str, str], raw: bytes, style: str,
+    client: httpx2.AsyncClient, url: str, headers: dict[str, str], raw: bytes, style: str,
     scrub: Scrubber, emit: bool,
 ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
     """Send one request; yield ``response``, ``sse``/``body`` events and a final ``_result``."""
@@ -204,7 +207,8 @@ async def _send_once(
                 if not state.done and not state.error:
                     # The body ended without OpenAI's [DONE] / Anthropic's message_stop: the
                     # connection dropped mid-reply, even though the status said 200.
-                    marker = "data: [DONE]" if style == "openai" else "event: message_stop"
+                    marker = {"openai": "data: [DONE]", "anthropic": "event: message_stop",
+                              "responses": "event: response.completed"}[style]
                     state.error = {"message": f"The stream ended before `{marker}`: the "
                                               "connection dropped part-way through the reply."}
             else:
@@ -239,10 +243,10 @@ async def _send_once(
                 "headers_ms": head_ms,
                 "total_ms": ms(),
             }
-    except httpx.TimeoutException:
+    except httpx2.TimeoutException:
         yield "_result", {"status": None, "error": {"message": "Timed out waiting for the "
                                                                "server."}, "total_ms": ms()}
-    except httpx.HTTPError as exc:
+    except httpx2.HTTPError as exc:
         partial = "".join(state.text)
         yield "_result", {"status": 200 if partial else None, "content": scrub(partial),
                           "error": {"message": scrub(str(exc)) or type(exc).__name__},
@@ -298,7 +302,7 @@ async def _run_provider(request: Request, body: WorkbenchIn, key: str, base: str
                 bodies[n] = []
             yield "attempt", {"n": n, "status": status, "t_ms": ms()}
             yield "response", {"status": status,
-                               "reason": httpx.codes.get_reason_phrase(status),
+                               "reason": httpx2.codes.get_reason_phrase(status),
                                "http_version": head["http_version"],
                                "headers": {k: scrub(v) for k, v in head["headers"].items()},
                                "t_ms": ms()}
@@ -361,6 +365,13 @@ async def run_workbench(request: Request, body: WorkbenchIn, learner: str = LOCA
     scenario = body.scenario
     target = "sandbox" if scenario != "none" else body.target
 
+    if target == "provider" and body.style == "responses":
+        # The call layer speaks Chat Completions and Messages; a real Responses call would
+        # skip its budget and ledger, so the workbench does not make one.
+        yield "error", {"error": "The OpenAI Responses style is available on the built-in "
+                        "sandbox only: real-provider calls go through the call layer, which "
+                        "uses Chat Completions. Send to the sandbox, or pick Chat Completions."}
+        return
     if target == "provider":
         key = _provider_key(body.style, settings)
         if key is None:
@@ -401,12 +412,12 @@ async def run_workbench(request: Request, body: WorkbenchIn, learner: str = LOCA
                                    key_source="none" if scenario == "bad_key" else "sandbox")),
     }
 
-    timeout = httpx.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
+    timeout = httpx2.Timeout(connect=settings.connect_timeout, read=settings.read_timeout,
                             write=settings.read_timeout, pool=settings.connect_timeout)
     result: dict[str, Any] = {}
-    # In-process and streamed: see _workbench_transport for why not httpx.ASGITransport.
+    # In-process and streamed: see _workbench_transport for why not httpx2.ASGITransport.
     transport = StreamingASGITransport(request.app)
-    async with httpx.AsyncClient(transport=transport, timeout=timeout) as client:
+    async with httpx2.AsyncClient(transport=transport, timeout=timeout) as client:
         attempts = 7 if scenario == "rate_limit" else 1
         for attempt in range(1, attempts + 1):
             if attempts == 1:
@@ -446,7 +457,9 @@ async def workbench_options(request: Request) -> dict[str, Any]:
 
         seen = set()
         for name, info in await run_in_threadpool(list_catalogue):
-            if name in seen:
+            # The workbench sends chat requests: embedding and legacy completions models
+            # would only ever answer 404 here.
+            if name in seen or getattr(info, "kind", "chat") != "chat":
                 continue
             seen.add(name)
             models.append({"id": name, "provider": info.provider,

@@ -6,7 +6,13 @@
   const form = document.getElementById("wb-form");
   if (!form) return;
   const $ = (id) => document.getElementById(id);
-  let defaults = { openai: "gpt-4o-mini", anthropic: "claude-3-5-haiku-latest" };
+  let defaults = { openai: "gpt-4o-mini", anthropic: "claude-3-5-haiku-latest", responses: "gpt-4o-mini" };
+  // What each API style calls the cap, the system prompt and the end-of-reply field.
+  const FIELDS = {
+    openai: { cap: "max_tokens", system: "System message", finish: "finish_reason" },
+    responses: { cap: "max_output_tokens", system: "Instructions", finish: "status" },
+    anthropic: { cap: "max_tokens", system: "System prompt", finish: "stop_reason" },
+  };
   let providers = {};
   let busy = false;
   const MAX_EVENTS_SHOWN = 400;
@@ -39,7 +45,9 @@
 
   function targetNote() {
     const note = $("wb-target-note");
-    if ($("wb-target").value === "provider") {
+    if ($("wb-target").value === "provider" && style() === "responses") {
+      note.textContent = "The Responses style runs on the built-in sandbox only (real calls go through the call layer, which uses Chat Completions).";
+    } else if ($("wb-target").value === "provider") {
       note.textContent = providers[style()]
         ? `Sends to the real ${style()} API with the key from the environment; it costs money.`
         : `No ${style()} key is configured on this server: set it in the environment to use this.`;
@@ -51,11 +59,20 @@
   for (const radio of form.querySelectorAll("input[name=style]")) {
     radio.addEventListener("change", () => {
       const select = $("wb-model");
-      const other = style() === "openai" ? "anthropic" : "openai";
-      if (select.value === defaults[other] || !select.value) select.value = defaults[style()];
+      const others = Object.keys(defaults).filter((s) => s !== style()).map((s) => defaults[s]);
+      if (others.includes(select.value) || !select.value) select.value = defaults[style()];
+      labels();
       targetNote();
     });
   }
+
+  function labels() {
+    const f = FIELDS[style()] || FIELDS.openai;
+    $("wb-max-tokens-label").textContent = f.cap;
+    $("wb-system-label").textContent = f.system;
+    $("wb-sum-finish-label").textContent = f.finish;
+  }
+  labels();
 
   function payload(scenario) {
     return {
@@ -112,6 +129,7 @@
       return data.choices.map((c) => (c.delta && c.delta.content) || "").join("");
     }
     if (data.type === "content_block_delta" && data.delta) return data.delta.text || "";
+    if (data.type === "response.output_text.delta") return data.delta || "";
     return "";
   }
 
@@ -202,7 +220,7 @@
       }
       $("wb-cost-row").hidden = d.cost_usd == null;
       if (d.cost_usd != null) $("wb-sum-cost").textContent = `$${d.cost_usd}`;
-      if (d.finish_reason === "length" || d.finish_reason === "max_tokens") $("wb-sum-finish").className = "warn";
+      if (d.outcome === "length") $("wb-sum-finish").className = "warn";
       else $("wb-sum-finish").className = "";
       if (!$("wb-text").textContent && d.content) $("wb-text").textContent = d.content;
       const explain = $("wb-explain");
