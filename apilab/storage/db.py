@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -27,6 +28,7 @@ __all__ = ["Database", "make_engine", "open_database"]
 
 _OPEN: dict[str, Database] = {}
 _OPEN_LOCK = threading.Lock()
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -78,6 +80,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Per-database helpers other packages attach (the ledger's write-behind writer),
+        # so they live exactly as long as this object.
+        self.attached: dict[str, Any] = {}
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -91,6 +96,23 @@ class Database:
             raise
         finally:
             session.close()
+
+    def write_lock(self) -> contextlib.AbstractContextManager[object]:
+        """One writer at a time per SQLite file in this process (a no-op elsewhere).
+
+        SQLite allows a single writer; when two threads of this process collide, its
+        busy handler sleeps in steps of up to 100 ms - on the event loop's thread that
+        stalls every learner. The exchange's inline writes and the ledger's write-behind
+        thread queue on this lock instead, which costs a millisecond or two.
+        PostgreSQL needs no lock.
+        """
+        if not self.url.startswith("sqlite"):
+            return contextlib.nullcontext()
+        lock = _WRITE_LOCKS.get(self.url)
+        if lock is None:
+            with _OPEN_LOCK:
+                lock = _WRITE_LOCKS.setdefault(self.url, threading.Lock())
+        return lock
 
     def upgrade(self) -> None:
         """Migrate to the latest revision; running it twice is harmless."""
