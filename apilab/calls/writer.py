@@ -106,7 +106,7 @@ class WriteBehindLedger:
             if not self._closed and len(self._queue) < self.max_pending:
                 self._queue.append((time.monotonic(), entry))
                 self.stats.queued += 1
-                if self._thread is None or not self._thread.is_alive():
+                if self._thread is None:  # none yet, or it ended while idle
                     self._start()
                 elif len(self._queue) >= self.batch_max:
                     self._cond.notify_all()
@@ -128,7 +128,7 @@ class WriteBehindLedger:
             if call_id is not None and not self._holds(call_id):
                 return True
             while self._queue or self._inflight:
-                if self._thread is None or not self._thread.is_alive():
+                if self._thread is None:
                     self._start()
                 self._flush_wanted = True
                 self._cond.notify_all()
@@ -197,16 +197,24 @@ class WriteBehindLedger:
             return batch
 
     def _run(self) -> None:
-        while True:
-            batch = self._next_batch()
-            if batch is None:
-                return
-            self._store(batch)
+        try:
+            while True:
+                batch = self._next_batch()
+                if batch is None:
+                    return
+                self._store(batch)
+                with self._cond:
+                    self._inflight = []
+                    if not self._queue:
+                        self._flush_wanted = False
+                    self._cond.notify_all()
+        except BaseException:  # a bug here must not strand the queue: the next write restarts
+            log.exception("the ledger writer thread stopped")
             with self._cond:
+                self._queue.extendleft((time.monotonic(), e) for e in reversed(self._inflight))
                 self._inflight = []
-                if not self._queue:
-                    self._flush_wanted = False
-                self._cond.notify_all()
+                self._thread = None
+            raise
 
     def _store(self, batch: Sequence[LedgerEntry]) -> None:
         """One transaction for the batch; retried; then row by row, refusals logged."""
