@@ -109,6 +109,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("budget_fail_open", bool, False, "Allow calls when the budget store is unreachable "
             "(default: refuse them)."),
     Setting("cache_ttl", float, 0.0, "Exact-match response cache TTL in seconds (0 = off)."),
+    Setting("ledger_flush_ms", int, 100, "Usage-ledger rows are written behind the reply, in "
+            "batches, at least this often (milliseconds); a killed process loses at most the "
+            "rows of this last interval. 0 = write each row before the call returns."),
+    Setting("ledger_queue_max", int, 10_000, "Ledger rows waiting to be written at most; past "
+            "this a call writes its own row before it returns (nothing is dropped)."),
     # --- the sandbox provider
     Setting("sandbox_config", str, None, "YAML file with sandbox tiers and chaos profiles."),
     Setting("admin_token", str, None, "Token protecting the sandbox admin API "

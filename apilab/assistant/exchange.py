@@ -31,7 +31,6 @@ import contextlib
 import functools
 import logging
 import re
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -112,23 +111,16 @@ def _drill_state(conn: Connection, learner_id: int) -> dict[str, Any] | None:
         return get_drill_state(session, learner_id)
 
 
-_WRITE_LOCKS: dict[str, threading.Lock] = {}
-
-
 def _write_lock(db: Database) -> contextlib.AbstractContextManager[Any]:
     """One exchange writer at a time per SQLite file in this process.
 
     SQLite allows a single writer; when two threads of this process collide, its busy
     handler sleeps in steps of up to 100 ms. Exchanges started from several threads
-    (an embedding app, the interruption path) queue on this lock instead, which costs
-    a millisecond or two. PostgreSQL needs no lock.
+    (an embedding app, the interruption path) and the ledger's write-behind thread
+    queue on ``Database.write_lock`` instead, which costs a millisecond or two.
+    PostgreSQL needs no lock.
     """
-    if not db.url.startswith("sqlite"):
-        return contextlib.nullcontext()
-    lock = _WRITE_LOCKS.get(db.url)
-    if lock is None:
-        lock = _WRITE_LOCKS.setdefault(db.url, threading.Lock())
-    return lock
+    return db.write_lock()
 
 
 async def _db_call(db: Database, func: Callable[..., T], *args: Any) -> T:

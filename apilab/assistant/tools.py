@@ -21,8 +21,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-import jsonschema
-
 from apilab.assistant import httpinfo
 from apilab.assistant.jsoncheck import (
     JsonCheck,
@@ -59,6 +57,9 @@ class Tool:
 
     def run(self, **kwargs: Any) -> str:
         """Validate ``kwargs`` against ``parameters`` and run; errors come back as Markdown."""
+        # Imported here: jsonschema costs ~0.1 s to import and `apilab ask` rarely needs it.
+        import jsonschema
+
         try:
             jsonschema.validate(kwargs, self.parameters)
         except jsonschema.ValidationError as exc:

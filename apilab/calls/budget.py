@@ -119,11 +119,24 @@ class BudgetLayer(Layer):
         self.clock = clock
         self.seed = seed
         self._periods: dict[str, tuple[str, str | None, dt.datetime]] = {}
+        self._period_cache: tuple[dt.date, str, str, dt.datetime, dt.datetime] | None = None
         self._seeded: set[str] = set()
 
     # --- which counters apply -------------------------------------------------
+    def _period(self, now: dt.datetime) -> tuple[str, str, dt.datetime, dt.datetime]:
+        """(day key, month key, day start, month start) for ``now``, formatted once a day."""
+        day = now.date()
+        cached = self._period_cache
+        if cached is None or cached[0] != day:
+            day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            cached = (day, now.strftime("%Y-%m-%d"), now.strftime("%Y-%m"), day_start,
+                      day_start.replace(day=1))
+            self._period_cache = cached
+        return cached[1], cached[2], cached[3], cached[4]
+
     def entries(self, call: Call) -> list[tuple[BudgetEntry, BudgetLimit]]:
         now = self.clock()
+        day_key, month_key, day_start, month_start = self._period(now)
         out = []
         for limit in self.limits:
             if limit.scope == "learner":
@@ -138,13 +151,12 @@ class BudgetLayer(Layer):
                 name = None
             who = f"{limit.scope}:{name}" if name is not None else "global"
             if limit.period == "day":
-                period, ttl = now.strftime("%Y-%m-%d"), 2 * 86400
-                start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+                period, ttl, start = day_key, 2 * 86400, day_start
             else:
-                period, ttl = now.strftime("%Y-%m"), 35 * 86400
-                start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+                period, ttl, start = month_key, 35 * 86400, month_start
             key = f"budget:{who}:{limit.period}:{period}"
-            self._periods[key] = (limit.scope, name, start)
+            if key not in self._periods:
+                self._periods[key] = (limit.scope, name, start)
             out.append((BudgetEntry(key, to_nano(limit.usd), ttl), limit))
         return out
 

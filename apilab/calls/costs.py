@@ -9,6 +9,8 @@ decides what an unpriced model means.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import math
 from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING
@@ -64,6 +66,17 @@ def price(model: str, usage: Usage) -> Decimal | None:
     ``Usage.input_tokens`` counts every prompt token (cached and cache writes
     included); the price table's categories are disjoint, hence the subtraction.
     """
+    from apilab.pricing.prices import today
+
+    return _price_on(model, usage, today())
+
+
+@functools.lru_cache(maxsize=1024)
+def _price_on(model: str, usage: Usage, day: dt.date) -> Decimal | None:
+    # Cached per (model, usage, UTC day): the same reservation (prompt + max_tokens) and
+    # the same settled usage repeat call after call, and Decimal arithmetic over the
+    # price table is a measurable part of the layer's per-call work. The day is in the
+    # key because prices change at UTC midnight.
     try:
         from apilab.pricing import cost
 
@@ -73,6 +86,7 @@ def price(model: str, usage: Usage) -> Decimal | None:
             usage.output_tokens,
             cached_input_tokens=usage.cached_input_tokens,
             cache_write_tokens=usage.cache_write_tokens,
+            at=day,
         ).total
     except ApilabError:
         return None

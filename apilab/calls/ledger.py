@@ -4,11 +4,16 @@ The outermost layer. It starts the call's clock and total deadline, lets the
 call run, and whatever happens (answered, refused by a budget, failed after
 retries, cancelled by a closed browser tab, served from cache) hands the
 ``CallRecord`` to a ``LedgerSink`` as one call row plus one row per attempt.
-The sink is the database repository in production (``DatabaseLedger``) and a
-list in tests (``MemoryLedger``). It also logs one INFO line per call.
+The sink is, in production, the write-behind queue in front of the database
+(``calls/writer.py``: the caller's result returns as soon as the provider has
+answered, rows are stored in batches by one writer thread), ``DatabaseLedger``
+when ``APILAB_LEDGER_FLUSH_MS=0`` (one transaction per row, before the call
+returns), and a list in tests (``MemoryLedger``). It also logs one INFO line
+per call.
 
-The write is synchronous on purpose: an ``await`` in a ``finally`` that runs
-during task cancellation can itself be cancelled, and the row must land.
+``write`` is a plain (non-async) call on purpose: an ``await`` in a ``finally``
+that runs during task cancellation can itself be cancelled, and the row must
+reach the sink.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import dataclasses
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -59,16 +64,20 @@ class MemoryLedger:
 
 
 class DatabaseLedger:
-    """A sink that inserts rows through ``apilab.storage.ledger``."""
+    """A sink that inserts rows through ``apilab.storage.ledger``, in the caller's thread."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
     def write(self, entry: LedgerEntry) -> None:
+        self.write_many([entry])
+
+    def write_many(self, entries: Sequence[LedgerEntry]) -> None:
+        """Store entries in one transaction (all or none)."""
         from apilab.storage import ledger
 
-        with self.db.session() as session:
-            ledger.add_call(session, entry.call, entry.attempts)
+        with self.db.write_lock(), self.db.engine.begin() as conn:
+            ledger.add_calls(conn, [(e.call, e.attempts) for e in entries])
 
     def spent_since(self, scope: str, who: str | None, since: dt.datetime) -> Decimal:
         """What the ledger says a budget scope spent since ``since`` (budget recovery)."""

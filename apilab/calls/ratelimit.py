@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from apilab.calls.base import Call, Final, Handler, Layer, RateLimitState, Result, StreamEvent
@@ -77,7 +76,8 @@ class RateLimitLayer(Layer):
             dims.append(WindowDim("rpm", self.rpm, 1))
         if self.tpm:
             dims.append(WindowDim("tpm", self.tpm, tokens))
-        member = f"{call.call_id}:{uuid.uuid4().hex[:8]}"
+        # Unique per attempt (a retry is a new attempt) without a random draw.
+        member = f"{call.call_id}:{call.provider}:{len(call.record.attempts)}"
         while True:
             try:
                 decision = await self.store.window_acquire(self.name, dims, member, self.window_s)

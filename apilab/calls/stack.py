@@ -21,7 +21,7 @@ from apilab.calls.base import Call, Handler, Result, StreamEvent
 from apilab.calls.budget import BudgetLayer, Target, limits_from_settings
 from apilab.calls.cache import CacheLayer
 from apilab.calls.fallback import FallbackLayer, FallbackTarget
-from apilab.calls.ledger import DatabaseLedger, LedgerLayer, LedgerSink
+from apilab.calls.ledger import LedgerLayer, LedgerSink
 from apilab.calls.ratelimit import RateLimitLayer
 from apilab.calls.retry import RetryLayer, RetryPolicy
 from apilab.calls.state.base import StateStore, open_store
@@ -102,9 +102,10 @@ def build_stack(
 
     store = store or open_store(settings)
     if sink is None:
+        from apilab.calls.writer import ledger_writer
         from apilab.storage.db import open_database
 
-        sink = DatabaseLedger(open_database(settings.db_url))
+        sink = ledger_writer(open_database(settings.db_url), settings)
     chain = targets or parse_targets(settings)
     if settings.max_retries < 0:
         raise ConfigError("APILAB_MAX_RETRIES cannot be negative.")

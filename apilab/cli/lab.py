@@ -7,14 +7,16 @@ exchanges. The commands only parse flags and print; the engines do the work.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from typing import Annotated, Any
 
 import typer
 
 from apilab.cli._common import exit_on_error, load_settings, print_json
-from apilab.storage.conversations import LOCAL_LEARNER
+
+# The local learner's handle (apilab.storage.conversations.LOCAL_LEARNER), spelled here so
+# that importing this module for --help does not import the database layer.
+LOCAL_LEARNER = "local"
 
 DataDir = Annotated[str | None, typer.Option("--data-dir", help="Folder for local state.")]
 DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="SQLAlchemy URL.")]
@@ -68,6 +70,8 @@ def ask(
     database_url: DatabaseUrl = None,
 ) -> None:
     """Ask the lab assistant one question (one exchange in LAB's conversation)."""
+    import asyncio  # here, not at the top: --help and other commands do not need it
+
     settings = load_settings(data_dir=data_dir, database_url=database_url, backend=backend)
     result = asyncio.run(_ask(settings, lab, message, stream=not as_json))
     if "failed" in result:

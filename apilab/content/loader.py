@@ -24,6 +24,12 @@ __all__ = ["LAB_IDS", "load_course"]
 LAB_IDS = ("api-basics", "key-security", "rate-limits-cost", "production-prompts")
 
 
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when PyYAML has it (about 10x faster, same
+    safe constructors): loading this package's data is on the CLI's start-up path."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def _root() -> Traversable:
     return resources.files("apilab.content") / "course"
 
@@ -32,7 +38,7 @@ def _split_front_matter(text: str, name: str) -> tuple[dict[str, Any], str]:
     if not text.startswith("---\n"):
         raise ValueError(f"{name}: lesson files start with '---' YAML front matter")
     end = text.index("\n---\n", 4)
-    meta = yaml.safe_load(text[4:end]) or {}
+    meta = _safe_load(text[4:end]) or {}
     return meta, text[end + 5 :].lstrip("\n")
 
 
@@ -43,7 +49,7 @@ def _drop_leading_h1(body: str) -> str:
 
 
 def _load_yaml_list(path: Traversable) -> list[dict[str, Any]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    data = _safe_load(path.read_text(encoding="utf-8")) or []
     if not isinstance(data, list):
         raise ValueError(f"{path.name}: expected a YAML list")
     return data

@@ -46,6 +46,12 @@ _STRIP_PREFIXES = ("openai/", "anthropic/", "google/", "gemini/", "models/")
 # --- schema of prices.yaml ---------------------------------------------------------------
 
 
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when PyYAML has it (about 10x faster, same
+    safe constructors): loading this package's data is on the CLI's start-up path."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 class _LongContextRow(BaseModel):
     model_config = ConfigDict(extra="forbid")
     above_tokens: int = Field(gt=0)
@@ -208,7 +214,7 @@ def _entry(row: _ModelRow, period: _PeriodRow) -> PriceEntry:
 def parse_table(text: str) -> _Table:
     """Validate a prices.yaml text and index it (used by the loader and the tests)."""
     try:
-        parsed = _PriceFile.model_validate(yaml.safe_load(text))
+        parsed = _PriceFile.model_validate(_safe_load(text))
     except (yaml.YAMLError, ValueError) as exc:
         raise ConfigError(f"prices.yaml is invalid: {exc}") from exc
     entries: dict[str, tuple[PriceEntry, ...]] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import abc
 import datetime as dt
 import email.utils
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -124,6 +125,13 @@ def parse_duration(text: str, now: dt.datetime | None = None) -> float | None:
             return None
         now = now or dt.datetime.now(dt.UTC)
         return max((when - now).total_seconds(), 0.0)
+    # Only short texts go through the cache, so odd header values cannot fill it.
+    return _go_duration(text) if len(text) <= 32 else _go_duration.__wrapped__(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _go_duration(text: str) -> float | None:
+    """Seconds in "6m0s" / "12ms" / "1.5" (cached: every response repeats a few values)."""
     try:
         return float(text)
     except ValueError:

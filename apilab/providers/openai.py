@@ -166,28 +166,40 @@ class OpenAIProvider(Provider):
         body = self.request_body(call, stream=False)
         self._record_request(call, body)
         try:
-            raw = await self.client.chat.completions.with_raw_response.create(
-                **body, timeout=self._timeout(call))
-            completion = raw.parse()
+            # The SDK's documented raw request (`client.post(path, cast_to=httpx2.Response)`):
+            # same auth, headers, timeouts, status-error classes and transport as
+            # `chat.completions.create`, minus re-validating a body that is already in
+            # wire format and building a pydantic model we would turn back into a dict -
+            # together about 0.4 ms of CPU per call (bench/calls.py, breakdown).
+            response = await self.client.post(
+                "/chat/completions", cast_to=httpx2.Response, body=body,
+                options={"timeout": self._timeout(call)})
+            data = response.json()
         except Exception as exc:  # noqa: BLE001 - translated at the edge, chained
             raise translate_error(exc, provider=self.label, key=self._key) from exc
-        headers = dict(raw.headers)
-        choice = completion.choices[0] if completion.choices else None
-        message = choice.message if choice else None
+        if not isinstance(data, dict):
+            raise translate_error(ValueError(f"unexpected response body: {str(data)[:200]}"),
+                                  provider=self.label, key=self._key)
+        headers = dict(response.headers.items())
+        choices = data.get("choices") or []
+        choice = choices[0] if choices and isinstance(choices[0], dict) else {}
+        message = choice.get("message") or {}
         tool_calls = [
-            ToolCall(tc.id, tc.function.name, tc.function.arguments)
-            for tc in (message.tool_calls or []) if message and getattr(tc, "function", None)
-        ] if message else []
+            ToolCall(tc.get("id") or "", tc["function"].get("name") or "",
+                     tc["function"].get("arguments") or "")
+            for tc in (message.get("tool_calls") or [])
+            if isinstance(tc, dict) and isinstance(tc.get("function"), dict)
+        ]
         return Result(
-            text=(message.content or "") if message else "",
+            text=message.get("content") or "",
             provider=self.label,
-            model=completion.model or call.model,
-            finish_reason=choice.finish_reason if choice else None,
-            usage=self._usage(completion.usage),
+            model=data.get("model") or call.model,
+            finish_reason=choice.get("finish_reason"),
+            usage=_usage_from_dict(data.get("usage")),
             tool_calls=tool_calls,
-            request_id=headers.get("x-request-id") or completion.id,
+            request_id=headers.get("x-request-id") or data.get("id"),
             headers={k: v for k, v in headers.items() if "ratelimit" in k},
-            raw=completion.to_dict(),
+            raw=data,
             rate_limit=rate_limit_state(headers),
         )
 
@@ -201,7 +213,7 @@ class OpenAIProvider(Provider):
             stream = raw.parse()
         except Exception as exc:  # noqa: BLE001
             raise translate_error(exc, provider=self.label, key=self._key) from exc
-        headers = dict(raw.headers)
+        headers = dict(raw.headers.items())
         if record.current is not None:
             record.current.request_id = headers.get("x-request-id")
         started = time.monotonic()
@@ -260,6 +272,17 @@ class OpenAIProvider(Provider):
     def describe(self) -> dict[str, Any]:
         return {"provider": self.label, "base_url": str(self.client.base_url),
                 "billable": self.billable}
+
+
+def _usage_from_dict(data: Any) -> Usage | None:
+    """``usage`` of a Chat Completions body (a plain dict) as our ``Usage``."""
+    if not isinstance(data, dict):
+        return None
+    details = data.get("prompt_tokens_details")
+    cached = (details.get("cached_tokens") or 0) if isinstance(details, dict) else 0
+    return Usage(input_tokens=data.get("prompt_tokens") or 0,
+                 output_tokens=data.get("completion_tokens") or 0,
+                 cached_input_tokens=cached)
 
 
 def _count(text: str, model: str) -> int:

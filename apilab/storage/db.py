@@ -8,25 +8,30 @@ block the single writer. PostgreSQL is used unchanged when its URL is given.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
+import re
 import stat
 import threading
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from apilab.errors import ConfigError, StorageError
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 __all__ = ["Database", "make_engine", "open_database"]
 
 _OPEN: dict[str, Database] = {}
 _OPEN_LOCK = threading.Lock()
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
 
 
 def make_engine(url: str) -> Engine:
@@ -78,6 +83,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Per-database helpers other packages attach (the ledger's write-behind writer),
+        # so they live exactly as long as this object.
+        self.attached: dict[str, Any] = {}
 
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
@@ -92,8 +100,48 @@ class Database:
         finally:
             session.close()
 
+    def write_lock(self) -> contextlib.AbstractContextManager[object]:
+        """One writer at a time per SQLite file in this process (a no-op elsewhere).
+
+        SQLite allows a single writer; when two threads of this process collide, its
+        busy handler sleeps in steps of up to 100 ms - on the event loop's thread that
+        stalls every learner. The exchange's inline writes and the ledger's write-behind
+        thread queue on this lock instead, which costs a millisecond or two.
+        PostgreSQL needs no lock.
+        """
+        if not self.url.startswith("sqlite"):
+            return contextlib.nullcontext()
+        lock = _WRITE_LOCKS.get(self.url)
+        if lock is None:
+            with _OPEN_LOCK:
+                lock = _WRITE_LOCKS.setdefault(self.url, threading.Lock())
+        return lock
+
+    def at_head(self) -> bool:
+        """Whether the stored revision is already the packaged head (one cheap query).
+
+        Importing Alembic and building its script directory costs a few hundred
+        milliseconds; every command and server start would pay it to learn that
+        there is nothing to do. The heads are read from the revision files' own
+        ``revision`` / ``down_revision`` lines instead.
+        """
+        heads = packaged_heads()
+        if not heads:
+            return False
+        try:
+            with self.engine.connect() as connection:
+                stored = {row[0] for row in connection.execute(
+                    text("SELECT version_num FROM alembic_version"))}
+        except Exception:  # noqa: BLE001 - no table yet, or anything odd: let Alembic decide
+            return False
+        return stored == heads
+
     def upgrade(self) -> None:
         """Migrate to the latest revision; running it twice is harmless."""
+        if self.at_head():
+            return
+        from alembic import command
+
         try:
             with self.engine.begin() as connection:
                 cfg = alembic_config(self.url)
@@ -138,8 +186,28 @@ def _private_sqlite_file(url: str) -> None:
         pass  # a read-only location: SQLite will report it with a clear error
 
 
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\s*(?::[^=]*)?=\s*(.+)$", re.M)
+
+
+@functools.cache
+def packaged_heads() -> frozenset[str]:
+    """The head revision ids of the packaged migrations, read from the files' text."""
+    versions = resources.files("apilab.storage") / "migrations" / "versions"
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for entry in versions.iterdir():
+        if not entry.name.endswith(".py"):
+            continue
+        for name, value in _REVISION_LINE.findall(entry.read_text(encoding="utf-8")):
+            ids = set(re.findall(r"['\"]([^'\"]+)['\"]", value))
+            (revisions if name == "revision" else parents).update(ids)
+    return frozenset(revisions - parents)
+
+
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at the packaged migrations."""
+    from alembic.config import Config
+
     script_location = Path(str(resources.files("apilab.storage") / "migrations"))
     cfg = Config()
     cfg.set_main_option("script_location", str(script_location))

@@ -86,6 +86,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         if sweeper is not None:
             sweeper.cancel()
+        # Graceful shutdown: store the ledger rows still queued behind replies.
+        from apilab.calls.writer import flush_ledger_writers
+
+        await run_in_threadpool(flush_ledger_writers)
 
     # Swagger UI would load its scripts from a CDN; /api/docs is our own page (routes/apidocs).
     app = FastAPI(title="apilab", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -48,3 +48,13 @@ def test_postgres_upgrade_and_no_drift() -> None:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_packaged_heads_match_alembic() -> None:
+    """The cheap start-up check reads the same head Alembic would compute."""
+    from alembic.script import ScriptDirectory
+
+    from apilab.storage.db import alembic_config, packaged_heads
+
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    assert packaged_heads() == frozenset(script.get_heads())

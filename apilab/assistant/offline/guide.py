@@ -27,6 +27,12 @@ _HEADER = re.compile(r"\*\*(?P<title>[^*\n]{5,120}) - question (?P<n>\d) of (?P<
 _STOP = re.compile(r"^\s*(?:stop|skip|cancel|quit|exit|never ?mind|forget it|no thanks)\b", re.I)
 
 
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when PyYAML has it (about 10x faster, same
+    safe constructors): loading this package's data is on the CLI's start-up path."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @dataclasses.dataclass(frozen=True)
 class Step:
     ask: str
@@ -56,7 +62,7 @@ class Guide:
 def guides() -> tuple[Guide, ...]:
     """Every guide, from ``rules/guides.yaml``."""
     path = resources.files("apilab.assistant.offline") / "rules" / "guides.yaml"
-    raw: list[dict[str, Any]] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw: list[dict[str, Any]] = _safe_load(path.read_text(encoding="utf-8"))
     out = []
     for g in raw:
         steps = tuple(Step(s["ask"], {k: tuple(str(w).lower() for w in v)

@@ -25,6 +25,12 @@ from apilab.assistant import httpinfo
 __all__ = ["ModelMention", "Signals", "read_signals", "signal_table"]
 
 
+def _safe_load(text: str) -> Any:
+    """``yaml.safe_load`` through libyaml when PyYAML has it (about 10x faster, same
+    safe constructors): loading this package's data is on the CLI's start-up path."""
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelMention:
     """A model name as the learner wrote it, and what it resolves to."""
@@ -75,7 +81,7 @@ class Signals:
 def signal_table() -> dict[str, Any]:
     """The signal meanings: error codes, exceptions, finish reasons, headers (data file)."""
     path = resources.files("apilab.assistant.offline") / "rules" / "signals.yaml"
-    data: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data: dict[str, Any] = _safe_load(path.read_text(encoding="utf-8"))
     return data
 
 

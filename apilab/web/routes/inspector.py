@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
+from apilab.calls.writer import flush_ledger
 from apilab.errors import InvalidInputError, NotFoundError
 from apilab.storage import ledger
 from apilab.storage.models.lab import Learner
@@ -105,6 +106,10 @@ def inspect_message(db: Any, handle: str, message_id: int) -> dict[str, Any]:
         if message.role != "assistant":
             raise InvalidInputError("Only assistant replies can be inspected; this is the "
                                     "learner's own message.")
+        if message.call_id:
+            # Read-your-writes: this reply's ledger rows may still sit in this process's
+            # write-behind queue (calls/writer.py); store them before reading.
+            flush_ledger(db, message.call_id)
         rows = ledger.list_calls(session, call_id=message.call_id) if message.call_id else []
         calls = [_call_view(ledger.call_to_dict(r)) for r in rows]
         meta = dict(message.meta or {})
