@@ -62,11 +62,10 @@ async def progress_page(request: Request, learner: str = Depends(current_learner
     course = load_course()
     progress = await run_in_threadpool(load_progress, request, learner)
     rows = []
-    for index, lab in enumerate(course.labs, start=1):
+    for lab in course.labs:
         p = progress.get(lab.id)
         rows.append({
             "lab": lab,
-            "short": f"Lab {index}: {lab.title.split(': ', 1)[-1]}"[:26],
             "count": p.exchange_count if p else 0,
             "covered": list(p.objectives_covered) if p else [],
             "completed_at": p.completed_at if p else None,
