@@ -33,7 +33,8 @@ _CLIPPED = """() => {
   const box = document.querySelector('.progress-chart').getBoundingClientRect();
   return [...document.querySelectorAll('.pc-label, .pc-value, .pc-state')]
     .filter((el) => { const r = el.getBoundingClientRect();
-      return r.left < box.left - 1 || r.right > box.right + 1 || el.scrollWidth > el.clientWidth + 1; })
+      return r.left < box.left - 1 || r.right > box.right + 1
+        || el.scrollWidth > el.clientWidth + 1; })
     .map((el) => el.textContent.trim());
 }"""
 
@@ -61,10 +62,12 @@ def test_the_chart_fits_its_labels_at_every_width(live_server, browser, width: i
     # Readable on a phone: a bar is at least 45% of the screen wide, labels at 14 px or more
     # (the old 560-unit SVG drew 12 px text at 5.6 px and its bars in 150 px on a phone).
     assert full >= (0.45 * width if width < 600 else 300)
-    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.pc-value')).fontSize)")
+    size = page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.pc-value')).fontSize)")
     assert size >= 14
     # No large empty area under the last row.
-    gap = page.evaluate("""() => document.querySelector('.progress-chart').getBoundingClientRect().bottom
+    gap = page.evaluate("""() =>
+        document.querySelector('.progress-chart').getBoundingClientRect().bottom
         - document.querySelector('.pc-row:last-child').getBoundingClientRect().bottom""")
     assert gap < 40
     # The table's "Completed" column is on screen.

@@ -47,6 +47,16 @@
     const box = $("calc-error");
     box.textContent = message;
     box.hidden = !message;
+    // An error replaces the answer: a table left from the previous run would read as the
+    // answer to the inputs now in the form.
+    if (message) clearResults();
+  }
+
+  function clearResults() {
+    $("calc-results").hidden = true;
+    $("calc-table").querySelector("tbody").textContent = "";
+    $("calc-summary").textContent = "";
+    $("calc-notes").textContent = "";
   }
 
   // --- the model pickers, filled from the price table ---------------------------------
@@ -246,7 +256,14 @@
     const notes = $("calc-notes");
     notes.textContent = "";
     const all = [...(data.notes || [])];
-    for (const row of data.rows) if (row.cache_note) all.push(row.cache_note);
+    for (const row of data.rows) {
+      if (row.cache_note) all.push(row.cache_note);
+      // Per-model notes, e.g. a future date priced at the latest known (dated) price. The
+      // "not verified" note is already the row's badge.
+      for (const note of row.notes || []) {
+        if (!note.startsWith("Price not verified")) all.push(`${row.model}: ${note}`);
+      }
+    }
     for (const miss of data.unpriced || []) all.push(miss.error);
     for (const text of new Set(all)) notes.appendChild(el("li", {}, text));
   }
