@@ -122,6 +122,8 @@ def test_errors_clear_stale_results_and_speak_to_the_page(live_server, browser, 
     page.click("#calc-estimate-btn")
     page.wait_for_selector("#calc-results:not([hidden]) #calc-table tbody tr")
     assert page.is_hidden("#calc-error")
+    # Each price says when it was checked against its source.
+    assert "verified 2024-06-01" in page.inner_text("#calc-table tr[data-model='gpt-4o']")
     # Negative tokens: refused before sending, and again no stale table.
     page.fill("#calc-output", "-5")
     page.click("#calc-estimate-btn")

@@ -85,7 +85,8 @@
         label.appendChild(document.createTextNode(" " + m.model));
         if (!m.verified) {
           label.appendChild(el("span", { class: "badge warn calc-badge", title:
-            "Price not verified against its source; see the row's source." }, "unverified"));
+            `Price not verified against its source (last checked ${m.as_of}); see the row's source.` },
+          "unverified"));
         }
         box.appendChild(label);
       }
@@ -248,8 +249,11 @@
       if (row.cache_note) saves.setAttribute("title", row.cache_note);
       tr.appendChild(saves);
       const p = row.price;
+      // When the figure was checked, and whether against its source: a price is only as good
+      // as the day someone read it.
+      const checked = p.verified ? `verified ${p.as_of}` : `unverified, last checked ${p.as_of}`;
       tr.appendChild(el("td", {}, `$${p.input_per_m} in / $${p.output_per_m} out per 1M · ` +
-        `${p.valid_from} → ${p.valid_to || "now"} · ${p.source}`));
+        `${p.valid_from} → ${p.valid_to || "now"} · ${checked} · ${p.source}`));
       tbody.appendChild(tr);
     }
     drawChart(data.rows);
