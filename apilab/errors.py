@@ -94,10 +94,19 @@ class UnknownModelError(NotFoundError):
         super().__init__(
             f"Unknown model {model!r}.{hint} Run `apilab prices` to list known models."
         )
+        # The same fact for a web page, which has its own model list and no terminal.
+        self.web_message = f"Unknown model {model!r}.{hint}"
 
 
 class PriceNotFoundError(NotFoundError):
-    """The model is known but has no price in force on the requested date."""
+    """The model is known but has no price in force on the requested date.
+
+    ``str()`` advises the command line; ``web_message`` says the same for a page.
+    """
+
+    def __init__(self, message: str, *, web_message: str | None = None) -> None:
+        super().__init__(message)
+        self.web_message = web_message or message
 
 
 class StorageError(ApilabError):

@@ -5,9 +5,11 @@ Public surface::
     from apilab.arena import ArenaConfig, run_arena, STRATEGIES, TIERS, Tier, get_tier
 
     result = run_arena(ArenaConfig(tier=get_tier("tier-1"), clients=20, seed=7))
-    result.to_dict()  # per-strategy timelines and the summary table, JSON-ready
+    result.to_dict()  # per-strategy timelines, the summary table and how to read them
+    how_to_read(result)  # the sentences the page shows under the table
 """
 
+from apilab.arena.reading import how_to_read
 from apilab.arena.simulation import (
     DEFAULT_STRATEGIES,
     STRATEGIES,
@@ -33,6 +35,7 @@ __all__ = [
     "StrategyResult",
     "Tier",
     "get_tier",
+    "how_to_read",
     "run_arena",
     "run_strategy",
     "summary_rows",

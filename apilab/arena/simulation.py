@@ -16,6 +16,11 @@ What is modelled, and why (it mirrors the sandbox provider's semantics):
   buckets hold enough for it, from the bucket state the server can see.
 - Every strategy replays the *same* workload (same start times, same reply
   lengths), so differences come from the strategy alone.
+- A refused request costs the server nothing here (as in the sandbox), so no
+  strategy can finish later *because* of its own 429s; what it pays is wasted
+  calls (``wasted``: every 429 is a request that did no work) and calls the server
+  had already said would fail (``ignored_retry_after``). Clients may start in one
+  burst (``start_spread_s=0``), which is when retries without jitter herd.
 
 This module owns only the simulation; it never touches the network, the
 database or the real sandbox, and it imports nothing from ``web``.
@@ -79,6 +84,8 @@ TIERS: dict[str, Tier] = {
     for t in (
         Tier("free", 3, 40_000, "Free tier (example: 3 RPM)", "2024-07"),
         Tier("tier-1", 500, 30_000, "Tier 1 (example: 500 RPM / 30k TPM)", "2024-07"),
+        Tier("anthropic-tier-1", 50, 50_000, "Anthropic build tier 1 (example: 50 RPM / 50k "
+             "input TPM)", "2025-06"),
         Tier("tier-2", 5_000, 450_000, "Tier 2 (example: 5,000 RPM / 450k TPM)", "2024-07"),
         Tier("tier-4", 10_000, 2_000_000, "Tier 4 (example: 10,000 RPM / 2M TPM)", "2024-07"),
     )
@@ -143,6 +150,15 @@ STRATEGIES: dict[str, Strategy] = {
             lambda attempt, hint, rng: _exp(attempt),
         ),
         Strategy(
+            "retry_after",
+            "Wait exactly Retry-After",
+            "Waits exactly the server's retry-after-ms, no jitter. Every client refused at "
+            "the same moment is told the same time, so they all come back together: a "
+            "thundering herd in which one gets the free slot and the rest are refused again.",
+            lambda attempt, hint, rng: hint,
+            honours_retry_after=True,
+        ),
+        Strategy(
             "jitter",
             "Exponential + jitter, honours Retry-After",
             "Waits at least the server's retry-after-ms, plus a random share of the "
@@ -173,6 +189,7 @@ class ArenaConfig:
     strategies: tuple[str, ...] = DEFAULT_STRATEGIES
     bins: int = 60
     horizon_s: float = 3600.0
+    start_spread_s: float = _START_SPREAD  # clients start within this many seconds (0: burst)
 
     def validate(self) -> None:
         """Raise InvalidInputError naming the first field that is out of range."""
@@ -188,6 +205,8 @@ class ArenaConfig:
                 raise InvalidInputError(f"{name} must be a whole number from {low} to {high}.")
         if not 1 <= self.horizon_s <= 86_400:
             raise InvalidInputError("horizon_s must be between 1 and 86400 seconds.")
+        if not 0 <= self.start_spread_s <= 600:
+            raise InvalidInputError("start_spread_s must be between 0 and 600 seconds.")
         if not self.strategies:
             raise InvalidInputError("Choose at least one strategy.")
         unknown = [s for s in self.strategies if s not in STRATEGIES]
@@ -217,7 +236,8 @@ class StrategyResult:
     requests: int  # HTTP requests sent (first attempts + retries)
     successes: int
     rate_limited: int  # 429 responses
-    wasted: int  # 429s sent before the previous Retry-After had elapsed
+    wasted: int  # requests that did no work: every 429 (= rate_limited)
+    ignored_retry_after: int  # of those, sent before the previous Retry-After had elapsed
     unfinished: int  # logical requests never completed within the horizon/event cap
     max_attempts: int  # most attempts any one logical request needed
     mean_wait_s: float  # mean time from first attempt to success, per logical request
@@ -243,10 +263,13 @@ class ArenaResult:
     bin_s: float
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: the config, the shared time axis, every strategy's result."""
+        """JSON-ready: the config, the time axis, every strategy's result, how to read it."""
+        from apilab.arena.reading import how_to_read
+
         cfg = dataclasses.asdict(self.config)
         cfg["strategies"] = list(self.config.strategies)
         return {
+            "reading": how_to_read(self),
             "config": cfg,
             "axis_end_s": self.axis_end_s,
             "bin_s": self.bin_s,
@@ -275,7 +298,7 @@ class _Workload:
 def _workload(config: ArenaConfig) -> _Workload:
     # One RNG for the workload, shared by every strategy, so they race on equal terms.
     rng = random.Random(f"arena-workload:{config.seed}")
-    starts = [rng.uniform(0.0, _START_SPREAD) for _ in range(config.clients)]
+    starts = [rng.uniform(0.0, config.start_spread_s) for _ in range(config.clients)]
     low = max(1, int(config.max_tokens * 0.3))
     outputs = [
         [rng.randint(low, config.max_tokens) for _ in range(config.requests_per_client)]
@@ -335,7 +358,7 @@ def run_strategy(
         seq += 1
     heapq.heapify(heap)
 
-    wasted = max_attempts = 0
+    ignored = max_attempts = 0
     wait_total = 0.0
     processed = 0
     while heap:
@@ -384,8 +407,9 @@ def run_strategy(
             seq += 1
             continue
         limited_at.append(now)
-        if now < not_before[client]:
-            wasted += 1
+        # (A retry scheduled for exactly Retry-After lands a rounding error early.)
+        if now < not_before[client] - 1e-9:
+            ignored += 1
         # Servers send whole milliseconds in retry-after-ms; round up so the hint is safe.
         hint = math.ceil(max(wait_r, wait_t) * 1000.0) / 1000.0
         if trace is not None:
@@ -409,7 +433,8 @@ def run_strategy(
         requests=len(sent_at),
         successes=ok,
         rate_limited=len(limited_at),
-        wasted=wasted,
+        wasted=len(limited_at),
+        ignored_retry_after=ignored,
         unfinished=unfinished,
         max_attempts=max(max_attempts, 1 if sent_at else 0),
         mean_wait_s=round(wait_total / ok, 3) if ok else 0.0,
@@ -467,6 +492,7 @@ def summary_rows(result: ArenaResult) -> Sequence[dict[str, Any]]:
             "requests": r.requests,
             "rate_limited": r.rate_limited,
             "wasted": r.wasted,
+            "ignored_retry_after": r.ignored_retry_after,
             "max_attempts": r.max_attempts,
         }
         for r in result.results

@@ -20,11 +20,20 @@ R = TypeVar("R")
 __all__ = ["exit_on_error", "load_settings", "print_json"]
 
 
-def load_settings(**flags: Any) -> Settings:
-    """Settings from the environment with command-line flags winning."""
+def load_settings(*, server: bool = False, **flags: Any) -> Settings:
+    """Settings from the environment with command-line flags winning.
+
+    Logging goes to stderr at ``log_level`` for the servers (``server=True``). A one-shot
+    command prints its own result, so it shows only warnings and errors unless
+    ``APILAB_LOG_LEVEL=debug``: "Created sandbox key ..." at INFO under the command's own
+    "Created key_..." line was noise.
+    """
     settings = get_settings(**{k: v for k, v in flags.items() if v is not None})
+    level = getattr(logging, str(settings.log_level).upper(), logging.INFO)
+    if not server and level != logging.DEBUG:
+        level = max(level, logging.WARNING)
     logging.basicConfig(
-        level=getattr(logging, str(settings.log_level).upper(), logging.INFO),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -102,7 +102,7 @@ def ask(
     else:
         status = f"{event.why_not_counted} ({event.exchange_count}/{need} so far.)"
     if event.completed_at:
-        status += f" Lab complete since {event.completed_at}."
+        status += f" Lab complete since {_when(str(event.completed_at))}."
     typer.echo(status, err=True)
 
 
@@ -144,12 +144,26 @@ def progress(as_json: Json = False, data_dir: DataDir = None,
         print_json(report)
         return
     for lab in report["labs"]:
-        state = (f"complete {lab['completed_at']}" if lab["completed"]
-                 else f"{lab['exchange_count']}/{lab['min_exchanges']} exchanges")
+        count = f"{lab['exchange_count']}/{lab['min_exchanges']} exchanges"
+        if lab["completed"]:
+            state = f"complete since {_when(lab['completed_at'])}"
+            if lab["exchange_count"] < lab["min_exchanges"]:  # reset after completing
+                state += f"; conversation reset, {count} in this conversation"
+        else:
+            state = count
         covered = ", ".join(lab["objectives_covered"]) or "none yet"
         typer.echo(f"{lab['lab']:<20} {state}")
         typer.echo(f"{'':<20} objectives ({len(lab['objectives_covered'])}/"
                    f"{lab['objectives_total']}): {covered}")
+
+
+def _when(iso: str) -> str:
+    """``2026-11-04T09:12:33.123456+00:00`` as ``2026-11-04 09:12 UTC`` (``--json`` keeps ISO)."""
+    import datetime as dt
+
+    when = dt.datetime.fromisoformat(iso)
+    when = when.astimezone(dt.UTC) if when.tzinfo else when
+    return when.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def register(app: typer.Typer) -> None:

@@ -146,10 +146,12 @@ def cost(
         print_json(breakdown.to_dict())
         return
     price = breakdown.price
-    until = price.valid_to.isoformat() if price.valid_to else "still in force"
-    checked = "verified" if price.verified else "UNVERIFIED"
-    typer.echo(f"{breakdown.model} on {breakdown.at} (price {price.valid_from} to {until}, "
-               f"{checked}; source: {price.source})")
+    period = (f"in force {price.valid_from} to {price.valid_to}" if price.valid_to
+              else f"in force since {price.valid_from}")
+    checked = (f"verified on {price.as_of}" if price.verified
+               else f"UNVERIFIED, last checked {price.as_of}")
+    typer.echo(f"{breakdown.model} on {breakdown.at}: price {period} ({checked}; "
+               f"source: {price.source})")
     for label, count, rate, amount in breakdown.lines():
         typer.echo(f"  {label:<13}{count:>15,} tokens x {'$' + str(rate) + '/M':>9} = "
                    f"{format_usd(amount)}")

@@ -47,13 +47,14 @@ def sandbox(
     """Serve the sandbox provider alone (base URL http://HOST:PORT/v1)."""
     if ctx.invoked_subcommand is not None:
         return
-    import uvicorn
-
+    from apilab.cli import _listen
     from apilab.sandbox.app import create_sandbox_app
     from apilab.sandbox.config import load_config
     from apilab.web.security import SecurityMiddleware, SecurityPolicy
 
-    settings, db = _db(data_dir, database_url, sandbox_config=config)
+    other = 8101 if port != 8101 else 8102
+    sock = _listen.bind(host, port, f"Start on another port with --port {other}.")
+    settings, db = _db(data_dir, database_url, server=True, sandbox_config=config)
     settings = settings.with_overrides(host=host)  # the admin API's guard reads the bind host
     load_config(settings.sandbox_config)  # a bad --config fails here, with its message
     # The same front door as the lab (Host allow-list, body limit, headers); /v1 is the
@@ -61,13 +62,17 @@ def sandbox(
     policy = dataclasses.replace(SecurityPolicy.from_settings(settings), open_prefixes=("/v1/",),
                                  form_paths=())
     app = SecurityMiddleware(create_sandbox_app(settings, db), policy)
-    typer.echo(f"Sandbox provider at http://{host}:{port}/v1  (Ctrl+C to stop)")
-    typer.echo(f"  OpenAI:    openai.OpenAI(base_url='http://{host}:{port}/v1', api_key=KEY)")
-    typer.echo(f"  Anthropic: anthropic.Anthropic(base_url='http://{host}:{port}', api_key=KEY)")
-    typer.echo("  Create a key: apilab sandbox keys create --name my-app")
+
+    def announce() -> None:
+        typer.echo(f"Sandbox provider at http://{host}:{port}/v1  (Ctrl+C to stop)")
+        typer.echo(f"  OpenAI:    openai.OpenAI(base_url='http://{host}:{port}/v1', api_key=KEY)")
+        typer.echo(f"  Anthropic: anthropic.Anthropic(base_url='http://{host}:{port}', "
+                   "api_key=KEY)")
+        typer.echo("  Create a key: apilab sandbox keys create --name my-app")
+
     level = str(settings.log_level).lower()
     # No proxy-header rewriting: the sandbox is a local stand-in, not behind a proxy.
-    uvicorn.run(app, host=host, port=port, log_level=level, timeout_graceful_shutdown=5,
+    _listen.run(app, sock, announce, log_level=level, timeout_graceful_shutdown=5,
                 access_log=level in ("debug", "info"), proxy_headers=False)
 
 
@@ -98,8 +103,16 @@ def keys_create(
     from apilab.sandbox import keys
 
     _settings, db = _db(data_dir, database_url)
+    # Names are labels, not identities: a second "my-app" is allowed (one per deploy, say),
+    # but is usually a slip, and revoking "the my-app key" then needs the id.
+    same = [k.id for k in keys.list_keys(db, include_revoked=False)
+            if k.name.casefold() == name.strip().casefold()]
     record, secret = keys.create_key(db, name=name, models=model or None, tier=tier,
                                      monthly_cap_usd=cap, owner=owner, rpm=rpm, tpm=tpm)
+    if same:
+        typer.echo(f"Warning: an active key is already named {name.strip()!r} "
+                   f"({', '.join(same)}); created another. Use key ids to tell them apart.",
+                   err=True)
     if json_out:
         print_json({"key": record.to_dict(), "secret": secret})
         return
@@ -122,12 +135,18 @@ def keys_list(json_out: Json = False, data_dir: DataDir = None,
     if not records:
         typer.echo("No sandbox keys yet. Create one: apilab sandbox keys create --name my-app")
         return
+    rows = []
     for r in records:
         state = "revoked" if r.revoked else "active"
         models = ",".join(r.models) if r.models else "all models"
         cap = (f"${r.monthly_cap_usd.normalize():f}/month" if r.monthly_cap_usd is not None
                else "no cap")
-        typer.echo(f"{r.id}  {r.hint}  {state:7}  {r.tier:10}  {cap:14}  {models}  {r.name}")
+        rows.append((r.id, r.hint, state, r.tier, cap, models, r.name))
+    header = ("id", "secret", "state", "tier", "cap", "models", "name")
+    widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header) - 1)]
+    for row in (header, *rows):
+        typer.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False))
+                   + "  " + row[-1])
 
 
 @keys_app.command("revoke")

@@ -21,31 +21,37 @@ def serve(
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Start the lab server and print its URL."""
-    import uvicorn
-
+    """Start the lab server and print its URL once it is listening."""
+    from apilab.cli import _listen
     from apilab.errors import ConfigError
     from apilab.web.app import create_app
 
-    settings = load_settings(host=host, port=port, data_dir=data_dir, database_url=database_url)
+    settings = load_settings(server=True, host=host, port=port, data_dir=data_dir,
+                             database_url=database_url)
     if not 0 < int(settings.port) < 65536:
         raise ConfigError(f"APILAB_PORT / --port must be 1-65535, not {settings.port}.")
-    app = create_app(settings)
+    # Take the port before opening the database: a busy port is one line and exit 2.
+    other = 8001 if int(settings.port) != 8001 else 8002
+    sock = _listen.bind(settings.host, int(settings.port),
+                        f"Start on another port with --port {other} (or APILAB_PORT={other}).")
+    try:
+        app = create_app(settings)
+    except BaseException:
+        sock.close()
+        raise
     shown = "localhost" if settings.host in ("0.0.0.0", "::") else settings.host
     shown = f"[{shown}]" if ":" in shown else shown
     url = f"http://{shown}:{settings.port}/"
-    typer.echo(f"apilab is running at {url}  (Ctrl+C to stop)")
-    # The link carries the install's local token: the browser that opens it may scan
-    # folders on this machine. It is printed only here, for whoever started the server.
-    typer.echo(f"Your browser (folder scans allowed): {url}?local={app.state.tokens.local}")
-    typer.echo(f"Assistant backend: {settings.backend}. Data: {settings.data_path}")
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level=str(settings.log_level).lower(),
-        timeout_graceful_shutdown=5,
-    )
+
+    def announce() -> None:
+        typer.echo(f"apilab is running at {url}  (Ctrl+C to stop)")
+        # The link carries the install's local token: the browser that opens it may scan
+        # folders on this machine. It is printed only here, for whoever started the server.
+        typer.echo(f"Your browser (folder scans allowed): {url}?local={app.state.tokens.local}")
+        typer.echo(f"Assistant backend: {settings.backend}. Data: {settings.data_path}")
+
+    _listen.run(app, sock, announce, log_level=str(settings.log_level).lower(),
+                timeout_graceful_shutdown=5)
 
 
 @db_app.command("upgrade")

@@ -152,6 +152,11 @@ def cost(
         write_rate = in_rate
     if not price.verified:
         notes.append(f"Price not verified (source: {price.source}); check before relying on it.")
+    day = as_date(at) or today()
+    if day > today() and price.valid_to is None:
+        # The table cannot know a future price: say which one was used, and how old it is.
+        notes.append(f"{day} is in the future: this is the latest known price, in force since "
+                     f"{price.valid_from} and last checked on {price.as_of}. Prices change.")
     amounts = {
         "input": input_tokens * in_rate / _MILLION,
         "output": output_tokens * out_rate / _MILLION,
@@ -160,7 +165,7 @@ def cost(
     }
     return CostBreakdown(
         model=price.model,
-        at=as_date(at) or today(),
+        at=day,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
         cached_input_tokens=cached_input_tokens,

@@ -308,7 +308,8 @@ def get_price(model: str, at: dt.date | None = None) -> PriceEntry:
         why = "the table has a gap there"
     raise PriceNotFoundError(
         f"No price for {model_id} on {day}: {why}. Pass a date inside a listed period "
-        f"(see `apilab prices --model {model_id} --all`) or add the entry to prices.yaml."
+        f"(see `apilab prices --model {model_id} --all`) or add the entry to prices.yaml.",
+        web_message=f"No price for {model_id} on {day}: {why}.",
     )
 
 

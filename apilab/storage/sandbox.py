@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from apilab.storage.models.base import utcnow
@@ -20,6 +20,7 @@ from apilab.storage.models.sandbox import SandboxAudit, SandboxKey
 __all__ = [
     "add_audit_rows",
     "add_key",
+    "audit_totals",
     "find_key_by_hash",
     "get_key",
     "list_audit",
@@ -105,6 +106,35 @@ def list_audit(
     if key_id is not None:
         query = query.where(SandboxAudit.key_id == key_id)
     return session.scalars(query).all()
+
+
+def audit_totals(session: Session, *, since: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Provider requests the sandbox answered, summed per key (one aggregate query).
+
+    Each row: ``key_id`` (``None`` for requests with no valid key), the key's ``owner`` and
+    ``name``, ``requests``, ``errors`` (HTTP status 400 and up), ``input_tokens``,
+    ``output_tokens`` and ``cost_usd`` (what the sandbox charged the key). The admin API's
+    own rows are not provider requests and are left out.
+    """
+    errors = func.sum(func.cast(SandboxAudit.status >= 400, Integer))
+    query = (
+        select(SandboxAudit.key_id, SandboxKey.owner, SandboxKey.name,
+               func.count(SandboxAudit.id), errors,
+               func.coalesce(func.sum(SandboxAudit.input_tokens), 0),
+               func.coalesce(func.sum(SandboxAudit.output_tokens), 0),
+               func.coalesce(func.sum(SandboxAudit.cost_usd), 0))
+        .outerjoin(SandboxKey, SandboxKey.id == SandboxAudit.key_id)
+        .where(SandboxAudit.api != "admin")
+        .group_by(SandboxAudit.key_id, SandboxKey.owner, SandboxKey.name)
+    )
+    if since is not None:
+        query = query.where(SandboxAudit.time >= since)
+    return [
+        {"key_id": key_id, "owner": owner, "name": name, "requests": int(count),
+         "errors": int(errs or 0), "input_tokens": int(tin), "output_tokens": int(tout),
+         "cost_usd": Decimal(str(cost))}
+        for key_id, owner, name, count, errs, tin, tout, cost in session.execute(query)
+    ]
 
 
 def month_spend(session: Session, key_id: str, now: dt.datetime | None = None) -> Decimal:

@@ -40,7 +40,7 @@ from apilab.sandbox.app import create_sandbox_app
 from apilab.settings import Settings, get_settings
 from apilab.storage import conversations
 from apilab.storage.db import Database, open_database
-from apilab.web import health
+from apilab.web import errorpages, health
 from apilab.web.security import (
     BodyTooLargeError,
     InstallTokens,
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         name="static",
     )
     app.mount("/sandbox", create_sandbox_app(settings, db))
+    errorpages.install(app)  # last: wraps every handler above (HTML pages for browsers)
     return app
 
 

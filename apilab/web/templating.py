@@ -58,13 +58,17 @@ def _render_cached(text: str) -> str:
 
 
 def _render(text: str) -> str:
-    return nh3.clean(
+    html = nh3.clean(
         _md().render(text),
         tags=_ALLOWED_TAGS,
         attributes=_ALLOWED_ATTRS,
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+    # A wide table scrolls inside its own box instead of widening the page on a phone.
+    # After nh3, so the wrapper is ours; the sanitizer emits exactly "<table>".
+    return html.replace("<table>", '<div class="table-scroll"><table>').replace(
+        "</table>", "</table></div>")
 
 
 def _templates() -> Jinja2Templates:

@@ -14,6 +14,7 @@ from apilab.arena import (
     ArenaConfig,
     Tier,
     get_tier,
+    how_to_read,
     run_arena,
     run_strategy,
     summary_rows,
@@ -91,11 +92,71 @@ def test_retrying_at_once_wastes_far_more_requests_than_backoff_with_jitter() ->
     assert max(finishes) <= 1.25 * min(finishes)  # type: ignore[operator]
 
 
-def test_honouring_retry_after_wastes_nothing() -> None:
+def test_honouring_retry_after_never_sends_a_request_the_server_said_would_fail() -> None:
     for seed in range(1, 4):
         rows = {r.strategy: r for r in run_arena(ArenaConfig(seed=seed)).results}
-        assert rows["jitter"].wasted == 0
-        assert rows["immediate"].wasted > 0
+        assert rows["jitter"].ignored_retry_after == 0
+        assert rows["retry_after"].ignored_retry_after == 0
+        assert rows["immediate"].ignored_retry_after > 0
+
+
+def test_wasted_calls_are_every_429() -> None:
+    # Honest for every strategy: a refused request did no work, whatever its timing.
+    for result in run_arena(ArenaConfig(seed=2)).results:
+        assert result.wasted == result.rate_limited == result.requests - result.successes
+        assert result.ignored_retry_after <= result.wasted
+
+
+# The page's defaults (web/routes/arena.py): a burst of 50 clients x 2 requests against
+# a 50 RPM / 50k TPM tier. The lesson the page reads out must hold for any seed.
+LESSON = ArenaConfig(tier=get_tier("anthropic-tier-1"), clients=50, requests_per_client=2,
+                     start_spread_s=0.0)
+
+
+@pytest.mark.parametrize("seed", range(1, 9))
+def test_the_default_burst_shows_the_lesson(seed: int) -> None:
+    rows = {r.strategy: r for r in run_arena(dataclasses.replace(LESSON, seed=seed)).results}
+    jitter, herd, plain = rows["jitter"], rows["retry_after"], rows["exponential"]
+    assert all(r.unfinished == 0 for r in rows.values())
+    # Without jitter, clients told the same Retry-After come back together: a herd that
+    # wastes several times the calls jitter does (and hammering far more).
+    assert herd.wasted > 3 * jitter.wasted
+    assert rows["fixed"].wasted > 3 * jitter.wasted
+    assert rows["immediate"].wasted > 15 * jitter.wasted
+    # Honouring Retry-After: no call the server had said would fail.
+    assert jitter.ignored_retry_after == herd.ignored_retry_after == 0
+    assert plain.ignored_retry_after > 0 and rows["immediate"].ignored_retry_after > 0
+    # No strategy beats the limit by much: 100 requests at ~50/min need about a minute.
+    fastest = min(r.finish_s for r in rows.values())  # type: ignore[type-var]
+    assert fastest >= 55
+    # Jitter finishes within 25 % of the fastest (1.02-1.21 over seeds 1-20); backoff
+    # without jitter finishes later.
+    assert jitter.finish_s <= 1.25 * fastest  # type: ignore[operator]
+    assert plain.finish_s > jitter.finish_s  # type: ignore[operator]
+
+
+def test_how_to_read_states_what_the_run_measured() -> None:
+    arena = run_arena(LESSON)
+    rows = {r.strategy: r for r in arena.results}
+    reading = how_to_read(arena)
+    assert reading == arena.to_dict()["reading"]
+    text = " ".join(reading)
+    assert "50 clients start at one moment with 100 requests" in text
+    assert "about 50 requests a minute" in text and "about 60 s" in text
+    assert "thundering herd" in text
+    ratio = rows["immediate"].wasted / rows["jitter"].wasted
+    assert f"{ratio:,.1f} times as many wasted calls" in text
+    assert f"retry at once sent {rows['immediate'].ignored_retry_after:,}" in text
+    # With only one strategy there is nothing to compare, and nothing is claimed.
+    alone = how_to_read(run_arena(dataclasses.replace(LESSON, strategies=("fixed",))))
+    assert not any("herd" in line or "times as many" in line for line in alone)
+
+
+def test_clients_can_start_in_one_burst() -> None:
+    burst = run_strategy(dataclasses.replace(LESSON, clients=5), "jitter")
+    assert burst._times["requests"][:5] == [0.0] * 5
+    spread = run_strategy(dataclasses.replace(LESSON, clients=5, start_spread_s=3.0), "jitter")
+    assert len(set(spread._times["requests"][:5])) == 5
 
 
 def test_no_429_when_the_tier_has_headroom() -> None:
@@ -133,6 +194,7 @@ def test_summary_rows_follow_the_chosen_strategies() -> None:
         ({"strategies": ()}, "at least one strategy"),
         ({"strategies": ("yolo",)}, "Unknown strategy 'yolo'"),
         ({"max_tokens": 40_000}, "could never be admitted"),
+        ({"start_spread_s": -1}, "start_spread_s"),
     ],
 )
 def test_bad_config_is_refused_with_a_clear_message(change: dict, message: str) -> None:
@@ -172,7 +234,7 @@ def test_any_small_arena_completes_and_is_reproducible(
     assert first.to_dict() == run_arena(config).to_dict()
 
 
-@pytest.mark.parametrize("strategy", ["immediate", "jitter"])
+@pytest.mark.parametrize("strategy", ["immediate", "retry_after", "jitter"])
 def test_every_decision_matches_the_sandboxs_own_limiter(strategy: str) -> None:
     # The arena inlines the bucket arithmetic for speed; replaying its decisions through
     # apilab.sandbox.limits proves it admits, refuses and hints exactly as the sandbox would.

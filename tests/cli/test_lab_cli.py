@@ -94,3 +94,21 @@ def test_progress_text() -> None:
     result = runner.invoke(app, ["progress"])
     assert result.exit_code == 0
     assert "production-prompts" in result.stdout and "1/3 exchanges" in result.stdout
+
+
+def test_progress_prints_readable_times_and_a_reset_after_completion() -> None:
+    import re
+
+    for question in ("RPM vs TPM?", "why add jitter to retries?",
+                     "How much do 2 million input tokens and 500k output tokens cost on "
+                     "gpt-4o-mini?"):
+        _ask("--lab", "rate-limits-cost", question)
+    text = runner.invoke(app, ["progress"]).stdout
+    line = next(x for x in text.splitlines() if x.startswith("rate-limits-cost"))
+    assert re.search(r"complete since \d{4}-\d\d-\d\d \d\d:\d\d UTC$", line), line
+    assert not re.search(r"T\d\d:\d\d:\d\d|\.\d{6}", text)  # no raw ISO, no microseconds
+    runner.invoke(app, ["reset", "--lab", "rate-limits-cost"])
+    line = next(x for x in runner.invoke(app, ["progress"]).stdout.splitlines()
+                if x.startswith("rate-limits-cost"))
+    assert "complete since" in line
+    assert "conversation reset, 0/3 exchanges in this conversation" in line

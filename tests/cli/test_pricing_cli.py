@@ -122,3 +122,18 @@ def test_tokens_remote_needs_a_key_and_a_claude_or_gemini_model() -> None:
     assert "No API key for anthropic" in missing.output and "ANTHROPIC_API_KEY" in missing.output
     openai = run("tokens", "--remote", "-m", "gpt-4o", "-", stdin="hello")
     assert openai.exit_code == 2 and "exactly offline" in openai.output
+
+
+def test_cost_on_a_future_date_says_the_price_is_the_latest_known_and_dated() -> None:
+    result = runner.invoke(app, ["cost", "--model", "gpt-4o", "--input-tokens", "1000",
+                                 "--output-tokens", "100", "--date", "2030-01-01"])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("gpt-4o on 2030-01-01: price in force since ")
+    assert "to still in force" not in result.stdout
+    assert "2030-01-01 is in the future: this is the latest known price" in result.stdout
+    assert "last checked on 20" in result.stdout
+    past = runner.invoke(app, ["cost", "--model", "gpt-4o", "--input-tokens", "1000",
+                               "--output-tokens", "100", "--date", "2024-06-01"]).stdout
+    assert "price in force 2024-05-13 to 2024-10-01" in past
+    assert "in the future" not in past

@@ -155,3 +155,37 @@ def test_chaos_without_a_server_is_a_clear_error() -> None:
     assert "Could not reach the sandbox admin API" in result.output
     bad = run("chaos", "--set", "p_500")
     assert bad.exit_code == 2 and "name=number" in bad.output
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """A real process: logging set-up (and so stray INFO lines) as a user sees it."""
+    return subprocess.run([sys.executable, "-m", "apilab", *args], capture_output=True,
+                          text=True, env=dict(os.environ), timeout=60, check=False)
+
+
+def test_create_logs_nothing_and_warns_about_a_duplicate_name() -> None:
+    first = _cli("sandbox", "keys", "create", "--name", "demo")
+    assert first.returncode == 0 and first.stdout.startswith("Created key_")
+    assert first.stderr == ""  # no "INFO apilab.sandbox.keys: Created sandbox key ..."
+    second = _cli("sandbox", "keys", "create", "--name", "Demo ")
+    assert second.returncode == 0 and second.stdout.startswith("Created key_")
+    first_id = first.stdout.split()[1]
+    assert "already named 'Demo'" in second.stderr and first_id in second.stderr
+    # A revoked namesake is history, not a clash.
+    _cli("sandbox", "keys", "revoke", first_id)
+    second_id = second.stdout.split()[1]
+    _cli("sandbox", "keys", "revoke", second_id)
+    assert _cli("sandbox", "keys", "create", "--name", "demo").stderr == ""
+
+
+def test_list_has_a_header_row_over_aligned_columns() -> None:
+    runner.invoke(app, ["sandbox", "keys", "create", "--name", "my app", "--model", "gpt-4o"])
+    runner.invoke(app, ["sandbox", "keys", "create", "--name", "ci"])
+    lines = runner.invoke(app, ["sandbox", "keys", "list"]).stdout.splitlines()
+    assert lines[0].split() == ["id", "secret", "state", "tier", "cap", "models", "name"]
+    assert len(lines) == 3
+    # Every column starts where its header does.
+    for header in ("state", "tier", "models"):
+        col = lines[0].index(header)
+        assert all(line[col - 2:col] == "  " and line[col] != " " for line in lines[1:])
+    assert lines[1].endswith("my app") and "gpt-4o" in lines[1]

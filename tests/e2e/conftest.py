@@ -84,3 +84,48 @@ def wait_until(page, expression: str, arg: object = None, timeout: float = 15.0)
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for: {expression}")
         time.sleep(0.05)
+
+
+@pytest.fixture
+def phone(browser) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    """A page in a 390 x 844 viewport (a current phone held upright)."""
+    context = browser.new_context(viewport={"width": PHONE_WIDTH, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+PHONE_WIDTH = 390
+
+# Elements whose right edge passes the viewport, skipping those inside a box that scrolls
+# on its own (a wide table or <pre> may, as long as the page itself does not).
+_OVERFLOW_JS = r"""() => {
+  const width = document.documentElement.clientWidth;
+  const inScroller = (el) => {
+    for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+      const s = getComputedStyle(p);
+      if (['auto', 'scroll', 'hidden'].includes(s.overflowX)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.querySelectorAll('body *')]
+    .filter((el) => el.getBoundingClientRect().right > width + 1 && !inScroller(el))
+    .slice(0, 5)
+    .map((el) => {
+      const cls = typeof el.className === 'string' && el.className
+        ? '.' + el.className.trim().split(/\s+/).join('.') : '';
+      const id = el.id ? '#' + el.id : '';
+      const right = Math.round(el.getBoundingClientRect().right);
+      return `${el.tagName.toLowerCase()}${id}${cls} right=${right}`;
+    });
+  return {scrollWidth: document.documentElement.scrollWidth, width, wide};
+}"""
+
+
+def assert_fits_viewport(page, what: str = "") -> None:  # type: ignore[no-untyped-def]
+    """The page does not scroll sideways: nothing is wider than the viewport."""
+    result = page.evaluate(_OVERFLOW_JS)
+    assert result["scrollWidth"] <= result["width"], (
+        f"{what or page.url} is {result['scrollWidth']} px wide in a {result['width']} px "
+        f"viewport; too wide: {result['wide']}")

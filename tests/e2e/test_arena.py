@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import assert_fits_viewport, wait_until
 
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
@@ -14,32 +14,63 @@ def _run(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_selector("#arena-results:not([hidden])")
 
 
-def test_run_the_arena_and_read_the_chart_and_table(live_server, page) -> None:  # type: ignore[no-untyped-def]
+def _cells(page, strategy: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return page.locator(f"#arena-table tr[data-strategy={strategy}] td").all_inner_texts()
+
+
+def _int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_default_run_shows_the_lesson_and_how_to_read_it(live_server, browser, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
     page.goto(f"{live_server}/labs/rate-limits-cost")
-    # Tiers come from the server, with dated example figures.
+    # Tiers come from the server, with dated example figures; the default is a burst of
+    # 50 clients at one moment against a tight tier.
     wait_until(page, "document.querySelectorAll('#arena-tier option').length > 2")
     assert page.locator("#arena-tier option[value=free]").count() == 1
-    assert page.input_value("#arena-clients") == "20"
+    assert page.input_value("#arena-tier") == "anthropic-tier-1"
+    assert "50 RPM" in page.inner_text("#arena-tier-note")
+    assert page.input_value("#arena-clients") == "50"
+    assert page.input_value("#arena-spread") == "0"
+    assert "How to read a run" in page.inner_text("#panel-arena")
     _run(page)
     # Progress reached the end and says so.
     assert page.inner_text("#arena-progress-text") == "Done."
     assert page.get_attribute("#arena-progress-bar", "style") == "width: 100%;"
-    # One inline SVG timeline per strategy, with bars for 429s and successes.
+    # One inline SVG timeline per strategy, drawn at the width it is shown at.
     charts = page.locator("#arena-charts figure.arena-chart")
-    assert charts.count() == 4
-    for i in range(4):
+    assert charts.count() == 5
+    for i in range(5):
         svg = charts.nth(i).locator("svg")
         assert svg.get_attribute("role") == "img"
         assert svg.locator("rect.bar-ok").count() > 0
         assert svg.locator("polyline.line-done").count() == 1
-    assert page.locator("figure[data-strategy=immediate] rect.bar-429").count() > 0
-    # The table: one row per strategy; retrying at once wastes requests, jitter wastes none.
-    rows = page.locator("#arena-table tbody tr")
-    assert rows.count() == 4
-    immediate = page.locator("#arena-table tr[data-strategy=immediate] td").all_inner_texts()
-    jitter = page.locator("#arena-table tr[data-strategy=jitter] td").all_inner_texts()
-    assert int(immediate[2].replace(",", "")) > 10 * int(jitter[2].replace(",", ""))
-    assert jitter[3] == "0"
+        view = float(svg.get_attribute("viewBox").split()[2])
+        assert view == pytest.approx(svg.bounding_box()["width"], abs=2)
+    assert page.locator("figure[data-strategy=retry_after] rect.bar-429").count() > 0
+    # The table measures every strategy the same way: wasted calls = 429s.
+    rows = {s: _cells(page, s) for s in ("immediate", "fixed", "exponential", "retry_after",
+                                          "jitter")}
+    for cells in rows.values():
+        assert _int(cells[1]) - 100 == _int(cells[2])  # requests sent - work = wasted
+    jitter, herd = rows["jitter"], rows["retry_after"]
+    assert _int(herd[2]) > 3 * _int(jitter[2])  # the herd without jitter
+    assert _int(rows["immediate"][2]) > 15 * _int(jitter[2])
+    assert jitter[4] == herd[4] == "0"  # Retry-After honoured
+    assert _int(rows["exponential"][4]) > 0
+    # No "winner" in green for finishing first: the fastest is not the lesson.
+    assert page.locator("#arena-table tbody td:nth-child(2).ok").count() == 0
+    assert "ok" in (page.get_attribute(
+        "#arena-table tr[data-strategy=exponential] td:nth-child(4)", "class") or "")
+    # The reading names the pace, the herd and the price of hammering, from this run.
+    reading = page.inner_text("#arena-reading")
+    assert "about 60 s whatever the strategy" in reading
+    assert "thundering herd" in reading and "times as many wasted calls" in reading
+    assert_fits_viewport(page, f"arena at {width} px")
+    context.close()
 
 
 def test_same_seed_same_table_and_a_new_seed_changes_it(live_server, page) -> None:  # type: ignore[no-untyped-def]
@@ -63,7 +94,7 @@ def test_only_the_chosen_strategies_run_and_bad_input_is_explained(live_server, 
     page.uncheck("input[name=strategies][value=fixed]")
     page.uncheck("input[name=strategies][value=exponential]")
     _run(page)
-    assert page.locator("#arena-charts figure").count() == 2
+    assert page.locator("#arena-charts figure").count() == 3
     page.fill("#arena-clients", "0")
     page.click("#arena-run")
     page.wait_for_selector("#arena-error:not([hidden])")

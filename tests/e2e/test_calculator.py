@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import assert_fits_viewport, wait_until
 
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
@@ -99,3 +99,44 @@ def test_calculator_is_keyboard_usable_and_labelled(live_server, page) -> None: 
     page.keyboard.press("Enter")  # submits the workload form
     page.wait_for_selector("#calc-table tbody tr")
     assert page.locator("#calc-table tbody tr").count() >= 1
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_errors_clear_stale_results_and_speak_to_the_page(live_server, browser, width: int) -> None:  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    _open(page, live_server)
+    page.click("#calc-example")
+    page.wait_for_selector("#calc-results:not([hidden]) #calc-table tbody tr")
+    # A date with no price: the old table goes, the error says why in the page's words.
+    page.fill("#calc-date", "2020-01-01")
+    page.click("#calc-estimate-btn")
+    page.wait_for_selector("#calc-error:not([hidden])")
+    message = page.inner_text("#calc-error")
+    assert "None of the chosen models has a price on 2020-01-01" in message
+    assert not any(word in message for word in ("`", "apilab ", "prices.yaml"))
+    assert page.is_hidden("#calc-results")
+    assert page.locator("#calc-table tbody tr").count() == 0
+    # A good run brings results back and clears the error.
+    page.fill("#calc-date", "2024-08-01")
+    page.click("#calc-estimate-btn")
+    page.wait_for_selector("#calc-results:not([hidden]) #calc-table tbody tr")
+    assert page.is_hidden("#calc-error")
+    # Each price says when it was checked against its source.
+    assert "verified 2024-06-01" in page.inner_text("#calc-table tr[data-model='gpt-4o']")
+    # Negative tokens: refused before sending, and again no stale table.
+    page.fill("#calc-output", "-5")
+    page.click("#calc-estimate-btn")
+    page.wait_for_selector("#calc-error:not([hidden])")
+    assert "Output tokens per item must be a whole number of at least 0" in page.inner_text(
+        "#calc-error")
+    assert page.is_hidden("#calc-results")
+    # A future date: priced at the latest known price, and the notes say which and when.
+    page.fill("#calc-output", "65")
+    page.fill("#calc-date", "2030-01-01")
+    page.click("#calc-estimate-btn")
+    page.wait_for_selector("#calc-results:not([hidden]) #calc-table tbody tr")
+    notes = page.inner_text("#calc-notes")
+    assert "gpt-4o: 2030-01-01 is in the future: this is the latest known price" in notes
+    assert_fits_viewport(page, "calculator with results")
+    context.close()

@@ -79,3 +79,22 @@ def test_investigating_before_revoking_costs_points(live_server, page) -> None: 
     assert "Revoke first" in page.inner_text("#drill-debrief-lines")
     rows = page.inner_text("#drill-score-table")
     assert "0/20" in rows  # the order points are lost
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_leaked_commit_points_at_this_server(live_server, browser, width: int) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.conftest import assert_fits_viewport
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server}/labs/key-security")
+    page.click("#drill-start")
+    _visible(page, "#drill-leak")
+    page.click("#drill-leak")
+    _visible(page, "#drill-commit")
+    diff = page.inner_text("#drill-commit-diff")
+    # The .env in the commit has the base URL of the server the learner is using.
+    assert f"+OPENAI_BASE_URL={live_server}/sandbox/v1" in diff
+    assert ":8000/" not in diff
+    assert_fits_viewport(page, f"drill at {width} px")
+    context.close()

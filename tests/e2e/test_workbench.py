@@ -154,3 +154,54 @@ def test_usable_at_phone_width(live_server, browser) -> None:  # type: ignore[no
     assert page.locator("#wb-explanation code", has_text="max_tokens").count() >= 1
     assert "`" not in page.inner_text("#wb-explanation")
     context.close()
+
+
+# The selected option's text, measured in the select's own font, against the room inside it
+# (its width less padding and the arrow).
+_CLIPPED_SELECT = """(id) => {
+  const select = document.getElementById(id);
+  const style = getComputedStyle(select);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+  const text = select.options[select.selectedIndex].text;
+  const room = select.clientWidth - parseFloat(style.paddingLeft) - 24;
+  return ctx.measureText(text).width > room ? text : null;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_newcomer_snags_are_gone(live_server, browser, width: int) -> None:  # type: ignore[no-untyped-def]
+    from tests.e2e.conftest import assert_fits_viewport
+
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.goto(f"{live_server}/labs/api-basics")
+    wait_until(page, "document.querySelectorAll('#wb-model option').length > 3")
+    # "Send to" reads whole, whichever target is chosen; the note says what it means.
+    for target in ("sandbox", "provider"):
+        page.select_option("#wb-target", target)
+        assert page.evaluate(_CLIPPED_SELECT, "wb-target") is None
+    # A refused provider request (no key in the tests) leaves no summary field at "…".
+    page.click("#wb-send")
+    page.wait_for_selector("#wb-error:not([hidden])")
+    wait_until(page, "!document.getElementById('wb-send').disabled")
+    summary = page.inner_text("#wb-summary")
+    assert "…" not in summary and "not sent" in summary
+    # The usage line lists the counts, not every zero detail field.
+    page.select_option("#wb-target", "sandbox")
+    page.uncheck("#wb-stream")  # one JSON body, every usage field in it
+    page.click("#wb-send")
+    _wait_done(page)
+    usage = page.inner_text("#wb-sum-usage")
+    assert re.search(r"prompt_tokens \d+ · completion_tokens \d+ · total_tokens \d+", usage)
+    assert " 0 ·" not in usage and not usage.endswith(" 0")
+    assert "other field" in usage  # the zero details are counted, and are in the raw body
+    assert "cached_tokens" in page.inner_text("#wb-response-body")
+    # The 429 scenario says that it sends max_tokens 1, not streamed.
+    page.click("button[data-scenario=rate_limit]")
+    _wait_done(page)
+    intent = page.inner_text("#wb-intent")
+    assert "max_tokens 1" in intent and "not streamed" in intent
+    assert_fits_viewport(page, f"workbench at {width} px")
+    context.close()

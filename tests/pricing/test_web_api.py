@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 
@@ -98,3 +100,37 @@ def test_lab_page_renders_the_calculator_partial(client) -> None:  # type: ignor
                    "/static/calculator.js", "/static/calculator.css"):
         assert marker in page.text
     assert client.get("/static/calculator.js").status_code == 200
+
+
+def test_errors_are_worded_for_the_web_not_the_command_line(client) -> None:  # type: ignore[no-untyped-def]
+    cli_words = ("`", "apilab ", "prices.yaml", "--model")
+    unknown = client.post("/api/pricing/cost", json={"model": "gpt-4-turbo-ultra",
+                                                     "input_tokens": 1, "output_tokens": 1})
+    assert unknown.status_code == 404 and "Unknown model" in unknown.json()["error"]
+    no_price = client.post("/api/pricing/cost", json={"model": "gpt-4o", "input_tokens": 1,
+                                                      "output_tokens": 1, "date": "2020-01-01"})
+    assert no_price.status_code == 404 and "No price for gpt-4o on 2020-01-01" in \
+        no_price.json()["error"]
+    none = client.post("/api/pricing/estimate", json={
+        "models": ["gpt-4o", "gpt-4o-mini"], "items": 10, "input_tokens_per_item": 100,
+        "date": "2020-01-01"})
+    assert none.status_code == 422
+    message = none.json()["error"]
+    assert message.startswith("None of the chosen models has a price on 2020-01-01.")
+    assert "clear the date" in message
+    for text in (unknown.json()["error"], no_price.json()["error"], message):
+        assert not any(word in text for word in cli_words), text
+    # The engine's own message still advises the command line.
+    from apilab.errors import PriceNotFoundError
+    from apilab.pricing import get_price
+
+    with pytest.raises(PriceNotFoundError, match="apilab prices"):
+        get_price("gpt-4o", dt.date(2020, 1, 1))
+
+
+def test_a_future_date_is_priced_at_the_latest_known_price_and_says_so(client) -> None:  # type: ignore[no-untyped-def]
+    data = client.post("/api/pricing/estimate", json={
+        "models": ["gpt-4o"], "items": 10, "input_tokens_per_item": 100,
+        "date": "2030-01-01"}).json()
+    notes = data["rows"][0]["notes"]
+    assert any("2030-01-01 is in the future: this is the latest known price" in n for n in notes)

@@ -26,19 +26,25 @@ def test_options_list_tiers_strategies_and_defaults(client) -> None:
     free = next(t for t in body["tiers"] if t["name"] == "free")
     assert free["rpm"] == 3 and free["as_of"]  # dated example figures
     assert [s["name"] for s in body["strategies"]] == list(STRATEGIES)
-    assert body["defaults"]["clients"] == 20
+    # A burst against a tight tier: where the herd, wasted calls and Retry-After show.
+    assert body["defaults"] | {"strategies": None} == {
+        "tier": "anthropic-tier-1", "clients": 50, "requests_per_client": 2,
+        "start_spread_s": 0.0, "input_tokens": 700, "max_tokens": 300, "seed": 1,
+        "strategies": None}
     assert body["defaults"]["tier"] in names
 
 
 def test_run_returns_timelines_and_summary(client) -> None:
-    response = client.post("/api/arena/run", json={"tier": "tier-1", "seed": 4})
+    response = client.post("/api/arena/run", json={"tier": "tier-1", "seed": 4, "clients": 20,
+                                                   "requests_per_client": 5})
     assert response.status_code == 200
     body = response.json()
     assert [r["strategy"] for r in body["results"]] == list(STRATEGIES)
     for result in body["results"]:
         assert result["successes"] == 100
         assert len(result["timeline"]) == body["config"]["bins"]
-        assert {"finish_s", "rate_limited", "wasted", "requests"} <= set(result)
+        assert {"finish_s", "rate_limited", "wasted", "ignored_retry_after",
+                "requests"} <= set(result)
         assert "_events" not in result
 
 

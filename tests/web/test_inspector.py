@@ -120,3 +120,16 @@ def test_inspector_script_is_served(client) -> None:  # type: ignore[no-untyped-
     assert js.status_code == 200 and 'button.inspect[data-message-id]' in js.text
     assert "showModal" in js.text and "innerHTML" not in js.text
     assert client.get("/static/inspector.css").status_code == 200
+
+
+def test_offline_retrieval_rows_name_the_card_and_what_it_answers(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/api/labs/api-basics/messages",
+                           json={"message": "What goes in the Authorization header?"})
+    assert response.status_code == 200
+    reply = client.get("/api/labs/api-basics/messages").json()["messages"][-1]
+    rows = client.get(f"/api/inspector/{reply['id']}").json()["offline"]["retrieval"]
+    chosen = [r for r in rows if r["chosen"]]
+    assert len(chosen) == 1 and chosen[0]["card"] == "ab-auth-header"
+    assert chosen[0]["about"] == "How do I authenticate to the API?"
+    assert "header" in chosen[0]["matched"] and 0 < chosen[0]["confidence"] <= 1
+    assert {r["where"] for r in rows} <= {"this lab", "other lab"}

@@ -453,7 +453,7 @@ class DrillEngine:
     def _commit_view(self, drill: LeakDrill) -> dict[str, Any]:
         """The public commit, as published (redacted here), and what the scanner says."""
         secret = _SecretStore(self.settings, drill.id).get(drill.leaked_key_id) or ""
-        env_lines = ["OPENAI_BASE_URL=http://127.0.0.1:8000/sandbox/v1",
+        env_lines = [f"OPENAI_BASE_URL={_sandbox_base_url(self.settings)}",
                      f"OPENAI_API_KEY={secret}", "NOTES_DB=notes.sqlite"]
         diff = (
             "diff --git a/.env b/.env\nnew file mode 100644\n--- /dev/null\n+++ b/.env\n"
@@ -465,6 +465,14 @@ class DrillEngine:
         return {"sha": "3f9c2ab", "message": "add config so the demo works",
                 "repository": f"github.com/you/{APP_NAME} (public)", "diff": shown,
                 "findings": findings}
+
+
+def _sandbox_base_url(settings: Any) -> str:
+    """This server's sandbox base URL, as the learner's app would have it in its .env."""
+    host = str(settings.host)
+    host = "localhost" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a display name
+    host = f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}/sandbox/v1"
 
 
 def debrief(drill: LeakDrill) -> dict[str, Any]:

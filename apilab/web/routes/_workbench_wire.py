@@ -55,7 +55,9 @@ SCENARIOS: dict[str, dict[str, str]] = {
     "rate_limit": {
         "label": "429 Rate limit",
         "intent": "Uses a free-tier sandbox key (3 requests per minute) and sends until the "
-                  "sandbox refuses one.",
+                  "sandbox refuses one: not streamed, with max_tokens 1 on every request so the "
+                  "burst costs almost nothing (your stream and max_tokens settings are not "
+                  "used).",
     },
     "unavailable": {
         "label": "503 Unavailable",

@@ -39,7 +39,10 @@ from apilab.web.sse import sse_event
 router = APIRouter()
 log = logging.getLogger(__name__)
 
-DEFAULT_TIER = "tier-1"
+# The defaults are chosen so the lesson shows on the first click: many clients in one burst
+# against a tight tier (a dated example of Anthropic's build tier 1, 50 RPM), where the herd
+# at Retry-After, wasted calls and what honouring Retry-After buys are all visible.
+DEFAULT_TIER = "anthropic-tier-1"
 # The lab's own key tier is an implementation detail, not a lesson.
 _HIDDEN_TIERS = {"lab"}
 
@@ -48,8 +51,10 @@ class ArenaRunIn(BaseModel):
     """One arena run as the page (or an API user) asks for it."""
 
     tier: str = Field(DEFAULT_TIER, description="Tier preset name, e.g. free or tier-1.")
-    clients: int = Field(20, description="Simulated clients sending at once (1-500).")
-    requests_per_client: int = Field(5, description="Requests each client must complete.")
+    clients: int = Field(50, description="Simulated clients sending at once (1-500).")
+    requests_per_client: int = Field(2, description="Requests each client must complete.")
+    start_spread_s: float = Field(
+        0.0, description="Clients start within this many seconds; 0 = all at one moment.")
     input_tokens: int = Field(700, description="Prompt tokens per request.")
     max_tokens: int = Field(300, description="max_tokens per request (reserved at admission).")
     seed: int = Field(1, description="Same seed, same run.")
@@ -90,6 +95,7 @@ def _config(request: Request, body: ArenaRunIn) -> ArenaConfig:
         max_tokens=body.max_tokens,
         seed=body.seed,
         strategies=tuple(dict.fromkeys(body.strategies)),  # drop repeats, keep order
+        start_spread_s=body.start_spread_s,
     )
     config.validate()  # InvalidInputError -> 422 with a message, before any work
     work = config.clients * config.requests_per_client * len(config.strategies)

@@ -137,9 +137,38 @@ def inspect_message(db: Any, handle: str, message_id: int) -> dict[str, Any]:
             "note": "Answered in-process by the offline tutor: no API call, no tokens, no cost.",
             "tools_used": meta.get("tools_used", []),
             "timing_ms": meta.get("timing_ms", {}),
+            "retrieval": _retrieval_rows(meta),
             "details": {k: v for k, v in meta.items() if k not in ("tools_used", "timing_ms")},
         }
     return _redact_view(view)  # type: ignore[no-any-return]
+
+
+def _retrieval_rows(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tutor's retrieval hits as table rows: which card, what it answers, why it matched.
+
+    ``meta["retrieval"]`` holds this lab's candidates and ``meta["other_labs"]`` the close
+    ones from other labs; the card's first question says what it answers (cards have no
+    title). Raw values stay in ``details`` for the JSON view.
+    """
+    from apilab.content import load_course
+
+    about = {card.id: card.questions[0] for card in load_course().cards}
+    chosen = meta.get("card")
+    rows = []
+    groups = (("this lab", meta.get("retrieval")), ("other lab", meta.get("other_labs")))
+    for source, hits in groups:
+        for hit in hits if isinstance(hits, list) else []:
+            if not isinstance(hit, dict):
+                continue
+            doc = str(hit.get("doc", ""))
+            card = doc.removeprefix("card:") if doc.startswith("card:") else None
+            rows.append({
+                "doc": doc, "card": card, "about": about.get(card or "", ""),
+                "lab": hit.get("lab"), "where": source, "chosen": card is not None
+                and card == chosen, "matched": list(hit.get("matched") or []),
+                "confidence": hit.get("confidence"), "semantic": hit.get("semantic"),
+            })
+    return rows
 
 
 def _dec(text: str | None) -> Any:

@@ -1,11 +1,12 @@
-"""Routes: the course map, lesson pages and the progress page."""
+"""Routes: the course map, lesson pages, the progress page and the favicon."""
 
 from __future__ import annotations
 
+from importlib import resources
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from apilab.assistant.completion import progress_report
@@ -16,6 +17,7 @@ from apilab.web.security.tokens import LOCAL_COOKIE
 from apilab.web.templating import context, templates
 
 router = APIRouter()
+_STATIC = resources.files("apilab.web") / "static"
 
 
 def load_progress(request: Request, learner: str) -> dict[str, Any]:
@@ -60,11 +62,10 @@ async def progress_page(request: Request, learner: str = Depends(current_learner
     course = load_course()
     progress = await run_in_threadpool(load_progress, request, learner)
     rows = []
-    for index, lab in enumerate(course.labs, start=1):
+    for lab in course.labs:
         p = progress.get(lab.id)
         rows.append({
             "lab": lab,
-            "short": f"Lab {index}: {lab.title.split(': ', 1)[-1]}"[:26],
             "count": p.exchange_count if p else 0,
             "covered": list(p.objectives_covered) if p else [],
             "completed_at": p.completed_at if p else None,
@@ -80,3 +81,10 @@ async def progress_json(
 ) -> dict[str, Any]:
     """Each lab's counted exchanges, objectives covered and completion time."""
     return await run_in_threadpool(progress_report, request.app.state.db, learner)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> FileResponse:
+    """The site icon, where browsers ask for it before reading any page."""
+    return FileResponse(str(_STATIC / "favicon.ico"), media_type="image/vnd.microsoft.icon",
+                        headers={"Cache-Control": "public, max-age=86400"})

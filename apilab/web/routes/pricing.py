@@ -8,7 +8,8 @@
 
 A thin translation of HTTP to ``apilab.pricing`` and back. Money travels as strings so no
 float ever touches it; unknown models are 404 with close matches (the app's handler for
-``NotFoundError``), bad input is 422.
+``NotFoundError``), bad input is 422. Errors are worded for the page (``web_message``): no
+CLI commands, file names or Markdown backticks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from apilab.errors import InvalidInputError, NotFoundError
+from apilab.errors import InvalidInputError, NotFoundError, PriceNotFoundError, UnknownModelError
 from apilab.pricing import (
     all_prices,
     cost,
@@ -102,24 +103,35 @@ def _count(body: TokensIn) -> dict[str, Any]:
         if len(body.text) > MAX_TEXT_CHARS:
             raise InvalidInputError(
                 f"Text is {len(body.text):,} characters; the counter takes up to "
-                f"{MAX_TEXT_CHARS:,}. Count it in parts or use `apilab tokens FILE`."
+                f"{MAX_TEXT_CHARS:,}. Count it in parts."
             )
         count = count_text(body.text, body.model)
         kind = "text"
     return {**count.to_dict(), "input": kind}
 
 
+def _for_the_web(exc: UnknownModelError | PriceNotFoundError) -> NotFoundError:
+    """The same 404, worded for a page (the engine's message advises the command line)."""
+    return NotFoundError(exc.web_message)
+
+
 @router.post("/api/pricing/tokens")
 async def tokens(body: TokensIn) -> dict[str, Any]:
     """Count tokens (exact for OpenAI encodings, otherwise a labelled estimate)."""
-    return await run_in_threadpool(_count, body)
+    try:
+        return await run_in_threadpool(_count, body)
+    except UnknownModelError as exc:
+        raise _for_the_web(exc) from exc
 
 
 @router.post("/api/pricing/cost")
 async def price_tokens(body: CostIn) -> dict[str, Any]:
     """Itemised cost of token counts at the price in force on ``date``."""
-    breakdown = cost(body.model, body.input_tokens, body.output_tokens, body.cached_input_tokens,
-                     body.cache_write_tokens, at=body.date)
+    try:
+        breakdown = cost(body.model, body.input_tokens, body.output_tokens,
+                         body.cached_input_tokens, body.cache_write_tokens, at=body.date)
+    except (UnknownModelError, PriceNotFoundError) as exc:
+        raise _for_the_web(exc) from exc
     return breakdown.to_dict()
 
 
@@ -139,15 +151,17 @@ async def estimate(body: EstimateIn) -> dict[str, Any]:
     for name in dict.fromkeys(body.models):
         try:
             one = estimate_workload([name], body.items, **kwargs)
-        except NotFoundError as exc:  # unknown model or no price that day: say which
-            missing.append({"model": name, "error": str(exc)})
+        except (UnknownModelError, PriceNotFoundError) as exc:  # say which, and why
+            missing.append({"model": name, "error": exc.web_message})
             continue
         result = result or one
         rows.extend(row.to_dict() for row in one.rows)
     if result is None:
+        day = body.date.isoformat() if body.date else "today"
         raise InvalidInputError(
-            "None of the chosen models has a price on that date: "
+            f"None of the chosen models has a price on {day}. "
             + " ".join(m["error"] for m in missing)
+            + " Choose a date when they were on sale, or clear the date to use today's prices."
         )
     data = result.to_dict()
     data["rows"] = rows

@@ -23,10 +23,12 @@
     for (const t of opts.tiers) {
       const o = document.createElement("option");
       o.value = t.name;
-      o.textContent = `${t.name} · ${fmtNum(t.rpm)} RPM / ${fmtNum(t.tpm)} TPM`;
+      // The name alone fits a phone-width select; the figures go in the note under it.
+      o.textContent = t.name;
       if (t.name === current) o.selected = true;
       select.appendChild(o);
-      tierNotes[t.name] = (t.label || "") + (t.as_of ? ` (example figures as of ${t.as_of})` : "");
+      tierNotes[t.name] = `${t.name}: ${fmtNum(t.rpm)} RPM / ${fmtNum(t.tpm)} TPM. ` +
+        (t.label || "") + (t.as_of ? ` (example figures as of ${t.as_of})` : "");
     }
     showTierNote();
   }).catch(() => { /* the static default option still works */ });
@@ -44,6 +46,7 @@
       input_tokens: int("input_tokens"),
       max_tokens: int("max_tokens"),
       seed: int("seed"),
+      start_spread_s: Number.parseFloat(data.get("start_spread_s") || "0"),
       strategies: data.getAll("strategies"),
     };
   }
@@ -103,37 +106,52 @@
   function render(data) {
     const cfg = data.config;
     $("arena-caption").textContent =
-      `${cfg.clients} clients × ${cfg.requests_per_client} requests against ${cfg.tier.name} ` +
+      `${cfg.clients} clients × ${cfg.requests_per_client} requests ` +
+      (cfg.start_spread_s ? `starting within ${cfg.start_spread_s} s ` : "in one burst ") +
+      `against ${cfg.tier.name} ` +
       `(${fmtNum(cfg.tier.rpm)} RPM, ${fmtNum(cfg.tier.tpm)} TPM), seed ${cfg.seed}; ` +
       `each request reserves ${fmtNum(cfg.input_tokens + cfg.max_tokens)} tokens.`;
     const tbody = $("arena-table").querySelector("tbody");
     tbody.textContent = "";
-    const finishes = data.results.map((r) => r.finish_s).filter((f) => f !== null);
-    const fewest429 = Math.min(...data.results.map((r) => r.rate_limited));
+    // Best per column, not one "winner": the fastest finish was bought with wasted calls,
+    // and the reading below says at what price.
+    const fewestWasted = Math.min(...data.results.map((r) => r.wasted));
     for (const r of data.results) {
       const tr = document.createElement("tr");
       tr.dataset.strategy = r.strategy;
+      const perRequest = r.successes ? (r.wasted / r.successes).toFixed(1) : "—";
       const cells = [
         r.label,
         fmtSecs(r.finish_s) + (r.unfinished ? ` (${r.unfinished} left)` : ""),
-        fmtNum(r.requests), fmtNum(r.rate_limited), fmtNum(r.wasted),
-        fmtNum(r.max_attempts), fmtSecs(r.mean_wait_s),
+        fmtNum(r.requests), fmtNum(r.wasted), perRequest,
+        fmtNum(r.ignored_retry_after), fmtNum(r.max_attempts),
       ];
       cells.forEach((text, i) => {
         const td = document.createElement(i === 0 ? "th" : "td");
         if (i === 0) td.scope = "row"; else td.className = "num";
         td.textContent = text;
-        if (i === 1 && finishes.length && r.finish_s === Math.min(...finishes)) td.classList.add("ok");
-        if (i === 3 && r.rate_limited === fewest429) td.classList.add("ok");
-        if (i === 4 && r.wasted > 0) td.classList.add("bad");
+        if (i === 1 && r.finish_s === null) td.classList.add("bad");
+        if ((i === 3 || i === 4) && r.wasted === fewestWasted) td.classList.add("ok");
+        if (i === 5) td.classList.add(r.ignored_retry_after > 0 ? "bad" : "ok");
         tr.appendChild(td);
       });
       tbody.appendChild(tr);
     }
+    const reading = $("arena-reading");
+    reading.textContent = "";
+    for (const line of data.reading || []) {
+      const li = document.createElement("li");
+      li.textContent = line;
+      reading.appendChild(li);
+    }
     const charts = $("arena-charts");
     charts.textContent = "";
-    for (const r of data.results) charts.appendChild(chart(r, data, cfg));
     $("arena-results").hidden = false;
+    // Draw at the width each chart's grid column really has (arena.css: one column on a
+    // phone, two on a wide screen), so 12 px labels stay 12 px instead of a scaled drawing.
+    const column = parseFloat(getComputedStyle(charts).gridTemplateColumns.split(" ")[0]);
+    const width = Math.max(240, Math.floor(column || 460));
+    for (const r of data.results) charts.appendChild(chart(r, data, cfg, width));
   }
 
   function el(name, attrs, parent) {
@@ -144,8 +162,8 @@
   }
 
   // One strategy: stacked bars per time slice (successes + 429s) and a cumulative line.
-  function chart(result, data, cfg) {
-    const W = 460, H = 180, L = 44, R = 38, T = 10, B = 24;
+  function chart(result, data, cfg, width) {
+    const W = width, H = 180, L = 44, R = 38, T = 10, B = 24;
     const iw = W - L - R, ih = H - T - B;
     const bins = result.timeline;
     const total = cfg.clients * cfg.requests_per_client;
@@ -186,7 +204,7 @@
     label(L - 4, T + 10, fmtNum(peak), "end");
     label(L - 4, T + ih, "0", "end");
     label(L + iw + 4, T + 10, "100%", "start");
-    for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    for (const f of (W < 400 ? [0, 0.5, 1] : [0, 0.25, 0.5, 0.75, 1])) {
       label(L + f * iw, H - 8, fmtSecs(f * data.axis_end_s), f === 0 ? "start" : f === 1 ? "end" : "middle");
     }
     fig.appendChild(svg);

@@ -47,6 +47,16 @@
     const box = $("calc-error");
     box.textContent = message;
     box.hidden = !message;
+    // An error replaces the answer: a table left from the previous run would read as the
+    // answer to the inputs now in the form.
+    if (message) clearResults();
+  }
+
+  function clearResults() {
+    $("calc-results").hidden = true;
+    $("calc-table").querySelector("tbody").textContent = "";
+    $("calc-summary").textContent = "";
+    $("calc-notes").textContent = "";
   }
 
   // --- the model pickers, filled from the price table ---------------------------------
@@ -75,7 +85,8 @@
         label.appendChild(document.createTextNode(" " + m.model));
         if (!m.verified) {
           label.appendChild(el("span", { class: "badge warn calc-badge", title:
-            "Price not verified against its source; see the row's source." }, "unverified"));
+            `Price not verified against its source (last checked ${m.as_of}); see the row's source.` },
+          "unverified"));
         }
         box.appendChild(label);
       }
@@ -238,15 +249,25 @@
       if (row.cache_note) saves.setAttribute("title", row.cache_note);
       tr.appendChild(saves);
       const p = row.price;
+      // When the figure was checked, and whether against its source: a price is only as good
+      // as the day someone read it.
+      const checked = p.verified ? `verified ${p.as_of}` : `unverified, last checked ${p.as_of}`;
       tr.appendChild(el("td", {}, `$${p.input_per_m} in / $${p.output_per_m} out per 1M · ` +
-        `${p.valid_from} → ${p.valid_to || "now"} · ${p.source}`));
+        `${p.valid_from} → ${p.valid_to || "now"} · ${checked} · ${p.source}`));
       tbody.appendChild(tr);
     }
     drawChart(data.rows);
     const notes = $("calc-notes");
     notes.textContent = "";
     const all = [...(data.notes || [])];
-    for (const row of data.rows) if (row.cache_note) all.push(row.cache_note);
+    for (const row of data.rows) {
+      if (row.cache_note) all.push(row.cache_note);
+      // Per-model notes, e.g. a future date priced at the latest known (dated) price. The
+      // "not verified" note is already the row's badge.
+      for (const note of row.notes || []) {
+        if (!note.startsWith("Price not verified")) all.push(`${row.model}: ${note}`);
+      }
+    }
     for (const miss of data.unpriced || []) all.push(miss.error);
     for (const text of new Set(all)) notes.appendChild(el("li", {}, text));
   }

@@ -66,12 +66,28 @@
     counter.textContent = data.exchange_count;
     why.textContent = data.counted ? "" : (data.why_not_counted || "The last message did not count.");
     markObjectives(data.objectives_covered);
-    if (data.completed_at) {
+    if (data.completed_at) showCompletion(data.completed_at, data.exchange_count, data.min_exchanges);
+    else if (data.exchange_count) {
       completion.textContent = "";
-      completion.append(el("span", "badge ok", "Lab complete"), document.createTextNode(" "));
-      const t = el("time", "muted", "at " + data.completed_at.replace("T", " ").slice(0, 16) + " UTC");
-      t.setAttribute("datetime", data.completed_at);
-      completion.append(t);
+      completion.append(el("span", "badge", "In progress"));
+    }
+  }
+
+  // The same wording as templates/_completion.html: a lab completed before its conversation
+  // was reset stays complete, and the page says both that and where the new count stands.
+  function showCompletion(at, count, needed) {
+    const time = el("time", null, at.replace("T", " ").slice(0, 16) + " UTC");
+    time.setAttribute("datetime", at);
+    completion.textContent = "";
+    if (count >= needed) {
+      const muted = el("span", "muted", "on ");
+      muted.append(time);
+      completion.append(el("span", "badge ok", "Lab complete"), document.createTextNode(" "), muted);
+    } else {
+      const badge = el("span", "badge ok", "Completed on ");
+      badge.append(time);
+      completion.append(badge, document.createTextNode(" "), el("span", "muted completion-reset",
+        "Conversation reset since: " + count + " of " + needed + " in this conversation."));
     }
   }
 

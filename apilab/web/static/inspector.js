@@ -102,6 +102,38 @@
     return wrap;
   }
 
+  // What the offline tutor's retrieval found: one row per candidate card, the chosen one
+  // marked, with the word stems it matched and how confident the match was.
+  function retrievalTable(rows) {
+    const wrap = el("div", "table-scroll");
+    const table = el("table", "data ins-retrieval");
+    table.append(el("caption", "muted", "Retrieval: the answer cards closest to the question"));
+    const head = el("tr");
+    for (const h of ["Card", "Matched word stems", "Confidence", "Meaning"]) {
+      const th = el("th", null, h);
+      th.scope = "col";
+      head.append(th);
+    }
+    const thead = el("thead");
+    thead.append(head);
+    const tbody = el("tbody");
+    const pct = (v) => (typeof v === "number" ? `${Math.round(v * 100)}%` : "–");
+    for (const r of rows) {
+      const tr = el("tr", r.chosen ? "chosen" : null);
+      const card = el("td");
+      card.append(el("code", null, r.card || r.doc));
+      if (r.chosen) card.append(" ", el("span", "badge ok", "used"));
+      if (r.where === "other lab") card.append(" ", el("span", "badge", r.lab));
+      if (r.about) card.append(el("div", "muted", r.about));
+      tr.append(card, el("td", null, (r.matched || []).join(", ") || "–"),
+        el("td", "num", pct(r.confidence)), el("td", "num", pct(r.semantic)));
+      tbody.append(tr);
+    }
+    table.append(thead, tbody);
+    wrap.append(table);
+    return wrap;
+  }
+
   function renderCall(call, index, total) {
     const section = el("section", "ins-call");
     const label = total > 1 ? `Call ${index + 1} of ${total} (tool round ${call.seq})` : "The call";
@@ -144,10 +176,20 @@
       ["Kind", data.kind === "model" ? "model call(s) through the call layer" : "offline tutor (in-process)"],
     ]));
     if (data.kind === "offline") {
-      body.append(el("p", "notice", data.offline.note));
-      body.append(facts([["Tools used", (data.offline.tools_used || []).join(", ") || "none"]]));
-      body.append(codeBlock("What the tutor did", data.offline.details, true));
-      body.append(codeBlock("Timing (ms)", data.offline.timing_ms, false));
+      const off = data.offline;
+      const d = off.details || {};
+      body.append(el("p", "notice", off.note));
+      body.append(facts([
+        ["Decision", [...new Set([d.intent, d.answer_kind].filter(Boolean))].join(" · ") || "–"],
+        ["Answer card", d.card || "none"],
+        ["Counts toward completion", d.counts === undefined ? "–" : (d.counts ? "yes" : "no")],
+        ["Objectives covered", (d.objectives || []).join(", ") || "none"],
+        ["Tools used", (off.tools_used || []).join(", ") || "none"],
+        ["Time", off.timing_ms && off.timing_ms.total !== undefined ? fmt(off.timing_ms.total, " ms") : "–"],
+      ]));
+      if (off.retrieval && off.retrieval.length) body.append(retrievalTable(off.retrieval));
+      body.append(codeBlock("Raw details (JSON)", off.details, false));
+      body.append(codeBlock("Timing (ms)", off.timing_ms, false));
       return;
     }
     const tot = data.totals;

@@ -52,7 +52,7 @@
         ? `Sends to the real ${style()} API with the key from the environment; it costs money.`
         : `No ${style()} key is configured on this server: set it in the environment to use this.`;
     } else {
-      note.textContent = "The sandbox in this server, with the lab's own key.";
+      note.textContent = "Free: the sandbox in this server, with the lab's own key.";
     }
   }
   $("wb-target").addEventListener("change", targetNote);
@@ -133,16 +133,34 @@
     return "";
   }
 
-  // {"prompt_tokens": 28, "prompt_tokens_details": {"cached_tokens": 0}} ->
-  // "prompt_tokens 28 · prompt_tokens_details.cached_tokens 0"
-  function flatUsage(usage, prefix) {
+  // {"prompt_tokens": 28, "completion_tokens": 9, "prompt_tokens_details": {"cached_tokens": 0}}
+  // -> "prompt_tokens 28 · completion_tokens 9 (other fields 0)". Top-level counts always
+  // show; a nested detail only when it is not zero (the raw body above has every field).
+  function flatUsage(usage) {
     const parts = [];
-    for (const [k, v] of Object.entries(usage)) {
-      const name = prefix ? `${prefix}.${k}` : k;
-      if (v && typeof v === "object") parts.push(flatUsage(v, name));
-      else if (v !== null && v !== undefined) parts.push(`${name} ${v}`);
+    let zeros = 0;
+    (function walk(obj, prefix) {
+      for (const [k, v] of Object.entries(obj)) {
+        const name = prefix ? `${prefix}.${k}` : k;
+        if (v && typeof v === "object") walk(v, name);
+        else if (v === null || v === undefined) continue;
+        else if (prefix && (v === 0 || v === "0")) zeros += 1;
+        else parts.push(`${name} ${v}`);
+      }
+    })(usage, "");
+    return parts.join(" · ") + (zeros ? ` (${zeros} other field${zeros > 1 ? "s" : ""} 0)` : "");
+  }
+
+  // A request that ended before (or without) a summary: no field may stay "…".
+  function settleSummary(status) {
+    for (const id of ["status", "finish", "usage", "ttft", "total", "reqid"]) {
+      const node = $(`wb-sum-${id}`);
+      if (node.textContent === "…") node.textContent = "–";
     }
-    return parts.filter(Boolean).join(" · ");
+    if (status && $("wb-sum-status").textContent === "–") {
+      $("wb-sum-status").textContent = status;
+      $("wb-sum-status").className = "bad";
+    }
   }
 
   // `backticked` spans become <code>; everything goes in as text, never as HTML.
@@ -231,7 +249,7 @@
       renderCode($("wb-explanation"), d.explanation);
       $("wb-status").textContent = "Done.";
     },
-    error(d) { showError(d.error); $("wb-status").textContent = ""; },
+    error(d) { showError(d.error); settleSummary("not sent"); $("wb-status").textContent = ""; },
   };
 
   async function send(scenario) {
@@ -256,8 +274,10 @@
       await window.apilab.readSSE(response, (name, data) => { if (handlers[name]) handlers[name](data); });
     } catch (err) {
       showError(err.message || String(err));
+      settleSummary("not sent");
       $("wb-status").textContent = "";
     } finally {
+      settleSummary("no response");
       busy = false;
       buttons.forEach((b) => { b.disabled = false; });
       form.removeAttribute("aria-busy");
