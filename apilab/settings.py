@@ -109,6 +109,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("budget_fail_open", bool, False, "Allow calls when the budget store is unreachable "
             "(default: refuse them)."),
     Setting("cache_ttl", float, 0.0, "Exact-match response cache TTL in seconds (0 = off)."),
+    Setting("eval_cache_ttl", float, 14 * 86400.0, "How long `apilab eval` keeps real "
+            "providers' replies in <data dir>/eval-cache.sqlite3, in seconds (0 = no cache)."),
     # --- the sandbox provider
     Setting("sandbox_config", str, None, "YAML file with sandbox tiers and chaos profiles."),
     Setting("admin_token", str, None, "Token protecting the sandbox admin API "
