@@ -288,9 +288,12 @@ def parse_rubric(a: Assertion, reply: str) -> AssertionResult:
     found, data = find_json(reply)
     if not found or not isinstance(data, dict):
         return finish(a, (False, 0.0, "the grader did not reply with JSON"))
+    if "pass" not in data and "score" not in data:
+        return finish(a, (False, 0.0, "the grader's JSON has neither pass nor score"))
     score = data.get("score")
     score = float(score) if isinstance(score, int | float) else (1.0 if data.get("pass") else 0.0)
     passed = bool(data.get("pass", score >= 0.5))
     if a.threshold is not None:
         passed = score >= a.threshold
-    return finish(a, (passed, max(0.0, min(1.0, score)), str(data.get("reason", ""))[:300]))
+    reason = str(data.get("reason") or "the grader gave no reason")[:300]
+    return finish(a, (passed, max(0.0, min(1.0, score)), reason))

@@ -119,7 +119,7 @@ class Assertion:
     threshold: float | None = None
     weight: float = 1.0
     metric: str | None = None
-    provider: str | None = None
+    provider: Any = None  # llm-rubric's grader: a provider id or mapping
 
     @property
     def name(self) -> str:
@@ -138,7 +138,7 @@ class TestCase:
     asserts: tuple[Assertion, ...]
     threshold: float | None = None
     metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
-    grader: str | None = None  # options.provider: the model llm-rubric asks
+    grader: Any = None  # options.provider: the model llm-rubric asks (id or mapping)
 
     @property
     def name(self) -> str:
@@ -442,7 +442,7 @@ def parse_assertion(value: Any, where: str) -> Assertion:
         threshold=None if threshold is None else _number(threshold, where + ".threshold"),
         weight=_number(weight, where + ".weight", low=0),
         metric=str(data["metric"]) if data.get("metric") is not None else None,
-        provider=str(data["provider"]) if data.get("provider") is not None else None,
+        provider=data.get("provider"),
     )
     _check_value(assertion, where)
     return assertion
@@ -620,7 +620,7 @@ def _tests(value: Any, default: Mapping[str, Any], files: _Files) -> list[TestCa
                 index=len(tests), description=str(description) if description else None,
                 vars=vars_, asserts=tuple(asserts),
                 threshold=None if threshold is None else _number(threshold, where + ".threshold"),
-                metadata=meta, grader=str(grader) if grader else None))
+                metadata=meta, grader=grader or None))
     return tests
 
 

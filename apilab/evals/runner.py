@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -107,7 +108,12 @@ def plan_cells(config: EvalConfig, *, repeat: int | None = None) -> list[Planned
     return cells
 
 
-def _graders(config: EvalConfig) -> list[ProviderSpec]:
+def grader_key(ident: Any) -> str:
+    """A grader's identity, whether written as an id or a mapping."""
+    return ident if isinstance(ident, str) else json.dumps(ident, sort_keys=True, default=str)
+
+
+def _graders(config: EvalConfig) -> dict[str, ProviderSpec]:
     """The model providers llm-rubric assertions need; an error when one has none."""
     ids: dict[str, ProviderSpec] = {}
     for test in config.tests:
@@ -122,9 +128,9 @@ def _graders(config: EvalConfig) -> list[ProviderSpec]:
                     "openai:gpt-4o-mini), or use a deterministic assertion.")
             spec = parse_provider(ident, "llm-rubric provider")
             if spec.kind in ("echo", "recorded", "tutor"):
-                raise ConfigError(f"llm-rubric needs a model provider, not {ident!r}.")
-            ids.setdefault(ident, spec)
-    return list(ids.values())
+                raise ConfigError(f"llm-rubric needs a model provider, not {spec.id!r}.")
+            ids.setdefault(grader_key(ident), spec)
+    return ids
 
 
 def rubric_count(config: EvalConfig) -> int:
@@ -146,7 +152,7 @@ async def _grade(a: Any, out: Output, test: TestCase, graders: dict[str, Target]
         AssertionResult:
     from apilab.evals.assertions import finish
 
-    grader = graders[a.provider or test.grader or ""]
+    grader = graders[grader_key(a.provider or test.grader)]
     rubric = render(str(a.value), test.vars, where="the llm-rubric assertion")
     call = grader.call_for(None, [{"role": "user", "content": rubric_prompt(rubric, out.text)}],
                            test.vars, cache=True)
@@ -201,13 +207,14 @@ async def run_eval(
                   estimate=estimate)
     results: list[CellResult | None] = [None] * len(planned)
     grader_specs = _graders(config)
+    grader_keys = list(grader_specs)
     try:
-        async with open_targets(list(config.providers) + grader_specs, stack_settings, db=db,
+        async with open_targets(list(config.providers) + list(grader_specs.values()),
+                                stack_settings, db=db,
                                 sink=sink, store=store, learner=learner,
                                 sandbox_app=sandbox_app) as opened:
             targets = opened[: len(config.providers)]
-            graders = {spec.id: t for spec, t in zip(grader_specs, opened[len(targets):],
-                                                     strict=True)}
+            graders = dict(zip(grader_keys, opened[len(targets):], strict=True))
             await _run_cells(planned, targets, graders, results, run, use_cache,
                              concurrency or config.max_concurrency, config.delay_ms, on_result)
     finally:

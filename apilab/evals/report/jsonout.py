@@ -17,14 +17,26 @@ ever added; a change that removes or renames one bumps the version.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from apilab.evals.results import CellResult, EvalRun
 
-__all__ = ["SCHEMA_VERSION", "cell_dict", "to_json", "to_json_text"]
+__all__ = ["SCHEMA_VERSION", "cell_dict", "plain", "to_json", "to_json_text"]
 
 SCHEMA_VERSION = 1
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready data: Decimals as strings (money never becomes a float)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value
 
 
 def cell_dict(cell: CellResult) -> dict[str, Any]:
@@ -57,7 +69,7 @@ def to_json(run: EvalRun, *, show_heldout: bool = False) -> dict[str, Any]:
         "stopped": run.stopped,
         "prompts": [{"label": p.label, "text": p.display} for p in run.config.prompts],
         "providers": [{"id": p.id, "label": p.label} for p in run.config.providers],
-        "estimate": run.estimate,
+        "estimate": plain(run.estimate),
         "stats": run.stats(),
         "results": [cell_dict(c) for c in shown],
         "heldout_hidden": len(run.results) - len(shown),
