@@ -196,11 +196,13 @@ async def run_eval(
     check_max_cost(estimate, max_cost)
     repeats = repeat or config.repeat
     use_cache = cache and config.cache and repeats == 1  # a repeat must be a fresh sample
+    disk_cache = None
     if use_cache and store is None and settings.eval_cache_ttl > 0:
         from apilab.calls.state.base import open_store
         from apilab.evals.cache import DiskCacheStore
 
-        store = DiskCacheStore(open_store(settings), settings.data_path / "eval-cache.sqlite3")
+        store = disk_cache = DiskCacheStore(open_store(settings),
+                                            settings.data_path / "eval-cache.sqlite3")
     stack_settings = settings.with_overrides(
         cache_ttl=settings.eval_cache_ttl if use_cache else 0.0)
     run = EvalRun(config=config, results=[], started=dt.datetime.now(dt.UTC),
@@ -218,8 +220,8 @@ async def run_eval(
             await _run_cells(planned, targets, graders, results, run, use_cache,
                              concurrency or config.max_concurrency, config.delay_ms, on_result)
     finally:
-        if hasattr(store, "path") and hasattr(store, "aclose"):  # our DiskCacheStore only
-            await store.aclose()  # type: ignore[union-attr]
+        if disk_cache is not None:  # ours to close; a store the caller passed is theirs
+            await disk_cache.aclose()
     run.results = [r for r in results if r is not None]
     run.finished = dt.datetime.now(dt.UTC)
     return run
