@@ -114,6 +114,8 @@ SETTINGS: tuple[Setting, ...] = (
             "rows of this last interval. 0 = write each row before the call returns."),
     Setting("ledger_queue_max", int, 10_000, "Ledger rows waiting to be written at most; past "
             "this a call writes its own row before it returns (nothing is dropped)."),
+    Setting("eval_cache_ttl", float, 14 * 86400.0, "How long `apilab eval` keeps real "
+            "providers' replies in <data dir>/eval-cache.sqlite3, in seconds (0 = no cache)."),
     # --- the sandbox provider
     Setting("sandbox_config", str, None, "YAML file with sandbox tiers and chaos profiles."),
     Setting("admin_token", str, None, "Token protecting the sandbox admin API "

@@ -1,21 +1,41 @@
-"""CLI command group: ``apilab eval tutor``.
+"""CLI command group: ``apilab eval CONFIG`` and ``apilab eval tutor``.
 
-A thin front door over ``apilab.evals.tutor``: run the offline tutor on the
-real-learner suite and print pass rates per split and lab, and the dev split's
-failures. Held-out failures stay hidden unless ``--show-heldout`` is given, so
-whoever tunes the tutor does not tune on them.
+Thin front doors: ``eval CONFIG`` (``eval run CONFIG``) runs a promptfoo-style
+config through ``apilab.evals.runner`` and prints the estimate, a progress bar
+and a table (``cli/_evalrun.py``); ``eval tutor`` runs the offline tutor on the
+real-learner suite (``apilab.evals.tutor``) and prints pass rates per split and
+lab, and the dev split's failures. Held-out failures stay hidden unless
+``--show-heldout`` is given, so whoever tunes the tutor does not tune on them.
+
+``_EvalGroup`` lets a config path stand where a subcommand would: anything that
+is not a subcommand name is run as ``eval run ARGS``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from apilab.cli._common import exit_on_error, print_json
 from apilab.errors import InvalidInputError
 
-eval_app = typer.Typer(help="Run evaluation suites.", no_args_is_help=True)
+
+class _EvalGroup(TyperGroup):
+    """``apilab eval CONFIG ...`` means ``apilab eval run CONFIG ...``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+eval_app = typer.Typer(
+    cls=_EvalGroup, no_args_is_help=True,
+    help="Run evaluation suites: `apilab eval CONFIG` runs a promptfoo-style config "
+         "(`apilab eval builtin:tutor` is the lab assistant's own suite); `apilab eval tutor` "
+         "measures the offline tutor on real learners' questions.")
 
 
 def _short(text: str, limit: int = 110) -> str:
@@ -89,6 +109,9 @@ def tutor(
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``eval tutor`` to the app."""
+    """Add ``eval run`` (also ``eval CONFIG``) and ``eval tutor`` to the app."""
+    from apilab.cli._evalrun import run
+
+    eval_app.command("run")(run)
     eval_app.command("tutor")(tutor)
     app.add_typer(eval_app, name="eval")

@@ -36,10 +36,13 @@ __all__ = [
     "CaseResult",
     "SuiteReport",
     "TutorCase",
+    "judge",
     "load_cases",
     "load_thresholds",
     "matches",
+    "reply_kind",
     "run_cases",
+    "tutor_turn",
 ]
 
 SPLITS = ("dev", "heldout")
@@ -167,13 +170,41 @@ class SuiteReport:
         return out
 
 
+def judge(must: list[list[str]], must_not: list[str], reply: str,
+          kind: str) -> tuple[bool, list[list[str]], list[str]]:
+    """``(passed, missing must-groups, must_not phrases found)`` for one reply.
+
+    The one judging rule, shared with the eval runner's ``apilab:tutor-checks``
+    assertion so both report the same pass rates.
+    """
+    missing = [group for group in must if not any(matches(reply, a) for a in group)]
+    forbidden = [phrase for phrase in must_not if matches(reply, phrase)]
+    passed = not missing and not forbidden and kind not in NON_ANSWERS
+    return passed, missing, forbidden
+
+
 def judge_reply(case: TutorCase, reply: str, kind: str) -> tuple[bool, list[list[str]],
                                                                  list[str]]:
     """``(passed, missing must-groups, must_not phrases found)`` for one reply."""
-    missing = [group for group in case.must if not any(matches(reply, a) for a in group)]
-    forbidden = [phrase for phrase in case.must_not if matches(reply, phrase)]
-    passed = not missing and not forbidden and kind not in NON_ANSWERS
-    return passed, missing, forbidden
+    return judge(case.must, case.must_not, reply, kind)
+
+
+def tutor_turn(tutor: Any, lab_id: str, question: str) -> Any:
+    """The ``Turn`` a learner's first message makes, redacted as the chat page redacts it."""
+    from apilab.assistant.base import Turn
+    from apilab.assistant.offline.tutor import finding_summary
+    from apilab.secretscan import redact_text
+
+    redacted, findings = redact_text(question)
+    context: dict[str, Any] = {}
+    if findings:
+        context["secret_findings"] = [finding_summary(f) for f in findings]
+    return Turn(lab=tutor.course.lab(lab_id), message=redacted, history=[], context=context)
+
+
+def reply_kind(meta: dict[str, Any]) -> str:
+    """What the tutor said its reply was (answer, dont-know, off-topic, ...)."""
+    return str(meta.get("answer_kind") or meta.get("intent") or "")
 
 
 def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteReport:
@@ -182,24 +213,16 @@ def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteRepo
     The message goes through the same redaction as the chat page, so a case that
     pastes a key is answered the way a learner would be answered.
     """
-    from apilab.assistant.base import Turn
     from apilab.assistant.offline import OfflineTutor
-    from apilab.assistant.offline.tutor import finding_summary
-    from apilab.secretscan import redact_text
 
     tutor = tutor or OfflineTutor()
     results = []
     for case in cases:
-        redacted, findings = redact_text(case.question)
-        context: dict[str, Any] = {}
-        if findings:
-            context["secret_findings"] = [finding_summary(f) for f in findings]
-        turn = Turn(lab=tutor.course.lab(case.lab), message=redacted, history=[],
-                    context=context)
+        turn = tutor_turn(tutor, case.lab, case.question)
         started = time.perf_counter()
         composed = tutor.compose(turn)
         ms = (time.perf_counter() - started) * 1000
-        kind = str(composed.meta.get("answer_kind") or composed.meta.get("intent") or "")
+        kind = reply_kind(composed.meta)
         passed, missing, forbidden = judge_reply(case, composed.text, kind)
         results.append(CaseResult(case, passed, kind, missing, forbidden, composed.text, ms))
     return SuiteReport(results)

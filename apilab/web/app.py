@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 
 # One module per page family; each exposes ``router``.
 ROUTE_MODULES = (
-    "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "inspector", "apidocs",
+    "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "promptlab", "inspector",
+    "apidocs",
 )
 
 

@@ -207,7 +207,9 @@ def test_lesson_covers_every_topic(course: Course, lesson_id: str, topics: list[
 @pytest.mark.parametrize("lesson_id", ["rate-limits-and-cost", "production-prompts"])
 def test_lesson_length_and_structure(course: Course, lesson_id: str) -> None:
     body = course.lesson(lesson_id).body
-    assert 1500 <= len(body.split()) <= 3000
+    # Lesson 4 carries a runnable eval config and its output (issue 12): code, not prose.
+    longest = 3500 if lesson_id == "production-prompts" else 3000
+    assert 1500 <= len(body.split()) <= longest
     headings = re.findall(r"^## (.+)$", body, re.M)
     assert "Summary" in headings
     assert "Try it in the lab" in headings

@@ -37,7 +37,8 @@ LAB_PANELS: dict[str, tuple[tuple[str, str], ...]] = {
     "api-basics": (("workbench", "_panel_workbench.html"),),
     "key-security": (("scanner", "_panel_scanner.html"), ("drill", "_panel_drill.html")),
     "rate-limits-cost": (("calculator", "_panel_calculator.html"), ("arena", "_panel_arena.html")),
-    "production-prompts": (("validate", "_panel_validate.html"),),
+    "production-prompts": (("promptlab", "_panel_promptlab.html"),
+                           ("validate", "_panel_validate.html")),
 }
 
 
