@@ -111,6 +111,8 @@ _NOT_SECRET_NAME_WORDS = frozenset({
     "authorize", "authorized", "authenticator", "authz", "authn", "autho", "passenger",
     "passengers", "passive", "passport", "passthrough", "passthru", "passage", "passes",
     "passed", "passing", "secretary", "credit", "credits", "primary", "foreign",
+    # test fixtures named for what they are not
+    "invalid", "nonmatching", "wrong", "bad", "expired", "revoked", "malformed", "bogus",
 })
 _COMMON_DEFAULTS = frozenset({
     "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
@@ -128,6 +130,8 @@ _EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.o
 # Values starting like a template, a path or a reference are not literals.
 _REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", "#", "@", "&", "[", "(",
                      "%", "*", "!", "?", "=", ":", "+", "^")
+# Passwords often start with a symbol ("#TQ...", "!x9..."): fewer starts mean a reference.
+_PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\")
 _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
@@ -197,7 +201,8 @@ def name_kind(name: str) -> str | None:
     if not words:
         return None
     low = name.lower()
-    if any(w in _NOT_SECRET_NAME_WORDS for w in words) or "keyvault" in low:
+    if any(w in _NOT_SECRET_NAME_WORDS for w in words) or any(
+            part in low for part in ("keyvault", "nonmatching", "notmatching")):
         return None
     last = words[-1]
     if last in _META_LAST_WORDS and not (last == "key" and _key_is_secret(words)):
@@ -227,7 +232,8 @@ def _key_is_secret(words: list[str]) -> bool:
 def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     """Whether a name-anchored value looks like a literal secret of this kind."""
     low = value.lower()
-    if value.startswith(_REFERENCE_STARTS) or any(p in value for p in _REFERENCE_PARTS):
+    starts = _PASSWORD_REFERENCE_STARTS if kind == "password" else _REFERENCE_STARTS
+    if value.startswith(starts) or any(p in value for p in _REFERENCE_PARTS):
         return False
     if _TEMPLATE.fullmatch(value):
         return False

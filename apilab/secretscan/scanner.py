@@ -144,14 +144,9 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
     # line up, so fall back to the plain scan.
     aligned = len(lower) == len(text)
     if rule.keyword_anchored and aligned:
-        starts = sorted({p for k in rule.keywords for p in where.get(k, ())})
-        last_end = -1
-        for pos in starts:
-            if pos < last_end:
-                continue  # inside the previous hit (a name with two keywords)
+        for pos in sorted({p for k in rule.keywords for p in where.get(k, ())}):
             match = full.match(text, pos)
             if match:
-                last_end = match.end()
                 yield match
         return
     anchor = rule.anchor_regex

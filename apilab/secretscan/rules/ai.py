@@ -72,8 +72,8 @@ AI_RULES: tuple[Rule, ...] = (
         # A key with the right prefix whose body is not the exact layout (a character lost
         # or changed in a paste): not a valid key, but almost all of one, so still a leak.
         "anthropic-key-malformed", "Anthropic API key (malformed: not the exact layout)",
-        B + r"sk-ant-(?:api|admin)0\d-[A-Za-z0-9_-]{80,120}" + E,
-        ("sk-ant-api0", "sk-ant-admin0"), MEDIUM, _ANTHROPIC_FIX,
+        B + r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{80,120}" + E,
+        ("sk-ant-api03-", "sk-ant-admin01-"), MEDIUM, _ANTHROPIC_FIX,
         provider="Anthropic", ai_provider=True, min_entropy=4.0, prefix="sk-ant-api03-",
         keyword_anchored=True,
     ),
@@ -114,10 +114,9 @@ AI_RULES: tuple[Rule, ...] = (
         # A 32-hex key next to a key-like name, in a file that names an Azure OpenAI
         # endpoint: the keyword (an endpoint host) gates the whole rule.
         "azure-openai-endpoint-key", "API key beside an Azure OpenAI endpoint",
-        r"(?i:api[_.-]?key|apikey|openai[_.-]?key|subscription[_.-]?key|key)"
-        r"[A-Za-z0-9_.-]{0,12}" + ASSIGN + r"([a-f0-9]{32})" + E,
+        r"(?i:key)[A-Za-z0-9_.-]{0,12}" + ASSIGN + r"([a-f0-9]{32})" + E,
         ("openai.azure.com", "cognitiveservices.azure.com"), MEDIUM, _AZURE_FIX,
-        provider="Azure OpenAI", ai_provider=True, min_entropy=3.0,
+        provider="Azure OpenAI", ai_provider=True, min_entropy=3.0, anchor=r"key",
     ),
     # --- AWS Bedrock ----------------------------------------------------------------------
     Rule(

@@ -37,11 +37,13 @@ def _quoted(tag: str) -> str:
 
 _UNQUOTED = r"""(?P<u>[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,1000}+)(?![(\[])"""
 _OPERATOR = (
-    r"(?:(?:\s{0,3}(?:[:?.+!=]{0,3}=|=>|:(?![:/\\]))|\s{0,3}:\s{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}"
-    r"\s{0,3}=|\s{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}\s{0,3}=(?!=))\s{0,3}+@?(?:" + _quoted("a")
+    # typed forms first (": String =" must not stop at ":" with the value "String")
+    r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
+    r"|[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=(?!=)"
+    r"|[ \t]{0,3}(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,3}+@?(?:" + _quoted("a")
     + "|" + _UNQUOTED + r")"
     # "NAME", "VALUE"   and   key="NAME" value="VALUE"   (only after a quoted name)
-    + r"|(?(_q)(?:\s{0,3},|\s{1,3}value\s{0,2}=)\s{0,3}+" + _quoted("b") + r"|(?!))"
+    + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
     # #define NAME "VALUE", password "VALUE"
