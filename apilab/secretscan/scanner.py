@@ -144,9 +144,16 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
     # line up, so fall back to the plain scan.
     aligned = len(lower) == len(text)
     if rule.keyword_anchored and aligned:
+        last_end = -1
         for pos in sorted({p for k in rule.keywords for p in where.get(k, ())}):
+            # A provider's token found again from inside itself would only overlap; (names
+            # of generic rules can hold two keywords, and a rejected "key=" must not hide
+            # the "pass" after it, so they try every position).
+            if pos < last_end and not rule.generic:
+                continue
             match = full.match(text, pos)
             if match:
+                last_end = match.end()
                 yield match
         return
     anchor = rule.anchor_regex
@@ -159,9 +166,17 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
             yield match
 
 
-def _candidates(text: str, rules: tuple[Rule, ...]) -> list[_Hit]:
+@functools.lru_cache(maxsize=8)
+def _prefix_words(rules: tuple[Rule, ...]) -> frozenset[str]:
+    """Keywords of provider rules long enough to be a key's prefix, not a common word."""
+    return frozenset(k for r in rules if not r.generic for k in r.keywords if len(k) >= 5)
+
+
+def _candidates(text: str, rules: tuple[Rule, ...],
+                where: dict[str, list[int]] | None = None) -> list[_Hit]:
     lower = text.lower()
-    where = _keyword_positions(lower, rules)
+    if where is None:
+        where = _keyword_positions(lower, rules)
     hits: list[_Hit] = []
     for rule in rules:
         if rule.keywords and not any(k in where for k in rule.keywords):
@@ -175,17 +190,26 @@ def _candidates(text: str, rules: tuple[Rule, ...]) -> list[_Hit]:
     return hits
 
 
-def _view_hits(text: str, rules: tuple[Rule, ...], known: list[_Hit]) -> list[_Hit]:
-    """Hits that only the decoded views show, mapped back to spans of ``text``."""
+def _view_hits(text: str, rules: tuple[Rule, ...], where: dict[str, list[int]]
+               ) -> list[_Hit]:
+    """Hits in the decoded views, mapped back to spans of ``text``.
+
+    Where a view's hit overlaps a hit in the text itself, the more confident one wins
+    (``_resolve_overlaps``): a base64 value that a name made a generic secret becomes
+    the provider key it decodes to.
+    """
     extra: list[_Hit] = []
-    for make in (decode.joined_view, decode.manifest_view):
+    # Joining literals costs a pass over every string in the file: only worth it where a
+    # provider's prefix occurs (a split key keeps its prefix in the first piece).
+    joined = any(w in where for w in _prefix_words(rules))
+    for make in ((decode.joined_view, decode.manifest_view) if joined
+                 else (decode.manifest_view,)):
         view = make(text)
         if view is None:
             continue
         for start, end, rule, secret in _candidates(view.text, rules):
             o_start, o_end = view.original(start, end)
-            if all(o_end <= k[0] or o_start >= k[1] for k in known + extra):
-                extra.append((o_start, o_end, rule, secret))
+            extra.append((o_start, o_end, rule, secret))
     return extra
 
 
@@ -213,8 +237,9 @@ def find_secrets(
     a learner typed is always fully checked.
     """
     rules = tuple(rules)
-    hits = _candidates(text, rules)
-    hits.extend(_view_hits(text, rules, hits))
+    where = _keyword_positions(text.lower(), rules)
+    hits = _candidates(text, rules, where)
+    hits.extend(_view_hits(text, rules, where))
     if not hits:
         return []
     if allow_inline is None:

@@ -159,7 +159,6 @@ def _labelled(name: str, text: str, needle: str, rule: str) -> CorpusFile:
 # --- false-positive vectors ---------------------------------------------------------------
 def _fp_vectors(rng: random.Random) -> dict[str, Callable[[], str]]:
     proj = "sk-" + "proj-"
-    ant = "sk-ant-" + "api03-"
 
     def b64img() -> str:
         raw = bytes(rng.getrandbits(8) for _ in range(300))

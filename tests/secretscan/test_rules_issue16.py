@@ -127,7 +127,8 @@ def test_assignment_forms_of_many_languages(text: str) -> None:
 
 
 @pytest.mark.parametrize("rule_text", [
-    ("private-key", "-----BEGIN PRIVATE KEY-----\nMIIEvQ" + "A" * 70 + "\n-----END PRIVATE KEY-----"),
+    ("private-key",
+     "-----BEGIN PRIVATE KEY-----\nMIIEvQ" + "A" * 70 + "\n-----END PRIVATE KEY-----"),
 ])
 def test_private_key_ignores_runs_of_one_character(rule_text: tuple[str, str]) -> None:
     rule, text = rule_text

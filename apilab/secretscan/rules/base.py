@@ -21,7 +21,8 @@ LOW = 0.6
 
 # A key must not be glued to other key characters on either side; an escaped
 # \n, \r or \t just before it (JSON strings, notebooks) still counts as a boundary.
-B = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt]))"
+# A terminal colour code just before it (ESC[93m in a log) counts as a boundary too.
+B = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt])|(?<=\x1b\[\dm)|(?<=\x1b\[\d\dm))"
 E = r"(?![A-Za-z0-9_-])"
 # name, optional closing quote/bracket, an assignment operator, optional opening quote.
 # (A "," is not an operator: in lists of strings it made every neighbour a "value".)

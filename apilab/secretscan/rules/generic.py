@@ -35,7 +35,7 @@ def _quoted(tag: str) -> str:
             rf"""|`(?P<q{tag}3>[^`\s]{{6,1000}}+)`)""")
 
 
-_UNQUOTED = r"""(?P<u>[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,1000}+)(?![(\[])"""
+_UNQUOTED = r"""(?P<u>[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+)(?![(\[])"""
 _OPERATOR = (
     # typed forms first (": String =" must not stop at ":" with the value "String")
     r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
@@ -98,7 +98,7 @@ GENERIC_RULES: tuple[Rule, ...] = (
         "basic-auth", "Credentials in an Authorization header or a curl -u option",
         r"(?i:authorization[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?:basic|token|api-token|apikey|key|bot)?"
         r"|-u\s|--user\s)\s{0,3}[\"']?"
-        r"(?P<q1>[A-Za-z0-9+/_.~-]{12,400}={0,2}|[^\s:'\"]{0,64}:[^\s'\"]{6,128})(?=['\"\s]|$)",
+        r"(?P<q1>[A-Za-z0-9+/_.~-]{12,400}+={0,2}|[^\s:'\"]{0,64}+:[^\s'\"]{6,128}+)(?=['\"\s]|$)",
         ("authorization", "--user", "-u "), LOW,
         "Do not hard-code credentials in commands or headers: read them from the environment "
         "(or a .netrc outside the repository), and change this password.",
@@ -120,7 +120,7 @@ GENERIC_RULES: tuple[Rule, ...] = (
         "url-query-secret", "Secret in a URL query string",
         r"(?:(?<=[?&;])|(?<=%26)|(?<=%3[fF]))(?i:access_token|api_key|apikey|token|secret"
         r"|password|auth|key|client_secret|sig)(?:=|%3[dD])"
-        r"(?P<q1>[A-Za-z0-9._~+/-]{16,400})(?=[&#\s\"'%]|$)",
+        r"(?P<q1>[A-Za-z0-9._~+/-]{16,400}+)(?=[&#\s\"'%]|$)",
         _QUERY_KEYWORDS, LOW, _SECRET_FIX, keyword_anchored=True,
         min_entropy=3.2, generic=True,
     ),

@@ -93,7 +93,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
               r"dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,40}", ("dckr_pat_", "dckr_oat_"),
               "Docker Hub > Account settings > Personal access tokens", "DOCKER_TOKEN"),
     _prefixed("atlassian-token", "Atlassian API token", "Atlassian",
-              r"(?:ATATT3|ATCTT3|ATBB)[A-Za-z0-9_=.-]{32,300}", ("atatt3", "atctt3", "atbb"),
+              r"(?:ATATT3|ATCTT3|ATBB)[A-Za-z0-9_=.-]{32,300}+", ("atatt3", "atctt3", "atbb"),
               "id.atlassian.com > Security > API tokens (or Bitbucket app passwords)",
               "ATLASSIAN_API_TOKEN", min_entropy=3.5),
     # --- chat ---------------------------------------------------------------------------

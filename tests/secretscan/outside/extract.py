@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -91,8 +92,8 @@ class Upstream:
 
     def files(self, prefix: str) -> list[str]:
         if self.is_git:
-            return [p for p in self._git("ls-tree", "-r", "--name-only", "HEAD", prefix).splitlines()
-                    if p]
+            listing = self._git("ls-tree", "-r", "--name-only", "HEAD", prefix)
+            return [p for p in listing.splitlines() if p]
         root = self.path
         return sorted(p.relative_to(root).as_posix() for p in (root / prefix).rglob("*")
                       if p.is_file())
@@ -322,10 +323,9 @@ def detect_secrets_samples(up: Upstream) -> Iterator[Sample]:
         for node in tree.body:
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
                     node.targets[0], ast.Name):
-                try:
+                with contextlib.suppress(Unsupported, TypeError, KeyError, IndexError,
+                                         ValueError):
                     names[node.targets[0].id] = ev.ev(node.value)
-                except (Unsupported, TypeError, KeyError, IndexError, ValueError):
-                    pass
         plugin = rel.rsplit("/", 1)[1].removesuffix("_test.py")
         n = 0
         for node in ast.walk(tree):

@@ -97,7 +97,8 @@ def _expand_class(body: str) -> str:
     return "".join(dict.fromkeys(chars))
 
 
-_REGEX_PART = re.compile(r"(\[(?:\\.|[^\]])+\]|\\.|\((?:[^()]*)\)|[^\\\[({])(\{(\d+)(?:,(\d+))?\}|\?)?")
+_REGEX_PART = re.compile(
+    r"(\[(?:\\.|[^\]])+\]|\\.|\((?:[^()]*)\)|[^\\\[({])(\{(\d+)(?:,(\d+))?\}|\?)?")
 
 
 def random_from_regex(regex: str, rng: random.Random) -> str:
