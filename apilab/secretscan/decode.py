@@ -39,11 +39,14 @@ class View:
 
     text: str
     spans: list[tuple[int, int, int, int]]
+    starts: list[int] = dataclasses.field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.starts = [s[0] for s in self.spans]
 
     def original(self, start: int, end: int) -> tuple[int, int]:
         """The span of the original text that the view's [start, end) came from."""
-        starts = [s[0] for s in self.spans]
-        i = bisect.bisect_right(starts, start) - 1
+        i = bisect.bisect_right(self.starts, start) - 1
         if i < 0:
             return start, end
         view_start, view_end, orig_start, orig_end = self.spans[i]

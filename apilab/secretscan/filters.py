@@ -299,7 +299,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     secret = text[start:end]
     if secret in rule.allow or _is_public(secret):
         return None
-    if rule.generic and (_RUN.search(secret.lstrip("A").rstrip("=")) or len(set(secret)) < 5):
+    if rule.generic and (_RUN.search(secret.lstrip("A").rstrip("="))
+                         or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
     if rule.placeholder_check and is_placeholder(secret):
         return None

@@ -144,16 +144,22 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
     # line up, so fall back to the plain scan.
     aligned = len(lower) == len(text)
     if rule.keyword_anchored and aligned:
-        last_end = -1
+        skip_to = -1
         for pos in sorted({p for k in rule.keywords for p in where.get(k, ())}):
-            # A provider's token found again from inside itself would only overlap; (names
-            # of generic rules can hold two keywords, and a rejected "key=" must not hide
-            # the "pass" after it, so they try every position).
-            if pos < last_end and not rule.generic:
+            # A provider's token found again from inside itself would only overlap. For
+            # name-anchored rules only an unquoted value is skipped ("PW:PW:PW:..." would
+            # otherwise be re-read from every keyword); a quoted value may hold the real
+            # name (key="DbPassword" value="...").
+            if pos < skip_to:
                 continue
             match = full.match(text, pos)
             if match:
-                last_end = match.end()
+                if not rule.generic:
+                    skip_to = match.end()
+                else:
+                    name, group = filters.secret_group(match)
+                    if name in ("u", "o", "x"):
+                        skip_to = match.end(group)
                 yield match
         return
     anchor = rule.anchor_regex
@@ -214,12 +220,24 @@ def _view_hits(text: str, rules: tuple[Rule, ...], where: dict[str, list[int]]
 
 
 def _resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
-    """Keep the most confident (then longest) hit wherever hits overlap."""
+    """Keep the most confident (then longest) hit wherever hits overlap.
+
+    Kept hits are disjoint, so their starts and ends stay sorted together and each new
+    hit is checked against its two neighbours only (hostile text can hold many hits).
+    """
+    starts: list[int] = []
+    ends: list[int] = []
     kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (-h[2].confidence, h[0] - h[1], h[0])):
-        if all(hit[1] <= k[0] or hit[0] >= k[1] for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: h[0])
+        i = bisect.bisect_right(starts, hit[0])
+        if i > 0 and ends[i - 1] > hit[0]:
+            continue  # overlaps the kept hit that starts at or before it
+        if i < len(starts) and starts[i] < hit[1]:
+            continue  # overlaps the kept hit that starts after it
+        starts.insert(i, hit[0])
+        ends.insert(i, hit[1])
+        kept.insert(i, hit)
+    return kept
 
 
 def find_secrets(
