@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import json
 import math
@@ -274,9 +275,14 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     return quoted and len(value) >= 16 and ((has_upper and has_lower) or has_symbol)
 
 
+@functools.lru_cache(maxsize=256)
+def _group_names(pattern: re.Pattern[str]) -> dict[int, str]:
+    return {i: n for n, i in pattern.groupindex.items()}
+
+
 def secret_group(match: re.Match[str]) -> tuple[str | None, int]:
     """(group name, index) of the secret: the first matched group not named ``_...``."""
-    names = {i: n for n, i in match.re.groupindex.items()}
+    names = _group_names(match.re)
     for i, g in enumerate(match.groups(), 1):
         if g is not None and not names.get(i, "").startswith("_"):
             return names.get(i), i
@@ -321,8 +327,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         kind = name_kind(name.rsplit(".", 1)[-1])
         quoted = True
     elif rule.id == "github-token-legacy":
-        kind = "secret" if name_kind(_name_span(text, match.start(), match.end()))\
-            or "github" in _name_span(text, match.start(), match.end()).lower() else None
+        name = _name_span(text, match.start(), match.end())
+        kind = "secret" if name_kind(name) or "github" in name.lower() else None
     else:
         name = _name_span(text, match.start(), match.end())
         kind = name_kind(name)
@@ -330,6 +336,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None  # "NAME VALUE" with a space counts only as "--password VALUE"
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
+    if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():
+        return None  # the value repeats its own name: "pswrd=" in pswrd="pswrd=", not a value
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule

@@ -184,13 +184,22 @@ def _candidates(text: str, rules: tuple[Rule, ...],
     if where is None:
         where = _keyword_positions(lower, rules)
     hits: list[_Hit] = []
+    # The same near miss repeated thousands of times (hostile input) is judged once: the
+    # verdict depends only on the match and the name before it (at most 80 characters).
+    verdicts: dict[tuple[str, str, str, int, int], Rule | None] = {}
     for rule in rules:
         if rule.keywords and not any(k in where for k in rule.keywords):
             continue
         for match in _matches(rule, text, lower, where):
             _name, group = filters.secret_group(match)
             start, end = match.span(group)
-            reported = filters.accept(rule, text, match, start, end)
+            origin = match.start()
+            key = (rule.id, match.group(0), text[max(0, origin - 80):origin], start - origin,
+                   end - origin)
+            if key in verdicts:
+                reported = verdicts[key]
+            else:
+                reported = verdicts[key] = filters.accept(rule, text, match, start, end)
             if reported is not None:
                 hits.append((start, end, reported, text[start:end]))
     return hits
