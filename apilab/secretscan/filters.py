@@ -99,6 +99,7 @@ _META_LAST_WORDS = frozenset({
     "schema", "struct", "builder", "factory", "handler", "service", "client", "session",
     "cache", "request", "response", "callback", "hook", "listener", "event", "display",
     "visible", "icon", "button", "dialog", "form", "view", "widget", "component", "id_token",
+    "mgr", "realm", "helper", "prompt",
 })
 # Words that anywhere in the name mean "not a secret value".
 _NOT_SECRET_NAME_WORDS = frozenset({
@@ -114,6 +115,7 @@ _NOT_SECRET_NAME_WORDS = frozenset({
     "passed", "passing", "secretary", "credit", "credits", "primary", "foreign",
     # test fixtures named for what they are not
     "invalid", "nonmatching", "wrong", "bad", "expired", "revoked", "malformed", "bogus",
+    "through", "thru",
 })
 _COMMON_DEFAULTS = frozenset({
     "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
@@ -318,8 +320,10 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule
     if rule.id == "url-credentials":
         return rule if _url_credentials_ok(match, secret) else None
-    if rule.id in ("bearer-token", "url-query-secret", "basic-auth"):
-        return rule if _value_ok(secret, "secret", True) or rule.id == "basic-auth" else None
+    if rule.id in ("bearer-token", "url-query-secret"):
+        return rule if _value_ok(secret, "secret", True) else None
+    if rule.id == "basic-auth":
+        return rule if _value_ok(secret, "password", True) else None
     group, _ = secret_group(match)
     quoted = bool(group) and group.startswith("q")
     if rule.id == "generic-secret-compared":
@@ -334,6 +338,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         kind = name_kind(name)
         if group == "o" and not _option_before(text, match.start()):
             return None  # "NAME VALUE" with a space counts only as "--password VALUE"
+        if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
+            return None  # prose: "pass `details=True`", "Pass "--name" or ..."
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
     if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():

@@ -173,6 +173,14 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
 
 
 @functools.lru_cache(maxsize=8)
+def _provider_rules(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    return tuple(r for r in rules if not r.generic and r.id not in _NAME_RULES)
+
+
+_NAME_RULES = frozenset({"sql-password", "url-query-secret"})
+
+
+@functools.lru_cache(maxsize=8)
 def _prefix_words(rules: tuple[Rule, ...]) -> frozenset[str]:
     """Keywords of provider rules long enough to be a key's prefix, not a common word."""
     return frozenset(k for r in rules if not r.generic for k in r.keywords if len(k) >= 5)
@@ -222,7 +230,10 @@ def _view_hits(text: str, rules: tuple[Rule, ...], where: dict[str, list[int]]
         view = make(text)
         if view is None:
             continue
-        for start, end, rule, secret in _candidates(view.text, rules):
+        # Joined literals feed the provider rules only: names next to a joined piece of
+        # prose ("... pass" + "`x=1`") are not assignments.
+        view_rules = rules if make is decode.manifest_view else _provider_rules(rules)
+        for start, end, rule, secret in _candidates(view.text, view_rules):
             o_start, o_end = view.original(start, end)
             extra.append((o_start, o_end, rule, secret))
     return extra
