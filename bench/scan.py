@@ -1,10 +1,19 @@
-"""Bench: `apilab scan` vs detect-secrets 1.5.0, on the same corpus and the same large tree.
+"""Bench: `apilab scan` vs detect-secrets 1.5.0 (and gitleaks), on the same corpora and tree.
 
 Usage (from the repo root):
 
-    .venv/bin/python bench/scan.py [--tree DIR] [--tree-mb 20] [--seed 2026] [--per-format 18]
+    .venv/bin/python bench/scan.py [--outside CACHE.json] [--gitleaks BIN] [--tree DIR]
+                                   [--tree-mb 20] [--seed 2026] [--per-format 18]
 
-1. Quality: the labelled corpus from tests/secretscan/corpus.py (synthetic keys of
+0. Outside corpus (issue 16): labelled samples from other projects' own test suites
+   (tests/secretscan/outside: gitleaks, detect-secrets and CredSweeper samples ship in
+   the repo; trufflehog's, AGPL-licensed, come only from a local cache built with
+   ``python -m tests.secretscan.outside.extract ... --out CACHE.json`` and passed as
+   --outside). Every tool scans the same files through its CLI; each sample scores
+   once (see tests/secretscan/outside/corpus.py). Prints precision, recall and F1 per
+   provider, for AI-provider keys and for all secrets, with debatable labels left out.
+   gitleaks runs when --gitleaks names its binary (with --gitleaks-config, its rules).
+1. Quality in sample: the labelled corpus from tests/secretscan/corpus.py (synthetic keys of
    every format at real lengths, in many file types, plus false-positive vectors)
    is written to a temp dir; both tools scan it through their CLIs with JSON
    output; hits are scored per (file, line). Prints precision, recall, F1, and
@@ -34,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.secretscan.corpus import build_corpus, score, write_corpus  # noqa: E402
+from tests.secretscan.outside import corpus as outside  # noqa: E402
 
 BIN = Path(sys.executable).parent
 TEXT_SUFFIXES = {".py", ".pyi", ".js", ".ts", ".json", ".md", ".txt", ".rst", ".toml", ".yaml",
@@ -78,6 +88,90 @@ def run_detect_secrets(folder: Path) -> tuple[list[tuple[str, int]], dict[tuple[
     return list(types), types, elapsed
 
 
+def run_gitleaks(binary: str, folder: Path, config: str | None) -> tuple[list[tuple[str, int]],
+                                                                        float]:
+    """(file, line) hits and wall seconds for gitleaks (``dir``, or ``detect --no-git``)."""
+    report = folder.parent / "gitleaks.json"
+    extra = ["--config", config] if config else []
+    start = time.perf_counter()
+    proc = subprocess.run([binary, "dir", str(folder), "--report-format", "json",
+                           "--report-path", str(report), "--no-banner", "--exit-code", "0",
+                           *extra], capture_output=True, text=True)
+    if proc.returncode != 0:  # gitleaks before 8.19 has no "dir"
+        proc = subprocess.run([binary, "detect", "--no-git", "--source", str(folder),
+                               "--report-format", "json", "--report-path", str(report),
+                               "--no-banner", "--exit-code", "0", *extra],
+                              capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"gitleaks failed: {proc.stderr[-2000:]}")
+    hits = []
+    for f in json.loads(report.read_text() or "[]"):
+        for line in range(int(f["StartLine"]), int(f.get("EndLine", f["StartLine"])) + 1):
+            hits.append((_rel(f["File"], folder), line))
+    return hits, elapsed
+
+
+def outside_bench(cache: str | None, gitleaks: str | None, gitleaks_config: str | None,
+                  tmp: Path) -> None:
+    """Score every tool on the outside corpus and print the tables (see the docstring)."""
+    samples = outside.load_samples(cache)
+    if not samples:
+        print("Outside corpus: no samples (tests/secretscan/outside/samples.json.gz missing?)")
+        return
+    folder = tmp / "outside"
+    where = outside.write_files(samples, folder)
+    kept = [s for s in samples if not s.debatable]
+    sources = sorted({s.source for s in samples})
+    print(f"Outside corpus: {len(samples)} samples from {', '.join(sources)}; "
+          f"{len(samples) - len(kept)} debatable labels left out; "
+          f"{sum(s.positive for s in kept)} secrets, {sum(not s.positive for s in kept)} "
+          f"non-secrets scored")
+    tools: dict[str, list[tuple[str, int]]] = {}
+    tools["apilab"], _ = run_apilab(folder)
+    tools["detect-secrets"], _t, _ = run_detect_secrets(folder)
+    if gitleaks:
+        tools["gitleaks"], _ = run_gitleaks(gitleaks, folder, gitleaks_config)
+    else:
+        print("(gitleaks: not run; pass --gitleaks BIN [--gitleaks-config gitleaks.toml])")
+    lines: dict[str, dict[str, set[int]]] = {}
+    for name, hits in tools.items():
+        per_file: dict[str, set[int]] = {}
+        for rel, line in hits:
+            per_file.setdefault(rel, set()).add(line)
+        lines[name] = per_file
+
+    def tally(name: str, subset: list[outside.OutsideSample]) -> outside.Tally:
+        t, _m, _f = outside.score(subset, lambda s: lines[name].get(where[s.id], set()))
+        return t
+
+    names = list(tools)
+    groups: list[tuple[str, list[outside.OutsideSample]]] = [
+        ("AI-provider keys", [s for s in kept if s.ai]),
+        ("all secrets", kept),
+    ]
+    print(f"\n{'':24}" + "".join(f"{n:>28}" for n in names))
+    print(f"{'':24}" + "".join(f"{'P     R     F1':>28}" for _ in names))
+    for label, subset in groups:
+        row = "".join(f"{t.precision:>18.3f}{t.recall:>6.3f}{t.f1:>6.3f}"
+                      for t in (tally(n, subset) for n in names))
+        print(f"{label + f' ({len(subset)})':<24}{row}")
+    print("\nF1 per provider (samples):")
+    providers = sorted({s.provider for s in kept}, key=lambda p: (p not in outside.AI_PROVIDERS, p))
+    print(f"{'provider':<22}{'n':>5}" + "".join(f"{n:>16}" for n in names))
+    for provider in providers:
+        subset = [s for s in kept if s.provider == provider]
+        row = "".join(f"{tally(n, subset).f1:>16.3f}" for n in names)
+        mark = " (AI)" if provider in outside.AI_PROVIDERS else ""
+        print(f"{provider + mark:<22}{len(subset):>5}{row}")
+    print("\nF1 per source:")
+    for source in sources:
+        subset = [s for s in kept if s.source == source]
+        row = "".join(f"{tally(n, subset).f1:>16.3f}" for n in names)
+        print(f"{source:<22}{len(subset):>5}{row}")
+    print()
+
+
 def _rel(path: str, folder: Path) -> str:
     p = Path(path)
     if p.is_absolute():
@@ -119,9 +213,16 @@ def main() -> None:
     parser.add_argument("--tree-mb", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--per-format", type=int, default=18)
+    parser.add_argument("--outside", default=None,
+                        help="outside-corpus cache built by tests.secretscan.outside.extract "
+                        "(adds trufflehog's samples; default: the samples in the repo)")
+    parser.add_argument("--gitleaks", default=None, help="gitleaks binary to compare with")
+    parser.add_argument("--gitleaks-config", default=None, help="gitleaks rule file (toml)")
+    parser.add_argument("--skip-tree", action="store_true", help="skip the speed part")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="apilab-bench-") as tmp:
+        outside_bench(args.outside, args.gitleaks, args.gitleaks_config, Path(tmp))
         corpus_dir = Path(tmp) / "corpus"
         files = build_corpus(seed=args.seed, per_format=args.per_format)
         write_corpus(files, corpus_dir)
@@ -147,6 +248,8 @@ def main() -> None:
             print(f"detect-secrets labels {rule} as 'OpenAI Token': {named}/{len(locs)} "
                   f"({named / len(locs):.0%}); any detector: {d.recall_by_rule[rule]:.0%}")
 
+        if args.skip_tree:
+            return
         tree_dir = Path(tmp) / "tree"
         n_files, n_bytes = build_tree(Path(args.tree), tree_dir, args.tree_mb)
         print(f"\nTree: {n_files} text files, {n_bytes / 1e6:.1f} MB from {args.tree}")

@@ -18,6 +18,7 @@ from apilab.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from apilab.secretscan.files import ScanReport
+    from apilab.secretscan.scanner import Finding
 
 
 class OutputFormat(str, Enum):
@@ -27,14 +28,24 @@ class OutputFormat(str, Enum):
 
 
 def _render_text(report: ScanReport) -> str:
+    """Findings grouped by file (most confident first within a file), each fix shown once."""
     lines: list[str] = []
+    by_path: dict[str, list[Finding]] = {}
     for f in report.findings:
-        where = f"{f.path or '<text>'}:{f.line}:{f.column}"
-        commit = f"  (commit {f.commit[:10]})" if f.commit else ""
-        shown = f"  {f.redacted}" if f.redacted else ""
-        lines.append(f"{where}  {f.rule}  confidence {f.confidence:.2f}{shown}{commit}")
-        lines.append(f"    {f.description}")
-        lines.append(f"    fix: {f.fix}")
+        by_path.setdefault(f.path or "<text>", []).append(f)
+    for path, found in by_path.items():
+        lines.append(f"{path}  ({len(found)} finding{'s' if len(found) != 1 else ''})")
+        shown_fixes: set[str] = set()
+        for f in sorted(found, key=lambda f: (f.line, -f.confidence)):
+            commit = f"  (commit {f.commit[:10]})" if f.commit else ""
+            shown = f"  {f.redacted}" if f.redacted else ""
+            where = f"{f.line}:{f.column}" if f.line else "-"
+            lines.append(f"  {where:>8}  {_band(f.confidence):<6} {f.rule}{shown}{commit}")
+            lines.append(f"            {f.description}")
+            if f.fix not in shown_fixes:
+                shown_fixes.add(f.fix)
+                lines.append(f"            fix: {f.fix}")
+        lines.append("")
     summary = (
         f"{len(report.findings)} finding(s) in {report.files} file(s) scanned "
         f"({report.bytes / 1e6:.2f} MB, mode: {report.mode}"
@@ -45,6 +56,13 @@ def _render_text(report: ScanReport) -> str:
         summary = "No secrets found. " + summary
     lines.append(summary)
     return "\n".join(lines)
+
+
+def _band(confidence: float) -> str:
+    """high (a provider's marker or layout), medium (layout by name), low (name + entropy)."""
+    if confidence >= 0.9:
+        return "high"
+    return "medium" if confidence >= 0.7 else "low"
 
 
 @exit_on_error
@@ -74,7 +92,9 @@ def scan(
     ] = None,
     min_confidence: Annotated[
         float, typer.Option("--min-confidence", min=0.0, max=1.0,
-                            help="Drop findings below this confidence.")
+                            help="Drop findings below this confidence (0.9: provider keys "
+                            "recognised by their own marker or layout; 0.7: also layouts known "
+                            "by name; 0: also secret-like names with random values).")
     ] = 0.0,
     include_ignored: Annotated[
         bool, typer.Option("--include-ignored", help="Also scan files git ignores.")

@@ -26,6 +26,7 @@ from typing import Any
 
 from apilab.errors import InvalidInputError
 from apilab.secretscan import checks, git
+from apilab.secretscan.decode import decode_bytes
 from apilab.secretscan.scanner import Finding, find_secrets
 
 __all__ = ["DEFAULT_MAX_BYTES", "ScanLimits", "ScanReport", "scan_history", "scan_paths",
@@ -150,12 +151,13 @@ def _scan_file(path: Path, shown: str, report: ScanReport, max_bytes: int) -> No
         report.skipped += 1
         return
     data = _read_regular(path, max_bytes)
-    if data is None or b"\0" in data[:8192]:
+    text = None if data is None else decode_bytes(data)  # UTF-16 by its BOM; None: binary
+    if data is None or text is None:
         report.skipped += 1
         return
     report.files += 1
     report.bytes += len(data)
-    report.findings.extend(find_secrets(data.decode("utf-8", "replace"), shown))
+    report.findings.extend(find_secrets(text, shown))
 
 
 class _GitView:

@@ -1,9 +1,12 @@
 """Find secrets in a string: the engine under the CLI, the web panel and learner-text redaction.
 
-``find_secrets`` runs every rule in ``rules.RULES`` whose keywords occur in the
-text, filters regex hits (known example values, placeholders, low entropy,
-identifiers and hashes for the name-anchored rules), keeps the most confident
-of any overlapping hits and returns ``Finding`` objects. A finding never holds
+``find_secrets`` finds every rule keyword in one Aho-Corasick pass over the
+lowercased text, runs only the rules whose keywords occur (a keyword-anchored
+rule is tried only where its keyword is), lets ``filters.accept`` drop what is
+not a secret (known example values, placeholders, low entropy, identifiers and
+names that describe a secret), runs the same rules over the views from
+``decode`` (joined string literals, decoded Kubernetes Secrets), keeps the most
+confident of any overlapping hits and returns ``Finding`` objects. A finding never holds
 the secret: only its position, its redacted form and a fingerprint, so any field
 may be printed, logged or stored.
 
@@ -29,14 +32,16 @@ import dataclasses
 import functools
 import hashlib
 import hmac
-import math
 import re
 import secrets
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from apilab.secretscan.redact import KNOWN_PREFIXES, redact
+import ahocorasick_rs
+
+from apilab.secretscan import decode, filters
+from apilab.secretscan.filters import entropy
+from apilab.secretscan.redact import redact
 from apilab.secretscan.rules import RULES, TYPED_TEXT_RULES, Rule
 
 __all__ = ["ALLOW_MARKER", "LEGACY_KEY", "Finding", "entropy", "find_secrets",
@@ -65,45 +70,6 @@ def fingerprint_key(key: bytes) -> Iterator[None]:
 ALLOW_MARKER = "apilab: allow"
 # detect-secrets' pragma is honoured too, so projects moving over keep their markers.
 _ALLOW_RE = re.compile(r"apilab:\s?allow|pragma: allowlist secret", re.IGNORECASE)
-
-# Substrings that mark a value as an example or a placeholder. Case-sensitive and
-# at least 5 characters (or containing "_"), so a random key body contains one by
-# chance with probability well under one in a million.
-_PLACEHOLDER_MARKERS = (
-    "EXAMPLE", "example", "Example", "YOUR_", "your_", "your-", "Your_", "_HERE", "_here",
-    "PLACEHOLDER", "placeholder", "REDACTED", "redacted", "changeme", "CHANGEME", "dummy",
-    "DUMMY", "sample", "SAMPLE", "notreal", "NOTREAL", "not_real", "fake_", "FAKE_", "fake-",
-    "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<your", "<YOUR", "...", "…", "***",
-    "12345", "abcdef",
-)
-_RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
-_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
-_DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
-_CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
-_WORDS_IDENT = re.compile(r"[a-z]+(?:[_-][a-z]+)+")
-_IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
-
-# Names that contain a secret-ish word but hold something public or structural.
-_NOT_SECRET_NAME_WORDS = (
-    "hash", "digest", "checksum", "sha1", "sha256", "sha512", "md5", "integrity", "etag",
-    "public", "publishable", "pubkey", "pub_key", "url", "uri", "endpoint", "path", "file",
-    "dir", "_env", "env_", "envvar", "_var", "name", "type", "count", "limit", "max", "min",
-    "length", "size", "ttl", "expir", "header", "prefix", "format", "field", "label", "param",
-    "usage", "tokenizer", "encoding", "cost", "price", "budget", "policy", "_id",
-    "placeholder", "example", "hint", "fingerprint", "pattern", "regex", "rule",
-)
-_COMMON_DEFAULTS = frozenset({
-    "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
-    "test", "testing", "example", "default", "123456", "12345678", "letmein", "qwerty",
-    "username", "user", "pass", "mysql", "redis", "none", "null", "undefined", "required",
-    "optional", "string", "hunter2", "tiger", "scott",
-})
-# Hosts that only appear in examples and local development.
-_EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.org",
-                  "example.net", "host", "hostname", "server")
-# Values starting like a template, a path or a reference are not literals.
-_BAD_STARTS = ("$", "%(", "{", "<", "/", "./", "~/")
-_GENERIC_BAD_STARTS = (*_BAD_STARTS, "\\", "#", "@", "&", "[", "(", "%")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,14 +107,6 @@ class Finding:
         }
 
 
-def entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
-
-
 def fingerprint(rule_id: str, path: str | None, secret: str) -> str:
     """An id for a finding that does not reveal the secret (64 bits of HMAC-SHA256).
 
@@ -161,106 +119,145 @@ def fingerprint(rule_id: str, path: str | None, secret: str) -> str:
     return hmac.new(key or _process_key(), message, hashlib.sha256).hexdigest()[:16]
 
 
-def _is_placeholder(value: str) -> bool:
-    return any(m in value for m in _PLACEHOLDER_MARKERS) or bool(_RUN.search(value))
+_Hit = tuple[int, int, Rule, str]  # start, end, rule, the secret (decoded for views)
 
 
-def _body(secret: str) -> str:
-    prefix = next((p for p in KNOWN_PREFIXES if secret.startswith(p)), "")
-    return secret[len(prefix):]
+@functools.lru_cache(maxsize=8)
+def _automaton(rules: tuple[Rule, ...]) -> tuple[ahocorasick_rs.AhoCorasick, list[str]]:
+    words = sorted({k for rule in rules for k in rule.keywords})
+    return ahocorasick_rs.AhoCorasick(words), words
 
 
-def _name_before(text: str, match: re.Match[str]) -> str:
-    """The identifier the name-anchored rule matched, extended left to its start."""
-    i = match.start()
-    while i > 0 and text[i - 1] in _IDENT_CHARS and match.start() - i < 80:
-        i -= 1
-    j = match.start()
-    while j < match.end() and text[j] in _IDENT_CHARS:
-        j += 1
-    return text[i:j].lower()
+def _keyword_positions(lower: str, rules: tuple[Rule, ...]) -> dict[str, list[int]]:
+    """Where each keyword of ``rules`` occurs in ``lower`` (one pass for all of them)."""
+    automaton, words = _automaton(rules)
+    found: dict[str, list[int]] = {}
+    for index, start, _end in automaton.find_matches_as_indexes(lower, overlapping=True):
+        found.setdefault(words[index], []).append(start)
+    return found
 
 
-def _generic_ok(rule: Rule, text: str, match: re.Match[str], secret: str) -> bool:
-    """Extra filters for name-anchored rules, where the value may be anything."""
-    if rule.id == "url-credentials":
-        user = match.group(0).split("://", 1)[1].split(":", 1)[0]
-        host = match.group(0).rsplit("@", 1)[1].lower()
-        low = secret.lower()
-        return not (
-            low == user.lower() or low in _COMMON_DEFAULTS or "%20" in low
-            or any(c in secret for c in "[]") or host.startswith(_EXAMPLE_HOSTS)
-        )
-    name = _name_before(text, match)
-    if rule.id != "bearer-token" and any(w in name for w in _NOT_SECRET_NAME_WORDS):
-        return False
-    bad_starts = _BAD_STARTS if rule.id == "generic-password" else _GENERIC_BAD_STARTS
-    if secret.startswith(bad_starts) or "://" in secret or "${" in secret:
-        return False
-    if secret.lower() in _COMMON_DEFAULTS or _UUID.fullmatch(secret):
-        return False
-    low = secret.lower()
-    if any(word in low for word in ("password", "passwd", "secret", "token")):
-        return False  # "some_password", "my-secret-here": a description, not a value
-    if rule.id == "generic-password":
-        return not _CONST_IDENT.fullmatch(secret)
-    if (
-        _DOTTED_IDENT.fullmatch(secret)
-        or _CONST_IDENT.fullmatch(secret)
-        or _WORDS_IDENT.fullmatch(secret)
-    ):
-        return False
-    if any(c.isdigit() for c in secret):
-        return True
-    # Random tokens almost always hold a digit. Long mixed-case ones without are still
-    # keys when quoted; unquoted they are usually type names (``token: TokenProvider``).
-    quoted = match.start(match.lastindex or 0) > 0 and text[match.start(match.lastindex or 0)
-                                                              - 1] in "\"'`"
-    mixed_case = any(c.isupper() for c in secret) and any(c.islower() for c in secret)
-    return quoted and len(secret) >= 24 and mixed_case
-
-
-def _matches(rule: Rule, text: str, lower: str) -> Iterable[re.Match[str]]:
-    anchor = rule.anchor_regex
+def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
+             ) -> Iterable[re.Match[str]]:
+    full = rule.regex
     # Lowercasing can change the length of some non-ASCII text; then offsets would not
     # line up, so fall back to the plain scan.
-    if anchor is None or len(lower) != len(text):
-        yield from rule.regex.finditer(text)
+    aligned = len(lower) == len(text)
+    if rule.keyword_anchored and aligned:
+        skip_to = -1
+        for pos in sorted({p for k in rule.keywords for p in where.get(k, ())}):
+            # A provider's token found again from inside itself would only overlap. For
+            # name-anchored rules only an unquoted value is skipped ("PW:PW:PW:..." would
+            # otherwise be re-read from every keyword); a quoted value may hold the real
+            # name (key="DbPassword" value="...").
+            if pos < skip_to:
+                continue
+            match = full.match(text, pos)
+            if match:
+                if not rule.generic:
+                    skip_to = match.end()
+                else:
+                    name, group = filters.secret_group(match)
+                    if name in ("u", "o", "x"):
+                        skip_to = match.end(group)
+                yield match
         return
-    full = rule.regex
+    anchor = rule.anchor_regex
+    if anchor is None or not aligned:
+        yield from full.finditer(text)
+        return
     for hit in anchor.finditer(lower):
         match = full.match(text, hit.start())
         if match:
             yield match
 
 
-def _candidates(text: str, rules: Iterable[Rule]) -> list[tuple[int, int, Rule]]:
+@functools.lru_cache(maxsize=8)
+def _provider_rules(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
+    return tuple(r for r in rules if not r.generic and r.id not in _NAME_RULES)
+
+
+_NAME_RULES = frozenset({"sql-password", "url-query-secret"})
+
+
+@functools.lru_cache(maxsize=8)
+def _prefix_words(rules: tuple[Rule, ...]) -> frozenset[str]:
+    """Keywords of provider rules long enough to be a key's prefix, not a common word."""
+    return frozenset(k for r in rules if not r.generic for k in r.keywords if len(k) >= 5)
+
+
+def _candidates(text: str, rules: tuple[Rule, ...],
+                where: dict[str, list[int]] | None = None) -> list[_Hit]:
     lower = text.lower()
-    hits: list[tuple[int, int, Rule]] = []
+    if where is None:
+        where = _keyword_positions(lower, rules)
+    hits: list[_Hit] = []
+    # The same near miss repeated thousands of times (hostile input) is judged once: the
+    # verdict depends only on the match and the name before it (at most 80 characters).
+    verdicts: dict[tuple[str, str, str, int, int], Rule | None] = {}
     for rule in rules:
-        if rule.keywords and not any(k in lower for k in rule.keywords):
+        if rule.keywords and not any(k in where for k in rule.keywords):
             continue
-        for match in _matches(rule, text, lower):
-            group = next((i for i, g in enumerate(match.groups(), 1) if g is not None), 0)
+        for match in _matches(rule, text, lower, where):
+            _name, group = filters.secret_group(match)
             start, end = match.span(group)
-            secret = text[start:end]
-            if secret in rule.allow or _is_placeholder(secret):
-                continue
-            if rule.min_entropy and entropy(_body(secret)) < rule.min_entropy:
-                continue
-            if rule.generic and not _generic_ok(rule, text, match, secret):
-                continue
-            hits.append((start, end, rule))
+            origin = match.start()
+            key = (rule.id, match.group(0), text[max(0, origin - 80):origin], start - origin,
+                   end - origin)
+            if key in verdicts:
+                reported = verdicts[key]
+            else:
+                reported = verdicts[key] = filters.accept(rule, text, match, start, end)
+            if reported is not None:
+                hits.append((start, end, reported, text[start:end]))
     return hits
 
 
-def _resolve_overlaps(hits: list[tuple[int, int, Rule]]) -> list[tuple[int, int, Rule]]:
-    """Keep the most confident (then longest) hit wherever hits overlap."""
-    kept: list[tuple[int, int, Rule]] = []
+def _view_hits(text: str, rules: tuple[Rule, ...], where: dict[str, list[int]]
+               ) -> list[_Hit]:
+    """Hits in the decoded views, mapped back to spans of ``text``.
+
+    Where a view's hit overlaps a hit in the text itself, the more confident one wins
+    (``_resolve_overlaps``): a base64 value that a name made a generic secret becomes
+    the provider key it decodes to.
+    """
+    extra: list[_Hit] = []
+    # Joining literals costs a pass over every string in the file: only worth it where a
+    # provider's prefix occurs (a split key keeps its prefix in the first piece).
+    joined = any(w in where for w in _prefix_words(rules))
+    for make in ((decode.joined_view, decode.manifest_view) if joined
+                 else (decode.manifest_view,)):
+        view = make(text)
+        if view is None:
+            continue
+        # Joined literals feed the provider rules only: names next to a joined piece of
+        # prose ("... pass" + "`x=1`") are not assignments.
+        view_rules = rules if make is decode.manifest_view else _provider_rules(rules)
+        for start, end, rule, secret in _candidates(view.text, view_rules):
+            o_start, o_end = view.original(start, end)
+            extra.append((o_start, o_end, rule, secret))
+    return extra
+
+
+def _resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
+    """Keep the most confident (then longest) hit wherever hits overlap.
+
+    Kept hits are disjoint, so their starts and ends stay sorted together and each new
+    hit is checked against its two neighbours only (hostile text can hold many hits).
+    """
+    starts: list[int] = []
+    ends: list[int] = []
+    kept: list[_Hit] = []
     for hit in sorted(hits, key=lambda h: (-h[2].confidence, h[0] - h[1], h[0])):
-        if all(hit[1] <= k[0] or hit[0] >= k[1] for k in kept):
-            kept.append(hit)
-    return sorted(kept, key=lambda h: h[0])
+        i = bisect.bisect_right(starts, hit[0])
+        if i > 0 and ends[i - 1] > hit[0]:
+            continue  # overlaps the kept hit that starts at or before it
+        if i < len(starts) and starts[i] < hit[1]:
+            continue  # overlaps the kept hit that starts after it
+        starts.insert(i, hit[0])
+        ends.insert(i, hit[1])
+        kept.insert(i, hit)
+    return kept
 
 
 def find_secrets(
@@ -277,21 +274,23 @@ def find_secrets(
     defaults to True for files (``path`` given) and False for free text, so text
     a learner typed is always fully checked.
     """
-    hits = _candidates(text, rules)
+    rules = tuple(rules)
+    where = _keyword_positions(text.lower(), rules)
+    hits = _candidates(text, rules, where)
+    hits.extend(_view_hits(text, rules, where))
     if not hits:
         return []
     if allow_inline is None:
         allow_inline = path is not None
     newlines = [i for i, ch in enumerate(text) if ch == "\n"] if "\n" in text else []
     findings: list[Finding] = []
-    for start, end, rule in _resolve_overlaps(hits):
+    for start, end, rule, secret in _resolve_overlaps(hits):
         line_index = bisect.bisect_left(newlines, start)
         line_start = newlines[line_index - 1] + 1 if line_index else 0
         if allow_inline:
             line_end = newlines[line_index] if line_index < len(newlines) else len(text)
             if _ALLOW_RE.search(text, line_start, line_end):
                 continue
-        secret = text[start:end]
         description = rule.description
         fix = rule.fix
         if path and _is_client_side(path):

@@ -159,7 +159,6 @@ def _labelled(name: str, text: str, needle: str, rule: str) -> CorpusFile:
 # --- false-positive vectors ---------------------------------------------------------------
 def _fp_vectors(rng: random.Random) -> dict[str, Callable[[], str]]:
     proj = "sk-" + "proj-"
-    ant = "sk-ant-" + "api03-"
 
     def b64img() -> str:
         raw = bytes(rng.getrandbits(8) for _ in range(300))
@@ -190,7 +189,6 @@ def _fp_vectors(rng: random.Random) -> dict[str, Callable[[], str]]:
         "overlong-openai": lambda: (
             f'x = "{proj}{_r(rng, URLSAFE, 80)}{OPENAI_MARKER}{_r(rng, URLSAFE, 74)}"\n'
         ),
-        "anthropic-wrong-suffix": lambda: f'k = "{ant}{_r(rng, URLSAFE, 93)}AB"\n',
         "anthropic-prefix-confusion": lambda: (
             f'k = "sk-ant-admin03-{_r(rng, URLSAFE, 93)}AA"\nj = "sk-ant-api01-'
             f'{_r(rng, URLSAFE, 93)}AA"\n'
@@ -290,7 +288,16 @@ def build_corpus(
     """
     fp_repeats = per_format if fp_repeats is None else fp_repeats
     rng = random.Random(seed)
-    return _positives(rng, per_format) + _negatives(rng, fp_repeats)
+    return _positives(rng, per_format) + _malformed(rng, per_format) + _negatives(rng,
+                                                                               fp_repeats)
+
+
+def _malformed(rng: random.Random, repeats: int) -> list[CorpusFile]:
+    """Anthropic keys one character off the exact layout (wrong suffix): still leaks (#16)."""
+    ant = "sk-ant-" + "api03-"
+    return [_labelled(f"pos/anthropic-key-malformed/{i:03d}.py",
+                      f'k = "{ant}{_r(rng, URLSAFE, 93)}AB"\n', "sk-ant", "anthropic-key-malformed")
+            for i in range(repeats)]
 
 
 def write_corpus(files: Iterable[CorpusFile], root: Path) -> None:

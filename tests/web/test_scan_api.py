@@ -48,6 +48,13 @@ def test_scan_text_gitignore_and_env_kinds(client: TestClient) -> None:
     assert bad.status_code == 422
 
 
+def test_scan_text_gitignore_is_not_labelled_with_a_leftover_file_name(
+        client: TestClient) -> None:
+    r = client.post("/api/scan/text", json={"text": "dist/\n", "kind": "gitignore",
+                                            "filename": "app.js"}).json()
+    assert [f["path"] for f in r["findings"]] == [".gitignore"]
+
+
 def test_scan_path_needs_the_local_token_and_an_allowed_root(app, client, tmp_path) -> None:  # type: ignore[no-untyped-def]
     root = tmp_path / "root"
     root.mkdir()

@@ -63,7 +63,12 @@ def _default_name(kind: str) -> str:
 
 
 def _scan_text(body: ScanText, key: bytes) -> dict[str, Any]:
-    name = (body.filename or "").strip() or _default_name(body.kind)
+    name = (body.filename or "").strip()
+    # The kind wins over a file name left in the form from an earlier paste ("app.js" on a
+    # pasted .gitignore labelled its finding "app.js:1").
+    if (body.kind == "gitignore" and not name.endswith(".gitignore")) or (
+            body.kind == "env" and not is_env_file(name)) or not name:
+        name = _default_name(body.kind)
     with fingerprint_key(key):
         findings = [f.to_dict() for f in find_secrets(body.text, name)]
     advice: list[str] = []

@@ -1,0 +1,376 @@
+"""Decide whether a regex hit is a secret: placeholders, references, identifiers, names.
+
+The scanner calls ``accept(rule, text, match, secret)`` for every hit. Provider
+rules only pass the placeholder checks; name-anchored rules (``Rule.generic``)
+also have their *name* read as words (``credentialId`` -> credential + id: an
+id, not a secret; ``MYSQLPASS`` -> a password) and their *value* checked for
+what a literal secret is not: ``${VAR}``, ``os.environ[...]``, a camelCase
+identifier, a type name, a file name, a well-known default. ``accept`` returns
+the rule to report (a password's name turns ``generic-secret`` into
+``generic-password``) or ``None``.
+
+Pure functions over strings; no I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import hashlib
+import json
+import math
+import re
+from collections import Counter
+
+from apilab.secretscan.rules import RULES_BY_ID, Rule
+
+__all__ = ["accept", "entropy", "is_placeholder", "name_kind", "name_words", "secret_group"]
+
+# Substrings that mark a value as an example or a placeholder. Case-sensitive and at
+# least 5 characters (or containing "_"/"-"), so a random key body contains one by chance
+# with probability well under one in a million.
+_PLACEHOLDER_MARKERS = (
+    "EXAMPLE", "example", "Example", "YOUR_", "your_", "your-", "Your_", "_HERE", "_here",
+    "PLACEHOLDER", "placeholder", "REDACTED", "redacted", "changeme", "CHANGEME", "dummy",
+    "DUMMY", "sample", "SAMPLE", "notreal", "NOTREAL", "not_real", "fake_", "FAKE_", "fake-",
+    "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<your", "<YOUR", "...", "…", "***",
+    "12345", "abcdef", "54321", "43210", "98765", "-1234-", "####",
+)
+# For name-anchored values, where the value has no structure of its own, looser words.
+_GENERIC_MARKERS = ("fake", "example", "dummy", "sample", "placeholder", "changeme",
+                    "change_me", "redacted", "xxxx", "1234", "your", "foobar", "lorem",
+                    "mock", "todo", "fixme", "insert", "replace", "secret", "password",
+                    "passwd", "token", "apikey", "api_key", "****", "0000", "qwerty", "invalid")
+_RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
+_UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
+_CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+_WORDS_IDENT = re.compile(r"[a-z]+(?:[_-][a-z]+)+")
+_CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}")
+_VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
+_CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
+_IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
+_WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+_FILE_SUFFIXES = (".pem", ".key", ".json", ".txt", ".crt", ".p12", ".pfx", ".yml", ".yaml",
+                  ".env", ".ini", ".cfg", ".conf", ".properties", ".xml", ".der", ".jks",
+                  ".cer", ".pub", ".gpg", ".asc", ".html", ".js", ".py", ".sh")
+
+_PASSWORD_WORDS = frozenset({
+    "password", "passwd", "passw", "pass", "pwd", "pw", "pswd", "psswd", "pswrd", "psword",
+    "psswrd", "pssword", "paswd", "paswrd", "pasword", "passwrd", "passphrase", "pword",
+    "passcode", "passwords", "pwds",
+})
+_NOT_PASSWORD_ENDINGS = ("bypass", "compass", "surpass", "overpass", "underpass", "trespass",
+                         "encompass", "morepass")
+_SECRET_WORDS = frozenset({
+    "secret", "secrets", "token", "apikey", "credential", "credentials", "creds", "cred",
+    "auth", "authkey", "authtoken", "accesstoken", "privatekey", "secretkey", "clientsecret",
+    "accesskey", "masterkey", "apitoken", "bearer",
+})
+# "<word> key" is a secret only after one of these ("some_key" is not: too noisy).
+_KEY_QUALIFIERS = frozenset({
+    "api", "access", "secret", "private", "client", "app", "auth", "master", "encryption",
+    "signing", "session", "jwt", "hmac", "account", "service", "ssh", "gpg", "pgp",
+    "consumer", "subscription", "shared", "storage", "sas", "webhook", "admin", "root",
+    "license", "crypt", "cipher", "aes", "des", "rsa", "token", "bot", "mcp",
+    # providers whose keys are often kept as <PROVIDER>_KEY
+    "openai", "anthropic", "claude", "gemini", "google", "cohere", "mistral", "groq",
+    "deepseek", "azure", "aws", "stripe", "slack", "github", "gitlab", "twilio", "sendgrid",
+    "mailgun", "firebase", "supabase", "pinecone", "huggingface", "hf", "replicate",
+    "together", "perplexity", "xai", "fireworks", "voyage", "elevenlabs", "tavily", "serp",
+    "serpapi", "algolia", "sentry", "datadog", "openrouter", "langsmith", "langchain",
+    "weaviate", "qdrant", "mapbox", "maps", "youtube", "telegram", "discord", "notion",
+})
+# A name ending in one of these words describes a secret instead of holding one.
+_META_LAST_WORDS = frozenset({
+    "id", "ids", "name", "names", "type", "types", "url", "uri", "urls", "endpoint", "path",
+    "file", "files", "dir", "length", "len", "size", "count", "ttl", "expiry", "expires",
+    "expiration", "exp", "timeout", "version", "format", "prefix", "suffix", "field", "label",
+    "header", "policy", "mode", "method", "enabled", "required", "hint", "pattern", "regex",
+    "rule", "index", "hash", "digest", "checksum", "fingerprint", "placeholder", "example",
+    "region", "host", "port", "user", "username", "login", "email", "env", "var", "ref",
+    "refs", "arn", "location", "provider", "manager", "store", "backend", "class", "key",
+    "keys", "status", "error", "message", "msg", "text", "description", "title", "help",
+    "validator", "validation", "min", "max", "limit", "strength", "reset",
+    "changed", "change", "confirm", "confirmation", "input", "box", "column", "param",
+    "params", "option", "options", "flag", "set", "get", "entered", "updated", "created",
+    "at", "on", "lifetime", "duration", "age", "seconds", "ms", "kind", "source", "output",
+    "schema", "struct", "builder", "factory", "handler", "service", "client", "session",
+    "cache", "request", "response", "callback", "hook", "listener", "event", "display",
+    "visible", "icon", "button", "dialog", "form", "view", "widget", "component", "id_token",
+    "mgr", "realm", "helper", "prompt",
+})
+# Words that anywhere in the name mean "not a secret value".
+_NOT_SECRET_NAME_WORDS = frozenset({
+    "public", "publishable", "pubkey", "csrf", "xsrf", "tokenizer", "tokenize", "tokenized",
+    "tokens", "tokenizers", "hash", "hashed", "digest", "checksum", "integrity", "sha1",
+    "sha256", "sha512", "md5", "etag", "fingerprint", "placeholder", "example", "sample",
+    "dummy", "fake", "mock", "usage", "cost", "price", "budget", "keyvault", "keyboard",
+    "keystroke", "keypress", "keydown", "keyup", "keyword", "keywords", "keyframe",
+    "keyframes", "keychain", "keystore", "monkey", "turkey", "hotkey", "author", "authors",
+    "authority", "authorities", "authenticated", "authentication", "authorization",
+    "authorize", "authorized", "authenticator", "authz", "authn", "autho", "passenger",
+    "passengers", "passive", "passport", "passthrough", "passthru", "passage", "passes",
+    "passed", "passing", "secretary", "credit", "credits", "primary", "foreign",
+    # test fixtures named for what they are not
+    "invalid", "nonmatching", "wrong", "bad", "expired", "revoked", "malformed", "bogus",
+    "through", "thru",
+})
+_COMMON_DEFAULTS = frozenset({
+    "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
+    "test", "testing", "example", "default", "123456", "12345678", "letmein", "qwerty",
+    "username", "user", "pass", "mysql", "redis", "none", "null", "undefined", "required",
+    "optional", "string", "hunter2", "tiger", "scott", "str", "bool", "int", "true", "false",
+    "nil", "secretstr", "any", "object", "bytes", "char", "text", "varchar", "boolean",
+    "number", "integer", "token", "apikey", "api_key", "secret_key", "private", "public",
+    "sensitive", "hidden", "masked", "encrypted", "unknown", "notset", "not_set", "empty",
+    "disabled", "enabled", "anonymous", "bearer", "basic", "oauth", "oauth2", "jwt",
+})
+# Hosts that only appear in examples and local development.
+_EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.org",
+                  "example.net", "host", "hostname", "server")
+# Values starting like a template, a path or a reference are not literals.
+_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", "#", "@", "&", "[", "(",
+                     "%", "*", "!", "?", "=", ":", "+", "^")
+# Passwords often start with a symbol ("#TQ...", "!x9..."): fewer starts mean a reference.
+_PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\")
+_REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
+                    "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
+                    "\\t")
+# A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd).
+_TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)")
+
+# SHA-256 of documented public values, recorded as hashes so this file holds no key: the
+# example Google API keys of the Firebase Android SDK's docs and tests (gitleaks allows the
+# same list), and the public search-only key of the npm registry mirror Yarn queries.
+_PUBLIC_VALUES = frozenset({
+    "27a9a42931dff7eb2f8434e20a9bce976ea364e7bee49187f19d5cfeca9c7045",
+    "49f777db995e8260da7ca9ffdf0c08d66f0453e97ec967018baf2cdfe3b582d0",
+    "a6c814bc555ae62c7bd8b58ec07bf559c7ed3a009976a1e0acc9cef0d4473b41",
+    "8731261cb72d86267a32a532ebd3df429e2144e5e4ced7e13568bc9e6c8fb1b1",
+    "37f8f09bdf12c2f2eae4ead7273a62ddb0c23459cbf902892f282b57f7ed6619",
+    "eb540d2b6ee2a0a47c5779bc8a0141784c6b753840d4c6f4e2428a6e86e9e0b1",
+    "2037abcaffb2b77785da716cf7ccff4ff4d00c4ea930db0167b7d71f50af7eb4",
+    "3a8b61d0f636b007840c0d40ba12bcf48465dc054cdc1a68704a33521d84b665",
+    "4c98242dcadc8b29005c6b4aad526552d5ea1842149154c0694adeec75847583",
+    "ea9bb1082cf95663f5faca23b8b15ef2aa0fce0a5c6df9c32dcb85b2e0a4513d",
+    "3f370c9dd8225c63b5c77de1f785edc9712958f18bb612d5fa2e0ae33aeca682",
+    "a19f89ab3555eac10c40741f6df79ecf0935998f15569f8db9d67bce0181fff6",
+    "e4a5542bb7fd7b67e943c71ad29c34b5972c9840597e7eda53e666f44d5da0b9",
+    "dc0fcf046c61640cbd1e8b999ada3262d722c2ca4bf42dceac999020ffdbb614",
+    "f56e323494a6ffc2064e7a955908957d84f0755e5f975dabd64328d0359a8f7c",
+    "0b476bdf9acf2123d547b5ae76f1e59884d8ec9553ee0c47e9f31fd4768f3f3c",
+    "2f21fd9c81678e396751af8b2472e2bd209ff5ce38da144052fb6c024485982f",
+})
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy of ``value`` in bits per character."""
+    if not value:
+        return 0.0
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
+
+
+def is_placeholder(value: str) -> bool:
+    """An example or placeholder value (markers, or six identical characters in a row)."""
+    return any(m in value for m in _PLACEHOLDER_MARKERS) or bool(_RUN.search(value))
+
+
+def _is_public(value: str) -> bool:
+    return hashlib.sha256(value.encode()).hexdigest() in _PUBLIC_VALUES
+
+
+def name_words(name: str) -> list[str]:
+    """The words of an identifier, lowercase: ``credentialId`` -> ["credential", "id"]."""
+    return [w.lower() for w in _WORD_SPLIT.findall(name)]
+
+
+def _name_span(text: str, start: int, stop: int) -> str:
+    """The identifier around ``start``: extended left to its beginning, right to ``stop``."""
+    i = start
+    while i > 0 and text[i - 1] in _IDENT_CHARS and start - i < 80:
+        i -= 1
+    j = start
+    while j < stop and text[j] in _IDENT_CHARS:
+        j += 1
+    return text[i:j]
+
+
+def name_kind(name: str) -> str | None:
+    """"password", "secret" or None for a variable/key name."""
+    words = name_words(name)
+    if not words:
+        return None
+    low = name.lower()
+    if any(w in _NOT_SECRET_NAME_WORDS for w in words) or any(
+            part in low for part in ("keyvault", "nonmatching", "notmatching")):
+        return None
+    last = words[-1]
+    if last in _META_LAST_WORDS and not (last == "key" and _key_is_secret(words)):
+        return None
+    for w in words:
+        if w in _PASSWORD_WORDS:
+            return "password"
+        if w.endswith(("password", "passwd", "pwd")) or (
+                w.endswith("pass") and not w.endswith(_NOT_PASSWORD_ENDINGS)):
+            return "password"
+    if any(w in _SECRET_WORDS for w in words):
+        return "secret"
+    if any(w.endswith(("apikey", "secretkey", "accesskey", "privatekey", "authkey",
+                       "authtoken", "accesstoken", "apitoken", "secret", "token"))
+           for w in words):
+        return "secret"
+    if _key_is_secret(words):
+        return "secret"
+    return None
+
+
+def _key_is_secret(words: list[str]) -> bool:
+    return any(w == "key" and i > 0 and words[i - 1] in _KEY_QUALIFIERS
+               for i, w in enumerate(words))
+
+
+def _value_ok(value: str, kind: str, quoted: bool) -> bool:
+    """Whether a name-anchored value looks like a literal secret of this kind."""
+    low = value.lower()
+    starts = _PASSWORD_REFERENCE_STARTS if kind == "password" else _REFERENCE_STARTS
+    if value.startswith(starts) or any(p in value for p in _REFERENCE_PARTS):
+        return False
+    if _TEMPLATE.fullmatch(value):
+        return False
+    if low in _COMMON_DEFAULTS or any(m in low for m in _GENERIC_MARKERS):
+        return False
+    # (Leading "AAAA..." is base64 of zero bytes, as in Twitter bearer tokens: not a filler.)
+    if _RUN.search(value.lstrip("A").rstrip("=")) or _is_public(value):
+        return False
+    if value.startswith(("0x", "0X")) and all(c in "0123456789abcdefABCDEF" for c in value[2:]):
+        return False  # a number in hex, not a password
+    if kind == "secret" and _VERSION.search(value):
+        return False  # a version string (io.jsonwebtoken:jjwt-jackson:0.11.2)
+    if low.endswith(_FILE_SUFFIXES) or _CALL_OR_INDEX.match(value):
+        return False
+    alnum = sum(c.isalnum() for c in value)
+    if alnum == 0 or (value.isdigit() and len(value) < 16):
+        return False
+    has_digit = any(c.isdigit() for c in value)
+    if (_DOTTED_IDENT.fullmatch(value) and not has_digit) or (_CONST_IDENT.fullmatch(value)
+            or _WORDS_IDENT.fullmatch(value) or _CAMEL_IDENT.fullmatch(value)):
+        return False
+    has_upper = any(c.isupper() for c in value)
+    has_lower = any(c.islower() for c in value)
+    has_symbol = alnum < len(value)
+    if kind == "password":
+        if len(value) < 6 or entropy(value) < 2.0:
+            return False
+        # a plain word is not a password
+        return not (value.isalpha() and (value.islower() or value.isupper() or value.istitle()))
+    if len(value) < 8 or entropy(value) < min(3.0, math.log2(len(value)) - 0.5):
+        return False
+    if _UUID.fullmatch(value):
+        return True  # many services' keys are UUIDs; the name said it is a secret
+    if has_digit and (has_lower or has_upper):
+        return True
+    # Without a digit, only long mixed-case (or symbol-laden) quoted values: unquoted ones
+    # are usually type or class names (``token: TokenProvider``).
+    return quoted and len(value) >= 16 and ((has_upper and has_lower) or has_symbol)
+
+
+@functools.lru_cache(maxsize=256)
+def _group_names(pattern: re.Pattern[str]) -> dict[int, str]:
+    return {i: n for n, i in pattern.groupindex.items()}
+
+
+def secret_group(match: re.Match[str]) -> tuple[str | None, int]:
+    """(group name, index) of the secret: the first matched group not named ``_...``."""
+    names = _group_names(match.re)
+    for i, g in enumerate(match.groups(), 1):
+        if g is not None and not names.get(i, "").startswith("_"):
+            return names.get(i), i
+    return None, 0
+
+
+def _jwt_ok(secret: str) -> bool:
+    """A JWT whose header decodes to JSON with an ``alg`` (not any eyJ... string)."""
+    head = secret.split(".", 1)[0]
+    try:
+        decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
+        header = json.loads(decoded)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and "alg" in header and header.get("alg") != "none"
+
+
+def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) -> Rule | None:
+    """The rule to report this hit under, or ``None`` when it is not a secret."""
+    secret = text[start:end]
+    if secret in rule.allow or _is_public(secret):
+        return None
+    if rule.generic and (_RUN.search(secret.lstrip("A").rstrip("="))
+                         or len(set(secret)) < min(10, max(5, len(secret) // 4))):
+        return None  # cheap rejections first: hostile near misses arrive by the thousand
+    if rule.placeholder_check and is_placeholder(secret):
+        return None
+    if rule.min_entropy and entropy(_body(rule, secret)) < rule.min_entropy:
+        return None
+    if rule.id == "jwt":
+        return rule if _jwt_ok(secret) else None
+    if not rule.generic:
+        return rule
+    if rule.id == "url-credentials":
+        return rule if _url_credentials_ok(match, secret) else None
+    if rule.id in ("bearer-token", "url-query-secret"):
+        return rule if _value_ok(secret, "secret", True) else None
+    if rule.id == "basic-auth":
+        return rule if _value_ok(secret, "password", True) else None
+    group, _ = secret_group(match)
+    quoted = bool(group) and group.startswith("q")
+    if rule.id == "generic-secret-compared":
+        name = text[match.end(group or 0):match.end()].strip(" =!")
+        kind = name_kind(name.rsplit(".", 1)[-1])
+        quoted = True
+    elif rule.id == "github-token-legacy":
+        name = _name_span(text, match.start(), match.end())
+        kind = "secret" if name_kind(name) or "github" in name.lower() else None
+    else:
+        name = _name_span(text, match.start(), match.end())
+        kind = name_kind(name)
+        if group == "o" and not _option_before(text, match.start()):
+            return None  # "NAME VALUE" with a space counts only as "--password VALUE"
+        if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
+            return None  # prose: "pass `details=True`", "Pass "--name" or ..."
+    if kind is None or not _value_ok(secret, kind, quoted):
+        return None
+    if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():
+        return None  # the value repeats its own name: "pswrd=" in pswrd="pswrd=", not a value
+    if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
+        return RULES_BY_ID["generic-password"]
+    return rule
+
+
+def _option_before(text: str, start: int) -> bool:
+    """Whether the name at ``start`` is a command-line option (``--password``, ``-p``)."""
+    i = start
+    while i > 0 and text[i - 1] in _IDENT_CHARS and text[i - 1] != "-" and start - i < 80:
+        i -= 1
+    return text[i - 1:i] in ("-", "/")
+
+
+def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
+    whole = match.group(0)
+    user = whole.split("://", 1)[1].rsplit(":", 1)[0] if "://" in whole else ""
+    host = whole.rsplit("@", 1)[1].lower()
+    low = secret.lower()
+    return not (
+        low == user.lower() or low in _COMMON_DEFAULTS or "%20" in low
+        or any(c in secret for c in "[]") or host.startswith(_EXAMPLE_HOSTS)
+        or any(m in low for m in ("password", "passwd", "secret", "xxxx", "example", "****"))
+    )
+
+
+def _body(rule: Rule, secret: str) -> str:
+    from apilab.secretscan.redact import KNOWN_PREFIXES
+
+    prefix = next((p for p in KNOWN_PREFIXES if secret.startswith(p)), "")
+    return secret[len(prefix):]

@@ -1,0 +1,135 @@
+"""Name-anchored rules: a secret-like name given a value, in the assignment forms of many languages.
+
+One pattern reads ``NAME <operator> VALUE`` where NAME contains a keyword
+(``pass``, ``pw``, ``secret``, ``token``, ``key``, ``cred``, ``auth`` ...) and the
+operator is any of: ``=``, ``:=``, ``::=``, ``:::=``, ``?=``, ``.=``, ``+=``, ``==``,
+``!=``, ``===``, ``!==``, ``=>``, ``:`` (YAML, JSON, Ruby), a type annotation
+(``var x string =``, ``val x: String =``), ``"NAME", "VALUE"`` (``setProperty``,
+``getenv`` defaults), ``key="NAME" value="VALUE"`` (XML properties),
+``<NAME>VALUE</NAME>``, or a space before a quoted value (``#define``,
+``%define``, ``SET``). Values may be quoted or not (``.env``).
+
+The regex only finds candidates; ``secretscan.filters`` decides from the whole
+name (its words: ``credentialId`` is an id, ``MYSQLPASS`` a password) and the
+value (placeholders, references, identifiers) whether it is a secret, and which
+rule it is reported under (``generic-password`` or ``generic-secret``).
+"""
+
+from __future__ import annotations
+
+from apilab.secretscan.rules.base import LOW, Rule
+
+__all__ = ["GENERIC_KEYWORDS", "GENERIC_RULES", "GENERIC_VARIANTS"]
+
+# Lowercase literals the name must contain; the pattern starts at one of them.
+GENERIC_KEYWORDS = ("pass", "pw", "pswd", "psswd", "pswrd", "secret", "token", "key", "cred",
+                    "auth")
+
+_NAME = r"(?i:pass|pw|pswd|psswd|pswrd|secret|token|key|cred|auth)[A-Za-z0-9_.$-]{0,40}+"
+_CLOSE = r"(?P<_q>\\?[\"'`])?(?:\[\d{0,4}\]|\])?"
+
+
+def _quoted(tag: str) -> str:
+    """A quoted value; its groups are named ``q<tag><n>`` (re needs unique group names)."""
+    return (rf"""(?:\\?"(?P<q{tag}1>[^"\s\\]{{6,1000}}+)\\?"|'(?P<q{tag}2>[^'\s\\]{{6,1000}}+)'"""
+            rf"""|`(?P<q{tag}3>[^`\s]{{6,1000}}+)`)""")
+
+
+_UNQUOTED = r"""(?P<u>[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+)(?![(\[])"""
+_OPERATOR = (
+    # typed forms first (": String =" must not stop at ":" with the value "String")
+    r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
+    r"|[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=(?!=)"
+    r"|[ \t]{0,3}(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,3}+@?(?:" + _quoted("a")
+    + "|" + _UNQUOTED + r")"
+    # "NAME", "VALUE"   and   key="NAME" value="VALUE"   (only after a quoted name)
+    + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
+    # <NAME>VALUE</NAME>
+    + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
+    # #define NAME "VALUE", password "VALUE"
+    + r"|[ \t]{1,3}" + _quoted("c")
+    # --password VALUE (accepted only after "-" / "--"; see filters)
+    + r"|[ \t]{1,3}(?P<o>[^\s\"'`-][^\s\"'`]{5,200}+)"
+    + r")"
+)
+_SECRET_FIX = (
+    "Move this value out of the code into the environment or a secret manager, rotate it "
+    "(it is in the history now), and add the file it came from to .gitignore if it is "
+    "configuration."
+)
+_PASSWORD_FIX = (
+    "Move the password out of the code into the environment or a secret manager, change "
+    "it (it is in the history now), and never reuse it."
+)
+
+_QUERY_KEYWORDS = tuple(f"{name}{eq}" for name in (
+    "access_token", "api_key", "apikey", "token", "secret", "password", "auth", "key",
+    "client_secret", "sig") for eq in ("=", "%3d"))
+
+GENERIC_RULES: tuple[Rule, ...] = (
+    Rule(
+        "generic-secret", "Secret-like name assigned a high-entropy value",
+        _NAME + _CLOSE + _OPERATOR, GENERIC_KEYWORDS, LOW, _SECRET_FIX,
+        min_entropy=0.0, generic=True, keyword_anchored=True,
+    ),
+    Rule(
+        # "<value>" == password: a comparison with the literal first.
+        "generic-secret-compared", "A literal compared with a secret-like name",
+        r"""(?:"(?P<q1>[^"\s\\]{6,200}+)"|'(?P<q2>[^'\s\\]{6,200}+)')\s{0,3}[!=]==?\s{0,3}"""
+        r"""[A-Za-z_$][A-Za-z0-9_.$]{0,40}+""",
+        ("==", "!="), LOW, _SECRET_FIX, generic=True,
+    ),
+    Rule(
+        "sql-password", "Password in a SQL statement (IDENTIFIED BY / PASSWORD)",
+        r"(?i:identified\s{1,3}(?:with\s{1,3}[A-Za-z0-9_]{1,40}\s{1,3})?by)\s{1,3}"
+        r"""(?:'(?P<q1>[^'\s]{4,200})'|"(?P<q2>[^"\s]{4,200})")""",
+        ("identified",), LOW, _PASSWORD_FIX, min_entropy=2.0, keyword_anchored=True,
+    ),
+    Rule(
+        "bearer-token", "Bearer token in an Authorization header",
+        r"(?i:bearer)\s{1,3}([A-Za-z0-9._~+/-]{24,500}=*)(?![A-Za-z0-9._~+/=-])",
+        ("bearer",), LOW,
+        "Do not hard-code Authorization headers: read the token from the environment at run "
+        "time, and revoke this one.",
+        min_entropy=3.5, generic=True, keyword_anchored=True,
+    ),
+    Rule(
+        # Authorization: Basic/Token/Api-Token/Key <value>, and curl -u / --user user:pass.
+        "basic-auth", "Credentials in an Authorization header or a curl -u option",
+        r"(?i:authorization[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?:basic|token|api-token|apikey|key|bot)?"
+        r"|-u\s|--user\s)\s{0,3}[\"']?"
+        r"(?P<q1>[A-Za-z0-9+/_.~-]{12,400}+={0,2}|[^\s:'\"]{0,64}+:[^\s'\"]{6,128}+)(?=['\"\s]|$)",
+        ("authorization", "--user", "-u "), LOW,
+        "Do not hard-code credentials in commands or headers: read them from the environment "
+        "(or a .netrc outside the repository), and change this password.",
+        min_entropy=2.5, generic=True, keyword_anchored=True,
+    ),
+    Rule(
+        # user:password@host (the user part may itself be an e-mail address).
+        "url-credentials", "Password embedded in a URL",
+        r"://(?:[^\s/:@'\"]{1,64}(?:@[^\s/:@'\"]{1,64})?):([^\s/:@'\"<>{}$]{6,128})@"
+        r"[A-Za-z0-9.-]+",
+        ("://",), LOW,
+        "Take the password out of the URL: pass it separately from the environment or a "
+        "secret manager (e.g. DATABASE_URL set outside the repo), and change it.",
+        min_entropy=2.5, generic=True,
+    ),
+    Rule(
+        # ?token=... in a URL, plain or URL-encoded (%26token%3D...). The keyword pass
+        # finds "name=" and the look-behind checks the "?"/"&" before it.
+        "url-query-secret", "Secret in a URL query string",
+        r"(?:(?<=[?&;])|(?<=%26)|(?<=%3[fF]))(?i:access_token|api_key|apikey|token|secret"
+        r"|password|auth|key|client_secret|sig)(?:=|%3[dD])"
+        r"(?P<q1>[A-Za-z0-9._~+/-]{16,400}+)(?=[&#\s\"'%]|$)",
+        _QUERY_KEYWORDS, LOW, _SECRET_FIX, keyword_anchored=True,
+        min_entropy=3.2, generic=True,
+    ),
+)
+
+# Reported in place of generic-secret when the name is a password's (see filters).
+GENERIC_VARIANTS: tuple[Rule, ...] = (
+    Rule(
+        "generic-password", "Password assigned in code or configuration",
+        r"(?!)", ("pass", "pwd"), 0.5, _PASSWORD_FIX, generic=True,
+    ),
+)
