@@ -46,6 +46,8 @@ _RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
 _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
+# "APILAB_BACKEND=gemini" quoted next to a key's name in prose: another variable being set.
+_ENV_ASSIGNMENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+=[a-z0-9._-]*$")
 _WORDS_IDENT = re.compile(r"[a-z]+(?:[_-][a-z]+)+")
 _CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
@@ -238,7 +240,7 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     starts = _PASSWORD_REFERENCE_STARTS if kind == "password" else _REFERENCE_STARTS
     if value.startswith(starts) or any(p in value for p in _REFERENCE_PARTS):
         return False
-    if _TEMPLATE.fullmatch(value):
+    if _TEMPLATE.fullmatch(value) or _ENV_ASSIGNMENT.match(value):
         return False
     if low in _COMMON_DEFAULTS or any(m in low for m in _GENERIC_MARKERS):
         return False

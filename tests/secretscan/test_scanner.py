@@ -117,3 +117,8 @@ def test_every_rule_has_a_fix_and_sane_confidence() -> None:
         assert 0 < rule.confidence <= 1
     assert isinstance(find_secrets("", None), list)
     assert Finding.__dataclass_params__.frozen  # type: ignore[attr-defined]
+
+
+def test_an_env_assignment_beside_a_key_name_in_docs_is_not_a_secret() -> None:
+    text = "set `ANTHROPIC_API_KEY`, `APILAB_BACKEND=gemini` + `GEMINI_API_KEY`"
+    assert find_secrets(text, path="docs/x.md") == []
