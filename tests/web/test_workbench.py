@@ -265,6 +265,9 @@ def test_real_provider_goes_through_the_call_layer_and_the_ledger(app, client,
     summary = out["summary"]
     assert summary["status"] == 200 and summary["outcome"] == "ok"
     assert summary["usage"]["completion_tokens"] > 0 and summary["content"]
+    from apilab.calls.writer import flush_ledger
+
+    flush_ledger(app.state.db, summary["call_id"])  # rows are written behind the reply (#13)
     with app.state.db.session() as session:
         (row,) = ledger.list_calls(session, call_id=summary["call_id"])
         assert (row.learner, row.lab, row.purpose) == ("local", "api-basics", "workbench")
