@@ -39,7 +39,8 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     focus = w.focus
     extra = [*(reading.signals.terms() if reading is not None else []), *w.hints]
     parts = reading.parts if reading is not None and not w.continued else []
-    own, other = retriever.search(focus, lab.id, extra=extra, parts=parts)
+    hints = reading.signals.cards() if reading is not None else []
+    own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints)
     w.matches = own
     w.other_matches = other
     if _answer_parts(w, retriever):

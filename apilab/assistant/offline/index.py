@@ -251,6 +251,11 @@ class KnowledgeIndex:
         """Evidence (coverage, question match) for the given ``(position, score)`` pairs."""
         return self._hits(query, candidates, len(candidates))
 
+    def positions_of(self, card_ids: Iterable[str]) -> list[int]:
+        """Positions of the named cards that exist in this index."""
+        return [self._positions[k] for k in (f"card:{c}" for c in card_ids)
+                if k in self._positions]
+
     def position(self, doc: Doc) -> int:
         """The position of ``doc`` in ``docs``."""
         return self._positions[doc.key]

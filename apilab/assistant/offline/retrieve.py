@@ -35,6 +35,7 @@ __all__ = ["Match", "Retriever"]
 # English) and 0.8 (paraphrases); map that band onto 0-1.
 SEM_FLOOR = 0.30
 SEM_SPAN = 0.45
+HINT_FLOOR = 0.6
 SEM_REL_SPAN = 0.25
 SEMANTIC_CANDIDATES = 12
 
@@ -47,6 +48,7 @@ class Match:
     semantic: float  # best cosine between the question and the document's phrasings
     part_lexical: float = 0.0  # best word match against one sentence of the question
     typical: float = 0.0  # the median similarity of this question to every document
+    hinted: bool = False  # a pasted error names this card's topic exactly (signals.yaml)
 
     @property
     def doc(self) -> Doc:
@@ -76,6 +78,10 @@ class Match:
             # Words in common but nothing in common in meaning ("capital of France" against
             # a card that uses it as an example): a coincidence, not an answer.
             score *= 0.8
+        if self.hinted:
+            # The learner pasted the very error this card is about: a generic status-code
+            # card that shares more words must not win over it.
+            score = max(score, HINT_FLOOR) + 0.1
         return min(1.0, score)
 
     def as_meta(self) -> dict[str, object]:
@@ -139,7 +145,8 @@ class Retriever:
         return dict(zip(self._owners_with_rows, best.tolist(), strict=True)), typical, ranked
 
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
-               parts: Sequence[str] = (), limit: int = 6) -> tuple[list[Match], list[Match]]:
+               parts: Sequence[str] = (), hints: Sequence[str] = (),
+               limit: int = 6) -> tuple[list[Match], list[Match]]:
         """``(matches in lab, matches in the other labs)``, best first.
 
         ``text`` is the learner's question; ``parts`` its sentences, each also matched by
@@ -165,15 +172,18 @@ class Retriever:
             if not in_lab:
                 lexical = lexical[: CANDIDATES // 2]
             meaning = ranked_by_side[in_lab][: SEMANTIC_CANDIDATES if in_lab else 6]
-            candidates = list(dict.fromkeys([*lexical, *meaning]))
+            hinted = [i for i in (self.index.positions_of(hints)) if (docs[i].lab == lab) == in_lab]
+            candidates = list(dict.fromkeys([*hinted, *lexical, *meaning]))
             pairs = [(i, scores.get(i, 0.0)) for i in candidates]
             hits = self.index.evidence(query, pairs)
             best_part: dict[str, float] = {}
             for part_query in part_queries:
                 for h in self.index.evidence(part_query, pairs):
                     best_part[h.doc.key] = max(best_part.get(h.doc.key, 0.0), h.confidence)
+            hint_keys = {f"card:{c}" for c in hints}
             bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0),
-                                best_part.get(h.doc.key, 0.0), typical) for h in hits)
+                                best_part.get(h.doc.key, 0.0), typical,
+                                h.doc.key in hint_keys) for h in hits)
             bucket.sort(key=lambda m: m.closeness, reverse=True)
             del bucket[limit:]
         return own, other

@@ -76,6 +76,16 @@ class Signals:
             words += table["model_problems"]["terms"]
         return list(dict.fromkeys(str(w) for w in words))
 
+    def cards(self) -> list[str]:
+        """Answer cards written for exactly these errors (``cards:`` in signals.yaml)."""
+        table = signal_table()
+        ids: list[str] = []
+        for code in self.error_codes:
+            ids += table["error_codes"].get(code, {}).get("cards", [])
+        for name in self.exceptions:
+            ids += table["exceptions"].get(name, {}).get("cards", [])
+        return list(dict.fromkeys(ids))
+
 
 @functools.cache
 def signal_table() -> dict[str, Any]:

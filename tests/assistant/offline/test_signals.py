@@ -1,0 +1,38 @@
+"""Signals: what a pasted error says, and the cards written for it."""
+
+from __future__ import annotations
+
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.read import read_message
+from apilab.assistant.offline.signals import signal_table
+from tests.assistant._helpers import make_turn
+
+
+def test_every_card_a_signal_names_exists(real_tutor: OfflineTutor) -> None:
+    ids = {card.id for card in real_tutor.course.cards}
+    table = signal_table()
+    named = {c for section in ("error_codes", "exceptions") for entry in table[section].values()
+             for c in entry.get("cards", [])}
+    assert named and named <= ids, named - ids
+
+
+def test_error_phrases_without_a_status_are_recognised() -> None:
+    cases = {
+        "openai.BadRequestError: This model's maximum context length is 8192 tokens":
+            "context_length_exceeded",
+        "TypeError: 'Choice' object is not subscriptable": "sdk_v1_objects",
+        "SyntaxError: Unexpected token D in JSON at position 1": "stream_done_sentinel",
+        "Error: Invalid URL (POST /chat/completions)": "base_url_wrong",
+        "You exceeded your current quota, please check your plan and billing details":
+            "insufficient_quota",
+    }
+    for text, code in cases.items():
+        assert code in read_message(text).signals.error_codes, text
+
+
+def test_a_pasted_error_reaches_the_card_written_for_it(real_tutor: OfflineTutor) -> None:
+    message = ("I set everything up like the tutorial but get this now, help:\n"
+               "openai.NotFoundError: Error code: 404 - {'error': {'message': 'Invalid URL "
+               "(POST /chat/completions)', 'type': 'invalid_request_error'}}")
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
+    assert reply.meta["card"] == "ab-base-url-v1" and reply.on_topic
