@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 import threading
 import time
@@ -204,8 +205,11 @@ class Accounts:
         from apilab.calls.state.base import WindowDim
 
         window = float(self.settings.signin_window_s)
+        # Named per database: two labs served by one process (an embedding app, the test
+        # suite) are two sites, and one's attempts must not lock the other out.
+        site = hashlib.sha256(self.db.url.encode()).hexdigest()[:12]
         decision = await self.store.window_acquire(
-            f"signin:{key}", [WindowDim("tries", limit, 1)], uuid.uuid4().hex, window)
+            f"signin:{site}:{key}", [WindowDim("tries", limit, 1)], uuid.uuid4().hex, window)
         if not decision.ok:
             raise TooBusyError(
                 f"Too many sign-in attempts; wait {max(1, round(decision.retry_in))} s and "
