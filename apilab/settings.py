@@ -72,13 +72,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("signin_window_s", int, 300, "Window of the sign-in rate limits, in seconds."),
     Setting("signin_email_limit", int, 10, "Sign-in attempts per email per window."),
     Setting("signin_peer_limit", int, 50, "Sign-in attempts per client address per window."),
-    Setting("oidc_issuer", str, None, "OpenID Connect issuer URL for 'Sign in with ...' "
-            "(e.g. https://accounts.example.org). Unset: no OIDC sign-in."),
-    Setting("oidc_client_id", str, None, "OIDC client id registered with the issuer."),
-    Setting("oidc_client_secret", str, None, "OIDC client secret (from the environment or a "
-            "secret manager; never commit it)."),
-    Setting("oidc_name", str, "single sign-on", "What the sign-in button calls the OIDC "
-            "provider, e.g. 'Google' or 'the university'."),
     Setting("lti_config", str, None, "JSON file of LTI 1.3 platform registrations (PyLTI1p3's "
             "tool config format). Unset: no LTI."),
     Setting("lti_key_file", str, None, "PEM private key the tool signs LTI messages with; "

@@ -5,8 +5,8 @@
 - ``tokens``: session and reset tokens (random; only their SHA-256 is stored);
 - ``service``: ``Accounts``, the engine the CLI and the web door share: create,
   sign in (rate-limited through the call layer's shared limit store), sign out,
-  reset links, roles, disable, and resolving a session cookie to an ``Identity``;
-- ``oidc``: optional OpenID Connect sign-in through Authlib.
+  reset links, roles, disable, resolving a session cookie to an ``Identity``, and
+  signing in an externally authenticated user (LTI now; OIDC later).
 
 With no account at all the server keeps its single local learner: nobody has to
 sign up to use ``apilab serve`` on a laptop. This package never imports ``web``.

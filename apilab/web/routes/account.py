@@ -81,11 +81,9 @@ async def signin_page(request: Request, next: str | None = None) -> HTMLResponse
     """The sign-in form (and, when configured, the OIDC button)."""
     accounts = accounts_of(request)
     has_accounts = await run_in_threadpool(accounts.accounts_exist)
-    settings = request.app.state.settings
     return templates.TemplateResponse(request, "signin.html", context(
         request, course=load_course(), nav="signin", next=safe_next(next),
-        has_accounts=has_accounts,
-        oidc_name=settings.oidc_name if settings.oidc_issuer else None))
+        has_accounts=has_accounts))
 
 
 @router.post("/api/auth/signin")
