@@ -43,7 +43,9 @@ def learner_run(page, base: str, code: str) -> None:  # type: ignore[no-untyped-
     sign_in(page, base, "ada@example.org", "/account")
     page.fill("#join-code", code)
     page.click("#join-form button[type=submit]")
-    wait_until(page, "() => document.querySelector('#my-classes li[data-class=cs101]')")
+    # The page reloads itself after joining; this wait survives the navigation.
+    page.wait_for_selector("#my-classes li[data-class=cs101]")
+    page.wait_for_load_state("load")
     assert "can read your lab conversations" in page.inner_text("#transcript-notice")
     page.goto(base + "/labs/rate-limits-cost")
     assert "CS 101" in page.inner_text("#class-notice")
