@@ -66,6 +66,18 @@ SETTINGS: tuple[Setting, ...] = (
             "the server from its OpenAPI document; nothing is loaded from elsewhere)."),
     Setting("stream_pace_ms", int, 0, "Pause between streamed reply chunks on the lab page, in "
             "milliseconds (0 = as fast as produced; a typing effect for demos)."),
+    # --- accounts, classes and LTI (class mode)
+    Setting("session_days", float, 14.0, "How long a sign-in lasts, in days (server-side "
+            "sessions in the database, shared by every server process)."),
+    Setting("signin_window_s", int, 300, "Window of the sign-in rate limits, in seconds."),
+    Setting("signin_email_limit", int, 10, "Sign-in attempts per email per window."),
+    Setting("signin_peer_limit", int, 50, "Sign-in attempts per client address per window."),
+    Setting("lti_config", str, None, "JSON file of LTI 1.3 platform registrations (PyLTI1p3's "
+            "tool config format). Unset: no LTI."),
+    Setting("lti_key_file", str, None, "PEM private key the tool signs LTI messages with; "
+            "default <data dir>/lti-private.pem, created on first use (mode 0600)."),
+    Setting("retention_days", int, 0, "Transcripts older than this many days are purged by "
+            "`apilab privacy purge` (and by every server once a day); 0 = keep them."),
     # --- scanning folders and text on the server
     Setting("scan_roots", str, None, "Folders the web page may scan, separated by the OS path "
             "separator (':' on Linux). Default: <data dir>/workspace and the directory the "

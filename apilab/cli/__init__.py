@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "scan",  # scan
     "usage",  # usage
     "evals",  # eval tutor
+    "accounts",  # users, classes, privacy (class mode)
 )
 
 app = typer.Typer(

@@ -18,16 +18,18 @@ import contextlib
 import datetime as dt
 import importlib
 import logging
+import urllib.parse
 from collections.abc import AsyncIterator
 from importlib import resources
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 
 from apilab.assistant.offline import OfflineTutor
+from apilab.classes.privacy import retention_loop
 from apilab.errors import (
     ApilabError,
     ForbiddenError,
@@ -41,6 +43,7 @@ from apilab.settings import Settings, get_settings
 from apilab.storage import conversations
 from apilab.storage.db import Database, open_database
 from apilab.web import errorpages, health
+from apilab.web.identity import SignInRequiredError
 from apilab.web.security import (
     BodyTooLargeError,
     InstallTokens,
@@ -56,7 +59,7 @@ log = logging.getLogger(__name__)
 # One module per page family; each exposes ``router``.
 ROUTE_MODULES = (
     "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "promptlab", "inspector",
-    "apidocs",
+    "apidocs", "account", "instructor", "lti",
 )
 
 
@@ -78,6 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         _recover_interrupted(db, stale_after if shared else None)
         sweeper = asyncio.create_task(_sweep_stale_replies(db, stale_after)) if shared else None
+        # Class mode: transcripts past APILAB_RETENTION_DAYS are purged daily (idempotent).
+        purger = asyncio.create_task(retention_loop(db, settings)) \
+            if settings.retention_days else None
         # The offline tutor answers every lab (and is every backend's last fallback):
         # load the course, index and prices now, not on the first learner's message.
         OfflineTutor().warm_up()
@@ -85,8 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if problems:  # serve anyway: requests that need the store get 503 until it is back
             log.warning("Starting with problems (see /healthz): %s", "; ".join(problems))
         yield
-        if sweeper is not None:
-            sweeper.cancel()
+        for task in (sweeper, purger):
+            if task is not None:
+                task.cancel()
         # Graceful shutdown: store the ledger rows still queued behind replies.
         from apilab.calls.writer import flush_ledger_writers
 
@@ -133,7 +140,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"error": str(exc)}, status_code=422)
 
     @app.exception_handler(IdentityRequiredError)
-    async def _identity(_request: Request, exc: IdentityRequiredError) -> JSONResponse:
+    async def _identity(request: Request, exc: IdentityRequiredError) -> Response:
+        if isinstance(exc, SignInRequiredError) and errorpages.wants_html(request):
+            # A browser opening a page of a server with accounts: to the sign-in form.
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse("/signin?next=" + urllib.parse.quote(target, safe=""),
+                                    status_code=303)
         return JSONResponse({"error": str(exc)}, status_code=401)
 
     @app.exception_handler(ForbiddenError)

@@ -86,5 +86,7 @@ def context(request: Any, **values: Any) -> dict[str, Any]:
     """Template context with the request and app-wide values."""
     settings = request.app.state.settings
     local = request.app.state.tokens.is_local(request.cookies.get(LOCAL_COOKIE))
+    # Who is looking, when a route already resolved it (never a query from here).
+    viewer = getattr(request, "scope", {}).get("apilab.identity")
     return {"request": request, "settings": settings, "backend": settings.backend,
-            "local_owner": local, **values}
+            "local_owner": local, "viewer": viewer, **values}

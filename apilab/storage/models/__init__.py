@@ -1,11 +1,17 @@
 """ORM models, one module per aggregate; all share ``Base.metadata``.
 
 Importing this package registers every table (including those owned by the
-sandbox, the call layer's ledger, the leak drill and Lab 4's prompt workbench), which Alembic's
-autogenerate comparison relies on.
+sandbox, the call layer's ledger, the leak drill, Lab 4's prompt workbench, and
+accounts and classes), which Alembic's autogenerate comparison relies on.
 """
 
-from apilab.storage.models import drill, ledger, promptlab, sandbox  # noqa: F401  (register tables)
+from apilab.storage.models import (  # noqa: F401  (register tables)
+    accounts,
+    drill,
+    ledger,
+    promptlab,
+    sandbox,
+)
 from apilab.storage.models.base import Base
 from apilab.storage.models.lab import LabProgress, Learner, Message
 

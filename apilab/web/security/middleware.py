@@ -21,6 +21,9 @@ In order, for every HTTP request:
    422 that does not quote it; the handler then reads the same bytes.
 6. Every response gets ``headers.SECURITY_HEADERS``.
 
+LTI 1.3 logins and launches (``/lti/login``, ``/lti/launch``) are cross-site form
+posts from an LMS by design; they skip rules 2 and 3 and are authenticated by the
+platform's signed ``id_token``, the state cookie and a one-use nonce instead.
 The sandbox's provider endpoints (``/sandbox/v1/``) authenticate every request
 with an API key a browser cannot attach cross-site without a preflight we never
 grant; they skip rules 2, 3 and 5 and keep their provider-shaped errors.
@@ -72,6 +75,9 @@ class SecurityPolicy:
     max_body_bytes: int
     open_prefixes: tuple[str, ...] = ("/sandbox/v1/",)
     form_paths: tuple[re.Pattern[str], ...] = (re.compile(r"^/labs/[^/]+/reset$"),)
+    # An LMS posts LTI logins and launches as cross-site forms; they carry a signed
+    # id_token (launch) or start a flow whose state and nonce the launch checks.
+    lti_paths: tuple[str, ...] = ("/lti/login", "/lti/launch")
 
     @classmethod
     def from_settings(cls, settings: Any) -> SecurityPolicy:
@@ -142,7 +148,7 @@ class SecurityMiddleware:
                          f"{host_name(host_header)[:100]!r}. Its operator can add it to "
                          "APILAB_ALLOWED_HOSTS.")
         path = scope["path"]
-        if policy.is_open(path):
+        if policy.is_open(path) or path in policy.lti_paths:
             return None
         method = scope["method"]
         if cross_site(_header(scope, b"sec-fetch-site")):

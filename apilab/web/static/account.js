@@ -1,0 +1,98 @@
+// Sign-in, reset, joining a class, signing out and deleting your data: JSON posts to the
+// lab's API (the server refuses form posts), messages shown next to each form.
+(function () {
+  "use strict";
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      let message = data.error || ("The server answered " + response.status + ".");
+      if (Array.isArray(message)) message = "Check the form and try again.";
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  function show(node, text, bad) {
+    if (!node) return;
+    node.textContent = text;
+    node.hidden = false;
+    node.classList.toggle("bad", !!bad);
+  }
+
+  const signin = document.getElementById("signin-form");
+  if (signin) {
+    signin.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const button = document.getElementById("signin-submit");
+      const error = document.getElementById("signin-error");
+      error.hidden = true;
+      button.disabled = true;
+      button.textContent = "Signing in…";
+      try {
+        const next = signin.dataset.next || "/";
+        const data = await post("/api/auth/signin?next=" + encodeURIComponent(next), {
+          email: document.getElementById("signin-email").value,
+          password: document.getElementById("signin-password").value,
+        });
+        window.location.assign(data.next || "/");
+      } catch (e) {
+        show(error, e.message, true);
+        button.disabled = false;
+        button.textContent = "Sign in";
+      }
+    });
+  }
+
+  const reset = document.getElementById("reset-form");
+  if (reset) {
+    reset.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      try {
+        await post("/api/auth/reset", { token: reset.dataset.token,
+          password: document.getElementById("reset-password").value });
+        window.location.assign("/");
+      } catch (e) { show(document.getElementById("reset-error"), e.message, true); }
+    });
+  }
+
+  const signout = document.getElementById("signout");
+  if (signout) {
+    signout.addEventListener("click", async function () {
+      await post("/api/auth/signout", {});
+      window.location.assign("/signin");
+    });
+  }
+
+  const join = document.getElementById("join-form");
+  if (join) {
+    join.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const result = document.getElementById("join-result");
+      try {
+        const data = await post("/api/classes/join", { code: document.getElementById("join-code").value });
+        show(result, "You joined " + data.name + ".", false);
+        window.setTimeout(function () { window.location.assign("/account"); }, 600);
+      } catch (e) { show(result, e.message, true); }
+    });
+  }
+
+  const del = document.getElementById("delete-form");
+  if (del) {
+    del.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const result = document.getElementById("delete-result");
+      try {
+        const data = await post("/api/me/delete", { confirm: document.getElementById("delete-confirm").value });
+        show(result, "Deleted: " + data.deleted.messages + " messages. Your account is gone.", false);
+        window.setTimeout(function () { window.location.assign("/"); }, 1200);
+      } catch (e) { show(result, e.message, true); }
+    });
+  }
+})();
