@@ -8,7 +8,8 @@ import pytest
 
 from apilab.assistant.base import ReplyDone, Turn
 from apilab.assistant.offline import OfflineTutor
-from apilab.assistant.offline.intents import detect_cost, price_date
+from apilab.assistant.offline.intents import price_date
+from apilab.assistant.offline.workload import parse_workload
 from apilab.content import load_course
 
 
@@ -21,9 +22,10 @@ def test_price_date(text: str, expected: str | None) -> None:
 
 
 def test_per_item_output_tokens_are_output() -> None:
-    req = detect_cost("cost of 10,000 documents of 650 tokens into 65-token summaries on gpt-4o")
+    req = parse_workload("cost of 10,000 documents of 650 tokens into 65-token summaries on "
+                         "gpt-4o")
     assert req is not None
-    assert (req.requests, req.input_tokens, req.output_tokens) == (10_000, 650, 65)
+    assert (req.total_items, req.input_tokens, req.output_tokens) == (10_000, 650, 65)
 
 
 def _reply(question: str) -> str:

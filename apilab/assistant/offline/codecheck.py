@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["CodeFinding", "RuleResult", "applicable_rules", "extract_code", "review"]
+__all__ = ["CodeFinding", "RuleResult", "applicable_rules", "review"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -108,24 +108,6 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], 
      _c(r"temperature\s*[=:]"), _c(r"temperature\s*[=:]\s*(?:[3-9]|2\.[0-9]*[1-9])"),
      "`temperature` is out of range.", "OpenAI accepts 0-2, Anthropic 0-1."),
 )
-
-_FENCED = re.compile(r"```[\w+-]*[ \t]*\n(.*?)```", re.S)
-_CODE_HINTS = re.compile(r"(^|\n)\s*(import |from \w+ import|def |client\s*=|\w+\s*=\s*\w+\(|"
-                         r"print\(|await |async def |const |fetch\()")
-
-
-def extract_code(text: str) -> str | None:
-    """The code in a message: fenced blocks, or the whole message if it reads as code."""
-    fenced = [m.group(1) for m in _FENCED.finditer(text)]
-    if fenced:
-        code = "\n".join(fenced)
-        return code if not code.lstrip().startswith(("{", "[")) else None
-    lines = text.strip().splitlines()
-    code_lines = [ln for ln in lines if _CODE_HINTS.search("\n" + ln)]
-    if len(lines) >= 2 and len(code_lines) >= 2:
-        return text
-    return None
-
 
 def applicable_rules(code: str) -> list[RuleResult]:
     """Each rule that applies to ``code``, with whether its mistake is present."""

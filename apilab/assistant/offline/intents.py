@@ -1,5 +1,7 @@
-"""What a learner message asks for, before retrieval: tools, injections, small talk.
+"""What a learner message asks for: injections, small talk, token counts, backoff tables.
 
+Cost questions are read by ``workload.py``; pasted JSON, code and HTTP responses by
+``read.py``. What is left here is the detectors the pipeline still calls.
 Each detector is a small, explainable rule (regular expressions over the
 message) returning the arguments a tool needs, so the tutor can say exactly
 what it ran. Nothing here composes replies.
@@ -9,24 +11,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from decimal import Decimal, InvalidOperation
-
-from apilab.assistant import httpinfo
-from apilab.assistant.tools import extract_json_blocks
 
 __all__ = [
     "BackoffRequest",
-    "CostRequest",
     "Injection",
     "detect_backoff",
     "detect_continuation",
-    "detect_cost",
     "detect_injection",
-    "detect_json",
-    "detect_price_lookup",
     "detect_small_talk",
     "detect_token_count",
-    "wants_http_explanation",
+    "model_candidates",
+    "price_date",
+    "quotes_injection",
 ]
 
 # --- injected instructions ------------------------------------------------------------
@@ -183,63 +179,12 @@ def detect_small_talk(text: str) -> str | None:
 
 # --- numbers --------------------------------------------------------------------------
 
-_MULT = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "mn": 1_000_000, "mil": 1_000_000,
-         "million": 1_000_000, "millions": 1_000_000, "b": 1_000_000_000,
-         "billion": 1_000_000_000, "bn": 1_000_000_000}
-_NUM = re.compile(
-    r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)\s*(k|thousand|mn|mil|millions?|m|bn|billion|b)?"
-    r"(?![\w])", re.I)
 _WORD_NUMS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
               "eight": 8, "nine": 9, "ten": 10, "a": 1, "an": 1, "a single": 1, "twelve": 12,
               "half a": 0.5}
 
 
-def _number(raw: str, mult: str | None) -> Decimal | None:
-    try:
-        value = Decimal(raw.replace(",", ""))
-    except InvalidOperation:
-        return None
-    if mult:
-        value *= _MULT[mult.lower()]
-    return value
-
-
-@dataclasses.dataclass(frozen=True)
-class Quantity:
-    value: Decimal
-    start: int
-    end: int
-
-
-def _quantities(text: str) -> list[Quantity]:
-    out = []
-    for m in _NUM.finditer(text):
-        value = _number(m.group(1), m.group(2))
-        if value is not None:
-            out.append(Quantity(value, m.start(), m.end()))
-    for word, value in _WORD_NUMS.items():
-        for m in re.finditer(rf"\b{word}\s+(million|thousand|billion)\b", text, re.I):
-            out.append(Quantity(Decimal(str(value)) * _MULT[m.group(1).lower()], m.start(),
-                                m.end()))
-    return sorted(out, key=lambda q: q.start)
-
-
-# --- cost ------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class CostRequest:
-    """Token amounts and models named in a cost question."""
-
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    requests: int
-    models: tuple[str, ...]
-    per_request: bool
-    days: int = 1  # requests were given per day and the cost asked per month (x30)
-    at: str | None = None  # ISO date to price at ("in June 2024", "mid-2024")
-
+# --- model names and price dates ---------------------------------------------------
 
 _MODEL = re.compile(
     r"\b((?:gpt|chatgpt|o\d|claude|gemini|text-embedding|llama|mistral|deepseek)"
@@ -247,16 +192,6 @@ _MODEL = re.compile(
 _MODEL_STOP = {"input", "output", "tokens", "token", "and", "for", "on", "with", "at", "in",
                "cost", "costs", "price", "model", "models", "vs", "or", "to", "of", "per",
                "would", "will", "is", "if", "i", "the", "a"}
-def detect_price_lookup(text: str) -> list[str]:
-    """Model names in a price question without token numbers ("how much is gpt-4o?")."""
-    if not _COST_WORDS.search(text) or re.search(r"\d+\s*(?:k|m|million|thousand)?\s*tok",
-                                                 text, re.I):
-        return []
-    return model_candidates(text)
-
-
-_COST_WORDS = re.compile(r"\b(cost|costs|price|priced|pricing|how much|spend|bill|charge|"
-                         r"dollars?|usd|expensive|cheaper|budget)\b|\$", re.I)
 
 
 def model_candidates(text: str) -> list[str]:
@@ -280,51 +215,6 @@ def model_candidates(text: str) -> list[str]:
             if name not in out:
                 out.append(name)
     return out
-
-
-def detect_cost(text: str) -> CostRequest | None:
-    """A cost question with token numbers: "2M input and 500k output tokens on gpt-4o-mini"."""
-    if not _COST_WORDS.search(text) or not re.search(
-            r"\btok(en)?s?\b|\binput\b|\boutput\b|\d\s*[kmb]?\s+(in|out)\b", text, re.I):
-        return None
-    low = text.lower()
-    inp = out = cached = 0
-    requests = 1
-    per_request = False
-    found = False
-    for q in _quantities(text):
-        after = low[q.end : q.end + 40]
-        before = low[max(0, q.start - 25) : q.start]
-        if re.match(r"\s*(?:of\s+)?(?:cached|cache)\b", after):
-            cached += int(q.value)
-            found = True
-        elif re.match(r"\s*(?:of\s+)?(?:input|prompt|in)\b", after) or re.search(
-                r"\b(input|prompt)(?: tokens)?\s*(?:of|:|=)?\s*$", before):
-            inp += int(q.value)
-            found = True
-        elif re.match(r"\s*(?:of\s+)?(?:output|completion|out|generated)\b", after) or re.search(
-                r"\b(output|completion)(?: tokens)?\s*(?:of|:|=)?\s*$", before):
-            out += int(q.value)
-            found = True
-        elif re.match(r"\s*-?\s*tok(?:en)?s?\s+(?:summar|outputs?\b|answers?\b|repl|"
-                      r"respons|completions?\b|generated)", after):
-            out += int(q.value)  # "65-token summaries": what the model writes back
-            found = True
-        elif re.match(r"\s*(?:requests|calls|documents|docs|messages|queries|users|times|"
-                      r"summaries|conversations|chats)\b", after):
-            requests = max(1, int(q.value))
-            per_request = True
-        elif re.match(r"\s*tok(?:en)?s?\b", after) and not found:
-            inp += int(q.value)  # "1M tokens" with no side named: price it as input
-            found = True
-    if not found:
-        return None
-    days = 1
-    if re.search(r"\b(a|per|each|every) day\b|\bdaily\b|/day\b", low) and re.search(
-            r"\bmonth(ly)?\b", low):
-        days = 30  # "300 requests a day ... per month"
-    return CostRequest(inp, out, cached, requests * days, tuple(model_candidates(text)),
-                       per_request, days, price_date(text))
 
 
 _MONTHS = {m: i for i, m in enumerate(
@@ -427,54 +317,3 @@ def detect_backoff(text: str) -> BackoffRequest | None:
     base = min(max(base, 0.001), 3600.0)
     cap = min(max(cap, base), 86400.0)
     return BackoffRequest(attempts, base, cap, jitter)
-
-
-# --- JSON and HTTP ---------------------------------------------------------------------
-
-
-def detect_json(text: str) -> tuple[str, str | None] | None:
-    """``(document, schema_or_None)`` when the learner pasted JSON to check."""
-    blocks = extract_json_blocks(text)
-    if not blocks:
-        return None
-    # A pasted HTTP error body is explained by the HTTP tool, not checked here.
-    if len(blocks) == 1 and re.search(r"\"error\"\s*:|'error'\s*:", blocks[0]) and (
-            httpinfo.parse(text).status or re.search(r"\b[45]\d\d\b", text)):
-        return None
-
-    def is_schema(block: str) -> bool:
-        return bool(re.search(r"\"\$schema\"|\"properties\"\s*:|\"type\"\s*:\s*\"object\"",
-                              block))
-
-    if len(blocks) >= 2:
-        schemas = [b for b in blocks if is_schema(b)]
-        docs = [b for b in blocks if not is_schema(b)]
-        if schemas and docs:
-            return docs[0], schemas[0]
-        if re.search(r"\bschema\b", text, re.I):
-            # "here is the output ... and the schema ...": the later block is the schema.
-            return blocks[0], blocks[1]
-    return blocks[0], None
-
-
-_HTTP_ASK = re.compile(r"\b(got|getting|get|returned|returns|received|receiving|keep getting|"
-                       r"seeing|see|throws?|threw|raised?|what does|what is|what's|mean|means|"
-                       r"meaning|explain|why)\b", re.I)
-
-
-def wants_http_explanation(text: str) -> list[int] | str | None:
-    """``"pasted"`` for a pasted response, a list of codes asked about, or ``None``."""
-    parsed = httpinfo.parse(text)
-    if parsed.status is not None and (parsed.body is not None or parsed.headers
-                                      or re.search(r"HTTP/\d", text)
-                                      or re.search(r"error code", text, re.I)):
-        return "pasted"
-    if parsed.error_type in httpinfo.ERROR_TYPES:
-        return "pasted"
-    codes = httpinfo.bare_codes(text)
-    if not codes:
-        return None
-    words = re.findall(r"[A-Za-z]+", text)
-    if len(words) <= 6 or _HTTP_ASK.search(text) or len(codes) >= 2:
-        return codes
-    return None

@@ -21,7 +21,7 @@ from apilab.assistant.offline.read import Reading
 from apilab.assistant.offline.workload import parse_workload, price_workload
 from apilab.errors import ApilabError
 
-__all__ = ["PREFERRED_MODELS", "resolve_models", "run_tools"]
+__all__ = ["PREFERRED_MODELS", "run_tools"]
 
 PREFERRED_MODELS = ("gpt-4o-mini", "gpt-4o", "claude-3-5-haiku", "gemini-2.0-flash")
 
@@ -261,24 +261,3 @@ def run_count(w: Draft, req: tuple[str, str | None]) -> None:
     w.parts.append(tools.TOOLS["count_tokens"].run(text=payload or "", model=model))
     w.ran("count_tokens", {"chars": len(payload or ""), "model": model}, started)
     w.kind = w.kind or "tool"
-
-
-def resolve_models(candidates: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Canonical model ids for names a learner used: (models, problems, guess note)."""
-    from apilab.errors import UnknownModelError
-    from apilab.pricing import resolve_model
-
-    models: list[str] = []
-    problems: list[str] = []
-    for candidate in candidates:
-        try:
-            model = resolve_model(candidate)
-        except UnknownModelError as exc:
-            problems.append(str(exc))
-            continue
-        except ApilabError as exc:
-            problems.append(str(exc))
-            continue
-        if model not in models:
-            models.append(model)
-    return models, problems, None

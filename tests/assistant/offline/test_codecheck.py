@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from apilab.assistant.offline.codecheck import extract_code, review
+from apilab.assistant.offline.codecheck import review
+from apilab.assistant.offline.read import read_message
 
 BAD = '''
 from openai import OpenAI
@@ -51,7 +52,7 @@ def test_anthropic_needs_max_tokens() -> None:
 
 
 def test_extract_code_from_fences_or_code_looking_messages() -> None:
-    assert extract_code("look:\n```python\nprint(1)\n```") == "print(1)\n"
-    assert extract_code("import os\nprint(os.getcwd())") is not None
-    assert extract_code("How do I stream a reply?") is None
-    assert extract_code('```json\n{"a": 1}\n```') is None  # JSON goes to check_json
+    assert read_message("look:\n```python\nprint(1)\n```").pasted_text("code") == "print(1)"
+    assert read_message("import os\nprint(os.getcwd())").pasted_kinds() == {"code"}
+    assert read_message("How do I stream a reply?").pasted == ()
+    assert read_message('```json\n{"a": 1}\n```').pasted_kinds() == {"json"}  # not code

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from apilab.assistant.offline import intents
+from apilab.assistant.offline import OfflineTutor, intents
+from apilab.assistant.offline.read import read_message
+from apilab.assistant.offline.workload import parse_workload
+from tests.assistant._helpers import make_turn
 
 
 def test_cost_sample_numbers() -> None:
-    req = intents.detect_cost("How much do 2 million input tokens and 500k output tokens cost "
-                              "on gpt-4o-mini?")
+    req = parse_workload("How much do 2 million input tokens and 500k output tokens cost "
+                         "on gpt-4o-mini?")
     assert req is not None
-    assert (req.input_tokens, req.output_tokens, req.requests) == (2_000_000, 500_000, 1)
-    assert req.models[0] == "gpt-4o-mini"
+    assert (req.input_tokens, req.output_tokens, req.total_items) == (2_000_000, 500_000, 1)
+    assert intents.model_candidates("How much do 2 million input tokens and 500k output "
+                                    "tokens cost on gpt-4o-mini?")[0] == "gpt-4o-mini"
 
 
 @pytest.mark.parametrize(
@@ -26,20 +30,22 @@ def test_cost_sample_numbers() -> None:
     ],
 )
 def test_cost_phrasings(text: str, inp: int, out: int, requests: int) -> None:
-    req = intents.detect_cost(text)
+    req = parse_workload(text)
     assert req is not None
-    assert (req.input_tokens, req.output_tokens, req.requests) == (inp, out, requests)
+    assert (req.input_tokens, req.output_tokens, req.total_items) == (inp, out, requests)
 
 
-def test_cost_needs_cost_words_and_token_numbers() -> None:
-    assert intents.detect_cost("how many tokens is 500 words") is None
-    assert intents.detect_cost("why is gpt-4o expensive") is None
+def test_cost_needs_cost_words_and_token_numbers(real_tutor: OfflineTutor) -> None:
+    for text in ("how many tokens is 500 words", "why is gpt-4o expensive"):
+        reply = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost", text))
+        assert not any(t["name"] == "estimate_cost" and "totals" in t["args"]
+                       for t in reply.meta["tools"])
 
 
 def test_model_shorthand() -> None:
     assert "gpt-4o-mini" in intents.model_candidates("how much is 4o mini")
     assert "claude-haiku" in intents.model_candidates("price of haiku")
-    assert intents.detect_price_lookup("how much does gpt-4o cost")[0] == "gpt-4o"
+    assert intents.model_candidates("how much does gpt-4o cost")[0] == "gpt-4o"
 
 
 @pytest.mark.parametrize(
@@ -70,18 +76,19 @@ def test_token_count_requests() -> None:
 
 
 def test_json_document_and_schema() -> None:
-    doc, schema = intents.detect_json(
+    reading = read_message(
         'Is this valid? {"name": "x"} against schema {"type": "object", "properties": {}}')
-    assert doc == '{"name": "x"}' and schema is not None and "properties" in schema
-    assert intents.detect_json("How do I get JSON back?") is None
+    docs = [p.text for p in reading.pasted if p.kind == "json"]
+    assert docs[0] == '{"name": "x"}' and "properties" in docs[1]
+    assert read_message("How do I get JSON back?").pasted == ()
 
 
 def test_http_detection() -> None:
-    assert intents.wants_http_explanation("HTTP/1.1 503 Service Unavailable") == "pasted"
-    assert intents.wants_http_explanation("what's the difference between a 429 and a 503?") == [
-        429, 503]
-    assert intents.wants_http_explanation("429?") == [429]
-    assert intents.wants_http_explanation("how many tokens is 500 words") is None
+    assert read_message("HTTP/1.1 503 Service Unavailable").signals.statuses == (503,)
+    assert read_message("what's the difference between a 429 and a 503?").signals.statuses == (
+        429, 503)
+    assert read_message("429?").signals.statuses == (429,)
+    assert read_message("how many tokens is 500 words").signals.statuses == ()
 
 
 @pytest.mark.parametrize(
@@ -129,12 +136,12 @@ def test_small_talk(text: str, kind: str | None) -> None:
 
 
 def test_cost_short_forms_and_monthly_from_daily() -> None:
-    short = intents.detect_cost("price 2M in 500k out 4o-mini")
+    short = parse_workload("price 2M in 500k out 4o-mini")
     assert short is not None and (short.input_tokens, short.output_tokens) == (2_000_000,
                                                                                 500_000)
-    monthly = intents.detect_cost("how much would 300 requests a day with 2k tokens in and 500 "
-                                  "out cost per month on gpt-4o-mini?")
-    assert monthly is not None and monthly.requests == 9000 and monthly.days == 30
+    monthly = parse_workload("how much would 300 requests a day with 2k tokens in and 500 "
+                             "out cost per month on gpt-4o-mini?")
+    assert monthly is not None and monthly.total_items == 9000 and monthly.period == "month"
 
 
 def test_backoff_number_before_keyword() -> None:
