@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 __all__ = ["Quantity", "Workload", "parse_quantities", "parse_workload", "price_workload"]
 
 _MILLION = Decimal(1_000_000)
+MAX_QUANTITIES = 60
 _MULT = {"k": 1_000, "K": 1_000, "thousand": 1_000, "m": 1_000_000, "M": 1_000_000,
          "mn": 1_000_000, "mil": 1_000_000, "mio": 1_000_000, "million": 1_000_000,
          "millions": 1_000_000, "lakh": 100_000, "lakhs": 100_000, "lac": 100_000,
@@ -90,6 +91,7 @@ def parse_quantities(text: str) -> list[Quantity]:
         factor = Decimal(100_000 if scale == "hundred thousand" else _MULT[scale])
         out.append(Quantity(base * factor, m.start(), m.end(), m.group(0)))
     out.sort(key=lambda q: q.start)
+    del out[MAX_QUANTITIES:]  # a cost question has a handful; a paste of thousands is not one
     # Drop numbers inside another (a word number overlapping a digit run cannot happen,
     # but "2 million" after "two million" etc. would): keep the first.
     kept: list[Quantity] = []
@@ -308,10 +310,20 @@ def parse_workload(text: str) -> Workload | None:
     return w
 
 
+_SENTENCE_REACH = 160  # characters either side: enough for "am I right that it's 8k?"
+
+
 def _sentence_around(text: str, index: int) -> str:
-    left = max(text.rfind(c, 0, index) for c in ".?!\n")
-    right = [i for i in (text.find(c, index) for c in ".?!\n") if i != -1]
-    return text[left + 1 : (min(right) + 1 if right else len(text))]
+    """The sentence holding ``index``, at most ``_SENTENCE_REACH`` characters each way.
+
+    Bounded so a message of thousands of numbers with no full stop costs O(n), not O(n^2)
+    (one number per sentence search).
+    """
+    lo = max(0, index - _SENTENCE_REACH)
+    hi = min(len(text), index + _SENTENCE_REACH)
+    left = max(text.rfind(c, lo, index) for c in ".?!\n")
+    right = [i for i in (text.find(c, index, hi) for c in ".?!\n") if i != -1]
+    return text[max(left + 1, lo) : (min(right) + 1 if right else hi)]
 
 
 def _apply_period(w: Workload, text: str) -> None:

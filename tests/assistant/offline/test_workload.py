@@ -71,3 +71,14 @@ def test_a_figure_off_by_a_thousand_is_explained() -> None:
 
 def test_no_tokens_no_workload() -> None:
     assert parse_workload("how much does the API cost?") is None
+
+
+@pytest.mark.parametrize("attack", ["how much does it cost: " + "1 " * 3990,
+                                    "cost " + "5k tokens $3 per 1M input " * 300,
+                                    "am I right that it's " + "8k " * 2600])
+def test_number_heavy_messages_stay_linear(attack: str) -> None:
+    import time
+
+    started = time.perf_counter()
+    parse_workload(attack[:8000])
+    assert time.perf_counter() - started < 1.0  # was 5 s for the first one (quadratic)
