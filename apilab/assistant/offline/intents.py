@@ -115,11 +115,21 @@ def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
     return left + 1, right
 
 
+# Words of someone reporting or asking about an attack: who wrote it, where it was found,
+# what it did, how to stop it. An instruction inside such a sentence is quoted, not aimed.
+_REPORTED = re.compile(
+    r"\b(?:injection|inject|attack|attacker|malicious|page says|document says|hidden text|"
+    r"what if|what happens|said|says|say|wrote|writes|typed|types|contained|contains|"
+    r"included|includes|hidden|an email|a user|users|someone|somebody|the page|a page|"
+    r"web ?page|a document|the website|a website|a customer|how (?:do|can|could|would|"
+    r"should) (?:i|we)|prevent|protect|defend|stop (?:it|this|them)|jailbreak|hack|hacking|"
+    r"worked|works on|trick|tricked|bypass(?:ed)?|is (?:this|that|it) (?:an?|called)|"
+    r"example of)\b", re.I)
+
+
 def quotes_injection(text: str) -> bool:
-    """The learner is asking *about* injection (quoting an attack), not attacking."""
-    return bool(re.search(r"\b(injection|inject|attack|attacker|malicious|page says|document "
-                          r"says|hidden text|what if|what happens|how (?:do|can|could|would) I "
-                          r"(?:defend|protect|stop|prevent))", text, re.I))
+    """The learner is asking *about* injection (quoting or reporting an attack), not attacking."""
+    return _REPORTED.search(text) is not None
 
 
 # --- small talk ----------------------------------------------------------------------------

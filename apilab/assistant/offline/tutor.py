@@ -54,13 +54,7 @@ OFFLINE_NOTE = (
     "`ANTHROPIC_API_KEY`, or `APILAB_BACKEND=gemini` + `GEMINI_API_KEY`; `APILAB_BASE_URL` "
     "for an OpenAI-compatible server such as Ollama) and restart `apilab serve`._"
 )
-_REPORTED = re.compile(
-    r"\b(?:said|says|say|wrote|writes|typed|types|contained|contains|included|includes|"
-    r"hidden|an email|a user|users|someone|somebody|the page|a page|web ?page|a document|"
-    r"the website|a website|a customer|attacker|what if|how (?:do|can|could|would|should) "
-    r"(?:i|we)|prevent|protect|defend|stop (?:it|this|them)|attack|injection|inject|jailbreak|"
-    r"hack|hacking|worked|works on|trick|tricked|bypass(?:ed)?|is (?:this|that|it) (?:an?|"
-    r"called)|example of)\b", re.I)
+
 
 
 @dataclasses.dataclass
@@ -240,7 +234,7 @@ class OfflineTutor:
         found = intents.detect_injection(reading.prose)
         if not found:
             return False
-        if _REPORTED.search(reading.prose) or intents.quotes_injection(reading.prose):
+        if intents.quotes_injection(reading.prose):
             # The learner describes or asks about an attack: answer it as a question about
             # prompt injection, never as an attack on the tutor.
             w.hints += ["prompt injection", "untrusted input", "ignore previous instructions"]
