@@ -3,21 +3,7 @@
 (function () {
   "use strict";
 
-  async function post(url, body) {
-    const response = await fetch(url, {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
-      body: JSON.stringify(body || {}),
-    });
-    let data = {};
-    try { data = await response.json(); } catch (e) { data = {}; }
-    if (!response.ok) {
-      let message = data.error || ("The server answered " + response.status + ".");
-      if (Array.isArray(message)) message = "Check the form and try again.";
-      throw new Error(message);
-    }
-    return data;
-  }
+  const post = (url, body) => window.apilab.postJSON(url, body);  // sse.js
 
   function show(node, text, bad) {
     if (!node) return;

@@ -1,5 +1,6 @@
-// Shared by every lab page script: read Server-Sent Events from a fetch() body
-// (EventSource cannot POST) and turn an error response body into one sentence.
+// Shared by every page script (loaded by base.html): read Server-Sent Events from a
+// fetch() body (EventSource cannot POST), turn an error response body into one sentence,
+// and POST JSON to the lab's API.
 (function () {
   "use strict";
 
@@ -37,5 +38,23 @@
     return fallback;
   }
 
-  window.apilab = Object.assign(window.apilab || {}, { readSSE, errorText });
+  // POST a JSON body to the lab's API (the server refuses form posts) and return the JSON
+  // answer; a refusal becomes an Error carrying the server's one-sentence reason.
+  async function postJSON(url, body) {
+    const response = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body || {}),
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    if (!response.ok) {
+      let message = data.error || ("The server answered " + response.status + ".");
+      if (Array.isArray(message)) message = "Check the form and try again.";
+      throw new Error(message);
+    }
+    return data;
+  }
+
+  window.apilab = Object.assign(window.apilab || {}, { readSSE, errorText, postJSON });
 })();
