@@ -25,7 +25,7 @@ from apilab.sandbox.errors import SandboxHTTPError
 from apilab.sandbox.generator import Output, apply_stop, generate, rng_for
 from apilab.sandbox.logprobs import legacy_logprobs, token_entries
 from apilab.sandbox.openai_api import bearer
-from apilab.sandbox.openai_request import bad_request
+from apilab.sandbox.openai_request import bad_request, json_object
 from apilab.sandbox.service import Call, Service, random_id
 from apilab.sandbox.sse import DONE, JSONBytes, dumps, openai_frame
 from apilab.sandbox.streaming import DISCONNECT, Pacer, SSEResponse
@@ -64,13 +64,8 @@ class CompletionsFrontDoor:
         svc = self.service
         body = await svc.read_body(request)
         svc.authenticate(call, bearer(request))
-        payload = svc.parse_json(body, "We could not parse the JSON body of your request.")
-        if not isinstance(payload, dict):
-            raise bad_request("Invalid request body: expected a JSON object.")
-        unknown = sorted(set(payload) - _FIELDS)
-        if unknown:
-            raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}",
-                              unknown[0], "unknown_parameter")
+        payload = json_object(
+            svc.parse_json(body, "We could not parse the JSON body of your request."), _FIELDS)
         prompts = payload.get("prompt", "<|endoftext|>")
         if isinstance(prompts, str):
             prompts = [prompts]

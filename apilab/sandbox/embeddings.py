@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from apilab.sandbox import catalogue
 from apilab.sandbox.openai_api import bearer
-from apilab.sandbox.openai_request import bad_request
+from apilab.sandbox.openai_request import bad_request, json_object
 from apilab.sandbox.service import Call, Service
 from apilab.sandbox.sse import JSONBytes, dumps
 
@@ -114,14 +114,9 @@ class EmbeddingsFrontDoor:
         svc = self.service
         body = await svc.read_body(request)
         svc.authenticate(call, bearer(request))
-        payload = svc.parse_json(body, "We could not parse the JSON body of your request.")
-        if not isinstance(payload, dict):
-            raise bad_request("Invalid request body: expected a JSON object.")
-        unknown = sorted(set(payload) - {"model", "input", "dimensions", "encoding_format",
-                                         "user"})
-        if unknown:
-            raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}",
-                              unknown[0], "unknown_parameter")
+        payload = json_object(
+            svc.parse_json(body, "We could not parse the JSON body of your request."),
+            {"model", "input", "dimensions", "encoding_format", "user"})
         inputs = _inputs(payload.get("input"))
         info = svc.resolve_model(call, payload.get("model"))
         svc.check_kind(call, "embeddings", ("embedding",))

@@ -20,6 +20,7 @@ __all__ = [
     "ChatRequest",
     "bad_request",
     "check_strict",
+    "json_object",
     "message_text",
     "parse_chat_request",
 ]
@@ -42,6 +43,17 @@ def bad_request(message: str, param: str | None = None, code: str | None = None
                 ) -> SandboxHTTPError:
     """A 400 ``invalid_request_error`` with OpenAI's ``param`` and ``code``."""
     return SandboxHTTPError("invalid_request", message, param=param, code=code)
+
+
+def json_object(payload: Any, fields: set[str] | frozenset[str]) -> dict[str, Any]:
+    """The parsed body as an object with only ``fields``, or the 400 OpenAI sends."""
+    if not isinstance(payload, dict):
+        raise bad_request("Invalid request body: expected a JSON object.")
+    unknown = sorted(set(payload) - fields)
+    if unknown:
+        raise bad_request(f"Unrecognized request argument supplied: {unknown[0]}",
+                          unknown[0], "unknown_parameter")
+    return payload
 
 
 def _type_error(value: Any, expected: str, param: str) -> SandboxHTTPError:

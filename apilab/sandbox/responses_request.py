@@ -14,8 +14,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from apilab.sandbox.errors import SandboxHTTPError
-from apilab.sandbox.openai_request import REASONING_PREFIXES, bad_request, check_strict
+from apilab.sandbox.openai_request import (  # the same parameter checks as Chat Completions
+    REASONING_PREFIXES,
+    _number,
+    _type_error,
+    bad_request,
+    check_strict,
+)
 
 __all__ = [
     "EFFORTS",
@@ -72,14 +77,6 @@ class ResponsesRequest:
     cache_retention: str | None
     include_obfuscation: bool
     logprobs: bool = False  # include has "message.output_text.logprobs"
-
-
-def _type_error(value: Any, expected: str, param: str) -> SandboxHTTPError:
-    kind = ("null" if value is None else "a boolean" if isinstance(value, bool) else
-            "a number" if isinstance(value, int | float) else "a string" if isinstance(value, str)
-            else "an array" if isinstance(value, list) else "an object")
-    return bad_request(f"Invalid type for '{param}': expected {expected}, but got {kind} "
-                       "instead.", param, "invalid_type")
 
 
 def _text_of(content: Any, where: str) -> str:
@@ -172,18 +169,6 @@ def items_to_messages(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
             messages.append({"role": "tool", "tool_call_id": item["call_id"],
                              "content": item["output"]})
     return messages
-
-
-def _number(payload: dict[str, Any], name: str, lo: float, hi: float) -> float | None:
-    value = payload.get(name)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _type_error(value, "a number", name)
-    if not lo <= value <= hi:
-        raise bad_request(f"Invalid '{name}': {value} is not between {lo} and {hi}.", name,
-                          "decimal_above_max_value" if value > hi else "decimal_below_min_value")
-    return float(value)
 
 
 def _text_format(value: Any) -> tuple[dict[str, Any], bool, dict[str, Any] | None]:
