@@ -74,10 +74,6 @@ class Reading:
         out += [q for q in (*self.questions, *self.problems[:2]) if q not in out]
         return out[:5]
 
-    @property
-    def has_paste(self) -> bool:
-        return bool(self.pasted)
-
     def pasted_kinds(self) -> set[str]:
         return {p.kind for p in self.pasted}
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["Embedder", "available", "embedder"]
+__all__ = ["Embedder", "embedder"]
 
 _WEIGHTS = ("weights", "l2_supercat_256.safetensors")
 _TOKENIZER = ("tokenizers", "l2_supercat_tokenizer_config.json")
@@ -61,8 +61,6 @@ class Embedder:
                 out[row] = vec / norm
         return out
 
-    def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
 
 
 _LOCK = threading.Lock()
@@ -110,8 +108,3 @@ def embedder() -> Embedder | None:
     """The shared embedder, loaded once (about 0.2 s); ``None`` if the wheel is missing."""
     with _LOCK:
         return _load()
-
-
-def available() -> bool:
-    """Whether meaning-level matching is on (the ``wordllama`` wheel is installed)."""
-    return embedder() is not None
