@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 __all__ = ["Review", "looks_like_retry_code", "looks_like_system_prompt", "review_code",
            "review_keys", "review_prompt", "review_retries", "uses_keys"]
@@ -41,6 +41,28 @@ class Review:
         if self.improved:
             lines += ["", "An improved version:", "", self.improved]
         return "\n".join(lines).strip()
+
+
+# (what was checked, does it apply to this text, does the text pass, problem, fix)
+_Check = tuple[str, Callable[[str], bool], Callable[[str], bool], str, str]
+
+
+def _always(_text: str) -> bool:
+    return True
+
+
+def _run_checks(checks: Iterable[_Check], text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """``(checks passed, (problem, fix) found)``; a check that does not apply is neither."""
+    passed: list[str] = []
+    problems: list[tuple[str, str]] = []
+    for name, applies, passes, problem, fix in checks:
+        if not applies(text):
+            continue
+        if passes(text):
+            passed.append(name)
+        else:
+            problems.append((problem, fix))
+    return passed, problems
 
 
 def _has(pattern: str) -> Callable[[str], bool]:
@@ -97,12 +119,8 @@ def looks_like_system_prompt(text: str) -> bool:
 def review_prompt(prompt: str) -> Review:
     """Review a system prompt against what the lesson says one needs."""
     text = prompt[:6000]
-    passed, problems = [], []
-    for name, check, problem, fix in _PROMPT_CHECKS:
-        if check(text):
-            passed.append(name)
-        else:
-            problems.append((problem, fix))
+    passed, problems = _run_checks([(name, _always, check, problem, fix)
+                                    for name, check, problem, fix in _PROMPT_CHECKS], text)
     if len(text) > 4000:
         problems.append(("It is long.", "Long prompts cost tokens on every call and bury the "
                          "rules; keep the rules short and move reference text into retrieved "
@@ -148,13 +166,13 @@ def looks_like_retry_code(code: str) -> bool:
     return len(_RETRY_HINT.findall(code)) >= 2
 
 
-_RETRY_CHECKS: tuple[tuple[str, Callable[[str], bool], Callable[[str], bool], str, str], ...] = (
+_RETRY_CHECKS: tuple[_Check, ...] = (
     # (name, applies, passes, problem, fix)
-    ("waits grow exponentially", lambda c: True,
+    ("waits grow exponentially", _always,
      _has(r"\*\*\s*\(?\s*(?:attempt|retry|retries|i|n|tries|count)|2\s*\*\*|Math\.pow\(|"
           r"wait_exponential|exponential|backoff_factor|<<\s*\w+|\bdelay\s*\*=\s*2"),
      "The wait does not grow.", "Double it each retry: `delay = min(cap, base * 2 ** attempt)`."),
-    ("jitter", lambda c: True,
+    ("jitter", _always,
      _has(r"random|jitter|wait_random|uniform\("),
      "No jitter.", "Randomise the wait (`random.uniform(0, delay)`, full jitter) so many clients "
      "that failed together do not retry together (the thundering herd)."),
@@ -162,7 +180,7 @@ _RETRY_CHECKS: tuple[tuple[str, Callable[[str], bool], Callable[[str], bool], st
      _has(r"\bmin\(|\bmax\s*=|\bcap\b|max_wait|wait_max|Math\.min\("),
      "No cap on the wait.", "Cap each wait (`min(cap, ...)`, e.g. 30-60 s); uncapped doubling "
      "reaches minutes after a few retries."),
-    ("a limit on attempts", lambda c: True,
+    ("a limit on attempts", _always,
      _has(r"range\(\s*\w+|stop_after_attempt|max_(?:retries|attempts)|attempts?\s*[<>]=?|"
           r"retries\s*[<>]=?|tries\s*[<>]=?|for\s*\(\s*let\s+\w+\s*=\s*0"),
      "Retries never stop.", "Stop after a few attempts (3-6) and surface the error; a loop "
@@ -207,15 +225,7 @@ def call_with_retries(make_call, attempts=5, base=1.0, cap=30.0):
 
 def review_retries(code: str) -> Review:
     """Review retry code: growth, jitter, cap, attempts, Retry-After, which errors."""
-    text = code[:6000]
-    passed, problems = [], []
-    for name, applies, passes, problem, fix in _RETRY_CHECKS:
-        if not applies(text):
-            continue
-        if passes(text):
-            passed.append(name)
-        else:
-            problems.append((problem, fix))
+    passed, problems = _run_checks(_RETRY_CHECKS, code[:6000])
     return Review("Review of your retry code", passed, problems,
                   _RETRY_EXAMPLE if problems else "", ("backoff-jitter", "status-codes"))
 
@@ -234,8 +244,8 @@ def uses_keys(text: str) -> bool:
 _CLIENT_SIDE = _has(r"dangerouslyAllowBrowser|NEXT_PUBLIC_\w*KEY|VITE_\w*KEY|REACT_APP_\w*KEY|"
                     r"EXPO_PUBLIC_\w*KEY|chrome\.|manifest\.json|document\.|window\.|"
                     r"localStorage|<script|useState|import\.meta\.env")
-_KEY_CHECKS: tuple[tuple[str, Callable[[str], bool], Callable[[str], bool], str, str], ...] = (
-    ("no key written in the code", lambda c: True,
+_KEY_CHECKS: tuple[_Check, ...] = (
+    ("no key written in the code", _always,
      lambda c: not re.search(r"""(?:api[_-]?key|Authorization|Bearer|x-api-key)\W{0,6}\s*"""
                              r"""[=:(]\s*[f]?["'](?:Bearer\s+)?(?:sk-|\[redacted|[A-Za-z0-9_\-]{20,})""",
                              c, re.I)
@@ -243,23 +253,23 @@ _KEY_CHECKS: tuple[tuple[str, Callable[[str], bool], Callable[[str], bool], str,
      "A key is written in the code.", "Read it from the environment "
      "(`os.environ[\"OPENAI_API_KEY\"]` / `process.env.OPENAI_API_KEY`) - and since this one "
      "was in code, revoke it and make a new one."),
-    ("the key is read from the environment or a secret store", lambda c: True,
+    ("the key is read from the environment or a secret store", _always,
      _has(r"os\.environ|getenv|process\.env|load_dotenv|dotenv|secrets?\.|SecretManager|"
           r"vault|keyring|Deno\.env|System\.getenv|ENV\["),
      "The key's source is unclear.", "Load it at run time from an environment variable "
      "(a git-ignored `.env` locally, the platform's secret settings in production)."),
-    ("the key stays on the server", lambda c: True,
+    ("the key stays on the server", _always,
      lambda c: not _CLIENT_SIDE(c),
      "This code runs in a browser, app or extension.", "Anything shipped to a user's device can "
      "be read, including build-time variables (`NEXT_PUBLIC_`, `VITE_`, `REACT_APP_`) and "
      "`dangerouslyAllowBrowser`. Call the AI API from your own backend (or a serverless "
      "function) that holds the key, and let the client call that."),
-    ("the key is not logged", lambda c: True,
+    ("the key is not logged", _always,
      lambda c: not re.search(r"(?:print|console\.log|logger?\.\w+|log\.\w+)\([^)\n]{0,80}"
                              r"(?:api_key|API_KEY|apiKey|os\.environ\b\)|headers)", c),
      "The key (or the headers holding it) is printed or logged.", "Logs are one of the common "
      "ways keys leak; log the request id, never the key."),
-    ("the key is not in a URL", lambda c: True,
+    ("the key is not in a URL", _always,
      lambda c: not re.search(r"[?&](?:key|api_key|apikey)=", c, re.I),
      "The key travels in the URL.", "URLs end up in logs and browser history; send the key "
      "in a header."),
@@ -268,15 +278,7 @@ _KEY_CHECKS: tuple[tuple[str, Callable[[str], bool], Callable[[str], bool], str,
 
 def review_keys(text: str) -> Review:
     """Review how pasted code or config handles an API key."""
-    body = text[:6000]
-    passed, problems = [], []
-    for name, applies, passes, problem, fix in _KEY_CHECKS:
-        if not applies(body):
-            continue
-        if passes(body):
-            passed.append(name)
-        else:
-            problems.append((problem, fix))
+    passed, problems = _run_checks(_KEY_CHECKS, text[:6000])
     return Review("Review of your key handling", passed, problems, "",
                   ("key-storage", "leak-vectors"))
 
