@@ -6,6 +6,7 @@ import json
 import time
 import urllib.parse
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -60,33 +61,39 @@ def launch(app, platform, browser, *, sub, roles, lab=None, **kw):  # type: igno
 
 def test_a_signed_launch_signs_in_opens_the_lab_and_completion_reaches_the_lms(
         lms_app, platform) -> None:  # type: ignore[no-untyped-def]
-    browser = _browser(lms_app)
-    sub = unique_sub()
-    response, _, _ = launch(lms_app, platform, browser, sub=sub, roles=LEARNER,
-                            lab="rate-limits-cost")
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/labs/rate-limits-cost"
-    assert browser.get("/labs/rate-limits-cost").status_code == 200
-    me = browser.get("/api/me").json()
-    assert me["signed_in"] and me["classes"][0]["name"] == "Intro to AI APIs"
-    for question in COMPLETING:
-        ask(browser, "rate-limits-cost", question)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not any(s["scoreGiven"] == 1.0
-                                                   for s in platform.scores):
-        time.sleep(0.1)
-    final = [s for s in platform.scores if s["scoreGiven"] == 1.0]
-    assert final, f"no completion score reached the LMS: {platform.scores}"
-    score = final[-1]
-    assert score["userId"] == sub and score["scoreMaximum"] == 1.0
-    assert score["activityProgress"] == "Completed" and score["gradingProgress"] == "FullyGraded"
-    assert score["_lineitem"] == "/lineitems/rate-limits-cost/lineitem"
-    assert score["_content_type"] == "application/vnd.ims.lis.v1.score+json"
-    # Earlier counted exchanges sent the share of objectives, never more than 1.
-    assert all(0 <= s["scoreGiven"] <= 1 for s in platform.scores)
-    # The token request carried a client assertion the platform verified with our JWKS.
-    assert platform.token_requests and all(
-        r["grant_type"] == "client_credentials" for r in platform.token_requests)
+    # One event loop for every request: a TestClient outside `with` runs each request
+    # on its own short-lived loop, which drops the grade passbacks that run behind each
+    # reply (a server runs them on its one loop).
+    with anyio.from_thread.start_blocking_portal() as portal:
+        browser = _browser(lms_app)
+        browser.portal = portal
+        sub = unique_sub()
+        response, _, _ = launch(lms_app, platform, browser, sub=sub, roles=LEARNER,
+                                lab="rate-limits-cost")
+        assert response.status_code == 303, response.text
+        assert response.headers["location"] == "/labs/rate-limits-cost"
+        assert browser.get("/labs/rate-limits-cost").status_code == 200
+        me = browser.get("/api/me").json()
+        assert me["signed_in"] and me["classes"][0]["name"] == "Intro to AI APIs"
+        for question in COMPLETING:
+            ask(browser, "rate-limits-cost", question)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(s["scoreGiven"] == 1.0
+                                                       for s in platform.scores):
+            time.sleep(0.1)
+        final = [s for s in platform.scores if s["scoreGiven"] == 1.0]
+        assert final, f"no completion score reached the LMS: {platform.scores}"
+        score = final[-1]
+        assert score["userId"] == sub and score["scoreMaximum"] == 1.0
+        assert score["activityProgress"] == "Completed"
+        assert score["gradingProgress"] == "FullyGraded"
+        assert score["_lineitem"] == "/lineitems/rate-limits-cost/lineitem"
+        assert score["_content_type"] == "application/vnd.ims.lis.v1.score+json"
+        # Earlier counted exchanges sent the share of objectives, never more than 1.
+        assert all(0 <= s["scoreGiven"] <= 1 for s in platform.scores)
+        # The token request carried a client assertion the platform verified with our JWKS.
+        assert platform.token_requests and all(
+            r["grant_type"] == "client_credentials" for r in platform.token_requests)
 
 
 def test_a_replayed_id_token_is_refused(lms_app, platform) -> None:  # type: ignore[no-untyped-def]
