@@ -14,10 +14,7 @@ import json
 import re
 from typing import Any
 
-import jsonschema
-
 from apilab.assistant.brackets import balanced_regions
-from apilab.evals.schema import SchemaProblem, schema_errors, validator_for_untrusted
 
 __all__ = ["JsonCheck", "extract_json_blocks", "json_check", "render_json_check"]
 
@@ -100,6 +97,11 @@ def json_check(doc: str | Any, schema: str | dict[str, Any] | None = None) -> Js
                                           f"{exc.lineno}, column {exc.colno}")
     if not isinstance(schema, dict):
         return JsonCheck(parsed=True, value=value, schema_error="a JSON Schema must be an object")
+    # Imported here: jsonschema costs ~0.1 s of every `apilab ask` that checks no schema.
+    import jsonschema
+
+    from apilab.evals.schema import SchemaProblem, schema_errors, validator_for_untrusted
+
     # A pasted schema is untrusted: evals.schema fetches no $ref and times its patterns.
     try:
         validator = validator_for_untrusted(schema)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
+from apilab.content import diskcache
 from apilab.content.models import Card, Course, Lab, Lesson
 
 __all__ = ["LAB_IDS", "load_course"]
@@ -48,28 +50,45 @@ def _drop_leading_h1(body: str) -> str:
     return rest.lstrip("\n") if first.startswith("# ") else body
 
 
-def _load_yaml_list(path: Traversable) -> list[dict[str, Any]]:
-    data = _safe_load(path.read_text(encoding="utf-8")) or []
+def _yaml_list(text: str, name: str) -> list[dict[str, Any]]:
+    data = _safe_load(text) or []
     if not isinstance(data, list):
-        raise ValueError(f"{path.name}: expected a YAML list")
+        raise ValueError(f"{name}: expected a YAML list")
     return data
 
 
 @functools.cache
 def load_course() -> Course:
     """Load and validate the whole course (cached for the process)."""
-    root = _root()
-    lessons = []
-    lessons_dir = root / "lessons"
-    for entry in sorted(lessons_dir.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".md"):
-            meta, body = _split_front_matter(entry.read_text(encoding="utf-8"), entry.name)
-            lessons.append(Lesson(**meta, body=_drop_leading_h1(body)))
-    labs = [Lab(**item) for item in _load_yaml_list(root / "labs.yaml")]
-    cards = []
-    cards_dir = root / "cards"
-    for entry in sorted(cards_dir.iterdir(), key=lambda p: p.name):
-        if entry.name.endswith(".yaml"):
-            cards.extend(Card(**item) for item in _load_yaml_list(entry))
+    raw = _raw_course()
+    lessons = [Lesson(**meta, body=body) for meta, body in raw["lessons"]]
+    labs = [Lab(**item) for item in raw["labs"]]
+    cards = [Card(**item) for item in raw["cards"]]
     lessons.sort(key=lambda lesson: lesson.number)
     return Course(lessons=lessons, labs=labs, cards=cards)
+
+
+def _raw_course() -> dict[str, Any]:
+    """The course files parsed into plain data, through the disk cache (``diskcache``):
+    YAML construction is most of ``load_course``'s time and the files rarely change."""
+    root = _root()
+    lesson_files = [(e.name, e.read_text(encoding="utf-8"))
+                    for e in sorted((root / "lessons").iterdir(), key=lambda p: p.name)
+                    if e.name.endswith(".md")]
+    labs_text = (root / "labs.yaml").read_text(encoding="utf-8")
+    card_files = [(e.name, e.read_text(encoding="utf-8"))
+                  for e in sorted((root / "cards").iterdir(), key=lambda p: p.name)
+                  if e.name.endswith(".yaml")]
+    key = diskcache.digest([Path(__file__).read_bytes(), labs_text,
+                            *(part for pair in lesson_files + card_files for part in pair)])
+    cached = diskcache.read_json("course", key)
+    if isinstance(cached, dict):
+        return cached
+    lessons = []
+    for name, text in lesson_files:
+        meta, body = _split_front_matter(text, name)
+        lessons.append([meta, _drop_leading_h1(body)])
+    raw = {"lessons": lessons, "labs": _yaml_list(labs_text, "labs.yaml"),
+           "cards": [item for name, text in card_files for item in _yaml_list(text, name)]}
+    diskcache.write_json("course", key, raw)
+    return raw

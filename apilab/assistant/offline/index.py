@@ -131,7 +131,11 @@ def _lesson_passages(body: str) -> list[tuple[str, str]]:
 class KnowledgeIndex:
     """BM25F over cards and lesson passages of a course, with per-term evidence."""
 
-    def __init__(self, docs: Iterable[tuple[Doc, dict[str, list[str]], dict[str, float]]]) -> None:
+    def __init__(self, docs: Iterable[tuple[Doc, dict[str, list[str]], dict[str, float]]],
+                 stats: list[DocStats] | None = None) -> None:
+        entries = list(docs)
+        if stats is None:
+            stats = [doc_stats(fields, weights) for _, fields, weights in entries]
         self.docs: list[Doc] = []
         self._tf: list[dict[str, float]] = []
         self._len: list[float] = []
@@ -139,25 +143,14 @@ class KnowledgeIndex:
         self._all_terms: list[set[str]] = []
         self._strong_terms: list[set[str]] = []
         postings: dict[str, list[int]] = defaultdict(list)
-        for doc, fields, weights in docs:
-            tf: Counter[str] = Counter()
-            strong: set[str] = set()
-            for field, texts in fields.items():
-                w = weights[field]
-                for text in texts:
-                    for term in content_terms(text):
-                        tf[term] += w
-                        if field in STRONG_FIELDS:
-                            strong.add(term)
+        for (doc, _, _), (tf, strong, questions) in zip(entries, stats, strict=True):
             idx = len(self.docs)
             self.docs.append(doc)
-            self._tf.append(dict(tf))
+            self._tf.append(tf)
             self._len.append(sum(tf.values()))
             self._all_terms.append(set(tf))
-            self._strong_terms.append(strong)
-            self._question_terms.append(
-                [(set(content_terms(q)), 0.0) for q in fields.get("questions", [])]
-            )
+            self._strong_terms.append(set(strong))
+            self._question_terms.append([(set(q), 0.0) for q in questions])
             for term in tf:
                 postings[term].append(idx)
         self._postings = dict(postings)
@@ -199,7 +192,7 @@ class KnowledgeIndex:
                 doc = Doc(key=f"lesson:{lesson.id}#{n}", kind="lesson", lab=lesson.lab,
                           title=heading or lesson.title, text=passage)
                 entries.append((doc, {"heading": [heading], "body": [passage]}, LESSON_FIELDS))
-        return cls(entries)
+        return cls(entries, _cached_stats(entries))
 
     # --- querying --------------------------------------------------------------
 
@@ -328,3 +321,43 @@ class KnowledgeIndex:
         own = [item for item in ranked if self.docs[item[0]].lab == lab][:CANDIDATES]
         other = [item for item in ranked if self.docs[item[0]].lab != lab][: CANDIDATES // 2]
         return self._hits(query, own, limit), self._hits(query, other, limit)
+
+
+# Per document: term frequencies (field-weighted), the terms of its strong fields, and the
+# terms of each question phrasing. Plain lists and dicts, so the disk cache can keep them.
+DocStats = tuple[dict[str, float], list[str], list[list[str]]]
+
+
+def doc_stats(fields: dict[str, list[str]], weights: dict[str, float]) -> DocStats:
+    """Stem a document's fields (most of the work of building the index)."""
+    tf: Counter[str] = Counter()
+    strong: set[str] = set()
+    for field, texts in fields.items():
+        w = weights[field]
+        for text in texts:
+            for term in content_terms(text):
+                tf[term] += w
+                if field in STRONG_FIELDS:
+                    strong.add(term)
+    questions = [content_terms(q) for q in fields.get("questions", [])]
+    return dict(tf), sorted(strong), questions
+
+
+def _cached_stats(entries: list[tuple[Doc, dict[str, list[str]], dict[str, float]]]
+                  ) -> list[DocStats]:
+    """``doc_stats`` of every document, through the disk cache: keyed by the documents'
+    texts and weights and by this module's and the stemmer's source."""
+    import json
+    from pathlib import Path
+
+    from apilab.assistant.offline import text as text_module
+    from apilab.content import diskcache
+
+    key = diskcache.digest([Path(text_module.__file__).read_bytes(), Path(__file__).read_bytes(),
+                            json.dumps([[f, w] for _, f, w in entries], sort_keys=True)])
+    cached = diskcache.read_json("search-index", key)
+    if isinstance(cached, list) and len(cached) == len(entries):
+        return [(tf, strong, questions) for tf, strong, questions in cached]
+    stats = [doc_stats(fields, weights) for _, fields, weights in entries]
+    diskcache.write_json("search-index", key, stats)
+    return stats

@@ -104,7 +104,7 @@ class Retriever:
                 for text in _phrasings(doc):
                     texts.append(text)
                     self._owner.append(i)
-            self._vectors = self._embedder.embed(texts)
+            self._vectors = _cached_vectors(self._embedder, texts)
             import numpy as np
 
             # Where each document's rows start (rows were appended in document order).
@@ -196,3 +196,17 @@ def _phrasings(doc: Doc) -> list[str]:
         lead = card.answer.strip().split("\n\n", 1)[0]
         return [*card.questions, " ".join(card.keywords), lead[:400]]
     return [f"{doc.title}. {doc.text[:300]}"]
+
+
+def _cached_vectors(embedder: semantic.Embedder, texts: list[str]) -> np.ndarray:
+    """Every phrasing's embedding, computed once per course and model (disk cache)."""
+    from pathlib import Path
+
+    from apilab.content import diskcache
+
+    key = diskcache.digest([Path(semantic.__file__).read_bytes(), embedder.fingerprint, *texts])
+    vectors = diskcache.read_array("card-vectors", key)
+    if vectors is None or vectors.shape != (len(texts), embedder.dim):
+        vectors = embedder.embed(texts)
+        diskcache.write_array("card-vectors", key, vectors)
+    return vectors

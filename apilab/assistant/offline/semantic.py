@@ -34,10 +34,12 @@ _MAX_TOKENS = 256  # a question is short; a long paste is cut rather than averag
 class Embedder:
     """Text -> unit vector (256 floats) by mean-pooling static token embeddings."""
 
-    def __init__(self, table: np.ndarray, tokenizer: Any) -> None:
+    def __init__(self, table: np.ndarray, tokenizer: Any, fingerprint: str = "") -> None:
         import numpy as np
 
         self._np = np
+        # Which model files these vectors come from (the disk cache's key includes it).
+        self.fingerprint = fingerprint
         self._table = table  # float16 rows, converted per lookup (half the memory)
         self._tokenizer = tokenizer
         self.dim = int(table.shape[1])
@@ -84,7 +86,9 @@ def _load() -> Embedder | None:
     tokenizer = Tokenizer.from_file(str(tokenizer_file))
     tokenizer.no_padding()
     tokenizer.no_truncation()
-    return Embedder(table, tokenizer)
+    stats = [weights.stat(), tokenizer_file.stat()]
+    fingerprint = " ".join(f"{s.st_size}:{s.st_mtime_ns}" for s in stats)
+    return Embedder(table, tokenizer, f"{weights} {fingerprint}")
 
 
 def _wheel_folder() -> Path | None:
