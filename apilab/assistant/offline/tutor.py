@@ -191,7 +191,7 @@ class OfflineTutor:
     def _secrets(self, w: Draft) -> bool:
         """Warn about a pasted secret; ``True`` when nothing else is left to answer."""
         findings = list(w.turn.context.get("secret_findings") or [])
-        if not findings:
+        if not findings and not w.turn.context.get("secrets_scanned"):
             # Called directly with unredacted text (tests, the model fallback): redact here.
             redacted, found = _redact(w.message)
             if found:
