@@ -10,6 +10,7 @@ what it ran. Nothing here composes replies.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 __all__ = [
@@ -198,24 +199,55 @@ _WORD_NUMS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "s
 
 _MODEL = re.compile(
     r"\b((?:gpt|chatgpt|o\d|claude|gemini|text-embedding|llama|mistral|deepseek)"
-    r"(?:[\s-]?[\w.]+){0,4})", re.I)
+    r"(?:[\s-]?[\w.]+){0,6})", re.I)
 _MODEL_STOP = {"input", "output", "tokens", "token", "and", "for", "on", "with", "at", "in",
                "cost", "costs", "price", "model", "models", "vs", "or", "to", "of", "per",
-               "would", "will", "is", "if", "i", "the", "a"}
+               "would", "will", "is", "if", "i", "the", "a",
+               # Words that follow a model name in prose ("gpt-3.5-turbo API", "gpt-4o but").
+               "api", "apis", "endpoint", "sdk", "key", "keys", "call", "calls", "request",
+               "requests", "response", "responses", "it", "but", "when", "that", "this",
+               "was", "are", "has", "have", "does", "do", "not", "my", "we", "you", "so",
+               "from", "by", "as", "be", "can", "instead", "than", "which"}
+
+
+# Words that occur in model names besides those of the price table's ids.
+_MODEL_WORDS = frozenset({"preview", "vision", "chat", "codex", "realtime", "audio", "search",
+                          "exp", "experimental", "thinking", "reasoner", "coder", "instruct",
+                          "davinci", "babbage", "curie", "omni", "ultra", "nemo", "medium",
+                          "max", "plus", "embed", "image", "whisper", "tts", "latest", "o"})
+
+
+@functools.cache
+def _model_vocabulary() -> frozenset[str]:
+    from apilab.pricing.prices import known_names
+
+    return _MODEL_WORDS | {part for name in known_names() for part in name.lower().split("-")}
+
+
+def _model_word(word: str) -> bool:
+    """Whether a word can continue a model name: a version ("4o", "3.5", "0125"), or a word
+    model names use ("turbo", "mini", "sonnet"); "gpt-3.5-turbo API" ends before "API"."""
+    return any(c.isdigit() for c in word) or all(
+        part in _model_vocabulary() for part in word.split("-") if part)
 
 
 def model_candidates(text: str) -> list[str]:
     """Model-looking names in a message, longest form first ("gpt-4o mini" -> gpt-4o-mini)."""
     out: list[str] = []
     # Learner shorthand: "4o mini", "gpt4o", "haiku", "sonnet".
-    text = re.sub(r"(?<![\w.-])(4o|4\.1|3\.5)(?=[\s-]|$|\b)", r"gpt-\1", text, flags=re.I)
+    # Not after "gpt " ("gpt 3.5 turbo" is already a name, not "gpt gpt-3.5 turbo").
+    text = re.sub(r"(?<![\w.-])(?<!gpt )(?<!claude )(?<!gemini )(4o|4\.1|3\.5)(?=[\s-]|$|\b)",
+                  r"gpt-\1", text, flags=re.I)
     text = re.sub(r"\bgpt(?=\d)", "gpt-", text, flags=re.I)
-    text = re.sub(r"(?<!claude[\s-])\b(haiku|sonnet|opus)\b", r"claude-\1", text, flags=re.I)
+    # Not inside a name already ("claude 3.5 sonnet", "claude-3-5-haiku").
+    text = re.sub(r"(?<!claude[\s-])(?<!\d[\s-])\b(haiku|sonnet|opus)\b", r"claude-\1", text,
+                  flags=re.I)
     for m in _MODEL.finditer(text):
         words = re.split(r"[\s]+", m.group(1).strip())
         kept: list[str] = []
-        for w in words:
-            if w.lower().strip(".,?") in _MODEL_STOP:
+        for i, w in enumerate(words):
+            word = w.lower().strip(".,?!:;)(")
+            if word in _MODEL_STOP or (i and not _model_word(word)):
                 break
             kept.append(w.strip(".,?!:;)("))
         if not kept:

@@ -119,10 +119,17 @@ def _models(text: str) -> tuple[ModelMention, ...]:
     retired = signal_table()["retired_models"]
     out: list[ModelMention] = []
     seen: set[str] = set()
-    for written in model_candidates(text):
+    candidates = model_candidates(text)
+    for written in candidates:
         # model_candidates lists "gpt-4o-mini" then "gpt-4o" then "gpt": keep the longest
         # spelling that is a prefix of nothing already kept.
         if any(s.startswith(written) for s in seen):
+            continue
+        if written not in retired and _unknown(written) and any(
+                written.startswith(shorter + "-") and not _unknown(shorter)
+                for shorter in candidates):
+            # "gpt-3.5-turbo-please" is the real gpt-3.5-turbo followed by a word, not a
+            # misspelt model: the longest spelling that IS a model wins.
             continue
         seen.add(written)
         if written in retired:
@@ -138,6 +145,18 @@ def _models(text: str) -> tuple[ModelMention, ...]:
         if len(out) >= 4:
             break
     return tuple(out)
+
+
+def _unknown(name: str) -> bool:
+    """Whether the price table does not know ``name`` (nor an alias of it)."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import resolve_model
+
+    try:
+        resolve_model(name)
+    except ApilabError:
+        return True
+    return False
 
 
 def _misspelt_models(text: str) -> tuple[ModelMention, ...]:

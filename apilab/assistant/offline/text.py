@@ -203,6 +203,24 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "creative": ("temperature",),
     "deterministic": ("temperature",),
     "randomly different": ("temperature",),
+    # Everyday words from real learners' questions (round 3) the course words differently.
+    "session": ("stateless", "history", "conversation"),
+    "keep context": ("history", "stateless", "context"),
+    "follow-up question": ("history", "stateless"),
+    "quota": ("insufficient_quota", "billing", "credits"),
+    "credits": ("billing", "prepaid", "quota"),
+    "credit balance": ("billing", "prepaid", "quota"),
+    "free tier": ("billing", "quota", "credits"),
+    "free trial": ("billing", "quota", "credits"),
+    "charged": ("cost", "billing", "usage"),
+    "concurrent": ("rate", "limit", "parallel"),
+    "in parallel": ("rate", "limit", "concurrency"),
+    "frontend": ("client-side", "browser", "exposed"),
+    "front-end": ("client-side", "browser", "exposed"),
+    "client side": ("client-side", "browser", "exposed"),
+    "mobile app": ("client-side", "exposed", "backend"),
+    "secret manager": ("secrets", "manager", "vault"),
+    "xss": ("sanitize", "html", "escape"),
 }
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9_\-\.']*[a-z0-9]|[a-z0-9]")

@@ -36,3 +36,23 @@ def test_a_pasted_error_reaches_the_card_written_for_it(real_tutor: OfflineTutor
                "(POST /chat/completions)', 'type': 'invalid_request_error'}}")
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
     assert reply.meta["card"] == "ab-base-url-v1" and reply.on_topic
+
+
+def test_a_real_model_followed_by_a_word_is_not_a_misspelt_model() -> None:
+    from apilab.assistant.offline.signals import read_signals
+
+    def models(text: str) -> list[tuple[str, str | None, tuple[str, ...]]]:
+        return [(m.written, m.resolved, m.suggestions) for m in read_signals(text).models]
+
+    # Real learner wording: the model, then "api" / a verb, or "gpt 3.5 turbo" with spaces.
+    assert models("How to keep session with gpt-3.5-turbo api?") == [
+        ("gpt-3.5-turbo", "gpt-3.5-turbo", ())]
+    assert [m[0] for m in models("I want to use gpt 3.5 turbo API for a chat")] == [
+        "gpt-3.5-turbo"]
+    assert models("claude 3.5 sonnet latest is slow")[0][0] == "claude-3.5-sonnet-latest"
+    assert models("gpt-4o-mini-2024-07-18 broke")[0][:2] == ("gpt-4o-mini-2024-07-18",
+                                                            "gpt-4o-mini")
+    # A name that really is wrong is still caught, without the word after it.
+    written, resolved, suggestions = models("model gpt-4-turbo-preview returns 404")[0]
+    assert written == "gpt-4-turbo-preview" and resolved is None and suggestions
+    assert models("gtp-4 is not working")[0][2] == ("gpt-4",)
