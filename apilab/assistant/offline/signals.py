@@ -39,6 +39,7 @@ class ModelMention:
     resolved: str | None  # canonical id in the price table, if it resolves
     suggestions: tuple[str, ...] = ()  # close known names when it does not
     retired: str | None = None  # why it no longer works, if it is a retired model
+    typo: bool = False  # a recognisable misspelling ("gtp-4", "gpt4-o")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +59,20 @@ class Signals:
         return bool(self.statuses or self.error_codes or self.exceptions
                     or self.finish_reasons or self.headers)
 
+    @property
+    def model_not_found(self) -> bool:
+        """Whether the message reports a model the API could not find (404, model_not_found)."""
+        return (404 in self.statuses or "model_not_found" in self.error_codes
+                or "NotFoundError" in self.exceptions)
+
+    def model_problems(self) -> list[ModelMention]:
+        """Model names that are a problem: retired, misspelt, or unknown to the price table
+        in a message about a model not found. A name apilab merely does not price
+        ("claude-3-7-sonnet-20250219", "gemini") is not called wrong: the table is not a
+        list of every model that exists."""
+        return [m for m in self.models if m.retired or m.typo or (
+            m.resolved is None and m.suggestions and self.model_not_found)]
+
     def terms(self) -> list[str]:
         """Search words the signals stand for (from ``rules/signals.yaml``)."""
         table = signal_table()
@@ -72,7 +87,7 @@ class Signals:
             for prefix, entry in table["headers"].items():
                 if header.startswith(prefix):
                     words += entry.get("terms", [])
-        if any(m.resolved is None and (m.suggestions or m.retired) for m in self.models):
+        if self.model_problems():
             words += table["model_problems"]["terms"]
         return list(dict.fromkeys(str(w) for w in words))
 
@@ -166,10 +181,12 @@ def _misspelt_models(text: str) -> tuple[ModelMention, ...]:
                          text, re.I):
         written = m.group(1)
         guess = re.sub(r"^gtp", "gpt", written, flags=re.I).replace(" ", "-").lower()
+        guess = re.sub(r"^gpt(?=\d)", "gpt-", guess)
         guess = {"gpt-4-0": "gpt-4o", "gpt40": "gpt-4o", "gpt4-o": "gpt-4o",
                  "chatgpt-4": "gpt-4o", "chatgpt-4o": "gpt-4o", "chat-gpt-4": "gpt-4o",
                  "chat-gpt-4o": "gpt-4o"}.get(guess, guess)
-        out.append(ModelMention(written, None, (guess,)))
+        if all(m.suggestions[0] != guess for m in out):  # "GTP4" and "GTP 4": one note
+            out.append(ModelMention(written, None, (guess,), typo=True))
     return tuple(out)
 
 

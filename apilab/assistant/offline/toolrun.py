@@ -177,19 +177,23 @@ def _json(w: Draft, reading: Reading) -> None:
 
 
 def _model_problems(w: Draft, reading: Reading) -> None:
-    """A misspelt or retired model name: say so before anything else."""
-    for mention in reading.signals.models:
+    """A misspelt or retired model name, or an unknown one behind a 404: say so first."""
+    for mention in reading.signals.model_problems():
         if mention.retired:
             w.notes.append(f"**`{mention.written}` is {mention.retired}**")
-            w.on_lab_topic = w.on_lab_topic or w.turn.lab.id == "api-basics"
-        elif mention.resolved is None and mention.suggestions:
+        elif mention.typo:
             w.notes.append(
-                f"**`{mention.written}` is not a model name** - did you mean "
-                f"`{mention.suggestions[0]}`? A misspelt or unavailable model gets "
-                "`404 model_not_found` (\u201cThe model ... does not exist or you do not have "
-                "access to it\u201d). List the ids your key can use with "
+                f"**`{mention.written}` looks like a typo for `{mention.suggestions[0]}`.** "
+                "A misspelt model id gets `404 model_not_found` (\u201cThe model ... does not "
+                "exist or you do not have access to it\u201d); copy the exact id from "
                 "`client.models.list()`.")
-            w.on_lab_topic = w.on_lab_topic or w.turn.lab.id == "api-basics"
+        else:
+            w.notes.append(
+                f"**Check the model id `{mention.written}`** - it is not one apilab's price "
+                f"table knows (closest: `{mention.suggestions[0]}`). A `404 model_not_found` "
+                "means the id is misspelt, retired, or not available to your key or project; "
+                "list the ids your key can use with `client.models.list()`.")
+        w.on_lab_topic = w.on_lab_topic or w.turn.lab.id == "api-basics"
         if len(w.notes) >= 2:
             break
 

@@ -56,3 +56,22 @@ def test_a_real_model_followed_by_a_word_is_not_a_misspelt_model() -> None:
     written, resolved, suggestions = models("model gpt-4-turbo-preview returns 404")[0]
     assert written == "gpt-4-turbo-preview" and resolved is None and suggestions
     assert models("gtp-4 is not working")[0][2] == ("gpt-4",)
+
+
+def test_a_model_apilab_does_not_price_is_never_called_wrong(real_tutor: OfflineTutor) -> None:
+    # Real models missing from the price table, and bare family names, in questions that
+    # are not about a model being found: no note about the model at all.
+    for text in ("I use claude-3-7-sonnet-20250219 and gemini for my bot, how do I stream?",
+                 "Is o1-mini-2024-09-12 cheaper than gpt-4o?",
+                 "with gpt-4-1106-preview my prompt is ignored"):
+        reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", text)).text
+        assert "typo" not in reply and "Check the model id" not in reply, text
+        assert "not a model name" not in reply, text
+    # Behind a 404 the same kind of name is worth checking; a misspelling always is.
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
+        "Error code: 404 - The model `gpt-4o-mni` does not exist or you do not have access "
+        "to it. why?")).text
+    assert "Check the model id `gpt-4o-mni`" in reply and "client.models.list()" in reply
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
+                                           "gtp-4 gives an error")).text
+    assert "`gtp-4` looks like a typo for `gpt-4`" in reply
