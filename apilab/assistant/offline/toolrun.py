@@ -48,7 +48,7 @@ def run_tools(w: Draft) -> None:
         return
     prose = reading.prose
     _model_problems(w, reading)
-    if _COST_ASK.search(prose):
+    if _cost_asked(prose):
         workload = parse_workload(prose)
         if workload is not None and (workload.has_tokens or workload.rates):
             run_cost(w, workload, reading)
@@ -69,6 +69,34 @@ def run_tools(w: Draft) -> None:
     _reviews(w, reading)
     _errors(w, reading)
     _json(w, reading)
+
+
+# A cost word alone ("how are stored tokens billed?", "the footer said 1269 tokens ~= $0.04,
+# why is the reply empty?") asks how billing works, or reports a figure: the notes answer
+# that. The calculator runs when a sentence with a cost word asks for an amount.
+_AMOUNT_ASK = re.compile(
+    r"\b(?:how much|what(?:'s| is| would| will| does| do)? (?:\w+ ){0,4}(?:cost|costs|price|"
+    r"bill|charge|spend)|cost of|costs? me|price (?:of|for)|pricing for|estimate|estimated|"
+    r"calculate|calculation|compute|work out|total|per (?:month|day|year|week|hour|request|call|"
+    r"user)|a (?:month|day|year)|monthly|daily|yearly|afford|budget (?:for|of)|am i right|"
+    r"is (?:it|that) (?:about|around|really|correct|right)|cheaper|more expensive|"
+    r"expensive (?:is|would|will)|worth)\b", re.I)
+
+
+def _cost_asked(prose: str) -> bool:
+    from apilab.assistant.offline.read import sentences
+
+    return any(_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s))
+               for s in sentences(prose))
+
+
+_TERSE_COST = re.compile(r"\b(?:cost|price|bill|total)\s*\?$", re.I)
+
+
+def _terse_cost(sentence: str) -> bool:
+    """"1,15,000 requests of 1k tokens at $2/M - cost?": numbers, then "cost?" at the end."""
+    tail = sentence.rstrip()[-12:]
+    return bool(_TERSE_COST.search(tail)) and any(c.isdigit() for c in sentence)
 
 
 def _asked(reading: Reading, pattern: re.Pattern[str]) -> bool:
