@@ -142,7 +142,18 @@ def _reviews(w: Draft, reading: Reading) -> None:
             _run_review(w, "review_code", result)
 
 
+# Asking for a review in so many words, as opposed to "why doesn't this work?" with code.
+_EXPLICIT_REVIEW = re.compile(
+    r"\b(?:review|check (?:my|this|the)|look (?:at|over)|is (?:this|it|my \w+) (?:ok|okay|right|"
+    r"correct|good|fine|safe|secure)|looks? (?:ok|okay|right|good|correct)|feedback|improve|"
+    r"any (?:issues|problems|suggestions)|best practice)\b", re.I)
+
+
 def _run_review(w: Draft, name: str, result: review.Review) -> None:
+    if not result.problems and not _EXPLICIT_REVIEW.search(w.reading.prose if w.reading else ""):
+        # "temperature=0 still varies, what could be the issue?" with code: a list of checks
+        # that passed reads as "your code is fine" and answers nothing; the notes answer it.
+        return
     started = time.perf_counter()
     w.parts.append(result.render())
     w.ran(name, {"problems": [p for p, _ in result.problems], "passed": result.passed},

@@ -75,3 +75,18 @@ def test_a_model_apilab_does_not_price_is_never_called_wrong(real_tutor: Offline
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
                                            "gtp-4 gives an error")).text
     assert "`gtp-4` looks like a typo for `gpt-4`" in reply
+
+
+def test_a_clean_review_is_shown_only_when_a_review_was_asked(real_tutor: OfflineTutor) -> None:
+    code = ("```python\nfrom openai import OpenAI\nclient = OpenAI(timeout=30)\n"
+            "r = client.chat.completions.create(model=\"gpt-4o-mini\", temperature=0,\n"
+            "    messages=[{\"role\": \"user\", \"content\": q}], max_tokens=200)\n```")
+    asked_why = real_tutor.compose(make_turn(
+        real_tutor.course, "api-basics",
+        "temperature=0 still gives different answers each time, what could be the issue?\n"
+        + code)).text
+    assert "Review of your code" not in asked_why and "nothing to fix" not in asked_why
+    assert asked_why.startswith("Temperature 0")  # the question itself is answered
+    asked_review = real_tutor.compose(make_turn(
+        real_tutor.course, "api-basics", "can you review my code?\n" + code)).text
+    assert "Review of your code" in asked_review
