@@ -34,8 +34,9 @@ _REVIEW_ASK = re.compile(
     r"wrong|mistake|bug|fix|problem with|what(?:'s| is) wrong|why (?:does|doesn't|is|isn't|"
     r"won't|do|am)|doesn'?t work|not working|fails?|error|how (?:should|do) i (?:structure|"
     r"write|improve)|any (?:issues|problems|suggestions)|secure|safe)\b", re.I)
-_JSON_ASK = re.compile(r"\b(?:json|valid|validate|parse|parsing|schema|decode|malformed|"
-                       r"syntax|missing|field|fields|is this|check)\b", re.I)
+# About the JSON itself; "missing" or "check" alone ("retry-after header missing") is not.
+_JSON_ASK = re.compile(r"\b(?:json|valid|validate|parse|parsing|parsed|schema|decode|decoding|"
+                       r"malformed|syntax)\b", re.I)
 _EXPLAIN_ASK = re.compile(r"\b(?:what does|what is|what's|mean|means|meaning|why|explain|"
                           r"how do i fix|how to fix|fix|help|what (?:should|do) i do|"
                           r"getting|got|get|error|keeps?)\b", re.I)

@@ -90,3 +90,13 @@ def test_a_clean_review_is_shown_only_when_a_review_was_asked(real_tutor: Offlin
     asked_review = real_tutor.compose(make_turn(
         real_tutor.course, "api-basics", "can you review my code?\n" + code)).text
     assert "Review of your code" in asked_review
+
+
+def test_headers_pasted_as_a_js_object_are_not_checked_as_json(real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "rate-limits-cost",
+        "retry-after header missing from the 429 response, what should my retry wait?\n"
+        "```\n{\n  'anthropic-ratelimit-requests-remaining': '0',\n"
+        "  'anthropic-ratelimit-requests-reset': '2024-03-26T20:00:00Z'\n}\n```")).text
+    assert "Not valid JSON" not in reply
+    assert "retry-after" in reply.lower()
