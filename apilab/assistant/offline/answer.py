@@ -45,7 +45,8 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     w.other_matches = other
     if _answer_parts(w, retriever):
         return
-    cards = [m for m in own if m.doc.kind == "card"]
+    statuses = set(reading.signals.statuses) if reading is not None else set()
+    cards = [m for m in own if m.doc.kind == "card" and not _other_status(m, statuses)]
     best = cards[0] if cards else None
     best_other = next((m for m in other if m.doc.kind == "card"), None)
     best_score = best.closeness if best else 0.0
@@ -98,6 +99,16 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         f"That's outside what I can help with here - I'm the tutor for **{lab.title}**, and "
         "I answer from this course's notes about building on AI APIs. A question to try: "
         f"\u201c{w.starter()}\u201d")
+
+
+_STATUS_CARD = re.compile(r"-status-(\d{3})$")
+
+
+def _other_status(match: Match, statuses: set[int]) -> bool:
+    """A card about one HTTP status when the message names only others ("401" pasted under
+    a "404 Error" title is not a question about 422)."""
+    found = _STATUS_CARD.search(match.doc.card.id) if match.doc.card is not None else None
+    return bool(found and statuses and int(found.group(1)) not in statuses)
 
 
 def _also(w: Draft, cards: list[Match], best: Match) -> None:

@@ -100,3 +100,11 @@ def test_headers_pasted_as_a_js_object_are_not_checked_as_json(real_tutor: Offli
         "  'anthropic-ratelimit-requests-reset': '2024-03-26T20:00:00Z'\n}\n```")).text
     assert "Not valid JSON" not in reply
     assert "retry-after" in reply.lower()
+
+
+def test_a_card_about_another_status_is_not_the_answer(real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "api-basics",
+        '404 Error\n\n"message":"Request failed with status code 401","name":"Error"'))
+    assert reply.meta.get("card") != "ab-status-422"
+    assert "422 Unprocessable" not in reply.text and "401 Unauthorized" in reply.text
