@@ -289,9 +289,14 @@ _QUESTION_START = re.compile(
     r"i(?:'d| would) like to know|i want to know|i need to know|not sure (?:how|what|why|if)|"
     r"i(?:'m| am) (?:not sure|confused|wondering|trying to (?:understand|figure))|"
     r"what's|whats|how's|hows|where's|who's|isn't|aren't|doesn't|don't|can't|shouldn't|"
-    r"is it|am i|should i|can i|do i|how do|how can|how to|best way|recommended way)\b",
+    r"is it|am i|should i|can i|do i|how do|how can|how to|best way|recommended way|"
+    r"idk (?:how|what|why|if)|i (?:don'?t|do not) know (?:how|what|why|if|whether))\b",
     re.I,
 )
+# Chinese questions often end without "？" ("...如何解决的呢!").
+_CJK_QUESTION_END = ("吗", "呢", "么", "嘛")
+_BARE_WHY = re.compile(r"^\s*(?:but |so )?(?:why|why not|how|how so|how come|really)\s*[?？]+\s*$",
+                       re.I)
 _PROBLEM = re.compile(
     r"\b(?:error|errors|exception|fail|fails|failed|failing|doesn't work|does not work|"
     r"didn't work|not working|won't|isn't working|broken|breaks|crash|crashes|stuck|hangs|"
@@ -346,7 +351,8 @@ def _wordy(text: str, words: int) -> bool:
 
 def is_question(sentence: str) -> bool:
     """A sentence that asks something (a "?" or an interrogative start)."""
-    return ("?" in sentence or "？" in sentence or sentence.rstrip().endswith(("吗", "呢"))
+    return ("?" in sentence or "？" in sentence
+            or sentence.rstrip().rstrip("!！。.~～").endswith(_CJK_QUESTION_END)
             or bool(_QUESTION_START.match(sentence)))
 
 
@@ -357,13 +363,19 @@ def read_message(text: str) -> Reading:
     prose = "\n".join(c for c in prose_chunks if c.strip()).strip()
     questions: list[str] = []
     problems: list[str] = []
+    previous = ""
     for sentence in sentences(prose):
+        if previous and _BARE_WHY.match(sentence):
+            # "Why?" asks about the sentence before it.
+            questions.append(f"{previous} {sentence}")
+            continue
         if _TEMPLATE.match(sentence) or _GENERIC.match(sentence):
             continue  # "### What happened?", "Any idea?": structure, not the question
         if is_question(sentence):
             questions.append(sentence)
         elif _PROBLEM.search(sentence):
             problems.append(sentence)
+        previous = sentence
     if not questions and not problems and not prose and pasted:
         # Only a paste: its first line is what the learner is showing us.
         first = pasted[0].text.strip().splitlines()[0] if pasted[0].text.strip() else ""

@@ -95,3 +95,14 @@ def test_a_question_in_chinese_is_read_and_glossed() -> None:
 
 def test_english_text_gets_no_glosses() -> None:
     assert read_message("why is my reply truncated?").glosses == ()
+
+
+def test_a_bare_why_carries_the_sentence_before_it() -> None:
+    reading = read_message("My bot returns the same answer for every user. Why?")
+    assert reading.questions == ("My bot returns the same answer for every user. Why?",)
+
+
+def test_questions_without_a_question_mark() -> None:
+    assert read_message("ty brother i made a bot and i run it with replit.\nidk how to make "
+                        "my bot run safely").questions == ("idk how to make my bot run safely",)
+    assert read_message("我fork了这个项目并部署。这个您是如何解决的呢!").questions
