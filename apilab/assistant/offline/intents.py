@@ -328,8 +328,12 @@ def detect_backoff(text: str) -> BackoffRequest | None:
     if not re.search(r"\bback[\s-]?off\b|\bretry schedule\b|\bretries\b.*\b(cap|start|base|"
                      r"wait)|\bschedule\b.*\bretr", text, re.I):
         return None
+    # "Failed after 3 attempts" reports what happened; a schedule is asked for in words.
     if not re.search(r"\b(schedule|table|give me|show me|make|generate|compute|calculate|"
-                     r"list|what are the waits|\d+\s*(retries|attempts|tries))\b", text, re.I):
+                     r"list|what are the waits|how long (?:will|would|should|do)|wait times|"
+                     r"delays)\b", text, re.I) and not (
+            re.search(r"\d+\s*(?:retries|attempts|tries)\b", text, re.I)
+            and re.search(r"\b(?:start(?:ing)?|base|initial|cap|capped)\b", text, re.I)):
         return None
     attempts, base, cap, jitter = 5, 1.0, 30.0, "full"
     m = re.search(r"(\d+)\s*(?:retries|retry|attempts?|tries|times)\b", text, re.I)

@@ -147,3 +147,11 @@ def test_cost_short_forms_and_monthly_from_daily() -> None:
 def test_backoff_number_before_keyword() -> None:
     req = intents.detect_backoff("exponential backoff table with 2s base, max 20s, 6 attempts")
     assert req is not None and (req.attempts, req.base, req.cap) == (6, 2.0, 20.0)
+
+
+def test_a_reported_number_of_attempts_is_not_a_request_for_a_schedule() -> None:
+    from apilab.assistant.offline.intents import detect_backoff
+
+    assert detect_backoff("Failed after 3 attempts with 429, add exponential backoff?") is None
+    asked = detect_backoff("backoff for 5 retries starting at 1s capped at 30s?")
+    assert asked is not None and (asked.attempts, asked.base, asked.cap) == (5, 1.0, 30.0)
