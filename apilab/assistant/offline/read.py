@@ -315,7 +315,13 @@ _TEMPLATE = re.compile(
     r"^\s*(?:what happened|describe the bug|bug description|steps to reproduce|to reproduce|"
     r"expected (?:behaviou?r|result)|actual (?:behaviou?r|result)|additional (?:context|info\w*)|"
     r"environment|problem|question|description|summary|context|details|logs?|screenshots?|"
-    r"version|versions|system info|reproduction|error|output|code)\s*[?:.]*\s*$", re.I)
+    r"version|versions|system info|reproduction|error|output|code|"
+    r"what (?:model|version|provider|os|operating system|browser) (?:are|were) you using|"
+    r"which (?:model|version|provider) (?:are|were) you using|"
+    r"(?:are you|is this) (?:a|an) (?:bug|feature request|question)|"
+    r"is your feature request related to a problem(?: please describe)?|"
+    r"describe the solution you'?d like|describe alternatives you'?ve considered)\s*[?:.]*\s*$",
+    re.I)
 _GENERIC = re.compile(
     r"^\s*(?:(?:so|but|and|please|pls|hi|hey)\W+)*(?:any (?:idea|ideas|help|suggestions?|"
     r"thoughts|solution|fix|advice|pointers)|(?:can|could|would) (?:any ?one|some ?one|you) "

@@ -106,3 +106,10 @@ def test_questions_without_a_question_mark() -> None:
     assert read_message("ty brother i made a bot and i run it with replit.\nidk how to make "
                         "my bot run safely").questions == ("idk how to make my bot run safely",)
     assert read_message("我fork了这个项目并部署。这个您是如何解决的呢!").questions
+
+
+def test_issue_template_questions_are_headings_not_the_question() -> None:
+    reading = read_message("Usage is missing\n\nWhat Model are you using?\n\ngpt-4o\n\n"
+                           "Is your feature request related to a problem? Please describe.\n\n"
+                           "How do I get response.usage.total_tokens?")
+    assert reading.questions == ("How do I get response.usage.total_tokens?",)
