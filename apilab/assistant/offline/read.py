@@ -417,5 +417,6 @@ def glosses(prose: str) -> tuple[str, ...]:
 
 _SMALL_TALK = re.compile(
     r"^\s*(?:hi|hello|hey|dear|greetings|good (?:morning|afternoon|evening)|thanks?|thank you|"
+    r"ty|thx|tysm|thnx|bro|brother|sir|guys|folks|"
     r"first (?:of all|thing)|i'?m (?:a |quite |very )?(?:new|noob|beginner|newbie)|sorry|"
     r"apologies|not a (?:real )?(?:coding )?(?:issue|bug))\b", re.I)

@@ -113,3 +113,9 @@ def test_issue_template_questions_are_headings_not_the_question() -> None:
                            "Is your feature request related to a problem? Please describe.\n\n"
                            "How do I get response.usage.total_tokens?")
     assert reading.questions == ("How do I get response.usage.total_tokens?",)
+
+
+def test_a_greeting_line_is_not_the_topic() -> None:
+    reading = read_message("ty brother\n\ni made a bot and i run it with replit, idk how to "
+                           "make my bot run safely")
+    assert reading.lead == "" and "replit" in reading.focus
