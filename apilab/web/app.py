@@ -59,7 +59,7 @@ log = logging.getLogger(__name__)
 # One module per page family; each exposes ``router``.
 ROUTE_MODULES = (
     "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "promptlab", "inspector",
-    "apidocs", "account", "instructor", "lti",
+    "apidocs", "account", "instructor", "lti", "oidc",
 )
 
 
