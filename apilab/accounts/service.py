@@ -227,6 +227,14 @@ class Accounts:
                 f"Too many sign-in attempts; wait {max(1, round(decision.retry_in))} s and "
                 "try again.")
 
+    async def limit_external_start(self, peer: str | None) -> None:
+        """Count the start of an OIDC sign-in against the client address's sign-in limit.
+
+        Each start stores a pending sign-in; the limit keeps one client from filling the
+        table (``TooBusyError`` past ``APILAB_SIGNIN_PEER_LIMIT`` per window).
+        """
+        await self._limit(f"peer:{peer or '-'}", int(self.settings.signin_peer_limit))
+
     async def sign_in(self, email: object, password: object, peer: str | None) -> SignIn:
         """Check a password and open a session; ``ForbiddenError`` with one vague message."""
         self._require_password_signin()

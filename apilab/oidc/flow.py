@@ -48,6 +48,8 @@ from apilab.errors import InvalidInputError
 from apilab.oidc import provider
 from apilab.oidc.config import OidcConfig, OidcError, client_secret, oidc_config
 from apilab.storage import shared
+from apilab.storage.models.base import utcnow
+from apilab.storage.privacy import purge_expired_values
 
 if TYPE_CHECKING:
     from apilab.settings import Settings
@@ -119,6 +121,8 @@ def start(db: Database, settings: Settings, *, redirect_uri: str, next_path: str
     browser = browser_token if browser_token and _TOKEN.match(browser_token) else new_token()
     state, nonce, verifier = generate_token(43), generate_token(43), generate_token(64)
     with db.session() as session:
+        # Sign-ins started and never finished expire; clear them as new ones arrive.
+        purge_expired_values(session, utcnow())
         shared.put_value(session, _key(state), {
             "nonce": nonce, "verifier": verifier, "next": next_path,
             "browser": token_hash(browser), "redirect_uri": redirect_uri}, STATE_TTL_S)

@@ -103,6 +103,6 @@ def purge_before(session: Session, cutoff: dt.datetime) -> dict[str, int]:
 
 
 def purge_expired_values(session: Session, now: dt.datetime) -> int:
-    """Drop expired shared values (LTI launch state)."""
+    """Drop expired shared values (LTI launch state, pending OIDC sign-ins)."""
     return session.execute(delete(SharedValue).where(SharedValue.expires_at <= now)).rowcount \
         or 0

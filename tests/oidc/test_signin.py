@@ -317,3 +317,16 @@ def test_the_access_log_never_shows_a_code_or_state() -> None:
     assert RedactSecrets().filter(record)
     assert record.getMessage() == (
         '127.0.0.1:5000 - "GET /auth/oidc/callback?state=***&code=***&x=1 HTTP/1.1" 303')
+
+
+def test_starting_sign_ins_is_rate_limited_per_client(idp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from apilab.settings import get_settings
+    from apilab.web.app import create_app
+
+    monkeypatch.setenv("APILAB_SIGNIN_PEER_LIMIT", "2")
+    app = create_app(get_settings())
+    client = browser(app)
+    start(client)
+    start(client)
+    response = client.get("/auth/oidc/start", headers=HTML, follow_redirects=False)
+    assert response.status_code == 429 and "Too many sign-in attempts" in response.text

@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from apilab.content import load_course
-from apilab.errors import ConfigError, ForbiddenError
+from apilab.errors import ConfigError, ForbiddenError, TooBusyError
 from apilab.oidc import BROWSER_COOKIE, STATE_TTL_S, OidcUnavailableError
 from apilab.web.identity import SESSION_COOKIE, accounts_of
 from apilab.web.routes.account import safe_next, set_session_cookie
@@ -39,6 +39,8 @@ def redirect_uri(request: Request) -> str:
 def _failure(request: Request, exc: Exception) -> HTMLResponse:
     if isinstance(exc, ForbiddenError):
         status, heading = 403, "Sign-in refused"
+    elif isinstance(exc, TooBusyError):
+        status, heading = 429, "Too many sign-ins from here"
     elif isinstance(exc, OidcUnavailableError):
         status, heading = 502, "The identity provider did not answer properly"
     else:  # ConfigError: the server's OIDC settings are wrong
@@ -54,12 +56,14 @@ async def oidc_start(request: Request, next: str | None = None) -> Response:  # 
     """Go to the identity provider to sign in."""
     from apilab.oidc import start
 
+    peer = request.client.host if request.client else None
     try:
+        await accounts_of(request).limit_external_start(peer)
         started = await run_in_threadpool(
             start, request.app.state.db, request.app.state.settings,
             redirect_uri=redirect_uri(request), next_path=safe_next(next),
             browser_token=request.cookies.get(BROWSER_COOKIE))
-    except (ForbiddenError, OidcUnavailableError, ConfigError) as exc:
+    except (ForbiddenError, OidcUnavailableError, ConfigError, TooBusyError) as exc:
         return _failure(request, exc)
     response = RedirectResponse(started.redirect_url, status_code=302)
     response.set_cookie(BROWSER_COOKIE, started.browser_token, max_age=STATE_TTL_S,
