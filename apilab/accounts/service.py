@@ -156,10 +156,11 @@ class Accounts:
     def list(self) -> list[dict[str, Any]]:
         """Every account as plain data (never a hash)."""
         with self.db.session() as session:
+            oidc = repo.oidc_account_ids(session)
             return [{"id": a.id, "email": a.email, "name": a.display_name, "role": a.role,
                      "disabled": a.disabled_at is not None,
                      "password": a.password_hash is not None,
-                     "external": a.external_id is not None,
+                     "external": a.external_id is not None, "oidc": a.id in oidc,
                      "last_sign_in_at": a.last_sign_in_at, "created_at": a.created_at}
                     for a in repo.list_accounts(session)]
 

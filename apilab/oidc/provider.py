@@ -188,7 +188,7 @@ def oauth_client(config: OidcConfig, meta: Metadata | None, secret: str | None,
                         token_endpoint_auth_method=method, scope="openid email profile",
                         redirect_uri=redirect_uri, code_challenge_method="S256",
                         transport=_transport(), timeout=TIMEOUT, headers=_HEADERS,
-                        follow_redirects=False, trust_env=False)
+                        follow_redirects=False)
 
 
 _GRANT_ERRORS = {

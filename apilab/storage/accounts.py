@@ -29,6 +29,7 @@ __all__ = [
     "get_account",
     "link_oidc_identity",
     "list_accounts",
+    "oidc_account_ids",
     "purge_expired_sessions",
     "session_account",
     "store_reset_token",
@@ -84,6 +85,11 @@ def account_by_oidc_identity(session: Session, issuer: str, subject: str) -> Acc
                                                OidcIdentity.account_id == Account.id)
                           .where(OidcIdentity.issuer == issuer,
                                  OidcIdentity.subject == subject))
+
+
+def oidc_account_ids(session: Session) -> set[int]:
+    """Ids of the accounts that have at least one OIDC identity."""
+    return set(session.scalars(select(OidcIdentity.account_id).distinct()))
 
 
 def link_oidc_identity(session: Session, account_id: int, issuer: str, subject: str,

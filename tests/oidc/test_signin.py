@@ -115,7 +115,7 @@ def test_second_sign_in_finds_the_same_account_by_subject(oidc_app, idp) -> None
     assert response.status_code == 303
     assert second.get("/api/me").json()["handle"] == first_id
     accounts = Accounts.for_db(oidc_app.state.db, oidc_app.state.settings).list()
-    assert len(accounts) == 1 and accounts[0]["password"] is False
+    assert len(accounts) == 1 and accounts[0]["password"] is False and accounts[0]["oidc"]
 
 
 def test_the_sign_in_page_offers_the_provider(oidc_app, idp, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -34,7 +34,8 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16), default="learner")
     learner_id: Mapped[int] = mapped_column(
         ForeignKey("learners.id", ondelete="CASCADE"), unique=True)
-    # "issuer|subject" of an OIDC provider or an LTI platform, when signed in that way.
+    # "issuer|subject" of an LTI platform's user, when signed in that way (OIDC identities
+    # are rows of ``oidc_identities``: an account may have several).
     external_id: Mapped[str | None] = mapped_column(String(400), unique=True)
     disabled_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
