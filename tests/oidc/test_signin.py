@@ -15,6 +15,9 @@ from tests.classes.helpers import PASSWORD, make_account
 from tests.oidc.simulator import CANARY_SECRET, CLIENT_ID, Provider, new_key
 
 HTML = {"Accept": "text/html"}
+# What a browser sends when the provider's page redirects it back to the lab.
+FROM_PROVIDER = {**HTML, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                 "Sec-Fetch-Dest": "document"}
 
 
 @pytest.fixture
@@ -70,7 +73,8 @@ def callback(client: TestClient, url: str) -> Any:
     parts = urllib.parse.urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}" == TEST_BASE_URL
     assert parts.path == "/auth/oidc/callback"
-    return client.get(parts.path + "?" + parts.query, headers=HTML, follow_redirects=False)
+    return client.get(parts.path + "?" + parts.query, headers=FROM_PROVIDER,
+                      follow_redirects=False)
 
 
 def sign_in(app, idp: Provider, client: TestClient | None = None, **person: Any) -> Any:  # type: ignore[no-untyped-def]
