@@ -246,26 +246,32 @@ def verify_id_token(config: OidcConfig, meta: provider.Metadata, tokens: dict[st
 
 
 def _email(config: OidcConfig, claims: dict[str, Any]) -> str | None:
-    """The verified email, checked against the allowed domains (``None`` if none sent)."""
+    """The verified email, checked against the allowed domains (``None``: none usable).
+
+    ``email_verified`` false refuses the sign-in (the person can fix it at the
+    provider); a provider that does not say (Entra ID sends no ``email_verified``)
+    signs the person in without an email, unless the allowed domains need one.
+    """
     raw = claims.get("email")
-    if not raw:
+    verified = claims.get("email_verified")
+    if raw and verified is not None and verified is not True \
+            and str(verified).lower() != "true":
+        raise _refuse("unverified email", (
+            "Your identity provider says your email address is not verified. Verify it "
+            "with your identity provider (follow the link it sent you), then sign in "
+            "again."))
+    if not raw or verified is None:
         if config.allowed_domains:
-            raise _refuse("no email", (
-                "Your identity provider did not share your email address, and this lab lets "
-                "in only some email domains. Allow the lab to see your email (the 'email' "
-                "scope) and start again."))
+            raise _refuse("no verified email", (
+                "Your identity provider did not share a verified email address, and this "
+                "lab lets in only some email domains. Allow the lab to see your email (the "
+                "'email' scope) and start again, or ask whoever runs this lab."))
         return None
     try:
         email = normalise_email(raw)
     except InvalidInputError:
         raise _refuse("malformed email", "Your identity provider sent an email address this "
                                          "lab cannot read. Tell whoever runs this lab.") from None
-    verified = claims.get("email_verified")
-    if verified is not True and str(verified).lower() != "true":
-        raise _refuse("unverified email", (
-            f"Your identity provider says the email address {email} is not verified. Verify "
-            "it with your identity provider (follow the link it sent you), then sign in "
-            "again."))
     domain = email.rpartition("@")[2]
     if config.allowed_domains and domain not in config.allowed_domains:
         allowed = ", ".join(sorted(config.allowed_domains))

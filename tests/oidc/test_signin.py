@@ -225,7 +225,11 @@ def test_only_allowed_domains_get_in(idp, monkeypatch) -> None:  # type: ignore[
     _, response = sign_in(app, idp, email="eve@gmail.com")
     refused(response, "only from example.edu, students.example.edu", "eve@gmail.com")
     _, response = sign_in(app, idp, sub="no-mail", email=None)
-    refused(response, "did not share your email")
+    refused(response, "did not share a verified email")
+    idp.claims = {"email_verified": None}  # a provider that does not say (Entra ID)
+    _, response = sign_in(app, idp, sub="unsaid", email="sam@example.edu")
+    refused(response, "did not share a verified email")
+    idp.claims = {}
     _, response = sign_in(app, idp, sub="student", email="sam@students.example.edu")
     assert response.status_code == 303
 
@@ -234,6 +238,15 @@ def test_an_unverified_email_is_refused(oidc_app, idp) -> None:  # type: ignore[
     idp.claims = {"email_verified": False}
     _, response = sign_in(oidc_app, idp)
     refused(response, "not verified")
+
+
+def test_an_email_the_provider_does_not_vouch_for_is_not_used(oidc_app, idp) -> None:  # type: ignore[no-untyped-def]
+    make_account(oidc_app, "ada@example.edu", role="admin")
+    idp.claims = {"email_verified": None}  # Entra ID sends no email_verified
+    client, response = sign_in(oidc_app, idp, sub="s-x", email="ada@example.edu")
+    assert response.status_code == 303
+    me = client.get("/api/me").json()
+    assert me["email"].endswith("@oidc.invalid") and me["role"] == "learner"
 
 
 def test_a_disabled_account_is_refused(oidc_app, idp) -> None:  # type: ignore[no-untyped-def]
