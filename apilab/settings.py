@@ -76,6 +76,29 @@ SETTINGS: tuple[Setting, ...] = (
             "tool config format). Unset: no LTI."),
     Setting("lti_key_file", str, None, "PEM private key the tool signs LTI messages with; "
             "default <data dir>/lti-private.pem, created on first use (mode 0600)."),
+    # OIDC sign-in. The client secret is deliberately not a setting (settings are printed
+    # and compared freely): it is APILAB_OIDC_CLIENT_SECRET in the secret file or the
+    # environment, read only when the token request is made (``oidc.config``).
+    Setting("oidc_issuer", str, None, "Issuer URL of an OpenID Connect provider (e.g. "
+            "https://accounts.google.com or https://sso.example.edu/realms/school); its "
+            "discovery document is <issuer>/.well-known/openid-configuration. Unset: no OIDC "
+            "sign-in. The client secret is APILAB_OIDC_CLIENT_SECRET in the secret file or the "
+            "environment."),
+    Setting("oidc_client_id", str, None, "Client id apilab is registered with at the OIDC "
+            "provider (redirect URI: https://<your host>/auth/oidc/callback)."),
+    Setting("oidc_name", str, None, "Name on the sign-in button ('Sign in with <name>'); "
+            "default: the issuer's host name."),
+    Setting("oidc_allowed_domains", str, None, "Comma-separated email domains allowed to sign "
+            "in with OIDC (e.g. example.edu,students.example.edu); needs a verified email. "
+            "Unset: anyone the provider signs in."),
+    Setting("oidc_default_role", str, "learner", "Role of an account created by a first OIDC "
+            "sign-in: learner or instructor (never admin; `apilab users set-role` changes it)."),
+    Setting("oidc_link_email", bool, False, "Let a first OIDC sign-in with a verified email take "
+            "over the existing account with that email (off: it is refused, and the person "
+            "signs in with their password)."),
+    Setting("oidc_password_signin", bool, True, "With OIDC configured, whether email and "
+            "password sign-in (and reset links) stay on. Ignored without OIDC, so a server "
+            "cannot lock everyone out."),
     Setting("retention_days", int, 0, "Transcripts older than this many days are purged by "
             "`apilab privacy purge` (and by every server once a day); 0 = keep them."),
     # --- scanning folders and text on the server

@@ -10,7 +10,7 @@ import apilab
 PACKAGE_ROOT = Path(apilab.__file__).parent
 FRONT_DOORS = {"web", "cli"}
 ENGINES = {"content", "assistant", "calls", "providers", "pricing", "sandbox", "secretscan",
-           "storage", "arena", "evals", "promptlab", "accounts", "classes", "lti"}
+           "storage", "arena", "evals", "promptlab", "accounts", "classes", "lti", "oidc"}
 LEAVES = {"settings", "errors", "pricing", "secretscan"}
 
 

@@ -6,7 +6,7 @@
 - ``service``: ``Accounts``, the engine the CLI and the web door share: create,
   sign in (rate-limited through the call layer's shared limit store), sign out,
   reset links, roles, disable, resolving a session cookie to an ``Identity``, and
-  signing in an externally authenticated user (LTI now; OIDC later).
+  signing in an externally authenticated user (LTI, OIDC).
 
 With no account at all the server keeps its single local learner: nobody has to
 sign up to use ``apilab serve`` on a laptop. This package never imports ``web``.

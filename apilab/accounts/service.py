@@ -103,6 +103,17 @@ class Accounts:
         return self._store
 
     @property
+    def password_signin(self) -> bool:
+        """Whether email and password sign-in is on (only OIDC can turn it off)."""
+        oidc = bool(self.settings.oidc_issuer and self.settings.oidc_client_id)
+        return not oidc or bool(self.settings.oidc_password_signin)
+
+    def _require_password_signin(self) -> None:
+        if not self.password_signin:
+            raise ForbiddenError("Password sign-in is off on this server: sign in with your "
+                                 "identity provider (the button on the sign-in page).")
+
+    @property
     def session_max_age_s(self) -> int:
         return int(float(self.settings.session_days) * 86400)
 
@@ -145,10 +156,11 @@ class Accounts:
     def list(self) -> list[dict[str, Any]]:
         """Every account as plain data (never a hash)."""
         with self.db.session() as session:
+            oidc = repo.oidc_account_ids(session)
             return [{"id": a.id, "email": a.email, "name": a.display_name, "role": a.role,
                      "disabled": a.disabled_at is not None,
                      "password": a.password_hash is not None,
-                     "external": a.external_id is not None,
+                     "external": a.external_id is not None, "oidc": a.id in oidc,
                      "last_sign_in_at": a.last_sign_in_at, "created_at": a.created_at}
                     for a in repo.list_accounts(session)]
 
@@ -185,6 +197,7 @@ class Accounts:
 
     def reset_password(self, token: str, password: str) -> Identity:
         """Set a new password with a reset token; every other session is signed out."""
+        self._require_password_signin()
         passwords.check_password_rule(password)
         hashed = passwords.hash_password(password)
         with self.db.session() as session:
@@ -215,8 +228,17 @@ class Accounts:
                 f"Too many sign-in attempts; wait {max(1, round(decision.retry_in))} s and "
                 "try again.")
 
+    async def limit_external_start(self, peer: str | None) -> None:
+        """Count the start of an OIDC sign-in against the client address's sign-in limit.
+
+        Each start stores a pending sign-in; the limit keeps one client from filling the
+        table (``TooBusyError`` past ``APILAB_SIGNIN_PEER_LIMIT`` per window).
+        """
+        await self._limit(f"peer:{peer or '-'}", int(self.settings.signin_peer_limit))
+
     async def sign_in(self, email: object, password: object, peer: str | None) -> SignIn:
         """Check a password and open a session; ``ForbiddenError`` with one vague message."""
+        self._require_password_signin()
         address = normalise_email(email)
         if not isinstance(password, str):
             raise InvalidInputError("Enter your password.")
@@ -277,6 +299,41 @@ class Accounts:
             account_id = account.id
         self._exist = None
         return self.start_session(account_id, via)
+
+    def oidc_sign_in(self, issuer: str, subject: str, *, email: str | None,
+                     name: str | None, role: str, link_email: bool) -> SignIn:
+        """Sign in an OIDC identity: its linked account, or a new one on first sight.
+
+        ``email`` must already be verified by the caller (``email_verified``), or be
+        ``None``. An existing account with the same email is taken over only when
+        ``link_email`` (``APILAB_OIDC_LINK_EMAIL``) allows it: otherwise whoever controls
+        that address at the provider could sign in as a local (perhaps admin) account.
+        The role of an existing account is never changed here.
+        """
+        check_role(role)
+        with self.db.session() as session:
+            account = repo.account_by_oidc_identity(session, issuer, subject)
+            if account is None:
+                account = repo.account_by_email(session, email) if email else None
+                if account is not None and not link_email:
+                    raise ForbiddenError(
+                        f"An account for {email} already exists on this lab, and this server "
+                        "does not link it to a sign-in from your identity provider. Sign in "
+                        "with your email and password instead, or ask an admin to allow "
+                        "linking (APILAB_OIDC_LINK_EMAIL=true).")
+                if account is None:
+                    address = email or f"{uuid.uuid4().hex[:16]}@oidc.invalid"
+                    account = repo.create_account(session, email=address, role=role,
+                                                  password_hash=None, display_name=name)
+            if account.disabled_at is not None:
+                raise ForbiddenError("This account is disabled, so it cannot sign in. Ask "
+                                     "whoever runs this lab to re-enable it.")
+            repo.link_oidc_identity(session, account.id, issuer, subject, email)
+            if name and not account.display_name:
+                account.display_name = name
+            account_id = account.id
+        self._exist = None
+        return self.start_session(account_id, "oidc")
 
     def sign_out(self, token: str | None) -> None:
         """End one session (the cookie's)."""

@@ -24,7 +24,7 @@ from apilab.errors import ConfigError, NeedsKeyError
 if TYPE_CHECKING:
     from apilab.settings import Settings
 
-__all__ = ["env_var_for", "resolve_key", "secret_file_path", "write_secret"]
+__all__ = ["env_var_for", "read_secret", "resolve_key", "secret_file_path", "write_secret"]
 
 
 def env_var_for(provider: str) -> str:
@@ -81,6 +81,13 @@ def resolve_key(
         "answering until then.",
         provider=provider,
     )
+
+
+def read_secret(settings: Settings, name: str) -> str | None:
+    """Another secret kept like the keys (e.g. ``APILAB_OIDC_CLIENT_SECRET``): the secret
+    file first, then the environment; ``None`` when neither has it."""
+    return _read_secret_file(secret_file_path(settings)).get(name) or os.environ.get(name) \
+        or None
 
 
 def write_secret(settings: Settings, name: str, value: str) -> Path:

@@ -15,18 +15,21 @@ from sqlalchemy.orm import Session
 
 from apilab.errors import InvalidInputError, NotFoundError
 from apilab.storage.conversations import get_or_create_learner
-from apilab.storage.models.accounts import Account, AuthSession, ResetToken
+from apilab.storage.models.accounts import Account, AuthSession, OidcIdentity, ResetToken
 from apilab.storage.models.base import utcnow
 
 __all__ = [
     "account_by_email",
     "account_by_external_id",
+    "account_by_oidc_identity",
     "any_accounts",
     "create_account",
     "delete_session",
     "delete_sessions_of",
     "get_account",
+    "link_oidc_identity",
     "list_accounts",
+    "oidc_account_ids",
     "purge_expired_sessions",
     "session_account",
     "store_reset_token",
@@ -74,6 +77,32 @@ def account_by_email(session: Session, email: str) -> Account | None:
 def account_by_external_id(session: Session, external_id: str) -> Account | None:
     """The account bound to an OIDC or LTI identity (``issuer|subject``), if any."""
     return session.scalar(select(Account).where(Account.external_id == external_id))
+
+
+def account_by_oidc_identity(session: Session, issuer: str, subject: str) -> Account | None:
+    """The account an OIDC identity (issuer, subject) is linked to, if any."""
+    return session.scalar(select(Account).join(OidcIdentity,
+                                               OidcIdentity.account_id == Account.id)
+                          .where(OidcIdentity.issuer == issuer,
+                                 OidcIdentity.subject == subject))
+
+
+def oidc_account_ids(session: Session) -> set[int]:
+    """Ids of the accounts that have at least one OIDC identity."""
+    return set(session.scalars(select(OidcIdentity.account_id).distinct()))
+
+
+def link_oidc_identity(session: Session, account_id: int, issuer: str, subject: str,
+                       email: str | None) -> None:
+    """Bind (issuer, subject) to an account, or note a new sign-in of an existing link."""
+    row = session.scalar(select(OidcIdentity).where(OidcIdentity.issuer == issuer,
+                                                    OidcIdentity.subject == subject))
+    if row is None:
+        row = OidcIdentity(issuer=issuer, subject=subject, account_id=account_id)
+        session.add(row)
+    row.email = email
+    row.last_sign_in_at = utcnow()
+    session.flush()
 
 
 def list_accounts(session: Session) -> Sequence[Account]:

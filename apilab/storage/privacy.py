@@ -2,7 +2,7 @@
 
 ``learner_data`` gathers everything stored about one learner; ``delete_learner``
 removes it (the ``learners`` row cascades to messages, progress, drills and the
-prompt workbench; the account cascades to sessions, memberships and LTI links)
+prompt workbench; the account cascades to sessions, memberships, OIDC identities and LTI links)
 and strips the learner from usage-ledger rows, which stay, without their request
 bodies, because budgets and the class's spend are settled against them.
 ``purge_before`` deletes transcripts older than a cut-off for the retention job.
@@ -16,7 +16,14 @@ from typing import Any
 from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.orm import Session
 
-from apilab.storage.models.accounts import Account, AuthSession, ClassMember, ClassRoom, SharedValue
+from apilab.storage.models.accounts import (
+    Account,
+    AuthSession,
+    ClassMember,
+    ClassRoom,
+    OidcIdentity,
+    SharedValue,
+)
 from apilab.storage.models.drill import LeakDrill
 from apilab.storage.models.lab import LabProgress, Learner, Message
 from apilab.storage.models.ledger import LedgerCall
@@ -45,6 +52,8 @@ def learner_data(session: Session, learner_id: int) -> dict[str, Any]:
                 select(ClassRoom, ClassMember).join(ClassMember,
                                                     ClassMember.class_id == ClassRoom.id)
                 .where(ClassMember.account_id == account.id)).all()]
+        out["oidc_identities"] = [_row(i) for i in session.scalars(
+            select(OidcIdentity).where(OidcIdentity.account_id == account.id))]
     out["messages"] = [_row(m) for m in session.scalars(
         select(Message).where(Message.learner_id == learner_id).order_by(Message.id))]
     for table in _OWN_TABLES:
@@ -66,6 +75,7 @@ def delete_learner(session: Session, learner_id: int) -> dict[str, int]:
     account = session.scalar(select(Account).where(Account.learner_id == learner_id))
     if account is not None:
         session.execute(delete(AuthSession).where(AuthSession.account_id == account.id))
+        session.execute(delete(OidcIdentity).where(OidcIdentity.account_id == account.id))
         session.execute(update(ClassRoom).where(ClassRoom.owner_id == account.id)
                         .values(owner_id=None))
         session.delete(account)
@@ -93,6 +103,6 @@ def purge_before(session: Session, cutoff: dt.datetime) -> dict[str, int]:
 
 
 def purge_expired_values(session: Session, now: dt.datetime) -> int:
-    """Drop expired shared values (LTI launch state)."""
+    """Drop expired shared values (LTI launch state, pending OIDC sign-ins)."""
     return session.execute(delete(SharedValue).where(SharedValue.expires_at <= now)).rowcount \
         or 0

@@ -50,6 +50,7 @@ from apilab.web.security import (
     ProxyTrust,
     SecurityMiddleware,
     SecurityPolicy,
+    accesslog,
 )
 
 __all__ = ["create_app"]
@@ -59,7 +60,7 @@ log = logging.getLogger(__name__)
 # One module per page family; each exposes ``router``.
 ROUTE_MODULES = (
     "pages", "lab", "workbench", "pricing", "arena", "scan", "prompts", "promptlab", "inspector",
-    "apidocs", "account", "instructor", "lti",
+    "apidocs", "account", "instructor", "lti", "oidc",
 )
 
 
@@ -87,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The offline tutor answers every lab (and is every backend's last fallback):
         # load the course, index and prices now, not on the first learner's message.
         OfflineTutor().warm_up()
+        # After uvicorn set up its loggers: no OIDC code or reset token in the access log.
+        accesslog.install()
         problems = await run_in_threadpool(health.check, db, settings)
         if problems:  # serve anyway: requests that need the store get 503 until it is back
             log.warning("Starting with problems (see /healthz): %s", "; ".join(problems))

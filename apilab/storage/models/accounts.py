@@ -18,8 +18,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from apilab.storage.models.base import Base, utcnow
 
-__all__ = ["Account", "AuthSession", "ClassMember", "ClassRoom", "LtiLink", "ResetToken",
-           "SharedValue"]
+__all__ = ["Account", "AuthSession", "ClassMember", "ClassRoom", "LtiLink", "OidcIdentity",
+           "ResetToken", "SharedValue"]
 
 
 class Account(Base):
@@ -34,9 +34,31 @@ class Account(Base):
     role: Mapped[str] = mapped_column(String(16), default="learner")
     learner_id: Mapped[int] = mapped_column(
         ForeignKey("learners.id", ondelete="CASCADE"), unique=True)
-    # "issuer|subject" of an OIDC provider or an LTI platform, when signed in that way.
+    # "issuer|subject" of an LTI platform's user, when signed in that way (OIDC identities
+    # are rows of ``oidc_identities``: an account may have several).
     external_id: Mapped[str | None] = mapped_column(String(400), unique=True)
     disabled_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_sign_in_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class OidcIdentity(Base):
+    """An OpenID Connect identity (issuer, subject) bound to an account.
+
+    The pair, not the email, is who someone is at a provider (OIDC Core 5.7: ``sub`` is
+    unique and never reassigned within an issuer; an email can change hands). An account
+    may have several (two providers over time); an identity has one account.
+    """
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    issuer: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str] = mapped_column(String(255))  # OIDC Core: at most 255 ASCII chars
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))  # verified email at last sign-in
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_sign_in_at: Mapped[dt.datetime | None] = mapped_column()
 

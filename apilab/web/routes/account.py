@@ -79,11 +79,15 @@ def _classes(request: Request) -> Classes:
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_page(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
     """The sign-in form (and, when configured, the OIDC button)."""
+    from apilab.oidc import oidc_config
+
     accounts = accounts_of(request)
     has_accounts = await run_in_threadpool(accounts.accounts_exist)
+    oidc = oidc_config(request.app.state.settings)
     return templates.TemplateResponse(request, "signin.html", context(
         request, course=load_course(), nav="signin", next=safe_next(next),
-        has_accounts=has_accounts))
+        has_accounts=has_accounts, oidc_name=oidc.name if oidc else None,
+        password_signin=accounts.password_signin))
 
 
 @router.post("/api/auth/signin")
