@@ -184,7 +184,9 @@ class Retriever:
             bucket.extend(Match(h, sims.get(self.index.position(h.doc), 0.0),
                                 best_part.get(h.doc.key, 0.0), typical,
                                 h.doc.key in hint_keys) for h in hits)
-            bucket.sort(key=lambda m: m.closeness, reverse=True)
+            # A card the pasted error names exactly ranks first; closeness (capped at 1.0)
+            # would otherwise leave it tied with, or below, a card that merely sounds alike.
+            bucket.sort(key=lambda m: (m.hinted, m.closeness), reverse=True)
             del bucket[limit:]
         return own, other
 
