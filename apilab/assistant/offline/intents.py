@@ -125,7 +125,9 @@ _REPORTED = re.compile(
     r"web ?page|a document|the website|a website|a customer|how (?:do|can|could|would|"
     r"should) (?:i|we)|prevent|protect|defend|stop (?:it|this|them)|jailbreak|hack|hacking|"
     r"worked|works on|trick|tricked|bypass(?:ed)?|is (?:this|that|it) (?:an?|called)|"
-    r"example of)\b", re.I)
+    r"example of|pasted|pastes|entered|enters|sent|sends|submitted|obeyed|obeys|followed|"
+    r"complied|my (?:bot|app|chatbot|assistant|agent|model|users?)|the (?:bot|model|llm|agent))\b",
+    re.I)
 
 
 def quotes_injection(text: str) -> bool:
