@@ -312,10 +312,13 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.generic and (_RUN.search(secret.lstrip("A").rstrip("="))
                          or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
-    if rule.placeholder_check and is_placeholder(secret):
+    if rule.placeholder_check and is_placeholder(_checked_part(rule, secret)):
         return None
-    if rule.min_entropy and entropy(_body(rule, secret)) < rule.min_entropy:
-        return None
+    if rule.min_entropy:
+        body = secret.rsplit(rule.placeholder_tail, 1)[-1] if rule.placeholder_tail else \
+            _body(rule, secret)
+        if entropy(body) < rule.min_entropy:
+            return None
     if rule.id == "jwt":
         return rule if _jwt_ok(secret) else None
     if not rule.generic:
@@ -325,7 +328,9 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
     if rule.id == "basic-auth":
-        return rule if _value_ok(secret, "password", True) else None
+        # "user:password": the password is what must look like one ("SVC:${APP_ID}" is not)
+        password = secret.split(":", 1)[-1].lstrip("'\"")
+        return rule if _value_ok(password, "password", True) else None
     group, _ = secret_group(match)
     quoted = bool(group) and group.startswith("q")
     if rule.id == "generic-secret-compared":
@@ -349,6 +354,20 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+def _checked_part(rule: Rule, secret: str) -> str:
+    """The part of ``secret`` the placeholder checks read (see ``Rule.placeholder_tail``)."""
+    if not rule.placeholder_tail:
+        return secret
+    *ids, tail = secret.split(rule.placeholder_tail)
+    if len(ids) > 2 and len(set(ids[1:])) == 1:
+        return "x" * 6  # the same id repeated ("-1234-1234-1234-"): a documentation filler
+    # A tail made of words ("RANDOMSTRINGHERE", "initial", "AccessTokenHere") is a
+    # placeholder too: random tails mix letters with digits.
+    if tail.isalpha() and (tail.isupper() or tail.islower() or _CAMEL_IDENT.fullmatch(tail)):
+        return "x" * 6
+    return tail
 
 
 def _option_before(text: str, start: int) -> bool:
