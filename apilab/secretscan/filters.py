@@ -119,6 +119,12 @@ _NOT_SECRET_NAME_WORDS = frozenset({
     "invalid", "nonmatching", "wrong", "bad", "expired", "revoked", "malformed", "bogus",
     "through", "thru",
 })
+# "<word> token" after one of these is a handle for paging, retries or concurrency that an
+# API hands out openly (ClientRequestToken, ChangeToken, NextToken), not a credential.
+_HANDLE_TOKEN_WORDS = frozenset({
+    "request", "change", "lifecycle", "idempotency", "continuation", "pagination", "next",
+    "page", "paging", "cursor", "cancel", "sync", "resume", "marker",
+})
 _COMMON_DEFAULTS = frozenset({
     "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
     "test", "testing", "example", "default", "123456", "12345678", "letmein", "qwerty",
@@ -210,6 +216,8 @@ def name_kind(name: str) -> str | None:
             part in low for part in ("keyvault", "nonmatching", "notmatching")):
         return None
     last = words[-1]
+    if last == "token" and len(words) > 1 and words[-2] in _HANDLE_TOKEN_WORDS:
+        return None
     if last in _META_LAST_WORDS and not (last == "key" and _key_is_secret(words)):
         return None
     for w in words:

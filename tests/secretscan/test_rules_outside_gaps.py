@@ -71,3 +71,17 @@ def test_found(text: str, rule: str) -> None:
 ])
 def test_near_misses_stay_quiet(text: str) -> None:
     assert _rules(text) == [], text
+
+
+@pytest.mark.parametrize("text", [
+    # API handles for retries, paging and concurrency (botocore's examples hold hundreds)
+    '"ClientRequestToken": "a8ca07e4-61ec-4399-99f4-19853801bcd5",',
+    '"ChangeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f",',
+    f'"NextToken": "{_r(ALNUM, 40, 4)}"',
+])
+def test_handle_tokens_are_not_secrets(text: str) -> None:
+    assert _rules(text, "examples-1.json") == []
+
+
+def test_a_token_qualified_otherwise_is_still_found() -> None:
+    assert _rules(f'"SessionToken": "{_r(ALNUM, 40, 5)}"', "c.json") == ["generic-secret"]
