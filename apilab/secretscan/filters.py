@@ -23,6 +23,7 @@ import math
 import re
 from collections import Counter
 
+from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
 
 __all__ = ["accept", "entropy", "is_placeholder", "name_kind", "name_words", "secret_group"]
@@ -206,6 +207,7 @@ def _name_span(text: str, start: int, stop: int) -> str:
     return text[i:j]
 
 
+@functools.lru_cache(maxsize=4096)
 def name_kind(name: str) -> str | None:
     """"password", "secret" or None for a variable/key name."""
     words = name_words(name)
@@ -287,17 +289,31 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     return quoted and len(value) >= 16 and ((has_upper and has_lower) or has_symbol)
 
 
-@functools.lru_cache(maxsize=256)
-def _group_names(pattern: re.Pattern[str]) -> dict[int, str]:
-    return {i: n for n, i in pattern.groupindex.items()}
+_SECRET_GROUPS: dict[int, tuple[re.Pattern[str], tuple[tuple[int, str | None], ...]]] = {}
+
+
+def _secret_groups(pattern: re.Pattern[str]) -> tuple[tuple[int, str | None], ...]:
+    """(index, name) of the groups that may hold the secret, in order.
+
+    Looked up by the pattern's id (checked against the pattern kept beside it):
+    hashing a compiled pattern walks its whole program, which cost more than the lookup.
+    """
+    entry = _SECRET_GROUPS.get(id(pattern))
+    if entry is None or entry[0] is not pattern:
+        names = {i: n for n, i in pattern.groupindex.items()}
+        found = tuple((i, names.get(i)) for i in range(1, pattern.groups + 1)
+                      if not names.get(i, "").startswith("_"))
+        if len(_SECRET_GROUPS) > 4096:
+            _SECRET_GROUPS.clear()
+        entry = _SECRET_GROUPS[id(pattern)] = (pattern, found)
+    return entry[1]
 
 
 def secret_group(match: re.Match[str]) -> tuple[str | None, int]:
     """(group name, index) of the secret: the first matched group not named ``_...``."""
-    names = _group_names(match.re)
-    for i, g in enumerate(match.groups(), 1):
-        if g is not None and not names.get(i, "").startswith("_"):
-            return names.get(i), i
+    for i, name in _secret_groups(match.re):
+        if match.start(i) >= 0:
+            return name, i
     return None, 0
 
 
@@ -320,6 +336,9 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.generic and (_RUN.search(secret.lstrip("A").rstrip("="))
                          or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
+    if rule.id == "generic-secret" and name_kind(
+            _name_span(text, match.start(), match.end())) is None:
+        return None  # most hits of the name rule are names like "keys" or "key_id": cheap
     if rule.placeholder_check and is_placeholder(_checked_part(rule, secret)):
         return None
     if rule.min_entropy:
@@ -364,6 +383,7 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     return rule
 
 
+
 def _checked_part(rule: Rule, secret: str) -> str:
     """The part of ``secret`` the placeholder checks read (see ``Rule.placeholder_tail``)."""
     if not rule.placeholder_tail:
@@ -399,7 +419,5 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
 
 
 def _body(rule: Rule, secret: str) -> str:
-    from apilab.secretscan.redact import KNOWN_PREFIXES
-
     prefix = next((p for p in KNOWN_PREFIXES if secret.startswith(p)), "")
     return secret[len(prefix):]

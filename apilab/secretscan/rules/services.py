@@ -39,7 +39,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
         ("akia", "asia", "abia", "acca", "a3t"), 0.9,
         fix("the AWS IAM console (deactivate, then delete the access key)",
             "AWS_ACCESS_KEY_ID / an IAM role"),
-        provider="AWS", min_entropy=2.5, prefix="AKIA",
+        provider="AWS", min_entropy=2.5, prefix="AKIA", keyword_anchored=True,
         allow=("AKIA" + "IOSFODNN7EXAMPLE",),  # AWS docs' example (split for key greps)
     ),
     Rule(
@@ -47,10 +47,10 @@ SERVICE_RULES: tuple[Rule, ...] = (
         r"(?i:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey|aws_?access_?key"
         r"|aws_?secret)[A-Za-z0-9_.-]{0,10}"
         + ASSIGN + r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-        ("secret", "aws"), 0.9,
+        ("aws", "secretaccesskey"), 0.9,
         fix("the AWS IAM console (deactivate, then delete the access key)",
             "AWS_SECRET_ACCESS_KEY / an IAM role"),
-        provider="AWS", min_entropy=3.5,
+        provider="AWS", min_entropy=3.5, keyword_anchored=True,
         allow=("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",),
     ),
     # --- code hosting and registries ----------------------------------------------------
@@ -289,10 +289,10 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule(
         "azure-storage-key", "Azure storage account key",
         r"(?i:accountkey|azure[_.-]?storage[_.-]?key)\s{0,3}[=:]\s{0,3}[\"']?"
-        r"([A-Za-z0-9+/]{86}==)", ("accountkey", "storage"), HIGH,
+        r"([A-Za-z0-9+/]{86}==)", ("accountkey", "azure"), HIGH,
         fix("the Azure portal > Storage account > Access keys (rotate)",
             "AZURE_STORAGE_CONNECTION_STRING"),
-        provider="Azure", min_entropy=4.0,
+        provider="Azure", min_entropy=4.0, keyword_anchored=True,
     ),
     # --- private keys and tokens ----------------------------------------------------------
     Rule(
