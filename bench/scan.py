@@ -13,6 +13,8 @@ Usage (from the repo root):
    once (see tests/secretscan/outside/corpus.py). Prints precision, recall and F1 per
    provider, for AI-provider keys and for all secrets, with debatable labels left out.
    gitleaks runs when --gitleaks names its binary (with --gitleaks-config, its rules).
+   Then the tricky placements (tests/secretscan/tricky.py): how many of the 23+
+   cases are found and how many look-alike placeholders are flagged.
 1. Quality in sample: the labelled corpus from tests/secretscan/corpus.py (synthetic keys of
    every format at real lengths, in many file types, plus false-positive vectors)
    is written to a temp dir; both tools scan it through their CLIs with JSON
@@ -50,6 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.secretscan import tricky  # noqa: E402
 from tests.secretscan.corpus import build_corpus, score, write_corpus  # noqa: E402
 from tests.secretscan.outside import corpus as outside  # noqa: E402
 
@@ -182,6 +185,21 @@ def outside_bench(cache: str | None, gitleaks: str | None, gitleaks_config: str 
     print()
 
 
+def tricky_bench() -> None:
+    """How many tricky placements are found, and how many look-alike placeholders flagged."""
+    real, fake = tricky.build(real=True), tricky.build(real=False)
+    missed = [c.name for c in real if not tricky.found(c)]
+    flagged = [c.name for c in fake if tricky.found(c)]
+    print(f"Tricky placements (tests/secretscan/tricky.py): {len(real) - len(missed)}/"
+          f"{len(real)} found (bar: >= 20 of 23+); look-alike placeholders flagged: "
+          f"{len(flagged)}/{len(fake)} (bar: 0)")
+    for name in missed:
+        print(f"  missed: {name}")
+    for name in flagged:
+        print(f"  flagged look-alike: {name}")
+    print()
+
+
 def _rel(path: str, folder: Path) -> str:
     p = Path(path)
     if p.is_absolute():
@@ -242,6 +260,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="apilab-bench-") as tmp:
         outside_bench(args.outside, args.gitleaks, args.gitleaks_config, Path(tmp))
+        tricky_bench()
         corpus_dir = Path(tmp) / "corpus"
         files = build_corpus(seed=args.seed, per_format=args.per_format)
         write_corpus(files, corpus_dir)

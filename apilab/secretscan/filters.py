@@ -378,10 +378,25 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return None
     if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():
         return None  # the value repeats its own name: "pswrd=" in pswrd="pswrd=", not a value
+    if _decodes_to_placeholder(secret):
+        return None
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
 
+
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _decodes_to_placeholder(value: str) -> bool:
+    """A base64 value whose text is a placeholder (a Docker ``auth`` of "user:your-password")."""
+    if not _BASE64.fullmatch(value):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return decoded.isprintable() and is_placeholder(decoded)
 
 
 def _checked_part(rule: Rule, secret: str) -> str:

@@ -265,8 +265,8 @@ def _view_hits(text: str, rules: tuple[Rule, ...], where: dict[str, list[int]]
     # provider's prefix occurs (a split key keeps its prefix in the first piece).
     plan = _plan(rules)
     joined = not plan.prefix_words.isdisjoint(where)
-    for make in ((decode.joined_view, decode.manifest_view) if joined
-                 else (decode.manifest_view,)):
+    for make in ((decode.joined_view, decode.continuation_view, decode.manifest_view)
+                 if joined else (decode.manifest_view,)):
         view = make(text)
         if view is None:
             continue

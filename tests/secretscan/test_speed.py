@@ -51,4 +51,6 @@ def test_throughput_floor() -> None:
     start = time.perf_counter()
     find_secrets(text, "big.py")
     mb_per_s = len(text) / 1e6 / (time.perf_counter() - start)
-    assert mb_per_s > 2.0, mb_per_s
+    # Measured: ~10 MB/s on this keyword-dense text alone; the floor allows for cores shared
+    # with other jobs and catches a quadratic or per-position regression, not a slowdown.
+    assert mb_per_s > 0.4, mb_per_s
