@@ -1,8 +1,10 @@
-"""Other views of a text, so secrets hidden by their placement are still seen.
+r"""Other views of a text, so secrets hidden by their placement are still seen.
 
 - ``joined_view``: adjacent string literals joined into one (Python's implicit
   concatenation ``"sk-ant-" "api03..."``, ``"a" + "b"`` in most languages,
   template strings without ``${}``), so a key split across literals is whole again;
+- ``continuation_view``: a run of key characters cut by a line-continuation backslash
+  (``"sk-ant-api03-abc\``, newline, ``def..."``) joined again;
 - ``manifest_view``: base64 values of a Kubernetes ``Secret`` (``data:``) and of
   Docker ``auth`` fields decoded in place;
 - ``decode_bytes``: a file's bytes as text, UTF-16 (by its BOM) included.
@@ -21,7 +23,7 @@ import bisect
 import dataclasses
 import re
 
-__all__ = ["View", "decode_bytes", "joined_view", "manifest_view"]
+__all__ = ["View", "continuation_view", "decode_bytes", "joined_view", "manifest_view"]
 
 # One string literal (bounded, no newline inside) and what may sit between two that the
 # language joins: spaces/newlines, a "+", or a line-continuation backslash.
@@ -99,6 +101,38 @@ def joined_view(text: str) -> View | None:
             flush()
         run.append(m)
     flush()
+    return _build(text, replacements)
+
+
+_CONTINUATION = re.compile(r"\\\r?\n")
+_KEY_RUN = re.compile(r"[A-Za-z0-9_\-+/=.]{1,400}+")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/=.")
+
+
+def continuation_view(text: str) -> View | None:
+    """Runs of key characters on both sides of a backslash-newline joined into one.
+
+    Each side is read at most 400 characters from the backslash, so the work is linear
+    in the text however many continuations it holds.
+    """
+    if "\\\n" not in text and "\\\r\n" not in text:
+        return None
+    runs: list[tuple[int, int, list[str]]] = []  # (start, end, pieces) of each joined run
+    for m in _CONTINUATION.finditer(text):
+        cut = m.start()
+        start = cut
+        while start > 0 and cut - start < 400 and text[start - 1] in _KEY_CHARS:
+            start -= 1
+        right = _KEY_RUN.match(text, m.end())
+        if right is None:
+            continue
+        if runs and runs[-1][1] == cut:  # a key over three lines or more
+            first, _end, pieces = runs[-1]
+            pieces.append(right.group())
+            runs[-1] = (first, right.end(), pieces)
+        elif cut - start >= 8 and (not runs or runs[-1][1] <= start):
+            runs.append((start, right.end(), [text[start:cut], right.group()]))
+    replacements = [(start, end, "".join(pieces)) for start, end, pieces in runs]
     return _build(text, replacements)
 
 

@@ -23,6 +23,7 @@ import math
 import re
 from collections import Counter
 
+from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
 
 __all__ = ["accept", "entropy", "is_placeholder", "name_kind", "name_words", "secret_group"]
@@ -119,6 +120,12 @@ _NOT_SECRET_NAME_WORDS = frozenset({
     "invalid", "nonmatching", "wrong", "bad", "expired", "revoked", "malformed", "bogus",
     "through", "thru",
 })
+# "<word> token" after one of these is a handle for paging, retries or concurrency that an
+# API hands out openly (ClientRequestToken, ChangeToken, NextToken), not a credential.
+_HANDLE_TOKEN_WORDS = frozenset({
+    "request", "change", "lifecycle", "idempotency", "continuation", "pagination", "next",
+    "page", "paging", "cursor", "cancel", "sync", "resume", "marker",
+})
 _COMMON_DEFAULTS = frozenset({
     "password", "passw0rd", "postgres", "secret", "admin", "root", "guest", "changeme",
     "test", "testing", "example", "default", "123456", "12345678", "letmein", "qwerty",
@@ -200,6 +207,7 @@ def _name_span(text: str, start: int, stop: int) -> str:
     return text[i:j]
 
 
+@functools.lru_cache(maxsize=4096)
 def name_kind(name: str) -> str | None:
     """"password", "secret" or None for a variable/key name."""
     words = name_words(name)
@@ -210,6 +218,8 @@ def name_kind(name: str) -> str | None:
             part in low for part in ("keyvault", "nonmatching", "notmatching")):
         return None
     last = words[-1]
+    if last == "token" and len(words) > 1 and words[-2] in _HANDLE_TOKEN_WORDS:
+        return None
     if last in _META_LAST_WORDS and not (last == "key" and _key_is_secret(words)):
         return None
     for w in words:
@@ -279,17 +289,31 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     return quoted and len(value) >= 16 and ((has_upper and has_lower) or has_symbol)
 
 
-@functools.lru_cache(maxsize=256)
-def _group_names(pattern: re.Pattern[str]) -> dict[int, str]:
-    return {i: n for n, i in pattern.groupindex.items()}
+_SECRET_GROUPS: dict[int, tuple[re.Pattern[str], tuple[tuple[int, str | None], ...]]] = {}
+
+
+def _secret_groups(pattern: re.Pattern[str]) -> tuple[tuple[int, str | None], ...]:
+    """(index, name) of the groups that may hold the secret, in order.
+
+    Looked up by the pattern's id (checked against the pattern kept beside it):
+    hashing a compiled pattern walks its whole program, which cost more than the lookup.
+    """
+    entry = _SECRET_GROUPS.get(id(pattern))
+    if entry is None or entry[0] is not pattern:
+        names = {i: n for n, i in pattern.groupindex.items()}
+        found = tuple((i, names.get(i)) for i in range(1, pattern.groups + 1)
+                      if not names.get(i, "").startswith("_"))
+        if len(_SECRET_GROUPS) > 4096:
+            _SECRET_GROUPS.clear()
+        entry = _SECRET_GROUPS[id(pattern)] = (pattern, found)
+    return entry[1]
 
 
 def secret_group(match: re.Match[str]) -> tuple[str | None, int]:
     """(group name, index) of the secret: the first matched group not named ``_...``."""
-    names = _group_names(match.re)
-    for i, g in enumerate(match.groups(), 1):
-        if g is not None and not names.get(i, "").startswith("_"):
-            return names.get(i), i
+    for i, name in _secret_groups(match.re):
+        if match.start(i) >= 0:
+            return name, i
     return None, 0
 
 
@@ -312,10 +336,16 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.generic and (_RUN.search(secret.lstrip("A").rstrip("="))
                          or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
-    if rule.placeholder_check and is_placeholder(secret):
+    if rule.id == "generic-secret" and name_kind(
+            _name_span(text, match.start(), match.end())) is None:
+        return None  # most hits of the name rule are names like "keys" or "key_id": cheap
+    if rule.placeholder_check and is_placeholder(_checked_part(rule, secret)):
         return None
-    if rule.min_entropy and entropy(_body(rule, secret)) < rule.min_entropy:
-        return None
+    if rule.min_entropy:
+        body = secret.rsplit(rule.placeholder_tail, 1)[-1] if rule.placeholder_tail else \
+            _body(rule, secret)
+        if entropy(body) < rule.min_entropy:
+            return None
     if rule.id == "jwt":
         return rule if _jwt_ok(secret) else None
     if not rule.generic:
@@ -325,7 +355,9 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
     if rule.id == "basic-auth":
-        return rule if _value_ok(secret, "password", True) else None
+        # "user:password": the password is what must look like one ("SVC:${APP_ID}" is not)
+        password = secret.split(":", 1)[-1].lstrip("'\"")
+        return rule if _value_ok(password, "password", True) else None
     group, _ = secret_group(match)
     quoted = bool(group) and group.startswith("q")
     if rule.id == "generic-secret-compared":
@@ -346,9 +378,39 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return None
     if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():
         return None  # the value repeats its own name: "pswrd=" in pswrd="pswrd=", not a value
+    if _decodes_to_placeholder(secret):
+        return None
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+
+
+def _decodes_to_placeholder(value: str) -> bool:
+    """A base64 value whose text is a placeholder (a Docker ``auth`` of "user:your-password")."""
+    if not _BASE64.fullmatch(value):
+        return False
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return decoded.isprintable() and is_placeholder(decoded)
+
+
+def _checked_part(rule: Rule, secret: str) -> str:
+    """The part of ``secret`` the placeholder checks read (see ``Rule.placeholder_tail``)."""
+    if not rule.placeholder_tail:
+        return secret
+    *ids, tail = secret.split(rule.placeholder_tail)
+    if len(ids) > 2 and len(set(ids[1:])) == 1:
+        return "x" * 6  # the same id repeated ("-1234-1234-1234-"): a documentation filler
+    # A tail made of words ("RANDOMSTRINGHERE", "initial", "AccessTokenHere") is a
+    # placeholder too: random tails mix letters with digits.
+    if tail.isalpha() and (tail.isupper() or tail.islower() or _CAMEL_IDENT.fullmatch(tail)):
+        return "x" * 6
+    return tail
 
 
 def _option_before(text: str, start: int) -> bool:
@@ -372,7 +434,5 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
 
 
 def _body(rule: Rule, secret: str) -> str:
-    from apilab.secretscan.redact import KNOWN_PREFIXES
-
     prefix = next((p for p in KNOWN_PREFIXES if secret.startswith(p)), "")
     return secret[len(prefix):]

@@ -122,19 +122,68 @@ def fingerprint(rule_id: str, path: str | None, secret: str) -> str:
 _Hit = tuple[int, int, Rule, str]  # start, end, rule, the secret (decoded for views)
 
 
-@functools.lru_cache(maxsize=8)
-def _automaton(rules: tuple[Rule, ...]) -> tuple[ahocorasick_rs.AhoCorasick, list[str]]:
-    words = sorted({k for rule in rules for k in rule.keywords})
-    return ahocorasick_rs.AhoCorasick(words), words
+class _Plan:
+    """What the scanner derives once from a tuple of rules (built on first use, then kept).
+
+    The keyword automaton, which rules each keyword wakes, the rules with no keyword
+    (always run), the provider rules for joined literals and the provider prefixes.
+    Kept by the tuple's identity: hashing ~140 rules on every call cost more than
+    scanning a small file.
+    """
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        self.words = sorted({k for rule in rules for k in rule.keywords})
+        self.automaton = ahocorasick_rs.AhoCorasick(self.words)
+        by_word: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            for k in rule.keywords:
+                by_word.setdefault(k, []).append(i)
+        self.by_word = {k: tuple(v) for k, v in by_word.items()}
+        self.always = tuple(i for i, rule in enumerate(rules) if not rule.keywords)
+        self.provider_rules = tuple(r for r in rules
+                                    if not r.generic and r.id not in _NAME_RULES)
+        self.prefix_words = frozenset(k for r in rules if not r.generic for k in r.keywords
+                                      if len(k) >= 5)
+
+    def positions(self, lower: str) -> dict[str, list[int]]:
+        """Where each keyword occurs in ``lower`` (one pass for all of them)."""
+        words = self.words
+        found: dict[str, list[int]] = {}
+        for index, start, _end in self.automaton.find_matches_as_indexes(lower,
+                                                                         overlapping=True):
+            word = words[index]
+            if word in found:
+                found[word].append(start)
+            else:
+                found[word] = [start]
+        return found
+
+    def woken(self, where: dict[str, list[int]]) -> list[Rule]:
+        """The rules to run, in table order: those whose keywords occur, and keyword-less ones."""
+        picked = set(self.always)
+        for word in where:
+            picked.update(self.by_word.get(word, ()))
+        rules = self.rules
+        return [rules[i] for i in sorted(picked)]
+
+
+_PLANS: dict[int, _Plan] = {}
+_NAME_RULES = frozenset({"sql-password", "url-query-secret"})
+
+
+def _plan(rules: tuple[Rule, ...]) -> _Plan:
+    plan = _PLANS.get(id(rules))
+    if plan is None or plan.rules is not rules:
+        if len(_PLANS) > 16:
+            _PLANS.clear()
+        plan = _PLANS[id(rules)] = _Plan(rules)
+    return plan
 
 
 def _keyword_positions(lower: str, rules: tuple[Rule, ...]) -> dict[str, list[int]]:
     """Where each keyword of ``rules`` occurs in ``lower`` (one pass for all of them)."""
-    automaton, words = _automaton(rules)
-    found: dict[str, list[int]] = {}
-    for index, start, _end in automaton.find_matches_as_indexes(lower, overlapping=True):
-        found.setdefault(words[index], []).append(start)
-    return found
+    return _plan(rules).positions(lower)
 
 
 def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
@@ -145,7 +194,10 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
     aligned = len(lower) == len(text)
     if rule.keyword_anchored and aligned:
         skip_to = -1
-        for pos in sorted({p for k in rule.keywords for p in where.get(k, ())}):
+        lists = [where[k] for k in rule.keywords if k in where]
+        # One keyword's positions come sorted from the keyword pass; several are merged.
+        positions = lists[0] if len(lists) == 1 else sorted({p for ps in lists for p in ps})
+        for pos in positions:
             # A provider's token found again from inside itself would only overlap. For
             # name-anchored rules only an unquoted value is skipped ("PW:PW:PW:..." would
             # otherwise be re-read from every keyword); a quoted value may hold the real
@@ -172,32 +224,19 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
             yield match
 
 
-@functools.lru_cache(maxsize=8)
-def _provider_rules(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
-    return tuple(r for r in rules if not r.generic and r.id not in _NAME_RULES)
-
-
-_NAME_RULES = frozenset({"sql-password", "url-query-secret"})
-
-
-@functools.lru_cache(maxsize=8)
-def _prefix_words(rules: tuple[Rule, ...]) -> frozenset[str]:
-    """Keywords of provider rules long enough to be a key's prefix, not a common word."""
-    return frozenset(k for r in rules if not r.generic for k in r.keywords if len(k) >= 5)
-
-
 def _candidates(text: str, rules: tuple[Rule, ...],
-                where: dict[str, list[int]] | None = None) -> list[_Hit]:
-    lower = text.lower()
+                where: dict[str, list[int]] | None = None, lower: str | None = None
+                ) -> list[_Hit]:
+    plan = _plan(rules)
+    if lower is None:
+        lower = text.lower()
     if where is None:
-        where = _keyword_positions(lower, rules)
+        where = plan.positions(lower)
     hits: list[_Hit] = []
     # The same near miss repeated thousands of times (hostile input) is judged once: the
     # verdict depends only on the match and the name before it (at most 80 characters).
     verdicts: dict[tuple[str, str, str, int, int], Rule | None] = {}
-    for rule in rules:
-        if rule.keywords and not any(k in where for k in rule.keywords):
-            continue
+    for rule in plan.woken(where):
         for match in _matches(rule, text, lower, where):
             _name, group = filters.secret_group(match)
             start, end = match.span(group)
@@ -224,15 +263,16 @@ def _view_hits(text: str, rules: tuple[Rule, ...], where: dict[str, list[int]]
     extra: list[_Hit] = []
     # Joining literals costs a pass over every string in the file: only worth it where a
     # provider's prefix occurs (a split key keeps its prefix in the first piece).
-    joined = any(w in where for w in _prefix_words(rules))
-    for make in ((decode.joined_view, decode.manifest_view) if joined
-                 else (decode.manifest_view,)):
+    plan = _plan(rules)
+    joined = not plan.prefix_words.isdisjoint(where)
+    for make in ((decode.joined_view, decode.continuation_view, decode.manifest_view)
+                 if joined else (decode.manifest_view,)):
         view = make(text)
         if view is None:
             continue
         # Joined literals feed the provider rules only: names next to a joined piece of
         # prose ("... pass" + "`x=1`") are not assignments.
-        view_rules = rules if make is decode.manifest_view else _provider_rules(rules)
+        view_rules = rules if make is decode.manifest_view else plan.provider_rules
         for start, end, rule, secret in _candidates(view.text, view_rules):
             o_start, o_end = view.original(start, end)
             extra.append((o_start, o_end, rule, secret))
@@ -275,8 +315,9 @@ def find_secrets(
     a learner typed is always fully checked.
     """
     rules = tuple(rules)
-    where = _keyword_positions(text.lower(), rules)
-    hits = _candidates(text, rules, where)
+    lower = text.lower()
+    where = _plan(rules).positions(lower)
+    hits = _candidates(text, rules, where, lower)
     hits.extend(_view_hits(text, rules, where))
     if not hits:
         return []

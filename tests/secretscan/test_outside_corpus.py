@@ -49,5 +49,5 @@ def test_ai_provider_keys(samples: list[OutsideSample], found) -> None:  # type:
 
 def test_all_secrets(samples: list[OutsideSample], found) -> None:  # type: ignore[no-untyped-def]
     tally, _missed, _false = score(samples, found)
-    assert tally.f1 >= 0.86
+    assert tally.f1 >= 0.90
     assert tally.precision >= 0.9

@@ -70,6 +70,10 @@ class Rule:
     # Whether the placeholder filter (six identical characters, "example", ...) applies.
     # Off for private keys: every ssh-keygen key body holds "AAAAAA".
     placeholder_check: bool = True
+    # When set, the placeholder checks read only the part after the last occurrence of
+    # this separator: the parts before are public ids (a Slack token's team and user
+    # numbers), where "1111111" is an upstream fixture's id, not a filler in the secret.
+    placeholder_tail: str = ""
     # The pattern starts with one of ``keywords`` (case aside): try it only where a keyword
     # occurs instead of scanning the whole text (the keyword pass finds those places).
     keyword_anchored: bool = False

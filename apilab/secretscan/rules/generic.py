@@ -98,7 +98,9 @@ GENERIC_RULES: tuple[Rule, ...] = (
         "basic-auth", "Credentials in an Authorization header or a curl -u option",
         r"(?i:authorization[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?:basic|token|api-token|apikey|key|bot)?"
         r"|-u\s|--user\s)\s{0,3}[\"']?"
-        r"(?P<q1>[A-Za-z0-9+/_.~-]{12,400}+={0,2}|[^\s:'\"]{0,64}+:[^\s'\"]{6,128}+)(?=['\"\s]|$)",
+        r"(?P<q1>[A-Za-z0-9+/_.~-]{12,400}+={0,2}|[^\s:'\"]{0,64}+:['\"]?[^\s'\"]{6,128}+)"
+        # an API key given as the user name with an empty password: -u "KEY:"
+        r"(?=['\"\s]|$)|(?i:-u\s|--user\s)\s{0,3}[\"']?(?P<q2>[^\s:'\"]{10,64}+):(?=['\"\s]|$)",
         ("authorization", "--user", "-u "), LOW,
         "Do not hard-code credentials in commands or headers: read them from the environment "
         "(or a .netrc outside the repository), and change this password.",

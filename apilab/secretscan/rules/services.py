@@ -16,15 +16,17 @@ __all__ = ["SERVICE_RULES"]
 
 def _prefixed(rule_id: str, description: str, provider: str, body: str,
               keywords: tuple[str, ...], console: str, env: str, *, prefix: str = "",
-              confidence: float = HIGH, min_entropy: float = 3.0, anchored: bool = True) -> Rule:
+              confidence: float = HIGH, min_entropy: float = 3.0, anchored: bool = True,
+              tail: str = "") -> Rule:
     """A token recognised by its own prefix: ``body`` is the regex after the boundary.
 
     ``anchored``: the body starts with one of ``keywords``, so the scanner tries the
-    pattern only where a keyword occurs (see ``Rule.keyword_anchored``).
+    pattern only where a keyword occurs (see ``Rule.keyword_anchored``). ``tail``: see
+    ``Rule.placeholder_tail``.
     """
     return Rule(rule_id, description, B + body + E, keywords, confidence, fix(console, env),
                 provider=provider, min_entropy=min_entropy, prefix=prefix,
-                keyword_anchored=anchored)
+                keyword_anchored=anchored, placeholder_tail=tail)
 
 
 _SLACK = "api.slack.com/apps (revoke the token or regenerate the webhook)"
@@ -37,7 +39,7 @@ SERVICE_RULES: tuple[Rule, ...] = (
         ("akia", "asia", "abia", "acca", "a3t"), 0.9,
         fix("the AWS IAM console (deactivate, then delete the access key)",
             "AWS_ACCESS_KEY_ID / an IAM role"),
-        provider="AWS", min_entropy=2.5, prefix="AKIA",
+        provider="AWS", min_entropy=2.5, prefix="AKIA", keyword_anchored=True,
         allow=("AKIA" + "IOSFODNN7EXAMPLE",),  # AWS docs' example (split for key greps)
     ),
     Rule(
@@ -45,10 +47,10 @@ SERVICE_RULES: tuple[Rule, ...] = (
         r"(?i:aws_?secret_?access_?key|aws_?secret_?key|secretaccesskey|aws_?access_?key"
         r"|aws_?secret)[A-Za-z0-9_.-]{0,10}"
         + ASSIGN + r"([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])",
-        ("secret", "aws"), 0.9,
+        ("aws", "secretaccesskey"), 0.9,
         fix("the AWS IAM console (deactivate, then delete the access key)",
             "AWS_SECRET_ACCESS_KEY / an IAM role"),
-        provider="AWS", min_entropy=3.5,
+        provider="AWS", min_entropy=3.5, keyword_anchored=True,
         allow=("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",),
     ),
     # --- code hosting and registries ----------------------------------------------------
@@ -74,9 +76,12 @@ SERVICE_RULES: tuple[Rule, ...] = (
         provider="GitHub", min_entropy=3.0, generic=True,
         anchor=r"github|gh",
     ),
+    # Lengths per prefix as GitLab documents them (docs.gitlab.com, "GitLab token overview").
     _prefixed("gitlab-token", "GitLab token", "GitLab",
-              r"(?:gl(?:pat|dt|ptt|rt|soat|cbt|ffct|ft|imt|agent|oas|wt)-(?:[A-Za-z0-9_-]{40}"
-              r"|[A-Za-z0-9_-]{27,300}\.[0-9a-z]{9,10}|[A-Za-z0-9_-]{20})|GR1348941[A-Za-z0-9_-]{20})",
+              r"(?:gl(?:pat|dt|rt|soat|ffct|ft|wt)-(?:[A-Za-z0-9_-]{27,300}\.[0-9a-z]{9,10}"
+              r"|[A-Za-z0-9_-]{20,50})|glcbt-(?:[0-9a-fA-F]{2}_)?[A-Za-z0-9_-]{20,50}"
+              r"|glimt-[A-Za-z0-9_-]{25}|glptt-[A-Za-z0-9_-]{40}|glagent-[A-Za-z0-9_-]{50,1024}"
+              r"|gloas-[A-Za-z0-9_-]{64}|GR1348941[A-Za-z0-9_-]{20,50})",
               ("glpat-", "gldt-", "glptt-", "glrt-", "glsoat-", "glcbt-", "glffct-", "glft-",
                "glimt-", "glagent-", "gloas-", "glwt-", "gr1348941"),
               "GitLab > Preferences > Access Tokens (revoke)", "GITLAB_TOKEN", prefix="glpat-"),
@@ -99,9 +104,10 @@ SERVICE_RULES: tuple[Rule, ...] = (
     # --- chat ---------------------------------------------------------------------------
     _prefixed("slack-token", "Slack token", "Slack",
               r"(?:xox[abposre]-[0-9]{1,14}(?:-[A-Za-z0-9]{1,64}){1,4}"
+              r"|xox[ar]-(?:\d-)?[0-9a-zA-Z]{8,48}"  # legacy workspace and refresh tokens
               r"|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,200})",
               ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xoxe-", "xoxe.xox"),
-              _SLACK, "SLACK_BOT_TOKEN", prefix="xox", min_entropy=3.0),
+              _SLACK, "SLACK_BOT_TOKEN", prefix="xox", min_entropy=3.0, tail="-"),
     _prefixed("slack-app-token", "Slack app-level token", "Slack",
               r"(?i:xapp-\d-[A-Z0-9]{8,14}-\d{8,16}-[a-z0-9]{32,80})", ("xapp-",),
               _SLACK, "SLACK_APP_TOKEN", prefix="xapp-"),
@@ -124,6 +130,28 @@ SERVICE_RULES: tuple[Rule, ...] = (
         r"(?<=[0-9]{8}):(AA[A-Za-z0-9_-]{33})(?![A-Za-z0-9_-])",
         (":aa",), HIGH, fix("@BotFather (/revoke)", "TELEGRAM_BOT_TOKEN"),
         provider="Telegram", min_entropy=3.0, keyword_anchored=True,
+    ),
+    Rule(
+        # App-only bearer tokens start with the base64 of zero bytes ("AAAA...") and hold
+        # URL-encoded base64 ("%2B", "%3D") after it.
+        "twitter-bearer-token", "X (Twitter) app-only bearer token",
+        # Not keyword-anchored: a run of "A" holds the keyword at every position; the
+        # anchor finds the runs at C speed, one hit per 20 characters.
+        B + r"A{20,22}[A-Za-z0-9%]{80,200}" + E, ("a" * 20,), HIGH,
+        fix("the X developer portal > your app > Keys and tokens (regenerate)",
+            "TWITTER_BEARER_TOKEN"),
+        provider="X (Twitter)", min_entropy=4.0, placeholder_check=False, anchor="a{20}",
+    ),
+    Rule(
+        # Sidekiq Pro/Enterprise gem-server credentials: "<8 hex>:<8 hex>", set as the
+        # bundler variable for the contribsys gem host or inside its URL.
+        "sidekiq-credentials", "Sidekiq Pro/Enterprise gem-server credentials",
+        r"(?i:bundle_(?:enterprise|gems)__contribsys__com)[\"']?\s{0,3}[:=]\s{0,3}[\"']?"
+        r"([a-f0-9]{8}:[a-f0-9]{8})(?![A-Za-z0-9_-])"
+        r"|(?<![A-Za-z0-9_-])([a-f0-9]{8}:[a-f0-9]{8})@(?i:gems|enterprise)\.contribsys\.com",
+        ("contribsys",), HIGH,
+        fix("contribsys.com (ask for new credentials)", "BUNDLE_ENTERPRISE__CONTRIBSYS__COM"),
+        provider="Sidekiq", min_entropy=2.0,
     ),
     # --- payments -----------------------------------------------------------------------
     _prefixed("stripe-secret-key", "Stripe live secret key", "Stripe",
@@ -155,9 +183,14 @@ SERVICE_RULES: tuple[Rule, ...] = (
               "Brevo > SMTP & API > API keys", "BREVO_API_KEY"),
     _prefixed("mailgun-key", "Mailgun private API key", "Mailgun", r"key-[a-f0-9]{32}",
               ("key-",), "Mailgun > API Security", "MAILGUN_API_KEY", confidence=MEDIUM),
-    _prefixed("mailchimp-key", "Mailchimp API key", "Mailchimp", r"[a-f0-9]{32}-us\d{1,2}",
-              ("mailchimp", "chimp"), "Mailchimp > Account > Extras > API keys",
-              "MAILCHIMP_API_KEY", confidence=MEDIUM, anchored=False),
+    Rule(
+        # "<32 hex>-us<datacenter>": the match starts at "-us" (where the keyword is); the
+        # secret, captured inside the look-behind, is the 32 hex characters before it.
+        "mailchimp-key", "Mailchimp API key",
+        r"(?<=(?<![A-Za-z0-9_-])([a-f0-9]{32}))-us\d{1,2}(?![A-Za-z0-9_-])",
+        ("-us",), MEDIUM, fix("Mailchimp > Account > Extras > API keys", "MAILCHIMP_API_KEY"),
+        provider="Mailchimp", min_entropy=3.0, keyword_anchored=True,
+    ),
     _prefixed("twilio-api-key", "Twilio API key", "Twilio", r"SK[0-9a-fA-F]{32}", ("sk",),
               "the Twilio console > API keys", "TWILIO_API_KEY", confidence=MEDIUM),
     # --- cloud and infrastructure -------------------------------------------------------
@@ -257,10 +290,10 @@ SERVICE_RULES: tuple[Rule, ...] = (
     Rule(
         "azure-storage-key", "Azure storage account key",
         r"(?i:accountkey|azure[_.-]?storage[_.-]?key)\s{0,3}[=:]\s{0,3}[\"']?"
-        r"([A-Za-z0-9+/]{86}==)", ("accountkey", "storage"), HIGH,
+        r"([A-Za-z0-9+/]{86}==)", ("accountkey", "azure"), HIGH,
         fix("the Azure portal > Storage account > Access keys (rotate)",
             "AZURE_STORAGE_CONNECTION_STRING"),
-        provider="Azure", min_entropy=4.0,
+        provider="Azure", min_entropy=4.0, keyword_anchored=True,
     ),
     # --- private keys and tokens ----------------------------------------------------------
     Rule(
