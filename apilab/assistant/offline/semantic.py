@@ -82,6 +82,7 @@ def _load() -> Embedder | None:
     tokenizer_file = base.joinpath(*_TOKENIZER)
     if not weights.is_file() or not tokenizer_file.is_file():
         return None
+    _one_blas_thread()
     table = load_file(str(weights))["embedding.weight"]
     tokenizer = Tokenizer.from_file(str(tokenizer_file))
     tokenizer.no_padding()
@@ -89,6 +90,23 @@ def _load() -> Embedder | None:
     stats = [weights.stat(), tokenizer_file.stat()]
     fingerprint = " ".join(f"{s.st_size}:{s.st_mtime_ns}" for s in stats)
     return Embedder(table, tokenizer, f"{weights} {fingerprint}")
+
+
+def _one_blas_thread() -> None:
+    """Let numpy's OpenBLAS use one thread in this process.
+
+    The similarity product is a few matrix-vector products of about 0.7 M multiply-adds;
+    OpenBLAS splits anything over ~9 K across its thread pool, and waking that pool on a
+    busy 2-core server cost up to 10 ms per message (measured) where one thread takes
+    under 0.1 ms. Nothing else in apilab does BLAS work large enough to gain from threads.
+    threadpoolctl sets it at run time (the environment variable only works before numpy
+    is imported, which an embedding application may already have done).
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - a declared dependency; only slower without it
+        return
+    threadpool_limits(limits=1, user_api="blas")
 
 
 def _wheel_folder() -> Path | None:

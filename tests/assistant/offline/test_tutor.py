@@ -246,7 +246,11 @@ def test_respond_streams_word_groups_then_one_reply_done(fixture_tutor: OfflineT
 def test_chunk_words_keeps_every_character() -> None:
     text = "one two  three\n\nfour ```code```  five"
     assert "".join(chunk_words(text, 2, first=1)) == text
-    assert len(chunk_words(text, 2, first=1)) == 4
+    assert len(chunk_words(text, 2, first=1)) == 3  # 1 word, then 2, then 4
+    words = " ".join(f"w{i}" for i in range(200))
+    sizes = [len(c.split()) for c in chunk_words(words)]
+    assert sizes[:5] == [3, 12, 24, 48, 96] and sum(sizes) == 200
+    assert "".join(chunk_words(words)) == words
     assert chunk_words(text)[0] == "one two  three\n\n"
 
 
