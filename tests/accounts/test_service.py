@@ -37,6 +37,21 @@ def test_password_is_stored_as_argon2id_only(accounts) -> None:  # type: ignore[
     assert "password_hash" not in accounts.list()[0]
 
 
+def test_hashes_use_owasp_parameters_and_old_ones_are_rehashed_at_sign_in(accounts) -> None:  # type: ignore[no-untyped-def]
+    from argon2 import PasswordHasher
+
+    accounts.create("ada@example.org", password=PASSWORD)
+    with accounts.db.session() as session:
+        assert "$m=19456,t=2,p=1$" in session.query(Account).one().password_hash
+        # A hash made with argon2-cffi's default (heavier) profile, as before 2026-12-04.
+        session.query(Account).one().password_hash = PasswordHasher().hash(PASSWORD)
+    asyncio.run(accounts.sign_in("ada@example.org", PASSWORD, "127.0.0.1"))
+    with accounts.db.session() as session:
+        stored = session.query(Account).one().password_hash
+    assert "$m=19456,t=2,p=1$" in stored
+    asyncio.run(accounts.sign_in("ada@example.org", PASSWORD, "127.0.0.1"))  # still verifies
+
+
 @pytest.mark.parametrize("password", ["short", "x" * 2000])
 def test_bad_passwords_are_refused_with_a_reason(accounts, password) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInputError, match="characters"):
