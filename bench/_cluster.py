@@ -170,7 +170,13 @@ class Cluster:
         engine.dispose()
 
     def __enter__(self) -> Cluster:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            # __exit__ does not run when __enter__ fails: stop the processes already started
+            # (a missing nginx used to leave both apilab servers running).
+            self.close()
+            raise
 
     def __exit__(self, *exc: object) -> None:
         self.close()
