@@ -1,0 +1,44 @@
+"""Pass counts of the real-learner tutor suite per collection round and split (counts only).
+
+Rounds are told apart by case id: ``<lab>-NNN`` rounds 1-2, ``<lab>-fNNN`` round 3,
+``<lab>-gNNN`` round 4. A round's first figure, taken before anyone tuned on it, is the
+honest measure of unseen questions; docs/tutor.md keeps those figures. Held-out replies
+and failures are never printed.
+
+    .venv/bin/python bench/tutor_rounds.py
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from apilab.evals.tutor import load_cases, run_cases
+
+
+def round_of(case_id: str) -> str:
+    match = re.search(r"-([a-z]?)\d+$", case_id)
+    marker = match.group(1) if match else ""
+    return {"": "rounds 1-2", "f": "round 3", "g": "round 4"}.get(marker, f"round {marker}")
+
+
+def main() -> int:
+    counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for split in ("dev", "heldout"):
+        for result in run_cases(load_cases(split)).results:
+            for key in ((round_of(result.case.id), split), ("all", split)):
+                counts[key][0] += result.passed
+                counts[key][1] += 1
+    rounds = sorted({r for r, _ in counts if r != "all"}) + ["all"]
+    print(f"{'':12s} {'dev':>16s} {'held-out':>16s}")
+    for name in rounds:
+        cells = []
+        for split in ("dev", "heldout"):
+            passed, total = counts.get((name, split), [0, 0])
+            cells.append(f"{passed}/{total} ({passed / total:.1%})" if total else "-")
+        print(f"{name:12s} {cells[0]:>16s} {cells[1]:>16s}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
