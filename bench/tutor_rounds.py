@@ -5,11 +5,15 @@ Rounds are told apart by case id: ``<lab>-NNN`` rounds 1-2, ``<lab>-fNNN`` round
 honest measure of unseen questions; docs/tutor.md keeps those figures. Held-out replies
 and failures are never printed.
 
-    .venv/bin/python bench/tutor_rounds.py
+    .venv/bin/python bench/tutor_rounds.py [--split dev]
+
+While changing the tutor, run it with ``--split dev``: the held-out figure is for
+reporting, not for steering.
 """
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections import defaultdict
 
@@ -23,8 +27,12 @@ def round_of(case_id: str) -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--split", choices=("dev", "heldout", "all"), default="all")
+    splits = ("dev", "heldout") if parser.parse_args().split == "all" else (
+        parser.parse_args().split,)
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for split in ("dev", "heldout"):
+    for split in splits:
         for result in run_cases(load_cases(split)).results:
             for key in ((round_of(result.case.id), split), ("all", split)):
                 counts[key][0] += result.passed

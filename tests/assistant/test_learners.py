@@ -135,3 +135,20 @@ def test_next_follows_the_question(tutor: OfflineTutor) -> None:
                  "what is finish_reason length?", "how do I pick a model?"]
     nexts = {ask(tutor, "api-basics", q).text.split("**Next:**")[-1] for q in questions}
     assert len(nexts) >= 5  # not the same canned suggestion for every question
+
+
+def test_another_labs_exact_card_beats_an_ungrounded_guess_here(tutor: OfflineTutor) -> None:
+    # A PHP chatbot's error pasted in the cost lab: its middling matches here are not
+    # grounded, and "I don't know" used to win although Lab 1's card names this error.
+    reply = ask(tutor, "rate-limits-cost",
+                "Error message: This model's maximum context length is 4096 tokens\n\n"
+                "Now getting this error at random times. If reload page, all is good and "
+                "working:\n\n```\nQ: Install the OpenAI API package for PHP\n"
+                "A: Server returned an error message\uff1aThis model's maximum context length "
+                "is 4096 tokens. However, you requested 4222 tokens (1222 in the messages, "
+                "3000 in the completion). Please reduce the length of the messages or "
+                "completion.\n```\n\nThe json error is fixed but above error requires page "
+                "reload to start over.")
+    assert reply.meta["answer_kind"] != "dont-know"
+    assert reply.meta["card"] == "ab-context-length-exceeded"
+    assert "Lab 1" in reply.text or "API Basics" in reply.text

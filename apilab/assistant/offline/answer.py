@@ -50,9 +50,18 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     best = cards[0] if cards else None
     best_other = next((m for m in other if m.doc.kind == "card"), None)
     best_score = best.closeness if best else 0.0
+    answerable_here = bool(best and best_score >= FAIR
+                           and (best_score >= GOOD or _grounded(best, w)))
     # Another lab's card only when this lab has no good answer and that one is clearly better
-    # ("jitter?" asked in Lab 1); a fair answer here beats a foreign one.
-    if best_other and best_other.closeness >= GOOD and best_score < FAIR + 0.1 and (
+    # ("jitter?" asked in Lab 1); a fair answer here beats a foreign one. "Fair" means one
+    # this lab would actually give: a middling match that is not grounded would end in
+    # "I don't know" while another lab's card answers exactly (a pasted "maximum context
+    # length" error asked in the cost lab). A card the pasted error names beats an
+    # unhinted one here that is not good.
+    hinted_there = bool(best_other and best_other.hinted and not (best and best.hinted)
+                        and best_score < GOOD)
+    if best_other and best_other.closeness >= GOOD and (
+            best_score < FAIR + 0.1 or not answerable_here or hinted_there) and (
             best_other.closeness >= best_score + OTHER_LAB_MARGIN):
         other_lab = course.lab(best_other.doc.lab)
         w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm answering from "
@@ -62,7 +71,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         w.on_lab_topic = best_score >= FAIR or w.lab_vocabulary >= 2
         w.kind = "answer" if w.on_lab_topic else "other-lab"
         return
-    if best and best_score >= FAIR and (best_score >= GOOD or _grounded(best, w)):
+    if best and answerable_here:
         _answer_card(w, best, course, hedge=best_score < GOOD)
         w.on_lab_topic = True
         _also(w, cards, best)
