@@ -335,15 +335,16 @@ class Accounts:
         self._exist = None
         return self.start_session(account_id, "oidc")
 
-    def sign_out(self, token: str | None) -> None:
-        """End one session (the cookie's)."""
+    def sign_out(self, token: str | None) -> str | None:
+        """End one session (the cookie's); returns how it was opened (password, oidc, lti)."""
         if not token:
-            return
+            return None
         hashed = token_hash(token)
         with self.db.session() as session:
-            repo.delete_session(session, hashed)
+            via = repo.delete_session(session, hashed)
         with self._lock:
             self._identities.pop(hashed, None)
+        return via
 
     # --- resolving a cookie ----------------------------------------------------
     def identity(self, token: str | None) -> Identity | None:

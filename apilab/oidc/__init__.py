@@ -11,7 +11,8 @@ when they are unset.
   joserfc for JWKS and signatures);
 - ``flow``: ``start`` (state, nonce and PKCE verifier kept server-side, bound to the
   browser by a cookie) and ``finish`` (code exchange, ID-token verification with
-  Authlib's ``CodeIDToken`` rules, then ``Accounts.oidc_sign_in``).
+  Authlib's ``CodeIDToken`` rules, then ``Accounts.oidc_sign_in``), and ``logout_url``
+  (RP-initiated logout at the provider after a local sign-out).
 
 The account is found by (issuer, subject), the identity an OIDC provider promises
 never to reassign; a first sign-in creates one. An existing local account with the
@@ -20,7 +21,16 @@ Blocking code: the web door calls it on a worker thread. Never imports ``web``.
 """
 
 from apilab.oidc.config import OidcConfig, OidcError, OidcUnavailableError, oidc_config
-from apilab.oidc.flow import BROWSER_COOKIE, STATE_TTL_S, Finished, Started, finish, start
+from apilab.oidc.flow import (
+    BROWSER_COOKIE,
+    STATE_TTL_S,
+    Finished,
+    Started,
+    finish,
+    logout_url,
+    start,
+)
 
 __all__ = ["BROWSER_COOKIE", "STATE_TTL_S", "Finished", "OidcConfig", "OidcError",
-           "OidcUnavailableError", "Started", "finish", "oidc_config", "start"]
+           "OidcUnavailableError", "Started", "finish", "logout_url", "oidc_config",
+           "start"]

@@ -28,6 +28,7 @@ import hmac
 import logging
 import re
 import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from authlib.common.security import generate_token
@@ -44,9 +45,15 @@ from joserfc.errors import (
 from apilab.accounts import Accounts
 from apilab.accounts.service import SignIn, normalise_email
 from apilab.accounts.tokens import new_token, token_hash
-from apilab.errors import InvalidInputError
+from apilab.errors import ConfigError, InvalidInputError
 from apilab.oidc import provider
-from apilab.oidc.config import OidcConfig, OidcError, client_secret, oidc_config
+from apilab.oidc.config import (
+    OidcConfig,
+    OidcError,
+    OidcUnavailableError,
+    client_secret,
+    oidc_config,
+)
 from apilab.storage import shared
 from apilab.storage.models.base import utcnow
 from apilab.storage.privacy import purge_expired_values
@@ -56,7 +63,7 @@ if TYPE_CHECKING:
     from apilab.storage.db import Database
 
 __all__ = ["BROWSER_COOKIE", "LEEWAY_S", "STATE_TTL_S", "Finished", "Started", "finish",
-           "start", "verify_id_token"]
+           "logout_url", "start", "verify_id_token"]
 
 log = logging.getLogger(__name__)
 
@@ -288,3 +295,29 @@ def _name(claims: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value.strip():
             return value.strip()[:200]
     return None
+
+
+def logout_url(settings: Settings, post_logout_redirect_uri: str) -> str | None:
+    """Where to send the browser so the provider signs it out too, or ``None``.
+
+    OpenID Connect RP-Initiated Logout 1.0: the provider's ``end_session_endpoint`` with
+    ``client_id`` and ``post_logout_redirect_uri`` (which the provider must have registered
+    for the client). No ``id_token_hint``: apilab keeps no ID token after sign-in, and the
+    spec lets ``client_id`` stand in for it (the provider may then ask the person to
+    confirm). ``None`` when OIDC is off, the provider offers no logout, or it cannot be
+    reached now: the local sign-out has happened either way.
+    """
+    config = oidc_config(settings)
+    if config is None:
+        return None
+    try:
+        endpoint = provider.metadata(config).end_session_endpoint
+    except (OidcUnavailableError, ConfigError):
+        log.warning("Could not read the identity provider's logout endpoint; signed out "
+                    "here only")
+        return None
+    if not endpoint:
+        return None
+    query = urllib.parse.urlencode({"client_id": config.client_id,
+                                    "post_logout_redirect_uri": post_logout_redirect_uri})
+    return endpoint + ("&" if urllib.parse.urlsplit(endpoint).query else "?") + query

@@ -88,6 +88,8 @@ class Metadata:
     auth_methods: tuple[str, ...]
     fetched_at: float
     jwks: dict[str, Any] | None = None
+    # RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0), when offered.
+    end_session_endpoint: str | None = None
 
 
 _CACHE: dict[str, Metadata] = {}
@@ -144,9 +146,18 @@ def _discover(config: OidcConfig) -> Metadata:
         value = doc.get(name)
         return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
+    end_session: str | None = None
+    if doc.get("end_session_endpoint") is not None:
+        # Optional: a malformed logout endpoint disables provider logout, not sign-in.
+        try:
+            end_session = check_url(doc["end_session_endpoint"],
+                                    "The provider's end_session_endpoint", allow_http=allow_http)
+        except ConfigError as exc:
+            log.warning("Ignoring the identity provider's logout endpoint: %s", exc)
     return Metadata(issuer=issuer, algorithms=_strings("id_token_signing_alg_values_supported"),
                     auth_methods=_strings("token_endpoint_auth_methods_supported"),
-                    fetched_at=time.monotonic(), **endpoints)
+                    fetched_at=time.monotonic(), end_session_endpoint=end_session,
+                    **endpoints)
 
 
 def metadata(config: OidcConfig) -> Metadata:

@@ -138,9 +138,11 @@ def session_account(session: Session, token_hash: str) -> Account | None:
     return account
 
 
-def delete_session(session: Session, token_hash: str) -> None:
-    """Sign one browser out."""
+def delete_session(session: Session, token_hash: str) -> str | None:
+    """Sign one browser out; returns how that session was opened (``via``), if it existed."""
+    via = session.scalar(select(AuthSession.via).where(AuthSession.token_hash == token_hash))
     session.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash))
+    return via
 
 
 def delete_sessions_of(session: Session, account_id: int) -> int:

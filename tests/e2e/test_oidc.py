@@ -45,6 +45,13 @@ def test_sign_in_with_the_provider_in_a_browser(live_server, browser, idp) -> No
     # Coming back with a spent state (a reload, the back button) ends on a page saying so.
     page.goto(idp.authorize(idp.issuer + "/authorize?" + _replay_query(idp)))
     assert "already used" in page.text_content("#error-message")
+    # Signing out ends the session here, then at the provider, which sends the browser back.
+    page.goto(live_server + "/account")
+    page.click("#signout")
+    page.wait_for_url(live_server + "/signin")
+    assert idp.logouts and idp.logouts[-1]["post_logout_redirect_uri"] == live_server + "/signin"
+    me = page.evaluate("() => fetch('/api/me').then(r => r.status)")
+    assert me == 401
 
 
 def _replay_query(idp: Provider) -> str:

@@ -53,6 +53,7 @@ class Provider:
         self.sign_with: Any = None
         self.code_ttl_s = 60.0
         self.discovery_extra: dict[str, Any] = {}
+        self.logouts: list[dict[str, str]] = []  # query strings of /logout visits
         self.discovery_padding = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -79,6 +80,7 @@ class Provider:
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic"],
             "scopes_supported": ["openid", "email", "profile"],
+            "end_session_endpoint": self.issuer + "/logout",
         }
         doc.update(self.discovery_extra)
         if self.discovery_padding:
@@ -173,6 +175,13 @@ class Provider:
                     self._json(200, idp.discovery())
                 elif path == "/jwks":
                     self._json(200, idp.jwks())
+                elif path == "/logout":  # RP-initiated logout: back to the lab at once
+                    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.path).query))
+                    idp.logouts.append(query)
+                    self.send_response(302)
+                    self.send_header("Location", query.get("post_logout_redirect_uri", "/"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
                 elif path == "/authorize":  # a browser: consent at once
                     target = idp.authorize(idp.issuer + self.path)
                     self.send_response(302)

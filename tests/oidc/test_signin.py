@@ -277,6 +277,45 @@ def test_an_existing_local_account_is_linked_only_when_allowed(idp, monkeypatch)
     assert me["email"] == "ada@example.edu" and me["role"] == "admin"  # the same account
 
 
+# --- signing out ------------------------------------------------------------------------
+def test_sign_out_ends_the_session_and_offers_the_providers_logout(oidc_app, idp) -> None:  # type: ignore[no-untyped-def]
+    client, response = sign_in(oidc_app, idp, sub="s-ada", email="ada@example.edu")
+    assert response.status_code == 303
+    out = client.post("/api/auth/signout", json={})
+    assert out.status_code == 200 and "apilab_session=\"\"" in out.headers["set-cookie"]
+    url = urllib.parse.urlsplit(out.json()["logout_url"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == idp.issuer + "/logout"
+    query = dict(urllib.parse.parse_qsl(url.query))
+    assert query == {"client_id": CLIENT_ID,
+                     "post_logout_redirect_uri": TEST_BASE_URL + "/signin"}
+    assert "id_token_hint" not in query  # no ID token is kept after sign-in
+    assert client.get("/api/me").status_code == 401  # signed out here first, whatever next
+
+
+def test_password_sessions_and_providers_without_logout_get_no_logout_url(idp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from apilab.settings import get_settings
+    from apilab.web.app import create_app
+
+    app = create_app(get_settings())
+    make_account(app, "bo@example.edu")
+    client = browser(app)
+    assert client.post("/api/auth/signin", json={"email": "bo@example.edu",
+                                                 "password": PASSWORD}).status_code == 200
+    out = client.post("/api/auth/signout", json={})
+    assert out.status_code == 200 and "logout_url" not in out.json()
+
+    for endpoint in (None, "javascript:alert(1)"):  # absent, or not an https URL
+        from apilab.oidc import provider
+
+        provider.forget()
+        idp.discovery_extra = {"end_session_endpoint": endpoint}
+        client, response = sign_in(app, idp, sub="s-cy", email="cy@example.edu")
+        assert response.status_code == 303  # sign-in itself is unaffected
+        out = client.post("/api/auth/signout", json={})
+        assert out.status_code == 200 and "logout_url" not in out.json()
+        assert client.get("/api/me").status_code == 401
+
+
 def test_discovery_must_name_the_configured_issuer(oidc_app, idp) -> None:  # type: ignore[no-untyped-def]
     idp.discovery_extra = {"issuer": "https://someone-else.example"}
     response = browser(oidc_app).get("/auth/oidc/start", headers=HTML, follow_redirects=False)

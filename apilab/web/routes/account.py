@@ -107,9 +107,23 @@ async def signin(request: Request, body: SignInIn, next: str | None = None) -> J
 
 @router.post("/api/auth/signout")
 async def signout(request: Request) -> JSONResponse:
-    """End this browser's session."""
-    await run_in_threadpool(accounts_of(request).sign_out, request.cookies.get(SESSION_COOKIE))
-    response = JSONResponse({"ok": True})
+    """End this browser's session.
+
+    A session opened through OIDC also gets ``logout_url``: the identity provider's
+    logout page (RP-initiated logout), where the page sends the browser next so that
+    signing in again asks for the provider's password too.
+    """
+    via = await run_in_threadpool(accounts_of(request).sign_out,
+                                  request.cookies.get(SESSION_COOKIE))
+    body: dict[str, object] = {"ok": True}
+    if via == "oidc":
+        from apilab.oidc import logout_url
+
+        after = str(request.base_url).rstrip("/") + "/signin"
+        url = await run_in_threadpool(logout_url, request.app.state.settings, after)
+        if url:
+            body["logout_url"] = url
+    response = JSONResponse(body)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                            secure=request.url.scheme == "https")
     return response

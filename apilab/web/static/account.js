@@ -51,8 +51,9 @@
   const signout = document.getElementById("signout");
   if (signout) {
     signout.addEventListener("click", async function () {
-      await post("/api/auth/signout", {});
-      window.location.assign("/signin");
+      const data = await post("/api/auth/signout", {});
+      // Signed in through the identity provider: sign out there too (it comes back to /signin).
+      window.location.assign(data && data.logout_url ? data.logout_url : "/signin");
     });
   }
 
