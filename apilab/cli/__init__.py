@@ -30,6 +30,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help and usage errors, not Rich panels: typer.rich_utils imports most of
+    # Rich and markdown-it (about 0.23 s, more than the rest of `apilab --help` together);
+    # the bar is a CLI that answers at once (issue 13). Commands still print with Rich.
+    rich_markup_mode=None,
 )
 
 for _name in COMMAND_MODULES:
