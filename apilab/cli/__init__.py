@@ -34,6 +34,8 @@ app = typer.Typer(
     # Rich and markdown-it (about 0.23 s, more than the rest of `apilab --help` together);
     # the bar is a CLI that answers at once (issue 13). Commands still print with Rich.
     rich_markup_mode=None,
+    # Use a wide terminal (click's default stops at 80 columns and cuts command summaries).
+    context_settings={"max_content_width": 120},
 )
 
 for _name in COMMAND_MODULES:
