@@ -152,3 +152,12 @@ def test_another_labs_exact_card_beats_an_ungrounded_guess_here(tutor: OfflineTu
     assert reply.meta["answer_kind"] != "dont-know"
     assert reply.meta["card"] == "ab-context-length-exceeded"
     assert "Lab 1" in reply.text or "API Basics" in reply.text
+
+
+def test_asking_how_to_write_a_system_prompt_gets_advice_not_a_paste_request(
+        tutor: OfflineTutor) -> None:
+    reply = ask(tutor, "production-prompts",
+                "how do I write a system prompt for a customer support bot?")
+    assert reply.meta["answer_kind"] == "answer" and "Paste your system prompt" not in reply.text
+    assert ask(tutor, "production-prompts", "review my system prompt").meta[
+        "answer_kind"] == "clarify"

@@ -185,9 +185,25 @@ def detect_small_talk(text: str) -> str | None:
         return "greeting"
     if _THANKS.match(text):
         return "thanks"
-    if _ABOUT.search(text):
+    if _about_the_tutor(text):
         return "about"
     return None
+
+
+# Words that make "what model are you" a quote of what the learner asked a model, not a
+# question to the tutor ("I asked the API what model are you and it said gpt-3.5").
+_QUOTED_TO_A_MODEL = re.compile(r"\b(?:ask(?:ed|ing|s)?|prompt(?:ed|ing|s)?|says?|said|told|tells?|"
+                       r"typed?|send(?:ing|s)?|sent|repl(?:y|ies|ied)|answer(?:s|ed)?|"
+                       r"respon(?:d|ds|ded|se)|question)\b|[\"'\u201c\u201d\u2018\u2019`]", re.I)
+
+
+def _about_the_tutor(text: str) -> bool:
+    """A question to the tutor about itself, not one quoted from a chat with a model."""
+    match = _ABOUT.search(text)
+    if match is None:
+        return False
+    before = text[max(0, match.start() - 60):match.start()]
+    return not _QUOTED_TO_A_MODEL.search(before)
 
 
 # --- numbers --------------------------------------------------------------------------
