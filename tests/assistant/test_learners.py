@@ -161,3 +161,15 @@ def test_asking_how_to_write_a_system_prompt_gets_advice_not_a_paste_request(
     assert reply.meta["answer_kind"] == "answer" and "Paste your system prompt" not in reply.text
     assert ask(tutor, "production-prompts", "review my system prompt").meta[
         "answer_kind"] == "clarify"
+
+
+def test_a_card_the_error_names_ranks_first_unless_another_is_clearly_closer(
+        tutor: OfflineTutor) -> None:
+    hints = ["ab-model-not-found"]
+    own, _ = tutor.retriever.search(
+        "vllm server: The model `Qwen1.5-14B-Chat` does not exist (--served-model-name?)",
+        "api-basics", hints=hints)
+    assert own[0].doc.key == "card:ab-vllm-model-name"  # far closer than the generic card
+    own, _ = tutor.retriever.search("The model `gpt-4o-mini-typo` does not exist",
+                                    "api-basics", hints=hints)
+    assert own[0].doc.key == "card:ab-model-not-found"

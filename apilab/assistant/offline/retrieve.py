@@ -36,6 +36,7 @@ __all__ = ["Match", "Retriever"]
 SEM_FLOOR = 0.30
 SEM_SPAN = 0.45
 HINT_FLOOR = 0.6
+HINT_MARGIN = 0.1  # a card the paste names yields only to one this much closer
 SEM_REL_SPAN = 0.25
 SEMANTIC_CANDIDATES = 12
 
@@ -206,7 +207,11 @@ class Retriever:
                                 h.doc.key in hint_keys) for h in hits)
             # A card the pasted error names exactly ranks first; closeness (capped at 1.0)
             # would otherwise leave it tied with, or below, a card that merely sounds alike.
-            bucket.sort(key=lambda m: (m.hinted, m.closeness), reverse=True)
+            # Not when another card answers clearly better: "vllm: The model `X` does not
+            # exist" names the generic model-not-found card, but the vLLM card is the answer.
+            unhinted = max((m.closeness for m in bucket if not m.hinted), default=0.0)
+            bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
+                                       m.closeness), reverse=True)
             del bucket[limit:]
         return own, other
 
