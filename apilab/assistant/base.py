@@ -107,6 +107,9 @@ class Completed:
     completed_at: str | None  # ISO time the lab was completed, if it is
     backend: str
     call_id: str | None = None
+    # What the reply was (answer, dont-know, multi, ...) and the answer card it came from.
+    answer_kind: str | None = None
+    card: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)

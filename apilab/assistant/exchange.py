@@ -264,6 +264,8 @@ async def run_exchange(
             why_not_counted=verdict.why_not_counted, objectives_covered=covered,
             exchange_count=count, completed_at=completed_at, backend=done.backend,
             call_id=done.call_id,
+            answer_kind=str(meta.get("answer_kind") or meta.get("intent") or "") or None,
+            card=str(meta["card"]) if meta.get("card") else None,
         )
     except (asyncio.CancelledError, GeneratorExit):
         if not finished:

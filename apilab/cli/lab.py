@@ -90,6 +90,10 @@ def ask(
             "why_not_counted": event.why_not_counted,
             "objectives_covered": event.objectives_covered,
             "backend": event.backend,
+            # Which answer card replied and what kind of reply it was (for debugging
+            # content: "dont-know", "answer", "multi", ...); None for model backends' text.
+            "answer_kind": event.answer_kind,
+            "card": event.card,
         })
         return
     from apilab.content import load_course

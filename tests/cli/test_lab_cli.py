@@ -22,8 +22,9 @@ def _ask(*args: str) -> dict:
 def test_ask_json_shape_and_three_calls_complete_the_lab() -> None:
     first = _ask("--lab", "api-basics", "What goes in the Authorization header?")
     assert set(first) == {"reply", "counted", "why_not_counted", "objectives_covered",
-                          "backend"}
+                          "backend", "answer_kind", "card"}
     assert first["counted"] is True and first["why_not_counted"] is None
+    assert first["answer_kind"] == "answer" and first["card"]  # which card answered
     assert first["backend"] == "offline" and "Bearer" in first["reply"]
     assert "request-anatomy" in first["objectives_covered"]
     _ask("--lab", "api-basics", "Why does my chatbot forget what I said two messages ago?")
