@@ -305,7 +305,8 @@ _PROBLEM = re.compile(
     r"threw|raised?|can't|cannot|unable|no longer|stopped|wrong|weird|strange|unexpected|"
     r"issue|problem|bug|leaked|exposed|charged|cost|costs|bill|exceeded|limit|"
     r"truncat\w*|cut off|empty|missing|ignor\w+|different|inconsistent|slow|still|"
-    r"even though|although|instead|only|nothing|never)\b",
+    r"even though|although|instead|only|nothing|never|already|not able to|had to|"
+    r"asks? (?:me )?for|not (?:detected|found|recogni[sz]ed|picked up|read|loaded|set|seen))\b",
     re.I,
 )
 

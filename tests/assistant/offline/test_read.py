@@ -119,3 +119,13 @@ def test_a_greeting_line_is_not_the_topic() -> None:
     reading = read_message("ty brother\n\ni made a bot and i run it with replit, idk how to "
                            "make my bot run safely")
     assert reading.lead == "" and "replit" in reading.focus
+
+
+@pytest.mark.parametrize("sentence", [
+    "It asks for an open AI API key, which I already put into the .env file.",
+    "It was not able to detect the openai api key using the export command.",
+    "The key is not picked up from my shell.",
+])
+def test_problem_statements_without_error_words_are_found(sentence: str) -> None:
+    reading = read_message(f"So, unless you have Modal, it's useless. {sentence}")
+    assert sentence in reading.problems and sentence in reading.focus
