@@ -60,16 +60,25 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     # unhinted one here that is not good.
     hinted_there = bool(best_other and best_other.hinted and not (best and best.hinted)
                         and best_score < GOOD)
-    if best_other and best_other.closeness >= GOOD and (
+    # With nothing fair here, another lab's fair and grounded card beats "I don't know"
+    # (hedged, like a fair answer here): "longer answers than 150 words" in Lab 4 finds
+    # Lab 1's card on controlling answer length.
+    other_usable = bool(best_other and (
+        best_other.closeness >= GOOD
+        or (best_score < FAIR and best_other.closeness >= FAIR + 0.1
+            and _grounded(best_other, w))))
+    if best_other and other_usable and (
             best_score < FAIR + 0.1 or not answerable_here or hinted_there) and (
             best_other.closeness >= best_score + OTHER_LAB_MARGIN):
         other_lab = course.lab(best_other.doc.lab)
         w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm answering from "
                        "that lab's notes._")
-        _answer_card(w, best_other, course, foreign=True)
+        _answer_card(w, best_other, course, foreign=True,
+                     hedge=best_other.closeness < GOOD)
         # It still counts here when the question is also this lab's business.
         w.on_lab_topic = best_score >= FAIR or w.lab_vocabulary >= 2
-        w.kind = "answer" if w.on_lab_topic else "other-lab"
+        if not w.on_lab_topic:
+            w.kind = "other-lab"
         return
     if best and answerable_here:
         _answer_card(w, best, course, hedge=best_score < GOOD)
