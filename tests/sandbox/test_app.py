@@ -9,14 +9,14 @@ import pytest
 
 
 def test_importing_the_app_is_cheap() -> None:
-    code = ("import sys, time; t = time.perf_counter(); import apilab.sandbox.app; "
-            "print(time.perf_counter() - t); "
+    # What is imported, not how long it takes: timings belong in bench/ (a loaded CI box
+    # with no .pyc files took over 3 s here).
+    code = ("import sys; import apilab.sandbox.app; "
             "print(any(m.startswith(('tiktoken', 'apilab.pricing', 'jsonschema', 'openai')) "
             "for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60).stdout.split()
-    assert out[1] == "False", "heavy modules must load on first request, not on import"
-    assert float(out[0]) < 3.0
+                         check=True, timeout=120).stdout.split()
+    assert out[0] == "False", "heavy modules must load on first request, not on import"
 
 
 def test_mounted_in_the_lab_server(client) -> None:  # type: ignore[no-untyped-def]
