@@ -174,9 +174,3 @@ def test_a_card_the_error_names_ranks_first_unless_another_is_clearly_closer(
                                     "api-basics", hints=hints)
     assert own[0].doc.key == "card:ab-model-not-found"
 
-
-def test_a_fair_card_in_another_lab_beats_i_dont_know(tutor: OfflineTutor) -> None:
-    reply = ask(tutor, "production-prompts", 'Longer answers than 150 words\n\n"Use 150 or less '
-                'words." Is it possible to set "150" as a variable? We need longer answers')
-    assert reply.meta["answer_kind"] != "dont-know"
-    assert reply.meta["card"] == "ab-control-answer-length"

@@ -87,6 +87,17 @@ def test_question_for_another_lab_is_answered_but_labelled(fixture_tutor: Offlin
     assert not reply.on_topic and "ask it there" in reply.meta["topic_reason"]
 
 
+def test_a_fair_card_in_another_lab_beats_i_dont_know(fixture_tutor: OfflineTutor,
+                                                      fixture_course: Course) -> None:
+    # Nothing in Lab 2 is close; Lab 3's RPM card is fair (between the two bars) and
+    # grounded: a hedged answer from it, labelled, is more use than "I don't know".
+    reply = fixture_tutor.compose(make_turn(
+        fixture_course, "key-security",
+        "is there a per minute cap on how many calls I can make and on the size?"))
+    assert reply.meta["card"] == "fx-rpm" and "I don't know" not in reply.text
+    assert "Lab 3" in reply.text and not reply.on_topic
+
+
 def test_pasted_key_is_never_echoed_and_revoke_comes_first(fixture_tutor: OfflineTutor,
                                                            fixture_course: Course) -> None:
     key = _key()
