@@ -161,6 +161,9 @@ def test_asking_how_to_write_a_system_prompt_gets_advice_not_a_paste_request(
     assert reply.meta["answer_kind"] == "answer" and "Paste your system prompt" not in reply.text
     assert ask(tutor, "production-prompts", "review my system prompt").meta[
         "answer_kind"] == "clarify"
+    advice = ask(tutor, "production-prompts",
+                 "prompt caching: how do I structure my prompt to get cache hits?")
+    assert advice.meta["answer_kind"] != "clarify" and "cach" in advice.text.lower()
 
 
 def test_a_card_the_error_names_ranks_first_unless_another_is_clearly_closer(

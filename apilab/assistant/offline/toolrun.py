@@ -30,6 +30,10 @@ _COST_ASK = re.compile(r"\b(?:cost|costs|costing|price|priced|pricing|how much|s
                        r"budget|afford|estimate)\b|\$", re.I)
 # The learner has a prompt of their own to show ("my prompt", "this system prompt").
 _THEIR_PROMPT = re.compile(r"\b(?:my|our|this|the following)\s+(?:\w+\s+)?prompt\b", re.I)
+# Asking for a review of it, not for advice ("how do I structure my prompt for cache hits?").
+_REVIEW_REQUEST = re.compile(r"\b(?:review|check|look at|feedback|critique|rate|improve|"
+                             r"what(?:'s| is) wrong with|is (?:this|it|my \w+(?: \w+)?) "
+                             r"(?:ok|okay|right|correct|good|fine|safe|secure))\b", re.I)
 _REVIEW_ASK = re.compile(
     r"\b(?:review|check|look at|looks? (?:ok|okay|right|good|correct)|is (?:this|it|my \w+) "
     r"(?:ok|okay|right|correct|good|fine|safe|secure)|correct\??|feedback|improve|better|"
@@ -120,7 +124,8 @@ def _reviews(w: Draft, reading: Reading) -> None:
         if quoted and review.looks_like_system_prompt(quoted.group(1)):
             _run_review(w, "review_prompt", review.review_prompt(quoted.group(1)))
             return
-        if len(reading.prose.split()) <= 12 and _THEIR_PROMPT.search(reading.prose):
+        if (len(reading.prose.split()) <= 12 and _THEIR_PROMPT.search(reading.prose)
+                and _REVIEW_REQUEST.search(reading.prose)):
             # "review my system prompt" with no prompt: ask for it (this does not count).
             # Not "how do I write a system prompt for a support bot?": that asks for advice.
             w.parts.append("Paste your system prompt (in a ``` block, or after a colon) and "
