@@ -174,6 +174,7 @@ class KnowledgeIndex:
         # Unstemmed course words too, so "jiter" can find "jitter".
         self.vocabulary = frozenset(self._postings)
         self._positions = {doc.key: i for i, doc in enumerate(self.docs)}
+        self._shares: dict[str, list[tuple[int, float]]] = {}  # filled on first use
 
     # --- building --------------------------------------------------------------
 
@@ -260,10 +261,27 @@ class KnowledgeIndex:
             idf = self._idf.get(term)
             if idf is None:
                 continue
+            if weight == 1.0:
+                # The learner's own words (weight 1): each posting's share, computed once
+                # per index with the same arithmetic, so the sums are bit-identical.
+                for idx, share in self._unit_shares(term):
+                    scores[idx] += share
+                continue
             for idx in self._postings[term]:
                 tf = self._tf[idx][term]
                 scores[idx] += weight * idf * tf * (K1 + 1) / (tf + self._norm[idx])
         return scores
+
+    def _unit_shares(self, term: str) -> list[tuple[int, float]]:
+        found = self._shares.get(term)
+        if found is None:
+            idf = self._idf[term]
+            found = []
+            for idx in self._postings[term]:
+                tf = self._tf[idx][term]
+                found.append((idx, 1.0 * idf * tf * (K1 + 1) / (tf + self._norm[idx])))
+            self._shares[term] = found
+        return found
 
     def _hits(self, query: Query, candidates: list[tuple[int, float]], limit: int) -> list[Hit]:
         """Score evidence (coverage, question match) for the best BM25 candidates only."""

@@ -128,7 +128,8 @@ class Retriever:
         the median per side (this lab / the others), and each side's documents ranked by
         meaning (best first, a few).
         """
-        texts = [t for t in texts if t.strip()]
+        # A one-sentence question is both the text and its only part: embed it once.
+        texts = list(dict.fromkeys(t for t in texts if t.strip()))
         if self._embedder is None or self._vectors is None or not texts:
             return None, {True: 0.0, False: 0.0}, {True: [], False: []}
         import numpy as np
