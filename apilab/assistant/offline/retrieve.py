@@ -18,6 +18,7 @@ never on pasted material.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -55,12 +56,12 @@ class Match:
     def doc(self) -> Doc:
         return self.hit.doc
 
-    @property
+    @functools.cached_property
     def lexical(self) -> float:
         # One clear sentence of a long message counts nearly as much as the whole.
         return max(self.hit.confidence, self.part_lexical * 0.9)
 
-    @property
+    @functools.cached_property
     def meaning(self) -> float:
         """The semantic similarity mapped to 0-1."""
         # Relative to how similar the question is to documents in general: every card of a
@@ -70,7 +71,9 @@ class Match:
         relative = (self.semantic - self.typical) / SEM_REL_SPAN
         return min(1.0, max(0.0, min(absolute, relative)))
 
-    @property
+    # Cached: sorting and the answer policy read it many times per message (a frozen
+    # dataclass keeps a __dict__, which cached_property writes to directly).
+    @functools.cached_property
     def closeness(self) -> float:
         """0-1: how surely this document answers the question (both views combined)."""
         lex, sem = self.lexical, self.meaning
