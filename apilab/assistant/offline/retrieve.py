@@ -18,7 +18,6 @@ never on pasted material.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -56,12 +55,12 @@ class Match:
     def doc(self) -> Doc:
         return self.hit.doc
 
-    @functools.cached_property
+    @property
     def lexical(self) -> float:
         # One clear sentence of a long message counts nearly as much as the whole.
         return max(self.hit.confidence, self.part_lexical * 0.9)
 
-    @functools.cached_property
+    @property
     def meaning(self) -> float:
         """The semantic similarity mapped to 0-1."""
         # Relative to how similar the question is to documents in general: every card of a
@@ -71,9 +70,7 @@ class Match:
         relative = (self.semantic - self.typical) / SEM_REL_SPAN
         return min(1.0, max(0.0, min(absolute, relative)))
 
-    # Cached: sorting and the answer policy read it many times per message (a frozen
-    # dataclass keeps a __dict__, which cached_property writes to directly).
-    @functools.cached_property
+    @property
     def closeness(self) -> float:
         """0-1: how surely this document answers the question (both views combined)."""
         lex, sem = self.lexical, self.meaning
@@ -190,12 +187,19 @@ class Retriever:
                                     if p.strip() != text.strip()) if len(q.original) >= 3]
         own, other = [], []
         by_score = sorted(scores, key=scores.__getitem__, reverse=True)
+        # The best word matches on each side, in one pass that stops once both are full.
+        # Fewer candidates from the other labs: they only compete when far better.
+        lexical_by_side: dict[bool, list[int]] = {True: [], False: []}
+        wanted = {True: CANDIDATES, False: CANDIDATES // 2}
+        for i in by_score:
+            side = docs[i].lab == lab
+            if len(lexical_by_side[side]) < wanted[side]:
+                lexical_by_side[side].append(i)
+                if all(len(lexical_by_side[k]) >= wanted[k] for k in (True, False)):
+                    break
         for in_lab, bucket in ((True, own), (False, other)):
             typical = typical_by_side[in_lab]
-            lexical = [i for i in by_score if (docs[i].lab == lab) == in_lab][:CANDIDATES]
-            # Fewer candidates from the other labs: they only compete when far better.
-            if not in_lab:
-                lexical = lexical[: CANDIDATES // 2]
+            lexical = lexical_by_side[in_lab]
             meaning = ranked_by_side[in_lab][: SEMANTIC_CANDIDATES if in_lab else 6]
             hinted = [i for i in (self.index.positions_of(hints)) if (docs[i].lab == lab) == in_lab]
             candidates = list(dict.fromkeys([*hinted, *lexical, *meaning]))
