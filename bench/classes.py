@@ -33,12 +33,15 @@ import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from apilab.web.identity import SESSION_COOKIE  # noqa: E402
 from bench._cluster import Cluster  # noqa: E402
+from bench.lab_chat import SSEConnection  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 LAB = "rate-limits-cost"
@@ -88,6 +91,28 @@ class Gate:
             self.event.set()
 
 
+async def lean_exchange(conn: SSEConnection, cookie: str, question: str
+                        ) -> tuple[float, dict[str, Any]]:
+    """``exchange`` over lab_chat's lean HTTP/1.1 client (ms to the first delta, completed)."""
+    started = time.perf_counter()
+    seen: dict[str, Any] = {"first": None, "done": {}}
+
+    def on_event(name: str, data: bytes) -> None:
+        if name == "delta" and seen["first"] is None:
+            seen["first"] = (time.perf_counter() - started) * 1000
+        elif name == "completed":
+            seen["done"] = json.loads(data)
+
+    status = await conn.post(f"/api/labs/{LAB}/messages",
+                             json.dumps({"message": question}).encode(), "", on_event,
+                             headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+    if status != 200:
+        raise RuntimeError(f"chat answered {status}")
+    if seen["first"] is None or not seen["done"]:
+        raise RuntimeError("the reply had no delta or no completed event")
+    return seen["first"], seen["done"]
+
+
 async def learner(url: str, email: str, code: str, think: float, ttft: list[float],
                   errors: list[str], gate: Gate) -> bool:
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
@@ -101,17 +126,28 @@ async def learner(url: str, email: str, code: str, think: float, ttft: list[floa
                 joined.raise_for_status()
             finally:
                 gate.arrive()
-            await gate.event.wait()
-            await asyncio.sleep(random.uniform(0, think * 2))
-            done: dict[str, Any] = {}
-            for question in QUESTIONS:
-                ms, done = await exchange(client, question)
-                ttft.append(ms)
-                await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
-            return bool(done.get("completed_at"))
+            cookie = client.cookies.get(SESSION_COOKIE) or ""
         except Exception as exc:  # noqa: BLE001 - counted and printed
             errors.append(f"{email}: {exc!r}")
             return False
+    # Chat over the lean client (bench/lab_chat.py's): httpx cost the load generator a
+    # third of a core here, CPU the two servers need on a 2-core machine.
+    target = urlsplit(url)
+    conn = SSEConnection(target.hostname or "127.0.0.1", target.port or 80)
+    try:
+        await gate.event.wait()
+        await asyncio.sleep(random.uniform(0, think * 2))
+        done: dict[str, Any] = {}
+        for question in QUESTIONS:
+            ms, done = await asyncio.wait_for(lean_exchange(conn, cookie, question), 60)
+            ttft.append(ms)
+            await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
+        return bool(done.get("completed_at"))
+    except Exception as exc:  # noqa: BLE001 - counted and printed
+        errors.append(f"{email}: {exc!r}")
+        return False
+    finally:
+        await conn.close()
 
 
 async def baseline(url: str, email: str, code: str, samples: int) -> list[float]:

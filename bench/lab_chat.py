@@ -95,12 +95,19 @@ class SSEConnection:
         self.reader = self.writer = None
 
     async def post(self, path: str, body: bytes, learner: str,
-                   on_event: Callable[[str, bytes], None]) -> int:
-        """POST ``body``; call ``on_event(name, data)`` per SSE event; return the status."""
+                   on_event: Callable[[str, bytes], None],
+                   headers: dict[str, str] | None = None) -> int:
+        """POST ``body``; call ``on_event(name, data)`` per SSE event; return the status.
+
+        ``learner`` goes in ``X-Learner`` (a proxy-named learner; empty: none sent);
+        ``headers`` adds others (a session ``Cookie`` in bench/classes.py).
+        """
+        extra = f"X-Learner: {learner}\r\n" if learner else ""
+        extra += "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
         request = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-Learner: {learner}\r\nAccept: text/event-stream\r\n\r\n".encode() + body
+            f"{extra}Accept: text/event-stream\r\n\r\n".encode() + body
         )
         for attempt in (1, 2):
             if self.reader is not None and self.reader.at_eof():
