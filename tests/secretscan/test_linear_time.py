@@ -57,7 +57,10 @@ def test_the_reported_message_is_answered_at_once() -> None:
 def test_rule_is_linear_on_near_misses(rule: Rule) -> None:
     small = _attacks(rule, 8_000)
     timings = sorted(((_seconds(text, rule), name) for name, text in small.items()), reverse=True)
-    slow = [(round(t, 3), name) for t, name in timings if t > 1.0]
+    # A shape over budget is timed twice more (best of 3): one stall of a busy CI box (a
+    # linear rule took 1.4 s once where it takes 2 ms) is not a slow pattern.
+    slow = [(round(best, 3), name) for t, name in timings if t > 1.0
+            if (best := min(t, *(_seconds(small[name], rule) for _ in range(2)))) > 1.0]
     assert not slow, f"{rule.id} is slow on 8 KB near misses: {slow[:5]}"
     # The worst shape again at 1 MB: 125x the input must cost about 125x the time, far
     # below what a quadratic or exponential pattern would need.
