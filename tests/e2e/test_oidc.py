@@ -6,23 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.oidc.simulator import CANARY_SECRET, CLIENT_ID, Provider
+from tests.oidc.simulator import CANARY_SECRET, Provider, configured_provider
 
 pytestmark = [pytest.mark.playwright, pytest.mark.e2e]
 
 
 @pytest.fixture
 def idp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
-    from apilab.oidc import provider
-
-    provider.forget()
-    with Provider() as sim:
-        monkeypatch.setenv("APILAB_OIDC_ISSUER", sim.issuer)
-        monkeypatch.setenv("APILAB_OIDC_CLIENT_ID", CLIENT_ID)
-        monkeypatch.setenv("APILAB_OIDC_CLIENT_SECRET", CANARY_SECRET)
-        monkeypatch.setenv("APILAB_OIDC_NAME", "Test University")
-        yield sim
-    provider.forget()
+    yield from configured_provider(monkeypatch)
 
 
 @pytest.fixture

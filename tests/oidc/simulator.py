@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 import urllib.parse
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -200,3 +201,17 @@ class Provider:
                     self._json(404, {"error": "not found"})
 
         return Handler
+
+
+def configured_provider(monkeypatch: Any) -> Iterator[Provider]:
+    """A running simulator with apilab's OIDC settings pointing at it (for fixtures)."""
+    from apilab.oidc import provider
+
+    provider.forget()
+    with Provider() as sim:
+        monkeypatch.setenv("APILAB_OIDC_ISSUER", sim.issuer)
+        monkeypatch.setenv("APILAB_OIDC_CLIENT_ID", CLIENT_ID)
+        monkeypatch.setenv("APILAB_OIDC_CLIENT_SECRET", CANARY_SECRET)
+        monkeypatch.setenv("APILAB_OIDC_NAME", "Test University")
+        yield sim
+    provider.forget()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from tests._services import TEST_BASE_URL, TEST_PEER
 from tests.classes.helpers import PASSWORD, make_account
-from tests.oidc.simulator import CANARY_SECRET, CLIENT_ID, Provider, new_key
+from tests.oidc.simulator import CANARY_SECRET, CLIENT_ID, Provider, configured_provider, new_key
 
 HTML = {"Accept": "text/html"}
 # What a browser sends when the provider's page redirects it back to the lab.
@@ -22,16 +22,7 @@ FROM_PROVIDER = {**HTML, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navi
 
 @pytest.fixture
 def idp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Provider]:
-    from apilab.oidc import provider
-
-    provider.forget()
-    with Provider() as sim:
-        monkeypatch.setenv("APILAB_OIDC_ISSUER", sim.issuer)
-        monkeypatch.setenv("APILAB_OIDC_CLIENT_ID", CLIENT_ID)
-        monkeypatch.setenv("APILAB_OIDC_CLIENT_SECRET", CANARY_SECRET)
-        monkeypatch.setenv("APILAB_OIDC_NAME", "Test University")
-        yield sim
-    provider.forget()
+    yield from configured_provider(monkeypatch)
 
 
 @pytest.fixture
