@@ -144,6 +144,38 @@ def test_drill_full_flow_scores_and_never_exposes_a_secret(client: TestClient, a
     assert stat.S_IMODE(store.stat().st_mode) == 0o600
 
 
+def test_drill_audit_scores_the_rows_the_learner_was_shown(client: TestClient,
+                                                           fast_attacker) -> None:  # type: ignore[no-untyped-def]
+    def go(method: str, url: str, **kw):  # type: ignore[no-untyped-def]
+        r = client.request(method, url, **kw)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+    go("POST", "/api/drill/start", json={})
+    go("POST", "/api/drill/leak", json={})
+    go("GET", "/api/drill")
+    shown = go("GET", "/api/drill/audit")["rows"]
+    attacker = [r["request_id"] for r in shown if r["user_agent"] in _drill.ATTACKER_USER_AGENTS]
+    assert attacker
+    # The attacker calls again while the learner is reading the table.
+    before = go("GET", "/api/drill")["drill"]["attacker_calls"]
+    assert go("GET", "/api/drill")["drill"]["attacker_calls"] > before
+    ids = [r["request_id"] for r in shown]
+    newest = max(shown, key=lambda r: r["time"])["request_id"]
+    result = go("POST", "/api/drill/audit",
+                json={"attacker_ids": attacker, "shown_ids": ids})["audit_result"]
+    assert result["wrong"] == [] and result["total"] == len(shown)
+    assert result["newer_calls"] >= 1  # said, not counted against the learner
+    # Leaving shown rows out does not raise a score: every row up to the newest shown
+    # one is scored, and an unticked attacker row is wrong.
+    result = go("POST", "/api/drill/audit",
+                json={"attacker_ids": attacker[1:], "shown_ids": [newest]})["audit_result"]
+    assert result["total"] == len(shown) and result["wrong"] == attacker[:1]
+    # Without shown_ids (an API client), every row is scored, the newer ones too.
+    result = go("POST", "/api/drill/audit", json={"attacker_ids": attacker})["audit_result"]
+    assert result["total"] > len(shown) and result["wrong"]
+
+
 def test_drill_rules_and_reset(client: TestClient, app) -> None:  # type: ignore[no-untyped-def]
     assert client.post("/api/drill/revoke", json={}).status_code == 404  # no drill yet
     client.post("/api/drill/start", json={})

@@ -252,13 +252,27 @@ class DrillEngine:
             ],
         }
 
-    def answer_audit(self, handle: str, attacker_ids: list[str]) -> dict[str, Any]:
-        """Score the learner's split of the audit rows into attacker and app calls."""
+    def answer_audit(self, handle: str, attacker_ids: list[str],
+                     shown_ids: list[str] | None = None) -> dict[str, Any]:
+        """Score the learner's split of the audit rows into attacker and app calls.
+
+        ``shown_ids`` are the rows the learner's table showed. The attacker keeps calling
+        (and being refused) after the log is opened, so rows newer than the newest shown
+        one are left out of the score rather than counted wrong; a row older than that
+        counts whether or not it was sent, so leaving rows out cannot raise a score."""
         drill = self._require(handle)
         if drill.audit_opened_at is None:
             raise InvalidInputError("Open the audit log first.")
         chosen = set(attacker_ids)
         rows = keys.key_usage(self.db, drill.leaked_key_id, limit=500)
+        later = 0
+        if shown_ids:
+            shown = set(shown_ids)
+            seen_times = [e.time for e in rows if e.request_id in shown]
+            cutoff = max(seen_times) if seen_times else None
+            scored = [e for e in rows if cutoff is not None and e.time <= cutoff]
+            later = len(rows) - len(scored)
+            rows = scored
         wrong = [e.request_id for e in rows
                  if (e.request_id in chosen) != (e.user_agent in ATTACKER_USER_AGENTS)]
         correct = len(rows) - len(wrong)
@@ -267,7 +281,8 @@ class DrillEngine:
                        ("audit-answered", f"{correct} of {len(rows)} calls told apart."),
                    ])
         result = self.state(handle)
-        result["audit_result"] = {"correct": correct, "total": len(rows), "wrong": wrong}
+        result["audit_result"] = {"correct": correct, "total": len(rows), "wrong": wrong,
+                                  "newer_calls": later}
         return result
 
     async def rotate(self, handle: str) -> dict[str, Any]:

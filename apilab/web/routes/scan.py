@@ -52,6 +52,8 @@ class ScanFolder(BaseModel):
 
 class AuditAnswer(BaseModel):
     attacker_ids: list[str] = Field(default_factory=list, max_length=2000)
+    # The rows the learner's table showed: calls made after it was loaded are not scored.
+    shown_ids: list[str] | None = Field(default=None, max_length=2000)
 
 
 class Configure(BaseModel):
@@ -207,7 +209,8 @@ def drill_audit(request: Request) -> dict[str, Any]:
 @router.post("/api/drill/audit")
 def drill_audit_answer(body: AuditAnswer, request: Request) -> dict[str, Any]:
     """Submit which audit rows were the attacker's."""
-    return _engine(request).answer_audit(current_learner(request), body.attacker_ids)
+    return _engine(request).answer_audit(current_learner(request), body.attacker_ids,
+                                             body.shown_ids)
 
 
 @router.post("/api/drill/rotate")

@@ -266,15 +266,18 @@
   });
   $("drill-audit-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const ids = Array.from($("drill-audit-table").querySelectorAll("input[name=attacker]:checked"))
-      .map((b) => b.value);
-    const data = await act($("drill-audit-submit"), "POST", "/api/drill/audit", { attacker_ids: ids });
+    const boxes = Array.from($("drill-audit-table").querySelectorAll("input[name=attacker]"));
+    const ids = boxes.filter((b) => b.checked).map((b) => b.value);
+    const data = await act($("drill-audit-submit"), "POST", "/api/drill/audit",
+      { attacker_ids: ids, shown_ids: boxes.map((b) => b.value) });
     if (data && data.audit_result) {
       const r = data.audit_result;
       const result = $("drill-audit-result");
       result.className = r.wrong.length ? "warn" : "ok";
       result.textContent = `${r.correct} of ${r.total} calls classified correctly.` +
-        (r.wrong.length ? " The rows marked in red were wrong." : "");
+        (r.wrong.length ? " The rows marked in red were wrong." : "") +
+        (r.newer_calls ? ` ${r.newer_calls} newer call(s) arrived after you opened the log: ` +
+          "refresh it to see them." : "");
       for (const tr of $("drill-audit-table").querySelectorAll("tbody tr")) {
         tr.classList.toggle("bad", r.wrong.includes(tr.dataset.requestId));
       }
