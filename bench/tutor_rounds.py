@@ -1,9 +1,12 @@
 """Pass counts of the real-learner tutor suite per collection round and split (counts only).
 
 Rounds are told apart by case id: ``<lab>-NNN`` rounds 1-2, ``<lab>-fNNN`` round 3,
-``<lab>-gNNN`` round 4. A round's first figure, taken before anyone tuned on it, is the
-honest measure of unseen questions; docs/tutor.md keeps those figures. Held-out replies
-and failures are never printed.
+``<lab>-gNNN`` round 4, ``<lab>-hNNN`` round 5. A round's first figure, taken before
+anyone tuned on it, is the honest measure of unseen questions; docs/tutor.md keeps those
+figures. Held-out replies and failures are never printed; per split, the failures are
+only counted by the kind of reply the tutor gave: a non-answer (I don't know, off-topic,
+a clarifying question), a hedged answer, or a confident answer that missed what helped
+the asker (the ceiling on confident wrong answers, which the issue says must be none).
 
     .venv/bin/python bench/tutor_rounds.py [--split dev]
 
@@ -17,13 +20,20 @@ import argparse
 import re
 from collections import defaultdict
 
-from apilab.evals.tutor import load_cases, run_cases
+from apilab.evals.tutor import NON_ANSWERS, load_cases, run_cases
 
 
 def round_of(case_id: str) -> str:
     match = re.search(r"-([a-z]?)\d+$", case_id)
     marker = match.group(1) if match else ""
-    return {"": "rounds 1-2", "f": "round 3", "g": "round 4"}.get(marker, f"round {marker}")
+    return {"": "rounds 1-2", "f": "round 3", "g": "round 4", "h": "round 5"}.get(
+        marker, f"round {marker}")
+
+
+def failure_kind(kind: str) -> str:
+    if kind in NON_ANSWERS:
+        return "non-answer"
+    return "hedged" if kind == "hedged" else "confident miss"
 
 
 def main() -> int:
@@ -32,11 +42,14 @@ def main() -> int:
     splits = ("dev", "heldout") if parser.parse_args().split == "all" else (
         parser.parse_args().split,)
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+    failures: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for split in splits:
         for result in run_cases(load_cases(split)).results:
             for key in ((round_of(result.case.id), split), ("all", split)):
                 counts[key][0] += result.passed
                 counts[key][1] += 1
+            if not result.passed:
+                failures[split][failure_kind(result.kind)] += 1
     rounds = sorted({r for r, _ in counts if r != "all"}) + ["all"]
     print(f"{'':12s} {'dev':>16s} {'held-out':>16s}")
     for name in rounds:
@@ -45,6 +58,9 @@ def main() -> int:
             passed, total = counts.get((name, split), [0, 0])
             cells.append(f"{passed}/{total} ({passed / total:.1%})" if total else "-")
         print(f"{name:12s} {cells[0]:>16s} {cells[1]:>16s}")
+    for split in splits:
+        kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(failures[split].items()))
+        print(f"{split} failures by reply kind: {kinds or 'none'}")
     return 0
 
 
