@@ -39,6 +39,8 @@ HINT_FLOOR = 0.6
 HINT_MARGIN = 0.1  # a card the paste names yields only to one this much closer
 SEM_REL_SPAN = 0.25
 SEMANTIC_CANDIDATES = 12
+# Below this meaning, shared words are a coincidence (see ``closeness``).
+COINCIDENCE = 0.10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +77,7 @@ class Match:
         """0-1: how surely this document answers the question (both views combined)."""
         lex, sem = self.lexical, self.meaning
         score = max(lex, sem) * 0.75 + min(lex, sem) * 0.45
-        if sem < 0.05:
+        if sem < COINCIDENCE:
             # Words in common but nothing in common in meaning ("capital of France" against
             # a card that uses it as an example): a coincidence, not an answer.
             score *= 0.8
@@ -96,15 +98,17 @@ class Retriever:
 
     def __init__(self, course: Course, index: KnowledgeIndex | None = None) -> None:
         self.index = index or KnowledgeIndex.from_course(course)
-        self._embedder = semantic.embedder()
+        plain = semantic.embedder()
+        self._embedder: semantic.Blend | None = None
         self._vectors: np.ndarray | None = None
         self._owner: list[int] = []
-        if self._embedder is not None:
+        if plain is not None:
             texts: list[str] = []
             for i, doc in enumerate(self.index.docs):
                 for text in _phrasings(doc):
                     texts.append(text)
                     self._owner.append(i)
+            self._embedder = semantic.Blend(plain, _cached_weighting(plain, texts))
             self._vectors = _cached_vectors(self._embedder, texts)
             import numpy as np
 
@@ -143,6 +147,7 @@ class Retriever:
             row = vectors @ query
             sims = row if sims is None else np.maximum(sims, row, out=sims)
         assert sims is not None
+        sims = self._embedder.similarity(sims)
         # Rows are grouped by document, so one reduceat gives each document's best row.
         best = np.maximum.reduceat(sims, self._starts)
         typical = {}
@@ -249,8 +254,25 @@ def _phrasings(doc: Doc) -> list[str]:
     return [f"{doc.title}. {doc.text[:300]}"]
 
 
-def _cached_vectors(embedder: semantic.Embedder, texts: list[str]) -> np.ndarray:
-    """Every phrasing's embedding, computed once per course and model (disk cache)."""
+def _cached_weighting(embedder: semantic.Embedder, texts: list[str]) -> semantic.Embedder:
+    """``embedder`` weighted by this course's texts (SIF), computed once per course."""
+    from pathlib import Path
+
+    from apilab.content import diskcache
+
+    key = diskcache.digest([Path(semantic.__file__).read_bytes(), embedder.fingerprint, *texts])
+    weights = diskcache.read_array("sif-weights", key)
+    common = diskcache.read_array("sif-common", key)
+    if (weights is None or common is None or common.shape != (embedder.dim,)
+            or weights.ndim != 1):
+        weights, common = embedder.corpus_weighting(texts)
+        diskcache.write_array("sif-weights", key, weights)
+        diskcache.write_array("sif-common", key, common)
+    return embedder.weighted(weights, common)
+
+
+def _cached_vectors(embedder: semantic.Blend, texts: list[str]) -> np.ndarray:
+    """Every phrasing's row, computed once per course and model (disk cache)."""
     from pathlib import Path
 
     from apilab.content import diskcache
@@ -258,6 +280,6 @@ def _cached_vectors(embedder: semantic.Embedder, texts: list[str]) -> np.ndarray
     key = diskcache.digest([Path(semantic.__file__).read_bytes(), embedder.fingerprint, *texts])
     vectors = diskcache.read_array("card-vectors", key)
     if vectors is None or vectors.shape != (len(texts), embedder.dim):
-        vectors = embedder.embed(texts)
+        vectors = embedder.rows(texts)
         diskcache.write_array("card-vectors", key, vectors)
     return vectors
