@@ -201,6 +201,12 @@ def _answer_parts(w: Draft, retriever: Retriever) -> bool:
         chosen.append((question, best))
     if len(chosen) < 2:
         return False
+    # One topic asked several ways ("Where is my key stored? Why is settings.json bad?")
+    # is answered by the card that fits the whole message better than any part's does.
+    whole = next((m for m in w.matches if m.doc.kind == "card"), None)
+    if whole is not None and whole.closeness >= GOOD and all(
+            whole.closeness >= m.closeness for _, m in chosen):
+        return False
     for question, match in chosen[:MAX_PARTS]:
         card = match.doc.card
         assert card is not None

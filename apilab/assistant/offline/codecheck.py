@@ -44,7 +44,7 @@ def _c(pattern: str) -> re.Pattern[str]:
 # (rule, objective, checked-as, applies, mistake, problem, fix)
 _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], ...] = (
     ("messages-string", "request-anatomy", "`messages` is a list of role/content dicts",
-     _c(r"\bmessages\s*[=:]"), _c(r"\bmessages\s*[=:]\s*[\"'f]"),
+     _c(r"\bmessages\s*[=:]"), _c(r"\bmessages\s*[=:]\s*f?[\"']"),
      "`messages` is a string.", "It must be a **list of `{\"role\": ..., \"content\": ...}` "
      "dicts**: `messages=[{\"role\": \"user\", \"content\": \"hello\"}]`."),
     ("hardcoded-key", "key-storage", "no key written in the code",

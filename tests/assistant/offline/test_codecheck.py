@@ -56,3 +56,11 @@ def test_extract_code_from_fences_or_code_looking_messages() -> None:
     assert read_message("import os\nprint(os.getcwd())").pasted_kinds() == {"code"}
     assert read_message("How do I stream a reply?").pasted == ()
     assert read_message('```json\n{"a": 1}\n```').pasted_kinds() == {"json"}  # not code
+
+
+def test_an_error_message_about_messages_is_not_a_string_messages_mistake() -> None:
+    # A pasted Anthropic error: "messages: first message must ..." is prose, not code.
+    pasted = ('{"type": "invalid_request_error", "message": "messages: first message '
+              'must use the \\"user\\" role"}')
+    assert "messages-string" not in {f.rule for f in review(pasted)}
+    assert "messages-string" in {f.rule for f in review('messages = f"{history}"')}
