@@ -202,6 +202,7 @@ class Retriever:
                 lexical_by_side[side].append(i)
                 if all(len(lexical_by_side[k]) >= wanted[k] for k in (True, False)):
                     break
+        named = providers_named(" ".join([text, *parts, *extra]))
         for in_lab, bucket in ((True, own), (False, other)):
             typical = typical_by_side[in_lab]
             lexical = lexical_by_side[in_lab]
@@ -224,9 +225,38 @@ class Retriever:
             # exist" names the generic model-not-found card, but the vLLM card is the answer.
             unhinted = max((m.closeness for m in bucket if not m.hinted), default=0.0)
             bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
-                                       m.closeness), reverse=True)
+                                       m.closeness - _provider_conflict(m.doc, named)),
+                        reverse=True)
             del bucket[limit:]
         return own, other
+
+
+# Providers a card can be specifically about (its id names them) and the words a learner
+# uses for each. A card about one provider's quirk ("rlc-openai-cache-not-hitting") loses
+# a near tie to another card when the learner names only other providers ("Anthropic's
+# prompt caching doesn't work"); the closeness itself, which the answer policy reads, is
+# not changed.
+_PROVIDER_WORDS = {
+    "openai": ("openai", "chatgpt", "gpt-"), "anthropic": ("anthropic", "claude"),
+    "gemini": ("gemini", "vertex", "google"), "azure": ("azure",),
+    "bedrock": ("bedrock", "aws"), "ollama": ("ollama",), "deepseek": ("deepseek",),
+    "mistral": ("mistral",), "openrouter": ("openrouter",), "groq": ("groq",),
+}
+PROVIDER_TIEBREAK = 0.05
+
+
+def providers_named(text: str) -> frozenset[str]:
+    """The providers a message names (lower-case substring test; a few words)."""
+    lowered = text.lower()
+    return frozenset(p for p, words in _PROVIDER_WORDS.items()
+                     if any(w in lowered for w in words))
+
+
+def _provider_conflict(doc: Doc, named: frozenset[str]) -> float:
+    if not named:
+        return 0.0
+    about = {p for p in _PROVIDER_WORDS if f"-{p}-" in f"-{doc.key.split(':', 1)[-1]}-"}
+    return PROVIDER_TIEBREAK if about and not about & named else 0.0
 
 
 def _median(values: np.ndarray) -> float:
