@@ -15,6 +15,7 @@ Location: ``$APILAB_CACHE_DIR``, else ``$XDG_CACHE_HOME/apilab``, else
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -81,13 +82,16 @@ def read_json(kind: str, key: str) -> Any | None:
     if path is None:
         return None
     try:
-        return json.loads(path.read_bytes(), object_hook=_decode)
+        found = json.loads(path.read_bytes(), object_hook=_decode)
     except (OSError, ValueError):
         return None
+    _touch(path)
+    return found
 
 
 def write_json(kind: str, key: str, data: Any) -> None:
-    """Store an entry (and drop older entries of the same kind); errors are ignored."""
+    """Store an entry (and drop the least recently used of its kind beyond
+    ``KEEP_PER_KIND``); errors are ignored."""
     _write(kind, key, ".json", json.dumps(data, default=_encode, separators=(",", ":")).encode())
 
 
@@ -98,9 +102,11 @@ def read_array(kind: str, key: str) -> np.ndarray | None:
     import numpy as np
 
     try:
-        return np.load(path, allow_pickle=False)  # type: ignore[no-any-return]
+        found = np.load(path, allow_pickle=False)
     except (OSError, ValueError):
         return None
+    _touch(path)
+    return found  # type: ignore[no-any-return]
 
 
 def write_array(kind: str, key: str, array: np.ndarray) -> None:
@@ -124,8 +130,31 @@ def _write(kind: str, key: str, suffix: str, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
-        for old in path.parent.glob(f"{kind}-*{suffix}"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        _evict(path, kind, suffix)
     except OSError:
         return
+
+
+# Entries kept per kind, most recently used first: two checkouts or versions on one
+# machine (a served lab and a test run, two worktrees) would evict each other's single
+# entry and rebuild on every start.
+KEEP_PER_KIND = 4
+
+
+def _evict(path: Path, kind: str, suffix: str) -> None:
+    def used(entry: Path) -> float:
+        try:
+            return entry.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    others = sorted((p for p in path.parent.glob(f"{kind}-*{suffix}") if p != path),
+                    key=used, reverse=True)
+    for old in others[KEEP_PER_KIND - 1:]:
+        old.unlink(missing_ok=True)
+
+
+def _touch(path: Path) -> None:
+    """Mark an entry used (its mtime orders eviction); best effort."""
+    with contextlib.suppress(OSError):
+        os.utime(path)

@@ -16,13 +16,25 @@ def cache(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     return tmp_path
 
 
-def test_round_trip_keeps_dates_and_drops_older_entries(cache) -> None:  # type: ignore[no-untyped-def]
+def test_round_trip_keeps_dates_and_drops_least_recently_used_entries(cache) -> None:  # type: ignore[no-untyped-def]
+    import os
+
     data = {"asked": dt.date(2024, 3, 5), "at": dt.datetime(2024, 3, 5, 12, 0), "n": [1, "a"]}
     diskcache.write_json("thing", "k1", data)
     assert diskcache.read_json("thing", "k1") == data
-    diskcache.write_json("thing", "k2", {"n": 2})
-    assert diskcache.read_json("thing", "k1") is None  # the older entry of this kind is gone
-    assert [p.name for p in cache.iterdir()] == ["thing-k2.json"]
+    for n in range(2, diskcache.KEEP_PER_KIND + 1):
+        diskcache.write_json("thing", f"k{n}", {"n": n})
+    for n in range(1, diskcache.KEEP_PER_KIND + 1):  # k1 oldest ... k4 newest
+        os.utime(cache / f"thing-k{n}.json", (1000 + n, 1000 + n))
+    assert diskcache.read_json("thing", "k1") == data  # a read marks it used
+    diskcache.write_json("thing", "new", {"n": 0})
+    kept = sorted(p.name for p in cache.iterdir())
+    assert len(kept) == diskcache.KEEP_PER_KIND
+    assert "thing-new.json" in kept and "thing-k1.json" in kept
+    assert "thing-k2.json" not in kept  # the least recently used went
+    # Another kind is never touched.
+    diskcache.write_json("other", "x", {})
+    assert len(list(cache.glob("thing-*"))) == diskcache.KEEP_PER_KIND
 
 
 def test_the_key_depends_on_every_part_and_its_boundaries() -> None:
