@@ -83,6 +83,12 @@ def ask(
         from apilab.assistant.offline import OFFLINE_NOTE
 
         typer.echo("\n\n" + OFFLINE_NOTE.strip("_"), err=True)
+    if event.backend == "offline":
+        # Stored (the exchange committed) and about to be printed: nothing is left for
+        # the interpreter's shutdown to do (see apilab.cli.main).
+        from apilab.cli import fast_exit_allowed
+
+        fast_exit_allowed()
     if as_json:
         print_json({
             "reply": event.reply,

@@ -113,3 +113,30 @@ def test_progress_prints_readable_times_and_a_reset_after_completion() -> None:
                 if x.startswith("rate-limits-cost"))
     assert "complete since" in line
     assert "conversation reset, 0/3 exchanges in this conversation" in line
+
+
+def test_the_real_ask_process_prints_stores_and_exits_cleanly(tmp_path: Path) -> None:
+    """``apilab ask`` as its own process leaves through the fast exit (apilab.cli.main):
+    the reply and the count are printed in full and the exchange is stored."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "APILAB_DATA_DIR": str(tmp_path / "data"),
+           "APILAB_CACHE_DIR": str(tmp_path / "cache")}
+
+    def apilab(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "apilab", *args], env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    first = apilab("ask", "--lab", "rate-limits-cost", "Why add jitter to retries?")
+    assert first.returncode == 0, first.stderr
+    assert "jitter" in first.stdout.lower() and "Exchange counted (1/3)." in first.stderr
+    second = apilab("ask", "--lab", "rate-limits-cost", "RPM vs TPM?", "--json")
+    assert second.returncode == 0 and json.loads(second.stdout)["counted"] is True
+    progress = json.loads(apilab("progress", "--json").stdout)
+    lab = next(p for p in progress["labs"] if p["lab"] == "rate-limits-cost")
+    assert lab["exchange_count"] == 2
+    # A failing ask still exits with its error code and message.
+    bad = apilab("ask", "--lab", "nope", "x")
+    assert bad.returncode == 2 and "Unknown lab" in bad.stderr
