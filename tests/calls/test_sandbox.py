@@ -28,8 +28,11 @@ from tests.calls.fakes import NoSleep, collect
 
 class Sandbox:
     def __init__(self, settings: Any, **key: Any) -> None:
+        # A read timeout no busy CI box reaches by accident (a 0.3 s stall before the first
+        # chunk once turned a single disconnect into a retried timeout); the test about
+        # hangs sets a short one itself.
         self.settings = settings.with_overrides(max_retries=2, retry_base=0.01,
-                                                fallback="offline", read_timeout=0.3)
+                                                fallback="offline", read_timeout=10.0)
         self.db = open_database(self.settings.db_url)
         self.record, self.secret = create_key(self.db, name="chaos", rpm=100_000,
                                               tpm=100_000_000, **key)
@@ -128,6 +131,7 @@ def test_spending_cap_429_is_never_retried(settings) -> None:  # type: ignore[no
 
 def test_hang_past_the_read_timeout_is_a_retried_timeout(sandbox: Sandbox) -> None:
     sandbox.chaos(p_hang=1.0, hang_s=5.0)
+    sandbox.settings = sandbox.settings.with_overrides(read_timeout=0.3)
     stack, model = sandbox.stack(lockstep=True)
     text, final = asyncio.run(collect(stack.astream(sandbox.call(model))))
     assert final is not None and final.provider == "offline"
