@@ -18,6 +18,7 @@ never on pasted material.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -108,8 +109,10 @@ class Retriever:
                 for text in _phrasings(doc):
                     texts.append(text)
                     self._owner.append(i)
-            self._embedder = semantic.Blend(plain, _cached_weighting(plain, texts))
-            self._vectors = _cached_vectors(self._embedder, texts)
+            # The texts are hashed once for both disk-cache keys (3,600 phrasings).
+            texts_key = _texts_key(texts)
+            self._embedder = semantic.Blend(plain, _cached_weighting(plain, texts, texts_key))
+            self._vectors = _cached_vectors(self._embedder, texts, texts_key)
             import numpy as np
 
             # Where each document's rows start (rows were appended in document order).
@@ -252,10 +255,17 @@ def providers_named(text: str) -> frozenset[str]:
                      if any(w in lowered for w in words))
 
 
+@functools.cache
+def _providers_about(doc_key: str) -> frozenset[str]:
+    """The providers a card's id names ("card:rlc-openai-cache-not-hitting" -> openai)."""
+    name = f"-{doc_key.split(':', 1)[-1]}-"
+    return frozenset(p for p in _PROVIDER_WORDS if f"-{p}-" in name)
+
+
 def _provider_conflict(doc: Doc, named: frozenset[str]) -> float:
     if not named:
         return 0.0
-    about = {p for p in _PROVIDER_WORDS if f"-{p}-" in f"-{doc.key.split(':', 1)[-1]}-"}
+    about = _providers_about(doc.key)
     return PROVIDER_TIEBREAK if about and not about & named else 0.0
 
 
@@ -284,13 +294,28 @@ def _phrasings(doc: Doc) -> list[str]:
     return [f"{doc.title}. {doc.text[:300]}"]
 
 
-def _cached_weighting(embedder: semantic.Embedder, texts: list[str]) -> semantic.Embedder:
-    """``embedder`` weighted by this course's texts (SIF), computed once per course."""
+def _texts_key(texts: list[str]) -> str:
+    from apilab.content import diskcache
+
+    return diskcache.digest(texts)
+
+
+def _cache_key(fingerprint: str, texts_key: str) -> str:
+    """Disk-cache key of data derived from the course's phrasings by this module's code
+    and one model (its ``fingerprint``)."""
     from pathlib import Path
 
     from apilab.content import diskcache
 
-    key = diskcache.digest([Path(semantic.__file__).read_bytes(), embedder.fingerprint, *texts])
+    return diskcache.digest([Path(semantic.__file__).read_bytes(), fingerprint, texts_key])
+
+
+def _cached_weighting(embedder: semantic.Embedder, texts: list[str],
+                      texts_key: str) -> semantic.Embedder:
+    """``embedder`` weighted by this course's texts (SIF), computed once per course."""
+    from apilab.content import diskcache
+
+    key = _cache_key(embedder.fingerprint, texts_key)
     weights = diskcache.read_array("sif-weights", key)
     common = diskcache.read_array("sif-common", key)
     if (weights is None or common is None or common.shape != (embedder.dim,)
@@ -301,13 +326,11 @@ def _cached_weighting(embedder: semantic.Embedder, texts: list[str]) -> semantic
     return embedder.weighted(weights, common)
 
 
-def _cached_vectors(embedder: semantic.Blend, texts: list[str]) -> np.ndarray:
+def _cached_vectors(embedder: semantic.Blend, texts: list[str], texts_key: str) -> np.ndarray:
     """Every phrasing's row, computed once per course and model (disk cache)."""
-    from pathlib import Path
-
     from apilab.content import diskcache
 
-    key = diskcache.digest([Path(semantic.__file__).read_bytes(), embedder.fingerprint, *texts])
+    key = _cache_key(embedder.fingerprint, texts_key)
     vectors = diskcache.read_array("card-vectors", key)
     if vectors is None or vectors.shape != (len(texts), embedder.dim):
         vectors = embedder.rows(texts)

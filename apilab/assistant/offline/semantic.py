@@ -146,14 +146,17 @@ class Blend:
 
     def rows(self, texts: Sequence[str]) -> np.ndarray:
         """The index's rows for ``texts``."""
-        ids = [self._plain.token_ids(text) for text in texts]
-        np = self._plain._np
-        return np.hstack([self._plain.pool(ids), self.SCALE * self._weighted.pool(ids)])
+        return self._views(texts, self.SCALE)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Query vectors: ``rows @ query`` is ``plain + SCALE * weighted`` cosine."""
-        ids = [self._plain.token_ids(text) for text in texts]
-        return self._plain._np.hstack([self._plain.pool(ids), self._weighted.pool(ids)])
+        return self._views(texts, 1.0)
+
+    def _views(self, texts: Sequence[str], weighted_scale: float) -> np.ndarray:
+        import numpy as np
+
+        ids = [self._plain.token_ids(text) for text in texts]  # one tokenisation, two poolings
+        return np.hstack([self._plain.pool(ids), weighted_scale * self._weighted.pool(ids)])
 
     def similarity(self, raw: np.ndarray) -> np.ndarray:
         """``rows @ query`` as one cosine on the plain view's band (in place)."""
