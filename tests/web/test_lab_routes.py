@@ -138,3 +138,16 @@ def test_reset_form_without_its_token_is_refused(client) -> None:  # type: ignor
     # A script on the page resets with JSON instead (the middleware checked its origin).
     assert client.post("/labs/api-basics/reset", json={},
                        follow_redirects=False).status_code == 303
+
+
+def test_start_up_objects_are_frozen_out_of_the_garbage_collector(client) -> None:  # type: ignore[no-untyped-def]
+    """The course and tutor index outlive every request; a full collection walking them
+    stalled every reply in flight (bench/lab_chat.py), so start-up freezes them."""
+    import gc
+
+    from apilab.content import load_course
+
+    assert gc.get_freeze_count() > 0
+    course = load_course()
+    assert gc.is_tracked(course)
+    assert not any(obj is course for obj in gc.get_objects())
