@@ -39,6 +39,8 @@ import httpx
 
 T = TypeVar("T")
 BY_N: dict[int, list[float]] = {}
+# Per message tag "<learner>-<n>": wall-clock send time (s) and TTFT (ms), for the breakdown.
+SENT: dict[str, tuple[float, float]] = {}
 DELTAS: list[int] = []  # delta events per reply
 QUESTIONS = {
     "api-basics": ["What goes in the Authorization header?", "what does finish_reason length mean",
@@ -173,6 +175,7 @@ async def learner(
         lab = labs[(ident + n) % len(labs)]
         message = rng.choice(QUESTIONS[lab]) + f" ({ident}-{n})"
         body = json.dumps({"message": message}).encode()
+        sent_at = time.time()
         t0 = time.perf_counter()
         seen: dict[str, Any] = {"first": None, "deltas": 0}
 
@@ -202,6 +205,7 @@ async def learner(
         if first is not None:
             ttft.append(first * 1000)
             BY_N.setdefault(n, []).append(first * 1000)
+            SENT[f"{ident}-{n}"] = (sent_at, first * 1000)
             full.append(done * 1000)
         await asyncio.sleep(rng.uniform(0.5, 1.5) * args.think)
     await conn.close()
@@ -264,7 +268,53 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return uvloop.run(coro)
 
 
-def measure(args: argparse.Namespace, base: str, server_pid: int | None) -> None:
+def where_the_time_went(database: Path) -> None:
+    """Split each first token's wait using what the server stored (a server we started).
+
+    The server keeps, per reply, ms from the exchange's start to the learner's message being
+    committed (``stored``) and to the first piece (``first_delta``); the message row's
+    ``created_at`` is taken at that commit. So the exchange started at ``created_at -
+    stored``, and the time before that (the client's send to the exchange's start: the
+    kernel's accept queue, the event loop's backlog, HTTP parsing and the middleware) is
+    told apart from the database write, the reply's composition and the delivery.
+    """
+    import datetime as dt
+    import re
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        rows = db.execute(
+            "SELECT m.content, m.created_at, r.meta FROM messages m "
+            "JOIN messages r ON r.reply_to_id = m.id WHERE m.role = 'learner'").fetchall()
+    parts: dict[int, dict[str, list[float]]] = {}
+    for content, created_at, meta in rows:
+        tag = re.search(r"\((\d+-(\d+))\)\s*$", content)
+        if tag is None or tag.group(1) not in SENT:
+            continue
+        sent_at, ttft_ms = SENT[tag.group(1)]
+        timing = json.loads(meta).get("timing_ms") or {}
+        if "stored" not in timing:
+            continue
+        stored = dt.datetime.fromisoformat(created_at).replace(tzinfo=dt.UTC)
+        start = stored.timestamp() - timing["stored"] / 1000
+        waited = max(0.0, (start - sent_at) * 1000)
+        into = parts.setdefault(int(tag.group(2)), {})
+        for name, value in (("before the exchange", waited),
+                            ("message stored", timing["stored"]),
+                            ("reply composed", timing.get("compose", 0.0)),
+                            ("first piece out", timing["first_delta"]),
+                            ("delivery", max(0.0, ttft_ms - waited - timing["first_delta"]))):
+            into.setdefault(name, []).append(value)
+    if not parts:
+        return
+    print("where the first-token time went (ms, p50/p95; from the exchange's start unless said):")
+    for n, named in sorted(parts.items()):
+        print(f"  message {n + 1}: " + "; ".join(
+            f"{name} {pct(v, 50):.1f}/{pct(v, 95):.1f}" for name, v in named.items()))
+
+
+def measure(args: argparse.Namespace, base: str, server_pid: int | None,
+            database: Path | None = None) -> None:
     """Run the learners against ``base``; report, with CPU figures where known."""
     inproc = in_process_reply_ms()
     cpu0 = _cpu_seconds(server_pid) if server_pid else 0.0
@@ -273,6 +323,8 @@ def measure(args: argparse.Namespace, base: str, server_pid: int | None) -> None
     server_cpu = _cpu_seconds(server_pid) - cpu0 if server_pid else None
     client_cpu = time.process_time() - client0
     report(args, ttft, full, errors, elapsed, inproc, server_cpu, client_cpu)
+    if database is not None and database.exists():
+        where_the_time_went(database)
 
 
 def main() -> int:
@@ -305,7 +357,7 @@ def main() -> int:
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            measure(args, base, server.pid)
+            measure(args, base, server.pid, Path(tmp) / "data" / "apilab.db")
         finally:
             server.terminate()
             server.wait(timeout=15)

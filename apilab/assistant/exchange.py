@@ -210,6 +210,7 @@ async def run_exchange(
     started = time.perf_counter()
     redacted, secrets = _redact(text)
     prep = await _db_call(db, _prepare, db, learner, lab, redacted, secrets, assistant.name)
+    stored_ms = (time.perf_counter() - started) * 1000
     reply_id: int = prep["reply_id"]
     yield Accepted(message_id=prep["message_id"], reply_id=reply_id, content=redacted,
                    secret_detected=bool(secrets))
@@ -247,6 +248,8 @@ async def run_exchange(
         meta = dict(done.meta or {})
         meta["tools_used"] = list(done.tools_used)
         timing = dict(meta.get("timing_ms") or {})
+        # From the exchange's start: the learner's message committed, the first piece sent.
+        timing["stored"] = round(stored_ms, 3)
         timing["first_delta"] = round(first_delta_ms or 0.0, 3)
         timing["total"] = round((time.perf_counter() - started) * 1000, 3)
         meta["timing_ms"] = timing
