@@ -224,11 +224,18 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9_\-\.']*[a-z0-9]|[a-z0-9]")
+# Names whose symbols the token pattern would drop ("C#" -> "c", ".NET" -> "net"), spelled
+# as words first so a question about the C# client meets the card about it.
+_SYMBOL_NAMES = re.compile(r"(?<![a-z0-9.])(?:(c|f)#|c\+\+|\.net\b)")
+_SYMBOL_WORDS = {"c#": " csharp", "f#": " fsharp", "c++": " cplusplus", ".net": " dotnet"}
 
 
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens; keeps ``max_tokens``, ``gpt-4o-mini``, ``429`` whole."""
-    raw = _TOKEN.findall(text.lower().replace("’", "'"))
+    lowered = text.lower().replace("’", "'")
+    if "#" in lowered or "+" in lowered or ".net" in lowered:
+        lowered = _SYMBOL_NAMES.sub(lambda m: _SYMBOL_WORDS[m.group(0)], lowered)
+    raw = _TOKEN.findall(lowered)
     out: list[str] = []
     for tok in raw:
         tok = tok.strip(".'-")

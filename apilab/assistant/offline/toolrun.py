@@ -79,13 +79,15 @@ def run_tools(w: Draft) -> None:
 
 
 # A cost word alone ("how are stored tokens billed?", "the footer said 1269 tokens ~= $0.04,
-# why is the reply empty?") asks how billing works, or reports a figure: the notes answer
-# that. The calculator runs when a sentence with a cost word asks for an amount.
+# why is the reply empty?", "it says I can only afford 2000 tokens") asks how billing works,
+# or reports a figure or an error: the notes answer that. The calculator runs when a
+# sentence with a cost word asks for an amount.
 _AMOUNT_ASK = re.compile(
     r"\b(?:how much|what(?:'s| is| would| will| does| do)? (?:\w+ ){0,4}(?:cost|costs|price|"
     r"bill|charge|spend)|cost of|costs? me|price (?:of|for)|pricing for|estimate|estimated|"
     r"calculate|calculation|compute|work out|total|per (?:month|day|year|week|hour|request|call|"
-    r"user)|a (?:month|day|year)|monthly|daily|yearly|afford|budget (?:for|of)|am i right|"
+    r"user)|a (?:month|day|year)|monthly|daily|yearly|(?:can|could) (?:i|we) afford|"
+    r"afford to|budget (?:for|of)|am i right|"
     r"is (?:it|that) (?:about|around|really|correct|right)|cheaper|more expensive|"
     r"expensive (?:is|would|will)|worth)\b", re.I)
 

@@ -39,3 +39,11 @@ def test_typo_correction_needs_a_close_course_word() -> None:
     assert correct("contxt", vocab) == "context"
     assert correct("pizza", vocab) is None
     assert correct("jso", vocab) is None  # too short to guess safely
+
+
+def test_tokenize_spells_out_names_made_of_symbols() -> None:
+    assert "csharp" in tokenize("how many retries does the C# openai client do?")
+    assert "dotnet" in tokenize("retries in the .NET SDK")
+    assert "cplusplus" in tokenize("calling it from C++")
+    assert "asp.net" in tokenize("an ASP.NET app")  # a name with a dot inside stays whole
+    assert "c" not in tokenize("C# client")

@@ -188,6 +188,19 @@ def test_cost_question_runs_the_cost_tool(fixture_tutor: OfflineTutor,
         "args"]["totals"][0].startswith("0.6")
 
 
+def test_a_reported_token_allowance_is_not_a_cost_question(fixture_tutor: OfflineTutor,
+                                                           fixture_course: Course) -> None:
+    """An error that says what the account "can only afford" asks for a fix, not a price."""
+    reported = fixture_tutor.compose(make_turn(
+        fixture_course, "rate-limits-cost",
+        "openrouter says I can only afford 2000 tokens, what should I change?"))
+    assert "estimate_cost" not in reported.tools_used
+    asked = fixture_tutor.compose(make_turn(
+        fixture_course, "rate-limits-cost",
+        "can I afford 2 million input tokens a day on gpt-4o-mini?"))
+    assert asked.tools_used == ["estimate_cost"]
+
+
 def test_cost_without_a_model_compares_a_few(fixture_tutor: OfflineTutor,
                                              fixture_course: Course) -> None:
     reply = fixture_tutor.compose(make_turn(fixture_course, "rate-limits-cost",
