@@ -136,12 +136,17 @@ def rule_yaml_samples(up: Upstream, source: str) -> Iterator[Sample]:
             if not isinstance(rule, dict):
                 continue
             rid = f"{rule.get('name', '')} ({rule.get('id', '')})"
+            categories = rule.get("categories") or []
+            not_secret = bool(categories) and "secret" not in categories
             for key, positive in (("examples", True), ("negative_examples", False)):
                 for i, text in enumerate(rule.get(key) or []):
                     if not isinstance(text, str) or not text.strip():
                         continue
                     sample = Sample(_sid(source, rel, f"{rid}\0{positive}\0{i}\0{text}"),
                                     source, rel, up.commit, rid, text, positive)
+                    if positive and not_secret:
+                        sample.secrets = ["debatable: the upstream rule's categories "
+                                          f"({', '.join(categories)}) do not include 'secret'"]
                     if not positive and any(text.strip().startswith(f) for f in flagged):
                         sample.secrets = ["debatable: an upstream comment says the rule "
                                           "misses this negative, so it is a secret"]
