@@ -123,6 +123,25 @@ def run_gitleaks(binary: str, folder: Path, config: str | None) -> tuple[list[tu
     return hits, elapsed
 
 
+def _tool_lines(samples: list[outside.OutsideSample], folder: Path, gitleaks: str | None = None,
+                gitleaks_config: str | None = None
+                ) -> tuple[dict[str, dict[str, set[int]]], dict[str, str]]:
+    """Write the samples under ``folder``, run each tool once: (tool->file->lines, id->file)."""
+    where = outside.write_files(samples, folder)
+    tools: dict[str, list[tuple[str, int]]] = {}
+    tools["apilab"], _ = run_apilab(folder)
+    tools["detect-secrets"], _t, _ = run_detect_secrets(folder)
+    if gitleaks:
+        tools["gitleaks"], _ = run_gitleaks(gitleaks, folder, gitleaks_config)
+    lines: dict[str, dict[str, set[int]]] = {}
+    for name, hits in tools.items():
+        per_file: dict[str, set[int]] = {}
+        for rel, line in hits:
+            per_file.setdefault(rel, set()).add(line)
+        lines[name] = per_file
+    return lines, where
+
+
 def outside_bench(cache: str | None, gitleaks: str | None, gitleaks_config: str | None,
                   tmp: Path) -> None:
     """Score every tool on the outside corpus and print the tables (see the docstring)."""
@@ -130,35 +149,23 @@ def outside_bench(cache: str | None, gitleaks: str | None, gitleaks_config: str 
     if not samples:
         print("Outside corpus: no samples (tests/secretscan/outside/samples.json.gz missing?)")
         return
-    folder = tmp / "outside"
-    where = outside.write_files(samples, folder)
     kept = [s for s in samples if not s.debatable]
     sources = sorted({s.source for s in samples})
     print(f"Outside corpus: {len(samples)} samples from {', '.join(sources)}; "
           f"{len(samples) - len(kept)} debatable labels left out; "
           f"{sum(s.positive for s in kept)} secrets, {sum(not s.positive for s in kept)} "
           f"non-secrets scored")
-    tools: dict[str, list[tuple[str, int]]] = {}
-    tools["apilab"], _ = run_apilab(folder)
-    tools["detect-secrets"], _t, _ = run_detect_secrets(folder)
-    if gitleaks:
-        tools["gitleaks"], _ = run_gitleaks(gitleaks, folder, gitleaks_config)
-    else:
+    lines, where = _tool_lines(samples, tmp / "outside", gitleaks, gitleaks_config)
+    if not gitleaks:
         print("(gitleaks: not run. No gitleaks binary is installable here: not packaged in "
               "Debian bookworm, and PyPI/npm only carry wrappers that download it at run "
               "time. Pass --gitleaks BIN [--gitleaks-config gitleaks.toml] where one exists.)")
-    lines: dict[str, dict[str, set[int]]] = {}
-    for name, hits in tools.items():
-        per_file: dict[str, set[int]] = {}
-        for rel, line in hits:
-            per_file.setdefault(rel, set()).add(line)
-        lines[name] = per_file
 
     def tally(name: str, subset: list[outside.OutsideSample]) -> outside.Tally:
         t, _m, _f = outside.score(subset, lambda s: lines[name].get(where[s.id], set()))
         return t
 
-    names = list(tools)
+    names = list(lines)
     groups: list[tuple[str, list[outside.OutsideSample]]] = [
         ("AI-provider keys", [s for s in kept if s.ai]),
         ("all secrets", kept),
@@ -182,6 +189,66 @@ def outside_bench(cache: str | None, gitleaks: str | None, gitleaks_config: str 
         subset = [s for s in kept if s.source == source]
         row = "".join(f"{tally(n, subset).f1:>16.3f}" for n in names)
         print(f"{source:<22}{len(subset):>5}{row}")
+    print()
+
+
+def fresh_bench(path: str | None, tmp: Path, show_dev: bool = False) -> None:
+    """Score both tools on the fresh corpus (fresh.py), dev and held-out halves side by side.
+
+    The held-out half is reported as totals only (overall, AI keys, per source): looking at
+    its misses would turn it into a second dev half. ``show_dev`` lists the dev half's misses
+    and false hits for apilab.
+    """
+    samples = outside.load_fresh(path)
+    if not samples:
+        print("Fresh corpus: no samples (tests/secretscan/outside/fresh.json.gz missing?)")
+        return
+    kept = [s for s in samples if not s.debatable]
+    sources = sorted({s.source for s in kept})
+    halves = ("dev", "held-out")
+    print(f"Fresh corpus (never tuned on): {len(samples)} samples from {', '.join(sources)}; "
+          f"{len(samples) - len(kept)} debatable labels left out; split by service into "
+          + ", ".join(f"{h} {sum(s.half == h for s in kept)} "
+                      f"({sum(s.positive for s in kept if s.half == h)} secrets)"
+                      for h in halves))
+    lines, where = _tool_lines(samples, tmp / "fresh")
+    names = list(lines)
+
+    def tally(name: str, subset: list[outside.OutsideSample]) -> outside.Tally:
+        t, _m, _f = outside.score(subset, lambda s: lines[name].get(where[s.id], set()))
+        return t
+
+    print(f"\n{'':30}" + "".join(f"{n:>22}" for n in names))
+    print(f"{'':30}" + "".join(f"{'P     R     F1':>22}" for _ in names))
+    for half in halves:
+        part = [s for s in kept if s.half == half]
+        for label, subset in (("AI-provider keys", [s for s in part if s.ai]),
+                              ("all secrets", part)):
+            row = "".join(f"{t.precision:>12.3f}{t.recall:>6.3f}{t.f1:>6.3f}"
+                          for t in (tally(n, subset) for n in names))
+            print(f"{f'{half}: {label} ({len(subset)})':<30}{row}")
+    print("\nF1 per source, dev | held-out (samples):")
+    print(f"{'source':<20}" + "".join(f"{h + ' ' + n:>26}" for h in halves for n in names))
+    for source in sources:
+        cells = []
+        for half in halves:
+            subset = [s for s in kept if s.source == source and s.half == half]
+            cells += [f"{tally(n, subset).f1:>20.3f} ({len(subset):>3})" for n in names]
+        print(f"{source:<20}" + "".join(cells))
+    print("\nF1 per provider, dev half only (samples):")
+    dev = [s for s in kept if s.half == "dev"]
+    providers = sorted({s.provider for s in dev}, key=lambda p: (p not in outside.AI_PROVIDERS, p))
+    for provider in providers:
+        subset = [s for s in dev if s.provider == provider]
+        row = "".join(f"{tally(n, subset).f1:>16.3f}" for n in names)
+        print(f"{provider:<22}{len(subset):>5}{row}")
+    if show_dev:
+        _t, missed, false_hits = outside.score(
+            dev, lambda s: lines["apilab"].get(where[s.id], set()))
+        for kind, items in (("missed", missed), ("false hit", false_hits)):
+            for s in items:
+                text = outside.labelled_text(s).strip().replace("\n", "\\n")[:160]
+                print(f"  dev {kind}: {s.id} {s.source} {s.rule[:40]!r}: {text}")
     print()
 
 
@@ -252,6 +319,13 @@ def main() -> None:
                         "(adds trufflehog's samples; default: the samples in the repo)")
     parser.add_argument("--gitleaks", default=None, help="gitleaks binary to compare with")
     parser.add_argument("--gitleaks-config", default=None, help="gitleaks rule file (toml)")
+    parser.add_argument("--fresh", nargs="?", const="", default=None,
+                        help="also score the fresh corpus (tests/secretscan/outside/"
+                        "fresh.json.gz, or the file given): dev and held-out halves")
+    parser.add_argument("--fresh-only", action="store_true",
+                        help="only the fresh corpus tables (no other part)")
+    parser.add_argument("--show-dev", action="store_true",
+                        help="with --fresh: list apilab's misses and false hits on the dev half")
     parser.add_argument("--skip-tree", action="store_true", help="skip the speed part")
     parser.add_argument("--repeat", type=int, default=3, help="apilab runs on the tree (best)")
     parser.add_argument("--ds-repeat", type=int, default=1,
@@ -259,6 +333,10 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="apilab-bench-") as tmp:
+        if args.fresh is not None or args.fresh_only:
+            fresh_bench(args.fresh or None, Path(tmp), args.show_dev)
+            if args.fresh_only:
+                return
         outside_bench(args.outside, args.gitleaks, args.gitleaks_config, Path(tmp))
         tricky_bench()
         corpus_dir = Path(tmp) / "corpus"

@@ -44,6 +44,8 @@ _GENERIC_MARKERS = ("fake", "example", "dummy", "sample", "placeholder", "change
                     "mock", "todo", "fixme", "insert", "replace", "secret", "password",
                     "passwd", "token", "apikey", "api_key", "****", "0000", "qwerty", "invalid")
 _RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.~]+")
+_WORD_SEGMENT = re.compile(r"(?:^|[-_.])[a-z]{5,}(?:[-_.]|$)")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
 _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
@@ -84,6 +86,29 @@ _KEY_QUALIFIERS = frozenset({
     "together", "perplexity", "xai", "fireworks", "voyage", "elevenlabs", "tavily", "serp",
     "serpapi", "algolia", "sentry", "datadog", "openrouter", "langsmith", "langchain",
     "weaviate", "qdrant", "mapbox", "maps", "youtube", "telegram", "discord", "notion",
+})
+# "<word> key" after one of these names a lookup or storage key, not a credential; after
+# any other word ("craftmypdf_key", "zerobounceKEY", "SCRAPERAPI_KEY") the name is a
+# service's key, reported only for a long random value (see ``_value_ok``, kind "key").
+_STRUCTURAL_KEY_WORDS = frozenset({
+    "cache", "sort", "primary", "foreign", "partition", "row", "column", "dict", "map",
+    "lookup", "object", "s3", "redis", "idempotency", "dedup", "dedupe", "group", "routing",
+    "shard", "index", "unique", "composite", "natural", "surrogate", "cluster", "hash",
+    "range", "cursor", "entity", "record", "item", "message", "translation", "i18n",
+    "locale", "state", "memo", "react", "list", "node", "field", "attribute", "attr",
+    "config", "setting", "settings", "option", "registry", "metadata", "meta", "env",
+    "dataset", "table", "bucket", "file", "blob", "path", "kms", "ctx", "context", "data",
+    "json", "sorting", "order", "cmp", "compare", "join", "parent", "child", "root",
+    "next", "prev", "last", "first", "default", "custom", "user", "name", "type", "the",
+    "this", "my", "new", "old", "tmp", "temp", "local", "global", "x", "y", "k", "dk",
+    "pk", "fk", "sk", "rk", "ck", "id", "uid", "uuid", "url", "uri", "host", "query",
+    "param", "arg", "var", "label", "tag", "event", "task", "job", "queue", "topic",
+    "stream", "channel", "room", "rate", "throttle", "lock", "mutex",
+    "semaphore", "counter", "metric", "stat", "stats", "log", "trace", "span", "request",
+    "response", "header", "body", "form", "input", "output", "result", "value", "values",
+    "str", "string", "int", "byte", "bytes", "char", "prefix", "suffix", "base", "full",
+    "short", "long", "sub", "super", "top", "bottom", "left", "right", "up", "down",
+    "public", "pub", "verify", "verification", "idp", "jwk", "jwks", "kid", "hotkey", "hot",
 })
 # A name ending in one of these words describes a secret instead of holding one.
 _META_LAST_WORDS = frozenset({
@@ -136,6 +161,8 @@ _COMMON_DEFAULTS = frozenset({
     "sensitive", "hidden", "masked", "encrypted", "unknown", "notset", "not_set", "empty",
     "disabled", "enabled", "anonymous", "bearer", "basic", "oauth", "oauth2", "jwt",
 })
+# Hosts of local development: a URL there is reported only with a strong password.
+_LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0")
 # Hosts that only appear in examples and local development.
 _EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.org",
                   "example.net", "host", "hostname", "server")
@@ -209,7 +236,7 @@ def _name_span(text: str, start: int, stop: int) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def name_kind(name: str) -> str | None:
-    """"password", "secret" or None for a variable/key name."""
+    """"password", "secret", "key" (a service's key: stricter values) or None for a name."""
     words = name_words(name)
     if not words:
         return None
@@ -221,6 +248,10 @@ def name_kind(name: str) -> str | None:
     if last == "token" and len(words) > 1 and words[-2] in _HANDLE_TOKEN_WORDS:
         return None
     if last in _META_LAST_WORDS and not (last == "key" and _key_is_secret(words)):
+        if last == "key" and len(words) > 1 and words[-2] not in _STRUCTURAL_KEY_WORDS \
+                and words[-2].isalpha() and len(words[-2]) >= 3 and not any(
+                    w in _META_LAST_WORDS for w in words[:-1]):
+            return "key"
         return None
     for w in words:
         if w in _PASSWORD_WORDS:
@@ -278,6 +309,16 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
             return False
         # a plain word is not a password
         return not (value.isalpha() and (value.islower() or value.isupper() or value.istitle()))
+    if kind == "key":
+        # A service's own key name: only a long random value mixing letters and digits
+        # (not a UUID: idempotency and object keys are UUIDs).
+        # A token: no code ("n.reason&&..."), no dotted type ("mlkem.MLKEM768PrivateKey"),
+        # no words between separators ("w32-registered-hot-keys").
+        return (len(value) >= 20 and has_digit and (has_lower or has_upper)
+                and entropy(value) >= 3.5 and not _UUID.fullmatch(value)
+                and sum(c.isdigit() for c in value) < len(value) - 4
+                and bool(_TOKEN_CHARS.fullmatch(value)) and not _DOTTED_IDENT.fullmatch(value)
+                and not _WORD_SEGMENT.search(value))
     if len(value) < 8 or entropy(value) < min(3.0, math.log2(len(value)) - 0.5):
         return False
     if _UUID.fullmatch(value):
@@ -354,6 +395,9 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule if _url_credentials_ok(match, secret) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
+    if rule.id == "credential-pair":
+        # The constructor names the pair; the password only has to look like one.
+        return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
         # "user:password": the password is what must look like one ("SVC:${APP_ID}" is not)
         password = secret.split(":", 1)[-1].lstrip("'\"")
@@ -426,11 +470,23 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     user = whole.split("://", 1)[1].rsplit(":", 1)[0] if "://" in whole else ""
     host = whole.rsplit("@", 1)[1].lower()
     low = secret.lower()
+    if host.startswith(_LOCAL_HOSTS) and _strong_password(secret):
+        # A local database's URL with a real-looking password ("D1fficult", "p4Dsr8b") is
+        # still a password someone typed into a file; "postgres:postgres" is not.
+        host = "local"
     return not (
         low == user.lower() or low in _COMMON_DEFAULTS or "%20" in low
         or any(c in secret for c in "[]") or host.startswith(_EXAMPLE_HOSTS)
         or any(m in low for m in ("password", "passwd", "secret", "xxxx", "example", "****"))
     )
+
+
+def _strong_password(value: str) -> bool:
+    """Letters and digits mixed, no placeholder word: a password someone chose."""
+    low = value.lower()
+    return (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
+            and not value.isdigit() and not any(m in low for m in _GENERIC_MARKERS)
+            and entropy(value) >= 2.5)
 
 
 def _body(rule: Rule, secret: str) -> str:

@@ -107,6 +107,19 @@ GENERIC_RULES: tuple[Rule, ...] = (
         min_entropy=2.5, generic=True, keyword_anchored=True,
     ),
     Rule(
+        # A (user, password) pair given to a credentials constructor, in any language:
+        # new NetworkCredential("u", "p"), HTTPBasicAuth("u", "p"), auth=("u", "p"),
+        # new PasswordAuthentication("u", "p".toCharArray()), DirectoryEntry(path, "u", "p").
+        "credential-pair", "Password passed with a user name to a credentials constructor",
+        r"(?i:networkcredential|http(?:basic|digest)auth|basicauth|passwordauthentication"
+        r"|usernamepasswordcredentials|directoryentry|auth\s{0,3}=)\s{0,3}[\(\[]\s{0,3}"
+        r"""(?:"[^"\n]{0,200}+"\s{0,3},\s{0,3})?["'][^"'\s]{1,100}+["']\s{0,3},\s{0,3}"""
+        r"""(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)')""",
+        ("networkcredential", "basicauth", "digestauth", "passwordauthentication",
+         "usernamepasswordcredentials", "directoryentry", "auth=(", "auth = (", "auth=["),
+        LOW, _PASSWORD_FIX, min_entropy=2.0, generic=True, keyword_anchored=True,
+    ),
+    Rule(
         # user:password@host (the user part may itself be an e-mail address).
         "url-credentials", "Password embedded in a URL",
         r"://(?:[^\s/:@'\"]{1,64}(?:@[^\s/:@'\"]{1,64})?):([^\s/:@'\"<>{}$]{6,128})@"

@@ -301,9 +301,19 @@ SERVICE_RULES: tuple[Rule, ...] = (
         # Header lines ("Proc-Type: 4,ENCRYPTED") sit in an atomic group repeated
         # possessively: a line that could be split two ways is split once, so a run of
         # "a: a: a: " is linear instead of exponential (issue 10).
-        r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----(?:\\[rn]|\s)++"
+        #
+        # The body may sit behind per-line noise, within 400 characters of the header: a
+        # string literal's quotes and "+" (Java, C), a log line's timestamp, a comment's
+        # " * ", JSON escapes. The first base64 run of 40+ mixing upper case, lower case
+        # and digits is the body (a hex hash or an identifier after a mere mention of the
+        # header is not). "-----BEGIN OPENSSH FAKE PRIVATE KEY-----" is a test fixture.
+        r"-----BEGIN(?![ A-Z0-9]{0,30}?(?:FAKE|EXAMPLE|DUMMY|EMPTY))[ A-Z0-9]{0,30}PRIVATE KEY"
+        r"(?: BLOCK)?-----"
+        r"(?:(?:\\[rn]|\s)++"
         r"(?>[A-Za-z][A-Za-z-]{0,40}: [^\n]{0,200}?(?:\\[rn]|\n)(?:\\[rn]|\s)*+)*+"
         r"[A-Za-z0-9+/=]{40,}+"
+        r"|[\s\S]{0,400}?(?<![A-Za-z0-9+/])(?=[A-Za-z0-9+/]{0,63}[A-Z])"
+        r"(?=[A-Za-z0-9+/]{0,63}[a-z])(?=[A-Za-z0-9+/]{0,63}[0-9])[A-Za-z0-9+/]{40,}+)"
         r"(?:[\s\S]{0,12000}?-----END[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----)?",
         ("private key",), 0.97,
         "Treat the key pair as compromised: revoke or replace it wherever it is trusted "

@@ -32,12 +32,13 @@ from typing import Any
 
 import yaml
 
-__all__ = ["AI_PROVIDERS", "OutsideSample", "Tally", "load_samples", "provider_of", "score",
-           "write_files"]
+__all__ = ["AI_PROVIDERS", "OutsideSample", "Tally", "load_fresh", "load_samples", "provider_of",
+           "score", "write_files"]
 
 HERE = Path(__file__).resolve().parent
 COMMITTED = HERE / "samples.json.gz"
 DEBATABLE = HERE / "debatable.yaml"
+FRESH = HERE / "fresh.json.gz"
 ENV_VAR = "APILAB_OUTSIDE_CORPUS"
 
 # Upstream rule / detector / plugin name fragments -> provider (first match wins).
@@ -91,6 +92,7 @@ class OutsideSample:
     lines: list[int]
     provider: str
     debatable: str = ""  # the note from debatable.yaml, when upstream's label is not accepted
+    half: str = ""  # fresh corpus only: "dev" or "held-out" (see fresh.py)
 
     @property
     def ai(self) -> bool:
@@ -160,6 +162,19 @@ def load_samples(extra: str | Path | None = None, *, committed: bool = True
     extra = extra or os.environ.get(ENV_VAR)
     if extra:
         docs.append(_read_doc(Path(extra)))
+    return _from_docs(docs)
+
+
+def load_fresh(path: str | Path | None = None, half: str | None = None) -> list[OutsideSample]:
+    """The fresh corpus (``fresh.json.gz``, see fresh.py), optionally one half of it."""
+    path = Path(path) if path else FRESH
+    if not path.exists():
+        return []
+    samples = _from_docs([_read_doc(path)])
+    return [s for s in samples if half is None or s.half == half]
+
+
+def _from_docs(docs: list[dict[str, Any]]) -> list[OutsideSample]:
     by_id, patterns = _debatable_rules()
     seen: set[str] = set()
     out: list[OutsideSample] = []
@@ -173,7 +188,8 @@ def load_samples(extra: str | Path | None = None, *, committed: bool = True
                 id=s["id"], source=s["source"], upstream_path=s["upstream_path"],
                 commit=s["commit"], rule=s["rule"], text=s["text"], positive=s["positive"],
                 filename=s.get("filename") or "sample.txt", lines=list(s.get("lines") or []),
-                provider=provider, debatable=by_id.get(s["id"], ""),
+                provider=provider, debatable=by_id.get(s["id"], s.get("debatable") or ""),
+                half=s.get("half") or "",
             ))
     cross = _cross_label_notes(out)
     for sample in out:
