@@ -76,6 +76,11 @@ class Match:
     @property
     def closeness(self) -> float:
         """0-1: how surely this document answers the question (both views combined)."""
+        return min(1.0, self.strength)
+
+    @property
+    def strength(self) -> float:
+        """``closeness`` before its cap at 1.0: two strong cards are ranked by it, not tied."""
         lex, sem = self.lexical, self.meaning
         score = max(lex, sem) * 0.75 + min(lex, sem) * 0.45
         if sem < COINCIDENCE:
@@ -86,7 +91,7 @@ class Match:
             # The learner pasted the very error this card is about: a generic status-code
             # card that shares more words must not win over it.
             score = max(score, HINT_FLOOR) + 0.1
-        return min(1.0, score)
+        return score
 
     def as_meta(self) -> dict[str, object]:
         meta = self.hit.as_meta()
@@ -222,13 +227,14 @@ class Retriever:
             bucket.extend(Match(h, sims[self.index.position(h.doc)] if sims else 0.0,
                                 best_part.get(h.doc.key, 0.0), typical,
                                 h.doc.key in hint_keys) for h in hits)
-            # A card the pasted error names exactly ranks first; closeness (capped at 1.0)
-            # would otherwise leave it tied with, or below, a card that merely sounds alike.
+            # A card the pasted error names exactly ranks first; closeness would otherwise
+            # leave it tied with, or below, a card that merely sounds alike. The rest rank
+            # by strength: two cards both at closeness's cap of 1.0 are not a tie.
             # Not when another card answers clearly better: "vllm: The model `X` does not
             # exist" names the generic model-not-found card, but the vLLM card is the answer.
             unhinted = max((m.closeness for m in bucket if not m.hinted), default=0.0)
             bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
-                                       m.closeness - _provider_conflict(m.doc, named)),
+                                       m.strength - _provider_conflict(m.doc, named)),
                         reverse=True)
             del bucket[limit:]
         return own, other

@@ -51,3 +51,18 @@ def test_the_weighted_view_discounts_words_every_card_uses() -> None:
     rows = blend.rows(corpus)
     sims = blend.similarity(rows @ blend.embed([corpus[0]])[0])
     assert sims.shape == (len(corpus),) and abs(float(sims[0]) - 1.0) < 0.05
+
+
+def test_two_cards_at_the_cap_are_ranked_by_strength_not_by_order() -> None:
+    """Closeness stops at 1.0; below the cap nothing changes, above it the stronger wins."""
+    from apilab.assistant.offline import OfflineTutor
+
+    retriever = OfflineTutor().retriever
+    own, _ = retriever.search("openai emailed me that my key leaked and was rotated",
+                              "key-security")
+    assert own[0].doc.card is not None and own[0].doc.card.id == "ks-leaked-key-email"
+    assert [m.closeness for m in own[:2]] == [1.0, 1.0]
+    assert own[0].strength > own[1].strength > 1.0
+    assert all(m.strength == m.closeness for m in own if m.strength < 1.0)
+    strengths = [m.strength for m in own if not m.hinted]
+    assert strengths == sorted(strengths, reverse=True)
