@@ -108,3 +108,19 @@ def test_a_card_about_another_status_is_not_the_answer(real_tutor: OfflineTutor)
         '404 Error\n\n"message":"Request failed with status code 401","name":"Error"'))
     assert reply.meta.get("card") != "ab-status-422"
     assert "422 Unprocessable" not in reply.text and "401 Unauthorized" in reply.text
+
+
+def test_a_context_length_error_from_a_local_server_names_the_local_server_card() -> None:
+    """The pasted phrase names every card about it; the one about vLLM/Ollama servers wins
+    when the learner runs one (reported by a card author)."""
+    from apilab.assistant.base import Turn
+    from apilab.assistant.offline import OfflineTutor
+
+    tutor = OfflineTutor()
+    lab = tutor.course.lab("api-basics")
+    local = tutor.compose(Turn(lab=lab, history=[], message=(
+        "vllm says maximum context length exceeded but my prompt is short")))
+    hosted = tutor.compose(Turn(lab=lab, history=[], message=(
+        "This model's maximum context length is 8192 tokens, however you requested 9000")))
+    assert local.meta["card"] == "ab-local-server-context-length"
+    assert hosted.meta["card"] == "ab-context-length-exceeded"
