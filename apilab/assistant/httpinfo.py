@@ -51,6 +51,12 @@ STATUSES: dict[int, StatusInfo] = {
     404: StatusInfo("Not Found",
                     "Wrong URL or a model name that does not exist (or your key cannot see).",
                     "Check the base URL, path (e.g. `/v1/chat/completions`) and model id.", "no"),
+    405: StatusInfo("Method Not Allowed",
+                    "The URL exists but not for this HTTP method: a GET (a browser, a redirect "
+                    "that turned POST into GET, a missing `-X POST`) to an endpoint that takes "
+                    "POST.",
+                    "Send a POST to the exact API URL (with `https://`, no redirect), with a "
+                    "JSON body.", "no - not until you fix the method"),
     408: StatusInfo("Request Timeout",
                     "The server gave up waiting for your request.",
                     "Retry with backoff; check your network and request size.", "yes"),
@@ -58,6 +64,10 @@ STATUSES: dict[int, StatusInfo] = {
                     "Retry once after a short wait.", "yes, once"),
     413: StatusInfo("Payload Too Large", "The request body is over the provider's size limit.",
                     "Send less: shorten the prompt, fewer or smaller images/files.", "no"),
+    415: StatusInfo("Unsupported Media Type",
+                    "The body was not sent as JSON: `Content-Type: application/json` is "
+                    "missing, or the body was form-encoded (`data=` instead of `json=`).",
+                    "Send the body as JSON with `Content-Type: application/json`.", "no"),
     422: StatusInfo("Unprocessable Entity",
                     "The JSON parsed but a value is invalid for the schema the API expects.",
                     "Fix the field named in the error.", "no"),
@@ -84,6 +94,28 @@ STATUSES: dict[int, StatusInfo] = {
                     "yes"),
     504: StatusInfo("Gateway Timeout", "The model took too long to answer behind a gateway.",
                     "Retry with backoff; stream long replies or lower max_tokens.", "yes"),
+    520: StatusInfo("Unknown Error (Cloudflare)",
+                    "Cloudflare, in front of the API or a proxy, got an empty or invalid "
+                    "answer from the server behind it.",
+                    "Retry with backoff; if it persists, the service behind Cloudflare is "
+                    "failing (check its status page).", "yes"),
+    521: StatusInfo("Web Server Is Down (Cloudflare)",
+                    "Cloudflare could not connect to the server behind it: that server is down "
+                    "or refusing connections.",
+                    "Retry with backoff; if it persists, the service or your proxy is down.",
+                    "yes"),
+    522: StatusInfo("Connection Timed Out (Cloudflare)",
+                    "Cloudflare could not open a connection to the server behind it in time.",
+                    "Retry with backoff; check the service's status page.", "yes"),
+    523: StatusInfo("Origin Is Unreachable (Cloudflare)",
+                    "Cloudflare could not reach the server behind it (DNS or routing).",
+                    "Retry later; for your own proxy, check its address and DNS.", "yes"),
+    524: StatusInfo("A Timeout Occurred (Cloudflare)",
+                    "The server behind Cloudflare accepted the request but did not answer within "
+                    "Cloudflare's limit (about 100 s, reported): a long generation without "
+                    "streaming.",
+                    "Stream the reply (the first bytes arrive early) or ask for less "
+                    "(`max_tokens`), then retry with backoff.", "yes"),
     529: StatusInfo("Overloaded (Anthropic)",
                     "Anthropic's API is overloaded (`overloaded_error`) - like a 503.",
                     "Retry with exponential backoff and jitter; fall back to another model if "

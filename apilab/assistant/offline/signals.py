@@ -99,6 +99,8 @@ class Signals:
             ids += table["error_codes"].get(code, {}).get("cards", [])
         for name in self.exceptions:
             ids += table["exceptions"].get(name, {}).get("cards", [])
+        for status in self.statuses:
+            ids += table.get("statuses", {}).get(status, {}).get("cards", [])
         return list(dict.fromkeys(ids))
 
 

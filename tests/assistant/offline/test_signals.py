@@ -124,3 +124,22 @@ def test_a_context_length_error_from_a_local_server_names_the_local_server_card(
         "This model's maximum context length is 8192 tokens, however you requested 9000")))
     assert local.meta["card"] == "ab-local-server-context-length"
     assert hosted.meta["card"] == "ab-context-length-exceeded"
+
+
+def test_a_status_without_a_generic_card_finds_the_card_about_it() -> None:
+    """405, 415 and Cloudflare's 52x have no `ab-status-NNN` card; signals.yaml names the
+    cards that answer them, and the status explainer knows them (it dropped them before)."""
+    from apilab.assistant import httpinfo
+    from apilab.assistant.base import Turn
+    from apilab.assistant.offline import OfflineTutor
+
+    assert {405, 415, 520, 522, 524} <= set(httpinfo.STATUSES)
+    assert httpinfo.bare_codes("a 524 after 100 seconds, then a 405") == [524, 405]
+    tutor = OfflineTutor()
+    lab = tutor.course.lab("api-basics")
+    for message, card in (("what does a 415 error mean from the api?", "ab-missing-content-type"),
+                          ("is a 524 retryable like a 503?", "ab-cloudflare-52x"),
+                          ("405 Method Not Allowed from the chat completions url",
+                           "ab-get-instead-of-post")):
+        reply = tutor.compose(Turn(lab=lab, history=[], message=message))
+        assert reply.meta["card"] == card, message
