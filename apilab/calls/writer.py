@@ -108,7 +108,10 @@ class WriteBehindLedger:
                 self.stats.queued += 1
                 if self._thread is None:  # none yet, or it ended while idle
                     self._start()
-                elif len(self._queue) >= self.batch_max:
+                elif len(self._queue) == 1 or len(self._queue) >= self.batch_max:
+                    # The first row after an empty queue wakes the writer from its idle
+                    # wait, so this row is stored interval_s from now, not when the idle
+                    # wait ends (IDLE_EXIT_S: rows piled up for 2 s, past the crash bound).
                     self._cond.notify_all()
                 return
             self.stats.written_inline += 1
