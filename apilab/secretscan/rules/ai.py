@@ -103,9 +103,10 @@ AI_RULES: tuple[Rule, ...] = (
         keyword_anchored=True,
     ),
     Rule(
-        # The REST header Azure OpenAI takes instead of "Authorization: Bearer".
+        # The REST header Azure OpenAI takes instead of "Authorization: Bearer" (not
+        # "x-api-key" or ElevenLabs' "xi-api-key": other services' headers).
         "azure-openai-header-key", "Azure OpenAI API key in an api-key header",
-        r"""(?i:["']?api-key["']?)\s{0,3}[:=,]\s{0,3}["']?""" + _AZURE_VALUE + E,
+        r"""(?<![A-Za-z0-9_-])(?i:["']?api-key["']?)\s{0,3}[:=,]\s{0,3}["']?""" + _AZURE_VALUE + E,
         ("api-key",), MEDIUM, _AZURE_FIX, provider="Azure OpenAI", ai_provider=True,
         min_entropy=3.0,
         keyword_anchored=True,
