@@ -52,6 +52,7 @@ FOUND = {
     "moonshot-api-key": f'MOONSHOT_API_KEY = "sk-{_r(ALNUM, 48)}"',
     "zai-api-key": f'ZAI_API_KEY = "{_r(HEX, 32)}.{_r(ALNUM, 16)}"',
     "ollama-api-key": f'OLLAMA_API_KEY = "{_r(HEX, 32)}.{_r(ALNUM, 24)}"',
+    "privateai-api-key": f'PRIVATE_AI_API_KEY = "{_r(LOWER36, 32)}"',
     "upstage-api-key": f'UPSTAGE_API_KEY = "up_{_r(ALNUM, 30)}"',
     "voyage-api-key": f'vo = voyageai.Client(api_key="{"pa" + "-"}{_r(ALNUM + "_-", 43)}")',
     "jina-api-key": f"JINA_KEY = os.getenv('JINA_KEY', '{'jina' + '_'}{_r(ALNUM, 60)}')",
@@ -100,6 +101,7 @@ QUIET = {
     "moonshot-api-key": ['MOONSHOT_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"'],
     "zai-api-key": [f'glm_checkpoint_sha = "{_r(HEX, 32)}.{_r(ALNUM, 16)}"'],
     "ollama-api-key": [f'ollama_model_digest = "{_r(HEX, 32)}.{_r(ALNUM, 24)}"'],
+    "privateai-api-key": [f'private_ai_entity_ids = "{_r(LOWER36, 32)}"'],
     "upstage-api-key": ['UPSTAGE_API_KEY = "up_your_api_key"'],
     "voyage-api-key": [f"pa-{_r(string.ascii_lowercase + '-', 43)}",  # no digit or upper
                        "https://example.com/pa-service-documentation-and-overview-pages-2"],

@@ -20,7 +20,7 @@ Every body is a character class, so this file scans clean.
 
 from __future__ import annotations
 
-from apilab.secretscan.rules.base import ASSIGN, HIGH, MEDIUM, B, E, Rule, fix
+from apilab.secretscan.rules.base import HIGH, MEDIUM, NAMED_ASSIGN, B, E, Rule, fix
 
 __all__ = ["AI_PLATFORM_RULES"]
 
@@ -45,16 +45,6 @@ def _prefixed(rule_id: str, provider: str, prefix: str, body: str,
                 min_entropy=min_entropy, prefix=prefix, keyword_anchored=True)
 
 
-# After a provider's name: up to 20 name characters (spaces too: "deepgram token"), then an
-# assignment in any common syntax (=, :, :=, ::=, ?=, =>, ||, ==, a "," after a quoted
-# name), as in the public rule sets these shapes come from.
-_NAMED_ASSIGN = r"""[ \t\w.-]{0,20}[\s'"`]{0,3}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'"\s=]{0,5}"""
-# ...unless the name says the value is something else: a 40-hex value beside "deepgram"
-# may be a commit, a 32-hex one beside "elevenlabs" a voice id.
-_NOT_A_KEY_NAME = (r"""(?![ \t\w.-]{0,20}?(?i:id|ids|sha|hash|commit|digest|version|voice)"""
-                   r"""[\s'"`=:,])""")
-
-
 def _named(rule_id: str, provider: str, names: str, value: str, keywords: tuple[str, ...],
            console: str, env: str, *, min_entropy: float = 3.0, description: str = "") -> Rule:
     """A key with no prefix of its own, assigned to a name that holds one of ``names``.
@@ -63,7 +53,7 @@ def _named(rule_id: str, provider: str, names: str, value: str, keywords: tuple[
     ``keywords`` (``DEEPGRAM_API_KEY = ...``, ``deepgram: ...``).
     """
     return Rule(rule_id, description or f"{provider} API key (by its variable name)",
-                r"(?i:" + names + r")" + _NOT_A_KEY_NAME + _NAMED_ASSIGN + "(" + value + ")" + E,
+                r"(?i:" + names + r")" + NAMED_ASSIGN + "(" + value + ")" + E,
                 keywords, MEDIUM, fix(console, env), provider=provider, ai_provider=True,
                 min_entropy=min_entropy, keyword_anchored=True)
 
@@ -107,6 +97,9 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
            "z.ai (or open.bigmodel.cn) > API Keys", "ZAI_API_KEY"),
     _named("ollama-api-key", "Ollama", r"ollama", r"[a-f0-9]{32}\.[A-Za-z0-9_-]{24}",
            ("ollama",), "ollama.com > Settings > Keys", "OLLAMA_API_KEY"),
+    _named("privateai-api-key", "Private AI", r"private[_-]?ai", r"[a-z0-9]{32}",
+           ("privateai", "private_ai", "private-ai"), "the Private AI portal > API keys",
+           "PRIVATE_AI_API_KEY"),
     _named("upstage-api-key", "Upstage", r"upstage", r"up_[A-Za-z0-9]{29,50}|[A-Za-z0-9]{40,50}",
            ("upstage",), "console.upstage.ai > API Keys", "UPSTAGE_API_KEY", min_entropy=3.5),
     # --- embeddings, rerankers, search and retrieval --------------------------------------

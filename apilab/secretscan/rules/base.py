@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["ASSIGN", "B", "E", "HIGH", "LOW", "MEDIUM", "Rule", "fix"]
+__all__ = ["ASSIGN", "B", "E", "HIGH", "LOW", "MEDIUM", "NAMED_ASSIGN", "Rule", "fix"]
 
 # Confidence bands (docs/secretscan.md, "Confidence"): a fixed marker or checksum in the
 # key itself is HIGH; a provider's format recognised by its variable name or a loose
@@ -27,6 +27,17 @@ E = r"(?![A-Za-z0-9_-])"
 # name, optional closing quote/bracket, an assignment operator, optional opening quote.
 # (A "," is not an operator: in lists of strings it made every neighbour a "value".)
 ASSIGN = r"""\\?["'`]?\]?\s{0,3}(?:=|:=|:|=>)\s{0,3}\\?["'`]?"""
+
+# A provider's name, then up to 20 more name characters (spaces too: "deepgram token")
+# and an assignment in any common syntax (=, :, :=, ::=, ?=, =>, ||, ==, a "," after a
+# quoted name), as in the public rule sets of gitleaks and betterleaks; the name rules of
+# rules/ai.py and rules/ai_platforms.py put it after ``(?i:<provider names>)``. Not when
+# the name says the value is something else: a 40-hex value beside "deepgram" may be a
+# commit, a 32-hex one beside "elevenlabs" a voice id.
+NAMED_ASSIGN = (
+    r"""(?![ \t\w.-]{0,20}?(?i:id|ids|sha|hash|commit|digest|version|voice)[\s'"`=:,])"""
+    r"""[ \t\w.-]{0,20}[\s'"`\\\]]{0,4}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'"\s=\\]{0,5}"""
+)
 
 _ROTATE = (
     "Revoke this key now in {console}, then read its usage log for calls you did not make, "
