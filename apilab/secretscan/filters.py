@@ -25,6 +25,7 @@ from collections import Counter
 
 from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
+from apilab.secretscan.tokens import prefixed_token_ok, reserved_prefixes
 
 __all__ = ["accept", "entropy", "is_placeholder", "name_kind", "name_words", "secret_group"]
 
@@ -389,6 +390,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None
     if rule.id == "jwt":
         return rule if _jwt_ok(secret) else None
+    if rule.id == "generic-prefixed-token":
+        return rule if prefixed_token_ok(text, match.start(), secret, _reserved()) else None
     if not rule.generic:
         return rule
     if rule.id == "url-credentials":
@@ -441,6 +444,13 @@ def _decodes_to_placeholder(value: str) -> bool:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return False
     return decoded.isprintable() and is_placeholder(decoded)
+
+
+@functools.cache
+def _reserved() -> frozenset[str]:
+    """Token prefixes the provider rules own (see ``tokens.reserved_prefixes``)."""
+    return reserved_prefixes(k for r in RULES_BY_ID.values() if not r.generic
+                             for k in r.keywords)
 
 
 def _checked_part(rule: Rule, secret: str) -> str:

@@ -12,8 +12,8 @@ import string
 import pytest
 
 from apilab.secretscan import find_secrets
-from apilab.secretscan.rules.base import MEDIUM
 from apilab.secretscan.rules.ai_platforms import AI_PLATFORM_RULES
+from apilab.secretscan.rules.base import MEDIUM
 from tests.secretscan.outside.corpus import AI_PROVIDERS
 
 ALNUM = string.ascii_letters + string.digits
@@ -98,7 +98,7 @@ QUIET = {
     "deepinfra-api-key": ['DEEPINFRA_API_TOKEN = "your_deepinfra_token_here_000"'],
     "novita-api-key": ['NOVITA_API_KEY = "<your-novita-api-key>"'],
     "ai21-api-key": [f'ai21_model_version = "{_r(ALNUM, 32)}"', f'ai21 = "{_r(ALNUM, 31)}"'],
-    "moonshot-api-key": ['MOONSHOT_API_KEY = "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"'],
+    "moonshot-api-key": [f'MOONSHOT_API_KEY = "sk-{"x" * 48}"'],
     "zai-api-key": [f'glm_checkpoint_sha = "{_r(HEX, 32)}.{_r(ALNUM, 16)}"'],
     "ollama-api-key": [f'ollama_model_digest = "{_r(HEX, 32)}.{_r(ALNUM, 24)}"'],
     "privateai-api-key": [f'private_ai_entity_ids = "{_r(LOWER36, 32)}"'],

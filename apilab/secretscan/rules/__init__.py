@@ -9,6 +9,7 @@ the tables, so adding a provider is adding one entry:
   observability, agents);
 - ``services``: cloud, code hosting, chat, payments, private keys, JWTs;
 - ``generic``: name-anchored rules (``password = ...`` in any common syntax);
+- ``prefixed``: a vendor-prefixed random token of a service no rule knows;
 - ``TYPED_TEXT_RULES`` below: looser shapes used only on text people type.
 
 Confidence reflects how the rule knows (``base.HIGH``/``MEDIUM``/``LOW``): a
@@ -21,11 +22,13 @@ from apilab.secretscan.rules.ai import AI_RULES
 from apilab.secretscan.rules.ai_platforms import AI_PLATFORM_RULES
 from apilab.secretscan.rules.base import B, E, Rule
 from apilab.secretscan.rules.generic import GENERIC_RULES, GENERIC_VARIANTS
+from apilab.secretscan.rules.prefixed import PREFIXED_RULES
 from apilab.secretscan.rules.services import SERVICE_RULES
 
 __all__ = ["RULES", "RULES_BY_ID", "TYPED_TEXT_RULES", "Rule"]
 
-RULES: tuple[Rule, ...] = AI_RULES + AI_PLATFORM_RULES + SERVICE_RULES + GENERIC_RULES
+RULES: tuple[Rule, ...] = (AI_RULES + AI_PLATFORM_RULES + SERVICE_RULES + GENERIC_RULES
+                          + PREFIXED_RULES)
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES + GENERIC_VARIANTS}
 

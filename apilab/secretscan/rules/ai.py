@@ -51,7 +51,8 @@ AI_RULES: tuple[Rule, ...] = (
     Rule(
         # The short form also appears with a project prefix and no variable name.
         "openai-legacy-key", "OpenAI user API key (legacy sk- format)",
-        B + r"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20}T3BlbkFJ[A-Za-z0-9_-]{20}" + E, ("t3blbkfj",), 0.99,
+        B + r"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20}T3BlbkFJ[A-Za-z0-9_-]{20}" + E,
+        ("t3blbkfj",), 0.99,
         _OPENAI_FIX, provider="OpenAI", ai_provider=True, min_entropy=3.5, prefix="sk-",
     ),
     # --- Anthropic ----------------------------------------------------------------------

@@ -55,7 +55,7 @@ def _named(rule_id: str, provider: str, names: str, value: str, keywords: tuple[
     return Rule(rule_id, description or f"{provider} API key (by its variable name)",
                 r"(?i:" + names + r")" + NAMED_ASSIGN + "(" + value + ")" + E,
                 keywords, MEDIUM, fix(console, env), provider=provider, ai_provider=True,
-                min_entropy=min_entropy, keyword_anchored=True)
+                min_entropy=min_entropy, keyword_anchored=True, key_keywords=False)
 
 
 AI_PLATFORM_RULES: tuple[Rule, ...] = (
@@ -149,7 +149,7 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
         r"(?i:authorization)[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?i:key)\s{1,3}(" + _UUID
         + r":[a-f0-9]{32})" + E, ("authorization",), MEDIUM,
         fix("fal.ai > Dashboard > Keys", "FAL_KEY"), provider="fal.ai", ai_provider=True,
-        min_entropy=3.0, keyword_anchored=True,
+        min_entropy=3.0, keyword_anchored=True, key_keywords=False,
     ),
     # --- observability, evaluation and experiment tracking --------------------------------
     _prefixed("langfuse-secret-key", "Langfuse", "sk-lf-", r"sk-lf-" + _UUID, ("sk-lf-",),
@@ -173,6 +173,7 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
         r"api\.wandb\.ai\s{1,8}login\s{1,8}[^\s]{1,64}\s{1,8}password\s{1,8}([a-f0-9]{40})" + E,
         ("api.wandb.ai",), MEDIUM, fix("wandb.ai > User settings > API keys", "WANDB_API_KEY"),
         provider="Weights & Biases", ai_provider=True, min_entropy=3.0, keyword_anchored=True,
+        key_keywords=False,
     ),
     # --- agents and coding assistants ------------------------------------------------------
     _prefixed("devin-api-key", "Devin", "apk_",
@@ -188,6 +189,6 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
         "modal-token-secret-cli", "Modal token secret on a command line",
         r"--token-secret\s{1,3}[\"']?(as-[A-Za-z0-9]{22})" + E, ("--token-secret",), MEDIUM,
         fix("modal.com > Settings > API Tokens", "MODAL_TOKEN_SECRET"), provider="Modal",
-        ai_provider=True, min_entropy=3.0, keyword_anchored=True,
+        ai_provider=True, min_entropy=3.0, keyword_anchored=True, key_keywords=False,
     ),
 )

@@ -76,7 +76,9 @@ class Rule:
     # Optional speed-up: a case-sensitive regex run over the *lowercased* text to find
     # where ``pattern`` can start; the full pattern is then only tried at those points.
     # (Python's re is slow at case-insensitive alternations scanned over every position.)
-    anchor: str = ""
+    # Several anchors are each run and their hits merged: a regex that starts with one
+    # literal character is scanned for at C speed, an alternation of two is not.
+    anchor: str | tuple[str, ...] = ""
     flags: int = 0
     # Whether the placeholder filter (six identical characters, "example", ...) applies.
     # Off for private keys: every ssh-keygen key body holds "AAAAAA".
@@ -88,6 +90,11 @@ class Rule:
     # The pattern starts with one of ``keywords`` (case aside): try it only where a keyword
     # occurs instead of scanning the whole text (the keyword pass finds those places).
     keyword_anchored: bool = False
+    # The keywords are the start of the key itself, which survives a split into string
+    # pieces ("sk-ant-" + "..."): where one occurs, the scanner also joins literals. False
+    # for rules whose keyword is a variable name or a header ("cursor", "authorization"),
+    # so common words do not buy every file that pass.
+    key_keywords: bool = True
 
     def __hash__(self) -> int:
         # Rule tuples key the scanner's caches on every scan; hashing every field of ~130
@@ -99,8 +106,9 @@ class Rule:
         return _compiled(self.pattern, self.flags)
 
     @property
-    def anchor_regex(self) -> re.Pattern[str] | None:
-        return _compiled(self.anchor, 0) if self.anchor else None
+    def anchor_regexes(self) -> tuple[re.Pattern[str], ...]:
+        anchors = (self.anchor,) if isinstance(self.anchor, str) else self.anchor
+        return tuple(_compiled(a, 0) for a in anchors if a)
 
 
 _CACHE: dict[tuple[str, int], re.Pattern[str]] = {}

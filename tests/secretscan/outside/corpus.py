@@ -32,8 +32,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["AI_PROVIDERS", "AI_PROVIDERS_SCAN3", "OutsideSample", "Tally", "load_fresh", "load_samples", "provider_of",
-           "score", "write_files"]
+__all__ = ["AI_PROVIDERS", "AI_PROVIDERS_SCAN3", "OutsideSample", "Tally", "load_fresh",
+           "load_samples", "provider_of", "score", "write_files"]
 
 HERE = Path(__file__).resolve().parent
 COMMITTED = HERE / "samples.json.gz"
@@ -65,7 +65,8 @@ _PROVIDERS: tuple[tuple[str, str], ...] = (
     ("kimi", "Moonshot (Kimi)"), ("minimax", "MiniMax"), ("upstage", "Upstage"),
     ("devin", "Devin"), ("greptile", "Greptile"), ("runpod", "RunPod"),
     ("vercel-ai-gateway", "Vercel AI Gateway"), ("fal-ai", "fal.ai"), ("falai", "fal.ai"),
-    ("fal_ai", "fal.ai"), ("modal", "Modal"), ("cursor", "Cursor"), ("exa-api", "Exa"), ("exa_api", "Exa"), ("exaai", "Exa"),
+    ("fal_ai", "fal.ai"), ("modal", "Modal"), ("cursor", "Cursor"), ("exa-api", "Exa"),
+    ("exa_api", "Exa"), ("exaai", "Exa"),
     ("zhipu", "Z.ai"), ("z.ai", "Z.ai"),
     ("slack", "Slack"), ("stripe", "Stripe"), ("github", "GitHub"), ("gitlab", "GitLab"),
     ("private", "Private key"), ("pem", "Private key"), ("aws", "AWS"), ("npm", "npm"),
