@@ -2,32 +2,36 @@
 
 A hit of that rule is a separator and a body of 28+ letters and digits; it is a key when
 
-- the text before the separator is a vendor prefix: one to three lowercase segments of 2
-  to 12 characters (``abcd``, ``abcd-live``, ``acme_sk``; one segment of two letters only
-  for ``sk``) that is not a hash algorithm, a public-key or test marker, a file/asset
-  word or the prefix of an object id AI APIs hand out openly (``msg_``, ``toolu_``,
-  ``chatcmpl-``), not a prefix a provider rule owns (``reserved_prefixes``), not after
-  ``sha256=``, and that does not continue an identifier, a path, a URL or an e-mail
-  address (the character before it is not a letter, digit, ``_``, ``-``, ``.``, ``/``,
-  ``\\``, ``:``, ``@``, ``$``, ``#``, ``%``, ``~`` or ``+``);
+- the text before the separator is a vendor prefix: a lowercase segment of 2 to 12
+  characters, then up to two more of letters or digits (``abcd``, ``abcd-live``,
+  ``live_1260311``; a single two-letter segment only for ``sk``); not a hash algorithm, a
+  public-key, test or placeholder word, a file/asset word or the prefix of an object id
+  AI APIs hand out openly (``msg_``, ``toolu_``, ``chatcmpl-``); not a prefix a provider
+  rule owns (``reserved_prefixes``) or that one with its first letter changed, added or
+  dropped (``bsk-`` for Cerebras' ``csk-``); not after ``sha256=``; and not continuing an
+  identifier, a path, a URL or an e-mail address (the character before it is not a
+  letter, digit, ``_``, ``-``, ``.``, ``/``, ``\\``, ``:``, ``@``, ``$``, ``#``, ``%``,
+  ``~`` or ``+``);
 - the body is random: 28+ characters of upper case, lower case and digits mixed with
-  frequent changes of kind (camelCase words change kind rarely), or, for a body of
-  lowercase letters and digits (hex), 32+ characters under a prefix with a credential
+  frequent changes of kind (camelCase words change kind rarely); or 32+ lowercase
+  letters and digits that are not hex (base36), or hex under a prefix with a credential
   word (``key``, ``live``, ``token``, ``sk``...), since ``build-<hex>`` and
-  ``cache_<hex>`` are everywhere; not the alphabet in order (``aAbBcC``, ``abcd1234``).
+  ``cache_<hex>`` are everywhere; never the alphabet in order (``aAbBcC``, ``abcd1234``).
 
 Pure functions over strings; no I/O.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["prefixed_token_ok", "reserved_prefixes"]
+__all__ = ["entropy", "prefixed_token_ok", "reserved_prefixes"]
 
 _PREFIX = re.compile(
-    r"(?:^|(?<=[^A-Za-z0-9_\-./\\:@$#%~+]))((?:[a-z][a-z0-9]{1,11}[_-]){0,2}[a-z][a-z0-9]{1,11})\Z")
+    r"(?:^|(?<=[^A-Za-z0-9_\-./\\:@$#%~+]))([a-z][a-z0-9]{1,11}(?:[_-][a-z0-9]{1,12}){0,2})\Z")
 # First segments that are not a vendor: hashes and digests (sha256-<base64>), public and
 # test markers, and words for files, assets, ids and builds.
 _NOT_VENDOR = frozenset({
@@ -45,6 +49,9 @@ _NOT_VENDOR = frozenset({
     "toolu", "srvtoolu", "wrkspc", "msgbatch", "chatcmpl", "cmpl", "call", "asst",
     "thread", "batch", "resp", "ft", "ftjob", "vs", "proj", "sess", "compl", "conv", "item",
     "rs", "fc", "ws", "agent", "skill", "vault", "env", "deploy", "mem",
+    # placeholder words: "foo_" + random is a test's made-up token
+    "foo", "bar", "baz", "qux", "quux", "demo", "my", "your", "some", "any", "xxx", "abc",
+    "invalid", "bad", "wrong",
 })
 # A hash given as "sha256=<urlsafe base64>" (wheel RECORD files, SRI) holds "_" and "-":
 # a piece of it after one of them is not a token.
@@ -58,7 +65,24 @@ _CREDENTIAL_WORDS = frozenset({
 })
 
 
+_HEX = re.compile(r"[0-9a-f]+")
 _CAMEL_WORDS = re.compile(r"[a-z]*(?:[A-Z][a-z]+|[0-9]+)+")
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy of ``value`` in bits per character."""
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
+
+
+def _first_letter_off(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with its first character changed, added or dropped.
+
+    Test suites make near misses that way (``bsk-`` for ``csk-``, ``xcfat_`` for
+    ``cfat_``); a vendor's own family of prefixes varies the end (``phc_``/``phx_``,
+    ``vcp_``/``vck_``, ``ghp_``/``gho_``), which stays open.
+    """
+    return a != b and (a[1:] == b[1:] or a[1:] == b or a == b[1:])
 
 
 def _kinds_change(body: str) -> int:
@@ -89,6 +113,9 @@ def prefixed_token_ok(text: str, separator: int, body: str,
         return False
     prefix = found.group(1).lower() + text[separator]
     segments = re.split(r"[_-]", found.group(1))
+    first = prefix[:len(segments[0]) + 1]
+    if len(first) >= 4 and any(len(r) >= 4 and _first_letter_off(first, r) for r in reserved):
+        return False  # "bsk-" beside "csk-": a provider's prefix one typo off is its near miss
     if len(segments) == 1 and len(segments[0]) < 3 and segments[0] not in _CREDENTIAL_WORDS:
         return False  # "r9_", "cf_": two letters are another rule's prefix one typo off
     if segments[0] in _NOT_VENDOR or any(
@@ -108,4 +135,6 @@ def prefixed_token_ok(text: str, separator: int, body: str,
                 and not _CAMEL_WORDS.fullmatch(body))
     if upper or len(body) < 32 or digits < 0.15 * len(body) or lower < 0.15 * len(body):
         return False  # UPPER-and-digit bodies, short or near-uniform hex: too often ids
+    if not _HEX.fullmatch(body) and entropy(body) >= 4.0:
+        return True  # random base36: letters past "f" rule out a hash in hex
     return any(s in _CREDENTIAL_WORDS for s in segments)

@@ -37,6 +37,9 @@ def _rules(text: str, path: str = "app.py") -> list[str]:
     f"echo prospect-token-{_r(HEX, 32)}",
     f'{{"value": "shopco_test_{_r(ALNUM, 40)}"}}',
     f'cfg = {{"k": "sk-{_r(ALNUM, 48)}"}}',                    # an old-style sk- key
+    f"STREAM=live_12603119_{_r(ALNUM, 30)}",                   # a numeric account segment
+    f"t = 'zqdm_{_r(string.ascii_lowercase + string.digits, 60)}'",  # base36: not hex
+    f"k = 'key_{_r(HEX, 128)}'",                               # long hex under "key"
 ])
 def test_vendor_prefixed_random_token_is_found(text: str) -> None:
     assert RULE in _rules(text), text
@@ -58,6 +61,8 @@ def test_vendor_prefixed_random_token_is_found(text: str) -> None:
     f'v = "abc_{_r(ALNUM.upper(), 30)}"',                      # upper case and digits: ids
     "k = 'cfat_aAbBcCdDeEfFgGhHiIjJkKlLmMnNoOpPqQ03fa099b'",   # the alphabet in order
     f"k = 'r9_{_r(ALNUM, 37)}'",                               # two letters: another's typo
+    f"t = 'foo_{_r(ALNUM, 36)}'",                              # a placeholder word
+    f"k = 'bsk-{_r(string.ascii_lowercase + string.digits, 48)}'",  # csk- one typo off
     f'k = "acme_{_r(ALNUM, 20)}"',                             # too short to tell
     f'k = "sk-ant-admin03-{_r(ALNUM, 95)}"',                   # a provider rule's near miss
 ])

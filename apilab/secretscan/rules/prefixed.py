@@ -24,7 +24,7 @@ PREFIXED_RULES: tuple[Rule, ...] = (
         # The body is possessive: a longer run, or one glued to "/", "+", "=", "-", "_",
         # "@" or ".x" (a path, base64, an e-mail address, a file name), is not tried again
         # shorter.
-        r"[_-]([A-Za-z0-9]{28,120}+)(?![A-Za-z0-9_+/=@-]|\.[A-Za-z0-9])",
+        r"[_-]([A-Za-z0-9]{28,256}+)(?![A-Za-z0-9_+/=@-]|\.[A-Za-z0-9])",
         (), LOW,
         "If this is a key, revoke it in the service's console, audit its use, rotate, and "
         "load the new one from the environment or a secret manager. If it is not, add an "
