@@ -51,6 +51,7 @@ FOUND = {
     "ai21-api-key": f'AI21_API_KEY = "{_r(ALNUM, 32)}"',
     "moonshot-api-key": f'MOONSHOT_API_KEY = "sk-{_r(ALNUM, 48)}"',
     "zai-api-key": f'ZAI_API_KEY = "{_r(HEX, 32)}.{_r(ALNUM, 16)}"',
+    "zai-api-key-bare": f'client = ZhipuAI(api_key="{_r(HEX, 32)}.{_r(ALNUM, 16)}")',
     "ollama-api-key": f'OLLAMA_API_KEY = "{_r(HEX, 32)}.{_r(ALNUM, 24)}"',
     "privateai-api-key": f'PRIVATE_AI_API_KEY = "{_r(LOWER36, 32)}"',
     "upstage-api-key": f'UPSTAGE_API_KEY = "up_{_r(ALNUM, 30)}"',
@@ -100,6 +101,8 @@ QUIET = {
     "ai21-api-key": [f'ai21_model_version = "{_r(ALNUM, 32)}"', f'ai21 = "{_r(ALNUM, 31)}"'],
     "moonshot-api-key": [f'MOONSHOT_API_KEY = "sk-{"x" * 48}"'],
     "zai-api-key": [f'glm_checkpoint_sha = "{_r(HEX, 32)}.{_r(ALNUM, 16)}"'],
+    "zai-api-key-bare": [f'name = "{_r(HEX, 32)}.{_r(string.ascii_lowercase, 16)}"',  # a file
+                         f"v = {_r(HEX, 32)}.{_r(ALNUM, 16)}.{_r(ALNUM, 5)}"],  # dotted
     "ollama-api-key": [f'ollama_model_digest = "{_r(HEX, 32)}.{_r(ALNUM, 24)}"'],
     "privateai-api-key": [f'private_ai_entity_ids = "{_r(LOWER36, 32)}"'],
     "upstage-api-key": ['UPSTAGE_API_KEY = "up_your_api_key"'],
@@ -160,3 +163,11 @@ def test_a_platform_key_is_redacted_to_its_prefix() -> None:
     key = "fw" + "_" + _r(ALNUM, 24)
     [finding] = find_secrets(f'k = "{key}"', "app.py")
     assert finding.redacted.startswith("fw_…") and key[3:11] not in finding.redacted
+
+
+def test_azure_identifiable_key_is_found_without_a_name() -> None:
+    key = _r(ALNUM, 52) + "JQQJ" + "99" + _r(ALNUM, 26)
+    assert _rules(f'key = "{key}"') == ["azure-openai-key-identifiable"]
+    # the marker inside a longer run (a base64 blob) or a short one is not that key
+    assert _rules(f'blob = "{_r(ALNUM, 90)}JQQJ99{_r(ALNUM, 40)}"') == []
+    assert _rules(f'x = "{_r(ALNUM, 20)}JQQJ99{_r(ALNUM, 20)}"') == []

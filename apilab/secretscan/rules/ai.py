@@ -120,6 +120,16 @@ AI_RULES: tuple[Rule, ...] = (
         ("openai.azure.com", "cognitiveservices.azure.com"), MEDIUM, _AZURE_FIX,
         provider="Azure OpenAI", ai_provider=True, min_entropy=3.0, anchor=r"key",
     ),
+    Rule(
+        # Azure AI services keys issued since 2024 are 84 alphanumerics with the fixed
+        # signature "JQQJ99" after the first 52 (Microsoft's identifiable-key format), so
+        # they are found with no name beside them; a few characters more or less on either
+        # side is still that key, pasted wrong. Only files holding the marker run it.
+        "azure-openai-key-identifiable", "Azure OpenAI / AI services API key (JQQJ99 format)",
+        r"(?<![A-Za-z0-9])[A-Za-z0-9]{40,64}JQQJ99[A-Za-z0-9]{16,40}+(?![A-Za-z0-9])",
+        ("jqqj99",), 0.9, _AZURE_FIX, provider="Azure OpenAI", ai_provider=True,
+        min_entropy=3.5,
+    ),
     # --- AWS Bedrock ----------------------------------------------------------------------
     Rule(
         "aws-bedrock-api-key", "Amazon Bedrock API key",

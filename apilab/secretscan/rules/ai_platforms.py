@@ -95,6 +95,18 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
     _named("zai-api-key", "Z.ai", r"zai|z_ai|zhipu|bigmodel|glm",
            r"[a-f0-9]{32}\.[A-Za-z0-9]{16}", ("zai", "z_ai", "zhipu", "bigmodel", "glm"),
            "z.ai (or open.bigmodel.cn) > API Keys", "ZAI_API_KEY"),
+    Rule(
+        # Zhipu/Z.ai keys are "<32-hex id>.<16-character secret>" (their SDKs split the key
+        # at the dot to sign a JWT): distinctive without a name when the secret mixes case
+        # and digits. The match starts at the dot (the anchor, a literal, is fast to scan
+        # for); the id before it is read by a fixed-width look-behind.
+        "zai-api-key-bare", "Z.ai (Zhipu) API key (by its layout alone)",
+        r"(?<=(?<![A-Za-z0-9_.-])[a-f0-9]{32})\.(?=[A-Za-z0-9]{0,15}[0-9])"
+        r"(?=[A-Za-z0-9]{0,15}[a-z])(?=[A-Za-z0-9]{0,15}[A-Z])([A-Za-z0-9]{16})"
+        r"(?![A-Za-z0-9_.-])",
+        (), MEDIUM, fix("z.ai (or open.bigmodel.cn) > API Keys", "ZAI_API_KEY"),
+        provider="Z.ai", ai_provider=True, min_entropy=3.0, anchor=r"\.[a-z0-9]{16}",
+    ),
     _named("ollama-api-key", "Ollama", r"ollama", r"[a-f0-9]{32}\.[A-Za-z0-9_-]{24}",
            ("ollama",), "ollama.com > Settings > Keys", "OLLAMA_API_KEY"),
     _named("privateai-api-key", "Private AI", r"private[_-]?ai", r"[a-z0-9]{32}",
