@@ -11,6 +11,8 @@ import random
 import string
 from collections.abc import Callable
 
+from apilab.secretscan.filters import is_placeholder
+
 __all__ = ["AI_FORMATS", "FORMATS", "OTHER_FORMATS", "KeyFormat", "make_key"]
 
 ALNUM = string.ascii_letters + string.digits
@@ -38,6 +40,14 @@ def _mixed(rng: random.Random, n: int) -> str:
         body = _r(rng, ALNUM, n)
         if any(c.isupper() for c in body) and any(c.islower() for c in body) and any(
                 c.isdigit() for c in body):
+            return body
+
+
+def _clean(rng: random.Random, alphabet: str, n: int) -> str:
+    """``n`` random characters holding no placeholder marker ("abcdef" turns up in hex)."""
+    while True:
+        body = _r(rng, alphabet, n)
+        if not is_placeholder(body):
             return body
 
 
@@ -109,7 +119,7 @@ AI_FORMATS: tuple[KeyFormat, ...] = (
     # AI platforms (rules/ai_platforms.py); mixed-case bodies where the rule requires them
     KeyFormat("fireworks-api-key", lambda rng: "fw" + "_" + _mixed(rng, 24),
               "FIREWORKS_API_KEY", 27),
-    KeyFormat("cerebras-api-key", lambda rng: "csk" + "-" + _r(rng, LOWER36, 48),
+    KeyFormat("cerebras-api-key", lambda rng: "csk" + "-" + _clean(rng, LOWER36, 48),
               "CEREBRAS_API_KEY", 52),
     KeyFormat("nvidia-api-key", lambda rng: "nvapi" + "-" + _r(rng, URLSAFE, 64),
               "NVIDIA_API_KEY", 70),
@@ -117,17 +127,17 @@ AI_FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("jina-api-key", lambda rng: "jina" + "_" + _mixed(rng, 60), "JINA_API_KEY", 65),
     KeyFormat("pinecone-api-key",
               lambda rng: "pcsk" + "_" + _r(rng, ALNUM, 5) + "_" + _r(rng, ALNUM, 63),
-              "PINECONE_API_KEY", 75),
+              "PINECONE_API_KEY", 74),
     KeyFormat("langfuse-secret-key", lambda rng: "sk-" + "lf-" + _uuid(rng),
               "LANGFUSE_SECRET_KEY", 42),
-    KeyFormat("firecrawl-api-key", lambda rng: "fc" + "-" + _r(rng, HEX, 32),
+    KeyFormat("firecrawl-api-key", lambda rng: "fc" + "-" + _clean(rng, HEX, 32),
               "FIRECRAWL_API_KEY", 35),
-    KeyFormat("elevenlabs-api-key", lambda rng: "sk" + "_" + _r(rng, HEX, 48),
+    KeyFormat("elevenlabs-api-key", lambda rng: "sk" + "_" + _clean(rng, HEX, 48),
               "ELEVENLABS_API_KEY", 51),
     KeyFormat("minimax-api-key", lambda rng: "sk-" + "api-" + _r(rng, URLSAFE, 119),
               "MINIMAX_API_KEY", 126),
-    KeyFormat("deepgram-api-key", lambda rng: _r(rng, HEX, 40), "DEEPGRAM_API_KEY", 40),
-    KeyFormat("assemblyai-api-key", lambda rng: _r(rng, HEX, 32), "ASSEMBLYAI_API_KEY", 32),
+    KeyFormat("deepgram-api-key", lambda rng: _clean(rng, HEX, 40), "DEEPGRAM_API_KEY", 40),
+    KeyFormat("assemblyai-api-key", lambda rng: _clean(rng, HEX, 32), "ASSEMBLYAI_API_KEY", 32),
 )
 
 OTHER_FORMATS: tuple[KeyFormat, ...] = (
