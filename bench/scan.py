@@ -222,7 +222,11 @@ def fresh_bench(path: str | None, tmp: Path, show_dev: bool = False) -> None:
     print(f"{'':30}" + "".join(f"{'P     R     F1':>22}" for _ in names))
     for half in halves:
         part = [s for s in kept if s.half == half]
+        # "AI keys, scan3 set": the AI providers before rules/ai_platforms.py, so a score
+        # compares with the runs before it on the same samples.
         for label, subset in (("AI-provider keys", [s for s in part if s.ai]),
+                              ("AI keys, scan3 set",
+                               [s for s in part if s.provider in outside.AI_PROVIDERS_SCAN3]),
                               ("all secrets", part)):
             row = "".join(f"{t.precision:>12.3f}{t.recall:>6.3f}{t.f1:>6.3f}"
                           for t in (tally(n, subset) for n in names))

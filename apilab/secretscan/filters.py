@@ -21,10 +21,10 @@ import hashlib
 import json
 import math
 import re
-from collections import Counter
 
 from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
+from apilab.secretscan.tokens import entropy, prefixed_token_ok, reserved_prefixes
 
 __all__ = ["accept", "entropy", "is_placeholder", "name_kind", "name_words", "secret_group"]
 
@@ -199,14 +199,6 @@ _PUBLIC_VALUES = frozenset({
     "0b476bdf9acf2123d547b5ae76f1e59884d8ec9553ee0c47e9f31fd4768f3f3c",
     "2f21fd9c81678e396751af8b2472e2bd209ff5ce38da144052fb6c024485982f",
 })
-
-
-def entropy(value: str) -> float:
-    """Shannon entropy of ``value`` in bits per character."""
-    if not value:
-        return 0.0
-    n = len(value)
-    return -sum(c / n * math.log2(c / n) for c in Counter(value).values())
 
 
 def is_placeholder(value: str) -> bool:
@@ -389,6 +381,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None
     if rule.id == "jwt":
         return rule if _jwt_ok(secret) else None
+    if rule.id == "generic-prefixed-token":
+        return rule if prefixed_token_ok(text, match.start(), secret, _reserved()) else None
     if not rule.generic:
         return rule
     if rule.id == "url-credentials":
@@ -441,6 +435,13 @@ def _decodes_to_placeholder(value: str) -> bool:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return False
     return decoded.isprintable() and is_placeholder(decoded)
+
+
+@functools.cache
+def _reserved() -> frozenset[str]:
+    """Token prefixes the provider rules own (see ``tokens.reserved_prefixes``)."""
+    return reserved_prefixes(k for r in RULES_BY_ID.values() if not r.generic
+                             for k in r.keywords)
 
 
 def _checked_part(rule: Rule, secret: str) -> str:

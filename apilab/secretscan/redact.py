@@ -23,6 +23,10 @@ KNOWN_PREFIXES: tuple[str, ...] = tuple(
             "pplx-", "gsk_", "xai-", "r8_", "lsv2_pt_", "lsv2_sk_", "AKIA", "ASIA", "ABIA",
             "ACCA", "ABSK", "bedrock-api-key-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
             "github_pat_", "sk_live_", "rk_live_", "sk_test_", "sk-sbx-",
+            # AI platforms (rules/ai_platforms.py)
+            "fw_", "csk-", "nvapi-", "esecret_", "rpa_", "sk-api-", "vck_", "pa-", "jina_",
+            "pcsk_", "fc-", "m0-", "sk-lf-", "sk-helicone-", "pk-helicone-", "wandb_v1_",
+            "apk_user_", "apk_", "cog_", "tgp_v1_", "llx-", "tvly-",
         },
         key=len,
         reverse=True,

@@ -143,8 +143,8 @@ class _Plan:
         self.always = tuple(i for i, rule in enumerate(rules) if not rule.keywords)
         self.provider_rules = tuple(r for r in rules
                                     if not r.generic and r.id not in _NAME_RULES)
-        self.prefix_words = frozenset(k for r in rules if not r.generic for k in r.keywords
-                                      if len(k) >= 5)
+        self.prefix_words = frozenset(k for r in rules if not r.generic and r.key_keywords
+                                      for k in r.keywords if len(k) >= 5)
 
     def positions(self, lower: str) -> dict[str, list[int]]:
         """Where each keyword occurs in ``lower`` (one pass for all of them)."""
@@ -214,12 +214,16 @@ def _matches(rule: Rule, text: str, lower: str, where: dict[str, list[int]]
                         skip_to = match.end(group)
                 yield match
         return
-    anchor = rule.anchor_regex
-    if anchor is None or not aligned:
+    anchors = rule.anchor_regexes
+    if not anchors or not aligned:
         yield from full.finditer(text)
         return
-    for hit in anchor.finditer(lower):
-        match = full.match(text, hit.start())
+    if len(anchors) == 1:
+        starts: Iterable[int] = (hit.start() for hit in anchors[0].finditer(lower))
+    else:
+        starts = sorted({hit.start() for anchor in anchors for hit in anchor.finditer(lower)})
+    for start in starts:
+        match = full.match(text, start)
         if match:
             yield match
 

@@ -38,7 +38,8 @@ __all__ = ["CorpusFile", "Score", "build_corpus", "score", "write_corpus"]
 
 # Formats whose rule needs the variable name next to the value.
 NAME_ANCHORED = {"cohere-api-key", "mistral-api-key", "deepseek-api-key",
-                 "aws-secret-access-key", "generic-secret"}
+                 "aws-secret-access-key", "generic-secret", "deepgram-api-key",
+                 "assemblyai-api-key"}
 
 
 @dataclasses.dataclass

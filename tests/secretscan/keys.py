@@ -11,12 +11,15 @@ import random
 import string
 from collections.abc import Callable
 
+from apilab.secretscan.filters import is_placeholder
+
 __all__ = ["AI_FORMATS", "FORMATS", "OTHER_FORMATS", "KeyFormat", "make_key"]
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "_-"
 HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
+LOWER36 = string.ascii_lowercase + string.digits
 UPPER_DIGITS = string.ascii_uppercase + string.digits
 
 # The OpenAI marker is base64 for "OpenAI"; kept split so this file scans clean.
@@ -29,6 +32,27 @@ def _r(rng: random.Random, alphabet: str, n: int) -> str:
 
 def _openai(prefix: str, side: int) -> Callable[[random.Random], str]:
     return lambda rng: prefix + _r(rng, URLSAFE, side) + OPENAI_MARKER + _r(rng, URLSAFE, side)
+
+
+def _mixed(rng: random.Random, n: int) -> str:
+    """``n`` alphanumerics with at least one upper-case letter, lower-case letter and digit."""
+    while True:
+        body = _r(rng, ALNUM, n)
+        if any(c.isupper() for c in body) and any(c.islower() for c in body) and any(
+                c.isdigit() for c in body):
+            return body
+
+
+def _clean(rng: random.Random, alphabet: str, n: int) -> str:
+    """``n`` random characters holding no placeholder marker ("abcdef" turns up in hex)."""
+    while True:
+        body = _r(rng, alphabet, n)
+        if not is_placeholder(body):
+            return body
+
+
+def _uuid(rng: random.Random) -> str:
+    return "-".join(_r(rng, HEX, n) for n in (8, 4, 4, 4, 12))
 
 
 def _private_key(rng: random.Random) -> str:
@@ -92,6 +116,28 @@ AI_FORMATS: tuple[KeyFormat, ...] = (
     KeyFormat("deepseek-api-key", lambda rng: "sk-" + _r(rng, HEX, 32), "DEEPSEEK_API_KEY", 35),
     KeyFormat("aws-bedrock-api-key", lambda rng: "AB" + "SK" + _r(rng, B64, 128) + "=",
               "AWS_BEARER_TOKEN_BEDROCK"),
+    # AI platforms (rules/ai_platforms.py); mixed-case bodies where the rule requires them
+    KeyFormat("fireworks-api-key", lambda rng: "fw" + "_" + _mixed(rng, 24),
+              "FIREWORKS_API_KEY", 27),
+    KeyFormat("cerebras-api-key", lambda rng: "csk" + "-" + _clean(rng, LOWER36, 48),
+              "CEREBRAS_API_KEY", 52),
+    KeyFormat("nvidia-api-key", lambda rng: "nvapi" + "-" + _r(rng, URLSAFE, 64),
+              "NVIDIA_API_KEY", 70),
+    KeyFormat("voyage-api-key", lambda rng: "pa" + "-" + _mixed(rng, 43), "VOYAGE_API_KEY", 46),
+    KeyFormat("jina-api-key", lambda rng: "jina" + "_" + _mixed(rng, 60), "JINA_API_KEY", 65),
+    KeyFormat("pinecone-api-key",
+              lambda rng: "pcsk" + "_" + _r(rng, ALNUM, 5) + "_" + _r(rng, ALNUM, 63),
+              "PINECONE_API_KEY", 74),
+    KeyFormat("langfuse-secret-key", lambda rng: "sk-" + "lf-" + _uuid(rng),
+              "LANGFUSE_SECRET_KEY", 42),
+    KeyFormat("firecrawl-api-key", lambda rng: "fc" + "-" + _clean(rng, HEX, 32),
+              "FIRECRAWL_API_KEY", 35),
+    KeyFormat("elevenlabs-api-key", lambda rng: "sk" + "_" + _clean(rng, HEX, 48),
+              "ELEVENLABS_API_KEY", 51),
+    KeyFormat("minimax-api-key", lambda rng: "sk-" + "api-" + _r(rng, URLSAFE, 119),
+              "MINIMAX_API_KEY", 126),
+    KeyFormat("deepgram-api-key", lambda rng: _clean(rng, HEX, 40), "DEEPGRAM_API_KEY", 40),
+    KeyFormat("assemblyai-api-key", lambda rng: _clean(rng, HEX, 32), "ASSEMBLYAI_API_KEY", 32),
 )
 
 OTHER_FORMATS: tuple[KeyFormat, ...] = (

@@ -12,7 +12,8 @@ from tests.secretscan.keys import AI_FORMATS
 
 # Formats recognised by shape alone (the others need a provider name beside the value).
 SHAPED = [f for f in AI_FORMATS
-          if f.rule not in {"cohere-api-key", "mistral-api-key", "deepseek-api-key"}]
+          if f.rule not in {"cohere-api-key", "mistral-api-key", "deepseek-api-key",
+                            "deepgram-api-key", "assemblyai-api-key"}]
 SEPARATORS = st.sampled_from([" ", "\n", "\t", '"', "'", "`", "=", ": ", "(", ")", ",", ";",
                               "\\n", "<", ">", "[", "]", "{", "}", "|", "\r\n"])
 PROSE = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)

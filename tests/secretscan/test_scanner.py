@@ -14,7 +14,8 @@ from apilab.secretscan.scanner import entropy
 from tests.secretscan.keys import AI_FORMATS, FORMATS, make_key, make_private_key
 
 NAME_ANCHORED = {"cohere-api-key", "mistral-api-key", "deepseek-api-key",
-                 "aws-secret-access-key", "generic-secret"}
+                 "aws-secret-access-key", "generic-secret", "deepgram-api-key",
+                 "assemblyai-api-key"}
 
 
 def _line_for(fmt_rule: str, key: str) -> str:

@@ -5,8 +5,11 @@ finding (see ``base.Rule``). The scanner owns the logic; this package owns only
 the tables, so adding a provider is adding one entry:
 
 - ``ai``: AI-provider keys (the recall bar is 100% on these);
+- ``ai_platforms``: the AI platforms around them (inference hosts, embeddings, speech,
+  observability, agents);
 - ``services``: cloud, code hosting, chat, payments, private keys, JWTs;
 - ``generic``: name-anchored rules (``password = ...`` in any common syntax);
+- ``prefixed``: a vendor-prefixed random token of a service no rule knows;
 - ``TYPED_TEXT_RULES`` below: looser shapes used only on text people type.
 
 Confidence reflects how the rule knows (``base.HIGH``/``MEDIUM``/``LOW``): a
@@ -16,13 +19,16 @@ fixed marker or checksum in the key, a provider's layout, or a name and entropy.
 from __future__ import annotations
 
 from apilab.secretscan.rules.ai import AI_RULES
+from apilab.secretscan.rules.ai_platforms import AI_PLATFORM_RULES
 from apilab.secretscan.rules.base import B, E, Rule
 from apilab.secretscan.rules.generic import GENERIC_RULES, GENERIC_VARIANTS
+from apilab.secretscan.rules.prefixed import PREFIXED_RULES
 from apilab.secretscan.rules.services import SERVICE_RULES
 
 __all__ = ["RULES", "RULES_BY_ID", "TYPED_TEXT_RULES", "Rule"]
 
-RULES: tuple[Rule, ...] = AI_RULES + SERVICE_RULES + GENERIC_RULES
+RULES: tuple[Rule, ...] = (AI_RULES + AI_PLATFORM_RULES + SERVICE_RULES + GENERIC_RULES
+                          + PREFIXED_RULES)
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES + GENERIC_VARIANTS}
 

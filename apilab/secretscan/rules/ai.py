@@ -12,7 +12,7 @@ character class, so this file scans clean.
 
 from __future__ import annotations
 
-from apilab.secretscan.rules.base import ASSIGN, HIGH, MEDIUM, B, E, Rule, fix
+from apilab.secretscan.rules.base import ASSIGN, HIGH, MEDIUM, NAMED_ASSIGN, B, E, Rule, fix
 
 __all__ = ["AI_RULES"]
 
@@ -51,7 +51,8 @@ AI_RULES: tuple[Rule, ...] = (
     Rule(
         # The short form also appears with a project prefix and no variable name.
         "openai-legacy-key", "OpenAI user API key (legacy sk- format)",
-        B + r"sk-(?:proj-)?[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20}" + E, ("t3blbkfj",), 0.99,
+        B + r"sk-(?:(?:proj|svcacct|admin)-)?[A-Za-z0-9_-]{20}T3BlbkFJ[A-Za-z0-9_-]{20}" + E,
+        ("t3blbkfj",), 0.99,
         _OPENAI_FIX, provider="OpenAI", ai_provider=True, min_entropy=3.5, prefix="sk-",
     ),
     # --- Anthropic ----------------------------------------------------------------------
@@ -103,9 +104,10 @@ AI_RULES: tuple[Rule, ...] = (
         keyword_anchored=True,
     ),
     Rule(
-        # The REST header Azure OpenAI takes instead of "Authorization: Bearer".
+        # The REST header Azure OpenAI takes instead of "Authorization: Bearer" (not
+        # "x-api-key" or ElevenLabs' "xi-api-key": other services' headers).
         "azure-openai-header-key", "Azure OpenAI API key in an api-key header",
-        r"""(?i:["']?api-key["']?)\s{0,3}[:=,]\s{0,3}["']?""" + _AZURE_VALUE + E,
+        r"""(?<![A-Za-z0-9_-])(?i:["']?api-key["']?)\s{0,3}[:=,]\s{0,3}["']?""" + _AZURE_VALUE + E,
         ("api-key",), MEDIUM, _AZURE_FIX, provider="Azure OpenAI", ai_provider=True,
         min_entropy=3.0,
         keyword_anchored=True,
@@ -117,6 +119,16 @@ AI_RULES: tuple[Rule, ...] = (
         r"(?i:key)[A-Za-z0-9_.-]{0,12}" + ASSIGN + r"([a-f0-9]{32})" + E,
         ("openai.azure.com", "cognitiveservices.azure.com"), MEDIUM, _AZURE_FIX,
         provider="Azure OpenAI", ai_provider=True, min_entropy=3.0, anchor=r"key",
+    ),
+    Rule(
+        # Azure AI services keys issued since 2024 are 84 alphanumerics with the fixed
+        # signature "JQQJ99" after the first 52 (Microsoft's identifiable-key format), so
+        # they are found with no name beside them; a few characters more or less on either
+        # side is still that key, pasted wrong. Only files holding the marker run it.
+        "azure-openai-key-identifiable", "Azure OpenAI / AI services API key (JQQJ99 format)",
+        r"(?<![A-Za-z0-9])[A-Za-z0-9]{40,64}JQQJ99[A-Za-z0-9]{16,40}+(?![A-Za-z0-9])",
+        ("jqqj99",), 0.9, _AZURE_FIX, provider="Azure OpenAI", ai_provider=True,
+        min_entropy=3.5,
     ),
     # --- AWS Bedrock ----------------------------------------------------------------------
     Rule(
@@ -167,7 +179,7 @@ AI_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "xai-api-key", "xAI (Grok) API key",
-        B + r"xai-[A-Za-z0-9]{80}" + E, ("xai-",), HIGH,
+        B + r"xai-[A-Za-z0-9_-]{70,120}" + E, ("xai-",), HIGH,
         fix("the xAI console > API Keys", "XAI_API_KEY"),
         provider="xAI", ai_provider=True, min_entropy=3.5, prefix="xai-",
         keyword_anchored=True,
@@ -181,7 +193,7 @@ AI_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "langsmith-api-key", "LangSmith API key",
-        B + r"lsv2_(?:pt|sk)_[a-f0-9]{32}_[a-f0-9]{10}" + E, ("lsv2_",), HIGH,
+        B + r"lsv2_(?:pt|sk)_[a-fA-F0-9]{32}_[a-fA-F0-9]{10}" + E, ("lsv2_",), HIGH,
         fix("LangSmith settings > API Keys", "LANGSMITH_API_KEY"),
         provider="LangSmith", ai_provider=True, min_entropy=3.0, prefix="lsv2_",
         keyword_anchored=True,
@@ -209,21 +221,21 @@ AI_RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "cohere-api-key", "Cohere API key",
-        r"(?i:cohere|co_api_key)[A-Za-z0-9_.-]{0,20}" + ASSIGN + r"([A-Za-z0-9]{40})" + E,
+        r"(?i:cohere|co_api_key)" + NAMED_ASSIGN + r"([A-Za-z0-9]{40})" + E,
         ("cohere", "co_api_key"), 0.85, fix("the Cohere dashboard > API keys", "CO_API_KEY"),
         provider="Cohere", ai_provider=True, min_entropy=3.5,
         keyword_anchored=True,
     ),
     Rule(
         "mistral-api-key", "Mistral API key",
-        r"(?i:mistral)[A-Za-z0-9_.-]{0,20}" + ASSIGN + r"([A-Za-z0-9]{32})" + E,
+        r"(?i:mistral)" + NAMED_ASSIGN + r"([A-Za-z0-9]{32})" + E,
         ("mistral",), 0.85, fix("the Mistral console > API Keys", "MISTRAL_API_KEY"),
         provider="Mistral", ai_provider=True, min_entropy=3.5,
         keyword_anchored=True,
     ),
     Rule(
         "deepseek-api-key", "DeepSeek API key",
-        r"(?i:deepseek)[A-Za-z0-9_.-]{0,20}" + ASSIGN + r"(sk-[a-z0-9]{32})" + E,
+        r"(?i:deepseek)" + NAMED_ASSIGN + r"(sk-[a-z0-9]{32})" + E,
         ("deepseek",), 0.85, fix("the DeepSeek platform > API keys", "DEEPSEEK_API_KEY"),
         provider="DeepSeek", ai_provider=True, min_entropy=3.0, prefix="sk-",
         keyword_anchored=True,

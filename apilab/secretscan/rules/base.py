@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["ASSIGN", "B", "E", "HIGH", "LOW", "MEDIUM", "Rule", "fix"]
+__all__ = ["ASSIGN", "B", "E", "HIGH", "LOW", "MEDIUM", "NAMED_ASSIGN", "Rule", "fix"]
 
 # Confidence bands (docs/secretscan.md, "Confidence"): a fixed marker or checksum in the
 # key itself is HIGH; a provider's format recognised by its variable name or a loose
@@ -27,6 +27,17 @@ E = r"(?![A-Za-z0-9_-])"
 # name, optional closing quote/bracket, an assignment operator, optional opening quote.
 # (A "," is not an operator: in lists of strings it made every neighbour a "value".)
 ASSIGN = r"""\\?["'`]?\]?\s{0,3}(?:=|:=|:|=>)\s{0,3}\\?["'`]?"""
+
+# A provider's name, then up to 20 more name characters (spaces too: "deepgram token")
+# and an assignment in any common syntax (=, :, :=, ::=, ?=, =>, ||, ==, a "," after a
+# quoted name), as in the public rule sets of gitleaks and betterleaks; the name rules of
+# rules/ai.py and rules/ai_platforms.py put it after ``(?i:<provider names>)``. Not when
+# the name says the value is something else: a 40-hex value beside "deepgram" may be a
+# commit, a 32-hex one beside "elevenlabs" a voice id.
+NAMED_ASSIGN = (
+    r"""(?![ \t\w.-]{0,20}?(?i:id|ids|sha|hash|commit|digest|version|voice)[\s'"`=:,])"""
+    r"""[ \t\w.-]{0,20}[\s'"`\\\]]{0,4}(?:=|>|:{1,3}=|\|\||:|=>|\?=|,)[`'"\s=\\]{0,5}"""
+)
 
 _ROTATE = (
     "Revoke this key now in {console}, then read its usage log for calls you did not make, "
@@ -65,7 +76,9 @@ class Rule:
     # Optional speed-up: a case-sensitive regex run over the *lowercased* text to find
     # where ``pattern`` can start; the full pattern is then only tried at those points.
     # (Python's re is slow at case-insensitive alternations scanned over every position.)
-    anchor: str = ""
+    # Several anchors are each run and their hits merged: a regex that starts with one
+    # literal character is scanned for at C speed, an alternation of two is not.
+    anchor: str | tuple[str, ...] = ""
     flags: int = 0
     # Whether the placeholder filter (six identical characters, "example", ...) applies.
     # Off for private keys: every ssh-keygen key body holds "AAAAAA".
@@ -77,6 +90,11 @@ class Rule:
     # The pattern starts with one of ``keywords`` (case aside): try it only where a keyword
     # occurs instead of scanning the whole text (the keyword pass finds those places).
     keyword_anchored: bool = False
+    # The keywords are the start of the key itself, which survives a split into string
+    # pieces ("sk-ant-" + "..."): where one occurs, the scanner also joins literals. False
+    # for rules whose keyword is a variable name or a header ("cursor", "authorization"),
+    # so common words do not buy every file that pass.
+    key_keywords: bool = True
 
     def __hash__(self) -> int:
         # Rule tuples key the scanner's caches on every scan; hashing every field of ~130
@@ -88,8 +106,9 @@ class Rule:
         return _compiled(self.pattern, self.flags)
 
     @property
-    def anchor_regex(self) -> re.Pattern[str] | None:
-        return _compiled(self.anchor, 0) if self.anchor else None
+    def anchor_regexes(self) -> tuple[re.Pattern[str], ...]:
+        anchors = (self.anchor,) if isinstance(self.anchor, str) else self.anchor
+        return tuple(_compiled(a, 0) for a in anchors if a)
 
 
 _CACHE: dict[tuple[str, int], re.Pattern[str]] = {}

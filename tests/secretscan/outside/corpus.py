@@ -32,8 +32,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["AI_PROVIDERS", "OutsideSample", "Tally", "load_fresh", "load_samples", "provider_of",
-           "score", "write_files"]
+__all__ = ["AI_PROVIDERS", "AI_PROVIDERS_SCAN3", "OutsideSample", "Tally", "load_fresh",
+           "load_samples", "provider_of", "score", "write_files"]
 
 HERE = Path(__file__).resolve().parent
 COMMITTED = HERE / "samples.json.gz"
@@ -53,6 +53,21 @@ _PROVIDERS: tuple[tuple[str, str], ...] = (
     ("llama", "Meta Llama"), ("bedrock", "AWS Bedrock"), ("privateai", "Private AI"),
     ("fireworks", "Fireworks AI"), ("elevenlabs", "ElevenLabs"), ("voyage", "Voyage AI"),
     ("tvly", "Tavily"),
+    # AI platforms (apilab/secretscan/rules/ai_platforms.py); before "llama" for Ollama
+    ("ollama", "Ollama"), ("cerebras", "Cerebras"), ("nvidia", "NVIDIA"), ("nvapi", "NVIDIA"),
+    ("jina", "Jina AI"), ("pinecone", "Pinecone"), ("langfuse", "Langfuse"),
+    ("helicone", "Helicone"), ("anyscale", "Anyscale"), ("stability", "Stability AI"),
+    ("deepgram", "Deepgram"), ("assemblyai", "AssemblyAI"), ("assembly_ai", "AssemblyAI"),
+    ("wandb", "Weights & Biases"), ("weightsandbiases", "Weights & Biases"),
+    ("weights-and-biases", "Weights & Biases"), ("weights_and_biases", "Weights & Biases"),
+    ("ai21", "AI21"), ("deepinfra", "DeepInfra"), ("novita", "Novita AI"),
+    ("firecrawl", "Firecrawl"), ("mem0", "Mem0"), ("moonshot", "Moonshot (Kimi)"),
+    ("kimi", "Moonshot (Kimi)"), ("minimax", "MiniMax"), ("upstage", "Upstage"),
+    ("devin", "Devin"), ("greptile", "Greptile"), ("runpod", "RunPod"),
+    ("vercel-ai-gateway", "Vercel AI Gateway"), ("fal-ai", "fal.ai"), ("falai", "fal.ai"),
+    ("fal_ai", "fal.ai"), ("modal", "Modal"), ("cursor", "Cursor"), ("exa-api", "Exa"),
+    ("exa_api", "Exa"), ("exaai", "Exa"),
+    ("zhipu", "Z.ai"), ("z.ai", "Z.ai"),
     ("slack", "Slack"), ("stripe", "Stripe"), ("github", "GitHub"), ("gitlab", "GitLab"),
     ("private", "Private key"), ("pem", "Private key"), ("aws", "AWS"), ("npm", "npm"),
     ("sendgrid", "SendGrid"), ("twilio", "Twilio"), ("jwt", "JWT"),
@@ -61,6 +76,19 @@ _PROVIDERS: tuple[tuple[str, str], ...] = (
     ("uri", "URL credentials"), ("url", "URL credentials"), ("jdbc", "URL credentials"),
 )
 AI_PROVIDERS = frozenset({
+    "OpenAI", "Azure OpenAI", "Anthropic", "DeepSeek", "Groq", "Hugging Face", "LangSmith",
+    "OpenRouter", "Replicate", "xAI", "Google", "Mistral", "Cohere", "Perplexity",
+    "Together AI", "Meta Llama", "AWS Bedrock", "Private AI", "Fireworks AI", "ElevenLabs",
+    "Voyage AI", "Tavily",
+    # AI platforms (apilab/secretscan/rules/ai_platforms.py)
+    "Ollama", "Cerebras", "NVIDIA", "Jina AI", "Pinecone", "Langfuse", "Helicone", "Anyscale",
+    "Stability AI", "Deepgram", "AssemblyAI", "Weights & Biases", "AI21", "DeepInfra",
+    "Novita AI", "Firecrawl", "Mem0", "Moonshot (Kimi)", "MiniMax", "Upstage", "Devin",
+    "Greptile", "RunPod", "Vercel AI Gateway", "fal.ai", "Exa", "Z.ai", "Modal", "Cursor",
+})
+# The AI providers before the AI-platform rules (scan4): held-out scores are reported
+# under both sets, so "before" and "after" compare the same samples.
+AI_PROVIDERS_SCAN3 = frozenset({
     "OpenAI", "Azure OpenAI", "Anthropic", "DeepSeek", "Groq", "Hugging Face", "LangSmith",
     "OpenRouter", "Replicate", "xAI", "Google", "Mistral", "Cohere", "Perplexity",
     "Together AI", "Meta Llama", "AWS Bedrock", "Private AI", "Fireworks AI", "ElevenLabs",
