@@ -51,7 +51,8 @@ _DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
 _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 # "APILAB_BACKEND=gemini" quoted next to a key's name in prose: another variable being set.
 _ENV_ASSIGNMENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+=[a-z0-9._-]*$")
-_WORDS_IDENT = re.compile(r"[a-z]+(?:[_-][a-z]+)+")
+# Words joined by "_" or "-", each may end in a short number: "max-tokens", "mem0-api-key".
+_WORDS_IDENT = re.compile(r"[a-z]+\d{0,3}(?:[_-][a-z]+\d{0,3})+")
 _CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
 _CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")

@@ -123,3 +123,11 @@ def test_every_rule_has_a_fix_and_sane_confidence() -> None:
 def test_an_env_assignment_beside_a_key_name_in_docs_is_not_a_secret() -> None:
     text = "set `ANTHROPIC_API_KEY`, `APILAB_BACKEND=gemini` + `GEMINI_API_KEY`"
     assert find_secrets(text, path="docs/x.md") == []
+
+
+def test_a_list_of_rule_ids_in_prose_is_not_a_secret() -> None:
+    """Kebab-case names with a digit in a word ("mem0-api-key") are identifiers: a docs
+    table listing rule ids was reported as a generic secret."""
+    text = "| `exa-api-key`, `firecrawl-api-key`, `mem0-api-key`, `ai21-api-key`, `gpt4-turbo` |"
+    assert find_secrets(text, "docs.md") == []
+    assert find_secrets("api_key = 'mem0-api-key'", "a.py") == []
