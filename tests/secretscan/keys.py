@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from apilab.secretscan.filters import is_placeholder
 
-__all__ = ["AI_FORMATS", "FORMATS", "OTHER_FORMATS", "KeyFormat", "make_key"]
+__all__ = ["AI_FORMATS", "FORMATS", "OTHER_FORMATS", "KeyFormat", "make_key", "rules_found",
+           "seeded_text"]
 
 ALNUM = string.ascii_letters + string.digits
 URLSAFE = ALNUM + "_-"
@@ -28,6 +29,18 @@ OPENAI_MARKER = "T3Blbk" + "FJ"
 
 def _r(rng: random.Random, alphabet: str, n: int) -> str:
     return "".join(rng.choice(alphabet) for _ in range(n))
+
+
+def seeded_text(alphabet: str, n: int, seed: int) -> str:
+    """``n`` characters of ``alphabet``, the same for the same seed: a rule test's key body."""
+    return _r(random.Random(f"{seed}{alphabet}{n}"), alphabet, n)
+
+
+def rules_found(text: str, path: str = "app.py") -> list[str]:
+    """The rule ids of what the scanner finds in ``text`` (as file ``path``), in order."""
+    from apilab.secretscan import find_secrets
+
+    return [f.rule for f in find_secrets(text, path)]
 
 
 def _openai(prefix: str, side: int) -> Callable[[random.Random], str]:

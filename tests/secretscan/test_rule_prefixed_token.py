@@ -7,26 +7,19 @@ are assembled at run time from random bodies, so this file holds no key-shaped s
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
 
-from apilab.secretscan import find_secrets
 from apilab.secretscan.tokens import prefixed_token_ok, reserved_prefixes
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
 
-ALNUM = string.ascii_letters + string.digits
-HEX = "0123456789abcdef"
 RULE = "generic-prefixed-token"
 
 
 def _r(alphabet: str, n: int, seed: int = 9) -> str:
-    rng = random.Random(f"{seed}{alphabet}{n}")
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def _rules(text: str, path: str = "app.py") -> list[str]:
-    return [f.rule for f in find_secrets(text, path)]
+    return seeded_text(alphabet, n, seed)
 
 
 @pytest.mark.parametrize("text", [

@@ -6,7 +6,6 @@ no key-shaped string.
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
@@ -14,25 +13,20 @@ import pytest
 from apilab.secretscan import find_secrets
 from apilab.secretscan.rules.ai_platforms import AI_PLATFORM_RULES
 from apilab.secretscan.rules.base import MEDIUM
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
 from tests.secretscan.outside.corpus import AI_PROVIDERS
 
-ALNUM = string.ascii_letters + string.digits
 LOWER36 = string.ascii_lowercase + string.digits
 UPPER36 = string.ascii_uppercase + string.digits
-HEX = "0123456789abcdef"
 
 
 def _r(alphabet: str, n: int, seed: int = 4) -> str:
-    rng = random.Random(f"{seed}{alphabet}{n}")
-    return "".join(rng.choice(alphabet) for _ in range(n))
+    return seeded_text(alphabet, n, seed)
 
 
 def _uuid(seed: int = 4) -> str:
     return "-".join(_r(HEX, n, seed) for n in (8, 4, 4, 4, 12))
-
-
-def _rules(text: str, path: str = "app.py") -> list[str]:
-    return [f.rule for f in find_secrets(text, path)]
 
 
 FOUND = {

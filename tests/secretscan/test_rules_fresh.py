@@ -6,26 +6,19 @@ at run time from pieces, so this file holds no key-shaped string.
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
 
-from apilab.secretscan import find_secrets
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
 
-ALNUM = string.ascii_letters + string.digits
 LOWER36 = string.ascii_lowercase + string.digits
-HEX = "0123456789abcdef"
 B64 = ALNUM + "+/"
 
 
 def _r(alphabet: str, n: int, seed: int = 16) -> str:
-    rng = random.Random(f"{seed}{alphabet}{n}")
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def _rules(text: str, path: str = "app.py") -> list[str]:
-    return [f.rule for f in find_secrets(text, path)]
+    return seeded_text(alphabet, n, seed)
 
 
 HEADER = "-----BEGIN RSA PRIVATE " + "KEY-----"

@@ -5,24 +5,17 @@ Keys are assembled at run time from pieces so that this file holds no key-shaped
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
 
 from apilab.secretscan import find_secrets
-
-ALNUM = string.ascii_letters + string.digits
-HEX = "0123456789abcdef"
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
 
 
 def _r(alphabet: str, n: int, seed: int = 16) -> str:
-    rng = random.Random(f"{seed}{alphabet}{n}")
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def _rules(text: str, path: str = "app.py") -> list[str]:
-    return [f.rule for f in find_secrets(text, path)]
+    return seeded_text(alphabet, n, seed)
 
 
 SLACK_BOT = "xo" + "xb-" + _r(string.digits, 12) + "-" + _r(string.digits, 13) + "-" + _r(ALNUM, 24)

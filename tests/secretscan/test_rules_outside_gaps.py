@@ -6,24 +6,16 @@ Keys are assembled at run time from pieces, so this file holds no key-shaped str
 
 from __future__ import annotations
 
-import random
 import string
 
 import pytest
 
-from apilab.secretscan import find_secrets
-
-ALNUM = string.ascii_letters + string.digits
-HEX = "0123456789abcdef"
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
 
 
 def _r(alphabet: str, n: int, seed: int = 7) -> str:
-    rng = random.Random(f"{seed}{alphabet}{n}")
-    return "".join(rng.choice(alphabet) for _ in range(n))
-
-
-def _rules(text: str, path: str = "app.py") -> list[str]:
-    return [f.rule for f in find_secrets(text, path)]
+    return seeded_text(alphabet, n, seed)
 
 
 SIDEKIQ = _r(HEX, 8) + ":" + _r(HEX, 8, 2)
