@@ -134,13 +134,16 @@ def _also(w: Draft, cards: list[Match], best: Match) -> None:
 
     Real questions often carry two problems ("the key is set but I still get 401, and
     is it safe in my React app?"); a second card that is nearly as close and teaches
-    something else is shown as one paragraph, not a second full answer.
+    something else is shown as one paragraph, not a second full answer. When the two are
+    close, the tutor cannot tell which one the learner meant, and the gist of the second
+    costs one paragraph where a wrong guess costs the learner the answer.
     """
     if len(w.focus.split()) < ALSO_MIN_WORDS or len(cards) < 2:
         return
     second = cards[1]
     card = second.doc.card
-    if (card is None or second.closeness < GOOD or second.closeness < best.closeness - ALSO_GAP
+    if (card is None or second.closeness < ALSO_MIN
+            or second.closeness < best.closeness - ALSO_GAP
             or w.card is None or card.id == w.card.id):
         return
     lead = card.answer.strip().split("\n\n", 1)[0]
@@ -150,8 +153,11 @@ def _also(w: Draft, cards: list[Match], best: Match) -> None:
     w.add_objectives(card.objectives)
 
 
-ALSO_MIN_WORDS = 20
-ALSO_GAP = 0.15
+# Chosen on the dev split (round 6 12 -> 14 of 23, all dev +3; the gist appears in 86 of
+# 367 dev replies instead of 38, replies 3% longer on average).
+ALSO_MIN_WORDS = 12
+ALSO_GAP = 0.25
+ALSO_MIN = 0.40
 
 
 def _grounded(match: Match, w: Draft) -> bool:

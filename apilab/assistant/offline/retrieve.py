@@ -42,6 +42,10 @@ SEM_REL_SPAN = 0.25
 SEMANTIC_CANDIDATES = 12
 # Below this meaning, shared words are a coincidence (see ``closeness``).
 COINCIDENCE = 0.10
+# How much a card loses for sharing fewer of the learner's words than the best word match
+# on its side (``Match.word_share``). Chosen on the dev split with round 7's fresh questions:
+# 15 -> 17 of 27 before any tuning on them, 322 -> 324 of 367 over all dev.
+WORD_SHARE_WEIGHT = 0.1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +57,8 @@ class Match:
     part_lexical: float = 0.0  # best word match against one sentence of the question
     typical: float = 0.0  # the median similarity of this question to every document
     hinted: bool = False  # a pasted error names this card's topic exactly (signals.yaml)
+    # The card's BM25 score over the best candidate's on its side, 0-1 (1.0: the best).
+    word_share: float = 1.0
 
     @property
     def doc(self) -> Doc:
@@ -83,6 +89,12 @@ class Match:
         """``closeness`` before its cap at 1.0: two strong cards are ranked by it, not tied."""
         lex, sem = self.lexical, self.meaning
         score = max(lex, sem) * 0.75 + min(lex, sem) * 0.45
+        # ``lexical`` is the share of the learner's words a card covers: in a long message
+        # every card covers a small share, so it barely tells cards apart, and meaning alone
+        # decides ("does a failed request cost anything?" went to the quota card, which
+        # shares 12 of its words, not to the failed-requests card sharing 19). Relative to
+        # the best word match on the same side it does tell them apart.
+        score -= WORD_SHARE_WEIGHT * (1.0 - self.word_share)
         if sem < COINCIDENCE:
             # Words in common but nothing in common in meaning ("capital of France" against
             # a card that uses it as an example): a coincidence, not an answer.
@@ -224,9 +236,10 @@ class Retriever:
                 for h in self.index.evidence(part_query, pairs):
                     best_part[h.doc.key] = max(best_part.get(h.doc.key, 0.0), h.confidence)
             hint_keys = {f"card:{c}" for c in hints}
+            top_score = max((h.score for h in hits), default=0.0) or 1.0
             bucket.extend(Match(h, sims[self.index.position(h.doc)] if sims else 0.0,
                                 best_part.get(h.doc.key, 0.0), typical,
-                                h.doc.key in hint_keys) for h in hits)
+                                h.doc.key in hint_keys, h.score / top_score) for h in hits)
             # A card the pasted error names exactly ranks first; closeness would otherwise
             # leave it tied with, or below, a card that merely sounds alike. The rest rank
             # by strength: two cards both at closeness's cap of 1.0 are not a tie.

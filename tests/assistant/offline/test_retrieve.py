@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from apilab.assistant.offline import semantic
@@ -61,8 +63,47 @@ def test_two_cards_at_the_cap_are_ranked_by_strength_not_by_order() -> None:
     own, _ = retriever.search("openai emailed me that my key leaked and was rotated",
                               "key-security")
     assert own[0].doc.card is not None and own[0].doc.card.id == "ks-leaked-key-email"
-    assert [m.closeness for m in own[:2]] == [1.0, 1.0]
-    assert own[0].strength > own[1].strength > 1.0
+    assert own[0].closeness == 1.0 and own[0].strength > own[1].strength
+    from apilab.assistant.offline.index import Hit
+    from apilab.assistant.offline.retrieve import Match
+
+    strong = Match(Hit(_card("a"), 30.0, 0.9, 0.9, ()), semantic=0.9)
+    stronger = Match(Hit(_card("b"), 30.0, 1.0, 1.0, ()), semantic=0.95)
+    assert strong.closeness == stronger.closeness == 1.0
+    assert stronger.strength > strong.strength > 1.0
     assert all(m.strength == m.closeness for m in own if m.strength < 1.0)
     strengths = [m.strength for m in own if not m.hinted]
     assert strengths == sorted(strengths, reverse=True)
+
+
+def test_in_a_long_message_the_card_sharing_more_words_wins_a_near_tie() -> None:
+    """Every card covers a small share of a long message's words; relative to the best
+    word match on its side, the share still tells cards apart (``Match.word_share``)."""
+    from apilab.assistant.offline.index import Hit
+    from apilab.assistant.offline.retrieve import WORD_SHARE_WEIGHT, Match
+
+    few_words = Match(Hit(_card("rlc-quota-vs-rate-limit"), 39.0, 0.10, 0.05, ()),
+                      semantic=0.62, word_share=39.0 / 65.0)
+    many_words = Match(Hit(_card("rlc-failed-requests-billed"), 65.0, 0.12, 0.05, ()),
+                       semantic=0.60, word_share=1.0)
+    # On meaning alone the card that shares fewer words would win.
+    assert dataclasses.replace(few_words, word_share=1.0).strength > many_words.strength
+    assert many_words.strength > few_words.strength
+    assert few_words.strength == pytest.approx(
+        dataclasses.replace(few_words, word_share=1.0).strength
+        - WORD_SHARE_WEIGHT * (1 - 39.0 / 65.0))
+
+
+def test_when_two_cards_are_close_the_second_ones_gist_is_shown() -> None:
+    """The tutor cannot tell which of two close cards the learner meant: the reply gives the
+    best one in full and the other's first paragraph, so a near miss still helps."""
+    from apilab.assistant.offline import OfflineTutor
+    from apilab.evals.tutor import tutor_turn
+
+    tutor = OfflineTutor()
+    flask = next(c for c in tutor.course.cards if c.id == "ab-flask-streaming")
+    reply = tutor.compose(tutor_turn(
+        tutor, "api-basics", "streaming works in curl but my Flask endpoint returns the whole "
+                             "answer at once at the end, why is it not streaming?")).text
+    lead = flask.answer.strip().split("\n\n", 1)[0]
+    assert flask.questions[0] in reply and lead in reply
