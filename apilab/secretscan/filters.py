@@ -37,6 +37,8 @@ _PLACEHOLDER_MARKERS = (
     "DUMMY", "sample", "SAMPLE", "notreal", "NOTREAL", "not_real", "fake_", "FAKE_", "fake-",
     "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<your", "<YOUR", "...", "…", "***",
     "12345", "abcdef", "54321", "43210", "98765", "-1234-", "####",
+    # self-declared non-keys ("53d49dnotakeyata9...")
+    "notakey", "NOTAKEY", "notasecret", "not_a_",
 )
 # For name-anchored values, where the value has no structure of its own, looser words.
 _GENERIC_MARKERS = ("fake", "example", "dummy", "sample", "placeholder", "changeme",
@@ -171,7 +173,8 @@ _EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.o
 _REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", "#", "@", "&", "[", "(",
                      "%", "*", "!", "?", "=", ":", "+", "^")
 # Passwords often start with a symbol ("#TQ...", "!x9..."): fewer starts mean a reference.
-_PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\")
+# (A "," or ";" first is the text between two strings: '"Password:",remember...:"'.)
+_PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", ",", ";")
 _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
@@ -300,7 +303,11 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     if kind == "password":
         if len(value) < 6 or entropy(value) < 2.0:
             return False
-        # a plain word is not a password
+        # a plain word is not a password; a long run of random lower-case letters (an app
+        # password such as Gmail's 16 letters) is: words hold about 40% vowels, random
+        # letters under 25%.
+        if value.isalpha() and value.islower() and _random_letters(value):
+            return True
         return not (value.isalpha() and (value.islower() or value.isupper() or value.istitle()))
     if kind == "key":
         # A service's own key name: only a long random value mixing letters and digits
@@ -321,6 +328,17 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     # Without a digit, only long mixed-case (or symbol-laden) quoted values: unquoted ones
     # are usually type or class names (``token: TokenProvider``).
     return quoted and len(value) >= 16 and ((has_upper and has_lower) or has_symbol)
+
+
+def _random_letters(value: str) -> bool:
+    """Letters drawn at random rather than a word: long, varied and short of vowels."""
+    vowels = sum(c in "aeiou" for c in value)
+    return len(value) >= 14 and entropy(value) >= 3.4 and vowels <= 0.25 * len(value)
+
+
+def _folded(text: str) -> str:
+    """Lower case with "-" read as "_" (an element's name and its id differ only so)."""
+    return text.lower().replace("-", "_")
 
 
 _SECRET_GROUPS: dict[int, tuple[re.Pattern[str], tuple[tuple[int, str | None], ...]]] = {}
@@ -415,8 +433,11 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
-    if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():
-        return None  # the value repeats its own name: "pswrd=" in pswrd="pswrd=", not a value
+    if rule.id != "generic-secret-compared" and len(name) >= 4 and _folded(name) in _folded(
+            secret):
+        # the value repeats its own name: "pswrd=" in pswrd="pswrd=", or an HTML field's
+        # name="x_access_key" id="x-access-key"
+        return None
     if _decodes_to_placeholder(secret):
         return None
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":

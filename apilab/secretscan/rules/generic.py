@@ -40,7 +40,8 @@ _OPERATOR = (
     # typed forms first (": String =" must not stop at ":" with the value "String")
     r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
     r"|[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=(?!=)"
-    r"|[ \t]{0,3}(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,3}+@?(?:" + _quoted("a")
+    # (up to 40 blanks around the operator: columns aligned in YAML, Ruby, PHP, JS)
+    r"|[ \t]{0,40}+(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,40}+@?(?:" + _quoted("a")
     + "|" + _UNQUOTED + r")"
     # "NAME", "VALUE"   and   key="NAME" value="VALUE"   (only after a quoted name)
     + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"

@@ -1,0 +1,58 @@
+"""Rules and filters of the fifth pass on the fresh corpus's dev half (issue 16).
+
+Each change has cases it must find and near misses it must leave alone. Keys are assembled
+at run time from seeded random pieces, so this file holds no key-shaped string.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
+
+
+def _r(alphabet: str, n: int, seed: int = 5) -> str:
+    return seeded_text(alphabet, n, seed)
+
+
+# --- generic assignments --------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # columns aligned in a JS object, a Ruby hash, a PHP array
+    (f'  fbApiKey:            "{_r(HEX, 32)}",', "generic-secret"),
+    (f"  :password       => '{_r(ALNUM, 10)}',", "generic-password"),
+    (f"    'db_password'        => '{_r(ALNUM, 12)}',", "generic-password"),
+    (f"API_TOKEN\t\t\t= {_r(ALNUM, 40)}", "generic-secret"),
+])
+def test_aligned_assignments_are_found(text: str, rule: str) -> None:
+    assert rule in _rules(text, "config.rb"), text
+
+
+@pytest.mark.parametrize("text", [
+    # an HTML field whose id repeats its name with "-" for "_"
+    'name="my_plugin__s3_files_access_key" id="my-plugin--s3-files-access-key"',
+    # the text between two strings is not a value
+    'userLabel:"Username:",passwordLabel:"Password:",rememberLabel:"Remember me:"',
+    # a value that says it is not a key
+    f"gh-token={_r(HEX, 6)}notakey{_r(HEX, 27)}",
+    # aligned, but a reference
+    "  :password       => ENV['DB_PASSWORD'],",
+    "  password:            ${DB_PASSWORD}",
+])
+def test_aligned_or_html_look_alikes_stay_quiet(text: str) -> None:
+    assert not {"generic-secret", "generic-password"} & set(_rules(text, "form.html")), text
+
+
+def test_random_lower_case_letters_are_an_app_password() -> None:
+    # Gmail-style app passwords: 16 random lower-case letters
+    pw = seeded_text("bcdfghjklmnpqrstvwxz", 12, 7) + "aeiu"
+    assert "credential-pair" in _rules(
+        f'c.Credentials = new NetworkCredential("ci@corp.test", "{pw}");', "Mail.cs")
+
+
+@pytest.mark.parametrize("pw", ["correcthorsebatterystaple", "whiteduke", "ilikelemons",
+                                "administrators"])
+def test_words_are_still_not_passwords(pw: str) -> None:
+    assert "credential-pair" not in _rules(
+        f'c.Credentials = new NetworkCredential("ci@corp.test", "{pw}");', "Mail.cs")
