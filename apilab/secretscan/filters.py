@@ -493,6 +493,8 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     user = whole.split("://", 1)[1].rsplit(":", 1)[0] if "://" in whole else ""
     host = whole.rsplit("@", 1)[1].lower()
     low = secret.lower()
+    if entropy(secret) < 2.5 and not _strong_password(secret, 2.0):
+        return False  # short and repetitive ("aaabbb"), unless letters and digits mixed
     if host.startswith(_LOCAL_HOSTS) and _strong_password(secret):
         # A local database's URL with a real-looking password ("D1fficult", "p4Dsr8b") is
         # still a password someone typed into a file; "postgres:postgres" is not.
@@ -504,12 +506,12 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     )
 
 
-def _strong_password(value: str) -> bool:
+def _strong_password(value: str, min_entropy: float = 2.5) -> bool:
     """Letters and digits mixed, no placeholder word: a password someone chose."""
     low = value.lower()
     return (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
             and not value.isdigit() and not any(m in low for m in _GENERIC_MARKERS)
-            and entropy(value) >= 2.5)
+            and entropy(value) >= min_entropy)
 
 
 def _body(rule: Rule, secret: str) -> str:

@@ -56,3 +56,26 @@ def test_random_lower_case_letters_are_an_app_password() -> None:
 def test_words_are_still_not_passwords(pw: str) -> None:
     assert "credential-pair" not in _rules(
         f'c.Credentials = new NetworkCredential("ci@corp.test", "{pw}");', "Mail.cs")
+
+
+# --- URL credentials ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "amqp://app:xK9!mN2$" + "@broker.internal:5672/production",      # "!" and "$" inside
+    "mongodb+srv://app:bria@Pass5!" + "@cluster0.abcde.mongodb.net/db",  # "@" inside
+    "CONNECTION_URI=postgres://svc:s2Tf2k@rLMy" + "@db.corp.net:5434/elephant",
+    "amqps://admin:3eCa3P" + "@10.1.2.3:5671/vhost",                  # short, letters+digits
+    "jdbc:mysql://admin:s3cr3t" + "@prod.internal:3306/inventory",
+])
+def test_more_passwords_in_urls_are_found(text: str) -> None:
+    assert "url-credentials" in _rules(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "DATABASE_URL=postgres://user:${DB_PASS}" + "@db.internal/app",
+    "DATABASE_URL=postgres://user:$DB_PASS" + "@db.internal/app",
+    "url = 'https://user:aaabbb" + "@db.internal/app'",               # short and repetitive
+    "see https://a.example:8080/x and mailto:someone@corp.test",
+])
+def test_url_look_alikes_stay_quiet(text: str) -> None:
+    assert "url-credentials" not in _rules(text), text
