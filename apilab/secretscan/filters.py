@@ -400,6 +400,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None
     if rule.id == "jwt":
         return rule if _jwt_ok(secret) else None
+    if rule.id == "private-key-base64":
+        return rule if _encoded_private_key(secret) else None
     if rule.id == "generic-prefixed-token":
         return rule if prefixed_token_ok(text, match.start(), secret, _reserved()) else None
     if not rule.generic:
@@ -408,7 +410,7 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule if _url_credentials_ok(match, secret) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
-    if rule.id == "credential-pair":
+    if rule.id in ("credential-pair", "netrc-credentials"):
         # The constructor names the pair; the password only has to look like one.
         return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
@@ -443,6 +445,21 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+def _encoded_private_key(value: str) -> bool:
+    """Base64 whose text starts with a PEM private-key header (not a FAKE/EXAMPLE one)."""
+    head = value[:96]
+    try:
+        text = base64.b64decode(head[:len(head) // 4 * 4]).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    header = _PEM_PRIVATE_HEADER.match(text)
+    return header is not None and not any(
+        w in header.group(0) for w in ("FAKE", "EXAMPLE", "DUMMY", "EMPTY"))
+
+
+_PEM_PRIVATE_HEADER = re.compile(r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----")
 
 
 _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
