@@ -49,6 +49,8 @@ _RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.~]+")
 _WORD_SEGMENT = re.compile(r"(?:^|[-_.])[a-z]{5,}(?:[-_.]|$)")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
+                    r"-[0-9a-fA-F]{12}")
 _DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
 _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 # "APILAB_BACKEND=gemini" quoted next to a key's name in prose: another variable being set.
@@ -309,9 +311,14 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
         if value.isalpha() and value.islower() and _random_letters(value):
             return True
         return not (value.isalpha() and (value.islower() or value.isupper() or value.istitle()))
+    if kind == "key" and _UUID4.fullmatch(value):
+        # Many services issue random (version 4) UUIDs as keys. Lookup keys named so are
+        # caught by the name (idempotency_key, cache_key ...); the example UUID of the
+        # RFC and Wikipedia, "123e4567-e89b-12d3-...", is version 1 and stays out.
+        return True
     if kind == "key":
         # A service's own key name: only a long random value mixing letters and digits
-        # (not a UUID: idempotency and object keys are UUIDs).
+        # (not another UUID: time-based ones are ids).
         # A token: no code ("n.reason&&..."), no dotted type ("mlkem.MLKEM768PrivateKey"),
         # no words between separators ("w32-registered-hot-keys").
         return (len(value) >= 20 and has_digit and (has_lower or has_upper)

@@ -68,6 +68,31 @@ def test_words_are_still_not_passwords(pw: str) -> None:
         f'c.Credentials = new NetworkCredential("ci@corp.test", "{pw}");', "Mail.cs")
 
 
+def _uuid4(seed: int) -> str:
+    """A random (version 4) UUID: "4" opens the third group, 8-b the fourth."""
+    return "-".join((_r(HEX, 8, seed), _r(HEX, 4, seed), "4" + _r(HEX, 3, seed),
+                     "9" + _r(HEX, 3, seed + 1), _r(HEX, 12, seed)))
+
+
+@pytest.mark.parametrize("text", [
+    f"blocknative_key={_uuid4(1)}",
+    f'  acmecloud_key: "{_uuid4(2)}"',
+])
+def test_a_services_key_name_with_a_random_uuid_is_found(text: str) -> None:
+    assert "generic-secret" in _rules(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "kylas_key = 123e4567-e89b-12d3-a456-426614174000",      # the textbook example UUID
+    f"acmecloud_key = {_r(HEX, 8)}-{_r(HEX, 4)}-11ef-{_r(HEX, 4)}-{_r(HEX, 12)}",  # time-based
+    f'idempotency_key = "{_uuid4(3)}"',                      # lookup keys by their name
+    f'cache_key = "{_uuid4(4)}"',
+    f'partition_key: "{_uuid4(5)}"',
+])
+def test_key_names_with_other_uuids_stay_quiet(text: str) -> None:
+    assert "generic-secret" not in _rules(text), text
+
+
 # --- URL credentials ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", [
