@@ -37,6 +37,8 @@ _PLACEHOLDER_MARKERS = (
     "DUMMY", "sample", "SAMPLE", "notreal", "NOTREAL", "not_real", "fake_", "FAKE_", "fake-",
     "xxxx", "XXXX", "1234567", "abcdefg", "ABCDEFG", "<your", "<YOUR", "...", "…", "***",
     "12345", "abcdef", "54321", "43210", "98765", "-1234-", "####",
+    # self-declared non-keys ("53d49dnotakeyata9...")
+    "notakey", "NOTAKEY", "notasecret", "not_a_",
 )
 # For name-anchored values, where the value has no structure of its own, looser words.
 _GENERIC_MARKERS = ("fake", "example", "dummy", "sample", "placeholder", "changeme",
@@ -47,6 +49,8 @@ _RUN = re.compile(r"(.)\1{5,}")  # six of the same character in a row
 _TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-+/=.~]+")
 _WORD_SEGMENT = re.compile(r"(?:^|[-_.])[a-z]{5,}(?:[-_.]|$)")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
+                    r"-[0-9a-fA-F]{12}")
 _DOTTED_IDENT = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+(?:\(\))?")
 _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 # "APILAB_BACKEND=gemini" quoted next to a key's name in prose: another variable being set.
@@ -171,7 +175,8 @@ _EXAMPLE_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0", "example.com", "example.o
 _REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", "#", "@", "&", "[", "(",
                      "%", "*", "!", "?", "=", ":", "+", "^")
 # Passwords often start with a symbol ("#TQ...", "!x9..."): fewer starts mean a reference.
-_PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\")
+# (A "," or ";" first is the text between two strings: '"Password:",remember...:"'.)
+_PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", ",", ";")
 _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
@@ -300,11 +305,20 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     if kind == "password":
         if len(value) < 6 or entropy(value) < 2.0:
             return False
-        # a plain word is not a password
+        # a plain word is not a password; a long run of random lower-case letters (an app
+        # password such as Gmail's 16 letters) is: words hold about 40% vowels, random
+        # letters under 25%.
+        if value.isalpha() and value.islower() and _random_letters(value):
+            return True
         return not (value.isalpha() and (value.islower() or value.isupper() or value.istitle()))
+    if kind == "key" and _UUID4.fullmatch(value):
+        # Many services issue random (version 4) UUIDs as keys. Lookup keys named so are
+        # caught by the name (idempotency_key, cache_key ...); the example UUID of the
+        # RFC and Wikipedia, "123e4567-e89b-12d3-...", is version 1 and stays out.
+        return True
     if kind == "key":
         # A service's own key name: only a long random value mixing letters and digits
-        # (not a UUID: idempotency and object keys are UUIDs).
+        # (not another UUID: time-based ones are ids).
         # A token: no code ("n.reason&&..."), no dotted type ("mlkem.MLKEM768PrivateKey"),
         # no words between separators ("w32-registered-hot-keys").
         return (len(value) >= 20 and has_digit and (has_lower or has_upper)
@@ -321,6 +335,17 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
     # Without a digit, only long mixed-case (or symbol-laden) quoted values: unquoted ones
     # are usually type or class names (``token: TokenProvider``).
     return quoted and len(value) >= 16 and ((has_upper and has_lower) or has_symbol)
+
+
+def _random_letters(value: str) -> bool:
+    """Letters drawn at random rather than a word: long, varied and short of vowels."""
+    vowels = sum(c in "aeiou" for c in value)
+    return len(value) >= 14 and entropy(value) >= 3.4 and vowels <= 0.25 * len(value)
+
+
+def _folded(text: str) -> str:
+    """Lower case with "-" read as "_" (an element's name and its id differ only so)."""
+    return text.lower().replace("-", "_")
 
 
 _SECRET_GROUPS: dict[int, tuple[re.Pattern[str], tuple[tuple[int, str | None], ...]]] = {}
@@ -382,6 +407,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None
     if rule.id == "jwt":
         return rule if _jwt_ok(secret) else None
+    if rule.id == "private-key-base64":
+        return rule if _encoded_private_key(secret) else None
     if rule.id == "generic-prefixed-token":
         return rule if prefixed_token_ok(text, match.start(), secret, _reserved()) else None
     if not rule.generic:
@@ -390,7 +417,7 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule if _url_credentials_ok(match, secret) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
-    if rule.id == "credential-pair":
+    if rule.id in ("credential-pair", "netrc-credentials"):
         # The constructor names the pair; the password only has to look like one.
         return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
@@ -415,13 +442,31 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
-    if rule.id != "generic-secret-compared" and len(name) >= 4 and name.lower() in secret.lower():
-        return None  # the value repeats its own name: "pswrd=" in pswrd="pswrd=", not a value
+    if rule.id != "generic-secret-compared" and len(name) >= 4 and _folded(name) in _folded(
+            secret):
+        # the value repeats its own name: "pswrd=" in pswrd="pswrd=", or an HTML field's
+        # name="x_access_key" id="x-access-key"
+        return None
     if _decodes_to_placeholder(secret):
         return None
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+def _encoded_private_key(value: str) -> bool:
+    """Base64 whose text starts with a PEM private-key header (not a FAKE/EXAMPLE one)."""
+    head = value[:96]
+    try:
+        text = base64.b64decode(head[:len(head) // 4 * 4]).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    header = _PEM_PRIVATE_HEADER.match(text)
+    return header is not None and not any(
+        w in header.group(0) for w in ("FAKE", "EXAMPLE", "DUMMY", "EMPTY"))
+
+
+_PEM_PRIVATE_HEADER = re.compile(r"-----BEGIN[ A-Z0-9]{0,30}PRIVATE KEY(?: BLOCK)?-----")
 
 
 _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4}){3,}(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
@@ -472,6 +517,8 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     user = whole.split("://", 1)[1].rsplit(":", 1)[0] if "://" in whole else ""
     host = whole.rsplit("@", 1)[1].lower()
     low = secret.lower()
+    if entropy(secret) < 2.5 and not _strong_password(secret, 2.0):
+        return False  # short and repetitive ("aaabbb"), unless letters and digits mixed
     if host.startswith(_LOCAL_HOSTS) and _strong_password(secret):
         # A local database's URL with a real-looking password ("D1fficult", "p4Dsr8b") is
         # still a password someone typed into a file; "postgres:postgres" is not.
@@ -483,12 +530,12 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     )
 
 
-def _strong_password(value: str) -> bool:
+def _strong_password(value: str, min_entropy: float = 2.5) -> bool:
     """Letters and digits mixed, no placeholder word: a password someone chose."""
     low = value.lower()
     return (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)
             and not value.isdigit() and not any(m in low for m in _GENERIC_MARKERS)
-            and entropy(value) >= 2.5)
+            and entropy(value) >= min_entropy)
 
 
 def _body(rule: Rule, secret: str) -> str:

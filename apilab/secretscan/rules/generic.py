@@ -40,7 +40,8 @@ _OPERATOR = (
     # typed forms first (": String =" must not stop at ":" with the value "String")
     r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
     r"|[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=(?!=)"
-    r"|[ \t]{0,3}(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,3}+@?(?:" + _quoted("a")
+    # (up to 40 blanks around the operator: columns aligned in YAML, Ruby, PHP, JS)
+    r"|[ \t]{0,40}+(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,40}+@?(?:" + _quoted("a")
     + "|" + _UNQUOTED + r")"
     # "NAME", "VALUE"   and   key="NAME" value="VALUE"   (only after a quoted name)
     + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
@@ -120,14 +121,16 @@ GENERIC_RULES: tuple[Rule, ...] = (
         LOW, _PASSWORD_FIX, min_entropy=2.0, generic=True, keyword_anchored=True,
     ),
     Rule(
-        # user:password@host (the user part may itself be an e-mail address).
+        # user:password@host (the user part may itself be an e-mail address). The password
+        # may hold "@", "$" or "!" ("s2Tf@rL", "xK9!mN2$"): it ends at the last "@" before
+        # the host; it may not start like a reference ("$PASS", "${PASS}").
         "url-credentials", "Password embedded in a URL",
-        r"://(?:[^\s/:@'\"]{1,64}(?:@[^\s/:@'\"]{1,64})?):([^\s/:@'\"<>{}$]{6,128})@"
-        r"[A-Za-z0-9.-]+",
+        r"://(?:[^\s/:@'\"]{1,64}(?:@[^\s/:@'\"]{1,64})?):"
+        r"([^\s/:@'\"<>{}$][^\s/:'\"<>{}]{5,127})@[A-Za-z0-9.-]+",
         ("://",), LOW,
         "Take the password out of the URL: pass it separately from the environment or a "
         "secret manager (e.g. DATABASE_URL set outside the repo), and change it.",
-        min_entropy=2.5, generic=True,
+        min_entropy=2.0, generic=True,
     ),
     Rule(
         # ?token=... in a URL, plain or URL-encoded (%26token%3D...). The keyword pass

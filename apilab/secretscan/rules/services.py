@@ -9,7 +9,7 @@ character class, so this file scans clean.
 
 from __future__ import annotations
 
-from apilab.secretscan.rules.base import ASSIGN, HIGH, MEDIUM, B, E, Rule, fix
+from apilab.secretscan.rules.base import ASSIGN, HIGH, LOW, MEDIUM, B, E, Rule, fix
 
 __all__ = ["SERVICE_RULES"]
 
@@ -105,7 +105,8 @@ SERVICE_RULES: tuple[Rule, ...] = (
     _prefixed("slack-token", "Slack token", "Slack",
               r"(?:xox[abposre]-[0-9]{1,14}(?:-[A-Za-z0-9]{1,64}){1,4}"
               r"|xox[ar]-(?:\d-)?[0-9a-zA-Z]{8,48}"  # legacy workspace and refresh tokens
-              r"|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,200})",
+              r"|xoxe\.xox[bp]-\d-[A-Za-z0-9]{100,200}"
+              r"|xoxe-\d-[A-Za-z0-9]{100,200})",  # token-rotation refresh tokens
               ("xoxa-", "xoxb-", "xoxp-", "xoxo-", "xoxs-", "xoxr-", "xoxe-", "xoxe.xox"),
               _SLACK, "SLACK_BOT_TOKEN", prefix="xox", min_entropy=3.0, tail="-"),
     _prefixed("slack-app-token", "Slack app-level token", "Slack",
@@ -208,8 +209,9 @@ SERVICE_RULES: tuple[Rule, ...] = (
               "Vault (vault token revoke) or HCP Terraform > User settings > Tokens",
               "VAULT_TOKEN", anchored=False),
     _prefixed("doppler-token", "Doppler token", "Doppler",
-              r"dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{40,44}", ("dp.pt.", "dp.st.",
-                                                                      "dp.sa.", "dp.ct."),
+              # a service token names its environment: dp.st.<env>.<40-44>
+              r"dp\.(?:pt|st|sa|ct|scim|audit)\.(?:[a-z0-9_-]{1,30}\.)?[A-Za-z0-9]{40,44}",
+              ("dp.pt.", "dp.st.", "dp.sa.", "dp.ct.", "dp.scim.", "dp.audit."),
               "the Doppler dashboard > Access", "DOPPLER_TOKEN"),
     _prefixed("databricks-token", "Databricks access token", "Databricks",
               r"dapi[a-f0-9]{32}(?:-\d)?", ("dapi",), "Databricks > User settings > Tokens",
@@ -228,8 +230,15 @@ SERVICE_RULES: tuple[Rule, ...] = (
               r"(?:sntrys_eyJ[A-Za-z0-9+/=_-]{50,400}|sntryu_[a-f0-9]{64})",
               ("sntrys_", "sntryu_"), "Sentry > Settings > Auth Tokens", "SENTRY_AUTH_TOKEN"),
     _prefixed("newrelic-key", "New Relic key", "New Relic",
-              r"(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19})",
-              ("nrak-", "nrii-", "nrjs-"), "New Relic > API keys", "NEW_RELIC_API_KEY"),
+              r"(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19}"
+              r"|NRAA-[a-f0-9]{27}|NRIQ-[A-Za-z0-9_-]{32})",
+              ("nrak-", "nrii-", "nrjs-", "nraa-", "nriq-"), "New Relic > API keys",
+              "NEW_RELIC_API_KEY"),
+    # License (ingest) keys end in the fixed marker "NRAL": 36 hex, or a region tag
+    # ("eu01xx") and 30 hex. The keyword is at the end, so the pattern is not anchored.
+    _prefixed("newrelic-license-key", "New Relic license key", "New Relic",
+              r"(?:[a-z]{2}\d{2}xx[a-f0-9]{30}|[a-f0-9]{36})NRAL", ("nral",),
+              "New Relic > API keys (license keys)", "NEW_RELIC_LICENSE_KEY", anchored=False),
     _prefixed("postman-key", "Postman API key", "Postman", r"PMAK-[a-f0-9]{24}-[a-f0-9]{34}",
               ("pmak-",), "Postman > Settings > API keys", "POSTMAN_API_KEY"),
     _prefixed("planetscale-token", "PlanetScale token or password", "PlanetScale",
@@ -287,6 +296,14 @@ SERVICE_RULES: tuple[Rule, ...] = (
               r"[a-z0-9-]{1,60}\.webhook\.office\.com/webhookb2/[A-Za-z0-9@/_-]{60,300}",
               ("webhook.office.com",), "the Teams channel > Connectors (remove the webhook)",
               "TEAMS_WEBHOOK_URL", anchored=False),
+    # The older Office 365 connector URL: /webhook/<group>@<tenant>/IncomingWebhook/<id>/..
+    _prefixed("teams-webhook-legacy", "Microsoft Teams incoming webhook URL (Office 365)",
+              "Microsoft",
+              r"outlook\.office(?:365)?\.com/webhook/[0-9a-fA-F-]{36}@[0-9a-fA-F-]{36}"
+              r"/IncomingWebhook/[0-9a-fA-F]{32}(?:/[0-9a-fA-F-]{36})?",
+              ("outlook.office.com/webhook/", "outlook.office365.com/webhook/"),
+              "the Teams channel > Connectors (remove the webhook)", "TEAMS_WEBHOOK_URL",
+              anchored=False),
     Rule(
         "azure-storage-key", "Azure storage account key",
         r"(?i:accountkey|azure[_.-]?storage[_.-]?key)\s{0,3}[=:]\s{0,3}[\"']?"
@@ -294,6 +311,82 @@ SERVICE_RULES: tuple[Rule, ...] = (
         fix("the Azure portal > Storage account > Access keys (rotate)",
             "AZURE_STORAGE_CONNECTION_STRING"),
         provider="Azure", min_entropy=4.0, keyword_anchored=True,
+    ),
+    # --- more services with documented token layouts --------------------------------------
+    _prefixed("google-oauth-access-token", "Google OAuth 2.0 access token", "Google",
+              r"ya29\.[A-Za-z0-9_-]{30,2000}", ("ya29.",),
+              "myaccount.google.com > Security > Third-party access (or the OAuth client's "
+              "console)", "a token cache outside the repository", min_entropy=3.5),
+    _prefixed("nuget-key", "NuGet API key", "NuGet", r"oy2[a-z0-9]{43}", ("oy2",),
+              "nuget.org > API Keys (regenerate)", "NUGET_API_KEY", min_entropy=3.5),
+    _prefixed("cratesio-token", "crates.io API token", "crates.io",
+              r"cio(?=[A-Za-z]{0,31}[0-9])[A-Za-z0-9]{32}", ("cio",),
+              "crates.io > Account settings > API Tokens", "CARGO_REGISTRY_TOKEN",
+              confidence=MEDIUM, min_entropy=3.5),
+    _prefixed("pulumi-token", "Pulumi access token", "Pulumi", r"pul-[a-f0-9]{40}", ("pul-",),
+              "app.pulumi.com > Settings > Access tokens", "PULUMI_ACCESS_TOKEN"),
+    _prefixed("riot-api-key", "Riot Games API key", "Riot Games",
+              r"RGAPI-[A-Za-z0-9]{8}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}-[A-Za-z0-9]{4}"
+              r"-[A-Za-z0-9]{12}", ("rgapi-",),
+              "developer.riotgames.com (regenerate the key)", "RIOT_API_KEY"),
+    _prefixed("hubspot-token", "HubSpot private app access token", "HubSpot",
+              r"pat-(?:na|eu|ap)\d{1,2}-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}"
+              r"-[a-f0-9]{12}", ("pat-na", "pat-eu", "pat-ap"),
+              "HubSpot > Settings > Integrations > Private apps (rotate)",
+              "HUBSPOT_ACCESS_TOKEN"),
+    _prefixed("tailscale-key", "Tailscale key", "Tailscale",
+              r"tskey-(?:[a-z]{3,8}-)?[A-Za-z0-9]{6,20}-[A-Za-z0-9]{16,64}", ("tskey-",),
+              "the Tailscale admin console > Settings > Keys (revoke)", "TS_AUTHKEY"),
+    Rule(
+        # "pat" + 14 characters, ".", 64 hex. "pat" is too common a keyword: an anchor
+        # finds the layout's start at C speed instead.
+        "airtable-token", "Airtable personal access token",
+        B + r"pat[A-Za-z0-9]{14}\.[a-f0-9]{64}" + E, (), HIGH,
+        fix("airtable.com > Builder hub > Personal access tokens", "AIRTABLE_TOKEN"),
+        provider="Airtable", min_entropy=3.0, anchor=r"pat[a-z0-9]{14}\.",
+    ),
+    _prefixed("dropbox-token", "Dropbox short-lived access token", "Dropbox",
+              r"sl\.(?:u\.)?[A-Za-z0-9_-]{130,1500}", ("sl.",),
+              "dropbox.com/developers/apps (revoke the app's tokens)", "DROPBOX_TOKEN",
+              min_entropy=4.0),
+    Rule(
+        # Unix crypt(3) and Kerberos hashes: a password's hash can be cracked offline, so
+        # it is a credential to rotate (shadow files, seed data, config dumps).
+        "password-hash", "Password hash (crypt or Kerberos format)",
+        r"(?<![A-Za-z0-9$./])(?:\$1\$[./0-9A-Za-z]{0,8}\$[./0-9A-Za-z]{22}"
+        r"|\$2[abxy]?\$\d\d\$[./0-9A-Za-z]{53}"
+        r"|\$5\$(?:rounds=\d{1,9}\$)?[./0-9A-Za-z]{0,16}\$[./0-9A-Za-z]{43}"
+        r"|\$6\$(?:rounds=\d{1,9}\$)?[./0-9A-Za-z]{0,16}\$[./0-9A-Za-z]{86}"
+        r"|\$[89]\$[./0-9A-Za-z]{14}\$[./0-9A-Za-z]{43}"
+        r"|\$krb5asrep\$\d{1,2}\$(?:[^$:\s]{1,128}:)?[a-f0-9]{32}\$[a-f0-9]{64,8000}"
+        r"|\$krb5tgs\$\d{1,2}\$\*[^*\s]{1,300}\*\$[a-f0-9]{32}\$[a-f0-9]{64,8000})"
+        r"(?![./0-9A-Za-z])",
+        ("$1$", "$2$", "$2a$", "$2b$", "$2x$", "$2y$", "$5$", "$6$", "$8$", "$9$",
+         "$krb5asrep$", "$krb5tgs$"), MEDIUM,
+        "Change this password wherever it is used (a hash is cracked offline), and keep "
+        "hashes out of the repository: seed test users from the environment.",
+        min_entropy=3.0, keyword_anchored=True, key_keywords=False,
+    ),
+    Rule(
+        # .netrc: machine HOST login USER password PASS (on one line or several).
+        "netrc-credentials", "Password in a .netrc entry",
+        r"(?i:machine)[ \t]{1,10}[^\s]{1,253}\s{1,20}(?i:login)[ \t]{1,10}[^\s]{1,253}"
+        r"\s{1,20}(?i:password)[ \t]{1,10}([^\s]{4,200})",
+        ("machine",), LOW,
+        "Keep .netrc files out of the repository (they belong in the home directory, mode "
+        "600), and change this password.",
+        generic=True, keyword_anchored=True, key_keywords=False,
+    ),
+    Rule(
+        # A PEM private key stored base64-encoded (JSON configs, Helm values, CI variables):
+        # "LS0tLS1CRUdJTi" is "-----BEGIN" encoded; filters decode the start to check it is
+        # a private key.
+        "private-key-base64", "Private key block, base64-encoded",
+        r"(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{100,20000}+={0,2}",
+        ("ls0tls1crudjti",), 0.9,
+        "Treat the key pair as compromised: replace it wherever it is trusted, keep the "
+        "private half out of the repository and purge it from the git history.",
+        min_entropy=3.5, keyword_anchored=True, show_suffix=False, placeholder_check=False,
     ),
     # --- private keys and tokens ----------------------------------------------------------
     Rule(
