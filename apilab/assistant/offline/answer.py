@@ -143,7 +143,7 @@ def _also(w: Draft, cards: list[Match], best: Match) -> None:
     second = cards[1]
     card = second.doc.card
     if (card is None or second.closeness < ALSO_MIN
-            or second.closeness < best.closeness - ALSO_GAP
+            or second.strength < best.strength - ALSO_GAP
             or w.card is None or card.id == w.card.id):
         return
     lead = card.answer.strip().split("\n\n", 1)[0]

@@ -107,3 +107,16 @@ def test_when_two_cards_are_close_the_second_ones_gist_is_shown() -> None:
                              "answer at once at the end, why is it not streaming?")).text
     lead = flask.answer.strip().split("\n\n", 1)[0]
     assert flask.questions[0] in reply and lead in reply
+
+
+def test_a_clear_answer_gets_no_second_gist() -> None:
+    """Closeness stops at 1.0: a best card far ahead by strength is not a near tie, so a
+    starter question is not followed by another card's paragraph."""
+    from apilab.assistant.offline import OfflineTutor
+    from apilab.evals.tutor import tutor_turn
+
+    tutor = OfflineTutor()
+    composed = tutor.compose(tutor_turn(
+        tutor, "production-prompts", "How do I get JSON back that my code can parse reliably?"))
+    assert composed.meta["card"] == "pp-json-reliably"
+    assert "**Also relevant" not in composed.text
