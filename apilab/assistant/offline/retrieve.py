@@ -263,6 +263,10 @@ _PROVIDER_WORDS = {
     "gemini": ("gemini", "vertex", "google"), "azure": ("azure",),
     "bedrock": ("bedrock", "aws"), "ollama": ("ollama",), "deepseek": ("deepseek",),
     "mistral": ("mistral",), "openrouter": ("openrouter",), "groq": ("groq",),
+    # Local servers and other platforms with cards of their own.
+    "vllm": ("vllm",), "lmstudio": ("lm studio", "lmstudio", "lm-studio"),
+    "llama-cpp": ("llama.cpp", "llama-cpp", "llama_cpp", "llama-server", "llama server"),
+    "dashscope": ("dashscope", "qwen", "alibaba", "aliyun"), "xai": ("xai", "x.ai", "grok"),
 }
 PROVIDER_TIEBREAK = 0.05
 

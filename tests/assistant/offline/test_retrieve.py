@@ -23,6 +23,15 @@ def test_providers_are_named_in_learners_words() -> None:
     assert providers_named("I tried Anthropic's prompt caching") == {"anthropic"}
     assert providers_named("claude-3-5-haiku and gpt-4o") == {"anthropic", "openai"}
     assert providers_named("my prompt cache never hits") == frozenset()
+    assert providers_named("tool calls from my vLLM server") == {"vllm"}
+    assert providers_named("qwen-plus on DashScope") == {"dashscope"}
+
+
+def test_a_local_server_card_loses_a_near_tie_when_the_learner_names_another() -> None:
+    named = providers_named("ollama returns an empty tool_calls list")
+    assert _provider_conflict(_card("pp-vllm-tool-calling"), named) == PROVIDER_TIEBREAK
+    assert _provider_conflict(_card("ab-llama-cpp-server"), named) == PROVIDER_TIEBREAK
+    assert _provider_conflict(_card("pp-ollama-tool-calling"), named) == 0.0
 
 
 def test_a_card_about_another_provider_loses_a_near_tie() -> None:
