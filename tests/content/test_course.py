@@ -126,6 +126,12 @@ def test_card_sources_exist_in_the_labs_lesson(course: Course, lab_id: str) -> N
         assert set(card.sources) <= known, f"{card.id}: unknown sources {set(card.sources) - known}"
 
 
+def test_source_ids_are_unique_across_lessons(course: Course) -> None:
+    ids = [source.id for lesson in course.lessons for source in lesson.sources]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    assert not dupes, f"source ids used by more than one lesson: {dupes}"
+
+
 @pytest.mark.parametrize("lab_id", LAB_IDS)
 def test_every_starter_question_has_a_card(course: Course, lab_id: str) -> None:
     for question in course.lab(lab_id).starter_questions:

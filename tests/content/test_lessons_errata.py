@@ -378,10 +378,13 @@ def test_lesson3_retry_example_honours_retry_after_and_stops_on_quota(
     assert 1.5 <= first_wait <= 2.0  # retry-after-ms honoured, plus a little jitter
     assert 0 <= second_wait <= 2.0  # full jitter, attempt 2: uniform(0, 2)
 
-    # insufficient_quota and "request too large" are never retried.
+    # Billing stops (insufficient_quota, OpenAI's hard spend-limit codes as of 2026-12) and
+    # "request too large" are never retried.
     import openai
 
     for message, code in (("You exceeded your current quota", "insufficient_quota"),
+                          ("Spend limit reached", "organization_spend_limit_exceeded"),
+                          ("Spend limit reached", "project_spend_limit_exceeded"),
                           ("Request too large for gpt-4o", "rate_limit_exceeded")):
         calls.clear()
         script[:] = [_error(429, message, code)] * 3
