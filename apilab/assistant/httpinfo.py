@@ -128,6 +128,26 @@ ERROR_TYPES: dict[str, tuple[str, str, str, str]] = {
                            "rate limit, even though it arrives as a 429.",
                            "Add credit or raise the limit in the billing settings.",
                            "no - retrying cannot help"),
+    "credit_balance_exhausted": ("OpenAI", "Your organisation has no prepaid credit left - a "
+                                 "billing error that arrives as a 429.",
+                                 "Add credit in the billing settings.",
+                                 "no - retrying cannot help"),
+    "organization_spend_limit_exceeded": ("OpenAI", "The organisation reached the hard monthly "
+                                          "spend limit you set - a 429, not a rate limit.",
+                                          "Raise or remove the limit (Organization limits), "
+                                          "or wait for the monthly reset.",
+                                          "no - retrying cannot help"),
+    "project_spend_limit_exceeded": ("OpenAI", "This project reached its hard monthly spend "
+                                     "limit; other projects still work.",
+                                     "Raise the project's limit (Project settings > Limits), "
+                                     "or wait for the monthly reset.",
+                                     "no - retrying cannot help"),
+    "organization_usage_limit_exceeded": ("OpenAI", "The organisation reached the monthly "
+                                          "usage limit OpenAI approved for its tier (not one "
+                                          "you set).",
+                                          "Request a higher approved limit on the Limits "
+                                          "page, or contact support.",
+                                          "no - retrying cannot help"),
     "rate_limit_exceeded": ("OpenAI", "You sent more requests or tokens per minute than your "
                             "tier allows.",
                             "Wait as the headers say, then back off with jitter.",
@@ -263,6 +283,9 @@ def parse(text: str) -> Parsed:
             out.status = int(m2.group(1))
     if out.status is None and out.error_type in ERROR_TYPES:
         out.status = {"insufficient_quota": 429, "rate_limit_exceeded": 429,
+                      "credit_balance_exhausted": 429, "organization_spend_limit_exceeded": 429,
+                      "project_spend_limit_exceeded": 429,
+                      "organization_usage_limit_exceeded": 429,
                       "rate_limit_error": 429, "overloaded_error": 529,
                       "RESOURCE_EXHAUSTED": 429, "UNAVAILABLE": 503}.get(out.error_type)
     if out.provider is None:

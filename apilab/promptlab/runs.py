@@ -37,7 +37,7 @@ __all__ = ["SANDBOX_MODELS", "compare", "run_dict", "run_version", "targets"]
 # The sandbox has no model behind it: `echo` repeats the input (a worst case, a model that
 # does whatever the input says); the others answer with placeholder text or schema JSON.
 SANDBOX_MODELS = ("echo", "gpt-4o-mini")
-_REAL = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest",
+_REAL = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5",
          "gemini": "gemini-2.0-flash"}
 MAX_OUTPUT_KEPT = 2_000
 RUNS_KEPT = 40

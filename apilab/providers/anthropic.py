@@ -40,7 +40,7 @@ class AnthropicProvider(Provider):
 
     name: ClassVar[str] = "anthropic"
     key_env_var: ClassVar[str | None] = "ANTHROPIC_API_KEY"
-    default_model: ClassVar[str] = "claude-3-5-haiku-latest"
+    default_model: ClassVar[str] = "claude-haiku-4-5"
 
     def __init__(
         self,

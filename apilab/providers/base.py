@@ -47,9 +47,15 @@ __all__ = [
     "translate_error",
 ]
 
-# Markers of a spending cap or exhausted quota: waiting seconds will not help.
+# Markers of a spending cap or exhausted quota: waiting seconds will not help. OpenAI's
+# billing 429s carry their cause in ``error.code`` (its Help Center, 2026-12); the type may
+# still say ``insufficient_quota``, or may not.
 _QUOTA_MARKERS = (
     "insufficient_quota",
+    "credit_balance_exhausted",
+    "organization_spend_limit_exceeded",
+    "project_spend_limit_exceeded",
+    "organization_usage_limit_exceeded",
     "enforced_spend_limit",
     "credit balance is too low",
     "billing_error",

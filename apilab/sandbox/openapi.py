@@ -143,7 +143,7 @@ ANTHROPIC_MESSAGES: dict[str, Any] = {
     "type": "object",
     "required": ["model", "max_tokens", "messages"],
     "properties": {
-        "model": {"type": "string", "example": "claude-3-5-haiku-latest"},
+        "model": {"type": "string", "example": "claude-haiku-4-5"},
         "max_tokens": {"type": "integer", "minimum": 1},
         "messages": {"type": "array", "minItems": 1, "items": {
             "type": "object", "required": ["role", "content"], "properties": {

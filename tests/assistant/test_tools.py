@@ -135,3 +135,15 @@ def test_explain_http_response_other_providers(body: str, provider: str, kind: s
 
 def test_explain_http_response_without_a_status() -> None:
     assert "could not find" in TOOLS["explain_http_response"].run(text="hello there")
+
+
+def test_a_pasted_openai_spend_limit_429_is_billing_not_pace() -> None:
+    from apilab.assistant.httpinfo import explain
+
+    text = ('Error code: 429 - {"error": {"message": "You have reached your project\'s hard '
+            'spend limit.", "type": "insufficient_quota", "param": null, '
+            '"code": "project_spend_limit_exceeded"}}')
+    explained = explain(text)
+    assert explained is not None
+    assert "project_spend_limit_exceeded" in explained
+    assert "Project settings > Limits" in explained and "retrying cannot help" in explained

@@ -66,7 +66,7 @@ def test_anthropic_style_shows_named_events(live_server, page) -> None:  # type:
     page.goto(f"{live_server}/labs/api-basics")
     wait_until(page, "document.querySelectorAll('#wb-model option').length > 3")
     page.check("input[name=style][value=anthropic]")
-    assert page.input_value("#wb-model") == "claude-3-5-haiku-latest"
+    assert page.input_value("#wb-model") == "claude-haiku-4-5"
     page.fill("#wb-max-tokens", "400")
     page.click("#wb-send")
     _wait_done(page)

@@ -30,6 +30,13 @@ TABLE = [
      RateLimitedError, True),
     (429, {"message": "You exceeded your current quota", "type": "insufficient_quota",
            "code": "insufficient_quota"}, QuotaExhaustedError, False),
+    # OpenAI's billing 429s name their cause in the code (2026); the type may be anything.
+    (429, {"message": "Project spend limit reached", "type": "insufficient_quota",
+           "code": "project_spend_limit_exceeded"}, QuotaExhaustedError, False),
+    (429, {"message": "You have no credits left", "type": "requests",
+           "code": "credit_balance_exhausted"}, QuotaExhaustedError, False),
+    (429, {"message": "Usage limit reached", "type": "requests",
+           "code": "organization_usage_limit_exceeded"}, QuotaExhaustedError, False),
     (429, {"type": "error", "error": {"type": "rate_limit_error",
                                       "message": "enforced_spend_limit_reached"}},
      QuotaExhaustedError, False),

@@ -33,6 +33,10 @@ from apilab.web.routes._workbench_wire import (
         (422, None, None, "400"),
         (429, None, {"code": "rate_limit_exceeded", "type": "requests"}, "429"),
         (429, None, {"code": "insufficient_quota", "type": "insufficient_quota"}, "quota"),
+        # OpenAI's billing codes (2026): the cause is in the code, whatever the type says.
+        (429, None, {"code": "project_spend_limit_exceeded", "type": "insufficient_quota"},
+         "quota"),
+        (429, None, {"code": "credit_balance_exhausted", "type": "requests"}, "quota"),
         (400, None, {"type": "invalid_request_error",
                      "message": "Your credit balance is too low to access the API."}, "quota"),
         (500, None, None, "500"),

@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 Style = Literal["openai", "anthropic", "responses"]
 Scenario = Literal["none", "malformed", "bad_key", "rate_limit", "unavailable", "truncated"]
 
-DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-3-5-haiku-latest",
+DEFAULT_MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5",
                   "responses": "gpt-4o-mini"}
 REAL_BASE_URLS = {"openai": "https://api.openai.com/v1", "anthropic": "https://api.anthropic.com/v1"}
 PATHS = {"openai": "/chat/completions", "anthropic": "/messages", "responses": "/responses"}

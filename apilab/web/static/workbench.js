@@ -6,7 +6,7 @@
   const form = document.getElementById("wb-form");
   if (!form) return;
   const $ = (id) => document.getElementById(id);
-  let defaults = { openai: "gpt-4o-mini", anthropic: "claude-3-5-haiku-latest", responses: "gpt-4o-mini" };
+  let defaults = { openai: "gpt-4o-mini", anthropic: "claude-haiku-4-5", responses: "gpt-4o-mini" };
   // What each API style calls the cap, the system prompt and the end-of-reply field.
   const FIELDS = {
     openai: { cap: "max_tokens", system: "System message", finish: "finish_reason" },
