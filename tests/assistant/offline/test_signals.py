@@ -45,8 +45,10 @@ def test_a_real_model_followed_by_a_word_is_not_a_misspelt_model() -> None:
         return [(m.written, m.resolved, m.suggestions) for m in read_signals(text).models]
 
     # Real learner wording: the model, then "api" / a verb, or "gpt 3.5 turbo" with spaces.
-    assert models("How to keep session with gpt-3.5-turbo api?") == [
-        ("gpt-3.5-turbo", "gpt-3.5-turbo", ())]
+    # gpt-3.5-turbo shut down on 2026-10-23: read as the (retired) model, not as a typo.
+    mention, = read_signals("How to keep session with gpt-3.5-turbo api?").models
+    assert (mention.written, mention.suggestions, mention.typo) == ("gpt-3.5-turbo", (), False)
+    assert mention.retired and "2026-10-23" in mention.retired
     assert [m[0] for m in models("I want to use gpt 3.5 turbo API for a chat")] == [
         "gpt-3.5-turbo"]
     assert models("claude 3.5 sonnet latest is slow")[0][0] == "claude-3.5-sonnet-latest"
@@ -143,3 +145,21 @@ def test_a_status_without_a_generic_card_finds_the_card_about_it() -> None:
                            "ab-get-instead-of-post")):
         reply = tutor.compose(Turn(lab=lab, history=[], message=message))
         assert reply.meta["card"] == card, message
+
+
+def test_retired_openai_models_are_dated_and_working_ones_are_not_retired() -> None:
+    """Only models already shut down are in ``retired_models``; a deprecated model that
+    still answers (gpt-5 until 2026-12-11, gpt-4o-mini) must not be reported as failing."""
+    import re
+
+    from apilab.assistant.offline.signals import read_signals, signal_table
+
+    retired = signal_table()["retired_models"]
+    for model in ("gpt-3.5-turbo", "gpt-4", "gpt-4-turbo", "gpt-4o-2024-05-13", "o1",
+                  "o1-mini", "o3-mini", "o4-mini", "gpt-4.1-nano"):
+        assert retired[model].startswith("retired: "), model
+        assert re.search(r"\b20\d\d-\d\d-\d\d\b", retired[model]), model
+    for model in ("gpt-4o-mini", "gpt-4o", "gpt-4.1", "gpt-4.1-mini", "gpt-5", "gpt-5-mini",
+                  "gpt-5-nano", "o3"):
+        assert model not in retired, model
+        assert not any(m.retired for m in read_signals(f"I call {model} here").models), model
