@@ -8,8 +8,8 @@ was taken from another scanner's rule file or test samples.
 Two kinds of rule, as in ``ai_platforms.py``:
 
 - ``_prefixed``: a token with its own documented prefix or layout (``CCIPAT_``, ``sqp_``,
-  ``sk.eyJ``, ``access-production-<uuid>``): HIGH confidence, MEDIUM where the key is a
-  test-mode key or the prefix says less (``api-<uuid>``).
+  ``sk.eyJ``, ``access-production-<uuid>``): HIGH confidence, MEDIUM where the prefix is
+  short (Yandex's ``YC``, Scaleway's ``SCW``) or the token lives hours (Yandex IAM).
 - ``_named``: a value with no prefix of its own (Datadog's 32 hex, Linode's 64 hex), reported
   only next to a name holding the provider's name or its documented variable: MEDIUM.
 
@@ -18,7 +18,7 @@ Every body is a character class, so this file scans clean.
 
 from __future__ import annotations
 
-from apilab.secretscan.rules.base import HIGH, MEDIUM, NAMED_ASSIGN, B, E, Rule, fix
+from apilab.secretscan.rules.base import HIGH, LOW, MEDIUM, NAMED_ASSIGN, B, E, Rule, fix
 
 __all__ = ["PLATFORM_RULES"]
 
@@ -49,7 +49,7 @@ def _prefixed(rule_id: str, description: str, provider: str, body: str,
 
 def _named(rule_id: str, description: str, provider: str, names: str, value: str,
            keywords: tuple[str, ...], console: str, env: str, *,
-           min_entropy: float = 3.0, lead: str = "") -> Rule:
+           min_entropy: float = 3.0, lead: str = "", confidence: float = MEDIUM) -> Rule:
     """A key with no prefix of its own, assigned to a name that holds one of ``names``.
 
     ``names`` (matched case-insensitively, not inside a longer word) starts with one of
@@ -57,7 +57,7 @@ def _named(rule_id: str, description: str, provider: str, names: str, value: str
     ``lead``: a regex between the assignment and the secret that is not part of it.
     """
     return Rule(rule_id, description, r"(?<![A-Za-z0-9])(?i:" + names + r")" + NAMED_ASSIGN
-                + lead + "(" + value + ")" + E, keywords, MEDIUM, fix(console, env),
+                + lead + "(" + value + ")" + E, keywords, confidence, fix(console, env),
                 provider=provider, min_entropy=min_entropy, keyword_anchored=True,
                 key_keywords=False)
 
@@ -89,96 +89,50 @@ PLATFORM_RULES: tuple[Rule, ...] = (
          fix("Azure DevOps > User settings > Personal access tokens (revoke)",
              "AZURE_DEVOPS_EXT_PAT"),
          provider="Azure", min_entropy=3.5, placeholder_check=False),
-    _prefixed("jfrog-token", "JFrog Artifactory API key or reference token", "JFrog",
-              r"AKCp[A-Za-z0-9]{69}|cmVmdGtuOjAxOj[A-Za-z0-9]{40,80}",
-              ("akcp", "cmvmdgtuojaxoj"), "JFrog Platform > User profile > Access tokens",
-              "JFROG_ACCESS_TOKEN", min_entropy=3.5),
-    _prefixed("contentful-token", "Contentful personal access token", "Contentful",
-              r"CFPAT-[A-Za-z0-9_-]{43}", ("cfpat-",),
-              "Contentful > Account settings > Tokens (revoke)", "CONTENTFUL_MANAGEMENT_TOKEN"),
-    _prefixed("readme-api-key", "ReadMe API key", "ReadMe", r"rdme_[a-z0-9]{70}", ("rdme_",),
-              "ReadMe > Project settings > API keys", "README_API_KEY"),
-    _prefixed("prefect-api-key", "Prefect Cloud API key", "Prefect", r"pn[ub]_[A-Za-z0-9]{36}",
-              ("pnu_", "pnb_"), "Prefect Cloud > Account > API keys", "PREFECT_API_KEY"),
+    # ReadMe's API v2 OpenAPI description: an API key's token matches "rdme_\w+".
+    _prefixed("readme-api-key", "ReadMe API key", "ReadMe", r"rdme_[A-Za-z0-9]{30,100}",
+              ("rdme_",), "ReadMe > Project settings > API keys", "README_API_KEY",
+              min_entropy=3.5),
+    # Typeform docs: personal access tokens look like "tfp_" + 40 hex (newer ones longer).
     _prefixed("typeform-token", "Typeform personal access token", "Typeform",
               r"tfp_[A-Za-z0-9_-]{40,70}", ("tfp_",),
               "Typeform > Account > Personal tokens", "TYPEFORM_TOKEN", min_entropy=3.5),
-    _prefixed("rootly-api-key", "Rootly API key", "Rootly", r"rootly_[a-f0-9]{64}",
-              ("rootly_",), "Rootly > Organization settings > API keys", "ROOTLY_API_TOKEN"),
-    _prefixed("frameio-token", "Frame.io developer token", "Frame.io",
-              r"fio-u-[A-Za-z0-9_=-]{64}", ("fio-u-",),
-              "developer.frame.io > Developer tokens", "FRAMEIO_TOKEN"),
-    _prefixed("defined-networking-key", "Defined Networking API key", "Defined Networking",
-              r"dnkey-[A-Za-z0-9=_-]{26}-[A-Za-z0-9=_-]{52}", ("dnkey-",),
-              "admin.defined.net > API keys", "DN_API_KEY"),
-    _prefixed("devcycle-server-key", "DevCycle server SDK key", "DevCycle",
-              r"dvc_server_[A-Za-z0-9_-]{30,80}", ("dvc_server_",),
-              "DevCycle > Settings > Environments > Keys (rotate)", "DEVCYCLE_SERVER_SDK_KEY"),
-    _prefixed("launchdarkly-sdk-key", "LaunchDarkly server-side SDK or mobile key",
-              "LaunchDarkly", r"(?:sdk|mob)-" + _LOWER_UUID, ("sdk-", "mob-"),
+    # LaunchDarkly docs, "SDK credentials": server-side SDK keys start with sdk- and are
+    # secret; mobile keys (mob-) and client-side IDs "do not need to be kept secret".
+    _prefixed("launchdarkly-sdk-key", "LaunchDarkly server-side SDK key",
+              "LaunchDarkly", r"sdk-" + _LOWER_UUID, ("sdk-",),
               "LaunchDarkly > Account settings > Projects > Environments (reset key)",
               "LAUNCHDARKLY_SDK_KEY"),
-    _prefixed("launchdarkly-access-token", "LaunchDarkly API access token", "LaunchDarkly",
-              r"api-" + _LOWER_UUID, ("api-",),
-              "LaunchDarkly > Account settings > Authorization (reset token)",
-              "LAUNCHDARKLY_ACCESS_TOKEN", confidence=MEDIUM),
-    _prefixed("samsara-api-token", "Samsara API token", "Samsara",
-              r"samsara_api_[A-Za-z0-9]{30}", ("samsara_api_",),
-              "Samsara > Settings > API tokens", "SAMSARA_API_TOKEN"),
-    _prefixed("segment-public-token", "Segment Public API token", "Segment",
-              r"sgp_[A-Za-z0-9]{64}", ("sgp_",),
-              "Segment > Settings > Access management > Tokens", "SEGMENT_PUBLIC_API_TOKEN",
-              min_entropy=3.5),
-    _prefixed("infracost-key", "Infracost API key", "Infracost", r"ico-[A-Za-z0-9]{32}",
+    # Infracost API keys start "ico-" (Scalr's Infracost integration docs: "ico-xxxxx").
+    _prefixed("infracost-key", "Infracost API key", "Infracost",
+              r"ico-" + _mixed("A-Za-z0-9", 32) + r"[A-Za-z0-9]{32,40}",
               ("ico-",), "Infracost Cloud > Org settings > API keys", "INFRACOST_API_KEY",
               min_entropy=3.5),
-    _prefixed("render-api-key", "Render API key", "Render", r"rnd_[A-Za-z0-9]{32}",
-              ("rnd_",), "Render > Account settings > API keys", "RENDER_API_KEY",
-              min_entropy=3.5),
-    _prefixed("scalingo-token", "Scalingo API token", "Scalingo",
-              r"tk-us-[A-Za-z0-9_-]{48}", ("tk-us-",),
-              "Scalingo > User settings > API tokens", "SCALINGO_API_TOKEN"),
-    _prefixed("adafruit-io-key", "Adafruit IO key", "Adafruit", r"aio_[A-Za-z0-9]{28}",
-              ("aio_",), "io.adafruit.com > My Key (regenerate)", "ADAFRUIT_IO_KEY",
-              min_entropy=3.5),
-    _prefixed("adobe-client-secret", "Adobe Developer Console client secret", "Adobe",
-              r"p8e-[A-Za-z0-9_-]{32}", ("p8e-",),
-              "the Adobe Developer Console > your project > Credentials (retire the secret)",
-              "ADOBE_CLIENT_SECRET", min_entropy=3.5),
+    # A service principal's OAuth secret is "dose" + the secret value (AWS Secrets Manager's
+    # managed-rotation docs for Databricks); 32 hex, like the dapi tokens.
     _prefixed("databricks-oauth-secret", "Databricks service-principal OAuth secret",
               "Databricks", r"dose[a-f0-9]{32}", ("dose",),
               "Databricks > Settings > Identity and access > Service principals > Secrets",
               "DATABRICKS_CLIENT_SECRET"),
-    # --- e-mail and messaging ------------------------------------------------------------
-    _prefixed("mailersend-token", "MailerSend API token", "MailerSend", r"mlsn\.[a-f0-9]{64}",
-              ("mlsn.",), "MailerSend > Integrations > API tokens", "MAILERSEND_API_KEY"),
-    _prefixed("resend-api-key", "Resend API key", "Resend",
-              r"re_[A-Za-z0-9]{8}_" + _mixed("A-Za-z0-9", 24) + r"[A-Za-z0-9]{24}", ("re_",),
-              "resend.com > API Keys", "RESEND_API_KEY", min_entropy=3.5),
     # --- payments and commerce -----------------------------------------------------------
     # Plaid glossary: tokens are [type]-[environment]-[uuid]; an access token never expires.
     _prefixed("plaid-access-token", "Plaid access token", "Plaid",
               r"access-(?:sandbox|development|production)-" + _LOWER_UUID, ("access-",),
               "the Plaid dashboard (/item/remove the Item, rotate the secret)",
               "PLAID_ACCESS_TOKEN", key_keywords=False),
-    _prefixed("braintree-access-token", "Braintree (PayPal) access token", "Braintree",
-              r"access_token\$(?:production|sandbox)\$[a-z0-9]{16}\$[a-f0-9]{32}",
-              ("access_token$",), "the Braintree control panel > API keys",
-              "BRAINTREE_ACCESS_TOKEN"),
+    # Flutterwave docs: keys are FLWPUBK-/FLWSECK- (with _TEST in test mode), 32 hex, "-X".
     _prefixed("flutterwave-key", "Flutterwave secret or encryption key", "Flutterwave",
               r"FLWSECK(?:_TEST)?-[a-fA-F0-9]{32}-X|FLWSECK_TEST[a-fA-F0-9]{12}",
               ("flwseck",), "the Flutterwave dashboard > Settings > API keys",
               "FLW_SECRET_KEY"),
+    # Duffel and Shippo docs: test and live tokens start duffel_test_/duffel_live_ and
+    # shippo_test_/shippo_live_.
     _prefixed("duffel-token", "Duffel access token", "Duffel",
               r"duffel_(?:test|live)_[A-Za-z0-9_=-]{43}", ("duffel_test_", "duffel_live_"),
               "the Duffel dashboard > Developers > Access tokens", "DUFFEL_ACCESS_TOKEN"),
     _prefixed("shippo-token", "Shippo API token", "Shippo",
               r"shippo_(?:live|test)_[a-fA-F0-9]{40}", ("shippo_live_", "shippo_test_"),
               "Shippo > Settings > API", "SHIPPO_API_TOKEN"),
-    _prefixed("checkout-sandbox-key", "Checkout.com sandbox secret key", "Checkout.com",
-              r"sk_sbox_[A-Za-z0-9]{26,40}", ("sk_sbox_",),
-              "the Checkout.com dashboard > Developers > Keys", "CKO_SECRET_KEY",
-              confidence=MEDIUM, min_entropy=3.5),
     # --- clouds, maps, identity -----------------------------------------------------------
     # Mapbox: "all secret access tokens start with sk" (temporary ones tk), then a JWT-like
     # base64 body and a signature.
@@ -186,13 +140,23 @@ PLATFORM_RULES: tuple[Rule, ...] = (
               r"[st]k\.eyJ[A-Za-z0-9_-]{20,400}\.[A-Za-z0-9_-]{20,40}", ("sk.eyj", "tk.eyj"),
               "account.mapbox.com > Access tokens (delete or rotate)", "MAPBOX_SECRET_TOKEN",
               prefix="sk.", min_entropy=3.5),
-    _prefixed("yandex-cloud-key", "Yandex Cloud API key or IAM token", "Yandex",
-              r"AQVN[A-Za-z0-9_-]{35,38}"
-              r"|t1\.[A-Za-z0-9_-]{20,400}={0,2}\.[A-Za-z0-9_-]{86}={0,2}",
-              ("aqvn", "t1."), "the Yandex Cloud console > Service accounts > API keys",
-              "YC_API_KEY", min_entropy=3.5),
+    # Yandex Cloud IAM docs give the IAM token's regular expression (t1.<...>.<86>), with
+    # its first part unbounded: bounded here; IAM tokens live 12 hours at most, so MEDIUM.
+    _prefixed("yandex-iam-token", "Yandex Cloud IAM token", "Yandex",
+              r"t1\.[A-Za-z0-9_-]{20,400}={0,2}\.[A-Za-z0-9_-]{86}={0,2}", ("t1.",),
+              "the Yandex Cloud console (revoke the token; yc iam revoke-token)",
+              "YC_TOKEN", confidence=MEDIUM, min_entropy=3.5),
+    # Yandex Cloud docs, "Static access keys": the secret key is 40 characters starting
+    # "YC" (letters, digits, "_", "-"); the 25-character key ID is not secret. "YC" is a
+    # short prefix, so the body must also mix upper case, lower case and digits: MEDIUM.
+    _prefixed("yandex-static-key", "Yandex Cloud static access key secret", "Yandex",
+              r"YC" + _mixed("A-Za-z0-9_-", 38) + r"[A-Za-z0-9_-]{38}", ("yc",),
+              "the Yandex Cloud console > Service accounts > Static access keys",
+              "YC_SECRET_ACCESS_KEY / AWS_SECRET_ACCESS_KEY", confidence=MEDIUM,
+              min_entropy=3.5),
     Rule(
-        # Okta's API header: "Authorization: SSWS <token>"; tokens start "00", 42 in all.
+        # Okta's API header (Okta docs, "Create an API token"): "Authorization: SSWS
+        # <token>"; tokens start "00", 42 in all.
         "okta-api-token", "Okta API token (SSWS header)",
         r"SSWS[ \t]{1,5}(00[A-Za-z0-9_-]{40})" + E, ("ssws",), HIGH,
         fix("the Okta Admin Console > Security > API > Tokens (revoke)", "OKTA_API_TOKEN"),
@@ -208,12 +172,6 @@ PLATFORM_RULES: tuple[Rule, ...] = (
             "(regenerate the key)", "a connection string in Key Vault or the environment"),
         provider="Azure", min_entropy=3.5, keyword_anchored=True,
     ),
-    # Legacy FCM server keys: "AAAA" + 7, ":APA91b" + 134. The keyword is in the middle.
-    _prefixed("firebase-fcm-server-key", "Firebase Cloud Messaging legacy server key",
-              "Firebase", r"AAAA[A-Za-z0-9_-]{7}:APA91b[A-Za-z0-9_-]{134}", (":apa91b",),
-              "the Firebase console > Project settings > Cloud Messaging (delete the "
-              "server key; move to HTTP v1)", "FCM_SERVER_KEY", anchored=False,
-              min_entropy=3.5),
     Rule(
         "cloudinary-url", "Cloudinary URL with API secret",
         r"cloudinary://[0-9]{15}:([A-Za-z0-9_-]{27})@[A-Za-z0-9_-]{1,64}",
@@ -222,15 +180,17 @@ PLATFORM_RULES: tuple[Rule, ...] = (
             "CLOUDINARY_URL"),
         provider="Cloudinary", min_entropy=3.0, keyword_anchored=True,
     ),
+    # Scaleway's SDK README: accessKey "SCW" + 17 characters, secretKey a UUID.
     _prefixed("scaleway-access-key", "Scaleway access key ID", "Scaleway", r"SCW[A-Z0-9]{17}",
               ("scw",), "the Scaleway console > IAM > API keys", "SCW_ACCESS_KEY",
               confidence=MEDIUM, min_entropy=3.0),
     Rule(
-        # DSN: https://<public key>[:<secret key>]@o<org>.ingest.sentry.io/<project>. The
-        # public key is meant for clients, so MEDIUM; the keyword is after the scheme.
+        # DSN: https://<public key>[:<secret key>]@o<org>.ingest.sentry.io/<project>. Sentry
+        # says DSNs "are safe to keep public" (they only submit events): LOW, reported so a
+        # team can rotate one that is abused. The keyword is after the scheme.
         "sentry-dsn", "Sentry DSN",
         r"https?://([a-f0-9]{32})(?::[a-f0-9]{32})?@(?:[a-z0-9-]{1,63}\.){0,4}sentry\.io"
-        r"/[0-9]{1,12}", ("sentry.io",), MEDIUM,
+        r"/[0-9]{1,12}", ("sentry.io",), LOW,
         fix("Sentry > Project settings > Client keys (DSN) (revoke, create a new key)",
             "SENTRY_DSN"),
         provider="Sentry", min_entropy=3.0, key_keywords=False,
@@ -238,7 +198,8 @@ PLATFORM_RULES: tuple[Rule, ...] = (
     # --- by their documented variable names (MEDIUM) -------------------------------------
     _named("sentry-dsn-named", "Sentry DSN (self-hosted, by its variable name)", "Sentry",
            r"sentry_?dsn", r"[a-f0-9]{32}", ("sentry",),
-           "Sentry > Project settings > Client keys (DSN)", "SENTRY_DSN", lead=r"https?://"),
+           "Sentry > Project settings > Client keys (DSN)", "SENTRY_DSN", lead=r"https?://",
+           confidence=LOW),
     _named("datadog-key", "Datadog API or application key (by its variable name)", "Datadog",
            r"datadog|dd_api|dd_app|dd-api|dd-app|ddapi|ddapp", r"[a-f0-9]{40}|[a-f0-9]{32}",
            ("datadog", "dd_api", "dd_app", "dd-api", "dd-app", "ddapi", "ddapp"),
@@ -267,7 +228,7 @@ PLATFORM_RULES: tuple[Rule, ...] = (
            "the OVHcloud API console (revoke the application)", "OVH_APPLICATION_SECRET",
            min_entropy=3.5),
     _named("backblaze-key", "Backblaze B2 application key (by its variable name)",
-           "Backblaze", r"backblaze|b2_app|b2-app|b2app", r"K[0-9]{3}[A-Za-z0-9+/]{27}",
+           "Backblaze", r"backblaze|b2_app|b2-app|b2app", r"[A-Za-z0-9+/]{31}",
            ("backblaze", "b2_app", "b2-app", "b2app"),
            "Backblaze > App keys (delete the key)", "B2_APPLICATION_KEY"),
     _named("wasabi-secret", "Wasabi secret access key (by its variable name)", "Wasabi",
