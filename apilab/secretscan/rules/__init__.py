@@ -8,6 +8,7 @@ the tables, so adding a provider is adding one entry:
 - ``ai_platforms``: the AI platforms around them (inference hosts, embeddings, speech,
   observability, agents);
 - ``services``: cloud, code hosting, chat, payments, private keys, JWTs;
+- ``platforms``: more developer platforms, CI, SaaS APIs, payments and clouds (issue 16);
 - ``generic``: name-anchored rules (``password = ...`` in any common syntax);
 - ``prefixed``: a vendor-prefixed random token of a service no rule knows;
 - ``TYPED_TEXT_RULES`` below: looser shapes used only on text people type.
@@ -22,13 +23,14 @@ from apilab.secretscan.rules.ai import AI_RULES
 from apilab.secretscan.rules.ai_platforms import AI_PLATFORM_RULES
 from apilab.secretscan.rules.base import B, E, Rule
 from apilab.secretscan.rules.generic import GENERIC_RULES, GENERIC_VARIANTS
+from apilab.secretscan.rules.platforms import PLATFORM_RULES
 from apilab.secretscan.rules.prefixed import PREFIXED_RULES
 from apilab.secretscan.rules.services import SERVICE_RULES
 
 __all__ = ["RULES", "RULES_BY_ID", "TYPED_TEXT_RULES", "Rule"]
 
-RULES: tuple[Rule, ...] = (AI_RULES + AI_PLATFORM_RULES + SERVICE_RULES + GENERIC_RULES
-                          + PREFIXED_RULES)
+RULES: tuple[Rule, ...] = (AI_RULES + AI_PLATFORM_RULES + SERVICE_RULES + PLATFORM_RULES
+                          + GENERIC_RULES + PREFIXED_RULES)
 
 RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES + GENERIC_VARIANTS}
 
