@@ -51,3 +51,21 @@ def test_all_secrets(samples: list[OutsideSample], found) -> None:  # type: igno
     tally, _missed, _false = score(samples, found)
     assert tally.f1 >= 0.90
     assert tally.precision >= 0.9
+
+
+def test_debatable_patterns_never_mark_a_random_key() -> None:
+    """The placeholder patterns (letters or digits in sequence, x's, EXAMPLE) leave a
+    sample out of scoring; a random key body must essentially never match one."""
+    import random
+    import string
+
+    from tests.secretscan.outside.corpus import _debatable_rules
+
+    _by_id, patterns = _debatable_rules()
+    rng = random.Random(16)
+    alphabet = string.ascii_letters + string.digits
+    bodies = ["".join(rng.choice(alphabet) for _ in range(48)) for _ in range(20_000)]
+    marked = [b for b in bodies for positive, pattern, _note in patterns
+              if positive and pattern.search(b)]
+    assert marked == []
+    assert any(p.search("key = abcdefg1234567") for positive, p, _n in patterns if positive)
