@@ -129,3 +129,29 @@ def test_a_clear_answer_gets_no_second_gist() -> None:
         tutor, "production-prompts", "How do I get JSON back that my code can parse reliably?"))
     assert composed.meta["card"] == "pp-json-reliably"
     assert "**Also relevant" not in composed.text
+
+
+def test_the_projected_meaning_view_ranks_like_the_full_one() -> None:
+    """Rows and queries are projected onto half the dimensions to halve the product's cost;
+    the documents a question is closest to must stay the same ones."""
+    import numpy as np
+
+    from apilab.assistant.offline import OfflineTutor
+    from apilab.assistant.offline.retrieve import _cached_vectors, _phrasings, _texts_key
+
+    retriever = OfflineTutor().retriever
+    if retriever._embedder is None or retriever._projection is None:
+        pytest.skip("the wordllama wheel is not installed")
+    texts = [t for doc in retriever.index.docs for t in _phrasings(doc)]
+    full = _cached_vectors(retriever._embedder, texts, _texts_key(texts))
+    assert retriever._vectors is not None
+    assert retriever._vectors.shape[1] * 2 == full.shape[1]
+    questions = ["how do I stream a reply", "where should my API key live in a React app",
+                 "why do I get 429 when I'm under my limits", "make the model return JSON",
+                 "what does finish_reason length mean", "how much will 10k requests cost"]
+    overlap = []
+    for query in retriever._embedder.embed(questions):
+        exact = set(np.argsort(full @ query)[::-1][:10])
+        approx = set(np.argsort(retriever._vectors @ (query @ retriever._projection))[::-1][:10])
+        overlap.append(len(exact & approx))
+    assert min(overlap) >= 7 and sum(overlap) >= 0.85 * 10 * len(questions), overlap
