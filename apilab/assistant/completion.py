@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
+from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -69,12 +70,34 @@ def _similarity(a: list[str], b: list[str]) -> float:
     return max(jaccard, seq if min(len(a), len(b)) >= 4 else jaccard)
 
 
+def _could_repeat(a: list[str], counts: Counter[str], b: list[str]) -> bool:
+    """A cheap upper bound: can ``_similarity(a, b)`` reach ``REPEAT_THRESHOLD`` at all?
+
+    difflib's ratio is 2M / (len(a) + len(b)) with M matched words, at most the size of the
+    multiset intersection; Jaccard is cheap to compute exactly. A learner
+    with hundreds of counted questions (or a shared server without identities, where every
+    message is the one local learner's) would otherwise run difflib against every one of
+    them on each message.
+    """
+    if not a or not b:
+        return True
+    sa, sb = set(counts), set(b)
+    if len(sa & sb) / len(sa | sb) >= REPEAT_THRESHOLD:
+        return True
+    shared = sum((counts & Counter(b)).values())
+    return 2 * shared / (len(a) + len(b)) >= REPEAT_THRESHOLD
+
+
 def near_repeat(message: str, earlier: Iterable[str]) -> tuple[str, float] | None:
     """The earlier message this one nearly repeats, with the similarity, or ``None``."""
     words = normalise(message)
+    counts = Counter(words)
     best: tuple[str, float] | None = None
     for previous in earlier:
-        score = _similarity(words, normalise(previous))
+        other = normalise(previous)
+        if not _could_repeat(words, counts, other):
+            continue
+        score = _similarity(words, other)
         if score >= REPEAT_THRESHOLD and (best is None or score > best[1]):
             best = (previous, score)
     return best

@@ -95,8 +95,10 @@ def recent_messages(session: Session, learner_id: int, lab_id: str,
 
 def counted_questions(session: Session | Connection, learner_id: int,
                       lab_id: str) -> list[str]:
-    """The learner's messages in one lab whose exchanges counted (for repeat checks)."""
-    return list(session.scalars(_COUNTED, {"learner_id": learner_id, "lab_id": lab_id}).all())
+    """The learner's messages in one lab whose exchanges counted (for repeat checks), oldest
+    first: the most recent ``COUNTED_LIMIT`` of them."""
+    newest_first = session.scalars(_COUNTED, {"learner_id": learner_id, "lab_id": lab_id}).all()
+    return list(reversed(newest_first))
 
 
 def get_message(session: Session, message_id: int) -> Message:
@@ -300,11 +302,15 @@ _RECENT = (
     .order_by(_M.id.desc())
     .limit(bindparam("limit"))
 )
+# The repeat check compares a message with these: the most recent ones bound its cost
+# (a shared server without identities has one "local" learner for everyone).
+COUNTED_LIMIT = 1000
 _COUNTED = (
     select(_M.content)
     .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
            _M.role == "learner", _M.counted.is_(True))
-    .order_by(_M.id)
+    .order_by(_M.id.desc())
+    .limit(COUNTED_LIMIT)
 )
 _COVERED = select(_P.objectives_covered).where(
     _P.learner_id == bindparam("learner_id"), _P.lab_id == bindparam("lab_id"))

@@ -69,3 +69,48 @@ def test_objectives_by_keywords_for_backends_that_do_not_tag() -> None:
     assert objectives_by_keywords(LAB, "hello") == []
     verdict = judge(LAB, "how do I stream chunks over SSE?", _done(objectives=[]), [])
     assert "streaming" in verdict.objectives
+
+
+def test_the_repeat_check_skips_only_messages_that_cannot_repeat() -> None:
+    """The cheap bound in front of difflib never changes the answer: random messages over a
+    small vocabulary (many near repeats) give the same result with and without it."""
+    import random
+
+    from apilab.assistant import completion
+
+    rng = random.Random(9)
+    vocab = ["429", "503", "retry", "backoff", "key", "stream", "cost", "tokens", "json",
+             "schema", "limit", "jitter", "2M", "5M", "the", "model"]
+    for _ in range(400):
+        message = " ".join(rng.choice(vocab) for _ in range(rng.randint(1, 8)))
+        earlier = [" ".join(rng.choice(vocab) for _ in range(rng.randint(1, 8)))
+                   for _ in range(rng.randint(0, 12))]
+        words = completion.normalise(message)
+        exact = None
+        for previous in earlier:
+            score = completion._similarity(words, completion.normalise(previous))
+            if score >= completion.REPEAT_THRESHOLD and (exact is None or score > exact[1]):
+                exact = (previous, score)
+        assert completion.near_repeat(message, earlier) == exact, (message, earlier)
+
+
+def test_the_repeat_check_runs_difflib_only_where_a_repeat_is_possible(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A learner (or a shared server's one local learner) with 5,000 counted questions:
+    difflib runs only against the few that share enough words to be a repeat."""
+    from apilab.assistant import completion
+
+    calls = []
+    real = completion._similarity
+
+    def counted(a: list[str], b: list[str]) -> float:
+        calls.append(1)
+        return real(a, b)
+
+    monkeypatch.setattr(completion, "_similarity", counted)
+    earlier = [f"question number {i} about rate limits and retries with backoff in my "
+               f"worker {i % 17}" for i in range(5000)]
+    earlier.append("how should I structure retries in my streaming endpoint?")
+    found = completion.near_repeat("how should I structure retries in my streaming endpoint",
+                                   earlier)
+    assert found is not None and found[0] == earlier[-1]
+    assert len(calls) < 10

@@ -75,6 +75,28 @@ def test_completion_after_three_counted_and_it_stays(db: Database) -> None:
         assert conversations.completed_iso(row).endswith("+00:00")
 
 
+def test_repeat_checks_read_only_the_most_recent_counted_questions(db: Database) -> None:
+    """Oldest first, at most COUNTED_LIMIT: the repeat check's cost stays bounded."""
+    from sqlalchemy import insert
+
+    from apilab.storage.models import Message
+
+    with db.session() as s:
+        lid = conversations.get_or_create_learner(s, "local").id
+        extra = 5
+        s.execute(insert(Message), [
+            {"learner_id": lid, "lab_id": "api-basics", "role": "learner", "content": f"q{i}",
+             "status": "complete", "counted": True}
+            for i in range(conversations.COUNTED_LIMIT + extra)])
+        s.execute(insert(Message), [{"learner_id": lid, "lab_id": "api-basics",
+                                     "role": "learner", "content": "not counted",
+                                     "status": "complete", "counted": False}])
+    with db.session() as s:
+        found = conversations.counted_questions(s, lid, "api-basics")
+    assert len(found) == conversations.COUNTED_LIMIT
+    assert found[0] == f"q{extra}" and found[-1] == f"q{conversations.COUNTED_LIMIT + extra - 1}"
+
+
 def test_reset_clears_messages_keeps_completion(db: Database) -> None:
     with db.session() as s:
         lid = conversations.get_or_create_learner(s, "local").id
