@@ -20,19 +20,10 @@ Every body is a character class, so this file scans clean.
 
 from __future__ import annotations
 
-from apilab.secretscan.rules.base import HIGH, MEDIUM, NAMED_ASSIGN, B, E, Rule, fix
+from apilab.secretscan.rules.base import HIGH, MEDIUM, NAMED_ASSIGN, UUID, B, E, Rule, fix
+from apilab.secretscan.rules.base import mixed_case as _mixed
 
 __all__ = ["AI_PLATFORM_RULES"]
-
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-
-
-def _mixed(chars: str, most: int) -> str:
-    """Look-aheads: within ``most`` body characters there is a digit, a lower and an upper.
-
-    Each look-ahead is bounded, so at one start position the cost is at most 3 x ``most``.
-    """
-    return "".join(rf"(?=[{chars}]{{0,{most}}}[{need}])" for need in ("0-9", "a-z", "A-Z"))
 
 
 def _prefixed(rule_id: str, provider: str, prefix: str, body: str,
@@ -124,11 +115,11 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
     _prefixed("pinecone-api-key", "Pinecone", "pcsk_", r"pcsk_[A-Za-z0-9]{5,6}_[A-Za-z0-9]{63}",
               ("pcsk_",), "app.pinecone.io > API Keys", "PINECONE_API_KEY"),
     _named("pinecone-api-key-legacy", "Pinecone",
-           r"pinecone(?:[_. -]{0,3}api)?[_. -]{0,3}(?:secret|key|token)", _UUID,
+           r"pinecone(?:[_. -]{0,3}api)?[_. -]{0,3}(?:secret|key|token)", UUID,
            ("pinecone",), "app.pinecone.io > API Keys", "PINECONE_API_KEY"),
     _prefixed("firecrawl-api-key", "Firecrawl", "fc-", r"fc-[a-f0-9]{32}", ("fc-",),
               "firecrawl.dev > Dashboard > API Keys", "FIRECRAWL_API_KEY", min_entropy=3.0),
-    _named("exa-api-key", "Exa", r"exa[_.-]?(?:ai[_.-]?)?(?:api[_.-]?)?key", _UUID,
+    _named("exa-api-key", "Exa", r"exa[_.-]?(?:ai[_.-]?)?(?:api[_.-]?)?key", UUID,
            ("exa_", "exa-", "exa.", "exaapi", "exaai", "exakey"),
            "dashboard.exa.ai > API Keys", "EXA_API_KEY"),
     _prefixed("mem0-api-key", "Mem0", "m0-",
@@ -153,18 +144,18 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
            ("assemblyai", "assembly_ai", "assembly-ai", "assembly.ai"),
            "assemblyai.com > Dashboard > API Keys", "ASSEMBLYAI_API_KEY"),
     _named("fal-api-key", "fal.ai", r"fal[_.-]?(?:ai[_.-]?)?(?:api[_.-]?)?key",
-           _UUID + r":[a-f0-9]{32}", ("fal_", "fal-", "fal.", "falkey", "falai", "falapi"),
+           UUID + r":[a-f0-9]{32}", ("fal_", "fal-", "fal.", "falkey", "falai", "falapi"),
            "fal.ai > Dashboard > Keys", "FAL_KEY"),
     Rule(
         # fal.ai's "<key id>:<secret>" is distinctive enough on its own in a header.
         "fal-api-key-header", "fal.ai API key in an Authorization header",
-        r"(?i:authorization)[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?i:key)\s{1,3}(" + _UUID
+        r"(?i:authorization)[\"']?\s{0,3}[:=]\s{0,3}[\"']?(?i:key)\s{1,3}(" + UUID
         + r":[a-f0-9]{32})" + E, ("authorization",), MEDIUM,
         fix("fal.ai > Dashboard > Keys", "FAL_KEY"), provider="fal.ai", ai_provider=True,
         min_entropy=3.0, keyword_anchored=True, key_keywords=False,
     ),
     # --- observability, evaluation and experiment tracking --------------------------------
-    _prefixed("langfuse-secret-key", "Langfuse", "sk-lf-", r"sk-lf-" + _UUID, ("sk-lf-",),
+    _prefixed("langfuse-secret-key", "Langfuse", "sk-lf-", r"sk-lf-" + UUID, ("sk-lf-",),
               "Langfuse > Project settings > API keys (create new, delete old)",
               "LANGFUSE_SECRET_KEY", min_entropy=3.0,
               description="Langfuse secret key"),

@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import re
 
-__all__ = ["ASSIGN", "B", "E", "HIGH", "LOW", "MEDIUM", "NAMED_ASSIGN", "Rule", "fix"]
+__all__ = ["ASSIGN", "B", "E", "HIGH", "LOW", "MEDIUM", "NAMED_ASSIGN", "UUID", "Rule", "fix",
+           "mixed_case"]
 
 # Confidence bands (docs/secretscan.md, "Confidence"): a fixed marker or checksum in the
 # key itself is HIGH; a provider's format recognised by its variable name or a loose
@@ -26,6 +27,18 @@ B = r"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrt])|(?<=\x1b\[\dm)|(?<=\x1b\[\d\dm))"
 E = r"(?![A-Za-z0-9_-])"
 # name, optional closing quote/bracket, an assignment operator, optional opening quote.
 # (A "," is not an operator: in lists of strings it made every neighbour a "value".)
+# A UUID in any case, for token bodies and their look-alike checks.
+UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+def mixed_case(chars: str, most: int) -> str:
+    """Look-aheads: within ``most`` body characters there is a digit, a lower and an upper.
+
+    Each look-ahead is bounded, so at one start position the cost is at most 3 x ``most``.
+    """
+    return "".join(rf"(?=[{chars}]{{0,{most}}}[{need}])" for need in ("0-9", "a-z", "A-Z"))
+
+
 ASSIGN = r"""\\?["'`]?\]?\s{0,3}(?:=|:=|:|=>)\s{0,3}\\?["'`]?"""
 
 # A provider's name, then up to 20 more name characters (spaces too: "deepgram token")

@@ -19,16 +19,11 @@ Every body is a character class, so this file scans clean.
 from __future__ import annotations
 
 from apilab.secretscan.rules.base import HIGH, LOW, MEDIUM, NAMED_ASSIGN, B, E, Rule, fix
+from apilab.secretscan.rules.base import mixed_case as _mixed
 
 __all__ = ["PLATFORM_RULES"]
 
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _LOWER_UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-
-
-def _mixed(chars: str, most: int) -> str:
-    """Look-aheads: within ``most`` body characters there is a digit, a lower and an upper."""
-    return "".join(rf"(?=[{chars}]{{0,{most}}}[{need}])" for need in ("0-9", "a-z", "A-Z"))
 
 
 def _prefixed(rule_id: str, description: str, provider: str, body: str,
