@@ -36,6 +36,7 @@ from apilab.errors import (
 )
 
 __all__ = [
+    "BILLING_ERROR_CODES",
     "Provider",
     "RateLimitState",
     "error_for_status",
@@ -47,15 +48,18 @@ __all__ = [
     "translate_error",
 ]
 
-# Markers of a spending cap or exhausted quota: waiting seconds will not help. OpenAI's
-# billing 429s carry their cause in ``error.code`` (its Help Center, 2026-12); the type may
-# still say ``insufficient_quota``, or may not.
-_QUOTA_MARKERS = (
+# OpenAI's billing 429s carry their cause in ``error.code`` (its Help Center, 2026-12); the
+# type may still say ``insufficient_quota``, or may not. Retrying cannot help any of them.
+BILLING_ERROR_CODES = frozenset({
     "insufficient_quota",
     "credit_balance_exhausted",
     "organization_spend_limit_exceeded",
     "project_spend_limit_exceeded",
     "organization_usage_limit_exceeded",
+})
+# Markers of a spending cap or exhausted quota: waiting seconds will not help.
+_QUOTA_MARKERS = (
+    *sorted(BILLING_ERROR_CODES),
     "enforced_spend_limit",
     "credit balance is too low",
     "billing_error",

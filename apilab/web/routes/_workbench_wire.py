@@ -12,6 +12,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
+from apilab.providers.base import BILLING_ERROR_CODES
 from apilab.secretscan import redact, redact_text
 
 if TYPE_CHECKING:
@@ -337,13 +338,6 @@ class StreamState:
                 self.first_token_at = now
 
 
-# OpenAI's 429s that are about money, not pace (error.code; the type may still say
-# insufficient_quota): retrying cannot help.
-BILLING_CODES = frozenset({"insufficient_quota", "credit_balance_exhausted",
-                           "organization_spend_limit_exceeded", "project_spend_limit_exceeded",
-                           "organization_usage_limit_exceeded"})
-
-
 def outcome_of(status: int | None, finish: str | None, error: Any) -> str:
     """The EXPLAIN key for what happened."""
     if status is None:
@@ -354,7 +348,7 @@ def outcome_of(status: int | None, finish: str | None, error: Any) -> str:
         cut = finish in ("length", "max_tokens") or (finish or "").startswith("incomplete")
         return "length" if cut else "ok"
     err = error if isinstance(error, dict) else {}
-    if err.get("code") in BILLING_CODES or err.get("type") == "insufficient_quota" or (
+    if err.get("code") in BILLING_ERROR_CODES or err.get("type") == "insufficient_quota" or (
         status == 400 and "credit" in str(err.get("message", "")).lower()
     ):
         return "quota"
