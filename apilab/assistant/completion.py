@@ -81,10 +81,12 @@ def _could_repeat(a: list[str], counts: Counter[str], b: list[str]) -> bool:
     """
     if not a or not b:
         return True
-    sa, sb = set(counts), set(b)
-    if len(sa & sb) / len(sa | sb) >= REPEAT_THRESHOLD:
+    other = Counter(b)
+    # counts.keys() and other.keys() are the two word sets.
+    common = len(counts.keys() & other.keys())
+    if common / (len(counts) + len(other) - common) >= REPEAT_THRESHOLD:
         return True
-    shared = sum((counts & Counter(b)).values())
+    shared = sum((counts & other).values())
     return 2 * shared / (len(a) + len(b)) >= REPEAT_THRESHOLD
 
 
