@@ -133,6 +133,8 @@ class CaseResult:
     forbidden: list[str]  # must_not phrases found
     reply: str
     ms: float
+    # Whether the answer alone passed, without the other answers folded under it.
+    passed_unfolded: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,6 +204,15 @@ def tutor_turn(tutor: Any, lab_id: str, question: str) -> Any:
     return Turn(lab=tutor.course.lab(lab_id), message=redacted, history=[], context=context)
 
 
+_FOLDED = re.compile(r"^::: details[^\n]*\n.*?^:::$\n?", re.MULTILINE | re.DOTALL)
+
+
+def without_folds(reply: str) -> str:
+    """The reply without the sections the page folds (the offline tutor's other answers
+    that may fit, ``::: details`` ... ``:::``): what a learner reads without opening one."""
+    return _FOLDED.sub("", reply)
+
+
 def reply_kind(meta: dict[str, Any]) -> str:
     """What the tutor said its reply was (answer, dont-know, off-topic, ...)."""
     return str(meta.get("answer_kind") or meta.get("intent") or "")
@@ -224,5 +235,7 @@ def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteRepo
         ms = (time.perf_counter() - started) * 1000
         kind = reply_kind(composed.meta)
         passed, missing, forbidden = judge_reply(case, composed.text, kind)
-        results.append(CaseResult(case, passed, kind, missing, forbidden, composed.text, ms))
+        alone = judge_reply(case, without_folds(composed.text), kind)[0]
+        results.append(CaseResult(case, passed, kind, missing, forbidden, composed.text, ms,
+                                  alone))
     return SuiteReport(results)

@@ -14,7 +14,8 @@ from typing import Any
 import nh3
 from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
+from mdit_py_plugins.container import container_plugin
 
 from apilab.web.security.tokens import LOCAL_COOKIE
 
@@ -32,9 +33,21 @@ _ALLOWED_ATTRS = {"a": {"href", "title"}, "code": {"class"}, "th": {"align"}, "t
 @functools.cache
 def _md() -> MarkdownIt:
     # "html": False means raw HTML in the Markdown source is escaped, not passed through.
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable(
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").enable(
         "strikethrough"
     )
+    # "::: details Summary" ... ":::" folds a section: the offline tutor's other answers
+    # that may fit, which a learner opens only when the first one missed.
+    md.use(container_plugin, name="details", render=_render_details)
+    return md
+
+
+def _render_details(_renderer: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+    token = tokens[idx]
+    if token.nesting != 1:
+        return "</details>\n"
+    summary = token.info.strip().removeprefix("details").strip() or "More"
+    return f"<details><summary>{escape(summary)}</summary>\n"
 
 
 # Texts up to this long are cached. Rendering is pure Python (markdown-it-py) and was

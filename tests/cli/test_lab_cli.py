@@ -140,3 +140,26 @@ def test_the_real_ask_process_prints_stores_and_exits_cleanly(tmp_path: Path) ->
     # A failing ask still exits with its error code and message.
     bad = apilab("ask", "--lab", "nope", "x")
     assert bad.returncode == 2 and "Unknown lab" in bad.stderr
+
+
+def test_folded_answers_print_as_ruled_headings_in_the_terminal() -> None:
+    """The page folds the tutor's other answers (``::: details``); a terminal has no fold,
+    so the markers become a heading and a blank line, however the stream is cut."""
+    from apilab.cli.lab import TerminalFolds
+
+    reply = ("Answer.\n\n::: details If you meant \u201cx?\u201d\nOther answer.\n:::\n\n"
+             "A line ending in :::\n:::not a marker\n**Next:** y")
+    expected = ("Answer.\n\n\u2500\u2500 If you meant \u201cx?\u201d \u2500\u2500\nOther answer."
+                "\n\n\nA line ending in :::\n:::not a marker\n**Next:** y")
+    for size in (1, 2, 3, 4, 11, len(reply)):
+        folds = TerminalFolds()
+        printed = "".join(folds.feed(reply[i:i + size]) for i in range(0, len(reply), size))
+        assert printed + folds.flush() == expected, size
+
+
+def test_ask_prints_a_near_tie_as_the_answer_then_the_other_one() -> None:
+    result = runner.invoke(app, [
+        "ask", "--lab", "api-basics", "streaming works in curl but my Flask endpoint returns "
+        "the whole answer at once at the end, why is it not streaming?"])
+    assert result.exit_code == 0, result.output
+    assert "\u2500\u2500 If you meant" in result.stdout and "::: details" not in result.stdout

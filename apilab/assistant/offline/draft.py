@@ -71,6 +71,7 @@ class Draft:
     continued: str | None = None  # the tutor's own question a "yes" picked up
     matches: list[Match] = dataclasses.field(default_factory=list)
     other_matches: list[Match] = dataclasses.field(default_factory=list)
+    alternatives: list[str] = dataclasses.field(default_factory=list)  # folded card ids
     lab_vocabulary: int = 0  # how many of the lab's topic words the message uses
     why_not: str | None = None  # a reason that overrides the judge's default wording
     hints: list[str] = dataclasses.field(default_factory=list)  # words the message implies

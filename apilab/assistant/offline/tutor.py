@@ -170,6 +170,7 @@ class OfflineTutor:
             "answer_kind": kind,
             "counts": verdict.counts,
             "card": w.card.id if w.card else None,
+            "alternatives": w.alternatives,
             "understood": w.understood,
             "retrieval": [m.as_meta() for m in w.matches[:3]],
             "other_labs": [m.as_meta() for m in w.other_matches[:2]],

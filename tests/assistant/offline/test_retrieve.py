@@ -103,32 +103,39 @@ def test_in_a_long_message_the_card_sharing_more_words_wins_a_near_tie() -> None
         - WORD_SHARE_WEIGHT * (1 - 39.0 / 65.0))
 
 
-def test_when_two_cards_are_close_the_second_ones_gist_is_shown() -> None:
+def test_when_two_cards_are_close_the_other_one_follows_folded_and_whole() -> None:
     """The tutor cannot tell which of two close cards the learner meant: the reply gives the
-    best one in full and the other's first paragraph, so a near miss still helps."""
+    best one, then the other one whole in a folded section named by its question."""
     from apilab.assistant.offline import OfflineTutor
-    from apilab.evals.tutor import tutor_turn
+    from apilab.assistant.offline.answer import FOLD
+    from apilab.evals.tutor import tutor_turn, without_folds
 
     tutor = OfflineTutor()
     flask = next(c for c in tutor.course.cards if c.id == "ab-flask-streaming")
-    reply = tutor.compose(tutor_turn(
+    composed = tutor.compose(tutor_turn(
         tutor, "api-basics", "streaming works in curl but my Flask endpoint returns the whole "
-                             "answer at once at the end, why is it not streaming?")).text
-    lead = flask.answer.strip().split("\n\n", 1)[0]
-    assert flask.questions[0] in reply and lead in reply
+                             "answer at once at the end, why is it not streaming?"))
+    assert composed.meta["card"] != "ab-flask-streaming"
+    assert "ab-flask-streaming" in composed.meta["alternatives"]
+    assert f"{FOLD} If you meant \u201c{flask.questions[0]}\u201d" in composed.text
+    assert flask.answer.strip() in composed.text
+    # Unfolded, the reply is the best card's answer and the Next line, nothing of the other.
+    assert flask.answer.strip() not in without_folds(composed.text)
+    assert without_folds(composed.text).rstrip().splitlines()[-1].startswith("**Next:**")
 
 
-def test_a_clear_answer_gets_no_second_gist() -> None:
+def test_a_clear_answer_gets_nothing_folded_under_it() -> None:
     """Closeness stops at 1.0: a best card far ahead by strength is not a near tie, so a
-    starter question is not followed by another card's paragraph."""
+    starter question is answered by one card alone."""
     from apilab.assistant.offline import OfflineTutor
+    from apilab.assistant.offline.answer import FOLD
     from apilab.evals.tutor import tutor_turn
 
     tutor = OfflineTutor()
     composed = tutor.compose(tutor_turn(
         tutor, "production-prompts", "How do I get JSON back that my code can parse reliably?"))
     assert composed.meta["card"] == "pp-json-reliably"
-    assert "**Also relevant" not in composed.text
+    assert FOLD not in composed.text and composed.meta["alternatives"] == []
 
 
 def test_the_projected_meaning_view_ranks_like_the_full_one() -> None:

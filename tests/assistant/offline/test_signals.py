@@ -67,7 +67,7 @@ def test_a_model_apilab_does_not_price_is_never_called_wrong(real_tutor: Offline
                  "Is o1-mini-2024-09-12 cheaper than gpt-4o?",
                  "with gpt-4-1106-preview my prompt is ignored"):
         reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", text)).text
-        assert "typo" not in reply and "Check the model id" not in reply, text
+        assert "looks like a typo" not in reply and "Check the model id" not in reply, text
         assert "not a model name" not in reply, text
     # Behind a 404 the same kind of name is worth checking; a misspelling always is.
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
