@@ -155,6 +155,9 @@ def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> 
         w.parts.append(f"{FOLD} If you meant \u201c{_shorten(card.questions[0])}\u201d\n"
                        f"{body}\n:::")
         w.alternatives.append(card.id)
+    if w.alternatives and not w.understood:
+        # Say which reading was answered, so "If you meant ..." below reads as the others.
+        w.understood = w.card.questions[0]
 
 
 # The marker of a folded section (a markdown-it container; the page renders <details>).
