@@ -103,13 +103,16 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         w.kind = "continuation"
         return
     if w.lab_vocabulary >= 1 or best_score >= 0.2 or (reading and reading.signals.any):
-        near = closest_questions(own, other)
+        near = closest_cards(own, other)
         text = ("**I don't know** - the course notes don't cover that, and I'd rather not "
                 "guess.")
         if near:
-            text += " The closest questions I can answer:\n\n" + "\n".join(
-                f"- \u201c{q}\u201d" for q in near)
+            # Folded, so a learner whose question one of them is opens it instead of asking
+            # again; none of them counts as an answer.
+            text += " The closest questions I can answer (open one to read its answer):"
         w.parts.append(text)
+        w.parts.extend(_fold(f"\u201c{_shorten(card.questions[0])}\u201d", card, course)
+                       for card in near)
         w.kind = "dont-know"
         return
     w.kind = "off-topic"
@@ -148,16 +151,21 @@ def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> 
         if (card is None or other.closeness < ALSO_MIN or card.id == w.card.id
                 or other.strength < best.strength - ALSO_GAP):
             continue
-        body = card.answer.strip()
-        sources = card_sources(course, card)
-        if sources:
-            body += f"\n\n_Sources: {sources}._"
-        w.parts.append(f"{FOLD} If you meant \u201c{_shorten(card.questions[0])}\u201d\n"
-                       f"{body}\n:::")
+        w.parts.append(_fold(f"If you meant \u201c{_shorten(card.questions[0])}\u201d",
+                             card, course))
         w.alternatives.append(card.id)
     if w.alternatives and not w.understood:
         # Say which reading was answered, so "If you meant ..." below reads as the others.
         w.understood = w.card.questions[0]
+
+
+def _fold(title: str, card: Card, course: Course) -> str:
+    """A card's whole answer and sources as a folded section titled ``title``."""
+    body = card.answer.strip()
+    sources = card_sources(course, card)
+    if sources:
+        body += f"\n\n_Sources: {sources}._"
+    return f"{FOLD} {title}\n{body}\n:::"
 
 
 # The marker of a folded section (a markdown-it container; the page renders <details>).
@@ -186,11 +194,17 @@ SURE_MEANING = 0.62
 
 def closest_questions(own: list[Match], other: list[Match], limit: int = 3) -> list[str]:
     """Questions the notes do answer, nearest first, for an "I don't know"."""
-    out: list[str] = []
+    return [card.questions[0] for card in closest_cards(own, other, limit)]
+
+
+def closest_cards(own: list[Match], other: list[Match], limit: int = 3) -> list[Card]:
+    """The cards nearest the question, this lab's first, one per first phrasing."""
+    out: list[Card] = []
     for m in [*own, *other]:
         card = m.doc.card
-        if card is not None and m.closeness > 0.1 and card.questions[0] not in out:
-            out.append(card.questions[0])
+        if (card is not None and m.closeness > 0.1
+                and all(card.questions[0] != c.questions[0] for c in out)):
+            out.append(card)
         if len(out) >= limit:
             break
     return out

@@ -76,6 +76,10 @@ def test_says_i_dont_know_instead_of_inventing(fixture_tutor: OfflineTutor,
                                       "requests"))
     assert "I don't know" in reply.text
     assert reply.meta["card"] is None
+    # The closest questions come folded with their answers: one click, not a retyped
+    # question; none of them makes the reply count.
+    assert "::: details \u201c" in reply.text and reply.meta["answer_kind"] == "dont-know"
+    assert not reply.meta["counts"]
 
 
 def test_question_for_another_lab_is_answered_but_labelled(fixture_tutor: OfflineTutor,
