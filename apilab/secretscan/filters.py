@@ -22,6 +22,7 @@ import json
 import math
 import re
 
+from apilab.secretscan.provider_names import off_format
 from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
 from apilab.secretscan.tokens import entropy, prefixed_token_ok, reserved_prefixes
@@ -449,6 +450,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return None
     if _decodes_to_placeholder(secret):
         return None
+    if rule.id == "generic-secret" and off_format(name, secret):
+        return None  # OPENAI_API_KEY = <not an OpenAI key>: see provider_names
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule

@@ -1,0 +1,63 @@
+"""Rules and filters of the seventh pass on the fresh corpus's dev half (issue 16).
+
+Each change has cases it must find and near misses it must leave alone. Keys are assembled
+at run time from seeded random pieces, so this file holds no key-shaped string.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apilab.secretscan.provider_names import off_format
+from tests.secretscan.keys import ALNUM, HEX, seeded_text
+from tests.secretscan.keys import rules_found as _rules
+
+
+def _r(alphabet: str, n: int, seed: int = 7) -> str:
+    return seeded_text(alphabet, n, seed)
+
+
+def _uuid4(seed: int) -> str:
+    return "-".join((_r(HEX, 8, seed), _r(HEX, 4, seed), "4" + _r(HEX, 3, seed),
+                     "9" + _r(HEX, 3, seed + 1), _r(HEX, 12, seed)))
+
+
+# --- a provider's name with a value off its format ------------------------------------------
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("deepgram_key", _r(HEX, 32)),                 # Deepgram keys are 40 hex
+    ("deepseek_key", "sk-" + _r(HEX, 22)),         # DeepSeek's are sk- and 32 hex
+    ("kimi_api_key", "sk-" + _r(ALNUM, 20)),       # Moonshot's are sk- and 48
+    ("mistral_token", _r(ALNUM, 28)),              # Mistral's are 32
+    ("ANTHROPIC_API_KEY", _r(ALNUM, 40)),          # no Anthropic layout at all
+])
+def test_a_provider_name_with_a_value_off_its_format_stays_quiet(name: str, value: str) -> None:
+    assert _rules(f'{name} = "{value}"') == [], name
+    # the same value under a name that names no provider is reported
+    assert _rules(f'service_token = "{value}"') == ["generic-secret"], name
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # the provider's own format: its rule reports it, not the name rule
+    (f"deepgram_key = {_r(HEX, 40)}", "deepgram-api-key"),
+    (f"MISTRAL_API_KEY={_r(ALNUM, 32, 3)}", "mistral-api-key"),
+    # a prefix only that provider uses, in a layout newer than the rule's
+    (f"ANTHROPIC_API_KEY='sk-ant-api04-{_r(ALNUM, 90)}'", "generic-secret"),
+    # a random UUID: a key format many services use
+    (f"ai21_token = {_uuid4(2)}", "generic-secret"),
+    # names that only contain a provider-like word are not checked
+    (f'VERCEL_TOKEN = "{_r(ALNUM, 24, 4)}"', "generic-secret"),
+    (f'cursor_secret = "{_r(ALNUM, 32, 5)}"', "generic-secret"),
+    # OPENAI_API_KEY holds any OpenAI-compatible service's key (a proxy's "sk-" + 22)
+    (f'OPENAI_API_KEY = "sk-{_r(ALNUM, 22, 6)}"', "generic-secret"),
+])
+def test_provider_names_keep_what_fits(text: str, rule: str) -> None:
+    assert rule in _rules(text), text
+
+
+def test_off_format_reads_the_syntax_the_provider_rule_knows() -> None:
+    # an XML property the Deepgram rule cannot read: the value still has its format
+    assert not off_format("DeepgramApiKey", _r(HEX, 40, 6))
+    assert off_format("DeepgramApiKey", _r(HEX, 32, 6))
+    assert not off_format("service_token", _r(HEX, 32, 6))  # no provider named
+
