@@ -397,7 +397,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
                          or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
     if rule.id == "generic-secret" and name_kind(
-            _name_span(text, match.start(), match.end())) is None:
+            _name_span(text, match.start(), match.end())) is None and not _spaced_key(
+            text, match.start()):
         return None  # most hits of the name rule are names like "keys" or "key_id": cheap
     if rule.placeholder_check and is_placeholder(_checked_part(rule, secret)):
         return None
@@ -437,8 +438,13 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     else:
         name = _name_span(text, match.start(), match.end())
         kind = name_kind(name)
-        if group == "o" and not _option_before(text, match.start()):
-            return None  # "NAME VALUE" with a space counts only as "--password VALUE"
+        if kind is None and (spaced := _spaced_key(text, match.start())):
+            name, kind = spaced, name_kind(spaced)
+        if group == "o" and not _option_before(text, match.start()) and not (
+                kind and _value_ok(secret, "key", False)):
+            # "NAME VALUE" with a space is "--password VALUE", or a name and a long random
+            # token ("clarifai SECRET <token>"): words after a name are prose
+            return None
         if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
     if kind is None or not _value_ok(secret, kind, quoted):
@@ -505,6 +511,20 @@ def _checked_part(rule: Rule, secret: str) -> str:
     if tail.isalpha() and (tail.isupper() or tail.islower() or _CAMEL_IDENT.fullmatch(tail)):
         return "x" * 6
     return tail
+
+
+def _spaced_key(text: str, start: int) -> str:
+    """"nuget_key" for the lone name "key" in "nuget key = ...", else "".
+
+    A name in words ("clarifai access key", "flickr KEY") reads as its last two words.
+    """
+    if text[start:start + 3].lower() != "key" or text[start + 3:start + 4] in _IDENT_CHARS \
+            or start < 2 or text[start - 1] != " " or text[start - 2] not in _IDENT_CHARS:
+        return ""
+    before = _name_span(text, start - 1, start - 1)
+    if not before.isalpha() or text[start - 2 - len(before):start - 1 - len(before)] == "<":
+        return ""  # <add key="..." value="...">: an element, then an attribute named key
+    return f"{before}_{text[start:start + 3]}"
 
 
 def _option_before(text: str, start: int) -> bool:

@@ -61,3 +61,35 @@ def test_off_format_reads_the_syntax_the_provider_rule_knows() -> None:
     assert off_format("DeepgramApiKey", _r(HEX, 32, 6))
     assert not off_format("service_token", _r(HEX, 32, 6))  # no provider named
 
+
+# --- a name and a random token with only a space between ------------------------------------
+
+LOWER36 = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+@pytest.mark.parametrize("text", [
+    f"clarifai SECRET {_r(ALNUM, 30)}",
+    f"apitemplateKEY {_r(ALNUM, 36, 2)}",
+    f"scrapfly TOKEN {_r(HEX, 32, 3)}",
+    f"securitytrails PRIVATE_KEY {_r(ALNUM, 32, 4)}",
+    # "<word> key" in words reads as <word>_key
+    f"nuget key = {_r(LOWER36, 46, 5)}",
+    f"clarifai access key {_r(ALNUM, 30, 6)}",
+    f"flickr KEY {_r(LOWER36, 36, 7)}",
+])
+def test_a_name_and_a_random_token_after_a_space_are_found(text: str) -> None:
+    assert "generic-secret" in _rules(text), text
+
+
+@pytest.mark.parametrize("text", [
+    "kubectl create secret generic app-credentials --from-file=./creds",
+    "The token expires after one hour unless it is refreshed",
+    f"the secret {_r(ALNUM, 12, 8)}",                          # short: not a token
+    f"the key {_r(ALNUM, 30, 9)}",                              # "the key": not a name
+    f"public key {_r(ALNUM, 30, 10)}",
+    f"secret {'ab' * 12}",                                       # not random
+    '<add key="ConnectionString_Main2" value="Server=db1;Database=app" />',
+    "token TokenProviderFactoryImplementation2",               # an identifier
+])
+def test_words_after_a_name_stay_quiet(text: str) -> None:
+    assert not {"generic-secret", "generic-password"} & set(_rules(text, "notes.txt")), text
