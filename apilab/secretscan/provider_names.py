@@ -11,8 +11,8 @@ A value still counts as the provider's when
 
 - a provider rule accepts it written as ``<name> = "<value>"`` (the hit's own syntax may be
   one the provider rule does not read, such as ``<add key=... value=...>``);
-- it starts with a prefix only that provider uses (``sk-ant-``, ``gsk_``): a key in a
-  layout newer than the rule's is still that provider's key;
+- it starts with a prefix only that provider uses (``sk-ant-``, ``gsk_``) and 32 more
+  characters: a key in a layout newer than the rule's is still that provider's key;
 - it is a random (version 4) UUID, a key format many services use.
 
 Only AI providers are checked: their rules cover every documented key format (issue 6).
@@ -40,6 +40,9 @@ _AMBIGUOUS = frozenset({"openai", "cursor", "modal", "together", "voyage", "stab
                         "llama", "ai", "labs", "fal", "z", "authorization"})
 _UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                     r"-[0-9a-fA-F]{12}")
+# A value under a provider's own prefix is a key in a newer layout only with a long body
+# after it ("gsk_abc123" is a truncated or made-up key).
+_NEWER_LAYOUT_MIN = 32
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+[0-9]*|[0-9]+")
 
@@ -105,7 +108,8 @@ def off_format(name: str, value: str) -> bool:
     if not rules or _UUID4.fullmatch(value):
         return False
     owned = _owned_prefixes()
-    if any(value.startswith(p) for r in rules for p in owned.get(r.provider, ())):
+    if any(value.startswith(p) and len(value) - len(p) >= _NEWER_LAYOUT_MIN
+           for r in rules for p in owned.get(r.provider, ())):
         return False
     text = f'{name} = "{value}"'
     return not any(_accepted(r, text) for r in rules)
