@@ -182,6 +182,9 @@ _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "e
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
 # A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd).
+_QUOTED_LITERAL = re.compile(r"""["']([^"'\s]{1,100})["']""")
+# The "name" key of an env-list entry just before the name ("- name: ", '{"name": "').
+_ENV_ENTRY = re.compile(r"""(?i:name)["']?[ \t]{0,3}:[ \t]{0,3}["']?\Z""")
 _TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)")
 
 # SHA-256 of documented public values, recorded as hashes so this file holds no key: the
@@ -420,7 +423,11 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
     if rule.id in ("credential-pair", "netrc-credentials"):
-        # The constructor names the pair; the password only has to look like one.
+        # The constructor names the pair; the password only has to look like one, and not
+        # hold the user's name (an anonymous FTP login's "-anonymous@").
+        user = _QUOTED_LITERAL.findall(text, match.start(), start - 1)[-1:]
+        if user and len(user[0]) >= 3 and user[0].lower() in secret.lower():
+            return None
         return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
         # "user:password": the password is what must look like one ("SVC:${APP_ID}" is not)
@@ -447,6 +454,12 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None
         if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
+        if group and (group == "v" or group.startswith("qd")) and not _env_entry(
+                text, match.start()):
+            return None  # "value:" after a name counts only in an env list ("- name: X")
+        if group and group.startswith("qe") and name_words(name.rsplit(".", 1)[-1])[:1] not in (
+                ["set"], ["with"]):
+            return None  # getToken("..."), hasKey("..."): a lookup, not a setter
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
     if rule.id != "generic-secret-compared" and len(name) >= 4 and _folded(name) in _folded(
@@ -527,6 +540,14 @@ def _spaced_key(text: str, start: int) -> str:
     return f"{before}_{text[start:start + 3]}"
 
 
+def _env_entry(text: str, start: int) -> bool:
+    """Whether the name at ``start`` is an env-list entry's ("- name: X", '"name": "X"')."""
+    i = start
+    while i > 0 and text[i - 1] in _IDENT_CHARS and start - i < 80:
+        i -= 1
+    return _ENV_ENTRY.search(text, max(0, i - 16), i) is not None
+
+
 def _option_before(text: str, start: int) -> bool:
     """Whether the name at ``start`` is a command-line option (``--password``, ``-p``)."""
     i = start
@@ -542,6 +563,8 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     low = secret.lower()
     if entropy(secret) < 2.5 and not _strong_password(secret, 2.0):
         return False  # short and repetitive ("aaabbb"), unless letters and digits mixed
+    if not user and not _strong_password(secret):
+        return False  # no user (redis://:pw@host): only a password someone chose
     if host.startswith(_LOCAL_HOSTS) and _strong_password(secret):
         # A local database's URL with a real-looking password ("D1fficult", "p4Dsr8b") is
         # still a password someone typed into a file; "postgres:postgres" is not.

@@ -94,3 +94,46 @@ def test_a_name_and_a_random_token_after_a_space_are_found(text: str) -> None:
 ])
 def test_words_after_a_name_stay_quiet(text: str) -> None:
     assert not {"generic-secret", "generic-password"} & set(_rules(text, "notes.txt")), text
+
+
+# --- more assignment forms --------------------------------------------------------------------
+
+PW = _r(ALNUM, 9, 11) + "#" + _r(ALNUM, 3, 12)
+TOKEN = _r(ALNUM, 32, 13)
+
+
+@pytest.mark.parametrize(("text", "rule"), [
+    # env lists: Kubernetes / Compose / CloudFormation YAML, ECS JSON
+    (f"env:\n  - name: DB_PASSWORD\n    value: {PW}", "generic-password"),
+    (f'env:\n  - name: "API_TOKEN"\n    value: "{TOKEN}"', "generic-secret"),
+    (f'"environment": [{{"name": "DB_PASSWORD", "value": "{PW}"}}]', "generic-password"),
+    (f"  - Name: DB_PASSWORD\n    Value: {PW}", "generic-password"),
+    # setters and builders given a literal
+    (f'ds.setPassword("{PW}");', "generic-password"),
+    (f'builder.withApiKey("{TOKEN}")', "generic-secret"),
+    # a (user, password) pair to login(), or with its arguments on lines of their own
+    (f'server.login("alerts@corp.test", "{PW}")', "credential-pair"),
+    (f'new DirectoryEntry("LDAP://10.0.0.1",\n    "corp\\\\svc",\n    "{PW}");', "credential-pair"),
+    # a URL with a password and no user
+    (f"REDIS_URL=redis://:{PW}@cache.internal:6379/0", "url-credentials"),
+])
+def test_more_assignment_forms_are_found(text: str, rule: str) -> None:
+    assert rule in _rules(text, "deploy.yaml"), text
+
+
+@pytest.mark.parametrize("text", [
+    "password:\n  value: " + PW,                          # "value:" with no env-list name
+    "- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef: {name: db, key: pw}",
+    "- name: DB_PASSWORD\n  value: ${DB_PASSWORD}",
+    f'tok = getToken("{TOKEN}")',                         # a lookup, not a setter
+    f'if (hasSecret("{TOKEN}")) {{',
+    'cfg.setPassword(System.getenv("DB_PASS"));',
+    'ds.setPassword("changeme")',
+    "$ftp->login(\"anonymous\",'-anonymous@')",             # anonymous FTP: an e-mail
+    'client.login("Sign in", "Cancel")',                  # words, not a password
+    'throw new Error("like dotenv://:key_1234@dotenvx.com/vault/.env")',
+    "REDIS_URL=redis://:foobared@cache.internal:6379/0",  # no user: a chosen password only
+])
+def test_more_assignment_look_alikes_stay_quiet(text: str) -> None:
+    assert not {"generic-secret", "generic-password", "credential-pair", "url-credentials"} & set(
+        _rules(text, "deploy.yaml")), text

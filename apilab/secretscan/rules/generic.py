@@ -35,7 +35,8 @@ def _quoted(tag: str) -> str:
             rf"""|`(?P<q{tag}3>[^`\s]{{6,1000}}+)`)""")
 
 
-_UNQUOTED = r"""(?P<u>[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+)(?![(\[])"""
+_UNQUOTED_BODY = r"""[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+(?![(\[])"""
+_UNQUOTED = r"(?P<u>" + _UNQUOTED_BODY + ")"
 _OPERATOR = (
     # typed forms first (": String =" must not stop at ":" with the value "String")
     r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
@@ -47,6 +48,12 @@ _OPERATOR = (
     + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
+    # an env list: "- name: NAME" then "value: VALUE" on the next line (Kubernetes, Compose,
+    # CloudFormation), or {"name": "NAME", "value": "VALUE"} (ECS); see filters
+    + r"""|(?:[ \t]{0,3}\r?\n[ \t]{0,40}+|[ \t]{0,3},[ \t]{0,3}+["']?)(?i:value)["']?[ \t]{0,3}:"""
+    + r"[ \t]{0,3}+(?:" + _quoted("d") + r"|(?P<v>" + _UNQUOTED_BODY + r"))"
+    # setPassword("VALUE"), withToken('VALUE'): a setter given a literal (see filters)
+    + r"|\([ \t]{0,3}+" + _quoted("e") + r"[ \t]{0,3}\)"
     # #define NAME "VALUE", password "VALUE"
     + r"|[ \t]{1,3}" + _quoted("c")
     # --password VALUE (accepted only after "-" / "--"; see filters)
@@ -110,22 +117,25 @@ GENERIC_RULES: tuple[Rule, ...] = (
     Rule(
         # A (user, password) pair given to a credentials constructor, in any language:
         # new NetworkCredential("u", "p"), HTTPBasicAuth("u", "p"), auth=("u", "p"),
-        # new PasswordAuthentication("u", "p".toCharArray()), DirectoryEntry(path, "u", "p").
+        # new PasswordAuthentication("u", "p".toCharArray()), DirectoryEntry(path, "u", "p"),
+        # smtp.login("u", "p"). Arguments may sit on lines of their own (up to 40 blanks).
         "credential-pair", "Password passed with a user name to a credentials constructor",
         r"(?i:networkcredential|http(?:basic|digest)auth|basicauth|passwordauthentication"
-        r"|usernamepasswordcredentials|directoryentry|auth\s{0,3}=)\s{0,3}[\(\[]\s{0,3}"
-        r"""(?:"[^"\n]{0,200}+"\s{0,3},\s{0,3})?["'][^"'\s]{1,100}+["']\s{0,3},\s{0,3}"""
-        r"""(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)')""",
+        r"|usernamepasswordcredentials|directoryentry|auth\s{0,3}=|login)\s{0,3}[\(\[]"
+        r"""\s{0,40}+(?:"[^"\n]{0,200}+"\s{0,3},\s{0,40}+)?["'][^"'\s]{1,100}+["']\s{0,3},"""
+        r"""\s{0,40}+(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)')""",
         ("networkcredential", "basicauth", "digestauth", "passwordauthentication",
-         "usernamepasswordcredentials", "directoryentry", "auth=(", "auth = (", "auth=["),
+         "usernamepasswordcredentials", "directoryentry", "auth=(", "auth = (", "auth=[",
+         "login(", "login ("),
         LOW, _PASSWORD_FIX, min_entropy=2.0, generic=True, keyword_anchored=True,
     ),
     Rule(
-        # user:password@host (the user part may itself be an e-mail address). The password
-        # may hold "@", "$" or "!" ("s2Tf@rL", "xK9!mN2$"): it ends at the last "@" before
-        # the host; it may not start like a reference ("$PASS", "${PASS}").
+        # user:password@host (the user part may itself be an e-mail address, or empty:
+        # redis://:password@host). The password may hold "@", "$" or "!" ("s2Tf@rL",
+        # "xK9!mN2$"): it ends at the last "@" before the host; it may not start like a
+        # reference ("$PASS", "${PASS}").
         "url-credentials", "Password embedded in a URL",
-        r"://(?:[^\s/:@'\"]{1,64}(?:@[^\s/:@'\"]{1,64})?):"
+        r"://(?:[^\s/:@'\"]{0,64}(?:@[^\s/:@'\"]{1,64})?):"
         r"([^\s/:@'\"<>{}$][^\s/:'\"<>{}]{5,127})@[A-Za-z0-9.-]+",
         ("://",), LOW,
         "Take the password out of the URL: pass it separately from the environment or a "
