@@ -58,7 +58,8 @@ _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _ENV_ASSIGNMENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+=[a-z0-9._-]*$")
 # Words joined by "_" or "-", each may end in a short number: "max-tokens", "mem0-api-key".
 _WORDS_IDENT = re.compile(r"[a-z]+\d{0,3}(?:[_-][a-z]+\d{0,3})+")
-_CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}")
+_CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}"
+                          r"|(?:[A-Z][a-z]+)+-(?:[A-Z][a-z]+)+")  # a cmdlet: ConvertTo-SecureString
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
 _CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
 _IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
@@ -181,11 +182,14 @@ _PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", ",", "
 _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
-# A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd).
+# A string literal (the user given before a password in a credential pair).
 _QUOTED_LITERAL = re.compile(r"""["']([^"'\s]{1,100})["']""")
 # The "name" key of an env-list entry just before the name ("- name: ", '{"name": "').
 _ENV_ENTRY = re.compile(r"""(?i:name)["']?[ \t]{0,3}:[ \t]{0,3}["']?\Z""")
-_TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)")
+# A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd),
+# or a Windows variable, %PASSWORD%.
+_TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)"
+                       r"|%[A-Za-z_][A-Za-z0-9_]*%")
 
 # SHA-256 of documented public values, recorded as hashes so this file holds no key: the
 # example Google API keys of the Firebase Android SDK's docs and tests (gitleaks allows the
@@ -422,7 +426,7 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule if _url_credentials_ok(match, secret) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
-    if rule.id in ("credential-pair", "netrc-credentials"):
+    if rule.id in ("credential-pair", "netrc-credentials", "cli-password"):
         # The constructor names the pair; the password only has to look like one, and not
         # hold the user's name (an anonymous FTP login's "-anonymous@").
         user = _QUOTED_LITERAL.findall(text, match.start(), start - 1)[-1:]

@@ -137,3 +137,40 @@ def test_more_assignment_forms_are_found(text: str, rule: str) -> None:
 def test_more_assignment_look_alikes_stay_quiet(text: str) -> None:
     assert not {"generic-secret", "generic-password", "credential-pair", "url-credentials"} & set(
         _rules(text, "deploy.yaml")), text
+
+
+# --- passwords on a command line --------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    f"mysql -u root -p{PW} inventory",
+    f"mysql -uroot -p'{PW}' inventory",
+    f"psexec \\\\\\\\10.0.0.5 -u CORP\\\\svc -p {PW} cmd /c dir",
+    f"docker login -u deploy -p {PW} registry.corp.test",
+    f"sqlcmd -S db -U sa -P {PW} -Q \"select 1\"",
+    f"sshpass -p '{PW}' ssh deploy@10.0.0.5",
+    f'$pw = ConvertTo-SecureString "{PW}" -AsPlainText -Force',
+])
+def test_command_line_passwords_are_found(text: str) -> None:
+    assert "cli-password" in _rules(text, "deploy.sh"), text
+
+
+@pytest.mark.parametrize("text", [
+    "psql -h db -U app -p 5432 inventory",          # psql's -p is the port
+    "mysql -u root -p inventory",                   # -p alone prompts; then the database
+    "docker login -u $REGISTRY_USER -p $REGISTRY_TOKEN",
+    "psexec -u admin -p %ADMIN_PASSWORD% cmd",      # a Windows variable
+    "pip install -U pip -p python3.11",             # -U is pip's upgrade flag
+    "use the -u and -p options, respectively.",     # prose
+    "sshpass -p $SSHPASS ssh deploy@host",
+    "$s = ConvertTo-SecureString $plain -AsPlainText -Force",
+    "useradd -u 1001 -p '$6$rounds$hash' bob",      # a crypt hash, not the password
+])
+def test_command_line_look_alikes_stay_quiet(text: str) -> None:
+    assert _rules(text, "deploy.sh") == [], text
+
+
+def test_a_cmdlet_is_not_a_password() -> None:
+    # the generic rule once read "ConvertTo-SecureString" as the value of $pw
+    assert "generic-password" not in _rules(
+        f'$pw = ConvertTo-SecureString "{PW}" -AsPlainText', "a.ps1")
+    assert _rules("$pw = ConvertTo-SecureString $plain -AsPlainText", "a.ps1") == []

@@ -37,6 +37,8 @@ def _quoted(tag: str) -> str:
 
 _UNQUOTED_BODY = r"""[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+(?![(\[])"""
 _UNQUOTED = r"(?P<u>" + _UNQUOTED_BODY + ")"
+# A command line's user after -u: an optional quote, no option, up to 64 characters.
+_CLI_USER = r"""[ \t]{0,3}+["']?[^\s"'-][^\s"']{0,63}+["']?[ \t]{1,3}+"""
 _OPERATOR = (
     # typed forms first (": String =" must not stop at ":" with the value "String")
     r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
@@ -86,6 +88,20 @@ GENERIC_RULES: tuple[Rule, ...] = (
         r"""(?:"(?P<q1>[^"\s\\]{6,200}+)"|'(?P<q2>[^'\s\\]{6,200}+)')\s{0,3}[!=]==?\s{0,3}"""
         r"""[A-Za-z_$][A-Za-z0-9_.$]{0,40}+""",
         ("==", "!="), LOW, _SECRET_FIX, generic=True,
+    ),
+    Rule(
+        # A password on a command line: "-u USER -p PASSWORD" (psexec, docker login, sqlcmd,
+        # mysql's glued -pPASSWORD), "sshpass -p PASSWORD", PowerShell's
+        # ConvertTo-SecureString "PASSWORD" -AsPlainText. (-p alone is too often a port, and
+        # "-U x -p" mixes psql's user with its port or pip's upgrade flag with a path.)
+        "cli-password", "Password given on a command line",
+        r"(?:(?<![\w-])(?:-u" + _CLI_USER + r"-p(?!ass)|-U" + _CLI_USER + r"-P(?!ASS))"
+        r"[ \t]{0,3}+|(?i:sshpass)[ \t]{1,3}-p[ \t]{0,3}+"
+        r"|(?i:convertto-securestring)[ \t]{1,3}(?:-(?i:string)[ \t]{1,3})?)"
+        r"""(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)'"""
+        r"""|(?P<q3>[^\s"'`,;-][^\s"'`,;]{3,100}+))""",
+        ("-u", "sshpass", "convertto-securestring"), LOW, _PASSWORD_FIX, min_entropy=2.0,
+        generic=True, keyword_anchored=True, key_keywords=False,
     ),
     Rule(
         "sql-password", "Password in a SQL statement (IDENTIFIED BY / PASSWORD)",
