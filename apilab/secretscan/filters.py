@@ -539,8 +539,12 @@ def _spaced_key(text: str, start: int) -> str:
             or start < 2 or text[start - 1] != " " or text[start - 2] not in _IDENT_CHARS:
         return ""
     before = _name_span(text, start - 1, start - 1)
-    if not before.isalpha() or text[start - 2 - len(before):start - 1 - len(before)] == "<":
+    i = start - 1 - len(before)
+    if not before.isalpha() or text[i - 1:i] == "<":
         return ""  # <add key="..." value="...">: an element, then an attribute named key
+    if (before.lower() not in _KEY_QUALIFIERS and text[i - 1:i] == " "
+            and text[i - 2:i - 1].isalpha()):
+        return ""  # "not a real key ...": a sentence, unless "<service> access key"
     return f"{before}_{text[start:start + 3]}"
 
 

@@ -174,3 +174,10 @@ def test_a_cmdlet_is_not_a_password() -> None:
     assert "generic-password" not in _rules(
         f'$pw = ConvertTo-SecureString "{PW}" -AsPlainText', "a.ps1")
     assert _rules("$pw = ConvertTo-SecureString $plain -AsPlainText", "a.ps1") == []
+
+
+def test_a_sentence_before_key_is_not_a_name() -> None:
+    # "<word> key <token>" reads as <word>_key only where the word starts the name
+    body = _r(ALNUM + "+/", 44, 14)
+    assert _rules(f"{_r(ALNUM, 20, 15)} not a real key {body}", "notes.txt") == []
+    assert _rules(f"see the nuget key {_r(LOWER36, 46, 5)}", "notes.txt") == []
