@@ -60,6 +60,9 @@ _ENV_ASSIGNMENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+=[a-z0-9._-]*$")
 _WORDS_IDENT = re.compile(r"[a-z]+\d{0,3}(?:[_-][a-z]+\d{0,3})+")
 _CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}"
                           r"|(?:[A-Z][a-z]+)+-(?:[A-Z][a-z]+)+")  # a cmdlet: ConvertTo-SecureString
+# 32+ hex digits, or 24+ letters and digits mixed: no version or package name has one.
+_RANDOM_PART = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}"
+                          r"|(?=[A-Za-z]{0,23}[0-9])(?=[0-9]{0,23}[A-Za-z])[A-Za-z0-9]{24,}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
 _CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
 _IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
@@ -296,8 +299,10 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
         return False
     if value.startswith(("0x", "0X")) and all(c in "0123456789abcdefABCDEF" for c in value[2:]):
         return False  # a number in hex, not a password
-    if kind == "secret" and _VERSION.search(value):
-        return False  # a version string (io.jsonwebtoken:jjwt-jackson:0.11.2)
+    if kind == "secret" and _VERSION.search(value) and not _RANDOM_PART.search(value):
+        # a version string (io.jsonwebtoken:jjwt-jackson:0.11.2), unless a long hex or
+        # mixed part follows it (a token of dot-separated fields "pdct.1.1.2021...<hex>")
+        return False
     if low.endswith(_FILE_SUFFIXES) or _CALL_OR_INDEX.match(value):
         return False
     alnum = sum(c.isalnum() for c in value)

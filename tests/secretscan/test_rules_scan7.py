@@ -181,3 +181,19 @@ def test_a_sentence_before_key_is_not_a_name() -> None:
     body = _r(ALNUM + "+/", 44, 14)
     assert _rules(f"{_r(ALNUM, 20, 15)} not a real key {body}", "notes.txt") == []
     assert _rules(f"see the nuget key {_r(LOWER36, 46, 5)}", "notes.txt") == []
+
+
+# --- a token of dotted fields is not a version string -----------------------------------------
+
+def test_a_dotted_token_with_a_long_random_part_is_found() -> None:
+    token = f"pdct.1.1.2021{_r('0123456789', 4, 16)}T124723Z.{_r(HEX, 16, 17)}.{_r(HEX, 40, 18)}"
+    assert "generic-secret" in _rules(f"yandex_api_key= '{token}'")
+
+
+@pytest.mark.parametrize("text", [
+    'jwt_token_lib = "io.jsonwebtoken:jjwt-jackson:0.11.2"',
+    'api_token: "release-2.14.1-alpine"',
+    f'secret_image = "registry.corp/app:1.4.2-{_r(HEX, 12, 19)}"',   # a short commit: a build
+])
+def test_version_strings_stay_quiet(text: str) -> None:
+    assert _rules(text) == [], text
