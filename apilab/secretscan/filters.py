@@ -457,7 +457,7 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         if kind is None and (spaced := _spaced_key(text, match.start())):
             name, kind = spaced, name_kind(spaced)
         if group == "o" and not _option_before(text, match.start()) and not (
-                kind and _value_ok(secret, "key", False)):
+                kind and len(secret) >= 20 and _value_ok(secret, "key", False)):
             # "NAME VALUE" with a space is "--password VALUE", or a name and a long random
             # token ("clarifai SECRET <token>"): words after a name are prose
             return None
@@ -540,8 +540,9 @@ def _spaced_key(text: str, start: int) -> str:
 
     A name in words ("clarifai access key", "flickr KEY") reads as its last two words.
     """
-    if text[start:start + 3].lower() != "key" or text[start + 3:start + 4] in _IDENT_CHARS \
-            or start < 2 or text[start - 1] != " " or text[start - 2] not in _IDENT_CHARS:
+    if text[start:start + 3] not in ("key", "Key", "KEY") or start < 2 \
+            or text[start + 3:start + 4] in _IDENT_CHARS or text[start - 1] != " " \
+            or text[start - 2] not in _IDENT_CHARS:
         return ""
     before = _name_span(text, start - 1, start - 1)
     i = start - 1 - len(before)

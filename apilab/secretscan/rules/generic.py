@@ -50,16 +50,18 @@ _OPERATOR = (
     + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
+    # #define NAME "VALUE", password "VALUE"
+    + r"|[ \t]{1,3}" + _quoted("c")
+    # --password VALUE (accepted only after "-" / "--"; see filters)
+    + r"|[ \t]{1,3}(?P<o>[^\s\"'`-][^\s\"'`]{5,200}+)"
+    # (the forms below come last: a hit's secret group is looked up in pattern order, and
+    # most hits are of the forms above)
     # an env list: "- name: NAME" then "value: VALUE" on the next line (Kubernetes, Compose,
     # CloudFormation), or {"name": "NAME", "value": "VALUE"} (ECS); see filters
     + r"""|(?:[ \t]{0,3}\r?\n[ \t]{0,40}+|[ \t]{0,3},[ \t]{0,3}+["']?)(?i:value)["']?[ \t]{0,3}:"""
     + r"[ \t]{0,3}+(?:" + _quoted("d") + r"|(?P<v>" + _UNQUOTED_BODY + r"))"
     # setPassword("VALUE"), withToken('VALUE'): a setter given a literal (see filters)
     + r"|\([ \t]{0,3}+" + _quoted("e") + r"[ \t]{0,3}\)"
-    # #define NAME "VALUE", password "VALUE"
-    + r"|[ \t]{1,3}" + _quoted("c")
-    # --password VALUE (accepted only after "-" / "--"; see filters)
-    + r"|[ \t]{1,3}(?P<o>[^\s\"'`-][^\s\"'`]{5,200}+)"
     + r")"
 )
 _SECRET_FIX = (
