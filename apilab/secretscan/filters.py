@@ -22,6 +22,14 @@ import json
 import math
 import re
 
+from apilab.secretscan.context import (
+    env_entry,
+    name_span,
+    option_before,
+    pair_user,
+    setter,
+    spaced_key,
+)
 from apilab.secretscan.provider_names import off_format
 from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
@@ -65,7 +73,6 @@ _RANDOM_PART = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}"
                           r"|(?=[A-Za-z]{0,23}[0-9])(?=[0-9]{0,23}[A-Za-z])[A-Za-z0-9]{24,}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
 _CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
-_IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
 _WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _FILE_SUFFIXES = (".pem", ".key", ".json", ".txt", ".crt", ".p12", ".pfx", ".yml", ".yaml",
                   ".env", ".ini", ".cfg", ".conf", ".properties", ".xml", ".der", ".jks",
@@ -185,10 +192,6 @@ _PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", ",", "
 _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
-# A string literal (the user given before a password in a credential pair).
-_QUOTED_LITERAL = re.compile(r"""["']([^"'\s]{1,100})["']""")
-# The "name" key of an env-list entry just before the name ("- name: ", '{"name": "').
-_ENV_ENTRY = re.compile(r"""(?i:name)["']?[ \t]{0,3}:[ \t]{0,3}["']?\Z""")
 # A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd),
 # or a Windows variable, %PASSWORD%.
 _TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)"
@@ -230,17 +233,6 @@ def _is_public(value: str) -> bool:
 def name_words(name: str) -> list[str]:
     """The words of an identifier, lowercase: ``credentialId`` -> ["credential", "id"]."""
     return [w.lower() for w in _WORD_SPLIT.findall(name)]
-
-
-def _name_span(text: str, start: int, stop: int) -> str:
-    """The identifier around ``start``: extended left to its beginning, right to ``stop``."""
-    i = start
-    while i > 0 and text[i - 1] in _IDENT_CHARS and start - i < 80:
-        i -= 1
-    j = start
-    while j < stop and text[j] in _IDENT_CHARS:
-        j += 1
-    return text[i:j]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -409,8 +401,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
                          or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
     if rule.id == "generic-secret" and name_kind(
-            _name_span(text, match.start(), match.end())) is None and not _spaced_key(
-            text, match.start()):
+            name_span(text, match.start(), match.end())) is None and not spaced_key(
+            text, match.start(), _KEY_QUALIFIERS):
         return None  # most hits of the name rule are names like "keys" or "key_id": cheap
     if rule.placeholder_check and is_placeholder(_checked_part(rule, secret)):
         return None
@@ -434,8 +426,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("credential-pair", "netrc-credentials", "cli-password"):
         # The constructor names the pair; the password only has to look like one, and not
         # hold the user's name (an anonymous FTP login's "-anonymous@").
-        user = _QUOTED_LITERAL.findall(text, match.start(), start - 1)[-1:]
-        if user and len(user[0]) >= 3 and user[0].lower() in secret.lower():
+        user = pair_user(text, match.start(), start - 1)
+        if len(user) >= 3 and user.lower() in secret.lower():
             return None
         return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
@@ -449,25 +441,24 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         kind = name_kind(name.rsplit(".", 1)[-1])
         quoted = True
     elif rule.id == "github-token-legacy":
-        name = _name_span(text, match.start(), match.end())
+        name = name_span(text, match.start(), match.end())
         kind = "secret" if name_kind(name) or "github" in name.lower() else None
     else:
-        name = _name_span(text, match.start(), match.end())
+        name = name_span(text, match.start(), match.end())
         kind = name_kind(name)
-        if kind is None and (spaced := _spaced_key(text, match.start())):
+        if kind is None and (spaced := spaced_key(text, match.start(), _KEY_QUALIFIERS)):
             name, kind = spaced, name_kind(spaced)
-        if group == "o" and not _option_before(text, match.start()) and not (
+        if group == "o" and not option_before(text, match.start()) and not (
                 kind and len(secret) >= 20 and _value_ok(secret, "key", False)):
             # "NAME VALUE" with a space is "--password VALUE", or a name and a long random
             # token ("clarifai SECRET <token>"): words after a name are prose
             return None
         if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
-        if group and (group == "v" or group.startswith("qd")) and not _env_entry(
+        if group and (group == "v" or group.startswith("qd")) and not env_entry(
                 text, match.start()):
             return None  # "value:" after a name counts only in an env list ("- name: X")
-        if group and group.startswith("qe") and name_words(name.rsplit(".", 1)[-1])[:1] not in (
-                ["set"], ["with"]):
+        if group and group.startswith("qe") and not setter(name):
             return None  # getToken("..."), hasKey("..."): a lookup, not a setter
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
@@ -533,41 +524,6 @@ def _checked_part(rule: Rule, secret: str) -> str:
     if tail.isalpha() and (tail.isupper() or tail.islower() or _CAMEL_IDENT.fullmatch(tail)):
         return "x" * 6
     return tail
-
-
-def _spaced_key(text: str, start: int) -> str:
-    """"nuget_key" for the lone name "key" in "nuget key = ...", else "".
-
-    A name in words ("clarifai access key", "flickr KEY") reads as its last two words.
-    """
-    if text[start:start + 3] not in ("key", "Key", "KEY") or start < 2 \
-            or text[start + 3:start + 4] in _IDENT_CHARS or text[start - 1] != " " \
-            or text[start - 2] not in _IDENT_CHARS:
-        return ""
-    before = _name_span(text, start - 1, start - 1)
-    i = start - 1 - len(before)
-    if not before.isalpha() or text[i - 1:i] == "<":
-        return ""  # <add key="..." value="...">: an element, then an attribute named key
-    if (before.lower() not in _KEY_QUALIFIERS and text[i - 1:i] == " "
-            and text[i - 2:i - 1].isalpha()):
-        return ""  # "not a real key ...": a sentence, unless "<service> access key"
-    return f"{before}_{text[start:start + 3]}"
-
-
-def _env_entry(text: str, start: int) -> bool:
-    """Whether the name at ``start`` is an env-list entry's ("- name: X", '"name": "X"')."""
-    i = start
-    while i > 0 and text[i - 1] in _IDENT_CHARS and start - i < 80:
-        i -= 1
-    return _ENV_ENTRY.search(text, max(0, i - 16), i) is not None
-
-
-def _option_before(text: str, start: int) -> bool:
-    """Whether the name at ``start`` is a command-line option (``--password``, ``-p``)."""
-    i = start
-    while i > 0 and text[i - 1] in _IDENT_CHARS and text[i - 1] != "-" and start - i < 80:
-        i -= 1
-    return text[i - 1:i] in ("-", "/")
 
 
 def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
