@@ -22,6 +22,15 @@ import json
 import math
 import re
 
+from apilab.secretscan.context import (
+    env_entry,
+    name_span,
+    option_before,
+    pair_user,
+    setter,
+    spaced_key,
+)
+from apilab.secretscan.provider_names import off_format
 from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
 from apilab.secretscan.tokens import entropy, prefixed_token_ok, reserved_prefixes
@@ -57,10 +66,13 @@ _CONST_IDENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
 _ENV_ASSIGNMENT = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+=[a-z0-9._-]*$")
 # Words joined by "_" or "-", each may end in a short number: "max-tokens", "mem0-api-key".
 _WORDS_IDENT = re.compile(r"[a-z]+\d{0,3}(?:[_-][a-z]+\d{0,3})+")
-_CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}")
+_CAMEL_IDENT = re.compile(r"[a-z]+(?:[A-Z][a-z]+)+|(?:[A-Z][a-z]+){2,}"
+                          r"|(?:[A-Z][a-z]+)+-(?:[A-Z][a-z]+)+")  # a cmdlet: ConvertTo-SecureString
+# 32+ hex digits, or 24+ letters and digits mixed: no version or package name has one.
+_RANDOM_PART = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}"
+                          r"|(?=[A-Za-z]{0,23}[0-9])(?=[0-9]{0,23}[A-Za-z])[A-Za-z0-9]{24,}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
 _CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
-_IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
 _WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _FILE_SUFFIXES = (".pem", ".key", ".json", ".txt", ".crt", ".p12", ".pfx", ".yml", ".yaml",
                   ".env", ".ini", ".cfg", ".conf", ".properties", ".xml", ".der", ".jks",
@@ -180,8 +192,10 @@ _PASSWORD_REFERENCE_STARTS = ("$", "%(", "{", "<", "/", "./", "~/", "\\", ",", "
 _REFERENCE_PARTS = ("://", "os.environ", "process.env", "getenv", "environ[", "env(",
                     "env.", "secrets.", "vault:", "ssm:", "secretsmanager", "::", "\\n",
                     "\\t")
-# A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd).
-_TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)")
+# A value that is only a template expression: ${VAR}, {{ var }}, <%= x %>, #{x}, $(cmd),
+# or a Windows variable, %PASSWORD%.
+_TEMPLATE = re.compile(r"\$\{[^}]*\}|\{\{.*\}\}|<%.*%>|#\{[^}]*\}|\$\([^)]*\)"
+                       r"|%[A-Za-z_][A-Za-z0-9_]*%")
 
 # SHA-256 of documented public values, recorded as hashes so this file holds no key: the
 # example Google API keys of the Firebase Android SDK's docs and tests (gitleaks allows the
@@ -219,17 +233,6 @@ def _is_public(value: str) -> bool:
 def name_words(name: str) -> list[str]:
     """The words of an identifier, lowercase: ``credentialId`` -> ["credential", "id"]."""
     return [w.lower() for w in _WORD_SPLIT.findall(name)]
-
-
-def _name_span(text: str, start: int, stop: int) -> str:
-    """The identifier around ``start``: extended left to its beginning, right to ``stop``."""
-    i = start
-    while i > 0 and text[i - 1] in _IDENT_CHARS and start - i < 80:
-        i -= 1
-    j = start
-    while j < stop and text[j] in _IDENT_CHARS:
-        j += 1
-    return text[i:j]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -288,8 +291,10 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
         return False
     if value.startswith(("0x", "0X")) and all(c in "0123456789abcdefABCDEF" for c in value[2:]):
         return False  # a number in hex, not a password
-    if kind == "secret" and _VERSION.search(value):
-        return False  # a version string (io.jsonwebtoken:jjwt-jackson:0.11.2)
+    if kind == "secret" and _VERSION.search(value) and not _RANDOM_PART.search(value):
+        # a version string (io.jsonwebtoken:jjwt-jackson:0.11.2), unless a long hex or
+        # mixed part follows it (a token of dot-separated fields "pdct.1.1.2021...<hex>")
+        return False
     if low.endswith(_FILE_SUFFIXES) or _CALL_OR_INDEX.match(value):
         return False
     alnum = sum(c.isalnum() for c in value)
@@ -396,7 +401,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
                          or len(set(secret)) < min(10, max(5, len(secret) // 4))):
         return None  # cheap rejections first: hostile near misses arrive by the thousand
     if rule.id == "generic-secret" and name_kind(
-            _name_span(text, match.start(), match.end())) is None:
+            name_span(text, match.start(), match.end())) is None and not spaced_key(
+            text, match.start(), _KEY_QUALIFIERS):
         return None  # most hits of the name rule are names like "keys" or "key_id": cheap
     if rule.placeholder_check and is_placeholder(_checked_part(rule, secret)):
         return None
@@ -417,8 +423,12 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule if _url_credentials_ok(match, secret) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
-    if rule.id in ("credential-pair", "netrc-credentials"):
-        # The constructor names the pair; the password only has to look like one.
+    if rule.id in ("credential-pair", "netrc-credentials", "cli-password"):
+        # The constructor names the pair; the password only has to look like one, and not
+        # hold the user's name (an anonymous FTP login's "-anonymous@").
+        user = pair_user(text, match.start(), start - 1)
+        if len(user) >= 3 and user.lower() in secret.lower():
+            return None
         return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
         # "user:password": the password is what must look like one ("SVC:${APP_ID}" is not)
@@ -431,15 +441,25 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         kind = name_kind(name.rsplit(".", 1)[-1])
         quoted = True
     elif rule.id == "github-token-legacy":
-        name = _name_span(text, match.start(), match.end())
+        name = name_span(text, match.start(), match.end())
         kind = "secret" if name_kind(name) or "github" in name.lower() else None
     else:
-        name = _name_span(text, match.start(), match.end())
+        name = name_span(text, match.start(), match.end())
         kind = name_kind(name)
-        if group == "o" and not _option_before(text, match.start()):
-            return None  # "NAME VALUE" with a space counts only as "--password VALUE"
+        if kind is None and (spaced := spaced_key(text, match.start(), _KEY_QUALIFIERS)):
+            name, kind = spaced, name_kind(spaced)
+        if group == "o" and not option_before(text, match.start()) and not (
+                kind and len(secret) >= 20 and _value_ok(secret, "key", False)):
+            # "NAME VALUE" with a space is "--password VALUE", or a name and a long random
+            # token ("clarifai SECRET <token>"): words after a name are prose
+            return None
         if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
+        if group and (group == "v" or group.startswith("qd")) and not env_entry(
+                text, match.start()):
+            return None  # "value:" after a name counts only in an env list ("- name: X")
+        if group and group.startswith("qe") and not setter(name):
+            return None  # getToken("..."), hasKey("..."): a lookup, not a setter
     if kind is None or not _value_ok(secret, kind, quoted):
         return None
     if rule.id != "generic-secret-compared" and len(name) >= 4 and _folded(name) in _folded(
@@ -449,6 +469,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return None
     if _decodes_to_placeholder(secret):
         return None
+    if rule.id == "generic-secret" and off_format(name, secret):
+        return None  # OPENAI_API_KEY = <not an OpenAI key>: see provider_names
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
@@ -504,14 +526,6 @@ def _checked_part(rule: Rule, secret: str) -> str:
     return tail
 
 
-def _option_before(text: str, start: int) -> bool:
-    """Whether the name at ``start`` is a command-line option (``--password``, ``-p``)."""
-    i = start
-    while i > 0 and text[i - 1] in _IDENT_CHARS and text[i - 1] != "-" and start - i < 80:
-        i -= 1
-    return text[i - 1:i] in ("-", "/")
-
-
 def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     whole = match.group(0)
     user = whole.split("://", 1)[1].rsplit(":", 1)[0] if "://" in whole else ""
@@ -519,6 +533,8 @@ def _url_credentials_ok(match: re.Match[str], secret: str) -> bool:
     low = secret.lower()
     if entropy(secret) < 2.5 and not _strong_password(secret, 2.0):
         return False  # short and repetitive ("aaabbb"), unless letters and digits mixed
+    if not user and not _strong_password(secret):
+        return False  # no user (redis://:pw@host): only a password someone chose
     if host.startswith(_LOCAL_HOSTS) and _strong_password(secret):
         # A local database's URL with a real-looking password ("D1fficult", "p4Dsr8b") is
         # still a password someone typed into a file; "postgres:postgres" is not.

@@ -35,7 +35,10 @@ def _quoted(tag: str) -> str:
             rf"""|`(?P<q{tag}3>[^`\s]{{6,1000}}+)`)""")
 
 
-_UNQUOTED = r"""(?P<u>[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+)(?![(\[])"""
+_UNQUOTED_BODY = r"""[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+(?![(\[])"""
+_UNQUOTED = r"(?P<u>" + _UNQUOTED_BODY + ")"
+# A command line's user after -u: an optional quote, no option, up to 64 characters.
+_CLI_USER = r"""[ \t]{0,3}+["']?[^\s"'-][^\s"']{0,63}+["']?[ \t]{1,3}+"""
 _OPERATOR = (
     # typed forms first (": String =" must not stop at ":" with the value "String")
     r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
@@ -51,6 +54,14 @@ _OPERATOR = (
     + r"|[ \t]{1,3}" + _quoted("c")
     # --password VALUE (accepted only after "-" / "--"; see filters)
     + r"|[ \t]{1,3}(?P<o>[^\s\"'`-][^\s\"'`]{5,200}+)"
+    # (the forms below come last: a hit's secret group is looked up in pattern order, and
+    # most hits are of the forms above)
+    # an env list: "- name: NAME" then "value: VALUE" on the next line (Kubernetes, Compose,
+    # CloudFormation), or {"name": "NAME", "value": "VALUE"} (ECS); see filters
+    + r"""|(?:[ \t]{0,3}\r?\n[ \t]{0,40}+|[ \t]{0,3},[ \t]{0,3}+["']?)(?i:value)["']?[ \t]{0,3}:"""
+    + r"[ \t]{0,3}+(?:" + _quoted("d") + r"|(?P<v>" + _UNQUOTED_BODY + r"))"
+    # setPassword("VALUE"), withToken('VALUE'): a setter given a literal (see filters)
+    + r"|\([ \t]{0,3}+" + _quoted("e") + r"[ \t]{0,3}\)"
     + r")"
 )
 _SECRET_FIX = (
@@ -79,6 +90,20 @@ GENERIC_RULES: tuple[Rule, ...] = (
         r"""(?:"(?P<q1>[^"\s\\]{6,200}+)"|'(?P<q2>[^'\s\\]{6,200}+)')\s{0,3}[!=]==?\s{0,3}"""
         r"""[A-Za-z_$][A-Za-z0-9_.$]{0,40}+""",
         ("==", "!="), LOW, _SECRET_FIX, generic=True,
+    ),
+    Rule(
+        # A password on a command line: "-u USER -p PASSWORD" (psexec, docker login, sqlcmd,
+        # mysql's glued -pPASSWORD), "sshpass -p PASSWORD", PowerShell's
+        # ConvertTo-SecureString "PASSWORD" -AsPlainText. (-p alone is too often a port, and
+        # "-U x -p" mixes psql's user with its port or pip's upgrade flag with a path.)
+        "cli-password", "Password given on a command line",
+        r"(?:(?<![\w-])(?:-u" + _CLI_USER + r"-p(?!ass)|-U" + _CLI_USER + r"-P(?!ASS))"
+        r"[ \t]{0,3}+|(?i:sshpass)[ \t]{1,3}-p[ \t]{0,3}+"
+        r"|(?i:convertto-securestring)[ \t]{1,3}(?:-(?i:string)[ \t]{1,3})?)"
+        r"""(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)'"""
+        r"""|(?P<q3>[^\s"'`,;-][^\s"'`,;]{3,100}+))""",
+        ("-u", "sshpass", "convertto-securestring"), LOW, _PASSWORD_FIX, min_entropy=2.0,
+        generic=True, keyword_anchored=True, key_keywords=False,
     ),
     Rule(
         "sql-password", "Password in a SQL statement (IDENTIFIED BY / PASSWORD)",
@@ -110,22 +135,25 @@ GENERIC_RULES: tuple[Rule, ...] = (
     Rule(
         # A (user, password) pair given to a credentials constructor, in any language:
         # new NetworkCredential("u", "p"), HTTPBasicAuth("u", "p"), auth=("u", "p"),
-        # new PasswordAuthentication("u", "p".toCharArray()), DirectoryEntry(path, "u", "p").
+        # new PasswordAuthentication("u", "p".toCharArray()), DirectoryEntry(path, "u", "p"),
+        # smtp.login("u", "p"). Arguments may sit on lines of their own (up to 40 blanks).
         "credential-pair", "Password passed with a user name to a credentials constructor",
         r"(?i:networkcredential|http(?:basic|digest)auth|basicauth|passwordauthentication"
-        r"|usernamepasswordcredentials|directoryentry|auth\s{0,3}=)\s{0,3}[\(\[]\s{0,3}"
-        r"""(?:"[^"\n]{0,200}+"\s{0,3},\s{0,3})?["'][^"'\s]{1,100}+["']\s{0,3},\s{0,3}"""
-        r"""(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)')""",
+        r"|usernamepasswordcredentials|directoryentry|auth\s{0,3}=|login)\s{0,3}[\(\[]"
+        r"""\s{0,40}+(?:"[^"\n]{0,200}+"\s{0,3},\s{0,40}+)?["'][^"'\s]{1,100}+["']\s{0,3},"""
+        r"""\s{0,40}+(?:"(?P<q1>[^"\s]{4,100}+)"|'(?P<q2>[^'\s]{4,100}+)')""",
         ("networkcredential", "basicauth", "digestauth", "passwordauthentication",
-         "usernamepasswordcredentials", "directoryentry", "auth=(", "auth = (", "auth=["),
+         "usernamepasswordcredentials", "directoryentry", "auth=(", "auth = (", "auth=[",
+         "login(", "login ("),
         LOW, _PASSWORD_FIX, min_entropy=2.0, generic=True, keyword_anchored=True,
     ),
     Rule(
-        # user:password@host (the user part may itself be an e-mail address). The password
-        # may hold "@", "$" or "!" ("s2Tf@rL", "xK9!mN2$"): it ends at the last "@" before
-        # the host; it may not start like a reference ("$PASS", "${PASS}").
+        # user:password@host (the user part may itself be an e-mail address, or empty:
+        # redis://:password@host). The password may hold "@", "$" or "!" ("s2Tf@rL",
+        # "xK9!mN2$"): it ends at the last "@" before the host; it may not start like a
+        # reference ("$PASS", "${PASS}").
         "url-credentials", "Password embedded in a URL",
-        r"://(?:[^\s/:@'\"]{1,64}(?:@[^\s/:@'\"]{1,64})?):"
+        r"://(?:[^\s/:@'\"]{0,64}(?:@[^\s/:@'\"]{1,64})?):"
         r"([^\s/:@'\"<>{}$][^\s/:'\"<>{}]{5,127})@[A-Za-z0-9.-]+",
         ("://",), LOW,
         "Take the password out of the URL: pass it separately from the environment or a "

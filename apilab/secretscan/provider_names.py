@@ -1,0 +1,115 @@
+"""A generic hit whose name names an AI provider must hold that provider's key format.
+
+``OPENAI_API_KEY = ...`` or ``deepgram_key = ...`` says which provider the value is for, and
+the provider rules know that provider's formats. When the value has one, the provider's rule
+reports it (at a higher confidence than the name rule); when the name rule is the only one
+that fires, the value is off the provider's format: too short ("sk-" and 20 characters for
+a 48-character key), the wrong alphabet, a hash of the wrong length. Other tools' test
+suites are full of such near misses, and in code they are truncated or made-up keys.
+
+A value still counts as the provider's when
+
+- a provider rule accepts it written as ``<name> = "<value>"`` (the hit's own syntax may be
+  one the provider rule does not read, such as ``<add key=... value=...>``);
+- it starts with a prefix only that provider uses (``sk-ant-``, ``gsk_``) and 32 more
+  characters: a key in a layout newer than the rule's is still that provider's key;
+- it is a random (version 4) UUID, a key format many services use.
+
+Only AI providers are checked: their rules cover every documented key format (issue 6).
+A value off the format is still reported when no provider is named (``service_token``).
+Pure functions over strings; no I/O.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from apilab.secretscan.rules import RULES, Rule
+from apilab.secretscan.tokens import reserved_prefixes
+
+__all__ = ["off_format"]
+
+# Provider names that are also common words in identifiers ("cursor", "modal", "together",
+# "voyage", "stability", "devin", "exa"): a name holding one says nothing about a provider.
+# "openai" too: OPENAI_API_KEY holds the key of any OpenAI-compatible service (a proxy's,
+# a local server's), whatever its layout.
+_AMBIGUOUS = frozenset({"openai", "cursor", "modal", "together", "voyage", "stability",
+                        "devin", "exa",
+                        "jina", "upstage", "private", "google", "azure", "aws", "meta",
+                        "llama", "ai", "labs", "fal", "z", "authorization"})
+_UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
+                    r"-[0-9a-fA-F]{12}")
+# A value under a provider's own prefix is a key in a newer layout only with a long body
+# after it ("gsk_abc123" is a truncated or made-up key).
+_NEWER_LAYOUT_MIN = 32
+_SPLIT = re.compile(r"[^a-z0-9]+")
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+[0-9]*|[0-9]+")
+
+
+def _words(name: str) -> set[str]:
+    """``name``'s words, with digits kept on the word they end ("ai21_key" -> ai21, key)."""
+    return {w for w in (*_SPLIT.split(name.lower()),
+                        *(m.lower() for m in _CAMEL.findall(name))) if w}
+
+
+@functools.cache
+def _providers() -> dict[str, tuple[Rule, ...]]:
+    """Provider word -> the AI-provider rules of that provider."""
+    by_provider: dict[str, list[Rule]] = {}
+    for rule in RULES:
+        if rule.ai_provider and rule.provider:
+            by_provider.setdefault(rule.provider, []).append(rule)
+    out: dict[str, tuple[Rule, ...]] = {}
+    for provider, rules in by_provider.items():
+        # The provider's whole name ("Hugging Face" -> huggingface), not its single words
+        # ("face", "gateway", "vercel" of "Vercel AI Gateway" name other things too).
+        words = {_SPLIT.sub("", provider.lower())}
+        # and the names its name-anchored rules look for (not key prefixes like "aiza")
+        words |= {k for r in rules if not r.key_keywords for k in r.keywords
+                  if k.isalnum() and len(k) >= 4}
+        for word in words - _AMBIGUOUS:
+            if len(word) >= 3 and not word.isdigit():
+                out[word] = (*out.get(word, ()), *rules)
+    return out
+
+
+@functools.cache
+def _owned_prefixes() -> dict[str, frozenset[str]]:
+    """Provider -> prefixes of 4+ characters that only its rules use (``sk-ant-``, ``gsk_``)."""
+    owners: dict[str, set[str]] = {}
+    for rule in RULES:
+        for prefix in reserved_prefixes(rule.keywords):
+            if len(prefix) >= 4:
+                owners.setdefault(prefix, set()).add(rule.provider)
+    out: dict[str, set[str]] = {}
+    for prefix, providers in owners.items():
+        if len(providers) == 1:
+            out.setdefault(next(iter(providers)), set()).add(prefix)
+    return {p: frozenset(v) for p, v in out.items()}
+
+
+def _accepted(rule: Rule, text: str) -> bool:
+    from apilab.secretscan import filters  # filters imports the rules, as this module does
+
+    for match in rule.regex.finditer(text):
+        _group, index = filters.secret_group(match)
+        start, end = match.span(index)
+        if filters.accept(rule, text, match, start, end) is not None:
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=2048)
+def off_format(name: str, value: str) -> bool:
+    """Whether ``name`` names an AI provider whose key formats ``value`` does not have."""
+    table = _providers()
+    rules = {r for w in _words(name) for r in table.get(w, ())}
+    if not rules or _UUID4.fullmatch(value):
+        return False
+    owned = _owned_prefixes()
+    if any(value.startswith(p) and len(value) - len(p) >= _NEWER_LAYOUT_MIN
+           for r in rules for p in owned.get(r.provider, ())):
+        return False
+    text = f'{name} = "{value}"'
+    return not any(_accepted(r, text) for r in rules)
