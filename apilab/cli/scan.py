@@ -102,6 +102,11 @@ def scan(
     install_hook: Annotated[
         bool, typer.Option("--install-hook", help="Install a git pre-commit hook and exit.")
     ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1,
+                                 help="Processes for a folder of many files (default: one per "
+                                 "CPU; 1 scans in this process only).")
+    ] = None,
 ) -> None:
     """Find API keys and other secrets (shown redacted). Exit 1 when any are found."""
     from apilab.secretscan import baseline as baseline_mod
@@ -137,7 +142,8 @@ def scan(
         elif history:
             report = files.scan_history(paths[0] if paths else ".")
         else:
-            report = files.scan_paths(paths or ["."], include_ignored=include_ignored)
+            report = files.scan_paths(paths or ["."], include_ignored=include_ignored,
+                                      jobs=jobs or files.default_jobs())
     report.findings = [f for f in report.findings if f.confidence >= min_confidence]
 
     if update_baseline:

@@ -44,8 +44,8 @@ from apilab.secretscan.filters import entropy
 from apilab.secretscan.redact import redact
 from apilab.secretscan.rules import RULES, TYPED_TEXT_RULES, Rule
 
-__all__ = ["ALLOW_MARKER", "LEGACY_KEY", "Finding", "entropy", "find_secrets",
-           "fingerprint_key", "redact_text"]
+__all__ = ["ALLOW_MARKER", "LEGACY_KEY", "Finding", "current_fingerprint_key", "entropy",
+           "find_secrets", "fingerprint_key", "redact_text"]
 
 # The empty key selects the unkeyed SHA-256 of version-1 baselines (matching only).
 LEGACY_KEY = b""
@@ -56,6 +56,13 @@ _KEY: contextvars.ContextVar[bytes | None] = contextvars.ContextVar("fingerprint
 @functools.cache
 def _process_key() -> bytes:
     return secrets.token_bytes(32)
+
+
+def current_fingerprint_key() -> bytes:
+    """The key fingerprints are made with here and now (handed to worker processes, so a
+    finding has the same fingerprint whichever process found it)."""
+    key = _KEY.get()
+    return _process_key() if key is None else key
 
 
 @contextlib.contextmanager

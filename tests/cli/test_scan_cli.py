@@ -105,6 +105,7 @@ def test_inline_allow_comment(tmp_path: Path) -> None:
         (["/no/such/path"], "No such file or folder"),
         (["--baseline", "/no/such/baseline.json", "."], "does not exist"),
         (["--format", "xml"], "xml"),
+        (["--jobs", "0", "."], "--jobs"),
     ],
 )
 def test_usage_and_io_errors_exit_2(args: list[str], message: str, tmp_path: Path,

@@ -41,3 +41,42 @@ def test_single_file_and_missing_path(tmp_path) -> None:  # type: ignore[no-unty
     assert [x.rule for x in scan_paths([f]).findings] == ["groq-api-key"]
     with pytest.raises(InvalidInputError, match="No such file or folder"):
         scan_paths([tmp_path / "nope"])
+
+
+def test_a_large_folder_scanned_by_several_processes_gives_the_same_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Many files are shared out between worker processes; the findings, their order,
+    their fingerprints (under the caller's key) and the counts match a one-process scan."""
+    from apilab.secretscan.files import PARALLEL_MIN_FILES
+    from apilab.secretscan.scanner import fingerprint_key
+
+    rng = random.Random(11)
+    for i in range(PARALLEL_MIN_FILES + 50):
+        folder = tmp_path / f"pkg{i % 7}"
+        folder.mkdir(exist_ok=True)
+        body = f"def f{i}():\n    return {i}\n"
+        if i % 97 == 0:
+            body += f'GROQ_API_KEY = "{make_key("groq-api-key", rng)}"\n'
+        (folder / f"m{i:04d}.py").write_text(body)
+    (tmp_path / "pkg0" / "blob.bin").write_bytes(b"\0" * 10)
+    with fingerprint_key(b"k" * 32):
+        one = scan_paths([tmp_path], jobs=1).to_dict()
+        several = scan_paths([tmp_path], jobs=3).to_dict()
+    assert one["summary"]["findings"] >= 5 and one["summary"]["files_skipped"] == 1
+    assert several == one
+
+
+def test_a_limited_scan_stays_in_one_process(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The web panel's scans are capped and cancellable from another thread: they never
+    fan out, whatever ``jobs`` says."""
+    from apilab.secretscan import files
+
+    for i in range(files.PARALLEL_MIN_FILES + 1):
+        (tmp_path / f"m{i}.txt").write_text("hello\n")
+
+    def refuse(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("a limited scan started worker processes")
+
+    monkeypatch.setattr(files, "_scan_batch", refuse)
+    monkeypatch.setattr("concurrent.futures.ProcessPoolExecutor", refuse)
+    report = files.scan_paths([tmp_path], jobs=4, limits=files.ScanLimits(max_files=10_000))
+    assert report.files == files.PARALLEL_MIN_FILES + 1 and report.stopped is None
