@@ -38,6 +38,16 @@ _AMBIGUOUS = frozenset({"openai", "cursor", "modal", "together", "voyage", "stab
                         "devin", "exa",
                         "jina", "upstage", "private", "google", "azure", "aws", "meta",
                         "llama", "ai", "labs", "fal", "z", "authorization"})
+# Of those, the ones that are a provider's whole name: beside nothing but key words
+# (TOGETHER_API_KEY, stabilityApiKey, exa_key, modal_token_secret) the name can only mean
+# the provider, so the value must hold that provider's format. ("openai", "google",
+# "azure", "aws" stay out: OPENAI_API_KEY holds any OpenAI-compatible service's key, and a
+# cloud's name sits over many kinds of credential; "cursor" too: cursor_secret is as often
+# a paging or database cursor's.)
+_NAMED_ALONE = frozenset({"modal", "together", "voyage", "stability", "devin", "exa", "jina",
+                          "upstage", "fal"})
+_KEY_WORDS = frozenset({"api", "key", "keys", "apikey", "token", "secret", "access", "ai",
+                        "x"})
 _UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                     r"-[0-9a-fA-F]{12}")
 # A value under a provider's own prefix is a key in a newer layout only with a long body
@@ -45,6 +55,12 @@ _UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9
 _NEWER_LAYOUT_MIN = 32
 _SPLIT = re.compile(r"[^a-z0-9]+")
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+[0-9]*|[0-9]+")
+
+
+def _atoms(name: str) -> list[str]:
+    """``name``'s words split at separators and case changes (togetherApiKey -> 3 words)."""
+    return [m.lower() for part in re.split(r"[^A-Za-z0-9]+", name)
+            for m in _CAMEL.findall(part)]
 
 
 def _words(name: str) -> set[str]:
@@ -72,6 +88,29 @@ def _providers() -> dict[str, tuple[Rule, ...]]:
             if len(word) >= 3 and not word.isdigit():
                 out[word] = (*out.get(word, ()), *rules)
     return out
+
+
+@functools.cache
+def _alone_providers() -> dict[str, tuple[Rule, ...]]:
+    """A common-word provider name (``_NAMED_ALONE``) -> that provider's AI rules."""
+    out: dict[str, tuple[Rule, ...]] = {}
+    for rule in RULES:
+        if rule.ai_provider and rule.provider:
+            words = set(_SPLIT.split(rule.provider.lower()))
+            for word in words & _NAMED_ALONE:
+                out[word] = (*out.get(word, ()), rule)
+    return out
+
+
+def _named_rules(name: str) -> set[Rule]:
+    """The AI rules of the providers ``name`` names."""
+    table = _providers()
+    rules = {r for w in _words(name) for r in table.get(w, ())}
+    atoms = _atoms(name)
+    alone = [w for w in atoms if w in _NAMED_ALONE]
+    if len(alone) == 1 and all(w in _KEY_WORDS for w in atoms if w != alone[0]):
+        rules |= set(_alone_providers().get(alone[0], ()))
+    return rules
 
 
 @functools.cache
@@ -103,8 +142,7 @@ def _accepted(rule: Rule, text: str) -> bool:
 @functools.lru_cache(maxsize=2048)
 def off_format(name: str, value: str) -> bool:
     """Whether ``name`` names an AI provider whose key formats ``value`` does not have."""
-    table = _providers()
-    rules = {r for w in _words(name) for r in table.get(w, ())}
+    rules = _named_rules(name)
     if not rules or _UUID4.fullmatch(value):
         return False
     owned = _owned_prefixes()
