@@ -26,7 +26,8 @@ KNOWN_PREFIXES: tuple[str, ...] = tuple(
             # AI platforms (rules/ai_platforms.py)
             "fw_", "csk-", "nvapi-", "esecret_", "rpa_", "sk-api-", "vck_", "pa-", "jina_",
             "pcsk_", "fc-", "m0-", "sk-lf-", "sk-helicone-", "pk-helicone-", "wandb_v1_",
-            "apk_user_", "apk_", "cog_", "tgp_v1_", "llx-", "tvly-",
+            "apk_user_", "apk_", "cog_", "tgp_v1_", "llx-", "tvly-", "app-", "dataset-",
+            "bce-v3/ALTAK-",
         },
         key=len,
         reverse=True,

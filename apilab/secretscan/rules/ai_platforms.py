@@ -37,7 +37,8 @@ def _prefixed(rule_id: str, provider: str, prefix: str, body: str,
 
 
 def _named(rule_id: str, provider: str, names: str, value: str, keywords: tuple[str, ...],
-           console: str, env: str, *, min_entropy: float = 3.0, description: str = "") -> Rule:
+           console: str, env: str, *, min_entropy: float = 3.0, description: str = "",
+           confidence: float = MEDIUM) -> Rule:
     """A key with no prefix of its own, assigned to a name that holds one of ``names``.
 
     ``names`` is a regex alternation (matched case-insensitively) that starts with one of
@@ -45,7 +46,7 @@ def _named(rule_id: str, provider: str, names: str, value: str, keywords: tuple[
     """
     return Rule(rule_id, description or f"{provider} API key (by its variable name)",
                 r"(?i:" + names + r")" + NAMED_ASSIGN + "(" + value + ")" + E,
-                keywords, MEDIUM, fix(console, env), provider=provider, ai_provider=True,
+                keywords, confidence, fix(console, env), provider=provider, ai_provider=True,
                 min_entropy=min_entropy, keyword_anchored=True, key_keywords=False)
 
 
@@ -194,4 +195,27 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
         fix("modal.com > Settings > API Tokens", "MODAL_TOKEN_SECRET"), provider="Modal",
         ai_provider=True, min_entropy=3.0, keyword_anchored=True, key_keywords=False,
     ),
+    # --- app builders and Chinese model platforms (eighth pass; formats checked 2026-12-05)
+    # Dify: "app-" (an app's key) or "dataset-" (a knowledge base's) + generate_string(24),
+    # 24 ASCII letters and digits (langgenius/dify api/models/model.py
+    # ApiToken.generate_api_key; docs.dify.ai API reference: "it starts with app-"). The
+    # prefix is a common word, so the body must also mix case and digits (a real key
+    # lacks a digit about 1.5% of the time: the price of not reading "app-HeaderTitle").
+    _prefixed("dify-api-key", "Dify", "app-",
+              r"(?:app|dataset)-" + _mixed("A-Za-z0-9", 23) + r"[A-Za-z0-9]{24}",
+              ("app-", "dataset-"), "Dify > your app > API Access > API Key (or Knowledge > "
+              "Service API)", "DIFY_API_KEY", confidence=0.9),
+    # Baidu Qianfan: "bce-v3/ALTAK-<key id>/<secret>" (cloud.baidu.com/doc/WENXINWORKSHOP
+    # /s/fm4tsw9nv, the Authorization header: "Bearer bce-v3/ALTAK-*********/614fb****").
+    _prefixed("qianfan-api-key", "Baidu Qianfan", "bce-v3/ALTAK-",
+              r"bce-v3/ALTAK-[A-Za-z0-9]{8,40}/[A-Za-z0-9]{16,64}", ("bce-v3/altak-",),
+              "the Qianfan console > API Key", "QIANFAN_API_KEY"),
+    # Alibaba Model Studio (DashScope, Qwen): "sk-" and 32 characters for pay-as-you-go,
+    # "sk-sp-" for the token and coding plans (alibabacloud.com/help/en/model-studio/
+    # get-api-key; the docs' example is "sk-" and 32 x's). No prefix of its own ("sk-" and
+    # 32 hex is also DeepSeek's): only under a name that says DashScope or Bailian, which
+    # then outranks the bare DeepSeek layout.
+    _named("dashscope-api-key", "Alibaba DashScope", r"dashscope|bailian",
+           r"sk-(?:sp-)?[A-Za-z0-9]{32}", ("dashscope", "bailian"),
+           "the Model Studio console > API Key", "DASHSCOPE_API_KEY", confidence=0.85),
 )
