@@ -65,7 +65,7 @@ FOUND = {
     "fal-api-key": f'FAL_KEY="{_uuid()}:{_r(HEX, 32)}"',
     "fal-api-key-header": f'-H "Authorization: Key {_uuid()}:{_r(HEX, 32)}"',
     "langfuse-secret-key": f'LANGFUSE_SECRET_KEY="{"sk-" + "lf-"}{_uuid()}"',
-    "helicone-api-key": "HELICONE_API_KEY=" + "sk-" + "helicone-"
+    "helicone-api-key": "HELICONE_API_KEY=" + "pk-" + "helicone-eu-"
                         + "-".join(_r(LOWER36, 7, n) for n in range(4)),
     "wandb-api-key": f"WANDB_API_KEY={'wandb' + '_v1_'}{_r(ALNUM + '_', 77)}",
     "wandb-api-key-legacy": f"WANDB_API_KEY={_r(HEX, 40)}",
@@ -122,7 +122,12 @@ QUIET = {
     "fal-api-key-header": [f'-H "Authorization: Key {_uuid()}"'],
     "langfuse-secret-key": [f'LANGFUSE_PUBLIC_KEY="{"pk-" + "lf-"}{_uuid()}"',
                             'LANGFUSE_SECRET_KEY="sk-lf-..."'],
-    "helicone-api-key": ['HELICONE_API_KEY="sk-helicone-your-key-here"'],
+    "helicone-api-key": ['HELICONE_API_KEY="sk-helicone-your-key-here"',
+                         # a group cut short, and one group too few
+                         "HELICONE_API_KEY=" + "sk-" + "helicone-"
+                         + "-".join(_r(LOWER36, 7, n) for n in range(3)) + "-" + _r(LOWER36, 4),
+                         "k = " + "sk-" + "helicone-"
+                         + "-".join(_r(LOWER36, 7, n) for n in range(3))],
     "wandb-api-key": [f"wandb_v1_{_r(ALNUM, 30)}"],
     "wandb-api-key-legacy": [f"wandb_run_commit = {_r(HEX, 40)}"],
     "wandb-netrc": [f"machine api.github.com\n  login user\n  password {_r(HEX, 40)}\n"],

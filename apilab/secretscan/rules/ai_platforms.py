@@ -160,8 +160,14 @@ AI_PLATFORM_RULES: tuple[Rule, ...] = (
               "Langfuse > Project settings > API keys (create new, delete old)",
               "LANGFUSE_SECRET_KEY", min_entropy=3.0,
               description="Langfuse secret key"),
+    # Helicone writes a key as four dashed groups of 7 base32 characters (generateApiKey
+    # {method: "base32", dashes: true} in Helicone/helicone; its test key has that shape),
+    # "sk-" for read and "pk-" for write, "eu-" for the EU region (docs.helicone.ai,
+    # "Generate an API key"), and a proxy key adds "proxy-" and a UUID (checked 2026-12-05).
+    # The exact groups refuse "sk-helicone-your-key-goes-here" and cut-off keys.
     _prefixed("helicone-api-key", "Helicone", "sk-helicone-",
-              r"[sp]k-helicone-(?:eu-)?[A-Za-z0-9-]{20,80}",
+              r"[sp]k-helicone-(?:eu-)?(?:proxy-)?[A-Za-z0-9]{7}(?:-[A-Za-z0-9]{7}){3}"
+              r"(?:-" + UUID + r")?",
               ("sk-helicone-", "pk-helicone-"), "Helicone > Settings > API Keys",
               "HELICONE_API_KEY", min_entropy=3.0),
     _prefixed("wandb-api-key", "Weights & Biases", "wandb_v1_", r"wandb_v1_[A-Za-z0-9_]{77}",
