@@ -38,14 +38,30 @@ _AMBIGUOUS = frozenset({"openai", "cursor", "modal", "together", "voyage", "stab
                         "devin", "exa",
                         "jina", "upstage", "private", "google", "azure", "aws", "meta",
                         "llama", "ai", "labs", "fal", "z", "authorization"})
-# Of those, the ones that are a provider's whole name: beside nothing but key words
-# (TOGETHER_API_KEY, stabilityApiKey, exa_key, modal_token_secret) the name can only mean
-# the provider, so the value must hold that provider's format. ("openai", "google",
-# "azure", "aws" stay out: OPENAI_API_KEY holds any OpenAI-compatible service's key, and a
-# cloud's name sits over many kinds of credential; "cursor" too: cursor_secret is as often
-# a paging or database cursor's.)
-_NAMED_ALONE = frozenset({"modal", "together", "voyage", "stability", "devin", "exa", "jina",
-                          "upstage", "fal"})
+# A name that is only a provider's name and key words (TOGETHER_API_KEY, exa_key, HF_TOKEN,
+# GEMINI_API_KEY, GROK_API_KEY, modal_token_secret) can only mean that provider, so the
+# value must hold one of its formats: the common-word names above, and the short or
+# alternative names the vendors' own docs and SDKs read keys from (HF_TOKEN and
+# HUGGINGFACEHUB_API_TOKEN in huggingface_hub, GEMINI_API_KEY / GOOGLE_API_KEY in the
+# Gemini SDKs, GOOGLE_GENERATIVE_AI_API_KEY in the AI SDK, CO_API_KEY in Cohere's,
+# PPLX_API_KEY in Perplexity's examples, ZHIPUAI_API_KEY in zhipuai's, ELEVEN_API_KEY and
+# the xi-api-key header for ElevenLabs). Key: the name's words other than key words
+# (_KEY_WORDS), sorted and joined by spaces. Not "openai" alone: OPENAI_API_KEY holds any
+# OpenAI-compatible service's key; not "cursor": cursor_secret is as often a paging cursor.
+_ALONE: dict[str, str] = {
+    "modal": "Modal", "together": "Together AI", "voyage": "Voyage AI",
+    "stability": "Stability AI", "devin": "Devin", "exa": "Exa", "jina": "Jina AI",
+    "upstage": "Upstage", "fal": "fal.ai",
+    "hf": "Hugging Face", "huggingfacehub": "Hugging Face", "face hugging": "Hugging Face",
+    "face hub hugging": "Hugging Face",
+    "gemini": "Google", "google": "Google", "generative google": "Google",
+    "grok": "xAI", "pplx": "Perplexity", "co": "Cohere", "eleven": "ElevenLabs",
+    "xi": "ElevenLabs", "zhipuai": "Z.ai", "glm": "Z.ai", "claude": "Anthropic",
+    "azure openai": "Azure OpenAI", "azure open": "Azure OpenAI",  # azureOpenAIKey
+}
+# Names that name other credentials beside a key word other than "api key": GOOGLE_TOKEN
+# may be an OAuth token, CO_SECRET anything. These count only as <name>_API_KEY.
+_API_KEY_ONLY = frozenset({"google", "generative google", "co", "xi"})
 _KEY_WORDS = frozenset({"api", "key", "keys", "apikey", "token", "secret", "access", "ai",
                         "x"})
 _UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
@@ -91,15 +107,9 @@ def _providers() -> dict[str, tuple[Rule, ...]]:
 
 
 @functools.cache
-def _alone_providers() -> dict[str, tuple[Rule, ...]]:
-    """A common-word provider name (``_NAMED_ALONE``) -> that provider's AI rules."""
-    out: dict[str, tuple[Rule, ...]] = {}
-    for rule in RULES:
-        if rule.ai_provider and rule.provider:
-            words = set(_SPLIT.split(rule.provider.lower()))
-            for word in words & _NAMED_ALONE:
-                out[word] = (*out.get(word, ()), rule)
-    return out
+def _rules_of(provider: str) -> tuple[Rule, ...]:
+    """The AI-provider rules of ``provider``."""
+    return tuple(r for r in RULES if r.ai_provider and r.provider == provider)
 
 
 def _named_rules(name: str) -> set[Rule]:
@@ -107,9 +117,11 @@ def _named_rules(name: str) -> set[Rule]:
     table = _providers()
     rules = {r for w in _words(name) for r in table.get(w, ())}
     atoms = _atoms(name)
-    alone = [w for w in atoms if w in _NAMED_ALONE]
-    if len(alone) == 1 and all(w in _KEY_WORDS for w in atoms if w != alone[0]):
-        rules |= set(_alone_providers().get(alone[0], ()))
+    rest = " ".join(sorted({w for w in atoms if w not in _KEY_WORDS}))
+    provider = _ALONE.get(rest)
+    if provider and (rest not in _API_KEY_ONLY
+                     or {w for w in atoms if w in _KEY_WORDS} <= {"api", "key", "apikey", "ai"}):
+        rules |= set(_rules_of(provider))
     return rules
 
 

@@ -50,3 +50,37 @@ def test_a_common_word_beside_other_words_is_not_a_provider(name: str) -> None:
 def test_the_provider_format_under_its_bare_name_is_still_found() -> None:
     assert not off_format("TOGETHER_API_KEY", _r(HEX, 64))
     assert _rules(f'TOGETHER_API_KEY = "{_r(HEX, 64)}"') == ["together-api-key-legacy"]
+
+
+# --- the names the vendors' own SDKs and docs read keys from --------------------------------
+
+@pytest.mark.parametrize(("name", "value", "rule"), [
+    ("HF_TOKEN", "hf" + "_" + _r(ALNUM, 34), "huggingface-token"),
+    ("HUGGINGFACEHUB_API_TOKEN", "hf" + "_" + _r(ALNUM, 34, 2), "huggingface-token"),
+    ("GEMINI_API_KEY", "AIza" + _r(ALNUM, 35), "google-api-key"),
+    ("GROK_API_KEY", "xai" + "-" + _r(ALNUM, 80), "xai-api-key"),
+    ("PPLX_API_KEY", "pplx" + "-" + _r(ALNUM, 48), "perplexity-api-key"),
+    ("AZURE_OPENAI_KEY", _r(HEX, 32), "azure-openai-key"),
+])
+def test_a_vendor_alias_name_with_the_vendor_format_is_found(name: str, value: str,
+                                                              rule: str) -> None:
+    assert not off_format(name, value)
+    assert _rules(f'{name} = "{value}"') == [rule], name
+
+
+@pytest.mark.parametrize("name", [
+    "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+    "GOOGLE_GENERATIVE_AI_API_KEY", "GROK_API_KEY", "PPLX_API_KEY", "CO_API_KEY",
+    "XI_API_KEY", "ELEVEN_API_KEY", "ZHIPUAI_API_KEY", "GLM_API_KEY", "CLAUDE_API_KEY",
+    "AZURE_OPENAI_API_KEY", "azureOpenAIKey",
+])
+def test_a_vendor_alias_name_with_a_value_off_the_format_stays_quiet(name: str) -> None:
+    value = _r(ALNUM, 30, 11)  # none of these vendors issues 30 bare letters and digits
+    assert off_format(name, value), name
+    assert _rules(f'{name} = "{value}"') == [], name
+
+
+@pytest.mark.parametrize("name", ["GOOGLE_TOKEN", "google_client_secret", "CO_SECRET",
+                                  "OPENAI_API_KEY"])
+def test_names_that_hold_other_credentials_are_not_aliases(name: str) -> None:
+    assert not off_format(name, _r(ALNUM, 30, 11)), name
