@@ -23,6 +23,7 @@ __all__ = [
     "detect_token_count",
     "model_candidates",
     "price_date",
+    "instructions_only_quoted",
     "quotes_injection",
 ]
 
@@ -133,6 +134,29 @@ _REPORTED = re.compile(
 def quotes_injection(text: str) -> bool:
     """The learner is asking *about* injection (quoting or reporting an attack), not attacking."""
     return _REPORTED.search(text) is not None
+
+
+# A phrase in quotation marks: the opening mark after a space, a bracket or the start (so the
+# apostrophe of "can't" opens nothing), the closing one not followed by a letter. Bounded, so
+# each opening mark looks at most 300 characters ahead.
+_QUOTED = re.compile(r"(?:^|(?<=[\s(\[:,;]))[\"\u201c\u2018'`]([^\"\u201c\u201d\u2018\u2019'`\n]"
+                     r"{2,300})[\"\u201d\u2019'`](?![^\W\d_])")
+
+
+def instructions_only_quoted(text: str) -> bool:
+    """Every instruction aimed at an assistant sits inside quotation marks: the learner is
+    discussing the phrase ("can't I just block messages containing 'ignore previous
+    instructions'?", "does 'act as a senior developer' help?"), not using it on us."""
+    quoted = [m.span(1) for m in _QUOTED.finditer(text)]
+    if not quoted:
+        return False
+    found = False
+    for _label, pattern in _INJECTIONS:
+        for m in pattern.finditer(text):
+            found = True
+            if not any(start <= m.start() and m.end() <= end for start, end in quoted):
+                return False
+    return found
 
 
 # --- small talk ----------------------------------------------------------------------------

@@ -243,6 +243,8 @@ class OfflineTutor:
                          reading.prose, re.I):
                 w.hints += ["defend against injection", "layered defences"]
             return False
+        if intents.instructions_only_quoted(reading.prose):
+            return False  # a phrase the learner asks about, in quotes: answered like any other
         w.injection = found.labels
         w.notes.append("_I only follow the course's own instructions, so I've ignored the part "
                        f"of your message that asks me to do otherwise ({'; '.join(found.labels)}"
