@@ -165,3 +165,13 @@ def test_retired_openai_models_are_dated_and_working_ones_are_not_retired() -> N
                   "gpt-5-nano", "o3"):
         assert model not in retired, model
         assert not any(m.retired for m in read_signals(f"I call {model} here").models), model
+
+
+def test_lm_studio_refusing_json_mode_names_its_card(real_tutor: OfflineTutor) -> None:
+    """The pasted 400 from LM Studio's server ("'response_format.type' must be ...") reaches
+    the card about it, not another provider's JSON-mode failure."""
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "production-prompts",
+        "Error code: 400 - {'error': \"'response_format.type' must be 'json_schema'\"}"))
+    assert reply.meta["card"] == "pp-lmstudio-json-object"
+    assert "json_schema" in reply.text
