@@ -237,8 +237,13 @@ class OfflineTutor:
             return False
         if intents.quotes_injection(reading.prose):
             # The learner describes or asks about an attack: answer it as a question about
-            # prompt injection, never as an attack on the tutor.
-            w.hints += ["prompt injection", "untrusted input", "ignore previous instructions"]
+            # prompt injection, never as an attack on the tutor. The attack's own words are
+            # a hint only when the message does not name the topic already: "is a jailbreak
+            # the same as prompt injection?" has a card of its own, and "ignore previous
+            # instructions" pulled it to the one about filtering that phrase.
+            w.hints += ["prompt injection", "untrusted input"]
+            if not re.search(r"\b(?:inject\w*|jailbreak\w*)\b", reading.prose, re.I):
+                w.hints.append("ignore previous instructions")
             if re.search(r"\b(?:prevent|stop|defend|protect|mitigat\w*|block|fix)\b",
                          reading.prose, re.I):
                 w.hints += ["defend against injection", "layered defences"]

@@ -217,3 +217,14 @@ def test_quote_scanning_is_linear_on_hostile_input() -> None:
 def test_a_question_quoted_from_a_chat_with_a_model_is_not_about_the_tutor(
         message: str, expected: str | None) -> None:
     assert intents.detect_small_talk(message) == expected
+
+
+def test_a_question_naming_jailbreaks_is_answered_from_its_own_card(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """A learner who already names the topic gets no injection hint words added: they had
+    pulled "is a jailbreak the same as prompt injection?" away from its own card."""
+    from apilab.evals.tutor import tutor_turn
+
+    reply = real_tutor.compose(tutor_turn(real_tutor, "production-prompts",
+                                          "Is a jailbreak the same as prompt injection?"))
+    assert reply.meta["card"] == "pp-jailbreak-vs-injection"
+    assert not reply.meta["injection"]
