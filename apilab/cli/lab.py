@@ -32,6 +32,7 @@ def _lab_ids() -> str:
 async def _ask(settings: Any, lab_id: str, message: str, stream: bool) -> dict[str, Any]:
     from apilab.assistant.base import Completed, Delta, Failed
     from apilab.assistant.exchange import run_exchange
+    from apilab.assistant.folds import TerminalFolds
     from apilab.storage.db import open_database
 
     db = open_database(settings.db_url)
@@ -49,50 +50,6 @@ async def _ask(settings: Any, lab_id: str, message: str, stream: bool) -> dict[s
     if stream:
         sys.stdout.write(folds.flush())
     return result
-
-
-MARKER = "::: details"
-_TITLE_MAX = 300  # a longer line is not held back: it is printed as it comes
-
-
-class TerminalFolds:
-    """Streamed reply text for a terminal: the page's folded sections (``::: details
-    Title`` ... ``:::``, the tutor's other answers that may fit) become a ruled heading,
-    and the closing marker a blank line. Whole lines are held back only while they could
-    still be a marker."""
-
-    def __init__(self) -> None:
-        self._held = ""  # the start of a line that may still turn out to be a marker
-        self._mid_line = False  # what follows is not at the start of a line
-
-    def feed(self, text: str) -> str:
-        out = []
-        pieces = (self._held + text).splitlines(keepends=True)
-        self._held = ""
-        for piece in pieces:
-            if piece.endswith("\n"):
-                out.append(piece if self._mid_line else self._line_for_terminal(piece))
-                self._mid_line = False
-            elif not self._mid_line and len(piece) < _TITLE_MAX and (
-                    MARKER.startswith(piece) or piece.startswith(MARKER)):
-                self._held = piece
-            else:
-                out.append(piece)
-                self._mid_line = True
-        return "".join(out)
-
-    def flush(self) -> str:
-        rest, self._held = self._held, ""
-        return self._line_for_terminal(rest) if rest else ""
-
-    @staticmethod
-    def _line_for_terminal(line: str) -> str:
-        if line.startswith(MARKER):
-            title = line.removeprefix(MARKER).strip()
-            return f"── {title} ──\n"
-        if line.rstrip("\n") == ":::":
-            return "\n"
-        return line
 
 
 def _first_in_lab(db: Any, lab_id: str) -> bool:

@@ -31,6 +31,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from apilab.assistant.folds import without_folds
+
 __all__ = [
     "SPLITS",
     "CaseResult",
@@ -202,15 +204,6 @@ def tutor_turn(tutor: Any, lab_id: str, question: str) -> Any:
     if findings:
         context["secret_findings"] = [finding_summary(f) for f in findings]
     return Turn(lab=tutor.course.lab(lab_id), message=redacted, history=[], context=context)
-
-
-_FOLDED = re.compile(r"^::: details[^\n]*\n.*?^:::$\n?", re.MULTILINE | re.DOTALL)
-
-
-def without_folds(reply: str) -> str:
-    """The reply without the sections the page folds (the offline tutor's other answers
-    that may fit, ``::: details`` ... ``:::``): what a learner reads without opening one."""
-    return _FOLDED.sub("", reply)
 
 
 def reply_kind(meta: dict[str, Any]) -> str:

@@ -145,7 +145,7 @@ def test_the_real_ask_process_prints_stores_and_exits_cleanly(tmp_path: Path) ->
 def test_folded_answers_print_as_ruled_headings_in_the_terminal() -> None:
     """The page folds the tutor's other answers (``::: details``); a terminal has no fold,
     so the markers become a heading and a blank line, however the stream is cut."""
-    from apilab.cli.lab import TerminalFolds
+    from apilab.assistant.folds import TerminalFolds
 
     reply = ("Answer.\n\n::: details If you meant \u201cx?\u201d\nOther answer.\n:::\n\n"
              "A line ending in :::\n:::not a marker\n**Next:** y")

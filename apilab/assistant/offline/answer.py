@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from apilab.assistant.folds import fold
 from apilab.assistant.offline.read import is_question
 from apilab.assistant.offline.retrieve import Match
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from apilab.assistant.offline.retrieve import Retriever
     from apilab.content.models import Card, Course
 
-__all__ = ["FAIR", "GOOD", "answer_from_notes", "card_sources", "closest_questions"]
+__all__ = ["FAIR", "GOOD", "answer_from_notes", "card_sources", "closest_cards"]
 
 GOOD = 0.55  # answer plainly
 FAIR = 0.36  # answer, saying what the question was taken to be
@@ -165,11 +166,9 @@ def _fold(title: str, card: Card, course: Course) -> str:
     sources = card_sources(course, card)
     if sources:
         body += f"\n\n_Sources: {sources}._"
-    return f"{FOLD} {title}\n{body}\n:::"
+    return fold(title, body)
 
 
-# The marker of a folded section (a markdown-it container; the page renders <details>).
-FOLD = "::: details"
 # Chosen on the dev split with rounds 6-10 (114 fresh questions) as the check: a second
 # card's first paragraph (the earlier gist) 56 passed, one card in full 68, two in full 74;
 # held-out was run once afterwards (docs/tutor.md).
@@ -190,11 +189,6 @@ def _grounded(match: Match, w: Draft) -> bool:
 
 MIN_WORDS = 0.15
 SURE_MEANING = 0.62
-
-
-def closest_questions(own: list[Match], other: list[Match], limit: int = 3) -> list[str]:
-    """Questions the notes do answer, nearest first, for an "I don't know"."""
-    return [card.questions[0] for card in closest_cards(own, other, limit)]
 
 
 def closest_cards(own: list[Match], other: list[Match], limit: int = 3) -> list[Card]:

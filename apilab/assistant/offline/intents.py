@@ -9,6 +9,7 @@ what it ran. Nothing here composes replies.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import functools
 import re
@@ -147,14 +148,17 @@ def instructions_only_quoted(text: str) -> bool:
     """Every instruction aimed at an assistant sits inside quotation marks: the learner is
     discussing the phrase ("can't I just block messages containing 'ignore previous
     instructions'?", "does 'act as a senior developer' help?"), not using it on us."""
-    quoted = [m.span(1) for m in _QUOTED.finditer(text)]
+    quoted = [m.span(1) for m in _QUOTED.finditer(text)]  # in order, never overlapping
     if not quoted:
         return False
+    starts = [start for start, _end in quoted]
     found = False
     for _label, pattern in _INJECTIONS:
         for m in pattern.finditer(text):
             found = True
-            if not any(start <= m.start() and m.end() <= end for start, end in quoted):
+            # The only quote that can hold the match is the last one opening before it.
+            i = bisect.bisect_right(starts, m.start()) - 1
+            if i < 0 or m.end() > quoted[i][1]:
                 return False
     return found
 

@@ -106,9 +106,9 @@ def test_in_a_long_message_the_card_sharing_more_words_wins_a_near_tie() -> None
 def test_when_two_cards_are_close_the_other_one_follows_folded_and_whole() -> None:
     """The tutor cannot tell which of two close cards the learner meant: the reply gives the
     best one, then the other one whole in a folded section named by its question."""
+    from apilab.assistant.folds import FOLD, without_folds
     from apilab.assistant.offline import OfflineTutor
-    from apilab.assistant.offline.answer import FOLD
-    from apilab.evals.tutor import tutor_turn, without_folds
+    from apilab.evals.tutor import tutor_turn
 
     tutor = OfflineTutor()
     flask = next(c for c in tutor.course.cards if c.id == "ab-flask-streaming")
@@ -127,8 +127,8 @@ def test_when_two_cards_are_close_the_other_one_follows_folded_and_whole() -> No
 def test_a_clear_answer_gets_nothing_folded_under_it() -> None:
     """Closeness stops at 1.0: a best card far ahead by strength is not a near tie, so a
     starter question is answered by one card alone."""
+    from apilab.assistant.folds import FOLD
     from apilab.assistant.offline import OfflineTutor
-    from apilab.assistant.offline.answer import FOLD
     from apilab.evals.tutor import tutor_turn
 
     tutor = OfflineTutor()
