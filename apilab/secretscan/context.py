@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["IDENT_CHARS", "env_entry", "name_span", "option_before", "pair_user", "setter",
-           "spaced_key"]
+__all__ = ["IDENT_CHARS", "env_entry", "name_span", "name_words", "option_before", "pair_user",
+           "setter", "spaced_key"]
 
 IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
 _WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -78,10 +78,15 @@ def option_before(text: str, start: int) -> bool:
     return text[i - 1:i] in ("-", "/")
 
 
+def name_words(name: str) -> list[str]:
+    """The words of an identifier, lowercase: ``credentialId`` -> ["credential", "id"]."""
+    return [w.lower() for w in _WORD_SPLIT.findall(name)]
+
+
 def setter(name: str) -> bool:
     """Whether ``name`` sets a value (``ds.setPassword``, ``withApiKey``), not looks one up."""
-    words = _WORD_SPLIT.findall(name.rsplit(".", 1)[-1])
-    return bool(words) and words[0].lower() in ("set", "with")
+    words = name_words(name.rsplit(".", 1)[-1])
+    return bool(words) and words[0] in ("set", "with")
 
 
 def pair_user(text: str, start: int, stop: int) -> str:

@@ -25,6 +25,7 @@ import re
 from apilab.secretscan.context import (
     env_entry,
     name_span,
+    name_words,
     option_before,
     pair_user,
     setter,
@@ -73,7 +74,6 @@ _RANDOM_PART = re.compile(r"(?<![0-9a-f])[0-9a-f]{32,}"
                           r"|(?=[A-Za-z]{0,23}[0-9])(?=[0-9]{0,23}[A-Za-z])[A-Za-z0-9]{24,}")
 _VERSION = re.compile(r"\d+\.\d+\.\d+|[-:]\d+\.\d+$")
 _CALL_OR_INDEX = re.compile(r"[A-Za-z_$][\w$.]*[(\[]")
-_WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 _FILE_SUFFIXES = (".pem", ".key", ".json", ".txt", ".crt", ".p12", ".pfx", ".yml", ".yaml",
                   ".env", ".ini", ".cfg", ".conf", ".properties", ".xml", ".der", ".jks",
                   ".cer", ".pub", ".gpg", ".asc", ".html", ".js", ".py", ".sh")
@@ -228,11 +228,6 @@ def is_placeholder(value: str) -> bool:
 
 def _is_public(value: str) -> bool:
     return hashlib.sha256(value.encode()).hexdigest() in _PUBLIC_VALUES
-
-
-def name_words(name: str) -> list[str]:
-    """The words of an identifier, lowercase: ``credentialId`` -> ["credential", "id"]."""
-    return [w.lower() for w in _WORD_SPLIT.findall(name)]
 
 
 @functools.lru_cache(maxsize=4096)

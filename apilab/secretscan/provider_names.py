@@ -151,9 +151,12 @@ def _accepted(rule: Rule, text: str) -> bool:
     return False
 
 
-@functools.lru_cache(maxsize=2048)
 def off_format(name: str, value: str) -> bool:
-    """Whether ``name`` names an AI provider whose key formats ``value`` does not have."""
+    """Whether ``name`` names an AI provider whose key formats ``value`` does not have.
+
+    Not cached across calls: ``value`` is a secret, and a process-wide cache would keep
+    every one a server was shown. A scan already judges each repeated hit once.
+    """
     rules = _named_rules(name)
     if not rules or _UUID4.fullmatch(value):
         return False
