@@ -144,14 +144,20 @@ def _reviews(w: Draft, reading: Reading) -> None:
     if review.looks_like_retry_code(code) and re.search(
             r"\bretr|\bbackoff|\b429\b|rate.?limit|jitter", reading.text, re.I):
         _run_review(w, "review_retries", review.review_retries(code))
-    elif review.uses_keys(code) and (w.turn.lab.id == "key-security" or re.search(
-            r"\bkey|secret|\.env|leak|safe|secure", reading.prose, re.I)):
+    elif review.uses_keys(code) and (w.turn.lab.id == "key-security" or _ABOUT_KEY_HANDLING.search(
+            reading.prose) or _EXPLICIT_REVIEW.search(reading.prose)):
         _run_review(w, "review_keys", review.review_keys(reading.text))
     elif _asked(reading, _REVIEW_ASK):
         result = review.review_code(code)
         if result.passed or result.problems:
             _run_review(w, "review_code", result)
 
+
+# Where a key lives and who can see it; a bare "API key" is not enough ("401 with Entra ID
+# but not with the API key" asks about auth, and a key-handling review answered nothing).
+_ABOUT_KEY_HANDLING = re.compile(
+    r"secret|\.env\b|\bleak|\bsafe|\bsecur|hard-?cod|\bexpos|\bstor(?:e|ed|ing)\b.{0,30}\bkey|"
+    r"\bkey\b.{0,30}\bstor(?:e|ed|ing)\b", re.I)
 
 # Asking for a review in so many words, as opposed to "why doesn't this work?" with code.
 _EXPLICIT_REVIEW = re.compile(

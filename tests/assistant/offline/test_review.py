@@ -96,3 +96,26 @@ def test_the_tutor_reviews_a_prompt_given_after_a_colon(real_tutor) -> None:  # 
                                        "prompt?"))
     assert ask.meta["answer_kind"] == "clarify" and not ask.on_topic
     assert "Paste your system prompt" in ask.text
+
+
+AZURE_CODE = """```python
+azure_client = AzureOpenAI(
+    api_version=api_version,
+    azure_endpoint=host,
+    api_key=<API Key>,
+)
+```"""
+
+
+def test_a_question_about_auth_with_key_code_gets_no_key_handling_review(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    # "API key" named in an auth question is not a question about where the key lives.
+    from tests.assistant._helpers import make_turn
+
+    course = real_tutor.course
+    auth = real_tutor.compose(make_turn(
+        course, "api-basics", 'Getting a "401 Unauthorized" error with Entra ID but not with '
+        "the API key. Same code:\n" + AZURE_CODE))
+    assert "Review of your key handling" not in auth.text
+    safe = real_tutor.compose(make_turn(
+        course, "api-basics", "Is this a safe way to keep my key?\n" + AZURE_CODE))
+    assert "Review of your key handling" in safe.text
