@@ -81,8 +81,21 @@ def test_two_cards_at_the_cap_are_ranked_by_strength_not_by_order() -> None:
     assert strong.closeness == stronger.closeness == 1.0
     assert stronger.strength > strong.strength > 1.0
     assert all(m.strength == m.closeness for m in own if m.strength < 1.0)
-    strengths = [m.strength for m in own if not m.hinted]
-    assert strengths == sorted(strengths, reverse=True)
+    orders = [m.order for m in own if not m.hinted]
+    assert orders == sorted(orders, reverse=True)
+
+
+def test_in_a_near_tie_the_card_sharing_the_learners_words_comes_first() -> None:
+    """Meaning alone put "What is a token?" first; max_tokens shares twice the words."""
+    from apilab.assistant.offline import OfflineTutor
+    from tests.assistant._helpers import make_turn
+
+    tutor = OfflineTutor()
+    reply = tutor.compose(make_turn(
+        tutor.course, "api-basics", "Is there any way limit token response?\n\nHi, I am "
+        "wondering if there's a way to get response in a limited token like 200?\nThank you."))
+    assert reply.meta["card"] == "ab-max-tokens"
+    assert "ab-tokens-vs-words" in reply.meta["alternatives"]
 
 
 def test_in_a_long_message_the_card_sharing_more_words_wins_a_near_tie() -> None:
