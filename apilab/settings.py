@@ -64,6 +64,9 @@ SETTINGS: tuple[Setting, ...] = (
             "bigger ones get 413."),
     Setting("api_docs", bool, True, "Serve the HTTP API reference at /api/docs (rendered by "
             "the server from its OpenAPI document; nothing is loaded from elsewhere)."),
+    Setting("tutor_workers", int, -1, "Worker processes that compose the offline tutor's "
+            "replies, so a long message never stalls other learners' streams (-1 = one when "
+            "the machine has two or more cores, else none; 0 = compose in the server process)."),
     Setting("stream_pace_ms", int, 0, "Pause between streamed reply chunks on the lab page, in "
             "milliseconds (0 = as fast as produced; a typing effect for demos)."),
     # --- accounts, classes and LTI (class mode)

@@ -63,9 +63,20 @@ def pct(values: list[float], q: float) -> float:
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU time of a process and its live child processes (the tutor's
+    worker, see apilab/assistant/offline/workers.py), from Linux /proc."""
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a process that has just exited
+    return total
 
 
 def free_port() -> int:
@@ -371,7 +382,8 @@ def report(args: argparse.Namespace, ttft: list[float], full: list[float], error
           f"burst={args.burst} cores={os.cpu_count()} wall={elapsed:.1f}s")
     print(f"replies ok={len(full)} errors={len(errors)} {sorted(set(errors))[:5]}")
     if full and server_cpu is not None:
-        print(f"server CPU: {server_cpu:.1f} s = {server_cpu / len(full) * 1000:.1f} ms per reply "
+        print(f"server CPU (with its tutor workers): {server_cpu:.1f} s = "
+              f"{server_cpu / len(full) * 1000:.1f} ms per reply "
               f"({server_cpu / elapsed * 100:.0f}% of one core)")
     if full and client_cpu is not None:
         print(f"load generator CPU: {client_cpu:.1f} s = {client_cpu / len(full) * 1000:.1f} ms "

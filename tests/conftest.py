@@ -26,6 +26,9 @@ def clean_environ(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
             monkeypatch.delenv(name, raising=False)
     data_dir = tmp_path / "data"
     monkeypatch.setenv("APILAB_DATA_DIR", str(data_dir))
+    # Compose in-process: hundreds of test apps would each spawn a tutor worker. The browser
+    # tests' live server and tests/assistant/offline/test_workers.py turn it on.
+    monkeypatch.setenv("APILAB_TUTOR_WORKERS", "0")
     yield data_dir
     from apilab.storage.db import close_all
 

@@ -26,7 +26,8 @@ __all__ = ["OfflineProvider", "register"]
 
 
 class OfflineProvider(Provider):
-    """Answers from the course with the offline tutor, in-process."""
+    """Answers from the course with the offline tutor (in the server's tutor worker when one
+    runs, see ``apilab.assistant.offline.workers``)."""
 
     name: ClassVar[str] = "offline"
     needs_key: ClassVar[bool] = False
@@ -62,9 +63,9 @@ class OfflineProvider(Provider):
         history = [("learner" if r == "user" else "assistant", t) for r, t in texts[:-1]]
         return Turn(lab=lab, message=texts[-1][1], history=history)
 
-    def _result(self, call: Call) -> Result:
+    async def _result(self, call: Call) -> Result:
         turn = self._turn(call)
-        composed = self.tutor.compose(turn)
+        composed = await self.tutor.compose_async(turn)
         if call.record.request is None:  # keep the model request a fallback came from
             call.record.request = {"in_process": "OfflineTutor.compose", "lab": turn.lab.id,
                                    "message_chars": len(turn.message)}
@@ -76,12 +77,12 @@ class OfflineProvider(Provider):
         )
 
     async def ahandle(self, call: Call) -> Result:
-        return self._result(call)
+        return await self._result(call)
 
     async def astream(self, call: Call) -> AsyncIterator[StreamEvent]:
         from apilab.assistant.offline.tutor import chunk_words
 
-        result = self._result(call)
+        result = await self._result(call)
         for piece in chunk_words(result.text):
             call.record.streamed_text += piece
             yield Chunk(piece)

@@ -106,6 +106,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # The offline tutor answers every lab (and is every backend's last fallback):
         # load the course, index and prices now, not on the first learner's message.
         OfflineTutor().warm_up()
+        # ...and in worker processes, warmed in the background (in-process until then).
+        from apilab.assistant.offline import workers
+
+        workers.start_pool(settings.tutor_workers)
         # After uvicorn set up its loggers: no OIDC code or reset token in the access log.
         accesslog.install()
         problems = await run_in_threadpool(health.check, db, settings)
@@ -116,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         for task in (sweeper, purger):
             if task is not None:
                 task.cancel()
+        workers.stop_pool()
         # Graceful shutdown: store the ledger rows still queued behind replies.
         from apilab.calls.writer import flush_ledger_writers
 

@@ -35,7 +35,8 @@ def live_server(settings) -> Iterator[str]:  # type: ignore[no-untyped-def]
     from apilab.web.app import create_app
 
     port = _free_port()
-    app = create_app(settings.with_overrides(port=port))
+    # With a tutor worker, as `apilab serve` runs on two or more cores.
+    app = create_app(settings.with_overrides(port=port, tutor_workers=1))
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

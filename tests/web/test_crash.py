@@ -26,7 +26,7 @@ def _free_port() -> int:
 
 def _start(data_dir: Path, port: int, pace_ms: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "APILAB_DATA_DIR": str(data_dir), "APILAB_STREAM_PACE_MS": str(pace_ms),
-           "APILAB_LOG_LEVEL": "warning"}
+           "APILAB_LOG_LEVEL": "warning", "APILAB_TUTOR_WORKERS": "1"}  # as serve runs
     proc = subprocess.Popen(
         [sys.executable, "-m", "apilab", "serve", "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -57,6 +57,12 @@ OFFLINE_NOTE = (
 
 
 
+def _installed() -> Course:
+    from apilab.content import load_course
+
+    return load_course()
+
+
 @dataclasses.dataclass
 class Composed:
     """A finished reply before streaming, with what the tutor did."""
@@ -110,7 +116,7 @@ class OfflineTutor:
 
     async def respond(self, turn: Turn) -> AsyncIterator[TextDelta | ReplyDone]:
         """Stream the reply in word groups, then one ``ReplyDone``."""
-        composed = self.compose(turn)
+        composed = await self.compose_async(turn)
         for chunk in chunk_words(composed.text):
             yield TextDelta(chunk)
             await asyncio.sleep(0)  # let other learners' streams progress
@@ -118,6 +124,16 @@ class OfflineTutor:
             text=composed.text, backend=self.name, objectives=composed.objectives,
             on_topic=composed.on_topic, tools_used=composed.tools_used, meta=composed.meta,
         )
+
+    async def compose_async(self, turn: Turn) -> Composed:
+        """``compose`` in the server's tutor worker when one runs (``workers.py``); a tutor
+        on another course than the installed one composes here."""
+        from apilab.assistant.offline import workers
+
+        found = workers.pool()
+        if found is None or self._course is not None and self._course is not _installed():
+            return self.compose(turn)
+        return await found.compose(self, turn)
 
     # --- the pipeline ------------------------------------------------------------
 
