@@ -18,8 +18,8 @@
 5. **judge** (``judge.py``): whether the reply gave substantive help on this lab's topic.
 
 The whole reply is built synchronously in about a millisecond; ``respond`` streams it in
-word groups. Every step is linear in the message length (the message is untrusted and
-this runs on the event loop).
+word groups. Every step is linear in the message length (the message is untrusted; under
+``apilab serve`` it is composed in the tutor worker, ``workers.py``, else on the event loop).
 """
 
 from __future__ import annotations
