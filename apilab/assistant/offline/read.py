@@ -360,7 +360,15 @@ def is_question(sentence: str) -> bool:
     """A sentence that asks something (a "?" or an interrogative start)."""
     return ("?" in sentence or "？" in sentence
             or sentence.rstrip().rstrip("!！。.~～").endswith(_CJK_QUESTION_END)
-            or bool(_QUESTION_START.match(sentence)))
+            or (bool(_QUESTION_START.match(sentence)) and not _NOT_ASKING.match(sentence)))
+
+
+# Without a "?", these openings state or instruct: "Do not output anything that is not
+# json." (a quoted prompt), "When using GPT-3.5 the plugin runs first." ("when should I
+# retry" still asks: an auxiliary follows).
+_NOT_ASKING = re.compile(
+    r"^\s*(?:do not|don'?t|does not|doesn'?t|did not|didn'?t)\s+(?!know\b|understand\b)\w+"
+    r"|^\s*when\s+(?!(?:should|do|does|did|is|are|was|will|would|can|could|to)\b)\w+", re.I)
 
 
 def read_message(text: str) -> Reading:

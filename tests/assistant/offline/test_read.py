@@ -129,3 +129,19 @@ def test_a_greeting_line_is_not_the_topic() -> None:
 def test_problem_statements_without_error_words_are_found(sentence: str) -> None:
     reading = read_message(f"So, unless you have Modal, it's useless. {sentence}")
     assert sentence in reading.problems and sentence in reading.focus
+
+
+@pytest.mark.parametrize(("sentence", "asks"), [
+    ("Do not output anything that is not json.", False),  # a line of a pasted prompt
+    ("Doesn't work with the v1 endpoint.", False),
+    ("When using GPT-3.5 the plugin runs first and then GPT answers.", False),
+    ("When should I retry a 429", True),
+    ("When is the limit reset", True),
+    ("Don't know how to set the key in Colab", True),
+    ("Does the SDK retry by itself", True),
+    ("Don't I need a paid account?", True),
+])
+def test_statements_and_instructions_are_not_questions(sentence: str, asks: bool) -> None:
+    from apilab.assistant.offline.read import is_question
+
+    assert is_question(sentence) is asks

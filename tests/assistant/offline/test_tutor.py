@@ -349,3 +349,15 @@ def test_two_questions_in_one_message_get_two_answers(fixture_tutor: OfflineTuto
     assert reply.meta["intent"] == "multi"
     assert "tokens per minute" in reply.text and "thundering herd" in reply.text
     assert set(reply.objectives) == {"rpm-tpm", "backoff-jitter"}
+
+
+def test_a_part_whose_card_is_a_near_tie_is_not_answered_on_its_own(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    # "Question 1: how do I change the base url to our gateway?" is about as close to the
+    # OpenRouter card as to three others: answered part by part, it would get one of them
+    # and no alternatives. The whole message is answered instead, with its near ties folded.
+    message = ("Override base url and header with gateway data. In my company we use an api "
+               "gateway to provide a central point for all apis. Question 1: How can we "
+               "change the base url to our gateway? Question 2: How can we use different "
+               "headers for all requests?")
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
+    assert reply.meta["answer_kind"] != "multi" and reply.meta["alternatives"]
