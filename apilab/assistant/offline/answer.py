@@ -161,7 +161,7 @@ def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> 
         w.parts.append(_fold(f"If you meant \u201c{_shorten(card.questions[0])}\u201d",
                              card, course))
         w.alternatives.append(card.id)
-    if w.alternatives and not w.understood:
+    if w.alternatives and not w.understood and not _computed(w):
         # Say which reading was answered, so "If you meant ..." below reads as the others.
         w.understood = w.card.questions[0]
 
@@ -260,10 +260,11 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
     assert card is not None
     w.card = card
     w.kind = "hedged" if hedge else "answer"
-    if hedge or _wordy(w.focus):
+    computed = _computed(w)
+    # After a calculation the learner's own numbers are the reading; the card's question
+    # ("How much do 2 million input tokens ... cost?") would name some other job's.
+    if (hedge or _wordy(w.focus)) and not computed:
         w.understood = card.questions[0]
-    computed = any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
-                   for t in w.tools)
     # After a calculation, keep only the card's explanation: its own worked example would
     # be numbers about some other job.
     w.parts.append(explanation(card.answer) if computed else card.answer.strip())
@@ -273,6 +274,11 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
     if not foreign:
         w.add_objectives(card.objectives)
     w.follow_up = card.follow_up.strip()
+
+
+def _computed(w: Draft) -> bool:
+    return any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
+               for t in w.tools)
 
 
 def _wordy(text: str) -> bool:

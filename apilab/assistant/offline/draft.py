@@ -75,6 +75,9 @@ class Draft:
     lab_vocabulary: int = 0  # how many of the lab's topic words the message uses
     why_not: str | None = None  # a reason that overrides the judge's default wording
     hints: list[str] = dataclasses.field(default_factory=list)  # words the message implies
+    # A review asked for in so many words answered the whole message ("review my system
+    # prompt: ..."): no card answer and no reading line after it.
+    reviewed_as_asked: bool = False
 
     @property
     def focus(self) -> str:

@@ -331,8 +331,10 @@ def price_date(text: str) -> str | None:
 
 def detect_token_count(text: str) -> tuple[str, str | None] | None:
     """``(kind, payload)``: ("text", quoted text) or ("words", "500") for token-count asks."""
+    # Asked for in so many words: "tokens in the output(s)" quoted from the pricing docs
+    # is not a request to count the first quoted phrase of the message.
     if not re.search(r"\bhow many tokens\b|\bcount (?:the )?tokens\b|\btoken count\b|"
-                     r"\btokens (?:is|are|in|does)\b", text, re.I):
+                     r"\bwhat(?:'s| is) the (?:number of )?tokens?\b", text, re.I):
         return None
     quoted = re.search(r"[\"“'`]{1,3}(.+?)[\"”'`]{1,3}", text, re.S)
     if quoted and len(quoted.group(1)) >= 2:

@@ -122,8 +122,12 @@ def _reviews(w: Draft, reading: Reading) -> None:
         _run_review(w, "review_prompt", review.review_prompt(prompt_paste[0].text))
         return
     if asks_prompt and not prompt_paste and _REVIEW_ASK.search(reading.prose):
-        quoted = re.search(r"[:\n]\s*[\"“]?(.{40,})$", reading.prose, re.S)
-        if quoted and review.looks_like_system_prompt(quoted.group(1)):
+        quoted = re.search(r"[:\n]\s*[\"“]?(.{12,})$", reading.prose, re.S)
+        # A short prompt is reviewed when the review was asked for in so many words ("review
+        # my system prompt: You are a bot. Answer questions." is the weak prompt to improve).
+        if quoted and (len(quoted.group(1)) >= 40 or (
+                _THEIR_PROMPT.search(reading.prose) and _REVIEW_REQUEST.search(reading.prose))
+                ) and review.looks_like_system_prompt(quoted.group(1)):
             _run_review(w, "review_prompt", review.review_prompt(quoted.group(1)))
             return
         if (len(reading.prose.split()) <= 12 and _THEIR_PROMPT.search(reading.prose)
@@ -172,6 +176,11 @@ def _run_review(w: Draft, name: str, result: review.Review) -> None:
         # that passed reads as "your code is fine" and answers nothing; the notes answer it.
         return
     started = time.perf_counter()
+    prose = w.reading.prose if w.reading else ""
+    # Nothing but the request: "review my system prompt: ..." (one question at most, the
+    # request itself). With another question beside it, the notes answer that one too.
+    w.reviewed_as_asked = bool(_EXPLICIT_REVIEW.search(prose)) and len(
+        w.reading.questions if w.reading else ()) <= 1
     w.parts.append(result.render())
     w.ran(name, {"problems": [p for p, _ in result.problems], "passed": result.passed},
           started)

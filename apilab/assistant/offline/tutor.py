@@ -151,7 +151,7 @@ class OfflineTutor:
         if not done:
             if not w.continued:
                 run_tools(w)
-            if w.kind != "clarify":
+            if w.kind != "clarify" and not w.reviewed_as_asked:
                 answer_from_notes(w, self.retriever, self.course)
         coaching = drill_coaching(turn.lab.id, turn.context.get("drill"), w.message)
         if coaching:

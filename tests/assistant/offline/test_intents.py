@@ -73,6 +73,10 @@ def test_token_count_requests() -> None:
                                                                                "hello world")
     assert intents.detect_token_count("how many tokens is 500 words") == ("words", "500")
     assert intents.detect_token_count("what is a token") is None
+    # Quoting the pricing docs is not asking to count the message's first quoted phrase.
+    assert intents.detect_token_count(
+        'The docs say requests are billed on "the number of tokens in the output(s) '
+        'returned". Am I billed for max_tokens or for what is generated?') is None
 
 
 def test_json_document_and_schema() -> None:

@@ -119,3 +119,16 @@ def test_a_question_about_auth_with_key_code_gets_no_key_handling_review(real_tu
     safe = real_tutor.compose(make_turn(
         course, "api-basics", "Is this a safe way to keep my key?\n" + AZURE_CODE))
     assert "Review of your key handling" in safe.text
+
+
+def test_a_short_prompt_under_an_explicit_review_request_is_reviewed_alone(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    # The weakest prompts are the ones to review; no card answer or reading line follows.
+    from tests.assistant._helpers import make_turn
+
+    reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                         "review my system prompt: You are a bot. Answer "
+                                         "questions."))
+    assert reply.text.startswith("**Review of your system prompt**")
+    assert "No scope." in reply.text and "An improved version" in reply.text
+    assert "I took your question to be" not in reply.text and reply.meta["card"] is None
+    assert reply.on_topic

@@ -361,3 +361,11 @@ def test_a_part_whose_card_is_a_near_tie_is_not_answered_on_its_own(real_tutor) 
                "headers for all requests?")
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
     assert reply.meta["answer_kind"] != "multi" and reply.meta["alternatives"]
+
+
+def test_a_computed_cost_is_not_introduced_by_another_jobs_question(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "rate-limits-cost", "I have 50k support tickets, each 800 tokens "
+        "in and 100 out, on gpt-4o-mini. what will it cost?"))
+    assert "$9.00" in reply.text and "50,000 tickets" in reply.text
+    assert "I took your question to be" not in reply.text
