@@ -77,6 +77,13 @@ def guides() -> tuple[Guide, ...]:
     return tuple(out)
 
 
+def _asks(message: str) -> bool:
+    from apilab.assistant.offline.read import is_question, sentences
+
+    first = next(iter(sentences(message)), "")
+    return is_question(first)
+
+
 def _facts(step: Step, answer: str) -> list[str]:
     low = f" {answer.lower()} "
     found = []
@@ -143,11 +150,15 @@ def guide_step(w: Draft) -> bool:
             w.parts.append("Stopped the planning questions. Ask me anything about the lab.")
             w.kind = "small-talk"
             return True
-        # A real question (not an answer to ours) leaves the guide.
-        if message.strip().endswith("?") and len(message.split()) > 6:
-            return False
         step = guide.steps[n - 1]
         facts = _facts(step, message)
+        # A question of the learner's own leaves the guide: one ending in "?", or opening
+        # like a question ("what's the difference between rpm and tpm ..." typed without
+        # one), unless it tells us what our question asked ("is it ok that it's a react
+        # app in the browser?" answers "where does the code run?").
+        if len(message.split()) > 6 and not facts and (
+                message.strip().endswith("?") or _asks(message)):
+            return False
         reactions = [step.react[f] for f in facts if f in step.react]
         if "NUMBERS" in reactions:
             reactions = [_numbers_reaction(message) if r == "NUMBERS" else r for r in reactions]

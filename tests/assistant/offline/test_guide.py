@@ -70,3 +70,19 @@ def test_answering_a_step_covers_its_objectives(real_tutor: OfflineTutor) -> Non
     replies = _talk(real_tutor, real_tutor.course, "key-security", [
         "help me plan key management for my app", "a flask backend on a server"])
     assert {"key-storage", "leak-vectors"} <= set(replies[1].objectives)
+
+
+def test_a_question_typed_without_a_question_mark_also_leaves_the_guide(
+        real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "rate-limits-cost", [
+        "how should I structure retries in my worker?",
+        "what's the difference between rpm and tpm and which one am i hitting with long prompts",
+    ])
+    assert "question 2 of 3" not in replies[1].text
+    assert "requests per minute" in replies[1].text.lower()
+    # An answer that happens to end in "?" but says what we asked about stays in the guide.
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app",
+        "is it fine that it's a react app that runs in the browser?",
+    ])
+    assert "question 2 of 3" in replies[1].text
