@@ -78,15 +78,17 @@ class Draft:
     # A review asked for in so many words answered the whole message ("review my system
     # prompt: ..."): no card answer and no reading line after it.
     reviewed_as_asked: bool = False
+    # The learner's earlier question(s) a short follow-up leans on ("what about anthropic?").
+    follows: str | None = None
 
     @property
     def focus(self) -> str:
         """The learner's question, for retrieval and confidence (pasted material left out)."""
         if self.continued:
             return self.continued
-        if self.reading is not None and self.reading.focus.strip():
-            return self.reading.focus
-        return self.message
+        own = self.reading.focus if self.reading is not None and self.reading.focus.strip() \
+            else self.message
+        return f"{self.follows} {own}" if self.follows else own
 
     def add_objectives(self, ids: tuple[str, ...] | list[str]) -> None:
         valid = {o.id for o in self.turn.lab.objectives}

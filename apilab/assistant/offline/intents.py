@@ -203,6 +203,28 @@ def detect_continuation(text: str) -> bool:
     return bool(_CONTINUE.match(text))
 
 
+# A short message that leans on the one before: "what about anthropic?", "and in node?",
+# "can you show an example?", "does it work with azure?". Anchored, no nested repeats.
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|also|plus|but|ok(?:ay)?,?\s+(?:and|but|what|how))\b"
+    r"|^\s*(?:what|how) about\b|^\s*same (?:for|with|in|on)\b|^\s*what if\b"
+    r"|^\s*(?:in|for|with|using|on|via) [\w.+#/-]+(?: [\w.+#/-]+)?\s*\??\s*$"
+    r"|^\s*(?:can|could|would) you (?:show|give|write)(?: me| us)? (?:an? |some |the )?"
+    r"(?:example|code|sample|snippet)"
+    r"|^\s*(?:show|give) me (?:an? |some |the )?(?:example|code|sample|snippet)", re.I)
+_BACK_REFERENCE = re.compile(r"\b(?:it|that|this|those|them|these|there)\b", re.I)
+FOLLOW_UP_WORDS = 10
+
+
+def detect_follow_up(text: str) -> bool:
+    """A short message that only makes sense with the learner's previous question."""
+    words = text.split()
+    if not words or len(words) > FOLLOW_UP_WORDS:
+        return False
+    return bool(_FOLLOW_UP.match(text)) or (
+        len(words) <= 7 and bool(_BACK_REFERENCE.search(text)) and "?" in text)
+
+
 def detect_small_talk(text: str) -> str | None:
     """``greeting``, ``thanks``, ``about`` (the tutor), ``help``, ``creative`` or ``None``."""
     if _CREATIVE.match(text):

@@ -57,6 +57,25 @@ OFFLINE_NOTE = (
 
 
 
+def _earlier_questions(history: list[tuple[str, str]]) -> str | None:
+    """The learner's last question that stands on its own, with any follow-ups asked since
+    ("how do I stream in python?" + "what about anthropic?"); ``None`` when there is none.
+    Only the learner's own words: the tutor's replies would pull in every card they quote."""
+    chain: list[str] = []
+    for role, content in reversed(history):
+        if role not in ("learner", "user"):
+            continue
+        if (len(content.split()) < 3 or intents.detect_small_talk(content)
+                or intents.detect_continuation(content)):
+            continue  # "hello", "thanks", "yes": not a question to lean on
+        chain.append(content.strip())
+        if not intents.detect_follow_up(content) or len(chain) >= 3:
+            break
+    if not chain or intents.detect_follow_up(chain[-1]):
+        return None
+    return " ".join(reversed(chain))[:600]
+
+
 def _installed() -> Course:
     from apilab.content import load_course
 
@@ -148,6 +167,8 @@ class OfflineTutor:
         if not done:
             self._continuation(w)
             done = not w.continued and (self._small_talk(w) or guide_step(w))
+            if not done:
+                self._follow_up(w)
         if not done:
             if not w.continued:
                 run_tools(w)
@@ -295,6 +316,18 @@ class OfflineTutor:
         w.notes.append(f"_Picking up my question: {question}_")
         w.message = question
         w.reading = read_message(question)
+
+    def _follow_up(self, w: Draft) -> None:
+        """"what about anthropic?", "can you show an example?": read with the question before."""
+        if w.continued or not intents.detect_follow_up(w.message):
+            return
+        earlier = _earlier_questions(w.turn.history)
+        if not earlier:
+            return
+        w.follows = earlier
+        w.lab_vocabulary = max(w.lab_vocabulary, lab_vocabulary(w.turn, earlier))
+        shown = earlier if len(earlier) <= 90 else earlier[:87].rstrip() + "..."
+        w.notes.append(f"_Reading this with your earlier question: \u201c{shown}\u201d._")
 
     def _small_talk(self, w: Draft) -> bool:
         kind = intents.detect_small_talk(w.message)

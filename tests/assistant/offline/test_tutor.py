@@ -369,3 +369,31 @@ def test_a_computed_cost_is_not_introduced_by_another_jobs_question(real_tutor) 
         "in and 100 out, on gpt-4o-mini. what will it cost?"))
     assert "$9.00" in reply.text and "50,000 tickets" in reply.text
     assert "I took your question to be" not in reply.text
+
+
+def test_a_short_follow_up_is_read_with_the_question_before_it(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    course = real_tutor.course
+    first = "how do I stream responses with the python sdk?"
+    answer = real_tutor.compose(make_turn(course, "api-basics", first))
+    follow = dataclasses.replace(make_turn(course, "api-basics", "what about anthropic?"),
+                                 history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(follow)
+    assert "Reading this with your earlier question" in reply.text
+    assert "stream" in reply.meta["card"] and "anthropic" in reply.meta["card"]
+    # Alone, the same words are not read as a follow-up of anything.
+    alone = real_tutor.compose(make_turn(course, "api-basics", "what about anthropic?"))
+    assert "earlier question" not in alone.text
+
+
+@pytest.mark.parametrize(("text", "follows"), [
+    ("what about anthropic?", True), ("and in node?", True), ("in javascript?", True),
+    ("can you show an example?", True), ("does it work with azure?", True),
+    ("thanks!", False), ("What is RPM?", False),
+    ("Where should I keep my API key in a Python app?", False),
+])
+def test_follow_up_detection(text: str, follows: bool) -> None:
+    from apilab.assistant.offline.intents import detect_follow_up
+
+    assert detect_follow_up(text) is follows
