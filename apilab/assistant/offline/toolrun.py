@@ -237,8 +237,25 @@ def _json(w: Draft, reading: Reading) -> None:
     started = time.perf_counter()
     result = tools.json_check(doc, schema)
     w.parts.append(tools.render_json_check(result))
+    if result.parsed and _PARSE_FAILS.search(reading.prose):
+        # The JSON shown parses, so what the code parsed was something else: most often the
+        # ```json fence or a sentence the model put around it.
+        w.parts.append(
+            "This JSON parses, so your code was given something more than it: most often the "
+            "```` ```json ```` fence the model wrapped around it, or a sentence before or after "
+            "it. Print `repr(content)` to see exactly what arrived, and strip the fence (or "
+            "ask for JSON mode / structured outputs) before parsing.")
+        w.hints += ["markdown code fences", "backticks"]
     w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed}, started)
     w.kind = w.kind or "tool"
+
+
+# "json.loads fails", "JSON.parse throws", "can't parse it": the learner's parse failed.
+_PARSE_FAILS = re.compile(
+    r"\b(?:json\.loads?|json\.parse|loads|parse|parsing|decode|decoding)\b.{0,40}?"
+    r"\b(?:fails?|failed|failing|errors?|throws?|crash(?:es)?|breaks?|doesn'?t work|won'?t work)\b"
+    r"|\b(?:can'?t|cannot|couldn'?t|unable to|fails? to|failed to)\s+(?:\w+\s+)?"
+    r"(?:parse|decode|load)\b", re.I)
 
 
 def _model_problems(w: Draft, reading: Reading) -> None:

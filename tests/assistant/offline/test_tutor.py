@@ -397,3 +397,15 @@ def test_follow_up_detection(text: str, follows: bool) -> None:
     from apilab.assistant.offline.intents import detect_follow_up
 
     assert detect_follow_up(text) is follows
+
+
+def test_valid_json_that_fails_to_parse_points_at_what_came_around_it(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "production-prompts",
+        'my model returns this and json.loads fails: ```json\n{"name": "Bob", "age": 30}\n```'))
+    assert "Valid JSON" in reply.text and "repr(content)" in reply.text
+    assert reply.meta["card"] == "pp-code-fences-in-output"
+    # Asked whether it is valid, with no failure: no guess about fences.
+    plain = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                         'is this valid json? {"name": "Bob", "age": 30}'))
+    assert "Valid JSON" in plain.text and "repr(content)" not in plain.text
