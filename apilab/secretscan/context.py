@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["IDENT_CHARS", "env_entry", "name_span", "name_words", "option_before", "pair_user",
-           "setter", "spaced_key"]
+__all__ = ["IDENT_CHARS", "env_entry", "env_line", "name_span", "name_words", "option_before",
+           "pair_user", "setter", "spaced_key"]
 
 IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
 _WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -68,6 +68,24 @@ def env_entry(text: str, start: int) -> bool:
     """Whether the name at ``start`` is an env-list entry's ("- name: X", '"name": "X"')."""
     i = _ident_start(text, start)
     return _ENV_ENTRY.search(text, max(0, i - 16), i) is not None
+
+
+# NAME=value alone on a line (.env, .ini, a commented-out .env line): the name starts the
+# line (after "export " or "# "), "=" with no blanks, and nothing but a comment after.
+_ENV_LINE_START = re.compile(r"(?:^|\n)[ \t]{0,8}(?:#[ \t]{0,3})?(?:export[ \t]{1,3})?\Z")
+_ENV_LINE_END = re.compile(r"[ \t]{0,40}(?:[#;][^\n]{0,200})?(?:\r?\n|\Z)")
+
+
+def env_line(text: str, start: int, end: int) -> bool:
+    """Whether the name at ``start`` and its value ending at ``end`` are a line of their own,
+    ``NAME=value`` (an .env or .ini entry), so the unquoted value is a literal."""
+    i = _ident_start(text, start)
+    j = start
+    while j < end and text[j] in IDENT_CHARS:
+        j += 1
+    return (text[j:j + 1] == "=" and text[j + 1:j + 2] not in ("=", " ", "\t")
+            and _ENV_LINE_START.search(text, max(0, i - 20), i) is not None
+            and _ENV_LINE_END.match(text, end) is not None)
 
 
 def option_before(text: str, start: int) -> bool:

@@ -24,6 +24,7 @@ import re
 
 from apilab.secretscan.context import (
     env_entry,
+    env_line,
     name_span,
     name_words,
     option_before,
@@ -178,6 +179,17 @@ _COMMON_DEFAULTS = frozenset({
     "sensitive", "hidden", "masked", "encrypted", "unknown", "notset", "not_set", "empty",
     "disabled", "enabled", "anonymous", "bearer", "basic", "oauth", "oauth2", "jwt",
 })
+# Lowercase words that fill a password's field without being one: input types, field
+# roles, hash schemes and "password" in other languages (translation files).
+_WORD_NOT_PASSWORDS = frozenset({
+    "hidden", "masked", "secure", "current", "confirm", "confirmed", "required", "missing",
+    "invalid", "incorrect", "mismatch", "strong", "weak", "plain", "plaintext", "cleartext",
+    "bcrypt", "scrypt", "argon", "sha", "crypt", "pbkdf", "digest", "keyring", "prompt",
+    "interactive", "environment", "file", "stdin", "random", "generate", "generated",
+    "passwort", "kennwort", "wachtwoord", "senha", "parola", "haslo", "heslo", "salasana",
+    "adgangskode", "passord", "losenord", "jelszo", "sifre", "katalaluan", "lozinka",
+    "contrasena", "motdepasse", "geslo", "parool", "slaptazodis", "parole",
+})
 # Hosts of local development: a URL there is reported only with a strong password.
 _LOCAL_HOSTS = ("localhost", "127.0.0.1", "0.0.0.0")
 # Hosts that only appear in examples and local development.
@@ -271,8 +283,13 @@ def _key_is_secret(words: list[str]) -> bool:
                for i, w in enumerate(words))
 
 
-def _value_ok(value: str, kind: str, quoted: bool) -> bool:
-    """Whether a name-anchored value looks like a literal secret of this kind."""
+def _value_ok(value: str, kind: str, quoted: bool, word_ok: bool = False) -> bool:
+    """Whether a name-anchored value looks like a literal secret of this kind.
+
+    ``word_ok``: the value is a literal given to the password itself (``password =
+    "..."``, ``PASSWORD=...`` alone on an .env line, ``-p ...``), not an item in a list
+    of strings, so one lowercase word may be the password.
+    """
     low = value.lower()
     starts = _PASSWORD_REFERENCE_STARTS if kind == "password" else _REFERENCE_STARTS
     if value.startswith(starts) or any(p in value for p in _REFERENCE_PARTS):
@@ -310,6 +327,11 @@ def _value_ok(value: str, kind: str, quoted: bool) -> bool:
         # letters under 25%.
         if value.isalpha() and value.islower() and _random_letters(value):
             return True
+        if word_ok and value.isalpha() and value.islower() and value.isascii():
+            # A literal given to a password is one even when it is one lowercase word
+            # ("whiteduke"); known defaults and placeholders are left above. Unquoted in
+            # code, a lone word is as often a variable (``password = credentials``).
+            return low not in _WORD_NOT_PASSWORDS and low not in _PASSWORD_WORDS
         return not (value.isalpha() and (value.islower() or value.isupper() or value.istitle()))
     if kind == "key" and _UUID4.fullmatch(value):
         # Many services issue random (version 4) UUIDs as keys. Lookup keys named so are
@@ -424,6 +446,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         user = pair_user(text, match.start(), start - 1)
         if len(user) >= 3 and user.lower() in secret.lower():
             return None
+        # (not one lowercase word: after "-p " it is as often mysql's database, -p alone
+        # prompting, and in a constructor's pair a role or a made-up example)
         return rule if _value_ok(secret, "password", True) else None
     if rule.id == "basic-auth":
         # "user:password": the password is what must look like one ("SVC:${APP_ID}" is not)
@@ -455,7 +479,14 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None  # "value:" after a name counts only in an env list ("- name: X")
         if group and group.startswith("qe") and not setter(name):
             return None  # getToken("..."), hasKey("..."): a lookup, not a setter
-    if kind is None or not _value_ok(secret, kind, quoted):
+    # A lowercase word may be a password where it is given to the name itself, quoted or
+    # alone on an .env line (not an item after it in a list of strings, "password",
+    # "select"), and is not part of the name (_PassArg.context: "context").
+    word_ok = (kind == "password" and secret.isalpha() and secret.islower()
+               and secret not in name.lower() and name_words(name) not in (["pass"], ["passed"])
+               and ((group or "")[:2] in ("qa", "qc")
+                    or (group == "u" and env_line(text, match.start(), end))))
+    if kind is None or not _value_ok(secret, kind, quoted, word_ok):
         return None
     if rule.id != "generic-secret-compared" and len(name) >= 4 and _folded(name) in _folded(
             secret):
