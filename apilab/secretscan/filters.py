@@ -32,7 +32,7 @@ from apilab.secretscan.context import (
     setter,
     spaced_key,
 )
-from apilab.secretscan.provider_names import off_format
+from apilab.secretscan.provider_names import near_miss, off_format
 from apilab.secretscan.redact import KNOWN_PREFIXES
 from apilab.secretscan.rules import RULES_BY_ID, Rule
 from apilab.secretscan.tokens import entropy, prefixed_token_ok, reserved_prefixes
@@ -256,9 +256,8 @@ def name_kind(name: str) -> str | None:
     if last == "token" and len(words) > 1 and words[-2] in _HANDLE_TOKEN_WORDS:
         return None
     if last in _META_LAST_WORDS and not (last == "key" and _key_is_secret(words)):
-        if last == "key" and len(words) > 1 and words[-2] not in _STRUCTURAL_KEY_WORDS \
-                and words[-2].isalpha() and len(words[-2]) >= 3 and not any(
-                    w in _META_LAST_WORDS for w in words[:-1]):
+        service = _service_word(words)
+        if last == "key" and service and not any(w in _META_LAST_WORDS for w in words[:-1]):
             return "key"
         return None
     for w in words:
@@ -276,6 +275,19 @@ def name_kind(name: str) -> str | None:
     if _key_is_secret(words):
         return "secret"
     return None
+
+
+def _service_word(words: list[str]) -> str:
+    """The word before the last, when it may be a service's name ("craftmypdf" in
+    craftmypdf_key; "ai21" in ai21_key, whose digits the word split parts), else ""."""
+    if len(words) < 2:
+        return ""
+    word = words[-2]
+    if word.isdigit() and len(words) > 2 and words[-3].isalpha():
+        word = words[-3] + word
+    if not word[0].isalpha() or len(word) < 3 or word in _STRUCTURAL_KEY_WORDS:
+        return ""
+    return word
 
 
 def _key_is_secret(words: list[str]) -> bool:
@@ -436,6 +448,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return rule if prefixed_token_ok(text, match.start(), secret, _reserved()) else None
     if not rule.generic:
         return rule
+    if near_miss(secret):
+        return None  # gsk_abc123 under any name: a truncated or made-up Groq key
     if rule.id == "url-credentials":
         return rule if _url_credentials_ok(match, secret) else None
     if rule.id in ("bearer-token", "url-query-secret"):

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import pytest
 
+from apilab.secretscan.provider_names import near_miss
+from tests.secretscan.keys import ALNUM, HEX, URLSAFE, seeded_text
 from tests.secretscan.keys import rules_found as _rules
+
+
+def _r(alphabet: str, n: int, seed: int = 9) -> str:
+    return seeded_text(alphabet, n, seed)
+
 
 # --- a password that is one lowercase word ----------------------------------------------------
 
@@ -47,3 +54,51 @@ def test_a_literal_word_given_to_a_password_is_found(text: str, path: str) -> No
 ])
 def test_a_word_that_is_not_a_password_stays_quiet(text: str) -> None:
     assert _rules(text) == [], text
+
+
+# --- an AI provider's prefix with too short a body: a near miss under any name ---------------
+
+@pytest.mark.parametrize("value", [
+    "gsk_" + _r(ALNUM, 24),          # Groq's are gsk_ and 52
+    "hf_" + _r(ALNUM, 20),           # Hugging Face's hf_ and 34
+    "sk-proj-" + _r(ALNUM, 20),      # OpenAI project keys run to 150+
+    "pplx-" + _r(ALNUM, 30),
+    "sk-ant-api03-" + _r(ALNUM, 24),
+])
+@pytest.mark.parametrize("name", ["GROQ_API_KEY", "service_token", "api_key"])
+def test_a_provider_prefix_with_a_short_body_is_a_near_miss(name: str, value: str) -> None:
+    assert near_miss(value)
+    assert _rules(f'{name} = "{value}"') == [], (name, value)
+
+
+@pytest.mark.parametrize("value", [
+    "sk-" + _r(ALNUM, 24),           # sk- is many services' prefix
+    "app-" + _r(ALNUM, 24),          # a common word (here a Dify key's layout)
+    "pa-" + _r(ALNUM, 12) + "9",     # a password may start so
+    "gsk_" + _r(ALNUM, 40),          # a long body: a newer layout, or another service's
+])
+def test_shared_prefixes_and_long_bodies_are_not_near_misses(value: str) -> None:
+    assert not near_miss(value)
+    assert _rules(f'service_token = "{value}"'), value
+
+
+# --- Anthropic keys of any version, service names with digits ---------------------------------
+
+@pytest.mark.parametrize("version", ["api03", "api04", "api668", "admin02"])
+def test_an_anthropic_key_of_any_version_is_found(version: str) -> None:
+    key = f"sk-ant-{version}-" + _r(URLSAFE, 93, 2) + "AA"
+    assert "anthropic-key-malformed" in _rules(f"key = '{key}'") or version == "api03"
+    assert _rules(f"key = '{key}'"), version
+
+
+def test_anthropic_near_misses_stay_quiet() -> None:
+    assert _rules(f"key = 'sk-ant-api04-{_r(ALNUM, 60, 3)}'") == []       # too short a body
+    assert _rules(f"key = 'sk-ant-apix04-{_r(ALNUM, 93, 3)}AA'") != [
+        "anthropic-key-malformed"]
+
+
+def test_a_service_name_with_digits_names_its_key() -> None:
+    uuid4 = "-".join((_r(HEX, 8, 5), _r(HEX, 4, 5), "4" + _r(HEX, 3, 5), "a" + _r(HEX, 3, 6),
+                      _r(HEX, 12, 5)))
+    assert _rules(f"ai21_key: {uuid4}") == ["generic-secret"]
+    assert _rules(f"s3_key = '{uuid4}'") == []        # S3's object keys
