@@ -44,16 +44,21 @@ def name_span(text: str, start: int, stop: int) -> str:
     return text[i:j]
 
 
+# The lone word after a service's name: "key" in any case, ACCESS and PRIVATE in capitals.
+_SPACED_WORD = re.compile(r"(?:key|Key|KEY|ACCESS|PRIVATE)(?![A-Za-z0-9_.$-])")
+
+
 def spaced_key(text: str, start: int, qualifiers: Collection[str]) -> str:
     """"nuget_key" for the lone name "key" in "nuget key = ...", else "".
 
+    Also "pdfshift_ACCESS" for "pdfshift ACCESS ..." (ACCESS and PRIVATE in capitals).
     A name in words ("clarifai access key", "flickr KEY") reads as its last two words;
     ``qualifiers`` are the words that make "<word> key" a name inside a sentence too.
     """
-    if text[start:start + 3] not in ("key", "Key", "KEY") or start < 2 \
-            or text[start + 3:start + 4] in IDENT_CHARS or text[start - 1] != " " \
-            or text[start - 2] not in IDENT_CHARS:
+    word = _SPACED_WORD.match(text, start)
+    if word is None or start < 2 or text[start - 1] != " " or text[start - 2] not in IDENT_CHARS:
         return ""
+    end = word.end()
     before = name_span(text, start - 1, start - 1)
     i = start - 1 - len(before)
     if not before.isalpha() or text[i - 1:i] == "<":
@@ -61,7 +66,7 @@ def spaced_key(text: str, start: int, qualifiers: Collection[str]) -> str:
     if (before.lower() not in qualifiers and text[i - 1:i] == " "
             and text[i - 2:i - 1].isalpha()):
         return ""  # "not a real key ...": a sentence, unless "<service> access key"
-    return f"{before}_{text[start:start + 3]}"
+    return f"{before}_{text[start:end]}"
 
 
 def env_entry(text: str, start: int) -> bool:

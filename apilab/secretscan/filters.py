@@ -274,6 +274,11 @@ def name_kind(name: str) -> str | None:
         return "secret"
     if _key_is_secret(words):
         return "secret"
+    if last in ("access", "private") and _service_word(words) and not any(
+            w in _META_LAST_WORDS or w in _KEY_QUALIFIERS for w in words[:-1]):
+        # a service's name and ACCESS or PRIVATE ("zerobounceACCESS", "pdfshift ACCESS"):
+        # a key of that service, reported only for a long random value, as "<service>_key"
+        return "key"
     return None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from apilab.secretscan.provider_names import near_miss
-from tests.secretscan.keys import ALNUM, HEX, URLSAFE, seeded_text
+from tests.secretscan.keys import ALNUM, HEX, LOWER36, URLSAFE, seeded_text
 from tests.secretscan.keys import rules_found as _rules
 
 
@@ -102,3 +102,30 @@ def test_a_service_name_with_digits_names_its_key() -> None:
                       _r(HEX, 12, 5)))
     assert _rules(f"ai21_key: {uuid4}") == ["generic-secret"]
     assert _rules(f"s3_key = '{uuid4}'") == []        # S3's object keys
+
+
+# --- a service's name and ACCESS or PRIVATE ---------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    f"zerobounceACCESS={_r(LOWER36, 30, 4)}",
+    f"pdfshift ACCESS {_r(HEX, 32, 4)}",
+    f"scrapeowl ACCESS {_r(LOWER36, 30, 5)}",
+    f"languagelayer PRIVATE {_r(LOWER36, 32, 6)}",
+    f'mailerPRIVATE: "{_r(ALNUM, 32, 7)}"',
+])
+def test_a_service_name_and_access_or_private_before_a_token_is_a_key(text: str) -> None:
+    assert _rules(text) == ["generic-secret"], text
+
+
+@pytest.mark.parametrize("text", [
+    "DATABASE_ACCESS=readonly",                        # not a token
+    "ALLOW_PUBLIC_ACCESS=true",
+    f"S3_BUCKET_ACCESS={_r(HEX, 32, 4)}",              # a bucket's, structural
+    f"user_access = '{_r(LOWER36, 30, 4)}'",           # lower case: everywhere in code
+    f"private {_r(LOWER36, 30, 4)}",                   # no service before it
+    f"-----BEGIN RSA PRIVATE KEY-----\n{_r(LOWER36, 30, 4)}",
+    f"NO ACCESS {_r(HEX, 32, 4)}",                     # "no" is too short a service
+    f"the server ACCESS {_r(LOWER36, 30, 4)}",         # in a sentence
+])
+def test_access_and_private_elsewhere_stay_quiet(text: str) -> None:
+    assert "generic-secret" not in _rules(text), text

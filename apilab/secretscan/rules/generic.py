@@ -22,10 +22,13 @@ from apilab.secretscan.rules.base import LOW, Rule
 __all__ = ["GENERIC_KEYWORDS", "GENERIC_RULES", "GENERIC_VARIANTS"]
 
 # Lowercase literals the name must contain; the pattern starts at one of them.
+# "access" and "private" only in capitals, as the last word of a service's key name
+# ("zerobounceACCESS=...", "pdfshift ACCESS ..."): in lower case they are everywhere in code.
 GENERIC_KEYWORDS = ("pass", "pw", "pswd", "psswd", "pswrd", "secret", "token", "key", "cred",
-                    "auth")
+                    "auth", "access", "private")
 
-_NAME = r"(?i:pass|pw|pswd|psswd|pswrd|secret|token|key|cred|auth)[A-Za-z0-9_.$-]{0,40}+"
+_NAME = (r"(?:(?i:pass|pw|pswd|psswd|pswrd|secret|token|key|cred|auth)|ACCESS|PRIVATE)"
+         r"[A-Za-z0-9_.$-]{0,40}+")
 _CLOSE = r"(?P<_q>\\?[\"'`])?(?:\[\d{0,4}\]|\])?"
 
 
