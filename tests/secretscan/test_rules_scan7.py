@@ -42,9 +42,8 @@ def test_a_provider_name_with_a_value_off_its_format_stays_quiet(name: str, valu
     # the provider's own format: its rule reports it, not the name rule
     (f"deepgram_key = {_r(HEX, 40)}", "deepgram-api-key"),
     (f"MISTRAL_API_KEY={_r(ALNUM, 32, 3)}", "mistral-api-key"),
-    # a prefix only that provider uses, in a layout newer than the rule's (80 to 120
-    # characters would be anthropic-key-malformed's, test_rules_issue16)
-    (f"ANTHROPIC_API_KEY='sk-ant-api04-{_r(ALNUM, 40)}'", "generic-secret"),
+    # a prefix only that provider uses, in a layout newer than the rule's
+    (f"ANTHROPIC_API_KEY='sk-ant-api04-{_r(ALNUM, 90)}'", "generic-secret"),
     # a random UUID: a key format many services use
     (f"ai21_token = {_uuid4(2)}", "generic-secret"),
     # names that only contain a provider-like word are not checked

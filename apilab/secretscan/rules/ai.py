@@ -73,9 +73,8 @@ AI_RULES: tuple[Rule, ...] = (
         # A key with the right prefix whose body is not the exact layout (a character lost
         # or changed in a paste): not a valid key, but almost all of one, so still a leak.
         "anthropic-key-malformed", "Anthropic API key (malformed: not the exact layout)",
-        # (Any version number: the next version, api04 or admin02, keeps the prefix.)
-        B + r"sk-ant-(?:api|admin)\d{2,3}-[A-Za-z0-9_-]{80,120}" + E,
-        ("sk-ant-api", "sk-ant-admin"), MEDIUM, _ANTHROPIC_FIX,
+        B + r"sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{80,120}" + E,
+        ("sk-ant-api03-", "sk-ant-admin01-"), MEDIUM, _ANTHROPIC_FIX,
         provider="Anthropic", ai_provider=True, min_entropy=4.0, prefix="sk-ant-api03-",
         keyword_anchored=True,
     ),
