@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-__all__ = ["IDENT_CHARS", "env_entry", "env_line", "name_span", "name_words", "option_before",
-           "pair_user", "setter", "spaced_key"]
+__all__ = ["IDENT_CHARS", "env_entry", "env_line", "in_ternary", "name_span", "name_words",
+           "option_before", "pair_user", "setter", "spaced_key"]
 
 IDENT_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-$")
 _WORD_SPLIT = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -91,6 +91,16 @@ def env_line(text: str, start: int, end: int) -> bool:
     return (text[j:j + 1] == "=" and text[j + 1:j + 2] not in ("=", " ", "\t")
             and _ENV_LINE_START.search(text, max(0, i - 20), i) is not None
             and _ENV_LINE_END.match(text, end) is not None)
+
+
+def in_ternary(text: str, start: int) -> bool:
+    """Whether the name at ``start`` is a string after a ternary's "?" (minified JS:
+    ``e?"reset_password":"signup"``), so the ":" after it is the ternary's, not a key's."""
+    i = _ident_start(text, start)
+    j = i - 1
+    while j >= 0 and i - j <= 4 and text[j] in "\"'` \t":
+        j -= 1
+    return j >= 0 and text[j] == "?"
 
 
 def option_before(text: str, start: int) -> bool:

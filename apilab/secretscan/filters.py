@@ -25,6 +25,7 @@ import re
 from apilab.secretscan.context import (
     env_entry,
     env_line,
+    in_ternary,
     name_span,
     name_words,
     option_before,
@@ -516,7 +517,7 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     # "select"), and is not part of the name (_PassArg.context: "context").
     word_ok = (kind == "password" and secret.isalpha() and secret.islower()
                and secret not in name.lower() and name_words(name) not in (["pass"], ["passed"])
-               and ((group or "")[:2] in ("qa", "qc")
+               and (((group or "")[:2] in ("qa", "qc") and not in_ternary(text, match.start()))
                     or (group == "u" and env_line(text, match.start(), end))))
     if kind is None or not _value_ok(secret, kind, quoted, word_ok):
         return None

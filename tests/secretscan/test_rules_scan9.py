@@ -43,6 +43,8 @@ def test_a_literal_word_given_to_a_password_is_found(text: str, path: str) -> No
     '"Pass adopt_hosts=\'namespace\' to the pool"',            # prose
     "password = credentials",                                  # unquoted in code: a variable
     "x = 1; PASSWORD=whiteduke",                               # not alone on its line
+    '{variant:"reset_password"===e?"reset_password":"signup"}',  # a ternary (minified JS)
+    'let t=isPw?"password":"select"',
     'password = "hidden"',                                     # a field's role
     '"password": "passwort"',                                  # a translation
     '"Password": "pasword"',                                   # "password", misspelt
@@ -144,3 +146,24 @@ def test_a_random_hex_key_under_a_service_name_is_found(n: int) -> None:
 ])
 def test_patterned_hex_under_a_service_name_stays_quiet(value: str) -> None:
     assert _rules(f"CLAY_KEY: {value}") == [], value
+
+
+# --- prose: the password is "..." ---------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "The default Password is 'blooberry'",
+    'ensure the password is "centipede" and press the button',
+    f'the password was "{_r(ALNUM, 10, 3)}"',
+])
+def test_a_password_given_in_prose_is_found(text: str) -> None:
+    assert _rules(text, "README.md") == ["generic-password"], text
+
+
+@pytest.mark.parametrize("text", [
+    "The password is 'required'",                      # a default word
+    'if password is "x":',                             # too short
+    "Your password is 'invalid'",                      # a placeholder word
+    'the password is "{password}"',                    # a template
+])
+def test_prose_that_gives_no_password_stays_quiet(text: str) -> None:
+    assert _rules(text, "README.md") == [], text

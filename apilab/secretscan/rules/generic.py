@@ -53,8 +53,8 @@ _OPERATOR = (
     + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
-    # #define NAME "VALUE", password "VALUE"
-    + r"|[ \t]{1,3}" + _quoted("c")
+    # #define NAME "VALUE", password "VALUE", and prose: the password is "VALUE"
+    + r"|[ \t]{1,3}(?:(?:is|was|IS)[ \t]{1,3})?" + _quoted("c")
     # --password VALUE (accepted only after "-" / "--"; see filters)
     + r"|[ \t]{1,3}(?P<o>[^\s\"'`-][^\s\"'`]{5,200}+)"
     # (the forms below come last: a hit's secret group is looked up in pattern order, and
