@@ -167,3 +167,22 @@ def test_a_password_given_in_prose_is_found(text: str) -> None:
 ])
 def test_prose_that_gives_no_password_stays_quiet(text: str) -> None:
     assert _rules(text, "README.md") == [], text
+
+
+# --- placeholders: the alphabet in order, letters and digits interleaved in order -------------
+
+@pytest.mark.parametrize("text", [
+    "license_key: a1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8NRAL",
+    "--set newrelic-pixie.apiKey=px-api-a1b2c3d4-e5f6-g7h8-i8j0-k0l3m3n4o0p5",
+    "--set pixie-chart.deployKey=px-dep-d4c3b2a1-f6e5-h8g7-j1i8-p5o0n5m3l2k1",
+    f'api_key = "{_r(ALNUM, 10, 2)}ghijklm{_r(ALNUM, 20, 2)}"',
+    f'token = "{_r(ALNUM, 10, 2)}ZYXWVUT{_r(ALNUM, 20, 2)}"',
+])
+def test_sequences_in_order_are_placeholders(text: str) -> None:
+    assert _rules(text) == [], text
+
+
+def test_random_keys_hold_no_sequence_marker() -> None:
+    from apilab.secretscan.filters import is_placeholder
+    keys = [seeded_text(ALNUM, 48, seed) for seed in range(20_000)]
+    assert not [k for k in keys if is_placeholder(k)]
