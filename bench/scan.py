@@ -195,12 +195,15 @@ def outside_bench(cache: str | None, gitleaks: str | None, gitleaks_config: str 
     print()
 
 
-def fresh_bench(path: str | None, tmp: Path, show_dev: bool = False) -> None:
+def fresh_bench(path: str | None, tmp: Path, show_dev: bool = False,
+                dev_only: bool = False) -> None:
     """Score both tools on the fresh corpus (fresh.py), dev and held-out halves side by side.
 
     The held-out half is reported as totals only (overall, AI keys, per source): looking at
     its misses would turn it into a second dev half. ``show_dev`` lists the dev half's misses
-    and false hits for apilab.
+    and false hits for apilab. ``dev_only`` prints no held-out figure at all (not even its
+    sample counts), for the runs made while rules are changed: the held-out half is then
+    measured once, by someone else, after the change.
     """
     samples = outside.load_fresh(path)
     if not samples:
@@ -208,7 +211,7 @@ def fresh_bench(path: str | None, tmp: Path, show_dev: bool = False) -> None:
         return
     kept = [s for s in samples if not s.debatable]
     sources = sorted({s.source for s in kept})
-    halves = ("dev", "held-out")
+    halves = ("dev",) if dev_only else ("dev", "held-out")
     print(f"Fresh corpus (never tuned on): {len(samples)} samples from {', '.join(sources)}; "
           f"{len(samples) - len(kept)} debatable labels left out; split by service into "
           + ", ".join(f"{h} {sum(s.half == h for s in kept)} "
@@ -234,7 +237,7 @@ def fresh_bench(path: str | None, tmp: Path, show_dev: bool = False) -> None:
             row = "".join(f"{t.precision:>12.3f}{t.recall:>6.3f}{t.f1:>6.3f}"
                           for t in (tally(n, subset) for n in names))
             print(f"{f'{half}: {label} ({len(subset)})':<30}{row}")
-    print("\nF1 per source, dev | held-out (samples):")
+    print(f"\nF1 per source, {' | '.join(halves)} (samples):")
     print(f"{'source':<20}" + "".join(f"{h + ' ' + n:>26}" for h in halves for n in names))
     for source in sources:
         cells = []
@@ -333,6 +336,8 @@ def main() -> None:
                         help="only the fresh corpus tables (no other part)")
     parser.add_argument("--show-dev", action="store_true",
                         help="with --fresh: list apilab's misses and false hits on the dev half")
+    parser.add_argument("--dev-only", action="store_true",
+                        help="with --fresh: print no held-out figure (dev half only)")
     parser.add_argument("--skip-tree", action="store_true", help="skip the speed part")
     parser.add_argument("--repeat", type=int, default=3, help="apilab runs on the tree (best)")
     parser.add_argument("--ds-repeat", type=int, default=1,
@@ -341,7 +346,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="apilab-bench-") as tmp:
         if args.fresh is not None or args.fresh_only:
-            fresh_bench(args.fresh or None, Path(tmp), args.show_dev)
+            fresh_bench(args.fresh or None, Path(tmp), args.show_dev, args.dev_only)
             if args.fresh_only:
                 return
         outside_bench(args.outside, args.gitleaks, args.gitleaks_config, Path(tmp))

@@ -28,7 +28,7 @@ import re
 from apilab.secretscan.rules import RULES, Rule
 from apilab.secretscan.tokens import reserved_prefixes
 
-__all__ = ["off_format"]
+__all__ = ["near_miss", "off_format"]
 
 # Provider names that are also common words in identifiers ("cursor", "modal", "together",
 # "voyage", "stability", "devin", "exa"): a name holding one says nothing about a provider.
@@ -138,6 +138,26 @@ def _owned_prefixes() -> dict[str, frozenset[str]]:
         if len(providers) == 1:
             out.setdefault(next(iter(providers)), set()).add(prefix)
     return {p: frozenset(v) for p, v in out.items()}
+
+
+@functools.cache
+def _ai_prefixes() -> tuple[str, ...]:
+    """The prefixes AI-provider keys start with (``sk-ant-``, ``gsk_``, ``hf_``, ``AIza``):
+    4+ characters, or 3 ending in "_"; not the ones many services share (``sk-``, ``sk_``) or
+    a common word (``app-``). ``pa-`` or ``fc-`` may start a password."""
+    found = {r.prefix for r in RULES if r.ai_provider and not r.generic
+             and (len(r.prefix) >= 4 or (len(r.prefix) == 3 and r.prefix.endswith("_")))}
+    return tuple(sorted((found | {"sk-ant-"}) - {"sk-", "sk_", "app-"}))
+
+
+def near_miss(value: str) -> bool:
+    """Whether ``value`` starts with an AI provider's own prefix and too little after it
+    for a key in any layout (``gsk_abc123``, ``sk-proj-`` and 20): a truncated or made-up
+    key, which the provider's rules judge alone, as they do keys a character short."""
+    if not value.startswith(_ai_prefixes()):
+        return False
+    prefix = max((p for p in _ai_prefixes() if value.startswith(p)), key=len)
+    return len(value) - len(prefix) < _NEWER_LAYOUT_MIN
 
 
 def _accepted(rule: Rule, text: str) -> bool:

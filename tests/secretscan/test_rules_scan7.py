@@ -30,7 +30,7 @@ def _uuid4(seed: int) -> str:
     ("kimi_api_key", "sk-" + _r(ALNUM, 20)),       # Moonshot's are sk- and 48
     ("mistral_token", _r(ALNUM, 28)),              # Mistral's are 32
     ("ANTHROPIC_API_KEY", _r(ALNUM, 40)),          # no Anthropic layout at all
-    ("GROQ_API_KEY", "gsk_" + _r(ALNUM, 24)),      # Groq's prefix, far too short a body
+    # (Groq's prefix with far too short a body is quiet under any name: test_rules_scan9)
 ])
 def test_a_provider_name_with_a_value_off_its_format_stays_quiet(name: str, value: str) -> None:
     assert _rules(f'{name} = "{value}"') == [], name

@@ -22,10 +22,13 @@ from apilab.secretscan.rules.base import LOW, Rule
 __all__ = ["GENERIC_KEYWORDS", "GENERIC_RULES", "GENERIC_VARIANTS"]
 
 # Lowercase literals the name must contain; the pattern starts at one of them.
+# "access" and "private" only in capitals, as the last word of a service's key name
+# ("zerobounceACCESS=...", "pdfshift ACCESS ..."): in lower case they are everywhere in code.
 GENERIC_KEYWORDS = ("pass", "pw", "pswd", "psswd", "pswrd", "secret", "token", "key", "cred",
-                    "auth")
+                    "auth", "access", "private")
 
-_NAME = r"(?i:pass|pw|pswd|psswd|pswrd|secret|token|key|cred|auth)[A-Za-z0-9_.$-]{0,40}+"
+_NAME = (r"(?:(?i:pass|pw|pswd|psswd|pswrd|secret|token|key|cred|auth)|ACCESS|PRIVATE)"
+         r"[A-Za-z0-9_.$-]{0,40}+")
 _CLOSE = r"(?P<_q>\\?[\"'`])?(?:\[\d{0,4}\]|\])?"
 
 
@@ -50,8 +53,8 @@ _OPERATOR = (
     + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
-    # #define NAME "VALUE", password "VALUE"
-    + r"|[ \t]{1,3}" + _quoted("c")
+    # #define NAME "VALUE", password "VALUE", and prose: the password is "VALUE"
+    + r"|[ \t]{1,3}(?:(?:is|was|IS)[ \t]{1,3})?" + _quoted("c")
     # --password VALUE (accepted only after "-" / "--"; see filters)
     + r"|[ \t]{1,3}(?P<o>[^\s\"'`-][^\s\"'`]{5,200}+)"
     # (the forms below come last: a hit's secret group is looked up in pattern order, and
