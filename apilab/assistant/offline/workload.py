@@ -127,6 +127,12 @@ _SIDE_AFTER = re.compile(r"^\s*(?:tokens?\s+)?(?:of\s+)?(input|prompt|in|output|
 _SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out)"
                           r"(?:\s+tokens?)?\s*(?:of|:|=|~|≈|around|about|approx\.?)?\s*$", re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
+_INTO_BEFORE = re.compile(r"\b(?:into|down to|summar(?:y|ies) of|answers? of|replies of|"
+                          r"responses? of)\s*(?:about|around|roughly|~)?\s*$", re.I)
+# Words with the side they are on: "500 words in", "200 output words", "300 words of output".
+_WORDS_SIDE = re.compile(
+    r"^\s*-?\s*(?:(input|prompt|in|output|completion|out|generated)\s+)?words?\b"
+    r"(?:\s+(?:of\s+)?(input|prompt|in|output|completion|out|generated)\b)?", re.I)
 _ITEM_AFTER = re.compile(r"^\s*(?:(?:new|short|long|large|small|support|customer|daily|"
                          r"monthly|active|pdf|text|user|product)\s+){0,2}([a-z]{3,20})\b", re.I)
 _NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars", "percent",
@@ -162,6 +168,7 @@ class Workload:
     cached_tokens: Decimal = Decimal(0)
     reasoning_tokens: Decimal = Decimal(0)
     words_in: Decimal = Decimal(0)  # learner gave words, not tokens (approximate)
+    words_out: Decimal = Decimal(0)  # the same, for the answer ("200 words out")
     frequency: str = ""  # per "second" / "day" / ... (items are per this period)
     period: str = ""  # the period the total is for ("month", "48 hours")
     periods: Decimal = Decimal(1)  # frequency periods in ``period``
@@ -236,6 +243,20 @@ def parse_workload(text: str) -> Workload | None:
                 w.claimed = q.value
             continue
         token = _TOKEN_AFTER.match(after)
+        words = None if token else _WORDS_SIDE.match(after)
+        if words:
+            side = _side(words.group(1) or words.group(2))
+            if not side:
+                m = _SIDE_BEFORE.search(before)
+                side = _side(m.group(1)) if m else ""
+            if not side and _INTO_BEFORE.search(before):
+                side = "output"  # "summarise ... into 150 words"
+            if side == "output":
+                w.words_out += q.value
+            else:
+                w.words_in += q.value
+            found = True
+            continue
         if token or _WORDS_AFTER.match(after) or _slash_pair(text, q, quantities):
             side = (_side(token.group(1) if token else None) or _side(token.group(2) if token
                                                                        else None)
@@ -294,17 +315,21 @@ def parse_workload(text: str) -> Workload | None:
         if _CLAIM_CONTEXT.search(sentence) and not re.match(r"^\s*" + _TIME_WORD, after, re.I):
             w.claimed = q.value
             w.claimed_money = q.money or not re.search(r"tokens?", after[:15], re.I)
-    if not found and not w.words_in:
+    if not found and not (w.words_in or w.words_out):
         return None
     for word, unit in _FREQ_ADJ.items():
         if not w.frequency and re.search(rf"\b{word}\b", low):
             w.frequency = unit
     _apply_period(w, text)
-    if w.words_in and not w.input_tokens:
-        w.input_tokens = (w.words_in * 4 / 3).to_integral_value()
-        w.notes.append(f"{int(w.words_in):,} words is about {int(w.input_tokens):,} tokens "
-                       "(1 token is about 0.75 English words); count the real text for an "
-                       "exact figure.")
+    converted = []
+    for words, side in ((w.words_in, "input"), (w.words_out, "output")):
+        if words and not getattr(w, f"{side}_tokens"):
+            tokens = (words * 4 / 3).to_integral_value()
+            setattr(w, f"{side}_tokens", tokens)
+            converted.append(f"{int(words):,} words is about {int(tokens):,} tokens")
+    if converted:
+        w.notes.append("; ".join(converted) + " (1 token is about 0.75 English words); count "
+                       "the real text for an exact figure.")
     if per_item_seen and w.items == 1 and not item_total_seen:
         w.notes.append("Per-request figures: give the number of requests for a total.")
     return w

@@ -82,3 +82,19 @@ def test_number_heavy_messages_stay_linear(attack: str) -> None:
     started = time.perf_counter()
     parse_workload(attack[:8000])
     assert time.perf_counter() - started < 1.0  # was 5 s for the first one (quadratic)
+
+
+@pytest.mark.parametrize(("text", "tokens_in", "tokens_out"), [
+    ("1000 requests a day with gpt-4o, each about 500 words in and 200 words out", 667, 267),
+    ("1000 requests of 500 input words and 200 output words", 667, 267),
+    ("summarise 300 documents of 2000 words each into 150 words", 2667, 200),
+    ("how much for 50 emails of 300 words with replies of about 90 words", 400, 120),
+])
+def test_words_are_converted_on_the_side_they_are_on(text: str, tokens_in: int,
+                                                      tokens_out: int) -> None:
+    # Before, every word count went to the input ("700 words in"), or "500 input words"
+    # was read as 500 tokens.
+    found = parse_workload(text)
+    assert found is not None
+    assert (int(found.input_tokens), int(found.output_tokens)) == (tokens_in, tokens_out)
+    assert "0.75 English words" in " ".join(found.notes)
