@@ -35,6 +35,7 @@ TOOL_OBJECTIVES = {
     "review_prompt": ("system-prompts", "prompt-injection"),
     "review_retries": ("backoff-jitter", "status-codes"),
     "review_keys": ("key-storage", "leak-vectors"),
+    "review_env": ("key-storage",),
 }
 # Labs in which running a tool is itself on-topic.
 TOOL_LABS = {
@@ -48,6 +49,7 @@ TOOL_LABS = {
     "review_prompt": {"production-prompts"},
     "review_retries": {"rate-limits-cost", "api-basics"},
     "review_keys": {"key-security"},
+    "review_env": {"key-security"},
 }
 
 

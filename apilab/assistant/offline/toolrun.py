@@ -150,7 +150,17 @@ def _reviews(w: Draft, reading: Reading) -> None:
         _run_review(w, "review_retries", review.review_retries(code))
     elif review.uses_keys(code) and (w.turn.lab.id == "key-security" or _ABOUT_KEY_HANDLING.search(
             reading.prose) or _EXPLICIT_REVIEW.search(reading.prose)):
-        _run_review(w, "review_keys", review.review_keys(reading.text))
+        if reading.pasted_text("code").strip():
+            _run_review(w, "review_keys", review.review_keys(reading.text))
+        else:
+            # Only a .env: it *is* where the key should live, so a code review ("the key's
+            # source is unclear") would be wrong; say what makes a .env safe instead.
+            started = time.perf_counter()
+            w.parts.append(_ENV_FILE_NOTE)
+            w.ran("review_env", {}, started)
+            w.kind = "review"
+            w.reviewed_as_asked = bool(_EXPLICIT_REVIEW.search(reading.prose)) and len(
+                reading.questions) <= 1
     elif _asked(reading, _REVIEW_ASK):
         result = review.review_code(code)
         if result.passed or result.problems:
@@ -163,10 +173,18 @@ _ABOUT_KEY_HANDLING = re.compile(
     r"secret|\.env\b|\bleak|\bsafe|\bsecur|hard-?cod|\bexpos|\bstor(?:e|ed|ing)\b.{0,30}\bkey|"
     r"\bkey\b.{0,30}\bstor(?:e|ed|ing)\b", re.I)
 
+_ENV_FILE_NOTE = (
+    "**Your `.env` file**: the right place for a key on your machine, as long as it is "
+    "listed in `.gitignore` (`git check-ignore -v .env` says so), never committed, pasted or "
+    "shared, and readable only by you. In production the same names come from your host's "
+    "secret settings, not from a copied `.env`; commit a `.env.example` with the names and "
+    "no values.")
+
 # Asking for a review in so many words, as opposed to "why doesn't this work?" with code.
 _EXPLICIT_REVIEW = re.compile(
-    r"\b(?:review|check (?:my|this|the)|look (?:at|over)|is (?:this|it|my \w+) (?:ok|okay|right|"
-    r"correct|good|fine|safe|secure)|looks? (?:ok|okay|right|good|correct)|feedback|improve|"
+    r"\b(?:review|check (?:my|this|the)|look (?:at|over)|"
+    r"is (?:this|it|my \w+|this \w+) (?:ok|okay|right|correct|good|fine|safe|secure)|"
+    r"looks? (?:ok|okay|right|good|correct)|feedback|improve|"
     r"any (?:issues|problems|suggestions)|best practice)\b", re.I)
 
 

@@ -132,3 +132,18 @@ def test_a_short_prompt_under_an_explicit_review_request_is_reviewed_alone(real_
     assert "No scope." in reply.text and "An improved version" in reply.text
     assert "I took your question to be" not in reply.text and reply.meta["card"] is None
     assert reply.on_topic
+
+
+def test_a_pasted_env_file_gets_the_env_file_rules_not_a_code_review(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from apilab.evals.tutor import tutor_turn
+    from tests.assistant._helpers import fake_openai_key
+
+    key = fake_openai_key()
+    turn = tutor_turn(real_tutor, "key-security",
+                      f"here is my .env, is this setup ok?\nOPENAI_API_KEY={key}\nDEBUG=true")
+    reply = real_tutor.compose(turn)
+    assert key not in reply.text and key[8:16] not in reply.text
+    assert "Revoke it first" in reply.text  # the pasted key is treated as leaked
+    assert "Your `.env` file" in reply.text and "git check-ignore" in reply.text
+    assert "source is unclear" not in reply.text  # a .env is where the key should come from
+    assert reply.meta["card"] is None and reply.on_topic
