@@ -57,6 +57,11 @@ OFFLINE_NOTE = (
 
 
 
+def _same_words(a: str, b: str) -> bool:
+    """"What is an eval?" and "what is an eval": no reading line needed."""
+    return re.findall(r"[a-z0-9]+", a.lower()) == re.findall(r"[a-z0-9]+", b.lower())
+
+
 def _earlier_questions(history: list[tuple[str, str]]) -> str | None:
     """The learner's last question that stands on its own, with any follow-ups asked since
     ("how do I stream in python?" + "what about anthropic?"); ``None`` when there is none.
@@ -194,7 +199,8 @@ class OfflineTutor:
             kind = "echo"  # a bare paste got a generic check, but no question was asked
         verdict = judge_reply(kind, w.on_lab_topic, turn.lab.title)
         sections = [*w.notes]
-        if w.understood and kind in ("answer", "hedged"):
+        if w.understood and kind in ("answer", "hedged") and not _same_words(w.understood,
+                                                                              w.focus):
             sections.append(f"_I took your question to be: \u201c{w.understood}\u201d_")
         sections += w.parts
         if w.follow_up:

@@ -409,3 +409,11 @@ def test_valid_json_that_fails_to_parse_points_at_what_came_around_it(real_tutor
     plain = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
                                          'is this valid json? {"name": "Bob", "age": 30}'))
     assert "Valid JSON" in plain.text and "repr(content)" not in plain.text
+
+
+def test_no_reading_line_when_the_learner_asked_the_cards_question(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                         "what is an eval"))
+    # The reading was recorded (near ties were folded) but is the learner's own question.
+    assert reply.meta["understood"] == "What is an eval?" and reply.meta["alternatives"]
+    assert "I took your question to be" not in reply.text
