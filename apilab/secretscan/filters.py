@@ -444,6 +444,10 @@ def _jwt_ok(secret: str) -> bool:
     return isinstance(header, dict) and "alg" in header and header.get("alg") != "none"
 
 
+# A comparison operator just before an unquoted value (an expression, not a secret).
+_COMPARED = re.compile(r"[=!]==?[ \t]{0,3}$")
+
+
 def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) -> Rule | None:
     """The rule to report this hit under, or ``None`` when it is not a secret."""
     secret = text[start:end]
@@ -516,6 +520,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None  # "value:" after a name counts only in an env list ("- name: X")
         if group and group.startswith("qe") and not setter(name):
             return None  # getToken("..."), hasKey("..."): a lookup, not a setter
+        if group == "u" and _COMPARED.search(text, max(match.start(), start - 8), start):
+            return None  # "password"===e.type?...: compared with an expression, not a literal
     # A lowercase word may be a password where it is given to the name itself, quoted or
     # alone on an .env line (not an item after it in a list of strings, "password",
     # "select"), and is not part of the name (_PassArg.context: "context").

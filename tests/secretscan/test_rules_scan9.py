@@ -186,3 +186,18 @@ def test_random_keys_hold_no_sequence_marker() -> None:
     from apilab.secretscan.filters import is_placeholder
     keys = [seeded_text(ALNUM, 48, seed) for seed in range(20_000)]
     assert not [k for k in keys if is_placeholder(k)]
+
+
+# --- a comparison with an expression -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "path", "found"), [
+    ('function f(e){return"password"===e.type?e.value:null}', "app.min.js", []),
+    ("if (user.password !== other.passwordConfirmation) { fail() }", "form.js", []),
+    (f'if (token === "{_r(ALNUM, 24, 31)}") {{}}', "check.js", ["generic-secret"]),
+    (f'password == "{_r(ALNUM, 16, 32)}"', "app.py", ["generic-password"]),
+])
+def test_a_comparison_reports_literals_not_expressions(text: str, path: str,
+                                                       found: list[str]) -> None:
+    # Minified JS compares a field's type with the word "password" all the time.
+    assert _rules(text, path) == found, text
