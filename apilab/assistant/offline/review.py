@@ -76,11 +76,15 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
     ("a role", _has(r"\byou are\b|\byour role\b|\bact as\b|\bas an? \w+ (?:assistant|agent|bot)"),
      "No role.", "Start with who the model is and for whom: \u201cYou are the support "
      "assistant for Acme's billing app.\u201d"),
+    # "You answer...", "Your task:", or an instruction opening a sentence ("Only answer
+    # cooking questions", "Answer questions about our menu").
     ("a task", _has(r"\b(?:your (?:job|task|goal)|you (?:help|answer|summari[sz]e|classify|"
-                    r"extract|write|review|translate)|task:|goal:)"),
+                    r"extract|write|review|translate)|task:|goal:)|(?:^|[.!:;]\s{0,3}|\bonly )"
+                    r"(?:answer|help|classify|summari[sz]e|extract|translate|write|generate|"
+                    r"recommend|explain|suggest|respond to|reply to|assist)\b"),
      "No clear task.", "Say what the model must do with each input, in one sentence."),
-    ("a scope", _has(r"\bonly\b|\bdo not\b|\bdon't\b|\bnever\b|\bout of scope\b|\boff[- ]topic\b|"
-                     r"\bstay on\b"),
+    ("a scope", _has(r"\bonly\b|\bdo not\b|\bdon'?t\b|\bnever\b|\bout of scope\b|\boff[- ]topic\b|"
+                     r"\bstay on\b|\bfor anything else\b"),
      "No scope.", "Say what is in scope and what to do with everything else (\u201cOnly "
      "answer questions about billing; for anything else, say you can't help with that.\u201d)."),
     ("an output format", _has(r"\bjson\b|\bformat\b|\bbullet|\bmarkdown\b|\bone (?:sentence|"
@@ -94,7 +98,10 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
      "No rule for uncertainty.", "Tell it what to do when it does not know: \u201cIf the "
      "answer is not in the provided documents, say you don't know - never guess.\u201d"),
     ("a refusal rule", _has(r"\brefuse\b|\bdecline\b|\bpolitely\b|\bcan'?t help\b|"
-                            r"\bnot allowed\b|\bdo not (?:answer|help|reveal)\b"),
+                            r"\bnot allowed\b|\bdo not (?:answer|help|reveal|discuss|talk)\b|"
+                            r"\bdon'?t (?:answer|discuss|talk about|reveal)\b|"
+                            r"\bfor anything else,? (?:reply|say|respond|answer)\b|"
+                            r"\bi can only help\b|\bnever (?:discuss|reveal|talk about)\b"),
      "No refusal rule.", "Say what to decline and how, in one sentence, so refusals are "
      "consistent."),
     ("untrusted input kept apart", _has(r"<\w+>|\"\"\"|```|###|\btreat\b.{0,40}\bas data\b|"

@@ -122,7 +122,9 @@ def _reviews(w: Draft, reading: Reading) -> None:
         _run_review(w, "review_prompt", review.review_prompt(prompt_paste[0].text))
         return
     if asks_prompt and not prompt_paste and _REVIEW_ASK.search(reading.prose):
-        quoted = re.search(r"[:\n]\s*[\"“]?(.{12,})$", reading.prose, re.S)
+        # From the whole message: the prose has inline JSON lifted out of it ("Reply in
+        # JSON: {...}" would come back as "Reply in JSON: ." and the review would drop it).
+        quoted = re.search(r"[:\n]\s*[\"“]?(.{12,})$", reading.text, re.S)
         # A short prompt is reviewed when the review was asked for in so many words ("review
         # my system prompt: You are a bot. Answer questions." is the weak prompt to improve).
         if quoted and (len(quoted.group(1)) >= 40 or (
@@ -243,8 +245,9 @@ def _explain_exception(name: str) -> str | None:
 def _json(w: Draft, reading: Reading) -> None:
     """Check pasted JSON when the question is about it, or when nothing else was said."""
     docs = [p for p in reading.pasted if p.kind == "json"]
-    if not docs or any(t["name"] == "explain_http_response" for t in w.tools):
-        return
+    if not docs or any(t["name"] in ("explain_http_response", "review_prompt")
+                       for t in w.tools):
+        return  # the JSON in a prompt under review is its output format, with placeholders
     if reading.prose.strip() and not _JSON_ASK.search(reading.prose):
         return
     schema = next((p.text for p in docs[1:] if re.search(r"\"(?:properties|\$schema)\"",

@@ -147,3 +147,26 @@ def test_a_pasted_env_file_gets_the_env_file_rules_not_a_code_review(real_tutor)
     assert "Your `.env` file" in reply.text and "git check-ignore" in reply.text
     assert "source is unclear" not in reply.text  # a .env is where the key should come from
     assert reply.meta["card"] is None and reply.on_topic
+
+
+def test_a_prompt_review_credits_what_the_prompt_has_and_keeps_all_of_it(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tests.assistant._helpers import make_turn
+
+    prompt = ("You are RecipeBot. Only answer cooking questions; for anything else reply 'I "
+              'can only help with cooking.\' Reply in JSON: {"recipe": "...", "minutes": 0}. '
+              'Example: Input: quick pasta? Output: {"recipe": "aglio e olio", "minutes": 15}')
+    reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                         "review my system prompt: " + prompt))
+    assert "No clear task" not in reply.text and "No refusal rule" not in reply.text
+    assert "No scope" not in reply.text and "No examples" not in reply.text
+    assert "No rule for uncertainty" in reply.text  # the one thing it lacks
+    assert '{"recipe": "...", "minutes": 0}' in reply.text  # the improved version keeps it
+    assert "Not valid JSON" not in reply.text  # its format placeholder is not a paste to check
+
+
+def test_a_menu_prompt_has_a_task_and_a_scope() -> None:
+    review = review_prompt("You are PizzaCo's assistant. Answer questions about our menu. "
+                           "Dont talk about competitors.")
+    problems = [p for p, _ in review.problems]
+    assert "No clear task." not in problems and "No scope." not in problems
+    assert "No refusal rule." not in problems  # "Dont talk about competitors"
