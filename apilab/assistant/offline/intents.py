@@ -45,8 +45,10 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"\b(print|show|reveal|repeat|output|display|dump|leak|tell me|give me|what(?:'s| is| are)"
          r"|share|write out|copy)\b[^.?!\n]{0,30}?\b(?:(your|the tutor'?s|the assistant'?s)\s+"
          r"(?:full\s+|exact\s+|original\s+)?(system\s+prompt|initial\s+prompt|prompt|"
-         r"instructions|rules)|(the|your)\s+(hidden|initial|original|secret|internal|full)\s+"
-         r"(system\s+)?(prompt|instructions))\b"),
+         r"instructions|rules)|your\s+(hidden|initial|original|secret|internal|full)\s+"
+         r"(system\s+)?(prompt|instructions)|the\s+(?:(?:hidden|initial|original|secret|"
+         # "the full prompt" is as often the learner's own prompt, drafted with the tutor
+         r"internal)\s+(?:system\s+)?|full\s+system\s+)(prompt|instructions))\b"),
         ("a request to reveal my system prompt",
          r"\b(print|reveal|dump|repeat|leak)\s+(out\s+)?the\s+system\s+prompt\b"),
         ("a request for the server's API key or other secrets",
