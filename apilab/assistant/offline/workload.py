@@ -124,9 +124,16 @@ _TOKEN_AFTER = re.compile(
     r"completion|out|cached|reasoning))?", re.I)
 _SIDE_AFTER = re.compile(r"^\s*(?:tokens?\s+)?(?:of\s+)?(input|prompt|in|output|completion|out|"
                          r"generated|cached|reasoning)\b", re.I)
-_SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out)"
+_SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out|reply|"
+                          r"replies|responses?|answers?)"
                           r"(?:\s+tokens?)?\s*(?:of|:|=|~|≈|around|about|approx\.?)?\s*$", re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
+_REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
+                            "questions", "question", "queries", "query", "chats", "prompts",
+                            "conversations", "turns", "emails", "documents", "docs", "tickets",
+                            "searches", "completions"})
+_EACH_NEAR = re.compile(r"\beach\b|\bper (?:user|customer|person|visitor|member|session|"
+                        r"student|employee|agent)\b|\bapiece\b", re.I)
 _INTO_BEFORE = re.compile(r"\b(?:into|down to|summar(?:y|ies) of|answers? of|replies of|"
                           r"responses? of)\s*(?:about|around|roughly|~)?\s*$", re.I)
 # Words with the side they are on: "500 words in", "200 output words", "300 words of output".
@@ -169,6 +176,8 @@ class Workload:
     reasoning_tokens: Decimal = Decimal(0)
     words_in: Decimal = Decimal(0)  # learner gave words, not tokens (approximate)
     words_out: Decimal = Decimal(0)  # the same, for the answer ("200 words out")
+    each: Decimal = Decimal(1)  # requests per item: "3k users, each sends 8 messages"
+    each_noun: str = ""
     frequency: str = ""  # per "second" / "day" / ... (items are per this period)
     period: str = ""  # the period the total is for ("month", "48 hours")
     periods: Decimal = Decimal(1)  # frequency periods in ``period``
@@ -179,7 +188,7 @@ class Workload:
 
     @property
     def total_items(self) -> Decimal:
-        return self.items * self.periods
+        return self.items * self.each * self.periods
 
     def totals(self) -> tuple[int, int, int]:
         """Total (input, output incl. reasoning, cached) tokens over the whole period."""
@@ -197,7 +206,8 @@ def _side(word: str | None) -> str:
     w = (word or "").lower()
     if w in ("input", "prompt", "in", "context"):
         return "input"
-    if w in ("output", "completion", "out", "generated"):
+    if w in ("output", "completion", "out", "generated", "reply", "replies", "response",
+             "responses", "answer", "answers"):
         return "output"
     if w in ("cached", "cache"):
         return "cached"
@@ -295,7 +305,12 @@ def parse_workload(text: str) -> Workload | None:
         noun = item.group(1).lower() if item else ""
         if noun and noun not in _NOT_ITEMS and not re.match(_TIME_WORD, noun):
             if item_total_seen:
-                continue  # the first item count is the workload; later ones are detail
+                # The first item count is the workload; a later one is detail, except the
+                # requests each item makes ("3k users, each sends 8 messages").
+                if (w.each == 1 and noun in _REQUEST_NOUNS and _EACH_NEAR.search(
+                        text[max(0, q.start - 30):q.end + 30])):
+                    w.each, w.each_noun = q.value, noun
+                continue
             w.items = q.value
             w.item_noun = noun
             item_total_seen = True
@@ -413,6 +428,8 @@ def describe(w: Workload) -> str:
     if w.total_items == 1:
         return "**Tokens:** " + " + ".join(per) + "."
     count = f"{int(w.items):,}" + (f" {w.item_noun}" if w.item_noun else " requests")
+    if w.each != 1:
+        count += f" x {int(w.each):,} {w.each_noun} each"
     if w.frequency:
         count += f" per {w.frequency}"
     if w.periods != 1:
@@ -453,8 +470,11 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         figures.append({"model": "your rates", "total_usd": str(total)})
     for model in ([] if w.rates and not models else models):
         try:
+            # Long-context rates apply per request above a prompt size, so they need a
+            # request count: "1.5M input tokens" with none is a total over many requests.
+            requests = int(w.total_items) if (w.item_noun or w.items > 1) else None
             b = cost(model, total_in, total_out, cached_input_tokens=total_cached, at=at,
-                     request_count=int(w.total_items) or None)
+                     request_count=requests or None)
         except ApilabError as exc:
             lines.append(f"`{model}`: {exc}")
             continue

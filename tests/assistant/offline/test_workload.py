@@ -98,3 +98,26 @@ def test_words_are_converted_on_the_side_they_are_on(text: str, tokens_in: int,
     assert found is not None
     assert (int(found.input_tokens), int(found.output_tokens)) == (tokens_in, tokens_out)
     assert "0.75 English words" in " ".join(found.notes)
+
+
+def test_requests_per_user_multiply_the_users_and_replies_are_output() -> None:
+    found = parse_workload("my chatbot has 3k daily users, each does like 8 messages, avg "
+                           "prompt is 1.2k tokens and replies ~250 tokens. monthly cost?")
+    assert found is not None
+    assert (int(found.items), int(found.each), int(found.total_items)) == (3000, 8, 720_000)
+    assert (int(found.input_tokens), int(found.output_tokens)) == (1200, 250)
+    text, figures = price_workload(found, ["gpt-4o-mini"], "2025-07-01")
+    assert "3,000 users x 8 messages each" in text
+    assert figures[0]["total_usd"].startswith("237.6")
+
+
+def test_token_totals_without_a_request_count_get_base_rates() -> None:
+    # 1.5M input tokens is a total over many requests, not one long-context prompt.
+    found = parse_workload("how much is 1.5 million input tokens and 300k output")
+    assert found is not None
+    _, figures = price_workload(found, ["claude-sonnet-4-5"], "2025-10-15")
+    assert figures[0]["total_usd"].startswith("9.0")
+    per_request = parse_workload("10 requests of 300k input tokens each and 1000 output each")
+    assert per_request is not None
+    text, _ = price_workload(per_request, ["claude-sonnet-4-5"], "2025-10-15")
+    assert "$6.00/1M" in text  # each prompt is above 200K: the long-context rate
