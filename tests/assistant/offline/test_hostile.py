@@ -23,6 +23,7 @@ ATTACKS = {
     "models": "gtp-4 " * 1333, "cjk": "截断" * 4000, "questions": "why? " * 1600,
     "parse-fails": 'json.loads parse {"a": 1} ' * 300, "statements": "do not when " * 666,
     "review": "review my system prompt: You are " * 240,
+    "framing": "can you teach me step by step " * 260,
 }
 
 

@@ -417,3 +417,14 @@ def test_no_reading_line_when_the_learner_asked_the_cards_question(real_tutor) -
     # The reading was recorded (near ties were folded) but is the learner's own question.
     assert reply.meta["understood"] == "What is an eval?" and reply.meta["alternatives"]
     assert "I took your question to be" not in reply.text
+
+
+def test_request_framing_does_not_dilute_the_question(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from apilab.assistant.offline.answer import without_framing
+
+    assert without_framing("can you teach me how streaming works step by step") == \
+        "how streaming works"
+    assert without_framing("explain to me like i'm 5") == "explain to me like i'm 5"  # too little left
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
+                                         "can you teach me how streaming works step by step"))
+    assert reply.meta["answer_kind"] == "answer" and reply.meta["card"] == "ab-streaming-how"
