@@ -89,11 +89,23 @@ def _facts(step: Step, answer: str) -> list[str]:
     found = []
     for fact, words in step.facts.items():
         for word in words:
-            if (word in low if not word.isalnum() or " " in word or word.isdigit()
-                    else re.search(rf"\b{re.escape(word)}\b", low)):
+            at = (low.find(word) if not word.isalnum() or " " in word or word.isdigit()
+                  else _word_at(word, low))
+            if at >= 0 and not _NEGATED.search(low[max(0, at - 20):at]):
                 found.append(fact)
                 break
     return found
+
+
+def _word_at(word: str, text: str) -> int:
+    m = re.search(rf"\b{re.escape(word)}\b", text)
+    return m.start() if m else -1
+
+
+# "no CI yet", "we don't have a team": the fact is named to say it does not apply. (A fact
+# that is itself a negation, "no cap", is matched whole and has nothing before it.)
+_NEGATED = re.compile(r"\b(?:no|not|without|never|don'?t (?:have|use|need)|haven'?t (?:got|set up)?"
+                      r")\s+(?:\w+\s+)?$")
 
 
 def _position(w: Draft) -> tuple[Guide, int] | None:
@@ -108,18 +120,32 @@ def _position(w: Draft) -> tuple[Guide, int] | None:
     return guide, int(m.group("n"))
 
 
+def _paused(w: Draft) -> tuple[Guide, int] | None:
+    """A guide whose question was asked one reply earlier, before a side question."""
+    replies = [content for role, content in w.turn.history if role == "assistant"]
+    if len(replies) < 2 or _HEADER.search(replies[-1]):
+        return None
+    m = _HEADER.search(replies[-2])
+    guide = next((g for g in guides() if m and g.title == m.group("title")), None)
+    return (guide, int(m.group("n"))) if guide is not None and m is not None else None
+
+
 def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
-    """(question number, the learner's answer) for each guide question already answered."""
+    """(question number, the learner's answer) for each guide question already answered.
+
+    The answer to question n is the learner message just before question n + 1 was asked
+    (a side question in between, answered from the notes, is not an answer)."""
     out = []
     history = w.turn.history
-    for i, (role, content) in enumerate(history):
+    for j, (role, content) in enumerate(history):
         if role != "assistant":
             continue
         m = _HEADER.search(content)
         if not m or m.group("title") != guide.title:
             continue
-        if i + 1 < len(history) and history[i + 1][0] in ("user", "learner"):
-            out.append((int(m.group("n")), history[i + 1][1]))
+        n = int(m.group("n"))
+        if n >= 2 and j >= 1 and history[j - 1][0] in ("user", "learner"):
+            out.append((n - 1, history[j - 1][1]))
     return out
 
 
@@ -144,6 +170,13 @@ def guide_step(w: Draft) -> bool:
     lab = w.turn.lab
     running = _position(w)
     message = w.message
+    resumed = False
+    if running is None and (paused := _paused(w)) is not None:
+        # "is vercel's env var thing encrypted?" between question 2 and its answer: the
+        # answer that follows still belongs to the plan, when it says what was asked.
+        guide, n = paused
+        if guide.lab == lab.id and _facts(guide.steps[n - 1], message):
+            running, resumed = paused, True
     if running is not None:
         guide, n = running
         if _STOP.match(message):
@@ -164,7 +197,8 @@ def guide_step(w: Draft) -> bool:
             reactions = [_numbers_reaction(message) if r == "NUMBERS" else r for r in reactions]
         if not reactions:
             reactions = [step.react.get("default", "Noted.")]
-        w.parts.append(" ".join(dict.fromkeys(reactions)))
+        w.parts.append(("Back to the plan. " if resumed else "")
+                       + " ".join(dict.fromkeys(reactions)))
         w.add_objectives(step.objectives)
         if n < len(guide.steps):
             w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")

@@ -86,3 +86,24 @@ def test_a_question_typed_without_a_question_mark_also_leaves_the_guide(
         "is it fine that it's a react app that runs in the browser?",
     ])
     assert "question 2 of 3" in replies[1].text
+
+
+def test_a_side_question_pauses_the_plan_and_the_next_answer_resumes_it(
+        real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app",
+        "its a nextjs app on vercel, the call is in an api route",
+        "wait actually, is vercel's env var thing encrypted?",
+        "ok. just me for now but a friend might join. no CI yet",
+        "no cap yet",
+    ])
+    assert "question 2 of 3" in replies[1].text
+    # Next.js with the call in an API route: not told the key must leave "that code".
+    assert "server route" in replies[1].text and "must not be in that code" not in replies[1].text
+    assert replies[2].meta["answer_kind"] != "coach"  # the side question, from the notes
+    assert replies[3].text.startswith("Back to the plan.") and "question 3 of 3" in replies[3].text
+    assert "For CI" not in replies[3].text  # "no CI yet"
+    plan = replies[4].text
+    assert "Your plan" in plan
+    assert "server-only" in plan  # from the answer to question 1, before the side question
+    assert "CI secret store" not in plan  # "no CI yet"
