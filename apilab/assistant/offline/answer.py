@@ -119,6 +119,17 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         return
     if w.parts:
         return  # a tool or an explanation already answered; nothing better to add
+    if w.answering:
+        # The learner answered the question the last reply ended with; nothing in the notes
+        # takes that answer further. Acknowledge it and hand the thread back, not "outside
+        # what I can help with".
+        w.parts.append(
+            f"Thanks - that's your answer to my question (*{w.follows}*): one to weigh against "
+            "the answer above. The notes don't take an answer like that further on their own; "
+            "ask me about the part you want to go deeper on.")
+        w.kind = "continuation"
+        w.why_not = "an answer to the tutor's question is not a new question about the lab"
+        return
     if w.continued:
         # The follow-up was a question for the learner to think about, not one the notes
         # answer: hand it back rather than saying "I don't know".

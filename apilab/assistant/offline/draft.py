@@ -82,6 +82,7 @@ class Draft:
     reviewed_as_asked: bool = False
     # The learner's earlier question(s) a short follow-up leans on ("what about anthropic?").
     follows: str | None = None
+    answering: bool = False  # ``follows`` is the tutor's own "Next:" question being answered
 
     @property
     def focus(self) -> str:

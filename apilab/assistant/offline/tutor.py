@@ -39,7 +39,7 @@ from apilab.assistant.offline.draft import Draft, lab_vocabulary
 from apilab.assistant.offline.guide import guide_step
 from apilab.assistant.offline.index import KnowledgeIndex
 from apilab.assistant.offline.judge import judge_reply
-from apilab.assistant.offline.read import read_message
+from apilab.assistant.offline.read import is_question, read_message
 from apilab.assistant.offline.retrieve import Retriever
 from apilab.assistant.offline.text import content_terms
 from apilab.assistant.offline.toolrun import run_tools
@@ -55,6 +55,13 @@ OFFLINE_NOTE = (
     "for an OpenAI-compatible server such as Ollama) and restart `apilab serve`._"
 )
 
+
+
+def _tutor_question(reply: str) -> str | None:
+    """The question a reply's "Next:" line asked the learner ("What would you ...?"), if any;
+    not a suggested question to ask the tutor (those are quoted)."""
+    m = re.search(r"\*\*Next:\*\*\s*([^\n\u201c]{8,300}?\?)\s*$", reply)
+    return m.group(1).strip() if m else None
 
 
 def _same_words(a: str, b: str) -> bool:
@@ -324,8 +331,21 @@ class OfflineTutor:
         w.reading = read_message(question)
 
     def _follow_up(self, w: Draft) -> None:
-        """"what about anthropic?", "can you show an example?": read with the question before."""
-        if w.continued or not intents.detect_follow_up(w.message):
+        """"what about anthropic?", "can you show an example?": read with the question before.
+
+        Also an answer to the tutor's own "Next:" question ("From which machines does your
+        app call the provider?" -> "on a digitalocean droplet, just one server"): a short
+        statement with none of the lab's words is read with that question, not judged
+        off-topic on its own."""
+        if w.continued:
+            return
+        asked = _tutor_question(w.last_reply())
+        if (asked and w.lab_vocabulary == 0 and len(w.message.split()) <= 20
+                and not is_question(w.message) and not intents.detect_follow_up(w.message)):
+            w.follows, w.answering = asked, True
+            w.lab_vocabulary = max(w.lab_vocabulary, lab_vocabulary(w.turn, asked))
+            return
+        if not intents.detect_follow_up(w.message):
             return
         earlier = _earlier_questions(w.turn.history)
         if not earlier:

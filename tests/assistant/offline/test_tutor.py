@@ -428,3 +428,19 @@ def test_request_framing_does_not_dilute_the_question(real_tutor) -> None:  # ty
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
                                          "can you teach me how streaming works step by step"))
     assert reply.meta["answer_kind"] == "answer" and reply.meta["card"] == "ab-streaming-how"
+
+
+def test_an_answer_to_the_tutors_own_question_is_not_called_off_topic(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    course = real_tutor.course
+    first = "can i restrict my openai key to my server's ip address?"
+    answer = real_tutor.compose(make_turn(course, "key-security", first))
+    assert "**Next:** From which machines" in answer.text
+    turn = dataclasses.replace(make_turn(course, "key-security",
+                                         "on a digitalocean droplet, just one server"),
+                               history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(turn)
+    assert reply.meta["answer_kind"] == "continuation" and not reply.on_topic
+    assert "outside what I can help with" not in reply.text
+    assert "your answer to my question" in reply.text
