@@ -65,7 +65,9 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     extra = [*(reading.signals.terms() if reading is not None else []), *w.hints]
     parts = reading.parts if reading is not None and not w.continued else []
     hints = reading.signals.cards() if reading is not None else []
-    own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints)
+    pasted = "\n".join(p.text for p in reading.pasted) if reading is not None else ""
+    own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints,
+                                  pasted=pasted)
     w.matches = own
     w.other_matches = other
     if _answer_parts(w, retriever):

@@ -217,12 +217,13 @@ class Retriever:
 
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), hints: Sequence[str] = (),
-               limit: int = 6) -> tuple[list[Match], list[Match]]:
+               limit: int = 6, pasted: str = "") -> tuple[list[Match], list[Match]]:
         """``(matches in lab, matches in the other labs)``, best first.
 
         ``text`` is the learner's question; ``parts`` its sentences, each also matched by
         meaning (a long message's one clear question is not averaged away); ``extra`` are
-        words a pasted error stands for, which count as the learner's own.
+        words a pasted error stands for, which count as the learner's own; ``pasted`` is
+        the pasted material, read only for the providers it names.
         """
         full = " ".join([text, *extra]) if extra else text
         query = self.index.make_query(full)
@@ -246,7 +247,9 @@ class Retriever:
                 lexical_by_side[side].append(i)
                 if all(len(lexical_by_side[k]) >= wanted[k] for k in (True, False)):
                     break
-        named = providers_named(" ".join([text, *parts, *extra]))
+        # Providers the pasted material names count too: an OpenAI error body pasted under
+        # "I just copied it from the dashboard??" is about OpenAI, not Gemini's bad-key card.
+        named = providers_named(" ".join([text, *parts, *extra, pasted[:4000]]))
         for in_lab, bucket in ((True, own), (False, other)):
             typical = typical_by_side[in_lab]
             lexical = lexical_by_side[in_lab]

@@ -444,3 +444,14 @@ def test_an_answer_to_the_tutors_own_question_is_not_called_off_topic(real_tutor
     assert reply.meta["answer_kind"] == "continuation" and not reply.on_topic
     assert "outside what I can help with" not in reply.text
     assert "your answer to my question" in reply.text
+
+
+def test_a_pasted_openai_error_is_not_answered_with_another_providers_card(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    message = ("im getting this error\nopenai.AuthenticationError: Error code: 401 - {'error': "
+               "{'message': 'Incorrect API key provided: sk-proj-****abcd. You can find your "
+               "API key at https://platform.openai.com/account/api-keys.', 'type': "
+               "'invalid_request_error', 'param': None, 'code': 'invalid_api_key'}}\n"
+               "i literally just copied it from the dashboard??")
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
+    assert "gemini" not in reply.meta["card"]
+    assert "HTTP 401 Unauthorized from OpenAI" in reply.text
