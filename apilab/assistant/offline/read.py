@@ -85,6 +85,9 @@ class Reading:
 
 _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+#.-]*)")
 _INLINE_FENCE = re.compile(r"(?<=\S)[ \t]*(?=```)")
+# Words after a fence's language on the same line: the learner is talking about backticks
+# ("it adds ```json at the start and my json.loads breaks"), not opening a block.
+_PROSE_AFTER_FENCE = re.compile(r"[ \t]+[A-Za-z][a-z']*(?:[ \t,]+[A-Za-z][a-z']*){2}\b(?!.*```)")
 _TRACE_LINE = re.compile(
     r"^\s*(?:Traceback \(most recent call last\)|File \"[^\"\n]{1,300}\", line \d+|"
     r"at [\w$.<>]+ \(|at (?:async )?[\w$./<>-]+:\d+|\^+\s*$|During handling of the above|"
@@ -224,7 +227,7 @@ def _segment(text: str) -> tuple[list[str], list[Pasted]]:
             else:
                 fence.lines.append(line)
             continue
-        if m:
+        if m and not _PROSE_AFTER_FENCE.match(line[m.end():]):
             fence = _Block("fence", [], m.group(2))
             fence_mark = m.group(1)
             continue

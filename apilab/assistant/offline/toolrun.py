@@ -244,7 +244,7 @@ def _explain_exception(name: str) -> str | None:
 
 def _json(w: Draft, reading: Reading) -> None:
     """Check pasted JSON when the question is about it, or when nothing else was said."""
-    docs = [p for p in reading.pasted if p.kind == "json"]
+    docs = [p for p in reading.pasted if p.kind == "json" and p.text.strip()]
     if not docs or any(t["name"] in ("explain_http_response", "review_prompt")
                        for t in w.tools):
         return  # the JSON in a prompt under review is its output format, with placeholders

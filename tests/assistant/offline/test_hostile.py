@@ -24,6 +24,7 @@ ATTACKS = {
     "parse-fails": 'json.loads parse {"a": 1} ' * 300, "statements": "do not when " * 666,
     "review": "review my system prompt: You are " * 240,
     "framing": "can you teach me step by step " * 260,
+    "fence-prose": "adds ```json at the start and ```" * 250,
 }
 
 

@@ -145,3 +145,12 @@ def test_statements_and_instructions_are_not_questions(sentence: str, asks: bool
     from apilab.assistant.offline.read import is_question
 
     assert is_question(sentence) is asks
+
+
+def test_backticks_mentioned_in_a_sentence_do_not_open_a_block() -> None:
+    reading = read_message("how do i get the model to always return valid json? sometimes it "
+                           "adds ```json at the start and my json.loads breaks")
+    assert not reading.pasted
+    assert "json.loads breaks" in reading.prose
+    fenced = read_message('is this ok? ```json\n{"a": 1}\n```')
+    assert [p.kind for p in fenced.pasted] == ["json"]

@@ -424,7 +424,8 @@ def test_request_framing_does_not_dilute_the_question(real_tutor) -> None:  # ty
 
     assert without_framing("can you teach me how streaming works step by step") == \
         "how streaming works"
-    assert without_framing("explain to me like i'm 5") == "explain to me like i'm 5"  # too little left
+    # too little would be left
+    assert without_framing("explain to me like i'm 5") == "explain to me like i'm 5"
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
                                          "can you teach me how streaming works step by step"))
     assert reply.meta["answer_kind"] == "answer" and reply.meta["card"] == "ab-streaming-how"
