@@ -35,7 +35,8 @@ _REVIEW_REQUEST = re.compile(r"\b(?:review|check|look at|feedback|critique|rate|
                              r"what(?:'s| is) wrong with|is (?:this|it|my \w+(?: \w+)?) "
                              r"(?:ok|okay|right|correct|good|fine|safe|secure))\b", re.I)
 _REVIEW_ASK = re.compile(
-    r"\b(?:review|check|look at|looks? (?:ok|okay|right|good|correct)|is (?:this|it|my \w+) "
+    r"\b(?:review|check|look at|looks? (?:ok|okay|right|good|correct)|"
+    r"is (?:this|it|my \w+|this \w+) "
     r"(?:ok|okay|right|correct|good|fine|safe|secure)|correct\??|feedback|improve|better|"
     r"wrong|mistake|bug|fix|problem with|what(?:'s| is) wrong|why (?:does|doesn't|is|isn't|"
     r"won't|do|am)|doesn'?t work|not working|fails?|error|how (?:should|do) i (?:structure|"

@@ -170,3 +170,15 @@ def test_a_menu_prompt_has_a_task_and_a_scope() -> None:
     problems = [p for p, _ in review.problems]
     assert "No clear task." not in problems and "No scope." not in problems
     assert "No refusal rule." not in problems  # "Dont talk about competitors"
+
+
+def test_is_this_retry_ok_reviews_the_pasted_loop(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tests.assistant._helpers import make_turn
+
+    code = ("import time\nfor i in range(5):\n    try:\n        r = client.chat.completions."
+            "create(model='gpt-4o-mini', messages=m)\n        break\n    except Exception:\n"
+            "        time.sleep(1)\n")
+    reply = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost",
+                                         code + "is this retry ok?"))
+    assert "Review of your retry code" in reply.text
+    assert "The wait does not grow" in reply.text and "Every error is retried" in reply.text
