@@ -57,6 +57,17 @@ OFFLINE_NOTE = (
 
 
 
+# A card phrasing that is an error message or code ("max_tokens: 10000 > 4096 ...",
+# "AttributeError: 'Stream' object ...") makes a poor suggestion of what to ask next.
+_NOT_A_SUGGESTION = re.compile(r"[{}\[\]<>=`]|^\s*\w*(?:Error|Exception)\b|\b\d{3}\b|\w+_\w+\s*:")
+
+
+def _askable(questions: list[str] | tuple[str, ...]) -> str | None:
+    """The first of a card's phrasings a learner would type as a question, if any."""
+    return next((q for q in questions
+                 if is_question(q) and not _NOT_A_SUGGESTION.search(q)), None)
+
+
 def _tutor_question(reply: str) -> str | None:
     """The question a reply's "Next:" line asked the learner ("What would you ...?"), if any;
     not a suggested question to ask the tutor (those are quoted)."""
@@ -418,12 +429,14 @@ class OfflineTutor:
             if (card is None or card.id == answered or not gaps & set(card.objectives)
                     or card.questions[0].lower().rstrip("?") in asked):
                 continue
-            return f"A related question you haven't covered: \u201c{card.questions[0]}\u201d"
+            question = _askable(card.questions)
+            if question:
+                return f"A related question you haven't covered: \u201c{question}\u201d"
         if w.follow_up:
             return w.follow_up
         target = next(o for o in lab.objectives if o.id in gaps)
         cards = [c for c in self.course.cards_for(lab.id) if target.id in c.objectives]
-        example = cards[0].questions[0] if cards else w.starter()
+        example = next((q for q in (_askable(c.questions) for c in cards) if q), w.starter())
         return f"Not covered yet: *{target.text}* Try asking: \u201c{example}\u201d"
 
 

@@ -456,3 +456,24 @@ def test_a_pasted_openai_error_is_not_answered_with_another_providers_card(real_
     reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
     assert "gemini" not in reply.meta["card"]
     assert "HTTP 401 Unauthorized from OpenAI" in reply.text
+
+
+def test_next_never_suggests_an_error_message_as_a_question(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from apilab.assistant.offline.tutor import _askable
+
+    assert _askable(["max_tokens: 10000 > 4096, the maximum for this model",
+                     "AttributeError: 'Stream' object has no attribute 'choices'",
+                     "why is my max_tokens rejected?"]) == "why is my max_tokens rejected?"
+    assert _askable(["openai.APIConnectionError: Connection error."]) is None
+    messages = ["max_tokens too large error", "stream object has no choices",
+                "what is a 429", "my json is cut off", "key leaked on github"]
+    for lab in real_tutor.course.labs:
+        for message in [*lab.starter_questions, *messages]:
+            reply = real_tutor.compose(make_turn(real_tutor.course, lab.id, message))
+            suggested = re.search(
+                r"haven't covered: \u201c(.+?)\u201d|Try asking: \u201c(.+?)\u201d", reply.text)
+            if suggested:
+                text = suggested.group(1) or suggested.group(2)
+                assert not re.search(r"[{}\[\]<>=`]|^\s*\w*(?:Error|Exception)\b", text), text
