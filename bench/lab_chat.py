@@ -362,12 +362,17 @@ def main() -> int:
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             base = f"http://127.0.0.1:{port}"
+            # Up, and its tutor worker (if any) warmed: the bench measures a running server,
+            # not the second after start-up (replies are composed in-process until then).
             for _ in range(300):
                 try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    health = httpx.get(base + "/healthz", timeout=1)
+                    if health.status_code == 200 and health.headers.get(
+                            "x-tutor-worker") != "starting":
                         break
                 except httpx.TransportError:
-                    time.sleep(0.1)
+                    pass
+                time.sleep(0.1)
             measure(args, base, server.pid, Path(tmp) / "data" / "apilab.db")
         finally:
             server.terminate()

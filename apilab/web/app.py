@@ -137,9 +137,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", include_in_schema=False, response_model=None)
     async def healthz() -> PlainTextResponse | JSONResponse:
         problems = await run_in_threadpool(health.check, db, settings)
+        # Not a health problem (replies are composed in-process meanwhile), but a load test
+        # or an operator may want to know: "ready", "starting" or "off".
+        from apilab.assistant.offline import workers
+
+        found = workers.pool()
+        state = {"X-Tutor-Worker": "off" if found is None else
+                 "ready" if found.ready else "starting"}
         if problems:
-            return JSONResponse({"status": "unavailable", "problems": problems}, status_code=503)
-        return PlainTextResponse("ok")
+            return JSONResponse({"status": "unavailable", "problems": problems},
+                                status_code=503, headers=state)
+        return PlainTextResponse("ok", headers=state)
 
     @app.exception_handler(BodyTooLargeError)
     async def _too_large(_request: Request, exc: BodyTooLargeError) -> JSONResponse:

@@ -34,12 +34,15 @@ def _start(data_dir: Path, port: int, pace_ms: int) -> subprocess.Popen[bytes]:
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            # Up, with its tutor worker warmed (the kill below must take the worker too).
+            if health.status_code == 200 and health.headers["x-tutor-worker"] == "ready":
                 return proc
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        time.sleep(0.1)
     proc.kill()
-    raise AssertionError("server did not start")
+    raise AssertionError("server did not start, or its tutor worker never became ready")
 
 
 def _events(response: httpx.Response):  # type: ignore[no-untyped-def]

@@ -31,7 +31,9 @@ def _ask(client, lab: str, message: str) -> list[tuple[str, dict]]:  # type: ign
 
 
 def test_healthz(client) -> None:  # type: ignore[no-untyped-def]
-    assert client.get("/healthz").text == "ok"
+    health = client.get("/healthz")
+    assert health.text == "ok"
+    assert health.headers["x-tutor-worker"] == "off"  # the tests compose in-process
 
 
 def test_course_map_lists_every_lab_and_lesson(client) -> None:  # type: ignore[no-untyped-def]
