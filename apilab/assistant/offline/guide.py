@@ -53,6 +53,7 @@ class Guide:
     steps: tuple[Step, ...]
     plan: dict[str, tuple[str, ...]]
     plan_objectives: tuple[str, ...] = ()
+    draft: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
 
     def header(self, n: int) -> str:
         return f"**{self.title} - question {n} of {len(self.steps)}**"
@@ -73,7 +74,8 @@ def guides() -> tuple[Guide, ...]:
                          tuple(re.compile(t, re.I) for t in g["triggers"]),
                          " ".join(g["intro"].split()), steps,
                          {k: tuple(v) for k, v in (g.get("plan") or {}).items()},
-                         tuple(g.get("plan_objectives") or ())))
+                         tuple(g.get("plan_objectives") or ()),
+                         {k: tuple(v) for k, v in (g.get("draft") or {}).items()}))
     return tuple(out)
 
 
@@ -232,4 +234,19 @@ def _plan(w: Draft, guide: Guide) -> str:
         items += guide.plan.get(fact, ())
     lines = [f"**Your plan** ({guide.title.lower()}):", ""]
     lines += [f"- [ ] {item}" for item in dict.fromkeys(items)]
+    if guide.draft:
+        purpose = next((a for n, a in answers if n == 1), "")
+        lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)))]
     return "\n".join(lines)
+
+
+def _draft(guide: Guide, purpose: str, facts: list[str]) -> str:
+    """A first draft of the prompt the plan describes, from the learner's own answers."""
+    # Their words go inside a text block: no backticks (they would close it), one line.
+    said = " ".join(purpose.replace("`", "'").split())[:200].rstrip(".") or "<what it does>"
+    lines = [line.replace("{purpose}", said) for line in guide.draft.get("first", ())]
+    for fact in facts:
+        lines += guide.draft.get(fact, ())
+    lines += guide.draft.get("last", ())
+    return ("A first draft of the system prompt from your answers (replace the <...> parts, "
+            "then test it on real inputs):\n\n```text\n" + "\n".join(lines) + "\n```")

@@ -107,3 +107,20 @@ def test_a_side_question_pauses_the_plan_and_the_next_answer_resumes_it(
     assert "Your plan" in plan
     assert "server-only" in plan  # from the answer to question 1, before the side question
     assert "CI secret store" not in plan  # "no CI yet"
+
+
+def test_the_prompt_plan_ends_with_a_draft_built_from_the_answers(
+        real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "production-prompts", [
+        "help me design a system prompt",
+        "it turns support emails into tickets with a category and a priority",
+        "our code reads it, it goes into the ticket database",
+        "yes, the emails come from customers",
+    ])
+    plan = replies[3].text
+    assert "A first draft of the system prompt" in plan
+    draft = plan.split("```text", 1)[1]
+    assert "it turns support emails into tickets with a category and a priority" in draft
+    assert "Reply only with JSON" in draft  # code reads it
+    assert "<user_input>" in draft  # the emails are untrusted
+    assert "extract the requested fields" in draft
