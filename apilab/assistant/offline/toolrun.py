@@ -17,7 +17,7 @@ import time
 from apilab.assistant import httpinfo, tools
 from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
-from apilab.assistant.offline.read import Reading
+from apilab.assistant.offline.read import Reading, is_question
 from apilab.assistant.offline.workload import parse_workload, price_workload
 from apilab.errors import ApilabError
 
@@ -56,7 +56,7 @@ def run_tools(w: Draft) -> None:
         return
     prose = reading.prose
     _model_problems(w, reading)
-    if _cost_asked(prose):
+    if _cost_asked(prose) or _cost_asked_before(w, prose):
         workload = parse_workload(prose)
         if workload is not None and (workload.has_tokens or workload.rates):
             run_cost(w, workload, reading)
@@ -98,6 +98,16 @@ def _cost_asked(prose: str) -> bool:
 
     return any(_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s))
                for s in sentences(prose))
+
+
+def _cost_asked_before(w: Draft, prose: str) -> bool:
+    """The learner's previous message asked for a cost, and this one gives the numbers
+    ("estimate costs for my email classifier" ... "about 20k emails, each maybe 600 tokens")."""
+    if not re.search(r"\d", prose) or is_question(prose):
+        return False
+    previous = next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
+    return bool(previous) and (_cost_asked(previous) or bool(
+        re.search(r"\b(?:estimate|cost|costs|budget|price)\b", previous, re.I)))
 
 
 _TERSE_COST = re.compile(r"\b(?:cost|price|bill|total)\s*\?$", re.I)

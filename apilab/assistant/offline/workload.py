@@ -127,6 +127,11 @@ _SIDE_AFTER = re.compile(r"^\s*(?:tokens?\s+)?(?:of\s+)?(input|prompt|in|output|
 _SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out|reply|"
                           r"replies|responses?|answers?)"
                           r"(?:\s+tokens?)?\s*(?:of|:|=|~|≈|around|about|approx\.?)?\s*$", re.I)
+# "output is just a label like 5 tokens": the side a few words back in the same clause.
+_SIDE_IN_CLAUSE = re.compile(r"\b(output|completion|reply|replies|responses?|answers?)\b"
+                             r"(?:\s+(?:is|are|will be|would be|just|only|maybe|about|around|"
+                             r"like|roughly|usually|a|an|the|short|single|one|label|word|"
+                             r"category|number|score)){1,6}\s*$", re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",
@@ -276,6 +281,9 @@ def parse_workload(text: str) -> Workload | None:
                 side = _side(m.group(1)) if m else ""
             if not side:
                 m = _SIDE_BEFORE.search(before)
+                side = _side(m.group(1)) if m else ""
+            if not side:
+                m = _SIDE_IN_CLAUSE.search(before)
                 side = _side(m.group(1)) if m else ""
             if _WORDS_AFTER.match(after) and not token:
                 w.words_in += q.value

@@ -477,3 +477,17 @@ def test_next_never_suggests_an_error_message_as_a_question(real_tutor) -> None:
             if suggested:
                 text = suggested.group(1) or suggested.group(2)
                 assert not re.search(r"[{}\[\]<>=`]|^\s*\w*(?:Error|Exception)\b", text), text
+
+
+def test_numbers_given_after_a_cost_question_are_priced(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    course = real_tutor.course
+    first = "im building a bulk email classifier, estimate costs before i start"
+    answer = real_tutor.compose(make_turn(course, "rate-limits-cost", first))
+    turn = dataclasses.replace(
+        make_turn(course, "rate-limits-cost", "about 20k emails, each maybe 600 tokens, output "
+                  "is just a label like 5 tokens, on gpt-4o-mini"),
+        history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(turn)
+    assert "20,000 emails" in reply.text and "$1.86" in reply.text  # $1.80 in + $0.06 out

@@ -121,3 +121,11 @@ def test_token_totals_without_a_request_count_get_base_rates() -> None:
     assert per_request is not None
     text, _ = price_workload(per_request, ["claude-sonnet-4-5"], "2025-10-15")
     assert "$6.00/1M" in text  # each prompt is above 200K: the long-context rate
+
+
+def test_the_side_can_be_named_a_few_words_before_the_number() -> None:
+    found = parse_workload("about 20k emails, each maybe 600 tokens, output is just a label "
+                           "like 5 tokens")
+    assert found is not None
+    assert (int(found.items), int(found.input_tokens), int(found.output_tokens)) == \
+        (20_000, 600, 5)
