@@ -65,6 +65,11 @@ def run_tools(w: Draft) -> None:
             if models and not re.search(r"\d", prose) and re.search(
                     r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
                 run_price(w, list(dict.fromkeys(models)))
+    elif w.follows and not w.answering and reading.signals.models:
+        # "what about on gpt-4o?" after a priced workload: the same numbers, this model.
+        earlier = parse_workload(w.follows)
+        if earlier is not None and earlier.has_tokens:
+            run_cost(w, earlier, reading)
     count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)

@@ -491,3 +491,19 @@ def test_numbers_given_after_a_cost_question_are_priced(real_tutor) -> None:  # 
         history=[("learner", first), ("assistant", answer.text)])
     reply = real_tutor.compose(turn)
     assert "20,000 emails" in reply.text and "$1.86" in reply.text  # $1.80 in + $0.06 out
+
+
+def test_what_about_another_model_reprices_the_earlier_workload(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    course = real_tutor.course
+    numbers = "about 20k emails, each maybe 600 tokens, output is just a label like 5 tokens"
+    first = real_tutor.compose(make_turn(course, "rate-limits-cost",
+                                         numbers + ". how much on gpt-4o-mini?"))
+    assert "$1.86" in first.text
+    turn = dataclasses.replace(make_turn(course, "rate-limits-cost", "what about on gpt-4o?"),
+                               history=[("learner", numbers + ". how much on gpt-4o-mini?"),
+                                        ("assistant", first.text)])
+    reply = real_tutor.compose(turn)
+    assert "20,000 emails" in reply.text and "**`gpt-4o" in reply.text
+    assert "$31.00" in reply.text  # 12M x $2.50 + 100k x $10 per 1M
