@@ -173,12 +173,7 @@ def _reviews(w: Draft, reading: Reading) -> None:
         else:
             # Only a .env: it *is* where the key should live, so a code review ("the key's
             # source is unclear") would be wrong; say what makes a .env safe instead.
-            started = time.perf_counter()
-            w.parts.append(_ENV_FILE_NOTE)
-            w.ran("review_env", {}, started)
-            w.kind = "review"
-            w.reviewed_as_asked = bool(_EXPLICIT_REVIEW.search(reading.prose)) and len(
-                reading.questions) <= 1
+            _show_review(w, "review_env", _ENV_FILE_NOTE, {}, time.perf_counter())
     elif _asked(reading, _REVIEW_ASK):
         result = review.review_code(code)
         if result.passed or result.problems:
@@ -212,15 +207,22 @@ def _run_review(w: Draft, name: str, result: review.Review) -> None:
         # that passed reads as "your code is fine" and answers nothing; the notes answer it.
         return
     started = time.perf_counter()
+    _show_review(w, name, result.render(),
+                 {"problems": [p for p, _ in result.problems], "passed": result.passed},
+                 started)
+    w.add_objectives(result.objectives)
+
+
+def _show_review(w: Draft, name: str, text: str, args: dict[str, object],
+                 started: float) -> None:
+    """Add a review to the reply; a review that was all the learner asked for is the reply."""
     prose = w.reading.prose if w.reading else ""
     # Nothing but the request: "review my system prompt: ..." (one question at most, the
     # request itself). With another question beside it, the notes answer that one too.
     w.reviewed_as_asked = bool(_EXPLICIT_REVIEW.search(prose)) and len(
         w.reading.questions if w.reading else ()) <= 1
-    w.parts.append(result.render())
-    w.ran(name, {"problems": [p for p, _ in result.problems], "passed": result.passed},
-          started)
-    w.add_objectives(result.objectives)
+    w.parts.append(text)
+    w.ran(name, args, started)
     w.kind = "review"
 
 

@@ -350,13 +350,14 @@ class OfflineTutor:
         off-topic on its own."""
         if w.continued:
             return
+        follow_up = intents.detect_follow_up(w.message)
         asked = _tutor_question(w.last_reply())
         if (asked and w.lab_vocabulary == 0 and len(w.message.split()) <= 20
-                and not is_question(w.message) and not intents.detect_follow_up(w.message)):
+                and not is_question(w.message) and not follow_up):
             w.follows, w.answering = asked, True
             w.lab_vocabulary = max(w.lab_vocabulary, lab_vocabulary(w.turn, asked))
             return
-        if not intents.detect_follow_up(w.message):
+        if not follow_up:
             return
         earlier = _earlier_questions(w.turn.history)
         if not earlier:
