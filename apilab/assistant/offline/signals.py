@@ -53,6 +53,9 @@ class Signals:
     finish_reasons: tuple[str, ...] = ()  # finish_reason / stop_reason values
     models: tuple[ModelMention, ...] = ()
     provider: str | None = None  # OpenAI / Anthropic / Gemini when the message says
+    # The status of an error report ("status code 401", "HTTP/1.1 429"), not one named in
+    # passing: the report is what the learner is stuck on.
+    reported: int | None = None
 
     @property
     def any(self) -> bool:
@@ -101,6 +104,8 @@ class Signals:
             ids += table["exceptions"].get(name, {}).get("cards", [])
         for status in self.statuses:
             ids += table.get("statuses", {}).get(status, {}).get("cards", [])
+        if self.reported and not ids:
+            ids.append(f"ab-status-{self.reported}")
         return list(dict.fromkeys(ids))
 
 
@@ -232,4 +237,4 @@ def read_signals(text: str, prose: str = "") -> Signals:
         provider = next((name for word, name in _PROVIDERS if word in low), None)
     models = _models(text) + _misspelt_models(text)
     return Signals(tuple(statuses), tuple(codes), tuple(exceptions), tuple(headers),
-                   tuple(reasons), models, provider)
+                   tuple(reasons), models, provider, parsed.status)

@@ -114,6 +114,19 @@ def test_a_card_about_another_status_is_not_the_answer(real_tutor: OfflineTutor)
     assert "422 Unprocessable" not in reply.text and "401 Unauthorized" in reply.text
 
 
+def test_a_reported_status_is_answered_by_its_status_card(real_tutor: OfflineTutor) -> None:
+    """The status of an error report ("status code 401") names its card; a card that lists
+    every status (which errors to retry) shared more words and won before."""
+    from apilab.assistant.offline.signals import read_signals
+
+    message = ('404 Error\n\n"message":"Request failed with status code 401","name":"Error",'
+               '"stack":"Error: Request failed with status code 401\\n')
+    assert read_signals(message).reported == 401
+    assert read_signals("should I retry a 401 or a 429?").reported is None
+    reply = real_tutor.compose(make_turn(real_tutor.course, "api-basics", message))
+    assert reply.meta["card"] == "ab-status-401"
+
+
 def test_a_context_length_error_from_a_local_server_names_the_local_server_card() -> None:
     """The pasted phrase names every card about it; the one about vLLM/Ollama servers wins
     when the learner runs one (reported by a card author)."""
