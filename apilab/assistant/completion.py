@@ -119,12 +119,7 @@ def judge(lab: Lab, message: str, done: ReplyDone, earlier: Iterable[str]) -> Ve
     """
     valid = {o.id for o in lab.objectives}
     objectives = [o for o in dict.fromkeys(done.objectives) if o in valid]
-    if not done.on_topic:
-        reason = done.meta.get("topic_reason") if isinstance(done.meta, dict) else None
-        why = (f"Not counted: {reason}." if reason
-               else f"Not counted: the message was not about {lab.title}.")
-        return Verdict(False, why + " Ask a question on this lab's topic to count an exchange.",
-                       [])
+    # A repeated question first: its reason says more than the reply's own verdict.
     repeat = near_repeat(message, earlier)
     if repeat is not None:
         previous, score = repeat
@@ -134,6 +129,12 @@ def judge(lab: Lab, message: str, done: ReplyDone, earlier: Iterable[str]) -> Ve
             f"\u201d ({score:.0%} similar). Ask something new to count an exchange.",
             [], repeat_of=previous, similarity=round(score, 3),
         )
+    if not done.on_topic:
+        reason = done.meta.get("topic_reason") if isinstance(done.meta, dict) else None
+        why = (f"Not counted: {reason}." if reason
+               else f"Not counted: the message was not about {lab.title}.")
+        return Verdict(False, why + " Ask a question on this lab's topic to count an exchange.",
+                       [])
     if not objectives:
         # A backend that does not tag objectives (a model) still earns the ones its
         # message plainly names.

@@ -74,6 +74,10 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         return
     statuses = set(reading.signals.statuses) if reading is not None else set()
     cards = [m for m in own if m.doc.kind == "card" and not _other_status(m, statuses)]
+    if cards and w.answered_before(cards[0].doc.card):
+        cards = _not_again(w, cards, own, other, course)
+        if not cards:
+            return
     best = cards[0] if cards else None
     best_other = next((m for m in other if m.doc.kind == "card"), None)
     best_score = best.closeness if best else 0.0
@@ -158,6 +162,42 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         f"That's outside what I can help with here - I'm the tutor for **{lab.title}**, and "
         "I answer from this course's notes about building on AI APIs. A question to try: "
         f"\u201c{w.starter()}\u201d")
+
+
+# A follow-up whose best card is the answer already given ("what about anthropic?", "show
+# me code" after the backoff card) gets the next closest card when it is nearly as close;
+# otherwise it is told so, instead of the same answer again (which counted as progress:
+# three identical replies completed a lab).
+REPEAT_GAP = 0.3
+
+
+def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match],
+               course: Course) -> list[Match]:
+    """``cards`` with the answer already given moved out of the lead, or ``[]`` after
+    writing a short "that is my answer above" reply."""
+    given = cards[0]
+    card = given.doc.card
+    assert card is not None
+    fresh = [m for m in cards[1:] if not w.answered_before(m.doc.card)]
+    nearest = fresh[0] if fresh else None
+    if nearest is not None and nearest.closeness >= FAIR and (
+            nearest.strength >= given.strength - REPEAT_GAP):
+        w.notes.append(f"_My answer above covered \u201c{_shorten(card.questions[0])}\u201d; "
+                       "this is the next closest thing the notes have:_")
+        return fresh
+    if w.answering or w.continued:
+        return fresh  # an answer to the tutor's own question: acknowledged further down
+    w.parts.append(
+        f"That is what my answer above covers (*\u201c{_shorten(card.questions[0])}\u201d*), "
+        "and the notes have nothing more specific for this. Ask about the part you want "
+        "to go deeper on, or one of these:")
+    near = [c for c in closest_cards([m for m in own if m is not given], other)
+            if not w.answered_before(c)]
+    w.parts.extend(_fold(f"\u201c{_shorten(c.questions[0])}\u201d", c, course)
+                   for c in near)
+    w.kind = "repeat"
+    w.why_not = "the reply would only repeat an earlier answer"
+    return []
 
 
 _STATUS_CARD = re.compile(r"-status-(\d{3})$")

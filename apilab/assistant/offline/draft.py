@@ -15,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from apilab.assistant.base import Turn
+from apilab.assistant.folds import without_folds
 from apilab.content.models import Card
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class Draft:
     # The learner's earlier question(s) a short follow-up leans on ("what about anthropic?").
     follows: str | None = None
     answering: bool = False  # ``follows`` is the tutor's own "Next:" question being answered
+    _earlier_answers: str | None = dataclasses.field(default=None, repr=False)
 
     @property
     def focus(self) -> str:
@@ -120,6 +122,17 @@ class Draft:
 
     def last_reply(self) -> str:
         return next((c for r, c in reversed(self.turn.history) if r == "assistant"), "")
+
+    def answered_before(self, card: Card | None) -> bool:
+        """Whether an earlier reply in this conversation gave ``card`` as its answer (a
+        folded alternative the learner may not have opened does not count)."""
+        if card is None or not self.turn.history:
+            return False
+        if self._earlier_answers is None:
+            self._earlier_answers = " ".join(
+                " ".join(without_folds(c).split()) for r, c in self.turn.history
+                if r == "assistant")
+        return " ".join(card.answer.split())[:160] in self._earlier_answers
 
 
 _WORD = re.compile(r"[a-z0-9_\-\.]+")

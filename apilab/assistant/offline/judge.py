@@ -35,6 +35,7 @@ ANSWER_KINDS: dict[str, tuple[bool, str]] = {
                             "but is not a question of your own"),
     "injection": (False, "the message only held instructions aimed at the tutor"),
     "echo": (False, "the reply only echoed a tool's generic output; ask a question about it"),
+    "repeat": (False, "the answer was the one already given above; ask something new"),
 }
 
 

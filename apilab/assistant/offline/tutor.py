@@ -415,7 +415,7 @@ class OfflineTutor:
         lab = w.turn.lab
         covered = set(w.turn.objectives_covered) | set(w.objectives)
         gaps = {o.id for o in lab.objectives} - covered
-        if w.kind in ("dont-know", "off-topic", "injection", "other-lab"):
+        if w.kind in ("dont-know", "off-topic", "injection", "other-lab", "repeat"):
             return f"Try: \u201c{w.starter()}\u201d"
         before = set(w.turn.objectives_covered)
         if w.follow_up and w.card is not None and not before.issuperset(w.card.objectives):

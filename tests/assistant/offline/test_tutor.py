@@ -507,3 +507,36 @@ def test_what_about_another_model_reprices_the_earlier_workload(real_tutor) -> N
     reply = real_tutor.compose(turn)
     assert "20,000 emails" in reply.text and "**`gpt-4o" in reply.text
     assert "$31.00" in reply.text  # 12M x $2.50 + 100k x $10 per 1M
+
+
+def _conversation(tutor, lab: str, messages: list[str]) -> list:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    history: list[tuple[str, str]] = []
+    replies = []
+    for message in messages:
+        reply = tutor.compose(dataclasses.replace(make_turn(tutor.course, lab, message),
+                                                  history=list(history)))
+        replies.append(reply)
+        history += [("learner", message), ("assistant", reply.text)]
+    return replies
+
+
+def test_a_follow_up_gets_the_next_card_not_the_same_answer_again(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "what about anthropic?" and "show me code" after the backoff card repeated it word
+    for word, and each repeat counted: three identical replies completed the lab."""
+    first, second, third = _conversation(real_tutor, "rate-limits-cost", [
+        "how does exponential backoff work", "what about anthropic?", "show me code"])
+    assert first.meta["card"] == "rlc-backoff-schedule"
+    cards = {first.meta["card"], second.meta["card"], third.meta["card"]}
+    assert len(cards) == 3 and None not in cards
+    assert "My answer above covered" in second.text
+
+
+def test_a_follow_up_with_nothing_new_says_so_and_does_not_count(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    first, again = _conversation(real_tutor, "api-basics", [
+        "what goes in the authorization header?", "and what about for that header?"])
+    assert first.on_topic and first.meta["card"] == "ab-auth-header"
+    assert again.meta["answer_kind"] == "repeat" and not again.on_topic
+    assert "That is what my answer above covers" in again.text
+    assert "repeat an earlier answer" in again.meta["topic_reason"]
