@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from apilab.assistant.folds import fold
+from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
 from apilab.assistant.offline.retrieve import Match
 
@@ -74,7 +75,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         return
     statuses = set(reading.signals.statuses) if reading is not None else set()
     cards = [m for m in own if m.doc.kind == "card" and not _other_status(m, statuses)]
-    if cards and w.answered_before(cards[0].doc.card):
+    if cards and cards[0].closeness >= FAIR and w.answered_before(cards[0].doc.card):
         cards = _not_again(w, cards, own, other, course)
         if not cards:
             return
@@ -179,7 +180,8 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     card = given.doc.card
     assert card is not None
     fresh = [m for m in cards[1:] if not w.answered_before(m.doc.card)]
-    nearest = fresh[0] if fresh else None
+    # "why?" asks about that answer itself: another card would change the subject.
+    nearest = fresh[0] if fresh and not bare_ask(w.message) else None
     if nearest is not None and nearest.closeness >= FAIR and (
             nearest.strength >= given.strength - REPEAT_GAP):
         w.notes.append(f"_My answer above covered \u201c{_shorten(card.questions[0])}\u201d; "

@@ -29,6 +29,7 @@ from apilab.assistant.offline.text import (
     correct,
     expand,
     has_synonyms,
+    stem,
 )
 from apilab.content.models import Card, Course
 
@@ -222,6 +223,10 @@ class KnowledgeIndex:
                 original.append(term)
                 continue
             fixed = correct(term, self._by_initial)
+            if fixed is None and term.endswith("in") and len(term) >= 5:
+                # Chat spelling drops the g: "cachin", "hittin", "streamin".
+                dropped_g = stem(term + "g")
+                fixed = dropped_g if dropped_g in self._postings else None
             if fixed:
                 corrections[term] = fixed
                 original.append(fixed)

@@ -218,6 +218,18 @@ _BACK_REFERENCE = re.compile(r"\b(?:it|that|this|those|them|these|there)\b", re.
 FOLLOW_UP_WORDS = 10
 
 
+# "why?" / "how?" alone: about the answer just given, unless the tutor's suggested question
+# asks exactly that ("Why revoke before investigating?" -> "why?").
+_BARE_ASK = re.compile(
+    r"^\s*(?:but |so |and )?(why|how)(?: (?:so|come|is that|exactly))?\s*\?*\s*$", re.I)
+
+
+def bare_ask(text: str) -> str | None:
+    """``why`` or ``how`` when the message is only that word (and a "?")."""
+    match = _BARE_ASK.match(text)
+    return match.group(1).lower() if match else None
+
+
 def detect_follow_up(text: str) -> bool:
     """A short message that only makes sense with the learner's previous question."""
     words = text.split()

@@ -292,6 +292,7 @@ _QUESTION_START = re.compile(
     r"i(?:'d| would) like to know|i want to know|i need to know|not sure (?:how|what|why|if)|"
     r"i(?:'m| am) (?:not sure|confused|wondering|trying to (?:understand|figure))|"
     r"what's|whats|how's|hows|where's|who's|isn't|aren't|doesn't|don't|can't|shouldn't|"
+    r"wat|wats|wut|y|hw|pls (?:help|explain|tell)|"  # chat spelling ("wat is tpm", "y does")
     r"is it|am i|should i|can i|do i|how do|how can|how to|best way|recommended way|"
     r"idk (?:how|what|why|if)|i (?:don'?t|do not) know (?:how|what|why|if|whether))\b",
     re.I,

@@ -43,6 +43,7 @@ would will shall may might must im ive dont doesnt cant whats hows does vs versu
 question questions help quick sure kind sort bit anyone someone use using used make makes made
 stuff guys bro dude folks basically exactly simply literally anyway maybe probably happen
 happened happens work works working best good great nice cool
+wat wats wut wht whta ur dis dat abt
 time times today now day days flight flights
 """
 STOPWORDS = frozenset(_STOP_TEXT.split())

@@ -62,6 +62,11 @@ OFFLINE_NOTE = (
 _NOT_A_SUGGESTION = re.compile(r"[{}\[\]<>=`]|^\s*\w*(?:Error|Exception)\b|\b\d{3}\b|\w+_\w+\s*:")
 
 
+# "why?" / "how?" alone: about the answer just given, unless the tutor's suggested question
+# asks exactly that ("Why revoke before investigating?" -> "why?").
+_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|\n")
+
+
 def _askable(questions: list[str] | tuple[str, ...]) -> str | None:
     """The first of a card's phrasings a learner would type as a question, if any."""
     return next((q for q in questions
@@ -336,6 +341,9 @@ class OfflineTutor:
         follow = m.group(1).strip()
         quoted = re.search(r"\u201c(.+?)\u201d", follow)
         question = quoted.group(1) if quoted else follow
+        bare = intents.bare_ask(w.message)
+        if bare and not question.lower().startswith(bare):
+            return  # "why?" after an answer asks about the answer, not the suggestion
         w.continued = question
         w.notes.append(f"_Picking up my question: {question}_")
         w.message = question
@@ -350,10 +358,13 @@ class OfflineTutor:
         off-topic on its own."""
         if w.continued:
             return
-        follow_up = intents.detect_follow_up(w.message)
+        follow_up = intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
         asked = _tutor_question(w.last_reply())
+        # Any clause that asks ("... obviously about a bug. how do i catch that"): a question
+        # of the learner's own, not an answer to the tutor's.
+        asks = any(is_question(clause) for clause in _CLAUSE_END.split(w.message[:2000]))
         if (asked and w.lab_vocabulary == 0 and len(w.message.split()) <= 20
-                and not is_question(w.message) and not follow_up):
+                and not asks and not follow_up):
             w.follows, w.answering = asked, True
             w.lab_vocabulary = max(w.lab_vocabulary, lab_vocabulary(w.turn, asked))
             return

@@ -540,3 +540,38 @@ def test_a_follow_up_with_nothing_new_says_so_and_does_not_count(real_tutor) -> 
     assert again.meta["answer_kind"] == "repeat" and not again.on_topic
     assert "That is what my answer above covers" in again.text
     assert "repeat an earlier answer" in again.meta["topic_reason"]
+
+
+def test_a_bare_why_asks_about_the_answer_not_the_suggested_question(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "why?" after the v1-migration answer picked up the tutor's own "Next:" question
+    (about streaming) as if the learner had asked it."""
+    first, why = _conversation(real_tutor, "api-basics", [
+        "I get openai.lib._old_api.APIRemovedInV1 error", "why?"])
+    assert "**Next:**" in first.text and not first.text.split("**Next:**")[1].strip().lower(
+        ).startswith("why")
+    assert "Picking up my question" not in why.text
+    assert why.meta["answer_kind"] == "repeat" and not why.on_topic
+
+
+def test_a_question_after_a_statement_is_not_taken_as_an_answer(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "... obviously about a bug. how do i catch that" was read as an answer to the
+    tutor's "Next:" question (sentence split needs a capital letter) and not answered."""
+    _, second = _conversation(real_tutor, "production-prompts", [
+        "how do i classify support tickets into categories with the api",
+        "the model said category 'billing' but the ticket is obviously about a bug. how do i "
+        "catch that"])
+    assert second.meta["answer_kind"] in ("answer", "hedged") and second.on_topic
+    assert second.meta["card"] == "pp-wrong-label-caught"
+
+
+def test_chat_spelling_reaches_the_card(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "wat is TPM" got the jitter card (a stored phrasing "wat is jitter" matched on
+    "wat"); "cachin" for "caching" was not corrected."""
+    for lab, message, card in (
+            ("rate-limits-cost", "wat is rpm", "rlc-rpm-vs-tpm"),
+            ("rate-limits-cost", "wat is TPM and y does my app keep hittin it", "rlc-rpm-vs-tpm"),
+            ("api-basics", "wat is a status code", "ab-status-codes-overview")):
+        reply = real_tutor.compose(make_turn(real_tutor.course, lab, message))
+        assert reply.meta["card"] == card, message
+    query = real_tutor.retriever.index.make_query("wats prompt cachin")
+    assert query.corrections == {"cachin": "cach"}
