@@ -110,6 +110,14 @@ def test_every_card_has_several_phrasings(course: Course, lab_id: str) -> None:
     assert not few, f"cards with fewer than {MIN_PHRASINGS} distinct phrasings: {few}"
 
 
+def test_a_cards_first_phrasing_is_written_out(course: Course) -> None:
+    """The tutor shows a card's first phrasing to the learner ("I took your question to be:
+    ..."), so chat spellings and typos kept for retrieval go further down the list."""
+    chat = re.compile(r"\b(?:wat|wats|wut|pls|plz|u|ur|y)\b|injecton", re.I)
+    sloppy = [c.id for c in course.cards if chat.search(c.questions[0])]
+    assert not sloppy, sloppy
+
+
 @pytest.mark.parametrize("lab_id", LAB_IDS)
 def test_card_answers_are_short_and_end_with_a_follow_up(course: Course, lab_id: str) -> None:
     low, high = ANSWER_WORDS
