@@ -375,7 +375,10 @@ class OfflineTutor:
             return
         w.follows = earlier
         w.lab_vocabulary = max(w.lab_vocabulary, lab_vocabulary(w.turn, earlier))
-        shown = earlier if len(earlier) <= 90 else earlier[:87].rstrip() + "..."
+        # Its question, not what it pasted: a quoted code fence broke the page's Markdown.
+        shown = read_message(earlier).focus or earlier
+        shown = " ".join(shown.replace("`", "").split())
+        shown = shown if len(shown) <= 90 else shown[:87].rstrip() + "..."
         w.notes.append(f"_Reading this with your earlier question: \u201c{shown}\u201d._")
 
     def _small_talk(self, w: Draft) -> bool:

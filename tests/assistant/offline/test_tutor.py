@@ -575,3 +575,16 @@ def test_chat_spelling_reaches_the_card(real_tutor) -> None:  # type: ignore[no-
         assert reply.meta["card"] == card, message
     query = real_tutor.retriever.index.make_query("wats prompt cachin")
     assert query.corrections == {"cachin": "cach"}
+
+
+def test_the_earlier_question_is_quoted_without_its_pasted_code(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "show me code" after a code paste quoted a cut-off code fence, which turned the
+    rest of the rendered reply into a code block. The old call itself names its card."""
+    first, second = _conversation(real_tutor, "api-basics", [
+        "ok i wrote this but it crashes:\n```python\nimport openai\nr = openai.ChatCompletion."
+        "create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])\n```",
+        "show me code"])
+    assert first.meta["card"] == "ab-openai-v1-migration"
+    line = next(x for x in second.text.splitlines() if x.startswith("_Reading this"))
+    assert "`" not in line and "import openai" not in line
+    assert second.meta["card"] != "ab-openai-v1-migration"
