@@ -231,12 +231,12 @@ def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> 
         if (card is None or other.closeness < ALSO_MIN or card.id == w.card.id
                 or other.strength < best.strength - ALSO_GAP):
             continue
-        w.parts.append(_fold(f"If you meant \u201c{_shorten(card.questions[0])}\u201d",
-                             card, course))
+        title = _shorten(shown_question(card, w.message))
+        w.parts.append(_fold(f"If you meant \u201c{title}\u201d", card, course))
         w.alternatives.append(card.id)
     if w.alternatives and not w.understood and not _computed(w):
         # Say which reading was answered, so "If you meant ..." below reads as the others.
-        w.understood = w.card.questions[0]
+        w.understood = shown_question(w.card, w.message)
 
 
 def _fold(title: str, card: Card, course: Course) -> str:
@@ -337,7 +337,7 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
     # After a calculation the learner's own numbers are the reading; the card's question
     # ("How much do 2 million input tokens ... cost?") would name some other job's.
     if (hedge or _wordy(w.focus)) and not computed:
-        w.understood = card.questions[0]
+        w.understood = shown_question(card, w.message)
     # After a calculation, keep only the card's explanation: its own worked example would
     # be numbers about some other job.
     w.parts.append(explanation(card.answer) if computed else card.answer.strip())
@@ -352,6 +352,26 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
 def _computed(w: Draft) -> bool:
     return any(t["name"] in ("estimate_cost", "backoff_schedule", "count_tokens")
                for t in w.tools)
+
+
+# Specifics of a phrasing: numbers, quoted or backticked strings, identifiers
+# (``NEXT_PUBLIC_OPENAI_API_KEY``, ``gpt-4o``). Each alternative is bounded.
+_SPECIFIC = re.compile(
+    r"\d[\d,.]{0,20}|'[^'\n]{1,60}'|`[^`\n]{1,60}`|\b[A-Z][A-Z0-9]{1,30}_[A-Z0-9_]{1,60}"
+    r"|\b[a-z]{2,12}-\d[a-z0-9.-]{0,30}")
+
+
+def _specifics(text: str) -> set[str]:
+    return {m.group(0).strip("'`").lower().rstrip(".,") for m in _SPECIFIC.finditer(text[:4000])}
+
+
+def shown_question(card: Card, message: str) -> str:
+    """The card's phrasing to show as the reading line: the first whose numbers, quoted
+    strings and identifiers the learner also wrote. A learner with a 128,000-token error
+    read "I took your question to be: ... maximum context length is 8192 tokens" as the
+    tutor misreading them; then the first phrasing with no specifics at all."""
+    have = _specifics(message)
+    return next((q for q in card.questions if _specifics(q) <= have), card.questions[0])
 
 
 def _wordy(text: str) -> bool:

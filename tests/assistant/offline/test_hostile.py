@@ -28,6 +28,7 @@ ATTACKS = {
     "side-clause": "output is just a label like 5 tokens " * 210,
     "chat-spelling": "wat y hittin cachin streamin " * 280,
     "clauses": "it said x. how. " * 500, "bare-why": "why " * 2000 + "?",
+    "specifics": "'a `b gpt-4 A_B 1,2," * 400,
 }
 
 

@@ -588,3 +588,19 @@ def test_the_earlier_question_is_quoted_without_its_pasted_code(real_tutor) -> N
     line = next(x for x in second.text.splitlines() if x.startswith("_Reading this"))
     assert "`" not in line and "import openai" not in line
     assert second.meta["card"] != "ab-openai-v1-migration"
+
+
+def test_the_reading_line_never_shows_other_numbers_than_the_learners(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: a 128,000-token error got "I took your question to be: ... maximum context
+    length is 8192 tokens ... 9000 tokens", which reads as the tutor misreading it."""
+    from apilab.assistant.offline.answer import shown_question
+
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "api-basics", "This model's maximum context length is 128000 tokens. "
+        "However, your messages resulted in 131072 tokens. what do i do"))
+    line = next(x for x in reply.text.splitlines() if x.startswith("_I took your question"))
+    assert "8192" not in line and "9000" not in line
+    card = next(c for c in real_tutor.course.cards if c.id == "ab-context-length-exceeded")
+    assert any(ch.isdigit() for ch in card.questions[0])  # the case this guards against
+    assert shown_question(card, "maximum context length is 8192 tokens, you sent 9000") == \
+        card.questions[0]
