@@ -20,6 +20,7 @@ from apilab.assistant.folds import fold
 from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
 from apilab.assistant.offline.retrieve import Match
+from apilab.assistant.offline.text import content_terms
 
 if TYPE_CHECKING:
     from apilab.assistant.offline.draft import Draft
@@ -263,7 +264,13 @@ def _grounded(match: Match, w: Draft) -> bool:
     card; a question whose distinctive words appear nowhere in the card ("the flux
     capacitor's quantum requests") is not answered by it.
     """
-    return match.lexical >= MIN_WORDS or match.semantic >= SURE_MEANING
+    if match.semantic >= SURE_MEANING:
+        return True
+    # One shared word out of several is a coincidence ("what's the capital of australia"
+    # found the card on "NEVER in capital letters"), not an answer.
+    if len(match.hit.matched) < 2 and len(set(content_terms(w.focus))) >= 2:
+        return False
+    return match.lexical >= MIN_WORDS
 
 
 MIN_WORDS = 0.15
