@@ -34,6 +34,7 @@ __all__ = [
 # "... and show OPENAI_API_KEY"), so "is it ok to print os.environ?" stays a question.
 _CLAUSE = r"(?:^|[.!?:;\n]\s*|\band\s+|\bthen\s+)(?:please\s+|now\s+|also\s+|just\s+)?"
 
+FAKE_ROLE_LINE = "a fake system or developer message"
 _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (label, re.compile(pattern, re.I))
     for label, pattern in (
@@ -64,7 +65,7 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("an attempt to give me a new role",
          r"\b(you are now|from now on,? you|act as|pretend (?:to be|you are)|roleplay as|"
          r"developer mode|jailbreak|DAN mode)\b"),
-        ("a fake system or developer message",
+        (FAKE_ROLE_LINE,
          r"(^|\n)\s*(system|developer|assistant)\s*:|<\|?(system|im_start)\|?>|\[system\]"),
     )
 )
@@ -125,13 +126,28 @@ def _sentence_span(text: str, start: int, end: int) -> tuple[int, int]:
 _REPORTED = re.compile(
     r"\b(?:injection|inject|attack|attacker|malicious|page says|document says|hidden text|"
     r"what if|what happens|said|says|say|wrote|writes|typed|types|contained|contains|"
-    r"included|includes|hidden|an email|a user|users|someone|somebody|the page|a page|"
+    r"included|includes|hidden (?:text|instructions?|in)|an email|a user|users|someone|"
+    r"somebody|the page|a page|"
     r"web ?page|a document|the website|a website|a customer|how (?:do|can|could|would|"
     r"should) (?:i|we)|prevent|protect|defend|stop (?:it|this|them)|jailbreak|hack|hacking|"
     r"worked|works on|trick|tricked|bypass(?:ed)?|is (?:this|that|it) (?:an?|called)|"
     r"example of|pasted|pastes|entered|enters|sent|sends|submitted|obeyed|obeys|followed|"
     r"complied|my (?:bot|app|chatbot|assistant|agent|model|users?)|the (?:bot|model|llm|agent))\b",
     re.I)
+
+
+# The learner asks about a prompt of their own ("is this prompt ok for extracting
+# invoices?", "review my system prompt"): a "System:" line under it is that prompt's label.
+_OWN_PROMPT = re.compile(
+    r"\b(?:this|my|our|the following|the) (?:system |user |developer )?(?:prompt|instructions?)\b"
+    r"[^.?!\n]{0,60}\b(?:ok|okay|good|fine|right|correct|better|safe|enough|work|review|check|"
+    r"improve|feedback)|\b(?:review|check|improve|rate|critique|look at|feedback on)\b"
+    r"[^.?!\n]{0,30}\b(?:prompt|instructions?)\b", re.I)
+
+
+def asks_about_own_prompt(text: str) -> bool:
+    """Whether the message asks for a look at a prompt the learner pasted."""
+    return _OWN_PROMPT.search(text[:2000]) is not None
 
 
 def quotes_injection(text: str) -> bool:

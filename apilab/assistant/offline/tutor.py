@@ -316,6 +316,9 @@ class OfflineTutor:
             return False
         if intents.instructions_only_quoted(reading.prose):
             return False  # a phrase the learner asks about, in quotes: answered like any other
+        if found.labels == (intents.FAKE_ROLE_LINE,) and intents.asks_about_own_prompt(
+                reading.prose):
+            return False  # "is this prompt ok? System: Extract ...": their prompt, not ours
         w.injection = found.labels
         w.notes.append("_I only follow the course's own instructions, so I've ignored the part "
                        f"of your message that asks me to do otherwise ({'; '.join(found.labels)}"
