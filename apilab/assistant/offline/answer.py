@@ -67,7 +67,10 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     extra = [*(reading.signals.terms() if reading is not None else []), *w.hints]
     parts = reading.parts if reading is not None and not w.continued else []
     hints = reading.signals.cards() if reading is not None else []
-    pasted = "\n".join(p.text for p in reading.pasted) if reading is not None else ""
+    # Every provider the message names counts, not only those in the focus sentences: a
+    # provider-specific card loses to a general one when none is named.
+    pasted = w.message if reading is None else f"{reading.prose}\n" + "\n".join(
+        p.text for p in reading.pasted)
     own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints,
                                   pasted=pasted)
     w.matches = own

@@ -296,6 +296,8 @@ _PROVIDER_WORDS = {
     "dashscope": ("dashscope", "qwen", "alibaba", "aliyun"), "xai": ("xai", "x.ai", "grok"),
 }
 PROVIDER_TIEBREAK = 0.05
+_DEFAULT_PROVIDER = frozenset({"openai"})
+UNNAMED_PROVIDER_PENALTY = 0.3
 
 
 def providers_named(text: str) -> frozenset[str]:
@@ -309,14 +311,18 @@ def providers_named(text: str) -> frozenset[str]:
 def _providers_about(doc_key: str) -> frozenset[str]:
     """The providers a card's id names ("card:rlc-openai-cache-not-hitting" -> openai)."""
     name = f"-{doc_key.split(':', 1)[-1]}-"
-    return frozenset(p for p in _PROVIDER_WORDS if f"-{p}-" in name)
+    return frozenset(p for p, words in _PROVIDER_WORDS.items()
+                     if any(f"-{alias}-" in name for alias in (p, *words)
+                            if alias.replace("-", "").isalnum()))
 
 
 def _provider_conflict(doc: Doc, named: frozenset[str]) -> float:
-    if not named:
-        return 0.0
+    # A message naming no provider is read as OpenAI's, the default of most tutorials and
+    # SDKs: "what's temperature?" went to the Gemini 3 card, "least privilege" to xAI's.
+    penalty = PROVIDER_TIEBREAK if named else UNNAMED_PROVIDER_PENALTY
+    named = named or _DEFAULT_PROVIDER
     about = _providers_about(doc.key)
-    return PROVIDER_TIEBREAK if about and not about & named else 0.0
+    return penalty if about and not about & named else 0.0
 
 
 def _median(values: np.ndarray) -> float:

@@ -39,7 +39,8 @@ def test_a_card_about_another_provider_loses_a_near_tie() -> None:
     assert _provider_conflict(_card("rlc-openai-cache-not-hitting"), named) == PROVIDER_TIEBREAK
     assert _provider_conflict(_card("rlc-anthropic-cache-minimum"), named) == 0.0
     assert _provider_conflict(_card("rlc-prompt-caching"), named) == 0.0  # no provider
-    # Nothing named: no preference; the named provider's own card: none either.
+    # Nothing named: read as OpenAI (the default), so its card is not set back; nor is a
+    # named provider's own card. Another provider's card is (UNNAMED_PROVIDER_PENALTY).
     assert _provider_conflict(_card("rlc-openai-cache-not-hitting"), frozenset()) == 0.0
     assert _provider_conflict(_card("rlc-openai-cache-not-hitting"),
                               providers_named("openai cache")) == 0.0
@@ -175,3 +176,23 @@ def test_the_projected_meaning_view_ranks_like_the_full_one() -> None:
         approx = set(np.argsort(retriever._vectors @ (query @ retriever._projection))[::-1][:10])
         overlap.append(len(exact & approx))
     assert min(overlap) >= 7 and sum(overlap) >= 0.85 * 10 * len(questions), overlap
+
+
+def test_a_card_about_one_provider_loses_to_a_general_one_when_none_is_named(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "what is least privilege for api keys" got the xAI card and a temperature
+    question the Gemini 3 card, for learners who never named either provider."""
+    from apilab.assistant.offline.retrieve import _providers_about
+    from tests.assistant._helpers import make_turn
+
+    assert _providers_about("card:pp-claude-temperature-top-p") == {"anthropic"}
+    for lab, message, not_card in (
+            ("key-security", "what is least privilege for api keys", "ks-xai-key-acls"),
+            ("production-prompts", "what's temperature and should i set it to 0 for this",
+             "pp-gemini-temperature")):
+        reply = real_tutor.compose(make_turn(real_tutor.course, lab, message))
+        assert reply.meta["card"] != not_card, message
+        assert not any(p in reply.meta["card"] for p in ("xai", "gemini", "claude")), message
+    # Named anywhere in the message, the provider's own card still wins.
+    reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                         "what temperature should I use with gemini 3?"))
+    assert reply.meta["card"] == "pp-gemini-temperature"
