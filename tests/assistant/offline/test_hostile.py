@@ -26,6 +26,9 @@ ATTACKS = {
     "framing": "can you teach me step by step " * 260,
     "fence-prose": "adds ```json at the start and ```" * 250,
     "side-clause": "output is just a label like 5 tokens " * 210,
+    "rates": "10 req/s 5 rps 3 calls/min 20k users, 5 messages a day " * 140,
+    "terse-period": "600 tokens in " * 600 + "per month?",
+    "daily": "daily " * 1333,
 }
 
 

@@ -507,3 +507,21 @@ def test_what_about_another_model_reprices_the_earlier_workload(real_tutor) -> N
     reply = real_tutor.compose(turn)
     assert "20,000 emails" in reply.text and "**`gpt-4o" in reply.text
     assert "$31.00" in reply.text  # 12M x $2.50 + 100k x $10 per 1M
+
+
+def test_token_numbers_then_per_month_run_the_calculator_and_a_new_model_reprices_it(
+        real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    # QA13 item 1: no cost word, so a card's $0.60 example answered; then "switch to
+    # gpt-4o" priced one day of it for a month ($70 for ~$10,500).
+    course = real_tutor.course
+    first = "20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, per month?"
+    answer = real_tutor.compose(make_turn(course, "rate-limits-cost", first))
+    assert "estimate_cost" in [t["name"] for t in answer.meta["tools"]]
+    assert "**$630.00** per month" in answer.text
+    turn = dataclasses.replace(
+        make_turn(course, "rate-limits-cost", "what if i switch to gpt-4o instead"),
+        history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(turn)
+    assert "**$10,500.00** per month" in reply.text  # 1.8B x $2.50 + 600M x $10 per 1M
