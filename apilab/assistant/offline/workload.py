@@ -121,6 +121,17 @@ _RATE_UNIT_NAMES = ("second", "minute", "hour", "day", "second", "minute")
 # "daily cost", "monthly bill": the period asked for, not how often the items come.
 _ADJ_ASKS = re.compile(r"\s*(?:api\s+)?(?:cost|costs|bill|spend|price|total|budget|charges?)\b",
                        re.I)
+# Money to spend, not a price or a total to check: "I added $10 credit", "a $50 budget".
+_BUDGET_BEFORE = re.compile(r"\b(?:added|add|topped up|top up|loaded|deposited|bought|have|"
+                            r"budget(?: of)?|balance(?: of)?)\s*(?:about|around|like|only)?\s*"
+                            r"(?:\$|usd|us\$)?\s*$", re.I)
+_BUDGET_AFTER = re.compile(r"\s*(?:dollars?|usd|bucks)?\s*(?:of\s+)?(?:api\s+)?(?:credits?|"
+                           r"budget|balance|prepaid)\b", re.I)
+# "200 messages a day, short ones": a size in words, priced on stated assumptions.
+_SIZE_WORD = re.compile(r"\b(short|brief|small|quick|long|big|large|lengthy)\b", re.I)
+_ASSUMED_SIZE = {"short": (300, 200), "long": (1500, 500)}
+_CHAT_NOUNS = frozenset({"messages", "message", "chats", "questions", "prompts", "requests",
+                         "queries", "conversations", "turns", "replies", "calls"})
 # People each make the counted requests: "20k users, 5 messages a day" is 5 per user.
 _PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "students",
                            "employees", "agents", "subscribers", "clients", "players",
@@ -201,6 +212,8 @@ class Workload:
     periods: Decimal = Decimal(1)  # frequency periods in ``period``
     rates: dict[str, Decimal] = dataclasses.field(default_factory=dict)  # per 1M, learner's
     claimed: Decimal | None = None  # a total the learner asks us to check
+    budget: Decimal | None = None  # money they have to spend ("I added $10 credit")
+    assumed_size: bool = False  # tokens assumed from "short ones", not given
     claimed_money: bool = True
     notes: list[str] = dataclasses.field(default_factory=list)
 
@@ -265,6 +278,9 @@ def parse_workload(text: str) -> Workload | None:
                 side = _side(rate.group(2)) or _side(
                     next(iter(_RATE_SIDE.findall(text[q.end : q.end + 50])), None)) or "input"
                 w.rates.setdefault(side, per_m)
+                continue
+            if _BUDGET_BEFORE.search(before) or _BUDGET_AFTER.match(after):
+                w.budget = q.value
                 continue
             sentence = _sentence_around(text, q.start)
             if _CLAIM_CONTEXT.search(sentence):
@@ -368,7 +384,21 @@ def parse_workload(text: str) -> Workload | None:
             w.claimed = q.value
             w.claimed_money = q.money or not re.search(r"tokens?", after[:15], re.I)
     if not found and not (w.words_in or w.words_out):
-        return None
+        # Chat messages only: a "long document" has no typical size to assume.
+        chatty = {w.item_noun, w.each_noun} & _CHAT_NOUNS
+        size = _SIZE_WORD.search(text) if chatty else None
+        if size is None:
+            return None
+        # No token numbers, only "short ones": price an assumed size, and say it is one.
+        kind = "short" if size.group(1).lower() in ("short", "brief", "small", "quick") \
+            else "long"
+        tokens_in, tokens_out = _ASSUMED_SIZE[kind]
+        w.input_tokens, w.output_tokens = Decimal(tokens_in), Decimal(tokens_out)
+        w.assumed_size = True
+        w.notes.append(f"Assumed: a {kind} message is about {tokens_in:,} input tokens "
+                       f"(with the instructions and history sent along) and {tokens_out:,} "
+                       "output tokens. That is a guess, not a count; give your real numbers "
+                       "for a firm figure.")
     for word, unit in _FREQ_ADJ.items():
         if w.frequency:
             break
@@ -544,11 +574,36 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         figures.append({"model": b.model, "total_usd": str(b.total)})
     if w.claimed is not None and figures:
         lines.append(_check_claim(w, figures))
+    if w.budget and figures:
+        lines.append(_budget_lasts(w, figures))
     if total_in and not total_out:
         lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
                      "tokens each\"); output costs 3-5x more per token on most models._")
     lines += [f"_{note}_" for note in w.notes]
     return "\n\n".join(lines), figures
+
+
+def _budget_lasts(w: Workload, figures: list[dict[str, str]]) -> str:
+    """How long the learner's money lasts at the first figure's rate."""
+    budget = w.budget or Decimal(0)
+    total = Decimal(figures[0]["total_usd"])
+    where = "" if figures[0]["model"] == "your rates" else f" on `{figures[0]['model']}`"
+    if not total:
+        return f"**{_usd(budget)}** is not used up by this workload{where}."
+    if not w.frequency:
+        return (f"**{_usd(budget)} covers this workload about {budget / total:,.0f} times"
+                f"**{where}.")
+    unit = w.frequency
+    per_unit = total / w.periods
+    count = budget / per_unit
+    lasts = f"about {count:,.0f} {unit}s" if count >= 2 else f"about {count:,.1f} {unit}s"
+    days = count * _TIME_SECONDS[unit] / 86400
+    if unit != "month" and days >= 60:
+        lasts += f" (about {days / 30:,.0f} months)" if days < 730 else \
+            f" (about {days / 365:,.1f} years)"
+    return (f"**{_usd(budget)} lasts {lasts}**{where}, at {_usd(per_unit)} a {unit}. Prices "
+            "change and longer chats resend more history, so check the usage page after a "
+            "few days.")
 
 
 def _check_claim(w: Workload, figures: list[dict[str, str]]) -> str:

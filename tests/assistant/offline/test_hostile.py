@@ -29,6 +29,7 @@ ATTACKS = {
     "rates": "10 req/s 5 rps 3 calls/min 20k users, 5 messages a day " * 140,
     "terse-period": "600 tokens in " * 600 + "per month?",
     "daily": "daily " * 1333,
+    "budget": "I added $10 credit, how long will it last, 200 short messages a day " * 120,
 }
 
 

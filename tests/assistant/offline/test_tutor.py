@@ -525,3 +525,19 @@ def test_token_numbers_then_per_month_run_the_calculator_and_a_new_model_reprice
         history=[("learner", first), ("assistant", answer.text)])
     reply = real_tutor.compose(turn)
     assert "**$10,500.00** per month" in reply.text  # 1.8B x $2.50 + 600M x $10 per 1M
+
+
+def test_numbers_after_a_how_long_will_my_credit_last_question_are_priced(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    course = real_tutor.course
+    first = "ok i added $10 credit. how much will that last me roughly if i use gpt 4o mini"
+    answer = real_tutor.compose(make_turn(course, "api-basics", first))
+    assert "how long your money lasts" in answer.text
+    turn = dataclasses.replace(
+        make_turn(course, "api-basics", "its like 200 messages a day, short ones"),
+        history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(turn)
+    assert reply.meta["answer_kind"] != "dont-know"
+    assert "**`gpt-4o-mini`**" in reply.text and "per day" in reply.text
+    assert "$10.00 lasts about" in reply.text and "Assumed:" in reply.text

@@ -169,3 +169,16 @@ def test_counts_without_a_rate_are_taken_per_the_period_asked_and_say_so() -> No
     found = parse_workload("20k users, 5 messages each, 600 in 200 out, monthly cost?")
     assert found is not None and int(found.total_items) == 100_000
     assert found.period == "month" and any("no rate" in note for note in found.notes)
+
+
+def test_a_budget_says_how_long_it_lasts_and_short_messages_are_a_stated_assumption() -> None:
+    # QA13 item 20: "$10 credit ... 200 messages a day, short ones" got "I don't know".
+    found = parse_workload("ok i added $10 credit. how much will that last me on gpt-4o-mini\n"
+                           "its like 200 messages a day, short ones")
+    assert found is not None and found.budget == 10 and found.assumed_size
+    assert (int(found.input_tokens), int(found.output_tokens)) == (300, 200)
+    text, _ = price_workload(found, ["gpt-4o-mini"], "2025-07-01")
+    assert "**$10.00 lasts about 303 days (about 10 months)**" in text
+    assert "Assumed: a short message is about 300 input tokens" in text
+    # Without a size word there is nothing to price.
+    assert parse_workload("its like 200 messages a day") is None
