@@ -110,7 +110,7 @@ def _cost_asked(prose: str) -> bool:
     from apilab.assistant.offline.read import sentences
 
     return any((_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
-               or _terse_period(s) for s in sentences(prose))
+               or _terse_period(s, prose) for s in sentences(prose))
 
 
 # How long money lasts: "I added $10 credit, how much will that last me?"
@@ -135,16 +135,18 @@ _TERSE_COST = re.compile(r"\b(?:cost|price|bill|total)\s*\?$", re.I)
 
 
 # "20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, per month?": token
-# numbers, then only the period asked for.
-_TERSE_PERIOD = re.compile(r"(?:\b(?:per|a|an|each|every)\s+|/\s*)(?:day|week|month|year)\s*\?$"
-                           r"|\b(?:daily|weekly|monthly|yearly|annually)\s*\?$", re.I)
+# numbers, then only the period asked for, set off from them ("... 200 out. Monthly?"); not
+# "can I only do 90k tokens in a day?", which asks about a limit.
+_TERSE_PERIOD = re.compile(r"(?:^|[,;:\u2013-])\s*(?:(?:cost|price|total|bill)\s+)?"
+                           r"(?:(?:per|a|an|each|every)\s+|/\s*)(?:day|week|month|year)\s*\?$"
+                           r"|(?:^|[,;:\u2013-])\s*(?:daily|weekly|monthly|yearly|annually)"
+                           r"(?:\s+(?:cost|price|total|bill))?\s*\?$", re.I)
 _TOKEN_NUMBER = re.compile(r"\d[\d,.]{0,12}\s?[km]?\s*(?:tokens?\b|(?:in|out)\b)", re.I)
 
 
-def _terse_period(sentence: str) -> bool:
-    tail = sentence.rstrip()[-14:]
-    return (bool(_TERSE_PERIOD.search(tail)) and bool(_TOKEN_NUMBER.search(sentence))
-            and not re.search(r"\bhow many\b", sentence, re.I))
+def _terse_period(sentence: str, prose: str) -> bool:
+    tail = sentence.rstrip()[-24:]
+    return bool(_TERSE_PERIOD.search(tail)) and bool(_TOKEN_NUMBER.search(prose))
 
 
 def _terse_cost(sentence: str) -> bool:

@@ -541,3 +541,15 @@ def test_numbers_after_a_how_long_will_my_credit_last_question_are_priced(real_t
     assert reply.meta["answer_kind"] != "dont-know"
     assert "**`gpt-4o-mini`**" in reply.text and "per day" in reply.text
     assert "$10.00 lasts about" in reply.text and "Assumed:" in reply.text
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, per month?", True),
+    ("600 tokens in 200 out, 1000 a day. Monthly?", True),
+    ("does that mean i can only do 90k tokens in a day?", False),  # a limit, not a cost
+    ("how many tokens per day?", False),
+])
+def test_token_numbers_then_only_a_period_ask_for_a_cost(text: str, asked: bool) -> None:
+    from apilab.assistant.offline.toolrun import _cost_asked
+
+    assert _cost_asked(text) is asked
