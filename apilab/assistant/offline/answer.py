@@ -343,12 +343,43 @@ _NUMBERED = re.compile(r"\$\s?\d|\d[\d,.]*\s*(?:k|m|million|tokens?)\b", re.I)
 
 
 def explanation(answer: str, limit: int = 2) -> str:
-    """The card's prose without tables, code, lists or worked figures of its own."""
+    """The card's prose without tables, code, lists or worked figures of its own.
+
+    Read line by line so a fenced block with blank lines inside is dropped whole, never
+    cut into a stray closing fence.
+    """
     keep = []
-    for para in answer.strip().split("\n\n"):
+    for para in _paragraphs(answer):
         text = para.strip()
-        if (not text or text.startswith(("|", "```", "- ", "* ", "1."))
+        if (not text or text.startswith(("|", "- ", "* ", "1."))
                 or text.rstrip().endswith(":") or "\n|" in text or _NUMBERED.search(text)):
             continue
         keep.append(text)
     return "\n\n".join(keep[-limit:])
+
+
+def _paragraphs(answer: str) -> list[str]:
+    """Prose paragraphs of ``answer``, fenced blocks (and an unclosed fence's rest) left out."""
+    out: list[str] = []
+    lines: list[str] = []
+    fence = ""
+    for line in answer.strip().splitlines():
+        mark = line.lstrip()[:3]
+        if fence:
+            if mark == fence:
+                fence = ""
+            continue
+        if mark in ("```", "~~~"):
+            fence = mark
+            if lines:
+                out.append("\n".join(lines))
+                lines = []
+            continue
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            out.append("\n".join(lines))
+            lines = []
+    if lines:
+        out.append("\n".join(lines))
+    return out
