@@ -29,6 +29,27 @@ def test_a_fenced_block_with_blank_lines_is_dropped_whole() -> None:
     assert explanation("Intro.\n\n```python\nx = 1\n\ny = 2\n") == "Intro."  # never closed
 
 
+def test_no_card_figures_or_repeats_follow_a_computed_result() -> None:
+    card = ("The cap (30 s) would first bite at retry 6 (32 s becomes 30 s).\n\n"
+            "Add **jitter** so clients do not retry in lock-step. If the server sent "
+            "`Retry-After`, wait at least that long instead.\n\n"
+            "Stop after a total deadline; never retry 400/401 (reported in 2024). Ask me "
+            "for a schedule with other numbers and I will compute the table.")
+    shown = ("**Why jitter:** clients that retry in lock-step ... If the server sent "
+             "`Retry-After`, wait at least that long instead, add jitter.")
+    assert explanation(card, shown=shown) == \
+        "Stop after a total deadline; never retry 400/401 (reported in 2024)."
+
+
+def test_the_backoff_table_is_not_followed_by_the_cards_own_example(
+        real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost",
+                                         "backoff schedule base 0.5 cap 8 with 4 retries"))
+    assert "backoff_schedule" in [t["name"] for t in reply.meta["tools"]]
+    assert "30 s" not in reply.text and "31 s" not in reply.text
+    assert reply.text.count("Retry-After") == 1  # the tool's advice, not the card's again
+
+
 def test_a_cost_spliced_onto_a_card_leaves_no_unbalanced_fence(
         real_tutor: OfflineTutor) -> None:
     reply = real_tutor.compose(make_turn(
