@@ -553,3 +553,12 @@ def test_token_numbers_then_only_a_period_ask_for_a_cost(text: str, asked: bool)
     from apilab.assistant.offline.toolrun import _cost_asked
 
     assert _cost_asked(text) is asked
+
+
+def test_warm_up_loads_the_token_counters_encoding(real_tutor, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # QA13 item 27: the first "how many tokens is ...?" took ~300 ms loading it.
+    from apilab.pricing import tokens
+
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})
+    real_tutor.warm_up()
+    assert "o200k_base" in tokens._ENCODINGS  # gpt-4o's, run_count's default model
