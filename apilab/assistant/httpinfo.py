@@ -195,7 +195,21 @@ ERROR_TYPES: dict[str, tuple[str, str, str, str]] = {
                           "Retry; shorten the request or stream.", "yes"),
 }
 
-_STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)?\s+(\d{3})(?:\s+([^\r\n]*))?", re.I)
+# The reason phrase is words only: in a log line ('"HTTP/1.1 200 OK" elapsed=2.10s') the
+# rest of the line is not part of the status.
+_STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)?\s+(\d{3})(?:[ \t]+([A-Za-z][A-Za-z' -]{0,39}))?",
+                          re.I)
+# Codes of an OpenAI `invalid_request_error` that are always a 400 (the body of a 401/404
+# has the same type, with code invalid_api_key / model_not_found).
+_BAD_REQUEST_CODES = frozenset({"invalid_type", "invalid_value", "missing_required_parameter",
+                                "unknown_parameter", "unsupported_parameter",
+                                "unsupported_value", "context_length_exceeded",
+                                "string_above_max_length", "array_above_max_length",
+                                "integer_below_min_value", "integer_above_max_value",
+                                "decimal_below_min_value", "decimal_above_max_value",
+                                "invalid_json", "invalid_prompt"})
+# Usage in a pasted log: prompt_tokens=1200, "input_tokens": 1200.
+_PROMPT_TOKENS = re.compile(r"\b(?:prompt|input)_tokens[\"']?\s{0,3}[=:]\s{0,3}(\d{1,9})\b")
 _SDK_CODE = re.compile(r"(?:error code|status(?: code)?|status_code|code)\W{0,3}(\d{3})\b", re.I)
 _BARE_CODE = re.compile(
     r"(?<![\w.$/,-])([45]\d\d)(?![\w.%,])(?!\s*(?:k\b|m\b|words?|tokens?|ms\b|milli|seconds?|"
@@ -223,6 +237,7 @@ class Parsed:
     error_type: str | None = None  # provider code/type/status string
     error_message: str | None = None
     provider: str | None = None
+    error_kind: str | None = None  # OpenAI's `type` when `code` is more specific
 
 
 def _load_body(text: str) -> dict[str, Any] | None:
@@ -273,6 +288,9 @@ def parse(text: str) -> Parsed:
                 out.provider = "OpenAI"
                 code = err.get("code")
                 out.error_type = str(code) if code else (str(err.get("type") or "") or None)
+                kind = str(err.get("type") or "")
+                if kind and kind != out.error_type:
+                    out.error_kind = kind
             msg = err.get("message")
             out.error_message = str(msg)[:300] if msg else None
         elif isinstance(err, str):
@@ -288,6 +306,11 @@ def parse(text: str) -> Parsed:
                       "organization_usage_limit_exceeded": 429,
                       "rate_limit_error": 429, "overloaded_error": 529,
                       "RESOURCE_EXHAUSTED": 429, "UNAVAILABLE": 503}.get(out.error_type)
+    if out.status is None and out.provider == "OpenAI" and (
+            out.error_type in _BAD_REQUEST_CODES or out.error_type == "invalid_request_error"
+            or (out.error_kind == "invalid_request_error"
+                and out.error_type not in ERROR_TYPES)):
+        out.status = 400  # the request is wrong: the only status that body comes with
     if out.provider is None:
         low = text.lower()
         if "anthropic" in low or "x-api-key" in low:
@@ -344,8 +367,10 @@ def explain(text: str) -> str | None:
     p = parse(text)
     if p.status is None and p.error_type is None:
         return None
+    if p.status is not None and 200 <= p.status < 300:
+        return _success(p, text)
     info = STATUSES.get(p.status or 0)
-    detail = ERROR_TYPES.get(p.error_type or "")
+    detail = ERROR_TYPES.get(p.error_type or "") or ERROR_TYPES.get(p.error_kind or "")
     title = f"HTTP {p.status}" if p.status else "Error"
     if info:
         title += f" {info.name}"
@@ -364,17 +389,21 @@ def explain(text: str) -> str | None:
         meaning = f"An unusual status; {p.status // 100}xx codes point at {kind}."
         action = "Read the error message and the provider's error reference."
         retry = "yes, with backoff" if p.status >= 500 else "no, until you change the request"
-    lines.append(f"**What happened:** {meaning}")
+    # A line with nothing known is left out, never printed as "None".
+    if meaning:
+        lines.append(f"**What happened:** {meaning}")
     if p.error_message:
         lines.append(f"**The provider says:** \"{p.error_message}\"")
-    lines.append(f"**What to do:** {action}")
+    if action:
+        lines.append(f"**What to do:** {action}")
     wait = _retry_after_seconds(p.headers)
-    retry_line = f"**Retry?** {retry}"
-    if wait is not None and retry and not retry.startswith("no"):
-        retry_line += f" - the response says wait **{wait:g} s** before the next request"
-    elif "retry-after" in p.headers and retry and not retry.startswith("no"):
-        retry_line += f" - the response says wait until {p.headers['retry-after']}"
-    lines.append(retry_line + ".")
+    if retry:
+        retry_line = f"**Retry?** {retry}"
+        if wait is not None and not retry.startswith("no"):
+            retry_line += f" - the response says wait **{wait:g} s** before the next request"
+        elif "retry-after" in p.headers and not retry.startswith("no"):
+            retry_line += f" - the response says wait until {p.headers['retry-after']}"
+        lines.append(retry_line + ".")
     limit_bits = [f"`{k}: {v}`" for k, v in p.headers.items()
                   if k.startswith(("x-ratelimit", "anthropic-ratelimit"))]
     if limit_bits:
@@ -384,4 +413,24 @@ def explain(text: str) -> str | None:
     rid = p.headers.get("x-request-id") or p.headers.get("request-id")
     if rid:
         lines.append(f"Keep the request id `{rid}` - support needs it.")
+    return "\n\n".join(lines)
+
+
+def _success(p: Parsed, text: str) -> str:
+    """A 2xx: the call worked. In a log of calls, say how the prompt size moves."""
+    title = f"HTTP {p.status}" + (f" {p.reason}" if p.reason else "")
+    if p.provider:
+        title += f" from {p.provider}"
+    lines = [f"**{title}**",
+             f"**What happened:** success - a {p.status // 100}xx status means the request "
+             "worked; there is no error to fix here."]
+    sizes = [int(m.group(1)) for m in _PROMPT_TOKENS.finditer(text[:200_000])]
+    if len(sizes) >= 3 and sizes[-1] > sizes[0] and all(
+            b >= a for a, b in zip(sizes, sizes[1:], strict=False)):
+        step = (sizes[-1] - sizes[0]) / (len(sizes) - 1)
+        lines.append(
+            f"**In your log:** the prompt grows from {sizes[0]:,} to {sizes[-1]:,} tokens over "
+            f"{len(sizes)} calls (about {step:,.0f} more per call): the whole conversation is "
+            "resent each time, so every call is slower and costs more than the last. Trim or "
+            "summarise old turns, or keep only the last few.")
     return "\n\n".join(lines)

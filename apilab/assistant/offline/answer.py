@@ -350,7 +350,8 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
         w.understood = shown_question(card, w.message)
     # After a calculation, keep only the card's explanation: its own worked example would
     # be numbers about some other job.
-    w.parts.append(explanation(card.answer) if computed else card.answer.strip())
+    w.parts.append(explanation(card.answer, shown="\n".join(w.parts)) if computed
+                   else card.answer.strip())
     sources = card_sources(course, card)
     if sources:
         w.parts.append(f"_Sources: {sources}._")
@@ -411,16 +412,64 @@ def card_sources(course: Course, card: Card) -> str:
     return "; ".join(named)
 
 
-_NUMBERED = re.compile(r"\$\s?\d|\d[\d,.]*\s*(?:k|m|million|tokens?)\b", re.I)
+# After a computed result, a card paragraph with a number of its own is some other job's
+# worked example ("The cap (30 s) would first bite at retry 6" under a base-0.5/cap-8
+# table). HTTP statuses ("never retry 400/401") and years ("reported in 2025") are the same
+# whatever the learner's numbers.
+_NUMBER = re.compile(r"(?<![\w.-])\d+(?:[.,]\d+)*(?![\w-])")
+_STATUS = re.compile(r"[1-5]\d\d|(?:19|20)\d\d")
+_NUMBERED = re.compile(r"\$\s?\d|\d[\d,.]*\s*(?:k|m|million|tokens?)\b", re.I)  # "$5", "2M"
+# "Ask me with your own numbers and I will compute ...": done already.
+_OFFER = re.compile(r"[^.!?]{0,200}\b(?:ask me|give me|tell me)\b[^.!?]{0,200}\bI(?:'ll| will)"
+                    r"\s+(?:compute|calculate|work out)[^.!?]{0,200}[.!?]?", re.I)
+_WORD = re.compile(r"[a-z][a-z0-9_-]{3,}")
+REPEATS = 0.6  # share of a paragraph's words already in the tool's output: a repeat
 
 
-def explanation(answer: str, limit: int = 2) -> str:
-    """The card's prose without tables, code, lists or worked figures of its own."""
+def explanation(answer: str, limit: int = 2, shown: str = "") -> str:
+    """The card's prose without tables, code, lists or worked figures of its own.
+
+    Read line by line so a fenced block with blank lines inside is dropped whole, never
+    cut into a stray closing fence; a paragraph mostly saying what ``shown`` (the tool's
+    output) already says is dropped too.
+    """
+    shown_words = set(_WORD.findall(shown.lower()))
     keep = []
-    for para in answer.strip().split("\n\n"):
-        text = para.strip()
-        if (not text or text.startswith(("|", "```", "- ", "* ", "1."))
-                or text.rstrip().endswith(":") or "\n|" in text or _NUMBERED.search(text)):
+    for para in _paragraphs(answer):
+        text = _OFFER.sub("", para).strip()
+        if (not text or text.startswith(("|", "- ", "* ", "1."))
+                or text.rstrip().endswith(":") or "\n|" in text or _NUMBERED.search(text)
+                or any(not _STATUS.fullmatch(n) for n in _NUMBER.findall(text))):
+            continue
+        words = set(_WORD.findall(text.lower()))
+        if shown_words and words and len(words & shown_words) >= REPEATS * len(words):
             continue
         keep.append(text)
     return "\n\n".join(keep[-limit:])
+
+
+def _paragraphs(answer: str) -> list[str]:
+    """Prose paragraphs of ``answer``, fenced blocks (and an unclosed fence's rest) left out."""
+    out: list[str] = []
+    lines: list[str] = []
+    fence = ""
+    for line in answer.strip().splitlines():
+        mark = line.lstrip()[:3]
+        if fence:
+            if mark == fence:
+                fence = ""
+            continue
+        if mark in ("```", "~~~"):
+            fence = mark
+            if lines:
+                out.append("\n".join(lines))
+                lines = []
+            continue
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            out.append("\n".join(lines))
+            lines = []
+    if lines:
+        out.append("\n".join(lines))
+    return out

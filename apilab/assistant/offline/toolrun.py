@@ -56,15 +56,23 @@ def run_tools(w: Draft) -> None:
         return
     prose = reading.prose
     _model_problems(w, reading)
-    if _cost_asked(prose) or _cost_asked_before(w, prose):
+    asked_now = _cost_asked(prose)
+    if asked_now or _cost_asked_before(w, prose):
         workload = parse_workload(prose)
+        earlier = None
+        if not asked_now and (workload is None or not workload.has_tokens
+                              or workload.assumed_size):
+            # "its like 200 messages a day, short ones" after "I added $10 credit, how much
+            # will that last on gpt-4o-mini?": the numbers and the question before together.
+            earlier = _previous_learner(w)
+            workload = parse_workload(f"{earlier}\n{prose}")
         if workload is not None and (workload.has_tokens or workload.rates):
-            run_cost(w, workload, reading)
+            run_cost(w, workload, reading, earlier)
         else:
             models = [m.resolved for m in reading.signals.models if m.resolved]
-            if models and not re.search(r"\d", prose) and re.search(
-                    r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
-                run_price(w, list(dict.fromkeys(models)))
+            if models and (not re.search(r"\d", prose) or _BUDGET_ASK.search(prose)) and \
+                    re.search(r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
+                run_price(w, list(dict.fromkeys(models)), budget=bool(_BUDGET_ASK.search(prose)))
     elif w.follows and not w.answering and reading.signals.models:
         # "what about on gpt-4o?" after a priced workload: the same numbers, this model.
         earlier = parse_workload(w.follows)
@@ -101,8 +109,16 @@ _AMOUNT_ASK = re.compile(
 def _cost_asked(prose: str) -> bool:
     from apilab.assistant.offline.read import sentences
 
-    return any(_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s))
-               for s in sentences(prose))
+    return any((_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
+               or _terse_period(s, prose) for s in sentences(prose))
+
+
+# How long money lasts: "I added $10 credit, how much will that last me?"
+_BUDGET_ASK = re.compile(r"\blast(?:s)?\b|\bcredits?\b|\bbudget\b|\bbalance\b", re.I)
+
+
+def _previous_learner(w: Draft) -> str:
+    return next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
 
 
 def _cost_asked_before(w: Draft, prose: str) -> bool:
@@ -110,12 +126,27 @@ def _cost_asked_before(w: Draft, prose: str) -> bool:
     ("estimate costs for my email classifier" ... "about 20k emails, each maybe 600 tokens")."""
     if not re.search(r"\d", prose) or is_question(prose):
         return False
-    previous = next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
+    previous = _previous_learner(w)
     return bool(previous) and (_cost_asked(previous) or bool(
         re.search(r"\b(?:estimate|cost|costs|budget|price)\b", previous, re.I)))
 
 
 _TERSE_COST = re.compile(r"\b(?:cost|price|bill|total)\s*\?$", re.I)
+
+
+# "20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, per month?": token
+# numbers, then only the period asked for, set off from them ("... 200 out. Monthly?"); not
+# "can I only do 90k tokens in a day?", which asks about a limit.
+_TERSE_PERIOD = re.compile(r"(?:^|[,;:\u2013-])\s*(?:(?:cost|price|total|bill)\s+)?"
+                           r"(?:(?:per|a|an|each|every)\s+|/\s*)(?:day|week|month|year)\s*\?$"
+                           r"|(?:^|[,;:\u2013-])\s*(?:daily|weekly|monthly|yearly|annually)"
+                           r"(?:\s+(?:cost|price|total|bill))?\s*\?$", re.I)
+_TOKEN_NUMBER = re.compile(r"\d[\d,.]{0,12}\s?[km]?\s*(?:tokens?\b|(?:in|out)\b)", re.I)
+
+
+def _terse_period(sentence: str, prose: str) -> bool:
+    tail = sentence.rstrip()[-24:]
+    return bool(_TERSE_PERIOD.search(tail)) and bool(_TOKEN_NUMBER.search(prose))
 
 
 def _terse_cost(sentence: str) -> bool:
@@ -319,7 +350,7 @@ def _model_problems(w: Draft, reading: Reading) -> None:
             break
 
 
-def run_price(w: Draft, models: list[str]) -> None:
+def run_price(w: Draft, models: list[str], budget: bool = False) -> None:
     started = time.perf_counter()
     lines = []
     for model in models[:3]:
@@ -329,19 +360,27 @@ def run_price(w: Draft, models: list[str]) -> None:
             continue
     if not lines:
         return
-    lines.append("Give me token numbers (e.g. \"2M input and 500k output tokens\") and I'll "
-                 "work out the exact cost.")
+    if budget:
+        lines.append("Tell me roughly how many messages a day and how long they are (\"200 "
+                     "short messages a day\") and I'll work out how long your money lasts.")
+    else:
+        lines.append("Give me token numbers (e.g. \"2M input and 500k output tokens\") and "
+                     "I'll work out the exact cost.")
     w.parts.append("\n\n".join(lines))
     w.ran("estimate_cost", {"models": models, "prices_only": True}, started)
     w.kind = w.kind or "tool"
 
 
-def run_cost(w: Draft, workload: object, reading: Reading) -> None:
+def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None) -> None:
+    from apilab.assistant.offline.signals import read_signals
     from apilab.pricing import list_models
 
     started = time.perf_counter()
-    models = list(dict.fromkeys(m.resolved for m in reading.signals.models if m.resolved))
-    guessed = [m for m in reading.signals.models if m.resolved is None and m.suggestions]
+    mentions = reading.signals.models
+    if not mentions and earlier:
+        mentions = read_signals(earlier, earlier).models  # the model named with the question
+    models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
+    guessed = [m for m in mentions if m.resolved is None and m.suggestions]
     if not models and guessed:
         models = [guessed[0].suggestions[0]]
         w.notes.append(f"_I took `{guessed[0].written}` to mean `{models[0]}`, the closest name "

@@ -155,9 +155,14 @@ class OfflineTutor:
         The web app calls this at start-up so the first learner does not wait for what
         every later learner gets for free.
         """
+        from apilab.assistant.tools import TOOLS
+
         for lab in self.course.labs:
             self.compose(Turn(lab=lab, message="How much do 1M input tokens cost on "
                                                "gpt-4o-mini? RPM vs TPM", history=[]))
+        # The token counter as ``run_count`` calls it: its tiktoken encoding and the argument
+        # validator load lazily, and took ~300 ms on the first "how many tokens is ...?".
+        TOOLS["count_tokens"].run(text="warm up", model="gpt-4o")
 
     # --- the Assistant interface -------------------------------------------------
 

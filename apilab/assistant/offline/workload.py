@@ -113,10 +113,34 @@ _FREQ = re.compile(r"^\s*(?:requests?|calls?|times|req|queries|messages)?\s*(?:p
 _FREQ_ADJ = {"daily": "day", "hourly": "hour", "weekly": "week", "monthly": "month",
              "yearly": "year", "annually": "year", "rps": "second", "rpm": "minute",
              "qps": "second"}
+# A rate written as a unit: "10 req/s", "5 rps", "300 requests/min", "40 calls/h".
+_RATE_UNIT = re.compile(
+    r"^\s*(?:(?:requests?|reqs?|calls?|queries|messages|msgs?)\s*)?(?:/\s*(?:(s|sec|second)|"
+    r"(min|minute)|(h|hr|hour)|(d|day))\b|(rps|qps)\b|(rpm)\b)", re.I)
+_RATE_UNIT_NAMES = ("second", "minute", "hour", "day", "second", "minute")
+# "daily cost", "monthly bill": the period asked for, not how often the items come.
+_ADJ_ASKS = re.compile(r"\s*(?:api\s+)?(?:cost|costs|bill|spend|price|total|budget|charges?)\b",
+                       re.I)
+# Money to spend, not a price or a total to check: "I added $10 credit", "a $50 budget".
+_BUDGET_BEFORE = re.compile(r"\b(?:added|add|topped up|top up|loaded|deposited|bought|have|"
+                            r"budget(?: of)?|balance(?: of)?)\s*(?:about|around|like|only)?\s*"
+                            r"(?:\$|usd|us\$)?\s*$", re.I)
+_BUDGET_AFTER = re.compile(r"\s*(?:dollars?|usd|bucks)?\s*(?:of\s+)?(?:api\s+)?(?:credits?|"
+                           r"budget|balance|prepaid)\b", re.I)
+# "200 messages a day, short ones": a size in words, priced on stated assumptions.
+_SIZE_WORD = re.compile(r"\b(short|brief|small|quick|long|big|large|lengthy)\b", re.I)
+_ASSUMED_SIZE = {"short": (300, 200), "long": (1500, 500)}
+_CHAT_NOUNS = frozenset({"messages", "message", "chats", "questions", "prompts", "requests",
+                         "queries", "conversations", "turns", "replies", "calls"})
+# People each make the counted requests: "20k users, 5 messages a day" is 5 per user.
+_PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "students",
+                           "employees", "agents", "subscribers", "clients", "players",
+                           "patients", "developers", "devs", "accounts", "seats"})
 _DURATION = re.compile(r"\b(?:for|over|during|in|within)\s+(?:the\s+next\s+|a\s+|an\s+|one\s+)?"
                        r"(\d+(?:\.\d+)?)?\s*" + _TIME_WORD, re.I)
 _ASKED_PERIOD = re.compile(r"\b(?:per|a|an|each|every|/|in a|for a|for one|over a)\s*"
-                           r"(day|week|month|year)\b|\b(daily|weekly|monthly|yearly|annually)\b",
+                           r"(hour|day|week|month|year)\b|\b(hourly|daily|weekly|monthly|yearly|"
+                           r"annually)\b",
                            re.I)
 _TOKEN_AFTER = re.compile(
     r"^\s*-?\s*(?:(input|prompt|in|output|completion|out|generated|cached|cache|reasoning|"
@@ -188,6 +212,8 @@ class Workload:
     periods: Decimal = Decimal(1)  # frequency periods in ``period``
     rates: dict[str, Decimal] = dataclasses.field(default_factory=dict)  # per 1M, learner's
     claimed: Decimal | None = None  # a total the learner asks us to check
+    budget: Decimal | None = None  # money they have to spend ("I added $10 credit")
+    assumed_size: bool = False  # tokens assumed from "short ones", not given
     claimed_money: bool = True
     notes: list[str] = dataclasses.field(default_factory=list)
 
@@ -253,6 +279,9 @@ def parse_workload(text: str) -> Workload | None:
                     next(iter(_RATE_SIDE.findall(text[q.end : q.end + 50])), None)) or "input"
                 w.rates.setdefault(side, per_m)
                 continue
+            if _BUDGET_BEFORE.search(before) or _BUDGET_AFTER.match(after):
+                w.budget = q.value
+                continue
             sentence = _sentence_around(text, q.start)
             if _CLAIM_CONTEXT.search(sentence):
                 w.claimed = q.value
@@ -308,16 +337,32 @@ def parse_workload(text: str) -> Workload | None:
             setattr(w, f"{side}_tokens", getattr(w, f"{side}_tokens") + q.value)
             found = True
             continue
+        unit = _RATE_UNIT.match(after)
+        if unit and not (unit.group(6) and re.search(r"\blimit", text[q.start:q.end + 40],
+                                                     re.I)):
+            if not item_total_seen:
+                w.items, w.item_noun = q.value, "requests"
+                item_total_seen = True
+                w.frequency = _RATE_UNIT_NAMES[unit.lastindex - 1]
+            continue
         freq = _FREQ.match(after)
         item = _ITEM_AFTER.match(after)
         noun = item.group(1).lower() if item else ""
         if noun and noun not in _NOT_ITEMS and not re.match(_TIME_WORD, noun):
             if item_total_seen:
                 # The first item count is the workload; a later one is detail, except the
-                # requests each item makes ("3k users, each sends 8 messages").
-                if (w.each == 1 and noun in _REQUEST_NOUNS and _EACH_NEAR.search(
-                        text[max(0, q.start - 30):q.end + 30])):
+                # requests each item makes ("3k users, each sends 8 messages"), with their
+                # rate ("5 messages a day each").
+                each = _EACH_NEAR.search(text[max(0, q.start - 30):q.end + 30])
+                if w.each == 1 and noun in _REQUEST_NOUNS and (
+                        each or w.item_noun in _PEOPLE_NOUNS):
                     w.each, w.each_noun = q.value, noun
+                    if not each:
+                        w.notes.append(f"I took the {q.value.normalize():,f} {noun} as per "
+                                       f"{w.item_noun.rstrip('s')}.")
+                    freq = _FREQ.match(after[item.end():]) if item else None
+                    if freq and not w.frequency:
+                        w.frequency = freq.group(1).lower()
                 continue
             w.items = q.value
             w.item_noun = noun
@@ -339,10 +384,28 @@ def parse_workload(text: str) -> Workload | None:
             w.claimed = q.value
             w.claimed_money = q.money or not re.search(r"tokens?", after[:15], re.I)
     if not found and not (w.words_in or w.words_out):
-        return None
+        # Chat messages only: a "long document" has no typical size to assume.
+        chatty = {w.item_noun, w.each_noun} & _CHAT_NOUNS
+        size = _SIZE_WORD.search(text) if chatty else None
+        if size is None:
+            return None
+        # No token numbers, only "short ones": price an assumed size, and say it is one.
+        kind = "short" if size.group(1).lower() in ("short", "brief", "small", "quick") \
+            else "long"
+        tokens_in, tokens_out = _ASSUMED_SIZE[kind]
+        w.input_tokens, w.output_tokens = Decimal(tokens_in), Decimal(tokens_out)
+        w.assumed_size = True
+        w.notes.append(f"Assumed: a {kind} message is about {tokens_in:,} input tokens "
+                       f"(with the instructions and history sent along) and {tokens_out:,} "
+                       "output tokens. That is a guess, not a count; give your real numbers "
+                       "for a firm figure.")
     for word, unit in _FREQ_ADJ.items():
-        if not w.frequency and re.search(rf"\b{word}\b", low):
-            w.frequency = unit
+        if w.frequency:
+            break
+        for m in re.finditer(rf"\b{word}\b", low):
+            if not _ADJ_ASKS.match(low, m.end()):
+                w.frequency = unit
+                break
     _apply_period(w, text)
     converted = []
     for words, side in ((w.words_in, "input"), (w.words_out, "output")):
@@ -381,6 +444,14 @@ def _apply_period(w: Workload, text: str) -> None:
         amount = Decimal(m.group(1)) if m.group(1) else Decimal(1)
         duration = (amount, m.group(2).lower())
     if not w.frequency:
+        asked_only = [m.group(1) or _FREQ_ADJ[m.group(2).lower()]
+                      for m in _ASKED_PERIOD.finditer(text)]
+        if asked_only and not duration and (w.items > 1 or w.each > 1):
+            # "20k users, 5 messages each - monthly cost?": no rate to scale, so the counts
+            # are read as per the period asked for, and the reply says so.
+            w.frequency = w.period = asked_only[-1].lower()
+            w.notes.append(f"You gave no rate (a day, an hour), so I took the counts as per "
+                           f"{w.frequency}.")
         return
     freq_s = Decimal(_TIME_SECONDS[w.frequency])
     asked = None
@@ -400,14 +471,16 @@ def _apply_period(w: Workload, text: str) -> None:
     seconds, label = target
     w.periods = seconds / freq_s
     w.period = label
-    if w.frequency == "day" and label == "month":
-        w.notes.append("A month is taken as 30 days.")
+    if label in ("month", "year"):
+        w.notes.append(f"A {label} is taken as {seconds / 86400:g} days.")
 
 
 # --- pricing ---------------------------------------------------------------------------------
 
 def _fmt_tokens(n: Decimal | int) -> str:
     n = int(n)
+    if n >= 1_000_000_000 and n % 1_000_000 == 0:
+        return f"{n / 1_000_000_000:,.3f}".rstrip("0").rstrip(".") + "B"
     if n >= 1_000_000 and n % 10_000 == 0:
         return f"{n / 1_000_000:g}M"
     if n >= 10_000 and n % 1000 == 0:
@@ -441,7 +514,10 @@ def describe(w: Workload) -> str:
     if w.frequency:
         count += f" per {w.frequency}"
     if w.periods != 1:
-        count += f" x {w.periods:,.0f} {w.frequency}s in {w.period}"
+        # The conversion step, in the rate's unit: "x 30 days", "x 86,400 seconds a day".
+        step = f"{w.periods:,.0f} {w.frequency}s"
+        article = "an" if w.period == "hour" else "a"
+        count += f" x {step}" + ("" if w.period == step else f" {article} {w.period}")
     totals = [f"{_fmt_tokens(total_in)} input"] if total_in else []
     if total_cached:
         totals.append(f"{_fmt_tokens(total_cached)} cached")
@@ -498,11 +574,36 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         figures.append({"model": b.model, "total_usd": str(b.total)})
     if w.claimed is not None and figures:
         lines.append(_check_claim(w, figures))
+    if w.budget and figures:
+        lines.append(_budget_lasts(w, figures))
     if total_in and not total_out:
         lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
                      "tokens each\"); output costs 3-5x more per token on most models._")
     lines += [f"_{note}_" for note in w.notes]
     return "\n\n".join(lines), figures
+
+
+def _budget_lasts(w: Workload, figures: list[dict[str, str]]) -> str:
+    """How long the learner's money lasts at the first figure's rate."""
+    budget = w.budget or Decimal(0)
+    total = Decimal(figures[0]["total_usd"])
+    where = "" if figures[0]["model"] == "your rates" else f" on `{figures[0]['model']}`"
+    if not total:
+        return f"**{_usd(budget)}** is not used up by this workload{where}."
+    if not w.frequency:
+        return (f"**{_usd(budget)} covers this workload about {budget / total:,.0f} times"
+                f"**{where}.")
+    unit = w.frequency
+    per_unit = total / w.periods
+    count = budget / per_unit
+    lasts = f"about {count:,.0f} {unit}s" if count >= 2 else f"about {count:,.1f} {unit}s"
+    days = count * _TIME_SECONDS[unit] / 86400
+    if unit != "month" and days >= 60:
+        lasts += f" (about {days / 30:,.0f} months)" if days < 730 else \
+            f" (about {days / 365:,.1f} years)"
+    return (f"**{_usd(budget)} lasts {lasts}**{where}, at {_usd(per_unit)} a {unit}. Prices "
+            "change and longer chats resend more history, so check the usage page after a "
+            "few days.")
 
 
 def _check_claim(w: Workload, figures: list[dict[str, str]]) -> str:

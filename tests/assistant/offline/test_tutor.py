@@ -604,3 +604,56 @@ def test_the_reading_line_never_shows_other_numbers_than_the_learners(real_tutor
     assert any(ch.isdigit() for ch in card.questions[0])  # the case this guards against
     assert shown_question(card, "maximum context length is 8192 tokens, you sent 9000") == \
         card.questions[0]
+def test_token_numbers_then_per_month_run_the_calculator_and_a_new_model_reprices_it(
+        real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    # QA13 item 1: no cost word, so a card's $0.60 example answered; then "switch to
+    # gpt-4o" priced one day of it for a month ($70 for ~$10,500).
+    course = real_tutor.course
+    first = "20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, per month?"
+    answer = real_tutor.compose(make_turn(course, "rate-limits-cost", first))
+    assert "estimate_cost" in [t["name"] for t in answer.meta["tools"]]
+    assert "**$630.00** per month" in answer.text
+    turn = dataclasses.replace(
+        make_turn(course, "rate-limits-cost", "what if i switch to gpt-4o instead"),
+        history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(turn)
+    assert "**$10,500.00** per month" in reply.text  # 1.8B x $2.50 + 600M x $10 per 1M
+
+
+def test_numbers_after_a_how_long_will_my_credit_last_question_are_priced(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    import dataclasses
+
+    course = real_tutor.course
+    first = "ok i added $10 credit. how much will that last me roughly if i use gpt 4o mini"
+    answer = real_tutor.compose(make_turn(course, "api-basics", first))
+    assert "how long your money lasts" in answer.text
+    turn = dataclasses.replace(
+        make_turn(course, "api-basics", "its like 200 messages a day, short ones"),
+        history=[("learner", first), ("assistant", answer.text)])
+    reply = real_tutor.compose(turn)
+    assert reply.meta["answer_kind"] != "dont-know"
+    assert "**`gpt-4o-mini`**" in reply.text and "per day" in reply.text
+    assert "$10.00 lasts about" in reply.text and "Assumed:" in reply.text
+
+
+@pytest.mark.parametrize(("text", "asked"), [
+    ("20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, per month?", True),
+    ("600 tokens in 200 out, 1000 a day. Monthly?", True),
+    ("does that mean i can only do 90k tokens in a day?", False),  # a limit, not a cost
+    ("how many tokens per day?", False),
+])
+def test_token_numbers_then_only_a_period_ask_for_a_cost(text: str, asked: bool) -> None:
+    from apilab.assistant.offline.toolrun import _cost_asked
+
+    assert _cost_asked(text) is asked
+
+
+def test_warm_up_loads_the_token_counters_encoding(real_tutor, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # QA13 item 27: the first "how many tokens is ...?" took ~300 ms loading it.
+    from apilab.pricing import tokens
+
+    monkeypatch.setattr(tokens, "_ENCODINGS", {})
+    real_tutor.warm_up()
+    assert "o200k_base" in tokens._ENCODINGS  # gpt-4o's, run_count's default model

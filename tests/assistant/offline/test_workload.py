@@ -129,3 +129,56 @@ def test_the_side_can_be_named_a_few_words_before_the_number() -> None:
     assert found is not None
     assert (int(found.items), int(found.input_tokens), int(found.output_tokens)) == \
         (20_000, 600, 5)
+
+
+def test_messages_a_day_per_user_are_priced_for_the_month_asked() -> None:
+    # QA13 item 1: the day rate was dropped ($21.00, one day's worth called the month).
+    found = parse_workload("how much per month for 20,000 users sending 5 messages a day "
+                           "each, 600 input tokens and 200 output tokens per message on "
+                           "gpt-4o-mini?")
+    assert found is not None and int(found.total_items) == 3_000_000
+    text, figures = price_workload(found, ["gpt-4o-mini"], "2025-07-01")
+    assert figures[0]["total_usd"].startswith("630")
+    assert "x 30 days a month" in text and "A month is taken as 30 days" in text
+
+
+def test_users_then_messages_a_day_are_read_as_per_user_and_say_so() -> None:
+    found = parse_workload("20k users, 5 messages a day, 600 tokens in 200 out, gpt-4o-mini, "
+                           "per month?")
+    assert found is not None and int(found.total_items) == 3_000_000
+    assert any("per user" in note for note in found.notes)
+
+
+@pytest.mark.parametrize(("text", "requests", "step"), [
+    ("10 req/s average, 800 input tokens, 300 output, what's the daily cost", 864_000,
+     "86,400 seconds a day"),
+    ("5 rps with 1000 input tokens and 200 output, cost per day", 432_000,
+     "86,400 seconds a day"),
+    ("300 requests/min, 400 tokens in and 100 out, how much per hour", 18_000,
+     "60 minutes an hour"),
+])
+def test_a_rate_per_second_or_minute_is_scaled_to_the_period_asked(text: str, requests: int,
+                                                                   step: str) -> None:
+    # "10 req/s ... daily cost" was 10 requests a day ($0.02 for ~$1,987).
+    found = parse_workload(text)
+    assert found is not None and int(found.total_items) == requests
+    assert step in price_workload(found, ["gpt-4o-mini"], "2025-07-01")[0]
+
+
+def test_counts_without_a_rate_are_taken_per_the_period_asked_and_say_so() -> None:
+    found = parse_workload("20k users, 5 messages each, 600 in 200 out, monthly cost?")
+    assert found is not None and int(found.total_items) == 100_000
+    assert found.period == "month" and any("no rate" in note for note in found.notes)
+
+
+def test_a_budget_says_how_long_it_lasts_and_short_messages_are_a_stated_assumption() -> None:
+    # QA13 item 20: "$10 credit ... 200 messages a day, short ones" got "I don't know".
+    found = parse_workload("ok i added $10 credit. how much will that last me on gpt-4o-mini\n"
+                           "its like 200 messages a day, short ones")
+    assert found is not None and found.budget == 10 and found.assumed_size
+    assert (int(found.input_tokens), int(found.output_tokens)) == (300, 200)
+    text, _ = price_workload(found, ["gpt-4o-mini"], "2025-07-01")
+    assert "**$10.00 lasts about 303 days (about 10 months)**" in text
+    assert "Assumed: a short message is about 300 input tokens" in text
+    # Without a size word there is nothing to price.
+    assert parse_workload("its like 200 messages a day") is None
