@@ -251,16 +251,30 @@ def uses_keys(text: str) -> bool:
 _CLIENT_SIDE = _has(r"dangerouslyAllowBrowser|NEXT_PUBLIC_\w*KEY|VITE_\w*KEY|REACT_APP_\w*KEY|"
                     r"EXPO_PUBLIC_\w*KEY|chrome\.|manifest\.json|document\.|window\.|"
                     r"localStorage|<script|useState|import\.meta\.env")
+# A key in a string literal, or what the chat left of one: it redacts a real key to
+# "sk-proj-…9f2a" before the tutor reads the message, and the tutor keeps a bare "…" in
+# its place, so the marker in a key's position is the evidence of a hard-coded key.
+_HARDCODED_KEY = re.compile(
+    r"""(?:api[_-]?key|Authorization|Bearer|x-api-key)\W{0,6}[=:(]\s{0,3}f?["']"""
+    r"""(?:Bearer\s{1,3})?(?:sk-|\[redacted|[\w\-/]{0,24}…|[A-Za-z0-9_\-]{20,})"""
+    r"""|(?:key|token|secret)\w{0,20}["']?\s{0,3}[=:]\s{0,3}["'`](?:Bearer\s{1,3})?"""
+    r"""[\w\-/]{0,24}…""", re.I)
+
+
+def _hardcoded_key(code: str) -> bool:
+    return (_HARDCODED_KEY.search(code) is not None or "sk-…" in code
+            or "[REDACTED" in code)
+
+
 _KEY_CHECKS: tuple[_Check, ...] = (
     ("no key written in the code", _always,
-     lambda c: not re.search(r"""(?:api[_-]?key|Authorization|Bearer|x-api-key)\W{0,6}\s*"""
-                             r"""[=:(]\s*[f]?["'](?:Bearer\s+)?(?:sk-|\[redacted|[A-Za-z0-9_\-]{20,})""",
-                             c, re.I)
-     and "sk-…" not in c and "[REDACTED" not in c,
+     lambda c: not _hardcoded_key(c),
      "A key is written in the code.", "Read it from the environment "
      "(`os.environ[\"OPENAI_API_KEY\"]` / `process.env.OPENAI_API_KEY`) - and since this one "
      "was in code, revoke it and make a new one."),
-    ("the key is read from the environment or a secret store", _always,
+    # Where a hard-coded key comes from is clear: the check is for code that loads one.
+    ("the key is read from the environment or a secret store",
+     lambda c: not _hardcoded_key(c),
      _has(r"os\.environ|getenv|process\.env|load_dotenv|dotenv|secrets?\.|SecretManager|"
           r"vault|keyring|Deno\.env|System\.getenv|ENV\["),
      "The key's source is unclear.", "Load it at run time from an environment variable "
@@ -285,7 +299,13 @@ _KEY_CHECKS: tuple[_Check, ...] = (
 
 def review_keys(text: str) -> Review:
     """Review how pasted code or config handles an API key."""
-    passed, problems = _run_checks(_KEY_CHECKS, text[:6000])
+    text = text[:6000]
+    passed, problems = _run_checks(_KEY_CHECKS, text)
+    if problems and problems[0][0] == "A key is written in the code." and _CLIENT_SIDE(text):
+        # The worst case, so it leads: a key in the browser is public, not merely committed.
+        problems[0] = ("The key is hard-coded in client code.", "Anyone can read it in the "
+                       "bundle or the browser's dev tools, so treat it as public: revoke it, "
+                       "make a new one, and keep the new one only on your server.")
     return Review("Review of your key handling", passed, problems, "",
                   ("key-storage", "leak-vectors"))
 

@@ -36,3 +36,23 @@ def test_compose_is_linear_on_hostile_input(real_tutor: OfflineTutor, name: str)
     reply = real_tutor.compose(turn)
     assert time.perf_counter() - started < 1.0
     assert reply.text.strip()
+
+
+# Each reviewer on its own, with the shapes its patterns look for repeated (the tutor runs
+# a reviewer only when asked, so the attacks above may not reach it).
+REVIEW_ATTACKS = {
+    "redacted-keys": 'apiKey: "\u2026' * 1000, "key-names": "keytokensecret" * 600,
+    "bearer": 'Authorization: "Bearer ' * 400, "key-equals": "api_key = = = " * 600,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEW_ATTACKS))
+def test_reviewers_are_linear_on_hostile_input(name: str) -> None:
+    from apilab.assistant.offline import review
+
+    text = REVIEW_ATTACKS[name][:8000]
+    started = time.perf_counter()
+    for reviewer in (review.review_prompt, review.review_keys, review.review_retries,
+                     review.review_code):
+        assert reviewer(text).title
+    assert time.perf_counter() - started < 1.0

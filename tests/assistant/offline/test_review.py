@@ -182,3 +182,38 @@ def test_is_this_retry_ok_reviews_the_pasted_loop(real_tutor) -> None:  # type: 
                                          code + "is this retry ok?"))
     assert "Review of your retry code" in reply.text
     assert "The wait does not grow" in reply.text and "Every error is retried" in reply.text
+
+
+def test_a_redacted_key_in_client_code_is_a_hard_coded_key_first(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    # The chat redacts a real key before the tutor reads it: the marker left is the evidence.
+    from apilab.evals.tutor import tutor_turn
+    from tests.assistant._helpers import fake_openai_key
+
+    key = fake_openai_key()
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "key-security", "is this ok? it's in my React component\n\n```js\n"
+        f'const client = new OpenAI({{ apiKey: "{key}", dangerouslyAllowBrowser: true }});\n'
+        "export async function ask(q) {\n  const r = await client.chat.completions.create("
+        '{ model: "gpt-4o-mini", messages: [{ role: "user", content: q }] });\n'
+        "  return r.choices[0].message.content;\n}\n```"))
+    assert key[8:16] not in reply.text
+    assert "1. **The key is hard-coded in client code.**" in reply.text
+    assert "no key written in the code" not in reply.text
+    assert "source is unclear" not in reply.text  # its source is plain: the code
+
+
+def test_redaction_markers_count_as_keys_in_the_reviewers() -> None:
+    from apilab.secretscan.redact import redact
+    from tests.assistant._helpers import fake_openai_key
+
+    for shown in (redact(fake_openai_key()), "\u2026"):
+        keys = review_keys(f'client = OpenAI(api_key="{shown}")')
+        assert keys.problems[0][0] == "A key is written in the code."
+        assert "no key written in the code" not in keys.passed
+        code = review_code(f'client = OpenAI(api_key="{shown}", timeout=30)')
+        assert "The API key is written in the code." in [p for p, _ in code.problems]
+    # Headers too, and a key read from the environment is still fine.
+    auth = review_keys('headers = {"Authorization": "Bearer \u2026"}')
+    assert "A key is written in the code." in [p for p, _ in auth.problems]
+    env = review_keys('client = OpenAI(api_key=os.environ["OPENAI_API_KEY"])')
+    assert "no key written in the code" in env.passed and env.problems == []
