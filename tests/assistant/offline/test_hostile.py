@@ -43,6 +43,10 @@ def test_compose_is_linear_on_hostile_input(real_tutor: OfflineTutor, name: str)
 REVIEW_ATTACKS = {
     "redacted-keys": 'apiKey: "\u2026' * 1000, "key-names": "keytokensecret" * 600,
     "bearer": 'Authorization: "Bearer ' * 400, "key-equals": "api_key = = = " * 600,
+    "passwords-is": "our password is " * 500, "urls": "a://b:" * 1400,
+    "promises": "tell them whatever " * 450, "deceive": "never say you are " * 450,
+    "any-request": "answer any " * 750, "key-markers": "key \u2026 " * 1300,
+    "never-sentences": "never say. " * 750, "refund-promises": "promise refund " * 550,
 }
 
 
