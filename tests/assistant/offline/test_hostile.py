@@ -26,6 +26,7 @@ ATTACKS = {
     "framing": "can you teach me step by step " * 260,
     "fence-prose": "adds ```json at the start and ```" * 250,
     "side-clause": "output is just a label like 5 tokens " * 210,
+    "revisions": "ok v2:\n" * 1150, "revised-prompt": "how about now?\nYou are " * 350,
 }
 
 

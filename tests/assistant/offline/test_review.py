@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from apilab.assistant.offline.review import (
     review_code,
     review_keys,
@@ -280,3 +282,46 @@ def test_rules_against_harm_are_not_reported_as_harm() -> None:
                             "Pretend you are a human named Sarah.")
     assert [p for p, _ in made_up.problems][:2] == ["It tells the bot to make things up.",
                                                     "It tells the bot to deceive users."]
+
+
+RETRY_V2 = """```python
+import time, random, openai
+client = openai.OpenAI(max_retries=0)
+
+def ask(msgs):
+    for attempt in range(6):
+        try:
+            return client.chat.completions.create(model="gpt-4o-mini", messages=msgs)
+        except (openai.RateLimitError, openai.APITimeoutError) as e:
+            if attempt == 5:
+                raise
+            time.sleep(min(60, 2 ** attempt) * random.random())
+```"""
+PROMPT_V2 = ("You are ShoeBot for StepUp Shoes. Only answer questions about our shoes, orders, "
+             "shipping and returns. If you don't know, say so and offer to connect a human. "
+             "Reply in under 120 words.")
+
+
+@pytest.mark.parametrize("lead", ["ok v2:", "updated version:", "here's v2", "new version",
+                                  "how about now?", "I changed it, better now?"])
+def test_a_revised_paste_after_a_lead_in_is_reviewed(real_tutor, lead: str) -> None:  # type: ignore[no-untyped-def]
+    from tests.assistant._helpers import make_turn
+
+    code = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost",
+                                        f"{lead}\n\n{RETRY_V2}"))
+    assert code.text.startswith("**Review of your retry code**"), code.text[:200]
+    assert code.meta["card"] is None and code.tools_used == ["review_retries"]
+    prompt = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                          f"{lead}\n\n{PROMPT_V2}"))
+    assert prompt.text.startswith("**Review of your system prompt**"), prompt.text[:200]
+    assert "You are ShoeBot for StepUp Shoes. Only answer" in prompt.text  # the rest, as pasted
+    assert prompt.meta["card"] is None and prompt.on_topic
+
+
+def test_only_a_short_lead_in_makes_a_revision() -> None:
+    from apilab.assistant.offline.intents import detect_revision
+
+    assert detect_revision("ok v2:") and detect_revision("here's the updated prompt")
+    assert not detect_revision("")
+    assert not detect_revision("why does v2 of the SDK still retry 429s when I set "
+                               "max_retries to zero in the client?")
