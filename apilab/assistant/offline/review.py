@@ -406,6 +406,68 @@ def looks_like_retry_code(code: str) -> bool:
     return len(_RETRY_HINT.findall(code)) >= 2
 
 
+_CATCH_ALL = re.compile(r"except\s*:|except\s+Exception\b|catch\s*\(\s*\w*\s*\)\s*\{")
+# A 429 caught by type or status, and what shows its code is looked at.
+_CATCHES_429 = re.compile(r"RateLimitError|status(?:_code|Code)?\s*={2,3}\s*429")
+_CODE_CHECKED = re.compile(r"\.code\b|insufficient_quota|spend_limit|\bquota\b", re.I)
+
+
+def _retries_quota(code: str) -> bool:
+    """A 429 is retried by type alone, though some 429s (no credit) never clear."""
+    return (_CATCHES_429.search(code) is not None and not _CATCH_ALL.search(code)
+            and not _CODE_CHECKED.search(code))
+
+
+_FOR_RANGE = re.compile(r"^([ \t]*)for\s+(\w+)\s+in\s+range\(", re.M)
+_DEF = re.compile(r"^([ \t]*)(?:async\s+)?def\s", re.M)
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def _retry_loop(code: str) -> tuple[str, str, str] | None:
+    """``(loop variable, loop body, rest of the function)`` for a Python ``for ... in
+    range(...)`` loop that returns from inside a function; None for any other shape."""
+    loop = _FOR_RANGE.search(code)
+    if loop is None:
+        return None
+    defs = list(_DEF.finditer(code, 0, loop.start()))
+    if not defs or _indent(defs[-1].group(1)) >= _indent(loop.group(1)):
+        return None
+    def_indent, loop_indent = _indent(defs[-1].group(1)), _indent(loop.group(1))
+    body: list[str] = []
+    after: list[str] = []
+    for line in code[loop.end():].splitlines()[1:]:
+        if not line.strip():
+            continue
+        depth = _indent(line)
+        if depth <= def_indent:
+            break  # the function ended
+        (body if not after and depth > loop_indent else after).append(line)
+    body_text = "\n".join(body)
+    if not re.search(r"\breturn\b", body_text):
+        return None
+    return loop.group(2), body_text, "\n".join(after)
+
+
+def _swallows_last_failure(code: str) -> bool:
+    """The loop neither re-raises on its last attempt nor does anything after it."""
+    found = _retry_loop(code)
+    if found is None:
+        return False
+    var, body, after = found
+    # "if attempt == 4: raise", "if i >= attempts - 1:\n    raise" inside the loop; line by
+    # line, so the test stays linear however many "if"s there are.
+    uses_var = re.compile(r"^\s*if\b.*\b" + re.escape(var) + r"\b")
+    lines = body.splitlines()
+    last_raise = any(uses_var.match(line) and re.search(r"\braise\b", line + " ".join(
+        lines[n + 1:n + 2])) for n, line in enumerate(lines))
+    handled_after = re.search(r"\braise\b|\breturn[ \t]+(?!None\b)\S", after)
+    return not last_raise and handled_after is None
+
+
 _RETRY_CHECKS: tuple[_Check, ...] = (
     # (name, applies, passes, problem, fix)
     ("waits grow exponentially", _always,
@@ -429,12 +491,26 @@ _RETRY_CHECKS: tuple[_Check, ...] = (
      _has(r"retry[-_]after|retry_after|x-ratelimit-reset|headers"),
      "Retry-After is ignored.", "When the 429 carries `Retry-After` (or `retry-after-ms`), "
      "wait at least that long: `e.response.headers.get(\"retry-after\")`."),
-    ("only retryable errors retried", _has(r"\bexcept\b|\bcatch\b|retry_if"),
-     lambda c: not re.search(r"except\s*:|except\s+Exception\b|catch\s*\(\s*\w*\s*\)\s*\{",
-                             c),
+    # Not credited when a 429 is retried whatever its code: the check below says why.
+    ("only retryable errors retried",
+     lambda c: _has(r"\bexcept\b|\bcatch\b|retry_if")(c) and not _retries_quota(c),
+     lambda c: not _CATCH_ALL.search(c),
      "Every error is retried.", "Retry 429, 500/502/503/504/529, timeouts and connection "
      "errors only; a 400, 401, 403 or 404 (or `insufficient_quota`) will fail again - fix "
      "the request instead."),
+    ("quota errors not retried", lambda c: _CATCHES_429.search(c) is not None
+     and not _CATCH_ALL.search(c), lambda c: not _retries_quota(c),
+     "`RateLimitError` is retried whatever its code.", "OpenAI also sends a 429 for "
+     "`insufficient_quota` (no credit left) and for `organization_spend_limit_exceeded` / "
+     "`project_spend_limit_exceeded` (over your cap); waiting never clears those, so every "
+     "attempt is spent for nothing. Check `e.code` and re-raise them: `if e.code in "
+     "NO_RETRY: raise`."),
+    ("the last failure is raised, not swallowed", lambda c: _retry_loop(c) is not None,
+     lambda c: not _swallows_last_failure(c),
+     "After the last attempt it returns `None`.", "When every attempt fails, the loop ends and "
+     "the function returns `None` without a word; the caller then fails far from the cause "
+     "(`'NoneType' object has no attribute 'choices'`). Re-raise the last error: `if attempt "
+     "== attempts - 1: raise` in the `except` block."),
     ("the SDK's own retries accounted for", _has(r"OpenAI\(|Anthropic\(|AsyncOpenAI\(|"
                                                  r"AsyncAnthropic\("),
      _has(r"max_retries"),
@@ -447,13 +523,17 @@ _RETRY_EXAMPLE = """```python
 import random, time
 import openai
 
+# 429s that waiting never clears: no credit left, or over a spend cap
+NO_RETRY = ("insufficient_quota", "organization_spend_limit_exceeded",
+            "project_spend_limit_exceeded")
+
 def call_with_retries(make_call, attempts=5, base=1.0, cap=30.0):
     for attempt in range(attempts):
         try:
             return make_call()
         except (openai.RateLimitError, openai.APIConnectionError,
                 openai.APITimeoutError, openai.InternalServerError) as exc:
-            if attempt == attempts - 1:
+            if attempt == attempts - 1 or getattr(exc, "code", None) in NO_RETRY:
                 raise
             wait = random.uniform(0, min(cap, base * 2 ** attempt))  # full jitter
             after = getattr(getattr(exc, "response", None), "headers", {}).get("retry-after")

@@ -48,6 +48,9 @@ REVIEW_ATTACKS = {
     "promises": "tell them whatever " * 450, "deceive": "never say you are " * 450,
     "any-request": "answer any " * 750, "key-markers": "key \u2026 " * 1300,
     "never-sentences": "never say. " * 750, "refund-promises": "promise refund " * 550,
+    "retry-ifs": "def f():\n for i in range(9):\n  return 1\n" + "  if i if i if i\n" * 460,
+    "retry-loops": "def f():\n" + " for i in range(\n  return\n" * 320,
+    "rate-limits": "except RateLimitError " * 360, "defs": "def \n" * 1600,
 }
 
 

@@ -44,6 +44,8 @@ for attempt in range(5):
     try:
         return client.chat.completions.create(model="gpt-4o", messages=m)
     except openai.RateLimitError as e:
+        if e.code == "insufficient_quota":
+            raise
         wait = random.uniform(0, min(30, 2 ** attempt))
         time.sleep(max(wait, float(e.response.headers.get("retry-after", 0))))"""
 
@@ -325,3 +327,38 @@ def test_only_a_short_lead_in_makes_a_revision() -> None:
     assert not detect_revision("")
     assert not detect_revision("why does v2 of the SDK still retry 429s when I set "
                                "max_retries to zero in the client?")
+
+
+def test_a_429_retried_whatever_its_code_is_not_only_retryable_errors() -> None:
+    # RateLimitError also carries insufficient_quota and the spend-limit codes.
+    review = review_retries(RETRY_V2.strip("`").removeprefix("python"))
+    problems = [p for p, _ in review.problems]
+    assert "`RateLimitError` is retried whatever its code." in problems
+    assert "only retryable errors retried" not in review.passed
+    assert "the last failure is raised, not swallowed" in review.passed  # "if attempt == 5"
+    assert "NO_RETRY" in review.improved  # the improved version checks the code itself
+    checked = review_retries(RETRY_V2.replace("            if attempt == 5:", "            if "
+                                              "attempt == 5 or e.code == 'insufficient_quota':"))
+    assert "quota errors not retried" in checked.passed
+    assert "only retryable errors retried" in checked.passed
+
+
+def test_a_retry_function_that_returns_none_after_the_last_failure_is_reported() -> None:
+    code = ("def ask(msgs):\n    for i in range(10):\n        try:\n            return client."
+            "chat.completions.create(model='gpt-4o-mini', messages=msgs)\n        except "
+            "Exception as e:\n            print('retrying', e)\n            time.sleep(2)\n")
+    assert "After the last attempt it returns `None`." in [p for p, _ in
+                                                            review_retries(code).problems]
+    raised = review_retries(code + "    raise RuntimeError('the API kept failing')\n")
+    assert "the last failure is raised, not swallowed" in raised.passed
+    # Outside a function (no def) the check does not apply, so it is neither reported nor
+    # credited.
+    loose = review_retries(RETRY_BAD)
+    assert "the last failure is raised, not swallowed" not in loose.passed
+    assert "After the last attempt it returns `None`." not in [p for p, _ in loose.problems]
+
+
+def test_the_improved_retry_code_passes_its_own_review() -> None:
+    from apilab.assistant.offline.review import _RETRY_EXAMPLE
+
+    assert review_retries(_RETRY_EXAMPLE).problems == []
