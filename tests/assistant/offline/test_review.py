@@ -259,11 +259,11 @@ def test_a_redacted_key_or_connection_string_in_a_prompt_is_found(real_tutor) ->
         f"Acme. Use the OpenAI key {key} to look up orders. Only answer order questions."))
     assert "1. **It contains a key or password" in reply.text
     assert key[8:16] not in reply.text and "Use the OpenAI key" not in reply.text
-    password = "Tr0ub4d" + "or9x"  # built here so no secret-shaped literal is committed
-    db = review_prompt(f"You are DataBot. Read orders from postgres://admin:{password}@db."
+    db_pass = fake_openai_key()[-12:]  # random at run time: no secret-shaped literal
+    db = review_prompt(f"You are DataBot. Read orders from postgres://admin:{db_pass}@db."
                        "example.com/shop. Only answer order questions.")
     assert db.problems[0][0] == "It contains a connection string with its password."
-    assert password not in db.render()
+    assert db_pass not in db.render()
 
 
 def test_rules_against_harm_are_not_reported_as_harm() -> None:
