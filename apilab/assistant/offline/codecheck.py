@@ -49,8 +49,11 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], 
      "dicts**: `messages=[{\"role\": \"user\", \"content\": \"hello\"}]`."),
     ("hardcoded-key", "key-storage", "no key written in the code",
      _c(r"api_key|apiKey|Authorization"),
+     # "…" is what the chat leaves of a real key it redacted ("sk-proj-…9f2a", or a bare
+     # "…" once the tutor has set the key aside): still a key written in the code.
      _c(r"(?:api_key|apiKey)\s*[=:]\s*[\"'](?!\s*[\"'])[^\"'\s]{8,}[\"']|openai\.api_key\s*=\s*"
-        r"[\"']|Bearer\s+(?:sk-|[A-Za-z0-9]{24,})"),
+        r"[\"']|Bearer\s+(?:sk-|[A-Za-z0-9]{24,})|(?:api_key|apiKey)\s{0,3}[=:]\s{0,3}[\"']"
+        r"[\w\-/]{0,24}…|Bearer\s{1,3}[\w\-/]{0,24}…"),
      "The API key is written in the code.", "Read it from the environment "
      "(`os.environ[\"OPENAI_API_KEY\"]`) and keep `.env` in `.gitignore`; if this code was "
      "ever committed or shared, revoke that key first."),

@@ -20,6 +20,7 @@ __all__ = [
     "detect_backoff",
     "detect_continuation",
     "detect_injection",
+    "detect_revision",
     "detect_small_talk",
     "detect_token_count",
     "model_candidates",
@@ -253,6 +254,25 @@ def detect_follow_up(text: str) -> bool:
         return False
     return bool(_FOLLOW_UP.match(text)) or (
         len(words) <= 7 and bool(_BACK_REFERENCE.search(text)) and "?" in text)
+
+
+# "ok v2:", "updated version:", "here's v2", "new version", "how about now?": a revised
+# draft follows, to be reviewed like the first one. Only a short lead-in counts; bounded.
+_REVISION = re.compile(
+    r"\bv\d{1,2}\b|\bversion\s{0,3}#?\d{1,2}\b|\b(?:new|updated|revised|improved|fixed|"
+    r"second|third|next|final|another|latest|changed|edited|rewritten)\s{1,3}(?:version|draft|"
+    r"attempt|try|iteration|take|pass|one|code|prompt)\b|\b(?:i\s{1,3})?(?:updated|revised|"
+    r"rewrote|changed|fixed|improved|reworked|edited|tweaked)\s{1,3}(?:it|this|that|the \w+|"
+    r"my \w+)\b|\b(?:how|what) about (?:now|this|this one)\b|\b(?:better|good|ok|okay|"
+    r"fine|right) now\b|\b(?:is|does) (?:this|it) (?:look )?better\b|\btry (?:again|#?\d)\b|"
+    r"\battempt\s{0,3}#?\d\b|\bround\s{0,3}\d\b|\btake (?:two|2|three|3)\b", re.I)
+REVISION_WORDS = 8
+
+
+def detect_revision(lead: str) -> bool:
+    """A message that is (almost) only a lead-in to a revised paste ("ok v2:")."""
+    words = lead.split()
+    return 0 < len(words) <= REVISION_WORDS and bool(_REVISION.search(lead[:120]))
 
 
 def detect_small_talk(text: str) -> str | None:

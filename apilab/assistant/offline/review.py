@@ -72,6 +72,42 @@ def _has(pattern: str) -> Callable[[str], bool]:
 
 # --- system prompts ------------------------------------------------------------------------
 
+_SCOPE = _has(r"\bonly\b|\b(?:do not|don'?t|dont|never|must not)\s{1,3}(?:\w+\s{1,3})?"
+               r"(?:discuss|talk|answer|help|respond|engage|comment|give|provide|write|go)\b|"
+               r"\bout of scope\b|\boff[- ]topic\b|\bstay on\b|\bfor anything else\b|"
+               r"\bunrelated\b|\boutside (?:of )?(?:this|that|your|the|our)\b")
+# "Answer any question the user asks", "help with anything": every request is in scope.
+_ANY_REQUEST = re.compile(
+    r"\b(?:answer|help (?:with|on)|respond to|reply to|assist with|handle|discuss|talk about)"
+    r"\s{1,3}(?:any|every|whatever)\b|\b(?:answer|help with|discuss|talk about|do)\s{1,3}"
+    r"anything\b", re.I)
+# ...unless the same sentence names the topics ("answer any question about our menu").
+_TOPIC_NAMED = re.compile(r"\b(?:about|on|regarding|related to|concerning|within)\b", re.I)
+
+
+def _unscoped(text: str) -> re.Match[str] | None:
+    """The first "answer anything" with no topic after it in its sentence, if any."""
+    for m in _ANY_REQUEST.finditer(text):
+        _, end = _sentence_at(text, m.start(), m.end())
+        if not _TOPIC_NAMED.search(text, m.end(), end):
+            return m
+    return None
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|\n")
+
+
+def _sentence_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span of the sentence holding ``text[start:end]`` (a dot inside "db.example.com"
+    or "v1.2" does not end one); at most 400 characters either side, so many matches in one
+    endless "sentence" stay linear."""
+    left = max(0, start - 400)
+    for m in _SENTENCE_END.finditer(text, left, start):
+        left = m.end()
+    m = _SENTENCE_END.search(text, end, end + 400)
+    return left, (m.end() if m else min(len(text), end + 400))
+
+
 _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
     ("a role", _has(r"\byou are\b|\byour role\b|\bact as\b|\bas an? \w+ (?:assistant|agent|bot)"),
      "No role.", "Start with who the model is and for whom: \u201cYou are the support "
@@ -83,8 +119,9 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
                     r"(?:answer|help|classify|summari[sz]e|extract|translate|write|generate|"
                     r"recommend|explain|suggest|respond to|reply to|assist)\b"),
      "No clear task.", "Say what the model must do with each input, in one sentence."),
-    ("a scope", _has(r"\bonly\b|\bdo not\b|\bdon'?t\b|\bnever\b|\bout of scope\b|\boff[- ]topic\b|"
-                     r"\bstay on\b|\bfor anything else\b"),
+    # A rule that bounds the topics; "Never say you are an AI" is a rule, not a scope, and
+    # "Answer any question the user asks" is the opposite of one (_unscoped).
+    ("a scope", lambda t: _SCOPE(t) and not _unscoped(t),
      "No scope.", "Say what is in scope and what to do with everything else (\u201cOnly "
      "answer questions about billing; for anything else, say you can't help with that.\u201d)."),
     ("an output format", _has(r"\bjson\b|\bformat\b|\bbullet|\bmarkdown\b|\bone (?:sentence|"
@@ -116,6 +153,192 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
 )
 
 
+# --- what must not be in a system prompt ------------------------------------------------
+# These are reported only when found, before the checklist, and quote the sentence (never
+# a secret). Patterns are bounded; a rule written as a prohibition ("never make up
+# prices") is the opposite of the hazard, so a negation just before a match cancels it.
+
+_PROMPT_SECRET = re.compile(
+    r"\b(?P<kind>password|passcode|passwd|pwd|api[ _-]?key|secret(?: key)?|access[ _-]?key|"
+    r"(?:access |auth |bearer )?token|key)\b(?:\s{1,3}(?:is|=)|\s{0,3}[:=])\s{0,3}[\"'`]?"
+    r"(?P<value>[^\s\"'`,;]{1,200})"
+    # a connection string with its password: postgres://admin:pw@host (or admin:…@ redacted)
+    r"|\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@]{1,100}:[^\s@/]{1,200}@"
+    # what the chat leaves of a key it redacted, near a key word: "use the key … to"
+    r"|(?P<marker>\b(?:key|token|secret|password|passcode|pwd|credentials?)\b[^.!?\n]{0,20}?"
+    r"[\s\"'`=:(][\w\-/]{0,24}\u2026)"
+    r"|\[REDACTED", re.I)
+# Words that follow "the password is" without being one ("the password is never shared").
+_NOT_A_SECRET = frozenset((
+    "not", "never", "no", "stored", "in", "the", "a", "an", "kept", "required", "secret",
+    "hidden", "set", "changed", "reset", "also", "only", "always", "provided", "given", "sent",
+    "private", "confidential", "safe", "your", "their", "its", "our", "my", "wrong",
+    "incorrect", "correct", "valid", "invalid", "same", "empty", "blank", "missing", "expired",
+    "needed", "optional", "being", "what", "that", "this", "used", "case", "for", "to", "be"))
+
+
+def _secret_kind(m: re.Match[str]) -> str | None:
+    """What a secret match holds ("a password"), or None when it is no secret."""
+    if m.group("kind") is None:
+        return ("a key or password (redacted in this chat, but it is in your prompt)"
+                if m.group("marker") or m.group(0).upper().startswith("[REDACTED") else
+                "a connection string with its password")
+    kind = m.group("kind").lower()
+    value = m.group("value").strip(".,!?)]")
+    if "\u2026" in value or value.upper().startswith("[REDACTED"):
+        return "a key or password (redacted in this chat, but it is in your prompt)"
+    if len(value) < 2 or value.lower() in _NOT_A_SECRET:
+        return None
+    if kind.startswith("pass") or kind == "pwd":
+        return "a password"
+    # A key or token looks like one; "the key is friendliness" is not one.
+    from apilab.secretscan.redact import KNOWN_PREFIXES
+
+    if not (value.startswith(KNOWN_PREFIXES) or len(value) >= 6 and any(
+            c.isdigit() for c in value)):
+        return None
+    return "a token" if "token" in kind else "an API key"
+
+
+# "Tell them whatever they want (to hear)", "give the customer anything they ask for";
+# "tell the student whatever they ask" is answering anything (_unscoped), not a promise.
+_PROMISE = re.compile(
+    r"\b(?:tell|say)\b[^.!?\n]{0,40}?\b(?:whatever|anything)\b[^.!?\n]{0,30}?"
+    r"\b(?:wants?|wish(?:es)?|likes?|to hear)\b"
+    r"|\b(?:give|promise|offer|grant|approve|agree to)\b[^.!?\n]{0,40}?\b(?:whatever|anything)"
+    r"\b[^.!?\n]{0,30}?\b(?:wants?|wish(?:es)?|asks?|likes?|requests?)\b"
+    r"|\bwhatever (?:makes|keeps) (?:them|the (?:user|customer)s?|users|customers) happy\b"
+    r"|\bagree with (?:the |every |any )?(?:users?|customers?|them)\b"
+    r"|\b(?:promise|guarantee)s?\b[^.!?\n]{0,40}?\b(?:refunds?|discounts?|compensation|free|"
+    r"money back|credits?|deliver(?:y|ies))\b", re.I)
+_INVENT = re.compile(
+    r"\bmake (?:up|something up|things up|it up|stuff up)\b|\b(?:invent|improvise)\b"
+    r"[^.!?\n]{0,30}?\b(?:polic(?:y|ies)|rules?|discounts?|refunds?|answers?|prices?|facts?|"
+    r"deals?|details?)\b", re.I)
+_DECEIVE = re.compile(
+    r"\b(?:never|don'?t|dont|do not|must not)\s{1,3}(?:ever\s{1,3})?(?:say|admit|reveal|mention|"
+    r"disclose|tell\s{1,3}(?:them|anyone|users?|customers?|the (?:user|customer)s?)|"
+    r"let\s{1,3}(?:them|anyone|users?|customers?|the (?:user|customer)s?)\s{1,3}know)\s{1,3}"
+    r"(?:that\s{1,3})?(?:you(?:'re|\s{1,3}are)|it(?:'s|\s{1,3}is))\s{1,3}(?:an?\s{1,3})?"
+    r"(?:ai|bot|robot|chatbot|language model|llm|machine|computer|virtual assistant)\b"
+    r"|\b(?:pretend|claim|say|insist|act as if|act like)\b[^.!?\n]{0,20}?\b(?:you(?:'re|\s{1,3}"
+    r"are)|to be)\s{1,3}(?:an?\s{1,3})?(?:human|real person|person|employee|staff member)\b"
+    r"|\b(?:lie|lying|deceive|mislead)\b", re.I)
+_NEGATED = re.compile(r"(?:\bnever|\bnot|n't|\bno|\bdont)\s{1,3}(?:\w+\s{1,3}){0,2}$", re.I)
+
+
+def _negated(text: str, start: int) -> bool:
+    """A "never" / "don't" just before ``start``, in the same clause."""
+    return _NEGATED.search(text[max(0, start - 40):start]) is not None
+
+
+def _quote(text: str, span: tuple[int, int]) -> str:
+    sentence = " ".join(text[span[0]:span[1]].split())
+    return sentence if len(sentence) <= 140 else sentence[:137].rstrip() + "..."
+
+
+_REFUND_LINE = ("For refunds, state the refund policy (<your refund policy>) exactly; never "
+                "promise anything it does not say, and offer to connect a human for "
+                "exceptions.")
+_POLICY_LINE = ("State our policies (<your policies>) exactly as written; never promise or "
+                "invent anything they do not say, and offer to connect a human for exceptions.")
+_HONEST_LINE = "If anyone asks, say you are an AI assistant, and offer to connect a human."
+_SCOPE_LINE = ("Only help with questions about <your products and orders>. For anything else, "
+               "say briefly that you can't help with that here.")
+
+
+@dataclasses.dataclass
+class _Hazards:
+    """What must not be in the prompt: problems to lead with, and how the improved version
+    rewrites each sentence involved (``""`` drops it)."""
+
+    problems: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    rewrites: dict[tuple[int, int], list[str]] = dataclasses.field(default_factory=dict)
+
+    def rewrite(self, span: tuple[int, int], line: str) -> None:
+        lines = self.rewrites.setdefault(span, [])
+        if line and line not in lines:
+            lines.append(line)
+
+
+def _hazards(text: str) -> _Hazards:
+    found = _Hazards()
+    secret_spans: list[tuple[int, int]] = []
+    kinds: list[str] = []
+    for m in _PROMPT_SECRET.finditer(text):
+        kind = _secret_kind(m)
+        if kind:
+            kinds.append(kind)
+            span = _sentence_at(text, m.start(), m.end())
+            secret_spans.append(span)
+            found.rewrite(span, "")
+    if kinds:
+        what = " and ".join(dict.fromkeys(kinds))
+        found.problems.append((
+            f"It contains {what}.", "Remove it now and rotate it (change the password, or "
+            "revoke the key and make a new one): assume the system prompt will leak - users "
+            "can talk a model into repeating it, and then anyone has it. If the bot needs to "
+            "look things up, give it a tool whose credentials stay in your code, never in the "
+            "prompt."))
+
+    def sentence(m: re.Match[str]) -> tuple[tuple[int, int], str]:
+        span = _sentence_at(text, m.start(), m.end())
+        # A sentence that holds the secret is described, never quoted.
+        quoted = "" if any(a < span[1] and span[0] < b for a, b in secret_spans) else (
+            f"You wrote \u201c{_quote(text, span)}\u201d ")
+        return span, quoted
+
+    promise = next((m for m in _PROMISE.finditer(text) if not _negated(text, m.start())), None)
+    if promise:
+        span, quoted = sentence(promise)
+        refunds = re.search(r"\brefund", text[span[0]:span[1]], re.I) is not None
+        found.problems.append((
+            "It tells the bot to promise users what they want.",
+            f"{quoted}That makes every reply a commitment "
+            "you may have to honour: a tribunal made Air Canada pay a refund its "
+            "chatbot wrongly promised (Moffatt v. Air Canada, 2024). State the real policy and "
+            "hand exceptions to a human: \u201c" + (_REFUND_LINE if refunds else _POLICY_LINE)
+            + "\u201d"))
+        found.rewrite(span, _REFUND_LINE if refunds else _POLICY_LINE)
+    invent = next((m for m in _INVENT.finditer(text) if not _negated(text, m.start())), None)
+    if invent:
+        span, quoted = sentence(invent)
+        found.problems.append((
+            "It tells the bot to make things up.", f"{quoted}Invented policies, prices or "
+            "facts reach customers as yours. Tell it what to do instead: \u201cIf the answer is "
+            "not in <your policies>, say you don't know and offer a human.\u201d"))
+        found.rewrite(span, _POLICY_LINE)
+    deceive = next((m for m in _DECEIVE.finditer(text)
+                    if m.group(0)[:1].lower() in "nd" or not _negated(text, m.start())), None)
+    if deceive:
+        span, quoted = sentence(deceive)
+        found.problems.append((
+            "It tells the bot to deceive users.", f"{quoted}People who ask should learn they "
+            "are talking to an AI (the EU AI Act requires telling them), and a bot caught "
+            "lying costs more trust than any answer is worth. Write instead: \u201c"
+            + _HONEST_LINE + "\u201d"))
+        found.rewrite(span, _HONEST_LINE)
+    return found
+
+
+def _rewritten(text: str, hazards: _Hazards, scope_at: re.Match[str] | None) -> str:
+    """The prompt with each hazardous (or "answer anything") sentence dropped or replaced."""
+    rewrites = dict(hazards.rewrites)
+    if scope_at is not None:
+        span = _sentence_at(text, scope_at.start(), scope_at.end())
+        rewrites.setdefault(span, []).append(_SCOPE_LINE)
+    out, last = [], 0
+    for start, end in sorted(rewrites):
+        if start < last:  # overlaps the sentence before: already replaced
+            continue
+        out.append(text[last:start])
+        old = text[start:end]
+        out.append(old[:len(old) - len(old.lstrip())] + " ".join(rewrites[(start, end)]))
+        last = end
+    out.append(text[last:])
+    return "\n".join(" ".join(line.split()) for line in "".join(out).strip().splitlines())
+
+
 def looks_like_system_prompt(text: str) -> bool:
     """Instructions written to a model: "You are ...", rules, format requirements."""
     low = text.lower()
@@ -124,25 +347,35 @@ def looks_like_system_prompt(text: str) -> bool:
 
 
 def review_prompt(prompt: str) -> Review:
-    """Review a system prompt against what the lesson says one needs."""
+    """Review a system prompt: what must not be in it first, then the lesson's checklist."""
     text = prompt[:6000]
     passed, problems = _run_checks([(name, _always, check, problem, fix)
                                     for name, check, problem, fix in _PROMPT_CHECKS], text)
+    scope_at = _unscoped(text)
+    if scope_at is not None:
+        said = _quote(text, _sentence_at(text, scope_at.start(), scope_at.end()))
+        problems = [(p, f"\u201c{said}\u201d is the opposite of a scope: every request is in. "
+                     f"{fix}") if p == "No scope." else (p, fix) for p, fix in problems]
     if len(text) > 4000:
         problems.append(("It is long.", "Long prompts cost tokens on every call and bury the "
                          "rules; keep the rules short and move reference text into retrieved "
                          "context."))
-    improved = _improved_prompt(text, {p for p, _ in problems}) if problems else ""
+    hazards = _hazards(text)
+    problems = hazards.problems + problems
+    improved = ""
+    if problems:
+        base = _rewritten(text, hazards, scope_at) if hazards.rewrites or scope_at else text
+        improved = _improved_prompt(base, {p for p, _ in problems}, scoped=scope_at is not None)
     return Review("Review of your system prompt", passed, problems, improved,
                   ("system-prompts", "prompt-injection"))
 
 
-def _improved_prompt(text: str, missing: set[str]) -> str:
+def _improved_prompt(text: str, missing: set[str], *, scoped: bool = False) -> str:
     lines = [text.strip()]
     add = []
     if "No role." in missing:
         add.append("You are <role> for <product and audience>.")
-    if "No scope." in missing:
+    if "No scope." in missing and not scoped:  # else the rewrite put the scope in place
         add.append("Only help with <topic>. For anything else, say briefly that you can't "
                    "help with that here.")
     if "No output format." in missing:
@@ -173,6 +406,68 @@ def looks_like_retry_code(code: str) -> bool:
     return len(_RETRY_HINT.findall(code)) >= 2
 
 
+_CATCH_ALL = re.compile(r"except\s*:|except\s+Exception\b|catch\s*\(\s*\w*\s*\)\s*\{")
+# A 429 caught by type or status, and what shows its code is looked at.
+_CATCHES_429 = re.compile(r"RateLimitError|status(?:_code|Code)?\s*={2,3}\s*429")
+_CODE_CHECKED = re.compile(r"\.code\b|insufficient_quota|spend_limit|\bquota\b", re.I)
+
+
+def _retries_quota(code: str) -> bool:
+    """A 429 is retried by type alone, though some 429s (no credit) never clear."""
+    return (_CATCHES_429.search(code) is not None and not _CATCH_ALL.search(code)
+            and not _CODE_CHECKED.search(code))
+
+
+_FOR_RANGE = re.compile(r"^([ \t]*)for\s+(\w+)\s+in\s+range\(", re.M)
+_DEF = re.compile(r"^([ \t]*)(?:async\s+)?def\s", re.M)
+
+
+def _indent(line: str) -> int:
+    expanded = line.expandtabs(4)
+    return len(expanded) - len(expanded.lstrip())
+
+
+def _retry_loop(code: str) -> tuple[str, str, str] | None:
+    """``(loop variable, loop body, rest of the function)`` for a Python ``for ... in
+    range(...)`` loop that returns from inside a function; None for any other shape."""
+    loop = _FOR_RANGE.search(code)
+    if loop is None:
+        return None
+    defs = list(_DEF.finditer(code, 0, loop.start()))
+    if not defs or _indent(defs[-1].group(1)) >= _indent(loop.group(1)):
+        return None
+    def_indent, loop_indent = _indent(defs[-1].group(1)), _indent(loop.group(1))
+    body: list[str] = []
+    after: list[str] = []
+    for line in code[loop.end():].splitlines()[1:]:
+        if not line.strip():
+            continue
+        depth = _indent(line)
+        if depth <= def_indent:
+            break  # the function ended
+        (body if not after and depth > loop_indent else after).append(line)
+    body_text = "\n".join(body)
+    if not re.search(r"\breturn\b", body_text):
+        return None
+    return loop.group(2), body_text, "\n".join(after)
+
+
+def _swallows_last_failure(code: str) -> bool:
+    """The loop neither re-raises on its last attempt nor does anything after it."""
+    found = _retry_loop(code)
+    if found is None:
+        return False
+    var, body, after = found
+    # "if attempt == 4: raise", "if i >= attempts - 1:\n    raise" inside the loop; line by
+    # line, so the test stays linear however many "if"s there are.
+    uses_var = re.compile(r"^\s*if\b.*\b" + re.escape(var) + r"\b")
+    lines = body.splitlines()
+    last_raise = any(uses_var.match(line) and re.search(r"\braise\b", line + " ".join(
+        lines[n + 1:n + 2])) for n, line in enumerate(lines))
+    handled_after = re.search(r"\braise\b|\breturn[ \t]+(?!None\b)\S", after)
+    return not last_raise and handled_after is None
+
+
 _RETRY_CHECKS: tuple[_Check, ...] = (
     # (name, applies, passes, problem, fix)
     ("waits grow exponentially", _always,
@@ -196,12 +491,26 @@ _RETRY_CHECKS: tuple[_Check, ...] = (
      _has(r"retry[-_]after|retry_after|x-ratelimit-reset|headers"),
      "Retry-After is ignored.", "When the 429 carries `Retry-After` (or `retry-after-ms`), "
      "wait at least that long: `e.response.headers.get(\"retry-after\")`."),
-    ("only retryable errors retried", _has(r"\bexcept\b|\bcatch\b|retry_if"),
-     lambda c: not re.search(r"except\s*:|except\s+Exception\b|catch\s*\(\s*\w*\s*\)\s*\{",
-                             c),
+    # Not credited when a 429 is retried whatever its code: the check below says why.
+    ("only retryable errors retried",
+     lambda c: _has(r"\bexcept\b|\bcatch\b|retry_if")(c) and not _retries_quota(c),
+     lambda c: not _CATCH_ALL.search(c),
      "Every error is retried.", "Retry 429, 500/502/503/504/529, timeouts and connection "
      "errors only; a 400, 401, 403 or 404 (or `insufficient_quota`) will fail again - fix "
      "the request instead."),
+    ("quota errors not retried", lambda c: _CATCHES_429.search(c) is not None
+     and not _CATCH_ALL.search(c), lambda c: not _retries_quota(c),
+     "`RateLimitError` is retried whatever its code.", "OpenAI also sends a 429 for "
+     "`insufficient_quota` (no credit left) and for `organization_spend_limit_exceeded` / "
+     "`project_spend_limit_exceeded` (over your cap); waiting never clears those, so every "
+     "attempt is spent for nothing. Check `e.code` and re-raise them: `if e.code in "
+     "NO_RETRY: raise`."),
+    ("the last failure is raised, not swallowed", lambda c: _retry_loop(c) is not None,
+     lambda c: not _swallows_last_failure(c),
+     "After the last attempt it returns `None`.", "When every attempt fails, the loop ends and "
+     "the function returns `None` without a word; the caller then fails far from the cause "
+     "(`'NoneType' object has no attribute 'choices'`). Re-raise the last error: `if attempt "
+     "== attempts - 1: raise` in the `except` block."),
     ("the SDK's own retries accounted for", _has(r"OpenAI\(|Anthropic\(|AsyncOpenAI\(|"
                                                  r"AsyncAnthropic\("),
      _has(r"max_retries"),
@@ -214,13 +523,17 @@ _RETRY_EXAMPLE = """```python
 import random, time
 import openai
 
+# 429s that waiting never clears: no credit left, or over a spend cap
+NO_RETRY = ("insufficient_quota", "organization_spend_limit_exceeded",
+            "project_spend_limit_exceeded")
+
 def call_with_retries(make_call, attempts=5, base=1.0, cap=30.0):
     for attempt in range(attempts):
         try:
             return make_call()
         except (openai.RateLimitError, openai.APIConnectionError,
                 openai.APITimeoutError, openai.InternalServerError) as exc:
-            if attempt == attempts - 1:
+            if attempt == attempts - 1 or getattr(exc, "code", None) in NO_RETRY:
                 raise
             wait = random.uniform(0, min(cap, base * 2 ** attempt))  # full jitter
             after = getattr(getattr(exc, "response", None), "headers", {}).get("retry-after")
@@ -251,16 +564,30 @@ def uses_keys(text: str) -> bool:
 _CLIENT_SIDE = _has(r"dangerouslyAllowBrowser|NEXT_PUBLIC_\w*KEY|VITE_\w*KEY|REACT_APP_\w*KEY|"
                     r"EXPO_PUBLIC_\w*KEY|chrome\.|manifest\.json|document\.|window\.|"
                     r"localStorage|<script|useState|import\.meta\.env")
+# A key in a string literal, or what the chat left of one: it redacts a real key to
+# "sk-proj-…9f2a" before the tutor reads the message, and the tutor keeps a bare "…" in
+# its place, so the marker in a key's position is the evidence of a hard-coded key.
+_HARDCODED_KEY = re.compile(
+    r"""(?:api[_-]?key|Authorization|Bearer|x-api-key)\W{0,6}[=:(]\s{0,3}f?["']"""
+    r"""(?:Bearer\s{1,3})?(?:sk-|\[redacted|[\w\-/]{0,24}…|[A-Za-z0-9_\-]{20,})"""
+    r"""|(?:key|token|secret)\w{0,20}["']?\s{0,3}[=:]\s{0,3}["'`](?:Bearer\s{1,3})?"""
+    r"""[\w\-/]{0,24}…""", re.I)
+
+
+def _hardcoded_key(code: str) -> bool:
+    return (_HARDCODED_KEY.search(code) is not None or "sk-…" in code
+            or "[REDACTED" in code)
+
+
 _KEY_CHECKS: tuple[_Check, ...] = (
     ("no key written in the code", _always,
-     lambda c: not re.search(r"""(?:api[_-]?key|Authorization|Bearer|x-api-key)\W{0,6}\s*"""
-                             r"""[=:(]\s*[f]?["'](?:Bearer\s+)?(?:sk-|\[redacted|[A-Za-z0-9_\-]{20,})""",
-                             c, re.I)
-     and "sk-…" not in c and "[REDACTED" not in c,
+     lambda c: not _hardcoded_key(c),
      "A key is written in the code.", "Read it from the environment "
      "(`os.environ[\"OPENAI_API_KEY\"]` / `process.env.OPENAI_API_KEY`) - and since this one "
      "was in code, revoke it and make a new one."),
-    ("the key is read from the environment or a secret store", _always,
+    # Where a hard-coded key comes from is clear: the check is for code that loads one.
+    ("the key is read from the environment or a secret store",
+     lambda c: not _hardcoded_key(c),
      _has(r"os\.environ|getenv|process\.env|load_dotenv|dotenv|secrets?\.|SecretManager|"
           r"vault|keyring|Deno\.env|System\.getenv|ENV\["),
      "The key's source is unclear.", "Load it at run time from an environment variable "
@@ -285,7 +612,13 @@ _KEY_CHECKS: tuple[_Check, ...] = (
 
 def review_keys(text: str) -> Review:
     """Review how pasted code or config handles an API key."""
-    passed, problems = _run_checks(_KEY_CHECKS, text[:6000])
+    text = text[:6000]
+    passed, problems = _run_checks(_KEY_CHECKS, text)
+    if problems and problems[0][0] == "A key is written in the code." and _CLIENT_SIDE(text):
+        # The worst case, so it leads: a key in the browser is public, not merely committed.
+        problems[0] = ("The key is hard-coded in client code.", "Anyone can read it in the "
+                       "bundle or the browser's dev tools, so treat it as public: revoke it, "
+                       "make a new one, and keep the new one only on your server.")
     return Review("Review of your key handling", passed, problems, "",
                   ("key-storage", "leak-vectors"))
 

@@ -165,8 +165,14 @@ def _reviews(w: Draft, reading: Reading) -> None:
                     and review.looks_like_system_prompt(p.text)]
     asks_prompt = re.search(r"\bsystem prompt|\bmy prompt\b|\bprompt (?:is|below|here)",
                             reading.prose, re.I)
-    if prompt_paste and (asks_prompt or _asked(reading, _REVIEW_ASK)):
+    # "ok v2:" + a paste: the revised draft is reviewed like the first one was.
+    revision = intents.detect_revision(reading.prose)
+    if prompt_paste and (asks_prompt or revision or _asked(reading, _REVIEW_ASK)):
         _run_review(w, "review_prompt", review.review_prompt(prompt_paste[0].text))
+        return
+    revised = None if prompt_paste or asks_prompt else _revised_prompt(reading.text)
+    if revised:
+        _run_review(w, "review_prompt", review.review_prompt(revised), asked=True)
         return
     if asks_prompt and not prompt_paste and _REVIEW_ASK.search(reading.prose):
         # From the whole message: the prose has inline JSON lifted out of it ("Reply in
@@ -192,23 +198,39 @@ def _reviews(w: Draft, reading: Reading) -> None:
     code = reading.pasted_text("code", "env")
     if not code.strip():
         return
-    if not _asked(reading, _REVIEW_ASK) and w.turn.lab.id != "key-security":
+    if not (_asked(reading, _REVIEW_ASK) or revision) and w.turn.lab.id != "key-security":
         return
     if review.looks_like_retry_code(code) and re.search(
             r"\bretr|\bbackoff|\b429\b|rate.?limit|jitter", reading.text, re.I):
         _run_review(w, "review_retries", review.review_retries(code))
     elif review.uses_keys(code) and (w.turn.lab.id == "key-security" or _ABOUT_KEY_HANDLING.search(
-            reading.prose) or _EXPLICIT_REVIEW.search(reading.prose)):
+            reading.prose) or _EXPLICIT_REVIEW.search(reading.prose) or revision):
         if reading.pasted_text("code").strip():
             _run_review(w, "review_keys", review.review_keys(reading.text))
         else:
             # Only a .env: it *is* where the key should live, so a code review ("the key's
             # source is unclear") would be wrong; say what makes a .env safe instead.
             _show_review(w, "review_env", _ENV_FILE_NOTE, {}, time.perf_counter())
-    elif _asked(reading, _REVIEW_ASK):
+    elif _asked(reading, _REVIEW_ASK) or revision:
         result = review.review_code(code)
         if result.passed or result.problems:
             _run_review(w, "review_code", result)
+
+
+_LEAD_END = re.compile(r"[:\n]")
+
+
+def _revised_prompt(text: str) -> str | None:
+    """The prompt after a lead-in such as "ok here's v2:" or "how about now?" (a prompt
+    written straight into the message, not in a block), when the rest is one."""
+    end = _LEAD_END.search(text, 0, 120)
+    if end is None:
+        return None
+    rest = text[end.end():].strip()
+    if len(rest) >= 40 and intents.detect_revision(text[:end.start()]) and (
+            review.looks_like_system_prompt(rest)):
+        return rest
+    return None
 
 
 # Where a key lives and who can see it; a bare "API key" is not enough ("401 with Entra ID
@@ -232,25 +254,31 @@ _EXPLICIT_REVIEW = re.compile(
     r"any (?:issues|problems|suggestions)|best practice)\b", re.I)
 
 
-def _run_review(w: Draft, name: str, result: review.Review) -> None:
-    if not result.problems and not _EXPLICIT_REVIEW.search(w.reading.prose if w.reading else ""):
+def _review_asked(prose: str) -> bool:
+    """A review asked for in so many words, or a revised draft offered for one ("ok v2:")."""
+    return bool(_EXPLICIT_REVIEW.search(prose)) or intents.detect_revision(prose)
+
+
+def _run_review(w: Draft, name: str, result: review.Review, *, asked: bool = False) -> None:
+    if not result.problems and not (asked or _review_asked(w.reading.prose if w.reading
+                                                            else "")):
         # "temperature=0 still varies, what could be the issue?" with code: a list of checks
         # that passed reads as "your code is fine" and answers nothing; the notes answer it.
         return
     started = time.perf_counter()
     _show_review(w, name, result.render(),
                  {"problems": [p for p, _ in result.problems], "passed": result.passed},
-                 started)
+                 started, asked=asked)
     w.add_objectives(result.objectives)
 
 
 def _show_review(w: Draft, name: str, text: str, args: dict[str, object],
-                 started: float) -> None:
+                 started: float, *, asked: bool = False) -> None:
     """Add a review to the reply; a review that was all the learner asked for is the reply."""
     prose = w.reading.prose if w.reading else ""
     # Nothing but the request: "review my system prompt: ..." (one question at most, the
     # request itself). With another question beside it, the notes answer that one too.
-    w.reviewed_as_asked = bool(_EXPLICIT_REVIEW.search(prose)) and len(
+    w.reviewed_as_asked = (asked or _review_asked(prose)) and len(
         w.reading.questions if w.reading else ()) <= 1
     w.parts.append(text)
     w.ran(name, args, started)

@@ -288,10 +288,11 @@ class OfflineTutor:
         w.ran("scan_for_keys", {"findings": len(findings)}, started)
         w.kind = "secret"
         w.on_lab_topic = w.turn.lab.id == "key-security"
-        # Work on without the redacted key, so it is not matched or quoted again.
+        # Work on without the redacted key, so it is not matched or quoted again; a bare
+        # "…" stays where it was, so a reviewer still sees `apiKey: "…"` as a key in code.
         for f in findings:
             if f.get("redacted"):
-                w.message = w.message.replace(str(f["redacted"]), " ")
+                w.message = w.message.replace(str(f["redacted"]), "\u2026")
         if content_terms(w.message):
             return False
         if not w.on_lab_topic:

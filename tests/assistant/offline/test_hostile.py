@@ -33,6 +33,7 @@ ATTACKS = {
     "terse-period": "600 tokens in " * 600 + "per month?",
     "daily": "daily " * 1333,
     "budget": "I added $10 credit, how long will it last, 200 short messages a day " * 120,
+    "revisions": "ok v2:\n" * 1150, "revised-prompt": "how about now?\nYou are " * 350,
 }
 
 
@@ -43,3 +44,30 @@ def test_compose_is_linear_on_hostile_input(real_tutor: OfflineTutor, name: str)
     reply = real_tutor.compose(turn)
     assert time.perf_counter() - started < 1.0
     assert reply.text.strip()
+
+
+# Each reviewer on its own, with the shapes its patterns look for repeated (the tutor runs
+# a reviewer only when asked, so the attacks above may not reach it).
+REVIEW_ATTACKS = {
+    "redacted-keys": 'apiKey: "\u2026' * 1000, "key-names": "keytokensecret" * 600,
+    "bearer": 'Authorization: "Bearer ' * 400, "key-equals": "api_key = = = " * 600,
+    "passwords-is": "our password is " * 500, "urls": "a://b:" * 1400,
+    "promises": "tell them whatever " * 450, "deceive": "never say you are " * 450,
+    "any-request": "answer any " * 750, "key-markers": "key \u2026 " * 1300,
+    "never-sentences": "never say. " * 750, "refund-promises": "promise refund " * 550,
+    "retry-ifs": "def f():\n for i in range(9):\n  return 1\n" + "  if i if i if i\n" * 460,
+    "retry-loops": "def f():\n" + " for i in range(\n  return\n" * 320,
+    "rate-limits": "except RateLimitError " * 360, "defs": "def \n" * 1600,
+}
+
+
+@pytest.mark.parametrize("name", sorted(REVIEW_ATTACKS))
+def test_reviewers_are_linear_on_hostile_input(name: str) -> None:
+    from apilab.assistant.offline import review
+
+    text = REVIEW_ATTACKS[name][:8000]
+    started = time.perf_counter()
+    for reviewer in (review.review_prompt, review.review_keys, review.review_retries,
+                     review.review_code):
+        assert reviewer(text).title
+    assert time.perf_counter() - started < 1.0
