@@ -343,7 +343,18 @@ def looks_like_system_prompt(text: str) -> bool:
     """Instructions written to a model: "You are ...", rules, format requirements."""
     low = text.lower()
     return bool(re.search(r"\byou are\b|\byour (?:role|job|task)\b|\bact as\b|"
-                          r"\balways\b.{0,80}\bnever\b|\brespond (?:only )?(?:with|in)\b", low))
+                          r"\balways\b.{0,80}\bnever\b|\brespond (?:only )?(?:with|in)\b", low)
+                or _TASK_PROMPT.match(low))
+
+
+# A task prompt with no role ("System: Extract the invoice number ... return JSON ...
+# Text: {invoice_text}"): a role label or an imperative task first, then an output format
+# or a template slot.
+_TASK_PROMPT = re.compile(
+    r"\s{0,10}(?:(?:system|developer|prompt)\s{0,3}:\s{0,10})?(?:extract|summari[sz]e|classify|"
+    r"translate|rewrite|generate|write|answer|reply|categori[sz]e|label|tag|identify|list|"
+    r"convert|parse)\b[^\n]{0,400}?(?:\bjson\b|\bformat\b|\bkeys?\b|\bfields?\b|"
+    r"\{[a-z_]{1,40}\})")
 
 
 def review_prompt(prompt: str) -> Review:

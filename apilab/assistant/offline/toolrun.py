@@ -164,7 +164,7 @@ def _reviews(w: Draft, reading: Reading) -> None:
     prompt_paste = [p for p in reading.pasted if p.kind in ("prompt", "text")
                     and review.looks_like_system_prompt(p.text)]
     asks_prompt = re.search(r"\bsystem prompt|\bmy prompt\b|\bprompt (?:is|below|here)",
-                            reading.prose, re.I)
+                            reading.prose, re.I) or intents.asks_about_own_prompt(reading.prose)
     # "ok v2:" + a paste: the revised draft is reviewed like the first one was.
     revision = intents.detect_revision(reading.prose)
     if prompt_paste and (asks_prompt or revision or _asked(reading, _REVIEW_ASK)):

@@ -362,3 +362,19 @@ def test_the_improved_retry_code_passes_its_own_review() -> None:
     from apilab.assistant.offline.review import _RETRY_EXAMPLE
 
     assert review_retries(_RETRY_EXAMPLE).problems == []
+
+
+def test_a_task_prompt_under_is_this_prompt_ok_is_reviewed(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: a prompt pasted as "System: Extract ... return JSON ... {invoice_text}" under "is
+    this prompt ok for extracting invoices?" was flagged as an injection, then answered with
+    an unrelated card. It is a task prompt with no role: reviewed, with its gaps named."""
+    from tests.assistant._helpers import make_turn
+
+    message = ("is this prompt ok for extracting invoices?\n\nSystem: Extract the invoice "
+               "number, date and total from the text below and return JSON with keys "
+               "invoice_number, date, total. If a field is missing use null. Text: "
+               "{invoice_text}")
+    reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts", message))
+    assert reply.meta["answer_kind"] == "review" and reply.on_topic
+    assert "Untrusted input is not delimited" in reply.text
+    assert not reply.meta["injection"]
