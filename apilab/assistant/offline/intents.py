@@ -226,7 +226,8 @@ def detect_continuation(text: str) -> bool:
 # "can you show an example?", "does it work with azure?". Anchored, no nested repeats.
 _FOLLOW_UP = re.compile(
     r"^\s*(?:and|also|plus|but|ok(?:ay)?,?\s+(?:and|but|what|how))\b"
-    r"|^\s*(?:what|how) about\b|^\s*same (?:for|with|in|on)\b|^\s*what if\b"
+    r"|^\s*(?:(?:hmm+|um+|uh+|so|well|ok(?:ay)?|right),?\s+)?(?:(?:what|how) about|what if)\b"
+    r"|^\s*same (?:for|with|in|on)\b"
     r"|^\s*(?:in|for|with|using|on|via) [\w.+#/-]+(?: [\w.+#/-]+)?\s*\??\s*$"
     r"|^\s*(?:can|could|would) you (?:show|give|write)(?: me| us)? (?:an? |some |the )?"
     r"(?:example|code|sample|snippet)"

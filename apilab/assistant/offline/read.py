@@ -285,7 +285,8 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[。！？])|\n+")
 _QUESTION_START = re.compile(
-    r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+)?"
+    r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+|"
+    r"hmm+,?\s+|um+,?\s+|well,?\s+)?"
     r"(?:how|what|why|when|where|which|who|whom|whose|is|are|am|was|were|can|could|should|"
     r"would|will|do|does|did|has|have|any|anyone|anybody|is there|are there|"
     r"please (?:help|explain|tell)|help|explain|tell me|wondering|i wonder|"

@@ -261,3 +261,14 @@ def test_hidden_notes_asked_of_the_tutor_are_not_a_reported_attack() -> None:
     assert intents.detect_injection(attack) is not None
     assert not intents.quotes_injection(attack)
     assert intents.quotes_injection("a pdf had hidden text saying ignore previous instructions")
+
+
+def test_a_follow_up_may_start_with_a_filler_word() -> None:
+    """QA: "hmm what about if only 10% of users are active daily" was taken as an answer to
+    the tutor's own question and not answered."""
+    from apilab.assistant.offline import intents
+    from apilab.assistant.offline.read import is_question
+
+    assert intents.detect_follow_up("hmm what about if only 10% of users are active daily")
+    assert intents.detect_follow_up("ok what if we use gpt-4o instead")
+    assert is_question("hmm how do I count tokens for claude")
