@@ -269,6 +269,7 @@ def test_a_follow_up_may_start_with_a_filler_word() -> None:
     from apilab.assistant.offline import intents
     from apilab.assistant.offline.read import is_question
 
-    assert intents.detect_follow_up("hmm what about if only 10% of users are active daily")
+    assert intents.detect_follow_up("hmm what about anthropic?")
     assert intents.detect_follow_up("ok what if we use gpt-4o instead")
+    assert is_question("hmm what about if only 10% of users are active daily")
     assert is_question("hmm how do I count tokens for claude")
