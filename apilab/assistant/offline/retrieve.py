@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from apilab.content.models import Course
 
-__all__ = ["Match", "Retriever"]
+__all__ = ["Match", "Retriever", "providers_about", "providers_named"]
 
 # Cosine similarities of mean-pooled static embeddings sit between about 0.2 (unrelated
 # English) and 0.8 (paraphrases); map that band onto 0-1.
@@ -308,7 +308,7 @@ def providers_named(text: str) -> frozenset[str]:
 
 
 @functools.cache
-def _providers_about(doc_key: str) -> frozenset[str]:
+def providers_about(doc_key: str) -> frozenset[str]:
     """The providers a card's id names ("card:rlc-openai-cache-not-hitting" -> openai)."""
     name = f"-{doc_key.split(':', 1)[-1]}-"
     return frozenset(p for p, words in _PROVIDER_WORDS.items()
@@ -321,7 +321,7 @@ def _provider_conflict(doc: Doc, named: frozenset[str]) -> float:
     # SDKs: "what's temperature?" went to the Gemini 3 card, "least privilege" to xAI's.
     penalty = PROVIDER_TIEBREAK if named else UNNAMED_PROVIDER_PENALTY
     named = named or _DEFAULT_PROVIDER
-    about = _providers_about(doc.key)
+    about = providers_about(doc.key)
     return penalty if about and not about & named else 0.0
 
 

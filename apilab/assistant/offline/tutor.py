@@ -40,10 +40,10 @@ from apilab.assistant.offline.guide import guide_step
 from apilab.assistant.offline.index import KnowledgeIndex
 from apilab.assistant.offline.judge import judge_reply
 from apilab.assistant.offline.read import is_question, read_message
-from apilab.assistant.offline.retrieve import Retriever
+from apilab.assistant.offline.retrieve import Retriever, providers_about, providers_named
 from apilab.assistant.offline.text import content_terms
 from apilab.assistant.offline.toolrun import run_tools
-from apilab.content.models import Course
+from apilab.content.models import Card, Course
 
 __all__ = ["OFFLINE_NOTE", "Composed", "OfflineTutor", "chunk_words", "finding_summary"]
 
@@ -447,11 +447,19 @@ class OfflineTutor:
             return w.follow_up if w.card is not None else None
         asked = w.asked_before()
         answered = w.card.id if w.card else None
+        # A suggestion about a provider the learner never named is a detour ("what are
+        # Together AI rate limits?" after a question about jitter).
+        named = providers_named(f"{asked} {w.message}"[-6000:]) or _OPENAI
+
+        def detour(card: Card) -> bool:
+            about = providers_about(f"card:{card.id}")
+            return bool(about and not about & named)
+
         # The nearest card to this question that teaches something not yet covered.
         for match in w.matches:
             card = match.doc.card
             if (card is None or card.id == answered or not gaps & set(card.objectives)
-                    or card.questions[0].lower().rstrip("?") in asked):
+                    or card.questions[0].lower().rstrip("?") in asked or detour(card)):
                 continue
             question = _askable(card.questions)
             if question:
@@ -459,12 +467,15 @@ class OfflineTutor:
         if w.follow_up:
             return w.follow_up
         target = next(o for o in lab.objectives if o.id in gaps)
-        cards = [c for c in self.course.cards_for(lab.id) if target.id in c.objectives]
+        cards = [c for c in self.course.cards_for(lab.id)
+                 if target.id in c.objectives and not detour(c)]
         example = next((q for q in (_askable(c.questions) for c in cards) if q), w.starter())
         return f"Not covered yet: *{target.text}* Try asking: \u201c{example}\u201d"
 
 
 # --- helpers ------------------------------------------------------------------------
+
+_OPENAI = frozenset({"openai"})  # the provider of a message that names none
 
 _RETRIEVERS: dict[int, tuple[Course, Retriever]] = {}
 

@@ -181,10 +181,10 @@ def test_the_projected_meaning_view_ranks_like_the_full_one() -> None:
 def test_a_card_about_one_provider_loses_to_a_general_one_when_none_is_named(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "what is least privilege for api keys" got the xAI card and a temperature
     question the Gemini 3 card, for learners who never named either provider."""
-    from apilab.assistant.offline.retrieve import _providers_about
+    from apilab.assistant.offline.retrieve import providers_about
     from tests.assistant._helpers import make_turn
 
-    assert _providers_about("card:pp-claude-temperature-top-p") == {"anthropic"}
+    assert providers_about("card:pp-claude-temperature-top-p") == {"anthropic"}
     for lab, message, not_card in (
             ("key-security", "what is least privilege for api keys", "ks-xai-key-acls"),
             ("production-prompts", "what's temperature and should i set it to 0 for this",

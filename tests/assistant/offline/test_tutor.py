@@ -657,3 +657,22 @@ def test_warm_up_loads_the_token_counters_encoding(real_tutor, monkeypatch) -> N
     monkeypatch.setattr(tokens, "_ENCODINGS", {})
     real_tutor.warm_up()
     assert "o200k_base" in tokens._ENCODINGS  # gpt-4o's, run_count's default model
+
+
+def test_next_does_not_detour_to_a_provider_the_learner_never_named(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "Next:" suggested "what are Together AI rate limits?" after a question about
+    jitter. Across the course's own phrasings, 51 of 562 suggestions named such a provider."""
+    import dataclasses
+
+    from apilab.assistant.offline.retrieve import providers_named
+
+    for message in ("batch api discount", "how do budget alerts work",
+                    "does a smaller model help with rate limits too?",
+                    "log usage from openai response"):
+        turn = make_turn(real_tutor.course, "rate-limits-cost", message)
+        card = next(c for c in real_tutor.course.cards
+                    if c.id == real_tutor.compose(turn).meta["card"])
+        reply = real_tutor.compose(dataclasses.replace(
+            turn, objectives_covered=frozenset(card.objectives)))
+        next_line = next(x for x in reply.text.splitlines() if x.startswith("**Next:**"))
+        assert not providers_named(next_line) - {"openai"}, (message, next_line)
