@@ -199,7 +199,8 @@ class OfflineTutor:
         done = done or self._injection(w)
         if not done:
             self._continuation(w)
-            done = not w.continued and (self._small_talk(w) or guide_step(w))
+            done = not w.continued and (self._small_talk(w) or self._first_of_list(w)
+                                        or guide_step(w))
             if not done:
                 self._follow_up(w)
         if not done:
@@ -390,6 +391,24 @@ class OfflineTutor:
         shown = shown if len(shown) <= 90 else shown[:87].rstrip() + "..."
         w.notes.append(f"_Reading this with your earlier question: \u201c{shown}\u201d._")
 
+    def _first_of_list(self, w: Draft) -> bool:
+        """"which one is the worst problem?" / "what should I do first?" right after a reply
+        that listed fixes or steps (a review, a plan, a checklist): its first item, which
+        those replies put first because it matters most."""
+        if not _PRIORITY.match(w.message):
+            return False
+        last = w.last_reply()
+        items = _NUMBERED_ITEM.findall(last[:20000])
+        if len(items) < 2:
+            return False
+        first = " ".join(items[0].split())
+        w.parts.append(f"Start with the first one: **1.** {first}\n\nThe list above puts "
+                       "what matters most first (what could leak, cost money or mislead "
+                       "people), so work down it in order.")
+        w.kind = "explain"
+        w.on_lab_topic = True
+        return True
+
     def _small_talk(self, w: Draft) -> bool:
         kind = intents.detect_small_talk(w.message)
         if kind is None:
@@ -476,6 +495,16 @@ class OfflineTutor:
 # --- helpers ------------------------------------------------------------------------
 
 _OPENAI = frozenset({"openai"})  # the provider of a message that names none
+# Asking which item of the last list comes first. Anchored and bounded.
+_PRIORITY = re.compile(
+    r"^\s*(?:(?:ok|okay|thanks|thank you|so|and|hmm|great)[,.!]?\s+){0,2}(?:which (?:one )?(?:is|"
+    r"are|of (?:these|them|those) is)? ?(?:the )?(?:worst|biggest|most (?:important|serious|"
+    r"urgent|critical))(?: (?:one|problem|issue|thing))?|what (?:should|do) (?:i|we) (?:do|fix|"
+    r"tackle|change) first(?: out of (?:all )?(?:that|this|these))?|where (?:should|do) (?:i|we) "
+    r"start|what(?:'s| is) (?:the )?(?:most important|top priority|first step))\s*[?!.]*\s*$",
+    re.I)
+# A numbered item of a reply: "1. **It contains a password.** Remove it ..." (one line).
+_NUMBERED_ITEM = re.compile(r"(?m)^\s{0,3}\d{1,2}\.\s+(\S[^\n]{0,400})")
 
 _RETRIEVERS: dict[int, tuple[Course, Retriever]] = {}
 

@@ -676,3 +676,22 @@ def test_next_does_not_detour_to_a_provider_the_learner_never_named(real_tutor) 
             turn, objectives_covered=frozenset(card.objectives)))
         next_line = next(x for x in reply.text.splitlines() if x.startswith("**Next:**"))
         assert not providers_named(next_line) - {"openai"}, (message, next_line)
+
+
+def test_which_is_worst_after_a_review_points_at_its_first_item(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "which one is the worst problem?" right after a prompt review was called
+    off-topic; "what should I do first out of all that?" after the leak checklist got an
+    unrelated card."""
+    review, worst = _conversation(real_tutor, "production-prompts", [
+        "can you review my system prompt?\n\nYou are ShoeBot, a helpful assistant for StepUp "
+        "Shoes. Answer any question the user asks. Our admin password is hunter2 in case you "
+        "need to look up orders.", "which one is the worst problem?"])
+    assert review.meta["answer_kind"] == "review"
+    assert worst.on_topic and "**1.** **It contains a password.**" in worst.text
+    plan, first = _conversation(real_tutor, "key-security", [
+        "I pushed my .env with my openai key to a public github repo, what do I do",
+        "thanks. what should I do first out of all that?"])
+    assert first.on_topic and "Revoke" in first.text.split("\n")[0]
+    alone = real_tutor.compose(make_turn(real_tutor.course, "key-security",
+                                         "what should I do first?"))
+    assert "Start with the first one" not in alone.text  # no list before it
