@@ -174,6 +174,10 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
 # otherwise it is told so, instead of the same answer again (which counted as progress:
 # three identical replies completed a lab).
 REPEAT_GAP = 0.3
+# A learner pushing back on the answer just given, or asking to have it confirmed.
+_OBJECTION = re.compile(
+    r"^\s*(?:but|wait|hmm+)\b|\b(?:right|correct|isn'?t (?:it|that)|no|yes|true)\s*\?+\s*$",
+    re.I)
 
 
 def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match],
@@ -184,6 +188,14 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     card = given.doc.card
     assert card is not None
     fresh = [m for m in cards[1:] if not w.answered_before(m.doc.card)]
+    if _OBJECTION.search(w.message[:2000]):
+        # "but the .env is in .gitignore, so nobody can see it, right?": the answer given
+        # already settles it; say so with its opening, not with the next card over.
+        lead = card.answer.strip().split("\n\n")[0]
+        w.parts.append(f"My answer above already covers this:\n\n> {' '.join(lead.split())}")
+        w.kind = "repeat"
+        w.why_not = "the reply restates an earlier answer"
+        return []
     # "why?" asks about that answer itself: another card would change the subject.
     nearest = fresh[0] if fresh and not bare_ask(w.message) else None
     if nearest is not None and nearest.closeness >= FAIR and (

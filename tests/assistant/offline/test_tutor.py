@@ -695,3 +695,16 @@ def test_which_is_worst_after_a_review_points_at_its_first_item(real_tutor) -> N
     alone = real_tutor.compose(make_turn(real_tutor.course, "key-security",
                                          "what should I do first?"))
     assert "Start with the first one" not in alone.text  # no list before it
+
+
+def test_pushing_back_on_an_answer_gets_its_point_again_not_the_next_card(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "but the .env file is in gitignore so nobody can see it right?" after the Vite
+    answer got the .gitignore card, as if .gitignore made a VITE_ key safe."""
+    first, objection = _conversation(real_tutor, "key-security", [
+        "im building a react app with vite and I put my openai key in .env as "
+        "VITE_OPENAI_KEY. is that safe? it's not in git",
+        "but the .env file is in gitignore so nobody can see it right?"])
+    assert first.meta["card"] == "ks-frontend-env-vars"
+    assert objection.meta["card"] != "ks-gitignore"
+    assert "My answer above already covers this" in objection.text
+    assert "JavaScript bundle" in objection.text
