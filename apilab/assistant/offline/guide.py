@@ -39,6 +39,12 @@ class Step:
     facts: dict[str, tuple[str, ...]]
     react: dict[str, str]
     objectives: tuple[str, ...] = ()  # what answering this step makes the learner think through
+    # fact -> facts that cancel it: "a next.js frontend ... python backend" is not client-only.
+    unless: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+
+    def facts_in(self, answer: str) -> list[str]:
+        found = _facts(self, answer)
+        return [f for f in found if not set(self.unless.get(f, ())) & set(found)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +60,7 @@ class Guide:
     plan: dict[str, tuple[str, ...]]
     plan_objectives: tuple[str, ...] = ()
     draft: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    plan_first: tuple[str, ...] = ()  # facts whose plan items go before all others
 
     def header(self, n: int) -> str:
         return f"**{self.title} - question {n} of {len(self.steps)}**"
@@ -68,14 +75,16 @@ def guides() -> tuple[Guide, ...]:
     for g in raw:
         steps = tuple(Step(s["ask"], {k: tuple(str(w).lower() for w in v)
                                       for k, v in (s.get("facts") or {}).items()},
-                           dict(s.get("react") or {}), tuple(s.get("objectives") or ()))
+                           dict(s.get("react") or {}), tuple(s.get("objectives") or ()),
+                           {k: tuple(v) for k, v in (s.get("unless") or {}).items()})
                       for s in g["steps"])
         out.append(Guide(g["id"], g["lab"], g["title"],
                          tuple(re.compile(t, re.I) for t in g["triggers"]),
                          " ".join(g["intro"].split()), steps,
                          {k: tuple(v) for k, v in (g.get("plan") or {}).items()},
                          tuple(g.get("plan_objectives") or ()),
-                         {k: tuple(v) for k, v in (g.get("draft") or {}).items()}))
+                         {k: tuple(v) for k, v in (g.get("draft") or {}).items()},
+                         tuple(g.get("plan_first") or ())))
     return tuple(out)
 
 
@@ -186,7 +195,7 @@ def guide_step(w: Draft) -> bool:
             w.kind = "small-talk"
             return True
         step = guide.steps[n - 1]
-        facts = _facts(step, message)
+        facts = step.facts_in(message)
         # A question of the learner's own leaves the guide: one ending in "?", or opening
         # like a question ("what's the difference between rpm and tpm ..." typed without
         # one), unless it tells us what our question asked ("is it ok that it's a react
@@ -202,6 +211,16 @@ def guide_step(w: Draft) -> bool:
         w.parts.append(("Back to the plan. " if resumed else "")
                        + " ".join(dict.fromkeys(reactions)))
         w.add_objectives(step.objectives)
+        # A question the learner has already answered in passing ("we have 3 devs" while
+        # saying where the code runs) is not asked again: its reaction says what was heard.
+        # Only what this message said: an earlier answer's passing word ("support emails")
+        # is worth asking about, not assuming.
+        while n < len(guide.steps) and (said := guide.steps[n].facts_in(message)):
+            heard = [guide.steps[n].react[f] for f in said if f in guide.steps[n].react]
+            w.parts.append("You've already told me the next part: "
+                           + " ".join(dict.fromkeys(heard)))
+            w.add_objectives(guide.steps[n].objectives)
+            n += 1
         if n < len(guide.steps):
             w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
             w.kind = "coach"
@@ -225,11 +244,13 @@ def guide_step(w: Draft) -> bool:
 
 def _plan(w: Draft, guide: Guide) -> str:
     answers = [*_answers(w, guide), (len(guide.steps), w.message)]
-    facts: list[str] = []
-    for n, answer in answers:
-        if 1 <= n <= len(guide.steps):
-            facts += _facts(guide.steps[n - 1], answer)
-    items = list(guide.plan.get("always", ()))
+    # Every answer counts for every question: a fact said early ("3 devs" in the answer
+    # about where the code runs) still shapes the plan.
+    told = " ".join(a for _, a in answers)
+    facts = [f for step in guide.steps for f in step.facts_in(told)]
+    urgent = [item for fact in dict.fromkeys(facts) if fact in guide.plan_first
+              for item in guide.plan.get(fact, ())]
+    items = urgent + list(guide.plan.get("always", ()))
     for fact in dict.fromkeys(facts):
         items += guide.plan.get(fact, ())
     lines = [f"**Your plan** ({guide.title.lower()}):", ""]

@@ -124,3 +124,24 @@ def test_the_prompt_plan_ends_with_a_draft_built_from_the_answers(
     assert "Reply only with JSON" in draft  # code reads it
     assert "<user_input>" in draft  # the emails are untrusted
     assert "extract the requested fields" in draft
+
+
+def test_the_key_plan_uses_what_the_learner_already_said(real_tutor: OfflineTutor) -> None:
+    """QA: "3 devs, a next.js frontend on vercel, python backend on fly.io, openai and
+    anthropic" got "the key must not be in that code at all" (client-only), then "Who needs
+    the key?", and a generic plan with the spending cap, said to come first, listed last."""
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my startup's app",
+        "we have 3 devs, a next.js frontend on vercel, python backend on fly.io, and we use "
+        "openai and anthropic",
+        "no cap yet, probably a few thousand dollars before anyone notices",
+    ])
+    setup = replies[1].text
+    assert "must not be in that code at all" not in setup
+    assert "Who needs the key" not in setup and "question 3 of 3" in setup
+    plan = replies[2].text
+    assert replies[2].meta["answer_kind"] == "plan"
+    items = [line for line in plan.splitlines() if line.startswith("- [ ]")]
+    assert "spending cap" in items[0]
+    for named in ("Vercel", "fly secrets set", "Anthropic workspace", "One key per person"):
+        assert named in plan, named
