@@ -217,6 +217,23 @@ _CONTINUE = re.compile(
     r"[\s!.?]*$", re.I)
 
 
+# Asking to have the last answer again, or more simply. Anchored and bounded.
+_AGAIN = re.compile(
+    r"^\s*(?:(?:sorry|hmm+|um+|ok(?:ay)?|wait)[,.!]?\s+){0,2}(?:(?:can|could) you\s+)?"
+    r"(?:(?:explain|say|put) (?:that|it|this)(?: again| more simply| simpler| in simpler "
+    r"terms| in plain (?:english|words))|i (?:still )?(?:don'?t|do not) (?:understand|get it)"
+    r"|(?:i'?m|im) (?:lost|confused)|(?:in )?simpler (?:terms|words)|eli5|what do you mean"
+    r"|huh|i didn'?t get (?:that|it))"
+    # Only filler after it: "i don't understand how streaming works" is a question.
+    r"(?:[\s,]+(?:please|pls|plz|sorry|again|at all|lol|tbh|though|tho|by that)){0,3}"
+    r"[\s?!.]*$", re.I)
+
+
+def asks_again(text: str) -> bool:
+    """"explain that again", "i don't understand", "in simpler terms?"."""
+    return len(text) <= 120 and _AGAIN.match(text) is not None
+
+
 def detect_continuation(text: str) -> bool:
     """"yes", "tell me more", "why?", "idk": the learner follows the tutor's last question."""
     return bool(_CONTINUE.match(text))

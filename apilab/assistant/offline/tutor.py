@@ -198,6 +198,8 @@ class OfflineTutor:
         w.lab_vocabulary = lab_vocabulary(turn, w.reading.prose or w.message)
         done = done or self._injection(w)
         if not done:
+            done = self._again(w)
+        if not done:
             self._continuation(w)
             done = not w.continued and (self._small_talk(w) or self._first_of_list(w)
                                         or guide_step(w))
@@ -390,6 +392,25 @@ class OfflineTutor:
         shown = " ".join(shown.replace("`", "").split())
         shown = shown if len(shown) <= 90 else shown[:87].rstrip() + "..."
         w.notes.append(f"_Reading this with your earlier question: \u201c{shown}\u201d._")
+
+    def _again(self, w: Draft) -> bool:
+        """"explain that again" / "i don't understand" after an answer: its core again,
+        and an invitation to name the part that lost them (it was "outside what I can
+        help with", or another card picked up from the "Next:" line)."""
+        if not intents.asks_again(w.message):
+            return False
+        last = w.last_reply()
+        card = next((c for c in self.course.cards_for(w.turn.lab.id)
+                     if " ".join(c.answer.split())[:160] in " ".join(last.split())), None)
+        if card is None:
+            return False
+        lead = " ".join(card.answer.strip().split("\n\n")[0].split())
+        w.parts.append(f"The core of it, once more:\n\n> {lead}\n\nWhich part lost you? Ask "
+                       "about one word or step (for example \u201cwhat is a token?\u201d or "
+                       "\u201cwhat does that code line do?\u201d) and I'll explain that part.")
+        w.kind = "repeat"
+        w.why_not = "the reply restates an earlier answer"
+        return True
 
     def _first_of_list(self, w: Draft) -> bool:
         """"which one is the worst problem?" / "what should I do first?" right after a reply

@@ -708,3 +708,18 @@ def test_pushing_back_on_an_answer_gets_its_point_again_not_the_next_card(real_t
     assert objection.meta["card"] != "ks-gitignore"
     assert "My answer above already covers this" in objection.text
     assert "JavaScript bundle" in objection.text
+
+
+def test_explain_that_again_restates_the_answer_and_asks_what_lost_them(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA-style: "explain that again please" after an answer was "outside what I can help
+    with"; "i don't understand" picked up an unrelated card."""
+    for again in ("explain that again please", "i don't understand",
+                  "can you say that in simpler terms?", "what do you mean?"):
+        _, second = _conversation(real_tutor, "api-basics", [
+            "what does finish_reason length mean", again])
+        assert second.meta["answer_kind"] == "repeat" and not second.on_topic, again
+        assert "Which part lost you?" in second.text
+        assert "max_tokens" in second.text or "length" in second.text
+    question = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
+                                            "i don't understand how streaming works"))
+    assert question.meta["answer_kind"] in ("answer", "hedged")
