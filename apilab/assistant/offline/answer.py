@@ -149,7 +149,9 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
                        "about it.")
         w.kind = "continuation"
         return
-    if w.lab_vocabulary >= 1 or best_score >= 0.2 or (reading and reading.signals.any):
+    general_code = bool(_GENERAL_CODE.search(w.message[:500]) and not _AI_WORDS.search(w.message))
+    if not general_code and (w.lab_vocabulary >= 1 or best_score >= 0.2
+                             or (reading and reading.signals.any)):
         near = closest_cards(own, other)
         text = ("**I don't know** - the course notes don't cover that, and I'd rather not "
                 "guess.")
@@ -216,6 +218,18 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     w.kind = "repeat"
     w.why_not = "the reply would only repeat an earlier answer"
     return []
+
+
+# "write me a python function that reverses a string": programming, but not this course's;
+# an off-topic redirect, not "I don't know" with closest questions that look like answers.
+_GENERAL_CODE = re.compile(
+    r"\b(?:write|code|make|create|build|give me|implement)\b(?: me| us)?(?: an?| some| the)?"
+    r"(?: \w+){0,2} (?:function|script|program|algorithm|class|regex|sql query|loop|game)\b",
+    re.I)
+_AI_WORDS = re.compile(
+    r"\b(?:api|apis|ai|llm|llms|model|models|gpt\w*|claude|gemini|openai|anthropic|prompts?|"
+    r"tokens?|keys?|chat\w*|completions?|retr\w*|rate|backoff|stream\w*|json|embedding\w*|"
+    r"cost|price|429|503)\b", re.I)
 
 
 _STATUS_CARD = re.compile(r"-status-(\d{3})$")

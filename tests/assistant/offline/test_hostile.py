@@ -31,6 +31,7 @@ ATTACKS = {
     "specifics": "'a `b gpt-4 A_B 1,2," * 400,
     "priority": "ok thanks which one is the worst " * 240,
     "again": "sorry, can you explain that again please " * 190,
+    "general-code": "write me a a a function " * 330,
     "rates": "10 req/s 5 rps 3 calls/min 20k users, 5 messages a day " * 140,
     "terse-period": "600 tokens in " * 600 + "per month?",
     "daily": "daily " * 1333,

@@ -723,3 +723,16 @@ def test_explain_that_again_restates_the_answer_and_asks_what_lost_them(real_tut
     question = real_tutor.compose(make_turn(real_tutor.course, "api-basics",
                                             "i don't understand how streaming works"))
     assert question.meta["answer_kind"] in ("answer", "hedged")
+
+
+def test_a_general_coding_request_is_redirected_not_answered_with_closest_cards(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "can you write me a python function that reverses a string" got "I don't know"
+    with tiktoken and tenacity answers folded under it as the closest questions."""
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "rate-limits-cost",
+        "can you write me a python function that reverses a string"))
+    assert reply.meta["answer_kind"] == "off-topic" and "::: details" not in reply.text
+    on_topic = real_tutor.compose(make_turn(
+        real_tutor.course, "rate-limits-cost",
+        "write me a python function that retries the api call with backoff"))
+    assert on_topic.on_topic
