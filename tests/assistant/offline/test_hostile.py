@@ -71,3 +71,18 @@ def test_reviewers_are_linear_on_hostile_input(name: str) -> None:
                      review.review_code):
         assert reviewer(text).title
     assert time.perf_counter() - started < 1.0
+
+
+def test_secret_variable_names_are_linear_on_hostile_input(real_tutor: OfflineTutor) -> None:
+    # The name a short secret was assigned to is read from its line: many such secrets on
+    # one endless line, or long names, stay linear.
+    from tests.assistant._helpers import fake_openai_key
+
+    password = fake_openai_key()[-10:]  # built at run time: no secret-shaped literal
+    for text in (f"DB_URL=postgres://u:{password}@h " * 300,
+                 f"export {'A_' * 40}: postgres://u:{password}@h\n" * 120,
+                 " " * 7000 + f"X=postgres://u:{password}@h"):
+        started = time.perf_counter()
+        reply = real_tutor.compose(make_turn(real_tutor.course, "key-security", text[:8000]))
+        assert time.perf_counter() - started < 1.0
+        assert password not in reply.text
