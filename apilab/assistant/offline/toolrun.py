@@ -333,8 +333,18 @@ def _json(w: Draft, reading: Reading) -> None:
     if re.search(r"\"(?:properties|\$schema)\"", doc) and len(docs) >= 2 and schema is None:
         doc, schema = docs[1].text, docs[0].text
     started = time.perf_counter()
-    result = tools.json_check(doc, schema)
-    w.parts.append(tools.render_json_check(result))
+    earlier: dict[str, object] | None = None
+    if schema is None and _SCHEMA_REFERENCE.search(reading.prose):
+        earlier = _earlier_schema(w)
+    result = tools.json_check(doc, earlier if earlier is not None else schema)
+    rendered = tools.render_json_check(result)
+    if earlier is not None:
+        rendered += ("\n\n_Checked against the JSON Schema from your earlier message in this "
+                     "conversation._")
+    elif _SCHEMA_REFERENCE.search(reading.prose):
+        rendered += ("\n\n_I found no JSON Schema in your last few messages, so I could only "
+                     "check the syntax: paste the schema with the output to check its fields._")
+    w.parts.append(rendered)
     if result.parsed and _PARSE_FAILS.search(reading.prose):
         # The JSON shown parses, so what the code parsed was something else: most often the
         # ```json fence or a sentence the model put around it.
@@ -344,8 +354,58 @@ def _json(w: Draft, reading: Reading) -> None:
             "it. Print `repr(content)` to see exactly what arrived, and strip the fence (or "
             "ask for JSON mode / structured outputs) before parsing.")
         w.hints += ["markdown code fences", "backticks"]
-    w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed}, started)
+    w.ran("check_json", {"schema": schema is not None or earlier is not None,
+                         "schema_from_history": earlier is not None,
+                         "parsed": result.parsed}, started)
     w.kind = w.kind or "tool"
+
+
+# "is it valid for my schema?", "does it match the schema I sent": a schema shown earlier.
+_SCHEMA_REFERENCE = re.compile(
+    r"\b(?:my|our|the|this|that|same|earlier|above)\s{1,3}(?:json\s{1,3})?schema\b"
+    r"|\bschema\s{1,3}(?:above|earlier|from before|i (?:sent|pasted|gave|shared|posted))\b",
+    re.I)
+# How far back a schema is looked for: the learner's last few messages, each cut short.
+_SCHEMA_MESSAGES = 4
+_SCHEMA_CHARS = 8000
+
+
+def _earlier_schema(w: Draft) -> dict[str, object] | None:
+    """The JSON Schema in the learner's own recent messages (newest first), if any; the
+    tutor's replies are skipped, their examples are not the learner's schema."""
+    import json
+
+    from apilab.assistant.jsoncheck import extract_json_blocks
+
+    seen = 0
+    for role, content in reversed(w.turn.history):
+        if role not in ("learner", "user"):
+            continue
+        seen += 1
+        if seen > _SCHEMA_MESSAGES:
+            break
+        for block in reversed(extract_json_blocks(content[:_SCHEMA_CHARS])):
+            try:
+                value = json.loads(block)
+            except ValueError:
+                continue
+            found = _schema_in(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _schema_in(value: object) -> dict[str, object] | None:
+    """A JSON Schema, bare or wrapped as in ``response_format`` (``{"json_schema": {"schema":
+    ...}}``); a document with a "properties" field of its own is not taken for one."""
+    for _ in range(3):
+        if not isinstance(value, dict):
+            return None
+        if "$schema" in value or (isinstance(value.get("properties"), dict)
+                                  and value.get("type", "object") == "object"):
+            return value
+        value = value.get("json_schema", value.get("schema"))
+    return None
 
 
 # "json.loads fails", "JSON.parse throws", "can't parse it": the learner's parse failed.

@@ -86,3 +86,20 @@ def test_secret_variable_names_are_linear_on_hostile_input(real_tutor: OfflineTu
         reply = real_tutor.compose(make_turn(real_tutor.course, "key-security", text[:8000]))
         assert time.perf_counter() - started < 1.0
         assert password not in reply.text
+
+
+def test_schema_lookup_in_history_is_linear_on_hostile_input(real_tutor: OfflineTutor) -> None:
+    # "my schema" sends the JSON check back through the learner's last messages: each is
+    # cut short and only the last few are read, however many and however nested.
+    import dataclasses
+
+    nested = '{"properties": ' * 2600
+    many = '{"type": "string", "properties": {"a": 1}} ' * 180  # parses, not a schema
+    history = [("learner", block) for block in (nested, many, "[" * 8000, "my schema " * 800)]
+    history = [*history * 30]
+    message = ("is it valid for my schema my json schema " * 100)[:7900] + ' {"a": "bbbbbbbb"}'
+    turn = dataclasses.replace(make_turn(real_tutor.course, "production-prompts", message),
+                               history=history)
+    started = time.perf_counter()
+    assert real_tutor.compose(turn).text.strip()
+    assert time.perf_counter() - started < 1.0
