@@ -87,6 +87,7 @@ def run_tools(w: Draft) -> None:
         w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
                                             backoff.jitter))
         w.ran("backoff_schedule", dataclasses.asdict(backoff), started)
+    _requests(w, reading)
     _reviews(w, reading)
     _errors(w, reading)
     _json(w, reading)
@@ -211,10 +212,66 @@ def _reviews(w: Draft, reading: Reading) -> None:
             # Only a .env: it *is* where the key should live, so a code review ("the key's
             # source is unclear") would be wrong; say what makes a .env safe instead.
             _show_review(w, "review_env", _ENV_FILE_NOTE, {}, time.perf_counter())
+    elif any(t["name"] == "review_request" and t["args"]["source"] == "python"
+             for t in w.tools):
+        return  # the request check has the code review's findings in it already
     elif _asked(reading, _REVIEW_ASK) or revision:
         result = review.review_code(code)
         if result.passed or result.problems:
             _run_review(w, "review_code", result)
+
+
+# Asking about the pasted call itself: a check that found nothing is shown only then.
+_CALL_ASK = re.compile(
+    r"\b(?:what(?:'s| is|s) wrong|wrong with|is (?:this|it|my|the)(?: \w+)? (?:right|correct|"
+    r"ok|okay|valid|fine)|why (?:does|doesn'?t|won'?t|isn'?t|is|am i|do i)\b|doesn'?t work|"
+    r"not working|won'?t work|review|check (?:this|my|it)|any (?:issues|problems|mistakes)|"
+    r"(?:returns?|returning|gives?|giving|get|getting|got) (?:an? |the |this )?(?:error|40\d)|"
+    r"fails?|failing)\b", re.I)
+
+
+def _requests(w: Draft, reading: Reading) -> None:
+    """A pasted curl command or Python ``requests``/``httpx`` call to an AI API, checked
+    when the learner asks what is wrong with it (or pasted only it)."""
+    from apilab.assistant.offline import reqcheck
+
+    kinds = reading.pasted_kinds()
+    code = reading.pasted_text("code")
+    if not ("curl" in kinds or "curl" in code) and "post" not in code and "get" not in code:
+        return
+    asked_about_call = not reading.prose.strip() or bool(_CALL_ASK.search(reading.prose))
+    if not (asked_about_call or _REVIEW_ASK.search(reading.prose)):
+        return
+    started = time.perf_counter()
+    # "what's wrong?" is answered by the problems found; "why a 401?" also gets the notes on
+    # that error (the problems found may not be what caused it).
+    signals = reading.signals
+    specific = bool(signals.statuses or signals.error_codes or signals.exceptions
+                    or re.search(r"\b[45]\d\d\b", reading.prose))
+    for call in reqcheck.find_calls(reading.text, [p.text for p in reading.pasted
+                                                   if p.kind == "code"]):
+        result = reqcheck.check_call(call)
+        if result is None or not (result.problems or asked_about_call):
+            continue
+        if call.source == "python":
+            result = _with_code_review(result, code)
+        w.add_objectives(result.objectives)
+        _show_review(w, "review_request", result.render(),
+                     {"source": call.source, "problems": [p for p, _ in result.problems],
+                      "passed": result.passed}, started,
+                     asked=bool(result.problems) and not specific)
+        return
+
+
+def _with_code_review(result: review.Review, code: str) -> review.Review:
+    """The request check of Python code, with the code review's other findings after it."""
+    found = review.review_code(code)
+    mine = " ".join(p for p, _ in result.problems)
+    extra = [(p, fix) for p, fix in found.problems
+             if not (p.startswith("`messages`") and "`messages`" in mine)]
+    passed = [*result.passed, *(p for p in found.passed if p not in result.passed)]
+    return dataclasses.replace(result, passed=passed, problems=[*result.problems, *extra],
+                               objectives=(*result.objectives, *found.objectives))
 
 
 _LEAD_END = re.compile(r"[:\n]")

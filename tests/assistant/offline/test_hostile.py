@@ -34,6 +34,13 @@ ATTACKS = {
     "daily": "daily " * 1333,
     "budget": "I added $10 credit, how long will it last, 200 short messages a day " * 120,
     "revisions": "ok v2:\n" * 1150, "revised-prompt": "how about now?\nYou are " * 350,
+    "curl-quotes": "what's wrong?\ncurl '\"" * 800,
+    "curl-headers": "what's wrong?\ncurl https://api.openai.com/v1/chat/completions "
+    + "-H 'a: $b' " * 700,
+    "curl-options": "curl https://api.openai.com/v1/chat/completions \\\n -d \\\n" * 400,
+    "requests-calls": "what's wrong?\nrequests.post(" * 570,
+    "requests-names": "what's wrong?\nrequests.post(\"https://api.openai.com/v1/chat/"
+    "completions\", json={\"messages\": [" + "a, " * 2600 + "]})",
 }
 
 
@@ -102,4 +109,33 @@ def test_schema_lookup_in_history_is_linear_on_hostile_input(real_tutor: Offline
                                history=history)
     started = time.perf_counter()
     assert real_tutor.compose(turn).text.strip()
+    assert time.perf_counter() - started < 1.0
+
+
+# The request checker on its own (the tutor runs it only when asked about a pasted call).
+REQUEST_ATTACKS = {
+    "quotes": "curl '\"" * 4000, "escapes": "curl \\" * 4000, "newlines": "curl\n-" * 4000,
+    "continuations": "curl x \\\n" * 2000, "headers": "curl u " + "-H 'a: $b' " * 1000,
+    "deep-body": "curl https://api.openai.com/v1/chat/completions -d '" + "[" * 6000 + "]'",
+    "deep-json": "curl https://api.openai.com/v1/messages -d '" + "[" * 3000 + "]" * 3000
+    + "'",
+    "long-line": "curl https://api.openai.com/v1/chat/completions -H 'x" + "y" * 11000 + "'",
+}
+PYTHON_ATTACKS = {
+    "nested": "requests.post(" * 2000, "names": "requests.post('https://api.openai.com/v1/"
+    "chat/completions', json=[" + "a, " * 3000 + "])",
+    "dicts": "requests.post('https://api.openai.com/v1/chat/completions', json=" + "{'a': "
+    * 90 + "1" + "}" * 90 + ")",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REQUEST_ATTACKS) + sorted(PYTHON_ATTACKS))
+def test_request_checker_is_linear_on_hostile_input(name: str) -> None:
+    from apilab.assistant.offline.reqcheck import check_call, find_calls
+
+    text = REQUEST_ATTACKS.get(name, "")
+    code = PYTHON_ATTACKS.get(name, "")
+    started = time.perf_counter()
+    for call in find_calls(text, [code] if code else []):
+        check_call(call)
     assert time.perf_counter() - started < 1.0
