@@ -98,7 +98,7 @@ def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
     from apilab.secretscan import redact_text
 
     redacted, findings = redact_text(text)
-    return redacted, [finding_summary(f) for f in findings]
+    return redacted, [finding_summary(f, text) for f in findings]
 
 
 def _drill_state(conn: Connection, learner_id: int) -> dict[str, Any] | None:

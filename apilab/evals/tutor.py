@@ -202,7 +202,7 @@ def tutor_turn(tutor: Any, lab_id: str, question: str) -> Any:
     redacted, findings = redact_text(question)
     context: dict[str, Any] = {}
     if findings:
-        context["secret_findings"] = [finding_summary(f) for f in findings]
+        context["secret_findings"] = [finding_summary(f, question) for f in findings]
     return Turn(lab=tutor.course.lab(lab_id), message=redacted, history=[], context=context)
 
 

@@ -37,6 +37,7 @@ TOOL_OBJECTIVES = {
     "review_retries": ("backoff-jitter", "status-codes"),
     "review_keys": ("key-storage", "leak-vectors"),
     "review_env": ("key-storage",),
+    "review_request": ("request-anatomy",),
 }
 # Labs in which running a tool is itself on-topic.
 TOOL_LABS = {
@@ -51,6 +52,7 @@ TOOL_LABS = {
     "review_retries": {"rate-limits-cost", "api-basics"},
     "review_keys": {"key-security"},
     "review_env": {"key-security"},
+    "review_request": {"api-basics"},
 }
 
 

@@ -26,6 +26,7 @@ class Review:
     problems: list[tuple[str, str]]  # (problem, fix)
     improved: str = ""  # an improved version, when the reviewer can write one
     objectives: tuple[str, ...] = ()
+    improved_label: str = "An improved version"  # "The corrected command" for a request
 
     def render(self) -> str:
         lines = [f"**{self.title}**", ""]
@@ -39,7 +40,7 @@ class Review:
             lines += ["", "I found nothing to fix among the checks above - that covers "
                           "these points only, not everything that could go wrong."]
         if self.improved:
-            lines += ["", "An improved version:", "", self.improved]
+            lines += ["", f"{self.improved_label}:", "", self.improved]
         return "\n".join(lines).strip()
 
 

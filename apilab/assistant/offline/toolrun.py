@@ -87,6 +87,7 @@ def run_tools(w: Draft) -> None:
         w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
                                             backoff.jitter))
         w.ran("backoff_schedule", dataclasses.asdict(backoff), started)
+    _requests(w, reading)
     _reviews(w, reading)
     _errors(w, reading)
     _json(w, reading)
@@ -211,10 +212,66 @@ def _reviews(w: Draft, reading: Reading) -> None:
             # Only a .env: it *is* where the key should live, so a code review ("the key's
             # source is unclear") would be wrong; say what makes a .env safe instead.
             _show_review(w, "review_env", _ENV_FILE_NOTE, {}, time.perf_counter())
+    elif any(t["name"] == "review_request" and t["args"]["source"] == "python"
+             for t in w.tools):
+        return  # the request check has the code review's findings in it already
     elif _asked(reading, _REVIEW_ASK) or revision:
         result = review.review_code(code)
         if result.passed or result.problems:
             _run_review(w, "review_code", result)
+
+
+# Asking about the pasted call itself: a check that found nothing is shown only then.
+_CALL_ASK = re.compile(
+    r"\b(?:what(?:'s| is|s) wrong|wrong with|is (?:this|it|my|the)(?: \w+)? (?:right|correct|"
+    r"ok|okay|valid|fine)|why (?:does|doesn'?t|won'?t|isn'?t|is|am i|do i)\b|doesn'?t work|"
+    r"not working|won'?t work|review|check (?:this|my|it)|any (?:issues|problems|mistakes)|"
+    r"(?:returns?|returning|gives?|giving|get|getting|got) (?:an? |the |this )?(?:error|40\d)|"
+    r"fails?|failing)\b", re.I)
+
+
+def _requests(w: Draft, reading: Reading) -> None:
+    """A pasted curl command or Python ``requests``/``httpx`` call to an AI API, checked
+    when the learner asks what is wrong with it (or pasted only it)."""
+    from apilab.assistant.offline import reqcheck
+
+    kinds = reading.pasted_kinds()
+    code = reading.pasted_text("code")
+    if not ("curl" in kinds or "curl" in code) and "post" not in code and "get" not in code:
+        return
+    asked_about_call = not reading.prose.strip() or bool(_CALL_ASK.search(reading.prose))
+    if not (asked_about_call or _REVIEW_ASK.search(reading.prose)):
+        return
+    started = time.perf_counter()
+    # "what's wrong?" is answered by the problems found; "why a 401?" also gets the notes on
+    # that error (the problems found may not be what caused it).
+    signals = reading.signals
+    specific = bool(signals.statuses or signals.error_codes or signals.exceptions
+                    or re.search(r"\b[45]\d\d\b", reading.prose))
+    for call in reqcheck.find_calls(reading.text, [p.text for p in reading.pasted
+                                                   if p.kind == "code"]):
+        result = reqcheck.check_call(call)
+        if result is None or not (result.problems or asked_about_call):
+            continue
+        if call.source == "python":
+            result = _with_code_review(result, code)
+        w.add_objectives(result.objectives)
+        _show_review(w, "review_request", result.render(),
+                     {"source": call.source, "problems": [p for p, _ in result.problems],
+                      "passed": result.passed}, started,
+                     asked=bool(result.problems) and not specific)
+        return
+
+
+def _with_code_review(result: review.Review, code: str) -> review.Review:
+    """The request check of Python code, with the code review's other findings after it."""
+    found = review.review_code(code)
+    mine = " ".join(p for p, _ in result.problems)
+    extra = [(p, fix) for p, fix in found.problems
+             if not (p.startswith("`messages`") and "`messages`" in mine)]
+    passed = [*result.passed, *(p for p in found.passed if p not in result.passed)]
+    return dataclasses.replace(result, passed=passed, problems=[*result.problems, *extra],
+                               objectives=(*result.objectives, *found.objectives))
 
 
 _LEAD_END = re.compile(r"[:\n]")
@@ -333,8 +390,18 @@ def _json(w: Draft, reading: Reading) -> None:
     if re.search(r"\"(?:properties|\$schema)\"", doc) and len(docs) >= 2 and schema is None:
         doc, schema = docs[1].text, docs[0].text
     started = time.perf_counter()
-    result = tools.json_check(doc, schema)
-    w.parts.append(tools.render_json_check(result))
+    earlier: dict[str, object] | None = None
+    if schema is None and _SCHEMA_REFERENCE.search(reading.prose):
+        earlier = _earlier_schema(w)
+    result = tools.json_check(doc, earlier if earlier is not None else schema)
+    rendered = tools.render_json_check(result)
+    if earlier is not None:
+        rendered += ("\n\n_Checked against the JSON Schema from your earlier message in this "
+                     "conversation._")
+    elif _SCHEMA_REFERENCE.search(reading.prose):
+        rendered += ("\n\n_I found no JSON Schema in your last few messages, so I could only "
+                     "check the syntax: paste the schema with the output to check its fields._")
+    w.parts.append(rendered)
     if result.parsed and _PARSE_FAILS.search(reading.prose):
         # The JSON shown parses, so what the code parsed was something else: most often the
         # ```json fence or a sentence the model put around it.
@@ -344,8 +411,58 @@ def _json(w: Draft, reading: Reading) -> None:
             "it. Print `repr(content)` to see exactly what arrived, and strip the fence (or "
             "ask for JSON mode / structured outputs) before parsing.")
         w.hints += ["markdown code fences", "backticks"]
-    w.ran("check_json", {"schema": schema is not None, "parsed": result.parsed}, started)
+    w.ran("check_json", {"schema": schema is not None or earlier is not None,
+                         "schema_from_history": earlier is not None,
+                         "parsed": result.parsed}, started)
     w.kind = w.kind or "tool"
+
+
+# "is it valid for my schema?", "does it match the schema I sent": a schema shown earlier.
+_SCHEMA_REFERENCE = re.compile(
+    r"\b(?:my|our|the|this|that|same|earlier|above)\s{1,3}(?:json\s{1,3})?schema\b"
+    r"|\bschema\s{1,3}(?:above|earlier|from before|i (?:sent|pasted|gave|shared|posted))\b",
+    re.I)
+# How far back a schema is looked for: the learner's last few messages, each cut short.
+_SCHEMA_MESSAGES = 4
+_SCHEMA_CHARS = 8000
+
+
+def _earlier_schema(w: Draft) -> dict[str, object] | None:
+    """The JSON Schema in the learner's own recent messages (newest first), if any; the
+    tutor's replies are skipped, their examples are not the learner's schema."""
+    import json
+
+    from apilab.assistant.jsoncheck import extract_json_blocks
+
+    seen = 0
+    for role, content in reversed(w.turn.history):
+        if role not in ("learner", "user"):
+            continue
+        seen += 1
+        if seen > _SCHEMA_MESSAGES:
+            break
+        for block in reversed(extract_json_blocks(content[:_SCHEMA_CHARS])):
+            try:
+                value = json.loads(block)
+            except ValueError:
+                continue
+            found = _schema_in(value)
+            if found is not None:
+                return found
+    return None
+
+
+def _schema_in(value: object) -> dict[str, object] | None:
+    """A JSON Schema, bare or wrapped as in ``response_format`` (``{"json_schema": {"schema":
+    ...}}``); a document with a "properties" field of its own is not taken for one."""
+    for _ in range(3):
+        if not isinstance(value, dict):
+            return None
+        if "$schema" in value or (isinstance(value.get("properties"), dict)
+                                  and value.get("type", "object") == "object"):
+            return value
+        value = value.get("json_schema", value.get("schema"))
+    return None
 
 
 # "json.loads fails", "JSON.parse throws", "can't parse it": the learner's parse failed.

@@ -276,7 +276,7 @@ class OfflineTutor:
             return False
         started = time.perf_counter()
         names = sorted({str(f.get("description") or f.get("rule") or "secret") for f in findings})
-        shown = ", ".join(f"`{f.get('redacted', '…')}`" for f in findings[:3])
+        shown = ", ".join(_shown_secret(f) for f in findings[:3])
         w.parts.append(
             f"**Your message contained what looks like a secret ({'; '.join(names)}: {shown}).** "
             "I have not repeated it, and the transcript stores only the redacted form. Treat it "
@@ -550,15 +550,54 @@ def _redact(text: str) -> tuple[str, list[dict[str, Any]]]:
     from apilab.secretscan import redact_text
 
     redacted, findings = redact_text(text)
-    return redacted, [finding_summary(f) for f in findings]
+    return redacted, [finding_summary(f, text) for f in findings]
 
 
-def finding_summary(finding: Any) -> dict[str, Any]:
-    """The parts of a secretscan ``Finding`` that are safe to keep (never the secret)."""
-    return {"rule": getattr(finding, "rule", "secret"),
-            "description": getattr(finding, "description", "secret"),
-            "redacted": getattr(finding, "redacted", "…"),
-            "line": getattr(finding, "line", None)}
+def finding_summary(finding: Any, text: str | None = None) -> dict[str, Any]:
+    """The parts of a secretscan ``Finding`` that are safe to keep (never the secret); with
+    the scanned ``text``, also the variable it was assigned to (``DATABASE_URL``)."""
+    summary = {"rule": getattr(finding, "rule", "secret"),
+               "description": getattr(finding, "description", "secret"),
+               "redacted": getattr(finding, "redacted", "…"),
+               "line": getattr(finding, "line", None)}
+    start = getattr(finding, "start", None)
+    if text is not None and isinstance(start, int):
+        name = _assigned_name(text, start)
+        if name:
+            summary["name"] = name
+    return summary
+
+
+# "DATABASE_URL=", "export DB_URL=", "db_url: ", "\"apiKey\": ": the name at the start of
+# the secret's line. Bounded, no nested quantifiers; matched only up to the secret.
+_ASSIGNED = re.compile(r"[ \t]{0,8}(?:export[ \t]{1,4})?[\"']?([A-Za-z_][A-Za-z0-9_]{0,47})"
+                       r"[\"']?[ \t]{0,3}[:=]")
+
+
+def _assigned_name(text: str, start: int) -> str | None:
+    line_start = text.rfind("\n", max(0, start - 300), start) + 1
+    if start - line_start > 300:
+        return None
+    m = _ASSIGNED.match(text, line_start, start)
+    if m is None:
+        return None
+    name = m.group(1)
+    # An identifier, never key-like (mixed case with digits): the name must not leak a secret.
+    mixed = any(c.isupper() for c in name) and any(c.islower() for c in name)
+    return None if mixed and sum(c.isdigit() for c in name) >= 2 else name
+
+
+def _shown_secret(finding: dict[str, Any]) -> str:
+    """How the warning points at a finding: its redacted form, or, when a short secret
+    redacts to a bare "…", the variable it was in ("the password in `DATABASE_URL`")."""
+    redacted = str(finding.get("redacted") or "")
+    if redacted.strip("\u2026 "):
+        return f"`{redacted}`"
+    what = "the password" if finding.get("rule") == "url-credentials" else "the value"
+    name = finding.get("name")
+    if name:
+        return f"{what} in `{name}`"
+    return f"{what} in the URL" if what == "the password" else "a value too short to show"
 
 
 def chunk_words(text: str, size: int = 12, first: int = 3, most: int = 96) -> list[str]:

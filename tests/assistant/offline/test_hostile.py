@@ -37,6 +37,13 @@ ATTACKS = {
     "daily": "daily " * 1333,
     "budget": "I added $10 credit, how long will it last, 200 short messages a day " * 120,
     "revisions": "ok v2:\n" * 1150, "revised-prompt": "how about now?\nYou are " * 350,
+    "curl-quotes": "what's wrong?\ncurl '\"" * 800,
+    "curl-headers": "what's wrong?\ncurl https://api.openai.com/v1/chat/completions "
+    + "-H 'a: $b' " * 700,
+    "curl-options": "curl https://api.openai.com/v1/chat/completions \\\n -d \\\n" * 400,
+    "requests-calls": "what's wrong?\nrequests.post(" * 570,
+    "requests-names": "what's wrong?\nrequests.post(\"https://api.openai.com/v1/chat/"
+    "completions\", json={\"messages\": [" + "a, " * 2600 + "]})",
 }
 
 
@@ -73,4 +80,65 @@ def test_reviewers_are_linear_on_hostile_input(name: str) -> None:
     for reviewer in (review.review_prompt, review.review_keys, review.review_retries,
                      review.review_code):
         assert reviewer(text).title
+    assert time.perf_counter() - started < 1.0
+
+
+def test_secret_variable_names_are_linear_on_hostile_input(real_tutor: OfflineTutor) -> None:
+    # The name a short secret was assigned to is read from its line: many such secrets on
+    # one endless line, or long names, stay linear.
+    from tests.assistant._helpers import fake_openai_key
+
+    password = fake_openai_key()[-10:]  # built at run time: no secret-shaped literal
+    for text in (f"DB_URL=postgres://u:{password}@h " * 300,
+                 f"export {'A_' * 40}: postgres://u:{password}@h\n" * 120,
+                 " " * 7000 + f"X=postgres://u:{password}@h"):
+        started = time.perf_counter()
+        reply = real_tutor.compose(make_turn(real_tutor.course, "key-security", text[:8000]))
+        assert time.perf_counter() - started < 1.0
+        assert password not in reply.text
+
+
+def test_schema_lookup_in_history_is_linear_on_hostile_input(real_tutor: OfflineTutor) -> None:
+    # "my schema" sends the JSON check back through the learner's last messages: each is
+    # cut short and only the last few are read, however many and however nested.
+    import dataclasses
+
+    nested = '{"properties": ' * 2600
+    many = '{"type": "string", "properties": {"a": 1}} ' * 180  # parses, not a schema
+    history = [("learner", block) for block in (nested, many, "[" * 8000, "my schema " * 800)]
+    history = [*history * 30]
+    message = ("is it valid for my schema my json schema " * 100)[:7900] + ' {"a": "bbbbbbbb"}'
+    turn = dataclasses.replace(make_turn(real_tutor.course, "production-prompts", message),
+                               history=history)
+    started = time.perf_counter()
+    assert real_tutor.compose(turn).text.strip()
+    assert time.perf_counter() - started < 1.0
+
+
+# The request checker on its own (the tutor runs it only when asked about a pasted call).
+REQUEST_ATTACKS = {
+    "quotes": "curl '\"" * 4000, "escapes": "curl \\" * 4000, "newlines": "curl\n-" * 4000,
+    "continuations": "curl x \\\n" * 2000, "headers": "curl u " + "-H 'a: $b' " * 1000,
+    "deep-body": "curl https://api.openai.com/v1/chat/completions -d '" + "[" * 6000 + "]'",
+    "deep-json": "curl https://api.openai.com/v1/messages -d '" + "[" * 3000 + "]" * 3000
+    + "'",
+    "long-line": "curl https://api.openai.com/v1/chat/completions -H 'x" + "y" * 11000 + "'",
+}
+PYTHON_ATTACKS = {
+    "nested": "requests.post(" * 2000, "names": "requests.post('https://api.openai.com/v1/"
+    "chat/completions', json=[" + "a, " * 3000 + "])",
+    "dicts": "requests.post('https://api.openai.com/v1/chat/completions', json=" + "{'a': "
+    * 90 + "1" + "}" * 90 + ")",
+}
+
+
+@pytest.mark.parametrize("name", sorted(REQUEST_ATTACKS) + sorted(PYTHON_ATTACKS))
+def test_request_checker_is_linear_on_hostile_input(name: str) -> None:
+    from apilab.assistant.offline.reqcheck import check_call, find_calls
+
+    text = REQUEST_ATTACKS.get(name, "")
+    code = PYTHON_ATTACKS.get(name, "")
+    started = time.perf_counter()
+    for call in find_calls(text, [code] if code else []):
+        check_call(call)
     assert time.perf_counter() - started < 1.0
