@@ -15,7 +15,8 @@ when they are nearly as close (``::: details`` sections).
     .venv/bin/python bench/tutor_rounds.py [--split dev]
 
 While changing the tutor, run it with ``--split dev``: the held-out figure is for reporting,
-not for steering."""
+not for steering.
+"""
 
 from __future__ import annotations
 
