@@ -202,8 +202,12 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     nearest = fresh[0] if fresh and not bare_ask(w.message) else None
     if nearest is not None and nearest.closeness >= FAIR and (
             nearest.strength >= given.strength - REPEAT_GAP):
+        following = nearest.doc.card
+        assert following is not None
         w.notes.append(f"_My answer above covered \u201c{_shorten(card.questions[0])}\u201d; "
-                       "this is the next closest thing the notes have:_")
+                       "the next closest thing the notes have is \u201c"
+                       f"{_shorten(shown_question(following, w.message))}\u201d:_")
+        w.reading_said = True  # no "I took your question to be" line stacked under it
         return fresh
     if w.answering or w.continued:
         return fresh  # an answer to the tutor's own question: acknowledged further down

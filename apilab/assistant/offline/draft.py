@@ -87,6 +87,7 @@ class Draft:
     follows: str | None = None
     answering: bool = False  # ``follows`` is the tutor's own "Next:" question being answered
     _earlier_answers: str | None = dataclasses.field(default=None, repr=False)
+    reading_said: bool = False  # a note already says which question is being answered
 
     @property
     def focus(self) -> str:

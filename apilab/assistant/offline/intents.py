@@ -225,7 +225,8 @@ _AGAIN = re.compile(
     r"|(?:i'?m|im) (?:lost|confused)|(?:in )?simpler (?:terms|words)|eli5|what do you mean"
     r"|huh|i didn'?t get (?:that|it))"
     # Only filler after it: "i don't understand how streaming works" is a question.
-    r"(?:[\s,]+(?:please|pls|plz|sorry|again|at all|lol|tbh|though|tho|by that)){0,3}"
+    r"(?:[\s,]+(?:please|pls|plz|sorry|again|at all|lol|tbh|though|tho|by that|but simpler|"
+    r"simpler|more simply|like i'?m five|for a beginner)){0,3}"
     r"[\s?!.]*$", re.I)
 
 
@@ -293,6 +294,16 @@ def detect_revision(lead: str) -> bool:
     return 0 < len(words) <= REVISION_WORDS and bool(_REVISION.search(lead[:120]))
 
 
+# "ok revoked. now what", "ok whats next": a step done, the next one asked for.
+_NEXT_ASK = re.compile(r"\b(?:now what|what now|what'?s next|whats next|what next|then what|"
+                       r"next steps?|what do i do (?:now|next)|and now)\b", re.I)
+
+
+def asks_next(text: str) -> bool:
+    """Whether a short message asks for the next step ("ok revoked. now what")."""
+    return len(text) <= 160 and _NEXT_ASK.search(text) is not None
+
+
 def detect_small_talk(text: str) -> str | None:
     """``greeting``, ``thanks``, ``about`` (the tutor), ``help``, ``creative`` or ``None``."""
     if _CREATIVE.match(text):
@@ -301,7 +312,7 @@ def detect_small_talk(text: str) -> str | None:
         return "help"
     if _GREETING.match(text):
         return "greeting"
-    if _THANKS.match(text):
+    if _THANKS.match(text) and not asks_next(text):
         return "thanks"
     if _about_the_tutor(text):
         return "about"

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from apilab.assistant.base import ReplyDone, TextDelta, Turn
+from apilab.assistant.folds import without_folds
 from apilab.assistant.offline import intents
 from apilab.assistant.offline.answer import answer_from_notes
 from apilab.assistant.offline.coach import drill_coaching
@@ -230,8 +231,8 @@ class OfflineTutor:
             kind = "echo"  # a bare paste got a generic check, but no question was asked
         verdict = judge_reply(kind, w.on_lab_topic, turn.lab.title)
         sections = [*w.notes]
-        if w.understood and kind in ("answer", "hedged") and not _same_words(w.understood,
-                                                                              w.focus):
+        if (w.understood and not w.reading_said and kind in ("answer", "hedged")
+                and not _same_words(w.understood, w.focus)):
             sections.append(f"_I took your question to be: \u201c{w.understood}\u201d_")
         sections += w.parts
         if w.follow_up:
@@ -387,8 +388,15 @@ class OfflineTutor:
             return
         w.follows = earlier
         w.lab_vocabulary = max(w.lab_vocabulary, lab_vocabulary(w.turn, earlier))
-        # Its question, not what it pasted: a quoted code fence broke the page's Markdown.
-        shown = read_message(earlier).focus or earlier
+        # Its question, not what it pasted: a quoted code fence broke the page's Markdown,
+        # and a paste's first line ("Traceback (most recent call last):") says nothing.
+        before = read_message(earlier)
+        kinds = sorted(before.pasted_kinds())
+        if len(before.prose.split()) < 4 and kinds:
+            shown = f"the {kinds[0]} you pasted" + (f" ({before.prose.strip()})"
+                                                    if before.prose.strip() else "")
+        else:
+            shown = before.focus or earlier
         shown = " ".join(shown.replace("`", "").split())
         shown = shown if len(shown) <= 90 else shown[:87].rstrip() + "..."
         w.notes.append(f"_Reading this with your earlier question: \u201c{shown}\u201d._")
@@ -397,15 +405,22 @@ class OfflineTutor:
         """"explain that again" / "i don't understand" after an answer: its core again,
         and an invitation to name the part that lost them (it was "outside what I can
         help with", or another card picked up from the "Next:" line)."""
-        if not intents.asks_again(w.message):
+        why = intents.bare_ask(w.message) == "why"
+        if not (why or intents.asks_again(w.message)):
             return False
-        last = w.last_reply()
-        card = next((c for c in self.course.cards_for(w.turn.lab.id)
-                     if " ".join(c.answer.split())[:160] in " ".join(last.split())), None)
+        suggested = _tutor_question(w.last_reply()) or ""
+        if why and suggested.lower().lstrip("*_ ").startswith("why"):
+            return False  # "Next: Why revoke before investigating?" -> "why?": that one
+        # The answer given, not a folded alternative the learner may not have opened.
+        last = " ".join(without_folds(w.last_reply()).split())
+        card = next((c for c in self.course.cards if " ".join(c.answer.split())[:160] in last),
+                    None)
         if card is None:
             return False
         lead = " ".join(card.answer.strip().split("\n\n")[0].split())
-        w.parts.append(f"The core of it, once more:\n\n> {lead}\n\nWhich part lost you? Ask "
+        opening = ("The reason is in my answer above:" if why
+                   else "The core of it, once more:")
+        w.parts.append(f"{opening}\n\n> {lead}\n\nWhich part lost you? Ask "
                        "about one word or step (for example \u201cwhat is a token?\u201d or "
                        "\u201cwhat does that code line do?\u201d) and I'll explain that part.")
         w.kind = "repeat"
@@ -415,13 +430,29 @@ class OfflineTutor:
     def _first_of_list(self, w: Draft) -> bool:
         """"which one is the worst problem?" / "what should I do first?" right after a reply
         that listed fixes or steps (a review, a plan, a checklist): its first item, which
-        those replies put first because it matters most."""
-        if not _PRIORITY.match(w.message):
+        those replies put first because it matters most. "ok revoked. now what": the item
+        after the last one the learner says is done."""
+        priority = bool(_PRIORITY.match(w.message))
+        if not priority and not intents.asks_next(w.message):
             return False
-        last = w.last_reply()
+        last = without_folds(w.last_reply())
         items = _NUMBERED_ITEM.findall(last[:20000])
         if len(items) < 2:
             return False
+        if not priority:
+            said = set(content_terms(w.message))
+            done = [i for i, item in enumerate(items)
+                    if said & set(content_terms(" ".join(item.split()[:8])))]
+            k = (max(done) + 1) if done else 1
+            if k >= len(items):
+                return False
+            step = " ".join(items[k].split())
+            w.parts.append(f"Next: **{k + 1}.** {step}")
+            if k + 1 < len(items):
+                w.parts.append(f"Then **{k + 2}.** {' '.join(items[k + 1].split())}")
+            w.kind = "explain"
+            w.on_lab_topic = True
+            return True
         first = " ".join(items[0].split())
         w.parts.append(f"Start with the first one: **1.** {first}\n\nThe list above puts "
                        "what matters most first (what could leak, cost money or mislead "
@@ -520,12 +551,14 @@ _OPENAI = frozenset({"openai"})  # the provider of a message that names none
 _PRIORITY = re.compile(
     r"^\s*(?:(?:ok|okay|thanks|thank you|so|and|hmm|great)[,.!]?\s+){0,2}(?:which (?:one )?(?:is|"
     r"are|of (?:these|them|those) is)? ?(?:the )?(?:worst|biggest|most (?:important|serious|"
-    r"urgent|critical))(?: (?:one|problem|issue|thing))?|what (?:should|do) (?:i|we) (?:do|fix|"
+    r"urgent|critical))(?: (?:one|problem|issue|thing))?|which (?:one |of (?:these|them|those) )?"
+    r"matters? (?:the )?most|what (?:should|do) (?:i|we) (?:do|fix|"
     r"tackle|change) first(?: out of (?:all )?(?:that|this|these))?|where (?:should|do) (?:i|we) "
     r"start|what(?:'s| is) (?:the )?(?:most important|top priority|first step))\s*[?!.]*\s*$",
     re.I)
-# A numbered item of a reply: "1. **It contains a password.** Remove it ..." (one line).
-_NUMBERED_ITEM = re.compile(r"(?m)^\s{0,3}\d{1,2}\.\s+(\S[^\n]{0,400})")
+# A numbered item of a reply, with its indented continuation lines.
+_NUMBERED_ITEM = re.compile(r"(?m)^[ \t]{0,3}\d{1,2}\.[ \t]+(\S[^\n]{0,400}"
+                            r"(?:\n[ \t]{2,8}[^\s\d][^\n]{0,400}){0,8})")
 
 _RETRIEVERS: dict[int, tuple[Course, Retriever]] = {}
 

@@ -782,3 +782,31 @@ def test_a_general_coding_request_is_redirected_not_answered_with_closest_cards(
         real_tutor.course, "rate-limits-cost",
         "write me a python function that retries the api call with backoff"))
     assert on_topic.on_topic
+
+
+def test_now_what_after_a_checklist_gives_the_next_step(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: "ok revoked. now what" mid-incident got "Glad it helped." (a leading "ok" read as
+    thanks) and no next step."""
+    _, after = _conversation(real_tutor, "key-security", [
+        "I pushed my .env with my openai key to a public github repo, what do I do",
+        "ok revoked. now what"])
+    assert after.meta["answer_kind"] == "explain" and after.on_topic
+    assert after.text.startswith("Next: **2.** **Audit usage**")
+    assert "Glad it helped" not in after.text
+    thanks = real_tutor.compose(make_turn(real_tutor.course, "key-security", "ok thanks!"))
+    assert thanks.meta["answer_kind"] == "small-talk"
+
+
+def test_why_picks_up_the_tutors_own_why_question_and_otherwise_the_answer(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """A bare "why?" after "Next: Why is a 429 with insufficient_quota in the don't-retry
+    column?" asks that; after an explained 400 it asks for the reason of the answer (QA: it
+    got the base-URL card)."""
+    _, picked = _conversation(real_tutor, "api-basics", ["Which errors should I retry?", "why?"])
+    assert "Picking up my question: Why is a 429" in picked.text
+    _, reason = _conversation(real_tutor, "api-basics", [
+        "openai.BadRequestError: Error code: 400 - {'error': {'message': \"Invalid value: "
+        "'bot'. Supported values are: 'system', 'assistant', 'user'\", 'type': "
+        "'invalid_request_error', 'param': 'messages[1].role', 'code': 'invalid_value'}}",
+        "why?"])
+    assert reason.text.startswith("The reason is in my answer above:")
+    assert "400 Bad Request" in reason.text
