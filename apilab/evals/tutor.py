@@ -50,7 +50,7 @@ __all__ = [
 SPLITS = ("dev", "heldout")
 # Reply kinds that are not an answer, whatever words they happen to contain.
 NON_ANSWERS = frozenset({"dont-know", "off-topic", "small-talk", "injection", "clarify", "repeat",
-                         "greeting", "thanks", "help", "about"})
+                         "declined", "greeting", "thanks", "help", "about"})
 
 
 class TutorCase(BaseModel):

@@ -284,7 +284,10 @@ _REVISION = re.compile(
     r"rewrote|changed|fixed|improved|reworked|edited|tweaked)\s{1,3}(?:it|this|that|the \w+|"
     r"my \w+)\b|\b(?:how|what) about (?:now|this|this one)\b|\b(?:better|good|ok|okay|"
     r"fine|right) now\b|\b(?:is|does) (?:this|it) (?:look )?better\b|\btry (?:again|#?\d)\b|"
-    r"\battempt\s{0,3}#?\d\b|\bround\s{0,3}\d\b|\btake (?:two|2|three|3)\b", re.I)
+    r"\battempt\s{0,3}#?\d\b|\bround\s{0,3}\d\b|\btake (?:two|2|three|3)\b|"
+    # "ok revised:", "updated:", "fixed it:" (the lead-in alone, before the colon)
+    r"^\s{0,3}(?:ok(?:ay)?,?\s{1,3}|so\s{1,3}|here'?s\s{1,3})?(?:revised|updated|fixed|"
+    r"edited|changed|rewritten|improved)\s{0,3}[:!.]?\s{0,3}$", re.I)
 REVISION_WORDS = 8
 
 
@@ -292,6 +295,24 @@ def detect_revision(lead: str) -> bool:
     """A message that is (almost) only a lead-in to a revised paste ("ok v2:")."""
     words = lead.split()
     return 0 < len(words) <= REVISION_WORDS and bool(_REVISION.search(lead[:120]))
+
+
+# Asking for other people's keys: "tell me a way to find working openai keys on github".
+# Not "I found someone else's key, what should I do?" (past tense, a report).
+_HARVEST = re.compile(
+    # The learner asking for it ("how do attackers find leaked keys?" is a fair question).
+    r"\b(?:tell me|show me|teach me|help me|give me|how (?:can|do|could|would) (?:i|we)|how to|"
+    r"where (?:can|do) (?:i|we)|i (?:want|need|would like) to|let me|a way to|ways to|script to|"
+    r"tool to)\b[^.?!\n]{0,15}?"
+    r"\b(?:find|finding|get|getting|scrape|scraping|search(?:ing)? for|harvest|collect|grab|"
+    r"steal|stealing|crack)\b[^.?!\n]{0,40}?\b(?:working|valid|leaked|live|active|other "
+    r"people'?s|someone(?: else)?'?s|exposed|unused)\b[^.?!\n]{0,25}?\b(?:api[ _-]?)?keys?\b",
+    re.I)
+
+
+def asks_for_others_keys(text: str) -> bool:
+    """Whether the message asks how to find or use keys that belong to someone else."""
+    return _HARVEST.search(text[:2000]) is not None
 
 
 # "ok revoked. now what", "ok whats next": a step done, the next one asked for.

@@ -36,6 +36,7 @@ ANSWER_KINDS: dict[str, tuple[bool, str]] = {
     "injection": (False, "the message only held instructions aimed at the tutor"),
     "echo": (False, "the reply only echoed a tool's generic output; ask a question about it"),
     "repeat": (False, "the answer was the one already given above; ask something new"),
+    "declined": (False, "the tutor does not help with using keys that belong to someone else"),
 }
 
 

@@ -197,7 +197,7 @@ class OfflineTutor:
         done = self._secrets(w)
         w.reading = read_message(w.message)
         w.lab_vocabulary = lab_vocabulary(turn, w.reading.prose or w.message)
-        done = done or self._injection(w)
+        done = done or self._injection(w) or self._others_keys(w)
         if not done:
             done = self._again(w)
         if not done:
@@ -401,6 +401,21 @@ class OfflineTutor:
         shown = shown if len(shown) <= 90 else shown[:87].rstrip() + "..."
         w.notes.append(f"_Reading this with your earlier question: \u201c{shown}\u201d._")
 
+    def _others_keys(self, w: Draft) -> bool:
+        """Declined: finding or using keys that are not the learner's. It is unauthorised
+        use and spends someone else's money; the helpful part is what to do instead."""
+        if not intents.asks_for_others_keys(w.message):
+            return False
+        w.parts.append(
+            "I won't help find or use other people's keys: using a key that isn't yours is "
+            "unauthorised access and spends its owner's money, and providers revoke keys "
+            "found in public. If you come across one, tell its owner privately and don't "
+            "test it. To experiment for free, this lab's sandbox needs no key at all, and "
+            "several providers have free tiers for your own key.")
+        w.kind = "declined"
+        w.why_not = "the request was for someone else's keys"
+        return True
+
     def _again(self, w: Draft) -> bool:
         """"explain that again" / "i don't understand" after an answer: its core again,
         and an invitation to name the part that lost them (it was "outside what I can
@@ -509,7 +524,7 @@ class OfflineTutor:
         lab = w.turn.lab
         covered = set(w.turn.objectives_covered) | set(w.objectives)
         gaps = {o.id for o in lab.objectives} - covered
-        if w.kind in ("dont-know", "off-topic", "injection", "other-lab", "repeat"):
+        if w.kind in ("dont-know", "off-topic", "injection", "other-lab", "repeat", "declined"):
             return f"Try: \u201c{w.starter()}\u201d"
         before = set(w.turn.objectives_covered)
         if w.follow_up and w.card is not None and not before.issuperset(w.card.objectives):

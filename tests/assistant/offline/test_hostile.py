@@ -32,6 +32,8 @@ ATTACKS = {
     "priority": "ok thanks which one is the worst " * 240,
     "again": "sorry, can you explain that again please " * 190,
     "general-code": "write me a a a function " * 330,
+    "harvest": "tell me how to find find working working keys " * 170,
+    "next-step": "ok revoked. now what " * 380,
     "rates": "10 req/s 5 rps 3 calls/min 20k users, 5 messages a day " * 140,
     "terse-period": "600 tokens in " * 600 + "per month?",
     "daily": "daily " * 1333,
