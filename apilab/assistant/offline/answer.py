@@ -382,12 +382,39 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
     # be numbers about some other job.
     w.parts.append(explanation(card.answer, shown="\n".join(w.parts)) if computed
                    else card.answer.strip())
+    language = _other_language(w.message, card.answer)
+    if language and not computed:
+        w.parts.append(f"_The code above is Python; in {language} the steps are the same with "
+                       "its HTTP client or the provider's SDK for it: the same URL, headers and "
+                       "JSON body go over the wire._")
     sources = card_sources(course, card)
     if sources:
         w.parts.append(f"_Sources: {sources}._")
     if not foreign:
         w.add_objectives(card.objectives)
     w.follow_up = card.follow_up.strip()
+
+
+# A learner who names another language ("I'm a C# dev", "in Go, how do i ..."), and the
+# name to use for it. Bounded alternatives, no nested repeats.
+_LANGUAGES = (
+    ("C#", r"c#|csharp|\.net\b|dotnet"),
+    ("Go", r"golang|\bin go\b|\bgo (?:lang|language|developer|dev|code|client|sdk|http)\b"),
+    ("Java", r"\bjava\b"), ("Kotlin", r"\bkotlin\b"), ("Rust", r"\brust\b"),
+    ("Ruby", r"\bruby\b|\brails\b"), ("PHP", r"\bphp\b|\blaravel\b|\bwordpress\b"),
+    ("Swift", r"\bswift\b"))
+_LANGUAGE_RES = tuple((name, re.compile(pattern, re.I)) for name, pattern in _LANGUAGES)
+
+
+def _other_language(message: str, answer: str) -> str | None:
+    """The language the learner works in, when the card's code is only Python."""
+    if "```python" not in answer:
+        return None
+    head = message[:1500]
+    for name, pattern in _LANGUAGE_RES:
+        if pattern.search(head) and f"```{name.lower()}" not in answer.lower():
+            return name
+    return None
 
 
 def _computed(w: Draft) -> bool:

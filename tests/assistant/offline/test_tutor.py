@@ -810,3 +810,14 @@ def test_why_picks_up_the_tutors_own_why_question_and_otherwise_the_answer(real_
         "why?"])
     assert reason.text.startswith("The reason is in my answer above:")
     assert "400 Bad Request" in reason.text
+
+
+def test_a_learner_in_another_language_is_told_the_python_code_carries_over(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: Go and C# developers got Python code with no word that it is Python only."""
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "rate-limits-cost",
+        "in Go, how do i implement retry with backoff and jitter for 429? no python pls"))
+    assert "The code above is Python; in Go" in reply.text
+    plain = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost",
+                                         "can you show a tenacity example for retries?"))
+    assert "The code above is Python" not in plain.text
