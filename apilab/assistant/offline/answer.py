@@ -265,7 +265,8 @@ def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> 
         if (card is None or other.closeness < ALSO_MIN or card.id == w.card.id
                 or other.strength < best.strength - ALSO_GAP):
             continue
-        title = _shorten(shown_question(card, w.message))
+        # The card's own first question: it names what the folded answer opens with.
+        title = _shorten(card.questions[0])
         w.parts.append(_fold(f"If you meant \u201c{title}\u201d", card, course))
         w.alternatives.append(card.id)
     if w.alternatives and not w.understood and not _computed(w):
