@@ -95,8 +95,9 @@ def _earlier_questions(history: list[tuple[str, str]]) -> str | None:
         if role not in ("learner", "user"):
             continue
         if (len(content.split()) < 3 or intents.detect_small_talk(content)
-                or intents.detect_continuation(content)):
-            continue  # "hello", "thanks", "yes": not a question to lean on
+                or intents.detect_continuation(content) or intents.asks_again(content)
+                or intents.asks_next(content) or _PRIORITY.match(content)):
+            continue  # "hello", "thanks", "yes", "which one matters most?": nothing to lean on
         chain.append(content.strip())
         if not intents.detect_follow_up(content) or len(chain) >= 3:
             break
