@@ -102,6 +102,71 @@ def parse_quantities(text: str) -> list[Quantity]:
     return kept
 
 
+# --- model names -----------------------------------------------------------------------------
+
+# A model name's numbers are versions, never quantities: "claude haiku 4.5", "gpt 4.1 mini",
+# "gpt-4o", "claude 3.5 sonnet", "gemini 2.5 flash", "llama 3 70b". A family word starts a
+# name; a bounded walk over the next few parts takes model words, one version and one size.
+_MODEL_FAMILY = re.compile(r"\b(?:chat-?gpt|gpt|claude|gemini|llama|mistral|mixtral|qwen|"
+                           r"deepseek|grok|gemma|phi|haiku|sonnet|opus|o(?=\d))", re.I)
+_MODEL_PART = re.compile(r"[ \t-]{0,2}([A-Za-z0-9]{1,12}(?:\.\d{1,2})?)\b")
+_MODEL_PART_WORDS = frozenset({
+    "haiku", "sonnet", "opus", "flash", "pro", "mini", "nano", "turbo", "lite", "instruct",
+    "chat", "preview", "vision", "latest", "exp", "thinking", "coder", "large", "small",
+    "medium", "ultra", "nemo", "maverick", "scout", "r", "v", "o"})
+_VERSION = re.compile(r"\d(?:\.\d{1,2})?o?|\d{8}|\d{4}", re.I)  # 3, 4.5, 4o, 20241022
+_PARAM_SIZE = re.compile(r"\d{1,3}b", re.I)  # "70b": parameters, not tokens
+# "4o mini", "4.1 nano", "3.5 turbo": a version with a model word, the family left out.
+_BARE_VERSION = re.compile(r"(?<![\w.$])(?:\d(?:\.\d{1,2})?o?(?=[ -](?:mini|nano|turbo|"
+                           r"sonnet|haiku|opus|flash|pro)\b)|4o\b)", re.I)
+_MODEL_PARTS_MAX = 5
+
+
+def _mask_models(text: str) -> str:
+    """``text`` with model names blanked (same length, so positions still line up)."""
+    spans: list[tuple[int, int]] = []
+    for m in _MODEL_FAMILY.finditer(text):
+        if spans and m.start() < spans[-1][1]:
+            continue  # "claude haiku": the walk from "claude" took "haiku" already
+        end, version, size = m.end(), False, False
+        for _ in range(_MODEL_PARTS_MAX):
+            part = _MODEL_PART.match(text, end)
+            if part is None:
+                break
+            word = part.group(1).lower()
+            if word in _MODEL_PART_WORDS:
+                end = part.end()
+            elif not version and _VERSION.fullmatch(word) and not _counted_next(text,
+                                                                               part.end()):
+                end, version = part.end(), True
+            elif version and not size and _PARAM_SIZE.fullmatch(word) and not _counted_next(
+                    text, part.end()):
+                end, size = part.end(), True
+            else:
+                break
+        spans.append((m.start(), end))
+    for m in _BARE_VERSION.finditer(text):
+        spans.append((m.start(), m.end()))
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+# A number followed by what it counts is a quantity even after a model word ("on sonnet 5
+# requests a minute"): a version is never followed by tokens or requests.
+_COUNTED_NEXT = re.compile(r"[ \t]{0,3}(?:[kmb]\b|thousand|million|tokens?|words?|requests?|"
+                           r"calls?|messages?|questions?|times|users?|students?|queries|"
+                           r"documents?|tickets?|emails?|per\b|a (?:day|week|month|minute|"
+                           r"second|hour)\b|x\b)", re.I)
+
+
+def _counted_next(text: str, index: int) -> bool:
+    return bool(_COUNTED_NEXT.match(text, index))
+
+
 # --- classification ------------------------------------------------------------------------
 
 _TIME_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600,
@@ -262,6 +327,7 @@ def _slash_pair(text: str, q: Quantity, quantities: list[Quantity]) -> str:
 def parse_workload(text: str) -> Workload | None:
     """The workload a cost question describes, or ``None`` without token or word numbers."""
     w = Workload()
+    text = _mask_models(text)
     quantities = parse_quantities(text)
     low = text.lower()
     per_item_seen = False

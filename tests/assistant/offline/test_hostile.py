@@ -44,6 +44,8 @@ ATTACKS = {
     "requests-calls": "what's wrong?\nrequests.post(" * 570,
     "requests-names": "what's wrong?\nrequests.post(\"https://api.openai.com/v1/chat/"
     "completions\", json={\"messages\": [" + "a, " * 2600 + "]})",
+    "model-names": "how much on claude haiku 4.5 " * 280 + "1M input",
+    "model-parts": "cost gpt" + " mini 4.1 70b o" * 600,
 }
 
 

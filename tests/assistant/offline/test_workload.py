@@ -75,7 +75,9 @@ def test_no_tokens_no_workload() -> None:
 
 @pytest.mark.parametrize("attack", ["how much does it cost: " + "1 " * 3990,
                                     "cost " + "5k tokens $3 per 1M input " * 300,
-                                    "am I right that it's " + "8k " * 2600])
+                                    "am I right that it's " + "8k " * 2600,
+                                    "cost on " + "claude haiku 4.5 gpt-4o-mini " * 280,
+                                    "gpt" + "-mini 4.1 70b o" * 500 + " 1M tokens"])
 def test_number_heavy_messages_stay_linear(attack: str) -> None:
     import time
 
@@ -182,3 +184,32 @@ def test_a_budget_says_how_long_it_lasts_and_short_messages_are_a_stated_assumpt
     assert "Assumed: a short message is about 300 input tokens" in text
     # Without a size word there is nothing to price.
     assert parse_workload("its like 200 messages a day") is None
+
+
+@pytest.mark.parametrize(("text", "model", "total"), [
+    # QA: "haiku 4.5" was read as 4 x the workload ($9.00), "gpt 4.1 mini" as 4.1 x ($2.95).
+    ("how much does claude haiku 4.5 cost for 1M input and 200k output", "claude-haiku-4-5",
+     "2.00"),
+    ("how much for 1M input and 200k output on gpt 4.1 mini", "gpt-4.1-mini", "0.72"),
+    ("1M input and 200k output on gpt-4.1-mini", "gpt-4.1-mini", "0.72"),
+    ("gpt-4o 2 million input tokens, 500k output", "gpt-4o", "10.00"),
+    ("claude 3.5 sonnet for 1M input and 100k output", "claude-3-5-sonnet", "4.50"),
+    ("gemini 2.5 flash, 1M input and 1M output tokens", "gemini-2.5-flash", "2.80"),
+])
+def test_a_model_names_numbers_are_never_quantities(text: str, model: str, total: str) -> None:
+    w = parse_workload(text)
+    assert w is not None and w.total_items == 1
+    _, figures = price_workload(w, [model], "2025-11-01")
+    assert f"{Decimal(figures[0]['total_usd']):.2f}" == total
+
+
+@pytest.mark.parametrize(("text", "totals"), [
+    ("llama 3 70b, 2M input tokens", (2_000_000, 0, 0)),  # "70b" is parameters, not tokens
+    ("on 4o mini 1M input", (1_000_000, 0, 0)),
+    ("claude-sonnet-4 2M input tokens", (2_000_000, 0, 0)),
+    ("on sonnet 5 requests a minute of 300 tokens", (1_500, 0, 0)),  # a count, not a version
+])
+def test_model_versions_and_sizes_are_left_out_but_counts_after_them_stay(
+        text: str, totals: tuple[int, int, int]) -> None:
+    w = parse_workload(text)
+    assert w is not None and w.totals() == totals
