@@ -214,13 +214,15 @@ _TOKEN_AFTER = re.compile(
 _SIDE_AFTER = re.compile(r"^\s*(?:tokens?\s+)?(?:of\s+)?(input|prompt|in|output|completion|out|"
                          r"generated|cached|reasoning)\b", re.I)
 _SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out|reply|"
-                          r"replies|responses?|answers?)"
+                          r"replies|responses?|answers?|summary|summaries|generated)"
                           r"(?:\s+tokens?)?\s*(?:of|:|=|~|≈|around|about|approx\.?)?\s*$", re.I)
-# "output is just a label like 5 tokens": the side a few words back in the same clause.
-_SIDE_IN_CLAUSE = re.compile(r"\b(output|completion|reply|replies|responses?|answers?)\b"
+# "output is just a label like 5 tokens", "the summary is like 120 tokens": the side a few
+# words back in the same clause (what the model writes is output).
+_SIDE_IN_CLAUSE = re.compile(r"\b(output|completions?|reply|replies|responses?|answers?|"
+                             r"summary|summaries|generated)\b"
                              r"(?:\s+(?:is|are|will be|would be|just|only|maybe|about|around|"
                              r"like|roughly|usually|a|an|the|short|single|one|label|word|"
-                             r"category|number|score)){1,6}\s*$", re.I)
+                             r"category|number|score|text|length|size|of)){1,6}\s*$", re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",
@@ -302,8 +304,8 @@ def _side(word: str | None) -> str:
     w = (word or "").lower()
     if w in ("input", "prompt", "in", "context"):
         return "input"
-    if w in ("output", "completion", "out", "generated", "reply", "replies", "response",
-             "responses", "answer", "answers"):
+    if w in ("output", "completion", "completions", "out", "generated", "reply", "replies",
+             "response", "responses", "answer", "answers", "summary", "summaries"):
         return "output"
     if w in ("cached", "cache"):
         return "cached"

@@ -26,6 +26,7 @@ ATTACKS = {
     "framing": "can you teach me step by step " * 260,
     "fence-prose": "adds ```json at the start and ```" * 250,
     "side-clause": "output is just a label like 5 tokens " * 210,
+    "summary-clause": "the summary is like the text of " * 250,
     "chat-spelling": "wat y hittin cachin streamin " * 280,
     "clauses": "it said x. how. " * 500, "bare-why": "why " * 2000 + "?",
     "specifics": "'a `b gpt-4 A_B 1,2," * 400,

@@ -213,3 +213,26 @@ def test_model_versions_and_sizes_are_left_out_but_counts_after_them_stay(
         text: str, totals: tuple[int, int, int]) -> None:
     w = parse_workload(text)
     assert w is not None and w.totals() == totals
+
+
+@pytest.mark.parametrize(("text", "tokens_in", "tokens_out"), [
+    # QA: the summary's 120 tokens were added to the input (920 input, no output priced).
+    ("we want to summarize 20,000 support tickets per month, each ticket is about 800 tokens "
+     "and the summary is like 120 tokens. how much on gpt-4o-mini?", 800, 120),
+    ("5k docs of 2000 tokens, summaries of 200 tokens", 2000, 200),
+    ("10k requests, completion is 200 tokens, prompt 1000 tokens", 1000, 200),
+    ("generated text about 400 tokens, 2k input tokens, 300 calls", 2000, 400),
+])
+def test_what_the_model_writes_is_output(text: str, tokens_in: int, tokens_out: int) -> None:
+    w = parse_workload(text)
+    assert w is not None
+    assert (int(w.input_tokens), int(w.output_tokens)) == (tokens_in, tokens_out)
+
+
+def test_tickets_with_summaries_are_priced_with_their_output() -> None:
+    w = parse_workload("20,000 support tickets per month, each ticket is about 800 tokens and "
+                       "the summary is like 120 tokens")
+    assert w is not None
+    text, figures = price_workload(w, ["gpt-4o-mini"], "2025-07-01")
+    assert figures[0]["total_usd"].startswith("3.84")  # 16M x $0.15 + 2.4M x $0.60
+    assert "Only input is priced" not in text
