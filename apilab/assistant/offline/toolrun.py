@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from typing import TYPE_CHECKING
 
 from apilab.assistant import httpinfo, tools
 from apilab.assistant.offline import intents, review
@@ -20,6 +21,9 @@ from apilab.assistant.offline.draft import Draft
 from apilab.assistant.offline.read import Reading, is_question
 from apilab.assistant.offline.workload import parse_workload, price_workload
 from apilab.errors import ApilabError
+
+if TYPE_CHECKING:
+    from apilab.assistant.offline.signals import ModelMention
 
 __all__ = ["PREFERRED_MODELS", "run_tools"]
 
@@ -120,6 +124,36 @@ _BUDGET_ASK = re.compile(r"\blast(?:s)?\b|\bcredits?\b|\bbudget\b|\bbalance\b", 
 
 def _previous_learner(w: Draft) -> str:
     return next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
+
+
+# Model names side by side ("gpt-4o-mini vs claude-sonnet-4"): each part is read on its own,
+# so the second name is not lost in the first one's match.
+_MODEL_SEPARATORS = re.compile(r"\s(?:vs\.?|versus|or|and|against|compared (?:to|with))\s"
+                               r"|[,;/]|\bthen\b", re.I)
+_MAX_MODELS = 4
+_MENTION_CHARS = 2000  # a cost question names its models early; a paste is not read
+
+
+def _mentions(text: str) -> list[ModelMention]:
+    """Every model named in ``text`` (a ``ModelMention`` each), in order, at most four."""
+    from apilab.assistant.offline.signals import read_signals
+
+    found = list(read_signals(text[:_MENTION_CHARS]).models)
+    parts = _MODEL_SEPARATORS.split(text[:_MENTION_CHARS], maxsplit=8)
+    if len(parts) > 1:
+        for part in parts:
+            for mention in read_signals(part).models:
+                if all(m.written != mention.written and (m.resolved is None
+                                                         or m.resolved != mention.resolved)
+                       for m in found):
+                    found.append(mention)
+    order = {m.written: text.lower().find(m.written.split("-")[0]) for m in found}
+    return sorted(found, key=lambda m: order[m.written])[:_MAX_MODELS]
+
+
+def _named_models(text: str) -> list[str]:
+    """The price-table ids of the models ``text`` names."""
+    return list(dict.fromkeys(m.resolved for m in _mentions(text) if m.resolved))
 
 
 def _cost_asked_before(w: Draft, prose: str) -> bool:
@@ -517,19 +551,22 @@ def run_price(w: Draft, models: list[str], budget: bool = False) -> None:
 
 
 def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None) -> None:
-    from apilab.assistant.offline.signals import read_signals
     from apilab.pricing import list_models
 
     started = time.perf_counter()
-    mentions = reading.signals.models
-    if not mentions and earlier:
-        mentions = read_signals(earlier, earlier).models  # the model named with the question
+    # Every model named, "gpt-4o-mini vs claude-sonnet-4" included; else the one named with
+    # the question before.
+    mentions = _mentions(reading.prose) or (_mentions(earlier) if earlier else [])
     models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
-    guessed = [m for m in mentions if m.resolved is None and m.suggestions]
-    if not models and guessed:
-        models = [guessed[0].suggestions[0]]
-        w.notes.append(f"_I took `{guessed[0].written}` to mean `{models[0]}`, the closest name "
-                       "in the price table._")
+    for mention in mentions:
+        if mention.resolved or not mention.suggestions:
+            continue  # priced, or retired (_model_problems says so)
+        guess = mention.suggestions[0]
+        if (mention.typo and models) or guess in models or len(models) >= _MAX_MODELS:
+            continue
+        models.append(guess)
+        w.notes.append(f"_I took `{mention.written}` to mean `{guess}`, the closest name in "
+                       "the price table._")
     rates = getattr(workload, "rates", {})
     compare = not models and not rates
     if compare:
@@ -539,8 +576,8 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
     if compare:
         text = ("You didn't name a model, so here is the workload on three common ones (name "
                 "one, e.g. \"on gpt-4o-mini\", for just that):\n\n" + text)
-    if any(m.resolved and re.match(r"^(?:o\d|gpt-5)", m.resolved)
-           for m in reading.signals.models) or re.search(r"\breasoning\b", reading.prose, re.I):
+    if any(re.match(r"^(?:o\d|gpt-5)", m) for m in models) or re.search(
+            r"\breasoning\b", reading.prose, re.I):
         text += ("\n\n_Reasoning models also bill their hidden reasoning tokens as **output** "
                  "(`usage.completion_tokens_details.reasoning_tokens`), so budget more output "
                  "than the visible answer._")

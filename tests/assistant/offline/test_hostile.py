@@ -47,6 +47,7 @@ ATTACKS = {
     "completions\", json={\"messages\": [" + "a, " * 2600 + "]})",
     "model-names": "how much on claude haiku 4.5 " * 280 + "1M input",
     "model-parts": "cost gpt" + " mini 4.1 70b o" * 600,
+    "models-vs": "cost of 1M input tokens on " + "gpt-4o vs claude-sonnet-4 or " * 260,
 }
 
 
