@@ -19,7 +19,7 @@ from apilab.assistant import httpinfo, tools
 from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
 from apilab.assistant.offline.read import Reading, is_question
-from apilab.assistant.offline.workload import parse_workload, price_workload
+from apilab.assistant.offline.workload import PEOPLE_NOUNS, Workload, parse_workload, price_workload
 from apilab.errors import ApilabError
 
 if TYPE_CHECKING:
@@ -62,14 +62,7 @@ def run_tools(w: Draft) -> None:
     _model_problems(w, reading)
     asked_now = _cost_asked(prose)
     if asked_now or _cost_asked_before(w, prose):
-        workload = parse_workload(prose)
-        earlier = None
-        if not asked_now and (workload is None or not workload.has_tokens
-                              or workload.assumed_size):
-            # "its like 200 messages a day, short ones" after "I added $10 credit, how much
-            # will that last on gpt-4o-mini?": the numbers and the question before together.
-            earlier = _previous_learner(w)
-            workload = parse_workload(f"{earlier}\n{prose}")
+        workload, earlier = _message_workload(prose, _learner_messages(w), asked_now)
         if workload is not None and (workload.has_tokens or workload.rates):
             run_cost(w, workload, reading, earlier)
         else:
@@ -124,6 +117,54 @@ _BUDGET_ASK = re.compile(r"\blast(?:s)?\b|\bcredits?\b|\bbudget\b|\bbalance\b", 
 
 def _previous_learner(w: Draft) -> str:
     return next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
+
+
+# How far back a cost question's numbers are looked for: the learner's last few messages,
+# each cut short.
+_CHAIN_MESSAGES = 4
+_CHAIN_CHARS = 2000
+# "each student", "per user": the counts are per person, and the people were counted before.
+_PER_PERSON = re.compile(r"\b(?:each|every|per|a)\s{1,3}(" + "|".join(
+    sorted(n.rstrip("s") for n in PEOPLE_NOUNS)) + r")\b", re.I)
+
+
+def _exchanges(w: Draft) -> list[tuple[str, str]]:
+    """The learner's last few messages, each with the reply that followed it."""
+    out: list[tuple[str, str]] = []
+    for role, content in w.turn.history[-2 * _CHAIN_MESSAGES - 2:]:
+        if role in ("learner", "user"):
+            out.append((content[:_CHAIN_CHARS], ""))
+        elif out and not out[-1][1]:
+            out[-1] = (out[-1][0], content)
+    return out[-_CHAIN_MESSAGES:]
+
+
+def _learner_messages(w: Draft) -> list[str]:
+    return [message for message, _ in _exchanges(w)]
+
+
+def _message_workload(prose: str, before: list[str],
+                      asked_now: bool = False) -> tuple[Workload | None, str | None]:
+    """The workload one message gives, with what it leans on from the learner's messages
+    ``before`` it (oldest first); the earlier text it used, if any."""
+    workload = parse_workload(prose)
+    person = _PER_PERSON.search(prose)
+    if workload is not None and workload.has_tokens and person and \
+            workload.item_noun not in PEOPLE_NOUNS:
+        # "each student maybe 50 questions a week" after "our class of 30 students": the
+        # people counted before multiply the per-person numbers.
+        for earlier in reversed(before):
+            combined = parse_workload(f"{earlier}\n{prose}")
+            if combined is not None and combined.item_noun in PEOPLE_NOUNS and \
+                    combined.has_tokens:
+                return combined, earlier
+    if not asked_now and before and (workload is None or not workload.has_tokens
+                                     or workload.assumed_size):
+        # "its like 200 messages a day, short ones" after "I added $10 credit, how much
+        # will that last on gpt-4o-mini?": the numbers and the question before together.
+        earlier = before[-1]
+        return parse_workload(f"{earlier}\n{prose}"), earlier
+    return workload, None
 
 
 # Model names side by side ("gpt-4o-mini vs claude-sonnet-4"): each part is read on its own,

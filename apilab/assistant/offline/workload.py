@@ -19,7 +19,8 @@ import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["Quantity", "Workload", "parse_quantities", "parse_workload", "price_workload"]
+__all__ = ["PEOPLE_NOUNS", "Quantity", "Workload", "parse_quantities", "parse_workload",
+           "price_workload"]
 
 _MILLION = Decimal(1_000_000)
 MAX_QUANTITIES = 60
@@ -201,8 +202,13 @@ _CHAT_NOUNS = frozenset({"messages", "message", "chats", "questions", "prompts",
 _PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "students",
                            "employees", "agents", "subscribers", "clients", "players",
                            "patients", "developers", "devs", "accounts", "seats"})
+PEOPLE_NOUNS = _PEOPLE_NOUNS  # for the tool runner: "each student" leans on "30 students"
 _DURATION = re.compile(r"\b(?:for|over|during|in|within)\s+(?:the\s+next\s+|a\s+|an\s+|one\s+)?"
                        r"(\d+(?:\.\d+)?)?\s*" + _TIME_WORD, re.I)
+# "50 questions a week, 14 weeks": a count of a time unit with no "for" is the duration too.
+_BARE_DURATION = re.compile(r"^\s{0,3}(second|minute|hour|day|week|month|year)s?\b"
+                            r"(?!\s{0,3}(?:per|a|an|each|every|/)\b)", re.I)
+_RATE_BEFORE = re.compile(r"\b(?:per|every|each|a|an)\s{0,3}$|/\s{0,3}$", re.I)
 _ASKED_PERIOD = re.compile(r"\b(?:per|a|an|each|every|/|in a|for a|for one|over a)\s*"
                            r"(hour|day|week|month|year)\b|\b(hourly|daily|weekly|monthly|yearly|"
                            r"annually)\b",
@@ -335,6 +341,7 @@ def parse_workload(text: str) -> Workload | None:
     per_item_seen = False
     item_total_seen = False
     found = False
+    bare_duration: tuple[Decimal, str] | None = None
     for q in quantities:
         after = text[q.end : q.end + 60]
         before = text[max(0, q.start - 40) : q.start]
@@ -405,6 +412,10 @@ def parse_workload(text: str) -> Workload | None:
             setattr(w, f"{side}_tokens", getattr(w, f"{side}_tokens") + q.value)
             found = True
             continue
+        bare = _BARE_DURATION.match(after)
+        if bare and not _RATE_BEFORE.search(before):
+            bare_duration = (q.value, bare.group(1).lower())  # "50 a week, 14 weeks"
+            continue
         unit = _RATE_UNIT.match(after)
         if unit and not (unit.group(6) and re.search(r"\blimit", text[q.start:q.end + 40],
                                                      re.I)):
@@ -474,7 +485,7 @@ def parse_workload(text: str) -> Workload | None:
             if not _ADJ_ASKS.match(low, m.end()):
                 w.frequency = unit
                 break
-    _apply_period(w, text)
+    _apply_period(w, text, bare_duration)
     converted = []
     for words, side in ((w.words_in, "input"), (w.words_out, "output")):
         if words and not getattr(w, f"{side}_tokens"):
@@ -505,9 +516,9 @@ def _sentence_around(text: str, index: int) -> str:
     return text[max(left + 1, lo) : (min(right) + 1 if right else hi)]
 
 
-def _apply_period(w: Workload, text: str) -> None:
+def _apply_period(w: Workload, text: str, bare: tuple[Decimal, str] | None = None) -> None:
     """Scale items per frequency period to the duration or period the learner asked for."""
-    duration = None
+    duration = bare
     for m in _DURATION.finditer(text):
         amount = Decimal(m.group(1)) if m.group(1) else Decimal(1)
         duration = (amount, m.group(2).lower())
@@ -562,6 +573,13 @@ def _usd(amount: Decimal) -> str:
     return format_usd(amount)
 
 
+def _per(period: str) -> str:
+    """" per month", or " over 14 weeks" for a stated duration ("per 14 weeks" misreads)."""
+    if not period:
+        return ""
+    return f" over {period}" if period[0].isdigit() else f" per {period}"
+
+
 def describe(w: Workload) -> str:
     """The workload's arithmetic in one line: items x tokens x periods = totals."""
     total_in, total_out, total_cached = w.totals()
@@ -592,7 +610,7 @@ def describe(w: Workload) -> str:
     if total_out:
         totals.append(f"{_fmt_tokens(total_out)} output")
     return (f"**Workload:** {count} = {int(w.total_items):,} x ({' + '.join(per)} tokens) = "
-            f"{' + '.join(totals)} tokens" + (f" per {w.period}" if w.period else "") + ".")
+            f"{' + '.join(totals)} tokens" + _per(w.period) + ".")
 
 
 def price_workload(w: Workload, models: list[str], at: str | None = None) -> tuple[str, list[
@@ -638,7 +656,7 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         if at:
             when = f"price in force on {b.at.isoformat()}"
         lines.append(f"**`{b.model}`** ({when}): {'; '.join(parts)}; total "
-                     f"**{_usd(b.total)}**" + (f" per {w.period}" if w.period else "") + ".")
+                     f"**{_usd(b.total)}**" + _per(w.period) + ".")
         figures.append({"model": b.model, "total_usd": str(b.total)})
     if w.claimed is not None and figures:
         lines.append(_check_claim(w, figures))

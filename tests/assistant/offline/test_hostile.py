@@ -48,6 +48,8 @@ ATTACKS = {
     "model-names": "how much on claude haiku 4.5 " * 280 + "1M input",
     "model-parts": "cost gpt" + " mini 4.1 70b o" * 600,
     "models-vs": "cost of 1M input tokens on " + "gpt-4o vs claude-sonnet-4 or " * 260,
+    "per-student": "each student 50 questions, 1500 tokens in " * 180,
+    "weeks": "cost of 50 a week, 14 weeks " * 280,
 }
 
 

@@ -236,3 +236,11 @@ def test_tickets_with_summaries_are_priced_with_their_output() -> None:
     text, figures = price_workload(w, ["gpt-4o-mini"], "2025-07-01")
     assert figures[0]["total_usd"].startswith("3.84")  # 16M x $0.15 + 2.4M x $0.60
     assert "Only input is priced" not in text
+
+
+def test_a_count_of_weeks_is_the_duration() -> None:
+    w = parse_workload("each student maybe 50 questions a week, 14 weeks, about 1500 tokens "
+                       "in and 400 out per question")
+    assert w is not None and w.total_items == 700 and w.period == "14 weeks"
+    text, _ = price_workload(w, ["gpt-4o-mini"])
+    assert "over 14 weeks" in text and "per 14 weeks" not in text
