@@ -19,7 +19,15 @@ from apilab.assistant import httpinfo, tools
 from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
 from apilab.assistant.offline.read import Reading, is_question
-from apilab.assistant.offline.workload import PEOPLE_NOUNS, Workload, parse_workload, price_workload
+from apilab.assistant.offline.workload import (
+    PEOPLE_NOUNS,
+    Workload,
+    apply_change,
+    is_change,
+    parse_workload,
+    price_model_split,
+    price_workload,
+)
 from apilab.errors import ApilabError
 
 if TYPE_CHECKING:
@@ -61,7 +69,10 @@ def run_tools(w: Draft) -> None:
     prose = reading.prose
     _model_problems(w, reading)
     asked_now = _cost_asked(prose)
-    if asked_now or _cost_asked_before(w, prose):
+    chain = _changed_workload(w, reading)
+    if chain is not None:
+        _reprice(w, chain, reading)
+    elif asked_now or _cost_asked_before(w, prose):
         workload, earlier = _message_workload(prose, _learner_messages(w), asked_now)
         if workload is not None and (workload.has_tokens or workload.rates):
             run_cost(w, workload, reading, earlier)
@@ -71,10 +82,10 @@ def run_tools(w: Draft) -> None:
                     re.search(r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
                 run_price(w, list(dict.fromkeys(models)), budget=bool(_BUDGET_ASK.search(prose)))
     elif w.follows and not w.answering and reading.signals.models:
-        # "what about on gpt-4o?" after a priced workload: the same numbers, this model.
-        earlier = parse_workload(w.follows)
-        if earlier is not None and earlier.has_tokens:
-            run_cost(w, earlier, reading)
+        # "what about on gpt-4o?" after a workload the tutor did not price: its numbers.
+        earlier_workload = parse_workload(w.follows)
+        if earlier_workload is not None and earlier_workload.has_tokens:
+            run_cost(w, earlier_workload, reading)
     count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)
@@ -119,10 +130,11 @@ def _previous_learner(w: Draft) -> str:
     return next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
 
 
-# How far back a cost question's numbers are looked for: the learner's last few messages,
-# each cut short.
+# How far back a cost question's numbers, and the workload being discussed, are looked for:
+# the learner's last few messages, each cut short (a follow-up leans on the last priced one).
 _CHAIN_MESSAGES = 4
 _CHAIN_CHARS = 2000
+_PRICED = ("**Workload:**", "**Tokens:**")  # the calculator's first line in a reply
 # "each student", "per user": the counts are per person, and the people were counted before.
 _PER_PERSON = re.compile(r"\b(?:each|every|per|a)\s{1,3}(" + "|".join(
     sorted(n.rstrip("s") for n in PEOPLE_NOUNS)) + r")\b", re.I)
@@ -165,6 +177,88 @@ def _message_workload(prose: str, before: list[str],
         earlier = before[-1]
         return parse_workload(f"{earlier}\n{prose}"), earlier
     return workload, None
+
+
+@dataclasses.dataclass
+class _Chain:
+    """The workload being discussed: the last one priced, with the changes since."""
+
+    workload: Workload
+    text: str  # the message(s) it was read from
+    models: list[str]
+    applied: list[str] = dataclasses.field(default_factory=list)
+
+
+def _full(workload: Workload | None) -> bool:
+    """A workload of its own (counts and sizes), not a change to the one before."""
+    return workload is not None and workload.has_tokens and (
+        workload.items > 1 or bool(workload.item_noun))
+
+
+def _earlier_workload(w: Draft) -> _Chain | None:
+    """The last workload priced in this conversation, with the changes asked since."""
+    pairs = _exchanges(w)
+    chain: _Chain | None = None
+    for i, (message, reply) in enumerate(pairs):
+        if not any(mark in reply for mark in _PRICED):
+            continue
+        if chain is not None and is_change(message) and not _full(parse_workload(message)):
+            change = apply_change(chain.workload, message)
+            if change.share is None:  # a share on another model is priced, not kept
+                chain.workload = change.workload
+                chain.applied += change.applied
+                chain.models = _named_models(message) or chain.models
+            continue
+        before = [m for m, _ in pairs[:i]]
+        found, earlier = _message_workload(message, before, asked_now=_cost_asked(message))
+        if found is not None and found.has_tokens:
+            text = f"{earlier}\n{message}" if earlier else message
+            chain = _Chain(found, text, _named_models(text))
+    return chain
+
+
+def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
+    """The earlier workload, when this message changes it ("what if half of them are long,
+    like 3000 tokens?", "and on gpt-4o instead?") rather than asking afresh."""
+    prose = reading.prose
+    if not w.turn.history or w.answering or not prose.strip():
+        return None
+    model_only = bool(w.follows and _named_models(prose))
+    if not (is_change(prose) or model_only) or _full(parse_workload(prose)):
+        return None
+    return _earlier_workload(w)
+
+
+def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:
+    """Price the earlier workload with this message's change (or say what it could not
+    apply); never a card's worked example in its place."""
+    change = apply_change(chain.workload, reading.prose)
+    named = _named_models(reading.prose)
+    workload_noun = chain.workload.item_noun or "requests"
+    applied = [*chain.applied, *change.applied]
+    lead = ""
+    if applied:
+        lead = f"_Your earlier workload, with {'; '.join(applied)}._"
+    if change.share is not None and named and chain.models and named[0] != chain.models[0]:
+        started = time.perf_counter()
+        text, figures = price_model_split(change.workload, change.share, named[0],
+                                          chain.models[0], intents.price_date(reading.prose))
+        w.parts.append("\n\n".join(p for p in (lead, text) if p))
+        w.ran("estimate_cost", {"models": [named[0], chain.models[0]],
+                                "share": str(change.share),
+                                "totals": [f["total_usd"] for f in figures]}, started)
+        w.kind = w.kind or "tool"
+        return
+    if change.share is not None:
+        change.unapplied = (f"{change.share_text} of the {workload_noun}: say what changes for "
+                            "them (a size in tokens, or a model)")
+    if change.unapplied:
+        lead = (f"I couldn't apply \u201c{change.unapplied}\u201d to your earlier workload. Say "
+                f"which number changes (\"half of them at 3000 input tokens\", \"50k "
+                f"{workload_noun}\", \"300 output tokens each\"); here it is "
+                + ("with the changes so far:" if chain.applied else "unchanged:"))
+    run_cost(w, change.workload, reading, chain.text, models=named or chain.models, lead=lead,
+             args={"changed": change.applied, "unapplied": change.unapplied})
 
 
 # Model names side by side ("gpt-4o-mini vs claude-sonnet-4"): each part is read on its own,
@@ -591,14 +685,17 @@ def run_price(w: Draft, models: list[str], budget: bool = False) -> None:
     w.kind = w.kind or "tool"
 
 
-def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None) -> None:
+def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None, *,
+             models: list[str] | None = None, lead: str = "",
+             args: dict[str, object] | None = None) -> None:
     from apilab.pricing import list_models
 
     started = time.perf_counter()
     # Every model named, "gpt-4o-mini vs claude-sonnet-4" included; else the one named with
     # the question before.
     mentions = _mentions(reading.prose) or (_mentions(earlier) if earlier else [])
-    models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
+    if models is None:
+        models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
     for mention in mentions:
         if mention.resolved or not mention.suggestions:
             continue  # priced, or retired (_model_problems says so)
@@ -617,6 +714,8 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
     if compare:
         text = ("You didn't name a model, so here is the workload on three common ones (name "
                 "one, e.g. \"on gpt-4o-mini\", for just that):\n\n" + text)
+    if lead:
+        text = f"{lead}\n\n{text}"
     if any(re.match(r"^(?:o\d|gpt-5)", m) for m in models) or re.search(
             r"\breasoning\b", reading.prose, re.I):
         text += ("\n\n_Reasoning models also bill their hidden reasoning tokens as **output** "
@@ -624,7 +723,8 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
                  "than the visible answer._")
     w.parts.append(text)
     w.ran("estimate_cost", {"models": models, "rates": {k: str(v) for k, v in rates.items()},
-                            "totals": [f["total_usd"] for f in figures]}, started)
+                            "totals": [f["total_usd"] for f in figures], **(args or {})},
+          started)
     w.kind = w.kind or "tool"
 
 

@@ -19,8 +19,8 @@ import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["PEOPLE_NOUNS", "Quantity", "Workload", "parse_quantities", "parse_workload",
-           "price_workload"]
+__all__ = ["PEOPLE_NOUNS", "Change", "Quantity", "Workload", "apply_change", "is_change",
+           "parse_quantities", "parse_workload", "price_model_split", "price_workload"]
 
 _MILLION = Decimal(1_000_000)
 MAX_QUANTITIES = 60
@@ -289,6 +289,11 @@ class Workload:
     assumed_size: bool = False  # tokens assumed from "short ones", not given
     claimed_money: bool = True
     notes: list[str] = dataclasses.field(default_factory=list)
+    # A share of the items with another size on one side ("what if half of them are long,
+    # like 3000 tokens?"): that share has ``split_tokens`` there instead.
+    split_share: Decimal = Decimal(0)
+    split_side: str = ""
+    split_tokens: Decimal = Decimal(0)
 
     @property
     def total_items(self) -> Decimal:
@@ -297,13 +302,21 @@ class Workload:
     def totals(self) -> tuple[int, int, int]:
         """Total (input, output incl. reasoning, cached) tokens over the whole period."""
         n = self.total_items
-        return (int(n * self.input_tokens), int(n * (self.output_tokens + self.reasoning_tokens)),
-                int(n * self.cached_tokens))
+        return (int(self._side_total("input", n)),
+                int(self._side_total("output", n) + n * self.reasoning_tokens),
+                int(self._side_total("cached", n)))
+
+    def _side_total(self, side: str, n: Decimal) -> Decimal:
+        per_item: Decimal = getattr(self, f"{side}_tokens")
+        if self.split_share and side == self.split_side:
+            return n * (1 - self.split_share) * per_item + n * self.split_share * \
+                self.split_tokens
+        return n * per_item
 
     @property
     def has_tokens(self) -> bool:
         return bool(self.input_tokens or self.output_tokens or self.cached_tokens
-                    or self.reasoning_tokens)
+                    or self.reasoning_tokens or self.split_tokens)
 
 
 def _side(word: str | None) -> str:
@@ -500,6 +513,118 @@ def parse_workload(text: str) -> Workload | None:
     return w
 
 
+# --- a follow-up that changes one parameter -------------------------------------------------
+
+# "half of them", "20% of the tickets", "1 in 4": a share of the items. Bounded alternatives.
+_SHARE = re.compile(
+    r"\b(half(?! an? )|a third|one third|a quarter|one quarter|a fifth|one fifth|two thirds|"
+    r"three quarters)\b|(?<![\w.])(\d{1,2}(?:\.\d{1,2})?)\s?(?:%|percent\b)"
+    r"|\b(\d{1,3}|one) (?:in|out of) (\d{1,4})\b", re.I)
+_SHARE_WORDS = {"half": Decimal("0.5"), "a third": Decimal(1) / 3, "one third": Decimal(1) / 3,
+                "a quarter": Decimal("0.25"), "one quarter": Decimal("0.25"),
+                "a fifth": Decimal("0.2"), "one fifth": Decimal("0.2"),
+                "two thirds": Decimal(2) / 3, "three quarters": Decimal("0.75")}
+# A follow-up about the workload just priced: "what if ...", "how about ...", "... instead".
+_CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so)\W{1,3})?(?:what|how)\s(?:if|about)\b"
+                     r"|^\W{0,3}(?:(?:and|but|ok|okay|so)\W{1,3})?(?:if|suppose|say)\b"
+                     r"|\binstead\b", re.I)
+
+
+@dataclasses.dataclass
+class Change:
+    """What a follow-up changed in an earlier workload, or why it could not be applied."""
+
+    workload: Workload
+    applied: list[str] = dataclasses.field(default_factory=list)  # "half at 3,000 input"
+    share: Decimal | None = None  # a share with no size: "half of them use gpt-4o"
+    share_text: str = ""
+    unapplied: str = ""  # what the follow-up said that could not be applied
+
+
+def is_change(text: str) -> bool:
+    """A follow-up that changes the workload just priced ("what if half of them are long,
+    like 3000 tokens?", "and on gpt-4o instead?"), not a new question."""
+    head = text[:300]
+    return bool(_CHANGE.search(head) or _SHARE.search(head))
+
+
+def _share(m: re.Match[str]) -> Decimal | None:
+    if m.group(1):
+        return _SHARE_WORDS.get(m.group(1).lower())
+    if m.group(2):
+        value = Decimal(m.group(2)) / 100
+    else:
+        top = Decimal(1) if m.group(3).lower() == "one" else Decimal(m.group(3))
+        value = top / Decimal(m.group(4)) if m.group(4) != "0" else Decimal(0)
+    return value if 0 < value < 1 else None
+
+
+def apply_change(w: Workload, text: str) -> Change:
+    """``w`` with the one parameter ``text`` changes: a share of the items at another size,
+    a new per-item size, or a new item count. Whatever is not understood is reported."""
+    text = _mask_models(text[:600])
+    new = dataclasses.replace(w, notes=list(w.notes), claimed=None, budget=None)
+    change = Change(new)
+    share_match = _SHARE.search(text)
+    share = _share(share_match) if share_match else None
+    rest = text
+    if share_match:
+        rest = text[:share_match.start()] + " " * len(share_match.group(0)) + \
+            text[share_match.end():]
+    sizes = parse_workload(rest)
+    sides = [side for side in ("input", "output", "cached") if sizes is not None
+             and getattr(sizes, f"{side}_tokens")]
+    noun = w.item_noun or "requests"
+    if share is not None and share_match is not None:
+        shown = share_match.group(0).lower()
+        if len(sides) == 1 and sizes is not None:
+            side = sides[0]
+            new.split_share, new.split_side = share, side
+            new.split_tokens = getattr(sizes, f"{side}_tokens")
+            change.applied.append(f"{shown} of the {noun} at {_fmt_tokens(new.split_tokens)} "
+                                  f"{side} tokens each")
+        elif sides:
+            change.unapplied = (f"{shown} of the {noun} with sizes on both sides; change one "
+                                "at a time")
+        elif size := _SIZE_WORD.search(rest):
+            change.unapplied = (f"{shown} of the {noun} being {size.group(1).lower()}; say how "
+                                "many tokens one of those is")
+        else:
+            change.share, change.share_text = share, shown  # a model for a share, perhaps
+        return change
+    for side in sides:
+        # A new size for every item: any earlier share at another size on this side goes.
+        setattr(new, f"{side}_tokens", getattr(sizes, f"{side}_tokens"))
+        if new.split_side == side:
+            new.split_share, new.split_side, new.split_tokens = Decimal(0), "", Decimal(0)
+        change.applied.append(f"{_fmt_tokens(getattr(new, f'{side}_tokens'))} {side} tokens "
+                              f"per {noun.rstrip('s') if noun.endswith('s') else noun}")
+    if not sides:
+        for q in parse_quantities(rest)[:4]:
+            item = _ITEM_AFTER.match(rest[q.end:q.end + 40])
+            word = item.group(1).lower() if item else ""
+            if q.money or not word or word in _NOT_ITEMS:
+                continue
+            if word == w.each_noun:
+                new.each = q.value
+            else:
+                new.items, new.item_noun = q.value, word
+            change.applied.append(f"{_count(q.value)} {word}")
+            break
+    asked = None if change.applied else _ASKED_PERIOD.search(rest)
+    unit = (asked.group(1) or _FREQ_ADJ[asked.group(2).lower()]).lower() if asked else ""
+    if unit and w.frequency and _TIME_SECONDS[unit] >= _TIME_SECONDS[w.frequency]:
+        # "how about per year?": the same rate over a longer period.
+        new.periods = Decimal(_TIME_SECONDS[unit]) / Decimal(_TIME_SECONDS[w.frequency])
+        new.period = unit
+        change.applied.append(f"per {unit}")
+    elif unit:
+        change.unapplied = f"per {unit}: your counts are per {w.frequency or 'request'}"
+    if not change.applied and (re.search(r"\d", rest) or _SIZE_WORD.search(rest)):
+        change.unapplied = " ".join(text.split())[:120]
+    return change
+
+
 _SENTENCE_REACH = 160  # characters either side: enough for "am I right that it's 8k?"
 
 
@@ -580,9 +705,8 @@ def _per(period: str) -> str:
     return f" over {period}" if period[0].isdigit() else f" per {period}"
 
 
-def describe(w: Workload) -> str:
-    """The workload's arithmetic in one line: items x tokens x periods = totals."""
-    total_in, total_out, total_cached = w.totals()
+def _per_item(w: Workload) -> str:
+    """One item's tokens: "800 input + 120 output"."""
     per = []
     if w.input_tokens:
         per.append(f"{_fmt_tokens(w.input_tokens)} input")
@@ -592,8 +716,18 @@ def describe(w: Workload) -> str:
         per.append(f"{_fmt_tokens(w.output_tokens)} output")
     if w.reasoning_tokens:
         per.append(f"{_fmt_tokens(w.reasoning_tokens)} reasoning (billed as output)")
-    if w.total_items == 1:
-        return "**Tokens:** " + " + ".join(per) + "."
+    return " + ".join(per)
+
+
+def _count(n: Decimal) -> str:
+    return f"{n:,.0f}" if n == n.to_integral_value() else f"{n:,.1f}"
+
+
+def describe(w: Workload) -> str:
+    """The workload's arithmetic in one line: items x tokens x periods = totals."""
+    total_in, total_out, total_cached = w.totals()
+    if w.total_items == 1 and not w.split_share:
+        return "**Tokens:** " + _per_item(w) + "."
     count = f"{int(w.items):,}" + (f" {w.item_noun}" if w.item_noun else " requests")
     if w.each != 1:
         count += f" x {int(w.each):,} {w.each_noun} each"
@@ -604,21 +738,26 @@ def describe(w: Workload) -> str:
         step = f"{w.periods:,.0f} {w.frequency}s"
         article = "an" if w.period == "hour" else "a"
         count += f" x {step}" + ("" if w.period == step else f" {article} {w.period}")
+    n = w.total_items
+    if w.split_share:
+        # Each share with its own size: "10,000 x (800 input ...) + 10,000 x (3,000 input ...)".
+        other = dataclasses.replace(w, **{f"{w.split_side}_tokens": w.split_tokens})
+        items = (f"{_count(n * (1 - w.split_share))} x ({_per_item(w)} tokens) + "
+                 f"{_count(n * w.split_share)} x ({_per_item(other)} tokens)")
+    else:
+        items = f"{int(n):,} x ({_per_item(w)} tokens)"
     totals = [f"{_fmt_tokens(total_in)} input"] if total_in else []
     if total_cached:
         totals.append(f"{_fmt_tokens(total_cached)} cached")
     if total_out:
         totals.append(f"{_fmt_tokens(total_out)} output")
-    return (f"**Workload:** {count} = {int(w.total_items):,} x ({' + '.join(per)} tokens) = "
-            f"{' + '.join(totals)} tokens" + _per(w.period) + ".")
+    return (f"**Workload:** {count} = {items} = {' + '.join(totals)} tokens" + _per(w.period)
+            + ".")
 
 
 def price_workload(w: Workload, models: list[str], at: str | None = None) -> tuple[str, list[
         dict[str, str]]]:
     """Markdown pricing of ``w`` on each model (or the learner's rates), with the arithmetic."""
-    from apilab.errors import ApilabError
-    from apilab.pricing import cost
-
     total_in, total_out, total_cached = w.totals()
     lines = [describe(w)]
     figures: list[dict[str, str]] = []
@@ -638,7 +777,30 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
             parts.append(f"{_fmt_tokens(total_out)} x {_usd(out_rate)}/1M = {_usd(amount_out)}")
         lines.append(f"**At your rates:** {'; '.join(parts)}; total **{_usd(total)}**.")
         figures.append({"model": "your rates", "total_usd": str(total)})
-    for model in ([] if w.rates and not models else models):
+    model_lines, model_figures = _model_lines(w, [] if w.rates and not models else models, at)
+    lines += model_lines
+    figures += model_figures
+    if w.claimed is not None and figures:
+        lines.append(_check_claim(w, figures))
+    if w.budget and figures:
+        lines.append(_budget_lasts(w, figures))
+    if total_in and not total_out:
+        lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
+                     "tokens each\"); output costs 3-5x more per token on most models._")
+    lines += [f"_{note}_" for note in w.notes]
+    return "\n\n".join(lines), figures
+
+
+def _model_lines(w: Workload, models: list[str], at: str | None) -> tuple[list[str], list[
+        dict[str, str]]]:
+    """One line per model: each side's tokens x its rate, and the total."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import cost
+
+    total_in, total_out, total_cached = w.totals()
+    lines: list[str] = []
+    figures: list[dict[str, str]] = []
+    for model in models:
         try:
             # Long-context rates apply per request above a prompt size, so they need a
             # request count: "1.5M input tokens" with none is a total over many requests.
@@ -658,13 +820,26 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         lines.append(f"**`{b.model}`** ({when}): {'; '.join(parts)}; total "
                      f"**{_usd(b.total)}**" + _per(w.period) + ".")
         figures.append({"model": b.model, "total_usd": str(b.total)})
-    if w.claimed is not None and figures:
-        lines.append(_check_claim(w, figures))
-    if w.budget and figures:
-        lines.append(_budget_lasts(w, figures))
-    if total_in and not total_out:
-        lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
-                     "tokens each\"); output costs 3-5x more per token on most models._")
+    return lines, figures
+
+
+def price_model_split(w: Workload, share: Decimal, new_model: str, old_model: str,
+                      at: str | None = None) -> tuple[str, list[dict[str, str]]]:
+    """``w`` with ``share`` of its items on ``new_model`` and the rest on ``old_model``
+    ("what if half of them use gpt-4o instead?")."""
+    noun = w.item_noun or "requests"
+    lines = [describe(w)]
+    figures: list[dict[str, str]] = []
+    for model, part in ((new_model, share), (old_model, 1 - share)):
+        sub = dataclasses.replace(w, items=w.items * part, notes=[])
+        found, figs = _model_lines(sub, [model], at)
+        lines += [f"{_count(w.items * part)} {noun}: {line}" for line in found]
+        figures += figs
+    if len(figures) == 2:
+        total = sum((Decimal(f["total_usd"]) for f in figures), Decimal(0))
+        lines.append(f"**Split {_count(share * 100)}% / {_count((1 - share) * 100)}%: total "
+                     f"{_usd(total)}**" + _per(w.period) + ".")
+        figures.append({"model": f"{new_model} + {old_model}", "total_usd": str(total)})
     lines += [f"_{note}_" for note in w.notes]
     return "\n\n".join(lines), figures
 

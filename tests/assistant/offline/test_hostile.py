@@ -50,6 +50,7 @@ ATTACKS = {
     "models-vs": "cost of 1M input tokens on " + "gpt-4o vs claude-sonnet-4 or " * 260,
     "per-student": "each student 50 questions, 1500 tokens in " * 180,
     "weeks": "cost of 50 a week, 14 weeks " * 280,
+    "what-if": "what if half of them 1 in 4 20% 3000 tokens " * 180,
 }
 
 
@@ -148,3 +149,24 @@ def test_request_checker_is_linear_on_hostile_input(name: str) -> None:
     for call in find_calls(text, [code] if code else []):
         check_call(call)
     assert time.perf_counter() - started < 1.0
+
+
+def test_follow_ups_to_a_priced_workload_are_linear_on_hostile_input(
+        real_tutor: OfflineTutor) -> None:
+    # A follow-up is read against the learner's last few messages, each cut short, however
+    # many and however long; the change it makes is read with bounded patterns.
+    import dataclasses
+
+    first = "how much for 20,000 tickets a month, 800 tokens each, on gpt-4o-mini?"
+    priced = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost", first))
+    assert "**Workload:**" in priced.text
+    noisy = ("what if half of them 1 in 4 20% each student 3000 tokens " * 150)[:8000]
+    history = [("learner", first), ("assistant", priced.text)] + [
+        ("learner", noisy), ("assistant", priced.text)] * 40
+    for message in (noisy, "and on " + "gpt-4o vs claude or " * 400, "what if " + "1 in 4 " * 1300,
+                    "what if half of them are " + "long " * 1500):
+        turn = dataclasses.replace(make_turn(real_tutor.course, "rate-limits-cost",
+                                             message[:8000]), history=history)
+        started = time.perf_counter()
+        assert real_tutor.compose(turn).text.strip()
+        assert time.perf_counter() - started < 1.0

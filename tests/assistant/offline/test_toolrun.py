@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from apilab.assistant.folds import without_folds
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.tutor import Composed
 from tests.assistant._helpers import make_turn
@@ -20,17 +21,50 @@ def _conversation(tutor: OfflineTutor, lab: str, messages: list[str]) -> list[Co
     return replies
 
 
+_TICKETS = ("we want to summarize 20,000 support tickets per month, each ticket is about 800 "
+            "tokens and the summary is like 120 tokens. how much on gpt-4o-mini?")
+
+
+def test_a_what_if_follow_up_reprices_the_earlier_workload_with_the_change(
+        real_tutor: OfflineTutor) -> None:
+    """QA14 1c: "what if half of them are long" got the card's canned $42.25 example, and
+    "and on gpt-4o instead?" then priced 3,920 input tokens for every ticket."""
+    first, half, other = _conversation(real_tutor, "rate-limits-cost", [
+        _TICKETS, "what if half of them are long, like 3000 tokens?", "and on gpt-4o instead?"])
+    assert "total **$3.84** per month" in first.text
+    assert "half of the tickets at 3,000 input tokens" in half.text
+    assert "10,000 x (800 input + 120 output tokens) + 10,000 x (3,000 input" in half.text
+    assert "total **$7.14** per month" in half.text  # 38M x $0.15 + 2.4M x $0.60, gpt-4o-mini
+    assert "**`gpt-4o`**" in other.text and "total **$119.00** per month" in other.text
+    for reply in (half, other):
+        answer = without_folds(reply.text)  # a folded alternative card is not the answer
+        assert "$42.25" not in answer and "10,000 documents" not in answer
+        assert "estimate_cost" in reply.tools_used
+
+
+def test_a_change_it_cannot_read_is_named_and_no_canned_figure_replaces_it(
+        real_tutor: OfflineTutor) -> None:
+    _, vague = _conversation(real_tutor, "rate-limits-cost", [
+        _TICKETS, "what if half of them are long?"])
+    assert "I couldn't apply" in vague.text and "say how many tokens" in vague.text
+    assert "total **$3.84** per month" in vague.text  # the earlier workload, unchanged
+    assert "$42.25" not in without_folds(vague.text)
+
+
 def test_counts_per_student_multiply_the_class_named_before_and_keep_its_model(
         real_tutor: OfflineTutor) -> None:
     """QA14 1d: one student for one week was priced ($0.02), with "You didn't name a
     model"; 30 x 50 x 14 = 21,000 questions on gpt-4o-mini is about $9.77."""
-    _, plan = _conversation(real_tutor, "rate-limits-cost", [
+    _, plan, half = _conversation(real_tutor, "rate-limits-cost", [
         "help me plan a budget for our class of 30 students using gpt-4o-mini for a semester",
         "each student maybe 50 questions a week, 14 weeks, about 1500 tokens in and 400 out "
-        "per question"])
+        "per question",
+        "what if half of them use gpt-4o instead?"])
     assert "30 students x 50 questions each per week x 14 weeks = 21,000" in plan.text
     assert "**`gpt-4o-mini`**" in plan.text and "total **$9.77** over 14 weeks" in plan.text
     assert "didn't name a model" not in plan.text
+    # Half the class on gpt-4o, the other half still on gpt-4o-mini: $81.38 + $4.88.
+    assert "$81.38" in half.text and "$4.88" in half.text and "total $86.26" in half.text
 
 
 def test_every_model_named_is_priced(real_tutor: OfflineTutor) -> None:

@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from apilab.assistant.offline.workload import parse_quantities, parse_workload, price_workload
+from apilab.assistant.offline.workload import (
+    apply_change,
+    is_change,
+    parse_quantities,
+    parse_workload,
+    price_workload,
+)
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -238,9 +244,52 @@ def test_tickets_with_summaries_are_priced_with_their_output() -> None:
     assert "Only input is priced" not in text
 
 
+_BASE = ("20,000 support tickets per month, each ticket is about 800 tokens and the summary "
+         "is like 120 tokens")
+
+
+@pytest.mark.parametrize(("follow_up", "applied", "totals"), [
+    ("what if half of them are long, like 3000 tokens?",
+     "half of the tickets at 3,000 input tokens each", (38_000_000, 2_400_000, 0)),
+    ("what if 20% are 5000 tokens", "20% of the tickets at 5,000 input tokens each",
+     (32_800_000, 2_400_000, 0)),
+    ("what about 1 in 4 at 2k tokens", "1 in 4 of the tickets at 2,000 input tokens each",
+     (22_000_000, 2_400_000, 0)),
+    ("what if the summary is 300 tokens?", "300 output tokens per ticket",
+     (16_000_000, 6_000_000, 0)),
+    ("what if we get 50k tickets?", "50,000 tickets", (40_000_000, 6_000_000, 0)),
+])
+def test_a_follow_up_changes_one_parameter_and_keeps_the_rest(
+        follow_up: str, applied: str, totals: tuple[int, int, int]) -> None:
+    base = parse_workload(_BASE)
+    assert base is not None and is_change(follow_up)
+    change = apply_change(base, follow_up)
+    assert change.applied == [applied] and not change.unapplied
+    assert change.workload.totals() == totals
+    assert base.totals() == (16_000_000, 2_400_000, 0)  # the earlier workload is untouched
+
+
+def test_a_change_without_a_size_is_reported_not_guessed() -> None:
+    base = parse_workload(_BASE)
+    assert base is not None
+    vague = apply_change(base, "what if half of them are long?")
+    assert not vague.applied and "say how many tokens" in vague.unapplied
+    model = apply_change(base, "what if half of them use gpt-4o instead?")
+    assert model.share == Decimal("0.5") and not model.unapplied  # a model for that share
+
+
 def test_a_count_of_weeks_is_the_duration() -> None:
     w = parse_workload("each student maybe 50 questions a week, 14 weeks, about 1500 tokens "
                        "in and 400 out per question")
     assert w is not None and w.total_items == 700 and w.period == "14 weeks"
     text, _ = price_workload(w, ["gpt-4o-mini"])
     assert "over 14 weeks" in text and "per 14 weeks" not in text
+
+
+def test_a_follow_up_for_a_longer_period_rescales_and_a_shorter_one_is_reported() -> None:
+    base = parse_workload(_BASE)
+    assert base is not None
+    yearly = apply_change(base, "how about per year?")
+    assert yearly.applied == ["per year"] and yearly.workload.period == "year"
+    daily = apply_change(base, "and per day?")
+    assert not daily.applied and "your counts are per month" in daily.unapplied
