@@ -75,6 +75,10 @@ REVIEW_ATTACKS = {
     "retry-ifs": "def f():\n for i in range(9):\n  return 1\n" + "  if i if i if i\n" * 460,
     "retry-loops": "def f():\n" + " for i in range(\n  return\n" * 320,
     "rate-limits": "except RateLimitError " * 360, "defs": "def \n" * 1600,
+    "retry-raises": "def f():\n for i in range(9):\n  return 1\n" + "  if i:\n  else:\n   raise\n"
+    * 420,
+    "retry-nesting": "def f():\n for i in range(9):\n  return 1\n" + "".join(
+        " " * (2 + n) + "except:\n" for n in range(100)) + (" " * 102 + "raise\n") * 30,
 }
 
 
