@@ -365,7 +365,7 @@ def _reviews(w: Draft, reading: Reading) -> None:
                            "apart, and examples - and suggest an improved version.")
             w.kind = "clarify"
             return
-    code = reading.pasted_text("code", "env")
+    code = _pasted_code(reading)
     if not code.strip():
         return
     if not (_asked(reading, _REVIEW_ASK) or revision) and w.turn.lab.id != "key-security":
@@ -388,6 +388,27 @@ def _reviews(w: Draft, reading: Reading) -> None:
         result = review.review_code(code)
         if result.passed or result.problems:
             _run_review(w, "review_code", result)
+
+
+# Indented source the reader took for a traceback: a function's last line after its loop
+# ("    raise RuntimeError('failed')"). A real traceback has "Traceback", 'File "...", line'
+# or an unindented "SomeError: ..." line.
+_TRACEBACK_LINE = re.compile(r"^(?:Traceback\b|\s*File \"|\S)")
+
+
+def _pasted_code(reading: Reading) -> str:
+    """The pasted code (and .env), with any indented source lines cut off it as a
+    "traceback" put back in place, so a reviewer sees the whole function."""
+    parts: list[str] = []
+    previous = ""
+    for paste in reading.pasted:
+        if paste.kind in ("code", "env") or (
+                paste.kind == "traceback" and previous == "code" and not any(
+                    _TRACEBACK_LINE.match(line) for line in paste.text.splitlines()
+                    if line.strip())):
+            parts.append(paste.text)
+        previous = paste.kind
+    return "\n".join(parts)
 
 
 # Asking about the pasted call itself: a check that found nothing is shown only then.

@@ -85,3 +85,27 @@ def test_a_close_but_unknown_model_beside_a_known_one_is_priced_and_said(
         "how much is 1M input and 200k output on gpt-4o-mini or claude-haiku-4.5?"))
     assert "**`gpt-4o-mini`**" in reply.text and "**`claude-haiku-4-5" in reply.text
     assert "I took `claude-haiku-4.5` to mean" in reply.text
+
+
+def test_a_raise_after_the_retry_loop_is_reviewed_with_the_code(real_tutor: OfflineTutor) -> None:
+    """QA14 item 4: the function's last line, "    raise RuntimeError('failed')", was read as
+    a traceback and cut off the code, so the review said it returns None."""
+    v1, v2 = _conversation(real_tutor, "rate-limits-cost", [
+        "can you review my retry code?\n\nimport time, openai\ndef call(msgs):\n    for i in "
+        "range(10):\n        try:\n            return client.chat.completions.create(model="
+        "'gpt-4o-mini', messages=msgs)\n        except Exception as e:\n            print("
+        "'error', e)\n            time.sleep(1)\n    raise RuntimeError('failed')",
+        "ok here is v2:\n\nimport time, random, openai\ndef call(msgs):\n    for attempt in "
+        "range(6):\n        try:\n            return client.chat.completions.create(model="
+        "'gpt-4o-mini', messages=msgs, max_tokens=300)\n        except openai.RateLimitError "
+        "as e:\n            ra = e.response.headers.get('retry-after')\n            delay = "
+        "float(ra) if ra else min(30, 2 ** attempt) * random.uniform(0.5, 1.5)\n            "
+        "time.sleep(delay)\n        except openai.APIStatusError as e:\n            if "
+        "e.status_code >= 500:\n                time.sleep(min(30, 2 ** attempt) + "
+        "random.random())\n            else:\n                raise\n    raise "
+        "RuntimeError('gave up')"])
+    for reply in (v1, v2):
+        assert reply.meta["answer_kind"] == "review"
+        assert "returns `None`" not in reply.text
+        assert "the last failure is raised, not swallowed" in reply.text
+    assert "No jitter" in v1.text and "retried whatever its code" in v2.text
