@@ -16,7 +16,8 @@ from typing import Any
 
 from apilab.assistant.brackets import balanced_regions
 
-__all__ = ["JsonCheck", "extract_json_blocks", "json_check", "render_json_check"]
+__all__ = ["JsonCheck", "extract_json_blocks", "json_check", "looks_like_template",
+           "render_json_check"]
 
 
 _FENCE = re.compile(r"```(?:json|JSON|jsonc)?\s*\n(.*?)```", re.S)
@@ -145,3 +146,19 @@ def render_json_check(result: JsonCheck) -> str:
     lines += [f"- `{e.split(': ', 1)[0]}`: {e.split(': ', 1)[1]}" for e in result.errors]
     lines += ["", "Reject it (or ask the model again with the error) - do not act on it."]
     return "\n".join(lines)
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+# A value that is a placeholder or a description, not JSON: `"category": ...`, `"priority":
+# 1-5`, `"name": <string>`, `"kind": "a" | "b"`. Each alternative is bounded.
+_TEMPLATE_VALUE = re.compile(
+    r"[:\[,]\s{0,5}(?:\.{2,3}|\u2026|\d{1,6}\s{0,3}(?:-|\u2013|\.\.)\s{0,3}\d{1,6}\s{0,5}[,}\]]"
+    r"|<[^<>\n]{1,40}>|\"[^\"\n]{0,40}\"\s{0,3}\|)")
+
+
+def looks_like_template(doc: str) -> bool:
+    """Whether ``doc`` describes the JSON wanted (placeholders, ranges) rather than being a
+    document: a learner's ``{"category": ..., "priority": 1-5}`` is no model output to
+    syntax-check."""
+    return bool(_TEMPLATE_VALUE.search(doc[:20_000]))

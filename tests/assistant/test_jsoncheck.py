@@ -25,3 +25,14 @@ def test_schema_violations_have_paths() -> None:
                                                           "items": {"type": "integer"}}}}
     result = json_check('{"items": [1, "two", 3]}', schema)
     assert result.validated and result.errors == ("$.items[1]: 'two' is not of type 'integer'",)
+
+
+def test_a_template_is_told_from_a_document() -> None:
+    from apilab.assistant.jsoncheck import looks_like_template
+
+    for template in ('{"category": ..., "priority": 1-5}', '{"name": <string>}',
+                     '{"kind": "a" | "b"}', '{"items": [\u2026]}'):
+        assert looks_like_template(template), template
+    for document in ('{"a": 1, "b": [1, 2]}', '{"a": -1, "b": "x-y", "c": "1-5"}',
+                     '{"a": "wait..."}'):
+        assert not looks_like_template(document), document

@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING
 
 from apilab.assistant import httpinfo, tools
+from apilab.assistant.jsoncheck import looks_like_template
 from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
 from apilab.assistant.offline.read import Reading, is_question
@@ -584,6 +585,8 @@ def _json(w: Draft, reading: Reading) -> None:
     if schema is None and _SCHEMA_REFERENCE.search(reading.prose):
         earlier = _earlier_schema(w)
     result = tools.json_check(doc, earlier if earlier is not None else schema)
+    if not result.parsed and looks_like_template(doc):
+        return  # `{"category": ..., "priority": 1-5}` describes the output wanted
     rendered = tools.render_json_check(result)
     if earlier is not None:
         rendered += ("\n\n_Checked against the JSON Schema from your earlier message in this "

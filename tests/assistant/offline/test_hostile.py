@@ -50,6 +50,7 @@ ATTACKS = {
     "models-vs": "cost of 1M input tokens on " + "gpt-4o vs claude-sonnet-4 or " * 260,
     "per-student": "each student 50 questions, 1500 tokens in " * 180,
     "weeks": "cost of 50 a week, 14 weeks " * 280,
+    "json-template": 'is this json valid? {"a": ' + '..., "b": 1-5, "c": "x" | ' * 230 + "}",
     "raise-lines": "review my retry code\ndef f():\n for i in range(3):\n  return 1\n"
     + "    raise E()\n" * 600,
     "what-if": "what if half of them 1 in 4 20% 3000 tokens " * 180,

@@ -109,3 +109,16 @@ def test_a_raise_after_the_retry_loop_is_reviewed_with_the_code(real_tutor: Offl
         assert "returns `None`" not in reply.text
         assert "the last failure is raised, not swallowed" in reply.text
     assert "No jitter" in v1.text and "retried whatever its code" in v2.text
+
+
+def test_a_template_in_a_description_is_not_syntax_checked(real_tutor: OfflineTutor) -> None:
+    """QA14 item 5a: `{"category": ..., "priority": 1-5}` (what the learner wants back) was
+    parsed as model output: "Not valid JSON: Expecting value at line 1, column 14"."""
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "production-prompts",
+        'I need the model to return {"category": ..., "priority": 1-5} for each ticket. '
+        "sometimes it wraps it in ```json fences and json.loads fails. fix?"))
+    assert "Not valid JSON" not in reply.text and "check_json" not in reply.tools_used
+    broken = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
+                                          'is this valid json? {"category": "billing",}'))
+    assert "Not valid JSON" in broken.text  # a real document is still checked
