@@ -16,7 +16,14 @@ import time
 from typing import TYPE_CHECKING
 
 from apilab.assistant import httpinfo, tools
-from apilab.assistant.jsoncheck import looks_like_template
+from apilab.assistant.jsoncheck import (
+    JsonCheck,
+    broken_rules,
+    enforce_example,
+    looks_like_template,
+    next_checks,
+    stated_rules,
+)
 from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
 from apilab.assistant.offline.read import Reading, is_question
@@ -588,6 +595,8 @@ def _json(w: Draft, reading: Reading) -> None:
     if not result.parsed and looks_like_template(doc):
         return  # `{"category": ..., "priority": 1-5}` describes the output wanted
     rendered = tools.render_json_check(result)
+    if result.parsed:
+        rendered = _with_rules(w, reading, result, rendered)
     if earlier is not None:
         rendered += ("\n\n_Checked against the JSON Schema from your earlier message in this "
                      "conversation._")
@@ -608,6 +617,42 @@ def _json(w: Draft, reading: Reading) -> None:
                          "schema_from_history": earlier is not None,
                          "parsed": result.parsed}, started)
     w.kind = w.kind or "tool"
+
+
+def _with_rules(w: Draft, reading: Reading, result: JsonCheck, rendered: str) -> str:
+    """The check, with the ranges and value sets the learner stated in their last few
+    messages applied ("priority": 1-5 two turns back, then "priority": 9); without any, the
+    next checks for this object's fields (parsing is only step one)."""
+    texts = [m[:_SCHEMA_CHARS] for m in _learner_messages(w)[-_SCHEMA_MESSAGES:]]
+    rules = stated_rules([*texts, reading.prose])
+    broken = broken_rules(result.value, rules)
+    head = rendered.split("\n\n", 1)[0].split(" Paste a JSON Schema", 1)[0]
+    if broken:
+        lines = [f"**It parses, but it breaks {'a rule' if len(broken) == 1 else 'rules'} you "
+                 f"stated:** {'; '.join(text for _, text in broken)}.",
+                 "Parsing is only step one: parse -> validate the schema -> check business "
+                 "rules -> act. Reject this output (or send it back to the model with the "
+                 "error); do not act on it. Enforce the rule in code: "
+                 f"{enforce_example(broken[0][0])}."]
+        if result.validated:
+            lines.insert(0, rendered)
+        return "\n\n".join(lines)
+    if result.validated or result.schema_error:
+        return rendered
+    kept = [r.field + " " + r.describe() for r in rules.values()
+            if any(str(k).lower() == r.field.lower() for k in _fields(result.value))]
+    if kept:
+        return (f"{head} It also keeps the rules you stated ({'; '.join(kept)}). Parsing is "
+                "only step one: validate it against a schema too before acting on it.")
+    return f"{head}\n\n{next_checks(result.value)}"
+
+
+def _fields(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [str(k) for k in value[0]]
+    return []
 
 
 # "is it valid for my schema?", "does it match the schema I sent": a schema shown earlier.

@@ -51,6 +51,8 @@ ATTACKS = {
     "per-student": "each student 50 questions, 1500 tokens in " * 180,
     "weeks": "cost of 50 a week, 14 weeks " * 280,
     "json-template": 'is this json valid? {"a": ' + '..., "b": 1-5, "c": "x" | ' * 230 + "}",
+    "json-rules": "a is one of " + "b, " * 1300 + 'or c. {"a": 9} parsed json ok?',
+    "json-ranges": "priority is between 1 and 5 " * 280 + '{"priority": 9} parsed json ok?',
     "raise-lines": "review my retry code\ndef f():\n for i in range(3):\n  return 1\n"
     + "    raise E()\n" * 600,
     "what-if": "what if half of them 1 in 4 20% 3000 tokens " * 180,
@@ -177,3 +179,20 @@ def test_follow_ups_to_a_priced_workload_are_linear_on_hostile_input(
         started = time.perf_counter()
         assert real_tutor.compose(turn).text.strip()
         assert time.perf_counter() - started < 1.0
+
+
+def test_rules_stated_earlier_are_read_linearly_on_hostile_input(
+        real_tutor: OfflineTutor) -> None:
+    # The ranges and value sets a learner stated are read from their last few messages, each
+    # cut short, with bounded patterns.
+    import dataclasses
+
+    history = [("learner", text[:8000]) for text in (
+        '{"a": ' + '1-5, "b": "x" | "y" | ' * 400, "a is one of " + "x, " * 2600,
+        "score between " * 600, '"p": 1' + "-" * 7990)] * 10
+    message = 'here is the output {"a": 9, "b": "z", "p": 0} it parsed fine so json ok?'
+    turn = dataclasses.replace(make_turn(real_tutor.course, "production-prompts", message),
+                               history=history)
+    started = time.perf_counter()
+    assert real_tutor.compose(turn).text.strip()
+    assert time.perf_counter() - started < 1.0

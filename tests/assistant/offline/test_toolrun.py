@@ -122,3 +122,29 @@ def test_a_template_in_a_description_is_not_syntax_checked(real_tutor: OfflineTu
     broken = real_tutor.compose(make_turn(real_tutor.course, "production-prompts",
                                           'is this valid json? {"category": "billing",}'))
     assert "Not valid JSON" in broken.text  # a real document is still checked
+
+
+def test_output_that_parses_but_breaks_a_range_the_learner_stated_is_not_ok(
+        real_tutor: OfflineTutor) -> None:
+    """QA14 item 5b: priority 9 against the 1-5 stated two turns earlier got "Valid JSON"."""
+    replies = _conversation(real_tutor, "production-prompts", [
+        'I need the model to return {"category": ..., "priority": 1-5} for each ticket. '
+        "sometimes it wraps it in ```json fences and json.loads fails. fix?",
+        "is pydantic enough or do I need json schema too",
+        'here\'s the output I got: {"category": "billing", "priority": 9}  -- it parsed fine '
+        "so its ok right?"])
+    text = replies[-1].text
+    assert "breaks a rule you stated" in text and "`priority` is 9, outside the 1-5" in text
+    assert "Field(ge=1, le=5)" in text and "do not act on it" in text
+
+
+def test_without_stated_rules_parsing_is_step_one_and_this_objects_checks_are_named(
+        real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "production-prompts",
+        'here\'s the output I got: {"category": "billing", "priority": 9}  -- it parsed fine '
+        "so its ok right?"))
+    assert "**Valid JSON**" in reply.text and "Parsing is only step one" in reply.text
+    assert "`category` present and a string" in reply.text
+    assert "`priority` present and an integer" in reply.text
+    assert "`priority` within the range" in reply.text
