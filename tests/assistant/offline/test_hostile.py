@@ -196,3 +196,13 @@ def test_rules_stated_earlier_are_read_linearly_on_hostile_input(
     started = time.perf_counter()
     assert real_tutor.compose(turn).text.strip()
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_retry_guides_numbers_are_read_linearly_on_hostile_input() -> None:
+    from apilab.assistant.offline.guide import _numbers_reaction
+
+    for text in ("50 rpm our tier is " * 420, "tpm: 40k " * 880, "2k tokens each " * 530,
+                 "rpm limit of " * 600 + "5", "we send 9 requests a minute and " * 250):
+        started = time.perf_counter()
+        assert _numbers_reaction(text[:8000])
+        assert time.perf_counter() - started < 1.0
