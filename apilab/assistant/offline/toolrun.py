@@ -231,10 +231,16 @@ def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
     prose = reading.prose
     if not w.turn.history or w.answering or not prose.strip():
         return None
-    model_only = bool(w.follows and _named_models(prose))
-    if not (is_change(prose) or model_only) or _full(parse_workload(prose)):
+    named = bool(_named_models(prose))
+    if not (is_change(prose) or (w.follows and named)) or _full(parse_workload(prose)):
         return None
-    return _earlier_workload(w)
+    chain = _earlier_workload(w)
+    if chain is None or named:
+        return chain
+    # "what if the key leaks?", "how about caching?" after a priced workload change none of
+    # its numbers: the notes answer those.
+    change = apply_change(chain.workload, prose)
+    return chain if change.applied or change.unapplied or change.share is not None else None
 
 
 def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:

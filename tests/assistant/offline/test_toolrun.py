@@ -148,3 +148,10 @@ def test_without_stated_rules_parsing_is_step_one_and_this_objects_checks_are_na
     assert "`category` present and a string" in reply.text
     assert "`priority` present and an integer" in reply.text
     assert "`priority` within the range" in reply.text
+
+
+def test_a_what_if_that_changes_no_number_is_not_a_reprice(real_tutor: OfflineTutor) -> None:
+    _, caching = _conversation(real_tutor, "rate-limits-cost", [
+        _TICKETS, "what if we cache the instructions, would that help?"])
+    # Not the same workload priced again: the notes answer a question about caching.
+    assert "**Workload:**" not in caching.text and "estimate_cost" not in caching.tools_used
