@@ -210,7 +210,7 @@ def _earlier_workload(w: Draft) -> _Chain | None:
     for i, (message, reply) in enumerate(pairs):
         if not any(mark in reply for mark in _PRICED):
             continue
-        if chain is not None and is_change(message) and not _full(parse_workload(message)):
+        if chain is not None and is_change(message):
             change = apply_change(chain.workload, message)
             if change.share is None:  # a share on another model is priced, not kept
                 chain.workload = change.workload
@@ -232,7 +232,7 @@ def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
     if not w.turn.history or w.answering or not prose.strip():
         return None
     named = bool(_named_models(prose))
-    if not (is_change(prose) or (w.follows and named)) or _full(parse_workload(prose)):
+    if not (is_change(prose) or (w.follows and named and not _full(parse_workload(prose)))):
         return None
     chain = _earlier_workload(w)
     if chain is None or named:

@@ -525,9 +525,9 @@ _SHARE_WORDS = {"half": Decimal("0.5"), "a third": Decimal(1) / 3, "one third": 
                 "a fifth": Decimal("0.2"), "one fifth": Decimal("0.2"),
                 "two thirds": Decimal(2) / 3, "three quarters": Decimal("0.75")}
 # A follow-up about the workload just priced: "what if ...", "how about ...", "... instead".
-_CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so)\W{1,3})?(?:what|how)\s(?:if|about)\b"
-                     r"|^\W{0,3}(?:(?:and|but|ok|okay|so)\W{1,3})?(?:if|suppose|say)\b"
-                     r"|\binstead\b", re.I)
+_CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then)\W{1,3}){0,2}(?:(?:what|how)\s"
+                     r"(?:if|about)\b|(?:if|suppose|say)\b|(?:per|a|each|every)\s(?:day|week|"
+                     r"month|year)\b|(?:daily|weekly|monthly|yearly)\b)|\binstead\b", re.I)
 
 
 @dataclasses.dataclass
@@ -599,18 +599,18 @@ def apply_change(w: Workload, text: str) -> Change:
             new.split_share, new.split_side, new.split_tokens = Decimal(0), "", Decimal(0)
         change.applied.append(f"{_fmt_tokens(getattr(new, f'{side}_tokens'))} {side} tokens "
                               f"per {noun.rstrip('s') if noun.endswith('s') else noun}")
-    if not sides:
-        for q in parse_quantities(rest)[:4]:
-            item = _ITEM_AFTER.match(rest[q.end:q.end + 40])
-            word = item.group(1).lower() if item else ""
-            if q.money or not word or word in _NOT_ITEMS:
-                continue
-            if word == w.each_noun:
-                new.each = q.value
-            else:
-                new.items, new.item_noun = q.value, word
-            change.applied.append(f"{_count(q.value)} {word}")
-            break
+    # A new count: "what if we get 50k tickets (of 1000 tokens each)?"
+    for q in parse_quantities(rest)[:4]:
+        item = _ITEM_AFTER.match(rest[q.end:q.end + 40])
+        word = item.group(1).lower() if item else ""
+        if q.money or not word or word in _NOT_ITEMS:
+            continue
+        if word == w.each_noun:
+            new.each = q.value
+        else:
+            new.items, new.item_noun = q.value, word
+        change.applied.append(f"{_count(q.value)} {word}")
+        break
     asked = None if change.applied else _ASKED_PERIOD.search(rest)
     unit = (asked.group(1) or _FREQ_ADJ[asked.group(2).lower()]).lower() if asked else ""
     if unit and w.frequency and _TIME_SECONDS[unit] >= _TIME_SECONDS[w.frequency]:
@@ -618,9 +618,12 @@ def apply_change(w: Workload, text: str) -> Change:
         new.periods = Decimal(_TIME_SECONDS[unit]) / Decimal(_TIME_SECONDS[w.frequency])
         new.period = unit
         change.applied.append(f"per {unit}")
+        if unit in ("month", "year") and w.frequency != unit:
+            new.notes.append(f"A {unit} is taken as {_TIME_SECONDS[unit] / 86400:g} days.")
     elif unit:
         change.unapplied = f"per {unit}: your counts are per {w.frequency or 'request'}"
-    if not change.applied and (re.search(r"\d", rest) or _SIZE_WORD.search(rest)):
+    # A number the change did not place (a model's version is no number here), or "long".
+    if not change.applied and (parse_quantities(rest) or _SIZE_WORD.search(rest)):
         change.unapplied = " ".join(text.split())[:120]
     return change
 

@@ -173,6 +173,7 @@ def test_follow_ups_to_a_priced_workload_are_linear_on_hostile_input(
     history = [("learner", first), ("assistant", priced.text)] + [
         ("learner", noisy), ("assistant", priced.text)] * 40
     for message in (noisy, "and on " + "gpt-4o vs claude or " * 400, "what if " + "1 in 4 " * 1300,
+                    "ok and " * 1140 + "per year?", "what if " + "claude-haiku-4-5 " * 460,
                     "what if half of them are " + "long " * 1500):
         turn = dataclasses.replace(make_turn(real_tutor.course, "rate-limits-cost",
                                              message[:8000]), history=history)

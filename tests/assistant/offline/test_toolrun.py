@@ -155,3 +155,16 @@ def test_a_what_if_that_changes_no_number_is_not_a_reprice(real_tutor: OfflineTu
         _TICKETS, "what if we cache the instructions, would that help?"])
     # Not the same workload priced again: the notes answer a question about caching.
     assert "**Workload:**" not in caching.text and "estimate_cost" not in caching.tools_used
+
+
+def test_follow_ups_change_count_and_size_then_models_then_period(
+        real_tutor: OfflineTutor) -> None:
+    _, bigger, models, yearly = _conversation(real_tutor, "rate-limits-cost", [
+        _TICKETS, "what if it is 50k tickets of 1000 tokens each?",
+        "and what about claude-haiku-4-5 vs gpt-4.1-mini?", "ok and per year?"])
+    assert "50,000 x (1,000 input + 120 output tokens)" in bigger.text
+    assert "total **$11.10** per month" in bigger.text  # 50M x $0.15 + 6M x $0.60
+    assert "I couldn't apply" not in models.text  # "4-5" is a model's version
+    assert "total **$80.00** per month" in models.text and "**$29.60** per month" in models.text
+    assert "per year" in yearly.text and "A year is taken as 365 days" in yearly.text
+    assert "**`gpt-4.1-mini`**" in yearly.text  # the models named last are kept
