@@ -25,3 +25,31 @@ def test_schema_violations_have_paths() -> None:
                                                           "items": {"type": "integer"}}}}
     result = json_check('{"items": [1, "two", 3]}', schema)
     assert result.validated and result.errors == ("$.items[1]: 'two' is not of type 'integer'",)
+
+
+def test_a_template_is_told_from_a_document() -> None:
+    from apilab.assistant.jsoncheck import looks_like_template
+
+    for template in ('{"category": ..., "priority": 1-5}', '{"name": <string>}',
+                     '{"kind": "a" | "b"}', '{"items": [\u2026]}'):
+        assert looks_like_template(template), template
+    for document in ('{"a": 1, "b": [1, 2]}', '{"a": -1, "b": "x-y", "c": "1-5"}',
+                     '{"a": "wait..."}'):
+        assert not looks_like_template(document), document
+
+
+def test_rules_the_learner_stated_are_checked_against_the_output() -> None:
+    from apilab.assistant.jsoncheck import broken_rules, stated_rules
+
+    rules = stated_rules(['return {"category": ..., "priority": 1-5} for each ticket',
+                          "category is one of billing, bug or other",
+                          'and {"tone": "formal" | "casual"}, score between 0 and 10'])
+    assert {k: r.describe() for k, r in rules.items()} == {
+        "priority": "1-5", "category": "one of billing, bug, other",
+        "tone": "one of formal, casual", "score": "0-10"}
+    found = [text for _, text in broken_rules(
+        [{"category": "refund", "priority": 9, "tone": "formal", "score": "high"}], rules)]
+    assert found == ['`category` is "refund", not one of billing, bug, other',
+                     "`priority` is 9, outside the 1-5 you stated",
+                     '`score` is "high", not a number in 0-10']
+    assert broken_rules({"category": "bug", "priority": 3}, rules) == []

@@ -161,17 +161,110 @@ def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
 
 
 def _numbers_reaction(answer: str) -> str:
-    """Step "numbers" of the retry guide: requests per minute x tokens = tokens per minute."""
+    """Step "numbers" of the retry guide: which number is the RPM, which the TPM and which the
+    tokens per request, each a limit or the learner's own traffic, and what they add up to
+    ("50 RPM and 40k TPM, each request ~2k tokens": TPM binds at 20 requests a minute).
+
+    Each number is labelled from a few characters either side (bounded patterns)."""
     from apilab.assistant.offline.workload import parse_quantities
 
-    values = [int(q.value) for q in parse_quantities(answer) if not q.money]
-    if len(values) >= 2:
-        rpm, tokens = values[0], values[1]
-        tpm = rpm * tokens
-        return (f"{rpm:,} requests a minute x {tokens:,} tokens each is about **{tpm:,} tokens "
-                "per minute**. Compare both numbers with your tier's RPM and TPM limits "
-                "(the Limits page of your dashboard): whichever you are closer to is the one "
-                "you will hit first, and your client-side limiter should keep you ~20% below it.")
+    rpm_after = re.compile(r"\s{0,2}(?:rpm\b|req(?:uest)?s?\s{0,2}(?:/|per|an?|each)\s{0,2}"
+                           r"min(?:ute)?\b|calls?\s{0,2}(?:/|per|an?)\s{0,2}min(?:ute)?\b)", re.I)
+    rps_after = re.compile(r"\s{0,2}(?:rps\b|req(?:uest)?s?\s{0,2}(?:/|per|an?)\s{0,2}"
+                           r"s(?:ec(?:ond)?)?\b)", re.I)
+    tpm_after = re.compile(r"\s{0,2}(?:(input|output)\s{1,2})?(?:tpm\b|tok(?:en)?s?\s{0,2}(?:/|"
+                           r"per|an?)\s{0,2}min(?:ute)?\b)", re.I)
+    tokens_after = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2})?tok(?:en)?s?\b", re.I)
+    rpm_before = re.compile(r"\b(?:rpm|requests per minute)\s{0,2}(?:limit\s{0,2})?(?:of|is|=|:)?"
+                            r"\s{0,2}~?$", re.I)
+    tpm_before = re.compile(r"\b(?:(input|output)\s{1,2})?(?:tpm|tokens per minute)\s{0,2}"
+                            r"(?:limit\s{0,2})?(?:of|is|=|:)?\s{0,2}~?$", re.I)
+    # "our tier is 50 RPM", "limit of 50 rpm": a limit; "we send 50 rpm": traffic.
+    limit_words = re.compile(r"\b(?:tier|limits?|allowed|allows?|max(?:imum)?|cap|quota|"
+                             r"plan gives|we get|we have|account has)\b", re.I)
+    usage_words = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|use|using|"
+                             r"need|expect)\b", re.I)
+    rpm_use: int | None = None
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    tpm_side = ""
+    per_request: int | None = None
+    plain: list[int] = []
+    has_tpm = bool(re.search(r"\btpm\b|tokens per minute", answer[:2000], re.I))
+    for q in parse_quantities(answer[:2000]):
+        if q.money:
+            continue
+        value = int(q.value)
+        after = answer[q.end:q.end + 30]
+        before = answer[max(0, q.start - 40):q.start]
+        clause = re.split(r"[,;.]|\band\b", before)[-1]
+        limit = bool(limit_words.search(clause)) and not usage_words.search(clause[-15:])
+        tpm = tpm_after.match(after) or tpm_before.search(before)
+        if tpm:
+            if usage_words.search(clause) and not limit_words.search(clause):
+                continue  # their own tokens a minute: the requests and sizes say it better
+            tpm_limit, tpm_side = value, (tpm.group(1) or "").lower()
+        elif rpm_after.match(after) or rpm_before.search(before):
+            # Said beside a TPM ("50 RPM and 40k TPM"), an RPM is the tier's, unless they
+            # say they send it.
+            if limit or (has_tpm and not usage_words.search(clause)):
+                rpm_limit = value
+            else:
+                rpm_use = value
+        elif rps_after.match(after):
+            rpm_use = value * 60
+        elif tokens_after.match(after):
+            per_request = value
+        else:
+            plain.append(value)
+    # "300 a minute, 1,500 tokens each" told without labels: the coach asked for them in
+    # that order.
+    if rpm_use is None and rpm_limit is None and plain and per_request is not None:
+        rpm_use = plain[0]
+    elif rpm_use is None and rpm_limit is None and per_request is None and len(plain) >= 2:
+        rpm_use, per_request = plain[0], plain[1]
+    lines: list[str] = []
+    if rpm_use and per_request:
+        lines.append(f"{rpm_use:,} requests a minute x {per_request:,} tokens each is about "
+                     f"**{rpm_use * per_request:,} tokens per minute**.")
+    if tpm_limit and per_request:
+        fits = tpm_limit // per_request
+        line = (f"Your TPM limit allows {tpm_limit:,} / {per_request:,} = **{fits:,} requests "
+                "a minute**")
+        if rpm_limit:
+            binding, cap = ("TPM", fits) if fits < rpm_limit else ("RPM", rpm_limit)
+            line += (f"; your RPM limit allows {rpm_limit:,}. So **{binding} binds: you can do "
+                     f"about {cap:,} requests a minute**, not {max(fits, rpm_limit):,}")
+        else:
+            cap = fits
+        line += (f". Set your client-side limiter ~20% under it (about {cap * 4 // 5:,} a "
+                 "minute) so bursts and retries fit.")
+        if rpm_use:
+            line += (f" At {rpm_use:,} a minute you would be "
+                     + ("over it: expect 429s." if rpm_use > cap else "inside it."))
+        if tpm_side == "input":
+            line += (" It is an *input* TPM limit, so only the prompt part of each request "
+                     f"counts; if your ~{per_request:,} includes the answer, you can fit a few "
+                     "more.")
+        lines.append(line)
+    elif rpm_limit and rpm_use:
+        subject = "That is" if lines else f"{rpm_use:,} requests a minute is"
+        over = " (over it: expect 429s)" if rpm_use > rpm_limit else ""
+        tpm_too = (f"; compare the {rpm_use * per_request:,} tokens a minute with your TPM "
+                   "limit too (the Limits page of your dashboard), it often binds first."
+                   if per_request else ".")
+        lines.append(f"{subject} {rpm_use * 100 // rpm_limit}% of your {rpm_limit:,} RPM limit"
+                     f"{over}{tpm_too}")
+    elif rpm_limit and tpm_limit:
+        lines.append(f"Which limit binds depends on the tokens per request: above "
+                     f"{tpm_limit // rpm_limit:,} tokens a request ({tpm_limit:,} / "
+                     f"{rpm_limit:,}), TPM runs out before RPM does.")
+    if lines and not (tpm_limit or rpm_limit):
+        lines.append("Compare that with your tier's RPM and TPM limits (the Limits page of "
+                     "your dashboard): whichever you are closer to is the one you will hit "
+                     "first, and your client-side limiter should keep you ~20% below it.")
+    if lines:
+        return " ".join(lines)
     return ("Compare that with your tier's RPM and TPM limits; the limit you are closer to is "
             "the one a burst will hit first.")
 

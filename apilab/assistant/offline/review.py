@@ -465,19 +465,56 @@ def _retry_loop(code: str) -> tuple[str, str, str] | None:
 
 
 def _swallows_last_failure(code: str) -> bool:
-    """The loop neither re-raises on its last attempt nor does anything after it."""
+    """The function falls through to an implicit ``None`` when every attempt fails: nothing
+    raises on the last attempt, and nothing after the loop raises or returns a value."""
     found = _retry_loop(code)
     if found is None:
         return False
     var, body, after = found
-    # "if attempt == 4: raise", "if i >= attempts - 1:\n    raise" inside the loop; line by
-    # line, so the test stays linear however many "if"s there are.
-    uses_var = re.compile(r"^\s*if\b.*\b" + re.escape(var) + r"\b")
-    lines = body.splitlines()
-    last_raise = any(uses_var.match(line) and re.search(r"\braise\b", line + " ".join(
-        lines[n + 1:n + 2])) for n, line in enumerate(lines))
     handled_after = re.search(r"\braise\b|\breturn[ \t]+(?!None\b)\S", after)
-    return not last_raise and handled_after is None
+    return handled_after is None and not _raises_on_last_attempt(var, body)
+
+
+_HEADER = re.compile(r"^\s*(if|elif|else|except|try|with|for|while)\b")
+_RAISE = re.compile(r"(?:^|:)\s*raise\b")
+
+
+def _raises_on_last_attempt(var: str, body: str) -> bool:
+    """Whether the loop body raises on its last attempt: a ``raise`` straight in an
+    ``except`` block ("if attempt < 4: continue" then "raise"), or under a test of the
+    attempt number ("if attempt == 4: raise", its ``else:``). A raise under any other test
+    ("if e.status_code >= 500: ... else: raise") covers only some errors.
+
+    One pass with a stack of the open block headers, each carrying what the lines under it
+    need (the innermost condition, the innermost block), so it stays linear."""
+    uses_var = re.compile(r"\b" + re.escape(var) + r"\b")
+    # (indent, innermost if/elif/else: None, or whether it tests the attempt;
+    #  innermost block other than try)
+    stack: list[tuple[int, bool | None, str]] = []
+    last_if: dict[int, bool] = {}  # indent -> whether the latest if/elif there tests it
+    for line in body.splitlines():
+        depth = _indent(line)
+        while stack and stack[-1][0] >= depth:
+            stack.pop()
+        condition, block = (stack[-1][1], stack[-1][2]) if stack else (None, "")
+        header = _HEADER.match(line)
+        word = header.group(1) if header else ""
+        tests = False
+        if word in ("if", "elif"):
+            tests = bool(uses_var.search(line.split(":", 1)[0]))
+            last_if[depth] = tests or (word == "elif" and last_if.get(depth, False))
+        elif word == "else":
+            tests = last_if.get(depth, False)
+        if _RAISE.search(line):
+            if word in ("if", "elif", "else"):
+                if tests:
+                    return True  # "if attempt == 4: raise" on one line
+            elif condition or (condition is None and block == "except"):
+                return True
+        if header:
+            stack.append((depth, tests if word in ("if", "elif", "else") else condition,
+                          block if word == "try" else word))
+    return False
 
 
 _RETRY_CHECKS: tuple[_Check, ...] = (

@@ -13,13 +13,33 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from typing import TYPE_CHECKING
 
 from apilab.assistant import httpinfo, tools
+from apilab.assistant.jsoncheck import (
+    JsonCheck,
+    broken_rules,
+    enforce_example,
+    looks_like_template,
+    next_checks,
+    stated_rules,
+)
 from apilab.assistant.offline import intents, review
 from apilab.assistant.offline.draft import Draft
 from apilab.assistant.offline.read import Reading, is_question
-from apilab.assistant.offline.workload import parse_workload, price_workload
+from apilab.assistant.offline.workload import (
+    PEOPLE_NOUNS,
+    Workload,
+    apply_change,
+    is_change,
+    parse_workload,
+    price_model_split,
+    price_workload,
+)
 from apilab.errors import ApilabError
+
+if TYPE_CHECKING:
+    from apilab.assistant.offline.signals import ModelMention
 
 __all__ = ["PREFERRED_MODELS", "run_tools"]
 
@@ -57,15 +77,11 @@ def run_tools(w: Draft) -> None:
     prose = reading.prose
     _model_problems(w, reading)
     asked_now = _cost_asked(prose)
-    if asked_now or _cost_asked_before(w, prose):
-        workload = parse_workload(prose)
-        earlier = None
-        if not asked_now and (workload is None or not workload.has_tokens
-                              or workload.assumed_size):
-            # "its like 200 messages a day, short ones" after "I added $10 credit, how much
-            # will that last on gpt-4o-mini?": the numbers and the question before together.
-            earlier = _previous_learner(w)
-            workload = parse_workload(f"{earlier}\n{prose}")
+    chain = _changed_workload(w, reading)
+    if chain is not None:
+        _reprice(w, chain, reading)
+    elif asked_now or _cost_asked_before(w, prose):
+        workload, earlier = _message_workload(prose, _learner_messages(w), asked_now)
         if workload is not None and (workload.has_tokens or workload.rates):
             run_cost(w, workload, reading, earlier)
         else:
@@ -74,10 +90,10 @@ def run_tools(w: Draft) -> None:
                     re.search(r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
                 run_price(w, list(dict.fromkeys(models)), budget=bool(_BUDGET_ASK.search(prose)))
     elif w.follows and not w.answering and reading.signals.models:
-        # "what about on gpt-4o?" after a priced workload: the same numbers, this model.
-        earlier = parse_workload(w.follows)
-        if earlier is not None and earlier.has_tokens:
-            run_cost(w, earlier, reading)
+        # "what about on gpt-4o?" after a workload the tutor did not price: its numbers.
+        earlier_workload = parse_workload(w.follows)
+        if earlier_workload is not None and earlier_workload.has_tokens:
+            run_cost(w, earlier_workload, reading)
     count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)
@@ -120,6 +136,173 @@ _BUDGET_ASK = re.compile(r"\blast(?:s)?\b|\bcredits?\b|\bbudget\b|\bbalance\b", 
 
 def _previous_learner(w: Draft) -> str:
     return next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
+
+
+# How far back a cost question's numbers, and the workload being discussed, are looked for:
+# the learner's last few messages, each cut short (a follow-up leans on the last priced one).
+_CHAIN_MESSAGES = 4
+_CHAIN_CHARS = 2000
+_PRICED = ("**Workload:**", "**Tokens:**")  # the calculator's first line in a reply
+# "each student", "per user": the counts are per person, and the people were counted before.
+_PER_PERSON = re.compile(r"\b(?:each|every|per|a)\s{1,3}(" + "|".join(
+    sorted(n.rstrip("s") for n in PEOPLE_NOUNS)) + r")\b", re.I)
+
+
+def _exchanges(w: Draft) -> list[tuple[str, str]]:
+    """The learner's last few messages, each with the reply that followed it."""
+    out: list[tuple[str, str]] = []
+    for role, content in w.turn.history[-2 * _CHAIN_MESSAGES - 2:]:
+        if role in ("learner", "user"):
+            out.append((content[:_CHAIN_CHARS], ""))
+        elif out and not out[-1][1]:
+            out[-1] = (out[-1][0], content)
+    return out[-_CHAIN_MESSAGES:]
+
+
+def _learner_messages(w: Draft) -> list[str]:
+    return [message for message, _ in _exchanges(w)]
+
+
+def _message_workload(prose: str, before: list[str],
+                      asked_now: bool = False) -> tuple[Workload | None, str | None]:
+    """The workload one message gives, with what it leans on from the learner's messages
+    ``before`` it (oldest first); the earlier text it used, if any."""
+    workload = parse_workload(prose)
+    person = _PER_PERSON.search(prose)
+    if workload is not None and workload.has_tokens and person and \
+            workload.item_noun not in PEOPLE_NOUNS:
+        # "each student maybe 50 questions a week" after "our class of 30 students": the
+        # people counted before multiply the per-person numbers.
+        for earlier in reversed(before):
+            combined = parse_workload(f"{earlier}\n{prose}")
+            if combined is not None and combined.item_noun in PEOPLE_NOUNS and \
+                    combined.has_tokens:
+                return combined, earlier
+    if not asked_now and before and (workload is None or not workload.has_tokens
+                                     or workload.assumed_size):
+        # "its like 200 messages a day, short ones" after "I added $10 credit, how much
+        # will that last on gpt-4o-mini?": the numbers and the question before together.
+        earlier = before[-1]
+        return parse_workload(f"{earlier}\n{prose}"), earlier
+    return workload, None
+
+
+@dataclasses.dataclass
+class _Chain:
+    """The workload being discussed: the last one priced, with the changes since."""
+
+    workload: Workload
+    text: str  # the message(s) it was read from
+    models: list[str]
+    applied: list[str] = dataclasses.field(default_factory=list)
+
+
+def _full(workload: Workload | None) -> bool:
+    """A workload of its own (counts and sizes), not a change to the one before."""
+    return workload is not None and workload.has_tokens and (
+        workload.items > 1 or bool(workload.item_noun))
+
+
+def _earlier_workload(w: Draft) -> _Chain | None:
+    """The last workload priced in this conversation, with the changes asked since."""
+    pairs = _exchanges(w)
+    chain: _Chain | None = None
+    for i, (message, reply) in enumerate(pairs):
+        if not any(mark in reply for mark in _PRICED):
+            continue
+        if chain is not None and is_change(message):
+            change = apply_change(chain.workload, message)
+            if change.share is None:  # a share on another model is priced, not kept
+                chain.workload = change.workload
+                chain.applied += change.applied
+                chain.models = _named_models(message) or chain.models
+            continue
+        before = [m for m, _ in pairs[:i]]
+        found, earlier = _message_workload(message, before, asked_now=_cost_asked(message))
+        if found is not None and found.has_tokens:
+            text = f"{earlier}\n{message}" if earlier else message
+            chain = _Chain(found, text, _named_models(text))
+    return chain
+
+
+def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
+    """The earlier workload, when this message changes it ("what if half of them are long,
+    like 3000 tokens?", "and on gpt-4o instead?") rather than asking afresh."""
+    prose = reading.prose
+    if not w.turn.history or w.answering or not prose.strip():
+        return None
+    named = bool(_named_models(prose))
+    if not (is_change(prose) or (w.follows and named and not _full(parse_workload(prose)))):
+        return None
+    chain = _earlier_workload(w)
+    if chain is None or named:
+        return chain
+    # "what if the key leaks?", "how about caching?" after a priced workload change none of
+    # its numbers: the notes answer those.
+    change = apply_change(chain.workload, prose)
+    return chain if change.applied or change.unapplied or change.share is not None else None
+
+
+def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:
+    """Price the earlier workload with this message's change (or say what it could not
+    apply); never a card's worked example in its place."""
+    change = apply_change(chain.workload, reading.prose)
+    named = _named_models(reading.prose)
+    workload_noun = chain.workload.item_noun or "requests"
+    applied = [*chain.applied, *change.applied]
+    lead = ""
+    if applied:
+        lead = f"_Your earlier workload, with {'; '.join(applied)}._"
+    if change.share is not None and named and chain.models and named[0] != chain.models[0]:
+        started = time.perf_counter()
+        text, figures = price_model_split(change.workload, change.share, named[0],
+                                          chain.models[0], intents.price_date(reading.prose))
+        w.parts.append("\n\n".join(p for p in (lead, text) if p))
+        w.ran("estimate_cost", {"models": [named[0], chain.models[0]],
+                                "share": str(change.share),
+                                "totals": [f["total_usd"] for f in figures]}, started)
+        w.kind = w.kind or "tool"
+        return
+    if change.share is not None:
+        change.unapplied = (f"{change.share_text} of the {workload_noun}: say what changes for "
+                            "them (a size in tokens, or a model)")
+    if change.unapplied:
+        lead = (f"I couldn't apply \u201c{change.unapplied}\u201d to your earlier workload. Say "
+                f"which number changes (\"half of them at 3000 input tokens\", \"50k "
+                f"{workload_noun}\", \"300 output tokens each\"); here it is "
+                + ("with the changes so far:" if chain.applied else "unchanged:"))
+    run_cost(w, change.workload, reading, chain.text, models=named or chain.models, lead=lead,
+             args={"changed": change.applied, "unapplied": change.unapplied})
+
+
+# Model names side by side ("gpt-4o-mini vs claude-sonnet-4"): each part is read on its own,
+# so the second name is not lost in the first one's match.
+_MODEL_SEPARATORS = re.compile(r"\s(?:vs\.?|versus|or|and|against|compared (?:to|with))\s"
+                               r"|[,;/]|\bthen\b", re.I)
+_MAX_MODELS = 4
+_MENTION_CHARS = 2000  # a cost question names its models early; a paste is not read
+
+
+def _mentions(text: str) -> list[ModelMention]:
+    """Every model named in ``text`` (a ``ModelMention`` each), in order, at most four."""
+    from apilab.assistant.offline.signals import read_signals
+
+    found = list(read_signals(text[:_MENTION_CHARS]).models)
+    parts = _MODEL_SEPARATORS.split(text[:_MENTION_CHARS], maxsplit=8)
+    if len(parts) > 1:
+        for part in parts:
+            for mention in read_signals(part).models:
+                if all(m.written != mention.written and (m.resolved is None
+                                                         or m.resolved != mention.resolved)
+                       for m in found):
+                    found.append(mention)
+    order = {m.written: text.lower().find(m.written.split("-")[0]) for m in found}
+    return sorted(found, key=lambda m: order[m.written])[:_MAX_MODELS]
+
+
+def _named_models(text: str) -> list[str]:
+    """The price-table ids of the models ``text`` names."""
+    return list(dict.fromkeys(m.resolved for m in _mentions(text) if m.resolved))
 
 
 def _cost_asked_before(w: Draft, prose: str) -> bool:
@@ -196,7 +379,7 @@ def _reviews(w: Draft, reading: Reading) -> None:
                            "apart, and examples - and suggest an improved version.")
             w.kind = "clarify"
             return
-    code = reading.pasted_text("code", "env")
+    code = _pasted_code(reading)
     if not code.strip():
         return
     if not (_asked(reading, _REVIEW_ASK) or revision) and w.turn.lab.id != "key-security":
@@ -219,6 +402,27 @@ def _reviews(w: Draft, reading: Reading) -> None:
         result = review.review_code(code)
         if result.passed or result.problems:
             _run_review(w, "review_code", result)
+
+
+# Indented source the reader took for a traceback: a function's last line after its loop
+# ("    raise RuntimeError('failed')"). A real traceback has "Traceback", 'File "...", line'
+# or an unindented "SomeError: ..." line.
+_TRACEBACK_LINE = re.compile(r"^(?:Traceback\b|\s*File \"|\S)")
+
+
+def _pasted_code(reading: Reading) -> str:
+    """The pasted code (and .env), with any indented source lines cut off it as a
+    "traceback" put back in place, so a reviewer sees the whole function."""
+    parts: list[str] = []
+    previous = ""
+    for paste in reading.pasted:
+        if paste.kind in ("code", "env") or (
+                paste.kind == "traceback" and previous == "code" and not any(
+                    _TRACEBACK_LINE.match(line) for line in paste.text.splitlines()
+                    if line.strip())):
+            parts.append(paste.text)
+        previous = paste.kind
+    return "\n".join(parts)
 
 
 # Asking about the pasted call itself: a check that found nothing is shown only then.
@@ -394,7 +598,11 @@ def _json(w: Draft, reading: Reading) -> None:
     if schema is None and _SCHEMA_REFERENCE.search(reading.prose):
         earlier = _earlier_schema(w)
     result = tools.json_check(doc, earlier if earlier is not None else schema)
+    if not result.parsed and looks_like_template(doc):
+        return  # `{"category": ..., "priority": 1-5}` describes the output wanted
     rendered = tools.render_json_check(result)
+    if result.parsed:
+        rendered = _with_rules(w, reading, result, rendered)
     if earlier is not None:
         rendered += ("\n\n_Checked against the JSON Schema from your earlier message in this "
                      "conversation._")
@@ -415,6 +623,42 @@ def _json(w: Draft, reading: Reading) -> None:
                          "schema_from_history": earlier is not None,
                          "parsed": result.parsed}, started)
     w.kind = w.kind or "tool"
+
+
+def _with_rules(w: Draft, reading: Reading, result: JsonCheck, rendered: str) -> str:
+    """The check, with the ranges and value sets the learner stated in their last few
+    messages applied ("priority": 1-5 two turns back, then "priority": 9); without any, the
+    next checks for this object's fields (parsing is only step one)."""
+    texts = [m[:_SCHEMA_CHARS] for m in _learner_messages(w)[-_SCHEMA_MESSAGES:]]
+    rules = stated_rules([*texts, reading.prose])
+    broken = broken_rules(result.value, rules)
+    head = rendered.split("\n\n", 1)[0].split(" Paste a JSON Schema", 1)[0]
+    if broken:
+        lines = [f"**It parses, but it breaks {'a rule' if len(broken) == 1 else 'rules'} you "
+                 f"stated:** {'; '.join(text for _, text in broken)}.",
+                 "Parsing is only step one: parse -> validate the schema -> check business "
+                 "rules -> act. Reject this output (or send it back to the model with the "
+                 "error); do not act on it. Enforce the rule in code: "
+                 f"{enforce_example(broken[0][0])}."]
+        if result.validated:
+            lines.insert(0, rendered)
+        return "\n\n".join(lines)
+    if result.validated or result.schema_error:
+        return rendered
+    kept = [r.field + " " + r.describe() for r in rules.values()
+            if any(str(k).lower() == r.field.lower() for k in _fields(result.value))]
+    if kept:
+        return (f"{head} It also keeps the rules you stated ({'; '.join(kept)}). Parsing is "
+                "only step one: validate it against a schema too before acting on it.")
+    return f"{head}\n\n{next_checks(result.value)}"
+
+
+def _fields(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [str(k) for k in value]
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [str(k) for k in value[0]]
+    return []
 
 
 # "is it valid for my schema?", "does it match the schema I sent": a schema shown earlier.
@@ -516,20 +760,26 @@ def run_price(w: Draft, models: list[str], budget: bool = False) -> None:
     w.kind = w.kind or "tool"
 
 
-def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None) -> None:
-    from apilab.assistant.offline.signals import read_signals
+def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None, *,
+             models: list[str] | None = None, lead: str = "",
+             args: dict[str, object] | None = None) -> None:
     from apilab.pricing import list_models
 
     started = time.perf_counter()
-    mentions = reading.signals.models
-    if not mentions and earlier:
-        mentions = read_signals(earlier, earlier).models  # the model named with the question
-    models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
-    guessed = [m for m in mentions if m.resolved is None and m.suggestions]
-    if not models and guessed:
-        models = [guessed[0].suggestions[0]]
-        w.notes.append(f"_I took `{guessed[0].written}` to mean `{models[0]}`, the closest name "
-                       "in the price table._")
+    # Every model named, "gpt-4o-mini vs claude-sonnet-4" included; else the one named with
+    # the question before.
+    mentions = _mentions(reading.prose) or (_mentions(earlier) if earlier else [])
+    if models is None:
+        models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
+    for mention in mentions:
+        if mention.resolved or not mention.suggestions:
+            continue  # priced, or retired (_model_problems says so)
+        guess = mention.suggestions[0]
+        if (mention.typo and models) or guess in models or len(models) >= _MAX_MODELS:
+            continue
+        models.append(guess)
+        w.notes.append(f"_I took `{mention.written}` to mean `{guess}`, the closest name in "
+                       "the price table._")
     rates = getattr(workload, "rates", {})
     compare = not models and not rates
     if compare:
@@ -539,14 +789,17 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
     if compare:
         text = ("You didn't name a model, so here is the workload on three common ones (name "
                 "one, e.g. \"on gpt-4o-mini\", for just that):\n\n" + text)
-    if any(m.resolved and re.match(r"^(?:o\d|gpt-5)", m.resolved)
-           for m in reading.signals.models) or re.search(r"\breasoning\b", reading.prose, re.I):
+    if lead:
+        text = f"{lead}\n\n{text}"
+    if any(re.match(r"^(?:o\d|gpt-5)", m) for m in models) or re.search(
+            r"\breasoning\b", reading.prose, re.I):
         text += ("\n\n_Reasoning models also bill their hidden reasoning tokens as **output** "
                  "(`usage.completion_tokens_details.reasoning_tokens`), so budget more output "
                  "than the visible answer._")
     w.parts.append(text)
     w.ran("estimate_cost", {"models": models, "rates": {k: str(v) for k, v in rates.items()},
-                            "totals": [f["total_usd"] for f in figures]}, started)
+                            "totals": [f["total_usd"] for f in figures], **(args or {})},
+          started)
     w.kind = w.kind or "tool"
 
 

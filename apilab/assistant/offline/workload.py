@@ -19,7 +19,8 @@ import dataclasses
 import re
 from decimal import Decimal, InvalidOperation
 
-__all__ = ["Quantity", "Workload", "parse_quantities", "parse_workload", "price_workload"]
+__all__ = ["PEOPLE_NOUNS", "Change", "Quantity", "Workload", "apply_change", "is_change",
+           "parse_quantities", "parse_workload", "price_model_split", "price_workload"]
 
 _MILLION = Decimal(1_000_000)
 MAX_QUANTITIES = 60
@@ -102,6 +103,71 @@ def parse_quantities(text: str) -> list[Quantity]:
     return kept
 
 
+# --- model names -----------------------------------------------------------------------------
+
+# A model name's numbers are versions, never quantities: "claude haiku 4.5", "gpt 4.1 mini",
+# "gpt-4o", "claude 3.5 sonnet", "gemini 2.5 flash", "llama 3 70b". A family word starts a
+# name; a bounded walk over the next few parts takes model words, one version and one size.
+_MODEL_FAMILY = re.compile(r"\b(?:chat-?gpt|gpt|claude|gemini|llama|mistral|mixtral|qwen|"
+                           r"deepseek|grok|gemma|phi|haiku|sonnet|opus|o(?=\d))", re.I)
+_MODEL_PART = re.compile(r"[ \t-]{0,2}([A-Za-z0-9]{1,12}(?:\.\d{1,2})?)\b")
+_MODEL_PART_WORDS = frozenset({
+    "haiku", "sonnet", "opus", "flash", "pro", "mini", "nano", "turbo", "lite", "instruct",
+    "chat", "preview", "vision", "latest", "exp", "thinking", "coder", "large", "small",
+    "medium", "ultra", "nemo", "maverick", "scout", "r", "v", "o"})
+_VERSION = re.compile(r"\d(?:\.\d{1,2})?o?|\d{8}|\d{4}", re.I)  # 3, 4.5, 4o, 20241022
+_PARAM_SIZE = re.compile(r"\d{1,3}b", re.I)  # "70b": parameters, not tokens
+# "4o mini", "4.1 nano", "3.5 turbo": a version with a model word, the family left out.
+_BARE_VERSION = re.compile(r"(?<![\w.$])(?:\d(?:\.\d{1,2})?o?(?=[ -](?:mini|nano|turbo|"
+                           r"sonnet|haiku|opus|flash|pro)\b)|4o\b)", re.I)
+_MODEL_PARTS_MAX = 5
+
+
+def _mask_models(text: str) -> str:
+    """``text`` with model names blanked (same length, so positions still line up)."""
+    spans: list[tuple[int, int]] = []
+    for m in _MODEL_FAMILY.finditer(text):
+        if spans and m.start() < spans[-1][1]:
+            continue  # "claude haiku": the walk from "claude" took "haiku" already
+        end, version, size = m.end(), False, False
+        for _ in range(_MODEL_PARTS_MAX):
+            part = _MODEL_PART.match(text, end)
+            if part is None:
+                break
+            word = part.group(1).lower()
+            if word in _MODEL_PART_WORDS:
+                end = part.end()
+            elif not version and _VERSION.fullmatch(word) and not _counted_next(text,
+                                                                               part.end()):
+                end, version = part.end(), True
+            elif version and not size and _PARAM_SIZE.fullmatch(word) and not _counted_next(
+                    text, part.end()):
+                end, size = part.end(), True
+            else:
+                break
+        spans.append((m.start(), end))
+    for m in _BARE_VERSION.finditer(text):
+        spans.append((m.start(), m.end()))
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+# A number followed by what it counts is a quantity even after a model word ("on sonnet 5
+# requests a minute"): a version is never followed by tokens or requests.
+_COUNTED_NEXT = re.compile(r"[ \t]{0,3}(?:[kmb]\b|thousand|million|tokens?|words?|requests?|"
+                           r"calls?|messages?|questions?|times|users?|students?|queries|"
+                           r"documents?|tickets?|emails?|per\b|a (?:day|week|month|minute|"
+                           r"second|hour)\b|x\b)", re.I)
+
+
+def _counted_next(text: str, index: int) -> bool:
+    return bool(_COUNTED_NEXT.match(text, index))
+
+
 # --- classification ------------------------------------------------------------------------
 
 _TIME_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour": 3600,
@@ -136,8 +202,13 @@ _CHAT_NOUNS = frozenset({"messages", "message", "chats", "questions", "prompts",
 _PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "students",
                            "employees", "agents", "subscribers", "clients", "players",
                            "patients", "developers", "devs", "accounts", "seats"})
+PEOPLE_NOUNS = _PEOPLE_NOUNS  # for the tool runner: "each student" leans on "30 students"
 _DURATION = re.compile(r"\b(?:for|over|during|in|within)\s+(?:the\s+next\s+|a\s+|an\s+|one\s+)?"
                        r"(\d+(?:\.\d+)?)?\s*" + _TIME_WORD, re.I)
+# "50 questions a week, 14 weeks": a count of a time unit with no "for" is the duration too.
+_BARE_DURATION = re.compile(r"^\s{0,3}(second|minute|hour|day|week|month|year)s?\b"
+                            r"(?!\s{0,3}(?:per|a|an|each|every|/)\b)", re.I)
+_RATE_BEFORE = re.compile(r"\b(?:per|every|each|a|an)\s{0,3}$|/\s{0,3}$", re.I)
 _ASKED_PERIOD = re.compile(r"\b(?:per|a|an|each|every|/|in a|for a|for one|over a)\s*"
                            r"(hour|day|week|month|year)\b|\b(hourly|daily|weekly|monthly|yearly|"
                            r"annually)\b",
@@ -149,13 +220,15 @@ _TOKEN_AFTER = re.compile(
 _SIDE_AFTER = re.compile(r"^\s*(?:tokens?\s+)?(?:of\s+)?(input|prompt|in|output|completion|out|"
                          r"generated|cached|reasoning)\b", re.I)
 _SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|in|out|reply|"
-                          r"replies|responses?|answers?)"
+                          r"replies|responses?|answers?|summary|summaries|generated)"
                           r"(?:\s+tokens?)?\s*(?:of|:|=|~|≈|around|about|approx\.?)?\s*$", re.I)
-# "output is just a label like 5 tokens": the side a few words back in the same clause.
-_SIDE_IN_CLAUSE = re.compile(r"\b(output|completion|reply|replies|responses?|answers?)\b"
+# "output is just a label like 5 tokens", "the summary is like 120 tokens": the side a few
+# words back in the same clause (what the model writes is output).
+_SIDE_IN_CLAUSE = re.compile(r"\b(output|completions?|reply|replies|responses?|answers?|"
+                             r"summary|summaries|generated)\b"
                              r"(?:\s+(?:is|are|will be|would be|just|only|maybe|about|around|"
                              r"like|roughly|usually|a|an|the|short|single|one|label|word|"
-                             r"category|number|score)){1,6}\s*$", re.I)
+                             r"category|number|score|text|length|size|of)){1,6}\s*$", re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",
@@ -216,6 +289,11 @@ class Workload:
     assumed_size: bool = False  # tokens assumed from "short ones", not given
     claimed_money: bool = True
     notes: list[str] = dataclasses.field(default_factory=list)
+    # A share of the items with another size on one side ("what if half of them are long,
+    # like 3000 tokens?"): that share has ``split_tokens`` there instead.
+    split_share: Decimal = Decimal(0)
+    split_side: str = ""
+    split_tokens: Decimal = Decimal(0)
 
     @property
     def total_items(self) -> Decimal:
@@ -224,21 +302,29 @@ class Workload:
     def totals(self) -> tuple[int, int, int]:
         """Total (input, output incl. reasoning, cached) tokens over the whole period."""
         n = self.total_items
-        return (int(n * self.input_tokens), int(n * (self.output_tokens + self.reasoning_tokens)),
-                int(n * self.cached_tokens))
+        return (int(self._side_total("input", n)),
+                int(self._side_total("output", n) + n * self.reasoning_tokens),
+                int(self._side_total("cached", n)))
+
+    def _side_total(self, side: str, n: Decimal) -> Decimal:
+        per_item: Decimal = getattr(self, f"{side}_tokens")
+        if self.split_share and side == self.split_side:
+            return n * (1 - self.split_share) * per_item + n * self.split_share * \
+                self.split_tokens
+        return n * per_item
 
     @property
     def has_tokens(self) -> bool:
         return bool(self.input_tokens or self.output_tokens or self.cached_tokens
-                    or self.reasoning_tokens)
+                    or self.reasoning_tokens or self.split_tokens)
 
 
 def _side(word: str | None) -> str:
     w = (word or "").lower()
     if w in ("input", "prompt", "in", "context"):
         return "input"
-    if w in ("output", "completion", "out", "generated", "reply", "replies", "response",
-             "responses", "answer", "answers"):
+    if w in ("output", "completion", "completions", "out", "generated", "reply", "replies",
+             "response", "responses", "answer", "answers", "summary", "summaries"):
         return "output"
     if w in ("cached", "cache"):
         return "cached"
@@ -262,11 +348,13 @@ def _slash_pair(text: str, q: Quantity, quantities: list[Quantity]) -> str:
 def parse_workload(text: str) -> Workload | None:
     """The workload a cost question describes, or ``None`` without token or word numbers."""
     w = Workload()
+    text = _mask_models(text)
     quantities = parse_quantities(text)
     low = text.lower()
     per_item_seen = False
     item_total_seen = False
     found = False
+    bare_duration: tuple[Decimal, str] | None = None
     for q in quantities:
         after = text[q.end : q.end + 60]
         before = text[max(0, q.start - 40) : q.start]
@@ -337,6 +425,10 @@ def parse_workload(text: str) -> Workload | None:
             setattr(w, f"{side}_tokens", getattr(w, f"{side}_tokens") + q.value)
             found = True
             continue
+        bare = _BARE_DURATION.match(after)
+        if bare and not _RATE_BEFORE.search(before):
+            bare_duration = (q.value, bare.group(1).lower())  # "50 a week, 14 weeks"
+            continue
         unit = _RATE_UNIT.match(after)
         if unit and not (unit.group(6) and re.search(r"\blimit", text[q.start:q.end + 40],
                                                      re.I)):
@@ -406,7 +498,7 @@ def parse_workload(text: str) -> Workload | None:
             if not _ADJ_ASKS.match(low, m.end()):
                 w.frequency = unit
                 break
-    _apply_period(w, text)
+    _apply_period(w, text, bare_duration)
     converted = []
     for words, side in ((w.words_in, "input"), (w.words_out, "output")):
         if words and not getattr(w, f"{side}_tokens"):
@@ -419,6 +511,121 @@ def parse_workload(text: str) -> Workload | None:
     if per_item_seen and w.items == 1 and not item_total_seen:
         w.notes.append("Per-request figures: give the number of requests for a total.")
     return w
+
+
+# --- a follow-up that changes one parameter -------------------------------------------------
+
+# "half of them", "20% of the tickets", "1 in 4": a share of the items. Bounded alternatives.
+_SHARE = re.compile(
+    r"\b(half(?! an? )|a third|one third|a quarter|one quarter|a fifth|one fifth|two thirds|"
+    r"three quarters)\b|(?<![\w.])(\d{1,2}(?:\.\d{1,2})?)\s?(?:%|percent\b)"
+    r"|\b(\d{1,3}|one) (?:in|out of) (\d{1,4})\b", re.I)
+_SHARE_WORDS = {"half": Decimal("0.5"), "a third": Decimal(1) / 3, "one third": Decimal(1) / 3,
+                "a quarter": Decimal("0.25"), "one quarter": Decimal("0.25"),
+                "a fifth": Decimal("0.2"), "one fifth": Decimal("0.2"),
+                "two thirds": Decimal(2) / 3, "three quarters": Decimal("0.75")}
+# A follow-up about the workload just priced: "what if ...", "how about ...", "... instead".
+_CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then)\W{1,3}){0,2}(?:(?:what|how)\s"
+                     r"(?:if|about)\b|(?:if|suppose|say)\b|(?:per|a|each|every)\s(?:day|week|"
+                     r"month|year)\b|(?:daily|weekly|monthly|yearly)\b)|\binstead\b", re.I)
+
+
+@dataclasses.dataclass
+class Change:
+    """What a follow-up changed in an earlier workload, or why it could not be applied."""
+
+    workload: Workload
+    applied: list[str] = dataclasses.field(default_factory=list)  # "half at 3,000 input"
+    share: Decimal | None = None  # a share with no size: "half of them use gpt-4o"
+    share_text: str = ""
+    unapplied: str = ""  # what the follow-up said that could not be applied
+
+
+def is_change(text: str) -> bool:
+    """A follow-up that changes the workload just priced ("what if half of them are long,
+    like 3000 tokens?", "and on gpt-4o instead?"), not a new question."""
+    head = text[:300]
+    return bool(_CHANGE.search(head) or _SHARE.search(head))
+
+
+def _share(m: re.Match[str]) -> Decimal | None:
+    if m.group(1):
+        return _SHARE_WORDS.get(m.group(1).lower())
+    if m.group(2):
+        value = Decimal(m.group(2)) / 100
+    else:
+        top = Decimal(1) if m.group(3).lower() == "one" else Decimal(m.group(3))
+        value = top / Decimal(m.group(4)) if m.group(4) != "0" else Decimal(0)
+    return value if 0 < value < 1 else None
+
+
+def apply_change(w: Workload, text: str) -> Change:
+    """``w`` with the one parameter ``text`` changes: a share of the items at another size,
+    a new per-item size, or a new item count. Whatever is not understood is reported."""
+    text = _mask_models(text[:600])
+    new = dataclasses.replace(w, notes=list(w.notes), claimed=None, budget=None)
+    change = Change(new)
+    share_match = _SHARE.search(text)
+    share = _share(share_match) if share_match else None
+    rest = text
+    if share_match:
+        rest = text[:share_match.start()] + " " * len(share_match.group(0)) + \
+            text[share_match.end():]
+    sizes = parse_workload(rest)
+    sides = [side for side in ("input", "output", "cached") if sizes is not None
+             and getattr(sizes, f"{side}_tokens")]
+    noun = w.item_noun or "requests"
+    if share is not None and share_match is not None:
+        shown = share_match.group(0).lower()
+        if len(sides) == 1 and sizes is not None:
+            side = sides[0]
+            new.split_share, new.split_side = share, side
+            new.split_tokens = getattr(sizes, f"{side}_tokens")
+            change.applied.append(f"{shown} of the {noun} at {_fmt_tokens(new.split_tokens)} "
+                                  f"{side} tokens each")
+        elif sides:
+            change.unapplied = (f"{shown} of the {noun} with sizes on both sides; change one "
+                                "at a time")
+        elif size := _SIZE_WORD.search(rest):
+            change.unapplied = (f"{shown} of the {noun} being {size.group(1).lower()}; say how "
+                                "many tokens one of those is")
+        else:
+            change.share, change.share_text = share, shown  # a model for a share, perhaps
+        return change
+    for side in sides:
+        # A new size for every item: any earlier share at another size on this side goes.
+        setattr(new, f"{side}_tokens", getattr(sizes, f"{side}_tokens"))
+        if new.split_side == side:
+            new.split_share, new.split_side, new.split_tokens = Decimal(0), "", Decimal(0)
+        change.applied.append(f"{_fmt_tokens(getattr(new, f'{side}_tokens'))} {side} tokens "
+                              f"per {noun.rstrip('s') if noun.endswith('s') else noun}")
+    # A new count: "what if we get 50k tickets (of 1000 tokens each)?"
+    for q in parse_quantities(rest)[:4]:
+        item = _ITEM_AFTER.match(rest[q.end:q.end + 40])
+        word = item.group(1).lower() if item else ""
+        if q.money or not word or word in _NOT_ITEMS:
+            continue
+        if word == w.each_noun:
+            new.each = q.value
+        else:
+            new.items, new.item_noun = q.value, word
+        change.applied.append(f"{_count(q.value)} {word}")
+        break
+    asked = None if change.applied else _ASKED_PERIOD.search(rest)
+    unit = (asked.group(1) or _FREQ_ADJ[asked.group(2).lower()]).lower() if asked else ""
+    if unit and w.frequency and _TIME_SECONDS[unit] >= _TIME_SECONDS[w.frequency]:
+        # "how about per year?": the same rate over a longer period.
+        new.periods = Decimal(_TIME_SECONDS[unit]) / Decimal(_TIME_SECONDS[w.frequency])
+        new.period = unit
+        change.applied.append(f"per {unit}")
+        if unit in ("month", "year") and w.frequency != unit:
+            new.notes.append(f"A {unit} is taken as {_TIME_SECONDS[unit] / 86400:g} days.")
+    elif unit:
+        change.unapplied = f"per {unit}: your counts are per {w.frequency or 'request'}"
+    # A number the change did not place (a model's version is no number here), or "long".
+    if not change.applied and (parse_quantities(rest) or _SIZE_WORD.search(rest)):
+        change.unapplied = " ".join(text.split())[:120]
+    return change
 
 
 _SENTENCE_REACH = 160  # characters either side: enough for "am I right that it's 8k?"
@@ -437,9 +644,9 @@ def _sentence_around(text: str, index: int) -> str:
     return text[max(left + 1, lo) : (min(right) + 1 if right else hi)]
 
 
-def _apply_period(w: Workload, text: str) -> None:
+def _apply_period(w: Workload, text: str, bare: tuple[Decimal, str] | None = None) -> None:
     """Scale items per frequency period to the duration or period the learner asked for."""
-    duration = None
+    duration = bare
     for m in _DURATION.finditer(text):
         amount = Decimal(m.group(1)) if m.group(1) else Decimal(1)
         duration = (amount, m.group(2).lower())
@@ -494,9 +701,15 @@ def _usd(amount: Decimal) -> str:
     return format_usd(amount)
 
 
-def describe(w: Workload) -> str:
-    """The workload's arithmetic in one line: items x tokens x periods = totals."""
-    total_in, total_out, total_cached = w.totals()
+def _per(period: str) -> str:
+    """" per month", or " over 14 weeks" for a stated duration ("per 14 weeks" misreads)."""
+    if not period:
+        return ""
+    return f" over {period}" if period[0].isdigit() else f" per {period}"
+
+
+def _per_item(w: Workload) -> str:
+    """One item's tokens: "800 input + 120 output"."""
     per = []
     if w.input_tokens:
         per.append(f"{_fmt_tokens(w.input_tokens)} input")
@@ -506,8 +719,18 @@ def describe(w: Workload) -> str:
         per.append(f"{_fmt_tokens(w.output_tokens)} output")
     if w.reasoning_tokens:
         per.append(f"{_fmt_tokens(w.reasoning_tokens)} reasoning (billed as output)")
-    if w.total_items == 1:
-        return "**Tokens:** " + " + ".join(per) + "."
+    return " + ".join(per)
+
+
+def _count(n: Decimal) -> str:
+    return f"{n:,.0f}" if n == n.to_integral_value() else f"{n:,.1f}"
+
+
+def describe(w: Workload) -> str:
+    """The workload's arithmetic in one line: items x tokens x periods = totals."""
+    total_in, total_out, total_cached = w.totals()
+    if w.total_items == 1 and not w.split_share:
+        return "**Tokens:** " + _per_item(w) + "."
     count = f"{int(w.items):,}" + (f" {w.item_noun}" if w.item_noun else " requests")
     if w.each != 1:
         count += f" x {int(w.each):,} {w.each_noun} each"
@@ -518,21 +741,26 @@ def describe(w: Workload) -> str:
         step = f"{w.periods:,.0f} {w.frequency}s"
         article = "an" if w.period == "hour" else "a"
         count += f" x {step}" + ("" if w.period == step else f" {article} {w.period}")
+    n = w.total_items
+    if w.split_share:
+        # Each share with its own size: "10,000 x (800 input ...) + 10,000 x (3,000 input ...)".
+        other = dataclasses.replace(w, **{f"{w.split_side}_tokens": w.split_tokens})
+        items = (f"{_count(n * (1 - w.split_share))} x ({_per_item(w)} tokens) + "
+                 f"{_count(n * w.split_share)} x ({_per_item(other)} tokens)")
+    else:
+        items = f"{int(n):,} x ({_per_item(w)} tokens)"
     totals = [f"{_fmt_tokens(total_in)} input"] if total_in else []
     if total_cached:
         totals.append(f"{_fmt_tokens(total_cached)} cached")
     if total_out:
         totals.append(f"{_fmt_tokens(total_out)} output")
-    return (f"**Workload:** {count} = {int(w.total_items):,} x ({' + '.join(per)} tokens) = "
-            f"{' + '.join(totals)} tokens" + (f" per {w.period}" if w.period else "") + ".")
+    return (f"**Workload:** {count} = {items} = {' + '.join(totals)} tokens" + _per(w.period)
+            + ".")
 
 
 def price_workload(w: Workload, models: list[str], at: str | None = None) -> tuple[str, list[
         dict[str, str]]]:
     """Markdown pricing of ``w`` on each model (or the learner's rates), with the arithmetic."""
-    from apilab.errors import ApilabError
-    from apilab.pricing import cost
-
     total_in, total_out, total_cached = w.totals()
     lines = [describe(w)]
     figures: list[dict[str, str]] = []
@@ -552,7 +780,30 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
             parts.append(f"{_fmt_tokens(total_out)} x {_usd(out_rate)}/1M = {_usd(amount_out)}")
         lines.append(f"**At your rates:** {'; '.join(parts)}; total **{_usd(total)}**.")
         figures.append({"model": "your rates", "total_usd": str(total)})
-    for model in ([] if w.rates and not models else models):
+    model_lines, model_figures = _model_lines(w, [] if w.rates and not models else models, at)
+    lines += model_lines
+    figures += model_figures
+    if w.claimed is not None and figures:
+        lines.append(_check_claim(w, figures))
+    if w.budget and figures:
+        lines.append(_budget_lasts(w, figures))
+    if total_in and not total_out:
+        lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
+                     "tokens each\"); output costs 3-5x more per token on most models._")
+    lines += [f"_{note}_" for note in w.notes]
+    return "\n\n".join(lines), figures
+
+
+def _model_lines(w: Workload, models: list[str], at: str | None) -> tuple[list[str], list[
+        dict[str, str]]]:
+    """One line per model: each side's tokens x its rate, and the total."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import cost
+
+    total_in, total_out, total_cached = w.totals()
+    lines: list[str] = []
+    figures: list[dict[str, str]] = []
+    for model in models:
         try:
             # Long-context rates apply per request above a prompt size, so they need a
             # request count: "1.5M input tokens" with none is a total over many requests.
@@ -570,15 +821,28 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
         if at:
             when = f"price in force on {b.at.isoformat()}"
         lines.append(f"**`{b.model}`** ({when}): {'; '.join(parts)}; total "
-                     f"**{_usd(b.total)}**" + (f" per {w.period}" if w.period else "") + ".")
+                     f"**{_usd(b.total)}**" + _per(w.period) + ".")
         figures.append({"model": b.model, "total_usd": str(b.total)})
-    if w.claimed is not None and figures:
-        lines.append(_check_claim(w, figures))
-    if w.budget and figures:
-        lines.append(_budget_lasts(w, figures))
-    if total_in and not total_out:
-        lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
-                     "tokens each\"); output costs 3-5x more per token on most models._")
+    return lines, figures
+
+
+def price_model_split(w: Workload, share: Decimal, new_model: str, old_model: str,
+                      at: str | None = None) -> tuple[str, list[dict[str, str]]]:
+    """``w`` with ``share`` of its items on ``new_model`` and the rest on ``old_model``
+    ("what if half of them use gpt-4o instead?")."""
+    noun = w.item_noun or "requests"
+    lines = [describe(w)]
+    figures: list[dict[str, str]] = []
+    for model, part in ((new_model, share), (old_model, 1 - share)):
+        sub = dataclasses.replace(w, items=w.items * part, notes=[])
+        found, figs = _model_lines(sub, [model], at)
+        lines += [f"{_count(w.items * part)} {noun}: {line}" for line in found]
+        figures += figs
+    if len(figures) == 2:
+        total = sum((Decimal(f["total_usd"]) for f in figures), Decimal(0))
+        lines.append(f"**Split {_count(share * 100)}% / {_count((1 - share) * 100)}%: total "
+                     f"{_usd(total)}**" + _per(w.period) + ".")
+        figures.append({"model": f"{new_model} + {old_model}", "total_usd": str(total)})
     lines += [f"_{note}_" for note in w.notes]
     return "\n\n".join(lines), figures
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.guide import guides
 from apilab.content.models import Course
@@ -145,3 +147,33 @@ def test_the_key_plan_uses_what_the_learner_already_said(real_tutor: OfflineTuto
     assert "spending cap" in items[0]
     for named in ("Vercel", "fly secrets set", "Anthropic workspace", "One key per person"):
         assert named in plan, named
+
+
+def test_retry_guide_reads_limits_and_says_which_one_binds(real_tutor: OfflineTutor) -> None:
+    """QA14 item 13: "50 RPM and 40k input TPM, each request ~2k tokens. how many can we
+    actually do per minute?" got "50 requests a minute x 40,000 tokens each is about
+    2,000,000 tokens per minute"; 40,000 / 2,000 = 20 a minute, so TPM binds."""
+    replies = _talk(real_tutor, real_tutor.course, "rate-limits-cost", [
+        "how should I structure retries in my worker? I have a celery worker with 8 processes "
+        "each calling the anthropic api, we get lots of 429",
+        "our tier is 50 RPM and 40k input TPM, each request ~2k tokens. how many can we "
+        "actually do per minute?"])
+    text = replies[1].text
+    assert "2,000,000" not in text
+    assert "40,000 / 2,000 = **20 requests a minute**" in text
+    assert "**TPM binds: you can do about 20 requests a minute**, not 50" in text
+    assert "question 2 of 3" in text  # the plan goes on
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ("we send 100 rpm, 500 tokens each, our limit is 30k TPM",
+     "**50,000 tokens per minute**. Your TPM limit allows 30,000 / 500 = **60 requests a "
+     "minute**"),
+    ("TPM: 90k, RPM: 3500, prompts are ~1.2k tokens", "**TPM binds: you can do about 75"),
+    ("limits are 500 RPM and 200k TPM", "above 400 tokens a request"),
+    ("we do 600 rpm, tier allows 500 rpm", "120% of your 500 RPM limit (over it"),
+])
+def test_the_numbers_reaction_labels_each_number(answer: str, said: str) -> None:
+    from apilab.assistant.offline.guide import _numbers_reaction
+
+    assert said in _numbers_reaction(answer)

@@ -26,6 +26,7 @@ ATTACKS = {
     "framing": "can you teach me step by step " * 260,
     "fence-prose": "adds ```json at the start and ```" * 250,
     "side-clause": "output is just a label like 5 tokens " * 210,
+    "summary-clause": "the summary is like the text of " * 250,
     "chat-spelling": "wat y hittin cachin streamin " * 280,
     "clauses": "it said x. how. " * 500, "bare-why": "why " * 2000 + "?",
     "specifics": "'a `b gpt-4 A_B 1,2," * 400,
@@ -47,6 +48,17 @@ ATTACKS = {
     "requests-calls": "what's wrong?\nrequests.post(" * 570,
     "requests-names": "what's wrong?\nrequests.post(\"https://api.openai.com/v1/chat/"
     "completions\", json={\"messages\": [" + "a, " * 2600 + "]})",
+    "model-names": "how much on claude haiku 4.5 " * 280 + "1M input",
+    "model-parts": "cost gpt" + " mini 4.1 70b o" * 600,
+    "models-vs": "cost of 1M input tokens on " + "gpt-4o vs claude-sonnet-4 or " * 260,
+    "per-student": "each student 50 questions, 1500 tokens in " * 180,
+    "weeks": "cost of 50 a week, 14 weeks " * 280,
+    "json-template": 'is this json valid? {"a": ' + '..., "b": 1-5, "c": "x" | ' * 230 + "}",
+    "json-rules": "a is one of " + "b, " * 1300 + 'or c. {"a": 9} parsed json ok?',
+    "json-ranges": "priority is between 1 and 5 " * 280 + '{"priority": 9} parsed json ok?',
+    "raise-lines": "review my retry code\ndef f():\n for i in range(3):\n  return 1\n"
+    + "    raise E()\n" * 600,
+    "what-if": "what if half of them 1 in 4 20% 3000 tokens " * 180,
 }
 
 
@@ -71,6 +83,10 @@ REVIEW_ATTACKS = {
     "retry-ifs": "def f():\n for i in range(9):\n  return 1\n" + "  if i if i if i\n" * 460,
     "retry-loops": "def f():\n" + " for i in range(\n  return\n" * 320,
     "rate-limits": "except RateLimitError " * 360, "defs": "def \n" * 1600,
+    "retry-raises": "def f():\n for i in range(9):\n  return 1\n" + "  if i:\n  else:\n   raise\n"
+    * 420,
+    "retry-nesting": "def f():\n for i in range(9):\n  return 1\n" + "".join(
+        " " * (2 + n) + "except:\n" for n in range(100)) + (" " * 102 + "raise\n") * 30,
 }
 
 
@@ -145,3 +161,52 @@ def test_request_checker_is_linear_on_hostile_input(name: str) -> None:
     for call in find_calls(text, [code] if code else []):
         check_call(call)
     assert time.perf_counter() - started < 1.0
+
+
+def test_follow_ups_to_a_priced_workload_are_linear_on_hostile_input(
+        real_tutor: OfflineTutor) -> None:
+    # A follow-up is read against the learner's last few messages, each cut short, however
+    # many and however long; the change it makes is read with bounded patterns.
+    import dataclasses
+
+    first = "how much for 20,000 tickets a month, 800 tokens each, on gpt-4o-mini?"
+    priced = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost", first))
+    assert "**Workload:**" in priced.text
+    noisy = ("what if half of them 1 in 4 20% each student 3000 tokens " * 150)[:8000]
+    history = [("learner", first), ("assistant", priced.text)] + [
+        ("learner", noisy), ("assistant", priced.text)] * 40
+    for message in (noisy, "and on " + "gpt-4o vs claude or " * 400, "what if " + "1 in 4 " * 1300,
+                    "ok and " * 1140 + "per year?", "what if " + "claude-haiku-4-5 " * 460,
+                    "what if half of them are " + "long " * 1500):
+        turn = dataclasses.replace(make_turn(real_tutor.course, "rate-limits-cost",
+                                             message[:8000]), history=history)
+        started = time.perf_counter()
+        assert real_tutor.compose(turn).text.strip()
+        assert time.perf_counter() - started < 1.0
+
+
+def test_rules_stated_earlier_are_read_linearly_on_hostile_input(
+        real_tutor: OfflineTutor) -> None:
+    # The ranges and value sets a learner stated are read from their last few messages, each
+    # cut short, with bounded patterns.
+    import dataclasses
+
+    history = [("learner", text[:8000]) for text in (
+        '{"a": ' + '1-5, "b": "x" | "y" | ' * 400, "a is one of " + "x, " * 2600,
+        "score between " * 600, '"p": 1' + "-" * 7990)] * 10
+    message = 'here is the output {"a": 9, "b": "z", "p": 0} it parsed fine so json ok?'
+    turn = dataclasses.replace(make_turn(real_tutor.course, "production-prompts", message),
+                               history=history)
+    started = time.perf_counter()
+    assert real_tutor.compose(turn).text.strip()
+    assert time.perf_counter() - started < 1.0
+
+
+def test_the_retry_guides_numbers_are_read_linearly_on_hostile_input() -> None:
+    from apilab.assistant.offline.guide import _numbers_reaction
+
+    for text in ("50 rpm our tier is " * 420, "tpm: 40k " * 880, "2k tokens each " * 530,
+                 "rpm limit of " * 600 + "5", "we send 9 requests a minute and " * 250):
+        started = time.perf_counter()
+        assert _numbers_reaction(text[:8000])
+        assert time.perf_counter() - started < 1.0

@@ -378,3 +378,29 @@ def test_a_task_prompt_under_is_this_prompt_ok_is_reviewed(real_tutor) -> None: 
     assert reply.meta["answer_kind"] == "review" and reply.on_topic
     assert "Untrusted input is not delimited" in reply.text
     assert not reply.meta["injection"]
+
+
+_ASK = ("def ask(msgs):\n    for attempt in range(5):\n        try:\n            return "
+        "client.create(msgs)\n        except RateLimitError:\n")
+
+
+@pytest.mark.parametrize(("name", "tail", "swallows"), [
+    # QA14 item 4: a raise on the last attempt is not "returns None".
+    ("continue, then raise", "            if attempt < 4:\n                time.sleep(2 ** "
+     "attempt)\n                continue\n            raise\n", False),
+    ("else: raise", "            if attempt < 4:\n                time.sleep(1)\n            "
+     "else:\n                raise\n", False),
+    ("one line", "            if attempt == 4: raise\n            time.sleep(1)\n", False),
+    ("raise after the loop", "            time.sleep(1)\n    raise RuntimeError('gave up')\n",
+     False),
+    # Falls through: a raise for other errors only, a bare return or a log line after it.
+    ("raise for other errors only", "            time.sleep(1)\n        except APIStatusError "
+     "as e:\n            if e.status_code >= 500:\n                time.sleep(1)\n            "
+     "else:\n                raise\n", True),
+    ("return None after", "            time.sleep(1)\n    return None\n", True),
+    ("a log line after", "            time.sleep(1)\n    log.error('gave up')\n", True),
+])
+def test_returns_none_only_when_the_function_really_falls_through(name: str, tail: str,
+                                                                  swallows: bool) -> None:
+    problems = [p for p, _ in review_retries(_ASK + tail).problems]
+    assert ("After the last attempt it returns `None`." in problems) is swallows, name

@@ -6,7 +6,13 @@ from decimal import Decimal
 
 import pytest
 
-from apilab.assistant.offline.workload import parse_quantities, parse_workload, price_workload
+from apilab.assistant.offline.workload import (
+    apply_change,
+    is_change,
+    parse_quantities,
+    parse_workload,
+    price_workload,
+)
 
 
 @pytest.mark.parametrize(("text", "value"), [
@@ -75,7 +81,9 @@ def test_no_tokens_no_workload() -> None:
 
 @pytest.mark.parametrize("attack", ["how much does it cost: " + "1 " * 3990,
                                     "cost " + "5k tokens $3 per 1M input " * 300,
-                                    "am I right that it's " + "8k " * 2600])
+                                    "am I right that it's " + "8k " * 2600,
+                                    "cost on " + "claude haiku 4.5 gpt-4o-mini " * 280,
+                                    "gpt" + "-mini 4.1 70b o" * 500 + " 1M tokens"])
 def test_number_heavy_messages_stay_linear(attack: str) -> None:
     import time
 
@@ -182,3 +190,106 @@ def test_a_budget_says_how_long_it_lasts_and_short_messages_are_a_stated_assumpt
     assert "Assumed: a short message is about 300 input tokens" in text
     # Without a size word there is nothing to price.
     assert parse_workload("its like 200 messages a day") is None
+
+
+@pytest.mark.parametrize(("text", "model", "total"), [
+    # QA: "haiku 4.5" was read as 4 x the workload ($9.00), "gpt 4.1 mini" as 4.1 x ($2.95).
+    ("how much does claude haiku 4.5 cost for 1M input and 200k output", "claude-haiku-4-5",
+     "2.00"),
+    ("how much for 1M input and 200k output on gpt 4.1 mini", "gpt-4.1-mini", "0.72"),
+    ("1M input and 200k output on gpt-4.1-mini", "gpt-4.1-mini", "0.72"),
+    ("gpt-4o 2 million input tokens, 500k output", "gpt-4o", "10.00"),
+    ("claude 3.5 sonnet for 1M input and 100k output", "claude-3-5-sonnet", "4.50"),
+    ("gemini 2.5 flash, 1M input and 1M output tokens", "gemini-2.5-flash", "2.80"),
+])
+def test_a_model_names_numbers_are_never_quantities(text: str, model: str, total: str) -> None:
+    w = parse_workload(text)
+    assert w is not None and w.total_items == 1
+    _, figures = price_workload(w, [model], "2025-11-01")
+    assert f"{Decimal(figures[0]['total_usd']):.2f}" == total
+
+
+@pytest.mark.parametrize(("text", "totals"), [
+    ("llama 3 70b, 2M input tokens", (2_000_000, 0, 0)),  # "70b" is parameters, not tokens
+    ("on 4o mini 1M input", (1_000_000, 0, 0)),
+    ("claude-sonnet-4 2M input tokens", (2_000_000, 0, 0)),
+    ("on sonnet 5 requests a minute of 300 tokens", (1_500, 0, 0)),  # a count, not a version
+])
+def test_model_versions_and_sizes_are_left_out_but_counts_after_them_stay(
+        text: str, totals: tuple[int, int, int]) -> None:
+    w = parse_workload(text)
+    assert w is not None and w.totals() == totals
+
+
+@pytest.mark.parametrize(("text", "tokens_in", "tokens_out"), [
+    # QA: the summary's 120 tokens were added to the input (920 input, no output priced).
+    ("we want to summarize 20,000 support tickets per month, each ticket is about 800 tokens "
+     "and the summary is like 120 tokens. how much on gpt-4o-mini?", 800, 120),
+    ("5k docs of 2000 tokens, summaries of 200 tokens", 2000, 200),
+    ("10k requests, completion is 200 tokens, prompt 1000 tokens", 1000, 200),
+    ("generated text about 400 tokens, 2k input tokens, 300 calls", 2000, 400),
+])
+def test_what_the_model_writes_is_output(text: str, tokens_in: int, tokens_out: int) -> None:
+    w = parse_workload(text)
+    assert w is not None
+    assert (int(w.input_tokens), int(w.output_tokens)) == (tokens_in, tokens_out)
+
+
+def test_tickets_with_summaries_are_priced_with_their_output() -> None:
+    w = parse_workload("20,000 support tickets per month, each ticket is about 800 tokens and "
+                       "the summary is like 120 tokens")
+    assert w is not None
+    text, figures = price_workload(w, ["gpt-4o-mini"], "2025-07-01")
+    assert figures[0]["total_usd"].startswith("3.84")  # 16M x $0.15 + 2.4M x $0.60
+    assert "Only input is priced" not in text
+
+
+_BASE = ("20,000 support tickets per month, each ticket is about 800 tokens and the summary "
+         "is like 120 tokens")
+
+
+@pytest.mark.parametrize(("follow_up", "applied", "totals"), [
+    ("what if half of them are long, like 3000 tokens?",
+     "half of the tickets at 3,000 input tokens each", (38_000_000, 2_400_000, 0)),
+    ("what if 20% are 5000 tokens", "20% of the tickets at 5,000 input tokens each",
+     (32_800_000, 2_400_000, 0)),
+    ("what about 1 in 4 at 2k tokens", "1 in 4 of the tickets at 2,000 input tokens each",
+     (22_000_000, 2_400_000, 0)),
+    ("what if the summary is 300 tokens?", "300 output tokens per ticket",
+     (16_000_000, 6_000_000, 0)),
+    ("what if we get 50k tickets?", "50,000 tickets", (40_000_000, 6_000_000, 0)),
+])
+def test_a_follow_up_changes_one_parameter_and_keeps_the_rest(
+        follow_up: str, applied: str, totals: tuple[int, int, int]) -> None:
+    base = parse_workload(_BASE)
+    assert base is not None and is_change(follow_up)
+    change = apply_change(base, follow_up)
+    assert change.applied == [applied] and not change.unapplied
+    assert change.workload.totals() == totals
+    assert base.totals() == (16_000_000, 2_400_000, 0)  # the earlier workload is untouched
+
+
+def test_a_change_without_a_size_is_reported_not_guessed() -> None:
+    base = parse_workload(_BASE)
+    assert base is not None
+    vague = apply_change(base, "what if half of them are long?")
+    assert not vague.applied and "say how many tokens" in vague.unapplied
+    model = apply_change(base, "what if half of them use gpt-4o instead?")
+    assert model.share == Decimal("0.5") and not model.unapplied  # a model for that share
+
+
+def test_a_count_of_weeks_is_the_duration() -> None:
+    w = parse_workload("each student maybe 50 questions a week, 14 weeks, about 1500 tokens "
+                       "in and 400 out per question")
+    assert w is not None and w.total_items == 700 and w.period == "14 weeks"
+    text, _ = price_workload(w, ["gpt-4o-mini"])
+    assert "over 14 weeks" in text and "per 14 weeks" not in text
+
+
+def test_a_follow_up_for_a_longer_period_rescales_and_a_shorter_one_is_reported() -> None:
+    base = parse_workload(_BASE)
+    assert base is not None
+    yearly = apply_change(base, "how about per year?")
+    assert yearly.applied == ["per year"] and yearly.workload.period == "year"
+    daily = apply_change(base, "and per day?")
+    assert not daily.applied and "your counts are per month" in daily.unapplied
