@@ -283,7 +283,12 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 
 # --- sentences -----------------------------------------------------------------------------
 
-_SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[。！？])|\n+")
+# Informal text ends sentences in lower case too ("... for each row. how do i get the text
+# out? right now i print it"): after "?" or "!" always, after "." when a question word
+# follows.
+_SENTENCE_END = re.compile(
+    r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[?!])\s+(?=[a-z])|(?<=[a-z]\.)\s+(?=(?:how|what|why|when|"
+    r"where|which|who|can|could|should)\b)|(?<=[。！？])|\n+")
 _QUESTION_START = re.compile(
     r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+|"
     r"hmm+,?\s+|um+,?\s+|well,?\s+)?"

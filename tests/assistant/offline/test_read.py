@@ -154,3 +154,20 @@ def test_backticks_mentioned_in_a_sentence_do_not_open_a_block() -> None:
     assert "json.loads breaks" in reading.prose
     fenced = read_message('is this ok? ```json\n{"a": 1}\n```')
     assert [p.kind for p in fenced.pasted] == ["json"]
+
+
+def test_informal_sentences_end_in_lower_case_too() -> None:
+    """QA: "... for each row. how do i get just the text out of the response object? right
+    now i print it ..." was one sentence, so the question was never matched on its own and
+    the reply was "I don't know"."""
+    from apilab.assistant.offline.read import read_message, sentences
+
+    text = ("I loop over it calling the api for each row. how do i get just the text out of "
+            "the response object? right now i print it and get a giant ChatCompletion thing")
+    assert sentences(text) == [
+        "I loop over it calling the api for each row.",
+        "how do i get just the text out of the response object?",
+        "right now i print it and get a giant ChatCompletion thing"]
+    assert "how do i get just the text out of the response object?" in read_message(
+        text).questions
+    assert len(sentences("use e.g. the sdk. it works, see v1.2 docs")) == 1

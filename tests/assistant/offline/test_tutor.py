@@ -821,3 +821,14 @@ def test_a_learner_in_another_language_is_told_the_python_code_carries_over(real
     plain = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost",
                                          "can you show a tenacity example for retries?"))
     assert "The code above is Python" not in plain.text
+
+
+def test_a_question_inside_backstory_is_answered_not_i_dont_know(real_tutor) -> None:  # type: ignore[no-untyped-def]
+    """QA: a data analyst's loop-over-a-dataframe backstory hid "how do i get just the text
+    out of the response object?" and the reply was "I don't know" with the answer folded."""
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "api-basics",
+        "hi, im a data analyst. I have a pandas dataframe with 500 product reviews and I loop "
+        "over it calling the api for each row. how do i get just the text out of the response "
+        "object? right now i print it and get a giant ChatCompletion(...) thing"))
+    assert reply.meta["card"] == "ab-response-content" and reply.on_topic
