@@ -231,6 +231,13 @@ _SYMBOL_NAMES = re.compile(r"(?<![a-z0-9.])(?:(c|f)#|c\+\+|\.net\b)")
 _SYMBOL_WORDS = {"c#": " csharp", "f#": " fsharp", "c++": " cplusplus", ".net": " dotnet"}
 
 
+# Chat shorthand for course words: "the convo is long", "2 msgs", "the resp object".
+_CHAT_WORDS = {"convo": "conversation", "convos": "conversations", "msg": "message",
+               "msgs": "messages", "resp": "response", "req": "request", "reqs": "requests",
+               "img": "image", "imgs": "images", "pic": "image", "pics": "images",
+               "txt": "text", "prod": "production", "db": "database", "cfg": "config"}
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercase word tokens; keeps ``max_tokens``, ``gpt-4o-mini``, ``429`` whole."""
     lowered = text.lower().replace("’", "'")
@@ -242,6 +249,7 @@ def tokenize(text: str) -> list[str]:
         tok = tok.strip(".'-")
         if not tok:
             continue
+        tok = _CHAT_WORDS.get(tok, tok)
         out.append(tok)
         # Also index the parts of compound tokens so "finish_reason" meets "finish reason".
         if any(c in tok for c in "_-.") and not tok.replace(".", "").isdigit():

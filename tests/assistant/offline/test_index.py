@@ -74,3 +74,12 @@ def test_lesson_passages_keep_code_with_its_paragraph() -> None:
     assert "Streaming" in headings
     streaming = dict(passages)["Streaming"]
     assert "for chunk in s" in streaming
+
+
+def test_chat_shorthand_reads_as_the_course_word() -> None:
+    """QA: "wont that get super expensive if the convo is long?" was "I don't know": the
+    index never met "convo"."""
+    from apilab.assistant.offline.text import tokenize
+
+    assert tokenize("the convo is long, 2 msgs") == ["the", "conversation", "is", "long", "2",
+                                                     "messages"]
