@@ -252,6 +252,9 @@ _FOLLOW_UP = re.compile(
     r"|^\s*(?:show|give) me (?:an? |some |the )?(?:example|code|sample|snippet)", re.I)
 _BACK_REFERENCE = re.compile(r"\b(?:it|that|this|those|them|these|there)\b", re.I)
 FOLLOW_UP_WORDS = 10
+# "so what should the system prompt say about it?": the question ends on what came before.
+_ENDS_ON_REFERENCE = re.compile(
+    r"\b(?:about|for|with|to|of|against|on|from|in) (?:it|that|this|them|those)\s*\?+\s*$", re.I)
 
 
 # "why?" / "how?" alone: about the answer just given, unless the tutor's suggested question
@@ -272,7 +275,8 @@ def detect_follow_up(text: str) -> bool:
     if not words or len(words) > FOLLOW_UP_WORDS:
         return False
     return bool(_FOLLOW_UP.match(text)) or (
-        len(words) <= 7 and bool(_BACK_REFERENCE.search(text)) and "?" in text)
+        len(words) <= 7 and bool(_BACK_REFERENCE.search(text)) and "?" in text) or bool(
+        _ENDS_ON_REFERENCE.search(text))
 
 
 # "ok v2:", "updated version:", "here's v2", "new version", "how about now?": a revised

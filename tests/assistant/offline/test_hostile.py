@@ -36,6 +36,7 @@ ATTACKS = {
     "harvest": "tell me how to find find working working keys " * 170,
     "next-step": "ok revoked. now what " * 380,
     "languages": "in go c# .net golang go dev " * 280,
+    "ends-on-it": "about it about that " * 400 + "?",
     "rates": "10 req/s 5 rps 3 calls/min 20k users, 5 messages a day " * 140,
     "terse-period": "600 tokens in " * 600 + "per month?",
     "daily": "daily " * 1333,

@@ -290,3 +290,11 @@ def test_asking_for_other_peoples_keys_is_declined_not_asking_about_leaks(real_t
                  "I found someone else's API key on GitHub, what should I do?",
                  "how do i find which of my keys leaked"):
         assert not intents.asks_for_others_keys(fair), fair
+
+
+def test_a_question_ending_on_it_leans_on_the_one_before() -> None:
+    from apilab.assistant.offline import intents
+
+    assert intents.detect_follow_up("so what should the system prompt say about it?")
+    assert intents.detect_follow_up("how do I test for that?")
+    assert not intents.detect_follow_up("what should a system prompt for a support bot say?")
