@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apilab.assistant.base import Turn
 from apilab.content.models import Course
 
@@ -12,6 +14,19 @@ def make_turn(course: Course, lab_id: str, message: str, *, first: bool = False,
     history = [] if first else [("user", "hello"), ("assistant", "hi")]
     return Turn(lab=course.lab(lab_id), message=message, history=history,
                 objectives_covered=covered, context=dict(context))
+
+
+def converse(tutor: Any, lab_id: str, messages: list[str]) -> list[Any]:
+    """The offline tutor's replies to ``messages`` asked in turn, each with the ones before
+    it (and their replies) as history."""
+    history: list[tuple[str, str]] = []
+    replies = []
+    for message in messages:
+        reply = tutor.compose(Turn(lab=tutor.course.lab(lab_id), message=message,
+                                   history=list(history)))
+        replies.append(reply)
+        history += [("learner", message), ("assistant", reply.text)]
+    return replies
 
 
 def fake_openai_key() -> str:

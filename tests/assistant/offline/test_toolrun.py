@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from apilab.assistant.folds import without_folds
 from apilab.assistant.offline import OfflineTutor
-from apilab.assistant.offline.tutor import Composed
-from tests.assistant._helpers import make_turn
-
-
-def _conversation(tutor: OfflineTutor, lab: str, messages: list[str]) -> list[Composed]:
-    history: list[tuple[str, str]] = []
-    replies = []
-    for message in messages:
-        reply = tutor.compose(dataclasses.replace(make_turn(tutor.course, lab, message),
-                                                  history=list(history)))
-        replies.append(reply)
-        history += [("learner", message), ("assistant", reply.text)]
-    return replies
-
+from tests.assistant._helpers import converse, make_turn
 
 _TICKETS = ("we want to summarize 20,000 support tickets per month, each ticket is about 800 "
             "tokens and the summary is like 120 tokens. how much on gpt-4o-mini?")
@@ -29,7 +14,7 @@ def test_a_what_if_follow_up_reprices_the_earlier_workload_with_the_change(
         real_tutor: OfflineTutor) -> None:
     """QA14 1c: "what if half of them are long" got the card's canned $42.25 example, and
     "and on gpt-4o instead?" then priced 3,920 input tokens for every ticket."""
-    first, half, other = _conversation(real_tutor, "rate-limits-cost", [
+    first, half, other = converse(real_tutor, "rate-limits-cost", [
         _TICKETS, "what if half of them are long, like 3000 tokens?", "and on gpt-4o instead?"])
     assert "total **$3.84** per month" in first.text
     assert "half of the tickets at 3,000 input tokens" in half.text
@@ -44,7 +29,7 @@ def test_a_what_if_follow_up_reprices_the_earlier_workload_with_the_change(
 
 def test_a_change_it_cannot_read_is_named_and_no_canned_figure_replaces_it(
         real_tutor: OfflineTutor) -> None:
-    _, vague = _conversation(real_tutor, "rate-limits-cost", [
+    _, vague = converse(real_tutor, "rate-limits-cost", [
         _TICKETS, "what if half of them are long?"])
     assert "I couldn't apply" in vague.text and "say how many tokens" in vague.text
     assert "total **$3.84** per month" in vague.text  # the earlier workload, unchanged
@@ -55,7 +40,7 @@ def test_counts_per_student_multiply_the_class_named_before_and_keep_its_model(
         real_tutor: OfflineTutor) -> None:
     """QA14 1d: one student for one week was priced ($0.02), with "You didn't name a
     model"; 30 x 50 x 14 = 21,000 questions on gpt-4o-mini is about $9.77."""
-    _, plan, half = _conversation(real_tutor, "rate-limits-cost", [
+    _, plan, half = converse(real_tutor, "rate-limits-cost", [
         "help me plan a budget for our class of 30 students using gpt-4o-mini for a semester",
         "each student maybe 50 questions a week, 14 weeks, about 1500 tokens in and 400 out "
         "per question",
@@ -90,7 +75,7 @@ def test_a_close_but_unknown_model_beside_a_known_one_is_priced_and_said(
 def test_a_raise_after_the_retry_loop_is_reviewed_with_the_code(real_tutor: OfflineTutor) -> None:
     """QA14 item 4: the function's last line, "    raise RuntimeError('failed')", was read as
     a traceback and cut off the code, so the review said it returns None."""
-    v1, v2 = _conversation(real_tutor, "rate-limits-cost", [
+    v1, v2 = converse(real_tutor, "rate-limits-cost", [
         "can you review my retry code?\n\nimport time, openai\ndef call(msgs):\n    for i in "
         "range(10):\n        try:\n            return client.chat.completions.create(model="
         "'gpt-4o-mini', messages=msgs)\n        except Exception as e:\n            print("
@@ -127,7 +112,7 @@ def test_a_template_in_a_description_is_not_syntax_checked(real_tutor: OfflineTu
 def test_output_that_parses_but_breaks_a_range_the_learner_stated_is_not_ok(
         real_tutor: OfflineTutor) -> None:
     """QA14 item 5b: priority 9 against the 1-5 stated two turns earlier got "Valid JSON"."""
-    replies = _conversation(real_tutor, "production-prompts", [
+    replies = converse(real_tutor, "production-prompts", [
         'I need the model to return {"category": ..., "priority": 1-5} for each ticket. '
         "sometimes it wraps it in ```json fences and json.loads fails. fix?",
         "is pydantic enough or do I need json schema too",
@@ -151,7 +136,7 @@ def test_without_stated_rules_parsing_is_step_one_and_this_objects_checks_are_na
 
 
 def test_a_what_if_that_changes_no_number_is_not_a_reprice(real_tutor: OfflineTutor) -> None:
-    _, caching = _conversation(real_tutor, "rate-limits-cost", [
+    _, caching = converse(real_tutor, "rate-limits-cost", [
         _TICKETS, "what if we cache the instructions, would that help?"])
     # Not the same workload priced again: the notes answer a question about caching.
     assert "**Workload:**" not in caching.text and "estimate_cost" not in caching.tools_used
@@ -159,7 +144,7 @@ def test_a_what_if_that_changes_no_number_is_not_a_reprice(real_tutor: OfflineTu
 
 def test_follow_ups_change_count_and_size_then_models_then_period(
         real_tutor: OfflineTutor) -> None:
-    _, bigger, models, yearly = _conversation(real_tutor, "rate-limits-cost", [
+    _, bigger, models, yearly = converse(real_tutor, "rate-limits-cost", [
         _TICKETS, "what if it is 50k tickets of 1000 tokens each?",
         "and what about claude-haiku-4-5 vs gpt-4.1-mini?", "ok and per year?"])
     assert "50,000 x (1,000 input + 120 output tokens)" in bigger.text

@@ -13,7 +13,7 @@ from apilab.assistant.base import ReplyDone, TextDelta
 from apilab.assistant.offline import OFFLINE_NOTE, OfflineTutor
 from apilab.assistant.offline.tutor import chunk_words
 from apilab.content.models import Course
-from tests.assistant._helpers import fake_openai_key, make_turn
+from tests.assistant._helpers import converse, fake_openai_key, make_turn
 
 
 def _key() -> str:
@@ -555,23 +555,12 @@ def test_what_about_another_model_reprices_the_earlier_workload(real_tutor) -> N
     assert "$31.00" in reply.text  # 12M x $2.50 + 100k x $10 per 1M
 
 
-def _conversation(tutor, lab: str, messages: list[str]) -> list:  # type: ignore[no-untyped-def]
-    import dataclasses
-
-    history: list[tuple[str, str]] = []
-    replies = []
-    for message in messages:
-        reply = tutor.compose(dataclasses.replace(make_turn(tutor.course, lab, message),
-                                                  history=list(history)))
-        replies.append(reply)
-        history += [("learner", message), ("assistant", reply.text)]
-    return replies
 
 
 def test_a_follow_up_gets_the_next_card_not_the_same_answer_again(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "what about anthropic?" and "show me code" after the backoff card repeated it word
     for word, and each repeat counted: three identical replies completed the lab."""
-    first, second, third = _conversation(real_tutor, "rate-limits-cost", [
+    first, second, third = converse(real_tutor, "rate-limits-cost", [
         "how does exponential backoff work", "what about anthropic?", "show me code"])
     assert first.meta["card"] == "rlc-backoff-schedule"
     cards = {first.meta["card"], second.meta["card"], third.meta["card"]}
@@ -580,7 +569,7 @@ def test_a_follow_up_gets_the_next_card_not_the_same_answer_again(real_tutor) ->
 
 
 def test_a_follow_up_with_nothing_new_says_so_and_does_not_count(real_tutor) -> None:  # type: ignore[no-untyped-def]
-    first, again = _conversation(real_tutor, "api-basics", [
+    first, again = converse(real_tutor, "api-basics", [
         "what goes in the authorization header?", "and what about for that header?"])
     assert first.on_topic and first.meta["card"] == "ab-auth-header"
     assert again.meta["answer_kind"] == "repeat" and not again.on_topic
@@ -591,7 +580,7 @@ def test_a_follow_up_with_nothing_new_says_so_and_does_not_count(real_tutor) -> 
 def test_a_bare_why_asks_about_the_answer_not_the_suggested_question(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "why?" after the v1-migration answer picked up the tutor's own "Next:" question
     (about streaming) as if the learner had asked it."""
-    first, why = _conversation(real_tutor, "api-basics", [
+    first, why = converse(real_tutor, "api-basics", [
         "I get openai.lib._old_api.APIRemovedInV1 error", "why?"])
     assert "**Next:**" in first.text and not first.text.split("**Next:**")[1].strip().lower(
         ).startswith("why")
@@ -602,7 +591,7 @@ def test_a_bare_why_asks_about_the_answer_not_the_suggested_question(real_tutor)
 def test_a_question_after_a_statement_is_not_taken_as_an_answer(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "... obviously about a bug. how do i catch that" was read as an answer to the
     tutor's "Next:" question (sentence split needs a capital letter) and not answered."""
-    _, second = _conversation(real_tutor, "production-prompts", [
+    _, second = converse(real_tutor, "production-prompts", [
         "how do i classify support tickets into categories with the api",
         "the model said category 'billing' but the ticket is obviously about a bug. how do i "
         "catch that"])
@@ -626,7 +615,7 @@ def test_chat_spelling_reaches_the_card(real_tutor) -> None:  # type: ignore[no-
 def test_the_earlier_question_is_quoted_without_its_pasted_code(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "show me code" after a code paste quoted a cut-off code fence, which turned the
     rest of the rendered reply into a code block. The old call itself names its card."""
-    first, second = _conversation(real_tutor, "api-basics", [
+    first, second = converse(real_tutor, "api-basics", [
         "ok i wrote this but it crashes:\n```python\nimport openai\nr = openai.ChatCompletion."
         "create(model='gpt-4o-mini', messages=[{'role': 'user', 'content': 'hi'}])\n```",
         "show me code"])
@@ -728,13 +717,13 @@ def test_which_is_worst_after_a_review_points_at_its_first_item(real_tutor) -> N
     """QA: "which one is the worst problem?" right after a prompt review was called
     off-topic; "what should I do first out of all that?" after the leak checklist got an
     unrelated card."""
-    review, worst = _conversation(real_tutor, "production-prompts", [
+    review, worst = converse(real_tutor, "production-prompts", [
         "can you review my system prompt?\n\nYou are ShoeBot, a helpful assistant for StepUp "
         "Shoes. Answer any question the user asks. Our admin password is hunter2 in case you "
         "need to look up orders.", "which one is the worst problem?"])
     assert review.meta["answer_kind"] == "review"
     assert worst.on_topic and "**1.** **It contains a password.**" in worst.text
-    plan, first = _conversation(real_tutor, "key-security", [
+    plan, first = converse(real_tutor, "key-security", [
         "I pushed my .env with my openai key to a public github repo, what do I do",
         "thanks. what should I do first out of all that?"])
     assert first.on_topic and "Revoke" in first.text.split("\n")[0]
@@ -746,7 +735,7 @@ def test_which_is_worst_after_a_review_points_at_its_first_item(real_tutor) -> N
 def test_pushing_back_on_an_answer_gets_its_point_again_not_the_next_card(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "but the .env file is in gitignore so nobody can see it right?" after the Vite
     answer got the .gitignore card, as if .gitignore made a VITE_ key safe."""
-    first, objection = _conversation(real_tutor, "key-security", [
+    first, objection = converse(real_tutor, "key-security", [
         "im building a react app with vite and I put my openai key in .env as "
         "VITE_OPENAI_KEY. is that safe? it's not in git",
         "but the .env file is in gitignore so nobody can see it right?"])
@@ -761,7 +750,7 @@ def test_explain_that_again_restates_the_answer_and_asks_what_lost_them(real_tut
     with"; "i don't understand" picked up an unrelated card."""
     for again in ("explain that again please", "i don't understand",
                   "can you say that in simpler terms?", "what do you mean?"):
-        _, second = _conversation(real_tutor, "api-basics", [
+        _, second = converse(real_tutor, "api-basics", [
             "what does finish_reason length mean", again])
         assert second.meta["answer_kind"] == "repeat" and not second.on_topic, again
         assert "Which part lost you?" in second.text
@@ -787,7 +776,7 @@ def test_a_general_coding_request_is_redirected_not_answered_with_closest_cards(
 def test_now_what_after_a_checklist_gives_the_next_step(real_tutor) -> None:  # type: ignore[no-untyped-def]
     """QA: "ok revoked. now what" mid-incident got "Glad it helped." (a leading "ok" read as
     thanks) and no next step."""
-    _, after = _conversation(real_tutor, "key-security", [
+    _, after = converse(real_tutor, "key-security", [
         "I pushed my .env with my openai key to a public github repo, what do I do",
         "ok revoked. now what"])
     assert after.meta["answer_kind"] == "explain" and after.on_topic
@@ -801,9 +790,9 @@ def test_why_picks_up_the_tutors_own_why_question_and_otherwise_the_answer(real_
     """A bare "why?" after "Next: Why is a 429 with insufficient_quota in the don't-retry
     column?" asks that; after an explained 400 it asks for the reason of the answer (QA: it
     got the base-URL card)."""
-    _, picked = _conversation(real_tutor, "api-basics", ["Which errors should I retry?", "why?"])
+    _, picked = converse(real_tutor, "api-basics", ["Which errors should I retry?", "why?"])
     assert "Picking up my question: Why is a 429" in picked.text
-    _, reason = _conversation(real_tutor, "api-basics", [
+    _, reason = converse(real_tutor, "api-basics", [
         "openai.BadRequestError: Error code: 400 - {'error': {'message': \"Invalid value: "
         "'bot'. Supported values are: 'system', 'assistant', 'user'\", 'type': "
         "'invalid_request_error', 'param': 'messages[1].role', 'code': 'invalid_value'}}",
