@@ -231,8 +231,11 @@ def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
     prose = reading.prose
     if not w.turn.history or w.answering or not prose.strip():
         return None
+    change = is_change(prose)
+    if not change and not w.follows:
+        return None  # the common case, before reading model names (a signals pass)
     named = bool(_named_models(prose))
-    if not (is_change(prose) or (w.follows and named and not _full(parse_workload(prose)))):
+    if not (change or (w.follows and named and not _full(parse_workload(prose)))):
         return None
     chain = _earlier_workload(w)
     if chain is None or named:
