@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING
 
 from apilab.assistant.folds import fold
+from apilab.assistant.offline.draft import lead_paragraph
 from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
 from apilab.assistant.offline.retrieve import Match
@@ -193,8 +194,7 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     if _OBJECTION.search(w.message[:2000]):
         # "but the .env is in .gitignore, so nobody can see it, right?": the answer given
         # already settles it; say so with its opening, not with the next card over.
-        lead = card.answer.strip().split("\n\n")[0]
-        w.parts.append(f"My answer above already covers this:\n\n> {' '.join(lead.split())}")
+        w.parts.append(f"My answer above already covers this:\n\n> {lead_paragraph(card.answer)}")
         w.kind = "repeat"
         w.why_not = "the reply restates an earlier answer"
         return []

@@ -135,7 +135,19 @@ class Draft:
             self._earlier_answers = " ".join(
                 " ".join(without_folds(c).split()) for r, c in self.turn.history
                 if r == "assistant")
-        return " ".join(card.answer.split())[:160] in self._earlier_answers
+        return answer_opening(card.answer) in self._earlier_answers
+
+
+@functools.cache
+def answer_opening(answer: str) -> str:
+    """A card answer's first 160 characters, whitespace collapsed: how a reply that gave the
+    card is recognised in the transcript (cached: every card may be checked per message)."""
+    return " ".join(answer.split())[:160]
+
+
+def lead_paragraph(answer: str) -> str:
+    """A card answer's first paragraph on one line: its point, to restate."""
+    return " ".join(answer.strip().split("\n\n")[0].split())
 
 
 _WORD = re.compile(r"[a-z0-9_\-\.]+")

@@ -160,6 +160,25 @@ def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
     return out
 
 
+# Labels for the numbers of the retry guide's traffic step (bounded patterns).
+_RPM_AFTER = re.compile(r"\s{0,2}(?:rpm\b|req(?:uest)?s?\s{0,2}(?:/|per|an?|each)\s{0,2}"
+                        r"min(?:ute)?\b|calls?\s{0,2}(?:/|per|an?)\s{0,2}min(?:ute)?\b)", re.I)
+_RPS_AFTER = re.compile(r"\s{0,2}(?:rps\b|req(?:uest)?s?\s{0,2}(?:/|per|an?)\s{0,2}"
+                        r"s(?:ec(?:ond)?)?\b)", re.I)
+_TPM_AFTER = re.compile(r"\s{0,2}(?:(input|output)\s{1,2})?(?:tpm\b|tok(?:en)?s?\s{0,2}(?:/|"
+                        r"per|an?)\s{0,2}min(?:ute)?\b)", re.I)
+_TOKENS_AFTER = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2})?tok(?:en)?s?\b", re.I)
+_RPM_BEFORE = re.compile(r"\b(?:rpm|requests per minute)\s{0,2}(?:limit\s{0,2})?(?:of|is|=|:)?"
+                         r"\s{0,2}~?$", re.I)
+_TPM_BEFORE = re.compile(r"\b(?:(input|output)\s{1,2})?(?:tpm|tokens per minute)\s{0,2}"
+                         r"(?:limit\s{0,2})?(?:of|is|=|:)?\s{0,2}~?$", re.I)
+# "our tier is 50 RPM", "limit of 50 rpm": a limit; "we send 50 rpm": traffic.
+_LIMIT_WORDS = re.compile(r"\b(?:tier|limits?|allowed|allows?|max(?:imum)?|cap|quota|"
+                          r"plan gives|we get|we have|account has)\b", re.I)
+_USAGE_WORDS = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|use|using|"
+                          r"need|expect)\b", re.I)
+
+
 def _numbers_reaction(answer: str) -> str:
     """Step "numbers" of the retry guide: which number is the RPM, which the TPM and which the
     tokens per request, each a limit or the learner's own traffic, and what they add up to
@@ -168,22 +187,6 @@ def _numbers_reaction(answer: str) -> str:
     Each number is labelled from a few characters either side (bounded patterns)."""
     from apilab.assistant.offline.workload import parse_quantities
 
-    rpm_after = re.compile(r"\s{0,2}(?:rpm\b|req(?:uest)?s?\s{0,2}(?:/|per|an?|each)\s{0,2}"
-                           r"min(?:ute)?\b|calls?\s{0,2}(?:/|per|an?)\s{0,2}min(?:ute)?\b)", re.I)
-    rps_after = re.compile(r"\s{0,2}(?:rps\b|req(?:uest)?s?\s{0,2}(?:/|per|an?)\s{0,2}"
-                           r"s(?:ec(?:ond)?)?\b)", re.I)
-    tpm_after = re.compile(r"\s{0,2}(?:(input|output)\s{1,2})?(?:tpm\b|tok(?:en)?s?\s{0,2}(?:/|"
-                           r"per|an?)\s{0,2}min(?:ute)?\b)", re.I)
-    tokens_after = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2})?tok(?:en)?s?\b", re.I)
-    rpm_before = re.compile(r"\b(?:rpm|requests per minute)\s{0,2}(?:limit\s{0,2})?(?:of|is|=|:)?"
-                            r"\s{0,2}~?$", re.I)
-    tpm_before = re.compile(r"\b(?:(input|output)\s{1,2})?(?:tpm|tokens per minute)\s{0,2}"
-                            r"(?:limit\s{0,2})?(?:of|is|=|:)?\s{0,2}~?$", re.I)
-    # "our tier is 50 RPM", "limit of 50 rpm": a limit; "we send 50 rpm": traffic.
-    limit_words = re.compile(r"\b(?:tier|limits?|allowed|allows?|max(?:imum)?|cap|quota|"
-                             r"plan gives|we get|we have|account has)\b", re.I)
-    usage_words = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|use|using|"
-                             r"need|expect)\b", re.I)
     rpm_use: int | None = None
     rpm_limit: int | None = None
     tpm_limit: int | None = None
@@ -198,22 +201,22 @@ def _numbers_reaction(answer: str) -> str:
         after = answer[q.end:q.end + 30]
         before = answer[max(0, q.start - 40):q.start]
         clause = re.split(r"[,;.]|\band\b", before)[-1]
-        limit = bool(limit_words.search(clause)) and not usage_words.search(clause[-15:])
-        tpm = tpm_after.match(after) or tpm_before.search(before)
+        limit = bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
+        tpm = _TPM_AFTER.match(after) or _TPM_BEFORE.search(before)
         if tpm:
-            if usage_words.search(clause) and not limit_words.search(clause):
+            if _USAGE_WORDS.search(clause) and not _LIMIT_WORDS.search(clause):
                 continue  # their own tokens a minute: the requests and sizes say it better
             tpm_limit, tpm_side = value, (tpm.group(1) or "").lower()
-        elif rpm_after.match(after) or rpm_before.search(before):
+        elif _RPM_AFTER.match(after) or _RPM_BEFORE.search(before):
             # Said beside a TPM ("50 RPM and 40k TPM"), an RPM is the tier's, unless they
             # say they send it.
-            if limit or (has_tpm and not usage_words.search(clause)):
+            if limit or (has_tpm and not _USAGE_WORDS.search(clause)):
                 rpm_limit = value
             else:
                 rpm_use = value
-        elif rps_after.match(after):
+        elif _RPS_AFTER.match(after):
             rpm_use = value * 60
-        elif tokens_after.match(after):
+        elif _TOKENS_AFTER.match(after):
             per_request = value
         else:
             plain.append(value)

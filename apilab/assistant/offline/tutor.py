@@ -36,7 +36,7 @@ from apilab.assistant.folds import without_folds
 from apilab.assistant.offline import intents
 from apilab.assistant.offline.answer import answer_from_notes
 from apilab.assistant.offline.coach import drill_coaching
-from apilab.assistant.offline.draft import Draft, lab_vocabulary
+from apilab.assistant.offline.draft import Draft, answer_opening, lab_vocabulary, lead_paragraph
 from apilab.assistant.offline.guide import guide_step
 from apilab.assistant.offline.index import KnowledgeIndex
 from apilab.assistant.offline.judge import judge_reply
@@ -429,11 +429,10 @@ class OfflineTutor:
             return False  # "Next: Why revoke before investigating?" -> "why?": that one
         # The answer given, not a folded alternative the learner may not have opened.
         last = " ".join(without_folds(w.last_reply()).split())
-        card = next((c for c in self.course.cards if " ".join(c.answer.split())[:160] in last),
-                    None)
+        card = next((c for c in self.course.cards if answer_opening(c.answer) in last), None)
         if card is None:
             return False
-        lead = " ".join(card.answer.strip().split("\n\n")[0].split())
+        lead = lead_paragraph(card.answer)
         opening = ("The reason is in my answer above:" if why
                    else "The core of it, once more:")
         w.parts.append(f"{opening}\n\n> {lead}\n\nWhich part lost you? Ask "
@@ -462,17 +461,14 @@ class OfflineTutor:
             k = (max(done) + 1) if done else 1
             if k >= len(items):
                 return False
-            step = " ".join(items[k].split())
-            w.parts.append(f"Next: **{k + 1}.** {step}")
+            w.parts.append(f"Next: **{k + 1}.** {' '.join(items[k].split())}")
             if k + 1 < len(items):
                 w.parts.append(f"Then **{k + 2}.** {' '.join(items[k + 1].split())}")
-            w.kind = "explain"
-            w.on_lab_topic = True
-            return True
-        first = " ".join(items[0].split())
-        w.parts.append(f"Start with the first one: **1.** {first}\n\nThe list above puts "
-                       "what matters most first (what could leak, cost money or mislead "
-                       "people), so work down it in order.")
+        else:
+            first = " ".join(items[0].split())
+            w.parts.append(f"Start with the first one: **1.** {first}\n\nThe list above puts "
+                           "what matters most first (what could leak, cost money or mislead "
+                           "people), so work down it in order.")
         w.kind = "explain"
         w.on_lab_topic = True
         return True
