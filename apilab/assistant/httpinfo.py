@@ -211,10 +211,13 @@ _BAD_REQUEST_CODES = frozenset({"invalid_type", "invalid_value", "missing_requir
 # Usage in a pasted log: prompt_tokens=1200, "input_tokens": 1200.
 _PROMPT_TOKENS = re.compile(r"\b(?:prompt|input)_tokens[\"']?\s{0,3}[=:]\s{0,3}(\d{1,9})\b")
 _SDK_CODE = re.compile(r"(?:error code|status(?: code)?|status_code|code)\W{0,3}(\d{3})\b", re.I)
+# "429s", "503's": the plural of a status learners meet often (not "500s", which can be a
+# duration).
 _BARE_CODE = re.compile(
-    r"(?<![\w.$/,-])([45]\d\d)(?![\w.%,])(?!\s*(?:k\b|m\b|words?|tokens?|ms\b|milli|seconds?|"
+    r"(?<![\w.$/,-])(?:(40[134]|429|50[23]|529)'?s(?![\w.%,])|"
+    r"([45]\d\d)(?![\w.%,])(?!\s*(?:k\b|m\b|words?|tokens?|ms\b|milli|seconds?|"
     r"secs?\b|s\b|minutes?|requests?|calls?|chars?|characters?|documents?|docs?|users?|"
-    r"dollars?|usd|per\b|rpm|tpm|times|lines?|pages?|messages?|items?|rows?|\$))", re.I)
+    r"dollars?|usd|per\b|rpm|tpm|times|lines?|pages?|messages?|items?|rows?|\$)))", re.I)
 _HEADER = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]{1,60})\s*:\s*(.+?)\s*$", re.M)
 _INTERESTING_HEADERS = (
     "retry-after", "retry-after-ms", "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",
@@ -326,7 +329,7 @@ def bare_codes(text: str) -> list[int]:
     """4xx/5xx codes mentioned in prose ("a 429 and a 503"), in order, without repeats."""
     codes: list[int] = []
     for m in _BARE_CODE.finditer(text):
-        code = int(m.group(1))
+        code = int(m.group(1) or m.group(2))
         if code in STATUSES and code not in codes:
             codes.append(code)
     return codes

@@ -372,17 +372,24 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
                  foreign: bool = False) -> None:
     card = match.doc.card
     assert card is not None
+    computed = _computed(w)
+    if computed and hedge:
+        # The learner's own numbers answered; a card that only half fits would add its
+        # sources and its "Next:" about some other topic (image tokens under a ticket total).
+        w.add_objectives(card.objectives) if not foreign else None
+        return
     w.card = card
     w.kind = "hedged" if hedge else "answer"
-    computed = _computed(w)
     # After a calculation the learner's own numbers are the reading; the card's question
     # ("How much do 2 million input tokens ... cost?") would name some other job's.
     if (hedge or _wordy(w.focus)) and not computed:
         w.understood = shown_question(card, w.message)
     # After a calculation, keep only the card's explanation: its own worked example would
     # be numbers about some other job.
-    w.parts.append(explanation(card.answer, shown="\n".join(w.parts)) if computed
-                   else card.answer.strip())
+    extra = explanation(card.answer, shown="\n".join(w.parts)) if computed else card.answer.strip()
+    if not extra:
+        return  # nothing of the card's own beside the result: no sources, no Next from it
+    w.parts.append(extra)
     language = _other_language(w.message, card.answer)
     if language and not computed:
         w.parts.append(f"_The code above is Python; in {language} the steps are the same with "

@@ -299,9 +299,7 @@ def guide_step(w: Draft) -> bool:
         if len(message.split()) > 6 and not facts and (
                 message.strip().endswith("?") or _asks(message)):
             return False
-        reactions = [step.react[f] for f in facts if f in step.react]
-        if "NUMBERS" in reactions:
-            reactions = [_numbers_reaction(message) if r == "NUMBERS" else r for r in reactions]
+        reactions = _reactions(step, facts, message)
         if not reactions:
             reactions = [step.react.get("default", "Noted.")]
         w.parts.append(("Back to the plan. " if resumed else "")
@@ -311,31 +309,69 @@ def guide_step(w: Draft) -> bool:
         # saying where the code runs) is not asked again: its reaction says what was heard.
         # Only what this message said: an earlier answer's passing word ("support emails")
         # is worth asking about, not assuming.
-        while n < len(guide.steps) and (said := guide.steps[n].facts_in(message)):
-            heard = [guide.steps[n].react[f] for f in said if f in guide.steps[n].react]
-            w.parts.append("You've already told me the next part: "
-                           + " ".join(dict.fromkeys(heard)))
-            w.add_objectives(guide.steps[n].objectives)
-            n += 1
-        if n < len(guide.steps):
-            w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
-            w.kind = "coach"
-        else:
-            w.parts.append(_plan(w, guide))
-            w.add_objectives(guide.plan_objectives)
-            w.kind = "plan"
-        w.on_lab_topic = guide.lab == lab.id
-        w.follow_up = None
+        n, heard = _skip_answered(w, guide, n, message)
+        if heard:
+            w.parts.append("You've already told me the next part: " + heard)
+        _ask_or_plan(w, guide, n)
+        # An answer the guide recognised nothing in ("not sure honestly") got only the
+        # step's generic advice: the conversation goes on, but that is not help to count.
+        if not facts and w.kind == "coach":
+            w.kind = "continuation"
         return True
     for guide in guides():
         if guide.lab != lab.id or not any(t.search(message) for t in guide.triggers):
             continue
-        w.parts.append(f"{guide.intro}\n\n{guide.header(1)}\n\n{guide.steps[0].ask}")
-        w.kind = "coach"
-        w.on_lab_topic = True
-        w.follow_up = None
+        # The opening message often answers the first questions ("plan key management for
+        # my Flask app on Heroku"): those are not asked again, and the opening message is
+        # the answer the plan reads for them (``_answers``).
+        n, heard = _skip_answered(w, guide, 0, message, opening=True)
+        w.parts.append(guide.intro + (f"\n\nFrom what you've said: {heard}" if heard else ""))
+        _ask_or_plan(w, guide, n)
+        if not heard and w.kind == "coach":
+            # Only the introduction and a first question: nothing taught yet to count.
+            w.kind = "clarify"
         return True
     return False
+
+
+def _reactions(step: Step, facts: list[str], message: str) -> list[str]:
+    reactions = [step.react[f] for f in facts if f in step.react]
+    return [_numbers_reaction(message) if r == "NUMBERS" else r for r in reactions]
+
+
+# In an opening message a bare number answers nothing ("8 processes", "lots of 429"): only
+# one said as a rate or a size answers "how many requests a minute, how many tokens?".
+_RATE_WORDS = re.compile(r"\b(?:per (?:minute|min|second|sec|hour|day)|a (?:minute|second|"
+                         r"hour|day)|/\s?(?:min|minute|s|sec|h|hr|day)\b|rpm|tpm|rps|tokens?)\b",
+                         re.I)
+
+
+def _skip_answered(w: Draft, guide: Guide, n: int, message: str,
+                   *, opening: bool = False) -> tuple[int, str]:
+    """The first step from ``n`` (0-based) that ``message`` does not already answer, and
+    the reactions to the ones it does."""
+    heard: list[str] = []
+    while n < len(guide.steps) and (said := [
+            f for f in guide.steps[n].facts_in(message)
+            if not (opening and guide.steps[n].react.get(f) == "NUMBERS"
+                    and not _RATE_WORDS.search(message))]):
+        heard += _reactions(guide.steps[n], said, message)
+        w.add_objectives(guide.steps[n].objectives)
+        n += 1
+    return n, " ".join(dict.fromkeys(heard))
+
+
+def _ask_or_plan(w: Draft, guide: Guide, n: int) -> None:
+    """Ask step ``n`` (0-based), or give the plan when every step is answered."""
+    if n < len(guide.steps):
+        w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
+        w.kind = "coach"
+    else:
+        w.parts.append(_plan(w, guide))
+        w.add_objectives(guide.plan_objectives)
+        w.kind = "plan"
+    w.on_lab_topic = guide.lab == w.turn.lab.id
+    w.follow_up = None
 
 
 def _plan(w: Draft, guide: Guide) -> str:

@@ -50,6 +50,9 @@ class Reading:
     lead: str = ""  # the opening sentence, when it says what the message is about
 
     glosses: tuple[str, ...] = ()  # English terms for words written in another language
+    # An opening story before the question ("we are a team of 5 devs, ..."): read with the
+    # question, never matched on its own (``parts``).
+    backstory: str = ""
 
     @property
     def focus(self) -> str:
@@ -57,8 +60,8 @@ class Reading:
         title naming the topic), then the questions, then the problem statements, up to
         about 60 words. Pasted material and backstory are left out."""
         chosen: list[str] = []
-        if self.lead:
-            chosen.append(self.lead)
+        if self.lead or self.backstory:
+            chosen.append(self.lead or self.backstory)
         for sentence in (*self.questions, *self.problems):
             if sentence not in chosen:
                 chosen.append(sentence)
@@ -287,7 +290,7 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 # out? right now i print it"): after "?" or "!" always, after "." when a question word
 # follows.
 _SENTENCE_END = re.compile(
-    r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[?!])\s+(?=[a-z])|(?<=[a-z]\.)\s+(?=(?:how|what|why|when|"
+    r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[?!])\s+(?=[a-z])|(?<=[A-Za-z0-9)]\.)\s+(?=(?:how|what|why|when|"
     r"where|which|who|can|could|should)\b)|(?<=[。！？])|\n+")
 _QUESTION_START = re.compile(
     r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+|"
@@ -381,6 +384,17 @@ _NOT_ASKING = re.compile(
     r"|^\s*when\s+(?!(?:should|do|does|did|is|are|was|will|would|can|could|to)\b)\w+", re.I)
 
 
+# An opening that tells a story ("we are a team of 5 devs, ...", "So last month I built a
+# recipe bot") is context, not the topic, when a question follows: its product and platform
+# names would otherwise outweigh the question ("AWS ECS" picked an AWS-key card for "how
+# should we handle the openai keys?").
+_BACKSTORY = re.compile(
+    r"^\s*(?:(?:so|ok|okay|hi|hey|hello|well|basically|background|context)\W+)*"
+    r"(?:(?:last|this|next) (?:week|month|year|night|weekend)|yesterday|today|recently|"
+    r"a (?:few|couple of) (?:days|weeks|months)|i|i'm|im|i've|ive|i am|i have|we|we're|"
+    r"were|we've|we are|we have|our|my|me and)\b", re.I)
+
+
 def read_message(text: str) -> Reading:
     """Read one message: prose vs pasted material, questions, problems and signals."""
     prose_chunks, pasted = _segment(text)
@@ -407,15 +421,17 @@ def read_message(text: str) -> Reading:
         problems = [first[:200]] if first else []
     signals = read_signals(text, prose)
     all_sentences = sentences(prose)
-    lead = ""
+    lead = backstory = ""
     if all_sentences and _wordy(all_sentences[0], 2) and not _SMALL_TALK.match(
             all_sentences[0]):
         lead = all_sentences[0]
-        questions = [q for q in questions if q != lead]
-        problems = [p for p in problems if p != lead]
+        if questions and _BACKSTORY.match(lead) and not is_question(lead):
+            lead, backstory = "", lead
+        questions = [q for q in questions if q not in (lead, backstory)]
+        problems = [p for p in problems if p not in (lead, backstory)]
     return Reading(text=text, prose=prose, questions=tuple(questions),
                    problems=tuple(problems), pasted=tuple(pasted), signals=signals, lead=lead,
-                   glosses=glosses(prose))
+                   glosses=glosses(prose), backstory=backstory)
 
 
 @functools.cache

@@ -123,11 +123,30 @@ _AMOUNT_ASK = re.compile(
     r"expensive (?:is|would|will)|worth)\b", re.I)
 
 
+# Telegraphic asks: "cost for 10k requests, 500 tokens in 200 out, gpt-4o", "... i mean.
+# total?" (with token numbers somewhere in the message).
+_TERSE_HEAD = re.compile(r"^\W{0,3}(?:(?:and|so|ok)\W+)?(?:the\s+)?(?:cost|price|total|bill)"
+                         r"(?:\s+(?:for|of)\b|\s*\?\s*$)"
+                         r"|[.,;:!]\s{0,3}(?:(?:and|so)\s+)?(?:the\s+)?(?:cost|price|total|bill)"
+                         r"\s*\?\s*$", re.I)
+
+
+def _asks_total(prose: str) -> bool:
+    """"... i mean. total?", "cost for 50k of them": a total asked in a telegraphic sentence."""
+    from apilab.assistant.offline.read import sentences
+
+    return any(_TERSE_HEAD.search(s[:60]) or _TERSE_HEAD.search(s[-30:])
+               for s in sentences(prose[:2000]))
+
+
 def _cost_asked(prose: str) -> bool:
     from apilab.assistant.offline.read import sentences
 
     return any((_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
-               or _terse_period(s, prose) for s in sentences(prose))
+               or _terse_period(s, prose)
+               or ((_TERSE_HEAD.search(s[:60]) or _TERSE_HEAD.search(s[-30:]))
+                   and bool(_TOKEN_NUMBER.search(prose)))
+               for s in sentences(prose))
 
 
 # How long money lasts: "I added $10 credit, how much will that last me?"
@@ -184,6 +203,12 @@ def _message_workload(prose: str, before: list[str],
         # will that last on gpt-4o-mini?": the numbers and the question before together.
         earlier = before[-1]
         return parse_workload(f"{earlier}\n{prose}"), earlier
+    if before and workload is not None and not _full(workload):
+        # "about 800 tokens each, summary maybe 100" after "how much would it cost to
+        # summarize 50k support tickets with gpt-4o-mini?": the sizes complete the count.
+        combined = parse_workload(f"{before[-1]}\n{prose}")
+        if _full(combined):
+            return combined, before[-1]
     return workload, None
 
 
@@ -231,7 +256,7 @@ def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
     prose = reading.prose
     if not w.turn.history or w.answering or not prose.strip():
         return None
-    change = is_change(prose)
+    change = is_change(prose) or _asks_total(prose)
     if not change and not w.follows:
         return None  # the common case, before reading model names (a signals pass)
     named = bool(_named_models(prose))

@@ -42,7 +42,32 @@ def test_key_management_plan_reacts_and_ends_tailored(real_tutor: OfflineTutor) 
     plan = replies[3].text
     assert "Your plan" in plan and "behind your own backend" in plan
     assert "spending cap" in plan and "revoke first" in plan
-    assert all(r.on_topic for r in replies)  # each step reacted to the learner
+    # The introduction and first question teach nothing yet; each reaction after does.
+    assert not replies[0].on_topic
+    assert all(r.on_topic for r in replies[1:])
+
+
+def test_opening_message_answers_first_question_and_feeds_the_plan(
+        real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my Chrome extension, it calls OpenAI directly",
+        "just me for now",
+        "no cap yet",
+    ])
+    assert "question 1 of 3" not in replies[0].text
+    assert "question 2 of 3" in replies[0].text and "backend" in replies[0].text
+    assert replies[0].on_topic  # it reacted to what the learner said
+    plan = replies[2].text
+    assert "Your plan" in plan and "behind your own backend" in plan
+
+
+def test_an_answer_with_nothing_recognised_does_not_count(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app",
+        "not sure honestly",
+    ])
+    assert "question 2 of 3" in replies[1].text  # the conversation goes on
+    assert not replies[1].on_topic
 
 
 def test_retry_guide_computes_tokens_per_minute(real_tutor: OfflineTutor) -> None:

@@ -60,6 +60,10 @@ ATTACKS = {
     "raise-lines": "review my retry code\ndef f():\n for i in range(3):\n  return 1\n"
     + "    raise E()\n" * 600,
     "what-if": "what if half of them 1 in 4 20% 3000 tokens " * 180,
+    "backstory": "so ok we are " * 600 + "how?",
+    "terse-total": "cost for 10k tokens. total? " * 280,
+    "plural-status": "429s 503's 40" * 600,
+    "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }
 
 

@@ -1,0 +1,65 @@
+"""Fixes from the third learner QA pass (QA15): backstory, telegraphic cost asks, sizes given
+after a count, tool answers without a stray card, plural status codes."""
+
+from __future__ import annotations
+
+from apilab.assistant import httpinfo
+from apilab.assistant.folds import without_folds
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.read import read_message
+from apilab.evals.tutor import reply_kind, tutor_turn
+from tests.assistant._helpers import converse
+
+_TEAM = ("we are team of 5 devs, github actions deploys to AWS ECS. how we should handle the "
+         "openai keys? right now everyone uses same key from slack lol")
+
+
+def test_an_opening_story_is_context_and_the_question_is_matched_on_its_own() -> None:
+    reading = read_message(_TEAM)
+    # "ECS." ends a sentence before a lower-case question word.
+    assert reading.questions == ("how we should handle the openai keys?",)
+    assert reading.backstory.startswith("we are team of 5 devs")
+    assert reading.backstory not in reading.parts  # never matched alone
+    assert "AWS ECS" in reading.focus  # still read with the question
+    titled = read_message("Rate limit errors with batch jobs. How do I fix it?")
+    assert titled.lead == "Rate limit errors with batch jobs."  # a title stays the lead
+
+
+def test_a_team_key_question_behind_a_deploy_story_gets_the_team_card(
+        real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(tutor_turn(real_tutor, "key-security", _TEAM))
+    assert reply.meta["card"] == "ks-team-members"
+    assert "AWS access key" not in reply.text
+
+
+def test_plural_status_codes_are_status_codes() -> None:
+    assert httpinfo.bare_codes("a good backoff for 429s? and 503's") == [429, 503]
+    assert httpinfo.bare_codes("the timeout is 500s") == []  # a duration, not a status
+
+
+def test_another_labs_question_with_a_plural_status_is_answered_not_refused(
+        real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(tutor_turn(real_tutor, "key-security",
+                                          "what's a good backoff strategy for 429s?"))
+    assert reply_kind(reply.meta) == "other-lab"
+    assert "outside what I can help with" not in reply.text
+    assert "backoff" in reply.text.lower()
+
+
+def test_a_telegraphic_cost_ask_runs_the_calculator(real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "cost for 10k requests, 500 tokens in 200 out, gpt-4o"))
+    assert "total **$32.50**" in reply.text  # 5M x $2.50 + 2M x $10
+    assert "$0.60" not in without_folds(reply.text)  # not the card's gpt-4o-mini example
+
+
+def test_sizes_after_a_count_complete_it_and_total_reprices(real_tutor: OfflineTutor) -> None:
+    _, sizes, total = converse(real_tutor, "rate-limits-cost", [
+        "how much would it cost to summarize 50k support tickets with gpt-4o-mini?",
+        "about 800 tokens each, summary maybe 100 tokens",
+        "for 50000 tickets on gpt-4o-mini i mean. total?"])
+    for reply in (sizes, total):
+        assert "50,000 tickets = 50,000 x (800 input + 100 output tokens)" in reply.text
+        assert "total **$9.00**" in reply.text  # 40M x $0.15 + 5M x $0.60
+    # The calculation answered: no half-fitting card's sources or "Next:" about images.
+    assert "image" not in without_folds(total.text).lower()
