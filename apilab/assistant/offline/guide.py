@@ -180,9 +180,24 @@ _USAGE_WORDS = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|
 
 
 def _numbers_reaction(answer: str) -> str:
-    """Step "numbers" of the retry guide: which number is the RPM, which the TPM and which the
-    tokens per request, each a limit or the learner's own traffic, and what they add up to
-    ("50 RPM and 40k TPM, each request ~2k tokens": TPM binds at 20 requests a minute).
+    """Step "numbers" of the retry guide: the arithmetic of ``rate_arithmetic``, or a nudge
+    to compare with the tier's limits when the numbers say too little."""
+    return rate_arithmetic(answer) or (
+        "Compare that with your tier's RPM and TPM limits; the limit you are closer to is "
+        "the one a burst will hit first.")
+
+
+# "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
+_WITH_BEFORE = re.compile(r"\b(?:with|on|under|having|at most)\s{1,2}~?$", re.I)
+# "3000 tickets a night", "500 a day": a count per period longer than a minute (a batch).
+_PERIOD_AFTER = re.compile(r"\s{0,2}(?:[a-z]{1,20}\s{1,2}){0,2}?(?:a|per|each|every)\s{1,2}"
+                           r"(night|day|hour|week|month)\b", re.I)
+
+
+def rate_arithmetic(answer: str) -> str:
+    """Which number is the RPM, which the TPM and which the tokens per request, each a limit
+    or the learner's own traffic, and what they add up to ("50 RPM and 40k TPM, each request
+    ~2k tokens": TPM binds at 20 requests a minute); "" when the numbers say nothing.
 
     Each number is labelled from a few characters either side (bounded patterns)."""
     from apilab.assistant.offline.workload import parse_quantities
@@ -193,6 +208,7 @@ def _numbers_reaction(answer: str) -> str:
     tpm_side = ""
     per_request: int | None = None
     plain: list[int] = []
+    batch: tuple[int, str] | None = None
     has_tpm = bool(re.search(r"\btpm\b|tokens per minute", answer[:2000], re.I))
     for q in parse_quantities(answer[:2000]):
         if q.money:
@@ -201,10 +217,11 @@ def _numbers_reaction(answer: str) -> str:
         after = answer[q.end:q.end + 30]
         before = answer[max(0, q.start - 40):q.start]
         clause = re.split(r"[,;.]|\band\b", before)[-1]
-        limit = bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
+        limit = (bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
+                 or bool(_WITH_BEFORE.search(before)))
         tpm = _TPM_AFTER.match(after) or _TPM_BEFORE.search(before)
         if tpm:
-            if _USAGE_WORDS.search(clause) and not _LIMIT_WORDS.search(clause):
+            if not limit and _USAGE_WORDS.search(clause) and not _LIMIT_WORDS.search(clause):
                 continue  # their own tokens a minute: the requests and sizes say it better
             tpm_limit, tpm_side = value, (tpm.group(1) or "").lower()
         elif _RPM_AFTER.match(after) or _RPM_BEFORE.search(before):
@@ -218,8 +235,22 @@ def _numbers_reaction(answer: str) -> str:
             rpm_use = value * 60
         elif _TOKENS_AFTER.match(after):
             per_request = value
+        elif (period := _PERIOD_AFTER.match(after)) and batch is None:
+            batch = (value, period.group(1).lower())
         else:
             plain.append(value)
+    if batch and rpm_use is None and rpm_limit is None:
+        # "3000 tickets a night, it can take an hour": not a per-minute rate. Spread over an
+        # hour it is a gentle one.
+        count, period = batch
+        per_minute = max(1, -(-count // 60))
+        size = per_request or (plain[0] if plain else None)
+        return (f"{count:,} a {period} is a batch, not a stream: spread over an hour that is "
+                f"about **{per_minute:,} requests a minute**"
+                + (f" x {size:,} tokens = about **{per_minute * size:,} tokens per minute**"
+                   if size else "")
+                + ", and a queue worker can pace itself to stay under your limits (or send it "
+                "through the Batch API, at half price, when a day's wait is fine).")
     # "300 a minute, 1,500 tokens each" told without labels: the coach asked for them in
     # that order.
     if rpm_use is None and rpm_limit is None and plain and per_request is not None:
@@ -266,10 +297,7 @@ def _numbers_reaction(answer: str) -> str:
         lines.append("Compare that with your tier's RPM and TPM limits (the Limits page of "
                      "your dashboard): whichever you are closer to is the one you will hit "
                      "first, and your client-side limiter should keep you ~20% below it.")
-    if lines:
-        return " ".join(lines)
-    return ("Compare that with your tier's RPM and TPM limits; the limit you are closer to is "
-            "the one a burst will hit first.")
+    return " ".join(lines)
 
 
 def guide_step(w: Draft) -> bool:

@@ -97,6 +97,7 @@ def run_tools(w: Draft) -> None:
     count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)
+    _capacity(w, reading)
     backoff = intents.detect_backoff(prose)
     if backoff:
         started = time.perf_counter()
@@ -107,6 +108,34 @@ def run_tools(w: Draft) -> None:
     _reviews(w, reading)
     _errors(w, reading)
     _json(w, reading)
+
+
+# A question about what the limits allow: "how many requests per minute can I do with 90k
+# TPM if each request is 3k tokens?", "I only send 10 requests a minute of 20k tokens, why
+# 429?".
+_CAPACITY_WORDS = re.compile(r"\b(?:tpm|rpm|tokens? (?:per|a|/) ?min(?:ute)?|requests? (?:per|a|/)"
+                             r" ?min(?:ute)?|calls? (?:per|a|/) ?min(?:ute)?)\b", re.I)
+
+
+_CAPACITY_ASK = re.compile(
+    r"\bhow many (?:requests|calls|messages|prompts|reqs?)\b|\b(?:can|could) (?:i|we) "
+    r"(?:actually |really )?(?:do|send|make|run)\b|\b(?:even though|although|only)\b[^.?!\n]{0,80}"
+    r"\b(?:requests|calls|messages) (?:a|per|/) ?min", re.I)
+
+
+def _capacity(w: Draft, reading: Reading) -> None:
+    """The RPM/TPM arithmetic the retry guide does, for a question asked on its own."""
+    from apilab.assistant.offline.guide import rate_arithmetic
+
+    prose = reading.prose[:2000]
+    if not (_CAPACITY_WORDS.search(prose) and _CAPACITY_ASK.search(prose)
+            and _TOKEN_NUMBER.search(prose)):
+        return
+    started = time.perf_counter()
+    text = rate_arithmetic(prose)
+    if text:
+        w.parts.append(text)
+        w.ran("rate_capacity", {"chars": len(prose)}, started)
 
 
 # A cost word alone ("how are stored tokens billed?", "the footer said 1269 tokens ~= $0.04,

@@ -63,6 +63,9 @@ ATTACKS = {
     "backstory": "so ok we are " * 600 + "how?",
     "terse-total": "cost for 10k tokens. total? " * 280,
     "plural-status": "429s 503's 40" * 600,
+    "capacity": "how many requests can i do even though only " + "9 requests a min " * 400
+    + "with 90k TPM, 3k tokens",
+    "batch": "3000 tickets tickets a night " * 280,
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }
 

@@ -63,3 +63,33 @@ def test_sizes_after_a_count_complete_it_and_total_reprices(real_tutor: OfflineT
         assert "total **$9.00**" in reply.text  # 40M x $0.15 + 5M x $0.60
     # The calculation answered: no half-fitting card's sources or "Next:" about images.
     assert "image" not in without_folds(total.text).lower()
+
+
+def test_a_capacity_question_gets_the_rpm_tpm_arithmetic(real_tutor: OfflineTutor) -> None:
+    """QA15 7: the arithmetic lived only inside the retry guide."""
+    limit = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost",
+        "how many requests per minute can I do with 90k TPM if each request is 3k tokens?"))
+    assert "90,000 / 3,000 = **30 requests a minute**" in limit.text
+    both = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "ok back to work. im tier 1, 500 rpm 30000 tpm. my "
+        "prompts are 4000 tokens. how many requests per minute can i actually do"))
+    assert "**TPM binds: you can do about 7 requests a minute**" in both.text
+    usage = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "I'm on tier 1 and get 429 even though I only send "
+        "like 10 requests a minute. My prompts are big (about 20k tokens each). why?"))
+    assert "**200,000 tokens per minute**" in usage.text
+    # A status code is not a request count, and a question with no sizes gets no arithmetic.
+    plain = real_tutor.compose(tutor_turn(real_tutor, "rate-limits-cost",
+                                          "what is the difference between rpm and tpm?"))
+    assert "rate_capacity" not in plain.tools_used
+
+
+def test_a_nightly_batch_is_not_read_as_a_rate_per_minute(real_tutor: OfflineTutor) -> None:
+    first, numbers = converse(real_tutor, "rate-limits-cost", [
+        "how should I structure retries in my worker?",
+        "about 3000 tickets a night, it doesnt matter if it takes an hour. tickets are maybe "
+        "600 tokens and the summary 80"])
+    assert "3,000 requests a minute" not in numbers.text
+    assert "**50 requests a minute** x 600 tokens = about **30,000 tokens per minute**" in \
+        numbers.text
