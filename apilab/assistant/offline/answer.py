@@ -334,7 +334,7 @@ def _answer_parts(w: Draft, retriever: Retriever) -> bool:
         return False
     chosen: list[tuple[str, Match]] = []
     for question in questions[:MAX_PARTS + 1]:
-        if len(question.split()) < 3:
+        if len(question.split()) < 2:  # "what's jitter?" is a part; "why?" is not
             continue
         own, _ = retriever.search(question, w.turn.lab.id)
         ranked = [m for m in own if m.doc.kind == "card"]

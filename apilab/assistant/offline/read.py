@@ -395,6 +395,24 @@ _BACKSTORY = re.compile(
     r"were|we've|we are|we have|our|my|me and)\b", re.I)
 
 
+# "what does stateless mean and how do i do streaming in node?", "what's jitter, and also how
+# do I set a spending cap?": two questions in one sentence, joined before a question word.
+_JOINED_QUESTION = re.compile(
+    r"(?:,\s{0,3}|\s{1,3})(?:and|also|plus)\s{1,3}(?:also\s{1,3})?(?=(?:how|what|what's|whats|"
+    r"why|which|where|when|should|can|could|do|does|is|are)\s)", re.I)
+
+
+def _two_questions(sentence: str) -> list[str]:
+    """The sentence, or its two questions when it joins two ("what's jitter" is one)."""
+    m = _JOINED_QUESTION.search(sentence[:400])
+    if m is None:
+        return [sentence]
+    first, second = sentence[:m.start()].strip(" ,"), sentence[m.end():].strip()
+    if len(first.split()) < 2 or len(second.split()) < 3 or not _QUESTION_START.match(first):
+        return [sentence]
+    return [first + ("?" if sentence.rstrip().endswith("?") else ""), second]
+
+
 def read_message(text: str) -> Reading:
     """Read one message: prose vs pasted material, questions, problems and signals."""
     prose_chunks, pasted = _segment(text)
@@ -402,6 +420,7 @@ def read_message(text: str) -> Reading:
     prose = "\n".join(c for c in prose_chunks if c.strip()).strip()
     questions: list[str] = []
     problems: list[str] = []
+    joined: set[str] = set()  # sentences read as two questions
     previous = ""
     for sentence in sentences(prose):
         if previous and _BARE_WHY.match(sentence):
@@ -411,7 +430,10 @@ def read_message(text: str) -> Reading:
         if _TEMPLATE.match(sentence) or _GENERIC.match(sentence):
             continue  # "### What happened?", "Any idea?": structure, not the question
         if is_question(sentence):
-            questions.append(sentence)
+            both = _two_questions(sentence)
+            questions += both
+            if len(both) > 1:
+                joined.add(sentence)
         elif _PROBLEM.search(sentence):
             problems.append(sentence)
         previous = sentence
@@ -427,6 +449,8 @@ def read_message(text: str) -> Reading:
         lead = all_sentences[0]
         if questions and _BACKSTORY.match(lead) and not is_question(lead):
             lead, backstory = "", lead
+        elif lead in joined:
+            lead = ""  # its two questions stand for it
         questions = [q for q in questions if q not in (lead, backstory)]
         problems = [p for p in problems if p not in (lead, backstory)]
     return Reading(text=text, prose=prose, questions=tuple(questions),

@@ -93,3 +93,20 @@ def test_a_nightly_batch_is_not_read_as_a_rate_per_minute(real_tutor: OfflineTut
     assert "3,000 requests a minute" not in numbers.text
     assert "**50 requests a minute** x 600 tokens = about **30,000 tokens per minute**" in \
         numbers.text
+
+
+def test_two_questions_joined_in_one_sentence_are_read_as_two() -> None:
+    reading = read_message("what does stateless mean and how do i do streaming in node?")
+    assert reading.questions == ("what does stateless mean?", "how do i do streaming in node?")
+    assert reading.lead == ""  # the two questions stand for the sentence, not three copies
+    assert read_message("what's jitter, and also how do I set a spending cap?").questions == (
+        "what's jitter?", "how do I set a spending cap?")
+    # "and" inside one question is not a second question.
+    assert read_message("what is rpm and tpm?").lead == "what is rpm and tpm?"
+
+
+def test_each_part_of_a_joined_question_gets_its_own_answer(real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "api-basics", "what does stateless mean and how do i do streaming in node?"))
+    assert reply_kind(reply.meta) == "multi"
+    assert "stateless" in reply.text and "stream" in reply.text.lower()
