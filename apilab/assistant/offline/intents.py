@@ -499,8 +499,11 @@ _UNIT = r"\s*(ms|milliseconds?|s|sec|secs|seconds?|minutes?|mins?)?"
 
 def detect_backoff(text: str) -> BackoffRequest | None:
     """A request for a retry schedule, with whatever numbers the learner gave."""
-    if not re.search(r"\bback[\s-]?off\b|\bretry schedule\b|\bretries\b.*\b(cap|start|base|"
-                     r"wait)|\bschedule\b.*\bretr", text, re.I):
+    # Either order: "6 retries starting at 2 s" and "start at 2 seconds and 6 retries".
+    if not (re.search(r"\bback[\s-]?off\b|\bretry schedule\b", text, re.I) or (
+            re.search(r"\bretries\b", text, re.I)
+            and re.search(r"\b(?:cap|start|starting|base|wait)\b", text, re.I)) or (
+            re.search(r"\bschedule\b", text, re.I) and re.search(r"\bretr", text, re.I))):
         return None
     # "Failed after 3 attempts" reports what happened; a schedule is asked for in words.
     if not re.search(r"\b(schedule|table|give me|show me|make|generate|compute|calculate|"

@@ -99,6 +99,14 @@ def run_tools(w: Draft) -> None:
         run_count(w, count)
     _capacity(w, reading)
     backoff = intents.detect_backoff(prose)
+    if w.last_reply().startswith("**Backoff schedule:") or "\n**Backoff schedule:" in \
+            w.last_reply():
+        # "start at 2 seconds and 6 retries pls", then "with jitter please, in tenacity":
+        # a change to the schedule just shown keeps the numbers said before it.
+        earlier = _previous_learner(w)[:_CHAIN_CHARS]
+        again = intents.detect_backoff(f"{prose[:_CHAIN_CHARS]}\n{earlier}")
+        if again is not None and (backoff is not None or _SCHEDULE_CHANGE.search(prose)):
+            backoff = again
     if backoff:
         started = time.perf_counter()
         w.parts.append(tools.render_backoff(backoff.attempts, backoff.base, backoff.cap,
@@ -136,6 +144,12 @@ def _capacity(w: Draft, reading: Reading) -> None:
     if text:
         w.parts.append(text)
         w.ran("rate_capacity", {"chars": len(prose)}, started)
+
+
+# A follow-up to a backoff table that changes it ("with jitter please", "no jitter",
+# "make it 6 retries", "start at 2 seconds").
+_SCHEDULE_CHANGE = re.compile(r"\b(?:jitter|retries|attempts|start(?:ing)?|cap|base|"
+                              r"seconds?|secs?|tenacity)\b", re.I)
 
 
 # A cost word alone ("how are stored tokens billed?", "the footer said 1269 tokens ~= $0.04,

@@ -66,6 +66,7 @@ ATTACKS = {
     "capacity": "how many requests can i do even though only " + "9 requests a min " * 400
     + "with 90k TPM, 3k tokens",
     "batch": "3000 tickets tickets a night " * 280,
+    "backoff-words": "start retries schedule " * 360 + "retr",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

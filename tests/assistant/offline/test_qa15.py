@@ -110,3 +110,14 @@ def test_each_part_of_a_joined_question_gets_its_own_answer(real_tutor: OfflineT
         real_tutor, "api-basics", "what does stateless mean and how do i do streaming in node?"))
     assert reply_kind(reply.meta) == "multi"
     assert "stateless" in reply.text and "stream" in reply.text.lower()
+
+
+def test_a_backoff_follow_up_changes_the_schedule_and_keeps_it(real_tutor: OfflineTutor) -> None:
+    """QA15 5: "start at 2 seconds and 6 retries" (numbers before the word "retries") got
+    the default table again, and "with jitter please" dropped the numbers."""
+    _, changed, jitter = converse(real_tutor, "rate-limits-cost", [
+        "can u give me a backoff schedule", "start at 2 seconds and 6 retries pls",
+        "with jitter please, and in python with tenacity if possible"])
+    for reply in (changed, jitter):
+        assert "**Backoff schedule: 6 retries, base 2 s" in reply.text
+        assert "Waits: 2, 4, 8, 16, 30, 30 seconds" in reply.text
