@@ -188,9 +188,11 @@ _GREETING = re.compile(r"^\s*(hi|hello|hey|yo|good (morning|afternoon|evening)|g
                        r"howdy)\b[\s!.,]*(there|tutor|assistant)?[\s!.,]*$", re.I)
 _THANKS = re.compile(r"^\s*(thanks|thank you|thx|ty|cheers|great|cool|nice|awesome|got it|ok|"
                      r"okay|perfect|makes sense|i see|understood|bye|goodbye|see you|cya|"
+                     r"lol|lmao|haha+|hah|heh|wow|oh|ah|hmm+|k|kk|"
                      r"good night|that'?s all)\b[\w\s!.,]{0,30}$", re.I)
 _ABOUT = re.compile(
-    r"\b(who|what) are you\b|\bare you (an? )?(ai|bot|human|real|llm|model|gpt|chatgpt|claude|"
+    r"\b(who|what) are you\b|\bwho (made|built|created|wrote|trained) you\b|"
+    r"\bare you (an? )?(ai|bot|human|real|llm|model|gpt|chatgpt|claude|"
     r"offline)\b|\bwhat model (are|do) you\b|\bAPILAB_BACKEND\b|\boffline tutor\b|"
     r"\bhow do you work\b|\b(switch|turn)\s+on\b.{0,20}\b(model|llm|backend)\b|"
     r"\b(use|enable|connect|switch to)\s+(a\s+)?(real|proper|actual|live)\s+(model|ai|llm)\b|"

@@ -123,6 +123,9 @@ class Composed:
     meta: dict[str, Any]
 
 
+_INTERJECTION = re.compile(r"^\s*(?:lol|lmao|haha+|hah|heh|wow|oh|ah|hmm+|k|kk)\b", re.I)
+
+
 class OfflineTutor:
     """The built-in lab assistant (backend ``offline``)."""
 
@@ -497,7 +500,10 @@ class OfflineTutor:
             w.parts.append(f"Hi! This is {lab.title}. {lab.scenario}")
             w.why_not = "a greeting is not a question about the lab"
         elif kind == "thanks":
-            w.parts.append("Glad it helped.")
+            # "lol", "hmm", "oh": not thanks, and nothing to be glad about yet.
+            w.parts.append("Glad it helped." if not _INTERJECTION.match(w.message) else
+                           "Ask me whenever you're ready - about your code, an error, or the "
+                           "lab's next step.")
             w.why_not = "thanks and acknowledgements don't count as exchanges"
         else:  # help
             covered = set(w.turn.objectives_covered)

@@ -121,3 +121,12 @@ def test_a_backoff_follow_up_changes_the_schedule_and_keeps_it(real_tutor: Offli
     for reply in (changed, jitter):
         assert "**Backoff schedule: 6 retries, base 2 s" in reply.text
         assert "Waits: 2, 4, 8, 16, 30, 30 seconds" in reply.text
+
+
+def test_interjections_and_who_made_you_are_small_talk(real_tutor: OfflineTutor) -> None:
+    for message in ("lol", "hmm", "who made you?"):
+        reply = real_tutor.compose(tutor_turn(real_tutor, "key-security", message))
+        assert reply_kind(reply.meta) == "small-talk", message
+        assert not reply.on_topic
+    laugh = real_tutor.compose(tutor_turn(real_tutor, "key-security", "lol"))
+    assert "Glad it helped" not in laugh.text and "token" not in laugh.text.lower()
