@@ -33,6 +33,7 @@ __all__ = ["FAIR", "GOOD", "answer_from_notes", "card_sources", "closest_cards"]
 GOOD = 0.55  # answer plainly
 FAIR = 0.36  # answer, saying what the question was taken to be
 OTHER_LAB_MARGIN = 0.15  # another lab's card must beat this lab's by this much
+FAR_BETTER_MARGIN = 0.3  # ... and beats a fair answer here when ahead by this much
 MAX_PARTS = 3
 # A part is answered on its own only when its card leads the part's next card by this much
 # in strength: a part answer carries no folded alternatives, so a near tie there is a
@@ -104,8 +105,13 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         best_other.closeness >= GOOD
         or (best_score < FAIR and best_other.closeness >= FAIR + 0.1
             and _grounded(best_other, w))))
+    # A fair answer here still yields to another lab's card that fits far better ("my key
+    # leaked on github, what do i do" in Lab 1: GitHub Models at 0.53, Lab 2's leaked-key
+    # card at 1.0).
+    far_better = bool(best_other and best_score < GOOD and best_other.closeness >= GOOD
+                      and best_other.closeness >= best_score + FAR_BETTER_MARGIN)
     if best_other and other_usable and (
-            best_score < FAIR + 0.1 or not answerable_here or hinted_there) and (
+            best_score < FAIR + 0.1 or not answerable_here or hinted_there or far_better) and (
             best_other.closeness >= best_score + OTHER_LAB_MARGIN):
         other_lab = course.lab(best_other.doc.lab)
         w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm answering from "

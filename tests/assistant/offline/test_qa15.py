@@ -130,3 +130,12 @@ def test_interjections_and_who_made_you_are_small_talk(real_tutor: OfflineTutor)
         assert not reply.on_topic
     laugh = real_tutor.compose(tutor_turn(real_tutor, "key-security", "lol"))
     assert "Glad it helped" not in laugh.text and "token" not in laugh.text.lower()
+
+
+def test_a_far_better_card_in_another_lab_beats_a_fair_one_here(
+        real_tutor: OfflineTutor) -> None:
+    """QA15 4: "my key leaked on github" in Lab 1 got the GitHub Models endpoint card."""
+    reply = real_tutor.compose(tutor_turn(real_tutor, "api-basics",
+                                          "my key leaked on github, what do i do"))
+    assert reply.meta["card"].startswith("ks-")
+    assert "Lab 2" in reply.text and "revoke" in reply.text.lower()
