@@ -530,6 +530,9 @@ class OfflineTutor:
         if w.kind in ("dont-know", "off-topic", "injection", "other-lab", "repeat", "declined"):
             return f"Try: \u201c{w.starter()}\u201d"
         before = set(w.turn.objectives_covered)
+        if w.follow_up and _already_told(w.follow_up, w.message):
+            # "Do you have hand-labelled examples?" to "we have 200 emails labelled by hand".
+            w.follow_up = None
         if w.follow_up and w.card is not None and not before.issuperset(w.card.objectives):
             return w.follow_up  # the card's own next step, while its ground is still new
         if not gaps:
@@ -563,6 +566,28 @@ class OfflineTutor:
 
 
 # --- helpers ------------------------------------------------------------------------
+
+_CONTENT_WORD = re.compile(r"[a-z][a-z0-9.-]{3,30}")
+_COMMON = frozenset({
+    "about", "also", "and", "any", "are", "been", "being", "both", "but", "can", "could",
+    "does", "doing", "each", "from", "have", "having", "here", "into", "just", "like", "make",
+    "more", "most", "much", "need", "only", "other", "over", "some", "such", "than", "that",
+    "their", "them", "then", "there", "these", "they", "this", "those", "very", "want", "were",
+    "what", "when", "where", "which", "while", "will", "with", "would", "your", "yours",
+    "should", "using", "used", "really", "directly"
+})
+
+
+def _already_told(question: str, message: str) -> bool:
+    """Whether the learner's message already answers the tutor's next question: most of
+    the question's content words (by their first five letters) are in it."""
+    def stems(text: str) -> set[str]:
+        return {w[:5] for w in _CONTENT_WORD.findall(text.lower()[:3000]) if w not in _COMMON}
+
+    asked = stems(question)
+    told = asked & stems(message)
+    return len(asked) >= 2 and len(told) >= 2 and len(told) * 2 >= len(asked)
+
 
 _OPENAI = frozenset({"openai"})  # the provider of a message that names none
 # Asking which item of the last list comes first. Anchored and bounded.

@@ -139,3 +139,17 @@ def test_a_far_better_card_in_another_lab_beats_a_fair_one_here(
                                           "my key leaked on github, what do i do"))
     assert reply.meta["card"].startswith("ks-")
     assert "Lab 2" in reply.text and "revoke" in reply.text.lower()
+
+
+def test_next_does_not_ask_for_what_the_message_just_said(real_tutor: OfflineTutor) -> None:
+    from apilab.assistant.offline.tutor import _already_told
+
+    assert _already_told("Are you using the openai package directly or the Vercel AI SDK, and "
+                         "where is the app deployed?", "its a next.js app on vercel using the "
+                         "openai node sdk. is there like a checklist?")
+    assert not _already_told("Do you know why jitter matters when many clients hit the limit "
+                             "together?", "can u give me a backoff schedule")
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "key-security", "its a next.js app on vercel using the openai node sdk. "
+        "is there like a checklist?"))
+    assert "where is the app deployed" not in reply.text
