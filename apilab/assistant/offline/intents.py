@@ -416,7 +416,8 @@ def model_candidates(text: str) -> list[str]:
     # Not inside a name already ("claude 3.5 sonnet", "claude-3-5-haiku").
     text = re.sub(r"(?<!claude[\s-])(?<!\d[\s-])\b(haiku|sonnet|opus)\b", r"claude-\1", text,
                   flags=re.I)
-    for m in _MODEL.finditer(text):
+    pos = 0
+    while (m := _MODEL.search(text, pos)) is not None:
         words = re.split(r"[\s]+", m.group(1).strip())
         kept: list[str] = []
         for i, w in enumerate(words):
@@ -424,6 +425,9 @@ def model_candidates(text: str) -> list[str]:
             if word in _MODEL_STOP or (i and not _model_word(word)):
                 break
             kept.append(w.strip(".,?!:;)("))
+        # A name cut short ("claude haiku cheaper than gpt-4o-mini") may have swallowed the
+        # next one: look again just after this one's start.
+        pos = m.end() if len(kept) == len(words) else m.start(1) + 1
         if not kept:
             continue
         for n in range(len(kept), 0, -1):

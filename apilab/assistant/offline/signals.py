@@ -40,6 +40,7 @@ class ModelMention:
     suggestions: tuple[str, ...] = ()  # close known names when it does not
     retired: str | None = None  # why it no longer works, if it is a retired model
     typo: bool = False  # a recognisable misspelling ("gtp-4", "gpt4-o")
+    assumed: bool = False  # resolved from a family name ("claude haiku"): say which one
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,13 +161,44 @@ def _models(text: str) -> tuple[ModelMention, ...]:
         try:
             out.append(ModelMention(written, resolve_model(written)))
         except UnknownModelError as exc:
-            if exc.suggestions:
+            if family := _family_model(written):
+                out.append(ModelMention(written, family, assumed=True))
+            elif exc.suggestions:
                 out.append(ModelMention(written, None, tuple(exc.suggestions[:3])))
         except ApilabError:
             continue
         if len(out) >= 4:
             break
     return tuple(out)
+
+
+# "claude haiku", "claude sonnet 4.5": a family, with or without a dotted version.
+_FAMILY = re.compile(r"^claude-(haiku|sonnet|opus)(?:-(\d)(?:[.-](\d))?)?$")
+
+
+@functools.cache
+def _family_model(written: str) -> str | None:
+    """The price-table id a Claude family name means: "claude-haiku-4.5" is
+    claude-haiku-4-5; a bare "claude haiku" is the newest Haiku in the table (the id is
+    printed with every price, so the learner sees which one was taken)."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import all_prices, resolve_model
+
+    m = _FAMILY.match(written)
+    if m is None:
+        return None
+    family, major, minor = m.groups()
+    if major:
+        try:
+            return resolve_model(f"claude-{family}-{major}" + (f"-{minor}" if minor else ""))
+        except ApilabError:
+            return None
+    first_priced: dict[str, object] = {}
+    for entry in all_prices():
+        if entry.provider == "anthropic" and family in entry.model:
+            first_priced[entry.model] = min(first_priced.get(entry.model, entry.valid_from),
+                                            entry.valid_from)
+    return max(first_priced, key=first_priced.__getitem__) if first_priced else None
 
 
 def _unknown(name: str) -> bool:

@@ -86,8 +86,10 @@ def run_tools(w: Draft) -> None:
             run_cost(w, workload, reading, earlier)
         else:
             models = [m.resolved for m in reading.signals.models if m.resolved]
-            if models and (not re.search(r"\d", prose) or _BUDGET_ASK.search(prose)) and \
-                    re.search(r"\b(?:price|pricing|cost|how much)\b", prose, re.I):
+            if models and (not _COUNT_DIGIT.search(prose) or _BUDGET_ASK.search(prose)) and \
+                    re.search(r"\b(?:price|pricing|cost|how much|cheaper|cheapest|"
+                              r"expensive)\b", prose, re.I):
+                _say_assumed(w, list(reading.signals.models), models)
                 run_price(w, list(dict.fromkeys(models)), budget=bool(_BUDGET_ASK.search(prose)))
     elif w.follows and not w.answering and reading.signals.models:
         # "what about on gpt-4o?" after a workload the tutor did not price: its numbers.
@@ -150,6 +152,11 @@ def _capacity(w: Draft, reading: Reading) -> None:
 # "make it 6 retries", "start at 2 seconds").
 _SCHEDULE_CHANGE = re.compile(r"\b(?:jitter|retries|attempts|start(?:ing)?|cap|base|"
                               r"seconds?|secs?|tenacity)\b", re.I)
+
+
+# A digit that can be a count, not part of a model name ("gpt-4o-mini", "claude haiku 4.5").
+_COUNT_DIGIT = re.compile(r"(?<![\w.-])(?<!haiku )(?<!sonnet )(?<!opus )(?<!gemini )(?<!llama )"
+                          r"(?<!gpt )\d")
 
 
 # A cost word alone ("how are stored tokens billed?", "the footer said 1269 tokens ~= $0.04,
@@ -831,6 +838,13 @@ def run_price(w: Draft, models: list[str], budget: bool = False) -> None:
     w.kind = w.kind or "tool"
 
 
+def _say_assumed(w: Draft, mentions: list[ModelMention], models: list[str]) -> None:
+    for mention in mentions:
+        if mention.assumed and mention.resolved in models:
+            w.notes.append(f"_I took `{mention.written}` to mean `{mention.resolved}`, the "
+                           "matching model in the price table._")
+
+
 def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None, *,
              models: list[str] | None = None, lead: str = "",
              args: dict[str, object] | None = None) -> None:
@@ -842,6 +856,7 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
     mentions = _mentions(reading.prose) or (_mentions(earlier) if earlier else [])
     if models is None:
         models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
+    _say_assumed(w, mentions, models)
     for mention in mentions:
         if mention.resolved or not mention.suggestions:
             continue  # priced, or retired (_model_problems says so)

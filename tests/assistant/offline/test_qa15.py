@@ -153,3 +153,17 @@ def test_next_does_not_ask_for_what_the_message_just_said(real_tutor: OfflineTut
         real_tutor, "key-security", "its a next.js app on vercel using the openai node sdk. "
         "is there like a checklist?"))
     assert "where is the app deployed" not in reply.text
+
+
+def test_a_price_comparison_names_both_models_and_prices_them(real_tutor: OfflineTutor) -> None:
+    """QA15: "is claude haiku cheaper than gpt-4o-mini?" got the switch-model card; the first
+    name swallowed the second, and a bare family name priced nothing."""
+    from apilab.assistant.offline.signals import read_signals
+
+    models = [m.resolved for m in read_signals("is claude haiku cheaper than gpt-4o-mini?").models]
+    assert models == ["claude-haiku-4-5-20251001", "gpt-4o-mini"]
+    assert read_signals("claude haiku 4.5").models[0].resolved == "claude-haiku-4-5-20251001"
+    reply = real_tutor.compose(tutor_turn(real_tutor, "rate-limits-cost",
+                                          "is claude haiku cheaper than gpt-4o-mini?"))
+    assert "**`claude-haiku-4-5-20251001`**" in reply.text and "**`gpt-4o-mini`**" in reply.text
+    assert "$0.15 per 1M input tokens" in reply.text
