@@ -85,6 +85,7 @@ class Draft:
     # A review asked for in so many words answered the whole message ("review my system
     # prompt: ..."): no card answer and no reading line after it.
     reviewed_as_asked: bool = False
+    guided: bool = False  # a guided conversation asked its question: no "Next:" beside it
     # The learner's earlier question(s) a short follow-up leans on ("what about anthropic?").
     follows: str | None = None
     answering: bool = False  # ``follows`` is the tutor's own "Next:" question being answered

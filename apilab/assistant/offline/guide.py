@@ -400,6 +400,7 @@ def _ask_or_plan(w: Draft, guide: Guide, n: int) -> None:
         w.kind = "plan"
     w.on_lab_topic = guide.lab == w.turn.lab.id
     w.follow_up = None
+    w.guided = True
 
 
 def _plan(w: Draft, guide: Guide) -> str:

@@ -220,7 +220,7 @@ class OfflineTutor:
             w.parts.append(coaching)
             w.on_lab_topic = w.on_lab_topic or turn.lab.id == "key-security"
             w.kind = w.kind if w.kind not in ("", "dont-know", "off-topic") else "coach"
-        if w.kind not in ("coach", "plan", "small-talk"):
+        if w.kind not in ("coach", "plan", "small-talk") and not w.guided:
             w.follow_up = self._next_question(w)
         return self._finish(w, started)
 

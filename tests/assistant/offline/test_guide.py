@@ -202,3 +202,18 @@ def test_the_numbers_reaction_labels_each_number(answer: str, said: str) -> None
     from apilab.assistant.offline.guide import _numbers_reaction
 
     assert said in _numbers_reaction(answer)
+
+
+def test_wider_openers_and_facts_start_and_shape_the_guides(real_tutor: OfflineTutor) -> None:
+    """QA15: "help me design the prompt and output handling ..." got "I don't know"; "people
+    wait for the answer" in a discord bot was not read as interactive."""
+    opener = _talk(real_tutor, real_tutor.course, "production-prompts", [
+        "help me design the prompt and output handling for our invoice feature"])[0]
+    assert "question 1 of 3" in opener.text and "**Next:**" not in opener.text
+    bot = _talk(real_tutor, real_tutor.course, "rate-limits-cost", [
+        "help me plan retries and costs for my app pls",
+        "about 20 requests a minute, 1000 tokens each",
+        "its a discord bot, people wait for the answer",
+        "free if possible lol. maybe 10 dollars. claude haiku"])
+    assert "With someone waiting, keep retries short" in bot[2].text
+    assert "Interactive path" in bot[3].text
