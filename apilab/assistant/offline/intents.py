@@ -326,6 +326,20 @@ _NEXT_ASK = re.compile(r"\b(?:now what|what now|what'?s next|whats next|what nex
                        r"next steps?|what do i do (?:now|next)|and now)\b", re.I)
 
 
+# "ok i revoked it and made a new one", "done, rotated": a step of the last checklist done,
+# told without asking what comes next. Anchored, bounded.
+_DONE = re.compile(
+    r"^\W{0,3}(?:(?:ok(?:ay)?|done|alright|right|so)[\s,.!]{1,3})?"
+    r"(?:(?:i|we)(?:'ve| have)?\s{1,2})?"
+    r"(?:just\s{1,2}|already\s{1,2}|now\s{1,2})?(?:revoked|rotated|deleted|removed|made|created|"
+    r"generated|set|added|changed|updated|installed|enabled|turned on|moved|did)\b", re.I)
+
+
+def reports_done(text: str) -> bool:
+    """Whether a short message says a step is done ("ok i revoked it and made a new one")."""
+    return len(text) <= 120 and "?" not in text and _DONE.match(text) is not None
+
+
 def asks_next(text: str) -> bool:
     """Whether a short message asks for the next step ("ok revoked. now what")."""
     return len(text) <= 160 and _NEXT_ASK.search(text) is not None

@@ -65,7 +65,9 @@ _NOT_A_SUGGESTION = re.compile(r"[{}\[\]<>=`]|^\s*\w*(?:Error|Exception)\b|\b\d{
 
 # "why?" / "how?" alone: about the answer just given, unless the tutor's suggested question
 # asks exactly that ("Why revoke before investigating?" -> "why?").
-_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|\n")
+# Clause ends, and a courtesy before a question ("thanks, and how do I ...").
+_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|\n|^\W{0,3}(?:thanks|thank you|thx|ok|okay|cool|"
+                         r"great|got it)\b[\s,.!]{1,4}(?:and\s+|so\s+|but\s+)?", re.I)
 
 
 def _askable(questions: list[str] | tuple[str, ...]) -> str | None:
@@ -451,7 +453,8 @@ class OfflineTutor:
         those replies put first because it matters most. "ok revoked. now what": the item
         after the last one the learner says is done."""
         priority = bool(_PRIORITY.match(w.message))
-        if not priority and not intents.asks_next(w.message):
+        told_done = intents.reports_done(w.message)
+        if not priority and not intents.asks_next(w.message) and not told_done:
             return False
         last = without_folds(w.last_reply())
         items = _NUMBERED_ITEM.findall(last[:20000])
@@ -459,14 +462,20 @@ class OfflineTutor:
             return False
         if not priority:
             said = set(content_terms(w.message))
-            done = [i for i, item in enumerate(items)
-                    if said & set(content_terms(" ".join(item.split()[:8])))]
-            k = (max(done) + 1) if done else 1
-            if k >= len(items):
+            # An item is done when the learner names its opening words ("**Rotate**:
+            # create a new key" for "made a new one"); the next one is the first not done.
+            done = {i for i, item in enumerate(items)
+                    if said & set(content_terms(" ".join(item.split()[:5])))}
+            if told_done and not done and not intents.asks_next(w.message):
+                return False  # a step done that is not one of the list's: not this list
+            start = min(done) if done else 0
+            left = [i for i in range(start + 1, len(items)) if i not in done]
+            if not left:
                 return False
+            k = left[0]
             w.parts.append(f"Next: **{k + 1}.** {' '.join(items[k].split())}")
-            if k + 1 < len(items):
-                w.parts.append(f"Then **{k + 2}.** {' '.join(items[k + 1].split())}")
+            if len(left) > 1:
+                w.parts.append(f"Then **{left[1] + 1}.** {' '.join(items[left[1]].split())}")
         else:
             first = " ".join(items[0].split())
             w.parts.append(f"Start with the first one: **1.** {first}\n\nThe list above puts "

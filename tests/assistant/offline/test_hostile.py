@@ -68,6 +68,8 @@ ATTACKS = {
     "batch": "3000 tickets tickets a night " * 280,
     "backoff-words": "start retries schedule " * 360 + "retr",
     "model-runs": "claude haiku cheaper than " * 300 + "gpt-4o-mini?",
+    "done-report": "ok i revoked " + "it and " * 1100,
+    "courtesy": "thanks, and " * 700 + "how?",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -167,3 +167,17 @@ def test_a_price_comparison_names_both_models_and_prices_them(real_tutor: Offlin
                                           "is claude haiku cheaper than gpt-4o-mini?"))
     assert "**`claude-haiku-4-5-20251001`**" in reply.text and "**`gpt-4o-mini`**" in reply.text
     assert "$0.15 per 1M input tokens" in reply.text
+
+
+def test_a_leak_thread_moves_on_from_what_the_learner_did(real_tutor: OfflineTutor) -> None:
+    """QA15: "ok i revoked it and made a new one" got an unrelated stale-key card, and
+    "thanks, and how do I make sure this doesnt happen again" was read as an answer to the
+    tutor's "Next:" question."""
+    _, done, again = converse(real_tutor, "key-security", [
+        "i pushed my .env with my openai key to github, what do i do",
+        "ok i revoked it and made a new one",
+        "thanks, and how do I make sure this doesnt happen again"])
+    assert done.text.startswith("Next: **2.** **Audit usage**")  # revoke (1), rotate (3) done
+    assert "Then **4.** **Update and verify**" in done.text
+    assert again.meta["card"] == "ks-root-cause"
+    assert "pre-commit scanner" in again.text
