@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from apilab.assistant.offline import semantic
 from apilab.assistant.offline.index import CANDIDATES, Doc, Hit, KnowledgeIndex
+from apilab.assistant.offline.text import content_terms
 
 if TYPE_CHECKING:
     import numpy as np
@@ -129,6 +131,7 @@ class Retriever:
 
     def __init__(self, course: Course, index: KnowledgeIndex | None = None) -> None:
         self.index = index or KnowledgeIndex.from_course(course)
+        self._anchors = _anchors(self.index.docs)
         plain = semantic.embedder()
         self._embedder: semantic.Blend | None = None
         self._vectors: np.ndarray | None = None
@@ -215,6 +218,16 @@ class Retriever:
             self._side_cache[lab] = found
         return found
 
+    def _unanchored(self, doc: Doc, said: tuple[frozenset[str], str]) -> float:
+        anchors = self._anchors.get(doc.key)
+        if not anchors:
+            return 0.0
+        terms, squashed = said
+        # "LM Studio" names the lmstudio card: the words run together count too.
+        if anchors & terms or any(a in squashed for a in anchors):
+            return 0.0
+        return ANCHOR_PENALTY
+
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), hints: Sequence[str] = (),
                limit: int = 6, pasted: str = "") -> tuple[list[Match], list[Match]]:
@@ -250,6 +263,8 @@ class Retriever:
         # Providers the pasted material names count too: an OpenAI error body pasted under
         # "I just copied it from the dashboard??" is about OpenAI, not Gemini's bad-key card.
         named = providers_named(" ".join([text, *parts, *extra, pasted[:4000]]))
+        spoken = " ".join([text, *extra, pasted[:4000]])
+        said = (frozenset(content_terms(spoken)), re.sub(r"[\s_.-]+", "", spoken.lower()))
         for in_lab, bucket in ((True, own), (False, other)):
             typical = typical_by_side[in_lab]
             lexical = lexical_by_side[in_lab]
@@ -274,7 +289,8 @@ class Retriever:
             # exist" names the generic model-not-found card, but the vLLM card is the answer.
             unhinted = max((m.closeness for m in bucket if not m.hinted), default=0.0)
             bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
-                                       m.order - _provider_conflict(m.doc, named)),
+                                       m.order - _provider_conflict(m.doc, named)
+                                       - self._unanchored(m.doc, said)),
                         reverse=True)
             del bucket[limit:]
         return own, other
@@ -298,6 +314,34 @@ _PROVIDER_WORDS = {
 PROVIDER_TIEBREAK = 0.05
 _DEFAULT_PROVIDER = frozenset({"openai"})
 UNNAMED_PROVIDER_PENALTY = 0.3
+
+
+# A card about one platform or tool ("ks-docker-inspect-env", "ks-fly-build-secrets") whose
+# id names a word that is rare in the course loses a near tie when the learner never says
+# that word: "How do you keep your API key secret?" went to docker inspect's card. The
+# closeness the answer policy reads is not changed.
+ANCHOR_PENALTY = 0.1
+ANCHOR_MAX_CARDS = 6  # a word in at most this many cards' text is specific
+
+
+def _anchors(docs: Sequence[Doc]) -> dict[str, frozenset[str]]:
+    """For each card, the stems of the rare words its id names."""
+    cards = [d for d in docs if d.kind == "card" and d.card is not None]
+    texts = {d.key: set(content_terms(" ".join([*d.card.questions, d.card.answer])))
+             for d in cards if d.card is not None}
+    df: dict[str, int] = {}
+    for terms in texts.values():
+        for t in terms:
+            df[t] = df.get(t, 0) + 1
+    out: dict[str, frozenset[str]] = {}
+    for d in cards:
+        words = d.key.split(":", 1)[1].split("-")[1:]
+        rare = frozenset(t for w in words for t in content_terms(w)
+                         if len(w) >= 3 and 0 < df.get(t, 0) <= ANCHOR_MAX_CARDS
+                         and t in texts[d.key])
+        if rare:
+            out[d.key] = rare
+    return out
 
 
 def providers_named(text: str) -> frozenset[str]:

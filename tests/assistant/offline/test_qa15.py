@@ -181,3 +181,18 @@ def test_a_leak_thread_moves_on_from_what_the_learner_did(real_tutor: OfflineTut
     assert "Then **4.** **Update and verify**" in done.text
     assert again.meta["card"] == "ks-root-cause"
     assert "pre-commit scanner" in again.text
+
+
+def test_a_card_about_a_tool_the_learner_never_names_loses_a_near_tie(
+        real_tutor: OfflineTutor) -> None:
+    """A card whose id names a rare tool word ("inspect" in ks-docker-inspect-env) won
+    general questions it shares a few words with."""
+    def first(message: str) -> str:
+        own, _ = real_tutor.retriever.search(message, "key-security")
+        return own[0].doc.key
+
+    assert first("How do you keep your API Key secret?") == "card:ks-where-to-store"
+    assert first("docker inspect shows my OPENAI_API_KEY") == "card:ks-docker-inspect-env"
+    anchors = real_tutor.retriever._anchors
+    assert anchors["card:ks-docker-inspect-env"] == frozenset({"inspect"})
+    assert "card:ks-where-to-store" not in anchors  # no rare word in its id

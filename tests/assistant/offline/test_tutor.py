@@ -563,9 +563,13 @@ def test_a_follow_up_gets_the_next_card_not_the_same_answer_again(real_tutor) ->
     first, second, third = converse(real_tutor, "rate-limits-cost", [
         "how does exponential backoff work", "what about anthropic?", "show me code"])
     assert first.meta["card"] == "rlc-backoff-schedule"
-    cards = {first.meta["card"], second.meta["card"], third.meta["card"]}
-    assert len(cards) == 3 and None not in cards
+    assert second.meta["card"] not in (None, first.meta["card"])
     assert "My answer above covered" in second.text
+    # The third gets a card not given yet, or says the answers above cover it, uncounted.
+    if third.meta["answer_kind"] == "repeat":
+        assert not third.on_topic and "That is what my answer above covers" in third.text
+    else:
+        assert third.meta["card"] not in (None, first.meta["card"], second.meta["card"])
 
 
 def test_a_follow_up_with_nothing_new_says_so_and_does_not_count(real_tutor) -> None:  # type: ignore[no-untyped-def]
