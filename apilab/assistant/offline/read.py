@@ -291,7 +291,7 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 # follows.
 _SENTENCE_END = re.compile(
     r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[?!])\s+(?=[a-z])|(?<=[A-Za-z0-9)]\.)\s+(?=(?:how|what|why|when|"
-    r"where|which|who|can|could|should)\b)|(?<=[。！？])|\n+")
+    r"where|which|who|can|could|should|do|does|did|is|are|will|would)\b)|(?<=[。！？])|\n+")
 _QUESTION_START = re.compile(
     r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+|"
     r"hmm+,?\s+|um+,?\s+|well,?\s+)?"
@@ -391,6 +391,7 @@ _NOT_ASKING = re.compile(
 _BACKSTORY = re.compile(
     r"^\s*(?:(?:so|ok|okay|hi|hey|hello|well|basically|background|context)\W+)*"
     r"(?:(?:last|this|next) (?:week|month|year|night|weekend)|yesterday|today|recently|"
+    r"it looks like|it seems|looks like|apparently|"
     r"a (?:few|couple of) (?:days|weeks|months)|i|i'm|im|i've|ive|i am|i have|we|we're|"
     r"were|we've|we are|we have|our|my|me and)\b", re.I)
 

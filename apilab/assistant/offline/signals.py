@@ -229,6 +229,47 @@ def _misspelt_models(text: str) -> tuple[ModelMention, ...]:
     return tuple(out)
 
 
+# Around a model name in the learner's words, signs that they call it, ask about it or it
+# fails: "switched to gpt-4", "price of gpt-4", "gpt-4 does not exist", "is text-davinci-003
+# still available?". Without one ("before gpt-4 came out", "some gpt-4 calls at 3am that
+# weren't me") a retired name is only mentioned: no retirement note, no model-not-found words.
+_CALLS_BEFORE = re.compile(r"\b(?:use|uses|using|used|call|calls|calling|called|switch|switched|"
+                           r"change|changed|changing|try|tried|trying|set|setting|with|on|to|"
+                           r"via|through|upgrade|upgraded|migrate|migrating|model|of|for|about|"
+                           r"is|does|can)\W{0,4}$", re.I)
+_CALLS_AFTER = re.compile(r"^\W{0,3}(?:\w+\W{1,3}){0,6}?(?:error|errors|404|400|not found|"
+                          r"does not exist|doesn'?t exist|deprecated|retired|shut|fail\w*|"
+                          r"not work\w*|doesn'?t work|stopped|model_not_found|available|"
+                          r"replac\w*|sunset|discontinued|removed|gone)\b", re.I)
+
+
+def called_models(text: str, prose: str, mentions: tuple[ModelMention, ...]
+                  ) -> tuple[ModelMention, ...]:
+    """``mentions`` with a retired one dropped when the message only mentions it: outside
+    ``prose`` (pasted code, an error) a name is always in use."""
+    kept = []
+    for mention in mentions:
+        if not mention.retired or _calls(text, prose, mention.written):
+            kept.append(mention)
+    return tuple(kept)
+
+
+def _calls(text: str, prose: str, written: str) -> bool:
+    pattern = re.compile(r"\b" + r"[\s_-]?".join(
+        re.escape(p) for p in re.split(r"[\s_-]", written) if p) + r"\b", re.I)
+    prose = prose[:4000]
+    if not prose.strip():
+        return True
+    # Pasted material: the message beyond its prose.
+    if len(pattern.findall(text[:20000])) > len(pattern.findall(prose)):
+        return True
+    for m in pattern.finditer(prose):
+        if (_CALLS_BEFORE.search(prose[max(0, m.start() - 30):m.start()])
+                or _CALLS_AFTER.search(prose[m.end():m.end() + 80])):
+            return True
+    return False
+
+
 def read_signals(text: str, prose: str = "") -> Signals:
     """All the signals in ``text`` (the whole message); ``prose`` for codes said in words."""
     parsed = httpinfo.parse(text)
@@ -267,6 +308,6 @@ def read_signals(text: str, prose: str = "") -> Signals:
     provider = parsed.provider
     if provider is None:
         provider = next((name for word, name in _PROVIDERS if word in low), None)
-    models = _models(text) + _misspelt_models(text)
+    models = called_models(text, prose, _models(text)) + _misspelt_models(text)
     return Signals(tuple(statuses), tuple(codes), tuple(exceptions), tuple(headers),
                    tuple(reasons), models, provider, parsed.status)

@@ -70,6 +70,7 @@ ATTACKS = {
     "model-runs": "claude haiku cheaper than " * 300 + "gpt-4o-mini?",
     "done-report": "ok i revoked " + "it and " * 1100,
     "courtesy": "thanks, and " * 700 + "how?",
+    "retired-mentions": "some gpt-4 " * 1300 + "calls",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -196,3 +196,18 @@ def test_a_card_about_a_tool_the_learner_never_names_loses_a_near_tie(
     anchors = real_tutor.retriever._anchors
     assert anchors["card:ks-docker-inspect-env"] == frozenset({"inspect"})
     assert "card:ks-where-to-store" not in anchors  # no rare word in its id
+
+
+def test_a_retired_model_banner_only_when_the_learner_calls_that_model(
+        real_tutor: OfflineTutor) -> None:
+    """QA15: "some gpt-4 calls at 3am that werent me" led with gpt-4's retirement."""
+    story = real_tutor.compose(tutor_turn(
+        real_tutor, "key-security",
+        "it looks like there were some gpt-4 calls at 3am that werent me. do i need to tell "
+        "openai?"))
+    assert "is retired" not in story.text
+    for message in ("I switched my code to gpt-4 and now nothing works",
+                    "```python\nclient.chat.completions.create(model=\"gpt-4\", messages=m)\n```"
+                    "\nwhy does this fail?"):
+        used = real_tutor.compose(tutor_turn(real_tutor, "api-basics", message))
+        assert "`gpt-4` is retired" in used.text, message
