@@ -316,13 +316,33 @@ def parse(text: str) -> Parsed:
         out.status = 400  # the request is wrong: the only status that body comes with
     if out.provider is None:
         low = text.lower()
-        if "anthropic" in low or "x-api-key" in low:
+        # Gateways and clouds that speak OpenAI's format first: their errors quote "OpenAI".
+        if "azure" in low:
+            out.provider = "Azure OpenAI"
+        elif "openrouter" in low:
+            out.provider = "OpenRouter"
+        elif "anthropic" in low or "x-api-key" in low:
             out.provider = "Anthropic"
         elif "gemini" in low or "googleapis" in low:
             out.provider = "Gemini"
         elif "openai" in low:
             out.provider = "OpenAI"
+    else:
+        out.provider = _sender(out.provider, text)
     return out
+
+
+def _sender(provider: str | None, text: str) -> str | None:
+    """An OpenAI-shaped error body from Azure or OpenRouter names who sent it, when the
+    text around it says so."""
+    if provider != "OpenAI":
+        return provider
+    low = text[:20000].lower()
+    if "azure" in low:
+        return "Azure OpenAI"
+    if "openrouter" in low:
+        return "OpenRouter"
+    return provider
 
 
 def bare_codes(text: str) -> list[int]:
@@ -365,9 +385,11 @@ def _retry_after_seconds(headers: dict[str, str]) -> float | None:
     return None
 
 
-def explain(text: str) -> str | None:
-    """Markdown explanation of a pasted response, or ``None`` if nothing was recognised."""
+def explain(text: str, context: str = "") -> str | None:
+    """Markdown explanation of a pasted response, or ``None`` if nothing was recognised.
+    ``context``: the learner's words around it (they may say who sent it: "OpenRouter")."""
     p = parse(text)
+    p.provider = _sender(p.provider, context)
     if p.status is None and p.error_type is None:
         return None
     if p.status is not None and 200 <= p.status < 300:

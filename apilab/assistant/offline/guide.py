@@ -187,6 +187,8 @@ def _numbers_reaction(answer: str) -> str:
         "the one a burst will hit first.")
 
 
+_MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|set to)?\s{0,2}"
+                         r"(\d[\d,]{0,9})\b", re.I)
 # "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
 _WITH_BEFORE = re.compile(r"\b(?:with|on|under|having|at most)\s{1,2}~?$", re.I)
 # "3000 tickets a night", "500 a day": a count per period longer than a minute (a batch).
@@ -210,8 +212,11 @@ def rate_arithmetic(answer: str) -> str:
     plain: list[int] = []
     batch: tuple[int, str] | None = None
     has_tpm = bool(re.search(r"\btpm\b|tokens per minute", answer[:2000], re.I))
+    # "max_tokens=4000": reserved against TPM when a request arrives, whatever comes back.
+    cap = _MAX_TOKENS.search(answer[:2000])
+    reserved = int(cap.group(1).replace(",", "")) if cap else None
     for q in parse_quantities(answer[:2000]):
-        if q.money:
+        if q.money or (cap and cap.start() <= q.start < cap.end()):
             continue
         value = int(q.value)
         after = answer[q.end:q.end + 30]
@@ -258,6 +263,19 @@ def rate_arithmetic(answer: str) -> str:
     elif rpm_use is None and rpm_limit is None and per_request is None and len(plain) >= 2:
         rpm_use, per_request = plain[0], plain[1]
     lines: list[str] = []
+    if reserved and tpm_limit and rpm_use:
+        # The limit counts what each request *could* use: prompt plus max_tokens.
+        need = rpm_use * reserved
+        return (f"`max_tokens={reserved:,}` is counted against your TPM when each request "
+                f"arrives (prompt + max_tokens is reserved, whatever the reply's real length): "
+                f"{rpm_use:,} requests a minute reserve at least {rpm_use:,} x {reserved:,} = "
+                f"**{need:,} tokens a minute**"
+                + (f", over your {tpm_limit:,} TPM: that is where the 429s come from. Set "
+                   f"max_tokens near the longest reply you need (with ~{per_request:,}-token "
+                   "replies, a few hundred)" if need > tpm_limit and per_request else
+                   f", over your {tpm_limit:,} TPM: lower max_tokens to what replies need"
+                   if need > tpm_limit else f", inside your {tpm_limit:,} TPM")
+                + ".")
     if rpm_use and per_request:
         lines.append(f"{rpm_use:,} requests a minute x {per_request:,} tokens each is about "
                      f"**{rpm_use * per_request:,} tokens per minute**.")

@@ -475,14 +475,23 @@ def price_date(text: str) -> str | None:
 # --- token counting --------------------------------------------------------------------
 
 
+_USAGE_ASK = re.compile(r"\s{0,3}(?:(?:i|we|it|you|my \w{1,20}|the \w{1,20}|that|this)\s{1,3})?"
+                        r"(?:have\s{1,3}|had\s{1,3}|did\s{1,3}|do\s{1,3}|does\s{1,3})?"
+                        r"(?:used|use|uses|using|spent|spend|consumed?|were used|was used|"
+                        r"got used|charged|billed)\b", re.I)
+
+
 def detect_token_count(text: str) -> tuple[str, str | None] | None:
     """``(kind, payload)``: ("text", quoted text) or ("words", "500") for token-count asks."""
     # Asked for in so many words: "tokens in the output(s)" quoted from the pricing docs
     # is not a request to count the first quoted phrase of the message.
-    if not re.search(r"\bhow many tokens\b|\bcount (?:the )?tokens\b|\btoken count\b|"
-                     r"\bwhat(?:'s| is) the (?:number of )?tokens?\b", text, re.I):
-        return None
-    quoted = re.search(r"[\"“'`]{1,3}(.+?)[\"”'`]{1,3}", text, re.S)
+    ask = re.search(r"\bhow many tokens\b|\bcount (?:the )?tokens\b|\btoken count\b|"
+                    r"\bwhat(?:'s| is) the (?:number of )?tokens?\b", text, re.I)
+    if ask is None or _USAGE_ASK.match(text, ask.end()):
+        return None  # "how many tokens I used": the usage a response reports, not a count
+    # The text to count follows the ask ("how many tokens is 'hello world'?"); a quote
+    # earlier in the message (a title's "'ChatCompletion' object ...") is not it.
+    quoted = re.search(r"[\"“'`]{1,3}(.+?)[\"”'`]{1,3}", text[ask.start():ask.end() + 600], re.S)
     if quoted and len(quoted.group(1)) >= 2:
         return "text", quoted.group(1)
     colon = re.search(r"(?:tokens?(?: in| is| for)?(?: this)?|text)\s*:\s*(.+)$", text, re.I | re.S)

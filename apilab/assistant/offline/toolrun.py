@@ -165,7 +165,8 @@ _COUNT_DIGIT = re.compile(r"(?<![\w.-])(?<!haiku )(?<!sonnet )(?<!opus )(?<!gemi
 # sentence with a cost word asks for an amount.
 _AMOUNT_ASK = re.compile(
     r"\b(?:how much|what(?:'s| is| would| will| does| do)? (?:\w+ ){0,4}(?:cost|costs|price|"
-    r"bill|charge|spend)|cost of|costs? me|price (?:of|for)|pricing for|estimate|estimated|"
+    r"bill|charge|spend)|cost of|costs? me(?!\s{0,3}(?:about|around|like|~)?\s{0,3}[$£€\d])|"
+    r"price (?:of|for)|pricing for|estimate|estimated|"
     r"calculate|calculation|compute|work out|total|per (?:month|day|year|week|hour|request|call|"
     r"user)|a (?:month|day|year)|monthly|daily|yearly|(?:can|could) (?:i|we) afford|"
     r"afford to|budget (?:for|of)|am i right|"
@@ -436,7 +437,10 @@ def _reviews(w: Draft, reading: Reading) -> None:
     if revised:
         _run_review(w, "review_prompt", review.review_prompt(revised), asked=True)
         return
-    if asks_prompt and not prompt_paste and _REVIEW_ASK.search(reading.prose):
+    pasted_other = any(p.kind in ("code", "traceback", "log", "curl", "http")
+                       for p in reading.pasted)
+    if asks_prompt and not prompt_paste and not pasted_other and \
+            _REVIEW_ASK.search(reading.prose):
         # From the whole message: the prose has inline JSON lifted out of it ("Reply in
         # JSON: {...}" would come back as "Reply in JSON: ." and the review would drop it).
         quoted = re.search(r"[:\n]\s*[\"“]?(.{12,})$", reading.text, re.S)
@@ -637,7 +641,8 @@ def _errors(w: Draft, reading: Reading) -> None:
             reading.problems or reading.questions):
         return
     started = time.perf_counter()
-    explained = httpinfo.explain(source) or httpinfo.explain(reading.text)
+    explained = (httpinfo.explain(source, context=reading.prose)
+                 or httpinfo.explain(reading.text))
     if not explained and signals.exceptions:
         explained = _explain_exception(signals.exceptions[0])
     if not explained:
@@ -658,9 +663,18 @@ def _explain_exception(name: str) -> str | None:
     return httpinfo.explain(f"Error code: {entry['status']}")
 
 
+# A response's own bookkeeping quoted as evidence (`usage {"prompt_tokens": 88, ...}`), not
+# output the learner wants checked. Flat objects of these keys only; bounded.
+_API_METADATA = re.compile(
+    r"\{\s{0,20}(?:\"(?:prompt_tokens|completion_tokens|total_tokens|input_tokens|output_tokens|"
+    r"cached_tokens|reasoning_tokens|finish_reason|stop_reason|index|id|object|created|model)\""
+    r"\s{0,5}:\s{0,5}(?:\d{1,12}|\"[^\"\n]{0,80}\"|null)\s{0,20},?\s{0,20}){1,12}\}")
+
+
 def _json(w: Draft, reading: Reading) -> None:
     """Check pasted JSON when the question is about it, or when nothing else was said."""
-    docs = [p for p in reading.pasted if p.kind == "json" and p.text.strip()]
+    docs = [p for p in reading.pasted if p.kind == "json" and p.text.strip()
+            and not _API_METADATA.fullmatch(p.text.strip())]
     if not docs or any(t["name"] in ("explain_http_response", "review_prompt")
                        for t in w.tools):
         return  # the JSON in a prompt under review is its output format, with placeholders

@@ -71,6 +71,9 @@ ATTACKS = {
     "done-report": "ok i revoked " + "it and " * 1100,
     "courtesy": "thanks, and " * 700 + "how?",
     "retired-mentions": "some gpt-4 " * 1300 + "calls",
+    "usage-json": 'usage {"prompt_tokens": 1, ' + '"total_tokens": 3, ' * 700 + "} json?",
+    "max-tokens": "with 10k TPM, 3 requests a minute, " + "max_tokens=4000 " * 500,
+    "token-usage": "how many tokens " * 500 + "I used 'x'",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -1,0 +1,76 @@
+"""Fixes from the fourth learner QA pass (QA16: forum-style posts): tools run on what is
+asked, not on what a post mentions in passing."""
+
+from __future__ import annotations
+
+from apilab.assistant import httpinfo
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.guide import rate_arithmetic
+from apilab.assistant.offline.intents import detect_token_count
+from apilab.evals.tutor import tutor_turn
+
+_V1 = ("TypeError: 'ChatCompletion' object is not subscriptable\n\n```python\nanswer = "
+       "completion[\"choices\"][0][\"message\"][\"content\"]\n```\n\nevery stackoverflow "
+       "answer uses the brackets. how do I get the text out? and where do I see how many "
+       "tokens I used?")
+
+_LOOP = ("Agent loop ran all night and cost me $96 - how do I prevent this?\n\nI wrote a simple "
+         "agent that calls gpt-4o in a `while not done:` loop. A bug in my tool made it return "
+         "the same error every time. The loop ran ~9 hours, and later calls were like 60k "
+         "tokens each.\n\nI've set a usage limit in the OpenAI dashboard now, but what should "
+         "I have in the code itself? Max iterations? A budget?")
+
+_PORT = ("Anthropic 400 invalid_request_error when I pass my system prompt like OpenAI\n\n"
+         "Porting a bot from OpenAI to Claude. I kept the same message list:\n\n```python\nmsgs "
+         "= [\n  {\"role\": \"system\", \"content\": \"You are a pirate. Answer in pirate "
+         "speak.\"},\n  {\"role\": \"user\", \"content\": \"hi\"},\n]\nclient.messages.create("
+         "model=\"claude-haiku-4-5\", max_tokens=500, messages=msgs)\n```\n\n```\nanthropic."
+         "BadRequestError: Error code: 400 - {'type': 'error', 'error': {'type': "
+         "'invalid_request_error', 'message': 'messages: Unexpected role \"system\". The "
+         "Messages API accepts a top-level `system` parameter, not \"system\" as an input "
+         "message role.'}}\n```\n\nwhy doesn't this work?")
+
+
+def test_a_usage_question_is_not_a_token_count_of_a_quote_before_it() -> None:
+    assert detect_token_count(_V1) is None
+    assert detect_token_count('how many tokens is "hello world"?') == ("text", "hello world")
+    assert detect_token_count("how many tokens were used by my request") is None
+
+
+def test_tools_do_not_fire_on_what_a_post_reports(real_tutor: OfflineTutor) -> None:
+    v1 = real_tutor.compose(tutor_turn(real_tutor, "api-basics", _V1))
+    assert "count_tokens" not in v1.tools_used
+    loop = real_tutor.compose(tutor_turn(real_tutor, "rate-limits-cost", _LOOP))
+    assert "estimate_cost" not in loop.tools_used  # "cost me $96" reports a bill
+    assert "max" in loop.text.lower() and "iteration" in loop.text.lower() or \
+        "turn" in loop.text.lower()
+    port = real_tutor.compose(tutor_turn(real_tutor, "api-basics", _PORT))
+    assert "review_prompt" not in port.tools_used  # the post is not the learner's prompt
+    assert "top-level `system` parameter" in port.text
+
+
+def test_a_responses_usage_object_is_evidence_not_json_to_validate(
+        real_tutor: OfflineTutor) -> None:
+    message = ("Model's JSON answer gets cut off in the middle. I printed the response and see "
+               "`\"finish_reason\": \"length\"` and usage `{\"prompt_tokens\": 88, "
+               "\"completion_tokens\": 300, \"total_tokens\": 388}`. How do I detect this so "
+               "json.loads doesn't crash?")
+    reply = real_tutor.compose(tutor_turn(real_tutor, "api-basics", message))
+    assert "check_json" not in reply.tools_used
+    assert "length" in reply.text
+
+
+def test_max_tokens_is_reserved_against_tpm() -> None:
+    text = rate_arithmetic("Our deployment has 10K TPM. We only send maybe 3 requests per "
+                           "minute but with max_tokens=4000 each, answers are only 200 tokens")
+    assert "3 x 4,000 = **12,000 tokens a minute**, over your 10,000 TPM" in text
+
+
+def test_an_openai_shaped_error_from_a_gateway_names_the_gateway() -> None:
+    body = ("openai.APIStatusError: Error code: 402 - {'error': {'message': 'This request "
+            "requires more credits', 'code': 402}}")
+    assert "from OpenRouter" in (httpinfo.explain(body, context="using OpenRouter") or "")
+    azure = ("openai.RateLimitError: Error code: 429 - {'error': {'code': '429', 'message': "
+             "'Requests to the ChatCompletions_Create Operation under Azure OpenAI API version "
+             "2024-02-01 have exceeded token rate limit'}}")
+    assert "from Azure OpenAI" in (httpinfo.explain(azure) or "")
