@@ -20,7 +20,7 @@ from apilab.assistant.folds import fold
 from apilab.assistant.offline.draft import lead_paragraph
 from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
-from apilab.assistant.offline.retrieve import Match
+from apilab.assistant.offline.retrieve import Match, providers_about, providers_named
 from apilab.assistant.offline.text import content_terms
 
 if TYPE_CHECKING:
@@ -82,8 +82,14 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     statuses = set(reading.signals.statuses) if reading is not None else set()
     cards = [m for m in own if m.doc.kind == "card" and not _other_status(m, statuses)]
     if cards and cards[0].closeness >= FAIR and w.answered_before(cards[0].doc.card):
-        cards = _not_again(w, cards, own, other, course)
+        cards = _not_again(w, cards, own, other, course, retriever)
         if not cards:
+            return
+        if providers_about(cards[0].doc.key) & providers_named(w.message[:300]):
+            # "what about for Claude?": that provider's card, announced above, is the answer
+            # (not another lab's general one).
+            _answer_card(w, cards[0], course, hedge=cards[0].closeness < GOOD)
+            w.on_lab_topic = True
             return
     best = cards[0] if cards else None
     best_other = next((m for m in other if m.doc.kind == "card"), None)
@@ -189,8 +195,21 @@ _OBJECTION = re.compile(
     re.I)
 
 
+# "can you show code?", "code example pls", "example code?": code for the answer just given.
+_CODE_ASK = re.compile(r"\b(?:show|give|see|send|write)\b[^.?!\n]{0,20}\b(?:code|snippet|"
+                       r"example code|code example)\b|^\W{0,3}(?:code|example code|code "
+                       r"example|snippet)\W{0,5}(?:pls|please)?\W{0,3}$", re.I)
+_FENCE = re.compile(r"(?ms)^[ \t]{0,3}```[^\n]{0,20}\n.*?^[ \t]{0,3}```[ \t]*$")
+
+
+def _code_blocks(answer: str) -> str:
+    """The fenced code blocks of a card's answer (at most two), or ""."""
+    return "\n\n".join(m.group(0).strip() for m in _FENCE.finditer(answer[:20000]))[:6000] \
+        if "```" in answer else ""
+
+
 def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match],
-               course: Course) -> list[Match]:
+               course: Course, retriever: Retriever | None = None) -> list[Match]:
     """``cards`` with the answer already given moved out of the lead, or ``[]`` after
     writing a short "that is my answer above" reply."""
     given = cards[0]
@@ -204,10 +223,36 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         w.kind = "repeat"
         w.why_not = "the reply restates an earlier answer"
         return []
+    named = providers_named(w.message[:300])
+    switched = False  # the lead is a card about the provider the follow-up names
+    if named:
+        # "what about for Claude?": the closest card about that provider comes first.
+        about = [m for m in fresh if providers_about(m.doc.key) & named]
+        if not about and retriever is not None:
+            # Beyond the first few matches: the answer's own question, asked of that provider.
+            wider, _ = retriever.search(f"{card.questions[0]} {w.message[:200]}",
+                                        w.turn.lab.id, limit=12)
+            about = [m for m in wider if m.doc.kind == "card" and m.closeness >= FAIR
+                     and providers_about(m.doc.key) & named
+                     and not w.answered_before(m.doc.card)]
+        fresh = about + [m for m in fresh if m not in about]
+        switched = bool(about)
+    elif _CODE_ASK.search(w.message[:300]):
+        code = _code_blocks(card.answer)
+        if code:
+            # "can you show code?" after an answer that has it: the code, not another topic.
+            w.parts.append("The code from my answer above:\n\n" + code)
+            w.kind = "repeat"
+            w.why_not = "the reply shows code from an earlier answer again"
+            return []
+        shared = set(card.objectives)
+        with_code = [m for m in fresh if m.doc.card is not None and "```" in m.doc.card.answer
+                     and shared & set(m.doc.card.objectives)]
+        fresh = with_code + [m for m in fresh if m not in with_code]
     # "why?" asks about that answer itself: another card would change the subject.
     nearest = fresh[0] if fresh and not bare_ask(w.message) else None
     if nearest is not None and nearest.closeness >= FAIR and (
-            nearest.strength >= given.strength - REPEAT_GAP):
+            switched or nearest.strength >= given.strength - REPEAT_GAP):
         following = nearest.doc.card
         assert following is not None
         w.notes.append(f"_My answer above covered \u201c{_shorten(card.questions[0])}\u201d; "

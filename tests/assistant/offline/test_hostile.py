@@ -74,6 +74,7 @@ ATTACKS = {
     "usage-json": 'usage {"prompt_tokens": 1, ' + '"total_tokens": 3, ' * 700 + "} json?",
     "max-tokens": "with 10k TPM, 3 requests a minute, " + "max_tokens=4000 " * 500,
     "token-usage": "how many tokens " * 500 + "I used 'x'",
+    "code-ask": "show " * 1500 + "code?",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -74,3 +74,19 @@ def test_an_openai_shaped_error_from_a_gateway_names_the_gateway() -> None:
              "'Requests to the ChatCompletions_Create Operation under Azure OpenAI API version "
              "2024-02-01 have exceeded token rate limit'}}")
     assert "from Azure OpenAI" in (httpinfo.explain(azure) or "")
+
+
+def test_show_code_and_what_about_claude_follow_the_answer_given(
+        real_tutor: OfflineTutor) -> None:
+    """QA16 4: "can you show code?" got a LangGraph card and "what about for Claude?" an
+    OpenAI summary card, after an answer about a chatbot that forgets."""
+    from tests.assistant._helpers import converse
+
+    first, code, claude = converse(real_tutor, "api-basics", [
+        "my chatbot forgets everything between messages, why", "can you show code?",
+        "what about for Claude?"])
+    assert first.meta["card"] == "ab-stateless-memory"
+    assert code.text.count("The code from my answer above") == 1 and "history" in code.text
+    assert not code.on_topic  # the same code again does not count twice
+    assert claude.meta["card"] == "ab-multi-turn-claude-gemini"
+    assert "import anthropic" in claude.text
