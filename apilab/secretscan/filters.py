@@ -487,6 +487,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         user = pair_user(text, match.start(), start - 1)
         if len(user) >= 3 and user.lower() in secret.lower():
             return None
+        if rule.id == "cli-password" and _psexec_word(text, match.start(), secret):
+            return rule
         # (not one lowercase word: after "-p " it is as often mysql's database, -p alone
         # prompting, and in a constructor's pair a role or a made-up example)
         return rule if _value_ok(secret, "password", True) else None
@@ -543,6 +545,24 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+# PsExec's -p always takes the password (left out, PsExec prompts), so after "psexec ...
+# -u USER -p" one lowercase word, or words joined by "_" or "-", is the password: a
+# command line has no variables but $X and %X%, which are turned away as references.
+_PSEXEC = re.compile(r"(?i:psexec)")
+_CLI_WORDS = re.compile(r"[a-z]{3,40}(?:[_-][a-z]{2,20}){0,2}")
+
+
+def _psexec_word(text: str, start: int, value: str) -> bool:
+    """A word password after PsExec's -u/-p on the same line (``-p dev_admin``)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if not _PSEXEC.search(text, max(line_start, start - 300), start):
+        return False
+    low = value.lower()
+    return (len(value) >= 5 and bool(_CLI_WORDS.fullmatch(value)) and low not in _COMMON_DEFAULTS
+            and not any(m in low for m in _GENERIC_MARKERS)
+            and low not in _WORD_NOT_PASSWORDS and low not in _PASSWORD_WORDS)
 
 
 def _encoded_private_key(value: str) -> bool:
