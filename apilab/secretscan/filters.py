@@ -444,6 +444,8 @@ def _jwt_ok(secret: str) -> bool:
     return isinstance(header, dict) and "alg" in header and header.get("alg") != "none"
 
 
+# Words in a JSON-RPC method's name that say its first parameter is a key.
+_RPC_KEY_WORDS = frozenset({"key", "apikey", "token", "secret", "credential", "credentials"})
 # A comparison operator just before an unquoted value (an expression, not a secret).
 _COMPARED = re.compile(r"[=!]==?[ \t]{0,3}$")
 
@@ -479,6 +481,11 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return None  # gsk_abc123 under any name: a truncated or made-up Groq key
     if rule.id == "url-credentials":
         return rule if _url_credentials_ok(match, secret) else None
+    if rule.id == "rpc-credential":
+        # the method must take a key ("auth.login_with_api_key", "setToken"), not a user
+        # ("auth.login"); the value must be a long random token, as under a service's key
+        method = set(name_words(match.group("_m")))
+        return rule if method & _RPC_KEY_WORDS and _value_ok(secret, "key", True) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
     if rule.id in ("credential-pair", "netrc-credentials", "cli-password"):

@@ -7,10 +7,12 @@ string (the weak passwords below are words, which no scanner reads as keys).
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from tests.secretscan.keys import ALNUM, seeded_text
 from tests.secretscan.keys import rules_found as _rules
-from tests.secretscan.keys import seeded_text
 
 
 def _r(alphabet: str, n: int, seed: int = 10) -> str:
@@ -40,3 +42,47 @@ def test_a_word_after_psexec_dash_p_is_a_password(text: str) -> None:
 ])
 def test_psexec_references_and_other_commands_stay_quiet(text: str) -> None:
     assert _rules(text, "deploy.bat") == [], text
+
+
+# --- a JSON-RPC method that logs in with a key, given one ------------------------------------
+
+
+def _rpc(method: str, value: str, *, spaced: bool = False) -> str:
+    if spaced:
+        return (f'{{\n  "id": 7,\n  "msg": "method",\n  "method": "{method}",\n'
+                f'  "params": [\n    "{value}"\n  ]\n}}\n')
+    return f'{{"id": 7, "msg": "method", "method": "{method}", "params": ["{value}"]}}'
+
+
+@pytest.mark.parametrize(("method", "spaced"), [
+    ("auth.login_with_api_key", False),
+    ("auth.login_with_api_key", True),
+    ("session.setToken", False),
+    ("Auth.UseSecret", True),
+])
+def test_a_key_given_to_a_json_rpc_login_is_found(method: str, spaced: bool) -> None:
+    value = "12-" + _r(ALNUM, 64, 3)
+    assert _rules(_rpc(method, value, spaced=spaced), "call.json") == ["rpc-credential"]
+
+
+@pytest.mark.parametrize(("method", "value"), [
+    ("auth.login", "operator" + _r(ALNUM, 16, 4)),           # the first parameter is a user
+    ("eth_getBalance", "0x" + _r("0123456789abcdef", 40, 5)),  # no key in the name
+    ("auth.login_with_api_key", "${TRUENAS_API_KEY}"),       # a reference
+    ("auth.login_with_api_key", "your-api-key-goes-here"),   # words
+    ("auth.generate_token", "300"),                          # a lifetime, not a key
+])
+def test_json_rpc_calls_without_a_literal_key_stay_quiet(method: str, value: str) -> None:
+    assert _rules(_rpc(method, value), "call.json") == [], (method, value)
+
+
+@pytest.mark.parametrize("attack", [
+    '{"method": "' + "a" * 200_000,
+    '"method":"auth.key", "params": [' + " " * 200_000,
+    ('"method": "key", "params": ["' + "a" * 19 + '" ') * 10_000,
+    '"method"' * 40_000,
+])
+def test_the_json_rpc_rule_is_linear_on_hostile_input(attack: str) -> None:
+    start = time.perf_counter()
+    _rules(attack, "call.json")
+    assert time.perf_counter() - start < 2.0

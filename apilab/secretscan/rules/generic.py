@@ -151,6 +151,17 @@ GENERIC_RULES: tuple[Rule, ...] = (
         LOW, _PASSWORD_FIX, min_entropy=2.0, generic=True, keyword_anchored=True,
     ),
     Rule(
+        # A JSON-RPC call whose method takes a key, given one as its first parameter:
+        # {"method": "auth.login_with_api_key", "params": ["<key>"]} (WebSocket and JSON-RPC
+        # APIs log in so). The method's name is checked in filters: it must name a key,
+        # token or secret, and the value must be a long random token.
+        "rpc-credential", "Key passed to a JSON-RPC method that logs in with one",
+        r"""(?i:"method")\s{0,3}:\s{0,3}"(?P<_m>[A-Za-z0-9_.:/-]{1,100}+)"\s{0,3},\s{0,40}+"""
+        r'"params"\s{0,3}:\s{0,3}\[\s{0,40}+"(?P<q1>[^"\s\\]{20,500}+)"',
+        ('"method"',), LOW, _SECRET_FIX, generic=True, keyword_anchored=True,
+        key_keywords=False,
+    ),
+    Rule(
         # user:password@host (the user part may itself be an e-mail address, or empty:
         # redis://:password@host). The password may hold "@", "$" or "!" ("s2Tf@rL",
         # "xK9!mN2$"): it ends at the last "@" before the host; it may not start like a
