@@ -86,3 +86,31 @@ def test_the_json_rpc_rule_is_linear_on_hostile_input(attack: str) -> None:
     start = time.perf_counter()
     _rules(attack, "call.json")
     assert time.perf_counter() - start < 2.0
+
+
+# --- a name that can only mean a GitHub token needs a GitHub format -------------------------
+
+_HEX = "0123456789abcdef"
+
+
+@pytest.mark.parametrize("name", ["github_api_key", "github-api-token", "GITHUB_TOKEN",
+                                  "GH_TOKEN", "githubAccessToken"])
+@pytest.mark.parametrize("tail", ["3", "z", "_"])
+def test_a_github_token_name_with_a_value_off_githubs_formats_stays_quiet(name: str,
+                                                                        tail: str) -> None:
+    # 40 hex and one more character: a made-up or mistyped token, not GitHub's
+    assert _rules(f"{name}: {_r(_HEX, 40, 7)}{tail}") == [], name
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    (f"GITHUB_TOKEN: {_r(_HEX, 40, 7)}", ["github-token-legacy"]),
+    (f'GITHUB_TOKEN = "{"gh" + "p_" + _r(ALNUM, 36, 8)}"', ["github-token"]),
+    # other GitHub secrets take any layout: a webhook's secret is chosen by its owner
+    (f"GITHUB_WEBHOOK_SECRET: {_r(_HEX, 40, 7)}3", ["generic-secret"]),
+    (f"GITHUB_CLIENT_SECRET = '{_r(ALNUM, 30, 9)}'", ["generic-secret"]),
+    # "git" is not GitHub
+    (f"git_token = '{_r(_HEX, 40, 7)}z'", ["generic-secret"]),
+])
+def test_github_formats_and_other_github_secrets_are_found(text: str,
+                                                           found: list[str]) -> None:
+    assert _rules(text) == found, text
