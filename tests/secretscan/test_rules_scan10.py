@@ -114,3 +114,29 @@ def test_a_github_token_name_with_a_value_off_githubs_formats_stays_quiet(name: 
 def test_github_formats_and_other_github_secrets_are_found(text: str,
                                                            found: list[str]) -> None:
     assert _rules(text) == found, text
+
+
+# --- CockroachDB Cloud API secret keys (betterleaks' public rule) ---------------------------
+
+
+def _ccdb(first: int = 22, second: int = 40, seed: int = 12) -> str:
+    return "CCDB" + "1_" + _r(ALNUM, first, seed) + "_" + _r(ALNUM, second, seed + 1)
+
+
+@pytest.mark.parametrize("text", [
+    f"export COCKROACH_API_KEY={_ccdb()}",
+    f'provider "cockroach" {{ apikey = "{_ccdb(seed=14)}" }}',
+    f"curl -H 'Authorization: Bearer {_ccdb(seed=16)}' https://cockroachlabs.cloud/api/v1",
+])
+def test_a_cockroachdb_cloud_key_is_found(text: str) -> None:
+    assert "cockroachdb-cloud-key" in _rules(text, "env.sh"), text
+
+
+@pytest.mark.parametrize("value", [
+    _ccdb(first=21),                                     # a part a character short
+    _ccdb(second=41),                                    # a part a character long
+    "CCDB" + "1_" + "A" * 22 + "_" + "B" * 40,           # a filler
+    "ccdb" + "1_" + _r(ALNUM, 22, 12) + "_" + _r(ALNUM, 40, 13),  # the prefix in lower case
+])
+def test_cockroachdb_near_misses_are_not_its_keys(value: str) -> None:
+    assert "cockroachdb-cloud-key" not in _rules(f"key: {value}", "env.sh"), value
