@@ -140,3 +140,46 @@ def test_a_cockroachdb_cloud_key_is_found(text: str) -> None:
 ])
 def test_cockroachdb_near_misses_are_not_its_keys(value: str) -> None:
     assert "cockroachdb-cloud-key" not in _rules(f"key: {value}", "env.sh"), value
+
+
+# --- a prefixed token whose URL-safe body holds "_" or "-" -----------------------------------
+
+
+def _chunked(prefix: str, seed: int) -> str:
+    """``prefix``, a short mixed chunk and a long run, as URL-safe base64 bodies come out."""
+    chunk = "Q" + _r(ALNUM, 3, seed)
+    return f"{prefix}{chunk}_{_r(ALNUM, 35, seed + 1)}"
+
+
+@pytest.mark.parametrize("text", [
+    f"atlas = Atlas(client_id, '{_chunked('acme_sa_sk_', 20)}')",
+    f'client = Vendor("{_chunked("zork_live-", 22)}")',
+    f"token: {_chunked('wisp_token_', 24)}",
+])
+def test_a_prefixed_token_with_a_separator_in_its_body_is_found(text: str) -> None:
+    assert "generic-prefixed-token" in _rules(text), text
+
+
+@pytest.mark.parametrize("text", [
+    # pieces of a base64url blob split over lines: no credential word before the chunk
+    f'    "{_chunked("qssd_", 26)}"',
+    f'    "{_chunked("abcd_efgh-", 28)}"',
+    # a public or test prefix with a credential word
+    f"key = '{_chunked('pk_test_', 30)}'",
+    # inside a path
+    f"url = 'https://x.io/a/{_chunked('acme_sk_', 32)}'",
+])
+def test_blob_pieces_and_public_prefixes_with_a_chunk_stay_quiet(text: str) -> None:
+    assert "generic-prefixed-token" not in _rules(text), text
+
+
+@pytest.mark.parametrize("attack", [
+    "ab_" * 100_000,
+    ("abc_sk_Q" + "a" * 15 + "_") * 20_000,
+    "zz_sk_" + "Ab_" * 100_000,
+    ("k_sk_AA-" + "A1" * 20 + " ") * 5_000,
+])
+def test_the_chunked_prefix_is_linear_on_hostile_input(attack: str) -> None:
+    start = time.perf_counter()
+    _rules(attack)
+    assert time.perf_counter() - start < 3.0
