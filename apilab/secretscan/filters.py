@@ -319,6 +319,8 @@ def _value_ok(value: str, kind: str, quoted: bool, word_ok: bool = False) -> boo
         return False
     if _TEMPLATE.fullmatch(value) or _ENV_ASSIGNMENT.match(value):
         return False
+    if value.startswith("eyJ") and _JWT_WORD_SIGNATURE.fullmatch(value):
+        return False  # a JWT signed "signature": documentation's made-up token
     if low in _COMMON_DEFAULTS or any(m in low for m in _GENERIC_MARKERS):
         return False
     # (Leading "AAAA..." is base64 of zero bytes, as in Twitter bearer tokens: not a filler.)
@@ -433,8 +435,17 @@ def secret_group(match: re.Match[str]) -> tuple[str | None, int]:
     return None, 0
 
 
+# A JWT whose signature is a word or a bracketed hole ("eyJ...eyJ....signature",
+# "...<signature>"): documentation's made-up token. A real signature is 43+ base64url
+# characters; all letters of one case has odds far below one in a billion.
+_JWT_WORD_SIGNATURE = re.compile(r"eyJ[A-Za-z0-9_-]{2,2000}\.eyJ[A-Za-z0-9_-]{0,4000}"
+                                 r"\.(?:[a-z]{3,40}|[A-Z]{3,40}|<[^<>\s]{1,40}>)")
+
+
 def _jwt_ok(secret: str) -> bool:
     """A JWT whose header decodes to JSON with an ``alg`` (not any eyJ... string)."""
+    if _JWT_WORD_SIGNATURE.fullmatch(secret):
+        return False
     head = secret.split(".", 1)[0]
     try:
         decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))

@@ -183,3 +183,33 @@ def test_the_chunked_prefix_is_linear_on_hostile_input(attack: str) -> None:
     start = time.perf_counter()
     _rules(attack)
     assert time.perf_counter() - start < 3.0
+
+
+# --- a JWT whose signature is a word is documentation's made-up token -------------------------
+
+
+def _jwt(signature: str) -> str:
+    import base64
+    import json
+
+    def seg(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{seg({'alg': 'HS256', 'typ': 'JWT'})}.{seg({'sub': 'svc-7', 'n': 41})}.{signature}"
+
+
+@pytest.mark.parametrize("text", [
+    f"WORKATO_API_TOKEN={_jwt(_r(ALNUM + '_-', 43, 40))}",
+    f'auth_token = "{_jwt(_r(ALNUM + "_-", 43, 41))}"',
+])
+def test_a_jwt_with_a_random_signature_is_found(text: str) -> None:
+    assert _rules(text), text
+
+
+@pytest.mark.parametrize("signature", ["signature", "SIGNATURE", "signaturegoeshere",
+                                       "yoursignature"])
+@pytest.mark.parametrize("template", ["WORKATO_API_TOKEN={}", 'auth_token = "{}"',
+                                      "Authorization: Bearer {}"])
+def test_a_jwt_whose_signature_is_a_word_stays_quiet(signature: str, template: str) -> None:
+    text = template.format(_jwt(signature))
+    assert _rules(text) == [], text
