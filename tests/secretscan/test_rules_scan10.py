@@ -213,3 +213,45 @@ def test_a_jwt_with_a_random_signature_is_found(text: str) -> None:
 def test_a_jwt_whose_signature_is_a_word_stays_quiet(signature: str, template: str) -> None:
     text = template.format(_jwt(signature))
     assert _rules(text) == [], text
+
+
+# --- a literal fallback after a look-up -------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "path", "found"), [
+    ('SECRET_KEY = os.environ.get("SECRET_KEY") or "{v}"', "settings.py", "generic-secret"),
+    ('PASSWORD = os.environ.get("PASSWORD") or "{v}!"', "settings.py", "generic-password"),
+    ("const secret = process.env.JWT_SECRET || '{v}';", "auth.js", "generic-secret"),
+    ('  jwtSecret: process.env.JWT_SECRET ?? "{v}",', "config.ts", "generic-secret"),
+    ("$password = getenv('DB_PASS') ?: '{v}';", "db.php", "generic-password"),
+    ('api_key = config["api_key"] or "{v}"', "client.py", "generic-secret"),
+])
+def test_a_literal_fallback_after_a_lookup_is_found(text: str, path: str, found: str) -> None:
+    line = text.format(v=_r(ALNUM, 20, 50))
+    assert _rules(line, path) == [found], line
+
+
+@pytest.mark.parametrize("text", [
+    'token = os.environ.get("TOKEN") or ""',                      # empty
+    'password = os.environ.get("PASSWORD") or "changeme"',        # a default
+    'secret = process.env.SECRET || "your-secret-here"',          # a placeholder
+    'key = opts.key || "default_key_name"',                       # words
+    'token = self._token or "anonymous"',
+    f'token = os.environ.get("TOKEN") or sys.exit("{_r(ALNUM, 20, 51)}")',  # a call
+    f'password = password or getpass("{_r(ALNUM, 20, 52)}")',
+    f'if token == os.environ.get("T") or x == "{_r(ALNUM, 20, 53)}": pass',  # a comparison
+])
+def test_fallbacks_that_are_not_literal_secrets_stay_quiet(text: str) -> None:
+    assert _rules(text) == [], text
+
+
+@pytest.mark.parametrize("attack", [
+    "token = " + "a." * 100_000,
+    ("secret = f(" + "x" * 79) * 10_000,
+    ("key: env[" + "'" * 90 + "] || ") * 5_000,
+    "password = os.environ.get('P') or " * 20_000,
+])
+def test_the_fallback_form_is_linear_on_hostile_input(attack: str) -> None:
+    start = time.perf_counter()
+    _rules(attack)
+    assert time.perf_counter() - start < 3.0

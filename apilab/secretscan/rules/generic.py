@@ -42,9 +42,20 @@ _UNQUOTED_BODY = r"""[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+(?![(\[]
 _UNQUOTED = r"(?P<u>" + _UNQUOTED_BODY + ")"
 # A command line's user after -u: an optional quote, no option, up to 64 characters.
 _CLI_USER = r"""[ \t]{0,3}+["']?[^\s"'-][^\s"']{0,63}+["']?[ \t]{1,3}+"""
+# A fallback after a look-up: NAME = os.environ.get("X") or "VALUE", process.env.X || "VALUE",
+# getenv('X') ?: 'VALUE', settings.KEY ?? "VALUE". The look-up is one name, called or
+# indexed once; the literal after "or", "||", "??" or "?:" is what runs when it is unset.
+_FALLBACK = (
+    r"[ \t]{0,40}+(?:[:?.+]?=(?![=>])|:(?![:/\\=]))[ \t]{0,40}+[A-Za-z_$][\w$.]{0,60}+"
+    r"(?:\([^\n()]{0,80}+\)|\[[^\n\[\]]{0,80}+\])?"
+    r"(?:[ \t]{1,3}or[ \t]{1,3}|[ \t]{0,3}(?:\|\||\?\?|\?:)[ \t]{0,3})" + _quoted("f")
+)
 _OPERATOR = (
+    # a fallback literal after a look-up (before the forms below, whose unquoted value
+    # would stop at the look-up: "os.environ.get(")
+    r"(?:" + _FALLBACK
     # typed forms first (": String =" must not stop at ":" with the value "String")
-    r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
+    + r"|(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
     r"|[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=(?!=)"
     # (up to 40 blanks around the operator: columns aligned in YAML, Ruby, PHP, JS)
     r"|[ \t]{0,40}+(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,40}+@?(?:" + _quoted("a")
