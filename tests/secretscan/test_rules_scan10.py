@@ -255,3 +255,28 @@ def test_the_fallback_form_is_linear_on_hostile_input(attack: str) -> None:
     start = time.perf_counter()
     _rules(attack)
     assert time.perf_counter() - start < 3.0
+
+
+# --- a keyword default after a quoted name: config("SECRET_KEY", default="...") ---------------
+
+
+@pytest.mark.parametrize("text", [
+    "SECRET_KEY = config('SECRET_KEY', default='{v}')",          # python-decouple
+    'SECRET_KEY = os.getenv("SECRET_KEY", default="{v}")',
+    'SECRET_KEY = env.str("SECRET_KEY", default="{v}")',        # environs
+    'SECRET_KEY = os.getenv("SECRET_KEY", "{v}")',              # (found before)
+])
+def test_a_keyword_default_after_a_secret_name_is_found(text: str) -> None:
+    line = text.format(v=_r(ALNUM, 24, 60))
+    assert _rules(line, "settings.py") == ["generic-secret"], line
+
+
+@pytest.mark.parametrize("text", [
+    'SECRET_KEY = config("SECRET_KEY", default="changeme")',
+    'TOKEN_TTL = config("TOKEN_TTL", default="3600")',
+    'API_KEY = config("API_KEY", default=None)',
+    "SECRET_KEY = config('SECRET_KEY', cast=str)",
+    'name = config("USER", default="' + _r(ALNUM, 24, 61) + '")',   # not a secret's name
+])
+def test_keyword_defaults_that_are_not_secrets_stay_quiet(text: str) -> None:
+    assert _rules(text, "settings.py") == [], text

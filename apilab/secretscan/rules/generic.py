@@ -61,7 +61,9 @@ _OPERATOR = (
     r"|[ \t]{0,40}+(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,40}+@?(?:" + _quoted("a")
     + "|" + _UNQUOTED + r")"
     # "NAME", "VALUE"   and   key="NAME" value="VALUE"   (only after a quoted name)
-    + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
+    # (and a keyword default: config("SECRET_KEY", default="VALUE"), getenv(..., default=...))
+    + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+"
+    + r"(?:default[ \t]{0,2}=[ \t]{0,2})?" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
     # #define NAME "VALUE", password "VALUE", and prose: the password is "VALUE"
