@@ -319,6 +319,8 @@ def _value_ok(value: str, kind: str, quoted: bool, word_ok: bool = False) -> boo
         return False
     if _TEMPLATE.fullmatch(value) or _ENV_ASSIGNMENT.match(value):
         return False
+    if value.startswith("eyJ") and _JWT_WORD_SIGNATURE.fullmatch(value):
+        return False  # a JWT signed "signature": documentation's made-up token
     if low in _COMMON_DEFAULTS or any(m in low for m in _GENERIC_MARKERS):
         return False
     # (Leading "AAAA..." is base64 of zero bytes, as in Twitter bearer tokens: not a filler.)
@@ -433,8 +435,17 @@ def secret_group(match: re.Match[str]) -> tuple[str | None, int]:
     return None, 0
 
 
+# A JWT whose signature is a word or a bracketed hole ("eyJ...eyJ....signature",
+# "...<signature>"): documentation's made-up token. A real signature is 43+ base64url
+# characters; all letters of one case has odds far below one in a billion.
+_JWT_WORD_SIGNATURE = re.compile(r"eyJ[A-Za-z0-9_-]{2,2000}\.eyJ[A-Za-z0-9_-]{0,4000}"
+                                 r"\.(?:[a-z]{3,40}|[A-Z]{3,40}|<[^<>\s]{1,40}>)")
+
+
 def _jwt_ok(secret: str) -> bool:
     """A JWT whose header decodes to JSON with an ``alg`` (not any eyJ... string)."""
+    if _JWT_WORD_SIGNATURE.fullmatch(secret):
+        return False
     head = secret.split(".", 1)[0]
     try:
         decoded = base64.urlsafe_b64decode(head + "=" * (-len(head) % 4))
@@ -444,6 +455,8 @@ def _jwt_ok(secret: str) -> bool:
     return isinstance(header, dict) and "alg" in header and header.get("alg") != "none"
 
 
+# Words in a JSON-RPC method's name that say its first parameter is a key.
+_RPC_KEY_WORDS = frozenset({"key", "apikey", "token", "secret", "credential", "credentials"})
 # A comparison operator just before an unquoted value (an expression, not a secret).
 _COMPARED = re.compile(r"[=!]==?[ \t]{0,3}$")
 
@@ -479,6 +492,11 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         return None  # gsk_abc123 under any name: a truncated or made-up Groq key
     if rule.id == "url-credentials":
         return rule if _url_credentials_ok(match, secret) else None
+    if rule.id == "rpc-credential":
+        # the method must take a key ("auth.login_with_api_key", "setToken"), not a user
+        # ("auth.login"); the value must be a long random token, as under a service's key
+        method = set(name_words(match.group("_m")))
+        return rule if method & _RPC_KEY_WORDS and _value_ok(secret, "key", True) else None
     if rule.id in ("bearer-token", "url-query-secret"):
         return rule if _value_ok(secret, "secret", True) else None
     if rule.id in ("credential-pair", "netrc-credentials", "cli-password"):
@@ -487,6 +505,8 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
         user = pair_user(text, match.start(), start - 1)
         if len(user) >= 3 and user.lower() in secret.lower():
             return None
+        if rule.id == "cli-password" and _psexec_word(text, match.start(), secret):
+            return rule
         # (not one lowercase word: after "-p " it is as often mysql's database, -p alone
         # prompting, and in a constructor's pair a role or a made-up example)
         return rule if _value_ok(secret, "password", True) else None
@@ -543,6 +563,24 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+# PsExec's -p always takes the password (left out, PsExec prompts), so after "psexec ...
+# -u USER -p" one lowercase word, or words joined by "_" or "-", is the password: a
+# command line has no variables but $X and %X%, which are turned away as references.
+_PSEXEC = re.compile(r"(?i:psexec)")
+_CLI_WORDS = re.compile(r"[a-z]{3,40}(?:[_-][a-z]{2,20}){0,2}")
+
+
+def _psexec_word(text: str, start: int, value: str) -> bool:
+    """A word password after PsExec's -u/-p on the same line (``-p dev_admin``)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if not _PSEXEC.search(text, max(line_start, start - 300), start):
+        return False
+    low = value.lower()
+    return (len(value) >= 5 and bool(_CLI_WORDS.fullmatch(value)) and low not in _COMMON_DEFAULTS
+            and not any(m in low for m in _GENERIC_MARKERS)
+            and low not in _WORD_NOT_PASSWORDS and low not in _PASSWORD_WORDS)
 
 
 def _encoded_private_key(value: str) -> bool:

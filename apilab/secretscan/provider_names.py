@@ -15,7 +15,8 @@ A value still counts as the provider's when
   characters: a key in a layout newer than the rule's is still that provider's key;
 - it is a random (version 4) UUID, a key format many services use.
 
-Only AI providers are checked: their rules cover every documented key format (issue 6).
+AI providers are checked (their rules cover every documented key format, issue 6), and
+GitHub under a name that can only mean its token (``GITHUB_TOKEN``, ``github_api_key``).
 A value off the format is still reported when no provider is named (``service_token``).
 Pure functions over strings; no I/O.
 """
@@ -64,6 +65,14 @@ _ALONE: dict[str, str] = {
 _API_KEY_ONLY = frozenset({"google", "generative google", "co", "xi"})
 _KEY_WORDS = frozenset({"api", "key", "keys", "apikey", "token", "secret", "access", "ai",
                         "x"})
+# Services outside AI whose every documented token format has a rule, by the name that
+# can only mean their token: GitHub's ghp_/gho_/ghu_/ghs_/ghr_ + 36, github_pat_ + 82 and
+# the pre-2021 40 hex ("Behind GitHub's new authentication token formats", GitHub blog,
+# 2021). Only with these key words: GITHUB_WEBHOOK_SECRET or GITHUB_CLIENT_SECRET is a
+# secret of another kind, whose value any layout may have.
+_TOKEN_ONLY: dict[str, str] = {"github": "GitHub", "gh": "GitHub"}
+_TOKEN_WORDS = frozenset({"api", "key", "apikey", "token", "access", "pat", "personal",
+                          "auth", "oauth"})
 _UUID4 = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-4[0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}"
                     r"-[0-9a-fA-F]{12}")
 # A value under a provider's own prefix is a key in a newer layout only with a long body
@@ -122,7 +131,16 @@ def _named_rules(name: str) -> set[Rule]:
     if provider and (rest not in _API_KEY_ONLY
                      or {w for w in atoms if w in _KEY_WORDS} <= {"api", "key", "apikey", "ai"}):
         rules |= set(_rules_of(provider))
+    others = [w for w in atoms if w not in _TOKEN_WORDS]
+    if len(others) == 1 and others[0] in _TOKEN_ONLY and len(atoms) > 1:
+        rules |= set(_service_rules(_TOKEN_ONLY[others[0]]))
     return rules
+
+
+@functools.cache
+def _service_rules(provider: str) -> tuple[Rule, ...]:
+    """The rules of ``provider`` (AI or not) that read a value by its format."""
+    return tuple(r for r in RULES if r.provider == provider)
 
 
 @functools.cache

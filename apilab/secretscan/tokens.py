@@ -11,7 +11,10 @@ A hit of that rule is a separator and a body of 28+ letters and digits; it is a 
   dropped (``bsk-`` for Cerebras' ``csk-``); not after ``sha256=``; and not continuing an
   identifier, a path, a URL or an e-mail address (the character before it is not a
   letter, digit, ``_``, ``-``, ``.``, ``/``, ``\\``, ``:``, ``@``, ``$``, ``#``, ``%``,
-  ``~`` or ``+``);
+  ``~`` or ``+``); a URL-safe body may hold ``_`` or ``-`` itself, so when a short
+  chunk with an upper-case letter stands between such a prefix and the body
+  (``abc_sa_sk_Q1xy_<35>``), the prefix is read before it, and must then hold a credential
+  word (``sk``, ``key``, ``live``...): pieces of a base64url blob do not;
 - the body is random: 28+ characters of upper case, lower case and digits mixed with
   frequent changes of kind (camelCase words change kind rarely); or 32+ lowercase
   letters and digits that are not hex (base36), or hex under a prefix with a credential
@@ -32,6 +35,14 @@ __all__ = ["entropy", "prefixed_token_ok", "reserved_prefixes"]
 
 _PREFIX = re.compile(
     r"(?:^|(?<=[^A-Za-z0-9_\-./\\:@$#%~+]))([a-z][a-z0-9]{1,11}(?:[_-][a-z0-9]{1,12}){0,2})\Z")
+# A body in URL-safe base64 holds "_" and "-" itself (two in three random 40-character
+# bodies do), so the rule's last run may follow a chunk of the body, not the prefix: the
+# prefix is then read before that chunk ("mdb_sa_sk_" in "mdb_sa_sk_BdIX_<35>"), and must
+# hold a credential word. The chunk holds an upper-case letter, so it is not one more
+# lowercase segment of the prefix.
+_PREFIX_CHUNKED = re.compile(
+    r"(?:^|(?<=[^A-Za-z0-9_\-./\\:@$#%~+]))([a-z][a-z0-9]{1,11}(?:[_-][a-z0-9]{1,12}){0,2})"
+    r"[_-]((?=[a-z0-9]{0,15}[A-Z])[A-Za-z0-9]{1,16}(?:[_-][A-Za-z0-9]{1,16}){0,2})\Z")
 # First segments that are not a vendor: hashes and digests (sha256-<base64>), public and
 # test markers, and words for files, assets, ids and builds.
 _NOT_VENDOR = frozenset({
@@ -110,7 +121,14 @@ def prefixed_token_ok(text: str, separator: int, body: str,
     """
     found = _PREFIX.search(text, max(0, separator - 40), separator)
     if found is None:
-        return False
+        found = _PREFIX_CHUNKED.search(text, max(0, separator - 96), separator)
+        if found is None or not any(
+                seg in _CREDENTIAL_WORDS for seg in re.split(r"[_-]", found.group(1))):
+            # (a chunk needs a credential word in the prefix: pieces of a base64url blob
+            # split over lines, "qssd_uMbP-<40>", have a random lowercase run there)
+            return False
+        body = re.sub(r"[_-]", "", found.group(2)) + body
+        separator = found.end(1)
     prefix = found.group(1).lower() + text[separator]
     segments = re.split(r"[_-]", found.group(1))
     first = prefix[:len(segments[0]) + 1]

@@ -42,15 +42,28 @@ _UNQUOTED_BODY = r"""[^\s"'`,;<>(){}\[\]\\|&$%@#*!][^\s"'`,;\\|]{5,300}+(?![(\[]
 _UNQUOTED = r"(?P<u>" + _UNQUOTED_BODY + ")"
 # A command line's user after -u: an optional quote, no option, up to 64 characters.
 _CLI_USER = r"""[ \t]{0,3}+["']?[^\s"'-][^\s"']{0,63}+["']?[ \t]{1,3}+"""
+# A fallback after a look-up: NAME = os.environ.get("X") or "VALUE", process.env.X || "VALUE",
+# getenv('X') ?: 'VALUE', settings.KEY ?? "VALUE". The look-up is one name, called or
+# indexed once; the literal after "or", "||", "??" or "?:" is what runs when it is unset.
+_FALLBACK = (
+    r"[ \t]{0,40}+(?:[:?.+]?=(?![=>])|:(?![:/\\=]))[ \t]{0,40}+[A-Za-z_$][\w$.]{0,60}+"
+    r"(?:\([^\n()]{0,80}+\)|\[[^\n\[\]]{0,80}+\])?"
+    r"(?:[ \t]{1,3}or[ \t]{1,3}|[ \t]{0,3}(?:\|\||\?\?|\?:)[ \t]{0,3})" + _quoted("f")
+)
 _OPERATOR = (
+    # a fallback literal after a look-up (before the forms below, whose unquoted value
+    # would stop at the look-up: "os.environ.get(")
+    r"(?:" + _FALLBACK
     # typed forms first (": String =" must not stop at ":" with the value "String")
-    r"(?:(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
+    + r"|(?:[ \t]{0,3}:[ \t]{0,3}[A-Za-z][A-Za-z0-9_<>?]{0,20}[ \t]{0,3}=(?!=)"
     r"|[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=(?!=)"
     # (up to 40 blanks around the operator: columns aligned in YAML, Ruby, PHP, JS)
     r"|[ \t]{0,40}+(?:[:?.+!=]{0,3}=|=>|:(?![:/\\])))[ \t]{0,40}+@?(?:" + _quoted("a")
     + "|" + _UNQUOTED + r")"
     # "NAME", "VALUE"   and   key="NAME" value="VALUE"   (only after a quoted name)
-    + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+" + _quoted("b") + r"|(?!))"
+    # (and a keyword default: config("SECRET_KEY", default="VALUE"), getenv(..., default=...))
+    + r"|(?(_q)(?:[ \t]{0,3},|[ \t]{1,3}value\s{0,2}=)[ \t]{0,3}+"
+    + r"(?:default[ \t]{0,2}=[ \t]{0,2})?" + _quoted("b") + r"|(?!))"
     # <NAME>VALUE</NAME>
     + r"|>\s{0,40}+(?P<x>[^\s<>\"']{8,1000}+)\s{0,40}+</"
     # #define NAME "VALUE", password "VALUE", and prose: the password is "VALUE"
@@ -149,6 +162,17 @@ GENERIC_RULES: tuple[Rule, ...] = (
          "usernamepasswordcredentials", "directoryentry", "auth=(", "auth = (", "auth=[",
          "login(", "login ("),
         LOW, _PASSWORD_FIX, min_entropy=2.0, generic=True, keyword_anchored=True,
+    ),
+    Rule(
+        # A JSON-RPC call whose method takes a key, given one as its first parameter:
+        # {"method": "auth.login_with_api_key", "params": ["<key>"]} (WebSocket and JSON-RPC
+        # APIs log in so). The method's name is checked in filters: it must name a key,
+        # token or secret, and the value must be a long random token.
+        "rpc-credential", "Key passed to a JSON-RPC method that logs in with one",
+        r"""(?i:"method")\s{0,3}:\s{0,3}"(?P<_m>[A-Za-z0-9_.:/-]{1,100}+)"\s{0,3},\s{0,40}+"""
+        r'"params"\s{0,3}:\s{0,3}\[\s{0,40}+"(?P<q1>[^"\s\\]{20,500}+)"',
+        ('"method"',), LOW, _SECRET_FIX, generic=True, keyword_anchored=True,
+        key_keywords=False,
     ),
     Rule(
         # user:password@host (the user part may itself be an e-mail address, or empty:

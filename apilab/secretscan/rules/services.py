@@ -323,6 +323,13 @@ SERVICE_RULES: tuple[Rule, ...] = (
               r"cio(?=[A-Za-z]{0,31}[0-9])[A-Za-z0-9]{32}", ("cio",),
               "crates.io > Account settings > API Tokens", "CARGO_REGISTRY_TOKEN",
               confidence=MEDIUM, min_entropy=3.5),
+    # betterleaks (MIT), cmd/generate/config/rules/cockroachlabs.go, citing CockroachDB's
+    # "Manage access" page: a Cloud API secret key is CCDB1_, 22 and 40 alphanumerics.
+    _prefixed("cockroachdb-cloud-key", "CockroachDB Cloud API secret key", "CockroachDB",
+              r"CCDB1_[A-Za-z0-9]{22}_[A-Za-z0-9]{40}", ("ccdb1_",),
+              "CockroachDB Cloud console > Organization > Access Management > Service "
+              "Accounts (delete the API key)", "COCKROACH_API_KEY", prefix="CCDB1_",
+              min_entropy=3.5),
     _prefixed("pulumi-token", "Pulumi access token", "Pulumi", r"pul-[a-f0-9]{40}", ("pul-",),
               "app.pulumi.com > Settings > Access tokens", "PULUMI_ACCESS_TOKEN"),
     _prefixed("riot-api-key", "Riot Games API key", "Riot Games",
