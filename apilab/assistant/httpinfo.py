@@ -225,6 +225,11 @@ _INTERESTING_HEADERS = (
     "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
     "anthropic-ratelimit-requests-remaining", "anthropic-ratelimit-tokens-remaining",
     "anthropic-ratelimit-requests-reset", "anthropic-ratelimit-tokens-reset",
+    "anthropic-ratelimit-requests-limit", "anthropic-ratelimit-tokens-limit",
+    # Anthropic meters input and output tokens per minute separately.
+    "anthropic-ratelimit-input-tokens-limit", "anthropic-ratelimit-input-tokens-remaining",
+    "anthropic-ratelimit-input-tokens-reset", "anthropic-ratelimit-output-tokens-limit",
+    "anthropic-ratelimit-output-tokens-remaining", "anthropic-ratelimit-output-tokens-reset",
     "x-request-id", "request-id", "content-type",
 )
 
@@ -435,10 +440,26 @@ def explain(text: str, context: str = "") -> str | None:
         lines.append("**Rate-limit headers:** " + ", ".join(limit_bits)
                      + " - `remaining` at 0 tells you which limit (requests = RPM, tokens = TPM) "
                        "you hit, `reset` when it refills.")
+        spent = [k for k, v in p.headers.items()
+                 if "remaining" in k and k.startswith(("x-ratelimit", "anthropic-ratelimit"))
+                 and v.strip() in ("0", "0.0")]
+        if spent:
+            lines.append("**The exhausted limit:** " + ", ".join(
+                f"`{k}` is 0 ({_LIMIT_NAME.get(k.split('-ratelimit-')[-1], 'this limit')})"
+                for k in spent) + ": that is the one to slow down for, whatever the other "
+                "`remaining` values say.")
     rid = p.headers.get("x-request-id") or p.headers.get("request-id")
     if rid:
         lines.append(f"Keep the request id `{rid}` - support needs it.")
     return "\n\n".join(lines)
+
+
+_LIMIT_NAME = {
+    "requests-remaining": "requests per minute", "remaining-requests": "requests per minute",
+    "tokens-remaining": "tokens per minute", "remaining-tokens": "tokens per minute",
+    "input-tokens-remaining": "input tokens per minute",
+    "output-tokens-remaining": "output tokens per minute",
+}
 
 
 def _success(p: Parsed, text: str) -> str:

@@ -101,7 +101,10 @@ _LOG_LINE = re.compile(
     r"^\s*(?:\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d|\[?\d\d:\d\d:\d\d[\].,\s]|"
     r"(?:ERROR|WARN|WARNING|INFO|DEBUG|CRITICAL)\b[:\s]|\d{1,3}(?:\.\d{1,3}){3} - )"
 )
-_CURL_START = re.compile(r"^\s*(?:\$\s*)?curl\s", re.I)
+# A curl command, not prose that starts with the word ("curl 401 with a brand new key"): a
+# flag, a quote, a URL, a host or a line continuation follows.
+_CURL_START = re.compile(r"^\s*(?:\$\s*)?curl\s+(?=[-\"'\\]|https?:|localhost|\d{1,3}\.|"
+                         r"[\w-]{1,63}\.[\w.-]{2,200}(?:[/:\s]|$))", re.I)
 _HTTP_STATUS = re.compile(r"^\s*HTTP/\d(?:\.\d)?\s+\d{3}")
 _HEADER_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9-]{1,60}:\s+\S")
 _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Z][A-Z0-9_]{2,60}\s*=\s*\S*\s*$")

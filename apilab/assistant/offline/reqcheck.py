@@ -85,7 +85,8 @@ class HttpCall:
 
 # --- curl ---------------------------------------------------------------------------------
 
-_CURL_LINE = re.compile(r"^[ \t]{0,40}(?:\$[ \t]{0,4})?curl[ \t]", re.M)
+_CURL_LINE = re.compile(r"^[ \t]{0,40}(?:\$[ \t]{0,4})?curl[ \t]{1,8}(?=[-\"'\\]|https?:|localhost|"
+                        r"\d{1,3}\.|[\w-]{1,63}\.[\w.-]{2,200}(?:[/:\s]|$))", re.M)
 # curl options that take a value we do not use (so the value is not taken for the URL).
 _TAKES_VALUE = frozenset((
     "-o", "--output", "-w", "--write-out", "-m", "--max-time", "--connect-timeout", "-A",

@@ -513,7 +513,9 @@ _CALL_ASK = re.compile(
     r"ok|okay|valid|fine)|why (?:does|doesn'?t|won'?t|isn'?t|is|am i|do i)\b|doesn'?t work|"
     r"not working|won'?t work|review|check (?:this|my|it)|any (?:issues|problems|mistakes)|"
     r"(?:returns?|returning|gives?|giving|get|getting|got) (?:an? |the |this )?(?:error|40\d)|"
-    r"fails?|failing)\b", re.I)
+    r"fails?|failing|i (?:did|do|have|already) (?:provide|set|pass|add|include|send)\w*)\b"
+    # "But I DID provide it??": frustration about a call that should have worked.
+    r"|\?\?", re.I)
 
 
 def _requests(w: Draft, reading: Reading) -> None:

@@ -75,6 +75,8 @@ ATTACKS = {
     "max-tokens": "with 10k TPM, 3 requests a minute, " + "max_tokens=4000 " * 500,
     "token-usage": "how many tokens " * 500 + "I used 'x'",
     "code-ask": "show " * 1500 + "code?",
+    "curl-prose": "curl " * 1600 + "a.b",
+    "frustration": "I did provide " * 600 + "??",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -90,3 +90,30 @@ def test_show_code_and_what_about_claude_follow_the_answer_given(
     assert not code.on_topic  # the same code again does not count twice
     assert claude.meta["card"] == "ab-multi-turn-claude-gemini"
     assert "import anthropic" in claude.text
+
+
+def test_the_exhausted_anthropic_limit_is_named() -> None:
+    text = ("HTTP/1.1 429 Too Many Requests\nretry-after: 17\n"
+            "anthropic-ratelimit-requests-remaining: 38\n"
+            "anthropic-ratelimit-input-tokens-limit: 40000\n"
+            "anthropic-ratelimit-input-tokens-remaining: 0\n\n"
+            '{"type": "error", "error": {"type": "rate_limit_error", "message": "over"}}')
+    explained = httpinfo.explain(text) or ""
+    assert "`anthropic-ratelimit-input-tokens-remaining` is 0 (input tokens per minute)" in \
+        explained
+
+
+def test_a_title_starting_with_curl_is_not_the_command(real_tutor: OfflineTutor) -> None:
+    """QA16 5: "curl 401 with a brand new key" was parsed as the curl command, so the real
+    one (its key without "Bearer ") was never checked; "But I DID provide it??" asks."""
+    from apilab.assistant.offline.read import read_message
+
+    message = ("curl 401 with a brand new key\n\n```\ncurl https://api.openai.com/v1/chat/"
+               "completions \\\n  -H \"Content-Type: application/json\" \\\n  -H \"Authorization:"
+               " sk-proj-XXXXXXXX\" \\\n  -d '{\"model\": \"gpt-4o-mini\", \"messages\": "
+               "[{\"role\":\"user\",\"content\":\"hello\"}]}'\n```\n\nBut I DID provide it?? "
+               "HTTP status 401.")
+    assert [p.kind for p in read_message(message).pasted] == ["curl"]
+    reply = real_tutor.compose(tutor_turn(real_tutor, "api-basics", message))
+    assert "review_request" in reply.tools_used
+    assert "no `Bearer ` in front" in reply.text
