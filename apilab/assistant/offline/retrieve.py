@@ -320,7 +320,7 @@ UNNAMED_PROVIDER_PENALTY = 0.3
 # id names a word that is rare in the course loses a near tie when the learner never says
 # that word: "How do you keep your API key secret?" went to docker inspect's card. The
 # closeness the answer policy reads is not changed.
-ANCHOR_PENALTY = 0.1
+ANCHOR_PENALTY = 0.2
 ANCHOR_MAX_CARDS = 6  # a word in at most this many cards' text is specific
 
 
