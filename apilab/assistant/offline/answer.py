@@ -197,8 +197,8 @@ _OBJECTION = re.compile(
 
 # "can you show code?", "code example pls", "example code?": code for the answer just given.
 _CODE_ASK = re.compile(r"\b(?:show|give|see|send|write)\b[^.?!\n]{0,20}\b(?:code|snippet|"
-                       r"example code|code example)\b|^\W{0,3}(?:code|example code|code "
-                       r"example|snippet)\W{0,5}(?:pls|please)?\W{0,3}$", re.I)
+                       r"example code|code example)\b|^\W{0,3}(?:an? |some )?(?:code|example|"
+                       r"example code|code example|snippet)\W{0,5}(?:pls|please)?\W{0,3}$", re.I)
 _FENCE = re.compile(r"(?ms)^[ \t]{0,3}```[^\n]{0,20}\n.*?^[ \t]{0,3}```[ \t]*$")
 
 

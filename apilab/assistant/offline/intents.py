@@ -237,6 +237,16 @@ def asks_again(text: str) -> bool:
     return len(text) <= 120 and _AGAIN.match(text) is not None
 
 
+_EXAMPLE_ASK = re.compile(r"^\s*(?:an? |some )?(?:example|code|sample|snippet)s?(?: code)?\s*"
+                          r"(?:pls|please)?\s*\?*\s*$|^\s*(?:show me|give me an example)"
+                          r"\s*\?*\s*$", re.I)
+
+
+def asks_example(text: str) -> bool:
+    """A bare "example?" / "code pls" / "show me": an example of what was just said."""
+    return len(text) <= 40 and _EXAMPLE_ASK.match(text) is not None
+
+
 def detect_continuation(text: str) -> bool:
     """"yes", "tell me more", "why?", "idk": the learner follows the tutor's last question."""
     return bool(_CONTINUE.match(text))
@@ -251,7 +261,9 @@ _FOLLOW_UP = re.compile(
     r"|^\s*(?:in|for|with|using|on|via) [\w.+#/-]+(?: [\w.+#/-]+)?\s*\??\s*$"
     r"|^\s*(?:can|could|would) you (?:show|give|write)(?: me| us)? (?:an? |some |the )?"
     r"(?:example|code|sample|snippet)"
-    r"|^\s*(?:show|give) me (?:an? |some |the )?(?:example|code|sample|snippet)", re.I)
+    r"|^\s*(?:show|give) me (?:an? |some |the )?(?:example|code|sample|snippet)"
+    r"|^\s*(?:an? |some )?(?:example|code|sample|snippet)s?(?: code)?\s*(?:pls|please)?"
+    r"\s*\?*\s*$", re.I)
 _BACK_REFERENCE = re.compile(r"\b(?:it|that|this|those|them|these|there)\b", re.I)
 FOLLOW_UP_WORDS = 10
 # "so what should the system prompt say about it?": the question ends on what came before.

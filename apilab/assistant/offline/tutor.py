@@ -363,6 +363,9 @@ class OfflineTutor:
         bare = intents.bare_ask(w.message)
         if bare and not question.lower().startswith(bare):
             return  # "why?" after an answer asks about the answer, not the suggestion
+        if intents.asks_example(w.message) and not re.search(
+                r"\b(?:example|examples|show|code|see|look)\b", question, re.I):
+            return  # "example?" after "Want to go through the defences?": of the answer
         w.continued = question
         w.notes.append(f"_Picking up my question: {question}_")
         w.message = question

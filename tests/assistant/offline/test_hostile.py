@@ -77,6 +77,7 @@ ATTACKS = {
     "code-ask": "show " * 1500 + "code?",
     "curl-prose": "curl " * 1600 + "a.b",
     "frustration": "I did provide " * 600 + "??",
+    "example-ask": "an example " * 700 + "?",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -117,3 +117,17 @@ def test_a_title_starting_with_curl_is_not_the_command(real_tutor: OfflineTutor)
     reply = real_tutor.compose(tutor_turn(real_tutor, "api-basics", message))
     assert "review_request" in reply.tools_used
     assert "no `Bearer ` in front" in reply.text
+
+
+def test_a_bare_example_asks_about_the_answer_not_the_suggested_question(
+        real_tutor: OfflineTutor) -> None:
+    """QA16 4: "example?" was read as "yes" to the tutor's "Want to go through the layered
+    defences?"."""
+    from apilab.assistant.offline.intents import asks_example
+    from tests.assistant._helpers import converse
+
+    assert asks_example("example?") and asks_example("code pls") and not asks_example("yes")
+    first, example = converse(real_tutor, "production-prompts",
+                              ["what is prompt injection", "example?"])
+    assert "Picking up my question" not in example.text
+    assert example.meta.get("card") != first.meta.get("card")
