@@ -110,6 +110,8 @@ class Completed:
     # What the reply was (answer, dont-know, multi, ...) and the answer card it came from.
     answer_kind: str | None = None
     card: str | None = None
+    # The earlier reply whose count this message took back ("no, I mean ..."), if any.
+    retracted_reply_id: int | None = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -110,6 +110,23 @@ def _shorten(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# "no, I mean ...", "that's not what I asked", "you misunderstood": the learner says the last
+# answer missed. A bare "no" is not one (it answers "Do you have a spending cap?").
+# Anchored at the start and bounded.
+_CORRECTION = re.compile(
+    r"^\W{0,3}(?:(?:no+|nope|nah|not really|sorry|hmm+|um+|wait)[\s,.!]{1,4}){0,2}"
+    r"(?:(?:no|not)\s{1,3})?(?:i\s{1,3}(?:mean|meant)\b|that'?s not (?:what i (?:asked|meant|"
+    r"mean)|my question|it|right)\b|not what i (?:asked|meant|mean)\b|you misunderstood\b|"
+    r"you misread\b|wrong (?:answer|card|topic)\b|that (?:doesn'?t|does not) answer\b)",
+    re.I)
+
+
+def corrects_last_answer(message: str) -> bool:
+    """Whether the learner says the previous answer missed their question (its count is then
+    taken back, see ``apilab.storage.conversations.retract_last_count``)."""
+    return _CORRECTION.match(message[:200]) is not None
+
+
 def judge(lab: Lab, message: str, done: ReplyDone, earlier: Iterable[str]) -> Verdict:
     """The verdict on one finished exchange.
 

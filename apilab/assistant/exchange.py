@@ -49,7 +49,7 @@ from apilab.assistant.base import (
     TextDelta,
     Turn,
 )
-from apilab.assistant.completion import judge
+from apilab.assistant.completion import corrects_last_answer, judge
 from apilab.assistant.offline.tutor import finding_summary
 from apilab.calls.base import new_call_id
 from apilab.content import load_course
@@ -167,18 +167,27 @@ def _prepare(db: Database, handle: str, lab: Lab, content: str,
             "drill": drill}
 
 
+RETRACTED = ("Not counted: you said this answer missed your question, so its count was "
+             "taken back.")
+
+
 def _finish(db: Database, lab: Lab, learner_id: int, message_id: int, reply_id: int,
             text: str, done: ReplyDone, counted: bool, why: str | None,
-            objectives: list[str], meta: dict[str, Any]) -> tuple[int, list[str], str | None]:
-    """Store the reply ``complete`` with its verdict and update the lab's progress."""
+            objectives: list[str], meta: dict[str, Any], retract: bool = False,
+            ) -> tuple[int, list[str], str | None, int | None]:
+    """Store the reply ``complete`` with its verdict and update the lab's progress; with
+    ``retract``, first take back the count of the reply before (the learner said it missed).
+    Returns the count, the objectives covered, the completion time and the retracted id."""
     with _write_lock(db), db.engine.begin() as conn:
+        retracted = conversations.retract_last_count(
+            conn, learner_id, lab.id, before=message_id, why=RETRACTED) if retract else None
         conversations.complete_reply(
             conn, reply_id, message_id, content=text, backend=done.backend, counted=counted,
             why_not_counted=why, objectives=objectives, meta=meta, call_id=done.call_id,
         )
-        return conversations.count_exchange(conn, learner_id, lab.id, counted=counted,
-                                            objectives=objectives,
-                                            min_exchanges=lab.min_exchanges)
+        return (*conversations.count_exchange(conn, learner_id, lab.id, counted=counted,
+                                              objectives=objectives,
+                                              min_exchanges=lab.min_exchanges), retracted)
 
 
 def _interrupt(db: Database, reply_id: int, text: str, reason: str,
@@ -256,10 +265,14 @@ async def run_exchange(
         if verdict.repeat_of is not None:
             meta["repeat_of"] = verdict.repeat_of
             meta["similarity"] = verdict.similarity
-        count, covered, completed_at = await _db_call(
+        # "no, I mean ...": the reply before missed, so it should not have counted.
+        retract = bool(prep["history"]) and corrects_last_answer(redacted)
+        if retract:
+            meta["corrects_previous"] = True
+        count, covered, completed_at, retracted = await _db_call(
             db, _finish, db, lab, prep["learner_id"], prep["message_id"], reply_id, reply_text,
             done,
-            verdict.counted, verdict.why_not_counted, verdict.objectives, meta,
+            verdict.counted, verdict.why_not_counted, verdict.objectives, meta, retract,
         )
         finished = True
         yield Completed(
@@ -269,6 +282,7 @@ async def run_exchange(
             call_id=done.call_id,
             answer_kind=str(meta.get("answer_kind") or meta.get("intent") or "") or None,
             card=str(meta["card"]) if meta.get("card") else None,
+            retracted_reply_id=retracted,
         )
     except (asyncio.CancelledError, GeneratorExit):
         if not finished:

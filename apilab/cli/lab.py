@@ -104,6 +104,7 @@ def ask(
             # content: "dont-know", "answer", "multi", ...); None for model backends' text.
             "answer_kind": event.answer_kind,
             "card": event.card,
+            "retracted_reply_id": event.retracted_reply_id,
         })
         return
     from apilab.content import load_course
@@ -117,6 +118,9 @@ def ask(
         status = f"{event.why_not_counted} ({event.exchange_count}/{need} so far.)"
     if event.completed_at:
         status += f" Lab complete since {_when(str(event.completed_at))}."
+    if event.retracted_reply_id:
+        status = ("You said the answer before missed your question, so its count was taken "
+                  "back. " + status)
     typer.echo(status, err=True)
 
 

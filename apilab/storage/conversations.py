@@ -406,6 +406,52 @@ def complete_reply(
                                 "why_not_counted": why_not_counted})
 
 
+# The learner's latest reply in a lab before a given message (counted or not).
+_LAST_REPLY = (
+    select(_M.id, _M.reply_to_id, _M.counted)
+    .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
+           _M.role == "assistant", _M.id < bindparam("before"))
+    .order_by(_M.id.desc())
+    .limit(1)
+)
+_UNCOUNT = update(_MESSAGES).where(_M.id.in_(bindparam("ids", expanding=True)))
+_PROGRESS_STATE = select(_P.id, _P.completed_at).where(_PROGRESS_ROW)
+_UNBUMP = (update(_PROGRESS).where(_P.id == bindparam("row_id"), _P.exchange_count > 0)
+           .values(exchange_count=_P.exchange_count - 1))
+_COUNTED_OBJECTIVES = (
+    select(_M.objectives)
+    .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
+           _M.role == "assistant", _M.counted.is_(True))
+    .order_by(_M.id)
+)
+
+
+def retract_last_count(conn: Connection, learner_id: int, lab_id: str, *, before: int,
+                       why: str) -> int | None:
+    """Take back the count of the reply just before message ``before`` when it counted: the
+    learner said it missed their question. Its question and reply no longer count, the lab's
+    counter drops by one and its objectives are those of the replies that still count. Not
+    once the lab is complete (completion is recorded once, then kept), and only the last
+    reply (an older one cannot be taken back this way). Returns the reply's id, or None.
+    """
+    progress = conn.execute(_PROGRESS_STATE, {"of_learner": learner_id, "of_lab": lab_id}).first()
+    if progress is None or progress.completed_at is not None:
+        return None
+    last = conn.execute(_LAST_REPLY, {"learner_id": learner_id, "lab_id": lab_id,
+                                      "before": before}).first()
+    if last is None or not last.counted:
+        return None
+    ids = [last.id] + ([last.reply_to_id] if last.reply_to_id else [])
+    conn.execute(_UNCOUNT, {"ids": ids, "counted": False, "why_not_counted": why})
+    conn.execute(_UNBUMP, {"row_id": progress.id})
+    covered: list[str] = []
+    for objectives in conn.scalars(_COUNTED_OBJECTIVES, {"learner_id": learner_id,
+                                                          "lab_id": lab_id}):
+        covered += [o for o in (objectives or []) if o not in covered]
+    conn.execute(_UPDATE_PROGRESS, {"row_id": progress.id, "objectives_covered": covered})
+    return int(last.id)
+
+
 def count_exchange(
     conn: Connection, learner_id: int, lab_id: str, *, counted: bool,
     objectives: list[str], min_exchanges: int,

@@ -232,3 +232,39 @@ def test_key_shaped_strings_are_redacted_too(db: Database, settings: Settings) -
     assert odd not in events[0].content and odd not in events[-1].reply  # type: ignore[union-attr]
     assert all(odd not in m.content for m in _messages(db, "key-security"))
     assert "sk-proj-" in events[0].content  # the redacted form keeps the prefix
+
+
+def test_a_correction_takes_back_the_count_of_the_answer_before(db: Database,
+                                                                settings: Settings) -> None:
+    """QA15/16: wrong answers counted toward completion; "no, I mean ..." says one missed."""
+    from apilab.assistant.completion import corrects_last_answer
+
+    assert corrects_last_answer("no, I mean the error type says insufficient_quota")
+    assert corrects_last_answer("that's not what I asked")
+    assert not corrects_last_answer("no")  # answers "Do you have a cap?"
+    assert not corrects_last_answer("no cap yet, not sure")
+    first = _run(db, settings, "How do I show the answer while it's being generated?")[-1]
+    assert isinstance(first, Completed) and first.counted and first.exchange_count == 1
+    second = _run(db, settings, "no, I mean what does the 429 status code mean?")[-1]
+    assert isinstance(second, Completed) and second.retracted_reply_id == first.reply_id
+    # The first no longer counts (and its objective is gone); the second does.
+    assert second.counted and second.exchange_count == 1
+    assert "streaming" not in second.objectives_covered
+    earlier = {m.id: m for m in _messages(db)}[first.reply_id]
+    assert earlier.counted is False and "taken back" in (earlier.why_not_counted or "")
+    # Only the reply just before: a second correction has nothing counted to take back
+    # beyond the answer it follows.
+    third = _run(db, settings, "that's not what I asked")[-1]
+    assert isinstance(third, Completed) and third.retracted_reply_id == second.reply_id
+
+
+def test_a_completed_lab_keeps_its_counts_after_a_correction(db: Database,
+                                                              settings: Settings) -> None:
+    for q in ["What goes in the Authorization header?",
+              "Why does my chatbot forget what I said two messages ago?",
+              "what's the difference between a 429 and a 503?"]:
+        done = _run(db, settings, q)[-1]
+    assert isinstance(done, Completed) and done.completed_at is not None
+    after = _run(db, settings, "no, I mean what is a 401?")[-1]
+    assert isinstance(after, Completed) and after.retracted_reply_id is None
+    assert after.completed_at == done.completed_at

@@ -22,7 +22,7 @@ def _ask(*args: str) -> dict:
 def test_ask_json_shape_and_three_calls_complete_the_lab() -> None:
     first = _ask("--lab", "api-basics", "What goes in the Authorization header?")
     assert set(first) == {"reply", "counted", "why_not_counted", "objectives_covered",
-                          "backend", "answer_kind", "card"}
+                          "backend", "answer_kind", "card", "retracted_reply_id"}
     assert first["counted"] is True and first["why_not_counted"] is None
     assert first["answer_kind"] == "answer" and first["card"]  # which card answered
     assert first["backend"] == "offline" and "Bearer" in first["reply"]

@@ -49,3 +49,17 @@ def test_three_non_answers_do_not_count(live_server, page, lab: str) -> None:  #
     assert "Lab complete" not in page.inner_text("#completion-state")
     assert page.locator(".msg.assistant .badge.warn", has_text="Not counted").count() == 3
     assert page.inner_text("#why-not-counted").strip() != ""
+
+
+def test_a_correction_takes_back_the_last_count_on_the_page(live_server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{live_server}/labs/api-basics")
+    _send(page, "how do i send my api key with the request in python")
+    assert page.inner_text("#exchange-count") == "1"
+    first = page.locator(".msg.assistant").first
+    assert first.locator(".badge").inner_text() == "Counted"
+    _send(page, "no, I mean why does the model forget what i told it before?")
+    # The first answer is marked as not counted at once; the new answer counts instead.
+    assert first.locator(".badge").inner_text() == "Not counted"
+    assert page.inner_text("#exchange-count") == "1"
+    page.reload()
+    assert "taken back" in page.locator(".msg.assistant").first.inner_text()

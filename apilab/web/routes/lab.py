@@ -153,6 +153,7 @@ def _frame(event: ExchangeEvent, min_exchanges: int) -> bytes:
             "objectives_covered": event.objectives_covered,
             "exchange_count": event.exchange_count, "min_exchanges": min_exchanges,
             "completed_at": event.completed_at, "backend": event.backend,
+            "retracted_reply_id": event.retracted_reply_id,
         })
     if isinstance(event, Failed):
         return sse_event("failed", {"message": event.message, "reply_id": event.reply_id})

@@ -63,6 +63,14 @@
     inspect.dataset.messageId = data.reply_id;
     meta.append(inspect);
     if (!data.counted && data.why_not_counted) div.append(el("p", "muted why", data.why_not_counted));
+    if (data.retracted_reply_id) {
+      // "no, I mean ...": the answer before missed, and its count was taken back.
+      const earlier = document.querySelector(`.msg[data-message-id="${Number(data.retracted_reply_id)}"] .meta .badge`);
+      if (earlier) {
+        earlier.className = "badge warn";
+        earlier.textContent = "Not counted";
+      }
+    }
     counter.textContent = data.exchange_count;
     why.textContent = data.counted ? "" : (data.why_not_counted || "The last message did not count.");
     markObjectives(data.objectives_covered);
