@@ -116,7 +116,7 @@ def _word_at(word: str, text: str) -> int:
 # "no CI yet", "we don't have a team": the fact is named to say it does not apply. (A fact
 # that is itself a negation, "no cap", is matched whole and has nothing before it.)
 _NEGATED = re.compile(r"\b(?:no|not|without|never|don'?t (?:have|use|need)|haven'?t (?:got|set up)?"
-                      r")\s+(?:\w+\s+)?$")
+                      r"|nobody(?: is)?|no one(?: is)?|nothing(?: is)?)\s+(?:\w+\s+)?$")
 
 
 def _position(w: Draft) -> tuple[Guide, int] | None:
@@ -131,11 +131,14 @@ def _position(w: Draft) -> tuple[Guide, int] | None:
     return guide, int(m.group("n"))
 
 
+_PLAN_MARK = "**Your plan** ("
+
+
 def _paused(w: Draft) -> tuple[Guide, int] | None:
     """A guide whose question was asked one reply earlier, before a side question."""
     replies = [content for role, content in w.turn.history if role == "assistant"]
-    if len(replies) < 2 or _HEADER.search(replies[-1]):
-        return None
+    if len(replies) < 2 or _HEADER.search(replies[-1]) or _PLAN_MARK in replies[-1]:
+        return None  # still asking, or finished: the plan was given
     m = _HEADER.search(replies[-2])
     guide = next((g for g in guides() if m and g.title == m.group("title")), None)
     return (guide, int(m.group("n"))) if guide is not None and m is not None else None
@@ -155,7 +158,8 @@ def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
         if not m or m.group("title") != guide.title:
             continue
         n = int(m.group("n"))
-        if n >= 2 and j >= 1 and history[j - 1][0] in ("user", "learner"):
+        # Before question 1: the opening message (number 0), which often says the most.
+        if j >= 1 and history[j - 1][0] in ("user", "learner"):
             out.append((n - 1, history[j - 1][1]))
     return out
 
@@ -432,8 +436,14 @@ def _plan(w: Draft, guide: Guide) -> str:
     items = urgent + list(guide.plan.get("always", ()))
     for fact in dict.fromkeys(facts):
         items += guide.plan.get(fact, ())
-    lines = [f"**Your plan** ({guide.title.lower()}):", ""]
+    lines = [f"{_PLAN_MARK}{guide.title.lower()}):", ""]
     lines += [f"- [ ] {item}" for item in dict.fromkeys(items)]
+    if "model" in facts or "budget" in facts:
+        from apilab.assistant.offline.toolrun import size_workload
+
+        sized = size_workload(told)
+        if sized:
+            lines += ["", sized]
     if guide.draft:
         purpose = next((a for n, a in answers if n == 1), "")
         lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)))]

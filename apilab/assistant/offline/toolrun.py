@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from apilab.assistant import httpinfo, tools
@@ -171,7 +172,8 @@ _AMOUNT_ASK = re.compile(
     r"user)|a (?:month|day|year)|monthly|daily|yearly|(?:can|could) (?:i|we) afford|"
     r"afford to|budget (?:for|of)|am i right|"
     r"is (?:it|that) (?:about|around|really|correct|right)|cheaper|more expensive|"
-    r"expensive (?:is|would|will)|worth)\b", re.I)
+    r"expensive (?:is|would|will)|worth|cover|covers|enough|fits? (?:in|into|within))\b",
+    re.I)
 
 
 # Telegraphic asks: "cost for 10k requests, 500 tokens in 200 out, gpt-4o", "... i mean.
@@ -861,6 +863,60 @@ def _say_assumed(w: Draft, mentions: list[ModelMention], models: list[str]) -> N
                            "matching model in the price table._")
 
 
+# "does $50 even cover it?", "is $20 a month enough?": a sum to compare the total with.
+_COVER_ASK = re.compile(r"\b(?:cover|covers|enough|fits? (?:in|into|within)|afford|within|"
+                        r"over|under)\b", re.I)
+_SUM = re.compile(r"\$\s{0,2}(\d[\d,]{0,9}(?:\.\d{1,2})?)\s{0,2}(?:/|per|a|an)?\s{0,2}"
+                  r"(day|week|month|year)?", re.I)
+_PER_MONTH = {"day": Decimal(30), "week": Decimal("4.345"), "month": Decimal(1),
+              "year": Decimal(1) / Decimal(12)}
+
+
+def _against_budget(prose: str, workload: object, figures: list[dict[str, str]],
+                    *, asked: bool = False) -> str:
+    """The first model's total set against a sum the learner asks about (or, ``asked``,
+    states as a budget), per month."""
+    m = _SUM.search(prose[:2000])
+    period = getattr(workload, "period", "") or getattr(workload, "frequency", "")
+    if not (m and figures and (asked or _COVER_ASK.search(prose[:2000]))
+            and period in _PER_MONTH):
+        return ""
+    try:
+        total = Decimal(figures[0]["total_usd"])
+        budget = Decimal(m.group(1).replace(",", ""))
+    except (KeyError, ArithmeticError, ValueError):
+        return ""
+    # A budget said without a period is monthly (how budgets and caps are set).
+    budget_month = budget * _PER_MONTH[(m.group(2) or "month").lower()]
+    month = total * _PER_MONTH[period]
+    verdict = ("**no**: that is over" if month > budget_month else "**yes**: that fits in")
+    scaled = ("" if period == "month" else
+              f" (x{_PER_MONTH[period].normalize():f} for a {period})")
+    return (f"Per month{scaled} that is about **${month:,.2f}**, so {verdict} "
+            f"${budget_month:,.2f} a month"
+            + (" - the Batch API (half price for work that can wait a day), shorter inputs "
+               "or a smaller model would close the gap." if month > budget_month else "."))
+
+
+_PEAK_RATE = re.compile(r"\d[\d,.]{0,9}\s{0,2}k?\s{0,2}(?:requests?|reqs?|calls?)?\s{0,2}"
+                        r"(?:/|per|a)\s{0,2}(?:min(?:ute)?|sec(?:ond)?|s)\b|\d[\d,.]{0,9}\s{0,2}"
+                        r"k?\s{0,2}(?:rpm|rps|tpm)\b", re.I)
+
+
+def size_workload(told: str) -> str:
+    """A guided plan's workload priced on the model the learner named, against the budget
+    they gave ("" unless counts, sizes and a model were all said)."""
+    # A peak rate ("300 requests/min") sizes the limits, not the bill: the counts a day or a
+    # night do.
+    workload = parse_workload(_PEAK_RATE.sub(" ", told[:6000]))
+    models = _named_models(told[:6000])
+    if workload is None or not _full(workload) or not models:
+        return ""
+    text, figures = price_workload(workload, models[:1])
+    fits = _against_budget(told[:6000], workload, figures, asked=True)
+    return "**Your workload, priced:** " + text + (f"\n\n{fits}" if fits else "")
+
+
 def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None, *,
              models: list[str] | None = None, lead: str = "",
              args: dict[str, object] | None = None) -> None:
@@ -870,8 +926,17 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
     # Every model named, "gpt-4o-mini vs claude-sonnet-4" included; else the one named with
     # the question before.
     mentions = _mentions(reading.prose) or (_mentions(earlier) if earlier else [])
+    said_before = ""
+    if not mentions and models is None:
+        # "budget is $50/month, model is gpt-4o-mini" one message, the numbers the next.
+        for message in reversed(_learner_messages(w)):
+            if found := [m for m in _mentions(message) if m.resolved]:
+                mentions, said_before = found, found[0].resolved or ""
+                break
     if models is None:
         models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
+    if said_before:
+        w.notes.append(f"_On `{said_before}`, the model you named earlier._")
     _say_assumed(w, mentions, models)
     for mention in mentions:
         if mention.resolved or not mention.suggestions:
@@ -898,6 +963,9 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
         text += ("\n\n_Reasoning models also bill their hidden reasoning tokens as **output** "
                  "(`usage.completion_tokens_details.reasoning_tokens`), so budget more output "
                  "than the visible answer._")
+    fits = _against_budget(reading.prose, workload, figures)
+    if fits:
+        text += "\n\n" + fits
     w.parts.append(text)
     w.ran("estimate_cost", {"models": models, "rates": {k: str(v) for k, v in rates.items()},
                             "totals": [f["total_usd"] for f in figures], **(args or {})},

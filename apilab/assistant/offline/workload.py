@@ -176,6 +176,8 @@ _TIME_SECONDS = {"second": 1, "sec": 1, "s": 1, "minute": 60, "min": 60, "hour":
 _TIME_WORD = (r"(second|sec|minute|min|hour|hr|day|week|month|year)s?\b")
 _FREQ = re.compile(r"^\s*(?:requests?|calls?|times|req|queries|messages)?\s*(?:per|a|an|each|"
                    r"every|/)\s*" + _TIME_WORD, re.I)
+# "10k docs to gpt-4o-mini every night": the rate later in the same clause.
+_FREQ_NEAR = re.compile(r"^[^.,;!?\n]{0,40}?\b(?:per|each|every)\s{1,3}" + _TIME_WORD, re.I)
 _FREQ_ADJ = {"daily": "day", "hourly": "hour", "weekly": "week", "monthly": "month",
              "yearly": "year", "annually": "year", "rps": "second", "rpm": "minute",
              "qps": "second"}
@@ -345,10 +347,19 @@ def _slash_pair(text: str, q: Quantity, quantities: list[Quantity]) -> str:
     return ""
 
 
+# A job that runs once a night (or morning) runs once a day: "10k docs every night".
+_NIGHTLY = re.compile(r"\b(?:(every|each|per|a)\s{1,3}(?:night|evening|morning)|(nightly))\b",
+                      re.I)
+
+
+def _as_daily(m: re.Match[str]) -> str:
+    return "daily" if m.group(2) else f"{m.group(1)} day"
+
+
 def parse_workload(text: str) -> Workload | None:
     """The workload a cost question describes, or ``None`` without token or word numbers."""
     w = Workload()
-    text = _mask_models(text)
+    text = _NIGHTLY.sub(_as_daily, _mask_models(text))
     quantities = parse_quantities(text)
     low = text.lower()
     per_item_seen = False
@@ -460,7 +471,7 @@ def parse_workload(text: str) -> Workload | None:
             w.item_noun = noun
             item_total_seen = True
             after_noun = after[item.end():] if item else after
-            freq = _FREQ.match(after_noun) or freq
+            freq = _FREQ.match(after_noun) or freq or _FREQ_NEAR.match(after_noun)
             if freq:
                 w.frequency = freq.group(1).lower()
             continue
@@ -472,6 +483,9 @@ def parse_workload(text: str) -> Workload | None:
             w.frequency = freq.group(1).lower()
             continue
         sentence = _sentence_around(text, q.start)
+        if (not q.money and 400 <= q.value < 600 and q.value == q.value.to_integral_value()
+                and re.match(r"^(?:s|'s)?\b(?!\s{0,2}(?:dollars?|usd|bucks|tokens?))", after)):
+            continue  # "dies on 429s", "a 503 error": a status, not a sum to check
         if _CLAIM_CONTEXT.search(sentence) and not re.match(r"^\s*" + _TIME_WORD, after, re.I):
             w.claimed = q.value
             w.claimed_money = q.money or not re.search(r"tokens?", after[:15], re.I)
@@ -651,14 +665,16 @@ def _apply_period(w: Workload, text: str, bare: tuple[Decimal, str] | None = Non
         amount = Decimal(m.group(1)) if m.group(1) else Decimal(1)
         duration = (amount, m.group(2).lower())
     if not w.frequency:
-        asked_only = [m.group(1) or _FREQ_ADJ[m.group(2).lower()]
-                      for m in _ASKED_PERIOD.finditer(text)]
+        periods = list(_ASKED_PERIOD.finditer(text))
+        asked_only = [m.group(1) or _FREQ_ADJ[m.group(2).lower()] for m in periods]
         if asked_only and not duration and (w.items > 1 or w.each > 1):
             # "20k users, 5 messages each - monthly cost?": no rate to scale, so the counts
-            # are read as per the period asked for, and the reply says so.
+            # are read as per the period asked for, and the reply says so. "every day" (or
+            # "daily") set apart from the counts is their rate: nothing to say.
             w.frequency = w.period = asked_only[-1].lower()
-            w.notes.append(f"You gave no rate (a day, an hour), so I took the counts as per "
-                           f"{w.frequency}.")
+            if not re.match(r"every|each|daily|nightly", periods[-1].group(0), re.I):
+                w.notes.append(f"You gave no rate (a day, an hour), so I took the counts as "
+                               f"per {w.frequency}.")
         return
     freq_s = Decimal(_TIME_SECONDS[w.frequency])
     asked = None

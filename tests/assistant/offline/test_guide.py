@@ -217,3 +217,24 @@ def test_wider_openers_and_facts_start_and_shape_the_guides(real_tutor: OfflineT
         "free if possible lol. maybe 10 dollars. claude haiku"])
     assert "With someone waiting, keep retries short" in bot[2].text
     assert "Interactive path" in bot[3].text
+
+
+def test_a_nightly_job_plan_is_priced_against_the_budget_and_a_question_after_it_is_answered(
+        real_tutor: OfflineTutor) -> None:
+    """QA17: the retry plan never priced "10k docs every night" against "$50/month", and
+    "does $50 even cover it?" after the plan got the same plan again ("Back to the plan")."""
+    replies = _talk(real_tutor, real_tutor.course, "rate-limits-cost", [
+        "how should I structure retries in my worker? It's a celery worker that sends ~10k "
+        "docs to gpt-4o-mini every night for summarizing, and lately half the run dies on 429s",
+        "peak is maybe 300 requests/min, each doc ~2500 tokens in and we ask for max 300 out",
+        "background job, nobody is waiting. it just has to be done by 6am",
+        "budget is like $50/month, model is gpt-4o-mini",
+        "wait does $50 even cover it? 10k docs x 2500 tokens in and 300 out, every night"])
+    assert "With someone waiting" not in replies[2].text  # "nobody is waiting"
+    plan = replies[3].text
+    assert "Your plan" in plan and "total **$166.50** per month" in plan
+    assert "**no**: that is over $50.00 a month" in plan
+    after = replies[4].text
+    assert "Back to the plan" not in after and "Your plan" not in after
+    assert "total **$5.55** per day" in after and "about **$166.50**" in after
+    assert "the model you named earlier" in after

@@ -78,6 +78,9 @@ ATTACKS = {
     "curl-prose": "curl " * 1600 + "a.b",
     "frustration": "I did provide " * 600 + "??",
     "example-ask": "an example " * 700 + "?",
+    "budget-cover": "does $50 even cover it? " * 300 + "10k docs x 2500 tokens every night",
+    "peak-rates": "300 requests/min 5 rpm " * 400 + "10k docs a day 2k tokens",
+    "nightly": "10k docs every night nightly each evening " * 180,
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }
