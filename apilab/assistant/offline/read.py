@@ -53,6 +53,7 @@ class Reading:
     # An opening story before the question ("we are a team of 5 devs, ..."): read with the
     # question, never matched on its own (``parts``).
     backstory: str = ""
+    setup: tuple[str, ...] = ()  # short statements of the learner's stack ("backend is Node")
 
     @property
     def focus(self) -> str:
@@ -62,7 +63,7 @@ class Reading:
         chosen: list[str] = []
         if self.lead or self.backstory:
             chosen.append(self.lead or self.backstory)
-        for sentence in (*self.questions, *self.problems):
+        for sentence in (*self.questions, *self.problems, *self.setup):
             if sentence not in chosen:
                 chosen.append(sentence)
             if sum(len(c.split()) for c in chosen) >= 60:
@@ -417,6 +418,17 @@ def _two_questions(sentence: str) -> list[str]:
     return [first + ("?" if sentence.rstrip().endswith("?") else ""), second]
 
 
+# The stack a learner names: languages, frameworks, SDKs, hosts and providers.
+STACK_WORDS = 14
+_STACK = re.compile(
+    r"\b(?:node(?:\.?js)?|express|next\.?js|react|vue|svelte|angular|typescript|javascript|"
+    r"python|flask|django|fastapi|streamlit|gradio|java|spring|kotlin|swift|go|golang|rust|"
+    r"php|laravel|ruby|rails|c#|\.net|unity|flutter|dart|android|ios|langchain|llamaindex|"
+    r"vercel|netlify|heroku|render|fly\.io|aws|lambda|azure|gcp|firebase|supabase|docker|"
+    r"openai|anthropic|claude|gemini|ollama|openrouter|groq|mistral|deepseek|bedrock|"
+    r"sdk|celery|redis|postgres)\b", re.I)
+
+
 def read_message(text: str) -> Reading:
     """Read one message: prose vs pasted material, questions, problems and signals."""
     prose_chunks, pasted = _segment(text)
@@ -425,6 +437,7 @@ def read_message(text: str) -> Reading:
     questions: list[str] = []
     problems: list[str] = []
     joined: set[str] = set()  # sentences read as two questions
+    setup: list[str] = []
     previous = ""
     for sentence in sentences(prose):
         if previous and _BARE_WHY.match(sentence):
@@ -440,6 +453,10 @@ def read_message(text: str) -> Reading:
                 joined.add(sentence)
         elif _PROBLEM.search(sentence):
             problems.append(sentence)
+        elif _STACK.search(sentence) and len(sentence.split()) <= STACK_WORDS:
+            # "My backend is Node/Express.", "I'm using the anthropic sdk.": short facts
+            # about the setup that decide which answer fits.
+            setup.append(sentence)
         previous = sentence
     if not questions and not problems and not prose and pasted:
         # Only a paste: its first line is what the learner is showing us.
@@ -459,7 +476,8 @@ def read_message(text: str) -> Reading:
         problems = [p for p in problems if p not in (lead, backstory)]
     return Reading(text=text, prose=prose, questions=tuple(questions),
                    problems=tuple(problems), pasted=tuple(pasted), signals=signals, lead=lead,
-                   glosses=glosses(prose), backstory=backstory)
+                   glosses=glosses(prose), backstory=backstory,
+                   setup=tuple(x for x in setup if x not in (lead, backstory)))
 
 
 @functools.cache

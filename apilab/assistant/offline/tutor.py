@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from apilab.assistant.base import ReplyDone, TextDelta, Turn
+from apilab.assistant.completion import corrects_last_answer
 from apilab.assistant.folds import without_folds
 from apilab.assistant.offline import intents
 from apilab.assistant.offline.answer import answer_from_notes
@@ -380,7 +381,9 @@ class OfflineTutor:
         off-topic on its own."""
         if w.continued:
             return
-        follow_up = intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
+        # "no I mean with the anthropic node sdk": a correction narrows the question before.
+        follow_up = (intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
+                     or corrects_last_answer(w.message))
         asked = _tutor_question(w.last_reply())
         # Any clause that asks ("... obviously about a bug. how do i catch that"): a question
         # of the learner's own, not an answer to the tutor's.

@@ -131,3 +131,17 @@ def test_a_bare_example_asks_about_the_answer_not_the_suggested_question(
                               ["what is prompt injection", "example?"])
     assert "Picking up my question" not in example.text
     assert example.meta.get("card") != first.meta.get("card")
+
+
+def test_a_short_statement_of_the_stack_is_read_with_the_question(
+        real_tutor: OfflineTutor) -> None:
+    """QA17: "My backend is Node/Express." was dropped from the focus (neither a question
+    nor a problem), so a Node learner got Python streaming code."""
+    from apilab.assistant.offline.read import read_message
+
+    message = ("I want my Claude answers to appear word by word in the browser like chatgpt "
+               "does. My backend is Node/Express. where do I start?")
+    assert "Node/Express" in read_message(message).focus
+    reply = real_tutor.compose(tutor_turn(real_tutor, "api-basics", message))
+    assert reply.meta["card"] == "ab-stream-node"
+    assert "for await" in reply.text
