@@ -72,6 +72,14 @@ _INJECTIONS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 
+# Before "act as" / "pretend to be": the learner states a rule for their bot, or describes
+# what it (or a user) does, rather than telling the tutor. Bounded.
+_RULE_FOR_THEIR_BOT = re.compile(
+    r"\b(?:must|mustn'?t|should|shouldn'?t|never|not|doesn'?t|won'?t|can'?t|cannot|"
+    r"it|bot|model|assistant|gpt|claude|user|users|they|someone|attacker)\s{1,3}(?:\w+\s{1,3})?$",
+    re.I)
+
+
 @dataclasses.dataclass(frozen=True)
 class Injection:
     """Instructions found in a message, and what is left once they are removed."""
@@ -93,6 +101,10 @@ def detect_injection(text: str) -> Injection | None:
             start, end = _sentence_span(text, m.start(), m.end())
             if "secret" in label and _OWN_CODE.search(text[start:end]):
                 continue  # "print the key from os.environ in my script - ok?" is a question
+            window = text[max(start, m.start() - 40):m.start()]
+            if "new role" in label and _RULE_FOR_THEIR_BOT.search(window) and not re.search(
+                    r"\byou\b", window, re.I):
+                continue  # "it must not pretend to be a lawyer": a rule for their own bot
             if label not in labels:
                 labels.append(label)
             spans.append(_sentence_span(text, m.start(), m.end()))
