@@ -375,6 +375,12 @@ def closest_cards(own: list[Match], other: list[Match], limit: int = 3) -> list[
     return out
 
 
+_LEANS_BACK = re.compile(
+    r"^\W{0,3}(?:(?:and|so|but|also)\s{1,3})?(?:(?:is|was|does|did|can|could|should|will|would|"
+    r"do|are)\s{1,3}(?:it|that|this|they|those|these)\b|(?:why|how)\s{1,3}(?:is|does|did)\s{1,3}"
+    r"(?:it|that|this)\b)", re.I)
+
+
 def _answer_parts(w: Draft, retriever: Retriever) -> bool:
     """Answer "What is RPM? And how does jitter help?" part by part, if each part is clear."""
     reading = w.reading
@@ -385,7 +391,9 @@ def _answer_parts(w: Draft, retriever: Retriever) -> bool:
         return False
     chosen: list[tuple[str, Match]] = []
     for question in questions[:MAX_PARTS + 1]:
-        if len(question.split()) < 2:  # "what's jitter?" is a part; "why?" is not
+        if len(question.split()) < 2 or _LEANS_BACK.match(question):
+            # "what's jitter?" is a part; "why?" is not, nor "is that my fault?" (about the
+            # question before it, answered with it).
             continue
         own, _ = retriever.search(question, w.turn.lab.id)
         ranked = [m for m in own if m.doc.kind == "card"]
