@@ -391,6 +391,8 @@ def _cost_asked_before(w: Draft, prose: str) -> bool:
     ("estimate costs for my email classifier" ... "about 20k emails, each maybe 600 tokens")."""
     if not re.search(r"\d", prose) or is_question(prose):
         return False
+    if any(mark in w.last_reply() for mark in _PRICED) and _TOKEN_NUMBER.search(prose):
+        return True  # token numbers right after a priced workload: price these
     previous = _previous_learner(w)
     return bool(previous) and (_cost_asked(previous) or bool(
         re.search(r"\b(?:estimate|cost|costs|budget|price)\b", previous, re.I)))

@@ -230,7 +230,8 @@ _SIDE_IN_CLAUSE = re.compile(r"\b(output|completions?|reply|replies|responses?|a
                              r"summary|summaries|generated)\b"
                              r"(?:\s+(?:is|are|will be|would be|just|only|maybe|about|around|"
                              r"like|roughly|usually|a|an|the|short|single|one|label|word|"
-                             r"category|number|score|text|length|size|of)){1,6}\s*$", re.I)
+                             r"category|number|score|text|length|size|of)){1,6}[\s(~≈:,-]{0,4}$",
+                             re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",

@@ -169,3 +169,20 @@ def test_a_question_that_leans_on_the_one_before_is_not_a_part_of_its_own(
                                           "should i retry it"))
     assert reply.meta["card"] == "ab-status-529"
     assert "Cloudflare" not in reply.text.split(":::")[0]
+
+
+def test_a_label_output_and_numbers_after_a_priced_workload_are_priced(
+        real_tutor: OfflineTutor) -> None:
+    """QA17 7: "output is just a label (~5 tokens)" was priced as input, and a full workload
+    right after a priced one ("300 chats/day, 6 turns each ...") got the card's example."""
+    from tests.assistant._helpers import converse
+
+    label = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "we have 50k support tickets, each about 300 tokens, "
+        "output is just a label (~5 tokens). how much on gpt-4o-mini?"))
+    assert "50,000 x (300 input + 5 output tokens)" in label.text
+    _, redo = converse(real_tutor, "rate-limits-cost", [
+        "how much would 300 chats a day cost on gpt-4o-mini, 500 tokens per message?",
+        "300 chats/day, 6 turns each, history resent so avg input per call is ~2000 tokens, "
+        "output ~200 tokens per reply, gpt-4o-mini, 30 days"])
+    assert "total **$22.68**" in redo.text  # 54,000 calls: 108M x $0.15 + 10.8M x $0.60
