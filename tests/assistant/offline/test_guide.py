@@ -238,3 +238,13 @@ def test_a_nightly_job_plan_is_priced_against_the_budget_and_a_question_after_it
     assert "Back to the plan" not in after and "Your plan" not in after
     assert "total **$5.55** per day" in after and "about **$166.50**" in after
     assert "the model you named earlier" in after
+
+
+def test_no_cap_or_alerts_yet_is_uncapped(real_tutor: OfflineTutor) -> None:
+    """QA17: "we don't have a cap or alerts yet" got "Good - a cap turns a leak ..."."""
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app. It's a Flask backend on Render plus a React "
+        "Native mobile app, and we call Claude for a recipe feature. 3 devs.",
+        "we don't have a cap or alerts yet, honestly maybe $500 could go before anyone noticed"])
+    assert "Good - a cap" not in replies[1].text
+    assert "Set a spending cap and an alert today" in replies[1].text
