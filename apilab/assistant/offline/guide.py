@@ -425,6 +425,10 @@ def _ask_or_plan(w: Draft, guide: Guide, n: int) -> None:
     w.guided = True
 
 
+_LEAD_IN = re.compile(r"^[^:\n]{0,120}?\b(?:feature|app|bot|product|tool|service)\b\s{0,3}"
+                      r"[:,-]\s{0,3}", re.I)
+
+
 def _plan(w: Draft, guide: Guide) -> str:
     answers = [*_answers(w, guide), (len(guide.steps), w.message)]
     # Every answer counts for every question: a fact said early ("3 devs" in the answer
@@ -445,7 +449,11 @@ def _plan(w: Draft, guide: Guide) -> str:
         if sized:
             lines += ["", sized]
     if guide.draft:
-        purpose = next((a for n, a in answers if n == 1), "")
+        # The answer to "what does the feature do?", or the opening message that said it
+        # ("help me design the prompt for my feature: users paste ...", lead-in dropped).
+        opening = min(answers)[1] if answers else ""
+        purpose = next((a for n, a in answers if n == 1), "") or _LEAD_IN.sub(
+            "", opening, count=1)
         lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)))]
     return "\n".join(lines)
 

@@ -209,7 +209,8 @@ def test_wider_openers_and_facts_start_and_shape_the_guides(real_tutor: OfflineT
     wait for the answer" in a discord bot was not read as interactive."""
     opener = _talk(real_tutor, real_tutor.course, "production-prompts", [
         "help me design the prompt and output handling for our invoice feature"])[0]
-    assert "question 1 of 3" in opener.text and "**Next:**" not in opener.text
+    # "invoice" says what the feature does (extraction): the guide asks question 2 next.
+    assert "question 2 of 3" in opener.text and "**Next:**" not in opener.text
     bot = _talk(real_tutor, real_tutor.course, "rate-limits-cost", [
         "help me plan retries and costs for my app pls",
         "about 20 requests a minute, 1000 tokens each",
@@ -248,3 +249,17 @@ def test_no_cap_or_alerts_yet_is_uncapped(real_tutor: OfflineTutor) -> None:
         "we don't have a cap or alerts yet, honestly maybe $500 could go before anyone noticed"])
     assert "Good - a cap" not in replies[1].text
     assert "Set a spending cap and an alert today" in replies[1].text
+
+
+def test_an_opening_that_answers_everything_gets_a_plan_without_contradictions(
+        real_tutor: OfflineTutor) -> None:
+    """QA17: an invoice-extraction design got agent rules ("database" was an agent word) and
+    both "Reply only with JSON" and "Answer in at most <N> sentences of plain text"."""
+    plan = _talk(real_tutor, real_tutor.course, "production-prompts", [
+        "help me design the prompt for my feature: users paste the text of an invoice and we "
+        "need vendor name, invoice date, total and currency saved into our database"])[0].text
+    assert "Your plan" in plan
+    assert "Reply only with JSON" in plan and "sentences of plain text" not in plan
+    assert "confirm before any action" not in plan  # not an agent
+    assert "dates parse and are plausible" in plan
+    assert "You are the assistant for this feature: users paste the text of an invoice" in plan

@@ -82,6 +82,7 @@ ATTACKS = {
     "peak-rates": "300 requests/min 5 rpm " * 400 + "10k docs a day 2k tokens",
     "nightly": "10k docs every night nightly each evening " * 180,
     "stack-statements": "My backend is Node. " * 400 + "where do I start?",
+    "lead-in": "help me design the prompt for my feature" * 150 + ": x",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }
