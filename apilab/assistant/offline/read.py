@@ -128,11 +128,19 @@ def _symbol_share(line: str) -> float:
     return symbols / len(stripped)
 
 
+_ASSIGNED_CALL = re.compile(r"^(?:const |let |var )?[A-Za-z_][\w.]{0,60}\s{0,3}=\s{0,3}"
+                            r"(?:await\s{1,3}|new\s{1,3})?[A-Za-z_][\w.]{0,80}\(")
+
+
 def _is_code_line(line: str) -> bool:
     stripped = line.strip()
     if not stripped or stripped.endswith("?"):
         return False
     words = _PROSE_WORD.findall(stripped)
+    # "client = anthropic.Anthropic(api_key="sk-ant-...")": an assignment from a call (a
+    # long key inside it makes the line look like letters, not symbols).
+    if _ASSIGNED_CALL.match(stripped):
+        return True
     if _CODE_START.match(line):
         # "if it fails, what then:" is prose; code has symbols or few words.
         return _symbol_share(stripped) >= 0.06 or len(words) <= 4

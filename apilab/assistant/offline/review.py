@@ -628,6 +628,9 @@ def _hardcoded_key(code: str) -> bool:
             or "[REDACTED" in code)
 
 
+_ENV_NAME_FOR = re.compile(r"\b(anthropic|genai|gemini|groq|mistral)(?:\.|\b)", re.I)
+_ENV_NAMES = {"anthropic": "ANTHROPIC_API_KEY", "genai": "GEMINI_API_KEY",
+              "gemini": "GEMINI_API_KEY", "groq": "GROQ_API_KEY", "mistral": "MISTRAL_API_KEY"}
 _KEY_CHECKS: tuple[_Check, ...] = (
     ("no key written in the code", _always,
      lambda c: not _hardcoded_key(c),
@@ -663,6 +666,11 @@ def review_keys(text: str) -> Review:
     """Review how pasted code or config handles an API key."""
     text = text[:6000]
     passed, problems = _run_checks(_KEY_CHECKS, text)
+    env = _ENV_NAME_FOR.search(text)
+    if env:
+        # The variable the SDK in this code reads: ANTHROPIC_API_KEY for anthropic.Anthropic.
+        name = _ENV_NAMES[env.group(1).lower()]
+        problems = [(p, fix.replace("OPENAI_API_KEY", name)) for p, fix in problems]
     if problems and problems[0][0] == "A key is written in the code." and _CLIENT_SIDE(text):
         # The worst case, so it leads: a key in the browser is public, not merely committed.
         problems[0] = ("The key is hard-coded in client code.", "Anyone can read it in the "

@@ -186,3 +186,22 @@ def test_a_label_output_and_numbers_after_a_priced_workload_are_priced(
         "300 chats/day, 6 turns each, history resent so avg input per call is ~2000 tokens, "
         "output ~200 tokens per reply, gpt-4o-mini, 30 days"])
     assert "total **$22.68**" in redo.text  # 54,000 calls: 108M x $0.15 + 10.8M x $0.60
+
+
+def test_a_client_built_with_a_literal_key_is_code_and_its_key_is_flagged(
+        real_tutor: OfflineTutor) -> None:
+    """QA17: a `client = anthropic.Anthropic(api_key="sk-ant-...")` line read as prose (the
+    long key made it look like letters), so the key review never saw the key."""
+    import random
+    import string
+
+    from apilab.assistant.offline.read import read_message
+
+    body = "".join(random.choices(string.ascii_letters + string.digits, k=92))
+    message = ("is this code ok?\n\nimport anthropic\nclient = anthropic.Anthropic(api_key=\""
+               + "sk-" + "ant-api03-" + body + "\")\nit works on my machine")
+    assert any("anthropic.Anthropic(api_key=" in p.text for p in read_message(message).pasted)
+    reply = real_tutor.compose(tutor_turn(real_tutor, "key-security", message))
+    assert "review_keys" in reply.tools_used
+    assert "A key is written in the code" in reply.text and "ANTHROPIC_API_KEY" in reply.text
+    assert body not in reply.text
