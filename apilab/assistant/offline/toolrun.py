@@ -184,6 +184,11 @@ _TERSE_HEAD = re.compile(r"^\W{0,3}(?:(?:and|so|ok)\W+)?(?:the\s+)?(?:cost|price
                          r"\s*\?\s*$", re.I)
 
 
+# "whats the monthly number?", "what's the total per day?" after counts.
+_NUMBER_ASK = re.compile(r"\bwhat(?:'s| is|s)?\s{1,3}(?:the\s{1,3})?(?:monthly|daily|weekly|"
+                         r"yearly|total|final)?\s{0,3}(?:number|total|figure|damage)\b", re.I)
+
+
 def _asks_total(prose: str) -> bool:
     """"... i mean. total?", "cost for 50k of them": a total asked in a telegraphic sentence."""
     from apilab.assistant.offline.read import sentences
@@ -199,6 +204,7 @@ def _cost_asked(prose: str) -> bool:
                or _terse_period(s, prose)
                or ((_TERSE_HEAD.search(s[:60]) or _TERSE_HEAD.search(s[-30:]))
                    and bool(_TOKEN_NUMBER.search(prose)))
+               or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000]))
                for s in sentences(prose))
 
 
@@ -239,7 +245,8 @@ def _message_workload(prose: str, before: list[str],
                       asked_now: bool = False) -> tuple[Workload | None, str | None]:
     """The workload one message gives, with what it leans on from the learner's messages
     ``before`` it (oldest first); the earlier text it used, if any."""
-    workload = parse_workload(prose)
+    workload = parse_workload(prose) or (
+        parse_workload(prose, assume_chat_size=True) if asked_now else None)
     person = _PER_PERSON.search(prose)
     if workload is not None and workload.has_tokens and person and \
             workload.item_noun not in PEOPLE_NOUNS:

@@ -197,7 +197,8 @@ _BUDGET_AFTER = re.compile(r"\s*(?:dollars?|usd|bucks)?\s*(?:of\s+)?(?:api\s+)?(
                            r"budget|balance|prepaid)\b", re.I)
 # "200 messages a day, short ones": a size in words, priced on stated assumptions.
 _SIZE_WORD = re.compile(r"\b(short|brief|small|quick|long|big|large|lengthy)\b", re.I)
-_ASSUMED_SIZE = {"short": (300, 200), "long": (1500, 500)}
+# A typical chat turn sends the instructions and the history so far with the new message.
+_ASSUMED_SIZE = {"short": (300, 200), "typical": (1000, 250), "long": (1500, 500)}
 _CHAT_NOUNS = frozenset({"messages", "message", "chats", "questions", "prompts", "requests",
                          "queries", "conversations", "turns", "replies", "calls"})
 # People each make the counted requests: "20k users, 5 messages a day" is 5 per user.
@@ -357,8 +358,12 @@ def _as_daily(m: re.Match[str]) -> str:
     return "daily" if m.group(2) else f"{m.group(1)} day"
 
 
-def parse_workload(text: str) -> Workload | None:
-    """The workload a cost question describes, or ``None`` without token or word numbers."""
+def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | None:
+    """The workload a cost question describes, or ``None`` without token or word numbers.
+
+    ``assume_chat_size``: a cost asked for chat messages with no size at all ("300 chats a
+    day, 6 messages each, whats the monthly number?") is priced on a typical chat turn,
+    said as an assumption."""
     w = Workload()
     text = _NIGHTLY.sub(_as_daily, _mask_models(text))
     quantities = parse_quantities(text)
@@ -494,11 +499,11 @@ def parse_workload(text: str) -> Workload | None:
         # Chat messages only: a "long document" has no typical size to assume.
         chatty = {w.item_noun, w.each_noun} & _CHAT_NOUNS
         size = _SIZE_WORD.search(text) if chatty else None
-        if size is None:
+        if size is None and not (chatty and assume_chat_size):
             return None
         # No token numbers, only "short ones": price an assumed size, and say it is one.
-        kind = "short" if size.group(1).lower() in ("short", "brief", "small", "quick") \
-            else "long"
+        kind = "typical" if size is None else "short" if size.group(1).lower() in (
+            "short", "brief", "small", "quick") else "long"
         tokens_in, tokens_out = _ASSUMED_SIZE[kind]
         w.input_tokens, w.output_tokens = Decimal(tokens_in), Decimal(tokens_out)
         w.assumed_size = True
