@@ -116,8 +116,10 @@ def _shorten(text: str, limit: int = 60) -> str:
 _CORRECTION = re.compile(
     r"^\W{0,3}(?:(?:no+|nope|nah|not really|sorry|hmm+|um+|wait)[\s,.!]{1,4}){0,2}"
     r"(?:(?:no|not)\s{1,3})?(?:i\s{1,3}(?:mean|meant)\b|that'?s not (?:what i (?:asked|meant|"
-    r"mean)|my question|it|right)\b|not what i (?:asked|meant|mean)\b|you misunderstood\b|"
-    r"you misread\b|wrong (?:answer|card|topic)\b|that (?:doesn'?t|does not) answer\b)",
+    r"mean)|my question|my numbers|it|right)\b|thats not (?:what i|my|it|right)\b|"
+    r"not what i (?:asked|meant|mean)\b|you misunderstood\b|you misread\b|"
+    r"wrong (?:answer|card|topic)\b|that (?:doesn'?t|does not|didn'?t|did not) answer\b|"
+    r"that'?s [\w\s]{1,20}? again\b[^\n]{0,30}\bi asked\b|i asked (?:about|for|how)\b)",
     re.I)
 
 

@@ -268,3 +268,14 @@ def test_a_completed_lab_keeps_its_counts_after_a_correction(db: Database,
     after = _run(db, settings, "no, I mean what is a 401?")[-1]
     assert isinstance(after, Completed) and after.retracted_reply_id is None
     assert after.completed_at == done.completed_at
+
+
+def test_more_ways_to_say_the_answer_missed() -> None:
+    from apilab.assistant.completion import corrects_last_answer
+
+    for said in ("thats not my numbers though. 2000 students x 20 messages/day",
+                 "thats streaming again. i asked about retries",
+                 "that didnt answer my question", "I asked about anthropic, not openai"):
+        assert corrects_last_answer(said), said
+    for said in ("that works thanks", "no", "not yet", "no idea"):
+        assert not corrects_last_answer(said), said

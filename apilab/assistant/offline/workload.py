@@ -453,6 +453,13 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 w.items, w.item_noun = q.value, "requests"
                 item_total_seen = True
                 w.frequency = _RATE_UNIT_NAMES[unit.lastindex - 1]
+            elif w.each == 1 and w.item_noun in _PEOPLE_NOUNS:
+                # "2000 students x 20 messages/day": each person's rate.
+                noun = re.match(r"\s*([a-z]+)", after, re.I)
+                w.each = q.value
+                w.each_noun = noun.group(1).lower() if noun and noun.group(1).lower() in \
+                    _REQUEST_NOUNS else "requests"
+                w.frequency = w.frequency or _RATE_UNIT_NAMES[unit.lastindex - 1]
             continue
         freq = _FREQ.match(after)
         item = _ITEM_AFTER.match(after)

@@ -205,3 +205,21 @@ def test_a_client_built_with_a_literal_key_is_code_and_its_key_is_flagged(
     assert "review_keys" in reply.tools_used
     assert "A key is written in the code" in reply.text and "ANTHROPIC_API_KEY" in reply.text
     assert body not in reply.text
+
+
+def test_people_times_a_rate_per_day_is_each_persons_rate(real_tutor: OfflineTutor) -> None:
+    """QA18: "2000 students x 20 messages/day" priced 2,000 requests a month ($1.47)."""
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "2000 students x 20 messages/day, each call ~3300 input "
+        "tokens (with history) and 400 output. whats the monthly cost on gpt-4o-mini?"))
+    assert "2,000 students x 20 messages each per day x 30 days a month" in reply.text
+    assert "total **$882.00** per month" in reply.text
+
+
+def test_a_chat_cost_with_no_sizes_is_priced_on_a_stated_assumption(
+        real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "like 300 chats a day, each chat maybe 6 messages back "
+        "and forth, gpt-4o-mini. whats the monthly number?"))
+    assert "300 chats x 6 messages each per day x 30 days a month" in reply.text
+    assert "Assumed: a typical message" in reply.text
