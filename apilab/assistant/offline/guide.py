@@ -109,7 +109,8 @@ def _facts(step: Step, answer: str) -> list[str]:
 
 
 def _word_at(word: str, text: str) -> int:
-    m = re.search(rf"\b{re.escape(word)}\b", text)
+    # "extracts", "capped", "summarizing": the word with a common ending counts too.
+    m = re.search(rf"\b{re.escape(word)}(?:s|es|ed|d|ing)?\b", text)
     return m.start() if m else -1
 
 
