@@ -139,7 +139,11 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
                             r"\bnot allowed\b|\bdo not (?:answer|help|reveal|discuss|talk)\b|"
                             r"\bdon'?t (?:answer|discuss|talk about|reveal)\b|"
                             r"\bfor anything else,? (?:reply|say|respond|answer)\b|"
-                            r"\bi can only help\b|\bnever (?:discuss|reveal|talk about)\b"),
+                            r"\bi can only help\b|\bnever (?:discuss|reveal|talk about)\b|"
+                            # "If asked about pet health, say: 'I can't give medical advice'"
+                            r"\bif (?:asked|someone asks|the user asks|users ask)\b[^.\n]{0,80}"
+                            r"\b(?:say|reply|respond|answer)\b|\bi can'?t (?:give|provide|"
+                            r"offer|answer)\b|\bcannot (?:give|provide|offer)\b"),
      "No refusal rule.", "Say what to decline and how, in one sentence, so refusals are "
      "consistent."),
     ("untrusted input kept apart", _has(r"<\w+>|\"\"\"|```|###|\btreat\b.{0,40}\bas data\b|"

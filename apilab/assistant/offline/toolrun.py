@@ -573,7 +573,8 @@ def _with_code_review(result: review.Review, code: str) -> review.Review:
                                objectives=(*result.objectives, *found.objectives))
 
 
-_LEAD_END = re.compile(r"[:\n]")
+# Where a lead-in ends: a colon, a line break, or a question ("ok is this better? '...'").
+_LEAD_END = re.compile(r"[:\n]|\?(?=\s)")
 
 
 def _revised_prompt(text: str) -> str | None:
@@ -582,8 +583,8 @@ def _revised_prompt(text: str) -> str | None:
     end = _LEAD_END.search(text, 0, 120)
     if end is None:
         return None
-    rest = text[end.end():].strip()
-    if len(rest) >= 40 and intents.detect_revision(text[:end.start()]) and (
+    rest = text[end.end():].strip().strip("'\"\u201c\u201d").strip()
+    if len(rest) >= 40 and intents.detect_revision(text[:end.start() + 1]) and (
             review.looks_like_system_prompt(rest)):
         return rest
     return None

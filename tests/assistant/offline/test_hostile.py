@@ -84,6 +84,7 @@ ATTACKS = {
     "stack-statements": "My backend is Node. " * 400 + "where do I start?",
     "lead-in": "help me design the prompt for my feature" * 150 + ": x",
     "assigned-calls": "is this ok?\n" + "client = a.B(api_key=x)\n" * 400,
+    "refusal-rule": "review my system prompt: You are X. " + "if asked about y " * 500 + "say",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -223,3 +223,19 @@ def test_a_chat_cost_with_no_sizes_is_priced_on_a_stated_assumption(
         "and forth, gpt-4o-mini. whats the monthly number?"))
     assert "300 chats x 6 messages each per day x 30 days a month" in reply.text
     assert "Assumed: a typical message" in reply.text
+
+
+def test_a_revised_prompt_after_is_this_better_is_reviewed_with_its_refusal_rule(
+        real_tutor: OfflineTutor) -> None:
+    """QA18: "ok is this better? '<prompt>'" got "I don't know", and a prompt saying what to
+    answer when asked about pet health was reported as having no refusal rule."""
+    from tests.assistant._helpers import converse
+
+    _, revised = converse(real_tutor, "production-prompts", [
+        'review my system prompt: "You are a helpful assistant for PetPal, a pet food store. '
+        'Answer customer questions. Be nice."',
+        "ok is this better? 'You are PetPal's assistant. Only answer about our food and toys, "
+        "orders and delivery. If asked about pet health, symptoms or medication, say: \"I "
+        "can't give medical advice, please ask your vet.\" Keep answers under 80 words.'"])
+    assert "review_prompt" in revised.tools_used
+    assert "No refusal rule" not in revised.text and "a refusal rule" in revised.text
