@@ -347,7 +347,8 @@ def asks_for_others_keys(text: str) -> bool:
 
 # "ok revoked. now what", "ok whats next": a step done, the next one asked for.
 _NEXT_ASK = re.compile(r"\b(?:now what|what now|what'?s next|whats next|what next|then what|"
-                       r"next steps?|what do i do (?:now|next)|and now)\b", re.I)
+                       r"next steps?|what (?:do|should) i do (?:right )?(?:now|next)|and now)\b",
+                       re.I)
 
 
 # "ok i revoked it and made a new one", "done, rotated": a step of the last checklist done,

@@ -264,10 +264,16 @@ def _calls(text: str, prose: str, written: str) -> bool:
     if len(pattern.findall(text[:20000])) > len(pattern.findall(prose)):
         return True
     for m in pattern.finditer(prose):
+        if _SOMEONE_ELSE.search(prose[max(0, m.start() - 80):m.end() + 80]):
+            continue  # "requests to gpt-4 at 3am that weren't me": an attacker's calls
         if (_CALLS_BEFORE.search(prose[max(0, m.start() - 30):m.start()])
                 or _CALLS_AFTER.search(prose[m.end():m.end() + 80])):
             return True
     return False
+
+
+_SOMEONE_ELSE = re.compile(r"\b(?:weren'?t me|wasn'?t me|not me|someone|somebody|attacker|"
+                           r"stolen|leaked|hacked|unauthori[sz]ed|i (?:never|don'?t) use)\b", re.I)
 
 
 def read_signals(text: str, prose: str = "") -> Signals:

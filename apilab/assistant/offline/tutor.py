@@ -383,7 +383,7 @@ class OfflineTutor:
             return
         # "no I mean with the anthropic node sdk": a correction narrows the question before.
         follow_up = (intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
-                     or corrects_last_answer(w.message))
+                     or corrects_last_answer(w.message) or intents.asks_next(w.message))
         asked = _tutor_question(w.last_reply())
         # Any clause that asks ("... obviously about a bug. how do i catch that"): a question
         # of the learner's own, not an answer to the tutor's.

@@ -85,6 +85,7 @@ ATTACKS = {
     "lead-in": "help me design the prompt for my feature" * 150 + ": x",
     "assigned-calls": "is this ok?\n" + "client = a.B(api_key=x)\n" * 400,
     "refusal-rule": "review my system prompt: You are X. " + "if asked about y " * 500 + "say",
+    "someone-else": "requests to gpt-4 that werent me " * 250,
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -239,3 +239,13 @@ def test_a_revised_prompt_after_is_this_better_is_reviewed_with_its_refusal_rule
         "can't give medical advice, please ask your vet.\" Keep answers under 80 words.'"])
     assert "review_prompt" in revised.tools_used
     assert "No refusal rule" not in revised.text and "a refusal rule" in revised.text
+
+
+def test_an_attackers_calls_to_a_retired_model_get_no_retirement_note(
+        real_tutor: OfflineTutor) -> None:
+    """QA18: "I saw requests to gpt-4 ... that werent me" led with "gpt-4 is retired"."""
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "key-security", "I think my key leaked, I saw requests to gpt-4 in usage "
+        "dashboard at 3am that werent me"))
+    assert "is retired" not in reply.text
+    assert reply.meta["card"] == "ks-unexpected-charges"
