@@ -325,7 +325,8 @@ _BARE_WHY = re.compile(r"^\s*(?:but |so )?(?:why|why not|how|how so|how come|rea
 _PROBLEM = re.compile(
     r"\b(?:error|errors|exception|fail|fails|failed|failing|doesn't work|does not work|"
     r"didn't work|not working|won't|isn't working|broken|breaks|crash|crashes|stuck|hangs|"
-    r"timeout|timed out|keeps? (?:getting|returning|giving|saying)|i (?:get|got|am getting|"
+    r"timeout|timed out|stops?|stopping|middle of|half(?:way)?|"
+    r"keeps? (?:getting|returning|giving|saying)|i (?:get|got|am getting|"
     r"'m getting|keep getting|see|receive|received)|returns?|returned|gives? me|throws?|"
     r"threw|raised?|can't|cannot|unable|no longer|stopped|wrong|weird|strange|unexpected|"
     r"issue|problem|bug|leaked|exposed|charged|cost|costs|bill|exceeded|limit|"
