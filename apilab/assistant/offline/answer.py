@@ -41,6 +41,7 @@ MAX_PARTS = 3
 # answered, near ties folded. Chosen on dev (all 397 of 459 against 395; rounds 6-12
 # 94 against 92 of 142); held-out run once afterwards (docs/tutor.md).
 PART_MARGIN = 0.1
+PART_OWN = 0.95  # a part whose own card fits this well is answered on its own
 
 
 # How a question is asked, not what it asks: "can you teach me how streaming works step by
@@ -410,8 +411,12 @@ def _answer_parts(w: Draft, retriever: Retriever) -> bool:
     # One topic asked several ways ("Where is my key stored? Why is settings.json bad?")
     # is answered by the card that fits the whole message better than any part's does.
     whole = next((m for m in w.matches if m.doc.kind == "card"), None)
+    # ... unless two parts each have a card of their own that fits as well ("will openai
+    # refund that? and how could it leak?": the refund card and the leak-routes card).
+    others = [m for _, m in chosen if whole is None or m.doc.key != whole.doc.key]
     if whole is not None and whole.closeness >= GOOD and all(
-            whole.closeness >= m.closeness for _, m in chosen):
+            whole.closeness >= m.closeness for _, m in chosen) and not any(
+            m.closeness >= PART_OWN for m in others):
         return False
     for question, match in chosen[:MAX_PARTS]:
         card = match.doc.card

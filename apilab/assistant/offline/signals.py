@@ -273,7 +273,8 @@ def _calls(text: str, prose: str, written: str) -> bool:
 
 
 _SOMEONE_ELSE = re.compile(r"\b(?:weren'?t me|wasn'?t me|not me|someone|somebody|attacker|"
-                           r"stolen|leaked|hacked|unauthori[sz]ed|i (?:never|don'?t) use)\b", re.I)
+                           r"stolen|leak|leaks|leaked|hacked|unauthori[sz]ed|revoked|refund|"
+                           r"i (?:never|don'?t) use)\b", re.I)
 
 
 def read_signals(text: str, prose: str = "") -> Signals:

@@ -249,3 +249,14 @@ def test_an_attackers_calls_to_a_retired_model_get_no_retirement_note(
         "dashboard at 3am that werent me"))
     assert "is retired" not in reply.text
     assert reply.meta["card"] == "ks-unexpected-charges"
+
+
+def test_two_questions_with_their_own_cards_get_two_answers(real_tutor: OfflineTutor) -> None:
+    """QA18: "will openai refund that? and how could it leak, i never pushed my .env" got
+    the pushed-.env card (and a gpt-4 retirement note for the attacker's calls)."""
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "key-security", "ok i revoked it. usage shows $240 on gpt-4 between 2am "
+        "and 5am. will openai refund that? and how could it leak, i never pushed my .env"))
+    assert reply.meta["answer_kind"] == "multi"
+    assert "will openai refund that?" in reply.text and "how could it leak" in reply.text
+    assert "is retired" not in reply.text
