@@ -323,8 +323,32 @@ def rate_arithmetic(answer: str) -> str:
     return " ".join(lines)
 
 
+# "can you summarise the whole plan for us as a checklist?" after a guide gave one.
+_PLAN_AGAIN = re.compile(r"\b(?:summari[sz]e|recap|repeat|show|give|list|write)\b[^.?!\n]{0,40}"
+                         r"\b(?:plan|checklist)\b", re.I)
+
+
+def _plan_again(w: Draft) -> bool:
+    """The plan given earlier in this conversation, shown again when asked for."""
+    if not _PLAN_AGAIN.search(w.message[:300]):
+        return False
+    plan = next((c for r, c in reversed(w.turn.history)
+                 if r == "assistant" and _PLAN_MARK in c), None)
+    if plan is None:
+        return False
+    w.parts.append("Here is the plan from above again:\n\n" + plan[plan.index(_PLAN_MARK):]
+                   .split("\n\n**Next:**")[0].strip())
+    w.kind = "repeat"
+    w.why_not = "the reply shows the plan given earlier again"
+    w.follow_up = None
+    w.guided = True
+    return True
+
+
 def guide_step(w: Draft) -> bool:
     """Start or continue a guided conversation; ``True`` when this message was handled."""
+    if _plan_again(w):
+        return True
     lab = w.turn.lab
     running = _position(w)
     message = w.message

@@ -263,3 +263,14 @@ def test_an_opening_that_answers_everything_gets_a_plan_without_contradictions(
     assert "confirm before any action" not in plan  # not an agent
     assert "dates parse and are plausible" in plan
     assert "You are the assistant for this feature: users paste the text of an invoice" in plan
+
+
+def test_asking_for_the_plan_again_shows_it_without_counting(real_tutor: OfflineTutor) -> None:
+    """QA18: "can you summarise the whole plan for us as a checklist?" got "I don't know"."""
+    replies = _talk(real_tutor, real_tutor.course, "key-security", [
+        "help me plan key management for my app", "its a flask backend on render", "3 devs",
+        "no cap yet", "great. can you summarise the whole plan for us as a checklist?"])
+    assert "Your plan" in replies[3].text
+    again = replies[4]
+    assert "Here is the plan from above again" in again.text and "Your plan" in again.text
+    assert not again.on_topic

@@ -86,6 +86,7 @@ ATTACKS = {
     "assigned-calls": "is this ok?\n" + "client = a.B(api_key=x)\n" * 400,
     "refusal-rule": "review my system prompt: You are X. " + "if asked about y " * 500 + "say",
     "someone-else": "requests to gpt-4 that werent me " * 250,
+    "plan-again": "summarise show list " * 500 + "plan",
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }
