@@ -193,8 +193,12 @@ def _asks_total(prose: str) -> bool:
     """"... i mean. total?", "cost for 50k of them": a total asked in a telegraphic sentence."""
     from apilab.assistant.offline.read import sentences
 
-    return any(_TERSE_HEAD.search(s[:60]) or _TERSE_HEAD.search(s[-30:])
-               for s in sentences(prose[:2000]))
+    return any(_terse_total(s) for s in sentences(prose[:2000]))
+
+
+def _terse_total(sentence: str) -> bool:
+    """A sentence opening "cost for ..." or ending "... total?"."""
+    return bool(_TERSE_HEAD.search(sentence[:60]) or _TERSE_HEAD.search(sentence[-30:]))
 
 
 def _cost_asked(prose: str) -> bool:
@@ -202,8 +206,7 @@ def _cost_asked(prose: str) -> bool:
 
     return any((_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
                or _terse_period(s, prose)
-               or ((_TERSE_HEAD.search(s[:60]) or _TERSE_HEAD.search(s[-30:]))
-                   and bool(_TOKEN_NUMBER.search(prose)))
+               or (_terse_total(s) and bool(_TOKEN_NUMBER.search(prose)))
                or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000]))
                for s in sentences(prose))
 
