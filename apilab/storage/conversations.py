@@ -418,11 +418,13 @@ _UNCOUNT = update(_MESSAGES).where(_M.id.in_(bindparam("ids", expanding=True)))
 _PROGRESS_STATE = select(_P.id, _P.completed_at).where(_PROGRESS_ROW)
 _UNBUMP = (update(_PROGRESS).where(_P.id == bindparam("row_id"), _P.exchange_count > 0)
            .values(exchange_count=_P.exchange_count - 1))
+# Bounded like the repeat check: the newest counted replies carry the objectives.
 _COUNTED_OBJECTIVES = (
     select(_M.objectives)
     .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
            _M.role == "assistant", _M.counted.is_(True))
-    .order_by(_M.id)
+    .order_by(_M.id.desc())
+    .limit(COUNTED_LIMIT)
 )
 
 
@@ -445,8 +447,9 @@ def retract_last_count(conn: Connection, learner_id: int, lab_id: str, *, before
     conn.execute(_UNCOUNT, {"ids": ids, "counted": False, "why_not_counted": why})
     conn.execute(_UNBUMP, {"row_id": progress.id})
     covered: list[str] = []
-    for objectives in conn.scalars(_COUNTED_OBJECTIVES, {"learner_id": learner_id,
-                                                          "lab_id": lab_id}):
+    newest_first = conn.scalars(_COUNTED_OBJECTIVES, {"learner_id": learner_id,
+                                                       "lab_id": lab_id}).all()
+    for objectives in reversed(newest_first):
         covered += [o for o in (objectives or []) if o not in covered]
     conn.execute(_UPDATE_PROGRESS, {"row_id": progress.id, "objectives_covered": covered})
     return int(last.id)
