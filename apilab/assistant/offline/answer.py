@@ -205,8 +205,10 @@ _FENCE = re.compile(r"(?ms)^[ \t]{0,3}```[^\n]{0,20}\n.*?^[ \t]{0,3}```[ \t]*$")
 
 def _code_blocks(answer: str) -> str:
     """The fenced code blocks of a card's answer (at most two), or ""."""
-    return "\n\n".join(m.group(0).strip() for m in _FENCE.finditer(answer[:20000]))[:6000] \
-        if "```" in answer else ""
+    if "```" not in answer:
+        return ""
+    blocks = [m.group(0).strip() for m in _FENCE.finditer(answer[:20000])]
+    return "\n\n".join(blocks[:2])
 
 
 def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match],
@@ -440,7 +442,8 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
     if computed and hedge:
         # The learner's own numbers answered; a card that only half fits would add its
         # sources and its "Next:" about some other topic (image tokens under a ticket total).
-        w.add_objectives(card.objectives) if not foreign else None
+        if not foreign:
+            w.add_objectives(card.objectives)
         return
     w.card = card
     w.kind = "hedged" if hedge else "answer"
