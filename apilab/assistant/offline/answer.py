@@ -514,7 +514,16 @@ def shown_question(card: Card, message: str) -> str:
     read "I took your question to be: ... maximum context length is 8192 tokens" as the
     tutor misreading them; then the first phrasing with no specifics at all."""
     have = _specifics(message)
-    return next((q for q in card.questions if _specifics(q) <= have), card.questions[0])
+    fitting = [q for q in card.questions if _specifics(q) <= have] or [card.questions[0]]
+    # Nor a provider the learner did not name: a Gemini learner was "taken to ask" about
+    # Claude because the card's first phrasing said so.
+    named = providers_named(message[:2000])
+    if named:
+        match = next((q for q in fitting if providers_named(q) & named), None)
+        if match is not None:
+            return match
+    allowed = named or frozenset({"openai"})  # a message naming none is OpenAI's, as in retrieval
+    return next((q for q in fitting if providers_named(q) <= allowed), fitting[0])
 
 
 def _wordy(text: str) -> bool:

@@ -260,3 +260,13 @@ def test_two_questions_with_their_own_cards_get_two_answers(real_tutor: OfflineT
     assert reply.meta["answer_kind"] == "multi"
     assert "will openai refund that?" in reply.text and "how could it leak" in reply.text
     assert "is retired" not in reply.text
+
+
+def test_the_reading_line_does_not_name_a_provider_the_learner_did_not(
+        real_tutor: OfflineTutor) -> None:
+    """QA18: a Gemini learner was "taken to ask" a phrasing about Claude."""
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "api-basics",
+        "my chatbot forgets what i said before. im using gemini with the google-genai python sdk"))
+    reading = reply.text.split("\n")[0]
+    assert "Claude" not in reading and "genai" in reading.lower()
