@@ -219,6 +219,8 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     card = given.doc.card
     assert card is not None
     fresh = [m for m in cards[1:] if not w.answered_before(m.doc.card)]
+    # Named as the learner's earlier question read it, not by the card's first phrasing.
+    given_as = shown_question(card, w.follows or w.message)
     if _OBJECTION.search(w.message[:2000]):
         # "but the .env is in .gitignore, so nobody can see it, right?": the answer given
         # already settles it; say so with its opening, not with the next card over.
@@ -258,7 +260,7 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
             switched or nearest.strength >= given.strength - REPEAT_GAP):
         following = nearest.doc.card
         assert following is not None
-        w.notes.append(f"_My answer above covered \u201c{_shorten(card.questions[0])}\u201d; "
+        w.notes.append(f"_My answer above covered \u201c{_shorten(given_as)}\u201d; "
                        "the next closest thing the notes have is \u201c"
                        f"{_shorten(shown_question(following, w.message))}\u201d:_")
         w.reading_said = True  # no "I took your question to be" line stacked under it
@@ -266,7 +268,7 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     if w.answering or w.continued:
         return fresh  # an answer to the tutor's own question: acknowledged further down
     w.parts.append(
-        f"That is what my answer above covers (*\u201c{_shorten(card.questions[0])}\u201d*), "
+        f"That is what my answer above covers (*\u201c{_shorten(given_as)}\u201d*), "
         "and the notes have nothing more specific for this. Ask about the part you want "
         "to go deeper on, or one of these:")
     near = [c for c in closest_cards([m for m in own if m is not given], other)
