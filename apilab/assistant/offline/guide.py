@@ -201,6 +201,10 @@ _PERIOD_AFTER = re.compile(r"\s{0,2}(?:[a-z]{1,20}\s{1,2}){0,2}?(?:a|per|each|ev
                            r"(night|day|hour|week|month)\b", re.I)
 
 
+_SPREAD = {"night": (60, "an hour"), "hour": (60, "the hour"), "day": (1440, "the day"),
+           "week": (10080, "the week"), "month": (43200, "the month")}
+
+
 def rate_arithmetic(answer: str) -> str:
     """Which number is the RPM, which the TPM and which the tokens per request, each a limit
     or the learner's own traffic, and what they add up to ("50 RPM and 40k TPM, each request
@@ -247,15 +251,20 @@ def rate_arithmetic(answer: str) -> str:
             per_request = value
         elif (period := _PERIOD_AFTER.match(after)) and batch is None:
             batch = (value, period.group(1).lower())
+        elif 400 <= value < 600 and re.match(r"(?:s|'s)?\b(?!\s{0,2}(?:tokens?|requests?))",
+                                              after):
+            continue  # "bursts of 429s": a status, not a size
         else:
             plain.append(value)
     if batch and rpm_use is None and rpm_limit is None:
         # "3000 tickets a night, it can take an hour": not a per-minute rate. Spread over an
         # hour it is a gentle one.
         count, period = batch
-        per_minute = max(1, -(-count // 60))
+        # A night's run within an hour; a day's, a week's or a month's spread over it.
+        minutes, over = _SPREAD.get(period, (60, "an hour"))
+        per_minute = max(1, -(-count // minutes))
         size = per_request or (plain[0] if plain else None)
-        return (f"{count:,} a {period} is a batch, not a stream: spread over an hour that is "
+        return (f"{count:,} a {period} is a batch, not a stream: spread over {over} that is "
                 f"about **{per_minute:,} requests a minute**"
                 + (f" x {size:,} tokens = about **{per_minute * size:,} tokens per minute**"
                    if size else "")

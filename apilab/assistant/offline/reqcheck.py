@@ -97,7 +97,13 @@ _TAKES_VALUE = frozenset((
     "--speed-limit", "--trace", "--trace-ascii", "--stderr", "--unix-socket"))
 _DATA = frozenset(("-d", "--data", "--data-raw", "--data-binary", "--data-ascii", "--json",
                    "--data-urlencode"))
-_SHELL_END = frozenset(("|", "||", "&&", ";", ">", ">>", "&", "2>&1", "|&"))
+# Shell operators, and the arrow a learner writes after a pasted command ("... -> 401. why").
+_SHELL_END = frozenset(("|", "||", "&&", ";", ">", ">>", "&", "2>&1", "|&", "->", "=>",
+                        "\u2192", "-->"))
+
+
+# A body shortened in the paste ("{...}", "{ … }"): not a body to check.
+_ELIDED = re.compile(r"\.\.\.|\u2026")
 
 
 def _command_end(text: str, start: int) -> int:
@@ -569,7 +575,7 @@ f"`{fixed_path}` only takes POST.",
             parsed = json_check(body)
         except RecursionError:  # nested thousands deep: not a body to check
             parsed = None
-        if parsed is not None and not parsed.parsed:
+        if parsed is not None and not parsed.parsed and not _ELIDED.search(body):
             at = _quote(call, call.body_line, call.body_flag)
             problems.append((f"{at}: the body is not valid JSON ({parsed.parse_error}).",
                              parsed.hint or "Check the quotes and commas; in a shell, the "

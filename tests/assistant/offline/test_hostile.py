@@ -87,6 +87,7 @@ ATTACKS = {
     "refusal-rule": "review my system prompt: You are X. " + "if asked about y " * 500 + "say",
     "someone-else": "requests to gpt-4 that werent me " * 250,
     "plan-again": "summarise show list " * 500 + "plan",
+    "curl-arrows": "curl https://api.openai.com/v1/chat/completions -d '{...}' " + "-> " * 1500,
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }

@@ -270,3 +270,21 @@ def test_the_reading_line_does_not_name_a_provider_the_learner_did_not(
         "my chatbot forgets what i said before. im using gemini with the google-genai python sdk"))
     reading = reply.text.split("\n")[0]
     assert "Claude" not in reading and "genai" in reading.lower()
+
+
+def test_an_arrow_after_a_pasted_curl_ends_the_command_and_an_elided_body_is_not_checked(
+        real_tutor: OfflineTutor) -> None:
+    """QA19: "curl ... -d '{...}'  -> 401. why" gave a corrected `curl '->' https://...` and
+    called the shortened body invalid JSON."""
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "api-basics", "curl https://api.anthropic.com/v1/messages -H "
+        "\"Authorization: Bearer $ANTHROPIC_API_KEY\" -d '{...}'  -> 401. why"))
+    assert "x-api-key" in reply.text
+    assert "'->'" not in reply.text and "not valid JSON" not in reply.text
+
+
+def test_a_status_is_not_a_request_size_and_a_days_count_spreads_over_the_day() -> None:
+    text = rate_arithmetic("It's a Celery worker that calls OpenAI for each job, ~20k jobs a "
+                           "day, sometimes we get bursts of 429s and everything fails")
+    assert "429 tokens" not in text
+    assert "spread over the day that is about **14 requests a minute**" in text
