@@ -29,9 +29,15 @@ def test_unclosed_and_stacked_markers_render_in_linear_time() -> None:
     """Model output goes through the same renderer: markers it never closes must not cost
     more than the text's length."""
     def seconds(n: int) -> float:
-        started = time.perf_counter()
-        render_markdown("::: details x\n" * n + "text\n" * n)
-        return time.perf_counter() - started
+        # The best of three: one pause of the process (a collection, a busy neighbour) in a
+        # single run failed CI at 0.27 s against a 0.27 s bound.
+        text = "::: details x\n" * n + "text\n" * n
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            render_markdown(text)
+            best = min(best, time.perf_counter() - started)
+        return best
 
     small, large = seconds(500), seconds(4000)
     assert large < max(small, 0.002) * 8 * 4  # 8x the text; generous for a noisy machine
