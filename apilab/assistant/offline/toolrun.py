@@ -685,13 +685,16 @@ def _explain_exception(name: str) -> str | None:
 _API_METADATA = re.compile(
     r"\{\s{0,20}(?:\"(?:prompt_tokens|completion_tokens|total_tokens|input_tokens|output_tokens|"
     r"cached_tokens|reasoning_tokens|finish_reason|stop_reason|index|id|object|created|model)\""
-    r"\s{0,5}:\s{0,5}(?:\d{1,12}|\"[^\"\n]{0,80}\"|null)\s{0,20},?\s{0,20}){1,12}\}")
+    # One whitespace run before an optional comma and one after it: two runs side by side
+    # ("\s*,?\s*") could split the same spaces in many ways, which backtracked
+    # exponentially on a 300-character object without its closing brace.
+    r"\s{0,5}:\s{0,5}(?:\d{1,12}|\"[^\"\n]{0,80}\"|null)\s{0,20}(?:,\s{0,20})?){1,12}\}")
 
 
 def _json(w: Draft, reading: Reading) -> None:
     """Check pasted JSON when the question is about it, or when nothing else was said."""
     docs = [p for p in reading.pasted if p.kind == "json" and p.text.strip()
-            and not _API_METADATA.fullmatch(p.text.strip())]
+            and not (len(p.text) <= 2000 and _API_METADATA.fullmatch(p.text.strip()))]
     if not docs or any(t["name"] in ("explain_http_response", "review_prompt")
                        for t in w.tools):
         return  # the JSON in a prompt under review is its output format, with placeholders

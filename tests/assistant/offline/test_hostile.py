@@ -241,3 +241,18 @@ def test_the_retry_guides_numbers_are_read_linearly_on_hostile_input() -> None:
         started = time.perf_counter()
         assert _numbers_reaction(text[:8000])
         assert time.perf_counter() - started < 1.0
+
+
+def test_the_usage_object_pattern_is_linear_on_hostile_input(real_tutor: OfflineTutor) -> None:
+    """Side-by-side whitespace runs around an optional comma backtracked exponentially (an
+    unclosed 12-field object with wide gaps took a minute); through the tutor and alone."""
+    from apilab.assistant.offline.toolrun import _API_METADATA
+
+    obj = "{" + (' "id": 1' + " " * 30) * 12 + "x"
+    started = time.perf_counter()
+    _API_METADATA.fullmatch(obj)
+    assert time.perf_counter() - started < 0.5
+    turn = make_turn(real_tutor.course, "api-basics", f"is this json valid?\n```json\n{obj}\n```")
+    started = time.perf_counter()
+    real_tutor.compose(turn)
+    assert time.perf_counter() - started < 1.0
