@@ -36,6 +36,7 @@ from apilab.assistant.offline.workload import (
     parse_workload,
     price_model_split,
     price_workload,
+    rate_arithmetic,
 )
 from apilab.errors import ApilabError
 
@@ -136,8 +137,6 @@ _CAPACITY_ASK = re.compile(
 
 def _capacity(w: Draft, reading: Reading) -> None:
     """The RPM/TPM arithmetic the retry guide does, for a question asked on its own."""
-    from apilab.assistant.offline.guide import rate_arithmetic
-
     prose = reading.prose[:2000]
     if not (_CAPACITY_WORDS.search(prose) and _CAPACITY_ASK.search(prose)
             and _TOKEN_NUMBER.search(prose)):

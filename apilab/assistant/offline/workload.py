@@ -20,7 +20,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 __all__ = ["PEOPLE_NOUNS", "Change", "Quantity", "Workload", "apply_change", "is_change",
-           "parse_quantities", "parse_workload", "price_model_split", "price_workload"]
+           "parse_quantities", "parse_workload", "price_model_split", "price_workload",
+           "rate_arithmetic"]
 
 _MILLION = Decimal(1_000_000)
 MAX_QUANTITIES = 60
@@ -921,3 +922,162 @@ def _check_claim(w: Workload, figures: list[dict[str, str]]) -> str:
         hint = " (a factor of 30: check per day against per month)"
     return (f"**You asked whether it is {_usd(claimed)}: no** - it comes to {_usd(nearest)}"
             f"{hint}.")
+
+
+# --- rates against limits (the retry guide and capacity questions) -----------------------
+
+# Labels for the numbers of the retry guide's traffic step (bounded patterns).
+_RPM_AFTER = re.compile(r"\s{0,2}(?:rpm\b|req(?:uest)?s?\s{0,2}(?:/|per|an?|each)\s{0,2}"
+                        r"min(?:ute)?\b|calls?\s{0,2}(?:/|per|an?)\s{0,2}min(?:ute)?\b)", re.I)
+_RPS_AFTER = re.compile(r"\s{0,2}(?:rps\b|req(?:uest)?s?\s{0,2}(?:/|per|an?)\s{0,2}"
+                        r"s(?:ec(?:ond)?)?\b)", re.I)
+_TPM_AFTER = re.compile(r"\s{0,2}(?:(input|output)\s{1,2})?(?:tpm\b|tok(?:en)?s?\s{0,2}(?:/|"
+                        r"per|an?)\s{0,2}min(?:ute)?\b)", re.I)
+_TOKENS_AFTER = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2})?tok(?:en)?s?\b", re.I)
+_RPM_BEFORE = re.compile(r"\b(?:rpm|requests per minute)\s{0,2}(?:limit\s{0,2})?(?:of|is|=|:)?"
+                         r"\s{0,2}~?$", re.I)
+_TPM_BEFORE = re.compile(r"\b(?:(input|output)\s{1,2})?(?:tpm|tokens per minute)\s{0,2}"
+                         r"(?:limit\s{0,2})?(?:of|is|=|:)?\s{0,2}~?$", re.I)
+# "our tier is 50 RPM", "limit of 50 rpm": a limit; "we send 50 rpm": traffic.
+_LIMIT_WORDS = re.compile(r"\b(?:tier|limits?|allowed|allows?|max(?:imum)?|cap|quota|"
+                          r"plan gives|we get|we have|account has)\b", re.I)
+_USAGE_WORDS = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|use|using|"
+                          r"need|expect)\b", re.I)
+
+
+_MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|set to)?\s{0,2}"
+                         r"(\d[\d,]{0,9})\b", re.I)
+# "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
+_WITH_BEFORE = re.compile(r"\b(?:with|on|under|having|at most)\s{1,2}~?$", re.I)
+# "3000 tickets a night", "500 a day": a count per period longer than a minute (a batch).
+_PERIOD_AFTER = re.compile(r"\s{0,2}(?:[a-z]{1,20}\s{1,2}){0,2}?(?:a|per|each|every)\s{1,2}"
+                           r"(night|day|hour|week|month)\b", re.I)
+
+
+_SPREAD = {"night": (60, "an hour"), "hour": (60, "the hour"), "day": (1440, "the day"),
+           "week": (10080, "the week"), "month": (43200, "the month")}
+
+
+def rate_arithmetic(answer: str) -> str:
+    """Which number is the RPM, which the TPM and which the tokens per request, each a limit
+    or the learner's own traffic, and what they add up to ("50 RPM and 40k TPM, each request
+    ~2k tokens": TPM binds at 20 requests a minute); "" when the numbers say nothing.
+
+    Each number is labelled from a few characters either side (bounded patterns)."""
+    rpm_use: int | None = None
+    rpm_limit: int | None = None
+    tpm_limit: int | None = None
+    tpm_side = ""
+    per_request: int | None = None
+    plain: list[int] = []
+    batch: tuple[int, str] | None = None
+    has_tpm = bool(re.search(r"\btpm\b|tokens per minute", answer[:2000], re.I))
+    # "max_tokens=4000": reserved against TPM when a request arrives, whatever comes back.
+    cap = _MAX_TOKENS.search(answer[:2000])
+    reserved = int(cap.group(1).replace(",", "")) if cap else None
+    for q in parse_quantities(answer[:2000]):
+        if q.money or (cap and cap.start() <= q.start < cap.end()):
+            continue
+        value = int(q.value)
+        after = answer[q.end:q.end + 30]
+        before = answer[max(0, q.start - 40):q.start]
+        clause = re.split(r"[,;.]|\band\b", before)[-1]
+        limit = (bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
+                 or bool(_WITH_BEFORE.search(before)))
+        tpm = _TPM_AFTER.match(after) or _TPM_BEFORE.search(before)
+        if tpm:
+            if not limit and _USAGE_WORDS.search(clause) and not _LIMIT_WORDS.search(clause):
+                continue  # their own tokens a minute: the requests and sizes say it better
+            tpm_limit, tpm_side = value, (tpm.group(1) or "").lower()
+        elif _RPM_AFTER.match(after) or _RPM_BEFORE.search(before):
+            # Said beside a TPM ("50 RPM and 40k TPM"), an RPM is the tier's, unless they
+            # say they send it.
+            if limit or (has_tpm and not _USAGE_WORDS.search(clause)):
+                rpm_limit = value
+            else:
+                rpm_use = value
+        elif _RPS_AFTER.match(after):
+            rpm_use = value * 60
+        elif _TOKENS_AFTER.match(after):
+            per_request = value
+        elif (period := _PERIOD_AFTER.match(after)) and batch is None:
+            batch = (value, period.group(1).lower())
+        elif 400 <= value < 600 and re.match(r"(?:s|'s)?\b(?!\s{0,2}(?:tokens?|requests?))",
+                                              after):
+            continue  # "bursts of 429s": a status, not a size
+        else:
+            plain.append(value)
+    if batch and rpm_use is None and rpm_limit is None:
+        # "3000 tickets a night, it can take an hour": not a per-minute rate. Spread over an
+        # hour it is a gentle one.
+        count, period = batch
+        # A night's run within an hour; a day's, a week's or a month's spread over it.
+        minutes, over = _SPREAD.get(period, (60, "an hour"))
+        per_minute = max(1, -(-count // minutes))
+        size = per_request or (plain[0] if plain else None)
+        return (f"{count:,} a {period} is a batch, not a stream: spread over {over} that is "
+                f"about **{per_minute:,} requests a minute**"
+                + (f" x {size:,} tokens = about **{per_minute * size:,} tokens per minute**"
+                   if size else "")
+                + ", and a queue worker can pace itself to stay under your limits (or send it "
+                "through the Batch API, at half price, when a day's wait is fine).")
+    # "300 a minute, 1,500 tokens each" told without labels: the coach asked for them in
+    # that order.
+    if rpm_use is None and rpm_limit is None and plain and per_request is not None:
+        rpm_use = plain[0]
+    elif rpm_use is None and rpm_limit is None and per_request is None and len(plain) >= 2:
+        rpm_use, per_request = plain[0], plain[1]
+    lines: list[str] = []
+    if reserved and tpm_limit and rpm_use:
+        # The limit counts what each request *could* use: prompt plus max_tokens.
+        need = rpm_use * reserved
+        return (f"`max_tokens={reserved:,}` is counted against your TPM when each request "
+                f"arrives (prompt + max_tokens is reserved, whatever the reply's real length): "
+                f"{rpm_use:,} requests a minute reserve at least {rpm_use:,} x {reserved:,} = "
+                f"**{need:,} tokens a minute**"
+                + (f", over your {tpm_limit:,} TPM: that is where the 429s come from. Set "
+                   f"max_tokens near the longest reply you need (with ~{per_request:,}-token "
+                   "replies, a few hundred)" if need > tpm_limit and per_request else
+                   f", over your {tpm_limit:,} TPM: lower max_tokens to what replies need"
+                   if need > tpm_limit else f", inside your {tpm_limit:,} TPM")
+                + ".")
+    if rpm_use and per_request:
+        lines.append(f"{rpm_use:,} requests a minute x {per_request:,} tokens each is about "
+                     f"**{rpm_use * per_request:,} tokens per minute**.")
+    if tpm_limit and per_request:
+        fits = tpm_limit // per_request
+        line = (f"Your TPM limit allows {tpm_limit:,} / {per_request:,} = **{fits:,} requests "
+                "a minute**")
+        if rpm_limit:
+            binding, cap = ("TPM", fits) if fits < rpm_limit else ("RPM", rpm_limit)
+            line += (f"; your RPM limit allows {rpm_limit:,}. So **{binding} binds: you can do "
+                     f"about {cap:,} requests a minute**, not {max(fits, rpm_limit):,}")
+        else:
+            cap = fits
+        line += (f". Set your client-side limiter ~20% under it (about {cap * 4 // 5:,} a "
+                 "minute) so bursts and retries fit.")
+        if rpm_use:
+            line += (f" At {rpm_use:,} a minute you would be "
+                     + ("over it: expect 429s." if rpm_use > cap else "inside it."))
+        if tpm_side == "input":
+            line += (" It is an *input* TPM limit, so only the prompt part of each request "
+                     f"counts; if your ~{per_request:,} includes the answer, you can fit a few "
+                     "more.")
+        lines.append(line)
+    elif rpm_limit and rpm_use:
+        subject = "That is" if lines else f"{rpm_use:,} requests a minute is"
+        over = " (over it: expect 429s)" if rpm_use > rpm_limit else ""
+        tpm_too = (f"; compare the {rpm_use * per_request:,} tokens a minute with your TPM "
+                   "limit too (the Limits page of your dashboard), it often binds first."
+                   if per_request else ".")
+        lines.append(f"{subject} {rpm_use * 100 // rpm_limit}% of your {rpm_limit:,} RPM limit"
+                     f"{over}{tpm_too}")
+    elif rpm_limit and tpm_limit:
+        lines.append(f"Which limit binds depends on the tokens per request: above "
+                     f"{tpm_limit // rpm_limit:,} tokens a request ({tpm_limit:,} / "
+                     f"{rpm_limit:,}), TPM runs out before RPM does.")
+    if lines and not (tpm_limit or rpm_limit):
+        lines.append("Compare that with your tier's RPM and TPM limits (the Limits page of "
+                     "your dashboard): whichever you are closer to is the one you will hit "
+                     "first, and your client-side limiter should keep you ~20% below it.")
+    return " ".join(lines)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from apilab.assistant import httpinfo
 from apilab.assistant.offline import OfflineTutor
-from apilab.assistant.offline.guide import rate_arithmetic
 from apilab.assistant.offline.intents import detect_token_count
+from apilab.assistant.offline.workload import rate_arithmetic
 from apilab.evals.tutor import tutor_turn
 
 _V1 = ("TypeError: 'ChatCompletion' object is not subscriptable\n\n```python\nanswer = "
