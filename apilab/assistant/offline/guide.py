@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from apilab.assistant.offline.toolrun import size_workload
 from apilab.assistant.offline.workload import rate_arithmetic
 
 if TYPE_CHECKING:
@@ -320,8 +321,6 @@ def _plan(w: Draft, guide: Guide) -> str:
     lines = [f"{_PLAN_MARK}{guide.title.lower()}):", ""]
     lines += [f"- [ ] {item}" for item in dict.fromkeys(items)]
     if "model" in facts or "budget" in facts:
-        from apilab.assistant.offline.toolrun import size_workload
-
         sized = size_workload(told)
         if sized:
             lines += ["", sized]
