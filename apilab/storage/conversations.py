@@ -305,13 +305,18 @@ _RECENT = (
 # The repeat check compares a message with these: the most recent ones bound its cost
 # (a shared server without identities has one "local" learner for everyone).
 COUNTED_LIMIT = 1000
-_COUNTED = (
-    select(_M.content)
-    .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
-           _M.role == "learner", _M.counted.is_(True))
-    .order_by(_M.id.desc())
-    .limit(COUNTED_LIMIT)
-)
+
+
+def _newest_counted(column: Any, role: str) -> Any:
+    """``column`` of the learner's newest counted messages of ``role`` in one lab."""
+    return (select(column)
+            .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
+                   _M.role == role, _M.counted.is_(True))
+            .order_by(_M.id.desc())
+            .limit(COUNTED_LIMIT))
+
+
+_COUNTED = _newest_counted(_M.content, "learner")
 _COVERED = select(_P.objectives_covered).where(
     _P.learner_id == bindparam("learner_id"), _P.lab_id == bindparam("lab_id"))
 _INSERT_MESSAGE = insert(_MESSAGES)
@@ -419,13 +424,7 @@ _PROGRESS_STATE = select(_P.id, _P.completed_at).where(_PROGRESS_ROW)
 _UNBUMP = (update(_PROGRESS).where(_P.id == bindparam("row_id"), _P.exchange_count > 0)
            .values(exchange_count=_P.exchange_count - 1))
 # Bounded like the repeat check: the newest counted replies carry the objectives.
-_COUNTED_OBJECTIVES = (
-    select(_M.objectives)
-    .where(_M.learner_id == bindparam("learner_id"), _M.lab_id == bindparam("lab_id"),
-           _M.role == "assistant", _M.counted.is_(True))
-    .order_by(_M.id.desc())
-    .limit(COUNTED_LIMIT)
-)
+_COUNTED_OBJECTIVES = _newest_counted(_M.objectives, "assistant")
 
 
 def retract_last_count(conn: Connection, learner_id: int, lab_id: str, *, before: int,
