@@ -1,7 +1,8 @@
 """Measure the offline tutor on questions real learners asked in public.
 
 The suite lives in ``suites/tutor/{dev,heldout}/<lab>.yaml``: each case is a
-question in the asker's own words, its source link, and checks taken from the
+question in the asker's own words (a follow-up also carries the asker's earlier
+messages in ``history``, each answered by the tutor first), its source link, and checks taken from the
 answer that helped the asker (never from the tutor's reply). A reply passes
 when every ``must`` group is met (any one alternative of the group appears), no
 ``must_not`` phrase appears, and the tutor did not class its own reply as a
@@ -63,6 +64,10 @@ class TutorCase(BaseModel):
     source: str
     kind: str
     question: str = Field(min_length=1)
+    # A follow-up: the learner's earlier messages in the same conversation, oldest first.
+    # Each is sent (and answered by the tutor) before ``question``; only the reply to
+    # ``question`` is judged.
+    history: list[str] = Field(default_factory=list)
     answer: str
     must: list[list[str]] = Field(min_length=1)
     must_not: list[str] = Field(default_factory=list)
@@ -211,6 +216,22 @@ def reply_kind(meta: dict[str, Any]) -> str:
     return str(meta.get("answer_kind") or meta.get("intent") or "")
 
 
+def _conversation(tutor: Any, case: TutorCase) -> tuple[list[tuple[str, str]], frozenset[str]]:
+    """The history a follow-up case is asked in, and the objectives it covered: each earlier
+    message redacted and answered by the tutor as the chat page would (its replies, not
+    the humans' in the thread)."""
+    history: list[tuple[str, str]] = []
+    covered: set[str] = set()
+    for earlier in case.history:
+        turn = dataclasses.replace(tutor_turn(tutor, case.lab, earlier), history=list(history),
+                                   objectives_covered=frozenset(covered))
+        composed = tutor.compose(turn)
+        history += [("user", turn.message), ("assistant", composed.text)]
+        if composed.on_topic:
+            covered.update(composed.objectives)
+    return history, frozenset(covered)
+
+
 def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteReport:
     """Ask the offline tutor each case as a first message in its lab, and judge the replies.
 
@@ -223,6 +244,9 @@ def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteRepo
     results = []
     for case in cases:
         turn = tutor_turn(tutor, case.lab, case.question)
+        if case.history:
+            history, covered = _conversation(tutor, case)
+            turn = dataclasses.replace(turn, history=history, objectives_covered=covered)
         started = time.perf_counter()
         composed = tutor.compose(turn)
         ms = (time.perf_counter() - started) * 1000

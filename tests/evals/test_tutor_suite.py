@@ -85,3 +85,40 @@ def test_cli_hides_held_out_failures_unless_asked() -> None:
     assert len(shown["failures"]) >= len(data["failures"])
     strict = runner.invoke(app, ["eval", "tutor", "--split", "dev", "--threshold", "1.0"])
     assert strict.exit_code == 1 and "Below threshold" in strict.output
+
+
+# A planted canary in an Anthropic key's shape (not a real key).
+_CANARY = "sk-ant-api03-" + "Xq7Lm2Rt9Vb4Nc8Pz3Kd6Wf1Hy5Js0Ga" * 3 + "AA"
+
+
+def test_a_follow_up_is_asked_after_its_history_with_the_tutors_own_replies() -> None:
+    from apilab.assistant.offline import OfflineTutor
+    from apilab.assistant.offline.tutor import Composed
+    from apilab.evals.tutor import TutorCase
+
+    real = OfflineTutor()
+    seen: list[tuple[str, list[tuple[str, str]], frozenset[str]]] = []
+
+    class Recording:
+        course = real.course
+
+        def compose(self, turn):  # type: ignore[no-untyped-def]
+            seen.append((turn.message, list(turn.history), turn.objectives_covered))
+            counted = turn.message.startswith("first")
+            return Composed(f"reply to {turn.message}", counted,
+                            ["o-first"] if counted else [], [], {"answer_kind": "answer"})
+
+    case = TutorCase(id="api-basics-s900", lab="api-basics", source="https://example.org/t",
+                     kind="forum", question="what about anthropic?",
+                     history=["first question", f"second, with {_CANARY}"],
+                     answer="-", must=[["reply to what about"]])
+    report = run_cases([case], Recording())
+    assert [message for message, _, _ in seen][0] == "first question"
+    assert _CANARY[20:40] not in seen[1][0]  # redacted as the page redacts it
+    final_message, history, covered = seen[-1]
+    assert final_message == "what about anthropic?"
+    assert history[0] == ("user", "first question")
+    assert history[1] == ("assistant", "reply to first question")
+    assert history[2][0] == "user" and len(history) == 4
+    assert covered == frozenset({"o-first"})  # only counted replies cover objectives
+    assert report.results[0].passed
