@@ -190,9 +190,11 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
 # otherwise it is told so, instead of the same answer again (which counted as progress:
 # three identical replies completed a lab).
 REPEAT_GAP = 0.3
-# A learner pushing back on the answer just given, or asking to have it confirmed.
+# A learner pushing back on the answer just given, or asking to have it confirmed; not a new
+# case opened with "but" ("but what if I only use it for a demo?").
 _OBJECTION = re.compile(
-    r"^\s*(?:but|wait|hmm+)\b|\b(?:right|correct|isn'?t (?:it|that)|no|yes|true)\s*\?+\s*$",
+    r"^\s*(?:but|wait|hmm+)\b(?!,?\s+(?:what|how|which|where|when|who|can|could|should|"
+    r"would|does|do|will|is there|are there)\b)|\b(?:right|correct|isn'?t (?:it|that)|no|yes|true)\s*\?+\s*$",
     re.I)
 
 
