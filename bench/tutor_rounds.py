@@ -3,10 +3,10 @@
 Rounds are told apart by case id: ``<lab>-NNN`` rounds 1-2, ``<lab>-fNNN`` round 3,
 ``<lab>-gNNN`` round 4, ``<lab>-hNNN`` round 5, ``<lab>-iNNN`` round 6, ``<lab>-jNNN`` round
 7, ``<lab>-kNNN`` round 8, ``<lab>-mNNN`` round 9, ``<lab>-nNNN`` round 10, ``<lab>-pNNN``
-round 11, ``<lab>-qNNN`` round 12, ``<lab>-rNNN`` round 13, ``<lab>-sNNN`` round 14 (follow-ups:
-the learner's later message in a thread, asked after their earlier ones). A round's first figure, taken
-before anyone tuned on it, is the honest measure of unseen questions; docs/tutor.md keeps
-those figures. Held-out replies and failures are never printed; per split, the failures are
+round 11, ``<lab>-qNNN`` round 12, ``<lab>-rNNN`` round 13, ``<lab>-sNNN`` round 14
+(follow-ups: the learner's later message in a thread, asked after their earlier ones). A
+round's first figure, taken before anyone tuned on it, is the honest measure of unseen
+questions; docs/tutor.md keeps those figures. Held-out replies and failures are never printed; per split, the failures are
 only counted by the kind of reply the tutor gave: a non-answer (I don't know, off-topic, a
 clarifying question), a hedged answer, or a confident answer that missed what helped the
 asker (the ceiling on confident wrong answers, which the issue says must be none). It also
@@ -34,7 +34,7 @@ def round_of(case_id: str) -> str:
     return {"": "rounds 1-2", "f": "round 3", "g": "round 4", "h": "round 5",
             "i": "round 6", "j": "round 7", "k": "round 8", "m": "round 9", "n": "round 10",
             "p": "round 11", "q": "round 12", "r": "round 13",
-            "s": "round 14 (follow-ups)"}.get(
+            "s": "round 14"}.get(
         marker, f"round {marker}")
 
 

@@ -2,8 +2,8 @@
 
 The suite lives in ``suites/tutor/{dev,heldout}/<lab>.yaml``: each case is a
 question in the asker's own words (a follow-up also carries the asker's earlier
-messages in ``history``, each answered by the tutor first), its source link, and checks taken from the
-answer that helped the asker (never from the tutor's reply). A reply passes
+messages in ``history``, each answered by the tutor first), its source link, and
+checks taken from the answer that helped the asker (never from the tutor's reply). A reply passes
 when every ``must`` group is met (any one alternative of the group appears), no
 ``must_not`` phrase appears, and the tutor did not class its own reply as a
 non-answer ("I don't know", an off-topic redirect): listing a few "closest

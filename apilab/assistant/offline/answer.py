@@ -62,6 +62,19 @@ def without_framing(text: str) -> str:
     return stripped if len(stripped.split()) >= 2 else text
 
 
+FRESH_MIN_IDF = 1.0  # a word in more than about 40% of the documents says nothing new
+
+
+def _fresh_terms(w: Draft, retriever: Retriever) -> list[str]:
+    """The words a follow-up adds to the question it leans on, that some document uses."""
+    if not w.follows or w.answering or w.continued or w.reading is None:
+        return []
+    before = set(content_terms(w.follows))
+    index = retriever.index
+    return [t for t in dict.fromkeys(content_terms(w.reading.focus or w.message))
+            if t not in before and index.idf(t) >= FRESH_MIN_IDF and index.knows(t)]
+
+
 def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     """Fill ``w`` with the answer the course notes give (or an honest non-answer)."""
     reading = w.reading
@@ -74,8 +87,9 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     # provider-specific card loses to a general one when none is named.
     pasted = w.message if reading is None else f"{reading.prose}\n" + "\n".join(
         p.text for p in reading.pasted)
+    fresh = _fresh_terms(w, retriever)
     own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints,
-                                  pasted=pasted)
+                                  pasted=pasted, fresh=fresh)
     w.matches = own
     w.other_matches = other
     if _answer_parts(w, retriever):
@@ -83,7 +97,8 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     statuses = set(reading.signals.statuses) if reading is not None else set()
     cards = [m for m in own if m.doc.kind == "card" and not _other_status(m, statuses)]
     if cards and cards[0].closeness >= FAIR and w.answered_before(cards[0].doc.card):
-        cards = _not_again(w, cards, own, other, course, retriever)
+        specific = [t for t in fresh if retriever.index.idf(t) >= RECAP_MIN_IDF]
+        cards = _not_again(w, cards, own, other, course, retriever, specific)
         if not cards:
             return
         if providers_about(cards[0].doc.key) & providers_named(w.message[:300]):
@@ -194,7 +209,8 @@ REPEAT_GAP = 0.3
 # case opened with "but" ("but what if I only use it for a demo?").
 _OBJECTION = re.compile(
     r"^\s*(?:but|wait|hmm+)\b(?!,?\s+(?:what|how|which|where|when|who|can|could|should|"
-    r"would|does|do|will|is there|are there)\b)|\b(?:right|correct|isn'?t (?:it|that)|no|yes|true)\s*\?+\s*$",
+    r"would|does|do|will|is there|are there)\b)"
+    r"|\b(?:right|correct|isn'?t (?:it|that)|no|yes|true)\s*\?+\s*$",
     re.I)
 
 
@@ -214,9 +230,11 @@ def _code_blocks(answer: str) -> str:
 
 
 def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match],
-               course: Course, retriever: Retriever | None = None) -> list[Match]:
+               course: Course, retriever: Retriever | None = None,
+               added: list[str] | None = None) -> list[Match]:
     """``cards`` with the answer already given moved out of the lead, or ``[]`` after
-    writing a short "that is my answer above" reply."""
+    writing a short "that is my answer above" reply (or quoting the lines of it that
+    answer what the follow-up adds, ``added``)."""
     given = cards[0]
     card = given.doc.card
     assert card is not None
@@ -258,6 +276,17 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         fresh = with_code + [m for m in fresh if m not in with_code]
     # "why?" asks about that answer itself: another card would change the subject.
     nearest = fresh[0] if fresh and not bare_ask(w.message) else None
+    lines = _lines_about(card.answer, added) if added and not switched else ""
+    if lines and (nearest is None or nearest.strength < given.strength):
+        # "what if it's a 500 instead?" after the table of statuses to retry: the rows of
+        # that answer, not the next card over (which was about another SDK's retries).
+        w.parts.append(f"My answer above covers that (\u201c{_shorten(given_as)}\u201d); "
+                       f"the part that applies:\n\n{lines}")
+        w.kind = "recap"
+        w.card = card
+        w.on_lab_topic = True
+        w.reading_said = True
+        return []
     if nearest is not None and nearest.closeness >= FAIR and (
             switched or nearest.strength >= given.strength - REPEAT_GAP):
         following = nearest.doc.card
@@ -280,6 +309,47 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     w.kind = "repeat"
     w.why_not = "the reply would only repeat an earlier answer"
     return []
+
+
+RECAP_MIN_IDF = 2.5  # a word in at most about 10% of the documents: specific enough to quote on
+RECAP_MAX_LINES = 4
+
+
+def _lines_about(answer: str, terms: list[str]) -> str:
+    """The lines of a card's answer that use one of ``terms`` (stems), outside code, as
+    Markdown to quote: a table cell with its column's heading ("500, 502, 503: **retry
+    (with backoff)**"), at most ``RECAP_MAX_LINES``; "" when none, or when so many do that
+    quoting is no better than the answer itself."""
+    wanted = set(terms)
+    picked: list[str] = []
+    heading: list[str] = []  # the cells of the current table's first row
+    in_code = False
+    for line in answer.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("```"):
+            in_code = not in_code
+            continue
+        if in_code:
+            continue
+        if not stripped.startswith("|"):
+            heading = []
+            if stripped and wanted & set(content_terms(stripped)):
+                picked.append(stripped if stripped.startswith(("-", "*", "1", "2", "3"))
+                              else f"> {stripped}")
+            continue
+        cells = [c.strip() for c in stripped.strip("|").split("|")]
+        if not heading:
+            heading = cells
+            continue
+        if all(set(c) <= set("-: ") for c in cells):
+            continue  # the separator row
+        for n, cell in enumerate(cells):
+            if cell and wanted & set(content_terms(cell)):
+                column = heading[n] if n < len(heading) else ""
+                picked.append(f"- {cell}" + (f": **{column}**" if column else ""))
+    if not picked or len(picked) > RECAP_MAX_LINES:
+        return ""
+    return "\n".join(picked)
 
 
 # "write me a python function that reverses a string": programming, but not this course's;

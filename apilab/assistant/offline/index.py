@@ -255,6 +255,15 @@ class KnowledgeIndex:
         return [self._positions[k] for k in (f"card:{c}" for c in card_ids)
                 if k in self._positions]
 
+    def knows(self, term: str) -> bool:
+        """Whether any document uses ``term`` (a stem)."""
+        return term in self._postings
+
+    def mentions(self, position: int, terms: Iterable[str]) -> bool:
+        """Whether the document at ``position`` uses any of ``terms`` (stems), in any field."""
+        found = self._all_terms[position]
+        return any(t in found for t in terms)
+
     def position(self, doc: Doc) -> int:
         """The position of ``doc`` in ``docs``."""
         return self._positions[doc.key]

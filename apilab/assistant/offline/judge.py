@@ -36,6 +36,10 @@ ANSWER_KINDS: dict[str, tuple[bool, str]] = {
     "injection": (False, "the message only held instructions aimed at the tutor"),
     "echo": (False, "the reply only echoed a tool's generic output; ask a question about it"),
     "repeat": (False, "the answer was the one already given above; ask something new"),
+    # The lines of an earlier answer that answer a follow-up: help, but the topic was
+    # counted when that answer was given.
+    "recap": (False, "the answer was in an earlier reply (the lines that apply are quoted); "
+                     "ask something new to count it"),
     "declined": (False, "the tutor does not help with using keys that belong to someone else"),
 }
 

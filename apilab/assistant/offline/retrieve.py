@@ -228,15 +228,23 @@ class Retriever:
             return 0.0
         return ANCHOR_PENALTY
 
+    def _stale(self, doc: Doc, fresh: Sequence[str]) -> float:
+        if not fresh or self.index.mentions(self.index.position(doc), fresh):
+            return 0.0
+        return FRESH_PENALTY
+
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), hints: Sequence[str] = (),
-               limit: int = 6, pasted: str = "") -> tuple[list[Match], list[Match]]:
+               limit: int = 6, pasted: str = "", fresh: Sequence[str] = ()
+               ) -> tuple[list[Match], list[Match]]:
         """``(matches in lab, matches in the other labs)``, best first.
 
         ``text`` is the learner's question; ``parts`` its sentences, each also matched by
         meaning (a long message's one clear question is not averaged away); ``extra`` are
         words a pasted error stands for, which count as the learner's own; ``pasted`` is
-        the pasted material, read only for the providers it names.
+        the pasted material, read only for the providers it names; ``fresh`` are the
+        words a follow-up adds to the question it leans on (``text`` holds both), and a
+        document using none of them loses a near tie.
         """
         full = " ".join([text, *extra]) if extra else text
         query = self.index.make_query(full)
@@ -290,7 +298,8 @@ class Retriever:
             unhinted = max((m.closeness for m in bucket if not m.hinted), default=0.0)
             bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
                                        m.order - _provider_conflict(m.doc, named)
-                                       - self._unanchored(m.doc, said)),
+                                       - self._unanchored(m.doc, said)
+                                       - self._stale(m.doc, fresh)),
                         reverse=True)
             del bucket[limit:]
         return own, other
@@ -322,6 +331,13 @@ UNNAMED_PROVIDER_PENALTY = 0.3
 # closeness the answer policy reads is not changed.
 ANCHOR_PENALTY = 0.2
 ANCHOR_MAX_CARDS = 6  # a word in at most this many cards' text is specific
+
+
+# A follow-up is matched together with the question it leans on ("where do I store my key
+# in a react app?" + "but what if it's only for a demo?"), so the earlier words outweigh
+# the new ones; a document that uses none of the new words loses a near tie. The closeness
+# the answer policy reads is not changed.
+FRESH_PENALTY = 0.15
 
 
 def _anchors(docs: Sequence[Doc]) -> dict[str, frozenset[str]]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from apilab.assistant.offline.answer import _OBJECTION
+from apilab.assistant.folds import without_folds
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.answer import _OBJECTION, RECAP_MAX_LINES, _lines_about
+from tests.assistant._helpers import converse
 
 
 @pytest.mark.parametrize(("message", "objects"), [
@@ -19,3 +22,37 @@ from apilab.assistant.offline.answer import _OBJECTION
 def test_a_new_question_opened_with_but_is_not_an_objection(message: str,
                                                             objects: bool) -> None:
     assert bool(_OBJECTION.search(message)) is objects
+
+
+def test_lines_about_quotes_a_table_cell_with_its_column_and_skips_code() -> None:
+    answer = ("Retry what can clear.\n\n| retry | do not retry |\n|---|---|\n"
+              "| 429 rate limit | 400 bad request |\n| 500, 502, 503 | 404 unknown model |\n\n"
+              "```python\nif status == 500: retry()\n```\n- A 500 that persists is an outage.")
+    quoted = _lines_about(answer, ["500"])
+    assert quoted.splitlines() == ["- 500, 502, 503: **retry**",
+                                   "- A 500 that persists is an outage."]
+    assert _lines_about(answer, ["jitter"]) == ""
+    many = "\n".join(f"- line {n} about 500" for n in range(RECAP_MAX_LINES + 1))
+    assert _lines_about(many, ["500"]) == ""  # quoting all of it is no recap
+
+
+def test_a_follow_up_the_answer_given_already_covers_gets_the_lines_that_apply(
+        real_tutor: OfflineTutor) -> None:
+    *_, recap = converse(real_tutor, "rate-limits-cost", [
+        "which errors should I retry and which not?",
+        "what if its a 500 instead?",
+    ])
+    assert recap.meta["answer_kind"] == "recap"
+    assert not recap.on_topic  # the topic counted when the answer was given
+    assert "500" in recap.text and "retry" in recap.text.lower()
+    assert "genai" not in recap.text.lower()  # not the next card over
+
+
+def test_a_follow_ups_new_word_leads_over_the_earlier_question(
+        real_tutor: OfflineTutor) -> None:
+    _, demo = converse(real_tutor, "key-security", [
+        "where should I store my openai key in a react app?",
+        "but what if I only use it for a demo?",
+    ])
+    assert demo.meta["answer_kind"] not in ("repeat", "dont-know")
+    assert "demo" in without_folds(demo.text).lower()
