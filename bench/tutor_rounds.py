@@ -3,15 +3,15 @@
 Rounds are told apart by case id: ``<lab>-NNN`` rounds 1-2, ``<lab>-fNNN`` round 3,
 ``<lab>-gNNN`` round 4, ``<lab>-hNNN`` round 5, ``<lab>-iNNN`` round 6, ``<lab>-jNNN`` round
 7, ``<lab>-kNNN`` round 8, ``<lab>-mNNN`` round 9, ``<lab>-nNNN`` round 10, ``<lab>-pNNN``
-round 11, ``<lab>-qNNN`` round 12, ``<lab>-rNNN`` round 13, ``<lab>-sNNN`` round 14
-(follow-ups: the learner's later message in a thread, asked after their earlier ones). A
-round's first figure, taken before anyone tuned on it, is the honest measure of unseen
-questions; docs/tutor.md keeps those figures. Held-out replies and failures are never
-printed; per split, the failures are only counted by the kind of reply the tutor gave: a non-answer (I don't know, off-topic, a
-clarifying question), a hedged answer, or a confident answer that missed what helped the
-asker (the ceiling on confident wrong answers, which the issue says must be none). It also
-prints how many pass on the answer alone, without the other cards the tutor folds under it
-when they are nearly as close (``::: details`` sections).
+round 11, ``<lab>-qNNN`` round 12, ``<lab>-rNNN`` round 13, ``<lab>-sNNN`` round 14 (follow-
+ups: the learner's later message in a thread, asked after their earlier ones). A round's
+first figure, taken before anyone tuned on it, is the honest measure of unseen questions;
+docs/tutor.md keeps those figures. Held-out replies and failures are never printed; per
+split, the failures are only counted by the kind of reply the tutor gave: a non-answer (I
+don't know, off-topic, a clarifying question), a hedged answer, or a confident answer that
+missed what helped the asker (the ceiling on confident wrong answers, which the issue says
+must be none). It also prints how many pass on the answer alone, without the other cards the
+tutor folds under it when they are nearly as close (``::: details`` sections).
 
     .venv/bin/python bench/tutor_rounds.py [--split dev]
 
