@@ -59,7 +59,8 @@ def _tutor_tests(split: str) -> list[dict[str, Any]]:
     for case in load_cases(split):
         tests.append({
             "description": case.id,
-            "vars": {"question": case.question, "lab": case.lab},
+            "vars": {"question": case.question, "lab": case.lab,
+                     **({"history": case.history} if case.history else {})},
             "assert": [{"type": "apilab:tutor-checks",
                         "value": {"must": case.must, "must_not": case.must_not}}],
             "metadata": {"split": case.split, "lab": case.lab, "id": case.id},

@@ -204,11 +204,11 @@ class Target:
             purpose="eval", cache=cache and self.cacheable,
         )
         if self.spec.kind == "tutor":
-            call.context["turn"] = self._tutor_turn(call)
+            call.context["turn"] = self._tutor_turn(call, vars_.get("history"))
         return call
 
-    def _tutor_turn(self, call: Call) -> Any:
-        from apilab.evals.tutor import tutor_turn
+    def _tutor_turn(self, call: Call, history: Any = None) -> Any:
+        from apilab.evals.tutor import conversation_turn
 
         if not call.lab:
             raise ConfigError("apilab:tutor answers within a lab: give each test a `lab` var "
@@ -219,7 +219,12 @@ class Target:
 
             self.tutor = OfflineTutor()
         question = str(call.messages[-1].get("content") or "")
-        return tutor_turn(self.tutor, call.lab, question)
+        # A follow-up test names the learner's earlier messages (`history` var), answered
+        # first by the tutor.
+        if isinstance(history, str):
+            history = [history]
+        earlier = [str(m) for m in history] if isinstance(history, list) else []
+        return conversation_turn(self.tutor, call.lab, question, earlier)
 
     async def run(self, call: Call) -> Output:
         """Send one call through the stack; failures become an ``Output`` with ``error``."""

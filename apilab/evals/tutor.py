@@ -39,6 +39,7 @@ __all__ = [
     "CaseResult",
     "SuiteReport",
     "TutorCase",
+    "conversation_turn",
     "judge",
     "load_cases",
     "load_thresholds",
@@ -216,20 +217,22 @@ def reply_kind(meta: dict[str, Any]) -> str:
     return str(meta.get("answer_kind") or meta.get("intent") or "")
 
 
-def _conversation(tutor: Any, case: TutorCase) -> tuple[list[tuple[str, str]], frozenset[str]]:
-    """The history a follow-up case is asked in, and the objectives it covered: each earlier
-    message redacted and answered by the tutor as the chat page would (its replies, not
-    the humans' in the thread)."""
-    history: list[tuple[str, str]] = []
+def conversation_turn(tutor: Any, lab_id: str, question: str,
+                      history: Iterable[str] = ()) -> Any:
+    """The ``Turn`` ``question`` makes after the learner's earlier messages ``history``,
+    each redacted and answered by the tutor first, as the chat page would (its replies,
+    not the humans' in the thread); objectives cover what the counted replies covered."""
+    turns: list[tuple[str, str]] = []
     covered: set[str] = set()
-    for earlier in case.history:
-        turn = dataclasses.replace(tutor_turn(tutor, case.lab, earlier), history=list(history),
+    for earlier in history:
+        turn = dataclasses.replace(tutor_turn(tutor, lab_id, earlier), history=list(turns),
                                    objectives_covered=frozenset(covered))
         composed = tutor.compose(turn)
-        history += [("user", turn.message), ("assistant", composed.text)]
+        turns += [("user", turn.message), ("assistant", composed.text)]
         if composed.on_topic:
             covered.update(composed.objectives)
-    return history, frozenset(covered)
+    return dataclasses.replace(tutor_turn(tutor, lab_id, question), history=turns,
+                               objectives_covered=frozenset(covered))
 
 
 def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteReport:
@@ -243,10 +246,7 @@ def run_cases(cases: Iterable[TutorCase], tutor: Any | None = None) -> SuiteRepo
     tutor = tutor or OfflineTutor()
     results = []
     for case in cases:
-        turn = tutor_turn(tutor, case.lab, case.question)
-        if case.history:
-            history, covered = _conversation(tutor, case)
-            turn = dataclasses.replace(turn, history=history, objectives_covered=covered)
+        turn = conversation_turn(tutor, case.lab, case.question, case.history)
         started = time.perf_counter()
         composed = tutor.compose(turn)
         ms = (time.perf_counter() - started) * 1000

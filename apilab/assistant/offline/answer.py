@@ -221,6 +221,17 @@ _CODE_ASK = re.compile(r"\b(?:show|give|see|send|write)\b[^.?!\n]{0,20}\b(?:code
 _FENCE = re.compile(r"(?ms)^[ \t]{0,3}```[^\n]{0,20}\n.*?^[ \t]{0,3}```[ \t]*$")
 
 
+_LIST_HEAD = re.compile(r"^\s{0,3}(?:\d{1,2}[.)]|[-*])\s{1,3}(\*\*[^*\n]{2,80}\*\*[^\n]{0,160})")
+
+
+def _list_heads(answer: str) -> str:
+    """A card answer's list items that open in bold, each item's first line, numbered."""
+    heads = [m.group(1).rstrip(" ,;:") for m in map(_LIST_HEAD.match,
+                                                   answer.splitlines()[:200]) if m]
+    return "\n".join(f"{n}. {head}" for n, head in enumerate(heads[:6], 1)) if len(
+        heads) >= 2 else ""
+
+
 def _code_blocks(answer: str) -> str:
     """The fenced code blocks of a card's answer (at most two), or ""."""
     if "```" not in answer:
@@ -248,6 +259,20 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         w.kind = "repeat"
         w.why_not = "the reply restates an earlier answer"
         return []
+    if w.still_failing:
+        code = _code_blocks(card.answer)
+        checks = code or _list_heads(card.answer)
+        if checks:
+            # "I have it enabled, it worked until yesterday": the answer's other causes
+            # remain, and its check tells them apart (the model list for a missing model).
+            how = "this check tells which one it is" if code else "go through its steps in order"
+            w.parts.append(f"If that is so, the other causes in my answer above "
+                           f"(\u201c{_shorten(given_as)}\u201d) remain; {how}:\n\n{checks}")
+            w.kind = "recap"
+            w.card = card
+            w.on_lab_topic = True
+            w.reading_said = True
+            return []
     named = providers_named(w.message[:300])
     switched = False  # the lead is a card about the provider the follow-up names
     if named:

@@ -89,6 +89,8 @@ class Draft:
     # The learner's earlier question(s) a short follow-up leans on ("what about anthropic?").
     follows: str | None = None
     answering: bool = False  # ``follows`` is the tutor's own "Next:" question being answered
+    # The learner says the answer given did not settle it ("still the same error").
+    still_failing: bool = False
     _earlier_answers: str | None = dataclasses.field(default=None, repr=False)
     reading_said: bool = False  # a note already says which question is being answered
 

@@ -365,6 +365,30 @@ def reports_done(text: str) -> bool:
     return len(text) <= 120 and "?" not in text and _DONE.match(text) is not None
 
 
+# "still getting the same error", "I have it enabled. It has been working up until
+# yesterday.", "tried that, didn't help": the answer given did not settle it. Bounded runs,
+# no nested repeats.
+_STILL_FAILING = re.compile(
+    r"\bstill\b[^.?!\n]{0,40}?\b(?:errors?|fail\w*|same|happen\w*|getting|get|not|"
+    r"doesn'?t|won'?t|broken|crash\w*|empty|null|none)\b"
+    r"|\b(?:doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|is not|wasn'?t)\s{1,3}(?:work|help|"
+    r"fix|change|solve)\w*|\bnot\s{1,3}(?:working|helping|fixed|solved)\b"
+    r"|\bno\s{1,3}(?:luck|change|difference)\b"
+    r"|\bsame\s{1,3}(?:error|issue|problem|result|thing|message|response)\b"
+    r"|\b(?:it|this|that|everything)(?:'s|\s{1,3}has|\s{1,3}had|\s{1,3}was)?(?:\s{1,3}been)?"
+    r"\s{1,3}work(?:ed|ing)\s{1,3}(?:fine|before|until|till|up|yesterday|last)\b"
+    r"|\b(?:i|we)(?:'ve|\s{1,3}have|\s{1,3}had)?\s{1,3}(?:already\s{1,3}|definitely\s{1,3})?"
+    r"(?:have\s{1,3}(?:it|that|this|them)\s{1,3}(?:enabled|set|on|installed|turned on)|"
+    r"tried\s{1,3}(?:that|this|it|both|everything|all)|checked|verified|confirmed)\b", re.I)
+STILL_FAILING_CHARS = 300
+
+
+def reports_still_failing(text: str) -> bool:
+    """Whether a short message says the answer given did not settle it ("still the same
+    error", "I have it enabled, it worked until yesterday")."""
+    return len(text) <= STILL_FAILING_CHARS and _STILL_FAILING.search(text) is not None
+
+
 def asks_next(text: str) -> bool:
     """Whether a short message asks for the next step ("ok revoked. now what")."""
     return len(text) <= 160 and _NEXT_ASK.search(text) is not None

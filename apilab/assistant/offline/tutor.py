@@ -382,8 +382,12 @@ class OfflineTutor:
         if w.continued:
             return
         # "no I mean with the anthropic node sdk": a correction narrows the question before.
+        # "I have it enabled. It worked until yesterday.": a report on the answer given,
+        # read with the question it answered, not as an answer to the "Next:" question.
+        w.still_failing = bool(w.last_reply()) and intents.reports_still_failing(w.message)
         follow_up = (intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
-                     or corrects_last_answer(w.message) or intents.asks_next(w.message))
+                     or corrects_last_answer(w.message) or intents.asks_next(w.message)
+                     or w.still_failing)
         asked = _tutor_question(w.last_reply())
         # Any clause that asks ("... obviously about a bug. how do i catch that"): a question
         # of the learner's own, not an answer to the tutor's.

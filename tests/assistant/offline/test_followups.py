@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from apilab.assistant.folds import without_folds
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.answer import _OBJECTION, RECAP_MAX_LINES, _lines_about
+from apilab.assistant.offline.intents import reports_still_failing
 from tests.assistant._helpers import converse
 
 
@@ -56,3 +59,37 @@ def test_a_follow_ups_new_word_leads_over_the_earlier_question(
     ])
     assert demo.meta["answer_kind"] not in ("repeat", "dont-know")
     assert "demo" in without_folds(demo.text).lower()
+
+
+@pytest.mark.parametrize(("message", "fails"), [
+    ("still getting the same error", True),
+    ("tried that, didn't help", True),
+    ("I have it enabled. It worked fine before the update.", True),
+    ("no luck", True),
+    ("how do I stream?", False),
+    ("I still want to know about jitter", False),
+    ("ok thanks", False),
+])
+def test_a_report_that_the_answer_did_not_settle_it(message: str, fails: bool) -> None:
+    assert reports_still_failing(message) is fails
+
+
+def test_still_failing_reads_the_earlier_question_and_points_to_the_answers_check(
+        real_tutor: OfflineTutor) -> None:
+    first, still = converse(real_tutor, "rate-limits-cost", [
+        "my RAG app hits the rate limit after one question",
+        "tried that, still getting the same error",
+    ])
+    assert still.meta["answer_kind"] == "recap" and not still.on_topic
+    assert still.meta["card"] == first.meta["card"]
+    assert "1. **" in still.text and "2. **" in still.text  # the answer's steps, in order
+
+
+def test_the_still_failing_pattern_is_linear_on_hostile_input() -> None:
+    from apilab.assistant.offline.intents import _STILL_FAILING
+
+    for text in ("still " * 1400, "I have " * 1200 + "it", "it has been " * 700 + "x",
+                 "we've already " * 600):
+        started = time.perf_counter()
+        _STILL_FAILING.search(text)
+        assert time.perf_counter() - started < 0.5

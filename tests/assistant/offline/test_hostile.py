@@ -89,6 +89,7 @@ ATTACKS = {
     "plan-again": "summarise show list " * 500 + "plan",
     "curl-arrows": "curl https://api.openai.com/v1/chat/completions -d '{...}' " + "-> " * 1500,
     "joined-questions": "what is it, and also and how " * 280 + "?",
+    "still-failing": "still " * 1300 + "same",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
 }
 
