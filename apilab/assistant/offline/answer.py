@@ -62,6 +62,15 @@ def without_framing(text: str) -> str:
     return stripped if len(stripped.split()) >= 2 else text
 
 
+PROVIDER_MEMORY = 3  # the learner's last few messages name the conversation's provider
+
+
+def _conversation_providers(w: Draft) -> frozenset[str]:
+    """Providers the learner's last few messages in this lab named, if any."""
+    said = [c for r, c in w.turn.history if r in ("user", "learner")][-PROVIDER_MEMORY:]
+    return providers_named(" ".join(c[:1000] for c in said))
+
+
 FRESH_MIN_IDF = 1.0  # a word in more than about 40% of the documents says nothing new
 
 
@@ -82,14 +91,25 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     focus = without_framing(w.focus)
     extra = [*(reading.signals.terms() if reading is not None else []), *w.hints]
     parts = reading.parts if reading is not None and not w.continued else []
+    if w.follows and not w.answering and providers_named(w.message[:300]) - providers_named(
+            w.follows):
+        # "does this work with claude too?": the earlier question asked of another provider.
+        # Its sentence alone carries no topic and is closest in meaning to any question
+        # about that provider ("how do I send a tool result back to claude?").
+        parts = []
     hints = reading.signals.cards() if reading is not None else []
     # Every provider the message names counts, not only those in the focus sentences: a
     # provider-specific card loses to a general one when none is named.
     pasted = w.message if reading is None else f"{reading.prose}\n" + "\n".join(
         p.text for p in reading.pasted)
+    carried = _conversation_providers(w) if not providers_named(pasted[:4000]) else frozenset()
+    if carried:
+        # "how do I call claude from python?" ... "where does the system prompt go?": asked
+        # of the conversation's provider, not the default one (OpenAI).
+        pasted += "\n" + " ".join(sorted(carried))
     fresh = _fresh_terms(w, retriever)
     own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints,
-                                  pasted=pasted, fresh=fresh)
+                                  pasted=pasted, fresh=fresh, implied=sorted(carried))
     w.matches = own
     w.other_matches = other
     if _answer_parts(w, retriever):
@@ -278,13 +298,15 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     if named:
         # "what about for Claude?": the closest card about that provider comes first.
         about = [m for m in fresh if providers_about(m.doc.key) & named]
-        if not about and retriever is not None:
-            # Beyond the first few matches: the answer's own question, asked of that provider.
+        if retriever is not None and not providers_about(given.doc.key) & named:
+            # The answer's own question, asked of that provider, ranks them ("does this
+            # work with claude too?" after the JSON answer: Claude's structured output, not
+            # whichever Claude card sounds most like "does this work").
             wider, _ = retriever.search(f"{card.questions[0]} {w.message[:200]}",
                                         w.turn.lab.id, limit=12)
             about = [m for m in wider if m.doc.kind == "card" and m.closeness >= FAIR
                      and providers_about(m.doc.key) & named
-                     and not w.answered_before(m.doc.card)]
+                     and not w.answered_before(m.doc.card)] or about
         fresh = about + [m for m in fresh if m not in about]
         switched = bool(about)
     elif _CODE_ASK.search(w.message[:300]):

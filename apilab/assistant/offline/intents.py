@@ -278,6 +278,9 @@ _FOLLOW_UP = re.compile(
     r"\s*\?*\s*$", re.I)
 _BACK_REFERENCE = re.compile(r"\b(?:it|that|this|those|them|these|there)\b", re.I)
 FOLLOW_UP_WORDS = 10
+# "how do I send it to the browser as it comes in?": a question about "it" this short leans
+# on the one before.
+BACK_REFERENCE_WORDS = 12
 # "so what should the system prompt say about it?": the question ends on what came before.
 _ENDS_ON_REFERENCE = re.compile(
     r"\b(?:about|for|with|to|of|against|on|from|in) (?:it|that|this|them|those)\s*\?+\s*$", re.I)
@@ -298,11 +301,13 @@ def bare_ask(text: str) -> str | None:
 def detect_follow_up(text: str) -> bool:
     """A short message that only makes sense with the learner's previous question."""
     words = text.split()
-    if not words or len(words) > FOLLOW_UP_WORDS:
+    if not words:
         return False
-    return bool(_FOLLOW_UP.match(text)) or (
-        len(words) <= 7 and bool(_BACK_REFERENCE.search(text)) and "?" in text) or bool(
-        _ENDS_ON_REFERENCE.search(text))
+    if len(words) <= BACK_REFERENCE_WORDS and "?" in text and _BACK_REFERENCE.search(text):
+        return True
+    if len(words) > FOLLOW_UP_WORDS:
+        return False
+    return bool(_FOLLOW_UP.match(text)) or bool(_ENDS_ON_REFERENCE.search(text))
 
 
 # "ok v2:", "updated version:", "here's v2", "new version", "how about now?": a revised

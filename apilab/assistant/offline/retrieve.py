@@ -235,8 +235,8 @@ class Retriever:
 
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), hints: Sequence[str] = (),
-               limit: int = 6, pasted: str = "", fresh: Sequence[str] = ()
-               ) -> tuple[list[Match], list[Match]]:
+               limit: int = 6, pasted: str = "", fresh: Sequence[str] = (),
+               implied: Sequence[str] = ()) -> tuple[list[Match], list[Match]]:
         """``(matches in lab, matches in the other labs)``, best first.
 
         ``text`` is the learner's question; ``parts`` its sentences, each also matched by
@@ -244,10 +244,12 @@ class Retriever:
         words a pasted error stands for, which count as the learner's own; ``pasted`` is
         the pasted material, read only for the providers it names; ``fresh`` are the
         words a follow-up adds to the question it leans on (``text`` holds both), and a
-        document using none of them loses a near tie.
+        document using none of them loses a near tie; ``implied`` are words the
+        conversation implies (its provider), which rank at a lower weight and do not
+        count toward how much of the question a document covers.
         """
         full = " ".join([text, *extra]) if extra else text
-        query = self.index.make_query(full)
+        query = self.index.make_query(full, implied)
         scores = self.index.scores(query)
         sims, typical_by_side, ranked_by_side = self._semantic([full, *parts], lab)
         docs = self.index.docs

@@ -96,8 +96,13 @@ def run_tools(w: Draft) -> None:
     elif w.follows and not w.answering and reading.signals.models:
         # "what about on gpt-4o?" after a workload the tutor did not price: its numbers.
         earlier_workload = parse_workload(w.follows)
+        models = [m.resolved for m in reading.signals.models if m.resolved]
         if earlier_workload is not None and earlier_workload.has_tokens:
             run_cost(w, earlier_workload, reading)
+        elif models and _PRICE_LINE in w.last_reply() and not _COUNT_DIGIT.search(prose):
+            # "how much does gpt-4o-mini cost?" ... "and claude haiku?": the same look-up.
+            _say_assumed(w, list(reading.signals.models), models)
+            run_price(w, list(dict.fromkeys(models)))
     count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)
@@ -223,6 +228,7 @@ def _previous_learner(w: Draft) -> str:
 _CHAIN_MESSAGES = 4
 _CHAIN_CHARS = 2000
 _PRICED = ("**Workload:**", "**Tokens:**")  # the calculator's first line in a reply
+_PRICE_LINE = " per 1M input tokens, "  # a model's prices, as ``tools.render_price`` writes
 # "each student", "per user": the counts are per person, and the people were counted before.
 _PER_PERSON = re.compile(r"\b(?:each|every|per|a)\s{1,3}(" + "|".join(
     sorted(n.rstrip("s") for n in PEOPLE_NOUNS)) + r")\b", re.I)

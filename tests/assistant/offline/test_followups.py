@@ -93,3 +93,32 @@ def test_the_still_failing_pattern_is_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         _STILL_FAILING.search(text)
         assert time.perf_counter() - started < 0.5
+
+
+def test_a_short_question_about_it_leans_on_the_one_before() -> None:
+    from apilab.assistant.offline.intents import detect_follow_up
+
+    assert detect_follow_up("how do I send it to the browser as it comes in?")
+    assert not detect_follow_up("how do I send the reply to the browser as tokens come in?")
+    assert not detect_follow_up("is it safe to keep my openai key in a public github repo "
+                                "if the repo is private later?")  # long: stands alone
+
+
+def test_another_models_price_after_a_price_is_the_same_look_up(
+        real_tutor: OfflineTutor) -> None:
+    first, again = converse(real_tutor, "rate-limits-cost", [
+        "how much does gpt-4o-mini cost?", "and claude haiku?"])
+    assert "per 1M input tokens" in first.text
+    assert "estimate_cost" in again.tools_used
+    assert "claude-haiku" in again.text and "per 1M input tokens" in again.text
+
+
+def test_the_same_question_of_another_provider_finds_that_providers_card(
+        real_tutor: OfflineTutor) -> None:
+    _, claude = converse(real_tutor, "production-prompts", [
+        "how do I get gpt-4o-mini to return json reliably?",
+        "does this work with claude too?",
+    ])
+    # Claude's structured output, not whichever Claude card sounds most like "does this
+    # work" (sending a tool result back).
+    assert claude.meta["card"] == "pp-claude-structured"
