@@ -31,10 +31,11 @@ if TYPE_CHECKING:
 __all__ = ["FAIR", "GOOD", "answer_from_notes", "card_sources", "closest_cards"]
 
 GOOD = 0.55  # answer plainly
-FAIR = 0.36  # answer, saying what the question was taken to be
+FAIR = 0.33  # answer, saying what the question was taken to be
 OTHER_LAB_MARGIN = 0.15  # another lab's card must beat this lab's by this much
 FAR_BETTER_MARGIN = 0.3  # ... and beats a fair answer here when ahead by this much
 MAX_PARTS = 3
+ANSWERABLE_DEPTH = 3  # how far down an answerable card is looked for before "I don't know"
 # A part is answered on its own only when its card leads the part's next card by this much
 # in strength: a part answer carries no folded alternatives, so a near tie there is a
 # confident guess (9 of 13 dev multi-part replies missed). Otherwise the whole message is
@@ -127,6 +128,12 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
             _answer_card(w, cards[0], course, hedge=cards[0].closeness < GOOD)
             w.on_lab_topic = True
             return
+    # The first card that could be given: a middling word match ranked first ("flask" alone)
+    # does not hide a fair, grounded card just below it behind "I don't know".
+    answerable = [m for m in cards[:ANSWERABLE_DEPTH] if m.closeness >= FAIR
+                  and (m.closeness >= GOOD or _grounded(m, w))]
+    if answerable and answerable[0] is not cards[0]:
+        cards = [answerable[0], *(m for m in cards if m is not answerable[0])]
     best = cards[0] if cards else None
     best_other = next((m for m in other if m.doc.kind == "card"), None)
     best_score = best.closeness if best else 0.0

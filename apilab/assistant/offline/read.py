@@ -416,12 +416,17 @@ _JOINED_QUESTION = re.compile(
     r"why|which|where|when|should|can|could|do|does|is|are)\s)", re.I)
 
 
+_LEAD_IN = re.compile(r"^[^:?.!\n]{1,30}:\s{1,3}(?=\S)")
+
+
 def _two_questions(sentence: str) -> list[str]:
     """The sentence, or its two questions when it joins two ("what's jitter" is one)."""
     m = _JOINED_QUESTION.search(sentence[:400])
     if m is None:
         return [sentence]
     first, second = sentence[:m.start()].strip(" ,"), sentence[m.end():].strip()
+    # "ok more specific: which errors should I retry and what ...": a short lead-in.
+    first = _LEAD_IN.sub("", first, count=1)
     if len(first.split()) < 2 or len(second.split()) < 3 or not _QUESTION_START.match(first):
         return [sentence]
     return [first + ("?" if sentence.rstrip().endswith("?") else ""), second]

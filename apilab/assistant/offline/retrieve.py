@@ -39,7 +39,7 @@ __all__ = ["Match", "Retriever", "providers_about", "providers_named"]
 SEM_FLOOR = 0.30
 SEM_SPAN = 0.45
 HINT_FLOOR = 0.6
-HINT_MARGIN = 0.1  # a card the paste names yields only to one this much closer
+HINT_MARGIN = 0.15  # a card the paste names yields only to one this much closer
 SEM_REL_SPAN = 0.25
 SEMANTIC_CANDIDATES = 12
 # Below this meaning, shared words are a coincidence (see ``closeness``).

@@ -122,3 +122,38 @@ def test_the_same_question_of_another_provider_finds_that_providers_card(
     # Claude's structured output, not whichever Claude card sounds most like "does this
     # work" (sending a tool result back).
     assert claude.meta["card"] == "pp-claude-structured"
+
+
+def test_a_short_question_before_pasted_code_leans_on_the_error_before(
+        real_tutor: OfflineTutor) -> None:
+    error = ("anthropic.BadRequestError: Error code: 400 - {'type': 'error', 'error': {'type': "
+             "'invalid_request_error', 'message': 'messages: roles must alternate between "
+             "\"user\" and \"assistant\", but found multiple \"user\" roles in a row'}}")
+    first, fix = converse(real_tutor, "api-basics", [
+        error,
+        "how do i fix it? i append the user message to history each time, here is my code: "
+        "history.append({'role':'user','content':q}); r = client.messages.create("
+        "model='claude-sonnet-4-5', max_tokens=500, messages=history)",
+    ])
+    # The error names its card (a phrasing shaped like another error must not win)...
+    assert first.meta["card"] == "ab-message-order-rules"
+    # ... and "how do i fix it?" is about that error, not every card that says "fix".
+    assert "insufficient" not in without_folds(fix.text).lower()
+    assert "earlier question" in fix.text
+
+
+def test_a_lead_in_before_two_joined_questions_does_not_hide_them() -> None:
+    from apilab.assistant.offline.read import read_message
+
+    reading = read_message("ok more specific: which gemini errors should my flask route "
+                           "retry and what should the user see when it fails?")
+    assert reading.parts == ["which gemini errors should my flask route retry?",
+                             "what should the user see when it fails?"]
+
+
+def test_an_error_handling_design_ask_starts_the_call_plan(real_tutor: OfflineTutor) -> None:
+    (plan,) = converse(real_tutor, "api-basics", [
+        "im designing error handling for my flask app that calls gemini. what should my "
+        "plan be?"])
+    assert plan.meta["answer_kind"] in ("coach", "plan", "clarify")
+    assert "GEMINI_API_KEY" in plan.text or "question 1 of" in plan.text
