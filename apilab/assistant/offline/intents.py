@@ -278,6 +278,12 @@ _FOLLOW_UP = re.compile(
     r"\s*\?*\s*$", re.I)
 _BACK_REFERENCE = re.compile(r"\b(?:it|that|this|those|them|these|there)\b", re.I)
 FOLLOW_UP_WORDS = 10
+# "the app is anonymous. what then", "ok, and then what?": asks on from the answer given.
+_WHAT_THEN = re.compile(r"\b(?:what|how|which)\s{1,3}(?:then|instead)\s{0,3}\?*\s{0,3}$|"
+                        r"\bthen\s{1,3}what\s{0,3}\?*\s{0,3}$", re.I)
+# A question opened without its "?" ("how do i authenticate them then").
+_ASKS = re.compile(r"^\W{0,3}(?:(?:ok(?:ay)?|so|and|but|then)[\s,.]{1,3}){0,3}(?:how|what|why|"
+                   r"which|where|when|can|could|should|do|does|is|are)\b", re.I)
 # "how do I send it to the browser as it comes in?": a question about "it" this short leans
 # on the one before.
 BACK_REFERENCE_WORDS = 12
@@ -303,7 +309,10 @@ def detect_follow_up(text: str) -> bool:
     words = text.split()
     if not words:
         return False
-    if len(words) <= BACK_REFERENCE_WORDS and "?" in text and _BACK_REFERENCE.search(text):
+    if len(words) <= BACK_REFERENCE_WORDS and _BACK_REFERENCE.search(text) and (
+            "?" in text or _ASKS.match(text)):
+        return True
+    if len(words) <= BACK_REFERENCE_WORDS and _WHAT_THEN.search(text):
         return True
     if len(words) > FOLLOW_UP_WORDS:
         return False

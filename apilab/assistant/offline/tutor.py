@@ -385,10 +385,13 @@ class OfflineTutor:
         # "I have it enabled. It worked until yesterday.": a report on the answer given,
         # read with the question it answered, not as an answer to the "Next:" question.
         w.still_failing = bool(w.last_reply()) and intents.reports_still_failing(w.message)
-        # "how do i fix it? here is my code: ...": the question, without what it shows.
+        # "how do i fix it? here is my code: ...", "users dont have accounts. how do i
+        # authenticate them then": the question, without what it shows or tells first.
         question = w.reading.focus if w.reading is not None else ""
+        last_part = w.reading.parts[-1] if w.reading is not None and w.reading.parts else ""
         follow_up = (intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
-                     or (question != w.message and intents.detect_follow_up(question))
+                     or any(q != w.message and intents.detect_follow_up(q)
+                            for q in (question, last_part) if q)
                      or corrects_last_answer(w.message) or intents.asks_next(w.message)
                      or w.still_failing)
         asked = _tutor_question(w.last_reply())

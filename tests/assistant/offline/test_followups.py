@@ -157,3 +157,29 @@ def test_an_error_handling_design_ask_starts_the_call_plan(real_tutor: OfflineTu
         "plan be?"])
     assert plan.meta["answer_kind"] in ("coach", "plan", "clarify")
     assert "GEMINI_API_KEY" in plan.text or "question 1 of" in plan.text
+
+
+@pytest.mark.parametrize(("message", "leans"), [
+    ("we dont have user accounts yet, the app is anonymous. what then", True),
+    ("how do i authenticate them then", True),  # no "?", still a question about "them"
+    ("ok, then what?", True),
+    ("what is an api key", False),
+    ("it is raining", False),
+])
+def test_what_then_and_unmarked_questions_about_them_lean_on_the_answer(
+        message: str, leans: bool) -> None:
+    from apilab.assistant.offline.intents import detect_follow_up
+
+    assert detect_follow_up(message) is leans
+
+
+def test_an_anonymous_app_follow_up_gets_the_proxy_check_not_i_dont_know(
+        real_tutor: OfflineTutor) -> None:
+    _, anonymous = converse(real_tutor, "key-security", [
+        "my startup has a mobile app (react native) that calls claude. how should the key "
+        "flow work",
+        "we dont have user accounts yet, the app is anonymous. what then",
+    ])
+    assert anonymous.meta["answer_kind"] not in ("dont-know", "off-topic")
+    assert "app check" in without_folds(anonymous.text).lower() or \
+        "attest" in without_folds(anonymous.text).lower()
