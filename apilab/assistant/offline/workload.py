@@ -235,6 +235,10 @@ _SIDE_IN_CLAUSE = re.compile(r"\b(output|completions?|reply|replies|responses?|a
                              r"category|number|score|text|length|size|of)){1,6}[\s(~≈:,-]{0,4}$",
                              re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
+# "2000 token docs", "a 900-token email": the size of what is sent, so input.
+_SIZED_INPUT = re.compile(r"^\s{0,2}-?\s{0,2}tok(?:en)?s?\s{1,3}(?:long\s{1,3})?(?:docs?|documents?|"
+                          r"pages?|files?|articles?|emails?|tickets?|transcripts?|texts?|"
+                          r"inputs?|chunks?|pdfs?|reviews?|posts?|contracts?|reports?)\b", re.I)
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",
                             "conversations", "turns", "emails", "documents", "docs", "tickets",
@@ -248,7 +252,9 @@ _WORDS_SIDE = re.compile(
     r"^\s*-?\s*(?:(input|prompt|in|output|completion|out|generated)\s+)?words?\b"
     r"(?:\s+(?:of\s+)?(input|prompt|in|output|completion|out|generated)\b)?", re.I)
 _ITEM_AFTER = re.compile(r"^\s*(?:(?:new|short|long|large|small|support|customer|daily|"
-                         r"monthly|active|pdf|text|user|product)\s+){0,2}([a-z]{3,20})\b", re.I)
+                         r"monthly|active|pdf|text|user|product|summary|summari[sz]ation|"
+                         r"translation|classification|extraction|batch|background|email|chat)"
+                         r"\s+){0,2}([a-z]{3,20})\b", re.I)
 _NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars", "percent",
                         "per", "times", "and", "or", "with", "for", "each", "every", "the",
                         "dollars", "usd", "cents", "bucks", "rpm", "tpm", "ms", "seconds",
@@ -414,6 +420,8 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             if not side:
                 m = _SIDE_AFTER.match(after)
                 side = _side(m.group(1)) if m else ""
+            if not side and _SIZED_INPUT.match(after):
+                side = "input"  # "summaries of ~2000 token docs": the documents' size
             if not side:
                 m = _SIDE_BEFORE.search(before)
                 side = _side(m.group(1)) if m else ""
@@ -555,7 +563,10 @@ _SHARE_WORDS = {"half": Decimal("0.5"), "a third": Decimal(1) / 3, "one third": 
 # A follow-up about the workload just priced: "what if ...", "how about ...", "... instead".
 _CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then)\W{1,3}){0,2}(?:(?:what|how)\s"
                      r"(?:if|about)\b|(?:if|suppose|say)\b|(?:per|a|each|every)\s(?:day|week|"
-                     r"month|year)\b|(?:daily|weekly|monthly|yearly)\b)|\binstead\b", re.I)
+                     r"month|year)\b|(?:daily|weekly|monthly|yearly)\b)|\binstead\b"
+                     # "the 2000 tokens is the INPUT doc ... redo the math?": sizes corrected.
+                     r"|\b(?:redo|re-do|recalculate|re-calculate|recompute|rerun|re-run)\b"
+                     r"|\btokens?\s{1,3}(?:is|are)\s{1,3}(?:the\s{1,3})?(?:input|output)\b", re.I)
 
 
 @dataclasses.dataclass
@@ -567,6 +578,12 @@ class Change:
     share: Decimal | None = None  # a share with no size: "half of them use gpt-4o"
     share_text: str = ""
     unapplied: str = ""  # what the follow-up said that could not be applied
+
+
+# "cap max_tokens at 150", "max_tokens=150", "cap the answers at 200 tokens".
+_MAX_TOKENS_CAP = re.compile(r"\bmax_?tokens\s{0,3}(?:at|to|of|=|:)?\s{0,3}(\d[\d,]{0,7})\b"
+                             r"|\bcap\s{1,3}(?:the\s{1,3})?(?:output|answers?|replies|responses?)"
+                             r"\s{1,3}(?:at|to)\s{1,3}(\d[\d,]{0,7})\b", re.I)
 
 
 def is_change(text: str) -> bool:
@@ -620,6 +637,14 @@ def apply_change(w: Workload, text: str) -> Change:
         else:
             change.share, change.share_text = share, shown  # a model for a share, perhaps
         return change
+    cap = _MAX_TOKENS_CAP.search(rest)
+    if cap and "output" not in sides:
+        # "what if i cap max_tokens at 150": no answer is longer, so at most that much output.
+        limit = Decimal(int((cap.group(1) or cap.group(2)).replace(",", "")))
+        if limit > 0:
+            new.output_tokens = min(new.output_tokens, limit) if new.output_tokens else limit
+            change.applied.append(f"output capped at {_fmt_tokens(limit)} tokens (`max_tokens`)")
+            rest = rest[:cap.start()] + " " * (cap.end() - cap.start()) + rest[cap.end():]
     for side in sides:
         # A new size for every item: any earlier share at another size on this side goes.
         setattr(new, f"{side}_tokens", getattr(sizes, f"{side}_tokens"))

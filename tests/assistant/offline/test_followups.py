@@ -183,3 +183,39 @@ def test_an_anonymous_app_follow_up_gets_the_proxy_check_not_i_dont_know(
     assert anonymous.meta["answer_kind"] not in ("dont-know", "off-topic")
     assert "app check" in without_folds(anonymous.text).lower() or \
         "attest" in without_folds(anonymous.text).lower()
+
+
+def test_a_documents_size_is_input_and_a_size_correction_reprices(
+        real_tutor: OfflineTutor) -> None:
+    from apilab.assistant.offline.workload import parse_workload
+
+    sized = parse_workload("jobs are summaries of ~2000 token docs")
+    assert sized is not None and (sized.input_tokens, sized.output_tokens) == (2000, 0)
+    *_, fixed = converse(real_tutor, "rate-limits-cost", [
+        "we run 5k summary jobs a day on gpt-4o-mini, each doc is 2000 tokens and the summary "
+        "is 2000 tokens. monthly cost?",
+        "wait, the 2000 tokens is the INPUT doc, the summary output is like 200 tokens. redo "
+        "the math?",
+    ])
+    # 150,000 jobs x (2,000 in x $0.15/1M + 200 out x $0.60/1M) = $45 + $18.
+    assert "total **$63.00** per month" in fixed.text
+
+
+def test_a_max_tokens_cap_bounds_the_output_of_the_earlier_workload(
+        real_tutor: OfflineTutor) -> None:
+    _, capped = converse(real_tutor, "rate-limits-cost", [
+        "200 users, each sends 20 messages a day, 100 tokens in and 300 out, on gpt-4o-mini. "
+        "monthly cost?",
+        "what if i cap max_tokens at 150 and each user gets 10 messages a day instead?",
+    ])
+    assert "output capped at 150 tokens" in capped.text
+    assert "(100 input + 150 output tokens)" in capped.text
+
+
+def test_the_cap_pattern_is_linear_on_hostile_input() -> None:
+    from apilab.assistant.offline.workload import _MAX_TOKENS_CAP
+
+    for text in ("max_tokens " * 900 + "x", "cap the " * 1000 + "output", "cap " * 2000):
+        started = time.perf_counter()
+        _MAX_TOKENS_CAP.search(text)
+        assert time.perf_counter() - started < 0.5
