@@ -236,8 +236,8 @@ _SIDE_IN_CLAUSE = re.compile(r"\b(output|completions?|reply|replies|responses?|a
                              re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
 # "2000 token docs", "a 900-token email": the size of what is sent, so input.
-_SIZED_INPUT = re.compile(r"^\s{0,2}-?\s{0,2}tok(?:en)?s?\s{1,3}(?:long\s{1,3})?(?:docs?|documents?|"
-                          r"pages?|files?|articles?|emails?|tickets?|transcripts?|texts?|"
+_SIZED_INPUT = re.compile(r"^\s{0,2}-?\s{0,2}tok(?:en)?s?\s{1,3}(?:long\s{1,3})?"
+                          r"(?:docs?|documents?|pages?|files?|articles?|emails?|tickets?|transcripts?|texts?|"
                           r"inputs?|chunks?|pdfs?|reviews?|posts?|contracts?|reports?)\b", re.I)
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",
