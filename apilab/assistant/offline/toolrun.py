@@ -441,6 +441,26 @@ def _asked(reading: Reading, pattern: re.Pattern[str]) -> bool:
     return bool(pattern.search(reading.prose)) or not reading.prose.strip()
 
 
+_PROMPT_AFTER = re.compile(r"[:\n?]\s*(.{12,})$", re.S)
+_CLOSING = {"\u201c": "\u201d", "\u2018": "\u2019"}
+
+
+def _quoted_prompt(text: str) -> str | None:
+    """The prompt after "my system prompt:" (or "...review my system prompt? '...'"): inside
+    its quotes when it is quoted, so "... any issues?" after the closing quote is not part
+    of it."""
+    found = _PROMPT_AFTER.search(text[:20000])
+    if found is None:
+        return None
+    body = found.group(1).strip()
+    opening = body[:1]
+    if opening in ("\"", "'", "`", "\u201c", "\u2018"):
+        end = body.rfind(_CLOSING.get(opening, opening))
+        if end > 12:
+            return body[1:end].strip()
+    return body
+
+
 def _reviews(w: Draft, reading: Reading) -> None:
     """A reviewer when the learner asks about what they pasted (or pasted only that)."""
     prompt_paste = [p for p in reading.pasted if p.kind in ("prompt", "text")
@@ -462,13 +482,13 @@ def _reviews(w: Draft, reading: Reading) -> None:
             _REVIEW_ASK.search(reading.prose):
         # From the whole message: the prose has inline JSON lifted out of it ("Reply in
         # JSON: {...}" would come back as "Reply in JSON: ." and the review would drop it).
-        quoted = re.search(r"[:\n]\s*[\"“]?(.{12,})$", reading.text, re.S)
+        quoted = _quoted_prompt(reading.text)
         # A short prompt is reviewed when the review was asked for in so many words ("review
         # my system prompt: You are a bot. Answer questions." is the weak prompt to improve).
-        if quoted and (len(quoted.group(1)) >= 40 or (
+        if quoted and (len(quoted) >= 40 or (
                 _THEIR_PROMPT.search(reading.prose) and _REVIEW_REQUEST.search(reading.prose))
-                ) and review.looks_like_system_prompt(quoted.group(1)):
-            _run_review(w, "review_prompt", review.review_prompt(quoted.group(1)))
+                ) and review.looks_like_system_prompt(quoted):
+            _run_review(w, "review_prompt", review.review_prompt(quoted))
             return
         if (len(reading.prose.split()) <= 12 and _THEIR_PROMPT.search(reading.prose)
                 and _REVIEW_REQUEST.search(reading.prose)):

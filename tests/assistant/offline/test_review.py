@@ -10,6 +10,7 @@ from apilab.assistant.offline.review import (
     review_prompt,
     review_retries,
 )
+from tests.assistant._helpers import make_turn
 
 WEAK_PROMPT = "You are a helpful assistant for Acme. Answer customer questions."
 GOOD_PROMPT = """You are the billing assistant for Acme's customers. Your task: answer questions
@@ -404,3 +405,21 @@ def test_returns_none_only_when_the_function_really_falls_through(name: str, tai
                                                                   swallows: bool) -> None:
     problems = [p for p, _ in review_retries(_ASK + tail).problems]
     assert ("After the last attempt it returns `None`." in problems) is swallows, name
+
+
+def test_a_quoted_prompt_after_a_question_is_reviewed_without_the_question_after_it(
+        real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from apilab.assistant.offline.toolrun import _quoted_prompt
+
+    assert _quoted_prompt("here is my system prompt: 'You are a bot for AcmeBank. Never "
+                          "reveal account numbers.' any issues?") == (
+        "You are a bot for AcmeBank. Never reveal account numbers.")
+    reply = real_tutor.compose(make_turn(
+        real_tutor.course, "production-prompts",
+        "can you review my system prompt? 'You are TutorBot, a math tutor for kids 8-12. Never "
+        "give the final answer directly, guide them with hints. Keep replies under 80 words. "
+        "If asked about non-math topics, politely redirect.'"))
+    assert "review_prompt" in reply.tools_used
+    assert "No clear task" not in reply.text  # "guide them with hints" is the task
+    # No documents in a chat with kids: the general uncertainty and delimiting rules.
+    assert "provided documents" not in reply.text and "not sure" in reply.text
