@@ -322,7 +322,9 @@ _PROVIDER_WORDS = {
     "llama-cpp": ("llama.cpp", "llama-cpp", "llama_cpp", "llama-server", "llama server"),
     "dashscope": ("dashscope", "qwen", "alibaba", "aliyun"), "xai": ("xai", "x.ai", "grok"),
 }
-PROVIDER_TIEBREAK = 0.05
+# 0.05 until the tenth session: "401 invalid_api_key from openai" still went to Anthropic's
+# x-api-key card; 0.1-0.2 all gave dev 416 -> 417.
+PROVIDER_TIEBREAK = 0.15
 _DEFAULT_PROVIDER = frozenset({"openai"})
 UNNAMED_PROVIDER_PENALTY = 0.3
 
