@@ -330,6 +330,10 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         fresh = with_code + [m for m in fresh if m not in with_code]
     # "why?" asks about that answer itself: another card would change the subject.
     nearest = fresh[0] if fresh and not bare_ask(w.message) else None
+    # Words the answer's own question already uses ("extension" for the extension card) are
+    # its topic, not what the follow-up adds.
+    topic = set(content_terms(" ".join(card.questions)))
+    added = [t for t in added or () if t not in topic]
     lines = _lines_about(card.answer, added) if added and not switched else ""
     if lines and (nearest is None or nearest.strength < given.strength):
         # "what if it's a 500 instead?" after the table of statuses to retry: the rows of
@@ -352,6 +356,27 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         return fresh
     if w.answering or w.continued:
         return fresh  # an answer to the tutor's own question: acknowledged further down
+    own_words = content_terms(w.reading.focus if w.reading is not None else w.message)
+    # Half the question's words at least: two common ones ("extension", "users") would
+    # quote any paragraph of the answer.
+    # And its rarest word the answer's own question does not use: "how do i authenticate
+    # them" is not answered by a paragraph about the extension and its users.
+    wanted = sorted(set(own_words))
+    new_words = [t for t in wanted if t not in topic]
+    rarest = max(new_words, key=retriever.index.idf) if new_words and retriever is not None \
+        else ""
+    lines = _lines_about(card.answer, wanted, need=max(2, (len(wanted) + 1) // 2),
+                         must=rarest) if len(wanted) >= 2 else ""
+    if lines:
+        # "do i need to add the assistant reply to history too?" after the message-order
+        # answer: the lines of it that say so, not "nothing more specific".
+        w.parts.append(f"My answer above covers that (\u201c{_shorten(given_as)}\u201d); "
+                       f"the part that applies:\n\n{lines}")
+        w.kind = "recap"
+        w.card = card
+        w.on_lab_topic = True
+        w.reading_said = True
+        return []
     w.parts.append(
         f"That is what my answer above covers (*\u201c{_shorten(given_as)}\u201d*), "
         "and the notes have nothing more specific for this. Ask about the part you want "
@@ -369,12 +394,19 @@ RECAP_MIN_IDF = 2.5  # a word in at most about 10% of the documents: specific en
 RECAP_MAX_LINES = 4
 
 
-def _lines_about(answer: str, terms: list[str]) -> str:
-    """The lines of a card's answer that use one of ``terms`` (stems), outside code, as
-    Markdown to quote: a table cell with its column's heading ("500, 502, 503: **retry
-    (with backoff)**"), at most ``RECAP_MAX_LINES``; "" when none, or when so many do that
-    quoting is no better than the answer itself."""
+def _lines_about(answer: str, terms: list[str], need: int = 1, must: str = "") -> str:
+    """The parts of a card's answer that use ``need`` of ``terms`` (stems), outside code, as
+    Markdown to quote: a list item or paragraph whole (wrapped lines joined), a table cell
+    with its column's heading ("500, 502, 503: **retry (with backoff)**"); at most
+    ``RECAP_MAX_LINES``, and "" when none or when so many do that quoting is no better than
+    the answer itself. A part must use ``need`` of the terms, and ``must`` when given."""
     wanted = set(terms)
+
+    def about(text: str) -> bool:
+        used = set(content_terms(_POSSESSIVE.sub("", text)))
+        return len(wanted & used) >= need and (not must or must in used)
+
+    units: list[str] = []  # paragraphs and list items, wrapped lines joined
     picked: list[str] = []
     heading: list[str] = []  # the cells of the current table's first row
     in_code = False
@@ -387,9 +419,12 @@ def _lines_about(answer: str, terms: list[str]) -> str:
             continue
         if not stripped.startswith("|"):
             heading = []
-            if stripped and wanted & set(content_terms(stripped)):
-                picked.append(stripped if stripped.startswith(("-", "*", "1", "2", "3"))
-                              else f"> {stripped}")
+            if not stripped:
+                units.append("")
+            elif _ITEM_START.match(stripped) or not units or not units[-1]:
+                units.append(stripped)
+            else:
+                units[-1] += " " + stripped
             continue
         cells = [c.strip() for c in stripped.strip("|").split("|")]
         if not heading:
@@ -398,12 +433,20 @@ def _lines_about(answer: str, terms: list[str]) -> str:
         if all(set(c) <= set("-: ") for c in cells):
             continue  # the separator row
         for n, cell in enumerate(cells):
-            if cell and wanted & set(content_terms(cell)):
+            if cell and about(cell):
                 column = heading[n] if n < len(heading) else ""
                 picked.append(f"- {cell}" + (f": **{column}**" if column else ""))
+    for unit in units:
+        if unit and about(unit) and len(unit) <= RECAP_UNIT_CHARS:
+            picked.append(unit if _ITEM_START.match(unit) else f"> {unit}")
     if not picked or len(picked) > RECAP_MAX_LINES:
         return ""
     return "\n".join(picked)
+
+
+_POSSESSIVE = re.compile(r"['\u2019]s\b")  # "the assistant's reply" uses "assistant"
+_ITEM_START = re.compile(r"^(?:[-*]|\d{1,2}[.)])\s")
+RECAP_UNIT_CHARS = 600  # a longer paragraph is the answer itself, not a part of it
 
 
 # "write me a python function that reverses a string": programming, but not this course's;

@@ -219,3 +219,22 @@ def test_the_cap_pattern_is_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         _MAX_TOKENS_CAP.search(text)
         assert time.perf_counter() - started < 0.5
+
+
+def test_a_narrower_question_about_the_answer_given_gets_the_part_that_says_it(
+        real_tutor: OfflineTutor) -> None:
+    *_, narrower = converse(real_tutor, "api-basics", [
+        "anthropic.BadRequestError: Error code: 400 - {'type': 'error', 'error': {'type': "
+        "'invalid_request_error', 'message': 'messages: roles must alternate between \"user\" "
+        "and \"assistant\", but found multiple \"user\" roles in a row'}}",
+        "what?? this is about roles must alternate. do i need to add the assistant reply to "
+        "history too?",
+    ])
+    assert narrower.meta["answer_kind"] == "recap" and not narrower.on_topic
+    assert "append the assistant's reply" in narrower.text
+    # Not a paragraph that only shares the topic's words.
+    *_, other = converse(real_tutor, "key-security", [
+        "i have a chrome extension that calls the openai api. where do i keep the key?",
+        "ok. its a chrome extension, users dont have accounts. how do i authenticate them then",
+    ])
+    assert "You can't hide it" not in without_folds(other.text)
