@@ -276,6 +276,8 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     given = cards[0]
     card = given.doc.card
     assert card is not None
+    if w.kind == "tool":
+        return []  # a calculation answered it; the answer above needs no recap beside it
     fresh = [m for m in cards[1:] if not w.answered_before(m.doc.card)]
     # Named as the learner's earlier question read it, not by the card's first phrasing.
     given_as = shown_question(card, w.follows or w.message)

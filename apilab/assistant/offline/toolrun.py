@@ -249,13 +249,20 @@ def _learner_messages(w: Draft) -> list[str]:
     return [message for message, _ in _exchanges(w)]
 
 
+# "users send maybe 10 messages a day each": the people named before do the counting.
+_PEOPLE_DO = re.compile(r"\b(?:" + "|".join(sorted(PEOPLE_NOUNS)) + r")\s{1,3}(?:\w+\s{1,3}){0,2}?"
+                        r"(?:send|sends|ask|asks|make|makes|post|posts|type|types|write|writes|"
+                        r"use|uses|do|does)\b|\b(?:a|per|each|every)\s{1,3}(?:day|week|month)"
+                        r"\s{1,3}each\b", re.I)
+
+
 def _message_workload(prose: str, before: list[str],
                       asked_now: bool = False) -> tuple[Workload | None, str | None]:
     """The workload one message gives, with what it leans on from the learner's messages
     ``before`` it (oldest first); the earlier text it used, if any."""
     workload = parse_workload(prose) or (
         parse_workload(prose, assume_chat_size=True) if asked_now else None)
-    person = _PER_PERSON.search(prose)
+    person = _PER_PERSON.search(prose) or _PEOPLE_DO.search(prose)
     if workload is not None and workload.has_tokens and person and \
             workload.item_noun not in PEOPLE_NOUNS:
         # "each student maybe 50 questions a week" after "our class of 30 students": the
@@ -270,6 +277,11 @@ def _message_workload(prose: str, before: list[str],
         # "its like 200 messages a day, short ones" after "I added $10 credit, how much
         # will that last on gpt-4o-mini?": the numbers and the question before together.
         earlier = before[-1]
+        # The new counts first ("no, it's 500 users EACH sending 10 messages a day" after
+        # the sizes): the parser takes the first count as the one that holds.
+        first = parse_workload(f"{prose}\n{earlier}") if workload is None else None
+        if first is not None and first.has_tokens:
+            return first, earlier
         return parse_workload(f"{earlier}\n{prose}"), earlier
     if before and workload is not None and not _full(workload):
         # "about 800 tokens each, summary maybe 100" after "how much would it cost to

@@ -238,3 +238,19 @@ def test_a_narrower_question_about_the_answer_given_gets_the_part_that_says_it(
         "ok. its a chrome extension, users dont have accounts. how do i authenticate them then",
     ])
     assert "You can't hide it" not in without_folds(other.text)
+
+
+def test_people_counted_earlier_multiply_a_rate_they_send_and_a_recount_comes_first(
+        real_tutor: OfflineTutor) -> None:
+    _, per_user, recount = converse(real_tutor, "rate-limits-cost", [
+        "help me set up a budget for my side project chatbot. about 500 users, gpt-4o-mini, "
+        "i don't want to spend more than $50/month",
+        "users send maybe 10 messages a day each, short messages, replies ~150 tokens. system "
+        "prompt is about 400 tokens. will $50 cover it?",
+        "no, it's 500 users EACH sending 10 messages a day. so 5000 messages a day",
+    ])
+    # 500 x 10 x 30 = 150,000 x (400 in x $0.15/1M + 150 out x $0.60/1M) = $22.50.
+    assert "500 users x 10 messages each per day" in per_user.text
+    assert "total **$22.50** per month" in per_user.text
+    assert per_user.meta["answer_kind"] == "tool" and per_user.on_topic
+    assert "500 users x 10 messages each per day = 5,000" in recount.text
