@@ -20,7 +20,12 @@ from apilab.assistant.folds import fold
 from apilab.assistant.offline.draft import lead_paragraph
 from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
-from apilab.assistant.offline.retrieve import Match, providers_about, providers_named
+from apilab.assistant.offline.retrieve import (
+    Match,
+    languages_said,
+    providers_about,
+    providers_named,
+)
 from apilab.assistant.offline.text import content_terms
 
 if TYPE_CHECKING:
@@ -61,6 +66,15 @@ def without_framing(text: str) -> str:
     """``text`` without request framing, unless little would be left."""
     stripped = " ".join(_FRAMING.sub(" ", text).split())
     return stripped if len(stripped.split()) >= 2 else text
+
+
+def _languages(w: Draft, said: str) -> frozenset[str]:
+    """The languages the learner works in: this message's, else the conversation's."""
+    now = languages_said(said)
+    if now:
+        return now
+    earlier = [c for r, c in w.turn.history if r in ("user", "learner")][-PROVIDER_MEMORY:]
+    return languages_said(" ".join(c[:1000] for c in earlier))
 
 
 PROVIDER_MEMORY = 3  # the learner's last few messages name the conversation's provider
@@ -110,7 +124,8 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         pasted += "\n" + " ".join(sorted(carried))
     fresh = _fresh_terms(w, retriever)
     own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints,
-                                  pasted=pasted, fresh=fresh, implied=sorted(carried))
+                                  pasted=pasted, fresh=fresh, implied=sorted(carried),
+                                  languages=_languages(w, pasted))
     w.matches = own
     w.other_matches = other
     if _answer_parts(w, retriever):

@@ -132,6 +132,8 @@ class Retriever:
     def __init__(self, course: Course, index: KnowledgeIndex | None = None) -> None:
         self.index = index or KnowledgeIndex.from_course(course)
         self._anchors = _anchors(self.index.docs)
+        self._code_languages = {d.key: langs for d in self.index.docs if d.card is not None
+                                and (langs := code_languages(d.card.answer))}
         plain = semantic.embedder()
         self._embedder: semantic.Blend | None = None
         self._vectors: np.ndarray | None = None
@@ -228,6 +230,10 @@ class Retriever:
             return 0.0
         return ANCHOR_PENALTY
 
+    def _other_language(self, doc: Doc, languages: frozenset[str]) -> float:
+        shown = self._code_languages.get(doc.key)
+        return LANGUAGE_TIEBREAK if languages and shown and not shown & languages else 0.0
+
     def _stale(self, doc: Doc, fresh: Sequence[str]) -> float:
         if not fresh or self.index.mentions(self.index.position(doc), fresh):
             return 0.0
@@ -236,7 +242,8 @@ class Retriever:
     def search(self, text: str, lab: str, *, extra: Sequence[str] = (),
                parts: Sequence[str] = (), hints: Sequence[str] = (),
                limit: int = 6, pasted: str = "", fresh: Sequence[str] = (),
-               implied: Sequence[str] = ()) -> tuple[list[Match], list[Match]]:
+               implied: Sequence[str] = (), languages: frozenset[str] = frozenset()
+               ) -> tuple[list[Match], list[Match]]:
         """``(matches in lab, matches in the other labs)``, best first.
 
         ``text`` is the learner's question; ``parts`` its sentences, each also matched by
@@ -301,7 +308,8 @@ class Retriever:
             bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
                                        m.order - _provider_conflict(m.doc, named)
                                        - self._unanchored(m.doc, said)
-                                       - self._stale(m.doc, fresh)),
+                                       - self._stale(m.doc, fresh)
+                                       - self._other_language(m.doc, languages)),
                         reverse=True)
             del bucket[limit:]
         return own, other
@@ -335,6 +343,37 @@ UNNAMED_PROVIDER_PENALTY = 0.3
 # closeness the answer policy reads is not changed.
 ANCHOR_PENALTY = 0.2
 ANCHOR_MAX_CARDS = 6  # a word in at most this many cards' text is specific
+
+
+# A card whose code is all in another language than the one the learner works in loses a
+# near tie: a Node learner asking how to retry got the Python card, a Python learner asking
+# about a proxy the Node one. The closeness the answer policy reads is not changed.
+LANGUAGE_TIEBREAK = 0.15
+_FENCE_LANGUAGE = re.compile(r"^[ \t]{0,4}```(python|py|js|javascript|ts|typescript|jsx|tsx|"
+                             r"java|csharp|cs|go|ruby|php)\b", re.M)
+_LANGUAGE_FAMILY = {"py": "python", "javascript": "js", "ts": "js", "typescript": "js",
+                    "jsx": "js", "tsx": "js", "cs": "csharp"}
+_LANGUAGES_SAID = {
+    "python": re.compile(r"\bpython\b|\.py\b|\bpip install\b|\b(?:django|flask|fastapi|"
+                         r"streamlit|jupyter|notebook)\b", re.I),
+    "js": re.compile(r"\b(?:node(?:\.?js)?|javascript|typescript|express|next\.?js|react|"
+                     r"deno|bun|npm|nestjs|vercel ai sdk)\b|\b(?:js|ts)\b|@anthropic-ai/sdk|"
+                     r"\bopenai-node\b", re.I),
+    "java": re.compile(r"\b(?:java|spring(?: boot| ai)?|kotlin)\b", re.I),
+    "csharp": re.compile(r"\b(?:c#|csharp|\.net|dotnet|asp\.net)(?!\w)", re.I),
+}
+
+
+def code_languages(answer: str) -> frozenset[str]:
+    """The language families of a card answer's code blocks ("python", "js", ...)."""
+    found = (m.group(1).lower() for m in _FENCE_LANGUAGE.finditer(answer[:20000]))
+    return frozenset(_LANGUAGE_FAMILY.get(lang, lang) for lang in found)
+
+
+def languages_said(text: str) -> frozenset[str]:
+    """The language families a learner's text says they work in."""
+    head = text[:4000]
+    return frozenset(name for name, pattern in _LANGUAGES_SAID.items() if pattern.search(head))
 
 
 # A follow-up is matched together with the question it leans on ("where do I store my key

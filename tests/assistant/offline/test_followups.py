@@ -254,3 +254,22 @@ def test_people_counted_earlier_multiply_a_rate_they_send_and_a_recount_comes_fi
     assert "total **$22.50** per month" in per_user.text
     assert per_user.meta["answer_kind"] == "tool" and per_user.on_topic
     assert "500 users x 10 messages each per day = 5,000" in recount.text
+
+
+def test_a_card_whose_code_is_all_in_another_language_loses_a_near_tie(
+        real_tutor: OfflineTutor) -> None:
+    from apilab.assistant.offline.retrieve import code_languages, languages_said
+
+    assert code_languages("```python\nx = 1\n```\n```ts\nconst x = 1\n```") == {"python", "js"}
+    assert languages_said("my backend is express") == {"js"}
+    assert languages_said("using the python sdk") == {"python"}
+    assert languages_said("what is a token?") == frozenset()
+    *_, proxy = converse(real_tutor, "api-basics", [
+        "my python script just hangs forever on client.chat.completions.create, no error "
+        "nothing",
+        "i set timeout=30 and now i get APITimeoutError every time. the request is just a "
+        "short question",
+        "i'm on my work laptop if that matters. same code works at home",
+        "we do have a corporate proxy i think. how do i make the python openai client use it?",
+    ])
+    assert proxy.meta["card"] != "ab-node-proxy"  # the Node card's code is all JavaScript

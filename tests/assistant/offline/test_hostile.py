@@ -90,6 +90,7 @@ ATTACKS = {
     "curl-arrows": "curl https://api.openai.com/v1/chat/completions -d '{...}' " + "-> " * 1500,
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "still-failing": "still " * 1300 + "same",
+    "languages-said": "```python\n" * 1300 + " node js ts",
     "people-do": "users " * 1300 + "send 10 a day each",
     "what-then": "ok so and " * 700 + "how them then what then",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
