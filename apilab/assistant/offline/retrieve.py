@@ -231,8 +231,12 @@ class Retriever:
         return ANCHOR_PENALTY
 
     def _other_language(self, doc: Doc, languages: frozenset[str]) -> float:
+        # Python is the course's language: with none named, a card whose code is all in
+        # another one loses the tie too ("does this work with claude too?" after a JSON
+        # question is not asking for TypeScript).
         shown = self._code_languages.get(doc.key)
-        return LANGUAGE_TIEBREAK if languages and shown and not shown & languages else 0.0
+        said = languages or _DEFAULT_LANGUAGE
+        return LANGUAGE_TIEBREAK if shown and not shown & said else 0.0
 
     def _stale(self, doc: Doc, fresh: Sequence[str]) -> float:
         if not fresh or self.index.mentions(self.index.position(doc), fresh):
@@ -349,16 +353,18 @@ ANCHOR_MAX_CARDS = 6  # a word in at most this many cards' text is specific
 # near tie: a Node learner asking how to retry got the Python card, a Python learner asking
 # about a proxy the Node one. The closeness the answer policy reads is not changed.
 LANGUAGE_TIEBREAK = 0.15
+_DEFAULT_LANGUAGE = frozenset({"python"})
 _FENCE_LANGUAGE = re.compile(r"^[ \t]{0,4}```(python|py|js|javascript|ts|typescript|jsx|tsx|"
                              r"java|csharp|cs|go|ruby|php)\b", re.M)
 _LANGUAGE_FAMILY = {"py": "python", "javascript": "js", "ts": "js", "typescript": "js",
                     "jsx": "js", "tsx": "js", "cs": "csharp"}
 _LANGUAGES_SAID = {
     "python": re.compile(r"\bpython\b|\.py\b|\bpip install\b|\b(?:django|flask|fastapi|"
-                         r"streamlit|jupyter|notebook)\b", re.I),
+                         r"streamlit|jupyter|notebook|asyncio|pydantic)\b|^\s{0,8}def \w+\(",
+                         re.I | re.M),
     "js": re.compile(r"\b(?:node(?:\.?js)?|javascript|typescript|express|next\.?js|react|"
                      r"deno|bun|npm|nestjs|vercel ai sdk)\b|\b(?:js|ts)\b|@anthropic-ai/sdk|"
-                     r"\bopenai-node\b", re.I),
+                     r"\bopenai-node\b|\bpromise\.all\b|\brequire\(|=>|\bconst \w+ =", re.I),
     "java": re.compile(r"\b(?:java|spring(?: boot| ai)?|kotlin)\b", re.I),
     "csharp": re.compile(r"\b(?:c#|csharp|\.net|dotnet|asp\.net)(?!\w)", re.I),
 }
