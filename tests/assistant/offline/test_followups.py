@@ -273,3 +273,18 @@ def test_a_card_whose_code_is_all_in_another_language_loses_a_near_tie(
         "we do have a corporate proxy i think. how do i make the python openai client use it?",
     ])
     assert proxy.meta["card"] != "ab-node-proxy"  # the Node card's code is all JavaScript
+
+
+def test_the_same_code_in_another_language_gets_that_languages_card(
+        real_tutor: OfflineTutor) -> None:
+    _, node = converse(real_tutor, "rate-limits-cost", [
+        "how do i add retries with backoff to my openai calls in python?",
+        "can you show the same thing in node / typescript?",
+    ])
+    assert node.meta["card"] == "rlc-node-retries"
+    assert "maxRetries" in node.text and "```ts" in node.text
+    _, claude_ts = converse(real_tutor, "production-prompts", [
+        "how do I get structured json out of claude?",
+        "can you show that with the typescript sdk? we use node",
+    ])
+    assert claude_ts.meta["card"] == "pp-claude-structured-ts"
