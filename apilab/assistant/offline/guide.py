@@ -239,7 +239,7 @@ def guide_step(w: Draft) -> bool:
         # is worth asking about, not assuming.
         n, heard = _skip_answered(w, guide, n, message)
         if heard:
-            w.parts.append("You've already told me the next part: " + heard)
+            w.parts.append("That also answers my next question: " + heard)
         _ask_or_plan(w, guide, n)
         # An answer the guide recognised nothing in ("not sure honestly") got only the
         # step's generic advice: the conversation goes on, but that is not help to count.

@@ -128,7 +128,7 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
      "answer questions about billing; for anything else, say you can't help with that.\u201d)."),
     ("an output format", _has(r"\bjson\b|\bformat\b|\bbullet|\bmarkdown\b|\bone (?:sentence|"
                               r"paragraph|word)\b|\b\d+ words\b|\bfields?\b|\bschema\b|"
-                              r"\brespond (?:with|in)\b"),
+                              r"\brespond (?:with|in)\b|\b\d{1,2}(?:\s?-\s?\d{1,2})? sentences?\b"),
      "No output format.", "Say exactly what shape the answer takes (length, Markdown or "
      "plain text, or the JSON fields) - code downstream depends on it."),
     ("an uncertainty rule", _has(r"don'?t know|do not know|not sure|unsure|uncertain|if you "

@@ -455,21 +455,30 @@ def _asked(reading: Reading, pattern: re.Pattern[str]) -> bool:
 
 _PROMPT_AFTER = re.compile(r"[:\n?]\s*(.{12,})$", re.S)
 _CLOSING = {"\u201c": "\u201d", "\u2018": "\u2019"}
+_QUOTE_LEAD = re.compile(r"(?:it'?s|it is|here it is|here|this)\s{0,3}:?\s{0,3}"
+                         r"[\"'`\u201c\u2018]", re.I)
 
 
 def _quoted_prompt(text: str) -> str | None:
-    """The prompt after "my system prompt:" (or "...review my system prompt? '...'"): inside
-    its quotes when it is quoted, so "... any issues?" after the closing quote is not part
-    of it."""
+    """The prompt after "my system prompt:" (or "...review my system prompt? it's: '...'"):
+    inside its quotes when it is quoted, so "... any issues?" after the closing quote is not
+    part of it."""
     found = _PROMPT_AFTER.search(text[:20000])
     if found is None:
         return None
     body = found.group(1).strip()
+    lead = _QUOTE_LEAD.match(body)  # "it's: '...'", "here it is: \"...\""
+    if lead:
+        body = body[lead.end() - 1:]
     opening = body[:1]
     if opening in ("\"", "'", "`", "\u201c", "\u2018"):
-        end = body.rfind(_CLOSING.get(opening, opening))
+        closing = re.escape(_CLOSING.get(opening, opening))
+        # The first quote after a sentence's end, else the last one: "it's a bot" after
+        # the closing quote has an apostrophe of its own.
+        ends = re.search(r"[.!?)\]]\s?" + closing + r"(?=\s|$|[,.;:!?])", body[1:])
+        end = ends.end() if ends else body.rfind(_CLOSING.get(opening, opening))
         if end > 12:
-            return body[1:end].strip()
+            return body[1:end].strip().rstrip(_CLOSING.get(opening, opening)).strip()
     return body
 
 
@@ -487,6 +496,18 @@ def _reviews(w: Draft, reading: Reading) -> None:
     revised = None if prompt_paste or asks_prompt else _revised_prompt(reading.text)
     if revised:
         _run_review(w, "review_prompt", review.review_prompt(revised), asked=True)
+        return
+    rewritten = None if prompt_paste else _rewrite_with_specifics(w, reading.prose)
+    if rewritten:
+        started = time.perf_counter()
+        result = review.review_prompt(rewritten)
+        shown = "" if result.problems else f"```text\n{rewritten}\n```\n\n"  # else improved
+        _show_review(w, "review_prompt",
+                     "I added what you told me (topics, length, rules) to your prompt and "
+                     f"reviewed it again:\n\n{shown}{result.render()}",
+                     {"problems": [p for p, _ in result.problems], "passed": result.passed,
+                      "rewritten": True}, started, asked=True)
+        w.add_objectives(result.objectives)
         return
     pasted_other = any(p.kind in ("code", "traceback", "log", "curl", "http")
                        for p in reading.pasted)
@@ -615,6 +636,48 @@ def _with_code_review(result: review.Review, code: str) -> review.Review:
 
 # Where a lead-in ends: a colon, a line break, or a question ("ok is this better? '...'").
 _LEAD_END = re.compile(r"[:\n]|\?(?=\s)")
+
+
+# "can you rewrite it with that?", "redo my prompt with those": after a prompt review, the
+# specifics the learner gives (topics, length, what never to do) go into the prompt.
+_REWRITE_ASK = re.compile(r"\b(?:rewrite|re-write|redo|update|improve|fix|write)\b[^.?!\n]{0,40}"
+                          r"\b(?:it|that|this|the prompt|my prompt|prompt|with)\b", re.I)
+_TOPICS = re.compile(r"\b(?:topics?|scope|subjects?)\s{0,3}(?:is|are|:|=)?\s{0,3}(?:the\s{1,3})?"
+                     r"([^.;\n]{3,120}?)(?=\s{0,3}(?:,\s{0,3}\d|,\s{0,3}(?:never|always|don'?t|"
+                     r"do not|answers?|replies)\b|[.;\n]|$))", re.I)
+_LENGTH = re.compile(r"\b(\d{1,2})\s{0,2}(?:-|to|or)\s{0,2}(\d{1,2})\s{1,3}sentences?\b|"
+                     r"\b(?:under|at most|max(?:imum)?|no more than)\s{1,3}(\d{1,4})\s{1,3}"
+                     r"(words|sentences)\b", re.I)
+_RULE = re.compile(r"(?:^|[.;,]\s{0,3})(?:it\s{1,3}|the bot\s{1,3}|the model\s{1,3})?"
+                   r"(?:should\s{1,3}|must\s{1,3})?"
+                   r"((?:never|always|don'?t|do not)\s[^.;\n]{3,120})",
+                   re.I)
+_REVIEWED = "**Review of your system prompt**"
+
+
+def _rewrite_with_specifics(w: Draft, prose: str) -> str | None:
+    """The learner's last reviewed prompt with the specifics this message gives, when it
+    asks for the rewrite; ``None`` otherwise."""
+    if _REVIEWED not in w.last_reply() or not _REWRITE_ASK.search(prose[:600]):
+        return None
+    original = next((p for p in (_quoted_prompt(m) for m in reversed(_learner_messages(w)))
+                     if p and review.looks_like_system_prompt(p)), None)
+    if original is None:
+        return None
+    text = prose[:1000]
+    lines = [original.strip()]
+    topics = _TOPICS.search(text)
+    if topics:
+        lines.append(f"Only answer questions about {topics.group(1).strip(' ,')}. For anything "
+                     "else, say briefly that you can't help with that here.")
+    length = _LENGTH.search(text)
+    if length:
+        lines.append(f"Answer in {length.group(1)}-{length.group(2)} sentences." if length.group(1)
+                     else f"Answer in at most {length.group(3)} {length.group(4).lower()}.")
+    for rule in _RULE.finditer(text):
+        said = rule.group(1).strip(" ,")
+        lines.append(said[0].upper() + said[1:] + ".")
+    return "\n".join(dict.fromkeys(lines)) if len(lines) > 1 else None
 
 
 def _revised_prompt(text: str) -> str | None:

@@ -423,3 +423,35 @@ def test_a_quoted_prompt_after_a_question_is_reviewed_without_the_question_after
     assert "No clear task" not in reply.text  # "guide them with hints" is the task
     # No documents in a chat with kids: the general uncertainty and delimiting rules.
     assert "provided documents" not in reply.text and "not sure" in reply.text
+
+
+def test_a_rewrite_with_the_learners_specifics_fills_them_into_the_prompt(
+        real_tutor) -> None:  # type: ignore[no-untyped-def]
+    from tests.assistant._helpers import converse
+
+    _, rewrite = converse(real_tutor, "production-prompts", [
+        "can you review my system prompt? it's: 'You are a helpful assistant for PizzaCo. "
+        "Answer customer questions. Be nice.' its a support bot on our website",
+        "the topic is pizza menu, delivery times, order status. answers should be 2-3 "
+        "sentences. it should never promise refunds, those go to a human. can you rewrite it "
+        "with that?",
+    ])
+    assert rewrite.meta["answer_kind"] == "review"
+    text = rewrite.text
+    assert "Only answer questions about pizza menu, delivery times, order status." in text
+    assert "Answer in 2-3 sentences." in text and "Never promise refunds" in text
+    assert "No scope" not in text and "No output format" not in text
+    assert "its a support bot" not in text  # the prose after the quoted prompt is not in it
+
+
+def test_the_rewrite_patterns_are_linear_on_hostile_input() -> None:
+    import time
+
+    from apilab.assistant.offline.toolrun import _LENGTH, _REWRITE_ASK, _RULE, _TOPICS
+
+    for pattern, text in ((_TOPICS, "topics " * 1400), (_RULE, ", it should never x" * 400),
+                          (_LENGTH, "1-2 " * 2000 + "sentence"),
+                          (_REWRITE_ASK, "rewrite " * 1000)):
+        started = time.perf_counter()
+        list(pattern.finditer(text))
+        assert time.perf_counter() - started < 0.5
