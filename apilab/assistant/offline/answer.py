@@ -62,6 +62,21 @@ _FRAMING = re.compile(
     r"(?:this|coding|programming|ai|apis?))\b", re.I)
 
 
+# "no, i dont use n8n or comfyui, i just have a plain node app": what the learner does not
+# use is not what they ask about (the n8n card matched its own name). Bounded, no nesting.
+_NEGATED_MENTION = re.compile(
+    r"\b(?:i|we)\s{1,3}(?:don'?t|dont|do not|am not|'m not|are not|aren'?t|never)\s{1,3}"
+    r"(?:use|using|have|run|running|work with|need)\s{1,3}([^,.;!?\n]{1,40}?)"
+    r"(?=[,.;!?\n]|\s(?:i|we|but|just|only|so)\b|$)"
+    r"|\bnot\s{1,3}(openai|anthropic|claude|gemini|azure|python|node|n8n)\b", re.I)
+
+
+def without_negated(text: str) -> str:
+    """``text`` without the tools a learner says they do not use, unless little is left."""
+    stripped = " ".join(_NEGATED_MENTION.sub(" ", text[:4000]).split())
+    return stripped if len(stripped.split()) >= 3 else text
+
+
 def without_framing(text: str) -> str:
     """``text`` without request framing, unless little would be left."""
     stripped = " ".join(_FRAMING.sub(" ", text).split())
@@ -103,7 +118,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     """Fill ``w`` with the answer the course notes give (or an honest non-answer)."""
     reading = w.reading
     lab = w.turn.lab
-    focus = without_framing(w.focus)
+    focus = without_negated(without_framing(w.focus))
     extra = [*(reading.signals.terms() if reading is not None else []), *w.hints]
     parts = reading.parts if reading is not None and not w.continued else []
     if w.follows and not w.answering and providers_named(w.message[:300]) - providers_named(
@@ -115,7 +130,9 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     hints = reading.signals.cards() if reading is not None else []
     # Every provider the message names counts, not only those in the focus sentences: a
     # provider-specific card loses to a general one when none is named.
-    pasted = w.message if reading is None else f"{reading.prose}\n" + "\n".join(
+    # ("its openai not anthropic": the provider named to rule it out is not the one asked.)
+    said = without_negated(reading.prose) if reading is not None else ""
+    pasted = w.message if reading is None else f"{said}\n" + "\n".join(
         p.text for p in reading.pasted)
     carried = _conversation_providers(w) if not providers_named(pasted[:4000]) else frozenset()
     if carried:

@@ -397,10 +397,19 @@ _STILL_FAILING = re.compile(
 STILL_FAILING_CHARS = 300
 
 
+# "it worked on my laptop but now on render.com the key is undefined": a new place, so a new
+# question (deploy settings), not a report on the answer given.
+_NEW_PLACE = re.compile(r"\b(?:now\s{1,3})?(?:on|in|at)\s{1,3}(?:the\s{1,3})?"
+                        r"(?:render|vercel|netlify|heroku|railway|fly(?:\.io)?|docker|kubernetes|k8s|server|production|"
+                        r"prod|staging|ci|github actions|lambda|cloud run|azure|aws|gcp|vps|"
+                        r"deploy\w*)\b", re.I)
+
+
 def reports_still_failing(text: str) -> bool:
     """Whether a short message says the answer given did not settle it ("still the same
-    error", "I have it enabled, it worked until yesterday")."""
-    return len(text) <= STILL_FAILING_CHARS and _STILL_FAILING.search(text) is not None
+    error", "I have it enabled, it worked until yesterday"), not that it fails somewhere new."""
+    return (len(text) <= STILL_FAILING_CHARS and _STILL_FAILING.search(text) is not None
+            and _NEW_PLACE.search(text) is None)
 
 
 def asks_next(text: str) -> bool:

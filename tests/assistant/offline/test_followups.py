@@ -288,3 +288,24 @@ def test_the_same_code_in_another_language_gets_that_languages_card(
         "can you show that with the typescript sdk? we use node",
     ])
     assert claude_ts.meta["card"] == "pp-claude-structured-ts"
+
+
+def test_a_new_place_is_a_new_question_and_what_is_not_used_is_not_asked_about() -> None:
+    from apilab.assistant.offline.answer import without_negated
+
+    assert reports_still_failing("it worked yesterday")
+    assert not reports_still_failing("it worked yesterday on my laptop but now on render.com "
+                                     "the key is undefined")
+    assert without_negated("no, i dont use n8n or comfyui, i just have a plain node app") == (
+        "no, , i just have a plain node app")
+    assert "anthropic" not in without_negated("its openai not anthropic. the key is set")
+    assert without_negated("i dont use python") == "i dont use python"  # nothing left: kept
+
+
+def test_the_negation_pattern_is_linear_on_hostile_input() -> None:
+    from apilab.assistant.offline.answer import _NEGATED_MENTION
+
+    for text in ("i dont use " * 700, "we don't run x " * 600 + "but", "not " * 2000):
+        started = time.perf_counter()
+        _NEGATED_MENTION.sub(" ", text)
+        assert time.perf_counter() - started < 0.5
