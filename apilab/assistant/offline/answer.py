@@ -327,13 +327,8 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
             # "I have it enabled, it worked until yesterday": the answer's other causes
             # remain, and its check tells them apart (the model list for a missing model).
             how = "this check tells which one it is" if code else "go through its steps in order"
-            w.parts.append(f"If that is so, the other causes in my answer above "
-                           f"(\u201c{_shorten(given_as)}\u201d) remain; {how}:\n\n{checks}")
-            w.kind = "recap"
-            w.card = card
-            w.on_lab_topic = True
-            w.reading_said = True
-            return []
+            return _recap(w, card, f"If that is so, the other causes in my answer above "
+                          f"(\u201c{_shorten(given_as)}\u201d) remain; {how}:\n\n{checks}")
     named = providers_named(w.message[:300])
     switched = False  # the lead is a card about the provider the follow-up names
     if named:
@@ -372,13 +367,8 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     if lines and (nearest is None or nearest.strength < given.strength):
         # "what if it's a 500 instead?" after the table of statuses to retry: the rows of
         # that answer, not the next card over (which was about another SDK's retries).
-        w.parts.append(f"My answer above covers that (\u201c{_shorten(given_as)}\u201d); "
-                       f"the part that applies:\n\n{lines}")
-        w.kind = "recap"
-        w.card = card
-        w.on_lab_topic = True
-        w.reading_said = True
-        return []
+        return _recap(w, card, f"My answer above covers that (\u201c{_shorten(given_as)}"
+                      f"\u201d); the part that applies:\n\n{lines}")
     if nearest is not None and nearest.closeness >= FAIR and (
             switched or nearest.strength >= given.strength - REPEAT_GAP):
         following = nearest.doc.card
@@ -404,13 +394,8 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     if lines:
         # "do i need to add the assistant reply to history too?" after the message-order
         # answer: the lines of it that say so, not "nothing more specific".
-        w.parts.append(f"My answer above covers that (\u201c{_shorten(given_as)}\u201d); "
-                       f"the part that applies:\n\n{lines}")
-        w.kind = "recap"
-        w.card = card
-        w.on_lab_topic = True
-        w.reading_said = True
-        return []
+        return _recap(w, card, f"My answer above covers that (\u201c{_shorten(given_as)}"
+                      f"\u201d); the part that applies:\n\n{lines}")
     w.parts.append(
         f"That is what my answer above covers (*\u201c{_shorten(given_as)}\u201d*), "
         "and the notes have nothing more specific for this. Ask about the part you want "
@@ -426,6 +411,17 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
 
 RECAP_MIN_IDF = 2.5  # a word in at most about 10% of the documents: specific enough to quote on
 RECAP_MAX_LINES = 4
+
+
+def _recap(w: Draft, card: Card, text: str) -> list[Match]:
+    """Answer a follow-up from the answer already given (``recap``: help, but its topic
+    counted when that answer was given); ``[]`` for ``_not_again``."""
+    w.parts.append(text)
+    w.kind = "recap"
+    w.card = card
+    w.on_lab_topic = True
+    w.reading_said = True  # no "I took your question to be" line stacked under it
+    return []
 
 
 def _lines_about(answer: str, terms: list[str], need: int = 1, must: str = "") -> str:
