@@ -108,7 +108,13 @@ def option_before(text: str, start: int) -> bool:
     i = start
     while i > 0 and text[i - 1] in IDENT_CHARS and text[i - 1] != "-" and start - i < 80:
         i -= 1
-    return text[i - 1:i] in ("-", "/")
+    if text[i - 1:i] not in ("-", "/"):
+        return False
+    # The dashes start a word: "QA-pass fixes:" in prose is a compound, not an option.
+    j = i - 1
+    while j > 0 and text[j - 1] == "-" and i - j < 3:
+        j -= 1
+    return j == 0 or not text[j - 1].isalnum()
 
 
 def name_words(name: str) -> list[str]:
