@@ -92,6 +92,7 @@ def _languages(w: Draft, said: str) -> frozenset[str]:
     return languages_said(" ".join(c[:1000] for c in earlier))
 
 
+_READ_WITH = "_Reading this with your earlier question"  # the note ``_follow_up`` writes
 PROVIDER_MEMORY = 3  # the learner's last few messages name the conversation's provider
 
 
@@ -140,9 +141,25 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
         # of the conversation's provider, not the default one (OpenAI).
         pasted += "\n" + " ".join(sorted(carried))
     fresh = _fresh_terms(w, retriever)
+    languages = _languages(w, pasted)
     own, other = retriever.search(focus, lab.id, extra=extra, parts=parts, hints=hints,
                                   pasted=pasted, fresh=fresh, implied=sorted(carried),
-                                  languages=_languages(w, pasted))
+                                  languages=languages)
+    combined = next((m for m in own if m.doc.kind == "card"), None)
+    if w.weak_lean and reading is not None and (
+            combined is None or combined.closeness < FAIR or w.answered_before(combined.doc.card)):
+        # "How do I show the answer while it's being generated?" says "it" but stands
+        # alone: read with the question before, it only finds the answer given; when the
+        # question alone finds a good card not given yet, that answers it.
+        alone, alone_other = retriever.search(
+            without_negated(without_framing(reading.focus or w.message)), lab.id,
+            extra=extra, parts=reading.parts, hints=hints, pasted=pasted,
+            implied=sorted(carried), languages=languages)
+        lead = next((m for m in alone if m.doc.kind == "card"), None)
+        if lead is not None and lead.closeness >= GOOD and not w.answered_before(lead.doc.card):
+            own, other = alone, alone_other
+            w.follows, w.weak_lean = None, False
+            w.notes = [n for n in w.notes if not n.startswith(_READ_WITH)]
     w.matches = own
     w.other_matches = other
     if _answer_parts(w, retriever):

@@ -91,6 +91,9 @@ class Draft:
     answering: bool = False  # ``follows`` is the tutor's own "Next:" question being answered
     # The learner says the answer given did not settle it ("still the same error").
     still_failing: bool = False
+    # ``follows`` was set only because a longer question says "it" or "them": if the
+    # question alone finds a good answer the conversation has not given, that answers it.
+    weak_lean: bool = False
     _earlier_answers: str | None = dataclasses.field(default=None, repr=False)
     reading_said: bool = False  # a note already says which question is being answered
 

@@ -309,14 +309,23 @@ def detect_follow_up(text: str) -> bool:
     words = text.split()
     if not words:
         return False
-    if len(words) <= BACK_REFERENCE_WORDS and _BACK_REFERENCE.search(text) and (
-            "?" in text or _ASKS.match(text)):
-        return True
     if len(words) <= BACK_REFERENCE_WORDS and _WHAT_THEN.search(text):
         return True
     if len(words) > FOLLOW_UP_WORDS:
         return False
-    return bool(_FOLLOW_UP.match(text)) or bool(_ENDS_ON_REFERENCE.search(text))
+    return bool(_FOLLOW_UP.match(text)) or (
+        len(words) <= 7 and bool(_BACK_REFERENCE.search(text)) and "?" in text) or bool(
+        _ENDS_ON_REFERENCE.search(text))
+
+
+def leans_on_reference(text: str) -> bool:
+    """A question up to ``BACK_REFERENCE_WORDS`` long about "it"/"them" ("how do i send it
+    to the browser as it comes in?", "how do i authenticate them then"): perhaps about the
+    answer before, perhaps not ("how do I show the answer while it's being generated?"
+    stands alone), so the tutor weighs it against the question read alone."""
+    words = text.split()
+    return 0 < len(words) <= BACK_REFERENCE_WORDS and bool(_BACK_REFERENCE.search(text)) and (
+        "?" in text or _ASKS.match(text) is not None)
 
 
 # "ok v2:", "updated version:", "here's v2", "new version", "how about now?": a revised

@@ -394,6 +394,9 @@ class OfflineTutor:
                             for q in (question, last_part) if q)
                      or corrects_last_answer(w.message) or intents.asks_next(w.message)
                      or w.still_failing)
+        if not follow_up and any(intents.leans_on_reference(q)
+                                 for q in (w.message, question, last_part) if q):
+            follow_up = w.weak_lean = True  # weighed against the question alone later
         asked = _tutor_question(w.last_reply())
         # Any clause that asks ("... obviously about a bug. how do i catch that"): a question
         # of the learner's own, not an answer to the tutor's.

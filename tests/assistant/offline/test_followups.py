@@ -96,12 +96,23 @@ def test_the_still_failing_pattern_is_linear_on_hostile_input() -> None:
 
 
 def test_a_short_question_about_it_leans_on_the_one_before() -> None:
-    from apilab.assistant.offline.intents import detect_follow_up
+    from apilab.assistant.offline.intents import leans_on_reference
 
-    assert detect_follow_up("how do I send it to the browser as it comes in?")
-    assert not detect_follow_up("how do I send the reply to the browser as tokens come in?")
-    assert not detect_follow_up("is it safe to keep my openai key in a public github repo "
-                                "if the repo is private later?")  # long: stands alone
+    assert leans_on_reference("how do I send it to the browser as it comes in?")
+    assert not leans_on_reference("how do I send the reply to the browser as tokens come in?")
+    assert not leans_on_reference("is it safe to keep my openai key in a public github repo "
+                                  "if the repo is private later?")  # long: stands alone
+
+
+def test_a_question_that_says_it_but_stands_alone_is_answered_alone(
+        real_tutor: OfflineTutor) -> None:
+    *_, streaming = converse(real_tutor, "api-basics", [
+        "What goes in the Authorization header?",
+        "Why does my chatbot forget what I said two messages ago?",
+        "How do I show the answer while it's being generated?",
+    ])
+    assert streaming.meta["card"] == "ab-streaming-how" and streaming.on_topic
+    assert "earlier question" not in streaming.text
 
 
 def test_another_models_price_after_a_price_is_the_same_look_up(
@@ -168,9 +179,9 @@ def test_an_error_handling_design_ask_starts_the_call_plan(real_tutor: OfflineTu
 ])
 def test_what_then_and_unmarked_questions_about_them_lean_on_the_answer(
         message: str, leans: bool) -> None:
-    from apilab.assistant.offline.intents import detect_follow_up
+    from apilab.assistant.offline.intents import detect_follow_up, leans_on_reference
 
-    assert detect_follow_up(message) is leans
+    assert (detect_follow_up(message) or leans_on_reference(message)) is leans
 
 
 def test_an_anonymous_app_follow_up_gets_the_proxy_check_not_i_dont_know(
