@@ -59,7 +59,10 @@ _FRAMING = re.compile(
     r"\bin (?:simple|plain|layman'?s?|easy) (?:terms|english|words|language)\b|"
     r"\blike i'?m (?:5|five|a beginner|a kid|new)\b|\bfor (?:a )?(?:total )?(?:beginners?|dummies|"
     r"newbies?|noobs?)\b|\bi'?m (?:a |an )?(?:total |complete )?(?:beginner|newbie|noob|new to "
-    r"(?:this|coding|programming|ai|apis?))\b", re.I)
+    r"(?:this|coding|programming|ai|apis?))\b"
+    # "im brand new, how do i ...": the learner is new, not their account or key.
+    r"|\bi'?m (?:brand |totally |completely |very )?new\b(?!\s(?:account|key|project|org))",
+    re.I)
 
 
 # "no, i dont use n8n or comfyui, i just have a plain node app": what the learner does not
@@ -508,7 +511,8 @@ _AI_WORDS = re.compile(
     r"cost|price|429|503)\b", re.I)
 
 
-_STATUS_CARD = re.compile(r"-status-(\d{3})$")
+# "ab-status-429", "ab-azure-401-key": a card about one HTTP status, by its id.
+_STATUS_CARD = re.compile(r"-(?:status-)?([1-5]\d\d)(?=-|$)")
 
 
 def _other_status(match: Match, statuses: set[int]) -> bool:

@@ -320,3 +320,18 @@ def test_the_negation_pattern_is_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         _NEGATED_MENTION.sub(" ", text)
         assert time.perf_counter() - started < 0.5
+
+
+def test_a_beginner_saying_brand_new_and_a_card_about_another_status(
+        real_tutor: OfflineTutor) -> None:
+    from apilab.evals.tutor import tutor_turn
+
+    first = real_tutor.compose(tutor_turn(
+        real_tutor, "api-basics",
+        "im brand new, how do i make my first call to the openai api in python?"))
+    assert first.meta["card"] == "ab-first-call-python"  # not "brand new account" quota
+    azure = real_tutor.compose(tutor_turn(
+        real_tutor, "api-basics",
+        "my azure openai call says 404 Resource not found, i copied the endpoint straight "
+        "from the portal"))
+    assert azure.meta["card"] != "ab-azure-401-key"  # a 401 card for a 404

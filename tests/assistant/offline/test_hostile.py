@@ -91,6 +91,7 @@ ATTACKS = {
     "joined-questions": "what is it, and also and how " * 280 + "?",
     "still-failing": "still " * 1300 + "same",
     "languages-said": "```python\n" * 1300 + " node js ts",
+    "brand-new": "im brand new " * 600 + "account",
     "people-do": "users " * 1300 + "send 10 a day each",
     "what-then": "ok so and " * 700 + "how them then what then",
     "guide-opening": "help me plan key management for my app, " + "8 per minute tokens " * 380,
