@@ -486,8 +486,10 @@ def _reviews(w: Draft, reading: Reading) -> None:
     """A reviewer when the learner asks about what they pasted (or pasted only that)."""
     prompt_paste = [p for p in reading.pasted if p.kind in ("prompt", "text")
                     and review.looks_like_system_prompt(p.text)]
-    asks_prompt = re.search(r"\bsystem prompt|\bmy prompt\b|\bprompt (?:is|below|here)",
-                            reading.prose, re.I) or intents.asks_about_own_prompt(reading.prose)
+    # "here's my draft, review it: '...'" after talking about a prompt is the prompt too.
+    asks_prompt = re.search(r"\bsystem prompt|\bmy prompt\b|\bprompt (?:is|below|here)|"
+                            r"\b(?:my|this|the)\s{1,3}draft\b", reading.prose, re.I
+                            ) or intents.asks_about_own_prompt(reading.prose)
     # "ok v2:" + a paste: the revised draft is reviewed like the first one was.
     revision = intents.detect_revision(reading.prose)
     if prompt_paste and (asks_prompt or revision or _asked(reading, _REVIEW_ASK)):

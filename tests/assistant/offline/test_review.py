@@ -455,3 +455,15 @@ def test_the_rewrite_patterns_are_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         list(pattern.finditer(text))
         assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize("message", [
+    "fine, here's my draft, review it: 'You are ShoeBot for StrideRunners. Help customers "
+    "with running shoe questions, sizing, orders and returns. Don't give medical advice.'",
+    "can you review this draft then: 'You are ChefBot. Suggest recipes using the user's "
+    "ingredients. Always respect allergies the user mentions.'",
+])
+def test_a_draft_to_review_is_reviewed_like_a_system_prompt(
+        real_tutor, message: str) -> None:  # type: ignore[no-untyped-def]
+    reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts", message))
+    assert reply.meta["answer_kind"] == "review" and "review_prompt" in reply.tools_used
