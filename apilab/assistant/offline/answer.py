@@ -91,18 +91,23 @@ def _languages(w: Draft, said: str) -> frozenset[str]:
     now = languages_said(said)
     if now:
         return now
-    earlier = [c for r, c in w.turn.history if r in ("user", "learner")][-PROVIDER_MEMORY:]
-    return languages_said(" ".join(c[:1000] for c in earlier))
+    return languages_said(_recently_said(w))
 
 
 _READ_WITH = "_Reading this with your earlier question"  # the note ``_follow_up`` writes
 PROVIDER_MEMORY = 3  # the learner's last few messages name the conversation's provider
 
 
+def _recently_said(w: Draft) -> str:
+    """The learner's last few messages in this lab (each cut), for the conversation's
+    provider and language."""
+    said = [c for r, c in w.turn.history if r in ("user", "learner")][-PROVIDER_MEMORY:]
+    return " ".join(c[:1000] for c in said)
+
+
 def _conversation_providers(w: Draft) -> frozenset[str]:
     """Providers the learner's last few messages in this lab named, if any."""
-    said = [c for r, c in w.turn.history if r in ("user", "learner")][-PROVIDER_MEMORY:]
-    return providers_named(" ".join(c[:1000] for c in said))
+    return providers_named(_recently_said(w))
 
 
 FRESH_MIN_IDF = 1.0  # a word in more than about 40% of the documents says nothing new

@@ -580,10 +580,9 @@ class Change:
     unapplied: str = ""  # what the follow-up said that could not be applied
 
 
-# "cap max_tokens at 150", "max_tokens=150", "cap the answers at 200 tokens".
-_MAX_TOKENS_CAP = re.compile(r"\bmax_?tokens\s{0,3}(?:at|to|of|=|:)?\s{0,3}(\d[\d,]{0,7})\b"
-                             r"|\bcap\s{1,3}(?:the\s{1,3})?(?:output|answers?|replies|responses?)"
-                             r"\s{1,3}(?:at|to)\s{1,3}(\d[\d,]{0,7})\b", re.I)
+# "cap the answers at 200 tokens" (a max_tokens setting is read by ``_MAX_TOKENS``).
+_OUTPUT_CAP = re.compile(r"\bcap\s{1,3}(?:the\s{1,3})?(?:output|answers?|replies|responses?)"
+                         r"\s{1,3}(?:at|to)\s{1,3}(\d[\d,]{0,7})\b", re.I)
 
 
 def is_change(text: str) -> bool:
@@ -637,10 +636,10 @@ def apply_change(w: Workload, text: str) -> Change:
         else:
             change.share, change.share_text = share, shown  # a model for a share, perhaps
         return change
-    cap = _MAX_TOKENS_CAP.search(rest)
+    cap = _MAX_TOKENS.search(rest) or _OUTPUT_CAP.search(rest)
     if cap and "output" not in sides:
         # "what if i cap max_tokens at 150": no answer is longer, so at most that much output.
-        limit = Decimal(int((cap.group(1) or cap.group(2)).replace(",", "")))
+        limit = Decimal(int(cap.group(1).replace(",", "")))
         if limit > 0:
             new.output_tokens = min(new.output_tokens, limit) if new.output_tokens else limit
             change.applied.append(f"output capped at {_fmt_tokens(limit)} tokens (`max_tokens`)")
@@ -970,7 +969,7 @@ _USAGE_WORDS = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|
                           r"need|expect)\b", re.I)
 
 
-_MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|set to)?\s{0,2}"
+_MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|at|set to)?\s{0,2}"
                          r"(\d[\d,]{0,9})\b", re.I)
 # "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
 _WITH_BEFORE = re.compile(r"\b(?:with|on|under|having|at most)\s{1,2}~?$", re.I)
