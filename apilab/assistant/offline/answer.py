@@ -22,6 +22,7 @@ from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
 from apilab.assistant.offline.retrieve import (
     Match,
+    code_languages,
     languages_said,
     providers_about,
     providers_named,
@@ -355,7 +356,21 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
             return _recap(w, card, f"If that is so, the other causes in my answer above "
                           f"(\u201c{_shorten(given_as)}\u201d) remain; {how}:\n\n{checks}")
     named = providers_named(w.message[:300])
-    switched = False  # the lead is a card about the provider the follow-up names
+    switched = False  # the lead is a card about the provider or language the follow-up names
+    wanted_languages = languages_said(w.message[:300])
+    if retriever is not None and not named and wanted_languages and not (
+            code_languages(card.answer) & wanted_languages):
+        # "and in node?" after an answer whose code is Python: the answer's own question,
+        # asked in that language, ranks the cards with code in it (Claude's call in Node,
+        # not Node's missing fetch).
+        wider, _ = retriever.search(f"{card.questions[0]} {w.message[:200]}", w.turn.lab.id,
+                                    limit=12, implied=sorted(_conversation_providers(w)),
+                                    languages=wanted_languages)
+        about = [m for m in wider if m.doc.kind == "card" and m.closeness >= FAIR
+                 and code_languages(m.doc.card.answer) & wanted_languages
+                 and not w.answered_before(m.doc.card)]
+        fresh = about + [m for m in fresh if m not in about]
+        switched = bool(about)
     if named:
         # "what about for Claude?": the closest card about that provider comes first.
         about = [m for m in fresh if providers_about(m.doc.key) & named]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+from collections.abc import Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -164,8 +165,14 @@ def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
         n = int(m.group("n"))
         # Before question 1: the opening message (number 0), which often says the most.
         if j >= 1 and history[j - 1][0] in ("user", "learner"):
-            out.append((n - 1, history[j - 1][1]))
+            answer = history[j - 1][1]
+            if not out and guide.intro[:60] in content:
+                # The opening, with what was said about the situation before it ("... for
+                # my bike shop" ... "ok can you draft the prompt for me?").
+                answer = f"{_situation(history[:j - 1])}\n{answer}".strip()
+            out.append((n - 1, answer))
     return out
+
 
 
 def _numbers_reaction(answer: str) -> str:
@@ -252,9 +259,13 @@ def guide_step(w: Draft) -> bool:
         # The opening message often answers the first questions ("plan key management for
         # my Flask app on Heroku"): those are not asked again, and the opening message is
         # the answer the plan reads for them (``_answers``).
-        n, heard = _skip_answered(w, guide, 0, message, opening=True)
+        # "I'm building a support bot for my bike shop, what should the prompt have?" ...
+        # "ok can you draft the prompt for me?": what the learner said about their
+        # situation before counts as said now.
+        opening = f"{_situation(w.turn.history)}\n{message}".strip()
+        n, heard = _skip_answered(w, guide, 0, opening, opening=True)
         w.parts.append(guide.intro + (f"\n\nFrom what you've said: {heard}" if heard else ""))
-        _ask_or_plan(w, guide, n)
+        _ask_or_plan(w, guide, n, opening)
         if not heard and w.kind == "coach":
             # Only the introduction and a first question: nothing taught yet to count.
             w.kind = "clarify"
@@ -289,13 +300,31 @@ def _skip_answered(w: Draft, guide: Guide, n: int, message: str,
     return n, " ".join(dict.fromkeys(heard))
 
 
-def _ask_or_plan(w: Draft, guide: Guide, n: int) -> None:
-    """Ask step ``n`` (0-based), or give the plan when every step is answered."""
+def _situation(history: Sequence[tuple[str, str]]) -> str:
+    """What the learner's last few messages in ``history`` said about their situation: the
+    story before a question and short facts about their stack, not the questions
+    themselves (a question's words, "how do I paste my key", answer no planning question)."""
+    from apilab.assistant.offline.read import read_message
+
+    said = [c for r, c in history if r in ("user", "learner")][-SITUATION_MEMORY:]
+    found: list[str] = []
+    for content in said:
+        reading = read_message(content[:2000])
+        found += [s for s in (reading.backstory, *reading.setup) if s]
+    return "\n".join(dict.fromkeys(found))
+
+
+SITUATION_MEMORY = 3
+
+
+def _ask_or_plan(w: Draft, guide: Guide, n: int, opening: str | None = None) -> None:
+    """Ask step ``n`` (0-based), or give the plan when every step is answered (``opening``:
+    the opening message with the situation said before it, when the plan comes at once)."""
     if n < len(guide.steps):
         w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
         w.kind = "coach"
     else:
-        w.parts.append(_plan(w, guide))
+        w.parts.append(_plan(w, guide, opening))
         w.add_objectives(guide.plan_objectives)
         w.kind = "plan"
     w.on_lab_topic = guide.lab == w.turn.lab.id
@@ -307,8 +336,8 @@ _LEAD_IN = re.compile(r"^[^:\n]{0,120}?\b(?:feature|app|bot|product|tool|service
                       r"[:,-]\s{0,3}", re.I)
 
 
-def _plan(w: Draft, guide: Guide) -> str:
-    answers = [*_answers(w, guide), (len(guide.steps), w.message)]
+def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
+    answers = [*_answers(w, guide), (len(guide.steps), opening or w.message)]
     # Every answer counts for every question: a fact said early ("3 devs" in the answer
     # about where the code runs) still shapes the plan.
     told = " ".join(a for _, a in answers)
@@ -328,10 +357,25 @@ def _plan(w: Draft, guide: Guide) -> str:
         # The answer to "what does the feature do?", or the opening message that said it
         # ("help me design the prompt for my feature: users paste ...", lead-in dropped).
         opening = min(answers)[1] if answers else ""
-        purpose = next((a for n, a in answers if n == 1), "") or _LEAD_IN.sub(
-            "", opening, count=1)
+        purpose = _purpose(guide, next((a for n, a in answers if n == 1), "")
+                           or _LEAD_IN.sub("", opening, count=1))
         lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)))]
     return "\n".join(lines)
+
+
+# "I'm building a support bot for my bike shop": the thing built is the purpose.
+_BUILDING = re.compile(r"^\s{0,3}(?:(?:so|ok|okay|hi|hey)\W{1,3})?(?:i'?m|i am|we'?re|we are)\s"
+                       r"(?:building|making|creating|writing|working on|developing)\s", re.I)
+
+
+def _purpose(guide: Guide, said: str) -> str:
+    """The learner's words for what the feature does, without the sentences that only
+    ask for the plan or draft ("ok can you draft the prompt for me?")."""
+    from apilab.assistant.offline.read import sentences
+
+    kept = [s for s in sentences(said[:1000])
+            if not any(t.search(s) for t in guide.triggers)]
+    return _BUILDING.sub("", " ".join(kept), count=1)
 
 
 def _draft(guide: Guide, purpose: str, facts: list[str]) -> str:

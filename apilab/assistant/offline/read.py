@@ -419,6 +419,29 @@ _JOINED_QUESTION = re.compile(
 _LEAD_IN = re.compile(r"^[^:?.!\n]{1,30}:\s{1,3}(?=\S)")
 
 
+# "I'm building a support bot for my bike shop, what should the system prompt have?": the
+# story and the question share one sentence; matched whole, the story's words (bike shop,
+# customer) outweigh the question's.
+_STORY_COMMA = re.compile(
+    r",\s{0,3}(?:(?:so|but|and|now)\s{1,3})?(?=(?:how|what|what's|whats|why|"
+    r"should|can|could|do|does|is|are)\s)", re.I)
+
+
+def _story_then_question(sentence: str) -> tuple[str, str]:
+    """``(story, question)`` when a sentence opens with a story and asks after a comma,
+    else ``("", sentence)``."""
+    m = _STORY_COMMA.search(sentence[:400])
+    if m is None:
+        return "", sentence
+    story, asked = sentence[:m.start()].strip(), sentence[m.end():].strip()
+    # Only a question the learner marks as one: ", which ..." and ", where I ..." go on
+    # with the story.
+    if (len(story.split()) < 3 or len(asked.split()) < 3 or not _BACKSTORY.match(story)
+            or is_question(story) or not asked.rstrip().endswith("?")):
+        return "", sentence
+    return story, asked
+
+
 def _two_questions(sentence: str) -> list[str]:
     """The sentence, or its two questions when it joins two ("what's jitter" is one)."""
     m = _JOINED_QUESTION.search(sentence[:400])
@@ -453,7 +476,12 @@ def read_message(text: str) -> Reading:
     joined: set[str] = set()  # sentences read as two questions
     setup: list[str] = []
     previous = ""
+    stories: dict[str, str] = {}  # a sentence read as a story and its question
     for sentence in sentences(prose):
+        story, asked = _story_then_question(sentence)
+        if story:
+            stories[sentence] = story
+            sentence = asked
         if previous and _BARE_WHY.match(sentence):
             # "Why?" asks about the sentence before it.
             questions.append(f"{previous} {sentence}")
@@ -482,7 +510,9 @@ def read_message(text: str) -> Reading:
     if all_sentences and _wordy(all_sentences[0], 2) and not _SMALL_TALK.match(
             all_sentences[0]):
         lead = all_sentences[0]
-        if questions and _BACKSTORY.match(lead) and not is_question(lead):
+        if lead in stories:
+            lead, backstory = "", stories[lead]
+        elif questions and _BACKSTORY.match(lead) and not is_question(lead):
             lead, backstory = "", lead
         elif lead in joined:
             lead = ""  # its two questions stand for it

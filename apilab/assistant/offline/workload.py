@@ -266,7 +266,7 @@ _NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars
                         "limit", "temperature", "tier", "tiers", "people", "percentages"})
 _RATE_AFTER = re.compile(
     r"^\s*(?:dollars?|usd)?\s*(?:per|/|for|a|each)\s*(?:1\s*|one\s*)?(m|mtok|million|1m|k|"
-    r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached))?|"
+    r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached|in|out)\b)?|"
     r"^\s*(?:dollars?|usd)?\s*/\s*(?:1)?(m|k)\b", re.I)
 _RATE_SIDE = re.compile(r"\b(input|prompt|output|completion|cached)\b", re.I)
 _CLAIM_CONTEXT = re.compile(
@@ -365,6 +365,29 @@ def _as_daily(m: re.Match[str]) -> str:
     return "daily" if m.group(2) else f"{m.group(1)} day"
 
 
+def _rate_at(text: str, q: Quantity) -> tuple[str, Decimal, int] | None:
+    """``(side, dollars per 1M tokens, end of its unit)`` when the amount ``q`` is a price
+    ("$0.15 per 1M input", "$2.50/1M"), else ``None``."""
+    rate = _RATE_AFTER.match(text[q.end : q.end + 60])
+    if rate is None:
+        return None
+    unit = (rate.group(1) or rate.group(3) or "m").lower()
+    per_m = q.value * (1000 if unit in ("k", "thousand", "1k") else 1)
+    side = _side(rate.group(2)) or _side(
+        next(iter(_RATE_SIDE.findall(text[q.end : q.end + 50])), None)) or "input"
+    return side, per_m, q.end + rate.end()
+
+
+def rates_in(text: str) -> dict[str, Decimal]:
+    """The prices per 1M tokens ``text`` gives, by side (the first for each side)."""
+    found: dict[str, Decimal] = {}
+    for q in parse_quantities(text):
+        rate = _rate_at(text, q) if q.money else None
+        if rate:
+            found.setdefault(rate[0], rate[1])
+    return found
+
+
 def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | None:
     """The workload a cost question describes, or ``None`` without token or word numbers.
 
@@ -379,16 +402,16 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     item_total_seen = False
     found = False
     bare_duration: tuple[Decimal, str] | None = None
+    rate_unit_end = 0  # the "1M" of "$0.15 per 1M input" is the price's unit, not a count
     for q in quantities:
+        if q.start < rate_unit_end:
+            continue
         after = text[q.end : q.end + 60]
         before = text[max(0, q.start - 40) : q.start]
         if q.money:
-            rate = _RATE_AFTER.match(after)
+            rate = _rate_at(text, q)
             if rate:
-                unit = (rate.group(1) or rate.group(3) or "m").lower()
-                per_m = q.value * (1000 if unit in ("k", "thousand", "1k") else 1)
-                side = _side(rate.group(2)) or _side(
-                    next(iter(_RATE_SIDE.findall(text[q.end : q.end + 50])), None)) or "input"
+                side, per_m, rate_unit_end = rate
                 w.rates.setdefault(side, per_m)
                 continue
             if _BUDGET_BEFORE.search(before) or _BUDGET_AFTER.match(after):
@@ -636,6 +659,12 @@ def apply_change(w: Workload, text: str) -> Change:
         else:
             change.share, change.share_text = share, shown  # a model for a share, perhaps
         return change
+    rates = rates_in(rest)
+    if rates:
+        # "what if it's $0.15/1M in and $0.60/1M out?": the learner's own rates.
+        new.rates = {**w.rates, **rates}
+        change.applied.append("your rates (" + ", ".join(
+            f"{side} ${rate:f}/1M" for side, rate in rates.items()) + ")")
     cap = _MAX_TOKENS.search(rest) or _OUTPUT_CAP.search(rest)
     if cap and "output" not in sides:
         # "what if i cap max_tokens at 150": no answer is longer, so at most that much output.

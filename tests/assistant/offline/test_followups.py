@@ -335,3 +335,37 @@ def test_a_beginner_saying_brand_new_and_a_card_about_another_status(
         "my azure openai call says 404 Resource not found, i copied the endpoint straight "
         "from the portal"))
     assert azure.meta["card"] != "ab-azure-401-key"  # a 401 card for a 404
+
+
+def test_the_same_question_in_another_language_reaches_code_in_it(
+        real_tutor: OfflineTutor) -> None:
+    *_, node = converse(real_tutor, "api-basics", [
+        "ok I got choices[0].message.content working with openai. whats the anthropic "
+        "equivalent?",
+        "and in node?",
+    ])
+    assert node.meta["card"] == "ab-anthropic-node"
+    assert "```js" in node.text and "@anthropic-ai/sdk" in node.text
+
+
+def test_draft_the_prompt_uses_what_the_learner_said_before(
+        real_tutor: OfflineTutor) -> None:
+    first, draft, *_, plan = converse(real_tutor, "production-prompts", [
+        "I'm building a customer support bot for my bike shop, what should the system "
+        "prompt have?",
+        "ok can you draft the prompt for me?",
+        "people read it, its a chat widget",
+        "yes customers type messages",
+    ])
+    assert first.meta["card"] == "pp-system-prompt-contents"
+    # The support bot said before answers the guide's first question: not asked again.
+    assert "question 2 of 3" in draft.text and "customer-facing" in draft.text
+    assert "```text" in plan.text
+    assert "a customer support bot for my bike shop" in plan.text
+    assert "draft the prompt" not in plan.text  # the ask is not the feature's purpose
+
+
+def test_tokens_in_a_page_is_not_read_as_token_by_token(real_tutor: OfflineTutor) -> None:
+    (reply,) = converse(real_tutor, "api-basics", ["whats a token, how many is a page?"])
+    assert reply.meta["card"] == "ab-tokens-vs-words"
+    assert "page" in without_folds(reply.text)

@@ -171,3 +171,23 @@ def test_informal_sentences_end_in_lower_case_too() -> None:
     assert "how do i get just the text out of the response object?" in read_message(
         text).questions
     assert len(sentences("use e.g. the sdk. it works, see v1.2 docs")) == 1
+
+
+@pytest.mark.parametrize(("message", "story", "question"), [
+    ("I'm building a customer support bot for my bike shop, what should the system prompt "
+     "have?", "I'm building a customer support bot for my bike shop",
+     "what should the system prompt have?"),
+    ("we have a flask app on heroku, so how do i keep the key out of git?",
+     "we have a flask app on heroku", "how do i keep the key out of git?"),
+])
+def test_a_story_and_a_question_in_one_sentence_are_read_apart(
+        message: str, story: str, question: str) -> None:
+    reading = read_message(message)
+    assert reading.backstory == story
+    assert reading.questions == (question,)
+
+
+def test_a_question_with_a_comma_is_not_split() -> None:
+    reading = read_message("how do i retry, and what should the cap be?")
+    assert reading.backstory == ""
+    assert "how do i retry" in reading.focus

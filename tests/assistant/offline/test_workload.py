@@ -68,6 +68,26 @@ def test_the_learners_own_rates_and_a_figure_to_check() -> None:
     assert "**You asked whether it is $8,000.00: no**" in text
 
 
+def test_the_per_1m_of_a_price_is_its_unit_not_a_token_count() -> None:
+    w = parse_workload("I have about 2000 support tickets, each ~800 tokens, and I want a ~150 "
+                       "token summary of each with gpt-4o-mini. if pricing is $0.15 per 1M "
+                       "input and $0.60 per 1M output, roughly what will the whole job cost?")
+    assert w is not None
+    assert (w.items, w.input_tokens, w.output_tokens) == (2000, 800, 150)
+    assert w.rates == {"input": Decimal("0.15"), "output": Decimal("0.60")}
+    _, figures = price_workload(w, [])
+    assert figures[0]["total_usd"].startswith("0.42")
+
+
+def test_a_follow_up_giving_rates_reprices_the_workload() -> None:
+    base = parse_workload("2000 tickets, 800 input and 150 output tokens each")
+    assert base is not None and not base.rates
+    change = apply_change(base, "what if it's $0.15/1M in and $0.6 per million out tokens")
+    assert change.workload.rates == {"input": Decimal("0.15"), "output": Decimal("0.6")}
+    assert (change.workload.input_tokens, change.workload.output_tokens) == (800, 150)
+    assert not change.unapplied
+
+
 def test_a_figure_off_by_a_thousand_is_explained() -> None:
     w = parse_workload("1M input tokens on gpt-4o-mini, is it $150?")
     assert w is not None
