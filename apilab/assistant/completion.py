@@ -114,12 +114,21 @@ def _shorten(text: str, limit: int = 60) -> str:
 # answer missed. A bare "no" is not one (it answers "Do you have a spending cap?").
 # Anchored at the start and bounded.
 _CORRECTION = re.compile(
-    r"^\W{0,3}(?:(?:no+|nope|nah|not really|sorry|hmm+|um+|wait)[\s,.!]{1,4}){0,2}"
+    r"^\W{0,3}(?:(?:no+|nope|nah|not really|sorry|hmm+|um+|wait|huh|what)[\s,.!?]{1,4}){0,2}"
     r"(?:(?:no|not)\s{1,3})?(?:i\s{1,3}(?:mean|meant)\b|that'?s not (?:what i (?:asked|meant|"
     r"mean)|my question|my numbers|it|right)\b|thats not (?:what i|my|it|right)\b|"
     r"not what i (?:asked|meant|mean)\b|you misunderstood\b|you misread\b|"
     r"wrong (?:answer|card|topic)\b|that (?:doesn'?t|does not|didn'?t|did not) answer\b|"
-    r"that'?s [\w\s]{1,20}? again\b[^\n]{0,30}\bi asked\b|i asked (?:about|for|how)\b)",
+    r"you (?:didn'?t|did not|never) (?:answer|read)\b|you (?:ignored|missed) (?:my|the)\b|"
+    r"that'?s [\w\s]{1,20}? again\b[^\n]{0,30}\bi asked\b|"
+    # "i dont have any tools. i asked you to write a system prompt": one short sentence
+    # may come first.
+    r"(?:[\w\s',-]{1,40}?[.;!?]\s{1,3})?i asked (?:you\s{1,3})?(?:about|for|how|to|if|"
+    r"whether)\b|"
+    # "no not api keys. i mean the refund tool", "thats openai though? i said claude"
+    r"not\s{1,3}(?!sure\b|yet\b|really\b|much\b)[\w\s'-]{1,30}?[.,;!?-]{1,3}\s{0,3}i\s{1,3}"
+    r"(?:mean|meant|asked|said)\b|"
+    r"that'?s\s{1,3}[\w\s'-]{1,30}?[.,;!?-]{1,3}\s{0,3}i\s{1,3}(?:asked|said)\b)",
     re.I)
 
 

@@ -275,7 +275,13 @@ def test_more_ways_to_say_the_answer_missed() -> None:
 
     for said in ("thats not my numbers though. 2000 students x 20 messages/day",
                  "thats streaming again. i asked about retries",
-                 "that didnt answer my question", "I asked about anthropic, not openai"):
+                 "that didnt answer my question", "I asked about anthropic, not openai",
+                 "you didnt answer my question lol. is revoking enough",
+                 "no not api keys. i mean the refund tool the model can call",
+                 "huh? i dont have any tools. i asked you to write a system prompt",
+                 "thats openai though? i said claude"):
         assert corrects_last_answer(said), said
-    for said in ("that works thanks", "no", "not yet", "no idea"):
+    for said in ("that works thanks", "no", "not yet", "no idea",
+                 "not sure, i said yes to the cap earlier",  # an answer, not a complaint
+                 "that's great. i mean it, thanks"):
         assert not corrects_last_answer(said), said

@@ -304,13 +304,15 @@ def _situation(history: Sequence[tuple[str, str]]) -> str:
     """What the learner's last few messages in ``history`` said about their situation: the
     story before a question and short facts about their stack, not the questions
     themselves (a question's words, "how do I paste my key", answer no planning question)."""
-    from apilab.assistant.offline.read import read_message
+    from apilab.assistant.offline.read import read_message, sentences, tells_story
 
     said = [c for r, c in history if r in ("user", "learner")][-SITUATION_MEMORY:]
     found: list[str] = []
     for content in said:
         reading = read_message(content[:2000])
-        found += [s for s in (reading.backstory, *reading.setup) if s]
+        # "... vs the user message? im building a recipe bot": a statement about themselves.
+        told = [s for s in sentences(reading.prose) if tells_story(s)]
+        found += [s for s in (reading.backstory, *reading.setup, *told) if s]
     return "\n".join(dict.fromkeys(found))
 
 
@@ -363,19 +365,24 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     return "\n".join(lines)
 
 
-# "I'm building a support bot for my bike shop": the thing built is the purpose.
-_BUILDING = re.compile(r"^\s{0,3}(?:(?:so|ok|okay|hi|hey)\W{1,3})?(?:i'?m|i am|we'?re|we are)\s"
-                       r"(?:building|making|creating|writing|working on|developing)\s", re.I)
+# "I'm building a support bot for my bike shop", "its a recipe bot for ...": the thing
+# built is the purpose.
+_BUILDING = re.compile(r"^\s{0,3}(?:(?:so|ok|okay|hi|hey)\W{1,3})?(?:(?:i'?m|i am|we'?re|we are)\s"
+                       r"(?:building|making|creating|writing|working on|developing)|it'?s|it is)"
+                       r"\s", re.I)
 
 
 def _purpose(guide: Guide, said: str) -> str:
-    """The learner's words for what the feature does, without the sentences that only
+    """The learner's words for what the feature does: the last block of ``said`` (the
+    message, after the situation said before it) with more than the sentences that only
     ask for the plan or draft ("ok can you draft the prompt for me?")."""
     from apilab.assistant.offline.read import sentences
 
-    kept = [s for s in sentences(said[:1000])
-            if not any(t.search(s) for t in guide.triggers)]
-    return _BUILDING.sub("", " ".join(kept), count=1)
+    for block in reversed(said[:2000].split("\n")):
+        kept = [s for s in sentences(block) if not any(t.search(s) for t in guide.triggers)]
+        if kept:
+            return _BUILDING.sub("", " ".join(kept), count=1)
+    return ""
 
 
 def _draft(guide: Guide, purpose: str, facts: list[str]) -> str:

@@ -409,6 +409,12 @@ _BACKSTORY = re.compile(
     r"were|we've|we are|we have|our|my|me and)\b", re.I)
 
 
+def tells_story(sentence: str) -> bool:
+    """A statement about the learner's situation ("im building a recipe bot"), not a
+    question."""
+    return bool(_BACKSTORY.match(sentence)) and not is_question(sentence)
+
+
 # "what does stateless mean and how do i do streaming in node?", "what's jitter, and also how
 # do I set a spending cap?": two questions in one sentence, joined before a question word.
 _JOINED_QUESTION = re.compile(

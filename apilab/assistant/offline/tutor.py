@@ -389,13 +389,18 @@ class OfflineTutor:
         # authenticate them then": the question, without what it shows or tells first.
         question = w.reading.focus if w.reading is not None else ""
         last_part = w.reading.parts[-1] if w.reading is not None and w.reading.parts else ""
+        # A short question about "that" joined by a comma to the learner's own statement
+        # ("i didnt call load_dotenv, do i need to install something for that?") may be
+        # about what the statement says rather than the answer before: weighed, like a
+        # longer one.
+        short = [q for q in (question, last_part) if q and q != w.message
+                 and intents.detect_follow_up(q)]
         follow_up = (intents.detect_follow_up(w.message) or bool(intents.bare_ask(w.message))
-                     or any(q != w.message and intents.detect_follow_up(q)
-                            for q in (question, last_part) if q)
+                     or any(not _after_comma(w.message, q) for q in short)
                      or corrects_last_answer(w.message) or intents.asks_next(w.message)
                      or w.still_failing)
-        if not follow_up and any(intents.leans_on_reference(q)
-                                 for q in (w.message, question, last_part) if q):
+        if not follow_up and (short or any(intents.leans_on_reference(q)
+                                           for q in (w.message, question, last_part) if q)):
             follow_up = w.weak_lean = True  # weighed against the question alone later
         asked = _tutor_question(w.last_reply())
         # Any clause that asks ("... obviously about a bug. how do i catch that"): a question
@@ -721,3 +726,9 @@ def chunk_words(text: str, size: int = 12, first: int = 3, most: int = 96) -> li
         start += size
         size = min(most, size * 2)
     return chunks
+
+
+def _after_comma(message: str, part: str) -> bool:
+    """Whether ``part`` follows a comma in ``message`` (the same sentence as a statement)."""
+    at = message.find(part)
+    return at > 0 and message[:at].rstrip().endswith(",")

@@ -369,3 +369,15 @@ def test_tokens_in_a_page_is_not_read_as_token_by_token(real_tutor: OfflineTutor
     (reply,) = converse(real_tutor, "api-basics", ["whats a token, how many is a page?"])
     assert reply.meta["card"] == "ab-tokens-vs-words"
     assert "page" in without_folds(reply.text)
+
+
+def test_a_short_question_about_the_learners_own_statement_is_weighed_alone(
+        real_tutor: OfflineTutor) -> None:
+    *_, install = converse(real_tutor, "api-basics", [
+        "trying to make my first call to openai from python. i wrote client = OpenAI() but it "
+        "says OpenAIError: The api_key client option must be set",
+        "i made a .env file with OPENAI_API_KEY=sk-proj-... next to my main.py. i didnt call "
+        "load_dotenv, do i need to install something for that?",
+    ])
+    assert install.meta["card"] == "ab-sdk-import-errors"
+    assert "pip install python-dotenv" in without_folds(install.text)
