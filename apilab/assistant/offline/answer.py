@@ -221,10 +221,15 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
             best_score < FAIR + 0.1 or not answerable_here or hinted_there or far_better) and (
             best_other.closeness >= best_score + OTHER_LAB_MARGIN):
         other_lab = course.lab(best_other.doc.lab)
-        w.notes.append(f"_This is covered best in **{other_lab.title}**, so I'm answering from "
-                       "that lab's notes._")
+        note = (f"_This is covered best in **{other_lab.title}**, so I'm answering from "
+                "that lab's notes._")
+        w.notes.append(note)
         _answer_card(w, best_other, course, foreign=True,
                      hedge=best_other.closeness < GOOD)
+        if w.card is not best_other.doc.card:
+            # The learner's own numbers answered and the card added nothing: no lab to name.
+            w.notes.remove(note)
+            return
         # It still counts here when the question is also this lab's business.
         w.on_lab_topic = best_score >= FAIR or w.lab_vocabulary >= 2
         if not w.on_lab_topic:

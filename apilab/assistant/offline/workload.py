@@ -245,6 +245,10 @@ _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls
                             "searches", "completions"})
 _EACH_NEAR = re.compile(r"\beach\b|\bper (?:user|customer|person|visitor|member|session|"
                         r"student|employee|agent)\b|\bapiece\b", re.I)
+# "the 150 words is the OUTPUT", "2000 tokens are the input".
+_SIDE_IS = re.compile(r"^\s{0,3}(?:tokens?|words?)?\s{0,3}(?:is|are|=)\s{1,3}"
+                      r"(?:the\s{1,3}|my\s{1,3}|just\s{1,3}|only\s{1,3})?"
+                      r"(input|prompt|output|completion)\b", re.I)
 _INTO_BEFORE = re.compile(r"\b(?:into|down to|summar(?:y|ies) of|answers? of|replies of|"
                           r"responses? of)\s*(?:about|around|roughly|~)?\s*$", re.I)
 # Words with the side they are on: "500 words in", "200 output words", "300 words of output".
@@ -430,6 +434,9 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 side = _side(m.group(1)) if m else ""
             if not side and _INTO_BEFORE.search(before):
                 side = "output"  # "summarise ... into 150 words"
+            if not side:
+                m = _SIDE_IN_CLAUSE.search(before) or _SIDE_IS.match(after)
+                side = _side(m.group(1)) if m else ""  # "the summaries are about 150 words"
             if side == "output":
                 w.words_out += q.value
             else:
@@ -589,7 +596,9 @@ _CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then)\W{1,3}){0,2}(?:(?:
                      r"month|year)\b|(?:daily|weekly|monthly|yearly)\b)|\binstead\b"
                      # "the 2000 tokens is the INPUT doc ... redo the math?": sizes corrected.
                      r"|\b(?:redo|re-do|recalculate|re-calculate|recompute|rerun|re-run)\b"
-                     r"|\btokens?\s{1,3}(?:is|are)\s{1,3}(?:the\s{1,3})?(?:input|output)\b", re.I)
+                     r"|\b(?:tokens?|words?)\s{1,3}(?:is|are)\s{1,3}(?:the\s{1,3})?(?:input|output)\b"
+                     # "the input is still 2000 words per article"
+                     r"|\b(?:input|output)\s{1,3}(?:is|are)\s{1,3}still\b", re.I)
 
 
 @dataclasses.dataclass

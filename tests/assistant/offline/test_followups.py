@@ -381,3 +381,17 @@ def test_a_short_question_about_the_learners_own_statement_is_weighed_alone(
     ])
     assert install.meta["card"] == "ab-sdk-import-errors"
     assert "pip install python-dotenv" in without_folds(install.text)
+
+
+def test_a_corrected_side_keeps_the_earlier_count(real_tutor: OfflineTutor) -> None:
+    *_, summaries, corrected = converse(real_tutor, "rate-limits-cost", [
+        "how much would it cost to summarize 500 articles with gpt-4o-mini? each article is "
+        "like 2000 words",
+        "oh right, say the summaries are about 150 words each. whats the total then",
+        "no the 150 words is the OUTPUT, the summary the model writes. the input is still "
+        "2000 words per article",
+    ])
+    for reply in (summaries, corrected):
+        assert "500 x (2,667 input + 200 output tokens)" in reply.text
+        assert "total **$0.26**" in reply.text
+    assert "covered best in" not in corrected.text  # the numbers answered, not a card

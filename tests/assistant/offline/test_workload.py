@@ -313,3 +313,18 @@ def test_a_follow_up_for_a_longer_period_rescales_and_a_shorter_one_is_reported(
     assert yearly.applied == ["per year"] and yearly.workload.period == "year"
     daily = apply_change(base, "and per day?")
     assert not daily.applied and "your counts are per month" in daily.unapplied
+
+
+@pytest.mark.parametrize("text", [
+    "500 articles of 2000 words, the summaries are about 150 words each",
+    "500 articles of 2000 words; the 150 words is the output",
+])
+def test_words_the_model_writes_are_output(text: str) -> None:
+    w = parse_workload(text)
+    assert w is not None
+    assert (w.words_in, w.words_out) == (2000, 150)
+
+
+def test_the_input_is_still_n_words_corrects_the_workload() -> None:
+    assert is_change("no the 150 words is the OUTPUT, the summary the model writes. the input "
+                     "is still 2000 words per article")
