@@ -1031,6 +1031,7 @@ def rate_arithmetic(answer: str) -> str:
     tpm_limit: int | None = None
     tpm_side = ""
     per_request: int | None = None
+    sizes: list[int] = []  # the token sizes of one request (input, output)
     plain: list[int] = []
     batch: tuple[int, str] | None = None
     has_tpm = bool(re.search(r"\btpm\b|tokens per minute", answer[:2000], re.I))
@@ -1061,7 +1062,10 @@ def rate_arithmetic(answer: str) -> str:
         elif _RPS_AFTER.match(after):
             rpm_use = value * 60
         elif _TOKENS_AFTER.match(after):
-            per_request = value
+            # "800 tokens in and the answer is like 20 tokens": one request is both.
+            if value not in sizes:
+                sizes.append(value)
+            per_request = sum(sizes)
         elif (period := _PERIOD_AFTER.match(after)) and batch is None:
             batch = (value, period.group(1).lower())
         elif 400 <= value < 600 and re.match(r"(?:s|'s)?\b(?!\s{0,2}(?:tokens?|requests?))",

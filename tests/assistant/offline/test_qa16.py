@@ -288,3 +288,10 @@ def test_a_status_is_not_a_request_size_and_a_days_count_spreads_over_the_day() 
                            "day, sometimes we get bursts of 429s and everything fails")
     assert "429 tokens" not in text
     assert "spread over the day that is about **14 requests a minute**" in text
+
+
+def test_a_requests_input_and_output_tokens_both_count_toward_tpm() -> None:
+    text = rate_arithmetic("peak is about 300 tickets in a minute, each ticket is ~800 tokens "
+                           "in and the answer is like 20 tokens (just a category)")
+    assert "300 requests a minute x 820 tokens each" in text
+    assert "246,000 tokens per minute" in text
