@@ -91,7 +91,9 @@ _FENCE = re.compile(r"^\s*(```|~~~)\s*([\w+#.-]*)")
 _INLINE_FENCE = re.compile(r"(?<=\S)[ \t]*(?=```)")
 # Words after a fence's language on the same line: the learner is talking about backticks
 # ("it adds ```json at the start and my json.loads breaks"), not opening a block.
-_PROSE_AFTER_FENCE = re.compile(r"[ \t]+[A-Za-z][a-z']*(?:[ \t,]+[A-Za-z][a-z']*){2}\b(?!.*```)")
+# ("... starts with ```json ... how do i fix this": an ellipsis may come first.)
+_PROSE_AFTER_FENCE = re.compile(r"[ \t]+(?:[.\u2026,:;-]{1,3}[ \t]{0,3})?[A-Za-z][a-z']*"
+                                r"(?:[ \t,]+[A-Za-z][a-z']*){2}\b(?!.*```)")
 _TRACE_LINE = re.compile(
     r"^\s*(?:Traceback \(most recent call last\)|File \"[^\"\n]{1,300}\", line \d+|"
     r"at [\w$.<>]+ \(|at (?:async )?[\w$./<>-]+:\d+|\^+\s*$|During handling of the above|"
@@ -216,6 +218,17 @@ def _classify_line(line: str, previous: str) -> str:
     return "prose"
 
 
+def _inline_fence_break(text: str, m: re.Match[str]) -> str:
+    """A line break before a fence that opens mid-line, unless words follow its language
+    on that line ("the output starts with ```json ... how do i fix this" talks about it)."""
+    end = text.find("\n", m.end(), m.end() + 400)
+    rest = text[m.end():end if end >= 0 else m.end() + 400]
+    fence = _FENCE.match(rest)
+    if fence and _PROSE_AFTER_FENCE.match(rest[fence.end():]):
+        return m.group(0)
+    return "\n"
+
+
 def _segment(text: str) -> tuple[list[str], list[Pasted]]:
     """Split into prose lines and pasted blocks, one pass over the lines."""
     prose: list[str] = []
@@ -224,7 +237,7 @@ def _segment(text: str) -> tuple[list[str], list[Pasted]]:
     fence: _Block | None = None
     fence_mark = ""
     # A fence may open or close mid-line ("Is this ok? ```json"): start it on its own line.
-    lines = _INLINE_FENCE.sub("\n", text).splitlines()
+    lines = _INLINE_FENCE.sub(lambda m: _inline_fence_break(text, m), text).splitlines()
     i = 0
     while i < len(lines):
         line = lines[i]

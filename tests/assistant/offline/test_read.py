@@ -191,3 +191,12 @@ def test_a_question_with_a_comma_is_not_split() -> None:
     reading = read_message("how do i retry, and what should the cap be?")
     assert reading.backstory == ""
     assert "how do i retry" in reading.focus
+
+
+def test_backticks_mentioned_mid_sentence_do_not_swallow_the_question() -> None:
+    reading = read_message("json.loads(resp) keeps throwing JSONDecodeError. the model output "
+                           "starts with ```json ... how do i fix this")
+    assert not reading.pasted
+    assert "```json ... how do i fix this" in reading.prose
+    fenced = read_message("why does this fail? ```json\n{\"a\": 1,}\n```")
+    assert fenced.pasted and fenced.pasted[0].kind == "json"
