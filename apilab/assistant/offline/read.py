@@ -76,6 +76,11 @@ class Reading:
         """The focus sentences one by one (for matching each against the notes)."""
         out = [self.lead] if self.lead else []
         out += [q for q in (*self.questions, *self.problems[:2]) if q not in out]
+        if self.backstory:
+            # "im trying to stream the response so it types out. how do i do that in python
+            # with the openai sdk": "that" is the story's; alone, the question is only its
+            # stack ("python with the openai sdk": the first-call card).
+            out = [f"{self.backstory} {q}" if _DOES_THAT.search(q) else q for q in out]
         return out[:5]
 
     def pasted_kinds(self) -> set[str]:
@@ -310,6 +315,11 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 
 
 # --- sentences -----------------------------------------------------------------------------
+
+# A question about what the sentence before it says ("how do i do that", "can I fix this").
+_DOES_THAT = re.compile(r"\b(?:do|does|did|doing|fix|make|get|achieve|implement|handle|"
+                        r"solve|avoid|prevent|stop)\s{1,3}(?:that|this|it)\b", re.I)
+
 
 # Informal text ends sentences in lower case too ("... for each row. how do i get the text
 # out? right now i print it"): after "?" or "!" always, after "." when a question word

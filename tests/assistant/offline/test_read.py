@@ -200,3 +200,12 @@ def test_backticks_mentioned_mid_sentence_do_not_swallow_the_question() -> None:
     assert "```json ... how do i fix this" in reading.prose
     fenced = read_message("why does this fail? ```json\n{\"a\": 1,}\n```")
     assert fenced.pasted and fenced.pasted[0].kind == "json"
+
+
+def test_a_question_about_doing_that_is_matched_with_the_story_it_refers_to() -> None:
+    reading = read_message("im trying to stream the response so it types out like chatgpt. "
+                           "how do i do that in python with the openai sdk")
+    assert reading.parts == ["im trying to stream the response so it types out like chatgpt. "
+                             "how do i do that in python with the openai sdk"]
+    plain = read_message("we use flask. how do i stream the reply?")
+    assert plain.parts == ["how do i stream the reply?"]
