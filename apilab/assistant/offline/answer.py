@@ -407,8 +407,25 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     # Words the answer's own question already uses ("extension" for the extension card) are
     # its topic, not what the follow-up adds.
     topic = set(content_terms(" ".join(card.questions)))
-    added = [t for t in added or () if t not in topic]
+    # Only the phrasing the earlier question was taken as: another phrasing's words ("how
+    # many tokens is a page") may be just what the follow-up adds ("how many is a page?"
+    # after "what is a token?").
+    asked_as = set(content_terms(given_as))
+    added = [t for t in added or () if t not in asked_as]
     lines = _lines_about(card.answer, added) if added and not switched else ""
+    if not lines and not switched and retriever is not None and (
+            nearest is None or given.strength >= nearest.strength + RECAP_LEAD):
+        # The follow-up still reads as about that answer ("so how many tokens is a page
+        # then?" after "what is a token?"): two of its new words, common ones too ("page",
+        # "words"), in one line of the answer.
+        earlier = w.follows or next((c for r, c in reversed(w.turn.history)
+                                     if r in ("user", "learner")), "")
+        before = asked_as | set(content_terms(earlier[:2000]))
+        index = retriever.index
+        said = w.reading.prose if w.reading is not None else w.message
+        common = [t for t in dict.fromkeys(content_terms(said[:2000])) if t not in before
+                  and index.idf(t) >= FRESH_MIN_IDF and index.knows(t)]
+        lines = _lines_about(card.answer, common, need=2) if len(common) >= 2 else ""
     if lines and (nearest is None or nearest.strength < given.strength):
         # "what if it's a 500 instead?" after the table of statuses to retry: the rows of
         # that answer, not the next card over (which was about another SDK's retries).
@@ -455,6 +472,7 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
 
 
 RECAP_MIN_IDF = 2.5  # a word in at most about 10% of the documents: specific enough to quote on
+RECAP_LEAD = 0.15  # the answer given leads the next card by this much: the follow-up is about it
 RECAP_MAX_LINES = 4
 
 

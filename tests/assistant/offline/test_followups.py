@@ -395,3 +395,14 @@ def test_a_corrected_side_keeps_the_earlier_count(real_tutor: OfflineTutor) -> N
         assert "500 x (2,667 input + 200 output tokens)" in reply.text
         assert "total **$0.26**" in reply.text
     assert "covered best in" not in corrected.text  # the numbers answered, not a card
+
+
+def test_a_follow_up_about_the_answer_given_quotes_its_line_even_in_common_words(
+        real_tutor: OfflineTutor) -> None:
+    _, page = converse(real_tutor, "api-basics", [
+        "what is a token exactly and how do i count them before sending a request",
+        "so how many tokens is a page then? like a normal word doc page",
+    ])
+    assert page.meta["answer_kind"] == "recap"
+    assert "650 tokens, about one printed page" in page.text
+    assert "stream=True" not in page.text  # not the "token by token in my web page" card
