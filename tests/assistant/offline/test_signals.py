@@ -188,3 +188,11 @@ def test_lm_studio_refusing_json_mode_names_its_card(real_tutor: OfflineTutor) -
         "Error code: 400 - {'error': \"'response_format.type' must be 'json_schema'\"}"))
     assert reply.meta["card"] == "pp-lmstudio-json-object"
     assert "json_schema" in reply.text
+
+
+def test_a_printed_chat_completion_object_points_at_choices() -> None:
+    from apilab.assistant.offline.read import read_message
+
+    reading = read_message("how do i get the actual text out? i printed response and got this "
+                           "giant ChatCompletion(id=..., choices=[Choice(...)]) blob thing")
+    assert "ab-response-content" in reading.signals.cards()
