@@ -933,8 +933,17 @@ _PARSE_FAILS = re.compile(
 
 def _model_problems(w: Draft, reading: Reading) -> None:
     """A misspelt or retired model name, or an unknown one behind a 404: say so first."""
+    said = reading.text.lower()
     for mention in reading.signals.model_problems():
-        if mention.retired:
+        squeezed = mention.written.replace("gpt-", "gpt", 1)
+        if mention.retired and squeezed != mention.written and squeezed in said and (
+                mention.written not in said):
+            # "The model `gpt4` does not exist": the id was sent without its hyphen, and
+            # the model it meant is retired as well.
+            w.notes.append(f"**`{squeezed}` is not a model id: ids are exact, and this one "
+                           f"is `{mention.written}` with a hyphen. Even spelt right, "
+                           f"`{mention.written}` is {mention.retired}**")
+        elif mention.retired:
             w.notes.append(f"**`{mention.written}` is {mention.retired}**")
         elif mention.typo:
             w.notes.append(

@@ -196,3 +196,18 @@ def test_a_printed_chat_completion_object_points_at_choices() -> None:
     reading = read_message("how do i get the actual text out? i printed response and got this "
                            "giant ChatCompletion(id=..., choices=[Choice(...)]) blob thing")
     assert "ab-response-content" in reading.signals.cards()
+
+
+def test_a_model_id_sent_without_its_hyphen_is_named_before_its_retirement(
+        real_tutor: OfflineTutor) -> None:
+    from apilab.evals.tutor import tutor_turn
+
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "api-basics",
+        "openai.NotFoundError: Error code: 404 - {'error': {'message': 'The model `gpt4` does "
+        "not exist or you do not have access to it.', 'code': 'model_not_found'}} i have a "
+        "paid account so why no access"))
+    assert "`gpt4` is not a model id" in reply.text
+    assert "`gpt-4` with a hyphen" in reply.text
+    plain = real_tutor.compose(tutor_turn(real_tutor, "api-basics", "is gpt-4 still available?"))
+    assert "not a model id" not in plain.text
