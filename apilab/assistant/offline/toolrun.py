@@ -32,6 +32,7 @@ from apilab.assistant.offline.workload import (
     PEOPLE_NOUNS,
     Workload,
     apply_change,
+    history_growth,
     is_change,
     parse_workload,
     price_model_split,
@@ -106,6 +107,12 @@ def run_tools(w: Draft) -> None:
     count = intents.detect_token_count(reading.text if "token" in prose.lower() else "")
     if count:
         run_count(w, count)
+    growth = history_growth(prose)
+    if growth:
+        started = time.perf_counter()
+        w.parts.append(growth)
+        w.ran("history_growth", {"chars": len(prose)}, started)
+        w.hints += ["conversation history", "prompt_tokens keep going up"]
     _capacity(w, reading)
     backoff = intents.detect_backoff(prose)
     if w.last_reply().startswith("**Backoff schedule:") or "\n**Backoff schedule:" in \

@@ -1147,3 +1147,50 @@ def rate_arithmetic(answer: str) -> str:
                      "your dashboard): whichever you are closer to is the one you will hit "
                      "first, and your client-side limiter should keep you ~20% below it.")
     return " ".join(lines)
+
+
+# "like 50 messages, each one maybe 100 tokens. how many tokens would the 50th request be":
+# the history is resent on every turn, so requests grow and the conversation's input grows
+# with the square of its length.
+_GROWTH_ASK = re.compile(
+    r"\bhow (?:many|much)\b[^.?!\n]{0,40}\b(?:\d{1,4}(?:st|nd|rd|th)|last|final)\s{1,3}"
+    r"(?:request|message|turn|call|one)\b|\bhow (?:many|much)\b[^.?!\n]{0,30}\b(?:whole|"
+    r"entire|full)\s{1,3}(?:conversation|chat|thread)\b", re.I)
+_MESSAGES_AFTER = re.compile(r"^\s{0,2}(?:chat\s{1,3})?(?:messages|msgs|turns|exchanges)\b", re.I)
+_TOKENS_EACH_AFTER = re.compile(r"^\s{0,2}(?:tokens?|toks?)\b", re.I)
+GROWTH_MAX_MESSAGES = 10_000
+
+
+def history_growth(text: str) -> str:
+    """The tokens the Nth request of a chat carries and the whole conversation's input,
+    when ``text`` gives a number of messages, their size and asks about a late request;
+    "" otherwise."""
+    head = text[:2000]
+    if not _GROWTH_ASK.search(head):
+        return ""
+    messages = size = None
+    for q in parse_quantities(head):
+        after = head[q.end:q.end + 30]
+        if q.money:
+            continue
+        if messages is None and _MESSAGES_AFTER.match(after):
+            messages = int(q.value)
+        elif size is None and _TOKENS_EACH_AFTER.match(after):
+            size = int(q.value)
+    if not messages or not size or not 1 < messages <= GROWTH_MAX_MESSAGES:
+        return ""
+    last = messages * size
+    total = size * messages * (messages + 1) // 2
+    return (f"**History growth:** the API keeps no memory, so every request resends the "
+            f"conversation so far. Counting each message (yours and the replies) as about "
+            f"{size:,} tokens, request *k* carries about *k* x {size:,} tokens: the "
+            f"{_ordinal(messages)} carries about **{_fmt_tokens(last)} input tokens** (plus "
+            f"the system prompt, resent every time too), and the whole conversation about "
+            f"{size:,} x {messages} x {messages + 1} / 2 = **{_fmt_tokens(total)} input "
+            f"tokens** in all. That is why long chats get expensive: trim or summarise old "
+            f"turns, or cap the history you send.")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix} request"

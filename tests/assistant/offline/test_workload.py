@@ -328,3 +328,27 @@ def test_words_the_model_writes_are_output(text: str) -> None:
 def test_the_input_is_still_n_words_corrects_the_workload() -> None:
     assert is_change("no the 150 words is the OUTPUT, the summary the model writes. the input "
                      "is still 2000 words per article")
+
+
+def test_history_growth_counts_the_nth_request_and_the_whole_conversation() -> None:
+    from apilab.assistant.offline.workload import history_growth
+
+    text = history_growth("like 50 messages, each one maybe 100 tokens. how many tokens would "
+                          "the 50th request be roughly")
+    assert "the 50th request carries about **5,000 input tokens**" in text
+    assert "**127,500 input tokens** in all" in text
+    assert history_growth("50 messages of 100 tokens each, what is a token?") == ""
+    assert history_growth("how many tokens is the last request? 100000000 messages, 10 "
+                          "tokens each") == ""  # beyond any chat: not a conversation
+
+
+def test_history_growth_patterns_are_linear_on_hostile_input() -> None:
+    import time
+
+    from apilab.assistant.offline.workload import history_growth
+
+    for text in ("how many " + "x " * 2000 + "5th request", "how much " * 500 + "whole",
+                 "1 messages " * 400 + "how many in the 2nd turn"):
+        started = time.perf_counter()
+        history_growth(text)
+        assert time.perf_counter() - started < 0.5
