@@ -564,6 +564,11 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             if not _ADJ_ASKS.match(low, m.end()):
                 w.frequency = unit
                 break
+    groups = _people_groups(text)
+    if groups is not None:
+        w.items, w.item_noun, w.frequency, breakdown = groups
+        w.each, w.each_noun = Decimal(1), ""
+        w.notes.append(f"Counted: {breakdown}.")
     _apply_period(w, text, bare_duration)
     converted = []
     for words, side in ((w.words_in, "input"), (w.words_out, "output")):
@@ -577,6 +582,33 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     if per_item_seen and w.items == 1 and not item_total_seen:
         w.notes.append("Per-request figures: give the number of requests for a total.")
     return w
+
+
+# "1000 free users doing maybe 30 a month, and 50 paid users doing 500 a month": groups of
+# people at different rates, added up. Bounded gaps keep it linear.
+_GROUP = re.compile(
+    r"(?P<n>\d[\d,.]{0,9}\s?k?)\s{1,3}(?:(?P<kind>[a-z]{2,12})\s{1,3})?"
+    r"(?P<noun>users|customers|people|accounts|members|subscribers|students|clients)\b"
+    r"[^.;\n\d]{0,30}(?P<m>\d[\d,.]{0,9}\s?k?)\s{1,3}(?:[a-z]{1,15}\s{1,3})?"
+    r"(?:a|per|each|every|/)\s{0,3}(?P<per>day|week|month)\b", re.I)
+
+
+def _people_groups(text: str) -> tuple[Decimal, str, str, str] | None:
+    """``(requests, noun, period, breakdown)`` when ``text`` gives two or more groups of
+    people with their own rates over the same period, else ``None``."""
+    found = []
+    for m in _GROUP.finditer(text[:2000]):
+        people, rate = parse_quantities(m.group("n")), parse_quantities(m.group("m"))
+        if people and rate:
+            found.append((people[0].value, rate[0].value, (m.group("kind") or "").lower(),
+                          m.group("noun").lower(), m.group("per").lower()))
+    if len(found) < 2 or len({g[4] for g in found}) != 1:
+        return None
+    total = sum((n * r for n, r, *_ in found), Decimal(0))
+    parts = " + ".join(f"{_count(n)} {f'{kind} ' if kind else ''}{noun} x {_count(r)}"
+                       for n, r, kind, noun, _ in found)
+    period = found[0][4]
+    return total, "requests", period, f"{parts} = {_count(total)} requests a {period}"
 
 
 # --- a follow-up that changes one parameter -------------------------------------------------

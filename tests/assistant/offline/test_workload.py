@@ -352,3 +352,24 @@ def test_history_growth_patterns_are_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         history_growth(text)
         assert time.perf_counter() - started < 0.5
+
+
+def test_groups_of_people_at_their_own_rates_are_added_up() -> None:
+    w = parse_workload("each description is ~300 tokens in, 250 out. i expect 1000 free users "
+                       "doing maybe 30 a month, and 50 paid users doing 500 a month")
+    assert w is not None
+    assert (w.items, w.frequency) == (55_000, "month")
+    assert "1,000 free users x 30 + 50 paid users x 500 = 55,000 requests a month" in w.notes[0]
+    one = parse_workload("300 tokens in, 250 out; 1000 users doing 30 a month")
+    assert one is not None and not any(n.startswith("Counted") for n in one.notes)
+
+
+def test_the_groups_pattern_is_linear_on_hostile_input() -> None:
+    import time
+
+    from apilab.assistant.offline.workload import _GROUP
+
+    for text in ("1 users " * 300, "1 " * 1000 + "users", "12 free users " + "a " * 1000):
+        started = time.perf_counter()
+        list(_GROUP.finditer(text[:2000]))
+        assert time.perf_counter() - started < 0.5
