@@ -13,11 +13,12 @@ of the real-learner suite (``apilab eval tutor --split dev``), never on the held
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import TYPE_CHECKING
 
 from apilab.assistant.folds import fold
-from apilab.assistant.offline.draft import lead_paragraph
+from apilab.assistant.offline.draft import lab_vocabulary, lead_paragraph
 from apilab.assistant.offline.intents import bare_ask
 from apilab.assistant.offline.read import is_question
 from apilab.assistant.offline.retrieve import (
@@ -217,9 +218,15 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     # card at 1.0).
     far_better = bool(best_other and best_score < GOOD and best_other.closeness >= GOOD
                       and best_other.closeness >= best_score + FAR_BETTER_MARGIN)
-    if best_other and other_usable and (
+    # "how do i stream responses in node with the anthropic sdk?" asked in the keys lab: not
+    # one of this lab's words and several of that lab's, so its better card is the answer.
+    elsewhere = bool(best_other and w.lab_vocabulary == 0 and best_other.closeness > best_score
+                     and best_other.closeness >= GOOD
+                     and lab_vocabulary(dataclasses.replace(
+                         w.turn, lab=course.lab(best_other.doc.lab)), w.focus) >= 2)
+    if best_other and other_usable and (elsewhere or (
             best_score < FAIR + 0.1 or not answerable_here or hinted_there or far_better) and (
-            best_other.closeness >= best_score + OTHER_LAB_MARGIN):
+            best_other.closeness >= best_score + OTHER_LAB_MARGIN)):
         other_lab = course.lab(best_other.doc.lab)
         note = (f"_This is covered best in **{other_lab.title}**, so I'm answering from "
                 "that lab's notes._")
@@ -231,7 +238,7 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
             w.notes.remove(note)
             return
         # It still counts here when the question is also this lab's business.
-        w.on_lab_topic = best_score >= FAIR or w.lab_vocabulary >= 2
+        w.on_lab_topic = not elsewhere and (best_score >= FAIR or w.lab_vocabulary >= 2)
         if not w.on_lab_topic:
             w.kind = "other-lab"
         return

@@ -406,3 +406,13 @@ def test_a_follow_up_about_the_answer_given_quotes_its_line_even_in_common_words
     assert page.meta["answer_kind"] == "recap"
     assert "650 tokens, about one printed page" in page.text
     assert "stream=True" not in page.text  # not the "token by token in my web page" card
+
+
+def test_a_question_with_none_of_this_labs_words_is_answered_from_the_lab_it_belongs_to(
+        real_tutor: OfflineTutor) -> None:
+    (reply,) = converse(real_tutor, "key-security", [
+        "how do i stream responses in node with the anthropic sdk? want to show text as it "
+        "arrives"])
+    assert reply.meta["card"] == "ab-stream-node"
+    assert "Lab 1" in reply.text
+    assert not reply.on_topic  # streaming is not this lab's business: it does not count here
