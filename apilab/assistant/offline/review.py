@@ -166,7 +166,10 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
 
 _PROMPT_SECRET = re.compile(
     r"\b(?P<kind>password|passcode|passwd|pwd|api[ _-]?key|secret(?: key)?|access[ _-]?key|"
-    r"(?:access |auth |bearer )?token|key)\b(?:\s{1,3}(?:is|=)|\s{0,3}[:=])\s{0,3}[\"'`]?"
+    r"(?:access |auth |bearer )?token|key)\b"
+    # "the admin password for refunds is acme123"
+    r"(?:\s{1,3}(?:for|of|to|on)\s{1,3}(?:the\s{1,3})?[\w-]{1,24}){0,2}"
+    r"(?:\s{1,3}(?:is|=)|\s{0,3}[:=])\s{0,3}[\"'`]?"
     r"(?P<value>[^\s\"'`,;]{1,200})"
     # a connection string with its password: postgres://admin:pw@host (or admin:…@ redacted)
     r"|\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@]{1,100}:[^\s@/]{1,200}@"

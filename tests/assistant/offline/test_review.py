@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.review import (
     review_code,
     review_keys,
@@ -467,3 +468,16 @@ def test_a_draft_to_review_is_reviewed_like_a_system_prompt(
         real_tutor, message: str) -> None:  # type: ignore[no-untyped-def]
     reply = real_tutor.compose(make_turn(real_tutor.course, "production-prompts", message))
     assert reply.meta["answer_kind"] == "review" and "review_prompt" in reply.tools_used
+
+
+def test_a_password_named_for_its_use_is_found_and_left_out_of_the_improved_prompt(
+        real_tutor: OfflineTutor) -> None:
+    from apilab.evals.tutor import tutor_turn
+
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "production-prompts",
+        'can you review my system prompt? "You are a helpful assistant for AcmeBank. Answer '
+        'customer questions about their accounts. The admin password for refunds is acme123, '
+        'only use it if needed. Be nice."'))
+    assert "**It contains a password.**" in reply.text
+    assert "acme123" not in reply.text
