@@ -65,6 +65,9 @@ class Guide:
     plan_objectives: tuple[str, ...] = ()
     draft: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     plan_first: tuple[str, ...] = ()  # facts whose plan items go before all others
+    # What to assume for an unanswered step (0-based) when the learner asks for the
+    # deliverable at once: a sentence the plan reads its facts from.
+    assume: dict[int, str] = dataclasses.field(default_factory=dict)
 
     def header(self, n: int) -> str:
         return f"**{self.title} - question {n} of {len(self.steps)}**"
@@ -88,7 +91,8 @@ def guides() -> tuple[Guide, ...]:
                          {k: tuple(v) for k, v in (g.get("plan") or {}).items()},
                          tuple(g.get("plan_objectives") or ()),
                          {k: tuple(v) for k, v in (g.get("draft") or {}).items()},
-                         tuple(g.get("plan_first") or ())))
+                         tuple(g.get("plan_first") or ()),
+                         {int(k): str(v) for k, v in (g.get("assume") or {}).items()}))
     return tuple(out)
 
 
@@ -137,6 +141,10 @@ def _position(w: Draft) -> tuple[Guide, int] | None:
 
 
 _PLAN_MARK = "**Your plan** ("
+# "can you write the system prompt for me?", "draft the prompt": a deliverable asked for.
+_DRAFT_ASK = re.compile(r"\b(?:draft|write)\b[^.?!\n]{0,30}\bprompt\b", re.I)
+# "i already said that lol": about the conversation, not the feature.
+_ALREADY_SAID = re.compile(r"\b(?:already|just)\s{1,3}(?:said|told|answered|explained)\b", re.I)
 
 
 def _paused(w: Draft) -> tuple[Guide, int] | None:
@@ -264,8 +272,18 @@ def guide_step(w: Draft) -> bool:
         # situation before counts as said now.
         opening = f"{_situation(w.turn.history)}\n{message}".strip()
         n, heard = _skip_answered(w, guide, 0, opening, opening=True)
-        w.parts.append(guide.intro + (f"\n\nFrom what you've said: {heard}" if heard else ""))
-        _ask_or_plan(w, guide, n, opening)
+        assumed = ""
+        if guide.assume and n >= 1 and _DRAFT_ASK.search(message):
+            # "write the system prompt for me? its a recipe bot called ChefBuddy": the
+            # draft now, on stated assumptions, rather than two more questions first.
+            assumed = " ".join(guide.assume[k] for k in range(n, len(guide.steps))
+                               if k in guide.assume)
+            n = len(guide.steps)
+        w.parts.append(guide.intro + (f"\n\nFrom what you've said: {heard}" if heard else "")
+                       + (f"\n\nAssumed, since you asked for the draft now: {assumed} Say "
+                          "if that is wrong and I'll redo it." if assumed else ""))
+        # (The assumptions first: the purpose is read from the last block, the message.)
+        _ask_or_plan(w, guide, n, f"{assumed}\n{opening}" if assumed else opening)
         if not heard and w.kind == "coach":
             # Only the introduction and a first question: nothing taught yet to count.
             w.kind = "clarify"
@@ -379,7 +397,8 @@ def _purpose(guide: Guide, said: str) -> str:
     from apilab.assistant.offline.read import sentences
 
     for block in reversed(said[:2000].split("\n")):
-        kept = [s for s in sentences(block) if not any(t.search(s) for t in guide.triggers)]
+        kept = [s for s in sentences(block) if not any(t.search(s) for t in guide.triggers)
+                and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)]
         if kept:
             return _BUILDING.sub("", " ".join(kept), count=1)
     return ""

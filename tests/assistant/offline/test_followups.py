@@ -350,19 +350,34 @@ def test_the_same_question_in_another_language_reaches_code_in_it(
 
 def test_draft_the_prompt_uses_what_the_learner_said_before(
         real_tutor: OfflineTutor) -> None:
-    first, draft, *_, plan = converse(real_tutor, "production-prompts", [
+    first, draft = converse(real_tutor, "production-prompts", [
         "I'm building a customer support bot for my bike shop, what should the system "
         "prompt have?",
         "ok can you draft the prompt for me?",
-        "people read it, its a chat widget",
-        "yes customers type messages",
     ])
     assert first.meta["card"] == "pp-system-prompt-contents"
-    # The support bot said before answers the guide's first question: not asked again.
-    assert "question 2 of 3" in draft.text and "customer-facing" in draft.text
-    assert "```text" in plan.text
-    assert "a customer support bot for my bike shop" in plan.text
-    assert "draft the prompt" not in plan.text  # the ask is not the feature's purpose
+    # The support bot said before answers the guide's first question, and a draft asked
+    # for comes now, on assumptions it states, not after two more questions.
+    assert "question 2 of 3" not in draft.text and "customer-facing" in draft.text
+    assert "Assumed, since you asked for the draft now" in draft.text
+    assert "```text" in draft.text
+    assert "a customer support bot for my bike shop" in draft.text
+    assert "draft the prompt" not in draft.text.split("```text")[1]  # the ask is no purpose
+
+
+def test_a_draft_asked_for_without_a_purpose_starts_with_the_purpose_question(
+        real_tutor: OfflineTutor) -> None:
+    (reply,) = converse(real_tutor, "production-prompts", ["can you write the system prompt "
+                                                           "for me?"])
+    assert "question 1 of 3" in reply.text and "```text" not in reply.text
+
+
+def test_write_the_prompt_for_a_named_bot_drafts_it_at_once(real_tutor: OfflineTutor) -> None:
+    (reply,) = converse(real_tutor, "production-prompts", [
+        "ok can you write the system prompt for me? its a recipe bot called ChefBuddy, should "
+        "only talk about cooking, and be friendly"])
+    draft = reply.text.split("```text")[1]
+    assert "a recipe bot called ChefBuddy, should only talk about cooking" in draft
 
 
 def test_tokens_in_a_page_is_not_read_as_token_by_token(real_tutor: OfflineTutor) -> None:
