@@ -397,7 +397,10 @@ def _purpose(guide: Guide, said: str) -> str:
     from apilab.assistant.offline.read import sentences
 
     for block in reversed(said[:2000].split("\n")):
-        kept = [s for s in sentences(block) if not any(t.search(s) for t in guide.triggers)
+        # Informal text ends sentences in lower case too ("... substitutions. i already
+        # said that lol"): any full stop ends one here.
+        pieces = [p for s in sentences(block) for p in re.split(r"(?<=[.!?])\s+", s) if p]
+        kept = [s for s in pieces if not any(t.search(s) for t in guide.triggers)
                 and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)]
         if kept:
             return _BUILDING.sub("", " ".join(kept), count=1)

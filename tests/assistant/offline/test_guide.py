@@ -274,3 +274,19 @@ def test_asking_for_the_plan_again_shows_it_without_counting(real_tutor: Offline
     again = replies[4]
     assert "Here is the plan from above again" in again.text and "Your plan" in again.text
     assert not again.on_topic
+
+
+def test_a_complaint_in_the_answer_is_not_the_features_purpose(
+        real_tutor: OfflineTutor) -> None:
+    from tests.assistant._helpers import converse
+
+    *_, plan = converse(real_tutor, "production-prompts", [
+        "can you write the system prompt for me?",
+        "its a recipe chatbot on my cooking blog, visitors ask it for recipes and "
+        "substitutions. i already said that lol, just write the prompt",
+        "a person reads it, its just chat text",
+        "only the visitors messages, no files or anything",
+    ])
+    draft = plan.text.split("```text")[1]
+    assert "a recipe chatbot on my cooking blog" in draft
+    assert "already said" not in draft and "write the prompt" not in draft
