@@ -386,8 +386,15 @@ def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:
                 f"which number changes (\"half of them at 3000 input tokens\", \"50k "
                 f"{workload_noun}\", \"300 output tokens each\"); here it is "
                 + ("with the changes so far:" if chain.applied else "unchanged:"))
-    run_cost(w, change.workload, reading, chain.text, models=named or chain.models, lead=lead,
+    models = named or chain.models
+    if named and chain.models and _INSTEAD.search(reading.prose[:300]):
+        # "what if i used claude haiku instead": the new model beside the one it replaces.
+        models = list(dict.fromkeys([*named, *chain.models]))
+    run_cost(w, change.workload, reading, chain.text, models=models, lead=lead,
              args={"changed": change.applied, "unapplied": change.unapplied})
+
+
+_INSTEAD = re.compile(r"\b(?:instead|rather than|switch(?:ed)? to|compared? (?:to|with))\b", re.I)
 
 
 # Model names side by side ("gpt-4o-mini vs claude-sonnet-4"): each part is read on its own,

@@ -649,6 +649,22 @@ _OUTPUT_CAP = re.compile(r"\bcap\s{1,3}(?:the\s{1,3})?(?:output|answers?|replies
                          r"\s{1,3}(?:at|to)\s{1,3}(\d[\d,]{0,7})\b", re.I)
 
 
+# "traffic doubles", "3x the users", "ten times as many": a factor on the counts.
+_MULTIPLIER = re.compile(r"\b(doubles?|doubled|doubling|triples?|tripled|tripling|"
+                         r"quadruples?|quadrupled|halves|halved|halving)\b|"
+                         r"(?<![\w.])(\d{1,3}(?:\.\d{1,2})?)\s?(?:x|times)\b", re.I)
+_FACTOR_WORDS = {"doubl": Decimal(2), "tripl": Decimal(3), "quadrupl": Decimal(4),
+                 "halv": Decimal("0.5")}
+
+
+def _multiplier(m: re.Match[str]) -> Decimal | None:
+    if m.group(2):
+        value = Decimal(m.group(2))
+        return value if 0 < value <= 1000 else None
+    word = m.group(1).lower()
+    return next((v for k, v in _FACTOR_WORDS.items() if word.startswith(k)), None)
+
+
 def is_change(text: str) -> bool:
     """A follow-up that changes the workload just priced ("what if half of them are long,
     like 3000 tokens?", "and on gpt-4o instead?"), not a new question."""
@@ -721,6 +737,15 @@ def apply_change(w: Workload, text: str) -> Change:
             new.split_share, new.split_side, new.split_tokens = Decimal(0), "", Decimal(0)
         change.applied.append(f"{_fmt_tokens(getattr(new, f'{side}_tokens'))} {side} tokens "
                               f"per {noun.rstrip('s') if noun.endswith('s') else noun}")
+    times = _MULTIPLIER.search(rest)
+    if times and not sides:
+        # "and if traffic doubles?", "what if we get 3x the users": every count scales.
+        factor = _multiplier(times)
+        if factor is not None:
+            new.items = w.items * factor
+            change.applied.append(f"{factor.normalize():f}x the {noun} "
+                                  f"({_count(new.items)})")
+            rest = rest[:times.start()] + " " * (times.end() - times.start()) + rest[times.end():]
     # A new count: "what if we get 50k tickets (of 1000 tokens each)?"
     for q in parse_quantities(rest)[:4]:
         item = _ITEM_AFTER.match(rest[q.end:q.end + 40])

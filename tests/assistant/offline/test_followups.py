@@ -431,3 +431,16 @@ def test_a_question_with_none_of_this_labs_words_is_answered_from_the_lab_it_bel
     assert reply.meta["card"] == "ab-stream-node"
     assert "Lab 1" in reply.text
     assert not reply.on_topic  # streaming is not this lab's business: it does not count here
+
+
+def test_another_model_instead_is_priced_beside_the_one_it_replaces(
+        real_tutor: OfflineTutor) -> None:
+    *_, doubled, haiku = converse(real_tutor, "rate-limits-cost", [
+        "estimate: 1000 daily users, each sends around 20 messages a day, each message ~500 "
+        "input tokens and ~300 output tokens, using gpt-4o-mini. how much per month?",
+        "and if traffic doubles?",
+        "ok and per year? and what if i used claude haiku instead",
+    ])
+    assert "total **$306.00** per month" in doubled.text
+    assert "claude-haiku" in haiku.text and "`gpt-4o-mini`" in haiku.text
+    assert "per year" in haiku.text

@@ -373,3 +373,14 @@ def test_the_groups_pattern_is_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         list(_GROUP.finditer(text[:2000]))
         assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize(("said", "items"), [
+    ("and if traffic doubles?", 2000), ("what if we get 3x the users", 3000),
+    ("what if it halves", 500), ("and if it grows 10 times?", 10_000),
+])
+def test_a_factor_on_the_traffic_scales_the_count(said: str, items: int) -> None:
+    base = parse_workload("1000 users, 500 input and 300 output tokens each")
+    assert base is not None and is_change(said)
+    change = apply_change(base, said)
+    assert change.workload.items == items and not change.unapplied
