@@ -256,7 +256,8 @@ _WORDS_SIDE = re.compile(
     r"^\s*-?\s*(?:(input|prompt|in|output|completion|out|generated)\s+)?words?\b"
     r"(?:\s+(?:of\s+)?(input|prompt|in|output|completion|out|generated)\b)?", re.I)
 _ITEM_AFTER = re.compile(r"^\s*(?:(?:new|short|long|large|small|support|customer|daily|"
-                         r"monthly|active|pdf|text|user|product|summary|summari[sz]ation|"
+                         r"monthly|active|paying|paid|free|premium|registered|"
+                         r"pdf|text|user|product|summary|summari[sz]ation|"
                          r"translation|classification|extraction|batch|background|email|chat)"
                          r"\s+){0,2}([a-z]{3,20})\b", re.I)
 _NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars", "percent",
@@ -564,6 +565,20 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             if not _ADJ_ASKS.match(low, m.end()):
                 w.frequency = unit
                 break
+    share = _PEOPLE_SHARE.search(text[:2000])
+    if share and w.item_noun in _PEOPLE_NOUNS and w.item_noun.startswith(
+            share.group(2).lower()[:4]):
+        # "3000 customers ... we guess 30% of customers use it, maybe 10 times a month".
+        part = Decimal(share.group(1)) / 100
+        if 0 < part < 1:
+            users = (w.items * part).to_integral_value()
+            w.notes.append(f"{share.group(1)}% of {_count(w.items)} {w.item_noun} = "
+                           f"{_count(users)}.")
+            w.items = users
+            times = _TIMES_EACH.search(text[share.end():share.end() + 80])
+            if times and w.each == 1:
+                w.each, w.each_noun = Decimal(times.group(1)), "uses"
+                w.frequency = w.frequency or times.group(2).lower()
     groups = _people_groups(text)
     if groups is not None:
         w.items, w.item_noun, w.frequency, breakdown = groups
@@ -582,6 +597,15 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     if per_item_seen and w.items == 1 and not item_total_seen:
         w.notes.append("Per-request figures: give the number of requests for a total.")
     return w
+
+
+# "30% of customers use it, maybe 10 times a month": a share of the people counted.
+_PEOPLE_SHARE = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d{1,2})?)\s?(?:%|percent)\s{1,3}of\s{1,3}"
+                           r"(?:the\s{1,3}|our\s{1,3}|my\s{1,3}|all\s{1,3}|them\b)?"
+                           r"(?:[a-z]{1,12}\s{1,3})?(users|customers|visitors|members|students|"
+                           r"subscribers|clients|accounts)\b", re.I)
+_TIMES_EACH = re.compile(r"\b(\d{1,4})\s{1,3}times\s{1,3}(?:a|per|each|every)\s{1,3}"
+                         r"(day|week|month)\b", re.I)
 
 
 # "1000 free users doing maybe 30 a month, and 50 paid users doing 500 a month": groups of

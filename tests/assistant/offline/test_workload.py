@@ -384,3 +384,12 @@ def test_a_factor_on_the_traffic_scales_the_count(said: str, items: int) -> None
     assert base is not None and is_change(said)
     change = apply_change(base, said)
     assert change.workload.items == items and not change.unapplied
+
+
+def test_a_share_of_the_people_counted_before_uses_it_so_many_times() -> None:
+    w = parse_workload("we have about 3000 paying customers at 29 dollars a month\ndocuments "
+                       "are maybe 8000 tokens, summary 400 tokens. we guess 30% of customers "
+                       "use it, maybe 10 times a month")
+    assert w is not None
+    assert (w.items, w.each, w.frequency) == (900, 10, "month")
+    assert "30% of 3,000 customers = 900." in w.notes
