@@ -192,8 +192,10 @@ _ADJ_ASKS = re.compile(r"\s*(?:api\s+)?(?:cost|costs|bill|spend|price|total|budg
                        re.I)
 # Money to spend, not a price or a total to check: "I added $10 credit", "a $50 budget".
 _BUDGET_BEFORE = re.compile(r"\b(?:added|add|topped up|top up|loaded|deposited|bought|have|"
-                            r"budget(?: of)?|balance(?: of)?)\s*(?:about|around|like|only)?\s*"
-                            r"(?:\$|usd|us\$)?\s*$", re.I)
+                            r"budget(?: of)?|balance(?: of)?|afford|"
+                            # "cap my app at $20/month", "limit spend to $50"
+                            r"(?:cap|limit)(?:\s{1,3}[a-z']{1,12}){0,3}?\s{1,3}(?:at|to))"
+                            r"\s*(?:about|around|like|only)?\s*(?:\$|usd|us\$)?\s*$", re.I)
 _BUDGET_AFTER = re.compile(r"\s*(?:dollars?|usd|bucks)?\s*(?:of\s+)?(?:api\s+)?(?:credits?|"
                            r"budget|balance|prepaid)\b", re.I)
 # "200 messages a day, short ones": a size in words, priced on stated assumptions.

@@ -393,3 +393,12 @@ def test_a_share_of_the_people_counted_before_uses_it_so_many_times() -> None:
     assert w is not None
     assert (w.items, w.each, w.frequency) == (900, 10, "month")
     assert "30% of 3,000 customers = 900." in w.notes
+
+
+def test_a_cap_the_learner_sets_is_a_budget_to_count_against() -> None:
+    w = parse_workload("I want to cap my app at $20/month. each chat is 1,500 input tokens "
+                       "and 400 output tokens at $0.80 per million input and $4 per million "
+                       "output. how many chats can I afford?")
+    assert w is not None and w.budget == 20
+    text, _ = price_workload(w, [])
+    assert "covers this workload about 7,143 times" in text
