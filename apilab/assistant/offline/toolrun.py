@@ -91,7 +91,7 @@ def run_tools(w: Draft) -> None:
             models = [m.resolved for m in reading.signals.models if m.resolved]
             if models and (not _COUNT_DIGIT.search(prose) or _BUDGET_ASK.search(prose)) and \
                     re.search(r"\b(?:price|pricing|cost|how much|cheaper|cheapest|"
-                              r"expensive)\b", prose, re.I):
+                              r"expensive)\b", prose, re.I) and not _how_to_only(prose):
                 _say_assumed(w, list(reading.signals.models), models)
                 run_price(w, list(dict.fromkeys(models)), budget=bool(_BUDGET_ASK.search(prose)))
     elif w.follows and not w.answering and reading.signals.models:
@@ -132,6 +132,19 @@ def run_tools(w: Draft) -> None:
     _reviews(w, reading)
     _errors(w, reading)
     _json(w, reading)
+
+
+# "how do i count tokens ... so i know what it will cost?": a how-to whose only cost word is
+# its purpose; the price list would push the card's code out.
+_HOW_TO = re.compile(r"\bhow\s{1,3}(?:do|can|should|would)\s{1,3}(?:i|we|you)\b|\bhow\s{1,3}to\b",
+                     re.I)
+_PRICE_WORDS = re.compile(r"\b(?:price|prices|pricing|how much|cheaper|cheapest|expensive|"
+                          r"per (?:1m|million|1k|token))\b", re.I)
+
+
+def _how_to_only(prose: str) -> bool:
+    head = prose[:600]
+    return bool(_HOW_TO.search(head)) and not _PRICE_WORDS.search(head)
 
 
 # A question about what the limits allow: "how many requests per minute can I do with 90k

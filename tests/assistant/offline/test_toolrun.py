@@ -153,3 +153,18 @@ def test_follow_ups_change_count_and_size_then_models_then_period(
     assert "total **$80.00** per month" in models.text and "**$29.60** per month" in models.text
     assert "per year" in yearly.text and "A year is taken as 365 days" in yearly.text
     assert "**`gpt-4.1-mini`**" in yearly.text  # the models named last are kept
+
+
+def test_a_how_to_whose_only_cost_word_is_its_purpose_gets_the_cards_code(
+        real_tutor: OfflineTutor) -> None:
+    from apilab.evals.tutor import tutor_turn
+
+    reply = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost",
+        "how do i count tokens before i send a request so i know what it will cost? python, "
+        "using gpt-4o"))
+    assert "tiktoken" in reply.text and "```python" in reply.text
+    assert "per 1M input tokens" not in reply.text  # no price list in place of the code
+    priced = real_tutor.compose(tutor_turn(real_tutor, "rate-limits-cost",
+                                           "how much does gpt-4o cost?"))
+    assert "per 1M input tokens" in priced.text
