@@ -326,7 +326,11 @@ _DOES_THAT = re.compile(r"\b(?:do|does|did|doing|fix|make|get|achieve|implement|
 # follows.
 _SENTENCE_END = re.compile(
     r"(?<=[.?!])\s+(?=[\"'(A-Z0-9])|(?<=[?!])\s+(?=[a-z])|(?<=[A-Za-z0-9)]\.)\s+(?=(?:how|what|why|when|"
-    r"where|which|who|can|could|should|do|does|did|is|are|will|would)\b)|(?<=[。！？])|\n+")
+    r"where|which|who|can|could|should|do|does|did|is|are|will|would)\b)|"
+    # "... using gpt-4o. we have never done evals": a new sentence about the asker (not
+    # after "e.g." and the like).
+    r"(?<=[A-Za-z0-9)]\.)(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\betc\.)(?<!\bvs\.)\s+"
+    r"(?=(?:i|we|my|our|i'm|im|we're|we've|i've)\s)|(?<=[。！？])|\n+")
 _QUESTION_START = re.compile(
     r"^\s*(?:so,?\s+|but\s+|and\s+|also,?\s+|then\s+|ok,?\s+|hi,?\s+|hey,?\s+|basically,?\s+|"
     r"hmm+,?\s+|um+,?\s+|well,?\s+)?"
@@ -505,9 +509,11 @@ def read_message(text: str) -> Reading:
     joined: set[str] = set()  # sentences read as two questions
     setup: list[str] = []
     previous = ""
-    stories: dict[str, str] = {}  # a sentence read as a story and its question
-    for sentence in sentences(prose):
-        story, asked = _story_then_question(sentence)
+    stories: dict[str, str] = {}  # the opening sentence read as a story and its question
+    for n, sentence in enumerate(sentences(prose)):
+        # Only the opening: a later sentence's story ("i didnt call load_dotenv, do i need
+        # to install something for that?") is what its question is about.
+        story, asked = _story_then_question(sentence) if n == 0 else ("", sentence)
         if story:
             stories[sentence] = story
             sentence = asked

@@ -209,3 +209,12 @@ def test_a_question_about_doing_that_is_matched_with_the_story_it_refers_to() ->
                              "how do i do that in python with the openai sdk"]
     plain = read_message("we use flask. how do i stream the reply?")
     assert plain.parts == ["how do i stream the reply?"]
+
+
+def test_a_lower_case_sentence_about_the_asker_after_a_full_stop_is_its_own() -> None:
+    from apilab.assistant.offline.read import sentences
+
+    assert sentences("help me plan evals for invoice extraction using gpt-4o. we have never "
+                     "done evals") == ["help me plan evals for invoice extraction using "
+                                       "gpt-4o.", "we have never done evals"]
+    assert len(sentences("use a vendor name, e.g. it could be acme")) == 1
