@@ -358,6 +358,23 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         w.kind = "repeat"
         w.why_not = "the reply restates an earlier answer"
         return []
+    if w.still_failing and retriever is not None:
+        # "i added $5 credit 10 min ago and it STILL says insufficient_quota": a card
+        # written for that very report (in any lab) beats quoting the answer given again.
+        alone, alone_other = retriever.search(
+            without_framing(w.reading.focus if w.reading is not None else w.message),
+            w.turn.lab.id)
+        report = max((m for m in (*alone[:1], *alone_other[:1]) if m.doc.card is not None
+                      and m.closeness >= REPORT_CARD and not w.answered_before(m.doc.card)),
+                     key=lambda m: m.closeness, default=None)
+        if report is not None and report.doc.lab == w.turn.lab.id:
+            return [report, *(m for m in fresh if m is not report)]
+        if report is not None:
+            w.notes.append(f"_This is covered best in **{course.lab(report.doc.lab).title}**, "
+                           "so I'm answering from that lab's notes._")
+            _answer_card(w, report, course, foreign=True)
+            w.on_lab_topic = True
+            return []
     if w.still_failing:
         code = _code_blocks(card.answer)
         checks = code or _list_heads(card.answer)
@@ -478,6 +495,7 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
     return []
 
 
+REPORT_CARD = 0.85  # a card this close to "it still fails" written alone was made for it
 RECAP_MIN_IDF = 2.5  # a word in at most about 10% of the documents: specific enough to quote on
 RECAP_LEAD = 0.15  # the answer given leads the next card by this much: the follow-up is about it
 RECAP_MAX_LINES = 4

@@ -394,6 +394,8 @@ def reports_done(text: str) -> bool:
 _STILL_FAILING = re.compile(
     r"\bstill\b[^.?!\n]{0,40}?\b(?:errors?|fail\w*|same|happen\w*|getting|get|not|"
     r"doesn'?t|won'?t|broken|crash\w*|empty|null|none)\b"
+    # "it STILL says insufficient_quota", "still returns 401"
+    r"|\bstill\s{1,3}(?:says|say|shows|show|returns|return|gives|give|throws|throw)\b"
     r"|\b(?:doesn'?t|does not|didn'?t|did not|won'?t|isn'?t|is not|wasn'?t)\s{1,3}(?:work|help|"
     r"fix|change|solve)\w*|\bnot\s{1,3}(?:working|helping|fixed|solved)\b"
     r"|\bno\s{1,3}(?:luck|change|difference)\b"

@@ -66,6 +66,7 @@ def test_a_follow_ups_new_word_leads_over_the_earlier_question(
     ("tried that, didn't help", True),
     ("I have it enabled. It worked fine before the update.", True),
     ("no luck", True),
+    ("it STILL says insufficient_quota. same key", True),
     ("how do I stream?", False),
     ("I still want to know about jitter", False),
     ("ok thanks", False),
@@ -444,3 +445,15 @@ def test_another_model_instead_is_priced_beside_the_one_it_replaces(
     assert "total **$306.00** per month" in doubled.text
     assert "claude-haiku" in haiku.text and "`gpt-4o-mini`" in haiku.text
     assert "per year" in haiku.text
+
+
+def test_a_report_that_it_still_fails_gets_the_card_written_for_that_report(
+        real_tutor: OfflineTutor) -> None:
+    _, still = converse(real_tutor, "api-basics", [
+        "getting openai.RateLimitError: Error code: 429 - {'error': {'message': 'You exceeded "
+        "your current quota, please check your plan and billing details.', 'type': "
+        "'insufficient_quota', 'code': 'insufficient_quota'}}",
+        "i added 5 dollars credit like 10 min ago and it STILL says insufficient_quota. same key",
+    ])
+    assert still.meta["card"] == "rlc-added-credit-still-quota"
+    assert "Lab 3" in still.text
