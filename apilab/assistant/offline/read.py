@@ -54,6 +54,9 @@ class Reading:
     # question, never matched on its own (``parts``).
     backstory: str = ""
     setup: tuple[str, ...] = ()  # short statements of the learner's stack ("backend is Node")
+    # Questions about what the sentence before says ("how do i do that with the openai
+    # sdk?"), each with that sentence: matched as a part together.
+    refers: tuple[tuple[str, str], ...] = ()
 
     @property
     def focus(self) -> str:
@@ -76,12 +79,8 @@ class Reading:
         """The focus sentences one by one (for matching each against the notes)."""
         out = [self.lead] if self.lead else []
         out += [q for q in (*self.questions, *self.problems[:2]) if q not in out]
-        if self.backstory:
-            # "im trying to stream the response so it types out. how do i do that in python
-            # with the openai sdk": "that" is the story's; alone, the question is only its
-            # stack ("python with the openai sdk": the first-call card).
-            out = [f"{self.backstory} {q}" if _DOES_THAT.search(q) else q for q in out]
-        return out[:5]
+        joined = dict(self.refers)
+        return [joined.get(q, q) for q in out[:5]]
 
     def pasted_kinds(self) -> set[str]:
         return {p.kind for p in self.pasted}
@@ -316,9 +315,13 @@ def _lift_objects(prose: list[str], pasted: list[Pasted]) -> tuple[list[str], li
 
 # --- sentences -----------------------------------------------------------------------------
 
-# A question about what the sentence before it says ("how do i do that", "can I fix this").
+# A question about what the sentence before it says ("how do i do that", "can I fix this",
+# "what even is that"): alone it is only its stack ("... in python with the openai sdk"
+# found the first-call card), so it is read with that sentence.
 _DOES_THAT = re.compile(r"\b(?:do|does|did|doing|fix|make|get|achieve|implement|handle|"
-                        r"solve|avoid|prevent|stop)\s{1,3}(?:that|this|it)\b", re.I)
+                        r"solve|avoid|prevent|stop)\s{1,3}(?:that|this|it)\b|"
+                        r"\bwhat(?:'s|s|\s{1,3}is|\s{1,3}even\s{1,3}is|\s{1,3}exactly\s{1,3}is)"
+                        r"\s{1,3}(?:that|this|it)\b", re.I)
 
 
 # Informal text ends sentences in lower case too ("... for each row. how do i get the text
@@ -510,6 +513,7 @@ def read_message(text: str) -> Reading:
     setup: list[str] = []
     previous = ""
     stories: dict[str, str] = {}  # the opening sentence read as a story and its question
+    refers: dict[str, str] = {}  # "how do i do that?" -> read with the sentence before it
     for n, sentence in enumerate(sentences(prose)):
         # Only the opening: a later sentence's story ("i didnt call load_dotenv, do i need
         # to install something for that?") is what its question is about.
@@ -523,6 +527,8 @@ def read_message(text: str) -> Reading:
             continue
         if _TEMPLATE.match(sentence) or _GENERIC.match(sentence):
             continue  # "### What happened?", "Any idea?": structure, not the question
+        if is_question(sentence) and previous and _DOES_THAT.search(sentence[:200]):
+            refers[sentence] = f"{previous} {sentence}"
         if is_question(sentence):
             both = _two_questions(sentence)
             questions += both
@@ -556,7 +562,8 @@ def read_message(text: str) -> Reading:
     return Reading(text=text, prose=prose, questions=tuple(questions),
                    problems=tuple(problems), pasted=tuple(pasted), signals=signals, lead=lead,
                    glosses=glosses(prose), backstory=backstory,
-                   setup=tuple(x for x in setup if x not in (lead, backstory)))
+                   setup=tuple(x for x in setup if x not in (lead, backstory)),
+                   refers=tuple(refers.items()))
 
 
 @functools.cache

@@ -218,3 +218,14 @@ def test_a_lower_case_sentence_about_the_asker_after_a_full_stop_is_its_own() ->
                      "done evals") == ["help me plan evals for invoice extraction using "
                                        "gpt-4o.", "we have never done evals"]
     assert len(sentences("use a vendor name, e.g. it could be acme")) == 1
+
+
+def test_what_even_is_that_is_matched_with_the_sentence_it_points_at() -> None:
+    reading = read_message("my friend said i should use streaming?? how do i do that with the "
+                           "openai python sdk")
+    assert "my friend said i should use streaming?? how do i do that with the openai python " \
+        "sdk" in reading.parts
+    evals = read_message("my boss says i need 'evals' before we ship. what even is that")
+    assert any(p.startswith("my boss says i need 'evals'") and p.endswith("what even is that")
+               for p in evals.parts)
+    assert evals.focus.count("evals") == 1  # the focus is not doubled
