@@ -290,3 +290,14 @@ def test_a_complaint_in_the_answer_is_not_the_features_purpose(
     draft = plan.text.split("```text")[1]
     assert "a recipe chatbot on my cooking blog" in draft
     assert "already said" not in draft and "write the prompt" not in draft
+
+
+def test_a_key_plan_opening_that_names_the_team_and_environments_skips_that_question(
+        real_tutor: OfflineTutor) -> None:
+    from tests.assistant._helpers import converse
+
+    (reply,) = converse(real_tutor, "key-security", [
+        "can you help me plan key management for my app? its a flask app on render that calls "
+        "openai and anthropic, 3 of us work on it, we have dev and prod"])
+    assert "question 3 of 3" in reply.text
+    assert "One key per environment" in reply.text
