@@ -163,14 +163,19 @@ _CAPACITY_ASK = re.compile(
 def _capacity(w: Draft, reading: Reading) -> None:
     """The RPM/TPM arithmetic the retry guide does, for a question asked on its own."""
     prose = reading.prose[:2000]
-    if not (_CAPACITY_WORDS.search(prose) and _CAPACITY_ASK.search(prose)
+    # A pasted 429 that names a tokens-per-minute limit asks it too ("... exceed the rate
+    # limit for your organization of 50,000 input tokens per minute" + "4000 tokens each").
+    limited = 429 in reading.signals.statuses or "RateLimitError" in reading.signals.exceptions
+    text = reading.text[:4000] if limited else prose
+    if not (_CAPACITY_WORDS.search(text) and (_CAPACITY_ASK.search(prose) or limited)
             and _TOKEN_NUMBER.search(prose)):
         return
     started = time.perf_counter()
-    text = rate_arithmetic(prose)
-    if text:
-        w.parts.append(text)
-        w.ran("rate_capacity", {"chars": len(prose)}, started)
+    worked = rate_arithmetic(text)
+    if worked:
+        w.parts.append(worked)
+        w.ran("rate_capacity", {"chars": len(text)}, started)
+        w.hints += ["tokens per minute limit", "rpm tpm"]
 
 
 # A follow-up to a backoff table that changes it ("with jitter please", "no jitter",

@@ -1099,6 +1099,10 @@ _PERIOD_AFTER = re.compile(r"\s{0,2}(?:[a-z]{1,20}\s{1,2}){0,2}?(?:a|per|each|ev
                            r"(night|day|hour|week|month)\b", re.I)
 
 
+_CONCURRENCY = re.compile(r"\b(?:semaphore|concurrency|concurrent|max_workers|workers?|"
+                          r"threads?)\b[^.\n\d]{0,12}$", re.I)
+_IN_FLIGHT = re.compile(r"\s{0,2}(?:in\s{1,3}flight|in\s{1,3}parallel|at\s{1,3}once|"
+                        r"concurrent(?:ly)?|parallel)\b", re.I)
 _SPREAD = {"night": (60, "an hour"), "hour": (60, "the hour"), "day": (1440, "the day"),
            "week": (10080, "the week"), "month": (43200, "the month")}
 
@@ -1114,6 +1118,7 @@ def rate_arithmetic(answer: str) -> str:
     tpm_limit: int | None = None
     tpm_side = ""
     per_request: int | None = None
+    in_flight: int | None = None  # requests at once ("semaphore of 10"), not a rate
     sizes: list[int] = []  # the token sizes of one request (input, output)
     plain: list[int] = []
     batch: tuple[int, str] | None = None
@@ -1154,6 +1159,8 @@ def rate_arithmetic(answer: str) -> str:
         elif 400 <= value < 600 and re.match(r"(?:s|'s)?\b(?!\s{0,2}(?:tokens?|requests?))",
                                               after):
             continue  # "bursts of 429s": a status, not a size
+        elif _CONCURRENCY.search(before[-25:]) or _IN_FLIGHT.match(after):
+            in_flight = value  # "a semaphore of 10", "10 in parallel": at once, not a minute
         else:
             plain.append(value)
     if batch and rpm_use is None and rpm_limit is None:
@@ -1170,6 +1177,19 @@ def rate_arithmetic(answer: str) -> str:
                    if size else "")
                 + ", and a queue worker can pace itself to stay under your limits (or send it "
                 "through the Batch API, at half price, when a day's wait is fine).")
+    if in_flight and tpm_limit and per_request and rpm_use is None:
+        # Concurrency is not a rate: 10 in flight of calls lasting a few seconds start far
+        # more than 10 a minute.
+        fits = tpm_limit // per_request
+        return (f"{in_flight:,} in flight x {per_request:,} tokens is {in_flight * per_request:,}"
+                f" tokens at once, and each finished call starts another: with calls of a few "
+                f"seconds that is well over {in_flight:,} a minute. Your {tpm_limit:,} TPM "
+                f"allows {tpm_limit:,} / {per_request:,} = **{fits:,} requests of that size a "
+                f"minute** in all. So pace by tokens, not by concurrency: a limiter that "
+                f"admits about {fits * 4 // 5:,} a minute (a token bucket of "
+                f"~{tpm_limit * 4 // 5:,} tokens a minute), or a semaphore of 1-2, and wait "
+                "out each 429's "
+                "`retry-after`.")
     # "300 a minute, 1,500 tokens each" told without labels: the coach asked for them in
     # that order.
     if rpm_use is None and rpm_limit is None and plain and per_request is not None:

@@ -295,3 +295,29 @@ def test_a_requests_input_and_output_tokens_both_count_toward_tpm() -> None:
                            "in and the answer is like 20 tokens (just a category)")
     assert "300 requests a minute x 820 tokens each" in text
     assert "246,000 tokens per minute" in text
+
+
+def test_a_semaphore_is_concurrency_not_a_rate() -> None:
+    text = rate_arithmetic("ok i added a semaphore of 10 and now i get anthropic.RateLimitError: "
+                           "Error code: 429 - {'message': 'This request would exceed the rate "
+                           "limit for your organization of 50,000 input tokens per minute'}. "
+                           "the articles are long like 4000 tokens each")
+    assert "10 in flight x 4,000 tokens" in text
+    assert "**12 requests of that size a minute**" in text
+    assert "10 requests a minute" not in text and "429 requests" not in text
+
+
+def test_a_pasted_itpm_429_gets_the_arithmetic_and_the_itpm_card(
+        real_tutor: OfflineTutor) -> None:
+    from tests.assistant._helpers import converse
+
+    _, reply = converse(real_tutor, "rate-limits-cost", [
+        "im using asyncio.gather to summarize 200 articles at once with the anthropic sdk and "
+        "half of them fail with 429. what am i doing wrong",
+        "ok i added a semaphore of 10 and now i get anthropic.RateLimitError: Error code: 429 - "
+        "{'type': 'error', 'error': {'type': 'rate_limit_error', 'message': 'This request would "
+        "exceed the rate limit for your organization of 50,000 input tokens per minute'}}. the "
+        "articles are long like 4000 tokens each",
+    ])
+    assert reply.meta["card"] == "rlc-anthropic-itpm-error"
+    assert "12 requests of that size a minute" in reply.text
