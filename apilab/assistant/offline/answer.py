@@ -743,7 +743,11 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
         w.understood = shown_question(card, w.message)
     # After a calculation, keep only the card's explanation: its own worked example would
     # be numbers about some other job.
-    extra = explanation(card.answer, shown="\n".join(w.parts)) if computed else card.answer.strip()
+    # ("show me the code with backoff pls": the card's code is what was asked, whatever was
+    # worked out beside it.)
+    code_asked = bool(_CODE_ASK.search(w.message[:300])) and "```" in card.answer
+    extra = explanation(card.answer, shown="\n".join(w.parts)) if computed and not code_asked \
+        else card.answer.strip()
     if not extra:
         return  # nothing of the card's own beside the result: no sources, no Next from it
     w.parts.append(extra)

@@ -457,3 +457,14 @@ def test_a_report_that_it_still_fails_gets_the_card_written_for_that_report(
     ])
     assert still.meta["card"] == "rlc-added-credit-still-quota"
     assert "Lab 3" in still.text
+
+
+def test_code_asked_for_beside_a_worked_schedule_keeps_the_cards_code(
+        real_tutor: OfflineTutor) -> None:
+    _, code = converse(real_tutor, "rate-limits-cost", [
+        "my script loops over 500 product descriptions and calls gpt-4o-mini for each, after "
+        "about 60 i get 429 Too Many Requests and it crashes. how do i fix",
+        "yes show me the code with backoff pls, python",
+    ])
+    assert "**Backoff schedule:" in code.text
+    assert code.meta["card"] == "rlc-tenacity-example" and "@retry" in code.text
