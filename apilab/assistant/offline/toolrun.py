@@ -201,7 +201,10 @@ _AMOUNT_ASK = re.compile(
     r"user)|a (?:month|day|year)|monthly|daily|yearly|(?:can|could) (?:i|we) afford|"
     r"afford to|budget (?:for|of)|am i right|"
     r"is (?:it|that) (?:about|around|really|correct|right)|cheaper|more expensive|"
-    r"expensive (?:is|would|will)|worth|cover|covers|enough|fits? (?:in|into|within))\b",
+    r"expensive (?:is|would|will)|worth|cover|covers|enough|fits? (?:in|into|within)|"
+    # "with $3/M in ... how many calls can i make?" (the money is in the sentence)
+    r"how many (?:calls|requests|chats|messages|queries|prompts|runs|times|summaries)"
+    r"(?: \w+){0,2} (?:can|could|will|would|do|does|is|are))\b",
     re.I)
 
 

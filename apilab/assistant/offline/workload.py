@@ -276,6 +276,8 @@ _RATE_AFTER = re.compile(
     r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached|in|out)\b)?|"
     r"^\s*(?:dollars?|usd)?\s*/\s*(?:1)?(m|k)\b", re.I)
 _RATE_SIDE = re.compile(r"\b(input|prompt|output|completion|cached)\b", re.I)
+_RATE_SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached)(?:\s{1,3}(?:at|is|"
+                               r"costs?|=|:|of))?\s{0,3}(?:\$|usd\s?)?$", re.I)
 _CLAIM_CONTEXT = re.compile(
     r"\b(?:am i right|is (?:that|it|this) (?:right|correct)|correct\??$|right\??$|"
     r"i (?:got|get|calculated|estimated|figured|came up with|think it'?s)|"
@@ -380,7 +382,10 @@ def _rate_at(text: str, q: Quantity) -> tuple[str, Decimal, int] | None:
         return None
     unit = (rate.group(1) or rate.group(3) or "m").lower()
     per_m = q.value * (1000 if unit in ("k", "thousand", "1k") else 1)
-    side = _side(rate.group(2)) or _side(
+    # The side named just before the price ("input at $3/M and output $15/M") wins over
+    # one further on, which belongs to the next price.
+    before = _RATE_SIDE_BEFORE.search(text[max(0, q.start - 16):q.start])
+    side = _side(rate.group(2)) or (_side(before.group(1)) if before else "") or _side(
         next(iter(_RATE_SIDE.findall(text[q.end : q.end + 50])), None)) or "input"
     return side, per_m, q.end + rate.end()
 

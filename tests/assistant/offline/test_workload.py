@@ -402,3 +402,12 @@ def test_a_cap_the_learner_sets_is_a_budget_to_count_against() -> None:
     assert w is not None and w.budget == 20
     text, _ = price_workload(w, [])
     assert "covers this workload about 7,143 times" in text
+
+
+def test_the_side_named_before_a_price_is_its_side() -> None:
+    w = parse_workload("I have $20. with input at $3/M and output $15/M tokens, and each call "
+                       "is ~1000 in and 500 out, how many calls can i make?")
+    assert w is not None and w.rates == {"input": Decimal(3), "output": Decimal(15)}
+    assert w.budget == 20
+    text, _ = price_workload(w, [])
+    assert "covers this workload about 1,905 times" in text
