@@ -233,13 +233,22 @@ def _terse_total(sentence: str) -> bool:
     return bool(_TERSE_HEAD.search(sentence[:60]) or _TERSE_HEAD.search(sentence[-30:]))
 
 
+# "how can i make my app cheaper?", "how do I reduce the cost": how to save, not what it costs.
+_SAVING_ASK = re.compile(r"\bhow\s{1,3}(?:can|do|could|should)\s{1,3}(?:i|we)\s{1,3}(?:make|get|"
+                         r"keep)\b[^.?!\n]{0,30}\bcheaper\b|\b(?:reduce|lower|cut|save on|bring "
+                         r"down)\b[^.?!\n]{0,20}\b(?:cost|costs|bill|spend|spending)\b", re.I)
+_TOTAL_WORDS = re.compile(r"\bhow much\b|\btotal\b|\bcost me\b|\bper (?:month|day|year)\b",
+                          re.I)
+
+
 def _cost_asked(prose: str) -> bool:
     from apilab.assistant.offline.read import sentences
 
-    return any((_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
+    return any(not (_SAVING_ASK.search(s) and not _TOTAL_WORDS.search(s)) and (
+               (_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
                or _terse_period(s, prose)
                or (_terse_total(s) and bool(_TOKEN_NUMBER.search(prose)))
-               or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000]))
+               or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000])))
                for s in sentences(prose))
 
 
