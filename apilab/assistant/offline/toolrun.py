@@ -248,8 +248,16 @@ def _cost_asked(prose: str) -> bool:
                (_COST_ASK.search(s) and (_AMOUNT_ASK.search(s) or _terse_cost(s)))
                or _terse_period(s, prose)
                or (_terse_total(s) and bool(_TOKEN_NUMBER.search(prose)))
-               or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000])))
+               or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000]))
+               # "ok i added 10 dollars. how long will that last?"
+               or (_LASTS_ASK.search(s) and _MONEY.search(prose[:2000]) is not None))
                for s in sentences(prose))
+
+
+_LASTS_ASK = re.compile(r"\bhow\s{1,3}long\s{1,3}(?:will|would|does|do|is|can)\b[^.?!\n]{0,30}"
+                        r"\blast\b", re.I)
+_MONEY = re.compile(r"\$\s?\d|\b\d[\d.,]{0,8}\s{0,2}(?:dollars?|usd|bucks|euros?)\b|"
+                    r"\bcredits?\b", re.I)
 
 
 # How long money lasts: "I added $10 credit, how much will that last me?"

@@ -205,7 +205,8 @@ _ASSUMED_SIZE = {"short": (300, 200), "typical": (1000, 250), "long": (1500, 500
 _CHAT_NOUNS = frozenset({"messages", "message", "chats", "questions", "prompts", "requests",
                          "queries", "conversations", "turns", "replies", "calls"})
 # People each make the counted requests: "20k users, 5 messages a day" is 5 per user.
-_PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "students",
+_PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "students", "people",
+                           "ppl", "folks", "persons", "learners", "teachers", "staff",
                            "employees", "agents", "subscribers", "clients", "players",
                            "patients", "developers", "devs", "accounts", "seats"})
 PEOPLE_NOUNS = _PEOPLE_NOUNS  # for the tool runner: "each student" leans on "30 students"
@@ -244,9 +245,16 @@ _SIZED_INPUT = re.compile(r"^\s{0,2}-?\s{0,2}tok(?:en)?s?\s{1,3}(?:long\s{1,3})?
 _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls", "call",
                             "questions", "question", "queries", "query", "chats", "prompts",
                             "conversations", "turns", "emails", "documents", "docs", "tickets",
-                            "searches", "completions"})
+                            "searches", "completions", "notes", "summaries", "articles",
+                            "descriptions", "translations", "uploads", "files", "images",
+                            "reviews", "posts", "pages", "reports", "generations"})
 _EACH_NEAR = re.compile(r"\beach\b|\bper (?:user|customer|person|visitor|member|session|"
                         r"student|employee|agent)\b|\bapiece\b", re.I)
+# "... plus gets 500 tokens back", "the model returns ~300 tokens": what comes back is output.
+_BACK_AFTER = re.compile(r"^\s{0,3}(?:back|in\s{1,3}(?:return|reply|response)|returned)\b", re.I)
+_GETS_BEFORE = re.compile(r"\b(?:gets?|getting|receives?|returns?|replies with|answers with|"
+                          r"writes|generates)\s{1,3}(?:back\s{1,3})?(?:about|around|like|roughly|"
+                          r"~|maybe)?\s{0,3}$", re.I)
 # "the 150 words is the OUTPUT", "2000 tokens are the input".
 _SIDE_IS = re.compile(r"^\s{0,3}(?:tokens?|words?)?\s{0,3}(?:is|are|=)\s{1,3}"
                       r"(?:the\s{1,3}|my\s{1,3}|just\s{1,3}|only\s{1,3})?"
@@ -458,6 +466,9 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             if not side:
                 m = _SIDE_AFTER.match(after)
                 side = _side(m.group(1)) if m else ""
+            if not side and (_BACK_AFTER.match(after[token.end():] if token else after)
+                             or _GETS_BEFORE.search(before)):
+                side = "output"  # "gets 500 tokens back", "returns about 300 tokens"
             if not side and _SIZED_INPUT.match(after):
                 side = "input"  # "summaries of ~2000 token docs": the documents' size
             if not side:
@@ -512,6 +523,11 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
         item = _ITEM_AFTER.match(after)
         noun = item.group(1).lower() if item else ""
         if noun and noun not in _NOT_ITEMS and not re.match(_TIME_WORD, noun):
+            if item_total_seen and noun in _PEOPLE_NOUNS and w.item_noun in ("", "requests") \
+                    and w.each == 1 and _EACH_NEAR.search(text[q.end:q.end + 60]):
+                # "limit 20. so 20 a day?? ... cost for 30 ppl sending 15 messages each": a
+                # bare count said first is the limit asked about; the people are the workload.
+                item_total_seen = False
             if item_total_seen:
                 # The first item count is the workload; a later one is detail, except the
                 # requests each item makes ("3k users, each sends 8 messages"), with their
@@ -611,6 +627,9 @@ _PEOPLE_SHARE = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d{1,2})?)\s?(?:%|percent)\s
                            r"(?:the\s{1,3}|our\s{1,3}|my\s{1,3}|all\s{1,3}|them\b)?"
                            r"(?:[a-z]{1,12}\s{1,3})?(users|customers|visitors|members|students|"
                            r"subscribers|clients|accounts)\b", re.I)
+_STILL_LASTS = re.compile(r"\blast\b|\benough\b|\bcover\b", re.I)
+_USES = re.compile(r"\b(?:will|would|actually|really|even)\s{1,3}use\b|\buse it\b|"
+                   r"\b(?:are|is|stay|be)\s{1,3}active\b", re.I)
 _TIMES_EACH = re.compile(r"\b(\d{1,4})\s{1,3}times\s{1,3}(?:a|per|each|every)\s{1,3}"
                          r"(day|week|month)\b", re.I)
 
@@ -654,7 +673,8 @@ _SHARE_WORDS = {"half": Decimal("0.5"), "a third": Decimal(1) / 3, "one third": 
                 "a fifth": Decimal("0.2"), "one fifth": Decimal("0.2"),
                 "two thirds": Decimal(2) / 3, "three quarters": Decimal("0.75")}
 # A follow-up about the workload just priced: "what if ...", "how about ...", "... instead".
-_CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then)\W{1,3}){0,2}(?:(?:what|how)\s"
+_CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then|nice|cool|great|thanks|thx|"
+                     r"alright|hmm|right)\W{1,3}){0,3}(?:(?:what|how)\s"
                      r"(?:if|about)\b|(?:if|suppose|say)\b|(?:per|a|each|every)\s(?:day|week|"
                      r"month|year)\b|(?:daily|weekly|monthly|yearly)\b)|\binstead\b"
                      # "the 2000 tokens is the INPUT doc ... redo the math?": sizes corrected.
@@ -718,7 +738,10 @@ def apply_change(w: Workload, text: str) -> Change:
     """``w`` with the one parameter ``text`` changes: a share of the items at another size,
     a new per-item size, or a new item count. Whatever is not understood is reported."""
     text = _mask_models(text[:600])
-    new = dataclasses.replace(w, notes=list(w.notes), claimed=None, budget=None)
+    # The money said before still stands when the follow-up asks whether it lasts ("will my
+    # 10 dollars last"); otherwise a figure to check belongs to that message only.
+    keeps = w.budget if _STILL_LASTS.search(text) else None
+    new = dataclasses.replace(w, notes=list(w.notes), claimed=None, budget=keeps)
     change = Change(new)
     share_match = _SHARE.search(text)
     share = _share(share_match) if share_match else None
@@ -741,6 +764,10 @@ def apply_change(w: Workload, text: str) -> Change:
         elif sides:
             change.unapplied = (f"{shown} of the {noun} with sizes on both sides; change one "
                                 "at a time")
+        elif w.item_noun in _PEOPLE_NOUNS and (_PEOPLE_SHARE.search(text) or _USES.search(rest)):
+            # "realistically only 40% of the students will use it": fewer people.
+            new.items = (w.items * share).to_integral_value()
+            change.applied.append(f"{shown} of the {w.item_noun} ({_count(new.items)})")
         elif size := _SIZE_WORD.search(rest):
             change.unapplied = (f"{shown} of the {noun} being {size.group(1).lower()}; say how "
                                 "many tokens one of those is")
@@ -789,8 +816,14 @@ def apply_change(w: Workload, text: str) -> Change:
             new.items, new.item_noun = q.value, word
         change.applied.append(f"{_count(q.value)} {word}")
         break
-    asked = None if change.applied else _ASKED_PERIOD.search(rest)
+    asked = _ASKED_PERIOD.search(rest)
+    if change.applied:
+        # "grow to 1000 articles a day, whats that per month?": the last period named is the
+        # one asked for (the first is the new count's rate); the count's own rate is none.
+        asked = next(iter(reversed(list(_ASKED_PERIOD.finditer(rest[:600])))), None)
     unit = (asked.group(1) or _FREQ_ADJ[asked.group(2).lower()]).lower() if asked else ""
+    if change.applied and unit == w.frequency:
+        unit = ""
     if unit and w.frequency and _TIME_SECONDS[unit] >= _TIME_SECONDS[w.frequency]:
         # "how about per year?": the same rate over a longer period.
         new.periods = Decimal(_TIME_SECONDS[unit]) / Decimal(_TIME_SECONDS[w.frequency])
@@ -918,7 +951,10 @@ def describe(w: Workload) -> str:
         count += f" per {w.frequency}"
     if w.periods != 1:
         # The conversion step, in the rate's unit: "x 30 days", "x 86,400 seconds a day".
-        step = f"{w.periods:,.0f} {w.frequency}s"
+        # (30 days are 4.3 weeks, not 4: the figure shown is the one multiplied.)
+        shown = f"{w.periods:,.0f}" if w.periods == w.periods.to_integral_value() or \
+            w.periods >= 100 else f"{w.periods:,.1f}"
+        step = f"{shown} {w.frequency}s"
         article = "an" if w.period == "hour" else "a"
         count += f" x {step}" + ("" if w.period == step else f" {article} {w.period}")
     n = w.total_items

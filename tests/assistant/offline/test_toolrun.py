@@ -168,3 +168,12 @@ def test_a_how_to_whose_only_cost_word_is_its_purpose_gets_the_cards_code(
     priced = real_tutor.compose(tutor_turn(real_tutor, "rate-limits-cost",
                                            "how much does gpt-4o cost?"))
     assert "per 1M input tokens" in priced.text
+
+
+def test_how_long_money_lasts_is_asked_in_a_sentence_without_a_cost_word(
+        real_tutor: OfflineTutor) -> None:
+    (reply,) = converse(real_tutor, "rate-limits-cost", [
+        "ok i added 10 dollars. how long will that last? my app summarizes news articles, each "
+        "article is maybe 1500 words and the summary is like 150 words, using gpt-4o-mini. i do "
+        "about 200 a day"])
+    assert "**$10.00 lasts about 119 days" in reply.text

@@ -411,3 +411,38 @@ def test_the_side_named_before_a_price_is_its_side() -> None:
     assert w.budget == 20
     text, _ = price_workload(w, [])
     assert "covers this workload about 1,905 times" in text
+
+
+def test_people_and_what_each_of_them_does_are_counted() -> None:
+    notes = parse_workload("we have 3000 active users, they save maybe 8 notes a day, notes are "
+                           "around 400 words, summary 50 words")
+    assert notes is not None and (notes.items, notes.each, notes.each_noun) == (3000, 8, "notes")
+    ppl = parse_workload("the error says limit 20. so 20 a day?? how much would it cost for 30 "
+                         "ppl sending maybe 15 messages each per day, 300 tokens in 200 out")
+    assert ppl is not None and (ppl.items, ppl.each) == (30, 15)
+    total = parse_workload("100 requests a day from 20 users, 500 tokens in 100 out")
+    assert total is not None and (total.items, total.each) == (100, 1)  # a total, not per user
+
+
+def test_tokens_that_come_back_are_output() -> None:
+    w = parse_workload("500 students, each asks 10 questions a week, each question sends like "
+                       "6000 tokens of notes plus gets 500 tokens back")
+    assert w is not None and (w.input_tokens, w.output_tokens) == (6000, 500)
+
+
+def test_a_share_of_the_people_who_will_use_it_scales_the_count() -> None:
+    base = parse_workload("500 students, each 10 questions a week, 6000 tokens in, 500 out")
+    assert base is not None
+    change = apply_change(base, "and realistically only like 40% of the students will "
+                                "actually use it")
+    assert change.workload.items == 200 and not change.unapplied
+
+
+def test_a_new_count_and_the_period_asked_both_apply() -> None:
+    base = parse_workload("200 articles a day, 2000 tokens in, 200 out")
+    assert base is not None
+    base.budget = Decimal(10)
+    change = apply_change(base, "nice. and if i switch to gpt-4o and grow to 1000 articles a "
+                                "day, whats that per month? will my 10 dollars last")
+    assert change.workload.items == 1000 and change.workload.period == "month"
+    assert change.workload.budget == 10
