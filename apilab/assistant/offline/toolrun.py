@@ -34,6 +34,7 @@ from apilab.assistant.offline.workload import (
     apply_change,
     history_growth,
     is_change,
+    looks_like_sizes,
     parse_workload,
     price_model_split,
     price_workload,
@@ -393,6 +394,11 @@ def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
     # "what if the key leaks?", "how about caching?" after a priced workload change none of
     # its numbers: the notes answer those.
     change = apply_change(chain.workload, prose)
+    if not change.applied and change.share is None and not _cost_asked(prose[:600]) and \
+            not looks_like_sizes(prose):
+        # "if a job fails halfway through the 6 retries, could it be translated twice?": a
+        # number and an "if", but no cost asked; the notes answer it.
+        return None
     return chain if change.applied or change.unapplied or change.share is not None else None
 
 

@@ -716,6 +716,17 @@ def _multiplier(m: re.Match[str]) -> Decimal | None:
     return next((v for k, v in _FACTOR_WORDS.items() if word.startswith(k)), None)
 
 
+def looks_like_sizes(text: str) -> bool:
+    """Whether ``text`` talks about the workload's shares or sizes ("half of them are
+    long", "3x the users") rather than something else that happens to hold a number."""
+    head = text[:300]
+    return bool(_SHARE.search(head) or _SIZE_WORD.search(head) or _MULTIPLIER.search(head)
+                or _TOKEN_OR_WORD_COUNT.search(head))
+
+
+_TOKEN_OR_WORD_COUNT = re.compile(r"\d\s{0,2}k?\s{0,2}(?:tokens?|words?)\b", re.I)
+
+
 def is_change(text: str) -> bool:
     """A follow-up that changes the workload just priced ("what if half of them are long,
     like 3000 tokens?", "and on gpt-4o instead?"), not a new question."""

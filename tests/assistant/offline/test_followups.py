@@ -468,3 +468,15 @@ def test_code_asked_for_beside_a_worked_schedule_keeps_the_cards_code(
     ])
     assert "**Backoff schedule:" in code.text
     assert code.meta["card"] == "rlc-tenacity-example" and "@retry" in code.text
+
+
+def test_an_if_question_with_a_number_but_no_cost_is_not_a_workload_change(
+        real_tutor: OfflineTutor) -> None:
+    *_, crash = converse(real_tutor, "rate-limits-cost", [
+        "each job calls openai to translate a document and writes the result to postgres. how "
+        "should i structure retries",
+        "peak maybe 20 jobs a minute, documents are like 3000 to 20000 tokens, gpt-4o-mini",
+        "if a job fails halfway through the 6 retries and the worker crashes, could the same "
+        "document get translated twice and charged twice? how do i avoid that",
+    ])
+    assert "I couldn't apply" not in crash.text and "**Workload:**" not in crash.text
