@@ -375,6 +375,14 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
             _answer_card(w, report, course, foreign=True)
             w.on_lab_topic = True
             return []
+    if w.still_failing and added:
+        # "on my server behind nginx it doesnt": the part of the answer about what the report
+        # adds (its nginx line), before the whole answer's checks again.
+        about = _lines_about(card.answer, [t for t in added
+                                           if t not in set(content_terms(given_as))])
+        if about:
+            return _recap(w, card, f"My answer above covers that case (\u201c"
+                          f"{_shorten(given_as)}\u201d); the part that applies:\n\n{about}")
     if w.still_failing:
         code = _code_blocks(card.answer)
         checks = code or _list_heads(card.answer)

@@ -480,3 +480,15 @@ def test_an_if_question_with_a_number_but_no_cost_is_not_a_workload_change(
         "document get translated twice and charged twice? how do i avoid that",
     ])
     assert "I couldn't apply" not in crash.text and "**Workload:**" not in crash.text
+
+
+def test_still_failing_somewhere_the_answer_names_quotes_that_part(
+        real_tutor: OfflineTutor) -> None:
+    _, nginx = converse(real_tutor, "api-basics", [
+        "how do i stream the openai response to my website? i have a fastapi backend and a "
+        "plain html/js frontend. right now i wait for the whole answer and return it as json",
+        "i wrote the getReader loop myself. but the text still shows up all at once at the end, "
+        "not word by word. locally with uvicorn it works, on my server behind nginx it doesnt",
+    ])
+    assert nginx.meta["answer_kind"] == "recap"
+    assert "proxy_buffering" in nginx.text and "```python" not in nginx.text
