@@ -622,11 +622,13 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     return w
 
 
+# The people a workload counts, in the groups and shares below.
+_PEOPLE_ALTERNATION = ("users|customers|visitors|members|students|subscribers|clients|accounts|"
+                       "people")
 # "30% of customers use it, maybe 10 times a month": a share of the people counted.
 _PEOPLE_SHARE = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d{1,2})?)\s?(?:%|percent)\s{1,3}of\s{1,3}"
                            r"(?:the\s{1,3}|our\s{1,3}|my\s{1,3}|all\s{1,3}|them\b)?"
-                           r"(?:[a-z]{1,12}\s{1,3})?(users|customers|visitors|members|students|"
-                           r"subscribers|clients|accounts)\b", re.I)
+                           rf"(?:[a-z]{{1,12}}\s{{1,3}})?({_PEOPLE_ALTERNATION})\b", re.I)
 _STILL_LASTS = re.compile(r"\blast\b|\benough\b|\bcover\b", re.I)
 _USES = re.compile(r"\b(?:will|would|actually|really|even)\s{1,3}use\b|\buse it\b|"
                    r"\b(?:are|is|stay|be)\s{1,3}active\b", re.I)
@@ -638,7 +640,7 @@ _TIMES_EACH = re.compile(r"\b(\d{1,4})\s{1,3}times\s{1,3}(?:a|per|each|every)\s{
 # people at different rates, added up. Bounded gaps keep it linear.
 _GROUP = re.compile(
     r"(?P<n>\d[\d,.]{0,9}\s?k?)\s{1,3}(?:(?P<kind>[a-z]{2,12})\s{1,3})?"
-    r"(?P<noun>users|customers|people|accounts|members|subscribers|students|clients)\b"
+    rf"(?P<noun>{_PEOPLE_ALTERNATION})\b"
     r"[^.;\n\d]{0,30}(?P<m>\d[\d,.]{0,9}\s?k?)\s{1,3}(?:[a-z]{1,15}\s{1,3})?"
     r"(?:a|per|each|every|/)\s{0,3}(?P<per>day|week|month)\b", re.I)
 
