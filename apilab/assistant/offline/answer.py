@@ -14,7 +14,9 @@ of the real-learner suite (``apilab eval tutor --split dev``), never on the held
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from apilab.assistant.folds import fold
@@ -218,6 +220,20 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
     # card at 1.0).
     far_better = bool(best_other and best_score < GOOD and best_other.closeness >= GOOD
                       and best_other.closeness >= best_score + FAR_BETTER_MARGIN)
+    uncovered = out_of_scope(reading.prose if reading is not None else w.message)
+    if uncovered is not None and not w.parts and not any(
+            _card_covers(m, uncovered) for m in (best, best_other) if m is not None):
+        # "how do i set up pinecone for RAG?": said plainly, with where it is documented,
+        # rather than a neighbouring card answered as if it were the question. (A card that
+        # itself names the topic, "how much does fine-tuning cost", still answers.)
+        near = closest_cards(own, other)
+        w.parts.append(f"**Not covered in this course: {uncovered.topic}.** {uncovered.pointer}"
+                       + (" The closest questions I can answer:" if near else ""))
+        w.parts.extend(_fold(f"\u201c{_shorten(card.questions[0])}\u201d", card, course)
+                       for card in near)
+        w.kind = "dont-know"
+        w.why_not = f"the course does not cover {uncovered.topic}"
+        return
     # "how do i stream responses in node with the anthropic sdk?" asked in the keys lab: not
     # one of this lab's words and several of that lab's, so its better card is the answer.
     elsewhere = bool(best_other and w.lab_vocabulary == 0 and best_other.closeness > best_score
@@ -641,6 +657,43 @@ def _fold(title: str, card: Card, course: Course) -> str:
 ALSO_MAX = 2
 ALSO_GAP = 0.25
 ALSO_MIN = 0.40
+
+
+@dataclasses.dataclass(frozen=True)
+class Uncovered:
+    """A topic this course does not teach (``rules/out_of_scope.yaml``)."""
+
+    id: str
+    topic: str
+    patterns: tuple[re.Pattern[str], ...]
+    pointer: str
+    source: str
+
+
+@functools.cache
+def _uncovered_topics() -> tuple[Uncovered, ...]:
+    import yaml
+
+    path = resources.files("apilab.assistant.offline") / "rules" / "out_of_scope.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return tuple(Uncovered(e["id"], e["topic"], tuple(re.compile(p, re.I) for p in e["patterns"]),
+                           " ".join(e["pointer"].split()), e["source"]) for e in raw)
+
+
+def _card_covers(match: Match, topic: Uncovered) -> bool:
+    """Whether a card's own questions name the topic (then it is the course's answer)."""
+    card = match.doc.card
+    if card is None:
+        return False
+    said = " ".join(card.questions)[:4000]
+    return any(p.search(said) for p in topic.patterns)
+
+
+def out_of_scope(said: str) -> Uncovered | None:
+    """The topic outside the course that the learner's words name, if any."""
+    head = said[:2000]
+    return next((u for u in _uncovered_topics() if any(p.search(head) for p in u.patterns)),
+                None)
 
 
 def _grounded(match: Match, w: Draft) -> bool:
