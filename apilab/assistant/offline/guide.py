@@ -182,7 +182,6 @@ def _answers(w: Draft, guide: Guide) -> list[tuple[int, str]]:
     return out
 
 
-
 def _numbers_reaction(answer: str) -> str:
     """Step "numbers" of the retry guide: the arithmetic of ``rate_arithmetic``, or a nudge
     to compare with the tier's limits when the numbers say too little."""
