@@ -42,3 +42,15 @@ def test_out_of_scope_patterns_are_linear_on_hostile_input() -> None:
         started = time.perf_counter()
         out_of_scope(text)
         assert time.perf_counter() - started < 0.5
+
+
+@pytest.mark.parametrize("said", [
+    "my pgvector rag app sometimes shows one customer's docs to another, how do i stop that?",
+    "our autoscaled workers all hit 429 at the same time, how do i fix that",
+    "should i keep my openai key in hashicorp vault or aws secrets manager?",
+    "my app uses oauth for users, where do i keep the openai key?",
+])
+def test_a_topic_named_in_passing_is_not_out_of_scope(said: str) -> None:
+    from apilab.assistant.offline.answer import out_of_scope
+
+    assert out_of_scope(said) is None
