@@ -35,6 +35,7 @@ from apilab.assistant.offline.workload import (
     history_growth,
     is_change,
     looks_like_sizes,
+    parse_quantities,
     parse_workload,
     price_model_split,
     price_workload,
@@ -251,14 +252,16 @@ def _cost_asked(prose: str) -> bool:
                or (_terse_total(s) and bool(_TOKEN_NUMBER.search(prose)))
                or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000]))
                # "ok i added 10 dollars. how long will that last?"
-               or (_LASTS_ASK.search(s) and _MONEY.search(prose[:2000]) is not None))
+               or (_LASTS_ASK.search(s) and _names_money(prose)))
                for s in sentences(prose))
 
 
 _LASTS_ASK = re.compile(r"\bhow\s{1,3}long\s{1,3}(?:will|would|does|do|is|can)\b[^.?!\n]{0,30}"
                         r"\blast\b", re.I)
-_MONEY = re.compile(r"\$\s?\d|\b\d[\d.,]{0,8}\s{0,2}(?:dollars?|usd|bucks|euros?)\b|"
-                    r"\bcredits?\b", re.I)
+def _names_money(prose: str) -> bool:
+    """An amount of money ("$10", "10 dollars") or the learner's credit in ``prose``."""
+    head = prose[:2000]
+    return any(q.money for q in parse_quantities(head)) or "credit" in head.lower()
 
 
 # How long money lasts: "I added $10 credit, how much will that last me?"

@@ -283,9 +283,10 @@ _RATE_AFTER = re.compile(
     r"^\s*(?:dollars?|usd)?\s*(?:per|/|for|a|each)\s*(?:1\s*|one\s*)?(m|mtok|million|1m|k|"
     r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached|in|out)\b)?|"
     r"^\s*(?:dollars?|usd)?\s*/\s*(?:1)?(m|k)\b", re.I)
-_RATE_SIDE = re.compile(r"\b(input|prompt|output|completion|cached)\b", re.I)
-_RATE_SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached)(?:\s{1,3}(?:at|is|"
-                               r"costs?|=|:|of))?\s{0,3}(?:\$|usd\s?)?$", re.I)
+_PRICE_SIDES = r"(input|prompt|output|completion|cached)"
+_RATE_SIDE = re.compile(rf"\b{_PRICE_SIDES}\b", re.I)
+_RATE_SIDE_BEFORE = re.compile(rf"\b{_PRICE_SIDES}(?:\s{{1,3}}(?:at|is|costs?|=|:|of))?"
+                               r"\s{0,3}(?:\$|usd\s?)?$", re.I)
 _CLAIM_CONTEXT = re.compile(
     r"\b(?:am i right|is (?:that|it|this) (?:right|correct)|correct\??$|right\??$|"
     r"i (?:got|get|calculated|estimated|figured|came up with|think it'?s)|"
@@ -622,9 +623,8 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     return w
 
 
-# The people a workload counts, in the groups and shares below.
-_PEOPLE_ALTERNATION = ("users|customers|visitors|members|students|subscribers|clients|accounts|"
-                       "people")
+# The people a workload counts, in the groups and shares below (longest first).
+_PEOPLE_ALTERNATION = "|".join(sorted(_PEOPLE_NOUNS, key=len, reverse=True))
 # "30% of customers use it, maybe 10 times a month": a share of the people counted.
 _PEOPLE_SHARE = re.compile(r"(?<![\w.])(\d{1,2}(?:\.\d{1,2})?)\s?(?:%|percent)\s{1,3}of\s{1,3}"
                            r"(?:the\s{1,3}|our\s{1,3}|my\s{1,3}|all\s{1,3}|them\b)?"
