@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from apilab.assistant.offline.fields import draft_schema, named_fields
+from apilab.assistant.offline.retrieve import providers_named
 from apilab.assistant.offline.toolrun import size_workload
 from apilab.assistant.offline.workload import rate_arithmetic
 
@@ -68,6 +70,14 @@ class Guide:
     # What to assume for an unanswered step (0-based) when the learner asks for the
     # deliverable at once: a sentence the plan reads its facts from.
     assume: dict[int, str] = dataclasses.field(default_factory=dict)
+    # Words that say a design request in the learner's own wording is about this guide.
+    topics: tuple[str, ...] = ()
+
+    def topic_hits(self, text: str) -> int:
+        low = f" {text.lower()} "
+        return sum(1 for word in self.topics
+                   if (low.find(word) if not word.isalnum() or " " in word or word.isdigit()
+                       else _word_at(word, low)) >= 0)
 
     def header(self, n: int) -> str:
         return f"**{self.title} - question {n} of {len(self.steps)}**"
@@ -92,8 +102,40 @@ def guides() -> tuple[Guide, ...]:
                          tuple(g.get("plan_objectives") or ()),
                          {k: tuple(v) for k, v in (g.get("draft") or {}).items()},
                          tuple(g.get("plan_first") or ()),
-                         {int(k): str(v) for k, v in (g.get("assume") or {}).items()}))
+                         {int(k): str(v) for k, v in (g.get("assume") or {}).items()},
+                         tuple(str(w).lower() for w in g.get("topics") or ())))
     return tuple(out)
+
+
+# "I need JSON output for my invoice parser, help me design it", "can you help us plan the
+# budget for our chatbot": a request to plan something of the learner's own, in wording the
+# guides' triggers do not list. ("help me figure out" / "set up" are left out: "help me
+# figure out why I get a 401" is a question for the notes.)
+_DESIGN_ASK = re.compile(
+    r"\b(?:help (?:me|us)|help with|assist (?:me|us) (?:with|to|in))\s(?:to\s)?(?:design|plan|"
+    r"structure|architect|think through|lay out)(?:ning|ing)?\b"
+    r"|\bhow (?:should|would) (?:i|we) (?:best\s)?(?:design|structure|architect|plan|approach"
+    r"|organi[sz]e)\b"
+    r"|\b(?:walk|guide|take) (?:me|us) through (?:designing|planning|structuring)\b", re.I)
+# ... of something they build, named in the same message.
+_OWN_THING = re.compile(
+    r"\b(?:my|our|a|an|the|this)\s(?:[\w.+-]{1,20}\s){0,3}?(?:app|application|bot|chatbot|"
+    r"feature|parser|project|service|site|website|tool|worker|pipeline|extension|product|"
+    r"startup|saas|backend|integration|platform|assistant|agent|program|script|job|"
+    r"plugin|game|dashboard)s?\b", re.I)
+
+
+def design_guide(message: str, lab_id: str) -> Guide | None:
+    """The guide a design request in the learner's own words asks for, if it is one: the
+    guide whose topics the message names most (this lab's on a tie or when none is named)."""
+    head = message[:600]
+    if not (_DESIGN_ASK.search(head) and _OWN_THING.search(head)):
+        return None
+    ranked = sorted(guides(), key=lambda g: (g.topic_hits(head), g.lab == lab_id), reverse=True)
+    best = ranked[0] if ranked else None
+    if best is not None and best.topic_hits(head) == 0:
+        best = next((g for g in guides() if g.lab == lab_id), None)
+    return best
 
 
 def _asks(message: str) -> bool:
@@ -260,9 +302,11 @@ def guide_step(w: Draft) -> bool:
         if not facts and w.kind == "coach":
             w.kind = "continuation"
         return True
-    for guide in guides():
-        if guide.lab != lab.id or not any(t.search(message) for t in guide.triggers):
-            continue
+    # This lab's own triggers first; then a design request in other words, which may name
+    # another lab's topic ("help me plan the budget for my bot" asked in Lab 1).
+    triggered = [g for g in guides()
+                 if g.lab == lab.id and any(t.search(message) for t in g.triggers)]
+    for guide in triggered or [g for g in [design_guide(message, lab.id)] if g]:
         # The opening message often answers the first questions ("plan key management for
         # my Flask app on Heroku"): those are not asked again, and the opening message is
         # the answer the plan reads for them (``_answers``).
@@ -378,7 +422,11 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         opening = min(answers)[1] if answers else ""
         purpose = _purpose(guide, next((a for n, a in answers if n == 1), "")
                            or _LEAD_IN.sub("", opening, count=1))
-        lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)))]
+        named = named_fields(told)
+        lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)), named)]
+        if named and {"json", "extraction"} & set(facts):
+            provider = next(iter(sorted(providers_named(told))), "openai")
+            lines += ["", draft_schema(told, provider)]
     return "\n".join(lines)
 
 
@@ -399,20 +447,33 @@ def _purpose(guide: Guide, said: str) -> str:
         # Informal text ends sentences in lower case too ("... substitutions. i already
         # said that lol"): any full stop ends one here.
         pieces = [p for s in sentences(block) for p in re.split(r"(?<=[.!?])\s+", s) if p]
-        kept = [s for s in pieces if not any(t.search(s) for t in guide.triggers)
+        kept = [_named_thing(s) if _DESIGN_ASK.search(s) else s for s in pieces
+                if not any(t.search(s) for t in guide.triggers)
                 and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)]
+        kept = [s for s in kept if s]
         if kept:
             return _BUILDING.sub("", " ".join(kept), count=1)
     return ""
 
 
-def _draft(guide: Guide, purpose: str, facts: list[str]) -> str:
-    """A first draft of the prompt the plan describes, from the learner's own answers."""
+def _named_thing(sentence: str) -> str:
+    """What a design request names ("... for my invoice parser, help me design it": "the
+    invoice parser"), or "" when it names nothing of the learner's own."""
+    m = _OWN_THING.search(sentence)
+    return re.sub(r"^(?:my|our|this|a|an)\b", "the", m.group(0), flags=re.I) if m else ""
+
+
+def _draft(guide: Guide, purpose: str, facts: list[str], fields: Sequence[str] = ()) -> str:
+    """A first draft of the prompt the plan describes, from the learner's own answers (the
+    JSON fields they named stand in for the schema placeholder)."""
     # Their words go inside a text block: no backticks (they would close it), one line.
     said = " ".join(purpose.replace("`", "'").split())[:200].rstrip(".") or "<what it does>"
     lines = [line.replace("{purpose}", said) for line in guide.draft.get("first", ())]
     for fact in facts:
         lines += guide.draft.get(fact, ())
     lines += guide.draft.get("last", ())
+    if fields:
+        lines = [line.replace("<your JSON Schema>", "{" + ", ".join(fields) + "}")
+                 for line in lines]
     return ("A first draft of the system prompt from your answers (replace the <...> parts, "
             "then test it on real inputs):\n\n```text\n" + "\n".join(lines) + "\n```")

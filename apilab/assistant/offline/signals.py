@@ -317,4 +317,20 @@ def read_signals(text: str, prose: str = "") -> Signals:
         provider = next((name for word, name in _PROVIDERS if word in low), None)
     models = called_models(text, prose, _models(text)) + _misspelt_models(text)
     return Signals(tuple(statuses), tuple(codes), tuple(exceptions), tuple(headers),
-                   tuple(reasons), models, provider, parsed.status)
+                   tuple(reasons), models, provider, parsed.status or _said_report(prose))
+
+
+# "my app gets 401", "keep getting a 429 back": one status said as what the learner gets is
+# the report they are stuck on, as much as a pasted one.
+_GETS_STATUS = re.compile(r"\b(?:gets?|getting|got|gives?|giving|returns?|returning|throws?|"
+                          r"throwing|hitting|receiv(?:e|es|ed|ing))\s{1,3}(?:an?\s{1,3}|the\s{1,3}|"
+                          r"back\s{1,3}(?:an?\s{1,3})?)?(?:https?\s{1,3})?(?:error\s{1,3})?"
+                          r"(?:status\s{1,3})?(?:code\s{1,3})?(?P<code>[45]\d\d)\b", re.I)
+
+
+def _said_report(prose: str) -> int | None:
+    codes = httpinfo.bare_codes(prose[:2000])
+    if len(codes) != 1:
+        return None
+    m = _GETS_STATUS.search(prose[:2000])
+    return codes[0] if m and int(m.group("code")) == codes[0] else None

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.read import read_message
-from apilab.assistant.offline.signals import signal_table
+from apilab.assistant.offline.signals import read_signals, signal_table
 from tests.assistant._helpers import make_turn
 
 
@@ -211,3 +213,16 @@ def test_a_model_id_sent_without_its_hyphen_is_named_before_its_retirement(
     assert "`gpt-4` with a hyphen" in reply.text
     plain = real_tutor.compose(tutor_turn(real_tutor, "api-basics", "is gpt-4 still available?"))
     assert "not a model id" not in plain.text
+
+
+@pytest.mark.parametrize(("prose", "reported"), [
+    ("help me figure out why my app gets 401", 401),
+    ("my flask app keeps getting a 429 even with one user", 429),
+    ("it returns http 503 at night", 503),
+    ("what's the difference between 429 and 503", None),  # two codes named, none reported
+    ("does a 401 cost anything?", None),  # named, not got
+])
+def test_a_status_said_as_what_the_learner_gets_is_the_report(prose: str,
+                                                              reported: int | None) -> None:
+    """QA pass 14: "help me figure out why my app gets 401" got "I don't know"."""
+    assert read_signals(prose, prose).reported == reported

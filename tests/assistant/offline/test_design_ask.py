@@ -1,0 +1,92 @@
+"""Design requests in the learner's own words start the guide they ask for (QA pass 14),
+and the JSON fields a learner names become the schema of the plan's draft."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.fields import draft_schema, named_fields, record_name
+from apilab.assistant.offline.guide import design_guide
+from tests.assistant._helpers import make_turn
+
+
+def _talk(tutor: OfflineTutor, lab: str, messages: list[str]) -> list:
+    history: list[tuple[str, str]] = []
+    replies = []
+    for message in messages:
+        turn = dataclasses.replace(make_turn(tutor.course, lab, message), history=list(history))
+        reply = tutor.compose(turn)
+        replies.append(reply)
+        history += [("learner", message), ("assistant", reply.text)]
+    return replies
+
+
+@pytest.mark.parametrize(("lab", "message", "guide"), [
+    ("production-prompts",
+     "I need JSON output from the model for my invoice parser, help me design it", "prompt-plan"),
+    ("rate-limits-cost", "help me design a budget for my chatbot", "retry-plan"),
+    # Another lab's topic, asked in Lab 1.
+    ("api-basics", "can you help us plan how our discord bot handles rate limits and costs",
+     "retry-plan"),
+    ("key-security", "how should we structure secrets for our saas app?", "key-plan"),
+])
+def test_a_design_request_in_other_words_picks_the_guide_by_topic(lab: str, message: str,
+                                                                  guide: str) -> None:
+    found = design_guide(message, lab)
+    assert found is not None and found.id == guide
+
+
+@pytest.mark.parametrize("message", [
+    "help me figure out why my app gets 401",  # debugging, not design
+    "how should i design my system prompt?",  # the notes answer what a prompt contains
+    "help me design it",  # nothing of theirs named
+])
+def test_questions_that_are_not_design_requests_start_no_guide(message: str) -> None:
+    assert design_guide(message, "production-prompts") is None
+
+
+def test_the_invoice_plan_drafts_the_fields_the_learner_named(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, "production-prompts", [
+        "I need JSON output from the model for my invoice parser, help me design it",
+        "yes, users upload PDF invoices. we use claude from python and extract vendor, date, "
+        "total and line items",
+    ])
+    assert "question 3 of 3" in replies[0].text  # JSON and extraction were said already
+    plan = replies[1].text
+    assert "Your plan" in plan
+    assert "{vendor, date, total, line_items}" in plan  # in the prompt, not a placeholder
+    assert "class Invoice(BaseModel):" in plan and "total: float | None" in plan
+    assert "line_items: list[LineItem]" in plan
+    # Claude was named: the schema goes in as a forced tool, not OpenAI's parse().
+    assert "tool_choice" in plan and "chat.completions.parse" not in plan
+    assert "for this feature: the invoice parser." in plan  # not the request sentence
+
+
+@pytest.mark.parametrize(("text", "fields"), [
+    ("we extract vendor, date, total and line items. about 300 a day",
+     ["vendor", "date", "total", "line_items"]),
+    ("pull out the name, email, phone number and skills from resumes into json",
+     ["name", "email", "phone_number", "skills"]),
+    ("fields: sender, subject, priority, category", ["sender", "subject", "priority", "category"]),
+    ("we extract data from emails", []),  # no list
+    ("extract the total from receipts", []),  # one field is not a schema
+    ("extract the usual stuff, etc", []),
+])
+def test_named_fields(text: str, fields: list[str]) -> None:
+    assert named_fields(text) == fields
+
+
+def test_the_record_is_named_after_the_document_not_a_field() -> None:
+    said = "pull out name, email and skills from resumes"
+    assert record_name(said, ["name", "email"]) == "Resume"
+    assert "class Resume(BaseModel):" in draft_schema(
+        "pull out name, email and skills from resumes", "gemini")
+    assert draft_schema("no fields here") == ""
+
+
+def test_field_parsing_is_bounded_on_a_huge_list() -> None:
+    text = "extract " + ", ".join(f"field{i}" for i in range(50_000)) + " and more"
+    assert len(named_fields(text)) <= 12
