@@ -1105,6 +1105,12 @@ def size_workload(told: str) -> str:
     return "**Your workload, priced:** " + text + (f"\n\n{fits}" if fits else "")
 
 
+# "what does that cost with and without caching?"
+_CACHING_ASK = re.compile(r"\b(?:with|without|using|if (?:i|we) use|turn on|add)"
+                          r"(?:\s{1,3}(?:and|or)\s{1,3}without)?\s{1,3}(?:the\s{1,3})?"
+                          r"(?:prompt\s{1,3})?cach(?:e|ing)\b", re.I)
+
+
 def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None, *,
              models: list[str] | None = None, lead: str = "",
              args: dict[str, object] | None = None) -> None:
@@ -1140,7 +1146,8 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
     if compare:
         known = {p.model for p in list_models()}
         models = [m for m in PREFERRED_MODELS if m in known][:3]
-    text, figures = price_workload(workload, models, intents.price_date(reading.prose))  # type: ignore[arg-type]
+    text, figures = price_workload(workload, models, intents.price_date(reading.prose),  # type: ignore[arg-type]
+                                   caching=bool(_CACHING_ASK.search(reading.prose[:2000])))
     if compare:
         text = ("You didn't name a model, so here is the workload on three common ones (name "
                 "one, e.g. \"on gpt-4o-mini\", for just that):\n\n" + text)

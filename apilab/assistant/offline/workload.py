@@ -247,7 +247,11 @@ _REQUEST_NOUNS = frozenset({"messages", "message", "requests", "request", "calls
                             "conversations", "turns", "emails", "documents", "docs", "tickets",
                             "searches", "completions", "notes", "summaries", "articles",
                             "descriptions", "translations", "uploads", "files", "images",
-                            "reviews", "posts", "pages", "reports", "generations"})
+                            "reviews", "posts", "pages", "reports", "generations", "msgs",
+                            "msg", "rewrites", "edits", "replies", "responses", "answers",
+                            "tasks", "jobs", "runs", "lookups", "suggestions", "transcripts",
+                            "recipes", "analyses", "classifications", "extractions",
+                            "invoices", "receipts", "products", "items"})
 _EACH_NEAR = re.compile(r"\beach\b|\bper (?:user|customer|person|visitor|member|session|"
                         r"student|employee|agent)\b|\bapiece\b", re.I)
 # "... plus gets 500 tokens back", "the model returns ~300 tokens": what comes back is output.
@@ -534,6 +538,14 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 # requests each item makes ("3k users, each sends 8 messages"), with their
                 # rate ("5 messages a day each").
                 each = _EACH_NEAR.search(text[max(0, q.start - 30):q.end + 30])
+                if (w.each == 1 and noun in _REQUEST_NOUNS and not each
+                        and w.item_noun in _PEOPLE_NOUNS and _counts_all(text, q)):
+                    # "~400 employees ... if employees send ~600 messages a day", "600 a day
+                    # in total": the people's messages together, not each one's.
+                    w.items, w.item_noun = q.value, noun
+                    freq = _FREQ.match(after[item.end():]) if item else None
+                    w.frequency = freq.group(1).lower() if freq else w.frequency
+                    continue
                 if w.each == 1 and noun in _REQUEST_NOUNS and (
                         each or w.item_noun in _PEOPLE_NOUNS):
                     w.each, w.each_noun = q.value, noun
@@ -621,6 +633,25 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     if per_item_seen and w.items == 1 and not item_total_seen:
         w.notes.append("Per-request figures: give the number of requests for a total.")
     return w
+
+
+# "in total", "across all employees", "altogether": a count of everyone's requests together.
+_ALL_TOGETHER = re.compile(r"\b(?:in total|total|across (?:all|every)|altogether|all together|"
+                           r"combined|overall|between (?:them|all))\b", re.I)
+# "employees send", "the students ask": people named without a count of their own.
+_PEOPLE_SUBJECT = re.compile(r"(?<![\d,.kK]\s)(?<![\d,.kK])\b(?:the |our |all |my )?(?:"
+                             + "|".join(sorted(_PEOPLE_NOUNS, key=len, reverse=True))
+                             + r")\s{1,3}(?:\w+\s{1,3}){0,2}$", re.I)
+
+
+def _counts_all(text: str, q: Quantity) -> bool:
+    """Whether request count ``q`` is everyone's together: said so ("600 a day in total"),
+    or said of the people with no count of their own ("if employees send ~600 a day")."""
+    if _ALL_TOGETHER.search(text[q.end:q.end + 50]):
+        return True
+    before = text[max(0, q.start - 40):q.start].rstrip(" ~≈").removesuffix("about").rstrip()
+    return bool(_PEOPLE_SUBJECT.search(before + " ")) and not re.search(
+        r"\d\s{0,3}(?:\w+\s{1,3}){0,1}$", before)
 
 
 # The people a workload counts, in the groups and shares below (longest first).
@@ -987,9 +1018,11 @@ def describe(w: Workload) -> str:
             + ".")
 
 
-def price_workload(w: Workload, models: list[str], at: str | None = None) -> tuple[str, list[
-        dict[str, str]]]:
-    """Markdown pricing of ``w`` on each model (or the learner's rates), with the arithmetic."""
+def price_workload(w: Workload, models: list[str], at: str | None = None, *,
+                   caching: bool = False) -> tuple[str, list[dict[str, str]]]:
+    """Markdown pricing of ``w`` on each model (or the learner's rates), with the arithmetic;
+    ``caching`` (asked "with and without caching?") adds each model's best case with the
+    input read from the prompt cache."""
     total_in, total_out, total_cached = w.totals()
     lines = [describe(w)]
     figures: list[dict[str, str]] = []
@@ -1012,6 +1045,8 @@ def price_workload(w: Workload, models: list[str], at: str | None = None) -> tup
     model_lines, model_figures = _model_lines(w, [] if w.rates and not models else models, at)
     lines += model_lines
     figures += model_figures
+    if caching and not w.rates:
+        lines += _cached_lines(w, models, at)
     if w.claimed is not None and figures:
         lines.append(_check_claim(w, figures))
     if w.budget and figures:
@@ -1053,6 +1088,41 @@ def _model_lines(w: Workload, models: list[str], at: str | None) -> tuple[list[s
                      f"**{_usd(b.total)}**" + _per(w.period) + ".")
         figures.append({"model": b.model, "total_usd": str(b.total)})
     return lines, figures
+
+
+def _cached_lines(w: Workload, models: list[str], at: str | None) -> list[str]:
+    """Each model's cost with every request's input read from the prompt cache: the best
+    case, said as one (a cache entry lives minutes, so the first request after a quiet spell
+    pays the full rate; Anthropic also bills writing the cache at 1.25x, said for Claude)."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import cost
+
+    total_in, total_out, total_cached = w.totals()
+    if not total_in:
+        return []
+    lines = []
+    for model in models:
+        try:
+            full = cost(model, total_in, total_out, cached_input_tokens=total_cached, at=at)
+            hit = cost(model, 0, total_out, cached_input_tokens=total_in + total_cached, at=at)
+        except ApilabError:
+            continue
+        rate = hit.rates.get("cached_input")
+        if not rate or hit.total >= full.total:
+            lines.append(f"`{full.model}`: the price table has no cached-input rate for it, "
+                         "so caching is not priced here.")
+            continue
+        saved = (full.total - hit.total) / full.total * 100
+        lines.append(f"**With the prompt cache** (`{full.model}`, best case: every request's "
+                     f"input read from the cache at {_usd(rate)}/1M): "
+                     f"{_fmt_tokens(total_in + total_cached)} x {_usd(rate)}/1M = "
+                     f"{_usd(hit.cached_input)}; total **{_usd(hit.total)}**" + _per(w.period)
+                     + f", {saved:.0f}% less. Only the identical prefix of each request is "
+                     "cached (put the fixed text first), and an entry lives minutes, so the "
+                     "first request after a quiet spell pays the full rate"
+                     + ("; writing the cache is billed at 1.25x the input rate." if
+                        full.model.startswith("claude") else "."))
+    return lines
 
 
 def price_model_split(w: Workload, share: Decimal, new_model: str, old_model: str,

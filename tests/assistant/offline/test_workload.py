@@ -446,3 +446,30 @@ def test_a_new_count_and_the_period_asked_both_apply() -> None:
                                 "day, whats that per month? will my 10 dollars last")
     assert change.workload.items == 1000 and change.workload.period == "month"
     assert change.workload.budget == 10
+
+
+@pytest.mark.parametrize(("text", "items", "each", "noun"), [
+    # QA pass 14: the x20 was dropped ($180 instead of $3,600); "msgs" was not a request.
+    ("if each of the 2000 users does ~20 rewrites a day on claude haiku 4.5, ~500 input and "
+     "500 output tokens each", 2000, 20, "rewrites"),
+    ("2k users sending ~20 msgs a day, 300 in / 200 out", 2000, 20, "msgs"),
+    # Everyone's messages together: not multiplied by the people (was 400 x 600 = 240,000).
+    ("~400 employees. with 30k tokens of handbook, if employees send ~600 messages a day",
+     600, 1, "messages"),
+    ("400 employees, 600 messages a day in total, 30k input tokens", 600, 1, "messages"),
+    ("2000 users sending 20 messages a day, 300 in / 200 out", 2000, 20, "messages"),
+])
+def test_per_person_and_everyones_counts(text: str, items: int, each: int, noun: str) -> None:
+    w = parse_workload(text)
+    assert w is not None and (w.items, w.each) == (items, each)
+    assert noun in (w.item_noun, w.each_noun) and w.frequency == "day"
+
+
+def test_with_and_without_caching_prices_the_cached_best_case() -> None:
+    w = parse_workload("600 messages a day, 30k input tokens")
+    assert w is not None
+    text, _ = price_workload(w, ["gpt-4o"], caching=True)
+    assert "$45.00" in text and "**$22.50** per day, 50% less" in text
+    assert "1.25x" not in text  # the cache-write surcharge is Anthropic's, said for Claude
+    plain, _ = price_workload(w, ["gpt-4o"])
+    assert "prompt cache" not in plain
