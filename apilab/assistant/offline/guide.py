@@ -254,6 +254,38 @@ def _plan_again(w: Draft) -> bool:
     return True
 
 
+# "can you sum up the plan for our expo + gemini app?", "put it all together into a plan for
+# our setup", "write the whole setup as a checklist for our team".
+_PLAN_ASK = re.compile(
+    r"\b(?:sum\s{1,3}(?:it\s{1,3}|this\s{1,3}|everything\s{1,3})?up|summari[sz]e|put\s{1,3}"
+    r"(?:it\s{1,3}|this\s{1,3}|everything\s{1,3})?(?:all\s{1,3})?together|pull\s{1,3}(?:it\s{1,3})?"
+    r"together|recap|write|give|make|turn|list)\b[^.?!\n]{0,60}?\b(?:plan|checklist|"
+    r"set-?up|steps)\b", re.I)
+PLAN_MEMORY = 6  # the learner's last few messages a plan asked for at the end is built from
+
+
+def _plan_from_conversation(w: Draft) -> bool:
+    """A plan asked for at the end of a conversation that ran no guide: the plan of the
+    guide the conversation is about, from everything the learner said in it."""
+    if not _PLAN_ASK.search(w.message[:300]):
+        return False
+    said = [c[:1500] for r, c in w.turn.history if r in ("user", "learner")][-PLAN_MEMORY:]
+    if not said:
+        return False
+    told = "\n".join([*said, w.message[:1500]])
+    lab = w.turn.lab.id
+    ranked = sorted(guides(), key=lambda g: (g.topic_hits(told), g.lab == lab), reverse=True)
+    guide = ranked[0] if ranked and ranked[0].topic_hits(told) else next(
+        (g for g in guides() if g.lab == lab), None)
+    if guide is None or not any(step.facts_in("\n".join(said)) for step in guide.steps):
+        return False  # nothing said before about the situation: no plan to sum up
+    w.parts.append("Here is the plan, from what you've told me in this conversation:")
+    for step in guide.steps:
+        w.add_objectives(step.objectives)
+    _ask_or_plan(w, guide, len(guide.steps), told)
+    return True
+
+
 def guide_step(w: Draft) -> bool:
     """Start or continue a guided conversation; ``True`` when this message was handled."""
     if _plan_again(w):
@@ -301,6 +333,8 @@ def guide_step(w: Draft) -> bool:
         # step's generic advice: the conversation goes on, but that is not help to count.
         if not facts and w.kind == "coach":
             w.kind = "continuation"
+        return True
+    if _plan_from_conversation(w):
         return True
     # This lab's own triggers first; then a design request in other words, which may name
     # another lab's topic ("help me plan the budget for my bot" asked in Lab 1).
@@ -410,6 +444,11 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     items = urgent + list(guide.plan.get("always", ()))
     for fact in dict.fromkeys(facts):
         items += guide.plan.get(fact, ())
+    for combined, more in guide.plan.items():
+        # "interactive+background": items for when both were said (a bulk job beside a
+        # button a person clicks).
+        if "+" in combined and set(combined.split("+")) <= set(facts):
+            items += more
     lines = [f"{_PLAN_MARK}{guide.title.lower()}):", ""]
     lines += [f"- [ ] {item}" for item in dict.fromkeys(items)]
     if "model" in facts or "budget" in facts:

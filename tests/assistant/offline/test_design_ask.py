@@ -90,3 +90,36 @@ def test_the_record_is_named_after_the_document_not_a_field() -> None:
 def test_field_parsing_is_bounded_on_a_huge_list() -> None:
     text = "extract " + ", ".join(f"field{i}" for i in range(50_000)) + " and more"
     assert len(named_fields(text)) <= 12
+
+
+def test_a_plan_asked_for_at_the_end_is_built_from_the_whole_conversation(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 14: "write the whole setup as a checklist for our team" got "I don't know"
+    and repeats of earlier replies."""
+    replies = _talk(real_tutor, "key-security", [
+        "our team (5 devs) shares one openai key in a slack message. we have a nextjs app on "
+        "vercel and python data jobs that run in github actions. what should our setup look like?",
+        "great. can you write the whole setup as a checklist for our team?",
+    ])
+    plan = replies[1].text
+    assert "Your plan" in plan and replies[1].on_topic
+    first = plan.split("- [ ] ")[1]
+    assert first.startswith("Today: the key that was shared")  # the exposed key comes first
+    assert "On Vercel" in plan and "CI secret store" in plan and "server-only" in plan
+    assert "One key per person" in plan
+
+
+def test_a_bulk_job_beside_a_button_gets_separate_queues(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, "rate-limits-cost", [
+        "it's a django + celery app on gpt-4o. customers upload 5000 products at once as a bulk "
+        "job, and there's a 'regenerate' button users click in the UI",
+        "can you put it all together into a plan for our setup?",
+    ])
+    assert "Both kinds at once" in replies[1].text and "Batch API" in replies[1].text
+
+
+def test_a_plan_request_with_nothing_said_before_is_not_a_summary(
+        real_tutor: OfflineTutor) -> None:
+    reply = real_tutor.compose(make_turn(real_tutor.course, "key-security",
+                                         "can you write the whole setup as a checklist?"))
+    assert "from what you've told me" not in reply.text
