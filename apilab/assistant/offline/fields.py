@@ -113,7 +113,7 @@ _CALLS = {
     "anthropic": (
         "# Anthropic: a tool whose input_schema is the model's JSON Schema, forced with\n"
         "# tool_choice; the fields arrive as the tool call's input.\n"
-        "msg = client.messages.create(model=\"claude-3-5-haiku-latest\", max_tokens=1024,\n"
+        "msg = client.messages.create(model=\"claude-haiku-4-5\", max_tokens=1024,\n"
         "    system=SYSTEM_PROMPT,\n"
         "    tools=[{{\"name\": \"save\", \"description\": \"Save the fields\",\n"
         "            \"input_schema\": {name}.model_json_schema()}}],\n"

@@ -134,6 +134,9 @@ _PROVIDERS = (("anthropic", "Anthropic"), ("claude", "Anthropic"), ("gemini", "G
               ("chatgpt", "OpenAI"))
 
 
+_BARE_FAMILIES = frozenset({"claude", "gemini", "gpt", "chatgpt", "llama", "mistral"})
+
+
 def _models(text: str) -> tuple[ModelMention, ...]:
     from apilab.assistant.offline.intents import model_candidates
     from apilab.errors import ApilabError, UnknownModelError
@@ -147,6 +150,10 @@ def _models(text: str) -> tuple[ModelMention, ...]:
         # model_candidates lists "gpt-4o-mini" then "gpt-4o" then "gpt": keep the longest
         # spelling that is a prefix of nothing already kept.
         if any(s.startswith(written) for s in seen):
+            continue
+        if written.lower() in _BARE_FAMILIES and not re.search(
+                rf"\bmodel\W{{0,6}}{re.escape(written)}(?![\w.-])", text[:4000], re.I):
+            # "use claude api from python": the provider, not a model id (model="claude" is).
             continue
         if written not in retired and _unknown(written) and any(
                 written.startswith(shorter + "-") and not _unknown(shorter)

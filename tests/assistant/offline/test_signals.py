@@ -226,3 +226,16 @@ def test_a_status_said_as_what_the_learner_gets_is_the_report(prose: str,
                                                               reported: int | None) -> None:
     """QA pass 14: "help me figure out why my app gets 401" got "I don't know"."""
     assert read_signals(prose, prose).reported == reported
+
+
+def test_claude_3_sonnet_is_retired_and_a_bare_family_word_is_the_provider() -> None:
+    """QA pass 14: "use claude api ... model='claude-3-sonnet'" was told to check the model
+    id `claude`, and offered claude-3-5-sonnet (itself retired) as the fix."""
+    text = ("i am try to use claude api from python but it say error 404 not_found_error "
+            "model. in my code i write model='claude-3-sonnet'")
+    models = read_signals(text, text).models
+    assert [m.written for m in models] == ["claude-3-sonnet"]
+    assert models[0].retired and "claude-sonnet-4-5" in models[0].retired
+    # A model id that really is just the family name is still a problem to point out.
+    said = 'client.messages.create(model="claude", max_tokens=10)'
+    assert [m.written for m in read_signals(said, said).models] == ["claude"]
