@@ -41,10 +41,16 @@ def _c(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.I | re.S)
 
 
+# A web route (Express/Koa/Hono, Next.js route handlers, Flask, FastAPI) in code that calls
+# the AI API. Two lookaheads from the start only (``^`` without MULTILINE): one pass each.
+_ROUTE = (r"^(?=.*?(?:\b(?:app|router|server)\.(?:post|get|put|all)\s*\(|export\s+(?:async\s+)?"
+          r"function\s+(?:POST|GET)\b|@(?:app|router|bp)\.(?:post|route|get)\s*\())"
+          r"(?=.*?(?:\.create\(|generateContent\(|\.stream\())")
+
 # (rule, objective, checked-as, applies, mistake, problem, fix)
 _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], ...] = (
     ("messages-string", "request-anatomy", "`messages` is a list of role/content dicts",
-     _c(r"\bmessages\s*[=:]"), _c(r"\bmessages\s*[=:]\s*f?[\"']"),
+     _c(r"\bmessages\s*[=:]\s*(?:\[|f?[\"'])"), _c(r"\bmessages\s*[=:]\s*f?[\"']"),
      "`messages` is a string.", "It must be a **list of `{\"role\": ..., \"content\": ...}` "
      "dicts**: `messages=[{\"role\": \"user\", \"content\": \"hello\"}]`."),
     ("hardcoded-key", "key-storage", "no key written in the code",
@@ -107,6 +113,31 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], 
         r"(?:api_key|API_KEY|apiKey)"),
      "The key (or the environment) is printed or logged.", "Logs are one of the five ways keys "
      "leak. Never log secrets."),
+    # A server route that forwards the caller's request to the API (an "is this proxy safe?"
+    # paste): the key is hidden, but the route itself is a free key for anyone who finds it.
+    ("proxy-client-model", "spend-controls", "the model is chosen on the server",
+     _c(_ROUTE), _c(r"\bmodel\s*[=:]\s*(?:req\.body|request\.(?:json|body|form|get_json\(\))|"
+                    r"body|data|payload|params|input)\s{0,3}(?:\.|\[\s{0,3}[\"']|\?\.)\s{0,3}model"),
+     "The caller chooses the model (`model` comes from the request).", "Fix the model on the "
+     "server, or allow-list one or two names: otherwise anyone who finds this URL can run your "
+     "most expensive model on your key."),
+    ("proxy-client-messages", "leak-vectors", "the server builds `messages`",
+     _c(_ROUTE), _c(r"\bmessages\s*[=:]\s*(?:req\.body|request\.(?:json|body|get_json\(\))|"
+                    r"body|data|payload|input)\s{0,3}(?:\.|\[\s{0,3}[\"']|\?\.)\s{0,3}messages"),
+     "The caller sends the whole `messages` list.", "Build it on the server: your system "
+     "prompt plus the user's text, capped in length (say 4,000 characters), so a caller "
+     "cannot rewrite your instructions or send a 100k-token prompt on your bill."),
+    ("proxy-no-max-tokens", "spend-controls", "the route caps the output (`max_tokens`)",
+     _c(_ROUTE), _c(r"^(?!.*(?:max_tokens|max_completion_tokens|maxTokens|max_output_tokens|"
+                    r"maxOutputTokens))"),
+     "The route sets no `max_tokens`.", "Cap the output per call; with no cap every request "
+     "may generate the model's full output length."),
+    ("proxy-no-limit", "leak-vectors", "the route checks who calls and how often",
+     _c(_ROUTE), _c(r"^(?!.*(?:auth|session|req\.user|current_user|verify|rate.?limit|limiter|"
+                    r"quota|jwt|login|passport|clerk|middleware|getUser|requireUser))"),
+     "Nothing on this route checks who is calling or how often.", "Require your own sign-in "
+     "(or at least a signed session), and a per-user limit (requests a minute, dollars a "
+     "day) before the call: an open proxy is a free API key for whoever finds the URL."),
     ("temperature-range", "request-anatomy", "`temperature` is in range",
      _c(r"temperature\s*[=:]"), _c(r"temperature\s*[=:]\s*(?:[3-9]|2\.[0-9]*[1-9])"),
      "`temperature` is out of range.", "OpenAI accepts 0-2, Anthropic 0-1."),

@@ -64,3 +64,49 @@ def test_an_error_message_about_messages_is_not_a_string_messages_mistake() -> N
               'must use the \\"user\\" role"}')
     assert "messages-string" not in {f.rule for f in review(pasted)}
     assert "messages-string" in {f.rule for f in review('messages = f"{history}"')}
+
+
+OPEN_PROXY = """app.post('/api/chat', async (req, res) => {
+  const r = await openai.chat.completions.create({
+    model: req.body.model,
+    messages: req.body.messages,
+  });
+  res.json(r);
+});"""
+
+GUARDED_PROXY = """app.post('/api/chat', requireAuth, rateLimit({ windowMs: 60_000, max: 10 }),
+  async (req, res) => {
+    const text = String(req.body.text ?? '').slice(0, 4000);
+    const r = await openai.chat.completions.create({
+      model: 'gpt-4o-mini',
+      max_tokens: 300,
+      messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: text }],
+    });
+    res.json({ reply: r.choices[0].message.content });
+  });"""
+
+
+def test_an_open_proxy_is_reviewed_as_one() -> None:
+    """QA pass 14: "is this proxy safe to put on the internet?" got "I found nothing to fix"
+    for a route that forwards the caller's model and messages with no limit."""
+    rules = {f.rule for f in review(OPEN_PROXY)}
+    assert rules >= {"proxy-client-model", "proxy-client-messages", "proxy-no-max-tokens",
+                     "proxy-no-limit"}
+    flask = ('@app.post("/chat")\ndef chat():\n    data = request.get_json()\n'
+             '    r = client.chat.completions.create(model=data["model"], '
+             'messages=data["messages"])\n    return r.model_dump()')
+    assert {"proxy-client-model", "proxy-client-messages"} <= {f.rule for f in review(flask)}
+
+
+def test_a_guarded_proxy_passes_and_code_without_a_route_is_not_judged_as_one() -> None:
+    assert not [f for f in review(GUARDED_PROXY) if f.rule.startswith("proxy-")]
+    script = 'r = client.chat.completions.create(model="gpt-4o-mini", messages=msgs)'
+    from apilab.assistant.offline.codecheck import applicable_rules
+    assert not [r for r in applicable_rules(script) if r.rule.startswith("proxy-")]
+
+
+def test_proxy_rules_stay_linear_on_repeated_routes() -> None:
+    import time
+    started = time.perf_counter()
+    review("app.post(" * 4000 + ".create(")
+    assert time.perf_counter() - started < 1.0
