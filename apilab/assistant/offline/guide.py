@@ -184,7 +184,7 @@ def _position(w: Draft) -> tuple[Guide, int] | None:
 
 _PLAN_MARK = "**Your plan** ("
 # "can you write the system prompt for me?", "draft the prompt": a deliverable asked for.
-_DRAFT_ASK = re.compile(r"\b(?:draft|write)\b[^.?!\n]{0,30}\bprompt\b", re.I)
+_DRAFT_ASK = re.compile(r"\b(?:draft|write|give me|give us)\b[^.?!\n]{0,40}\bprompt\b", re.I)
 # "i already said that lol": about the conversation, not the feature.
 _ALREADY_SAID = re.compile(r"\b(?:already|just)\s{1,3}(?:said|told|answered|explained)\b", re.I)
 
@@ -286,9 +286,34 @@ def _plan_from_conversation(w: Draft) -> bool:
     return True
 
 
+# "can you give me the final improved ChefBot system prompt then?" after a review.
+_IMPROVED_AGAIN = re.compile(r"\b(?:final|improved|updated|fixed|full|whole|complete|better|"
+                             r"new)\b[^.?!\n]{0,40}\bprompt\b", re.I)
+_IMPROVED_MARK = "An improved version:"
+
+
+def _improved_again(w: Draft) -> bool:
+    """The improved prompt a review in this conversation gave, shown again when asked for."""
+    if not _IMPROVED_AGAIN.search(w.message[:300]):
+        return False
+    given = next((c for r, c in reversed(w.turn.history)
+                  if r == "assistant" and _IMPROVED_MARK in c), None)
+    if given is None:
+        return False
+    block = given[given.index(_IMPROVED_MARK) + len(_IMPROVED_MARK):].split("\n\n**Next:**")[0]
+    w.parts.append("Here is the improved version from the review above (replace the <...> "
+                   "parts; add any rule we discussed since, and keep a check in code for "
+                   "anything that must never happen):\n\n" + block.strip())
+    w.kind = "repeat"
+    w.why_not = "the reply shows the improved prompt given earlier again"
+    w.follow_up = None
+    w.guided = True
+    return True
+
+
 def guide_step(w: Draft) -> bool:
     """Start or continue a guided conversation; ``True`` when this message was handled."""
-    if _plan_again(w):
+    if _plan_again(w) or _improved_again(w):
         return True
     lab = w.turn.lab
     running = _position(w)
@@ -489,7 +514,8 @@ def _purpose(guide: Guide, said: str) -> str:
         kept = [_named_thing(s) if _DESIGN_ASK.search(s) else s for s in pieces
                 if not any(t.search(s) for t in guide.triggers)
                 and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)]
-        kept = [s for s in kept if s]
+        # "ok.", "thanks!": too short to say what the feature does.
+        kept = [s for s in kept if len(s.split()) >= 3]
         if kept:
             return _BUILDING.sub("", " ".join(kept), count=1)
     return ""

@@ -434,7 +434,7 @@ _NOT_ASKING = re.compile(
 _BACKSTORY = re.compile(
     r"^\s*(?:(?:so|ok|okay|hi|hey|hello|well|basically|background|context)\W+)*"
     r"(?:(?:last|this|next) (?:week|month|year|night|weekend)|yesterday|today|recently|"
-    r"it looks like|it seems|looks like|apparently|"
+    r"it looks like|it seems|looks like|apparently|it'?s for|it is for|this is for|"
     r"a (?:few|couple of) (?:days|weeks|months)|i|i'm|im|i've|ive|i am|i have|we|we're|"
     r"were|we've|we are|we have|our|my|me and)\b", re.I)
 

@@ -86,11 +86,17 @@ _ANY_REQUEST = re.compile(
 _TOPIC_NAMED = re.compile(r"\b(?:about|on|regarding|related to|concerning|within)\b", re.I)
 
 
+# "Don't talk about anything except food": anything but a topic is a scope.
+_EXCEPT = re.compile(r"\b(?:except|but|other than|besides|apart from|unrelated to|not "
+                     r"related to|outside)\b", re.I)
+
+
 def _unscoped(text: str) -> re.Match[str] | None:
     """The first "answer anything" with no topic after it in its sentence, if any."""
     for m in _ANY_REQUEST.finditer(text):
         _, end = _sentence_at(text, m.start(), m.end())
-        if not _TOPIC_NAMED.search(text, m.end(), end):
+        if not _TOPIC_NAMED.search(text, m.end(), end) and not _EXCEPT.search(text, m.end(),
+                                                                               end):
             return m
     return None
 
@@ -119,7 +125,8 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
                     r"extract|write|review|translate)|task:|goal:)|(?:^|[.!:;,]\s{0,3}|\bonly )"
                     r"(?:answer|help|classify|summari[sz]e|extract|translate|write|generate|"
                     r"recommend|explain|suggest|respond to|reply to|assist|guide|teach|coach|"
-                    r"tutor)\b"),
+                    r"tutor|give|create|provide|produce|plan|draft|rewrite|convert|turn|"
+                    r"find|check|tag|label|route)\b"),
      "No clear task.", "Say what the model must do with each input, in one sentence."),
     # A rule that bounds the topics; "Never say you are an AI" is a rule, not a scope, and
     # "Answer any question the user asks" is the opposite of one (_unscoped).

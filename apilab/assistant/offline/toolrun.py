@@ -540,7 +540,23 @@ def _quoted_prompt(text: str) -> str | None:
         end = ends.end() if ends else body.rfind(_CLOSING.get(opening, opening))
         if end > 12:
             return body[1:end].strip().rstrip(_CLOSING.get(opening, opening)).strip()
-    return body
+    # "review my system prompt? it's for a recipe app ...\n\n\"You are ChefBot. ...\"": the
+    # quoted paragraph after the line about it.
+    return _quoted_paragraph(body)
+
+
+_QUOTES = {"\"": "\"", "\u201c": "\u201d", "'": "'"}
+
+
+def _quoted_paragraph(text: str) -> str:
+    """The prompt itself when the paste wraps it in quotes after a line about it ("it's for
+    a recipe app ...\n\n\"You are ChefBot. ...\""): the quoted paragraph, not the intro."""
+    for block in text.split("\n\n"):
+        block = block.strip()
+        closing = _QUOTES.get(block[:1])
+        if closing and len(block) > 40 and block.endswith(closing):
+            return block[1:-1].strip()
+    return text
 
 
 def _reviews(w: Draft, reading: Reading) -> None:
@@ -554,7 +570,8 @@ def _reviews(w: Draft, reading: Reading) -> None:
     # "ok v2:" + a paste: the revised draft is reviewed like the first one was.
     revision = intents.detect_revision(reading.prose)
     if prompt_paste and (asks_prompt or revision or _asked(reading, _REVIEW_ASK)):
-        _run_review(w, "review_prompt", review.review_prompt(prompt_paste[0].text))
+        _run_review(w, "review_prompt", review.review_prompt(_quoted_paragraph(
+            prompt_paste[0].text)))
         return
     revised = None if prompt_paste or asks_prompt else _revised_prompt(reading.text)
     if revised:
