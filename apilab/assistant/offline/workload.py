@@ -1202,7 +1202,8 @@ _RPS_AFTER = re.compile(r"\s{0,2}(?:rps\b|req(?:uest)?s?\s{0,2}(?:/|per|an?)\s{0
                         r"s(?:ec(?:ond)?)?\b)", re.I)
 _TPM_AFTER = re.compile(r"\s{0,2}(?:(input|output)\s{1,2})?(?:tpm\b|tok(?:en)?s?\s{0,2}(?:/|"
                         r"per|an?)\s{0,2}min(?:ute)?\b)", re.I)
-_TOKENS_AFTER = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2})?tok(?:en)?s?\b", re.I)
+_TOKENS_AFTER = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2}|output\s{1,2}|completion\s{1,2})?"
+                           r"tok(?:en)?s?\b", re.I)
 _RPM_BEFORE = re.compile(r"\b(?:rpm|requests per minute)\s{0,2}(?:limit\s{0,2})?(?:of|is|=|:)?"
                          r"\s{0,2}~?$", re.I)
 _TPM_BEFORE = re.compile(r"\b(?:(input|output)\s{1,2})?(?:tpm|tokens per minute)\s{0,2}"
@@ -1231,6 +1232,9 @@ _SPREAD = {"night": (60, "an hour"), "hour": (60, "the hour"), "day": (1440, "th
            "week": (10080, "the week"), "month": (43200, "the month")}
 
 
+_TIER_BEFORE = re.compile(r"\btier\s{0,2}-?\s{0,2}$", re.I)
+
+
 def rate_arithmetic(answer: str) -> str:
     """Which number is the RPM, which the TPM and which the tokens per request, each a limit
     or the learner's own traffic, and what they add up to ("50 RPM and 40k TPM, each request
@@ -1256,6 +1260,8 @@ def rate_arithmetic(answer: str) -> str:
         value = int(q.value)
         after = answer[q.end:q.end + 30]
         before = answer[max(0, q.start - 40):q.start]
+        if _TIER_BEFORE.search(before):
+            continue  # "we're on usage tier 2": a tier, not 2 tokens
         clause = re.split(r"[,;.]|\band\b", before)[-1]
         limit = (bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
                  or bool(_WITH_BEFORE.search(before)))

@@ -473,3 +473,15 @@ def test_with_and_without_caching_prices_the_cached_best_case() -> None:
     assert "1.25x" not in text  # the cache-write surcharge is Anthropic's, said for Claude
     plain, _ = price_workload(w, ["gpt-4o"])
     assert "prompt cache" not in plain
+
+
+def test_a_usage_tier_is_not_a_token_count_and_output_tokens_count_per_request() -> None:
+    """QA pass 14: "we're on usage tier 2" became "x 2 tokens = 8 tokens per minute"."""
+    from apilab.assistant.offline.workload import rate_arithmetic
+
+    said = rate_arithmetic("a worker that summarizes support tickets with gpt-4o-mini, around "
+                           "5000 tickets a day, we're on usage tier 2")
+    assert "4 requests a minute" in said and "2 tokens" not in said
+    limits = rate_arithmetic("each ticket is about 1500 input tokens and we ask for ~200 "
+                             "output tokens. tier 2 is 2,000,000 TPM and 5000 RPM")
+    assert "2,000,000 / 1,700" in limits
