@@ -240,7 +240,10 @@ def answer_from_notes(w: Draft, retriever: Retriever, course: Course) -> None:
                      and best_other.closeness >= GOOD
                      and lab_vocabulary(dataclasses.replace(
                          w.turn, lab=course.lab(best_other.doc.lab)), w.focus) >= 2)
-    if best_other and other_usable and (elsewhere or (
+    # The learner's own numbers, priced here: another lab's card about arithmetic or costs
+    # in general ("can you just do the math with my numbers?") would only pad the figures.
+    priced = any(t["name"] == "estimate_cost" for t in w.tools)
+    if best_other and other_usable and not priced and (elsewhere or (
             best_score < FAIR + 0.1 or not answerable_here or hinted_there or far_better) and (
             best_other.closeness >= best_score + OTHER_LAB_MARGIN)):
         other_lab = course.lab(best_other.doc.lab)

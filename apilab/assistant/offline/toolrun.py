@@ -220,7 +220,11 @@ _TERSE_HEAD = re.compile(r"^\W{0,3}(?:(?:and|so|ok)\W+)?(?:the\s+)?(?:cost|price
 
 # "whats the monthly number?", "what's the total per day?" after counts.
 _NUMBER_ASK = re.compile(r"\bwhat(?:'s| is|s)?\s{1,3}(?:the\s{1,3})?(?:monthly|daily|weekly|"
-                         r"yearly|total|final)?\s{0,3}(?:number|total|figure|damage)\b", re.I)
+                         r"yearly|total|final)?\s{0,3}(?:number|total|figure|damage)\b"
+                         # "can you just do the math with my numbers?", "crunch the numbers"
+                         r"|\b(?:do|run|work out|crunch)\s{1,3}the\s{1,3}(?:math|maths|numbers|"
+                         r"calculation|arithmetic)\b|\bcalculate\s{1,3}(?:it|that|this)\b",
+                         re.I)
 
 
 def _asks_total(prose: str) -> bool:

@@ -714,7 +714,11 @@ _CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then|nice|cool|great|tha
                      r"|\b(?:redo|re-do|recalculate|re-calculate|recompute|rerun|re-run)\b"
                      r"|\b(?:tokens?|words?)\s{1,3}(?:is|are)\s{1,3}(?:the\s{1,3})?(?:input|output)\b"
                      # "the input is still 2000 words per article"
-                     r"|\b(?:input|output)\s{1,3}(?:is|are)\s{1,3}still\b", re.I)
+                     r"|\b(?:input|output)\s{1,3}(?:is|are)\s{1,3}still\b"
+                     # "the answers are long though, more like 800 output tokens each"
+                     r"|\b(?:more like|closer to|actually|really)\s{1,3}(?:about\s{1,3}|~\s?)?"
+                     r"\d[\d,.]{0,9}\s?k?\s{1,3}(?:input\s{1,3}|output\s{1,3}|prompt\s{1,3}|"
+                     r"completion\s{1,3})?tokens?\b", re.I)
 
 
 @dataclasses.dataclass

@@ -492,3 +492,24 @@ def test_still_failing_somewhere_the_answer_names_quotes_that_part(
     ])
     assert nginx.meta["answer_kind"] == "recap"
     assert "proxy_buffering" in nginx.text and "```python" not in nginx.text
+
+
+def test_do_the_math_with_my_numbers_prices_them_without_another_labs_card(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 14: "can you just do the math with my numbers?" got Lab 4's card on models
+    being bad at arithmetic instead of the figure."""
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "how much does gpt-4o-mini cost? i want to know if i can afford it for my app",
+        "can you just do the math with my numbers? 500 users, 10 messages a day, 1000 input "
+        "and 800 output tokens, gpt-4o-mini, per month"])
+    text = replies[1].text
+    assert "**$94.50** per month" in text and "covered best in" not in text
+
+
+def test_more_like_n_output_tokens_reprices_the_assumed_workload(
+        real_tutor: OfflineTutor) -> None:
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "ok how much would gpt-4o-mini be for 500 users? each user sends maybe 10 messages a day",
+        "hmm the answers are long though, more like 800 output tokens each. what's that per "
+        "month?"])
+    assert "120M output" in replies[1].text and "$72.00" in replies[1].text
