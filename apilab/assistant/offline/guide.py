@@ -311,6 +311,27 @@ def _improved_again(w: Draft) -> bool:
     return True
 
 
+# "can you write one for my bakery?" after asking how to write a system prompt.
+_WRITE_ONE = re.compile(r"\b(?:write|draft|make|create|give)(?: me| us)?\s{1,3}one\b", re.I)
+
+
+def _one_is_a_prompt(w: Draft) -> str:
+    """The message, with "one" read as the system prompt the learner's last message asked
+    about ("how do i write a good system prompt ...?" ... "can you write one for my
+    bakery?")."""
+    message = w.message
+    if not _WRITE_ONE.search(message[:300]):
+        return message
+    last = next((c for r, c in reversed(w.turn.history) if r in ("user", "learner")), "")
+    if not re.search(r"\bprompt\b", last[:2000], re.I):
+        return message
+    return _WRITE_ONE.sub(lambda m: m.group(0)[:-3] + "system prompt", message, count=1)
+
+
+def _earlier_ask(w: Draft) -> str:
+    return next((c for r, c in reversed(w.turn.history) if r in ("user", "learner")), "")[:600]
+
+
 def guide_step(w: Draft) -> bool:
     """Start or continue a guided conversation; ``True`` when this message was handled."""
     if _plan_again(w) or _improved_again(w):
@@ -361,10 +382,11 @@ def guide_step(w: Draft) -> bool:
         return True
     if _plan_from_conversation(w):
         return True
+    asked = _one_is_a_prompt(w)
     # This lab's own triggers first; then a design request in other words, which may name
     # another lab's topic ("help me plan the budget for my bot" asked in Lab 1).
     triggered = [g for g in guides()
-                 if g.lab == lab.id and any(t.search(message) for t in g.triggers)]
+                 if g.lab == lab.id and any(t.search(asked) for t in g.triggers)]
     for guide in triggered or [g for g in [design_guide(message, lab.id)] if g]:
         # The opening message often answers the first questions ("plan key management for
         # my Flask app on Heroku"): those are not asked again, and the opening message is
@@ -372,10 +394,12 @@ def guide_step(w: Draft) -> bool:
         # "I'm building a support bot for my bike shop, what should the prompt have?" ...
         # "ok can you draft the prompt for me?": what the learner said about their
         # situation before counts as said now.
-        opening = f"{_situation(w.turn.history)}\n{message}".strip()
+        # ("write one for my bakery": the question "one" stands for says what it is for.)
+        earlier = _earlier_ask(w) if asked is not message else ""
+        opening = f"{_situation(w.turn.history)}\n{earlier}\n{message}".strip()
         n, heard = _skip_answered(w, guide, 0, opening, opening=True)
         assumed = ""
-        if guide.assume and n >= 1 and _DRAFT_ASK.search(message):
+        if guide.assume and n >= 1 and _DRAFT_ASK.search(asked):
             # "write the system prompt for me? its a recipe bot called ChefBuddy": the
             # draft now, on stated assumptions, rather than two more questions first.
             assumed = " ".join(guide.assume[k] for k in range(n, len(guide.steps))
@@ -513,7 +537,8 @@ def _purpose(guide: Guide, said: str) -> str:
         pieces = [p for s in sentences(block) for p in re.split(r"(?<=[.!?])\s+", s) if p]
         kept = [_named_thing(s) if _DESIGN_ASK.search(s) else s for s in pieces
                 if not any(t.search(s) for t in guide.triggers)
-                and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)]
+                and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)
+                and not _WRITE_ONE.search(s)]
         # "ok.", "thanks!": too short to say what the feature does.
         kept = [s for s in kept if len(s.split()) >= 3]
         if kept:

@@ -123,3 +123,20 @@ def test_a_plan_request_with_nothing_said_before_is_not_a_summary(
     reply = real_tutor.compose(make_turn(real_tutor.course, "key-security",
                                          "can you write the whole setup as a checklist?"))
     assert "from what you've told me" not in reply.text
+
+
+def test_write_one_after_asking_about_a_system_prompt_drafts_it(real_tutor: OfflineTutor) -> None:
+    """QA pass 14: "can you write one for my bakery?" was called off-topic."""
+    replies = _talk(real_tutor, "production-prompts", [
+        "how do i write a good system prompt for a customer support chatbot for my bakery?",
+        "can you write one for my bakery? we're called Rosie's Bakes, we do custom cakes and "
+        "sell bread, people ask about opening hours, allergens and ordering cakes",
+    ])
+    draft = replies[1].text
+    assert replies[1].on_topic and "A first draft of the system prompt" in draft
+    assert "this feature: we're called Rosie's Bakes" in draft
+    assert "can you write one" not in draft.split("```text")[1]
+    # "one" means a prompt only when the prompt was what the learner asked about.
+    other = _talk(real_tutor, "rate-limits-cost", ["how do i add retries?",
+                                                   "can you write one for my worker?"])
+    assert "A first draft of the system prompt" not in other[1].text
