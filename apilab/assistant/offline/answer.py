@@ -617,6 +617,11 @@ def _other_status(match: Match, statuses: set[int]) -> bool:
     return bool(found and statuses and int(found.group(1)) not in statuses)
 
 
+# A card that defines a term: every question it answers is "what is ...?".
+_DEFINITION = re.compile(r"^\s*what(?:'s| is| are| do| does)\b", re.I)
+DETAILED_WORDS = 30
+
+
 def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> None:
     """Cards about as close as the answer, in full but folded under it.
 
@@ -631,10 +636,19 @@ def _alternatives(w: Draft, cards: list[Match], best: Match, course: Course) -> 
     """
     if w.card is None:
         return
-    for other in cards[1:1 + ALSO_MAX]:
+    detailed = len(w.message.split()) > DETAILED_WORDS
+    skipped = 0  # definition cards passed over: the window reaches that much further
+    for i, other in enumerate(cards[1:1 + ALSO_MAX + 1], 1):
+        if i > ALSO_MAX + skipped:
+            break
         card = other.doc.card
         if (card is None or other.closeness < ALSO_MIN or card.id == w.card.id
                 or other.strength < best.strength - ALSO_GAP):
+            continue
+        if detailed and all(_DEFINITION.match(q) for q in card.questions):
+            # "what is a rate limit?" is not what someone meant who described their 429s
+            # in sixty words; it would crowd out a specific neighbour (the next one over).
+            skipped += 1
             continue
         # The card's own first question: it names what the folded answer opens with.
         title = _shorten(card.questions[0])

@@ -311,7 +311,8 @@ class Retriever:
             unhinted = max((m.closeness for m in bucket if not m.hinted), default=0.0)
             bucket.sort(key=lambda m: (m.hinted and m.closeness + HINT_MARGIN > unhinted,
                                        m.order - _provider_conflict(m.doc, named)
-                                       - self._unanchored(m.doc, said)
+                                       - (self._unanchored(m.doc, said)
+                                          if m.semantic < PHRASING_MATCH else 0.0)
                                        - self._stale(m.doc, fresh)
                                        - self._other_language(m.doc, languages)),
                         reverse=True)
@@ -347,6 +348,9 @@ UNNAMED_PROVIDER_PENALTY = 0.3
 # closeness the answer policy reads is not changed.
 ANCHOR_PENALTY = 0.2
 ANCHOR_MAX_CARDS = 6  # a word in at most this many cards' text is specific
+# ...unless the learner said nearly one of the card's own phrasings: "what is an api key,
+# really?" needs no "bearer" to mean the bearer-credential card.
+PHRASING_MATCH = 0.9
 
 
 # A card whose code is all in another language than the one the learner works in loses a
