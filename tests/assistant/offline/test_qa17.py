@@ -53,3 +53,14 @@ def test_a_definition_card_is_not_folded_under_a_detailed_report(
     assert "rlc-what-is-rate-limit" not in reply.meta.get("alternatives", [])
     short = real_tutor.compose(tutor_turn(real_tutor, "rate-limits-cost", "what is a rate limit?"))
     assert short.meta["card"] == "rlc-what-is-rate-limit"
+
+
+@pytest.mark.parametrize(("lab", "message", "card"), [
+    ("rate-limits-cost", "how can i reduce my api costs?", "rlc-reduce-costs"),
+    ("production-prompts", "how do i make the model answer in a fixed format?", "pp-few-shot"),
+    ("api-basics", "how do i get the text out of the response?", "ab-response-content"),
+])
+def test_everyday_questions_reach_the_general_card(real_tutor: OfflineTutor, lab: str,
+                                                   message: str, card: str) -> None:
+    """Were: packing items per request, an n8n parser error, the Responses API's shape."""
+    assert _card(real_tutor, lab, message) == card
