@@ -36,6 +36,10 @@ def _card(tutor: OfflineTutor, lab: str, message: str) -> str | None:
      "routes, like with app.errorhandler?", "ab-flask-error-mapping"),
     ("key-security", "how would i add a per-visitor limit to my netlify function? there's no "
      "login, it's just a public page", "ks-per-visitor-limit"),
+    ("api-basics", "is openai.api_key ignored when i do client = OpenAI()? should i write "
+     "OpenAI(api_key=...) instead?", "ab-module-key-vs-client"),
+    ("api-basics", "ok how exactly do i list the models with the anthropic node sdk so i can "
+     "copy the right name?", "ab-list-models"),
 ])
 def test_the_pass_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
                                              card: str) -> None:
