@@ -234,13 +234,16 @@ _CONTINUE = re.compile(
 # Asking to have the last answer again, or more simply. Anchored and bounded.
 _AGAIN = re.compile(
     r"^\s*(?:(?:sorry|hmm+|um+|ok(?:ay)?|wait)[,.!]?\s+){0,2}(?:(?:can|could) you\s+)?"
-    r"(?:(?:explain|say|put) (?:that|it|this)(?: again| more simply| simpler| in simpler "
-    r"terms| in plain (?:english|words))|i (?:still )?(?:don'?t|do not) (?:understand|get it)"
+    r"(?:(?:explain|say|put)(?: (?:that|it|this))?(?: again| more simply| simpler| in "
+    r"(?:really |more )?simpler? (?:terms|words|language)| in plain (?:english|words)| like "
+    r"i'?m (?:5|five|10|ten|12|twelve|a kid|a child|a beginner|new))"
+    r"|i (?:still )?(?:don'?t|do not) (?:understand|get it)"
     r"|(?:i'?m|im) (?:lost|confused)|(?:in )?simpler (?:terms|words)|eli5|what do you mean"
-    r"|huh|i didn'?t get (?:that|it))"
+    r"|huh|i didn'?t get (?:that|it)|(?:make it|dumb it down|simpler) ?(?:simpler|please)?)"
     # Only filler after it: "i don't understand how streaming works" is a question.
-    r"(?:[\s,]+(?:please|pls|plz|sorry|again|at all|lol|tbh|though|tho|by that|but simpler|"
-    r"simpler|more simply|like i'?m five|for a beginner)){0,3}"
+    r"(?:[\s,?.!]+(?:please|pls|plz|sorry|again|at all|lol|tbh|though|tho|by that|but simpler|"
+    r"simpler|more simply|like i'?m (?:5|five|10|ten|12|twelve|a kid|a child|a beginner|new)|"
+    r"for a beginner|i'?m (?:a beginner|new to this|new))){0,3}"
     r"[\s?!.]*$", re.I)
 
 

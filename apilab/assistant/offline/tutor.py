@@ -26,10 +26,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import re
 import time
 from collections.abc import AsyncIterator
+from importlib import resources
 from typing import Any
+
+import yaml
 
 from apilab.assistant.base import ReplyDone, TextDelta, Turn
 from apilab.assistant.completion import corrects_last_answer
@@ -461,6 +465,16 @@ class OfflineTutor:
         card = next((c for c in self.course.cards if answer_opening(c.answer) in last), None)
         if card is None:
             return False
+        plain = plain_words().get(card.id)
+        if plain and not why:
+            # "can you explain simpler? like i'm 12": the same idea in everyday words, which
+            # the answer above did not give: that is help.
+            w.parts.append(f"In plain words:\n\n{plain}\n\nAsk about any word in it, or "
+                           "about the next step, and I'll go from there.")
+            w.kind = "explain"
+            w.on_lab_topic = True
+            w.add_objectives(card.objectives)
+            return True
         lead = lead_paragraph(card.answer)
         opening = ("The reason is in my answer above:" if why
                    else "The core of it, once more:")
@@ -609,6 +623,14 @@ _COMMON = frozenset({
     "what", "when", "where", "which", "while", "will", "with", "would", "your", "yours",
     "should", "using", "used", "really", "directly"
 })
+
+
+@functools.cache
+def plain_words() -> dict[str, str]:
+    """Card id -> the same idea in everyday words (``rules/plain.yaml``)."""
+    path = resources.files("apilab.assistant.offline") / "rules" / "plain.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(k): " ".join(str(v).split()) for k, v in raw.items()}
 
 
 def _already_told(question: str, message: str) -> bool:

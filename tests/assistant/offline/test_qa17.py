@@ -68,3 +68,28 @@ def test_everyday_questions_reach_the_general_card(real_tutor: OfflineTutor, lab
                                                    message: str, card: str) -> None:
     """Were: packing items per request, an n8n parser error, the Responses API's shape."""
     assert _card(real_tutor, lab, message) == card
+
+
+def test_explain_simpler_gives_plain_words_for_a_core_idea(real_tutor: OfflineTutor) -> None:
+    """QA pass 14: "can you explain simpler? like i'm 12" after "what is a token?" was
+    called outside the course."""
+    from tests.assistant._helpers import converse
+
+    replies = converse(real_tutor, "api-basics", [
+        "what is a token? the docs keep talking about tokens and i don't get it",
+        "can you explain simpler? like i'm 12"])
+    assert replies[0].meta["card"] == "ab-tokens-vs-words"
+    assert "In plain words" in replies[1].text and "syllables" in replies[1].text
+    assert replies[1].on_topic
+    # A card with no plain version still gets its core again, not counted.
+    other = converse(real_tutor, "key-security", ["how do i rotate my api key?",
+                                                  "explain it simpler"])
+    assert "In plain words" not in other[1].text and not other[1].on_topic
+
+
+def test_every_plain_explanation_belongs_to_a_card(real_tutor: OfflineTutor) -> None:
+    from apilab.assistant.offline.tutor import plain_words
+
+    ids = {card.id for card in real_tutor.course.cards}
+    assert plain_words() and set(plain_words()) <= ids
+    assert all(20 <= len(text.split()) <= 90 for text in plain_words().values())
