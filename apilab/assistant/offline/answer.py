@@ -117,13 +117,24 @@ def _conversation_providers(w: Draft) -> frozenset[str]:
 FRESH_MIN_IDF = 1.0  # a word in more than about 40% of the documents says nothing new
 
 
+def _asked_part(w: Draft) -> str:
+    """The sentences of the message that ask something ("restarted vscode, works now! is
+    setx safe though?": the second), or its whole focus when none reads as a question."""
+    from apilab.assistant.offline.read import is_question
+
+    if w.reading is None:
+        return w.message
+    asked = [p for p in w.reading.parts if is_question(p)]
+    return " ".join(asked) if asked else (w.reading.focus or w.message)
+
+
 def _fresh_terms(w: Draft, retriever: Retriever) -> list[str]:
     """The words a follow-up adds to the question it leans on, that some document uses."""
     if not w.follows or w.answering or w.continued or w.reading is None:
         return []
     before = set(content_terms(w.follows))
     index = retriever.index
-    return [t for t in dict.fromkeys(content_terms(w.reading.focus or w.message))
+    return [t for t in dict.fromkeys(content_terms(_asked_part(w)))
             if t not in before and index.idf(t) >= FRESH_MIN_IDF and index.knows(t)]
 
 
@@ -473,10 +484,23 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
                                      if r in ("user", "learner")), "")
         before = asked_as | set(content_terms(earlier[:2000]))
         index = retriever.index
-        said = w.reading.prose if w.reading is not None else w.message
+        # The question asked, not the thanks before it ("restarted vscode, works now! is
+        # setx safe though?": "restarted" is not what the follow-up adds).
+        said = _asked_part(w)
         common = [t for t in dict.fromkeys(content_terms(said[:2000])) if t not in before
                   and index.idf(t) >= FRESH_MIN_IDF and index.knows(t)]
         lines = _lines_about(card.answer, common, need=2) if len(common) >= 2 else ""
+    if (lines and "```" not in lines and _CODE_ASK.search(w.message[:300])
+            and retriever is not None):
+        # "show me the code for json mode" after an answer that only names JSON mode in a
+        # line: the card with that code, found by the follow-up alone, not the line again.
+        alone, _ = retriever.search(without_framing(_asked_part(w)), w.turn.lab.id)
+        with_code = next((m for m in alone if m.doc.card is not None and m.closeness >= FAIR
+                          and "```" in m.doc.card.answer
+                          and not w.answered_before(m.doc.card)), None)
+        if with_code is not None:
+            w.notes = [n for n in w.notes if not n.startswith(_READ_WITH)]
+            return [with_code, *(m for m in fresh if m is not with_code)]
     if lines and (nearest is None or nearest.strength < given.strength):
         # "what if it's a 500 instead?" after the table of statuses to retry: the rows of
         # that answer, not the next card over (which was about another SDK's retries).

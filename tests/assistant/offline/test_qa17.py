@@ -93,3 +93,29 @@ def test_every_plain_explanation_belongs_to_a_card(real_tutor: OfflineTutor) -> 
     ids = {card.id for card in real_tutor.course.cards}
     assert plain_words() and set(plain_words()) <= ids
     assert all(20 <= len(text.split()) <= 90 for text in plain_words().values())
+
+
+def test_a_follow_up_question_is_read_without_the_thanks_before_it(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 14: "restarted vscode, works now! ... is setx safe though? can other programs
+    read it?" got the answer's restart-VS-Code line quoted back."""
+    from tests.assistant._helpers import converse
+
+    replies = converse(real_tutor, "key-security", [
+        "i did setx OPENAI_API_KEY sk-... in cmd and then ran my script in vscode and "
+        "os.environ says KeyError. why?",
+        "restarted vscode, works now! one more thing - is setx safe though? like can other "
+        "programs on my pc read it?"])
+    assert replies[1].meta["card"] == "ks-env-var-risks" and replies[1].on_topic
+
+
+def test_show_me_the_code_for_what_a_line_named_gets_a_card_with_code(
+        real_tutor: OfflineTutor) -> None:
+    from tests.assistant._helpers import converse
+
+    replies = converse(real_tutor, "production-prompts", [
+        "how do i get the model to always return json? sometimes it adds 'Here is the JSON:' "
+        "before it and my json.loads breaks",
+        "show me the code for json mode with openai python. i'm using gpt-4o-mini"])
+    assert "My answer above covers that" not in replies[1].text
+    assert "```" in replies[1].text and "json_object" in replies[1].text
