@@ -117,15 +117,24 @@ def _conversation_providers(w: Draft) -> frozenset[str]:
 FRESH_MIN_IDF = 1.0  # a word in more than about 40% of the documents says nothing new
 
 
-def _asked_part(w: Draft) -> str:
-    """The sentences of the message that ask something ("restarted vscode, works now! is
-    setx safe though?": the second), or its whole focus when none reads as a question."""
+# "restarted vscode, works now!", "thanks, that fixed it.": a report that the last step
+# worked, before the real follow-up.
+_WORKED = re.compile(r"\b(?:works?|worked|working|thanks|thank you|thx|fixed|solved|got it|"
+                     r"perfect|awesome)\b", re.I)
+
+
+def _asked_part(w: Draft, *, whole: bool = False) -> str:
+    """The message without the sentences that only say the last step worked ("restarted
+    vscode, works now! is setx safe though?": the second), or its whole focus."""
     from apilab.assistant.offline.read import is_question
 
     if w.reading is None:
         return w.message
-    asked = [p for p in w.reading.parts if is_question(p)]
-    return " ".join(asked) if asked else (w.reading.focus or w.message)
+    said = (w.reading.prose if whole else w.reading.focus) or w.message
+    for part in w.reading.parts:
+        if _WORKED.search(part) and not is_question(part) and part in said:
+            said = said.replace(part, " ", 1)
+    return said if said.strip() else (w.reading.focus or w.message)
 
 
 def _fresh_terms(w: Draft, retriever: Retriever) -> list[str]:
@@ -486,7 +495,7 @@ def _not_again(w: Draft, cards: list[Match], own: list[Match], other: list[Match
         index = retriever.index
         # The question asked, not the thanks before it ("restarted vscode, works now! is
         # setx safe though?": "restarted" is not what the follow-up adds).
-        said = _asked_part(w)
+        said = _asked_part(w, whole=True)
         common = [t for t in dict.fromkeys(content_terms(said[:2000])) if t not in before
                   and index.idf(t) >= FRESH_MIN_IDF and index.knows(t)]
         lines = _lines_about(card.answer, common, need=2) if len(common) >= 2 else ""
