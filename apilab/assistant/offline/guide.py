@@ -128,8 +128,14 @@ _OWN_THING = re.compile(
 def design_guide(message: str, lab_id: str) -> Guide | None:
     """The guide a design request in the learner's own words asks for, if it is one: the
     guide whose topics the message names most (this lab's on a tie or when none is named)."""
+    from apilab.assistant.offline.read import is_question, sentences
+
     head = message[:600]
     if not (_DESIGN_ASK.search(head) and _OWN_THING.search(head)):
+        return None
+    if any(is_question(s) and not _DESIGN_ASK.search(s) for s in sentences(head)):
+        # "help me structure my code ... what's a clean way to organize this?": a question
+        # of its own, which the notes answer, not a request for a planning interview.
         return None
     ranked = sorted(guides(), key=lambda g: (g.topic_hits(head), g.lab == lab_id), reverse=True)
     best = ranked[0] if ranked else None
