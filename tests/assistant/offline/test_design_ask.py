@@ -43,6 +43,9 @@ def test_a_design_request_in_other_words_picks_the_guide_by_topic(lab: str, mess
     "help me figure out why my app gets 401",  # debugging, not design
     "how should i design my system prompt?",  # the notes answer what a prompt contains
     "help me design it",  # nothing of theirs named
+    # A question of its own beside the request: the notes answer it.
+    "help me structure my code for calling the api. i have a flask app where 3 routes call "
+    "openai. what's a clean way to organize this?",
 ])
 def test_questions_that_are_not_design_requests_start_no_guide(message: str) -> None:
     assert design_guide(message, "production-prompts") is None
