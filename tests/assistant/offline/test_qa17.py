@@ -40,6 +40,17 @@ def _card(tutor: OfflineTutor, lab: str, message: str) -> str | None:
      "OpenAI(api_key=...) instead?", "ab-module-key-vs-client"),
     ("api-basics", "ok how exactly do i list the models with the anthropic node sdk so i can "
      "copy the right name?", "ab-list-models"),
+    ("rate-limits-cost", "how do I stop one user from burning all my credits in my chatbot? I "
+     "want like a daily limit per user. express + postgres", "rlc-per-user-limits"),
+    ("rate-limits-cost", "I need to summarize 50,000 product descriptions with gpt-4o-mini "
+     "overnight. each description is ~400 tokens and the summary ~80 tokens. how do I avoid "
+     "hitting rate limits and what will it roughly cost?", "rlc-avoid-429"),
+    ("api-basics", "In Next.js 14 (app router) should I call OpenAI from a server action or "
+     "from a route handler? And does the openai SDK work in the edge runtime?",
+     "ab-nextjs-action-vs-route"),
+    ("key-security", "we're building a react native app (expo) that uses gemini to describe "
+     "photos users take of plants. where should the gemini api key live? right now it's in "
+     "app.config.js", "ks-mobile-app-key"),
 ])
 def test_the_pass_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
                                              card: str) -> None:
