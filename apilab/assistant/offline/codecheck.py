@@ -75,12 +75,15 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], 
      "The client has no timeout.", "Pass one (`OpenAI(timeout=30)`); the SDK default is 10 "
      "minutes, so a slow provider can hang your app."),
     ("retry-no-backoff", "backoff-jitter", "the retry loop waits between attempts",
-     _c(r"while\s+True\s*:|for\s+\w+\s+in\s+range\(.{0,40}\)\s*:.{0,300}?\bexcept\b"),
+     _c(r"while\s+True\s*:|for\s+\w+\s+in\s+range\(.{0,40}\)\s*:.{0,300}?\bexcept\b"
+        # JavaScript: "while (true) { try { ... } catch", "for (;;)", a counted for loop.
+        r"|(?:while\s*\(\s*(?:true|1)\s*\)|for\s*\(\s*;\s*;\s*\)|for\s*\((?:let|var)\s[^)]{0,60}"
+        r"\))\s*\{.{0,600}?\bcatch\b"),
      # One lookahead over the whole text: no wait anywhere (linear, anchored at the start).
      _c(r"^(?!.*(?:sleep|backoff|tenacity|setTimeout|wait_|retry\())"),
-     "The retry loop does not wait.", "Sleep with exponential backoff and jitter "
-     "(`random.uniform(0, min(cap, base * 2 ** n))`), honour `Retry-After`, and stop after a "
-     "few attempts."),
+     "The retry loop does not wait.", "Sleep with exponential backoff and full jitter "
+     "(a random wait up to `min(cap, base * 2 ** attempt)` seconds), honour `Retry-After`, "
+     "and stop after a few attempts; a loop with no limit retries forever."),
     ("bare-except", "status-codes", "errors are caught by type",
      _c(r"\bexcept\b"), _c(r"except\s*:|except\s+Exception\s*(?:as\s+\w+\s*)?:"),
      "A bare `except` treats every error alike.", "Catch the SDK's errors by type "

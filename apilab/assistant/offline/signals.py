@@ -134,6 +134,7 @@ _PROVIDERS = (("anthropic", "Anthropic"), ("claude", "Anthropic"), ("gemini", "G
               ("chatgpt", "OpenAI"))
 
 
+_SYSTEM_ROLE = re.compile(r"[\"']role[\"']\s{0,3}:\s{0,3}[\"']system[\"']")
 _BARE_FAMILIES = frozenset({"claude", "gemini", "gpt", "chatgpt", "llama", "mistral"})
 
 
@@ -305,6 +306,12 @@ def read_signals(text: str, prose: str = "") -> Signals:
     for phrase, code in table["error_phrases"].items():
         if phrase in low and code not in codes:
             codes.append(code)
+    if ("anthropic_system_role" not in codes and _SYSTEM_ROLE.search(text[:8000])
+            and re.search(r"\b(?:anthropic|claude)\b", low[:8000])
+            and not re.search(r"\b(?:openai|gpt|chat\.completions)\b", low[:8000])):
+        # Claude named and a "system" message in the list: the system prompt goes in the
+        # top-level ``system`` parameter (the 400 the learner gets, or will).
+        codes.append("anthropic_system_role")
     exceptions = []
     for m in _EXCEPTION.finditer(text):
         name = m.group(1)

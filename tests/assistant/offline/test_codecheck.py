@@ -110,3 +110,15 @@ def test_proxy_rules_stay_linear_on_repeated_routes() -> None:
     started = time.perf_counter()
     review("app.post(" * 4000 + ".create(")
     assert time.perf_counter() - started < 1.0
+
+
+def test_a_javascript_retry_loop_with_no_wait_is_found() -> None:
+    """QA pass 15: a Node `while (true)` that retries a 429 at once, forever, got "I found
+    nothing to fix"."""
+    loop = ("async function ask(prompt) {\n  while (true) {\n    try {\n      return await "
+            "openai.chat.completions.create({ model: 'gpt-4o-mini', messages });\n    } catch "
+            "(e) {\n      if (e.status === 429) continue;\n      throw e;\n    }\n  }\n}")
+    assert "retry-no-backoff" in {f.rule for f in review(loop)}
+    paced = loop.replace("continue;", "{ await new Promise((r) => setTimeout(r, 2 ** n * 1000)); "
+                         "continue; }")
+    assert "retry-no-backoff" not in {f.rule for f in review(paced)}

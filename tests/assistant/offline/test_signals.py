@@ -239,3 +239,18 @@ def test_claude_3_sonnet_is_retired_and_a_bare_family_word_is_the_provider() -> 
     # A model id that really is just the family name is still a problem to point out.
     said = 'client.messages.create(model="claude", max_tokens=10)'
     assert [m.written for m in read_signals(said, said).models] == ["claude"]
+
+
+def test_a_system_message_sent_to_claude_points_at_the_top_level_system(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 15: "where do i put the system prompt in anthropic's api?" with the failing
+    list pasted led with "can I keep my system prompt secret?"."""
+    text = ("where do i put the system prompt in anthropic's api? I did this and it errors:\n\n"
+            "messages=[{\"role\": \"system\", \"content\": \"You are a helpful cooking "
+            "assistant\"}, {\"role\": \"user\", \"content\": q}]")
+    assert "anthropic_system_role" in read_signals(text, text).error_codes
+    for lab, card in (("production-prompts", "pp-system-prompt-per-provider"),
+                      ("api-basics", "ab-anthropic-system-top-level")):
+        assert real_tutor.compose(make_turn(real_tutor.course, lab, text)).meta["card"] == card
+    openai = text.replace("anthropic's api", "the openai api")
+    assert "anthropic_system_role" not in read_signals(openai, openai).error_codes
