@@ -81,6 +81,7 @@ def run_tools(w: Draft) -> None:
         return
     prose = reading.prose
     _model_problems(w, reading)
+    _header_values(w, reading.text)
     asked_now = _cost_asked(prose)
     chain = _changed_workload(w, reading)
     if chain is not None:
@@ -1011,6 +1012,50 @@ _PARSE_FAILS = re.compile(
     r"\b(?:fails?|failed|failing|errors?|throws?|crash(?:es)?|breaks?|doesn'?t work|won'?t work)\b"
     r"|\b(?:can'?t|cannot|couldn'?t|unable to|fails? to|failed to)\s+(?:\w+\s+)?"
     r"(?:parse|decode|load)\b", re.I)
+
+
+# "the response headers had retry-after: 23", "x-ratelimit-remaining-tokens: 0": values the
+# learner quotes, in prose or pasted (the error explainer reads them only from a parsed
+# HTTP response).
+_HEADER_VALUE = re.compile(r"\b(retry-after(?:-ms)?|(?:x|anthropic)-ratelimit-[a-z-]{0,40}?"
+                           r"remaining(?:-[a-z]{1,20})?)\s{0,3}[:=]\s{0,3}[\"']?(\d{1,9})\b", re.I)
+
+
+def _header_values(w: Draft, text: str) -> None:
+    """What the header values the learner quotes say: how long to wait, which limit ran
+    out."""
+    started = time.perf_counter()
+    values: dict[str, int] = {}
+    for m in _HEADER_VALUE.finditer(text[:20000]):
+        values.setdefault(m.group(1).lower(), int(m.group(2)))
+    if not values:
+        return
+    lines = []
+    if "retry-after" in values or "retry-after-ms" in values:
+        seconds = (values["retry-after-ms"] / 1000 if "retry-after-ms" in values
+                   else values["retry-after"])
+        lines.append(f"**Your `retry-after`:** wait at least **{seconds:g} s** before the next "
+                     "request (the official SDKs do that by themselves for short waits); if it "
+                     "fails again, back off longer, with jitter.")
+    remaining = {k: v for k, v in values.items() if "remaining" in k}
+    spent = [k for k, v in remaining.items() if v == 0]
+    if spent:
+        left = [f"`{k}: {v:,}`" for k, v in remaining.items() if v > 0]
+        names = ", ".join(f"`{k}: 0` ({_limit_name(k)})" for k in spent)
+        lines.append(f"**Your headers:** {names} is the limit you hit"
+                     + (f"; {', '.join(left)} still has room" if left else "")
+                     + ". Slow down for that one: fewer or smaller requests until it resets.")
+    if lines:
+        w.parts.append("\n\n".join(lines))
+        w.ran("read_headers", {"headers": sorted(values)}, started)
+
+
+def _limit_name(header: str) -> str:
+    if "input-tokens" in header:
+        return "input tokens per minute"
+    if "output-tokens" in header:
+        return "output tokens per minute"
+    return "tokens per minute, TPM" if "tokens" in header else "requests per minute, RPM"
 
 
 def _model_problems(w: Draft, reading: Reading) -> None:

@@ -130,3 +130,30 @@ def test_show_me_the_code_for_what_a_line_named_gets_a_card_with_code(
         "show me the code for json mode with openai python. i'm using gpt-4o-mini"])
     assert "My answer above covers that" not in replies[1].text
     assert "```" in replies[1].text and "json_object" in replies[1].text
+
+
+def test_quoted_header_values_say_how_long_to_wait_and_which_limit_ran_out(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 15: "retry-after: 23" was not turned into "wait 23 s", and
+    "x-ratelimit-remaining-tokens: 0" not into "you hit TPM"."""
+    wait = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "how long should I wait here? anthropic.RateLimitError: "
+        "Error code: 429. the response headers had retry-after: 23"))
+    assert "wait at least **23 s**" in wait.text
+    which = real_tutor.compose(tutor_turn(
+        real_tutor, "rate-limits-cost", "which one am I hitting? response header says "
+        "x-ratelimit-remaining-requests: 412 and x-ratelimit-remaining-tokens: 0"))
+    assert "`x-ratelimit-remaining-tokens: 0` (tokens per minute, TPM) is the limit you hit" \
+        in which.text
+    assert "`x-ratelimit-remaining-requests: 412` still has room" in which.text
+
+
+@pytest.mark.parametrize(("lab", "message", "card"), [
+    ("api-basics", "is there an official Go SDK for OpenAI? or do people use something else",
+     "ab-go-sdk"),
+    ("rate-limits-cost", "my bill was $300 this month but i expected like $20, how do i find "
+     "what's eating tokens", "rlc-find-token-spend"),
+])
+def test_pass_15_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
+                                            card: str) -> None:
+    assert _card(real_tutor, lab, message) == card
