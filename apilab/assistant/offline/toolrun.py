@@ -163,6 +163,10 @@ _CAPACITY_ASK = re.compile(
     r"\b(?:requests|calls|messages) (?:a|per|/) ?min", re.I)
 
 
+_THOSE_NUMBERS = re.compile(r"\b(?:those|these|my|our|the same|that)\s{1,3}(?:numbers|limits|"
+                            r"figures)\b|\bwith (?:that|those|this)\b", re.I)
+
+
 def _capacity(w: Draft, reading: Reading) -> None:
     """The RPM/TPM arithmetic the retry guide does, for a question asked on its own."""
     prose = reading.prose[:2000]
@@ -170,8 +174,16 @@ def _capacity(w: Draft, reading: Reading) -> None:
     # limit for your organization of 50,000 input tokens per minute" + "4000 tokens each").
     limited = 429 in reading.signals.statuses or "RateLimitError" in reading.signals.exceptions
     text = reading.text[:4000] if limited else prose
-    if not (_CAPACITY_WORDS.search(text) and (_CAPACITY_ASK.search(prose) or limited)
-            and _TOKEN_NUMBER.search(prose)):
+    if (_CAPACITY_ASK.search(prose) and not _TOKEN_NUMBER.search(prose)
+            and _THOSE_NUMBERS.search(prose)):
+        # "so with those numbers, how many requests per minute should my 4 workers send?":
+        # the numbers are in the learner's last few messages.
+        earlier = _learner_messages(w)[-3:]
+        text = "\n".join([*(m[:1500] for m in earlier), prose])
+        if not _TOKEN_NUMBER.search(text):
+            return
+    elif not (_CAPACITY_WORDS.search(text) and (_CAPACITY_ASK.search(prose) or limited)
+              and _TOKEN_NUMBER.search(prose)):
         return
     started = time.perf_counter()
     worked = rate_arithmetic(text)
@@ -337,7 +349,7 @@ def _message_workload(prose: str, before: list[str],
         if first is not None and first.has_tokens:
             return first, earlier
         return parse_workload(f"{earlier}\n{prose}"), earlier
-    if before and workload is not None and not _full(workload):
+    if before and workload is not None and not _full(workload) and not _total(workload):
         # "about 800 tokens each, summary maybe 100" after "how much would it cost to
         # summarize 50k support tickets with gpt-4o-mini?": the sizes complete the count.
         combined = parse_workload(f"{before[-1]}\n{prose}")
@@ -354,6 +366,12 @@ class _Chain:
     text: str  # the message(s) it was read from
     models: list[str]
     applied: list[str] = dataclasses.field(default_factory=list)
+
+
+def _total(workload: Workload | None) -> bool:
+    """A total for a period ("90 million input tokens a day"): complete with no count."""
+    return workload is not None and workload.has_tokens and bool(workload.frequency) and \
+        not workload.item_noun and workload.items <= 1
 
 
 def _full(workload: Workload | None) -> bool:
@@ -393,6 +411,11 @@ def _changed_workload(w: Draft, reading: Reading) -> _Chain | None:
     change = is_change(prose) or _asks_total(prose)
     if not change and not w.follows:
         return None  # the common case, before reading model names (a signals pass)
+    own = parse_workload(prose)
+    if not is_change(prose) and (_full(own) or _total(own)):
+        # "how much do 90 million input tokens a day cost on gemini-2.5-flash?": a workload
+        # of its own, not a change to the one priced before (7,500 x 90M tokens).
+        return None
     named = bool(_named_models(prose))
     if not (change or (w.follows and named and not _full(parse_workload(prose)))):
         return None
@@ -438,6 +461,10 @@ def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:
                 f"which number changes (\"half of them at 3000 input tokens\", \"50k "
                 f"{workload_noun}\", \"300 output tokens each\"); here it is "
                 + ("with the changes so far:" if chain.applied else "unchanged:"))
+    if not named and chain.models and _BARE_MINI.search(reading.prose[:300]):
+        # "redo it for mini please" after pricing gpt-4o: that family's mini.
+        mini = _mini_of(chain.models[0])
+        named = [mini] if mini else named
     models = named or chain.models
     if named and chain.models and _INSTEAD.search(reading.prose[:300]):
         # "what if i used claude haiku instead": the new model beside the one it replaces.
@@ -447,6 +474,21 @@ def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:
 
 
 _INSTEAD = re.compile(r"\b(?:instead|rather than|switch(?:ed)? to|compared? (?:to|with))\b", re.I)
+_BARE_MINI = re.compile(r"\b(?:for|on|with|use|using|to|back to)\s{1,3}(?:the\s{1,3})?mini\b",
+                        re.I)
+
+
+def _mini_of(model: str) -> str | None:
+    """The price table's mini of ``model``'s family ("gpt-4o" -> "gpt-4o-mini"), if any."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import resolve_model
+
+    for candidate in (f"{model}-mini", re.sub(r"-mini$", "", model) + "-mini", "gpt-4o-mini"):
+        try:
+            return resolve_model(candidate)
+        except ApilabError:
+            continue
+    return None
 
 
 # Model names side by side ("gpt-4o-mini vs claude-sonnet-4"): each part is read on its own,
@@ -501,7 +543,8 @@ _TERSE_PERIOD = re.compile(r"(?:^|[,;:\u2013-])\s*(?:(?:cost|price|total|bill)\s
                            r"(?:(?:per|a|an|each|every)\s+|/\s*)(?:day|week|month|year)\s*\?$"
                            r"|(?:^|[,;:\u2013-])\s*(?:daily|weekly|monthly|yearly|annually)"
                            r"(?:\s+(?:cost|price|total|bill))?\s*\?$", re.I)
-_TOKEN_NUMBER = re.compile(r"\d[\d,.]{0,12}\s?[km]?\s*(?:tokens?\b|(?:in|out)\b)", re.I)
+_TOKEN_NUMBER = re.compile(r"\d[\d,.]{0,12}\s?[km]?\s*(?:(?:input|output|prompt|completion)"
+                           r"\s{1,2})?(?:tokens?\b|(?:in|out)\b)", re.I)
 
 
 def _terse_period(sentence: str, prose: str) -> bool:

@@ -413,6 +413,17 @@ def rates_in(text: str) -> dict[str, Decimal]:
     return found
 
 
+_AGAIN_BEFORE = re.compile(r"\b(?:those|these|the same|that)\s{1,3}(?:~\s?)?$", re.I)
+_LIMIT_BEFORE = re.compile(r"\b(?:limits?|tier|itpm|otpm|quota|allowed|allowance|capped at)\b",
+                           re.I)
+_IS_SIZE_AFTER = re.compile(r"\s{1,3}(?:is|are|=|would be|comes? to|makes?)\s{1,3}"
+                            r"(?:maybe\s{1,3}|about\s{1,3}|around\s{1,3}|roughly\s{1,3}|like\s{1,3}"
+                            r"|~\s?)?\d[\d,.]{0,12}\s?[km]?\s{0,2}(?:tokens?|words?)\b", re.I)
+# "500 users x 15 messages = 7500 calls": the product, said again.
+_PRODUCT_BEFORE = re.compile(r"(?:=|\bthat'?s|\bthat is|\bwhich is|\bso|\bi\.e\.)\s{0,3}~?\s{0,2}$",
+                             re.I)
+
+
 def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | None:
     """The workload a cost question describes, or ``None`` without token or word numbers.
 
@@ -447,6 +458,13 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 w.claimed = q.value
             continue
         token = _TOKEN_AFTER.match(after)
+        # The sentence so far, up to 160 characters back: "limits are 4000 RPM and 400k
+        # input tokens per minute, 80k output tokens per minute" says "limits" once.
+        sentence_before = re.split(r"[.;!?\n]", text[max(0, q.start - 160):q.start])[-1]
+        if token and (_AGAIN_BEFORE.search(before) or _LIMIT_BEFORE.search(sentence_before)):
+            # "if every message resends those 12k tokens": counted already. "limits are 4000
+            # RPM and 400k input tokens per minute": a limit, not the workload's size.
+            continue
         words = None if token else _WORDS_SIDE.match(after)
         if words:
             side = _side(words.group(1) or words.group(2))
@@ -500,6 +518,8 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 per_item_seen = True
             continue
         side_only = _SIDE_AFTER.match(after)
+        if side_only and _LIMIT_BEFORE.search(sentence_before):
+            continue  # "limits ... 80k output tokens per minute": a limit, not a size
         if side_only and not re.match(r"^\s*(?:in|out)\s+(?:the|a|an|my|of)\b", after, re.I):
             side = _side(side_only.group(1))
             setattr(w, f"{side}_tokens", getattr(w, f"{side}_tokens") + q.value)
@@ -527,6 +547,10 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
         freq = _FREQ.match(after)
         item = _ITEM_AFTER.match(after)
         noun = item.group(1).lower() if item else ""
+        if item and _IS_SIZE_AFTER.match(after[item.end():]):
+            continue  # "20 pages is maybe 12k tokens": a size said another way, not a count
+        if item_total_seen and _PRODUCT_BEFORE.search(before) and q.value == w.items * w.each:
+            continue  # "500 users x 15 messages = 7500 calls": the same workload, multiplied
         if noun and noun not in _NOT_ITEMS and not re.match(_TIME_WORD, noun):
             if item_total_seen and noun in _PEOPLE_NOUNS and w.item_noun in ("", "requests") \
                     and w.each == 1 and _EACH_NEAR.search(text[q.end:q.end + 60]):
@@ -716,9 +740,9 @@ _CHANGE = re.compile(r"^\W{0,3}(?:(?:and|but|ok|okay|so|then|nice|cool|great|tha
                      # "the input is still 2000 words per article"
                      r"|\b(?:input|output)\s{1,3}(?:is|are)\s{1,3}still\b"
                      # "the answers are long though, more like 800 output tokens each"
+                     # "input is more like 3500 per message"
                      r"|\b(?:more like|closer to|actually|really)\s{1,3}(?:about\s{1,3}|~\s?)?"
-                     r"\d[\d,.]{0,9}\s?k?\s{1,3}(?:input\s{1,3}|output\s{1,3}|prompt\s{1,3}|"
-                     r"completion\s{1,3})?tokens?\b", re.I)
+                     r"\d[\d,.]{0,9}\s?k?\b", re.I)
 
 
 @dataclasses.dataclass
@@ -782,6 +806,12 @@ def _share(m: re.Match[str]) -> Decimal | None:
     return value if 0 < value < 1 else None
 
 
+# "input is more like 3500 per message", "output is actually ~800": a side's corrected size.
+_CORRECTED_SIDE = re.compile(r"\b(input|output|prompt|completion|answers?|replies)\b[^.?!\n]{0,15}?"
+                             r"\b(?:more like|closer to|actually|really)\s{1,3}"
+                             r"(?:about\s{1,3}|~\s?)?(\d[\d,.]{0,9}\s?k?)\b", re.I)
+
+
 def apply_change(w: Workload, text: str) -> Change:
     """``w`` with the one parameter ``text`` changes: a share of the items at another size,
     a new per-item size, or a new item count. Whatever is not understood is reported."""
@@ -836,13 +866,35 @@ def apply_change(w: Workload, text: str) -> Change:
             new.output_tokens = min(new.output_tokens, limit) if new.output_tokens else limit
             change.applied.append(f"output capped at {_fmt_tokens(limit)} tokens (`max_tokens`)")
             rest = rest[:cap.start()] + " " * (cap.end() - cap.start()) + rest[cap.end():]
+    corrected = _CORRECTED_SIDE.search(rest)
+    if corrected is not None and sizes is not None:
+        # "my system prompt alone is 2500 tokens, so input is more like 3500 per message":
+        # the figure said as the correction is the side's size, not the part before it.
+        found = parse_quantities(corrected.group(2))
+        side = _side(corrected.group(1))
+        if found and side in ("input", "output"):
+            setattr(sizes, f"{side}_tokens", found[0].value)
+            sides = list(dict.fromkeys([*sides, side]))
     for side in sides:
         # A new size for every item: any earlier share at another size on this side goes.
         setattr(new, f"{side}_tokens", getattr(sizes, f"{side}_tokens"))
         if new.split_side == side:
             new.split_share, new.split_side, new.split_tokens = Decimal(0), "", Decimal(0)
+        # Per message, not per user, when each user sends several.
+        unit = w.each_noun if w.each > 1 and w.each_noun else noun
         change.applied.append(f"{_fmt_tokens(getattr(new, f'{side}_tokens'))} {side} tokens "
-                              f"per {noun.rstrip('s') if noun.endswith('s') else noun}")
+                              f"per {unit.rstrip('s') if unit.endswith('s') else unit}")
+    if sides and new.assumed_size:
+        # Sizes given now: the assumption is said only for the side still assumed.
+        new.notes = [n for n in new.notes if not n.startswith("Assumed: a ")]
+        guessed = [side for side in ("input", "output") if side not in sides]
+        if guessed:
+            side = guessed[0]
+            new.notes.append(f"Assumed: {_fmt_tokens(getattr(new, f'{side}_tokens'))} {side} "
+                             "tokens per message (a typical chat turn); give yours for a firm "
+                             "figure.")
+        else:
+            new.assumed_size = False
     times = _MULTIPLIER.search(rest)
     if times and not sides:
         # "and if traffic doubles?", "what if we get 3x the users": every count scales.
@@ -1206,8 +1258,10 @@ _RPS_AFTER = re.compile(r"\s{0,2}(?:rps\b|req(?:uest)?s?\s{0,2}(?:/|per|an?)\s{0
                         r"s(?:ec(?:ond)?)?\b)", re.I)
 _TPM_AFTER = re.compile(r"\s{0,2}(?:(input|output)\s{1,2})?(?:tpm\b|tok(?:en)?s?\s{0,2}(?:/|"
                         r"per|an?)\s{0,2}min(?:ute)?\b)", re.I)
-_TOKENS_AFTER = re.compile(r"\s{0,2}(?:input\s{1,2}|prompt\s{1,2}|output\s{1,2}|completion\s{1,2})?"
-                           r"tok(?:en)?s?\b", re.I)
+_TOKENS_AFTER = re.compile(r"\s{0,2}(?:(input|prompt|output|completion)\s{1,2})?tok(?:en)?s?\b",
+                           re.I)
+# "800 input tokens and 400 output": a side named with no "tokens" after it.
+_SIDE_SIZE_AFTER = re.compile(r"\s{0,2}(input|output)\b(?!\s{0,2}(?:tok|tpm|per|/))", re.I)
 _RPM_BEFORE = re.compile(r"\b(?:rpm|requests per minute)\s{0,2}(?:limit\s{0,2})?(?:of|is|=|:)?"
                          r"\s{0,2}~?$", re.I)
 _TPM_BEFORE = re.compile(r"\b(?:(input|output)\s{1,2})?(?:tpm|tokens per minute)\s{0,2}"
@@ -1237,6 +1291,41 @@ _SPREAD = {"night": (60, "an hour"), "hour": (60, "the hour"), "day": (1440, "th
 
 
 _TIER_BEFORE = re.compile(r"\btier\s{0,2}-?\s{0,2}$", re.I)
+_WORKERS_AFTER = re.compile(r"\s{0,2}(?:\w+\s){0,1}(?:workers?|processes|instances|threads|pods|"
+                            r"replicas|containers|servers|machines|cores|dynos)\b", re.I)
+
+
+def _split_limits(limits: dict[str, int], sizes: dict[str, int], rpm_limit: int | None,
+                  batch: tuple[int, str] | None, workers: int | None) -> str:
+    """Anthropic-style separate input and output token limits, each against its side of a
+    request: the smaller quotient binds. With a batch, how long it takes at that pace."""
+    if not ("input" in limits and "output" in limits and "input" in sizes and "output" in sizes):
+        return ""
+    fits = {side: limits[side] // max(1, sizes[side]) for side in ("input", "output")}
+    parts = [f"Your input limit allows {limits['input']:,} / {sizes['input']:,} = "
+             f"**{fits['input']:,}** requests a minute",
+             f"your output limit {limits['output']:,} / {sizes['output']:,} = "
+             f"**{fits['output']:,}**"]
+    caps = {"input tokens per minute": fits["input"], "output tokens per minute": fits["output"]}
+    if rpm_limit:
+        parts.append(f"your RPM limit {rpm_limit:,}")
+        caps["requests per minute"] = rpm_limit
+    binding = min(caps, key=lambda k: caps[k])
+    cap = caps[binding]
+    pace = max(1, cap * 4 // 5)
+    line = (f"Per request: {sizes['input']:,} input and {sizes['output']:,} output tokens. "
+            + "; ".join(parts) + f". So the **{binding}** limit binds: about **{cap:,} "
+            f"requests a minute** in all. Pace a little under it, about **{pace:,} a minute**"
+            + (f" across your {workers:,} workers ({max(1, pace // workers):,} each)"
+               if workers else "")
+            + ", so retries and bursts fit.")
+    if batch:
+        count = batch[0]
+        minutes = -(-count // pace)
+        line += (f" At that pace {count:,} requests take about **{minutes:,} minutes "
+                 f"({minutes / 60:.1f} hours)**: enqueueing them all at once only fills the "
+                 "queue, the limiter sets the speed.")
+    return line
 
 
 def rate_arithmetic(answer: str) -> str:
@@ -1252,6 +1341,8 @@ def rate_arithmetic(answer: str) -> str:
     per_request: int | None = None
     in_flight: int | None = None  # requests at once ("semaphore of 10"), not a rate
     sizes: list[int] = []  # the token sizes of one request (input, output)
+    side_sizes: dict[str, int] = {}  # the same, where the learner named the side
+    side_limits: dict[str, int] = {}  # TPM limits by side ("": both; Anthropic: input, output)
     plain: list[int] = []
     batch: tuple[int, str] | None = None
     has_tpm = bool(re.search(r"\btpm\b|tokens per minute", answer[:2000], re.I))
@@ -1266,6 +1357,9 @@ def rate_arithmetic(answer: str) -> str:
         before = answer[max(0, q.start - 40):q.start]
         if _TIER_BEFORE.search(before):
             continue  # "we're on usage tier 2": a tier, not 2 tokens
+        if _WORKERS_AFTER.match(after):
+            in_flight = value  # "4 worker processes": that many at once, not 4 tokens
+            continue
         clause = re.split(r"[,;.]|\band\b", before)[-1]
         limit = (bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
                  or bool(_WITH_BEFORE.search(before)))
@@ -1274,6 +1368,7 @@ def rate_arithmetic(answer: str) -> str:
             if not limit and _USAGE_WORDS.search(clause) and not _LIMIT_WORDS.search(clause):
                 continue  # their own tokens a minute: the requests and sizes say it better
             tpm_limit, tpm_side = value, (tpm.group(1) or "").lower()
+            side_limits[tpm_side] = value
         elif _RPM_AFTER.match(after) or _RPM_BEFORE.search(before):
             # Said beside a TPM ("50 RPM and 40k TPM"), an RPM is the tier's, unless they
             # say they send it.
@@ -1283,11 +1378,14 @@ def rate_arithmetic(answer: str) -> str:
                 rpm_use = value
         elif _RPS_AFTER.match(after):
             rpm_use = value * 60
-        elif _TOKENS_AFTER.match(after):
+        elif (sized := _TOKENS_AFTER.match(after) or _SIDE_SIZE_AFTER.match(after)):
             # "800 tokens in and the answer is like 20 tokens": one request is both.
             if value not in sizes:
                 sizes.append(value)
             per_request = sum(sizes)
+            named_side = _side(sized.group(1))
+            if named_side in ("input", "output"):
+                side_sizes.setdefault(named_side, value)
         elif (period := _PERIOD_AFTER.match(after)) and batch is None:
             batch = (value, period.group(1).lower())
         elif 400 <= value < 600 and re.match(r"(?:s|'s)?\b(?!\s{0,2}(?:tokens?|requests?))",
@@ -1311,6 +1409,9 @@ def rate_arithmetic(answer: str) -> str:
                    if size else "")
                 + ", and a queue worker can pace itself to stay under your limits (or send it "
                 "through the Batch API, at half price, when a day's wait is fine).")
+    split = _split_limits(side_limits, side_sizes, rpm_limit, batch, in_flight)
+    if split:
+        return split
     if in_flight and tpm_limit and per_request and rpm_use is None:
         # Concurrency is not a rate: 10 in flight of calls lasting a few seconds start far
         # more than 10 a minute.

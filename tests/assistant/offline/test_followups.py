@@ -513,3 +513,30 @@ def test_more_like_n_output_tokens_reprices_the_assumed_workload(
         "hmm the answers are long though, more like 800 output tokens each. what's that per "
         "month?"])
     assert "120M output" in replies[1].text and "$72.00" in replies[1].text
+
+
+def test_a_new_total_in_a_follow_up_is_priced_on_its_own(real_tutor: OfflineTutor) -> None:
+    """QA pass 15: "how much do 90 million input tokens a day cost?" after a priced chat
+    workload became 7,500 x 90M tokens ($202,527 a day instead of $27)."""
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "500 users x 15 messages = 7500 calls a day, each with 12000 input tokens. how much per "
+        "day on gemini-2.5-flash?",
+        "how much do 90 million input tokens a day cost on gemini-2.5-flash?"])
+    assert "90M input" in replies[1].text and "675B" not in replies[1].text
+
+
+def test_redo_it_for_mini_reprices_on_that_familys_mini(real_tutor: OfflineTutor) -> None:
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "how much would 300 users cost on gpt-4o? each one chats maybe 10 messages a day",
+        "hmm wait, my system prompt alone is about 2500 tokens, so input is more like 3500 per "
+        "message. redo it for mini please"])
+    assert "`gpt-4o-mini`" in replies[1].text and "3,500 input" in replies[1].text
+
+
+def test_with_those_numbers_uses_the_numbers_said_before(real_tutor: OfflineTutor) -> None:
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "each description is about 800 input tokens and 400 output. our anthropic tier limits "
+        "are 4000 RPM and 400k input tokens per minute, 80k output tokens per minute. 4 worker "
+        "processes, 50k descriptions a day",
+        "so with those numbers, how many requests per minute should my workers send in total?"])
+    assert "about **200 requests a minute** in all" in replies[1].text

@@ -485,3 +485,47 @@ def test_a_usage_tier_is_not_a_token_count_and_output_tokens_count_per_request()
     limits = rate_arithmetic("each ticket is about 1500 input tokens and we ask for ~200 "
                              "output tokens. tier 2 is 2,000,000 TPM and 5000 RPM")
     assert "2,000,000 / 1,700" in limits
+
+
+def test_separate_input_and_output_limits_bind_on_their_own_side() -> None:
+    """QA pass 15: "400k input tokens per minute, 80k output tokens per minute" with 800 in /
+    400 out was read as 80,000 / 800, and "4 worker processes" as 4 tokens."""
+    from apilab.assistant.offline.workload import rate_arithmetic
+
+    said = rate_arithmetic(
+        "a celery worker sends ~50k product descriptions a day to claude haiku. 4 worker "
+        "processes. each description is about 800 input tokens and 400 output. our tier limits "
+        "are 4000 RPM and 400k input tokens per minute, 80k output tokens per minute.")
+    assert "400,000 / 800 = **500**" in said and "80,000 / 400 = **200**" in said
+    assert "**output tokens per minute** limit binds" in said
+    assert "across your 4 workers (40 each)" in said and "313 minutes" in said
+
+
+@pytest.mark.parametrize(("text", "items", "each", "tokens_in", "tokens_out"), [
+    # A size said another way is not a count, and "those 12k tokens" is the same 12k.
+    ("the uploaded notes. 20 pages is maybe 12k tokens. if every message resends those 12k "
+     "tokens, what does that cost for 500 users doing 15 messages a day?", 500, 15, 12_000, 0),
+    # The product said again after "=" is the same workload.
+    ("500 users x 15 messages = 7500 calls a day, each with 12000 input tokens", 500, 15,
+     12_000, 0),
+    # Limits are not sizes.
+    ("50k descriptions a day, each about 800 input tokens and 400 output. our tier limits are "
+     "4000 RPM and 400k input tokens per minute, 80k output tokens per minute.", 50_000, 1, 800,
+     400),
+])
+def test_pages_as_tokens_repeats_and_limits_are_not_added(text: str, items: int, each: int,
+                                                          tokens_in: int,
+                                                          tokens_out: int) -> None:
+    w = parse_workload(text)
+    assert w is not None and (w.items, w.each) == (items, each)
+    assert (w.input_tokens, w.output_tokens) == (tokens_in, tokens_out)
+
+
+def test_input_is_more_like_n_corrects_that_side() -> None:
+    w = parse_workload("300 users, each chats maybe 10 messages a day", assume_chat_size=True)
+    assert w is not None
+    change = apply_change(w, "hmm wait, my system prompt alone is about 2500 tokens, so input "
+                             "is more like 3500 per message. redo it for mini please")
+    assert change.workload.input_tokens == 3500
+    assert change.applied == ["3,500 input tokens per message"]
+    assert any("250 output tokens" in n for n in change.workload.notes)
