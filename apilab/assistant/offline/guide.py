@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from apilab.assistant.offline.fields import draft_schema, named_fields
-from apilab.assistant.offline.retrieve import providers_named
+from apilab.assistant.offline.fields import draft_schema, list_start, named_fields
+from apilab.assistant.offline.retrieve import languages_said, providers_named
 from apilab.assistant.offline.toolrun import size_workload
 from apilab.assistant.offline.workload import rate_arithmetic
 
@@ -270,10 +270,26 @@ _PLAN_ASK = re.compile(
 PLAN_MEMORY = 6  # the learner's last few messages a plan asked for at the end is built from
 
 
+def _plan_given(w: Draft) -> Guide | None:
+    """The guide whose plan the last reply gave, if it gave one."""
+    last = w.last_reply()
+    if _PLAN_MARK not in last:
+        return None
+    title = last[last.index(_PLAN_MARK) + len(_PLAN_MARK):].split(")", 1)[0]
+    return next((g for g in guides() if g.title.lower() == title.strip().lower()), None)
+
+
 def _plan_from_conversation(w: Draft) -> bool:
     """A plan asked for at the end of a conversation that ran no guide: the plan of the
-    guide the conversation is about, from everything the learner said in it."""
-    if not _PLAN_ASK.search(w.message[:300]):
+    guide the conversation is about, from everything the learner said in it. Also more
+    details told right after a plan ("it's for a small recruiting agency, we save to
+    postgres, 200 a day"): the plan again, with them."""
+    from apilab.assistant.offline.read import is_question, sentences
+
+    given = _plan_given(w)
+    adds = bool(given and not any(is_question(s) for s in sentences(w.message[:600]))
+                and any(step.facts_in(w.message) for step in given.steps))
+    if not (_PLAN_ASK.search(w.message[:300]) or adds):
         return False
     said = [c[:1500] for r, c in w.turn.history if r in ("user", "learner")][-PLAN_MEMORY:]
     if not said:
@@ -281,11 +297,12 @@ def _plan_from_conversation(w: Draft) -> bool:
     told = "\n".join([*said, w.message[:1500]])
     lab = w.turn.lab.id
     ranked = sorted(guides(), key=lambda g: (g.topic_hits(told), g.lab == lab), reverse=True)
-    guide = ranked[0] if ranked and ranked[0].topic_hits(told) else next(
+    guide = given if adds else ranked[0] if ranked and ranked[0].topic_hits(told) else next(
         (g for g in guides() if g.lab == lab), None)
     if guide is None or not any(step.facts_in("\n".join(said)) for step in guide.steps):
         return False  # nothing said before about the situation: no plan to sum up
-    w.parts.append("Here is the plan, from what you've told me in this conversation:")
+    w.parts.append("The plan again, with what you added:" if adds else
+                   "Here is the plan, from what you've told me in this conversation:")
     for step in guide.steps:
         w.add_objectives(step.objectives)
     _ask_or_plan(w, guide, len(guide.steps), told)
@@ -488,6 +505,11 @@ _LEAD_IN = re.compile(r"^[^:\n]{0,120}?\b(?:feature|app|bot|product|tool|service
                       r"[:,-]\s{0,3}", re.I)
 
 
+_NO_STREAMING = re.compile(r"\b(?:forget|skip|drop|no|without|don'?t need|do not need|not)\s{1,3}"
+                           r"(?:about\s{1,3})?(?:the\s{1,3})?streaming\b"
+                           r"|\bstreaming\s{1,3}(?:isn'?t|is not)\s{1,3}needed\b", re.I)
+
+
 def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     answers = [*_answers(w, guide), (len(guide.steps), opening or w.message)]
     # Every answer counts for every question: a fact said early ("3 devs" in the answer
@@ -499,6 +521,9 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     items = urgent + list(guide.plan.get("always", ()))
     for fact in dict.fromkeys(facts):
         items += guide.plan.get(fact, ())
+    if _NO_STREAMING.search(told):
+        # "ok forget streaming": the plan does not bring it back.
+        items = [item for item in items if "stream" not in item.lower()]
     for combined, more in guide.plan.items():
         # "interactive+background": items for when both were said (a bulk job beside a
         # button a person clicks).
@@ -510,17 +535,21 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         sized = size_workload(told)
         if sized:
             lines += ["", sized]
+    named = named_fields(told)
     if guide.draft:
         # The answer to "what does the feature do?", or the opening message that said it
         # ("help me design the prompt for my feature: users paste ...", lead-in dropped).
         opening = min(answers)[1] if answers else ""
         purpose = _purpose(guide, next((a for n, a in answers if n == 1), "")
                            or _LEAD_IN.sub("", opening, count=1))
-        named = named_fields(told)
         lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)), named)]
-        if named and {"json", "extraction"} & set(facts):
-            provider = next(iter(sorted(providers_named(told))), "openai")
-            lines += ["", draft_schema(told, provider)]
+    if named and {"json", "extraction"} & set(facts):
+        # The fields the learner listed, as a schema in their language, called the way
+        # their provider takes it.
+        provider = next(iter(sorted(providers_named(told))), "openai")
+        languages = languages_said(told)
+        language = "js" if "js" in languages and "python" not in languages else "python"
+        lines += ["", draft_schema(told, provider, language)]
     return "\n".join(lines)
 
 
@@ -545,6 +574,10 @@ def _purpose(guide: Guide, said: str) -> str:
                 if not any(t.search(s) for t in guide.triggers)
                 and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)
                 and not _WRITE_ONE.search(s)]
+        # "users paste an invoice and we need vendor name, date, total": what it does, not
+        # the field list after it.
+        kept = [s[:at].rstrip(" ,;:") if (at := list_start(s)) is not None else s for s in kept]
+        kept = [re.sub(r"\s(?:and\s)?(?:we|i)$", "", s) for s in kept]
         # "ok.", "thanks!": too short to say what the feature does.
         kept = [s for s in kept if len(s.split()) >= 3]
         if kept:

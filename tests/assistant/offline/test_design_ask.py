@@ -143,3 +143,49 @@ def test_write_one_after_asking_about_a_system_prompt_drafts_it(real_tutor: Offl
     other = _talk(real_tutor, "rate-limits-cost", ["how do i add retries?",
                                                    "can you write one for my worker?"])
     assert "A first draft of the system prompt" not in other[1].text
+
+
+def test_nested_fields_become_a_nested_schema_in_the_learners_language() -> None:
+    from apilab.assistant.offline.fields import named_tree
+
+    said = ("I need name, email, phone, list of jobs (company, title, start, end), skills from "
+            "resumes")
+    tree = named_tree(said)
+    assert [f.name for f in tree] == ["name", "email", "phone", "jobs", "skills"]
+    assert tree[3].children == ("company", "title", "start", "end")
+    python = draft_schema(said)
+    assert "class Job(BaseModel):" in python and "jobs: list[Job]" in python
+    assert 'null while it is ongoing ("present")' in python
+    zod = draft_schema("recipe json {title, ingredients, steps}", "anthropic", "js")
+    assert "const Recipe = z.object({" in zod and "ingredients: z.array(z.string())," in zod
+    assert "z.toJSONSchema(Recipe)" in zod and "client.messages" not in zod
+
+
+def test_a_plan_for_node_and_claude_drafts_zod_and_drops_streaming_when_told(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 15: the summed-up plan kept "stream replies" after "forget streaming" and
+    ignored the recipe JSON and the cache."""
+    replies = _talk(real_tutor, "api-basics", [
+        "I'm building an express (node) backend for a recipe app and want to use claude to "
+        "generate recipes from a list of ingredients. how should I set up the api calls? help "
+        "me design it",
+        "ok forget streaming. can you sum up the plan for our setup: express + anthropic node "
+        "sdk, recipe json {title, ingredients, steps}, fallback to a cached recipe keyed by the "
+        "ingredient list",
+    ])
+    plan = replies[1].text
+    assert "Your plan" in plan and "Stream replies" not in plan
+    assert "Cache answers under a normalised key" in plan and "forced tool" in plan
+    assert "const Recipe = z.object({" in plan
+
+
+def test_details_told_after_a_plan_update_it(real_tutor: OfflineTutor) -> None:
+    replies = _talk(real_tutor, "production-prompts", [
+        "I need structured output for my resume parser, help me design it. python, openai. I "
+        "need name, email, phone, list of jobs (company, title, start, end), skills.",
+        "it's a resume parser for a small recruiting agency. recruiters upload PDFs, the model "
+        "turns it into structured data, then we save to postgres. about 200 resumes a day",
+    ])
+    assert "class Resume(BaseModel):" in replies[0].text
+    assert replies[1].text.startswith("The plan again, with what you added:")
+    assert "small recruiting agency" in replies[1].text and replies[1].on_topic
