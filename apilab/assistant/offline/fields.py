@@ -12,6 +12,7 @@ is simple enough, and no parser library reads English lists.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
 __all__ = ["Field", "draft_schema", "list_start", "named_fields", "named_tree", "record_name"]
@@ -39,6 +40,7 @@ _AND = re.compile(r"^(?:and|&|plus)\s{1,3}", re.I)
 _LIST_OF = re.compile(r"^(?:a\s{1,3})?(?:list|array)\s{1,3}of\s{1,3}", re.I)
 _WORD = re.compile(r"[a-z][a-z0-9]*", re.I)
 MAX_FIELDS = 12
+MAX_STARTS = 8  # list openings tried per message: "need need need ..." stays linear
 # Words that describe the list rather than name a field ("the usual stuff", "etc").
 _NOT_FIELDS = frozenset({"etc", "stuff", "things", "data", "info", "information", "details",
                          "fields", "json", "it", "them", "everything", "all", "so", "on",
@@ -98,12 +100,12 @@ def named_tree(text: str) -> list[Field]:
     """The fields a learner lists in ``text``, in their order, with nested ones."""
     head = text[:4000]
     candidates = []
-    for start in _LIST_START.finditer(head):
+    for start in itertools.islice(_LIST_START.finditer(head), MAX_STARTS):
         tail = head[start.end():start.end() + 400]
         end = _SENTENCE_END.search(re.sub(r"\([^()]{0,200}\)", lambda m: " " * len(m.group(0)),
                                           tail))
         candidates.append(tail[:end.start()] if end else tail)
-    candidates += [m.group(1) for m in _BRACES.finditer(head)]
+    candidates += [m.group(1) for m in itertools.islice(_BRACES.finditer(head), MAX_STARTS)]
     for listed in candidates:
         fields: list[Field] = []
         for item in _split_top(listed):
@@ -121,8 +123,8 @@ def list_start(text: str) -> int | None:
     """Where the field list in ``text`` begins ("... and we need vendor name, date, total":
     at "need"), or None when it names none."""
     head = text[:4000]
-    for start in _LIST_START.finditer(head):
-        if named_tree(head[start.start():]):
+    for start in itertools.islice(_LIST_START.finditer(head), MAX_STARTS):
+        if named_tree(head[start.start():start.start() + 600]):
             return start.start()
     return None
 

@@ -90,9 +90,20 @@ def test_the_record_is_named_after_the_document_not_a_field() -> None:
     assert draft_schema("no fields here") == ""
 
 
-def test_field_parsing_is_bounded_on_a_huge_list() -> None:
-    text = "extract " + ", ".join(f"field{i}" for i in range(50_000)) + " and more"
-    assert len(named_fields(text)) <= 12
+@pytest.mark.parametrize("attack", [
+    "extract " + ", ".join(f"field{i}" for i in range(50_000)) + " and more",
+    "need " * 2000, "extract a, " * 1000, "{a, " * 2000 + "}", "extract (" * 1000,
+])
+def test_field_parsing_is_bounded(attack: str) -> None:
+    import time
+
+    from apilab.assistant.offline.fields import list_start
+
+    started = time.perf_counter()
+    assert len(named_fields(attack)) <= 12
+    list_start(attack)
+    draft_schema(attack)
+    assert time.perf_counter() - started < 1.0  # many list openings: not quadratic
 
 
 def test_a_plan_asked_for_at_the_end_is_built_from_the_whole_conversation(
