@@ -11,6 +11,7 @@ Patterns are anchored on literal words and bounded, so they stay linear.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 
 __all__ = ["CodeFinding", "RuleResult", "applicable_rules", "review"]
@@ -47,8 +48,27 @@ _ROUTE = (r"^(?=.*?(?:\b(?:app|router|server)\.(?:post|get|put|all)\s*\(|export\
           r"function\s+(?:POST|GET)\b|@(?:app|router|bp)\.(?:post|route|get)\s*\())"
           r"(?=.*?(?:\.create\(|generateContent\(|\.stream\())")
 
+class _RecursiveRetry:
+    """Finds a function that calls itself again in its ``except`` block ("return
+    ask(prompt)"). Written as a scan, not one regex: a backreference across bounded gaps
+    was quadratic on many short functions."""
+
+    _DEF = re.compile(r"\bdef\s+(\w{1,60})\s*\(")
+    _SPAN = 2000  # characters of one function read after its ``def``
+
+    def search(self, code: str) -> bool:
+        for m in itertools.islice(self._DEF.finditer(code[:100_000]), 200):
+            body = code[m.end():m.end() + self._SPAN]
+            handler = body.find("except")
+            if handler >= 0 and re.search(rf"\breturn\s+(?:await\s+)?{re.escape(m.group(1))}"
+                                          r"\s*\(", body[handler:]):
+                return True
+        return False
+
+
 # (rule, objective, checked-as, applies, mistake, problem, fix)
-_RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], ...] = (
+_RULES: tuple[tuple[str, str, str, re.Pattern[str] | _RecursiveRetry, re.Pattern[str], str, str],
+              ...] = (
     ("messages-string", "request-anatomy", "`messages` is a list of role/content dicts",
      _c(r"\bmessages\s*[=:]\s*(?:\[|f?[\"'])"), _c(r"\bmessages\s*[=:]\s*f?[\"']"),
      "`messages` is a string.", "It must be a **list of `{\"role\": ..., \"content\": ...}` "
@@ -84,6 +104,15 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str], re.Pattern[str], str, str], 
      "The retry loop does not wait.", "Sleep with exponential backoff and full jitter "
      "(a random wait up to `min(cap, base * 2 ** attempt)` seconds), honour `Retry-After`, "
      "and stop after a few attempts; a loop with no limit retries forever."),
+    ("retry-recursion", "backoff-jitter", "the retry does not call itself again at once",
+     # "def ask(p): ... except APIStatusError as e: ... return ask(p)": a retry by
+     # recursion. (One function per match, bounded gaps.)
+     _RecursiveRetry(),
+     _c(r"^(?!.*(?:sleep|backoff|tenacity|wait_|retry\())"),
+     "The function calls itself again on the error, at once and with no limit.",
+     "Retry in a loop with a few attempts (or tenacity), waiting with exponential backoff and "
+     "jitter between them; recursion retries as fast as it can fail and ends in a "
+     "RecursionError. If the SDK already retries (`max_retries`), your layer multiplies it."),
     ("bare-except", "status-codes", "errors are caught by type",
      _c(r"\bexcept\b"), _c(r"except\s*:|except\s+Exception\s*(?:as\s+\w+\s*)?:"),
      "A bare `except` treats every error alike.", "Catch the SDK's errors by type "

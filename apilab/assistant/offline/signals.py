@@ -306,6 +306,10 @@ def read_signals(text: str, prose: str = "") -> Signals:
     for phrase, code in table["error_phrases"].items():
         if phrase in low and code not in codes:
             codes.append(code)
+    if "RESOURCE_EXHAUSTED" in codes and "insufficient_quota" in codes:
+        # Gemini's 429 says "You exceeded your current quota ... plan and billing details"
+        # too: a free-tier rate or daily limit, not OpenAI's out-of-credit error.
+        codes.remove("insufficient_quota")
     if ("anthropic_system_role" not in codes and _SYSTEM_ROLE.search(text[:8000])
             and re.search(r"\b(?:anthropic|claude)\b", low[:8000])
             and not re.search(r"\b(?:openai|gpt|chat\.completions)\b", low[:8000])):

@@ -157,3 +157,37 @@ def test_quoted_header_values_say_how_long_to_wait_and_which_limit_ran_out(
 def test_pass_15_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
                                             card: str) -> None:
     assert _card(real_tutor, lab, message) == card
+
+
+def test_pass_15_conversations_follow_the_provider_and_language(
+        real_tutor: OfflineTutor) -> None:
+    from tests.assistant._helpers import converse
+
+    # Gemini's 429 with "quota ... billing" wording is a free-tier limit, not OpenAI's credit.
+    gemini = converse(real_tutor, "api-basics", [
+        "I want to try gemini instead of openai because it has a free tier. how do I call it "
+        "from python?",
+        "ok the gemini one worked. now I'm getting this after a few calls: "
+        "google.genai.errors.ClientError: 429 RESOURCE_EXHAUSTED ... 'You exceeded your current "
+        "quota, please check your plan and billing details.' I only did 15 calls in a minute"])
+    assert [r.meta["card"] for r in gemini] == ["ab-gemini-quickstart", "ab-gemini-429-free-tier"]
+    node = converse(real_tutor, "api-basics", [
+        "the response object is huge, how do I just get the text out of it?", "and in node?"])
+    assert node[1].meta["card"] == "ab-response-content-node"
+    temp = converse(real_tutor, "production-prompts", [
+        "what temperature should I use? my app classifies support tickets into 5 categories",
+        "what about Gemini? I'm using gemini-2.5-flash actually"])
+    assert temp[1].meta["card"] == "pp-gemini-classify-enum"
+
+
+def test_a_retry_by_recursion_is_found() -> None:
+    from apilab.assistant.offline.codecheck import review
+
+    code = ("client = anthropic.Anthropic(max_retries=4)\n\ndef ask(prompt):\n    try:\n        "
+            "return client.messages.create(model='claude-haiku-4-5', max_tokens=300, "
+            "messages=[{'role': 'user', 'content': prompt}])\n    except anthropic.APIStatusError"
+            " as e:\n        if e.status_code == 529:\n            return ask(prompt)\n"
+            "        raise\n")
+    assert "retry-recursion" in {f.rule for f in review(code)}
+    assert "retry-recursion" not in {f.rule for f in review(code.replace(
+        "return ask(prompt)", "time.sleep(2)\n            return ask(prompt)"))}
