@@ -392,9 +392,11 @@ def guide_step(w: Draft) -> bool:
         w.add_objectives(step.objectives)
         # A question the learner has already answered in passing ("we have 3 devs" while
         # saying where the code runs) is not asked again: its reaction says what was heard.
-        # Only what this message said: an earlier answer's passing word ("support emails")
-        # is worth asking about, not assuming.
-        n, heard = _skip_answered(w, guide, n, message)
+        # Only what this message said, and the opening request (where "uses gpt-4o-mini ...
+        # cap spending at $50/month" was said on purpose): an earlier answer's passing word
+        # ("support emails") is worth asking about, not assuming.
+        opening = next((a for k, a in _answers(w, guide) if k == 0), "")
+        n, heard = _skip_answered(w, guide, n, f"{message}\n{opening}".strip())
         if heard:
             w.parts.append("That also answers my next question: " + heard)
         _ask_or_plan(w, guide, n)

@@ -1267,7 +1267,9 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
         text += ("\n\n_Reasoning models also bill their hidden reasoning tokens as **output** "
                  "(`usage.completion_tokens_details.reasoning_tokens`), so budget more output "
                  "than the visible answer._")
-    fits = _against_budget(reading.prose, workload, figures)
+    # A monthly cap the learner set ("cap spending at $50/month") is checked unasked.
+    fits = _against_budget(reading.prose, workload, figures,
+                           asked=bool(getattr(workload, "budget_monthly", False)))
     if fits:
         text += "\n\n" + fits
     w.parts.append(text)

@@ -319,6 +319,7 @@ class Workload:
     rates: dict[str, Decimal] = dataclasses.field(default_factory=dict)  # per 1M, learner's
     claimed: Decimal | None = None  # a total the learner asks us to check
     budget: Decimal | None = None  # money they have to spend ("I added $10 credit")
+    budget_monthly: bool = False  # "cap spending at $50/month": a rate, not a sum that lasts
     assumed_size: bool = False  # tokens assumed from "short ones", not given
     claimed_money: bool = True
     notes: list[str] = dataclasses.field(default_factory=list)
@@ -452,6 +453,7 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 continue
             if _BUDGET_BEFORE.search(before) or _BUDGET_AFTER.match(after):
                 w.budget = q.value
+                w.budget_monthly = bool(_PER_MONTH_AFTER.match(after))
                 continue
             sentence = _sentence_around(text, q.start)
             if _CLAIM_CONTEXT.search(sentence):
@@ -1105,7 +1107,9 @@ def price_workload(w: Workload, models: list[str], at: str | None = None, *,
         lines += _cached_lines(w, models, at)
     if w.claimed is not None and figures:
         lines.append(_check_claim(w, figures))
-    if w.budget and figures:
+    if w.budget and figures and not (w.budget_monthly and w.frequency):
+        # ("$50/month" is a rate to fit under, said by the caller's budget check, not a sum
+        # that lasts so many months.)
         lines.append(_budget_lasts(w, figures))
     if total_in and not total_out:
         lines.append("_Only input is priced: add the output you expect (\"... and 300 output "
@@ -1200,6 +1204,10 @@ def price_model_split(w: Workload, share: Decimal, new_model: str, old_model: st
         figures.append({"model": f"{new_model} + {old_model}", "total_usd": str(total)})
     lines += [f"_{note}_" for note in w.notes]
     return "\n\n".join(lines), figures
+
+
+_PER_MONTH_AFTER = re.compile(r"\s{0,2}(?:/\s{0,2}(?:mo|month)\b|(?:a|per|each|every)\s{1,3}month\b"
+                              r"|monthly\b)", re.I)
 
 
 def _budget_lasts(w: Workload, figures: list[dict[str, str]]) -> str:

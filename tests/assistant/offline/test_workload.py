@@ -529,3 +529,15 @@ def test_input_is_more_like_n_corrects_that_side() -> None:
     assert change.workload.input_tokens == 3500
     assert change.applied == ["3,500 input tokens per message"]
     assert any("250 output tokens" in n for n in change.workload.notes)
+
+
+def test_a_monthly_cap_is_a_rate_to_fit_under_not_a_sum_that_lasts() -> None:
+    """QA pass 15: "cap spending at $50/month" was answered "$50 lasts about 14 months"."""
+    w = parse_workload("1200 conversations a month, each 6 messages of 2000 input and 200 "
+                       "output tokens. I want to cap spending at $50/month.")
+    assert w is not None and w.budget == 50 and w.budget_monthly
+    text, _ = price_workload(w, ["gpt-4o-mini"])
+    assert "lasts" not in text
+    credit = parse_workload("I added $10 credit, 200 messages a day of 500 tokens")
+    assert credit is not None and not credit.budget_monthly
+    assert "lasts" in price_workload(credit, ["gpt-4o-mini"])[0]
