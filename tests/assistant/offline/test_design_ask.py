@@ -200,3 +200,18 @@ def test_details_told_after_a_plan_update_it(real_tutor: OfflineTutor) -> None:
     assert "class Resume(BaseModel):" in replies[0].text
     assert replies[1].text.startswith("The plan again, with what you added:")
     assert "small recruiting agency" in replies[1].text and replies[1].on_topic
+
+
+def test_the_key_plan_hears_render_gemini_and_a_keyless_ci(real_tutor: OfflineTutor) -> None:
+    """QA pass 15: an incident-plan request got "I don't know"; the plan kept a CI-key item
+    after "the tests mock the apis" and a notebook item after "local dev"."""
+    replies = _talk(real_tutor, "key-security", [
+        "we need an incident plan for if our api key leaks. small startup, 2 engineers, node "
+        "backend on render, openai and gemini both used. can you help me write one?",
+        "2 engineers as I said, plus render for prod. no staging, just local dev and prod. "
+        "github actions runs tests but the tests mock the apis",
+        "we have a $200 monthly budget on openai but nothing on gemini"])
+    assert "question" in replies[0].text  # the key plan started, not "I don't know"
+    plan = replies[-1].text
+    assert "Your plan" in plan and "On Render" in plan and "Gemini keys belong" in plan
+    assert "CI secret store" not in plan and "notebook" not in plan.lower()
