@@ -437,6 +437,7 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     low = text.lower()
     per_item_seen = False
     item_total_seen = False
+    per_person = False  # the first count is each person's ("users get 20 a day")
     found = False
     bare_duration: tuple[Decimal, str] | None = None
     rate_unit_end = 0  # the "1M" of "$0.15 per 1M input" is the price's unit, not a count
@@ -554,6 +555,13 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
         if item_total_seen and _PRODUCT_BEFORE.search(before) and q.value == w.items * w.each:
             continue  # "500 users x 15 messages = 7500 calls": the same workload, multiplied
         if noun and noun not in _NOT_ITEMS and not re.match(_TIME_WORD, noun):
+            if (item_total_seen and noun in _PEOPLE_NOUNS and per_person and w.each == 1
+                    and w.item_noun not in _PEOPLE_NOUNS):
+                # "free users get 20 generations a day ... we expect 3000 free users": the
+                # first count was each person's; the people come after.
+                w.each, w.each_noun = w.items, w.item_noun
+                w.items, w.item_noun = q.value, noun
+                continue
             if item_total_seen and noun in _PEOPLE_NOUNS and w.item_noun in ("", "requests") \
                     and w.each == 1 and _EACH_NEAR.search(text[q.end:q.end + 60]):
                 # "limit 20. so 20 a day?? ... cost for 30 ppl sending 15 messages each": a
@@ -585,6 +593,9 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             w.items = q.value
             w.item_noun = noun
             item_total_seen = True
+            # "free users get 20 generations a day", "each user sends 10": a count per person.
+            per_person = noun not in _PEOPLE_NOUNS and bool(
+                _PEOPLE_SUBJECT.search(before + " ") or _PER_PERSON_BEFORE.search(before))
             after_noun = after[item.end():] if item else after
             freq = _FREQ.match(after_noun) or freq or _FREQ_NEAR.match(after_noun)
             if freq:
@@ -668,6 +679,11 @@ _ALL_TOGETHER = re.compile(r"\b(?:in total|total|across (?:all|every)|altogether
 _PEOPLE_SUBJECT = re.compile(r"(?<![\d,.kK]\s)(?<![\d,.kK])\b(?:the |our |all |my )?(?:"
                              + "|".join(sorted(_PEOPLE_NOUNS, key=len, reverse=True))
                              + r")\s{1,3}(?:\w+\s{1,3}){0,2}$", re.I)
+
+
+_PER_PERSON_BEFORE = re.compile(r"\b(?:each|every|per|a)\s{1,3}(?:user|customer|person|member|"
+                                r"student|visitor|employee|player|subscriber)\s{1,3}(?:\w+\s{1,3})?$",
+                                re.I)
 
 
 def _counts_all(text: str, q: Quantity) -> bool:
@@ -1298,6 +1314,11 @@ _SPREAD = {"night": (60, "an hour"), "hour": (60, "the hour"), "day": (1440, "th
            "week": (10080, "the week"), "month": (43200, "the month")}
 
 
+# People waiting for each answer: traffic that comes in bursts, not a batch to spread out.
+_PEOPLE_WAIT = re.compile(r"\b(?:chat|chatbot|discord|telegram|slack|widget|spiky|spikes?|"
+                          r"users|customers|members|students|visitors|"
+                          r"people (?:ask|wait)|users? (?:ask|wait|type)|customers? (?:ask|wait)"
+                          r"|waiting|real[- ]?time|during (?:an? )?events?)\b", re.I)
 _TIER_BEFORE = re.compile(r"\btier\s{0,2}-?\s{0,2}$", re.I)
 _WORKERS_AFTER = re.compile(r"\s{0,2}(?:\w+\s){0,1}(?:workers?|processes|instances|threads|pods|"
                             r"replicas|containers|servers|machines|cores|dynos)\b", re.I)
@@ -1407,10 +1428,24 @@ def rate_arithmetic(answer: str) -> str:
         # "3000 tickets a night, it can take an hour": not a per-minute rate. Spread over an
         # hour it is a gentle one.
         count, period = batch
+        people = parse_workload(answer[:2000])
+        if (people is not None and people.item_noun in _PEOPLE_NOUNS and people.each > 1
+                and people.frequency == period):
+            # "free users get 20 generations a day ... 3000 free users": 60,000 a day.
+            count = int(people.items * people.each)
         # A night's run within an hour; a day's, a week's or a month's spread over it.
         minutes, over = _SPREAD.get(period, (60, "an hour"))
         per_minute = max(1, -(-count // minutes))
         size = per_request or (plain[0] if plain else None)
+        if _PEOPLE_WAIT.search(answer[:2000]):
+            # "2000 questions a day ... very spiky, people wait in chat": an average, not a
+            # batch to spread out; the busiest minute is what the limits must take.
+            return (f"{count:,} a {period} averages about **{per_minute:,} requests a "
+                    "minute**, but people waiting for answers come in bursts: size your limits "
+                    "and your own per-user (or per-group) limiter for the busiest minute, not "
+                    "the average" + (f", at {size:,} tokens a request" if size else "")
+                    + ". Count how many arrive in that minute (your logs, or an event's "
+                    "peak) and compare it with your RPM and TPM.")
         return (f"{count:,} a {period} is a batch, not a stream: spread over {over} that is "
                 f"about **{per_minute:,} requests a minute**"
                 + (f" x {size:,} tokens = about **{per_minute * size:,} tokens per minute**"

@@ -541,3 +541,20 @@ def test_a_monthly_cap_is_a_rate_to_fit_under_not_a_sum_that_lasts() -> None:
     credit = parse_workload("I added $10 credit, 200 messages a day of 500 tokens")
     assert credit is not None and not credit.budget_monthly
     assert "lasts" in price_workload(credit, ["gpt-4o-mini"])[0]
+
+
+def test_each_persons_allowance_then_the_people_and_a_chat_average() -> None:
+    """QA pass 15: "free users get 20 generations a day ... we expect 3000 free users" was
+    priced and paced as 20 a day in all, "a batch" for the Batch API."""
+    from apilab.assistant.offline.workload import rate_arithmetic
+
+    said = ("free users get 20 generations a day, each generation ~1500 input + 700 output "
+            "tokens. we expect 3000 free users.")
+    w = parse_workload(said)
+    assert w is not None and (w.items, w.item_noun, w.each) == (3000, "users", 20)
+    paced = rate_arithmetic(said)
+    assert paced.startswith("60,000 a day averages about **42 requests a minute**")
+    assert "Batch API" not in paced and "busiest minute" in paced
+    discord = rate_arithmetic("a discord bot, 30 servers, maybe 2000 questions a day but very "
+                              "spiky during events")
+    assert "30 tokens" not in discord and "busiest minute" in discord
