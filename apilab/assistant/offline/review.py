@@ -91,10 +91,28 @@ _EXCEPT = re.compile(r"\b(?:except|but|other than|besides|apart from|unrelated t
                      r"related to|outside)\b", re.I)
 
 
+# "Don't talk about anything inappropriate": a restriction, not "answer anything".
+_NEGATION_BEFORE = re.compile(r"\b(?:don'?t|do not|never|nothing|not|no)\b[^.!?\n]{0,20}$", re.I)
+
+
+# "Don't talk about anything inappropriate" forbids a kind of content; it does not say
+# which topics the assistant is for.
+_ANYTHING_FORBIDDEN = re.compile(r"\b(?:don'?t|do not|never)\b[^.!?\n]{0,30}\banything\s{1,3}"
+                                 r"(?!except|but|other|outside|besides|unrelated|not)\w+", re.I)
+
+
+def _scoped(text: str) -> bool:
+    """Whether a sentence of ``text`` bounds the topics (not only forbids a kind of content)."""
+    return any(_SCOPE(s) and not _ANYTHING_FORBIDDEN.search(s)
+               for s in re.split(r"(?<=[.!?])\s+|\n", text[:6000]))
+
+
 def _unscoped(text: str) -> re.Match[str] | None:
     """The first "answer anything" with no topic after it in its sentence, if any."""
     for m in _ANY_REQUEST.finditer(text):
-        _, end = _sentence_at(text, m.start(), m.end())
+        start, end = _sentence_at(text, m.start(), m.end())
+        if _NEGATION_BEFORE.search(text, start, m.start()):
+            continue
         if not _TOPIC_NAMED.search(text, m.end(), end) and not _EXCEPT.search(text, m.end(),
                                                                                end):
             return m
@@ -130,7 +148,7 @@ _PROMPT_CHECKS: tuple[tuple[str, Callable[[str], bool], str, str], ...] = (
      "No clear task.", "Say what the model must do with each input, in one sentence."),
     # A rule that bounds the topics; "Never say you are an AI" is a rule, not a scope, and
     # "Answer any question the user asks" is the opposite of one (_unscoped).
-    ("a scope", lambda t: _SCOPE(t) and not _unscoped(t),
+    ("a scope", lambda t: _scoped(t) and not _unscoped(t),
      "No scope.", "Say what is in scope and what to do with everything else (\u201cOnly "
      "answer questions about billing; for anything else, say you can't help with that.\u201d)."),
     ("an output format", _has(r"\bjson\b|\bformat\b|\bbullet|\bmarkdown\b|\bone (?:sentence|"
@@ -259,8 +277,8 @@ _REFUND_LINE = ("For refunds, state the refund policy (<your refund policy>) exa
 _POLICY_LINE = ("State our policies (<your policies>) exactly as written; never promise or "
                 "invent anything they do not say, and offer to connect a human for exceptions.")
 _HONEST_LINE = "If anyone asks, say you are an AI assistant, and offer to connect a human."
-_SCOPE_LINE = ("Only help with questions about <your products and orders>. For anything else, "
-               "say briefly that you can't help with that here.")
+_SCOPE_LINE = ("Only help with questions about <the topics this assistant covers>. For anything "
+               "else, say briefly that you can't help with that here.")
 
 
 @dataclasses.dataclass

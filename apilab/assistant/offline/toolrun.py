@@ -568,6 +568,9 @@ _QUOTE_LEAD = re.compile(r"(?:it'?s|it is|here it is|here|this)\s{0,3}:?\s{0,3}"
                          r"[\"'`\u201c\u2018]", re.I)
 
 
+_ROLE_START = re.compile(r"(?:^|[:.!?]\s{1,3}|\n)(?P<role>(?:You are|You're|Act as)\b)")
+
+
 def _quoted_prompt(text: str) -> str | None:
     """The prompt after "my system prompt:" (or "...review my system prompt? it's: '...'"):
     inside its quotes when it is quoted, so "... any issues?" after the closing quote is not
@@ -590,7 +593,11 @@ def _quoted_prompt(text: str) -> str | None:
             return body[1:end].strip().rstrip(_CLOSING.get(opening, opening)).strip()
     # "review my system prompt? it's for a recipe app ...\n\n\"You are ChefBot. ...\"": the
     # quoted paragraph after the line about it.
-    return _quoted_paragraph(body)
+    body = _quoted_paragraph(body)
+    # "it's for a homework helper, using gpt-4o-mini: You are StudyBuddy, ...": the prompt
+    # starts at its role sentence, not at the line about it.
+    role = _ROLE_START.search(body[:400])
+    return body[role.start("role"):] if role and role.start("role") > 0 else body
 
 
 _QUOTES = {"\"": "\"", "\u201c": "\u201d", "'": "'"}
