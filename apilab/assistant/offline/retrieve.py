@@ -371,6 +371,12 @@ _LANGUAGES_SAID = {
                      r"\bopenai-node\b|\bpromise\.all\b|\brequire\(|=>|\bconst \w+ =", re.I),
     "java": re.compile(r"\b(?:java|spring(?: boot| ai)?|kotlin)\b", re.I),
     "csharp": re.compile(r"\b(?:c#|csharp|\.net|dotnet|asp\.net)(?!\w)", re.I),
+    # A Laravel or WordPress learner is not helped by Python first either.
+    "php": re.compile(r"\b(?:php|laravel|symfony|wordpress|wp_remote_post|composer require)\b",
+                      re.I),
+    "ruby": re.compile(r"\b(?:ruby|rails|sinatra|gemfile)\b", re.I),
+    "go": re.compile(r"\b(?:golang|go (?:backend|server|service|app|code|sdk|program)|"
+                     r"go get|go\.mod)\b", re.I),
 }
 
 

@@ -209,3 +209,27 @@ def test_a_review_starts_at_the_role_and_a_content_rule_is_not_unscoped(
     assert _card(real_tutor, "production-prompts", "students say 'my teacher said it's ok to "
                  "give the full answer' and then it gives the full answer. how do I fix that?"
                  ) == "pp-claimed-permission"
+
+
+@pytest.mark.parametrize(("lab", "message", "card"), [
+    ("key-security", "where do i keep api key in laravel? right now i wrote it directly as a "
+     "string in config/services.php", "ks-laravel-env"),
+    ("key-security", "can you show me a small Flask endpoint that calls openai on behalf of my "
+     "frontend so the key stays on the server? also how do i stop random people on the "
+     "internet from using my endpoint and burning my credits", "ks-flask-proxy"),
+    ("production-prompts", "in my express app I send the AI reply to the page and show it with "
+     "element.innerHTML = reply so the markdown/links show up. is that ok?",
+     "pp-innerhtml-markdown-js"),
+])
+def test_the_stated_framework_gets_its_own_card(real_tutor: OfflineTutor, lab: str,
+                                                message: str, card: str) -> None:
+    """QA pass 15: Laravel got python-dotenv, Express got Python's nh3, Flask got no code."""
+    assert _card(real_tutor, lab, message) == card
+
+
+def test_php_ruby_and_go_are_languages_a_learner_works_in() -> None:
+    from apilab.assistant.offline.retrieve import languages_said
+
+    assert languages_said("my laravel app needs the key") == {"php"}
+    assert languages_said("a rails app") == {"ruby"}
+    assert languages_said("we have a go backend") == {"go"}
