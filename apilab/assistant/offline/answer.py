@@ -862,9 +862,10 @@ def _answer_card(w: Draft, match: Match, course: Course, *, hedge: bool = False,
     if not extra:
         return  # nothing of the card's own beside the result: no sources, no Next from it
     w.parts.append(extra)
-    language = _other_language(w.message, card.answer)
-    if language and not computed:
-        w.parts.append(f"_The code above is Python; in {language} the steps are the same with "
+    languages = _other_language(w.message, card.answer)
+    if languages and not computed:
+        language, shown = languages
+        w.parts.append(f"_The code above is {shown}; in {language} the steps are the same with "
                        "its HTTP client or the provider's SDK for it: the same URL, headers and "
                        "JSON body go over the wire._")
     sources = card_sources(course, card)
@@ -886,14 +887,17 @@ _LANGUAGES = (
 _LANGUAGE_RES = tuple((name, re.compile(pattern, re.I)) for name, pattern in _LANGUAGES)
 
 
-def _other_language(message: str, answer: str) -> str | None:
-    """The language the learner works in, when the card's code is only Python."""
-    if "```python" not in answer:
+def _other_language(message: str, answer: str) -> tuple[str, str] | None:
+    """(the language the learner works in, the card's), when the card's code is only in
+    Python or only in JavaScript and the learner named another one."""
+    shown = ("Python" if "```python" in answer else
+             "JavaScript" if re.search(r"```(?:js|javascript|ts|typescript)\b", answer) else "")
+    if not shown:
         return None
     head = message[:1500]
     for name, pattern in _LANGUAGE_RES:
         if pattern.search(head) and f"```{name.lower()}" not in answer.lower():
-            return name
+            return name, shown
     return None
 
 

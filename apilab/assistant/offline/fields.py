@@ -259,7 +259,7 @@ _CALLS = {
 _JS_CALLS = {
     "openai": (
         "// OpenAI (openai v4+): the helper sends the schema in strict mode and parses it.\n"
-        "import { zodResponseFormat } from \"openai/helpers/zod\";\n"
+        "import {{ zodResponseFormat }} from \"openai/helpers/zod\";\n"
         "const r = await openai.chat.completions.parse({{ model: \"gpt-4o-mini\",\n"
         "  response_format: zodResponseFormat({name}, \"{name}\"),\n"
         "  messages: [{{ role: \"system\", content: SYSTEM_PROMPT }},\n"

@@ -96,8 +96,11 @@ _INLINE_FENCE = re.compile(r"(?<=\S)[ \t]*(?=```)")
 # Words after a fence's language on the same line: the learner is talking about backticks
 # ("it adds ```json at the start and my json.loads breaks"), not opening a block.
 # ("... starts with ```json ... how do i fix this": an ellipsis may come first.)
+# (A fence closing the line after it makes it an inline block, "```text You are a bot.```";
+# one with more words after it is mentioned too: "starts with ```json and ends with ```.
+# I told it ...".)
 _PROSE_AFTER_FENCE = re.compile(r"[ \t]+(?:[.\u2026,:;-]{1,3}[ \t]{0,3})?[A-Za-z][a-z']*"
-                                r"(?:[ \t,]+[A-Za-z][a-z']*){2}\b(?!.*```)")
+                                r"(?:[ \t,]+[A-Za-z][a-z']*){2}\b(?!.*```[ \t]*$)")
 _TRACE_LINE = re.compile(
     r"^\s*(?:Traceback \(most recent call last\)|File \"[^\"\n]{1,300}\", line \d+|"
     r"at [\w$.<>]+ \(|at (?:async )?[\w$./<>-]+:\d+|\^+\s*$|During handling of the above|"

@@ -236,7 +236,11 @@ class Retriever:
         # question is not asking for TypeScript).
         shown = self._code_languages.get(doc.key)
         said = languages or _DEFAULT_LANGUAGE
-        return LANGUAGE_TIEBREAK if shown and not shown & said else 0.0
+        if not shown or shown & said:
+            return 0.0
+        # A card only in a language few learners use (Go, Ruby, PHP, C#, Java) answers only
+        # someone who works in it: a Ruby learner gets the Python card and its note, not Go.
+        return LANGUAGE_TIEBREAK if shown & _COMMON_LANGUAGES else RARE_LANGUAGE_PENALTY
 
     def _stale(self, doc: Doc, fresh: Sequence[str]) -> float:
         if not fresh or self.index.mentions(self.index.position(doc), fresh):
@@ -357,6 +361,8 @@ PHRASING_MATCH = 0.9
 # near tie: a Node learner asking how to retry got the Python card, a Python learner asking
 # about a proxy the Node one. The closeness the answer policy reads is not changed.
 LANGUAGE_TIEBREAK = 0.15
+RARE_LANGUAGE_PENALTY = 0.5
+_COMMON_LANGUAGES = frozenset({"python", "js"})
 _DEFAULT_LANGUAGE = frozenset({"python"})
 _FENCE_LANGUAGE = re.compile(r"^[ \t]{0,4}```(python|py|js|javascript|ts|typescript|jsx|tsx|"
                              r"java|csharp|cs|go|ruby|php)\b", re.M)
@@ -376,7 +382,7 @@ _LANGUAGES_SAID = {
                       re.I),
     "ruby": re.compile(r"\b(?:ruby|rails|sinatra|gemfile)\b", re.I),
     "go": re.compile(r"\b(?:golang|go (?:backend|server|service|app|code|sdk|program)|"
-                     r"go get|go\.mod)\b", re.I),
+                     r"go get|go\.mod|in go)\b", re.I),
 }
 
 
@@ -388,8 +394,13 @@ def code_languages(answer: str) -> frozenset[str]:
 
 def languages_said(text: str) -> frozenset[str]:
     """The language families a learner's text says they work in."""
-    head = text[:4000]
+    # "no python pls": a language named to rule it out is not one they work in.
+    head = _NOT_LANGUAGE.sub(" ", text[:4000])
     return frozenset(name for name, pattern in _LANGUAGES_SAID.items() if pattern.search(head))
+
+
+_NOT_LANGUAGE = re.compile(r"\b(?:no|not|without|instead of|rather than)\s{1,3}(?:in\s{1,3})?"
+                           r"(?:python|javascript|typescript|node|js|php|ruby|java)\b", re.I)
 
 
 # A follow-up is matched together with the question it leans on ("where do I store my key

@@ -316,6 +316,11 @@ def read_signals(text: str, prose: str = "") -> Signals:
         # Claude named and a "system" message in the list: the system prompt goes in the
         # top-level ``system`` parameter (the 400 the learner gets, or will).
         codes.append("anthropic_system_role")
+    if ("```json" in low[:8000] and ("jsondecodeerror" in low[:8000] or "json.loads" in low[:8000]
+                                     or "json.parse" in low[:8000])):
+        # "it starts with ```json and ends with ``` ... JSONDecodeError": the fences the
+        # model wrapped its JSON in, not a malformed object.
+        codes.append("json_in_fences")
     exceptions = []
     for m in _EXCEPTION.finditer(text):
         name = m.group(1)

@@ -268,8 +268,9 @@ _INTO_BEFORE = re.compile(r"\b(?:into|down to|summar(?:y|ies) of|answers? of|rep
 # Words with the side they are on: "500 words in", "200 output words", "300 words of output".
 _WORDS_SIDE = re.compile(
     r"^\s*-?\s*(?:(input|prompt|in|output|completion|out|generated)\s+)?words?\b"
-    r"(?:\s+(?:of\s+)?(input|prompt|in|output|completion|out|generated)\b)?", re.I)
-_ITEM_AFTER = re.compile(r"^\s*(?:(?:new|short|long|large|small|support|customer|daily|"
+    r"(?:\s+(?:of\s+)?(input|prompt|in|output|completion|out|generated|summary|summaries|"
+    r"answers?|replies|reply|responses?)\b)?", re.I)
+_ITEM_AFTER = re.compile(r"^\s*(?:(?:new|news|short|long|large|small|support|customer|daily|"
                          r"monthly|active|paying|paid|free|premium|registered|"
                          r"pdf|text|user|product|summary|summari[sz]ation|"
                          r"translation|classification|extraction|batch|background|email|chat)"

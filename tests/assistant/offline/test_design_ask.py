@@ -215,3 +215,14 @@ def test_the_key_plan_hears_render_gemini_and_a_keyless_ci(real_tutor: OfflineTu
     plan = replies[-1].text
     assert "Your plan" in plan and "On Render" in plan and "Gemini keys belong" in plan
     assert "CI secret store" not in plan and "notebook" not in plan.lower()
+
+
+@pytest.mark.parametrize("provider", ["openai", "anthropic", "gemini", "unknown"])
+@pytest.mark.parametrize("language", ["python", "js"])
+def test_every_schema_draft_renders(provider: str, language: str) -> None:
+    """QA pass 16: a TypeScript + OpenAI plan crashed on the template's own braces
+    (KeyError: ' zodResponseFormat ')."""
+    out = draft_schema("we extract merchant, date, total and items from receipts", provider,
+                       language)
+    assert "Receipt" in out and out.count("```") == 2
+    assert ("z.object" in out) == (language == "js")

@@ -809,8 +809,13 @@ def test_a_learner_in_another_language_is_told_the_python_code_carries_over(real
     """QA: Go and C# developers got Python code with no word that it is Python only."""
     reply = real_tutor.compose(make_turn(
         real_tutor.course, "rate-limits-cost",
+        "in Ruby, how do i implement retry with backoff and jitter for 429? no python pls"))
+    assert "The code above is JavaScript; in Ruby" in reply.text  # the Node card, said so
+    # Go has a card of its own now (QA pass 16): its code, not the note.
+    go = real_tutor.compose(make_turn(
+        real_tutor.course, "rate-limits-cost",
         "in Go, how do i implement retry with backoff and jitter for 429? no python pls"))
-    assert "The code above is Python; in Go" in reply.text
+    assert go.meta["card"] == "rlc-go-backoff" and "```go" in go.text
     plain = real_tutor.compose(make_turn(real_tutor.course, "rate-limits-cost",
                                          "can you show a tenacity example for retries?"))
     assert "The code above is Python" not in plain.text
