@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import re
 from collections.abc import Sequence
 from importlib import resources
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from apilab.assistant.offline.draft import Draft
 
 __all__ = ["Guide", "guide_step", "guides"]
+
+log = logging.getLogger(__name__)
 
 _HEADER = re.compile(r"\*\*(?P<title>[^*\n]{5,120}) - question (?P<n>\d) of (?P<total>\d)\*\*")
 _STOP = re.compile(r"^\s*(?:stop|skip|cancel|quit|exit|never ?mind|forget it|no thanks)\b", re.I)
@@ -551,7 +554,10 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         provider = next(iter(sorted(providers_named(told))), "openai")
         languages = languages_said(told)
         language = "js" if "js" in languages and "python" not in languages else "python"
-        lines += ["", draft_schema(told, provider, language)]
+        try:
+            lines += ["", draft_schema(told, provider, language)]
+        except Exception:  # noqa: BLE001 - the schema is a bonus; never fail the plan for it
+            log.exception("Could not draft the schema for a plan")
     return "\n".join(lines)
 
 
