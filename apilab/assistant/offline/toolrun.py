@@ -369,9 +369,14 @@ class _Chain:
 
 
 def _total(workload: Workload | None) -> bool:
-    """A total for a period ("90 million input tokens a day"): complete with no count."""
-    return workload is not None and workload.has_tokens and bool(workload.frequency) and \
-        not workload.item_noun and workload.items <= 1
+    """A total for a period ("90 million input tokens a day"), or a total that big no
+    request holds ("60M input and 9M output tokens"): complete with no count."""
+    return workload is not None and workload.has_tokens and not workload.item_noun and \
+        workload.items <= 1 and (bool(workload.frequency) or max(
+            workload.input_tokens, workload.output_tokens) >= TOTAL_TOKENS)
+
+
+TOTAL_TOKENS = 2_000_000  # more than any model's context: a total, not one request's size
 
 
 def _full(workload: Workload | None) -> bool:

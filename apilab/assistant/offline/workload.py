@@ -178,7 +178,9 @@ _TIME_WORD = (r"(second|sec|minute|min|hour|hr|day|week|month|year)s?\b")
 _FREQ = re.compile(r"^\s*(?:requests?|calls?|times|req|queries|messages)?\s*(?:per|a|an|each|"
                    r"every|/)\s*" + _TIME_WORD, re.I)
 # "10k docs to gpt-4o-mini every night": the rate later in the same clause.
-_FREQ_NEAR = re.compile(r"^[^.,;!?\n]{0,40}?\b(?:per|each|every)\s{1,3}" + _TIME_WORD, re.I)
+# (Not past another number: "50 users x 20 questions a day per month" is the questions' day
+# and the month asked for, not the users' month.)
+_FREQ_NEAR = re.compile(r"^[^.,;!?\n\d]{0,40}?\b(?:per|each|every)\s{1,3}" + _TIME_WORD, re.I)
 _FREQ_ADJ = {"daily": "day", "hourly": "hour", "weekly": "week", "monthly": "month",
              "yearly": "year", "annually": "year", "rps": "second", "rpm": "minute",
              "qps": "second"}
@@ -213,7 +215,8 @@ PEOPLE_NOUNS = _PEOPLE_NOUNS  # for the tool runner: "each student" leans on "30
 _DURATION = re.compile(r"\b(?:for|over|during|in|within)\s+(?:the\s+next\s+|a\s+|an\s+|one\s+)?"
                        r"(\d+(?:\.\d+)?)?\s*" + _TIME_WORD, re.I)
 # "50 questions a week, 14 weeks": a count of a time unit with no "for" is the duration too.
-_BARE_DURATION = re.compile(r"^\s{0,3}(second|minute|hour|day|week|month|year)s?\b"
+_BARE_DURATION = re.compile(r"^\s{0,3}(?:school\s|working\s|work\s|business\s|week\s|"
+                            r"trading\s)?(second|minute|hour|day|week|month|year)s?\b"
                             r"(?!\s{0,3}(?:per|a|an|each|every|/)\b)", re.I)
 _RATE_BEFORE = re.compile(r"\b(?:per|every|each|a|an)\s{0,3}$|/\s{0,3}$", re.I)
 _ASKED_PERIOD = re.compile(r"\b(?:per|a|an|each|every|/|in a|for a|for one|over a)\s*"
@@ -415,6 +418,18 @@ def rates_in(text: str) -> dict[str, Decimal]:
     return found
 
 
+_PER_PERSON_AFTER = re.compile(r"\s{0,2}(?:/|per\s{1,3}|a\s{1,3}|each\s{1,3})(?:student|user|"
+                               r"person|customer|employee|member|visitor|player|subscriber)s?\b",
+                               re.I)
+_EACH_PARENT = re.compile(r"\b(?:each|per|every|a)\s{1,3}(conversation|chat|session|thread|"
+                          r"ticket|document|article|call)\s{0,3}(?:is|has|=|:|of)?\s{0,3}"
+                          r"(?:maybe\s{1,3}|about\s{1,3}|around\s{1,3}|roughly\s{1,3}|like\s{1,3})?"
+                          r"~?\s{0,2}$", re.I)
+_TIMES_BEFORE = re.compile(r"(?:\bx|\u00d7|\*)\s{0,2}$", re.I)
+_STATUS_AFTER = re.compile(r"(?:s\b|'s\b)|\s{0,2}(?:error|errors|status|code|response|says|said|"
+                           r"message says|too many|rate limit|from|at \d|again|keeps?|when)\b",
+                           re.I)
+_EQUALS_BEFORE = re.compile(r"=\s{0,2}~?\s{0,2}$")
 _AGAIN_BEFORE = re.compile(r"\b(?:those|these|the same|that)\s{1,3}(?:~\s?)?$", re.I)
 _LIMIT_BEFORE = re.compile(r"\b(?:limits?|tier|itpm|otpm|quota|allowed|allowance|capped at)\b",
                            re.I)
@@ -439,6 +454,8 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     per_item_seen = False
     item_total_seen = False
     per_person = False  # the first count is each person's ("users get 20 a day")
+    pending: tuple[str, Decimal, str] | None = None  # (per what, how many, of what)
+    counted_at = 0  # where the first item count ends
     found = False
     bare_duration: tuple[Decimal, str] | None = None
     rate_unit_end = 0  # the "1M" of "$0.15 per 1M input" is the price's unit, not a count
@@ -461,6 +478,11 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             if _CLAIM_CONTEXT.search(sentence):
                 w.claimed = q.value
             continue
+        if item_total_seen and _EQUALS_BEFORE.search(before):
+            continue  # "2,000 requests a DAY = 60,000/month": the learner's own product
+        if (400 <= q.value < 600 and q.value == q.value.to_integral_value()
+                and _STATUS_AFTER.match(after)):
+            continue  # "the 429 says ...", "429s at 9am", "a 503 error": a status, not a count
         token = _TOKEN_AFTER.match(after)
         # The sentence so far, up to 160 characters back: "limits are 4000 RPM and 400k
         # input tokens per minute, 80k output tokens per minute" says "limits" once.
@@ -540,8 +562,12 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                 w.items, w.item_noun = q.value, "requests"
                 item_total_seen = True
                 w.frequency = _RATE_UNIT_NAMES[unit.lastindex - 1]
-            elif w.each == 1 and w.item_noun in _PEOPLE_NOUNS:
-                # "2000 students x 20 messages/day": each person's rate.
+                # "15 messages/day/student": each person's rate, the people said later.
+                per_person = bool(_PER_PERSON_AFTER.match(after[unit.end():]))
+            elif (w.each == 1 and w.item_noun in _PEOPLE_NOUNS
+                  and not re.search(r"[.;!?\n]", text[counted_at:q.start])):
+                # "2000 students x 20 messages/day": each person's rate (in the same sentence:
+                # "300 employees. ~80 req/min at 9am" is everyone's peak, not each one's).
                 noun = re.match(r"\s*([a-z]+)", after, re.I)
                 w.each = q.value
                 w.each_noun = noun.group(1).lower() if noun and noun.group(1).lower() in \
@@ -590,10 +616,27 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
                     freq = _FREQ.match(after[item.end():]) if item else None
                     if freq and not w.frequency:
                         w.frequency = freq.group(1).lower()
+                elif (w.each > 1 and noun in _REQUEST_NOUNS and noun != w.each_noun
+                      and (_per_unit_of(w.each_noun, text[max(0, q.start - 40):q.end + 40])
+                           or _TIMES_BEFORE.search(before))):
+                    # "800 users, each ~3 conversations a month, each conversation ~6
+                    # messages": the messages of every conversation.
+                    w.notes.append(f"{_count(w.each)} {w.each_noun} x {_count(q.value)} "
+                                   f"{noun} each = {_count(w.each * q.value)} {noun} per "
+                                   f"{w.item_noun.rstrip('s')}.")
+                    w.each, w.each_noun = w.each * q.value, noun
+                continue
+            parent = _EACH_PARENT.search(before)
+            if parent and noun in _REQUEST_NOUNS and noun != f"{parent.group(1).lower()}s" \
+                    and pending is None:
+                # "each conversation ~6 messages" before any count of conversations: the
+                # messages of one conversation, applied when the conversations are counted.
+                pending = (f"{parent.group(1).lower()}s", q.value, noun)
                 continue
             w.items = q.value
             w.item_noun = noun
             item_total_seen = True
+            counted_at = q.end
             # "free users get 20 generations a day", "each user sends 10": a count per person.
             per_person = noun not in _PEOPLE_NOUNS and bool(
                 _PEOPLE_SUBJECT.search(before + " ") or _PER_PERSON_BEFORE.search(before))
@@ -616,6 +659,16 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
         if _CLAIM_CONTEXT.search(sentence) and not re.match(r"^\s*" + _TIME_WORD, after, re.I):
             w.claimed = q.value
             w.claimed_money = q.money or not re.search(r"tokens?", after[:15], re.I)
+    if pending is not None:
+        parent, value, noun = pending
+        if w.each_noun == parent:
+            w.notes.append(f"{_count(w.each)} {parent} x {_count(value)} {noun} each = "
+                           f"{_count(w.each * value)} {noun} per {w.item_noun.rstrip('s')}.")
+            w.each, w.each_noun = w.each * value, noun
+        elif w.item_noun == parent and w.each == 1:
+            w.each, w.each_noun = value, noun
+        elif not item_total_seen:
+            w.items, w.item_noun = value, noun  # only "each conversation ~6 messages"
     if not found and not (w.words_in or w.words_out):
         # Chat messages only: a "long document" has no typical size to assume.
         chatty = {w.item_noun, w.each_noun} & _CHAT_NOUNS
@@ -685,6 +738,14 @@ _PEOPLE_SUBJECT = re.compile(r"(?<![\d,.kK]\s)(?<![\d,.kK])\b(?:the |our |all |m
 _PER_PERSON_BEFORE = re.compile(r"\b(?:each|every|per|a)\s{1,3}(?:user|customer|person|member|"
                                 r"student|visitor|employee|player|subscriber)\s{1,3}(?:\w+\s{1,3})?$",
                                 re.I)
+
+
+def _per_unit_of(noun: str, window: str) -> bool:
+    """Whether ``window`` says "each conversation" / "per conversation" / "a conversation"
+    for the plural ``noun`` ("conversations")."""
+    singular = noun[:-1] if noun.endswith("s") else noun
+    return bool(re.search(rf"\b(?:each|per|a|every|/)\s{{0,3}}{re.escape(singular)}\b", window,
+                          re.I))
 
 
 def _counts_all(text: str, q: Quantity) -> bool:

@@ -540,3 +540,11 @@ def test_with_those_numbers_uses_the_numbers_said_before(real_tutor: OfflineTuto
         "processes, 50k descriptions a day",
         "so with those numbers, how many requests per minute should my workers send in total?"])
     assert "about **200 requests a minute** in all" in replies[1].text
+
+
+def test_a_big_token_total_in_a_follow_up_is_priced_alone(real_tutor: OfflineTutor) -> None:
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "check my Gemini 2.5 Flash estimate: 30,000 calls x 2,000 in / 300 out = $40.50/month",
+        "how much do 60M input and 9M output tokens cost on gemini 2.5 flash?"])
+    assert "60M input x $0.30/1M = $18.00" in replies[1].text
+    assert "total **$40.50**" in replies[1].text and "1.8B" not in replies[1].text

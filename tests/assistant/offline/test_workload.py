@@ -558,3 +558,34 @@ def test_each_persons_allowance_then_the_people_and_a_chat_average() -> None:
     discord = rate_arithmetic("a discord bot, 30 servers, maybe 2000 questions a day but very "
                               "spiky during events")
     assert "30 tokens" not in discord and "busiest minute" in discord
+
+
+@pytest.mark.parametrize(("text", "items", "each", "frequency", "period", "periods"), [
+    # QA pass 16: "a day per month" was priced per month (the users took "per month").
+    ("just give me a dollar number: 50 users x 20 questions a day per month", 50, 20, "day",
+     "month", 30),
+    # The learner's own product after "=" is not a rate of its own.
+    ("no, 2,000 requests a DAY = 60,000/month. 150 tokens in, 600 out per request", 2000, 1,
+     "day", "month", 30),
+    # Each student's rate, the students, and "20 school days" as the duration.
+    ("peak 30-40 req/min; 2,000 in / 400 out; 15 messages/day/student; 20 school days. 120 "
+     "students", 120, 15, "day", "20 days", 20),
+    # Conversations per user, messages per conversation, in either order.
+    ("800 users, each ~3 conversations a month, each conversation ~6 messages", 800, 18,
+     "month", "month", 1),
+    ("each conversation ~6 messages. how much for 800 users? each ~3 conversations a month",
+     800, 18, "month", "month", 1),
+    ("800 users x 3 conversations x 6 messages, 500 tokens in 200 out", 800, 18, "", "", 1),
+])
+def test_counts_said_the_way_learners_say_them(text: str, items: int, each: int,
+                                               frequency: str, period: str,
+                                               periods: int) -> None:
+    w = parse_workload(text, assume_chat_size=True)
+    assert w is not None and (w.items, w.each) == (items, each)
+    assert (w.frequency, w.period, w.periods) == (frequency, period, periods)
+
+
+def test_a_status_is_not_a_count_and_a_peak_in_another_sentence_is_not_per_person() -> None:
+    w = parse_workload("slack bot, 429s at 9am, 300 employees, tier 2.\n~80 req/min at 9am, "
+                       "6,000 in / 500 out; 429 says input tokens per minute limit")
+    assert w is not None and (w.items, w.item_noun, w.each) == (300, "employees", 1)
