@@ -141,10 +141,9 @@ def design_guide(message: str, lab_id: str) -> Guide | None:
         # of its own, which the notes answer, not a request for a planning interview.
         return None
     ranked = sorted(guides(), key=lambda g: (g.topic_hits(head), g.lab == lab_id), reverse=True)
-    best = ranked[0] if ranked else None
-    if best is not None and best.topic_hits(head) == 0:
-        best = next((g for g in guides() if g.lab == lab_id), None)
-    return best
+    # A request whose topic no guide covers ("plan evals for our HR bot") is answered from
+    # the notes, not with another topic's questions.
+    return ranked[0] if ranked and ranked[0].topic_hits(head) else None
 
 
 def _asks(message: str) -> bool:
@@ -387,6 +386,11 @@ def guide_step(w: Draft) -> bool:
         if len(message.split()) > 6 and not facts and (
                 message.strip().endswith("?") or _asks(message)):
             return False
+        if _own_question(message, step):
+            # "a person reads it in slack. but I'm asking about evals - how do I test prompt
+            # changes before shipping?": an answer, then a question of their own that the
+            # guide's next question would ignore; the notes answer it.
+            return False
         reactions = _reactions(step, facts, message)
         if not reactions:
             reactions = [step.react.get("default", "Noted.")]
@@ -443,6 +447,21 @@ def guide_step(w: Draft) -> bool:
             w.kind = "clarify"
         return True
     return False
+
+
+def _own_question(message: str, step: Step) -> bool:
+    """Whether ``message`` holds a question of the learner's own beside its answer: a
+    how/what/why question sentence of some length that says nothing the step asked."""
+    from apilab.assistant.offline.read import is_question, sentences
+
+    # (Any full stop ends a piece here: "... in slack. but I'm asking about evals".)
+    pieces = [p for s in sentences(message[:1000]) for p in re.split(r"(?<=[.!?])\s+", s) if p]
+    return any(is_question(p) and len(p.split()) >= 5 and not step.facts_in(p)
+               and _OWN_ASK.search(p) for p in pieces)
+
+
+_OWN_ASK = re.compile(r"\b(?:how (?:do|can|should) (?:i|we)|what(?:'s| is| should)|why|which|"
+                      r"i'?m asking|my question)\b", re.I)
 
 
 def _reactions(step: Step, facts: list[str], message: str) -> list[str]:

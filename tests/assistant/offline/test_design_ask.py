@@ -226,3 +226,17 @@ def test_every_schema_draft_renders(provider: str, language: str) -> None:
                        language)
     assert "Receipt" in out and out.count("```") == 2
     assert ("z.object" in out) == (language == "js")
+
+
+def test_a_question_of_their_own_leaves_the_guide_and_evals_are_not_a_prompt_plan(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 16: "plan evals for our HR bot" got the prompt questionnaire, and "but I'm
+    asking about evals - how do I test prompt changes?" got its next question."""
+    assert design_guide("help me plan evals for our HR FAQ bot", "production-prompts") is None
+    replies = _talk(real_tutor, "production-prompts", [
+        "help me design the prompt for my HR FAQ bot, it answers leave and payroll questions "
+        "from policy docs",
+        "a person reads it in slack. but I'm asking about evals - how do I test prompt changes "
+        "before shipping?"])
+    assert "question 3 of 3" not in replies[1].text
+    assert replies[1].meta["card"] == "pp-eval-prompt-change"

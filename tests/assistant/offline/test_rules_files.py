@@ -33,3 +33,17 @@ RULES = resources.files("apilab.assistant.offline") / "rules"
                                         if p.name.endswith(".yaml")))
 def test_a_rules_file_has_no_key_twice(name: str) -> None:
     yaml.load((RULES / name).read_text(encoding="utf-8"), Loader=_NoDuplicates)  # noqa: S506
+
+
+def test_no_source_or_data_file_holds_a_control_character() -> None:
+    """A backspace where a regex meant ``\\b`` (written through a non-raw string) compiles
+    and silently never matches: guard every source and data file of the package."""
+    import pathlib
+
+    import apilab
+
+    root = pathlib.Path(apilab.__file__).parent
+    bad = [str(p.relative_to(root)) for p in root.rglob("*")
+           if p.suffix in (".py", ".yaml", ".md") and any(
+               c in p.read_text(encoding="utf-8") for c in "\x00\x07\x08\x0b\x0c")]
+    assert bad == []
