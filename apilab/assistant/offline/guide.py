@@ -545,7 +545,7 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     items = urgent + list(guide.plan.get("always", ()))
     for fact in dict.fromkeys(facts):
         items += guide.plan.get(fact, ())
-    if _NO_STREAMING.search(told):
+    if _NO_STREAMING.search(told) or "chat_platform" in facts:
         # "ok forget streaming": the plan does not bring it back.
         items = [item for item in items if "stream" not in item.lower()]
     for combined, more in guide.plan.items():

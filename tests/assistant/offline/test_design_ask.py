@@ -240,3 +240,13 @@ def test_a_question_of_their_own_leaves_the_guide_and_evals_are_not_a_prompt_pla
         "before shipping?"])
     assert "question 3 of 3" not in replies[1].text
     assert replies[1].meta["card"] == "pp-eval-prompt-change"
+
+
+def test_a_chat_platform_bot_is_not_told_to_stream_and_gemini_gets_its_errors(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 16: a Discord bot on Gemini was told to stream and given OpenAI's errors."""
+    reply = _talk(real_tutor, "api-basics", [
+        "plan error handling for discord.js bot answering with gemini, ~150 people, don't "
+        "crash or go silent"])[0]
+    assert "Your plan" in reply.text and "Stream replies" not in reply.text
+    assert "typing indicator" in reply.text and "google.genai.errors.ClientError" in reply.text

@@ -303,3 +303,16 @@ def test_a_key_plan_opening_that_names_the_team_and_environments_skips_that_ques
         "openai and anthropic, 3 of us work on it, we have dev and prod"])
     assert "question 3 of 3" in reply.text
     assert "One key per environment" in reply.text
+
+
+def test_every_unless_names_facts_of_its_own_step() -> None:
+    """A fact list placed under ``unless:`` by mistake silently drops those facts (it did:
+    the call plan's json and cache)."""
+    for guide in guides():
+        for step in guide.steps:
+            for fact, cancelled_by in step.unless.items():
+                assert fact in step.facts, (guide.id, fact)
+                assert set(cancelled_by) <= set(step.facts), (guide.id, cancelled_by)
+            assert all(f in step.react or f in guide.plan or any(
+                f in k.split("+") for k in guide.plan) for f in step.facts
+                if f not in ("ci_keyless",)), guide.id
