@@ -66,9 +66,29 @@ class _RecursiveRetry:
         return False
 
 
+class _FetchHeaderIndex:
+    """Finds ``res.headers["retry-after"]`` on a ``fetch`` response: a ``Headers`` object
+    answers only ``.get()``, so the bracket reads ``undefined`` and the wait is lost."""
+
+    _FETCHED = re.compile(r"\b(\w{1,40})\s*=\s*await\s+fetch\s*\(")
+
+    def search(self, code: str) -> bool:
+        for m in itertools.islice(self._FETCHED.finditer(code[:100_000]), 50):
+            if re.search(rf"\b{re.escape(m.group(1))}\.headers\s*\[", code[m.end():m.end() + 4000]):
+                return True
+        return False
+
+
+class _Always:
+    """A mistake pattern for rules whose ``applies`` check already found the mistake."""
+
+    def search(self, code: str) -> bool:
+        return True
+
+
 # (rule, objective, checked-as, applies, mistake, problem, fix)
-_RULES: tuple[tuple[str, str, str, re.Pattern[str] | _RecursiveRetry, re.Pattern[str], str, str],
-              ...] = (
+_RULES: tuple[tuple[str, str, str, re.Pattern[str] | _RecursiveRetry | _FetchHeaderIndex,
+                    re.Pattern[str] | _Always, str, str], ...] = (
     ("messages-string", "request-anatomy", "`messages` is a list of role/content dicts",
      _c(r"\bmessages\s*[=:]\s*(?:\[|f?[\"'])"), _c(r"\bmessages\s*[=:]\s*f?[\"']"),
      "`messages` is a string.", "It must be a **list of `{\"role\": ..., \"content\": ...}` "
@@ -113,6 +133,11 @@ _RULES: tuple[tuple[str, str, str, re.Pattern[str] | _RecursiveRetry, re.Pattern
      "Retry in a loop with a few attempts (or tenacity), waiting with exponential backoff and "
      "jitter between them; recursion retries as fast as it can fail and ends in a "
      "RecursionError. If the SDK already retries (`max_retries`), your layer multiplies it."),
+    ("fetch-header-index", "backoff-jitter", "response headers are read with `.get()`",
+     _FetchHeaderIndex(), _Always(),
+     "`res.headers[\"retry-after\"]` is always `undefined` on a `fetch` response.",
+     "`fetch` returns a `Headers` object: read it with `res.headers.get(\"retry-after\")` "
+     "(seconds, as a string: `Number(...) * 1000` for `setTimeout`), or your wait is 0."),
     ("bare-except", "status-codes", "errors are caught by type",
      _c(r"\bexcept\b"), _c(r"except\s*:|except\s+Exception\s*(?:as\s+\w+\s*)?:"),
      "A bare `except` treats every error alike.", "Catch the SDK's errors by type "

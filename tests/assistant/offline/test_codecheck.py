@@ -122,3 +122,14 @@ def test_a_javascript_retry_loop_with_no_wait_is_found() -> None:
     paced = loop.replace("continue;", "{ await new Promise((r) => setTimeout(r, 2 ** n * 1000)); "
                          "continue; }")
     assert "retry-no-backoff" not in {f.rule for f in review(paced)}
+
+
+def test_a_fetch_header_read_with_brackets_is_found() -> None:
+    """QA pass 16: `res.headers["retry-after"]` on a fetch response was "already right"."""
+    code = ("async function ask(body) {\n  for (let i = 0; i < 5; i++) {\n    const res = await "
+            "fetch(URL, { method: 'POST', headers, body });\n    if (res.status === 429) {\n"
+            "      await new Promise((r) => setTimeout(r, res.headers['retry-after'] * 1000));\n"
+            "      continue;\n    }\n    return res.json();\n  }\n}")
+    assert "fetch-header-index" in {f.rule for f in review(code)}
+    fixed = code.replace("res.headers['retry-after']", "Number(res.headers.get('retry-after'))")
+    assert "fetch-header-index" not in {f.rule for f in review(fixed)}
