@@ -711,11 +711,26 @@ _KEY_CHECKS: tuple[_Check, ...] = (
                              r"(?:api_key|API_KEY|apiKey|os\.environ\b\)|headers)", c),
      "The key (or the headers holding it) is printed or logged.", "Logs are one of the common "
      "ways keys leak; log the request id, never the key."),
+    # A CI workflow that prints the key: "- run: cat .env", "echo $OPENAI_API_KEY".
+    ("the workflow does not print secrets", _has(r"\b(?:runs-on|jobs|steps):|^\s{0,12}-?\s{0,3}"
+                                                r"run:\s|\bscript:"),
+     lambda c: not _CI_PRINTS_SECRET.search(c),
+     "A CI step prints a secret into the build log (`cat .env`, `echo $KEY`, `printenv`).",
+     "Build logs are kept, and public on open-source repositories. GitHub Actions masks a "
+     "registered secret's exact value, but not a changed copy (encoded, split, escaped), and "
+     "other CI systems may not mask at all. Remove the step; if the log ever showed the value, "
+     "revoke the key and make a new one."),
     ("the key is not in a URL", _always,
      lambda c: not re.search(r"[?&](?:key|api_key|apikey)=", c, re.I),
      "The key travels in the URL.", "URLs end up in logs and browser history; send the key "
      "in a header."),
 )
+
+
+_CI_PRINTS_SECRET = re.compile(
+    r"\b(?:cat|type|more|less|head|tail)\s{1,3}\S{0,80}\.env\b|\becho\s{1,3}[\"']?\$\{?\{?\s{0,3}"
+    r"(?:secrets\.|env\.)?\w{0,60}(?:KEY|TOKEN|SECRET|PASSWORD)\b|\bprintenv\b|^\s{0,12}-?\s{0,3}"
+    r"run:\s{1,3}env\s*$", re.I | re.M)
 
 
 def review_keys(text: str) -> Review:

@@ -516,3 +516,16 @@ def test_the_improved_prompt_leaves_out_the_line_about_it(real_tutor) -> None:  
     # Asked for again: the same improved version, not a new planning interview.
     assert "```text\nYou are ChefBot." in replies[1].text
     assert "question 1 of 3" not in replies[1].text
+
+
+def test_a_ci_step_that_prints_a_secret_is_found() -> None:
+    """QA pass 16: a workflow running `cat .env` got "nothing to fix"."""
+    from apilab.assistant.offline.review import review_keys
+
+    workflow = ("jobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "
+                "\"OPENAI_API_KEY=${{ secrets.OPENAI_API_KEY }}\" > .env\n      - run: cat .env\n"
+                "      - run: pytest\n")
+    found = [p for p, _ in review_keys(workflow).problems]
+    assert found and found[0].startswith("A CI step prints a secret")
+    assert not review_keys(workflow.replace("      - run: cat .env\n", "")).problems
+    assert review_keys("      - run: echo $OPENAI_API_KEY\n    runs-on: x").problems
