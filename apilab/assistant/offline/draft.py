@@ -136,6 +136,10 @@ class Draft:
     def last_reply(self) -> str:
         return next((c for r, c in reversed(self.turn.history) if r == "assistant"), "")
 
+    def last_learner_message(self) -> str:
+        return next((c for r, c in reversed(self.turn.history) if r in ("user", "learner")),
+                    "")
+
     def answered_before(self, card: Card | None) -> bool:
         """Whether an earlier reply in this conversation gave ``card`` as its answer (a
         folded alternative the learner may not have opened does not count)."""

@@ -179,36 +179,39 @@ def _py_type(field: str) -> str:
     return _PY[_kind(field)]
 
 
+def _element_fields(f: Field) -> tuple[str, ...]:
+    """The fields of each element when ``f`` is a list of objects (line items have the
+    usual three unless the learner named them), else ()."""
+    return f.children or (("description", "quantity", "amount")
+                          if f.name in ("line_items", "items", "lines") else ())
+
+
+def _zod_field(field: str) -> str:
+    kind = _ZOD[_kind(field)]
+    return f"  {field}: {kind}" if "//" in kind else f"  {field}: {kind},"
+
+
 def _python(name: str, tree: list[Field]) -> list[str]:
     lines = ["from pydantic import BaseModel", ""]
     for f in tree:
-        if f.children or f.name in ("line_items", "items", "lines"):
-            children = f.children or ("description", "quantity", "amount")
+        if children := _element_fields(f):
             lines += [f"class {_singular(f.name)}(BaseModel):"]
             lines += [f"    {c}: {_py_type(c)}" for c in children] + ["", ""]
     lines.append(f"class {name}(BaseModel):")
-    for f in tree:
-        nested = f.children or f.name in ("line_items", "items", "lines")
-        lines.append(f"    {f.name}: list[{_singular(f.name)}]" if nested
-                     else f"    {f.name}: {_py_type(f.name)}")
+    lines += [f"    {f.name}: list[{_singular(f.name)}]" if _element_fields(f)
+              else f"    {f.name}: {_py_type(f.name)}" for f in tree]
     return lines
 
 
 def _zod(name: str, tree: list[Field]) -> list[str]:
     lines = ['import { z } from "zod";', ""]
     for f in tree:
-        if f.children or f.name in ("line_items", "items", "lines"):
-            children = f.children or ("description", "quantity", "amount")
+        if children := _element_fields(f):
             lines.append(f"const {_singular(f.name)} = z.object({{")
-            lines += [f"  {c}: {_ZOD[_kind(c)].rstrip(',')}," if "//" not in _ZOD[_kind(c)]
-                      else f"  {c}: {_ZOD[_kind(c)]}" for c in children]
-            lines += ["});", ""]
+            lines += [_zod_field(c) for c in children] + ["});", ""]
     lines.append(f"const {name} = z.object({{")
-    for f in tree:
-        nested = f.children or f.name in ("line_items", "items", "lines")
-        kind = _ZOD[_kind(f.name)]
-        lines.append(f"  {f.name}: z.array({_singular(f.name)})," if nested
-                     else f"  {f.name}: {kind}" if "//" in kind else f"  {f.name}: {kind},")
+    lines += [f"  {f.name}: z.array({_singular(f.name)})," if _element_fields(f)
+              else _zod_field(f.name) for f in tree]
     lines.append("});")
     return lines
 

@@ -140,10 +140,16 @@ def design_guide(message: str, lab_id: str) -> Guide | None:
         # "help me structure my code ... what's a clean way to organize this?": a question
         # of its own, which the notes answer, not a request for a planning interview.
         return None
-    ranked = sorted(guides(), key=lambda g: (g.topic_hits(head), g.lab == lab_id), reverse=True)
     # A request whose topic no guide covers ("plan evals for our HR bot") is answered from
     # the notes, not with another topic's questions.
-    return ranked[0] if ranked and ranked[0].topic_hits(head) else None
+    return _guide_by_topic(head, lab_id)
+
+
+def _guide_by_topic(text: str, lab_id: str) -> Guide | None:
+    """The guide whose topics ``text`` names most (this lab's on a tie), if it names any."""
+    hits = {g.id: g.topic_hits(text) for g in guides()}
+    best = max(guides(), key=lambda g: (hits[g.id], g.lab == lab_id), default=None)
+    return best if best is not None and hits[best.id] else None
 
 
 def _asks(message: str) -> bool:
@@ -247,16 +253,24 @@ _PLAN_AGAIN = re.compile(r"\b(?:summari[sz]e|recap|repeat|show|give|list|write)\
 
 def _plan_again(w: Draft) -> bool:
     """The plan given earlier in this conversation, shown again when asked for."""
-    if not _PLAN_AGAIN.search(w.message[:300]):
+    return _shown_again(w, _PLAN_AGAIN, _PLAN_MARK, "Here is the plan from above again:",
+                        "the plan", keep_mark=True)
+
+
+def _shown_again(w: Draft, asked: re.Pattern[str], mark: str, lead: str, what: str, *,
+                 keep_mark: bool = False) -> bool:
+    """The block after ``mark`` in the latest reply holding it, shown again when the
+    message asks for it (``asked``); a repeat, so it does not count."""
+    if not asked.search(w.message[:300]):
         return False
-    plan = next((c for r, c in reversed(w.turn.history)
-                 if r == "assistant" and _PLAN_MARK in c), None)
-    if plan is None:
+    given = next((c for r, c in reversed(w.turn.history) if r == "assistant" and mark in c),
+                 None)
+    if given is None:
         return False
-    w.parts.append("Here is the plan from above again:\n\n" + plan[plan.index(_PLAN_MARK):]
-                   .split("\n\n**Next:**")[0].strip())
+    start = given.index(mark) + (0 if keep_mark else len(mark))
+    w.parts.append(f"{lead}\n\n" + given[start:].split("\n\n**Next:**")[0].strip())
     w.kind = "repeat"
-    w.why_not = "the reply shows the plan given earlier again"
+    w.why_not = f"the reply shows {what} given earlier again"
     w.follow_up = None
     w.guided = True
     return True
@@ -298,8 +312,7 @@ def _plan_from_conversation(w: Draft) -> bool:
         return False
     told = "\n".join([*said, w.message[:1500]])
     lab = w.turn.lab.id
-    ranked = sorted(guides(), key=lambda g: (g.topic_hits(told), g.lab == lab), reverse=True)
-    guide = given if adds else ranked[0] if ranked and ranked[0].topic_hits(told) else next(
+    guide = given if adds else _guide_by_topic(told, lab) or next(
         (g for g in guides() if g.lab == lab), None)
     if guide is None or not any(step.facts_in("\n".join(said)) for step in guide.steps):
         return False  # nothing said before about the situation: no plan to sum up
@@ -319,21 +332,10 @@ _IMPROVED_MARK = "An improved version:"
 
 def _improved_again(w: Draft) -> bool:
     """The improved prompt a review in this conversation gave, shown again when asked for."""
-    if not _IMPROVED_AGAIN.search(w.message[:300]):
-        return False
-    given = next((c for r, c in reversed(w.turn.history)
-                  if r == "assistant" and _IMPROVED_MARK in c), None)
-    if given is None:
-        return False
-    block = given[given.index(_IMPROVED_MARK) + len(_IMPROVED_MARK):].split("\n\n**Next:**")[0]
-    w.parts.append("Here is the improved version from the review above (replace the <...> "
-                   "parts; add any rule we discussed since, and keep a check in code for "
-                   "anything that must never happen):\n\n" + block.strip())
-    w.kind = "repeat"
-    w.why_not = "the reply shows the improved prompt given earlier again"
-    w.follow_up = None
-    w.guided = True
-    return True
+    return _shown_again(w, _IMPROVED_AGAIN, _IMPROVED_MARK,
+                        "Here is the improved version from the review above (replace the <...> "
+                        "parts; add any rule we discussed since, and keep a check in code for "
+                        "anything that must never happen):", "the improved prompt")
 
 
 # "can you write one for my bakery?" after asking how to write a system prompt.
@@ -347,14 +349,14 @@ def _one_is_a_prompt(w: Draft) -> str:
     message = w.message
     if not _WRITE_ONE.search(message[:300]):
         return message
-    last = next((c for r, c in reversed(w.turn.history) if r in ("user", "learner")), "")
+    last = w.last_learner_message()
     if not re.search(r"\bprompt\b", last[:2000], re.I):
         return message
     return _WRITE_ONE.sub(lambda m: m.group(0)[:-3] + "system prompt", message, count=1)
 
 
 def _earlier_ask(w: Draft) -> str:
-    return next((c for r, c in reversed(w.turn.history) if r in ("user", "learner")), "")[:600]
+    return w.last_learner_message()[:600]
 
 
 def guide_step(w: Draft) -> bool:

@@ -286,7 +286,7 @@ _BUDGET_ASK = re.compile(r"\blast(?:s)?\b|\bcredits?\b|\bbudget\b|\bbalance\b", 
 
 
 def _previous_learner(w: Draft) -> str:
-    return next((c for r, c in reversed(w.turn.history) if r in ("learner", "user")), "")
+    return w.last_learner_message()
 
 
 # How far back a cost question's numbers, and the workload being discussed, are looked for:
@@ -605,15 +605,12 @@ def _quoted_prompt(text: str) -> str | None:
     return body[role.start("role"):] if role and role.start("role") > 0 else body
 
 
-_QUOTES = {"\"": "\"", "\u201c": "\u201d", "'": "'"}
-
-
 def _quoted_paragraph(text: str) -> str:
     """The prompt itself when the paste wraps it in quotes after a line about it ("it's for
     a recipe app ...\n\n\"You are ChefBot. ...\""): the quoted paragraph, not the intro."""
     for block in text.split("\n\n"):
         block = block.strip()
-        closing = _QUOTES.get(block[:1])
+        closing = _CLOSING.get(block[:1], block[:1]) if block[:1] in "\"'\u201c" else ""
         if closing and len(block) > 40 and block.endswith(closing):
             return block[1:-1].strip()
     return text

@@ -212,6 +212,10 @@ _PEOPLE_NOUNS = frozenset({"users", "customers", "visitors", "members", "student
                            "employees", "agents", "subscribers", "clients", "players",
                            "patients", "developers", "devs", "accounts", "seats"})
 PEOPLE_NOUNS = _PEOPLE_NOUNS  # for the tool runner: "each student" leans on "30 students"
+# One of them, for "each user", "per student", "/day/student" (longest first).
+_PERSON_ALTERNATION = "|".join(sorted(
+    {n[:-1] for n in _PEOPLE_NOUNS if n.endswith("s") and n != "folks"} | {"person"},
+    key=len, reverse=True))
 _DURATION = re.compile(r"\b(?:for|over|during|in|within)\s+(?:the\s+next\s+|a\s+|an\s+|one\s+)?"
                        r"(\d+(?:\.\d+)?)?\s*" + _TIME_WORD, re.I)
 # "50 questions a week, 14 weeks": a count of a time unit with no "for" is the duration too.
@@ -418,9 +422,8 @@ def rates_in(text: str) -> dict[str, Decimal]:
     return found
 
 
-_PER_PERSON_AFTER = re.compile(r"\s{0,2}(?:/|per\s{1,3}|a\s{1,3}|each\s{1,3})(?:student|user|"
-                               r"person|customer|employee|member|visitor|player|subscriber)s?\b",
-                               re.I)
+_PER_PERSON_AFTER = re.compile(rf"\s{{0,2}}(?:/|per\s{{1,3}}|a\s{{1,3}}|each\s{{1,3}})"
+                               rf"(?:{_PERSON_ALTERNATION})s?\b", re.I)
 _EACH_PARENT = re.compile(r"\b(?:each|per|every|a)\s{1,3}(conversation|chat|session|thread|"
                           r"ticket|document|article|call)\s{0,3}(?:is|has|=|:|of)?\s{0,3}"
                           r"(?:maybe\s{1,3}|about\s{1,3}|around\s{1,3}|roughly\s{1,3}|like\s{1,3})?"
@@ -735,9 +738,8 @@ _PEOPLE_SUBJECT = re.compile(r"(?<![\d,.kK]\s)(?<![\d,.kK])\b(?:the |our |all |m
                              + r")\s{1,3}(?:\w+\s{1,3}){0,2}$", re.I)
 
 
-_PER_PERSON_BEFORE = re.compile(r"\b(?:each|every|per|a)\s{1,3}(?:user|customer|person|member|"
-                                r"student|visitor|employee|player|subscriber)\s{1,3}(?:\w+\s{1,3})?$",
-                                re.I)
+_PER_PERSON_BEFORE = re.compile(rf"\b(?:each|every|per|a)\s{{1,3}}(?:{_PERSON_ALTERNATION})"
+                                r"\s{1,3}(?:\w+\s{1,3})?$", re.I)
 
 
 def _per_unit_of(noun: str, window: str) -> bool:
