@@ -15,6 +15,7 @@ import functools
 import logging
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,8 @@ import yaml
 from apilab.assistant.offline.fields import draft_schema, list_start, named_fields
 from apilab.assistant.offline.retrieve import languages_said, providers_named
 from apilab.assistant.offline.toolrun import size_workload
-from apilab.assistant.offline.workload import rate_arithmetic
+from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
+from apilab.pricing import format_usd
 
 if TYPE_CHECKING:
     from apilab.assistant.offline.draft import Draft
@@ -282,7 +284,12 @@ _PLAN_ASK = re.compile(
     r"\b(?:sum\s{1,3}(?:it\s{1,3}|this\s{1,3}|everything\s{1,3})?up|summari[sz]e|put\s{1,3}"
     r"(?:it\s{1,3}|this\s{1,3}|everything\s{1,3})?(?:all\s{1,3})?together|pull\s{1,3}(?:it\s{1,3})?"
     r"together|recap|write|give|make|turn|list)\b[^.?!\n]{0,60}?\b(?:plan|checklist|"
-    r"set-?up|steps)\b", re.I)
+    r"set-?up|steps)\b"
+    # "what should the final checklist be?", "and the whole plan?" (not "what's the free
+    # plan?", a pricing plan).
+    r"|\b(?:final|whole|full|complete|overall)\s{1,3}(?:plan|checklist)\b"
+    r"|\bwhat\s{1,3}(?:should|would)\s{1,3}(?:the|my|our)\s{1,3}(?:plan|checklist)\s{1,3}be\b",
+    re.I)
 PLAN_MEMORY = 6  # the learner's last few messages a plan asked for at the end is built from
 
 
@@ -544,19 +551,30 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     facts = [f for step in guide.steps for f in step.facts_in(told)]
     urgent = [item for fact in dict.fromkeys(facts) if fact in guide.plan_first
               for item in guide.plan.get(fact, ())]
-    items = urgent + list(guide.plan.get("always", ()))
+    # What the learner told us first, then the items every plan has: a plan that opens
+    # with their host, team and budget reads as theirs.
+    items = list(urgent)
     for fact in dict.fromkeys(facts):
         items += guide.plan.get(fact, ())
-    if _NO_STREAMING.search(told) or "chat_platform" in facts:
-        # "ok forget streaming": the plan does not bring it back.
-        items = [item for item in items if "stream" not in item.lower()]
     for combined, more in guide.plan.items():
         # "interactive+background": items for when both were said (a bulk job beside a
         # button a person clicks).
         if "+" in combined and set(combined.split("+")) <= set(facts):
             items += more
+    said = _said_values(told)
+    for name in said:
+        # "said:budget": items for a value the learner gave, with their number in them,
+        # instead of the general item for having a budget.
+        if f"said:{name}" in guide.plan:
+            general = set(guide.plan.get(name, ()))
+            items = [item for item in items if item not in general]
+            items += guide.plan[f"said:{name}"]
+    items += guide.plan.get("always", ())
+    if _NO_STREAMING.search(told) or "chat_platform" in facts:
+        # "ok forget streaming": the plan does not bring it back.
+        items = [item for item in items if "stream" not in item.lower()]
     lines = [f"{_PLAN_MARK}{guide.title.lower()}):", ""]
-    lines += [f"- [ ] {item}" for item in dict.fromkeys(items)]
+    lines += [f"- [ ] {_with_values(item, said)}" for item in dict.fromkeys(items)]
     if "model" in facts or "budget" in facts:
         sized = size_workload(told)
         if sized:
@@ -580,6 +598,24 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         except Exception:  # noqa: BLE001 - the schema is a bonus; never fail the plan for it
             log.exception("Could not draft the schema for a plan")
     return "\n".join(lines)
+
+
+_VALUE_SLOT = re.compile(r"\{(budget|alert)\}")
+
+
+def _said_values(told: str) -> dict[str, str]:
+    """Values the learner gave that plan items can quote (``{budget}``, ``{alert}``)."""
+    budget = monthly_budget(told)
+    if budget is None:
+        return {}
+    def money(amount: Decimal) -> str:
+        return f"${amount:,.0f}" if amount == amount.to_integral_value() else format_usd(amount)
+
+    return {"budget": f"{money(budget)}/month", "alert": money(budget / 2)}
+
+
+def _with_values(item: str, said: dict[str, str]) -> str:
+    return _VALUE_SLOT.sub(lambda m: said.get(m.group(1), m.group(0)), item)
 
 
 # "I'm building a support bot for my bike shop", "its a recipe bot for ...": the thing

@@ -202,6 +202,11 @@ _THANKS = re.compile(r"^\s*(thanks|thank you|thx|ty|cheers|great|cool|nice|aweso
                      r"okay|perfect|makes sense|i see|understood|bye|goodbye|see you|cya|"
                      r"lol|lmao|haha+|hah|heh|wow|oh|ah|hmm+|k|kk|"
                      r"good night|that'?s all)\b[\w\s!.,]{0,30}$", re.I)
+# "ok give me the plan", "cool now do it for mini", "thanks, what about gemini": an
+# acknowledgement that goes on to ask for something is a request, not small talk.
+_ASKS_AFTER = re.compile(r"\b(?:give|show|write|draft|redo|explain|tell\s{1,3}me|list|sum\s{1,3}"
+                         r"(?:it\s{1,3})?up|summari[sz]e|compare|calculate|what|how|why|which|"
+                         r"where|(?:can|could|would)\s{1,3}(?:you|u))\b", re.I)
 _ABOUT = re.compile(
     r"\b(who|what) are you\b|\bwho (made|built|created|wrote|trained) you\b|"
     r"\bare you (an? )?(ai|bot|human|real|llm|model|gpt|chatgpt|claude|"
@@ -439,7 +444,8 @@ def detect_small_talk(text: str) -> str | None:
         return "help"
     if _GREETING.match(text):
         return "greeting"
-    if _THANKS.match(text) and not asks_next(text):
+    if (_THANKS.match(text) and not asks_next(text)
+            and not _ASKS_AFTER.search(text, _THANKS.match(text).end(1))):
         return "thanks"
     if _about_the_tutor(text):
         return "about"

@@ -20,8 +20,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 __all__ = ["PEOPLE_NOUNS", "Change", "Quantity", "Workload", "apply_change", "is_change",
-           "parse_quantities", "parse_workload", "price_model_split", "price_workload",
-           "rate_arithmetic"]
+           "monthly_budget", "parse_quantities", "parse_workload", "price_model_split",
+           "price_workload", "rate_arithmetic"]
 
 _MILLION = Decimal(1_000_000)
 MAX_QUANTITIES = 60
@@ -1639,3 +1639,36 @@ def history_growth(text: str) -> str:
 def _ordinal(n: int) -> str:
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n:,}{suffix} request"
+
+
+# "budget maybe 20 dollars a month", "cap of $100 per month", "we have a $20 monthly
+# budget", "no more than 25 bucks a month": an amount of money said as a monthly limit.
+_AMOUNT = r"(\d{1,3}(?:,\d{3}){1,2}|\d{1,7})(\.\d{1,2})?(k\b)?"
+_MONEY = re.compile(rf"(?:\$|\busd\s{{0,2}}|\bus\$)\s{{0,2}}{_AMOUNT}|\b{_AMOUNT}\s{{0,2}}"
+                    r"(?:\$|usd\b|dollars?\b|bucks\b|€|eur\b|euros?\b)", re.I)
+_SPEND_WORDS = re.compile(r"\b(?:budget|cap|capped|limit|spend|afford|max|maximum|"
+                          r"more than|at most|up to|have|got|allow|allowed)\b", re.I)
+# "it costs $150 a month", "our bill is $40/month": what is spent, not a limit.
+_COST_WORDS = re.compile(r"\b(?:costs?|costing|bill|billed|paying|pay|paid|charged|spent|"
+                         r"spending)\b", re.I)
+_MONTHLY_NEAR = re.compile(r"/\s{0,2}mo\b|\bmonth(?:ly)?\b", re.I)
+
+
+def monthly_budget(text: str) -> Decimal | None:
+    """The monthly spending limit the learner said, or None: an amount with budget or cap
+    words just before or after it and a month near it, not what something costs."""
+    for m in _MONEY.finditer(text[:6000]):
+        before = text[max(0, m.start() - 50):m.start()]
+        before = re.split(r"[.?!;\n]|\band\b", before)[-1]  # this clause only
+        after = text[m.end():m.end() + 40]
+        after = re.split(r"[.?!;\n]|\band\b", after)[0]
+        near = f"{before} {after}"
+        if not (_SPEND_WORDS.search(near) and _MONTHLY_NEAR.search(near)):
+            continue
+        if _COST_WORDS.search(before) and not re.search(r"\bbudget\b", near, re.I):
+            continue
+        whole, cents, thousands = m.group(1, 2, 3) if m.group(1) else m.group(4, 5, 6)
+        amount = Decimal(whole.replace(",", "") + (cents or "")) * (1000 if thousands else 1)
+        if amount > 0:
+            return amount
+    return None

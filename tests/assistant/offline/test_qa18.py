@@ -1,0 +1,88 @@
+"""Fixes from learner QA pass 17 (thirteenth session): plans that quote what the learner
+said, plans asked for in everyday words, and details told after a plan."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apilab.assistant.offline import OfflineTutor
+from apilab.assistant.offline.intents import detect_small_talk
+from apilab.assistant.offline.workload import monthly_budget
+from tests.assistant._helpers import converse
+
+_KEY_OPENING = ["help me plan key management for my side project",
+                "it's a next.js app on vercel, I'm solo, calling openai from api routes. budget "
+                "maybe 20 dollars a month"]
+
+
+@pytest.mark.parametrize(("text", "budget"), [
+    ("budget maybe 20 dollars a month", Decimal(20)),
+    ("our budget is $1,500/month", Decimal(1500)),
+    ("I can spend about $2k a month", Decimal(2000)),
+    ("we have 150 dollars a month, want gpt-4o-mini", Decimal(150)),
+    ("Budget is tight, maybe $15/mo", Decimal(15)),
+    ("i dont want to spend more than 25 bucks a month", Decimal(25)),
+    # What something costs is not a limit; the budget said after it is.
+    ("our bill is $40/month and our budget is $60 a month", Decimal(60)),
+    ("it costs $150 a month", None),
+    ("we process 500 docs a month, $3 each", None),
+    ("we have 3 devs", None),
+])
+def test_a_monthly_budget_is_read_from_everyday_wording(text: str,
+                                                         budget: Decimal | None) -> None:
+    assert monthly_budget(text) == budget
+
+
+def test_the_key_plan_quotes_the_learners_budget_and_puts_their_items_first(
+        real_tutor: OfflineTutor) -> None:
+    plan = converse(real_tutor, "key-security", _KEY_OPENING)[-1]
+    assert plan.meta["answer_kind"] == "plan"
+    items = [line for line in plan.text.splitlines() if line.startswith("- [ ]")]
+    assert any("$20/month" in item and "$10" in item for item in items)
+    # Their host comes before the items every plan has.
+    vercel = next(i for i, item in enumerate(items) if "Vercel" in item)
+    always = next(i for i, item in enumerate(items) if "pre-commit secret scan" in item)
+    assert vercel < always
+
+
+def test_the_retry_plan_uses_the_budget_amount_instead_of_the_general_item(
+        real_tutor: OfflineTutor) -> None:
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "help me plan rate limits and budget for my app",
+        "about 30 requests a minute at peak, each around 1500 tokens",
+        "people wait for it in a chat widget",
+        "we have 150 dollars a month, want gpt-4o-mini"])
+    text = replies[-1].text
+    assert "$150/month" in text and "$75" in text
+    assert "Enforce the budget in code (reserve before the call" not in text
+
+
+@pytest.mark.parametrize("ask", ["ok give me the plan", "what should the final checklist be?",
+                                 "and the whole plan?"])
+def test_a_plan_asked_for_in_everyday_words_is_given(real_tutor: OfflineTutor,
+                                                     ask: str) -> None:
+    reply = converse(real_tutor, "key-security", [*_KEY_OPENING, ask])[-1]
+    assert "**Your plan**" in reply.text
+    assert reply.meta["answer_kind"] in ("plan", "repeat")
+
+
+def test_details_told_after_a_plan_update_it(real_tutor: OfflineTutor) -> None:
+    reply = converse(real_tutor, "key-security", [
+        *_KEY_OPENING, "no other people have access. I keep the key in .env.local"])[-1]
+    assert reply.text.startswith("The plan again, with what you added")
+    assert "git check-ignore" in reply.text
+    assert reply.meta.get("card") is None  # not an answer card about strangers on a deployment
+
+
+@pytest.mark.parametrize(("message", "kind"), [
+    ("ok", "thanks"), ("thanks!", "thanks"), ("ok thanks that makes sense", "thanks"),
+    ("great, thats all", "thanks"), ("perfect thank you so much", "thanks"),
+    # An acknowledgement that goes on to ask for something is a request.
+    ("ok give me the plan", None), ("cool now show me code", None),
+    ("thanks, what about gemini", None), ("ok can you redo it for mini", None),
+])
+def test_an_acknowledgement_with_a_request_is_not_small_talk(message: str,
+                                                             kind: str | None) -> None:
+    assert detect_small_talk(message) == kind
