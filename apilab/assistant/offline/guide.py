@@ -584,8 +584,13 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         # The answer to "what does the feature do?", or the opening message that said it
         # ("help me design the prompt for my feature: users paste ...", lead-in dropped).
         opening = min(answers)[1] if answers else ""
-        purpose = _purpose(guide, next((a for n, a in answers if n == 1), "")
-                           or _LEAD_IN.sub("", opening, count=1))
+        # Else an answer to a later question that said what it does ("it answers customer
+        # questions for my plant shop" given when asked who reads the output).
+        purpose = next((p for p in (
+            _purpose(guide, next((a for n, a in answers if n == 1), "")
+                     or _LEAD_IN.sub("", opening, count=1)),
+            *(_purpose(guide, a) for n, a in sorted(answers)
+              if n > 1 and _facts(guide.steps[0], a))) if p), "")
         lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)), named)]
     if named and {"json", "extraction"} & set(facts):
         # The fields the learner listed, as a schema in their language, called the way
@@ -646,8 +651,24 @@ def _purpose(guide: Guide, said: str) -> str:
         # "ok.", "thanks!": too short to say what the feature does.
         kept = [s for s in kept if len(s.split()) >= 3]
         if kept:
-            return _BUILDING.sub("", " ".join(kept), count=1)
+            said = _BUILDING.sub("", " ".join(kept), count=1)
+            # "it answers customer questions for my shop": the task, in the prompt's voice.
+            said = re.sub(r"^\s{0,3}it\s{1,3}(?=[a-z]{2,20}s\b)", "", said, count=1, flags=re.I)
+            return re.sub(r"\bmy\b", "our", said, flags=re.I)
     return ""
+
+
+# "... about orders, shipping and plant care": the topics the feature covers, for the
+# draft's scope line.
+_TOPIC = r"[\w'-]{2,20}(?:\s{1,3}[\w'-]{2,20}){0,2}"
+_SCOPE_LIST = re.compile(rf"\b(?:about|on|with|covering|regarding)\s{{1,3}}({_TOPIC}"
+                         rf"(?:,\s{{0,3}}{_TOPIC}){{0,5}},?\s{{1,3}}(?:and|or)\s{{1,3}}{_TOPIC})",
+                         re.I)
+
+
+def _scope_of(purpose: str) -> str:
+    m = _SCOPE_LIST.search(purpose[:400])
+    return m.group(1).strip() if m else ""
 
 
 def _named_thing(sentence: str) -> str:
@@ -665,7 +686,10 @@ def _draft(guide: Guide, purpose: str, facts: list[str], fields: Sequence[str] =
     lines = [line.replace("{purpose}", said) for line in guide.draft.get("first", ())]
     for fact in facts:
         lines += guide.draft.get(fact, ())
-    lines += guide.draft.get("last", ())
+    scope = _scope_of(said)
+    lines += [f"You cover {scope} only; for anything else, say briefly that you can't help "
+              "with that here." if scope and line.startswith("For anything outside") else line
+              for line in guide.draft.get("last", ())]
     if fields:
         lines = [line.replace("<your JSON Schema>", "{" + ", ".join(fields) + "}")
                  for line in lines]

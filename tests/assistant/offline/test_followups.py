@@ -362,7 +362,7 @@ def test_draft_the_prompt_uses_what_the_learner_said_before(
     assert "question 2 of 3" not in draft.text and "customer-facing" in draft.text
     assert "Assumed, since you asked for the draft now" in draft.text
     assert "```text" in draft.text
-    assert "a customer support bot for my bike shop" in draft.text
+    assert "a customer support bot for our bike shop" in draft.text
     assert "draft the prompt" not in draft.text.split("```text")[1]  # the ask is no purpose
 
 

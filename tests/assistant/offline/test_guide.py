@@ -147,7 +147,7 @@ def test_the_prompt_plan_ends_with_a_draft_built_from_the_answers(
     plan = replies[3].text
     assert "A first draft of the system prompt" in plan
     draft = plan.split("```text", 1)[1]
-    assert "it turns support emails into tickets with a category and a priority" in draft
+    assert "feature: turns support emails into tickets with a category and a priority" in draft
     assert "Reply only with JSON" in draft  # code reads it
     assert "<user_input>" in draft  # the emails are untrusted
     assert "extract the requested fields" in draft
@@ -290,7 +290,7 @@ def test_a_complaint_in_the_answer_is_not_the_features_purpose(
         "only the visitors messages, no files or anything",
     ])
     draft = plan.text.split("```text")[1]
-    assert "a recipe chatbot on my cooking blog" in draft
+    assert "a recipe chatbot on our cooking blog" in draft
     assert "already said" not in draft and "write the prompt" not in draft
 
 

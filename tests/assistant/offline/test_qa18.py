@@ -86,3 +86,17 @@ def test_details_told_after_a_plan_update_it(real_tutor: OfflineTutor) -> None:
 def test_an_acknowledgement_with_a_request_is_not_small_talk(message: str,
                                                              kind: str | None) -> None:
     assert detect_small_talk(message) == kind
+
+
+def test_the_prompt_draft_takes_the_purpose_from_a_later_answer_and_its_topics_as_scope(
+        real_tutor: OfflineTutor) -> None:
+    """The opening named only "my support bot", so the purpose came as the answer to the
+    next question; the draft used to say "<what it does>" and a generic scope."""
+    plan = converse(real_tutor, "production-prompts", [
+        "help me design the system prompt for my support bot",
+        "it answers customer questions for my online plant shop, about orders, shipping and "
+        "plant care",
+        "a person reads it in the chat widget, plain text is fine"])[-1]
+    assert "<what it does>" not in plan.text
+    assert "feature: answers customer questions for our online plant shop" in plan.text
+    assert "You cover orders, shipping and plant care only" in plan.text
