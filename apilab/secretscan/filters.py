@@ -535,6 +535,9 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
             return None
         if group and group[:2] in ("qc", "o") and name_words(name) in (["pass"], ["passed"]):
             return None  # prose: "pass `details=True`", "Pass "--name" or ..."
+        if group and group[:2] in ("qa", "u") and _typed_without_declaration(text, match, name,
+                                                                             start):
+            return None  # prose: "i pass response_mime_type="application/json""
         if group and (group == "v" or group.startswith("qd")) and not env_entry(
                 text, match.start()):
             return None  # "value:" after a name counts only in an env list ("- name: X")
@@ -563,6 +566,24 @@ def accept(rule: Rule, text: str, match: re.Match[str], start: int, end: int) ->
     if rule.id in ("generic-secret", "generic-secret-compared") and kind == "password":
         return RULES_BY_ID["generic-password"]
     return rule
+
+
+# Go's typed declaration "var password string = ..." (the form "NAME TYPE = VALUE"): the
+# word between the name and "=" is a type only after var/const; in prose ("i pass
+# response_mime_type=...") it is the name actually assigned.
+_TYPED_GAP = re.compile(r"[ \t]{1,3}[A-Za-z][A-Za-z0-9_<>*&]{0,20}[ \t]{0,3}=")
+_DECLARES = re.compile(r"(?:\b(?:var|const)[ \t]{1,3})$")
+
+
+def _typed_without_declaration(text: str, match: re.Match[str], name: str, start: int) -> bool:
+    name_start = match.start() - len(name_span(text, match.start(), match.start()))
+    name_end = name_start + len(name)
+    gap = _TYPED_GAP.match(text, name_end, start)
+    # ("blitapp SECRET key=...": the word assigned is a secret's name itself)
+    word = gap.group(0).strip(" \t=") if gap else ""
+    return (gap is not None and name_kind(word) is None
+            and word.lower() not in _SECRET_WORDS | {"key", "keys"}
+            and not _DECLARES.search(text, max(0, name_start - 12), name_start))
 
 
 # PsExec's -p always takes the password (left out, PsExec prompts), so after "psexec ...

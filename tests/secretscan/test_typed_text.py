@@ -40,6 +40,19 @@ def test_a_bare_random_token_is_redacted() -> None:
     "see https://platform.openai.com/account/api-keys and /v1/chat/completions",
     "x-ratelimit-remaining-tokens and retry-after-ms headers",
     "placeholder sk-... or YOUR_KEY_HERE",
+    # "pass" the verb before an assignment (QA pass 17: told to revoke a key never pasted)
+    'i pass response_mime_type="application/json" but grams comes back as a string',
+    "we pass temperature=0.2 and still get different answers",
 ])
 def test_ordinary_questions_are_left_alone(text: str) -> None:
     assert redact_text(text) == (text, [])
+
+
+@pytest.mark.parametrize("text", [
+    'var password string = "Xk9mQ2pLw7zR4v"',      # Go's typed declaration
+    'const apiKey string = "Xk9mQ2pLw7zR4vT8"',
+    'password = "Xk9mQ2pLw7zR4v"',
+])
+def test_a_declared_or_assigned_secret_is_still_redacted(text: str) -> None:
+    redacted, findings = redact_text(text)
+    assert findings and "Xk9mQ2pL" not in redacted
