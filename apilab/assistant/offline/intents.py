@@ -511,12 +511,25 @@ def _model_word(word: str) -> bool:
         part in _model_vocabulary() for part in word.split("-") if part)
 
 
+# "claude haiku 3.5", "sonnet 3.7": a version before 4 came first in Claude's ids
+# (claude-3-5-haiku); written after the family with a space, it was read as "gpt-3.5".
+_CLAUDE_FAMILY_FIRST = re.compile(r"\b(?:claude\s{1,2})?(?P<family>haiku|sonnet|opus)\s{1,2}"
+                                  r"(?P<major>[1-3])(?:\.(?P<minor>\d))?(?![\w.])", re.I)
+
+
+def _claude_id(m: re.Match[str]) -> str:
+    minor = f"{m['minor']}-" if m["minor"] else ""
+    return f"claude-{m['major']}-{minor}{m['family'].lower()}"
+
+
 def model_candidates(text: str) -> list[str]:
     """Model-looking names in a message, longest form first ("gpt-4o mini" -> gpt-4o-mini)."""
     out: list[str] = []
+    text = _CLAUDE_FAMILY_FIRST.sub(_claude_id, text)
     # Learner shorthand: "4o mini", "gpt4o", "haiku", "sonnet".
     # Not after "gpt " ("gpt 3.5 turbo" is already a name, not "gpt gpt-3.5 turbo").
-    text = re.sub(r"(?<![\w.-])(?<!gpt )(?<!claude )(?<!gemini )(4o|4\.1|3\.5)(?=[\s-]|$|\b)",
+    text = re.sub(r"(?<![\w.-])(?<!gpt )(?<!claude )(?<!gemini )(?<!haiku )(?<!sonnet )(?<!opus )"
+                  r"(4o|4\.1|3\.5)(?=[\s-]|$|\b)",
                   r"gpt-\1", text, flags=re.I)
     text = re.sub(r"\bgpt(?=\d)", "gpt-", text, flags=re.I)
     # Not inside a name already ("claude 3.5 sonnet", "claude-3-5-haiku").

@@ -1226,7 +1226,11 @@ def size_workload(told: str) -> str:
 # "what does that cost with and without caching?"
 _CACHING_ASK = re.compile(r"\b(?:with|without|using|if (?:i|we) use|turn on|add)"
                           r"(?:\s{1,3}(?:and|or)\s{1,3}without)?\s{1,3}(?:the\s{1,3})?"
-                          r"(?:prompt\s{1,3})?cach(?:e|ing)\b", re.I)
+                          r"(?:prompt\s{1,3})?cach(?:e|ing)\b"
+                          # "does prompt caching actually save money here?", "how much
+                          # would caching save"
+                          r"|\b(?:prompt\s{1,3})?caching\s{1,3}(?:\w{1,12}\s{1,3}){0,2}?"
+                          r"(?:save|saves|help|worth|reduce|cut|lower)\b", re.I)
 
 
 def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None = None, *,

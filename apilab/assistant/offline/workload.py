@@ -1361,6 +1361,10 @@ _USAGE_WORDS = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|
                           r"need|expect)\b", re.I)
 
 
+# "~20 people who might all use it at 9am", "50 users at the same time".
+_CROWD = re.compile(r"(\d[\d,]{0,6})\s{1,2}(?:people|users|employees|students|colleagues|agents|"
+                    r"staff|devs|developers)\b[^.?!\n]{0,40}?\b(?:all|at once|at the same time|"
+                    r"simultaneous(?:ly)?|together)\b", re.I)
 _MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|at|set to)?\s{0,2}"
                          r"(\d[\d,]{0,9})\b", re.I)
 # "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
@@ -1555,10 +1559,18 @@ def rate_arithmetic(answer: str) -> str:
     if rpm_use and per_request:
         lines.append(f"{rpm_use:,} requests a minute x {per_request:,} tokens each is about "
                      f"**{rpm_use * per_request:,} tokens per minute**.")
+    admitted = ""
+    if reserved and tpm_limit and per_request and "output" not in side_sizes and len(sizes) == 1:
+        # "2.5k tokens prompt and max_tokens 1000": OpenAI admits a request against TPM at
+        # prompt + max_tokens, so that is the size a minute's budget is divided by.
+        admitted = (f"OpenAI counts each request against TPM as prompt + max_tokens when it "
+                    f"arrives: {per_request:,} + {reserved:,} = {per_request + reserved:,} "
+                    "tokens. ")
+        per_request += reserved
     if tpm_limit and per_request:
         fits = tpm_limit // per_request
-        line = (f"Your TPM limit allows {tpm_limit:,} / {per_request:,} = **{fits:,} requests "
-                "a minute**")
+        line = (f"{admitted}Your TPM limit allows {tpm_limit:,} / {per_request:,} = "
+                f"**{fits:,} requests a minute**")
         if rpm_limit:
             binding, cap = ("TPM", fits) if fits < rpm_limit else ("RPM", rpm_limit)
             line += (f"; your RPM limit allows {rpm_limit:,}. So **{binding} binds: you can do "
@@ -1570,6 +1582,13 @@ def rate_arithmetic(answer: str) -> str:
         if rpm_use:
             line += (f" At {rpm_use:,} a minute you would be "
                      + ("over it: expect 429s." if rpm_use > cap else "inside it."))
+        elif (crowd := _CROWD.search(answer[:2000])) is not None:
+            people = int(crowd.group(1).replace(",", ""))
+            line += (f" {people:,} people starting at the same time is about {people:,} "
+                     "requests in that minute: "
+                     + (f"more than {cap:,}, so expect 429s at the rush unless you queue "
+                        "requests (and show a short wait), lower max_tokens, or ask for a "
+                        "higher tier." if people > cap else "that fits."))
         if tpm_side == "input":
             line += (" It is an *input* TPM limit, so only the prompt part of each request "
                      f"counts; if your ~{per_request:,} includes the answer, you can fit a few "

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from apilab.assistant.offline import OfflineTutor
-from apilab.assistant.offline.intents import detect_small_talk
-from apilab.assistant.offline.workload import monthly_budget
+from apilab.assistant.offline.intents import detect_small_talk, model_candidates
+from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
 from tests.assistant._helpers import converse
 
 _KEY_OPENING = ["help me plan key management for my side project",
@@ -100,3 +100,38 @@ def test_the_prompt_draft_takes_the_purpose_from_a_later_answer_and_its_topics_a
     assert "<what it does>" not in plan.text
     assert "feature: answers customer questions for our online plant shop" in plan.text
     assert "You cover orders, shipping and plant care only" in plan.text
+
+
+@pytest.mark.parametrize(("text", "model"), [
+    ("we use claude haiku 3.5 and do ~50k requests a month", "claude-3-5-haiku"),
+    ("claude 3.5 haiku", "claude-3.5-haiku"),
+    ("claude sonnet 3.7", "claude-3-7-sonnet"),
+    ("is haiku 4.5 cheaper", "claude-haiku-4.5"),  # resolved as a family name later
+    ("claude opus 4.1 or gpt 3.5", "claude-opus-4.1"),
+])
+def test_claude_names_in_the_learners_order_are_one_model(text: str, model: str) -> None:
+    """"claude haiku 3.5" was read as gpt-3.5 (priced as gpt-5) and claude-haiku-4-5."""
+    candidates = model_candidates(text)
+    assert candidates[0] == model
+    assert not any("-gpt-" in c for c in candidates)
+
+
+def test_does_caching_save_money_is_priced_with_and_without_the_cache(
+        real_tutor: OfflineTutor) -> None:
+    text = converse(real_tutor, "rate-limits-cost", [
+        "our system prompt is huge, like 6k tokens (product catalog + rules), same for every "
+        "request. we use claude haiku 3.5 and do ~50k requests a month. does prompt caching "
+        "actually save money here or is it a gimmick? how much roughly"])[0].text
+    assert "claude-3-5-haiku" in text and "gpt-5" not in text
+    assert "$240.00" in text and "**With the prompt cache**" in text and "$24.00" in text
+
+
+def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> None:
+    text = rate_arithmetic(
+        "we're on openai tier 1 i think, gpt-4o, the limits page says 30,000 TPM and 500 RPM. "
+        "we want to launch an internal tool for ~20 people who might all use it at 9am. each "
+        "request is about 2.5k tokens prompt and we set max_tokens 1000. is that enough or "
+        "will we get 429s?")
+    assert "2,500 + 1,000 = 3,500" in text
+    assert "30,000 / 3,500 = **8 requests a minute**" in text
+    assert "20 people" in text and "expect 429s" in text
