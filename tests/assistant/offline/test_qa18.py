@@ -135,3 +135,22 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
     assert "2,500 + 1,000 = 3,500" in text
     assert "30,000 / 3,500 = **8 requests a minute**" in text
     assert "20 people" in text and "expect 429s" in text
+
+
+@pytest.mark.parametrize(("lab", "message", "card"), [
+    # openai-node's own error text, pasted after "npx tsx index.ts": was the streaming card.
+    ("api-basics", "when i run `npx tsx index.ts` i get\n\nOpenAIError: The OPENAI_API_KEY "
+     "environment variable is missing or empty; either provide it, or instantiate the OpenAI "
+     "client with an apiKey option, like new OpenAI({ apiKey: 'My API Key' }).",
+     "ab-node-env-missing"),
+    ("api-basics", "how do i load a .env file in node so process.env.OPENAI_API_KEY is set?",
+     "ab-node-env-missing"),
+    ("key-security", "OpenAIError: The OPENAI_API_KEY environment variable is missing or "
+     "empty; either provide it, or instantiate the OpenAI client with an apiKey option",
+     "ks-node-dotenv-order"),
+    ("api-basics", "i saw someone mention reasoning_effort=\"low\" on reddit, is that a real "
+     "parameter? would that fix my empty replies", "ab-reasoning-empty-content"),
+])
+def test_the_pass_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
+                                             card: str) -> None:
+    assert converse(real_tutor, lab, [message])[0].meta.get("card") == card
