@@ -150,6 +150,9 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
      "ks-node-dotenv-order"),
     ("api-basics", "i saw someone mention reasoning_effort=\"low\" on reddit, is that a real "
      "parameter? would that fix my empty replies", "ab-reasoning-empty-content"),
+    ("api-basics", "my code already loops over the raw events from stream=True on anthropic. "
+     "which event has the text and what field? like for event in stream: ???",
+     "ab-anthropic-raw-stream-events"),
 ])
 def test_the_pass_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
                                              card: str) -> None:
