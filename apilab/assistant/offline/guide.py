@@ -52,6 +52,9 @@ class Step:
     objectives: tuple[str, ...] = ()  # what answering this step makes the learner think through
     # fact -> facts that cancel it: "a next.js frontend ... python backend" is not client-only.
     unless: dict[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    # Facts of which one applies: said later, one replaces the others ("it's sveltekit,
+    # not next" after "a next.js app").
+    one_of: tuple[frozenset[str], ...] = ()
 
     def facts_in(self, answer: str) -> list[str]:
         found = _facts(self, answer)
@@ -98,7 +101,8 @@ def guides() -> tuple[Guide, ...]:
         steps = tuple(Step(s["ask"], {k: tuple(str(w).lower() for w in v)
                                       for k, v in (s.get("facts") or {}).items()},
                            dict(s.get("react") or {}), tuple(s.get("objectives") or ()),
-                           {k: tuple(v) for k, v in (s.get("unless") or {}).items()})
+                           {k: tuple(v) for k, v in (s.get("unless") or {}).items()},
+                           tuple(frozenset(group) for group in s.get("one_of") or ()))
                       for s in g["steps"])
         out.append(Guide(g["id"], g["lab"], g["title"],
                          tuple(re.compile(t, re.I) for t in g["triggers"]),
@@ -172,6 +176,48 @@ def _facts(step: Step, answer: str) -> list[str]:
                 found.append(fact)
                 break
     return found
+
+
+# Stricter than _NEGATED: right before the word ("no CI", "don't have a team"), since
+# "nothing on gemini" (no budget there) does not take back Gemini.
+_TAKEN_BACK = re.compile(r"\b(?:no|not|without|never|don'?t (?:have|use|need)|haven'?t got)"
+                         r"\s+(?:(?:a|an|the|any)\s+)?$")
+
+
+def _negated_facts(step: Step, answer: str) -> set[str]:
+    """Facts ``answer`` names only to say they do not apply ("i dont have CI and no
+    notebooks"): a later correction takes back what an earlier answer said."""
+    low = f" {answer.lower()[:3000]} "
+    out = set()
+    for fact, words in step.facts.items():
+        for word in words:
+            pattern = (re.escape(word) if not word.isalnum() or " " in word or word.isdigit()
+                       else rf"\b{re.escape(word)}(?:s|es|ed|d|ing)?\b")
+            if any(_TAKEN_BACK.search(low[max(0, m.start() - 20):m.start()])
+                   for m in re.finditer(pattern, low)):
+                out.add(fact)
+                break
+    return out
+
+
+def _facts_over_time(guide: Guide, said: Sequence[str]) -> list[str]:
+    """The facts of every step in what the learner said, oldest first, each later message
+    able to take one back; then each step's ``unless`` over all of them."""
+    found: dict[str, None] = {}
+    for text in said:
+        for part in text.split("\n"):
+            for step in guide.steps:
+                for fact in _negated_facts(step, part):
+                    found.pop(fact, None)
+                for fact in _facts(step, part):
+                    for group in step.one_of:
+                        if fact in group:
+                            for other in group - {fact}:
+                                found.pop(other, None)
+                    found[fact] = None
+    facts = list(found)
+    return [f for step in guide.steps for f in facts if f in step.facts
+            and not set(step.unless.get(f, ())) & set(facts)]
 
 
 def _word_at(word: str, text: str) -> int:
@@ -253,8 +299,17 @@ _PLAN_AGAIN = re.compile(r"\b(?:summari[sz]e|recap|repeat|show|give|list|write)\
                          r"\b(?:plan|checklist)\b", re.I)
 
 
+# "... again but fixed for my setup (sveltekit on vercel, solo, no CI, 40 users, $25/mo)":
+# new details or corrections, so the plan is built again rather than repeated.
+_NEW_DETAILS = re.compile(r"\d|\b(?:fixed|fix|updated?|correct(?:ed)?|with my|for my|but|not|no|"
+                          r"instead|actually)\b", re.I)
+
+
 def _plan_again(w: Draft) -> bool:
-    """The plan given earlier in this conversation, shown again when asked for."""
+    """The plan given earlier in this conversation, shown again when asked for (built
+    again, by ``_plan_from_conversation``, when the request adds or corrects details)."""
+    if _NEW_DETAILS.search(w.message[:600]) or len(w.message.split()) > 25:
+        return False
     return _shown_again(w, _PLAN_AGAIN, _PLAN_MARK, "Here is the plan from above again:",
                         "the plan", keep_mark=True)
 
@@ -293,13 +348,23 @@ _PLAN_ASK = re.compile(
 PLAN_MEMORY = 6  # the learner's last few messages a plan asked for at the end is built from
 
 
+def _guide_of_plan(reply: str) -> Guide | None:
+    """The guide whose plan ``reply`` gave, if it gave one."""
+    if _PLAN_MARK not in reply:
+        return None
+    title = reply[reply.index(_PLAN_MARK) + len(_PLAN_MARK):].split(")", 1)[0]
+    return next((g for g in guides() if g.title.lower() == title.strip().lower()), None)
+
+
 def _plan_given(w: Draft) -> Guide | None:
     """The guide whose plan the last reply gave, if it gave one."""
-    last = w.last_reply()
-    if _PLAN_MARK not in last:
-        return None
-    title = last[last.index(_PLAN_MARK) + len(_PLAN_MARK):].split(")", 1)[0]
-    return next((g for g in guides() if g.title.lower() == title.strip().lower()), None)
+    return _guide_of_plan(w.last_reply())
+
+
+def _earlier_plan(w: Draft) -> Guide | None:
+    """The guide of the latest plan given in this conversation, if any."""
+    return next((g for role, content in reversed(w.turn.history)
+                 if role == "assistant" and (g := _guide_of_plan(content))), None)
 
 
 def _plan_from_conversation(w: Draft) -> bool:
@@ -319,7 +384,7 @@ def _plan_from_conversation(w: Draft) -> bool:
         return False
     told = "\n".join([*said, w.message[:1500]])
     lab = w.turn.lab.id
-    guide = given if adds else _guide_by_topic(told, lab) or next(
+    guide = given if adds else _earlier_plan(w) or _guide_by_topic(told, lab) or next(
         (g for g in guides() if g.lab == lab), None)
     if guide is None or not any(step.facts_in("\n".join(said)) for step in guide.steps):
         return False  # nothing said before about the situation: no plan to sum up
@@ -548,7 +613,7 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     # Every answer counts for every question: a fact said early ("3 devs" in the answer
     # about where the code runs) still shapes the plan.
     told = " ".join(a for _, a in answers)
-    facts = [f for step in guide.steps for f in step.facts_in(told)]
+    facts = _facts_over_time(guide, [a for _, a in answers])
     urgent = [item for fact in dict.fromkeys(facts) if fact in guide.plan_first
               for item in guide.plan.get(fact, ())]
     # What the learner told us first, then the items every plan has: a plan that opens
@@ -605,7 +670,11 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     return "\n".join(lines)
 
 
-_VALUE_SLOT = re.compile(r"\{(budget|alert)\}")
+_VALUE_SLOT = re.compile(r"\{(budget|alert|users|per_user)\}")
+# "40 beta users", "about 1,200 active users": the people a budget is shared by.
+_USERS = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d{1,7})\s{1,2}(?:[a-z]{2,12}\s{1,2})?"
+                    r"(?:users|customers|students|members|subscribers|people|learners|"
+                    r"employees)\b", re.I)
 
 
 def _said_values(told: str) -> dict[str, str]:
@@ -614,9 +683,17 @@ def _said_values(told: str) -> dict[str, str]:
     if budget is None:
         return {}
     def money(amount: Decimal) -> str:
-        return f"${amount:,.0f}" if amount == amount.to_integral_value() else format_usd(amount)
+        if amount == amount.to_integral_value():
+            return f"${amount:,.0f}"
+        return f"${amount:,.2f}" if amount >= 1 else format_usd(amount)
 
-    return {"budget": f"{money(budget)}/month", "alert": money(budget / 2)}
+    said = {"budget": f"{money(budget)}/month", "alert": money(budget / 2)}
+    users = _USERS.search(told[:6000])
+    if users:
+        count = int(users.group(1).replace(",", ""))
+        if count > 1:
+            said |= {"users": f"{count:,}", "per_user": money(budget / count)}
+    return said
 
 
 def _with_values(item: str, said: dict[str, str]) -> str:

@@ -157,3 +157,38 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
 def test_the_pass_questions_reach_their_card(real_tutor: OfflineTutor, lab: str, message: str,
                                              card: str) -> None:
     assert converse(real_tutor, lab, [message])[0].meta.get("card") == card
+
+
+def test_a_plan_asked_for_again_with_corrections_is_built_again(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: "again but fixed for my setup (sveltekit, no CI ...)" repeated the old plan
+    with its CI, notebook and Next.js items."""
+    replies = converse(real_tutor, "key-security", [
+        "can you help me plan key management for my side project? its a recipe generator app",
+        "its a next.js app on vercel, calling openai from api routes. budget 25 dollars a "
+        "month. we have CI on github actions and a notebook for experiments",
+        "ok can you give me the final checklist again but fixed for my setup (sveltekit on "
+        "vercel, solo, no CI, no notebooks, 40 users, $25/mo)?"])
+    first, fixed = replies[1].text, replies[2].text
+    assert "CI secret store" in first and "Next.js" in first
+    assert "**Your plan**" in fixed and "Here is the plan from above again" not in fixed
+    assert "CI secret store" not in fixed and "notebook" not in fixed.lower()
+    assert "In Next.js" not in fixed and "$env/static/private" in fixed
+    assert "$25/month across 40 users is about $0.63 per user" in fixed
+
+
+def test_a_shared_dev_and_prod_key_is_split_not_treated_as_leaked(
+        real_tutor: OfflineTutor) -> None:
+    plan = converse(real_tutor, "key-security", [
+        "help me plan key management for my side project",
+        "its a sveltekit app on vercel, the openai call is in a +server.ts endpoint. the key "
+        "is in vercel env vars for production and in my .env.local for dev (same key for both "
+        "tbh). just me. dev on my laptop and production",
+        "budget is 20 dollars a month"])[-1].text
+    assert "Split the shared key now" in plan
+    assert "counts as leaked" not in plan and "notebook" not in plan.lower()
+
+
+def test_a_short_plan_again_request_still_repeats_the_plan(real_tutor: OfflineTutor) -> None:
+    reply = converse(real_tutor, "key-security", [*_KEY_OPENING, "can you show the plan again"])
+    assert reply[-1].meta["answer_kind"] == "repeat"
