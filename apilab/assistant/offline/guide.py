@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from apilab.assistant.offline.fields import draft_schema, list_start, named_fields
+from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.retrieve import languages_said, providers_named
 from apilab.assistant.offline.toolrun import size_workload
 from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
@@ -603,6 +604,8 @@ _LEAD_IN = re.compile(r"^[^:\n]{0,120}?\b(?:feature|app|bot|product|tool|service
                       r"[:,-]\s{0,3}", re.I)
 
 
+_READ_BY_PEOPLE = re.compile(r"\b(?:reads?|read by|chat repl(?:y|ies)|in the chat|chat widget)\b",
+                             re.I)
 _NO_STREAMING = re.compile(r"\b(?:forget|skip|drop|no|without|don'?t need|do not need|not)\s{1,3}"
                            r"(?:about\s{1,3})?(?:the\s{1,3})?streaming\b"
                            r"|\bstreaming\s{1,3}(?:isn'?t|is not)\s{1,3}needed\b", re.I)
@@ -614,6 +617,10 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
     # about where the code runs) still shapes the plan.
     told = " ".join(a for _, a in answers)
     facts = _facts_over_time(guide, [a for _, a in answers])
+    if "agent" in facts and "json" in facts and _READ_BY_PEOPLE.search(told):
+        # "both: the customer reads the chat replies, and the tool calls are consumed by our
+        # code": function calling carries the structured part; the replies are text.
+        facts = [("text" if f == "json" else f) for f in facts]
     urgent = [item for fact in dict.fromkeys(facts) if fact in guide.plan_first
               for item in guide.plan.get(fact, ())]
     # What the learner told us first, then the items every plan has: a plan that opens
@@ -634,9 +641,15 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
             general = set(guide.plan.get(name, ()))
             items = [item for item in items if item not in general]
             items += guide.plan[f"said:{name}"]
+    rules = policy_rules(a for _, a in answers) if guide.draft else []
+    if rules:
+        items.append("Check your rules in code before acting on a reply or a tool call (a "
+                     "prompt can be talked out of them): " + "; ".join(rules) + ".")
     items += guide.plan.get("always", ())
-    if _NO_STREAMING.search(told) or "chat_platform" in facts:
-        # "ok forget streaming": the plan does not bring it back.
+    if (_NO_STREAMING.search(told) or "chat_platform" in facts
+            or ("extraction" in facts and "text" not in facts)):
+        # "ok forget streaming": the plan does not bring it back; nobody watches an
+        # extraction job's output arrive.
         items = [item for item in items if "stream" not in item.lower()]
     lines = [f"{_PLAN_MARK}{guide.title.lower()}):", ""]
     lines += [f"- [ ] {_with_values(item, said)}" for item in dict.fromkeys(items)]
@@ -656,7 +669,7 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
                      or _LEAD_IN.sub("", opening, count=1)),
             *(_purpose(guide, a) for n, a in sorted(answers)
               if n > 1 and _facts(guide.steps[0], a))) if p), "")
-        lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)), named)]
+        lines += ["", _draft(guide, purpose, list(dict.fromkeys(facts)), named, rules)]
     if named and {"json", "extraction"} & set(facts):
         # The fields the learner listed, as a schema in their language, called the way
         # their provider takes it.
@@ -707,6 +720,15 @@ _BUILDING = re.compile(r"^\s{0,3}(?:(?:so|ok|okay|hi|hey)\W{1,3})?(?:(?:i'?m|i a
                        r"\s", re.I)
 
 
+# "I'm scared of it refunding everyone", "i've never written a real system prompt": about
+# the learner, not what the feature does.
+_ABOUT_THEMSELVES = re.compile(r"\s{0,3}(?:i'?m|i am|i was|i'?ve|i have|i feel|i want|i'?d like|"
+                               r"honestly|tbh|to be honest)\b(?!\s{1,3}(?:building|making|"
+                               r"creating|writing|working on|developing))", re.I)
+# The thing a design request is for, up to the end of the sentence.
+_FOR_WHAT = re.compile(r"\bfor\s{1,3}((?:a|an|my|our|the)\s{1,3}[^.?!\n]{8,200})", re.I)
+
+
 def _purpose(guide: Guide, said: str) -> str:
     """The learner's words for what the feature does: the last block of ``said`` (the
     message, after the situation said before it) with more than the sentences that only
@@ -720,7 +742,12 @@ def _purpose(guide: Guide, said: str) -> str:
         kept = [_named_thing(s) if _DESIGN_ASK.search(s) else s for s in pieces
                 if not any(t.search(s) for t in guide.triggers)
                 and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)
-                and not _WRITE_ONE.search(s)]
+                and not _WRITE_ONE.search(s) and not _ABOUT_THEMSELVES.match(s)]
+        # "help me design the prompt ... for a support agent that can actually DO things:
+        # look up orders and issue refunds": the request names what it is for.
+        # ("for my support bot" only names it: a later answer may say what it does.)
+        kept = kept or [m.group(1) for s in pieces if any(t.search(s) for t in guide.triggers)
+                        and (m := _FOR_WHAT.search(s)) and len(m.group(1).split()) >= 5]
         # "users paste an invoice and we need vendor name, date, total": what it does, not
         # the field list after it.
         kept = [s[:at].rstrip(" ,;:") if (at := list_start(s)) is not None else s for s in kept]
@@ -755,12 +782,17 @@ def _named_thing(sentence: str) -> str:
     return re.sub(r"^(?:my|our|this|a|an)\b", "the", m.group(0), flags=re.I) if m else ""
 
 
-def _draft(guide: Guide, purpose: str, facts: list[str], fields: Sequence[str] = ()) -> str:
+def _draft(guide: Guide, purpose: str, facts: list[str], fields: Sequence[str] = (),
+           rules: Sequence[str] = ()) -> str:
     """A first draft of the prompt the plan describes, from the learner's own answers (the
     JSON fields they named stand in for the schema placeholder)."""
     # Their words go inside a text block: no backticks (they would close it), one line.
     said = " ".join(purpose.replace("`", "'").split())[:200].rstrip(".") or "<what it does>"
     lines = [line.replace("{purpose}", said) for line in guide.draft.get("first", ())]
+    if rules:
+        # The rules the learner stated, in their words (one line each, no backticks).
+        lines += ["Rules you must follow:"] + [
+            "- " + " ".join(rule.replace("`", "'").split()) for rule in rules]
     for fact in facts:
         lines += guide.draft.get(fact, ())
     scope = _scope_of(said)

@@ -9,6 +9,7 @@ import pytest
 
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
+from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
 from tests.assistant._helpers import converse
 
@@ -192,3 +193,50 @@ def test_a_shared_dev_and_prod_key_is_split_not_treated_as_leaked(
 def test_a_short_plan_again_request_still_repeats_the_plan(real_tutor: OfflineTutor) -> None:
     reply = converse(real_tutor, "key-security", [*_KEY_OPENING, "can you show the plan again"])
     assert reply[-1].meta["answer_kind"] == "repeat"
+
+
+@pytest.mark.parametrize(("texts", "rules"), [
+    (["stack is typescript, gpt-4.1. customers are logged in. policy: refunds only within 14 "
+      "days of delivery, max = order total, anything over 100 eur needs a human. about 200 "
+      "chats a day"],
+     ["refunds only within 14 days of delivery", "max = order total",
+      "anything over 100 eur needs a human"]),
+    # Parentheses keep a rule's parts together.
+    (["the bot knows our shipping (DE/AT only, 3-5 days, free over 60 eur), and we have a "
+      "care-guide FAQ"], ["the bot knows our shipping (DE/AT only, 3-5 days, free over 60 eur)"]),
+    # Requests about the plan and workload numbers are not rules.
+    (["final checklist please, with my numbers in it (14 days, 100 eur human limit)"], []),
+    (["peak maybe 30 req/min, ~120k questions a month, 1.5k system prompt"], []),
+])
+def test_the_rules_a_learner_states_are_read(texts: list[str], rules: list[str]) -> None:
+    assert policy_rules(texts) == rules
+
+
+def test_the_prompt_plan_quotes_the_learners_rules_and_keeps_replies_as_text(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: the draft began "You are the assistant for this feature: I'm scared of it
+    refunding everyone.", asked for JSON in a chat customers read, and had none of the
+    learner's refund rules."""
+    plan = converse(real_tutor, "production-prompts", [
+        "help me design the prompt and guardrails for a support agent that can actually DO "
+        "things: look up orders and issue refunds via function calling. I'm scared of it "
+        "refunding everyone",
+        "both: the customer reads the chat replies, and the tool calls are consumed by our "
+        "code. policy: refunds only within 14 days of delivery, max = order total, anything "
+        "over 100 eur needs a human",
+        "yes, the customer messages, and get_order returns the order notes customers type"])[-1]
+    text = plan.text
+    assert "I'm scared" not in text
+    assert "feature: a support agent that can actually DO things" in text
+    assert "Reply only with JSON" not in text and "plain text" in text
+    assert "- refunds only within 14 days of delivery" in text
+    assert "Check your rules in code" in text and "anything over 100 eur needs a human" in text
+
+
+def test_an_extraction_plan_does_not_ask_to_stream(real_tutor: OfflineTutor) -> None:
+    plan = converse(real_tutor, "production-prompts", [
+        "I need to plan an invoice extraction feature for our bookkeeping app. users upload PDF "
+        "invoices and we want the fields pulled out into our DB. can you help me design the "
+        "prompt + output handling?"])[-1].text
+    assert "**Your plan**" in plan
+    assert "Stream user-facing replies" not in plan and "Set a timeout" in plan
