@@ -232,7 +232,9 @@ def test_a_question_of_their_own_leaves_the_guide_and_evals_are_not_a_prompt_pla
         real_tutor: OfflineTutor) -> None:
     """QA pass 16: "plan evals for our HR bot" got the prompt questionnaire, and "but I'm
     asking about evals - how do I test prompt changes?" got its next question."""
-    assert design_guide("help me plan evals for our HR FAQ bot", "production-prompts") is None
+    # (an eval plan of its own since the thirteenth session, never the prompt plan)
+    found = design_guide("help me plan evals for our HR FAQ bot", "production-prompts")
+    assert found is not None and found.id == "eval-plan"
     replies = _talk(real_tutor, "production-prompts", [
         "help me design the prompt for my HR FAQ bot, it answers leave and payroll questions "
         "from policy docs",

@@ -240,3 +240,19 @@ def test_an_extraction_plan_does_not_ask_to_stream(real_tutor: OfflineTutor) -> 
         "prompt + output handling?"])[-1].text
     assert "**Your plan**" in plan
     assert "Stream user-facing replies" not in plan and "Set a timeout" in plan
+
+
+def test_an_eval_setup_is_planned_from_the_learners_labels_history_and_ci(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: "help me plan it concretely: how many zendesk tickets ..." was called
+    outside the lab, and evals had no guided plan."""
+    replies = converse(real_tutor, "production-prompts", [
+        "can you help me set up evals for my prompts? we keep breaking stuff when we tweak the "
+        "prompt of our ticket triage bot and nobody notices for days",
+        "we have 6 months of tickets in zendesk with the category the agent finally picked",
+        "run it in github actions on every prompt change, without it costing a lot"])
+    assert "Planning evals for your prompt" in replies[0].text
+    plan = replies[-1].text
+    assert replies[-1].meta["answer_kind"] == "plan"
+    assert "confusion matrix" in plan and "stratified by label" in plan
+    assert "`paths:` filter" in plan and "cache results by prompt hash" in plan
