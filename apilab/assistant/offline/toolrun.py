@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from apilab.assistant import httpinfo, tools
@@ -35,6 +35,7 @@ from apilab.assistant.offline.workload import (
     history_growth,
     is_change,
     looks_like_sizes,
+    monthly_budget,
     parse_quantities,
     parse_workload,
     price_model_split,
@@ -470,7 +471,8 @@ def _reprice(w: Draft, chain: _Chain, reading: Reading) -> None:
         # "redo it for mini please" after pricing gpt-4o: that family's mini.
         mini = _mini_of(chain.models[0])
         named = [mini] if mini else named
-    models = named or chain.models
+    # (none named in either: the model said earlier in the conversation, run_cost finds it)
+    models: list[str] | None = named or chain.models or None
     if named and chain.models and _INSTEAD.search(reading.prose[:300]):
         # "what if i used claude haiku instead": the new model beside the one it replaces.
         models = list(dict.fromkeys([*named, *chain.models]))
@@ -1180,21 +1182,28 @@ _PER_MONTH = {"day": Decimal(30), "week": Decimal("4.345"), "month": Decimal(1),
 
 def _against_budget(prose: str, workload: object, figures: list[dict[str, str]],
                     *, asked: bool = False) -> str:
-    """The first model's total set against a sum the learner asks about (or, ``asked``,
-    states as a budget), per month."""
-    m = _SUM.search(prose[:2000])
+    """The first model's total set against a monthly budget the learner states, or (not
+    ``asked``) a sum they ask about beside "cover", "enough", "within" ... per month."""
     period = getattr(workload, "period", "") or getattr(workload, "frequency", "")
-    if not (m and figures and (asked or _COVER_ASK.search(prose[:2000]))
-            and period in _PER_MONTH):
+    if not figures or period not in _PER_MONTH:
+        return ""
+    budget_month = monthly_budget(prose)
+    if budget_month is None and not asked:
+        # "will $50 cover it?": a sum asked about, with the cover word in its own clause
+        # (not "$0.03 is for one message ... over a month", a figure quoted back).
+        for m in _SUM.finditer(prose[:2000]):
+            clause = prose[max(0, m.start() - 40):m.end() + 40]
+            if _COVER_ASK.search(clause) and not _QUOTED_BACK.search(clause):
+                budget_month = (Decimal(m.group(1).replace(",", ""))
+                                * _PER_MONTH[(m.group(2) or "month").lower()])
+                break
+    if budget_month is None:
         return ""
     try:
         total = Decimal(figures[0]["total_usd"])
-        budget = Decimal(m.group(1).replace(",", ""))
     except (KeyError, ArithmeticError, ValueError):
         return ""
-    # A budget said without a period is monthly (how budgets and caps are set).
-    budget_month = budget * _PER_MONTH[(m.group(2) or "month").lower()]
-    month = total * _PER_MONTH[period]
+    month = (total * _PER_MONTH[period]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     verdict = ("**no**: that is over" if month > budget_month else "**yes**: that fits in")
     scaled = ("" if period == "month" else
               f" (x{_PER_MONTH[period].normalize():f} for a {period})")
@@ -1202,6 +1211,11 @@ def _against_budget(prose: str, workload: object, figures: list[dict[str, str]],
             f"${budget_month:,.2f} a month"
             + (" - the Batch API (half price for work that can wait a day), shorter inputs "
                "or a smaller model would close the gap." if month > budget_month else "."))
+
+
+# "$0.03 is for one message", "your $645": a figure of the reply before, said back.
+_QUOTED_BACK = re.compile(r"\b(?:is for|was for|you said|your|that's only|thats only|only for)\b",
+                          re.I)
 
 
 _PEAK_RATE = re.compile(r"\d[\d,.]{0,9}\s{0,2}k?\s{0,2}(?:requests?|reqs?|calls?)?\s{0,2}"

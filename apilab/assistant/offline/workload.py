@@ -223,6 +223,9 @@ _BARE_DURATION = re.compile(r"^\s{0,3}(?:school\s|working\s|work\s|business\s|we
                             r"trading\s)?(second|minute|hour|day|week|month|year)s?\b"
                             r"(?!\s{0,3}(?:per|a|an|each|every|/)\b)", re.I)
 _RATE_BEFORE = re.compile(r"\b(?:per|every|each|a|an)\s{0,3}$|/\s{0,3}$", re.I)
+# "over a month", "in a week", "per month": the period a total covers.
+_TOTAL_OVER = re.compile(r"\b(?:over|in|per|for|a|each)\s{1,3}(?:a\s{1,3}|one\s{1,3}|the\s{1,3})?"
+                         r"(day|week|month|year)\b|\b(monthly|daily|weekly)\b", re.I)
 _ASKED_PERIOD = re.compile(r"\b(?:per|a|an|each|every|/|in a|for a|for one|over a)\s*"
                            r"(hour|day|week|month|year)\b|\b(hourly|daily|weekly|monthly|yearly|"
                            r"annually)\b",
@@ -290,7 +293,11 @@ _NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars
                         "output", "prompt", "completion", "of", "to", "on", "at", "is", "are",
                         "was", "but", "if", "so", "retries", "attempts", "gb", "mb", "kb",
                         "models", "model", "x", "by", "from", "a", "an", "max", "cap",
-                        "limit", "temperature", "tier", "tiers", "people", "percentages"})
+                        "limit", "temperature", "tier", "tiers", "people", "percentages",
+                        # where the app runs, not what it is asked ("a bot in ~40 servers")
+                        "servers", "server", "channels", "guilds", "workspaces", "instances",
+                        "workers", "pods", "machines", "regions", "projects", "keys",
+                        "cores", "threads", "processes", "replicas"})
 _RATE_AFTER = re.compile(
     r"^\s*(?:dollars?|usd)?\s*(?:per|/|for|a|each)\s*(?:1\s*|one\s*)?(m|mtok|million|1m|k|"
     r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached|in|out)\b)?|"
@@ -997,6 +1004,15 @@ def apply_change(w: Workload, text: str) -> Change:
         else:
             new.items, new.item_noun = q.value, word
         change.applied.append(f"{_count(q.value)} {word}")
+        total = _TOTAL_OVER.search(_sentence_around(rest, q.start))
+        if total and word != w.each_noun and _EQUALS_BEFORE.search(rest[:q.start]):
+            # "over a month its more like 8/min average = ~345k messages": the total for
+            # that period, said as the product of a rate, not 345k a minute.
+            unit = (total.group(1) or _FREQ_ADJ[total.group(2).lower()]).lower()
+            new.frequency, new.period, new.periods = unit, unit, Decimal(1)
+            new.notes = [n for n in new.notes if not n.startswith("A month is taken")]
+            change.applied.append(f"per {unit}")
+            return change
         break
     asked = _ASKED_PERIOD.search(rest)
     if change.applied:

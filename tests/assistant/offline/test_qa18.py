@@ -10,7 +10,7 @@ import pytest
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
-from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
+from apilab.assistant.offline.workload import monthly_budget, parse_workload, rate_arithmetic
 from tests.assistant._helpers import converse
 
 _KEY_OPENING = ["help me plan key management for my side project",
@@ -256,3 +256,26 @@ def test_an_eval_setup_is_planned_from_the_learners_labels_history_and_ci(
     assert replies[-1].meta["answer_kind"] == "plan"
     assert "confusion matrix" in plan and "stratified by label" in plan
     assert "`paths:` filter" in plan and "cache results by prompt hash" in plan
+
+
+def test_a_bots_servers_are_not_its_requests() -> None:
+    workload = parse_workload("its in ~40 servers now. each call ~400 tokens in and ~250 out")
+    assert workload is not None and workload.item_noun != "servers"
+
+
+def test_a_monthly_total_said_as_a_rates_product_is_per_month(real_tutor: OfflineTutor) -> None:
+    """QA pass 17: "over a month its more like 8/min average = ~345k messages" was priced as
+    345k a minute ($3.1M), with "you didn't name a model" and "$0.03" taken as a budget."""
+    replies = converse(real_tutor, "rate-limits-cost", [
+        "i have a discord bot (node, discord.js) that answers questions with gemini 2.5 flash. "
+        "it's in ~40 servers now and sometimes whole servers spam it. help me plan rate "
+        "limiting so it doesn't die or cost me a fortune?",
+        "peak maybe 60 messages a minute across all servers when a big server gets going, "
+        "normally 5-10/min. each call ~400 tokens in and ~250 out",
+        "$0.03 is for one message per server lol. over a month its more like 8/min average = "
+        "~345k messages. should i limit per server, per user, or both?"])
+    assert "40 servers = 40 x" not in replies[1].text
+    text = replies[2].text
+    assert "345,000 messages per month" in text and "gemini-2.5-flash" in text
+    assert "**$257.03** per month" in text
+    assert "You didn't name a model" not in text and "over $0.03" not in text
