@@ -24,7 +24,7 @@ import yaml
 from apilab.assistant.offline.fields import draft_schema, list_start, named_fields
 from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.retrieve import languages_said, providers_named
-from apilab.assistant.offline.toolrun import size_workload
+from apilab.assistant.offline.toolrun import cost_levers, size_workload
 from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
 from apilab.pricing import format_usd
 
@@ -657,6 +657,8 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         sized = size_workload(told)
         if sized:
             lines += ["", sized]
+    if "cut_cost" in facts and (levers := cost_levers(told)):
+        lines += ["", levers]
     named = named_fields(told)
     if guide.draft:
         # The answer to "what does the feature do?", or the opening message that said it

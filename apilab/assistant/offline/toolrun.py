@@ -33,6 +33,7 @@ from apilab.assistant.offline.workload import (
     Workload,
     apply_change,
     history_growth,
+    input_parts,
     is_change,
     looks_like_sizes,
     monthly_budget,
@@ -1235,6 +1236,65 @@ def size_workload(told: str) -> str:
     text, figures = price_workload(workload, models[:1])
     fits = _against_budget(told[:6000], workload, figures, asked=True)
     return "**Your workload, priced:** " + text + (f"\n\n{fits}" if fits else "")
+
+
+def cost_levers(told: str) -> str:
+    """Where a workload's input money goes, part by part ("system prompt 1.5k, 6 chunks of
+    700, history up to 3k"), and what the usual levers save on it per month: caching the
+    fixed prefix, half the chunks, half the history, the family's small model. "" unless
+    the parts, a count per period and a priced model were all said."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import format_usd, get_price
+
+    parts = input_parts(told[:6000])
+    workload = parse_workload(_PEAK_RATE.sub(" ", told[:6000]))
+    models = _named_models(told[:6000])
+    if len(parts) < 2 or workload is None or not models or workload.frequency not in _PER_MONTH:
+        return ""
+    try:
+        price = get_price(models[0])
+    except ApilabError:
+        return ""
+    requests = workload.items * workload.each * _PER_MONTH[workload.frequency]
+    million = Decimal(1_000_000)
+
+    def usd(tokens: Decimal | int, rate: Decimal) -> Decimal:
+        return Decimal(tokens) * requests * rate / million
+
+    lines = [f"**Where the input money goes** (`{price.model}`, {requests:,.0f} requests a "
+             "month): " + "; ".join(f"{label} {format_usd(usd(n, price.input_per_m))}"
+                                    for label, n in parts) + "."]
+    levers = []
+    fixed = next(((label, n) for label, n in parts
+                  if re.search(r"system|instructions|catalog", label)), None)
+    if fixed and price.cached_input_per_m is not None and fixed[1] >= 1024:
+        save = usd(fixed[1], price.input_per_m - price.cached_input_per_m)
+        levers.append(f"caching the {fixed[0]} ({fixed[1]:,} tokens, the same every call) "
+                      f"saves about **{format_usd(save)}** at the cached rate")
+    for label, n in parts:
+        if re.search(r"chunk|passage|document|doc|snippet", label):
+            levers.append(f"half the {label.split(' x ')[-1]} saves about "
+                          f"**{format_usd(usd(n // 2, price.input_per_m))}**")
+        elif "history" in label:
+            levers.append(f"half the {label} (a window or a running summary) saves about "
+                          f"**{format_usd(usd(n // 2, price.input_per_m))}**")
+    small = _mini_of(price.model)
+    if small and small != price.model:
+        try:
+            mini = get_price(small)
+        except ApilabError:
+            mini = None
+        if mini is not None:
+            now = usd(workload.input_tokens, price.input_per_m) + usd(
+                workload.output_tokens, price.output_per_m)
+            then = usd(workload.input_tokens, mini.input_per_m) + usd(
+                workload.output_tokens, mini.output_per_m)
+            levers.append(f"each 10% of requests moved to `{mini.model}` saves about "
+                          f"**{format_usd((now - then) / 10)}**")
+    if levers:
+        lines.append("Per month, at these sizes: " + "; ".join(levers) + ". Measure answer "
+                     "quality after each change (your evals), one lever at a time.")
+    return "\n\n".join(lines)
 
 
 # "what does that cost with and without caching?"

@@ -20,8 +20,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 __all__ = ["PEOPLE_NOUNS", "Change", "Quantity", "Workload", "apply_change", "is_change",
-           "monthly_budget", "parse_quantities", "parse_workload", "price_model_split",
-           "price_workload", "rate_arithmetic"]
+           "input_parts", "monthly_budget", "parse_quantities", "parse_workload",
+           "price_model_split", "price_workload", "rate_arithmetic"]
 
 _MILLION = Decimal(1_000_000)
 MAX_QUANTITIES = 60
@@ -731,9 +731,64 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     if converted:
         w.notes.append("; ".join(converted) + " (1 token is about 0.75 English words); count "
                        "the real text for an exact figure.")
+    parts = input_parts(text)
+    if len(parts) >= 2 and sum(n for _, n in parts) > w.input_tokens:
+        # "1.5k system prompt, 6 retrieved chunks of ~700 tokens, history up to 3k, question
+        # ~50 tokens": one request's input is all of it.
+        total = sum(n for _, n in parts)
+        w.input_tokens = Decimal(total)
+        w.notes.append("Input per request: " + " + ".join(
+            f"{label} {n:,}" for label, n in parts) + f" = {total:,} tokens.")
     if per_item_seen and w.items == 1 and not item_total_seen:
         w.notes.append("Per-request figures: give the number of requests for a total.")
     return w
+
+
+# The parts of one request's input, each with its size.
+_PART = (r"(system\s{1,3}prompt|system\s{1,3}message|instructions|"
+         r"(?:chat\s{1,3}|conversation\s{1,3})?history|question|user\s{1,3}message|"
+         r"few-shot\s{1,3}examples|examples|tool\s{1,3}definitions|product\s{1,3}catalog|catalog|"
+         r"(?:retrieved\s{1,3})?context)")
+_PART_NUM = r"~?\s{0,2}(\d{1,3}(?:,\d{3})+|\d{1,6}(?:\.\d{1,2})?)\s{0,2}(k\b)?"
+_COUNTED_PARTS = re.compile(
+    r"\b(\d{1,3})\s{1,3}(?:retrieved\s{1,3}|rag\s{1,3})?(chunks?|passages?|documents?|docs|snippets?)"
+    rf"\s{{1,3}}(?:of|at|x|@)\s{{1,3}}(?:about\s{{1,3}}|around\s{{1,3}})?{_PART_NUM}\s{{0,2}}"
+    r"(?:tokens?|toks?)?", re.I)
+_SIZE_THEN_PART = re.compile(rf"{_PART_NUM}\s{{0,2}}(?:tokens?\s{{1,3}})?(?:of\s{{1,3}})?"
+                             rf"(?:the\s{{1,3}})?{_PART}\b", re.I)
+_PART_THEN_SIZE = re.compile(rf"\b{_PART}\s{{0,3}}(?:is|of|at|:|=|up\s{{1,3}}to|around|about|"
+                             rf"roughly|maybe)?\s{{0,3}}(?:up\s{{1,3}}to\s{{1,3}})?{_PART_NUM}\s{{0,2}}"
+                             r"(?:tokens?|toks?)?", re.I)
+
+
+def _part_size(number: str, thousands: str | None) -> int:
+    return int(Decimal(number.replace(",", "")) * (1000 if thousands else 1))
+
+
+def input_parts(text: str) -> list[tuple[str, int]]:
+    """(label, tokens) for each sized part of one request's input the text lists: "6
+    retrieved chunks of ~700 tokens" is one part of 4,200. A bare number after a part
+    ("question 2") is no size: it needs "k" or "tokens"."""
+    head = text[:2000]
+    taken: list[tuple[int, int, str, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b, _, _ in taken)
+
+    for m in _COUNTED_PARTS.finditer(head):
+        size = _part_size(m.group(3), m.group(4)) * int(m.group(1))
+        taken.append((m.start(), m.end(), f"{m.group(1)} x {m.group(2).lower()}", size))
+    for m in _SIZE_THEN_PART.finditer(head):
+        if free(m.start(), m.end()) and (m.group(2) or "token" in m.group(0).lower()
+                                         or int(Decimal(m.group(1).replace(",", ""))) >= 50):
+            taken.append((m.start(), m.end(), " ".join(m.group(3).lower().split()),
+                          _part_size(m.group(1), m.group(2))))
+    for m in _PART_THEN_SIZE.finditer(head):
+        if free(m.start(), m.end()) and (m.group(3) or "tok" in m.group(0)[-8:].lower()):
+            taken.append((m.start(), m.end(), " ".join(m.group(1).lower().split()),
+                          _part_size(m.group(2), m.group(3))))
+    taken.sort()
+    return [(label, size) for _, _, label, size in taken if size > 0]
 
 
 # "in total", "across all employees", "altogether": a count of everyone's requests together.

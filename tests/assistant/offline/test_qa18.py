@@ -10,7 +10,12 @@ import pytest
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
-from apilab.assistant.offline.workload import monthly_budget, parse_workload, rate_arithmetic
+from apilab.assistant.offline.workload import (
+    input_parts,
+    monthly_budget,
+    parse_workload,
+    rate_arithmetic,
+)
 from tests.assistant._helpers import converse
 
 _KEY_OPENING = ["help me plan key management for my side project",
@@ -279,3 +284,29 @@ def test_a_monthly_total_said_as_a_rates_product_is_per_month(real_tutor: Offlin
     assert "345,000 messages per month" in text and "gemini-2.5-flash" in text
     assert "**$257.03** per month" in text
     assert "You didn't name a model" not in text and "over $0.03" not in text
+
+
+def test_the_parts_of_one_requests_input_add_up() -> None:
+    text = ("each request: 1.5k system prompt (same every time), 6 retrieved chunks of ~700 "
+            "tokens, chat history up to 3k, question ~50 tokens. answers ~350 tokens.")
+    assert input_parts(text) == [("system prompt", 1500), ("6 x chunks", 4200),
+                                 ("chat history", 3000), ("question", 50)]
+    assert input_parts("what is question 2 about") == []
+
+
+def test_a_plan_to_cut_a_bill_prices_each_lever_on_the_learners_numbers(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: a RAG bot's 8.75k-token requests were priced at 750 input tokens, the
+    $1,900 bill was taken for a budget, and the plan was about retries."""
+    plan = converse(real_tutor, "rate-limits-cost", [
+        "our RAG chatbot bill doubled last month ($1,900 on openai) and my boss wants it cut in "
+        "half. can you help me plan how to bring the cost down?",
+        "peak maybe 30 req/min, ~120k questions a month. each request: 1.5k system prompt "
+        "(same every time), 6 retrieved chunks of ~700 tokens, chat history up to 3k, question "
+        "~50 tokens. answers ~350 tokens. model is gpt-4o for everything"])[-1].text
+    items = [line for line in plan.splitlines() if line.startswith("- [ ]")]
+    assert items[0].startswith("- [ ] Measure first")
+    assert "8,750 input" in plan and "fits in $1,900" not in plan
+    assert "caching the system prompt (1,500 tokens, the same every call) saves about " \
+           "**$225.00**" in plan
+    assert "half the chunks saves about **$630.00**" in plan
