@@ -100,8 +100,25 @@ def parse_quantities(text: str) -> list[Quantity]:
     for q in out:
         if kept and q.start < kept[-1].end:
             continue
-        kept.append(q)
+        kept.append(_with_range(text, q))
     return kept
+
+
+# "8k-15k tokens", "5-10/min", "3 to 5 calls": a range, taken at its upper end (the size the
+# limits and the budget must hold).
+_RANGE_TAIL = re.compile(r"\s{0,2}(?:-|\u2013|to)\s{0,2}(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)"
+                         r"(?:\s?(k|thousand|m|million)(?![A-Za-z]))?", re.I)
+
+
+def _with_range(text: str, q: Quantity) -> Quantity:
+    tail = _RANGE_TAIL.match(text, q.end, q.end + 24)
+    if tail is None:
+        return q
+    upper = _to_decimal(tail.group(1), tail.group(2))
+    whole = q.value == q.value.to_integral_value()
+    if upper is None or upper <= q.value or (not tail.group(2) and not whole):
+        return q  # "2024-10-01" is a date, not a range down to 10
+    return Quantity(upper, q.start, tail.end(), text[q.start:tail.end()], q.money)
 
 
 # --- model names -----------------------------------------------------------------------------
@@ -446,6 +463,9 @@ _LIMIT_BEFORE = re.compile(r"\b(?:limits?|tier|itpm|otpm|quota|allowed|allowance
 _IS_SIZE_AFTER = re.compile(r"\s{1,3}(?:is|are|=|would be|comes? to|makes?)\s{1,3}"
                             r"(?:maybe\s{1,3}|about\s{1,3}|around\s{1,3}|roughly\s{1,3}|like\s{1,3}"
                             r"|~\s?)?\d[\d,.]{0,12}\s?[km]?\s{0,2}(?:tokens?|words?)\b", re.I)
+# "peak 30-40 req/min", "peak is maybe 60 a minute": the busiest minute, not the volume.
+_PEAK_BEFORE = re.compile(r"\bpeaks?(?:\s{1,3}(?:is|of|at|maybe|around|about|like)){0,3}"
+                          r"\s{0,3}~?\s{0,2}$", re.I)
 # "500 users x 15 messages = 7500 calls": the product, said again.
 _PRODUCT_BEFORE = re.compile(r"(?:=|\bthat'?s|\bthat is|\bwhich is|\bso|\bi\.e\.)\s{0,3}~?\s{0,2}$",
                              re.I)
@@ -566,6 +586,9 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
             bare_duration = (q.value, bare.group(1).lower())  # "50 a week, 14 weeks"
             continue
         unit = _RATE_UNIT.match(after)
+        if unit and _PEAK_BEFORE.search(text, max(0, q.start - 24), q.start) and len(
+                quantities) > 3:
+            continue  # "peak 30-40 req/min; ... 120 students": sizes the limits, not the bill
         if unit and not (unit.group(6) and re.search(r"\blimit", text[q.start:q.end + 40],
                                                      re.I)):
             if not item_total_seen:
@@ -1459,6 +1482,7 @@ _PEOPLE_WAIT = re.compile(r"\b(?:chat|chatbot|discord|telegram|slack|widget|spik
                           r"people (?:ask|wait)|users? (?:ask|wait|type)|customers? (?:ask|wait)"
                           r"|waiting|real[- ]?time|during (?:an? )?events?)\b", re.I)
 _TIER_BEFORE = re.compile(r"\btier\s{0,2}-?\s{0,2}$", re.I)
+_EACH_AFTER = re.compile(r"\s{0,2}(?:each|per\s{1,3}(?:worker|process|instance|pod))\b", re.I)
 _WORKERS_AFTER = re.compile(r"\s{0,2}(?:\w+\s){0,1}(?:workers?|processes|instances|threads|pods|"
                             r"replicas|containers|servers|machines|cores|dynos)\b", re.I)
 
@@ -1508,6 +1532,7 @@ def rate_arithmetic(answer: str) -> str:
     tpm_side = ""
     per_request: int | None = None
     in_flight: int | None = None  # requests at once ("semaphore of 10"), not a rate
+    workers: int | None = None  # "4 celery workers": each may run several at once
     sizes: list[int] = []  # the token sizes of one request (input, output)
     side_sizes: dict[str, int] = {}  # the same, where the learner named the side
     side_limits: dict[str, int] = {}  # TPM limits by side ("": both; Anthropic: input, output)
@@ -1527,6 +1552,7 @@ def rate_arithmetic(answer: str) -> str:
             continue  # "we're on usage tier 2": a tier, not 2 tokens
         if _WORKERS_AFTER.match(after):
             in_flight = value  # "4 worker processes": that many at once, not 4 tokens
+            workers = value
             continue
         clause = re.split(r"[,;.]|\band\b", before)[-1]
         limit = (bool(_LIMIT_WORDS.search(clause)) and not _USAGE_WORDS.search(clause[-15:])
@@ -1561,6 +1587,9 @@ def rate_arithmetic(answer: str) -> str:
             continue  # "bursts of 429s": a status, not a size
         elif _CONCURRENCY.search(before[-25:]) or _IN_FLIGHT.match(after):
             in_flight = value  # "a semaphore of 10", "10 in parallel": at once, not a minute
+            if workers and _EACH_AFTER.match(after):
+                # "4 celery workers with concurrency 4 each": 16 at once.
+                in_flight = workers * value
         else:
             plain.append(value)
     if batch and rpm_use is None and rpm_limit is None:

@@ -13,6 +13,7 @@ from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.workload import (
     input_parts,
     monthly_budget,
+    parse_quantities,
     parse_workload,
     rate_arithmetic,
 )
@@ -310,3 +311,24 @@ def test_a_plan_to_cut_a_bill_prices_each_lever_on_the_learners_numbers(
     assert "caching the system prompt (1,500 tokens, the same every call) saves about " \
            "**$225.00**" in plan
     assert "half the chunks saves about **$630.00**" in plan
+
+
+@pytest.mark.parametrize(("text", "values"), [
+    ("transcripts are long, 8k-15k tokens, summary ~800 tokens", [15000, 800]),
+    ("normally 5-10/min", [10]),
+    ("1.5-2k tokens", [2000]),
+    ("released 2024-10-01", [2024]),  # a date, not a range
+])
+def test_a_range_is_taken_at_its_upper_end(text: str, values: list[int]) -> None:
+    assert [q.value for q in parse_quantities(text)] == values
+
+
+def test_workers_with_concurrency_each_are_counted_in_flight_together() -> None:
+    """QA pass 17: 800 output tokens were taken for the whole request and "4 celery workers
+    with concurrency 4 each" for 4 at once."""
+    text = rate_arithmetic(
+        "peak is monday mornings, maybe 40 transcripts uploaded in 10 min, so ~4/min but they "
+        "come in bursts. transcripts are long, 8k-15k tokens, summary ~800 tokens. model gpt-4o, "
+        "we're tier 2 (450k TPM i think). 4 celery workers with concurrency 4 each")
+    assert "16 in flight x 15,800 tokens" in text
+    assert "450,000 / 15,800 = **28 requests of that size a minute**" in text
