@@ -53,14 +53,17 @@ class _RecursiveRetry:
     ask(prompt)"). Written as a scan, not one regex: a backreference across bounded gaps
     was quadratic on many short functions."""
 
-    _DEF = re.compile(r"\bdef\s+(\w{1,60})\s*\(")
+    # Python's def, JavaScript's function declarations and arrow functions.
+    _DEF = re.compile(r"\b(?:def|function)\s+(\w{1,60})\s*\(|\b(?:const|let|var)\s+(\w{1,60})\s*="
+                      r"\s*(?:async\s*)?\(")
     _SPAN = 2000  # characters of one function read after its ``def``
 
     def search(self, code: str) -> bool:
         for m in itertools.islice(self._DEF.finditer(code[:100_000]), 200):
             body = code[m.end():m.end() + self._SPAN]
-            handler = body.find("except")
-            if handler >= 0 and re.search(rf"\breturn\s+(?:await\s+)?{re.escape(m.group(1))}"
+            handler = max(body.find("except"), body.find("catch"))
+            name = m.group(1) or m.group(2)
+            if handler >= 0 and re.search(rf"\breturn\s+(?:await\s+)?{re.escape(name)}"
                                           r"\s*\(", body[handler:]):
                 return True
         return False

@@ -121,6 +121,8 @@ _ENV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Z][A-Z0-9_]{2,60}\s*=\s*\S*\s*$")
 _CODE_START = re.compile(
     r"^\s*(?:import\s+[\w.]|from\s+[\w.]+\s+import\b|def\s+\w|class\s+\w+[(:]|async\s+def\b|"
     r"await\s|const\s+\w|let\s+\w|var\s+\w|function\s*\w*\(|return\b|if\s.{0,200}[:{]\s*$|"
+    # "async function callWithRetry(...): Promise<any> {", "export default function"
+    r"(?:export\s+(?:default\s+)?)?(?:async\s+)?function\*?\s*\w*\s*[(<]|export\s+(?:const|let)\s|"
     r"elif\b|else\s*[:{]|for\s.{0,200}[:{]\s*$|while\s.{0,200}[:{]\s*$|try\s*[:{]|"
     r"except\b|catch\s*\(|finally\s*[:{]|with\s.{0,200}:\s*$|print\(|console\.\w+\(|"
     r"@\w|#include|package\s+\w|public\s|\}|\)|\]|\w+\s*\.\s*\w+\(.*\)\s*;?\s*$|"

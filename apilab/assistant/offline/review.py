@@ -466,7 +466,9 @@ def _improved_prompt(text: str, missing: set[str], *, scoped: bool = False,
 
 _RETRY_HINT = re.compile(r"\bretr(?:y|ies|ying)\b|\bbackoff\b|\btenacity\b|\bsleep\(|"
                          r"\bfor \w+ in range\(|\bwhile\b.{0,40}\battempt|RateLimitError|"
-                         r"\bmax_retries\b|\bsetTimeout\(|\bexcept\b", re.I)
+                         r"\bmax_retries\b|\bsetTimeout\(|\bexcept\b|"
+                         # JavaScript: "callWithRetry", "retryCount", "} catch (err) {"
+                         r"[a-z]Retr(?:y|ies)\b|\bretry[A-Z]|\bcatch\s{0,2}\(", re.I)
 
 
 def looks_like_retry_code(code: str) -> bool:
@@ -578,7 +580,8 @@ _RETRY_CHECKS: tuple[_Check, ...] = (
     ("waits grow exponentially", _always,
      _has(r"\*\*\s*\(?\s*(?:attempt|retry|retries|i|n|tries|count)|2\s*\*\*|Math\.pow\(|"
           r"wait_exponential|exponential|backoff_factor|<<\s*\w+|\bdelay\s*\*=\s*2"),
-     "The wait does not grow.", "Double it each retry: `delay = min(cap, base * 2 ** attempt)`."),
+     "The wait does not grow exponentially.", "Double it each retry: `delay = min(cap, base * "
+     "2 ** attempt)`; a fixed or linear step keeps hitting a limit that needs a longer pause."),
     ("jitter", _always,
      _has(r"random|jitter|wait_random|uniform\("),
      "No jitter.", "Randomise the wait (`random.uniform(0, delay)`, full jitter) so many clients "
@@ -616,12 +619,13 @@ _RETRY_CHECKS: tuple[_Check, ...] = (
      "the function returns `None` without a word; the caller then fails far from the cause "
      "(`'NoneType' object has no attribute 'choices'`). Re-raise the last error: `if attempt "
      "== attempts - 1: raise` in the `except` block."),
+    # (Only where the client is built here: its settings may sit elsewhere otherwise.)
     ("the SDK's own retries accounted for", _has(r"OpenAI\(|Anthropic\(|AsyncOpenAI\(|"
                                                  r"AsyncAnthropic\("),
-     _has(r"max_retries"),
-     "Two retry layers.", "The official SDKs already retry twice by default (`max_retries=2`); "
-     "with your own loop on top, one failure can become 3 x N calls. Set "
-     "`max_retries=0` on the client if your loop owns retrying."),
+     _has(r"max_?retries"),
+     "Two retry layers.", "The official SDKs already retry twice by default (`max_retries=2`, "
+     "Node `maxRetries: 2`); with your own loop on top, one failure can become 3 x N calls. "
+     "Set `max_retries=0` (`maxRetries: 0`) on the client if your loop owns retrying."),
 )
 
 _RETRY_EXAMPLE = """```python
@@ -648,11 +652,43 @@ def call_with_retries(make_call, attempts=5, base=1.0, cap=30.0):
 ```"""
 
 
+_RETRY_EXAMPLE_JS = """```ts
+import OpenAI from "openai";
+const client = new OpenAI({ maxRetries: 0, timeout: 30_000 }); // this loop owns retrying
+
+// 429s that waiting never clears: no credit left, or over a spend cap
+const NO_RETRY = new Set(["insufficient_quota", "organization_spend_limit_exceeded",
+                          "project_spend_limit_exceeded"]);
+const RETRYABLE = new Set([408, 409, 429, 500, 502, 503, 504]);
+
+async function callWithRetries<T>(makeCall: () => Promise<T>, attempts = 5,
+                                  base = 1000, cap = 30_000): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await makeCall();
+    } catch (err: any) {
+      if (attempt === attempts - 1 || !RETRYABLE.has(err?.status)
+          || NO_RETRY.has(err?.code)) throw err;
+      const after = err?.headers?.get?.("retry-after") ?? err?.headers?.["retry-after"];
+      const wait = Math.max(Number(after) * 1000 || 0,
+                            Math.random() * Math.min(cap, base * 2 ** attempt)); // full jitter
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+```"""
+# JavaScript or TypeScript, not Python: its example is in the same language.
+_JS_CODE = re.compile(r"\bfunction\b|=>|\bconst\s|\bcatch\s{0,2}\(|\bawait\s+new\s+Promise")
+
+
 def review_retries(code: str) -> Review:
     """Review retry code: growth, jitter, cap, attempts, Retry-After, which errors."""
     passed, problems = _run_checks(_RETRY_CHECKS, code[:6000])
-    return Review("Review of your retry code", passed, problems,
-                  _RETRY_EXAMPLE if problems else "", ("backoff-jitter", "status-codes"))
+    js = _JS_CODE.search(code[:6000]) is not None and not re.search(r"^\s*def\s", code[:6000],
+                                                                     re.M)
+    example = (_RETRY_EXAMPLE_JS if js else _RETRY_EXAMPLE) if problems else ""
+    return Review("Review of your retry code", passed, problems, example,
+                  ("backoff-jitter", "status-codes"))
 
 
 # --- key handling ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import pytest
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
+from apilab.assistant.offline.read import read_message
 from apilab.assistant.offline.workload import (
     input_parts,
     monthly_budget,
@@ -332,3 +333,37 @@ def test_workers_with_concurrency_each_are_counted_in_flight_together() -> None:
         "we're tier 2 (450k TPM i think). 4 celery workers with concurrency 4 each")
     assert "16 in flight x 15,800 tokens" in text
     assert "450,000 / 15,800 = **28 requests of that size a minute**" in text
+
+
+_TS_RETRY = """typescript, openai node sdk v4. does this look ok for handling 429s? sometimes it
+still hammers the api
+
+async function callWithRetry(body: any, tries = 0): Promise<any> {
+  try {
+    return await openai.chat.completions.create(body);
+  } catch (err: any) {
+    if (err.status === 429 || err.status >= 500) {
+      await new Promise(r => setTimeout(r, 1000 * (tries + 1)));
+      return callWithRetry(body, tries + 1);
+    }
+    throw err;
+  }
+}"""
+
+
+def test_a_typescript_retry_by_recursion_is_reviewed_as_retry_code(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: "I found nothing to fix" (the `async function` line was read as prose,
+    so only half the code was reviewed, and as general code)."""
+    text = converse(real_tutor, "rate-limits-cost", [_TS_RETRY])[0].text
+    assert "Review of your retry code" in text and "nothing to fix" not in text
+    for problem in ("does not grow exponentially", "No jitter", "Retries never stop",
+                    "Retry-After is ignored"):
+        assert problem in text
+    assert "```ts" in text and "maxRetries: 0" in text  # the example in their language
+
+
+def test_an_async_function_line_is_code() -> None:
+    reading = read_message("does this work?\n\nasync function ask(q: string): Promise<string> {"
+                           "\n  return q;\n}")
+    assert "async function ask" in reading.pasted_text("code")

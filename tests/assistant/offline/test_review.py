@@ -55,7 +55,7 @@ for attempt in range(5):
 def test_retry_review_names_the_problems_in_this_code() -> None:
     review = review_retries(RETRY_BAD)
     problems = [p for p, _ in review.problems]
-    assert "The wait does not grow." in problems and "No jitter." in problems
+    assert "The wait does not grow exponentially." in problems and "No jitter." in problems
     assert "Every error is retried." in problems
     assert "a limit on attempts" in review.passed
     # No client is built in this snippet, so the two-layers check does not apply at all.
