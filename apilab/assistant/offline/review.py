@@ -81,7 +81,9 @@ _SCOPE = _has(r"\bonly\b|\b(?:do not|don'?t|dont|never|must not)\s{1,3}(?:\w+\s{
 _ANY_REQUEST = re.compile(
     r"\b(?:answer|help (?:with|on)|respond to|reply to|assist with|handle|discuss|talk about)"
     r"\s{1,3}(?:any|every|whatever)\b|\b(?:answer|help with|discuss|talk about|do)\s{1,3}"
-    r"anything\b", re.I)
+    r"anything\b"
+    # "You help customers with anything they need"
+    r"|\b(?:help|assist)\s{1,3}(?:\w{2,20}\s{1,3}){1,2}with\s{1,3}(?:anything|whatever)\b", re.I)
 # ...unless the same sentence names the topics ("answer any question about our menu").
 _TOPIC_NAMED = re.compile(r"\b(?:about|on|regarding|related to|concerning|within)\b", re.I)
 
@@ -274,6 +276,19 @@ def _quote(text: str, span: tuple[int, int]) -> str:
 _REFUND_LINE = ("For refunds, state the refund policy (<your refund policy>) exactly; never "
                 "promise anything it does not say, and offer to connect a human for "
                 "exceptions.")
+# "If someone asks for a discount give them 10% off": whoever asks, gets.
+_GIVEAWAY = re.compile(
+    r"\bif\s{1,3}(?:someone|anyone|a\s{1,3}(?:user|customer|client|guest)|they|the\s{1,3}"
+    r"(?:user|customer|client))\s{1,3}(?:asks?|requests?|wants?)\s{1,3}(?:for\s{1,3}|about\s{1,3})?"
+    r"(?:a\s{1,3}|an\s{1,3})?(?:discount|refund|coupon|voucher|promo(?:\s{1,3}code)?|upgrade|"
+    r"credit|free)\w{0,3}\b[^.!?\n]{0,40}?\b(?:give|offer|grant|apply|send|issue|approve)\b",
+    re.I)
+# "Always be helpful and never say no": no way to decline anything.
+_NEVER_REFUSE = re.compile(r"\bnever\s{1,3}(?:say\s{1,3}no|refuse|decline|turn\s{1,3}"
+                           r"(?:anyone|anybody|them|people)\s{1,3}down)\b|\balways\s{1,3}say\s{1,3}"
+                           r"yes\b", re.I)
+_NO_GRANT_LINE = ("You cannot grant discounts, refunds or credits; for those, offer to connect "
+                  "a human.")
 _POLICY_LINE = ("State our policies (<your policies>) exactly as written; never promise or "
                 "invent anything they do not say, and offer to connect a human for exceptions.")
 _HONEST_LINE = "If anyone asks, say you are an AI assistant, and offer to connect a human."
@@ -342,6 +357,23 @@ def _hazards(text: str) -> _Hazards:
             "facts reach customers as yours. Tell it what to do instead: \u201cIf the answer is "
             "not in <your policies>, say you don't know and offer a human.\u201d"))
         found.rewrite(span, _POLICY_LINE)
+    giveaway = _GIVEAWAY.search(text)
+    if giveaway:
+        span, quoted = sentence(giveaway)
+        found.problems.append((
+            "Anyone who asks gets it.", f"{quoted}Every user can type “can I get a "
+            "discount?”, and the model will say yes to all of them. Decide discounts, "
+            "refunds and credits in your code (a coupon or a rule you check), and have the "
+            "prompt say: “" + _NO_GRANT_LINE + "”"))
+        found.rewrite(span, _NO_GRANT_LINE)
+    never_no = _NEVER_REFUSE.search(text)
+    if never_no:
+        span, quoted = sentence(never_no)
+        found.problems.append((
+            "It tells the bot never to refuse.", f"{quoted}Then it cannot decline anything: "
+            "off-topic requests, other customers' data, abuse, or its own rules when someone "
+            "pushes. Keep it friendly and give it a way out: “" + _SCOPE_LINE + "”"))
+        found.rewrite(span, _SCOPE_LINE)
     deceive = next((m for m in _DECEIVE.finditer(text)
                     if m.group(0)[:1].lower() in "nd" or not _negated(text, m.start())), None)
     if deceive:
@@ -362,12 +394,15 @@ def _rewritten(text: str, hazards: _Hazards, scope_at: re.Match[str] | None) -> 
         span = _sentence_at(text, scope_at.start(), scope_at.end())
         rewrites.setdefault(span, []).append(_SCOPE_LINE)
     out, last = [], 0
+    written: set[str] = set()  # a line two sentences are replaced by is written once
     for start, end in sorted(rewrites):
         if start < last:  # overlaps the sentence before: already replaced
             continue
         out.append(text[last:start])
         old = text[start:end]
-        out.append(old[:len(old) - len(old.lstrip())] + " ".join(rewrites[(start, end)]))
+        lines = [line for line in rewrites[(start, end)] if line not in written]
+        written.update(lines)
+        out.append(old[:len(old) - len(old.lstrip())] + " ".join(lines))
         last = end
     out.append(text[last:])
     return "\n".join(" ".join(line.split()) for line in "".join(out).strip().splitlines())
@@ -425,6 +460,8 @@ def review_prompt(prompt: str) -> Review:
         problems = [(p, _NO_DOCUMENTS_FIX.get(p, fix)) for p, fix in problems]
     hazards = _hazards(text)
     problems = hazards.problems + problems
+    if _NEVER_REFUSE.search(text) and "a refusal rule" in passed:
+        passed.remove("a refusal rule")  # "never say no" undoes it
     improved = ""
     if problems:
         base = _rewritten(text, hazards, scope_at) if hazards.rewrites or scope_at else text

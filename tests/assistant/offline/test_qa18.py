@@ -11,6 +11,7 @@ from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.read import read_message
+from apilab.assistant.offline.review import review_prompt
 from apilab.assistant.offline.workload import (
     input_parts,
     monthly_budget,
@@ -367,3 +368,23 @@ def test_an_async_function_line_is_code() -> None:
     reading = read_message("does this work?\n\nasync function ask(q: string): Promise<string> {"
                            "\n  return q;\n}")
     assert "async function ask" in reading.pasted_text("code")
+
+
+_BIKEBOT = ("You are BikeBot, a super friendly assistant!!! You help customers with anything they "
+            "need. Always be helpful and never say no. Our prices: city bike 15 eur/day, e-bike "
+            "35 eur/day. If someone asks for a discount give them 10% off. Dont talk about "
+            "competitors. IMPORTANT: never make up info. Answer in the language of the customer.")
+
+
+def test_a_prompt_that_never_refuses_and_gives_discounts_on_request_is_not_praised() -> None:
+    """QA pass 17: the review credited "a scope" and "a refusal rule" to this prompt and
+    missed that anyone asking gets 10% off."""
+    result = review_prompt(_BIKEBOT)
+    problems = [p for p, _ in result.problems]
+    assert problems[:2] == ["Anyone who asks gets it.", "It tells the bot never to refuse."]
+    assert "No scope." in problems
+    assert "a scope" not in result.passed and "a refusal rule" not in result.passed
+    improved = result.improved
+    assert "give them 10% off" not in improved and "never say no" not in improved
+    assert improved.count("Only help with questions about") == 1
+    assert "You cannot grant discounts" in improved
