@@ -767,8 +767,9 @@ _KEY_CHECKS: tuple[_Check, ...] = (
      "(`os.environ[\"OPENAI_API_KEY\"]` / `process.env.OPENAI_API_KEY`) - and since this one "
      "was in code, revoke it and make a new one."),
     # Where a hard-coded key comes from is clear: the check is for code that loads one.
+    # (Not credited in client code: NEXT_PUBLIC_/VITE_ variables are baked into the bundle.)
     ("the key is read from the environment or a secret store",
-     lambda c: not _hardcoded_key(c),
+     lambda c: not _hardcoded_key(c) and not _CLIENT_SIDE(c),
      _has(r"os\.environ|getenv|process\.env|load_dotenv|dotenv|secrets?\.|SecretManager|"
           r"vault|keyring|Deno\.env|System\.getenv|ENV\["),
      "The key's source is unclear.", "Load it at run time from an environment variable "
@@ -820,8 +821,44 @@ def review_keys(text: str) -> Review:
         problems[0] = ("The key is hard-coded in client code.", "Anyone can read it in the "
                        "bundle or the browser's dev tools, so treat it as public: revoke it, "
                        "make a new one, and keep the new one only on your server.")
-    return Review("Review of your key handling", passed, problems, "",
-                  ("key-storage", "leak-vectors"))
+    moved = ""
+    if _NEXT_CLIENT.search(text) and any(p.startswith("This code runs in a browser")
+                                         for p, _ in problems):
+        moved = _NEXT_ROUTE
+        problems.append(("The `NEXT_PUBLIC_` key is in the page's JavaScript.", "If this was "
+                         "ever deployed, every visitor downloaded it: make a new key for the "
+                         "route below (named without the prefix), then revoke the old one."))
+    return Review("Review of your key handling", passed, problems, moved,
+                  ("key-storage", "leak-vectors"),
+                  improved_label="The call moved to a route handler")
+
+
+# A Next.js client component calling the API with a public variable: the fix is a route.
+_NEXT_CLIENT = re.compile(r"NEXT_PUBLIC_\w*(?:KEY|TOKEN|SECRET)")
+_NEXT_ROUTE = """```ts
+// app/api/chat/route.ts: runs on the server, so the key never reaches the browser
+import OpenAI from "openai";
+const client = new OpenAI(); // reads OPENAI_API_KEY (no NEXT_PUBLIC_ prefix)
+
+export async function POST(req: Request) {
+  const { question } = await req.json();
+  if (typeof question !== "string" || question.length > 2000) {
+    return Response.json({ error: "question must be text under 2000 characters" },
+                         { status: 400 });
+  }
+  const r = await client.chat.completions.create({
+    model: "gpt-4o-mini", max_tokens: 400,
+    messages: [{ role: "user", content: question }],
+  });
+  return Response.json({ answer: r.choices[0].message.content ?? "" });
+}
+
+// in the page: call your route, not OpenAI
+const r = await fetch("/api/chat", { method: "POST", body: JSON.stringify({ question: q }) });
+const { answer } = await r.json();
+```
+Add sign-in or a per-visitor limit to the route before launch: an open route is a free key
+for whoever finds it."""
 
 
 # --- general API-calling code ---------------------------------------------------------------

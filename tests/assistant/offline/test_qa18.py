@@ -11,7 +11,7 @@ from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.read import read_message
-from apilab.assistant.offline.review import review_prompt
+from apilab.assistant.offline.review import review_keys, review_prompt
 from apilab.assistant.offline.workload import (
     input_parts,
     monthly_budget,
@@ -388,3 +388,16 @@ def test_a_prompt_that_never_refuses_and_gives_discounts_on_request_is_not_prais
     assert "give them 10% off" not in improved and "never say no" not in improved
     assert improved.count("Only help with questions about") == 1
     assert "You cannot grant discounts" in improved
+
+
+def test_a_next_public_key_in_a_client_component_is_not_credited_and_gets_a_route() -> None:
+    """QA pass 17: "Already right: the key is read from the environment" for a
+    NEXT_PUBLIC_ variable in a "use client" page, and no route-handler code."""
+    code = ('"use client"\nexport default function Home() {\n  async function ask(q: string) {\n'
+            '    const r = await fetch("https://api.openai.com/v1/chat/completions", {\n'
+            '      headers: { "Authorization": `Bearer ${process.env.NEXT_PUBLIC_OPENAI_API_KEY}` '
+            '},\n    })\n  }\n}')
+    result = review_keys(code)
+    assert "the key is read from the environment or a secret store" not in result.passed
+    assert "app/api/chat/route.ts" in result.improved
+    assert any("NEXT_PUBLIC_" in p for p, _ in result.problems)
