@@ -105,6 +105,8 @@ class Signals:
             ids += table["exceptions"].get(name, {}).get("cards", [])
         for status in self.statuses:
             ids += table.get("statuses", {}).get(status, {}).get("cards", [])
+        for reason in self.finish_reasons:
+            ids += table.get("finish_reasons", {}).get(reason, {}).get("cards", [])
         if self.reported and not ids:
             ids.append(f"ab-status-{self.reported}")
         return list(dict.fromkeys(ids))

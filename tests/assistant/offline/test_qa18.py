@@ -159,6 +159,11 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
      "ks-node-dotenv-order"),
     ("api-basics", "i saw someone mention reasoning_effort=\"low\" on reddit, is that a real "
      "parameter? would that fix my empty replies", "ab-reasoning-empty-content"),
+    # finish_reason "length" beside "should i just retry?": was HTTP 408.
+    ("production-prompts", "weird bug: my extraction sometimes returns json that just... stops "
+     "in the middle, like {\"items\": [{\"name\": \"Widget\", \"qty\": 3}, {\"name\": "
+     "\"Gad\nfinish_reason is \"length\". i have max_tokens=256 on gpt-4o. should i just "
+     "retry?", "pp-answer-cut-off"),
     ("api-basics", "my code already loops over the raw events from stream=True on anthropic. "
      "which event has the text and what field? like for event in stream: ???",
      "ab-anthropic-raw-stream-events"),
