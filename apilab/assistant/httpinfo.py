@@ -219,6 +219,9 @@ _BARE_CODE = re.compile(
     r"secs?\b|s\b|minutes?|requests?|calls?|chars?|characters?|documents?|docs?|users?|"
     r"dollars?|usd|per\b|rpm|tpm|times|lines?|pages?|messages?|items?|rows?|\$)))", re.I)
 _HEADER = re.compile(r"^\s*([A-Za-z][A-Za-z0-9-]{1,60})\s*:\s*(.+?)\s*$", re.M)
+# A header whose value is a number of something (limits, lengths), up to that value.
+_COUNT_HEADER = re.compile(r"\s{0,8}(?:x-|anthropic-ratelimit|retry-after|content-length)"
+                           r"[A-Za-z0-9-]{0,60}\s{0,3}:\s{0,3}$", re.I)
 _INTERESTING_HEADERS = (
     "retry-after", "retry-after-ms", "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens",
     "x-ratelimit-remaining-requests", "x-ratelimit-remaining-tokens",
@@ -354,6 +357,9 @@ def bare_codes(text: str) -> list[int]:
     """4xx/5xx codes mentioned in prose ("a 429 and a 503"), in order, without repeats."""
     codes: list[int] = []
     for m in _BARE_CODE.finditer(text):
+        line_start = text.rfind("\n", 0, m.start()) + 1
+        if _COUNT_HEADER.match(text, line_start, m.start()):
+            continue  # "x-ratelimit-limit-requests: 500" is a limit, not a 500 error
         code = int(m.group(1) or m.group(2))
         if code in STATUSES and code not in codes:
             codes.append(code)

@@ -340,8 +340,10 @@ _PROVIDER_WORDS = {
     "dashscope": ("dashscope", "qwen", "alibaba", "aliyun"), "xai": ("xai", "x.ai", "grok"),
 }
 # 0.05 until the tenth session: "401 invalid_api_key from openai" still went to Anthropic's
-# x-api-key card; 0.1-0.2 all gave dev 416 -> 417.
-PROVIDER_TIEBREAK = 0.15
+# x-api-key card; 0.1-0.2 all gave dev 416 -> 417. 0.4 since the thirteenth session: an
+# OpenAI 429 with its x-ratelimit headers pasted went to the Groq headers card (dev
+# unchanged at 418).
+PROVIDER_TIEBREAK = 0.4
 _DEFAULT_PROVIDER = frozenset({"openai"})
 UNNAMED_PROVIDER_PENALTY = 0.3
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from apilab.assistant.httpinfo import bare_codes
 from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
@@ -164,6 +165,27 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
      "in the middle, like {\"items\": [{\"name\": \"Widget\", \"qty\": 3}, {\"name\": "
      "\"Gad\nfinish_reason is \"length\". i have max_tokens=256 on gpt-4o. should i just "
      "retry?", "pp-answer-cut-off"),
+    # An OpenAI 429 with its x-ratelimit headers: was the Groq headers card.
+    ("rate-limits-cost", "getting this in prod and i dont get it, we only send like 5 requests "
+     "at a time??\n\nopenai.RateLimitError: Error code: 429 - {'error': {'message': 'Rate limit "
+     "reached for gpt-4o in organization org-xxxx on tokens per min (TPM): Limit 30000, Used "
+     "27412, Requested 6120. Please try again in 7.064s. Visit "
+     "https://platform.openai.com/account/rate-limits to learn more.', 'type': 'tokens', "
+     "'param': None, 'code': 'rate_limit_exceeded'}}\n\nresponse headers:\n"
+     "x-ratelimit-limit-requests: 500\nx-ratelimit-remaining-requests: 494\n"
+     "x-ratelimit-limit-tokens: 30000\nx-ratelimit-remaining-tokens: 0\n"
+     "x-ratelimit-reset-tokens: 7.064s\n\nwhy is it saying tokens when requests remaining is "
+     "494?", "rlc-ratelimit-headers"),
+    ("api-basics", "my .env file is right next to main.py and has OPENAI_API_KEY=sk-proj-abc... "
+     "but i get\n\nKeyError: 'OPENAI_API_KEY'\n\ndo i need to install something? i thought "
+     "python reads .env automatically", "ab-no-api-key-provided"),
+    ("key-security", "my coworker asked me to just dm him the openai key on slack so he can "
+     "test locally. is that fine? its a company account, theres 4 of us", "ks-share-with-team"),
+    ("production-prompts", "my ticket classifier (gpt-4o-mini, plain json mode) is supposed to "
+     "return priority as one of low/medium/high/urgent but i keep seeing stuff like "
+     "\"priority\": \"urgent-ish\" or \"High\" or \"P1\" and it breaks the dashboard. whats "
+     "the proper way to validate + retry when it returns garbage? python, pydantic v2",
+     "pp-enum-value-not-allowed"),
     ("api-basics", "my code already loops over the raw events from stream=True on anthropic. "
      "which event has the text and what field? like for event in stream: ???",
      "ab-anthropic-raw-stream-events"),
@@ -406,3 +428,8 @@ def test_a_next_public_key_in_a_client_component_is_not_credited_and_gets_a_rout
     assert "the key is read from the environment or a secret store" not in result.passed
     assert "app/api/chat/route.ts" in result.improved
     assert any("NEXT_PUBLIC_" in p for p, _ in result.problems)
+
+
+def test_a_rate_limit_header_value_is_not_a_status() -> None:
+    assert bare_codes("x-ratelimit-limit-requests: 500\nError code: 429") == [429]
+    assert bare_codes("got a 500 and a 503") == [500, 503]
