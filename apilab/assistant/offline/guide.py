@@ -727,6 +727,8 @@ _BUILDING = re.compile(r"^\s{0,3}(?:(?:so|ok|okay|hi|hey)\W{1,3})?(?:(?:i'?m|i a
 _ABOUT_THEMSELVES = re.compile(r"\s{0,3}(?:i'?m|i am|i was|i'?ve|i have|i feel|i want|i'?d like|"
                                r"honestly|tbh|to be honest)\b(?!\s{1,3}(?:building|making|"
                                r"creating|writing|working on|developing))", re.I)
+_ABOUT_THEMSELVES_AFTER = re.compile(r",\s{0,3}(?:i'?ve|i have|i'?m|i am|honestly|tbh)\b[^.!?\n]*",
+                                     re.I)
 # The thing a design request is for, up to the end of the sentence.
 _FOR_WHAT = re.compile(r"\bfor\s{1,3}((?:a|an|my|our|the)\s{1,3}[^.?!\n]{8,200})", re.I)
 
@@ -758,6 +760,8 @@ def _purpose(guide: Guide, said: str) -> str:
         kept = [s for s in kept if len(s.split()) >= 3]
         if kept:
             said = _BUILDING.sub("", " ".join(kept), count=1)
+            # "it's for a plant shop, i've never written a prompt before": not the last part.
+            said = _ABOUT_THEMSELVES_AFTER.sub("", said)
             # "it answers customer questions for my shop": the task, in the prompt's voice.
             said = re.sub(r"^\s{0,3}it\s{1,3}(?=[a-z]{2,20}s\b)", "", said, count=1, flags=re.I)
             return re.sub(r"\bmy\b", "our", said, flags=re.I)
@@ -790,7 +794,9 @@ def _draft(guide: Guide, purpose: str, facts: list[str], fields: Sequence[str] =
     JSON fields they named stand in for the schema placeholder)."""
     # Their words go inside a text block: no backticks (they would close it), one line.
     said = " ".join(purpose.replace("`", "'").split())[:200].rstrip(".") or "<what it does>"
-    lines = [line.replace("{purpose}", said) for line in guide.draft.get("first", ())]
+    # "for a small online plant shop": the assistant *for* it, not "this feature: for ...".
+    lines = [line.replace("for this feature: {purpose}", said) if said.lower().startswith("for ")
+             else line.replace("{purpose}", said) for line in guide.draft.get("first", ())]
     if rules:
         # The rules the learner stated, in their words (one line each, no backticks).
         lines += ["Rules you must follow:"] + [

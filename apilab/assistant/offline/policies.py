@@ -30,8 +30,14 @@ _SPECIFIC = re.compile(r"\d|\b(?:only|never|must|human)\b|\bmax(?:imum)?\s{0,3}[
 # "only the schema please", "max 2 questions").
 _NOT_A_RULE = re.compile(r"\b(?:checklist|plan|draft|prompt|please|can you|could you|with my|"
                          r"tokens?|requests? (?:a|per) (?:minute|day)|rpm|tpm)\b|\?", re.I)
-_LEAD = re.compile(r"^\s{0,3}(?:(?:and|but|also|so|policy|rules?|our rules?)\b\s{0,3}[:,-]?"
-                   r"\s{0,3})+", re.I)
+_LEAD = re.compile(r"^\s{0,3}(?:(?:and|but|also|so|policy|rules?|our rules?|i'?d (?:also )?like|"
+                   r"i (?:also )?want|we (?:also )?(?:want|need)|the bot knows|it knows)\b\s{0,3}"
+                   r"[:,-]?\s{0,3})+", re.I)
+
+
+_FLAG_WHEN = re.compile(r"^(?:a\s{1,3})?flag\s{1,3}(?:when|if)\s{1,3}"
+                        r"(?:the\s{1,3}bot\s{1,3}thinks\s{1,3})?(?:a\s{1,3})?human\s{1,3}should"
+                        r"\s{1,3}take\s{1,3}over\s{0,3}", re.I)
 
 
 def _clauses(text: str) -> Iterable[str]:
@@ -58,6 +64,8 @@ def policy_rules(texts: Iterable[str]) -> list[str]:
     for text in texts:
         for clause in _clauses(text[:MAX_CHARS]):
             rule = _LEAD.sub("", " ".join(clause.split())).strip(" :-")
+            # "a flag when the bot thinks a human should take over (...)": said as the rule.
+            rule = _FLAG_WHEN.sub("hand over to a human when ", rule, count=1)
             if (len(rule.split()) < 2 or len(rule) > MAX_RULE_CHARS
                     or not _POLICY.search(rule) or not _SPECIFIC.search(rule)
                     or _NOT_A_RULE.search(rule)):

@@ -238,7 +238,7 @@ def test_a_short_plan_again_request_still_repeats_the_plan(real_tutor: OfflineTu
       "anything over 100 eur needs a human"]),
     # Parentheses keep a rule's parts together.
     (["the bot knows our shipping (DE/AT only, 3-5 days, free over 60 eur), and we have a "
-      "care-guide FAQ"], ["the bot knows our shipping (DE/AT only, 3-5 days, free over 60 eur)"]),
+      "care-guide FAQ"], ["our shipping (DE/AT only, 3-5 days, free over 60 eur)"]),
     # Requests about the plan and workload numbers are not rules.
     (["final checklist please, with my numbers in it (14 days, 100 eur human limit)"], []),
     (["peak maybe 30 req/min, ~120k questions a month, 1.5k system prompt"], []),
@@ -433,3 +433,21 @@ def test_a_next_public_key_in_a_client_component_is_not_credited_and_gets_a_rout
 def test_a_rate_limit_header_value_is_not_a_status() -> None:
     assert bare_codes("x-ratelimit-limit-requests: 500\nError code: 429") == [429]
     assert bare_codes("got a 500 and a 503") == [500, 503]
+
+
+def test_a_support_prompt_plan_gets_a_handoff_channel_and_a_clean_role_line(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: the role line pasted "for a small online plant shop, i've never written a
+    real system prompt before", and the handoff flag had no design."""
+    plan = converse(real_tutor, "production-prompts", [
+        "help me design the system prompt for my support bot? it's for a small online plant "
+        "shop, i've never written a \"real\" system prompt before",
+        "a person reads it, it's a chat widget on the site. but i'd also like a flag when the "
+        "bot thinks a human should take over (angry customer, refund over 50 eur, dead plant "
+        "photos). the bot knows our shipping (DE/AT only, 3-5 days, free over 60 eur)",
+        "customers type whatever they want"])[-1].text
+    assert "You are the assistant for a small online plant shop." in plan
+    assert "never written" not in plan
+    assert "handoff_to_human" in plan
+    assert "- hand over to a human when (angry customer, refund over 50 eur" in plan
+    assert "- our shipping (DE/AT only, 3-5 days, free over 60 eur)" in plan
