@@ -362,6 +362,10 @@ def _plan_given(w: Draft) -> Guide | None:
     return _guide_of_plan(w.last_reply())
 
 
+_SCHEMA_ASK = re.compile(r"\bschema\b|\bwhat\s{1,3}checks\b|\bwhich\s{1,3}checks\b|"
+                         r"\bvalidat(?:e|ion)\b", re.I)
+
+
 def _earlier_plan(w: Draft) -> Guide | None:
     """The guide of the latest plan given in this conversation, if any."""
     return next((g for role, content in reversed(w.turn.history)
@@ -378,6 +382,10 @@ def _plan_from_conversation(w: Draft) -> bool:
     given = _plan_given(w)
     adds = bool(given and not any(is_question(s) for s in sentences(w.message[:600]))
                 and any(step.facts_in(w.message) for step in given.steps))
+    # "fields: vendor_name, ..., line_items (description, qty). what should the schema look
+    # like and what checks should i run?" after the plan: the plan again, with the schema.
+    adds = adds or bool(given and given.draft and _SCHEMA_ASK.search(w.message[:1500])
+                        and named_fields(w.message))
     if not (_PLAN_ASK.search(w.message[:300]) or adds):
         return False
     said = [c[:1500] for r, c in w.turn.history if r in ("user", "learner")][-PLAN_MEMORY:]
@@ -393,7 +401,7 @@ def _plan_from_conversation(w: Draft) -> bool:
                    "Here is the plan, from what you've told me in this conversation:")
     for step in guide.steps:
         w.add_objectives(step.objectives)
-    _ask_or_plan(w, guide, len(guide.steps), told)
+    _ask_or_plan(w, guide, len(guide.steps), told, first_said=said[0])
     return True
 
 
@@ -585,14 +593,15 @@ def _situation(history: Sequence[tuple[str, str]]) -> str:
 SITUATION_MEMORY = 3
 
 
-def _ask_or_plan(w: Draft, guide: Guide, n: int, opening: str | None = None) -> None:
+def _ask_or_plan(w: Draft, guide: Guide, n: int, opening: str | None = None,
+                 first_said: str = "") -> None:
     """Ask step ``n`` (0-based), or give the plan when every step is answered (``opening``:
     the opening message with the situation said before it, when the plan comes at once)."""
     if n < len(guide.steps):
         w.parts.append(f"{guide.header(n + 1)}\n\n{guide.steps[n].ask}")
         w.kind = "coach"
     else:
-        w.parts.append(_plan(w, guide, opening))
+        w.parts.append(_plan(w, guide, opening, first_said))
         w.add_objectives(guide.plan_objectives)
         w.kind = "plan"
     w.on_lab_topic = guide.lab == w.turn.lab.id
@@ -611,7 +620,7 @@ _NO_STREAMING = re.compile(r"\b(?:forget|skip|drop|no|without|don'?t need|do not
                            r"|\bstreaming\s{1,3}(?:isn'?t|is not)\s{1,3}needed\b", re.I)
 
 
-def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
+def _plan(w: Draft, guide: Guide, opening: str | None = None, first_said: str = "") -> str:
     answers = [*_answers(w, guide), (len(guide.steps), opening or w.message)]
     # Every answer counts for every question: a fact said early ("3 devs" in the answer
     # about where the code runs) still shapes the plan.
@@ -664,6 +673,12 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None) -> str:
         # The answer to "what does the feature do?", or the opening message that said it
         # ("help me design the prompt for my feature: users paste ...", lead-in dropped).
         opening = min(answers)[1] if answers else ""
+        # A plan built from the whole conversation: the latest message that says what it
+        # is ("it's a resume parser for a small recruiting agency"), else its first one ("I
+        # need to plan an invoice extraction feature ..."), not the details told last.
+        if first_said:
+            opening = next((b for b in reversed(opening.split("\n")) if _BUILDING.match(b)),
+                           first_said)
         # Else an answer to a later question that said what it does ("it answers customer
         # questions for my plant shop" given when asked who reads the output).
         purpose = next((p for p in (
@@ -727,6 +742,9 @@ _BUILDING = re.compile(r"^\s{0,3}(?:(?:so|ok|okay|hi|hey)\W{1,3})?(?:(?:i'?m|i a
 _ABOUT_THEMSELVES = re.compile(r"\s{0,3}(?:i'?m|i am|i was|i'?ve|i have|i feel|i want|i'?d like|"
                                r"honestly|tbh|to be honest)\b(?!\s{1,3}(?:building|making|"
                                r"creating|writing|working on|developing))", re.I)
+# "I need to plan an invoice extraction feature ...": what it is, without the asking.
+_PLANNING_LEAD = re.compile(r"^\s{0,3}(?:i|we)\s{1,3}(?:need|want|have|am going|are going)\s{1,3}to"
+                            r"\s{1,3}(?:plan|design|build|write|create|make|add)\s{1,3}", re.I)
 _ABOUT_THEMSELVES_AFTER = re.compile(r",\s{0,3}(?:i'?ve|i have|i'?m|i am|honestly|tbh)\b[^.!?\n]*",
                                      re.I)
 # The thing a design request is for, up to the end of the sentence.
@@ -762,6 +780,7 @@ def _purpose(guide: Guide, said: str) -> str:
             said = _BUILDING.sub("", " ".join(kept), count=1)
             # "it's for a plant shop, i've never written a prompt before": not the last part.
             said = _ABOUT_THEMSELVES_AFTER.sub("", said)
+            said = _PLANNING_LEAD.sub("", said, count=1)
             # "it answers customer questions for my shop": the task, in the prompt's voice.
             said = re.sub(r"^\s{0,3}it\s{1,3}(?=[a-z]{2,20}s\b)", "", said, count=1, flags=re.I)
             return re.sub(r"\bmy\b", "our", said, flags=re.I)

@@ -451,3 +451,24 @@ def test_a_support_prompt_plan_gets_a_handoff_channel_and_a_clean_role_line(
     assert "handoff_to_human" in plan
     assert "- hand over to a human when (angry customer, refund over 50 eur" in plan
     assert "- our shipping (DE/AT only, 3-5 days, free over 60 eur)" in plan
+
+
+def test_fields_and_a_schema_question_after_a_plan_rebuild_it_with_the_schema(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: the learner's ten fields and "what should the schema look like and what
+    checks should i run?" got a card about wrapping lists, and the role line pasted the
+    last message."""
+    replies = converse(real_tutor, "production-prompts", [
+        "I need to plan an invoice extraction feature for our bookkeeping app. users upload PDF "
+        "invoices and we want the fields pulled out into our DB. can you help me design the "
+        "prompt + output handling?",
+        "more details: we're on python/django, planning gpt-4o. fields: vendor_name, "
+        "vendor_vat_id, invoice_number, invoice_date, due_date, currency, net_total, vat_total, "
+        "gross_total, and line_items (description, qty, unit_price). what should the schema "
+        "look like and what checks should i run?"])
+    text = replies[-1].text
+    assert replies[-1].meta["answer_kind"] == "plan"
+    assert "class LineItem(BaseModel)" in text and "line_items: list[LineItem]" in text
+    assert "net + VAT = gross" in text
+    assert "feature: an invoice extraction feature for our bookkeeping app" in text
+    assert "more details" not in text.split("```text", 1)[1]
