@@ -186,6 +186,15 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
      "\"priority\": \"urgent-ish\" or \"High\" or \"P1\" and it breaks the dashboard. whats "
      "the proper way to validate + retry when it returns garbage? python, pydantic v2",
      "pp-enum-value-not-allowed"),
+    ("api-basics", "I have an express backend and a plain html page. I got streaming working "
+     "in the node terminal with the openai sdk (for await chunk of stream) but how do i send "
+     "it to the browser as it comes in? right now i do res.json(fullText) at the end",
+     "ab-stream-express-to-browser"),
+    ("api-basics", "writing a small CLI in Go that calls claude. is there an official go sdk or "
+     "do i just use net/http? if net/http what headers do i need", "ab-go-anthropic"),
+    ("key-security", "why do people keep saying i need a \"proxy\" or backend for my ai app? "
+     "my app is just a static site on netlify, cant i just call the api from the frontend if "
+     "i restrict the domain or something", "ks-static-site-no-backend"),
     ("api-basics", "my code already loops over the raw events from stream=True on anthropic. "
      "which event has the text and what field? like for event in stream: ???",
      "ab-anthropic-raw-stream-events"),
