@@ -143,7 +143,9 @@ def test_a_short_statement_of_the_stack_is_read_with_the_question(
                "does. My backend is Node/Express. where do I start?")
     assert "Node/Express" in read_message(message).focus
     reply = real_tutor.compose(tutor_turn(real_tutor, "api-basics", message))
-    assert reply.meta["card"] == "ab-stream-node"
+    # (since the thirteenth session the Express-to-browser card, which has Claude's call too)
+    assert reply.meta["card"] == "ab-stream-express-to-browser"
+    assert "messages.stream" in reply.text
     assert "for await" in reply.text
 
 
