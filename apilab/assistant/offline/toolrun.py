@@ -1214,6 +1214,41 @@ def _against_budget(prose: str, workload: object, figures: list[dict[str, str]],
                "or a smaller model would close the gap." if month > budget_month else "."))
 
 
+# "i was going to charge $8/mo", "the plan is $9 a month", "subscription of 12 dollars".
+_PRICE_CHARGED = re.compile(
+    r"\b(?:charge|charging|price|priced|plan|subscription|costs? (?:them|users|customers)|sell"
+    r"(?:ing)?(?: it)? for|pay(?:s)?(?: me)?)\b[^.?!\n]{0,30}?\$\s{0,2}(\d{1,4}(?:\.\d{1,2})?)"
+    r"\s{0,3}(?:/\s{0,2}mo(?:nth)?\b|(?:a|per|each)\s{1,3}month\b|monthly\b)", re.I)
+
+
+def _per_person(workload: object, figures: list[dict[str, str]], prose: str) -> str:
+    """A monthly total for N people shared out ("2,000 users": $7.38 a user), and set
+    against the price the learner means to charge each of them, when they said one."""
+    people = getattr(workload, "items", Decimal(0))
+    noun = getattr(workload, "item_noun", "")
+    period = getattr(workload, "period", "") or getattr(workload, "frequency", "")
+    if noun not in PEOPLE_NOUNS or people <= 1 or not figures or period not in _PER_MONTH:
+        return ""
+    try:
+        month = Decimal(figures[0]["total_usd"]) * _PER_MONTH[period]
+    except (KeyError, ArithmeticError, ValueError):
+        return ""
+    each = (month / people).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    line = (f"**Per {noun.rstrip('s')}:** ${month:,.2f} / {people:,.0f} = **${each:,.2f} a "
+            "month**")
+    charged = _PRICE_CHARGED.search(prose[:2000])
+    if charged:
+        price = Decimal(charged.group(1))
+        left = price - each
+        line += (f"; against your ${price:,.2f} a month that leaves **${left:,.2f}** a "
+                 f"{noun.rstrip('s')} ({left / price:.0%})" if left > 0 else
+                 f", more than your ${price:,.2f} a month: each one loses you "
+                 f"**${-left:,.2f}**")
+        line += (" before payment fees, hosting and your heaviest users, so cap usage per "
+                 f"{noun.rstrip('s')} or pick a cheaper model")
+    return line + "."
+
+
 # "$0.03 is for one message", "your $645": a figure of the reply before, said back.
 _QUOTED_BACK = re.compile(r"\b(?:is for|was for|you said|your|that's only|thats only|only for)\b",
                           re.I)
@@ -1359,6 +1394,8 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
                            asked=bool(getattr(workload, "budget_monthly", False)))
     if fits:
         text += "\n\n" + fits
+    if share := _per_person(workload, figures, reading.prose):
+        text += "\n\n" + share
     w.parts.append(text)
     w.ran("estimate_cost", {"models": models, "rates": {k: str(v) for k, v in rates.items()},
                             "totals": [f["total_usd"] for f in figures], **(args or {})},

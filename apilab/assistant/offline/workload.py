@@ -823,8 +823,9 @@ _PEOPLE_SUBJECT = re.compile(r"(?<![\d,.kK]\s)(?<![\d,.kK])\b(?:the |our |all |m
                              + r")\s{1,3}(?:\w+\s{1,3}){0,2}$", re.I)
 
 
+# ("each user sends maybe 40 msgs": a verb and a hedge between them)
 _PER_PERSON_BEFORE = re.compile(rf"\b(?:each|every|per|a)\s{{1,3}}(?:{_PERSON_ALTERNATION})"
-                                r"\s{1,3}(?:\w+\s{1,3})?$", re.I)
+                                r"\s{1,3}(?:\w+\s{1,3}){0,2}~?$", re.I)
 
 
 def _per_unit_of(noun: str, window: str) -> bool:

@@ -481,3 +481,16 @@ def test_fields_and_a_schema_question_after_a_plan_rebuild_it_with_the_schema(
     assert "net + VAT = gross" in text
     assert "feature: an invoice extraction feature for our bookkeeping app" in text
     assert "more details" not in text.split("```text", 1)[1]
+
+
+def test_a_per_user_price_gets_the_total_the_share_and_the_margin(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: "each user sends maybe 40 msgs a day ... i expect 2k users" priced one
+    user, with no total and no comparison with the $8 price."""
+    text = converse(real_tutor, "rate-limits-cost", [
+        "trying to price my chat app before launch. claude 3.5 sonnet. each user sends maybe 40 "
+        "msgs a day, avg 800 tokens in (history included) and 250 tokens out. i expect 2k "
+        "users. whats that per user per month and total? i was going to charge $8/mo"])[0].text
+    assert "2,000 users x 40 msgs each per day" in text and "**$14,760.00** per month" in text
+    assert "**Per user:** $14,760.00 / 2,000 = **$7.38 a month**" in text
+    assert "leaves **$0.62** a user" in text
