@@ -270,11 +270,17 @@ def _cost_asked(prose: str) -> bool:
                or _terse_period(s, prose)
                or (_terse_total(s) and bool(_TOKEN_NUMBER.search(prose)))
                or (_NUMBER_ASK.search(s) and any(c.isdigit() for c in prose[:2000]))
+               # "is the batch api worth it? comparing gpt-4o-mini vs gemini flash"
+               or (_WORTH_ASK.search(s) and bool(_TOKEN_NUMBER.search(prose)))
                # "ok i added 10 dollars. how long will that last?"
                or (_LASTS_ASK.search(s) and _names_money(prose)))
                for s in sentences(prose))
 
 
+_WORTH_ASK = re.compile(r"\bworth\s{1,3}it\b|\bis\s{1,3}it\s{1,3}worth\b|\bcompar(?:e|ing)\b",
+                        re.I)
+# "batch api", "batch mode", "message batches": priced at half with the totals.
+_BATCH_SAID = re.compile(r"\bbatch(?:es)?\s{0,3}(?:api|mode|job)?\b", re.I)
 _LASTS_ASK = re.compile(r"\bhow\s{1,3}long\s{1,3}(?:will|would|does|do|is|can)\b[^.?!\n]{0,30}"
                         r"\blast\b", re.I)
 def _names_money(prose: str) -> bool:
@@ -1396,6 +1402,16 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
         text += "\n\n" + fits
     if share := _per_person(workload, figures, reading.prose):
         text += "\n\n" + share
+    if _BATCH_SAID.search(reading.prose[:2000]) and figures:
+        from apilab.pricing import format_usd
+
+        # OpenAI's Batch API, Anthropic's Message Batches and Gemini's batch mode all bill
+        # half the standard rate for results within 24 hours (see the batch cards' sources).
+        halves = "; ".join(f"`{f['model']}` **{format_usd(Decimal(f['total_usd']) / 2)}**"
+                           for f in figures if f.get("model"))
+        if halves:
+            text += (f"\n\n**With batch pricing** (half the standard rate, results within "
+                     f"24 hours): {halves}. Worth it for a job nobody waits for.")
     w.parts.append(text)
     w.ran("estimate_cost", {"models": models, "rates": {k: str(v) for k, v in rates.items()},
                             "totals": [f["total_usd"] for f in figures], **(args or {})},

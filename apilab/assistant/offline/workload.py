@@ -260,9 +260,10 @@ _SIDE_BEFORE = re.compile(r"\b(input|prompt|output|completion|cached|reasoning|i
 # words back in the same clause (what the model writes is output).
 _SIDE_IN_CLAUSE = re.compile(r"\b(output|completions?|reply|replies|responses?|answers?|"
                              r"summary|summaries|generated)\b"
-                             r"(?:\s+(?:is|are|will be|would be|just|only|maybe|about|around|"
+                             r"(?:,?\s+(?:is|are|will be|would be|just|only|maybe|about|around|"
                              r"like|roughly|usually|a|an|the|short|single|one|label|word|"
-                             r"category|number|score|text|length|size|of)){1,6}[\s(~≈:,-]{0,4}$",
+                             r"category|number|score|text|length|size|of|name|names|id|tag|"
+                             r"value)){1,7}[\s(~≈:,-]{0,4}$",
                              re.I)
 _WORDS_AFTER = re.compile(r"^\s*-?\s*words?\b", re.I)
 # "2000 token docs", "a 900-token email": the size of what is sent, so input.
@@ -1771,12 +1772,22 @@ _SPEND_WORDS = re.compile(r"\b(?:budget|cap|capped|limit|spend|afford|max|maximu
 # "it costs $150 a month", "our bill is $40/month": what is spent, not a limit.
 _COST_WORDS = re.compile(r"\b(?:costs?|costing|bill|billed|paying|pay|paid|charged|spent|"
                          r"spending)\b", re.I)
+# Words that make an amount a limit, not a figure ("under $400", "a $300 cap").
+_BUDGET_LIMIT_WORDS = re.compile(r"\b(?:budget|cap|capped|limit|under|below|at most|max|maximum|"
+                          r"no more than|up to|afford|allow(?:ed)?|keep it)\b", re.I)
+# "spend is ~$5/mo", "we currently spend $1,800": today's spend, not the limit.
+_CURRENT_SPEND = re.compile(r"\b(?:spend\s{1,3}(?:is|was)|currently|right now|so far|last month|"
+                            r"this month|we spend|i spend|spending)\b", re.I)
 _MONTHLY_NEAR = re.compile(r"/\s{0,2}mo\b|\bmonth(?:ly)?\b", re.I)
 
 
 def monthly_budget(text: str) -> Decimal | None:
     """The monthly spending limit the learner said, or None: an amount with budget or cap
-    words just before or after it and a month near it, not what something costs."""
+    words just before or after it and a month near it, not what something costs. Of
+    several, the last one said as a limit ("spend is ~$5/mo testing ... i'd want it under
+    $400 a month": $400), else the last one said at all."""
+    limits: list[Decimal] = []
+    others: list[Decimal] = []
     for m in _MONEY.finditer(text[:6000]):
         before = text[max(0, m.start() - 50):m.start()]
         before = re.split(r"[.?!;\n]|\band\b", before)[-1]  # this clause only
@@ -1785,10 +1796,12 @@ def monthly_budget(text: str) -> Decimal | None:
         near = f"{before} {after}"
         if not (_SPEND_WORDS.search(near) and _MONTHLY_NEAR.search(near)):
             continue
-        if _COST_WORDS.search(before) and not re.search(r"\bbudget\b", near, re.I):
-            continue
+        limit = _BUDGET_LIMIT_WORDS.search(near) is not None
+        if (_COST_WORDS.search(before) or _CURRENT_SPEND.search(before)) and not limit:
+            continue  # "it costs $150 a month", "spend is ~$5/mo": what is spent now
         whole, cents, thousands = m.group(1, 2, 3) if m.group(1) else m.group(4, 5, 6)
         amount = Decimal(whole.replace(",", "") + (cents or "")) * (1000 if thousands else 1)
         if amount > 0:
-            return amount
-    return None
+            (limits if limit else others).append(amount)
+    found = limits or others
+    return found[-1] if found else None

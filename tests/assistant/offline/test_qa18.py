@@ -37,6 +37,12 @@ _KEY_OPENING = ["help me plan key management for my side project",
     # What something costs is not a limit; the budget said after it is.
     ("our bill is $40/month and our budget is $60 a month", Decimal(60)),
     ("it costs $150 a month", None),
+    # Of several amounts, the one said as a limit (QA pass 18: "$5/mo" testing spend was
+    # taken for the $400 budget).
+    ("not launched yet so spend is ~$5/mo testing. i'd want total openai spend under $400 a "
+     "month. no cap set yet", Decimal(400)),
+    ("we currently spend $1,800 a month and the budget is $3k a month", Decimal(3000)),
+    ("spend is $120 a month, and we have a $300 monthly cap set", Decimal(300)),
     ("we process 500 docs a month, $3 each", None),
     ("we have 3 devs", None),
 ])
@@ -494,3 +500,16 @@ def test_a_per_user_price_gets_the_total_the_share_and_the_margin(
     assert "2,000 users x 40 msgs each per day" in text and "**$14,760.00** per month" in text
     assert "**Per user:** $14,760.00 / 2,000 = **$7.38 a month**" in text
     assert "leaves **$0.62** a user" in text
+
+
+def test_is_the_batch_api_worth_it_prices_both_models_standard_and_batched(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 17: a generic batch explainer, no numbers, no comparison."""
+    text = converse(real_tutor, "rate-limits-cost", [
+        "I need to classify 1.2M product descriptions into ~30 categories, one time job, "
+        "nothing is urgent. each description is maybe 150 tokens plus my instructions (~400 "
+        "tokens), output is just the category name, like 5 tokens. Is the batch api worth it? "
+        "comparing gpt-4o-mini vs gemini flash"])[0].text
+    assert "(550 input + 5 output tokens)" in text
+    assert "total **$102.60**" in text and "gemini-2.5-flash" in text
+    assert "**With batch pricing**" in text and "`gpt-4o-mini` **$51.30**" in text
