@@ -10,6 +10,7 @@ data (tuples below); patterns are linear and run on at most a few thousand chara
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import re
 from collections.abc import Callable, Iterable
 
@@ -246,7 +247,10 @@ _PROMISE = re.compile(
     r"|\bwhatever (?:makes|keeps) (?:them|the (?:user|customer)s?|users|customers) happy\b"
     r"|\bagree with (?:the |every |any )?(?:users?|customers?|them)\b"
     r"|\b(?:promise|guarantee)s?\b[^.!?\n]{0,40}?\b(?:refunds?|discounts?|compensation|free|"
-    r"money back|credits?|deliver(?:y|ies))\b", re.I)
+    r"money back|credits?|deliver(?:y|ies))\b"
+    # "refunds are always possible"
+    r"|\b(?:refunds?|returns?|exchanges?|discounts?|cancellations?)\s{1,3}(?:are|is)\s{1,3}"
+    r"always\s{1,3}(?:possible|available|ok|okay|fine|allowed|guaranteed)\b", re.I)
 _INVENT = re.compile(
     r"\bmake (?:up|something up|things up|it up|stuff up)\b|\b(?:invent|improvise)\b"
     r"[^.!?\n]{0,30}?\b(?:polic(?:y|ies)|rules?|discounts?|refunds?|answers?|prices?|facts?|"
@@ -287,6 +291,15 @@ _GIVEAWAY = re.compile(
 _NEVER_REFUSE = re.compile(r"\bnever\s{1,3}(?:say\s{1,3}no|refuse|decline|turn\s{1,3}"
                            r"(?:anyone|anybody|them|people)\s{1,3}down)\b|\balways\s{1,3}say\s{1,3}"
                            r"yes\b", re.I)
+# "never say you don't know": guessing by order.
+_NEVER_UNSURE = re.compile(r"\b(?:never|don'?t|do not)\s{1,3}(?:ever\s{1,3})?(?:say|admit|"
+                           r"tell\s{1,3}(?:them|users?|customers?))\s{1,3}(?:that\s{1,3})?"
+                           r"(?:you\s{1,3})?(?:don'?t|do not|dont)\s{1,3}know\b", re.I)
+_UNSURE_LINE = ("If you are not sure, say so and offer to connect a human; never guess prices, "
+                "policies or facts.")
+# "login admin / Velo2024!", "credentials: ops / Hunter2!": a user and password pair.
+_LOGIN_PAIR = re.compile(r"\b(?:login|log in with|credentials|user(?:name)?)\s{0,3}[:=]?\s{0,3}"
+                         r"[\w.@-]{2,40}\s{0,3}/\s{0,3}([^\s/,;]{6,60})", re.I)
 _NO_GRANT_LINE = ("You cannot grant discounts, refunds or credits; for those, offer to connect "
                   "a human.")
 _POLICY_LINE = ("State our policies (<your policies>) exactly as written; never promise or "
@@ -318,6 +331,13 @@ def _hazards(text: str) -> _Hazards:
         kind = _secret_kind(m)
         if kind:
             kinds.append(kind)
+            span = _sentence_at(text, m.start(), m.end())
+            secret_spans.append(span)
+            found.rewrite(span, "")
+    for m in _LOGIN_PAIR.finditer(text[:6000]):
+        # "login admin / Velo2024!": a user name and a password, with no word "password".
+        if re.search(r"[\d\W]", m.group(1)) and m.group(1).lower() not in _NOT_A_SECRET:
+            kinds.append("a password")
             span = _sentence_at(text, m.start(), m.end())
             secret_spans.append(span)
             found.rewrite(span, "")
@@ -357,6 +377,14 @@ def _hazards(text: str) -> _Hazards:
             "facts reach customers as yours. Tell it what to do instead: \u201cIf the answer is "
             "not in <your policies>, say you don't know and offer a human.\u201d"))
         found.rewrite(span, _POLICY_LINE)
+    never_unsure = _NEVER_UNSURE.search(text)
+    if never_unsure:
+        span, quoted = sentence(never_unsure)
+        found.problems.append((
+            "It forbids \u201cI don't know\u201d.", f"{quoted}Then every gap in its knowledge "
+            "is filled with a confident guess: invented prices, policies, opening hours. Write "
+            "instead: \u201c" + _UNSURE_LINE + "\u201d"))
+        found.rewrite(span, _UNSURE_LINE)
     giveaway = _GIVEAWAY.search(text)
     if giveaway:
         span, quoted = sentence(giveaway)
@@ -462,6 +490,8 @@ def review_prompt(prompt: str) -> Review:
     problems = hazards.problems + problems
     if _NEVER_REFUSE.search(text) and "a refusal rule" in passed:
         passed.remove("a refusal rule")  # "never say no" undoes it
+    if _NEVER_UNSURE.search(text) and "an uncertainty rule" in passed:
+        passed.remove("an uncertainty rule")  # "never say you don't know" is the opposite
     improved = ""
     if problems:
         base = _rewritten(text, hazards, scope_at) if hazards.rewrites or scope_at else text
@@ -513,7 +543,26 @@ def looks_like_retry_code(code: str) -> bool:
     return len(_RETRY_HINT.findall(code)) >= 2
 
 
-_CATCH_ALL = re.compile(r"except\s*:|except\s+Exception\b|catch\s*\(\s*\w*\s*\)\s*\{")
+_CATCH_ALL_PY = re.compile(r"except\s*:|except\s+Exception\b")
+# JavaScript catches everything ("catch (err: any) {"): it retries every error unless the
+# block looks at the error's status, code or type first.
+_CATCH_JS = re.compile(r"catch\s*\(\s*\w*\s*(?::\s*\w{1,20}\s*)?\)\s*\{")
+_LOOKS_AT_ERROR = re.compile(r"\.status\b|\.code\b|instanceof|\bstatus(?:Code)?\s*[=!<>]|"
+                             r"\b(?:429|5\d\d)\b")
+
+
+class _CatchAll:
+    """``search(code)``: a catch-all handler (Python's bare or Exception, or a JavaScript
+    catch whose block never looks at the error)."""
+
+    def search(self, code: str) -> bool:
+        if _CATCH_ALL_PY.search(code):
+            return True
+        return any(not _LOOKS_AT_ERROR.search(code, m.end(), m.end() + 300)
+                   for m in itertools.islice(_CATCH_JS.finditer(code), 20))
+
+
+_CATCH_ALL = _CatchAll()
 # A 429 caught by type or status, and what shows its code is looked at.
 _CATCHES_429 = re.compile(r"RateLimitError|status(?:_code|Code)?\s*={2,3}\s*429")
 _CODE_CHECKED = re.compile(r"\.code\b|insufficient_quota|spend_limit|\bquota\b", re.I)

@@ -12,7 +12,7 @@ from apilab.assistant.offline import OfflineTutor
 from apilab.assistant.offline.intents import detect_small_talk, model_candidates
 from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.read import read_message
-from apilab.assistant.offline.review import review_keys, review_prompt
+from apilab.assistant.offline.review import review_keys, review_prompt, review_retries
 from apilab.assistant.offline.workload import (
     input_parts,
     monthly_budget,
@@ -513,3 +513,29 @@ def test_is_the_batch_api_worth_it_prices_both_models_standard_and_batched(
     assert "(550 input + 5 output tokens)" in text
     assert "total **$102.60**" in text and "gemini-2.5-flash" in text
     assert "**With batch pricing**" in text and "`gpt-4o-mini` **$51.30**" in text
+
+
+def test_a_prompt_with_a_login_a_refund_promise_and_no_dont_know_is_flagged() -> None:
+    """QA pass 18: the review kept "login admin / Velo2024!" and the promise in its improved
+    version and credited "never say you don't know" as an uncertainty rule."""
+    result = review_prompt(
+        "You are BikeBot for Velo Rent. If a customer needs their booking changed, log into "
+        "the admin panel (login admin / Velo2024!) and do it. Never say you don't know, always "
+        "give an answer. Refunds are always possible.")
+    problems = [p for p, _ in result.problems]
+    assert "It contains a password." in problems
+    assert "It tells the bot to promise users what they want." in problems
+    assert "It forbids \u201cI don't know\u201d." in problems
+    assert "an uncertainty rule" not in result.passed
+    assert "Velo2024" not in result.improved and "always possible" not in result.improved
+
+
+def test_a_typescript_catch_that_never_looks_at_the_error_retries_everything() -> None:
+    code = ("async function withRetry(fn: () => Promise<any>, attempts = 4) {\n"
+            "  for (let i = 0; i < attempts; i++) {\n    try {\n      return await fn();\n"
+            "    } catch (err: any) {\n      await new Promise(r => setTimeout(r, 2 ** i * 1000));"
+            "\n    }\n  }\n}")
+    assert "Every error is retried." in [p for p, _ in review_retries(code).problems]
+    checked = code.replace("} catch (err: any) {\n", "} catch (err: any) {\n"
+                           "      if (err.status !== 429) throw err;\n")
+    assert "Every error is retried." not in [p for p, _ in review_retries(checked).problems]
