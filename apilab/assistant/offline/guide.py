@@ -755,7 +755,7 @@ def _purpose(guide: Guide, said: str) -> str:
     """The learner's words for what the feature does: the last block of ``said`` (the
     message, after the situation said before it) with more than the sentences that only
     ask for the plan or draft ("ok can you draft the prompt for me?")."""
-    from apilab.assistant.offline.read import sentences
+    from apilab.assistant.offline.read import is_question, sentences
 
     for block in reversed(said[:2000].split("\n")):
         # Informal text ends sentences in lower case too ("... substitutions. i already
@@ -764,7 +764,8 @@ def _purpose(guide: Guide, said: str) -> str:
         kept = [_named_thing(s) if _DESIGN_ASK.search(s) else s for s in pieces
                 if not any(t.search(s) for t in guide.triggers)
                 and not _DRAFT_ASK.search(s) and not _ALREADY_SAID.search(s)
-                and not _WRITE_ONE.search(s) and not _ABOUT_THEMSELVES.match(s)]
+                and not _WRITE_ONE.search(s) and not _ABOUT_THEMSELVES.match(s)
+                and not is_question(s)]  # "can we go through it step by step?"
         # "help me design the prompt ... for a support agent that can actually DO things:
         # look up orders and issue refunds": the request names what it is for.
         # ("for my support bot" only names it: a later answer may say what it does.)

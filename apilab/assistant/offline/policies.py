@@ -29,6 +29,9 @@ _SPECIFIC = re.compile(r"\d|\b(?:only|never|must|human)\b|\bmax(?:imum)?\s{0,3}[
 # Said about the plan or the conversation, not about the feature ("with my numbers in it",
 # "only the schema please", "max 2 questions").
 _NOT_A_RULE = re.compile(r"\b(?:checklist|plan|draft|prompt|please|can you|could you|with my|"
+                         # a complaint about the draft ("it says answer only from <docs> but
+                         # we don't have docs"), not a rule of theirs
+                         r"it says|you (?:said|wrote)|we don'?t have|"
                          r"tokens?|requests? (?:a|per) (?:minute|day)|rpm|tpm)\b|\?", re.I)
 _LEAD = re.compile(r"^\s{0,3}(?:(?:and|but|also|so|policy|rules?|our rules?|i'?d (?:also )?like|"
                    r"i (?:also )?want|we (?:also )?(?:want|need)|the bot knows|it knows)\b\s{0,3}"

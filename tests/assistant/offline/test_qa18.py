@@ -539,3 +539,23 @@ def test_a_typescript_catch_that_never_looks_at_the_error_retries_everything() -
     checked = code.replace("} catch (err: any) {\n", "} catch (err: any) {\n"
                            "      if (err.status !== 429) throw err;\n")
     assert "Every error is retried." not in [p for p, _ in review_retries(checked).problems]
+
+
+def test_an_internal_agent_reading_customer_tickets_is_told_to_plan_for_injection(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 18: "Good - injection risk is low" for an agent with issue_credit reading
+    customer-written tickets, and "where do we start?" pasted into the role line."""
+    replies = converse(real_tutor, "production-prompts", [
+        "help me design the prompt and guardrails for our ticket agent (internal tool, not "
+        "customer facing). it reads incoming tickets and can call issue_credit(order_id, "
+        "amount). where do we start?",
+        "our support agents read what it suggests in the helpdesk sidebar",
+        "the tickets are written by customers, obviously"])
+    text = replies[-1].text
+    assert "injection risk is low" not in text and "plan for prompt injection" in text
+    assert "where do we start" not in text.split("```text", 1)[1]
+
+
+def test_a_complaint_about_the_draft_is_not_a_rule() -> None:
+    assert policy_rules(["it says answer only from <docs> but we don't have docs for plant "
+                         "care"]) == []
