@@ -315,7 +315,9 @@ _NOT_ITEMS = frozenset({"tokens", "token", "words", "word", "characters", "chars
                         # where the app runs, not what it is asked ("a bot in ~40 servers")
                         "servers", "server", "channels", "guilds", "workspaces", "instances",
                         "workers", "pods", "machines", "regions", "projects", "keys",
-                        "cores", "threads", "processes", "replicas"})
+                        "cores", "threads", "processes", "replicas",
+                        # "22 working days": days, not 22 of anything asked
+                        "working", "work", "business", "school", "workdays", "weekdays"})
 _RATE_AFTER = re.compile(
     r"^\s*(?:dollars?|usd)?\s*(?:per|/|for|a|each)\s*(?:1\s*|one\s*)?(m|mtok|million|1m|k|"
     r"thousand|1k)\b(?:\s+(input|prompt|output|completion|cached|in|out)\b)?|"
@@ -1102,12 +1104,17 @@ def apply_change(w: Workload, text: str) -> Change:
     unit = (asked.group(1) or _FREQ_ADJ[asked.group(2).lower()]).lower() if asked else ""
     if change.applied and unit == w.frequency:
         unit = ""
+    workdays = _DAYS_A_MONTH.search(rest)
     if unit and w.frequency and _TIME_SECONDS[unit] >= _TIME_SECONDS[w.frequency]:
         # "how about per year?": the same rate over a longer period.
         new.periods = Decimal(_TIME_SECONDS[unit]) / Decimal(_TIME_SECONDS[w.frequency])
         new.period = unit
         change.applied.append(f"per {unit}")
-        if unit in ("month", "year") and w.frequency != unit:
+        if unit == "month" and w.frequency == "day" and workdays:
+            new.periods = Decimal(int(workdays.group(1)))  # "still 22 working days a month"
+            new.notes = [n for n in new.notes if not n.startswith("A month is taken")]
+            new.notes.append(f"A month is taken as {new.periods} days, as you said.")
+        elif unit in ("month", "year") and w.frequency != unit:
             new.notes.append(f"A {unit} is taken as {_TIME_SECONDS[unit] / 86400:g} days.")
     elif unit:
         change.unapplied = f"per {unit}: your counts are per {w.frequency or 'request'}"
@@ -1169,8 +1176,20 @@ def _apply_period(w: Workload, text: str, bare: tuple[Decimal, str] | None = Non
     seconds, label = target
     w.periods = seconds / freq_s
     w.period = label
+    workdays = _DAYS_A_MONTH.search(text[:4000])
+    if label == "month" and w.frequency == "day" and workdays and 1 <= int(workdays.group(1)) <= 31:
+        # "5 questions a day on workdays (22 days/month)": their days, not 30.
+        w.periods = Decimal(int(workdays.group(1)))
+        w.notes.append(f"A month is taken as {w.periods} days, as you said.")
+        return
     if label in ("month", "year"):
         w.notes.append(f"A {label} is taken as {seconds / 86400:g} days.")
+
+
+# "22 days/month", "22 working days a month", "22 workdays per month".
+_DAYS_A_MONTH = re.compile(r"\b(\d{1,2})\s{0,2}(?:working\s|work\s|business\s|school\s)?"
+                           r"(?:days?|workdays|weekdays)\s{0,3}(?:a|per|/|each|every|in\s{1,3}a)"
+                           r"\s{0,3}month\b", re.I)
 
 
 # --- pricing ---------------------------------------------------------------------------------

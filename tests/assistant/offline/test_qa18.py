@@ -559,3 +559,17 @@ def test_an_internal_agent_reading_customer_tickets_is_told_to_plan_for_injectio
 def test_a_complaint_about_the_draft_is_not_a_rule() -> None:
     assert policy_rules(["it says answer only from <docs> but we don't have docs for plant "
                          "care"]) == []
+
+
+def test_working_days_a_month_are_the_month_and_stay_on_a_follow_up(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 18: "5 questions a day on workdays (22 days/month)" was priced over 30 days,
+    and "3x the employees (360)? still only 22 working days" became 22 "working" x 5."""
+    first, again = converse(real_tutor, "rate-limits-cost", [
+        "we want an internal Q&A bot for 120 employees, each asks about 5 questions a day on "
+        "workdays (22 days/month). each question ~3k tokens in with the docs, ~250 tokens out. "
+        "gpt-4o-mini. monthly cost?",
+        "what about 3x the employees (360)? still only 22 working days per month please"])
+    assert "x 22 days a month = 13,200" in first.text
+    assert "360 employees x 5 questions each per day x 22 days a month = 39,600" in again.text
+    assert "total **$23.76** per month" in again.text
