@@ -1485,8 +1485,9 @@ _MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|a
 # "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
 _WITH_BEFORE = re.compile(r"\b(?:with|on|under|having|at most)\s{1,2}~?$", re.I)
 # "3000 tickets a night", "500 a day": a count per period longer than a minute (a batch).
-_PERIOD_AFTER = re.compile(r"\s{0,2}(?:[a-z]{1,20}\s{1,2}){0,2}?(?:a|per|each|every)\s{1,2}"
-                           r"(night|day|hour|week|month)\b", re.I)
+# ("300 jobs in an hour" too)
+_PERIOD_AFTER = re.compile(r"\s{0,2}(?:[a-z]{1,20}\s{1,2}){0,2}?(?:a|per|each|every|in\s{1,2}"
+                           r"(?:an?|one))\s{1,2}(night|day|hour|week|month)\b", re.I)
 
 
 _CONCURRENCY = re.compile(r"\b(?:semaphore|concurrency|concurrent|max_workers|workers?|"
@@ -1624,18 +1625,19 @@ def rate_arithmetic(answer: str) -> str:
             count = int(people.items * people.each)
         # A night's run within an hour; a day's, a week's or a month's spread over it.
         minutes, over = _SPREAD.get(period, (60, "an hour"))
+        article = "an" if period == "hour" else "a"
         per_minute = max(1, -(-count // minutes))
         size = per_request or (plain[0] if plain else None)
         if _PEOPLE_WAIT.search(answer[:2000]):
             # "2000 questions a day ... very spiky, people wait in chat": an average, not a
             # batch to spread out; the busiest minute is what the limits must take.
-            return (f"{count:,} a {period} averages about **{per_minute:,} requests a "
+            return (f"{count:,} {article} {period} averages about **{per_minute:,} requests a "
                     "minute**, but people waiting for answers come in bursts: size your limits "
                     "and your own per-user (or per-group) limiter for the busiest minute, not "
                     "the average" + (f", at {size:,} tokens a request" if size else "")
                     + ". Count how many arrive in that minute (your logs, or an event's "
                     "peak) and compare it with your RPM and TPM.")
-        return (f"{count:,} a {period} is a batch, not a stream: spread over {over} that is "
+        return (f"{count:,} {article} {period} is a batch, not a stream: spread over {over} that is "
                 f"about **{per_minute:,} requests a minute**"
                 + (f" x {size:,} tokens = about **{per_minute * size:,} tokens per minute**"
                    if size else "")
