@@ -1637,8 +1637,8 @@ def rate_arithmetic(answer: str) -> str:
                     "the average" + (f", at {size:,} tokens a request" if size else "")
                     + ". Count how many arrive in that minute (your logs, or an event's "
                     "peak) and compare it with your RPM and TPM.")
-        return (f"{count:,} {article} {period} is a batch, not a stream: spread over {over} that is "
-                f"about **{per_minute:,} requests a minute**"
+        return (f"{count:,} {article} {period} is a batch, not a stream: spread over {over} "
+                f"that is about **{per_minute:,} requests a minute**"
                 + (f" x {size:,} tokens = about **{per_minute * size:,} tokens per minute**"
                    if size else "")
                 + ", and a queue worker can pace itself to stay under your limits (or send it "
