@@ -573,3 +573,10 @@ def test_working_days_a_month_are_the_month_and_stay_on_a_follow_up(
     assert "x 22 days a month = 13,200" in first.text
     assert "360 employees x 5 questions each per day x 22 days a month = 39,600" in again.text
     assert "total **$23.76** per month" in again.text
+
+
+def test_jobs_in_an_hour_are_spread_over_the_hour() -> None:
+    """QA pass 18: "300 jobs in an hour, ~5 a minute" was 300 requests a minute."""
+    text = rate_arithmetic("about 300 jobs in an hour, ~5 a minute, each ~2k tokens, our "
+                           "limit is 200k TPM")
+    assert text.startswith("300 an hour is a batch") and "**5 requests a minute**" in text
