@@ -530,6 +530,17 @@ def _mentions(text: str) -> list[ModelMention]:
     return sorted(found, key=lambda m: order[m.written])[:_MAX_MODELS]
 
 
+def _last_priced(written: str) -> str | None:
+    """The price table's id for a retired model's name, if the table still has it."""
+    from apilab.errors import ApilabError
+    from apilab.pricing import resolve_model
+
+    try:
+        return resolve_model(written)
+    except ApilabError:
+        return None
+
+
 def _named_models(text: str) -> list[str]:
     """The price-table ids of the models ``text`` names."""
     return list(dict.fromkeys(m.resolved for m in _mentions(text) if m.resolved))
@@ -1366,6 +1377,10 @@ def run_cost(w: Draft, workload: object, reading: Reading, earlier: str | None =
                 break
     if models is None:
         models = list(dict.fromkeys(m.resolved for m in mentions if m.resolved))
+        if not models:
+            # A retired model still has its last list price: pricing it answers "what does
+            # my current setup cost" (the retirement is said above the figures).
+            models = [m for m in (_last_priced(m.written) for m in mentions if m.retired) if m]
     if said_before:
         w.notes.append(f"_On `{said_before}`, the model you named earlier._")
     _say_assumed(w, mentions, models)

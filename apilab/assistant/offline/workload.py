@@ -363,6 +363,7 @@ class Workload:
     split_share: Decimal = Decimal(0)
     split_side: str = ""
     split_tokens: Decimal = Decimal(0)
+    fixed_input: Decimal = Decimal(0)  # tokens of each request's input that never change
 
     @property
     def total_items(self) -> Decimal:
@@ -763,6 +764,8 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
         # ~50 tokens": one request's input is all of it.
         total = sum(n for _, n in parts)
         w.input_tokens = Decimal(total)
+        # The part that is the same on every call is what a prompt cache can hold.
+        w.fixed_input = Decimal(sum(n for label, n in parts if _FIXED_PART.search(label)))
         w.notes.append("Input per request: " + " + ".join(
             f"{label} {n:,}" for label, n in parts) + f" = {total:,} tokens.")
     if per_item_seen and w.items == 1 and not item_total_seen:
@@ -770,11 +773,12 @@ def parse_workload(text: str, *, assume_chat_size: bool = False) -> Workload | N
     return w
 
 
+_FIXED_PART = re.compile(r"system|instructions|catalog|examples|tool", re.I)
 # The parts of one request's input, each with its size.
 _PART = (r"(system\s{1,3}prompt|system\s{1,3}message|instructions|"
          r"(?:chat\s{1,3}|conversation\s{1,3})?history|question|user\s{1,3}message|"
          r"few-shot\s{1,3}examples|examples|tool\s{1,3}definitions|product\s{1,3}catalog|catalog|"
-         r"(?:retrieved\s{1,3})?context)")
+         r"user\s{1,3}(?:text|input)|(?:retrieved\s{1,3})?context)")
 _PART_NUM = r"~?\s{0,2}(\d{1,3}(?:,\d{3})+|\d{1,6}(?:\.\d{1,2})?)\s{0,2}(k\b)?"
 _COUNTED_PARTS = re.compile(
     r"\b(\d{1,3})\s{1,3}(?:retrieved\s{1,3}|rag\s{1,3})?(chunks?|passages?|documents?|docs|snippets?)"
@@ -1355,11 +1359,16 @@ def _cached_lines(w: Workload, models: list[str], at: str | None) -> list[str]:
     total_in, total_out, total_cached = w.totals()
     if not total_in:
         return []
+    # Only the part that is the same on every call (a system prompt the learner sized) is
+    # cacheable; without that, the best case reads every request's input from the cache.
+    fixed = (total_in * w.fixed_input / w.input_tokens).to_integral_value() if (
+        w.fixed_input and w.input_tokens and w.fixed_input < w.input_tokens) else total_in
     lines = []
     for model in models:
         try:
             full = cost(model, total_in, total_out, cached_input_tokens=total_cached, at=at)
-            hit = cost(model, 0, total_out, cached_input_tokens=total_in + total_cached, at=at)
+            hit = cost(model, total_in - fixed, total_out,
+                       cached_input_tokens=fixed + total_cached, at=at)
         except ApilabError:
             continue
         rate = hit.rates.get("cached_input")
@@ -1368,9 +1377,11 @@ def _cached_lines(w: Workload, models: list[str], at: str | None) -> list[str]:
                          "so caching is not priced here.")
             continue
         saved = (full.total - hit.total) / full.total * 100
-        lines.append(f"**With the prompt cache** (`{full.model}`, best case: every request's "
-                     f"input read from the cache at {_usd(rate)}/1M): "
-                     f"{_fmt_tokens(total_in + total_cached)} x {_usd(rate)}/1M = "
+        what = ("every request's input" if fixed == total_in else
+                 f"the fixed {_fmt_tokens(w.fixed_input)} tokens of each request")
+        lines.append(f"**With the prompt cache** (`{full.model}`, best case: {what} "
+                     f"read from the cache at {_usd(rate)}/1M): "
+                     f"{_fmt_tokens(fixed + total_cached)} x {_usd(rate)}/1M = "
                      f"{_usd(hit.cached_input)}; total **{_usd(hit.total)}**" + _per(w.period)
                      + f", {saved:.0f}% less. Only the identical prefix of each request is "
                      "cached (put the fixed text first), and an entry lives minutes, so the "

@@ -580,3 +580,16 @@ def test_jobs_in_an_hour_are_spread_over_the_hour() -> None:
     text = rate_arithmetic("about 300 jobs in an hour, ~5 a minute, each ~2k tokens, our "
                            "limit is 200k TPM")
     assert text.startswith("300 an hour is a batch") and "**5 requests a minute**" in text
+
+
+def test_a_retired_model_is_priced_at_its_last_price_and_only_the_fixed_part_is_cached(
+        real_tutor: OfflineTutor) -> None:
+    """QA pass 18: "claude-3-5-sonnet" (retired) got "You didn't name a model", the 6k system
+    prompt was left out, and caching was priced on nothing."""
+    text = converse(real_tutor, "rate-limits-cost", [
+        "We run a legal doc assistant on claude-3-5-sonnet. Every call sends the same ~6k token "
+        "system prompt plus ~1k of user text, answers ~400 tokens, about 30k calls a month. how "
+        "much would prompt caching save us?"])[0].text
+    assert "is retired" in text and "You didn't name a model" not in text
+    assert "(7,000 input + 400 output tokens)" in text and "total **$810.00**" in text
+    assert "the fixed 6,000 tokens of each request" in text and "total **$324.00**" in text
