@@ -201,6 +201,10 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
     ("key-security", "why do people keep saying i need a \"proxy\" or backend for my ai app? "
      "my app is just a static site on netlify, cant i just call the api from the frontend if "
      "i restrict the domain or something", "ks-static-site-no-backend"),
+    ("key-security", "chrome.storage.local vs chrome.storage.sync for the user's key? my "
+     "extension lets people paste their own openai key", "ks-byok-extension-storage"),
+    ("key-security", "can i just switch the workflow to pull_request_target so it gets the "
+     "secret? fork PRs fail because OPENAI_API_KEY is empty", "ks-github-actions-secret-empty"),
     ("api-basics", "my code already loops over the raw events from stream=True on anthropic. "
      "which event has the text and what field? like for event in stream: ???",
      "ab-anthropic-raw-stream-events"),
