@@ -205,6 +205,8 @@ def test_tpm_is_divided_by_prompt_plus_max_tokens_and_the_rush_is_compared() -> 
      "extension lets people paste their own openai key", "ks-byok-extension-storage"),
     ("key-security", "can i just switch the workflow to pull_request_target so it gets the "
      "secret? fork PRs fail because OPENAI_API_KEY is empty", "ks-github-actions-secret-empty"),
+    ("production-prompts", "how do i force gemini to give me json in node? using "
+     "@google/genai, sometimes it wraps it in text", "pp-gemini-json-node"),
     ("api-basics", "my code already loops over the raw events from stream=True on anthropic. "
      "which event has the text and what field? like for event in stream: ???",
      "ab-anthropic-raw-stream-events"),
