@@ -366,6 +366,19 @@ _SCHEMA_ASK = re.compile(r"\bschema\b|\bwhat\s{1,3}checks\b|\bwhich\s{1,3}checks
                          r"\bvalidat(?:e|ion)\b", re.I)
 
 
+# "no, ...", "nope", "actually ...", "we don't have ...", "it's not ...": a correction.
+_CORRECTION = re.compile(r"\s{0,3}(?:no\b|nope\b|nah\b|actually\b|not\s{1,3}quite\b|wrong\b|"
+                         r"(?:we|i)\s{1,3}(?:don'?t|do not|dont)\s{1,3}(?:have|use)\b|"
+                         r"it'?s\s{1,3}not\b|its\s{1,3}not\b|there'?s\s{1,3}no\b|theres\s{1,3}no\b)",
+                         re.I)
+
+
+def _recent_plan(w: Draft) -> Guide | None:
+    """The guide of a plan given in one of the last two replies."""
+    replies = [c for r, c in w.turn.history if r == "assistant"][-2:]
+    return next((g for c in reversed(replies) if (g := _guide_of_plan(c))), None)
+
+
 def _earlier_plan(w: Draft) -> Guide | None:
     """The guide of the latest plan given in this conversation, if any."""
     return next((g for role, content in reversed(w.turn.history)
@@ -380,8 +393,13 @@ def _plan_from_conversation(w: Draft) -> bool:
     from apilab.assistant.offline.read import is_question, sentences
 
     given = _plan_given(w)
+    if given is None and _CORRECTION.match(w.message):
+        # "no, im solo, no teammates, and its not netlify" after a side answer that followed
+        # the plan: a correction to the plan, not a new question.
+        given = _recent_plan(w)
     adds = bool(given and not any(is_question(s) for s in sentences(w.message[:600]))
-                and any(step.facts_in(w.message) for step in given.steps))
+                and (any(step.facts_in(w.message) for step in given.steps)
+                     or any(_negated_facts(step, w.message) for step in given.steps)))
     # "fields: vendor_name, ..., line_items (description, qty). what should the schema look
     # like and what checks should i run?" after the plan: the plan again, with the schema.
     adds = adds or bool(given and given.draft and _SCHEMA_ASK.search(w.message[:1500])

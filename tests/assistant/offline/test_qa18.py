@@ -599,3 +599,18 @@ def test_a_retired_model_is_priced_at_its_last_price_and_only_the_fixed_part_is_
     assert "is retired" in text and "You didn't name a model" not in text
     assert "(7,000 input + 400 output tokens)" in text and "total **$810.00**" in text
     assert "the fixed 6,000 tokens of each request" in text and "total **$324.00**" in text
+
+
+def test_a_correction_after_a_side_answer_updates_the_plan(real_tutor: OfflineTutor) -> None:
+    """QA pass 18: "no, im solo, no teammates ..." after a side answer got another card, and a
+    droplet got the platform-settings item."""
+    replies = converse(real_tutor, "key-security", [
+        "help me plan key management for my side project",
+        "its a flask app on a digitalocean droplet, budget 30 dollars a month. we have a team of "
+        "3 and CI on github actions",
+        "how do i invite a teammate to my openai org?",
+        "no, im solo actually, no teammates and no CI"])
+    assert "EnvironmentFile=" in replies[1].text
+    fixed = replies[-1].text
+    assert fixed.startswith("The plan again, with what you added")
+    assert "CI secret store" not in fixed and "Two keys even alone" in fixed
