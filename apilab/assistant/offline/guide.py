@@ -763,8 +763,8 @@ _ABOUT_THEMSELVES = re.compile(r"\s{0,3}(?:i'?m|i am|i was|i'?ve|i have|i feel|i
 # "I need to plan an invoice extraction feature ...": what it is, without the asking.
 _PLANNING_LEAD = re.compile(r"^\s{0,3}(?:i|we)\s{1,3}(?:need|want|have|am going|are going)\s{1,3}to"
                             r"\s{1,3}(?:plan|design|build|write|create|make|add)\s{1,3}", re.I)
-_ABOUT_THEMSELVES_AFTER = re.compile(r",\s{0,3}(?:i'?ve|i have|i'?m|i am|honestly|tbh)\b[^.!?\n]*",
-                                     re.I)
+_ABOUT_THEMSELVES_AFTER = re.compile(r",\s{0,3}(?:i'?ve|i have|i'?m|i am|honestly|tbh)\b"
+                                     r"[^.!?\n]{0,300}", re.I)
 # The thing a design request is for, up to the end of the sentence.
 _FOR_WHAT = re.compile(r"\bfor\s{1,3}((?:a|an|my|our|the)\s{1,3}[^.?!\n]{8,200})", re.I)
 

@@ -883,7 +883,7 @@ def review_keys(text: str) -> Review:
 
 
 # A Next.js client component calling the API with a public variable: the fix is a route.
-_NEXT_CLIENT = re.compile(r"NEXT_PUBLIC_\w*(?:KEY|TOKEN|SECRET)")
+_NEXT_CLIENT = re.compile(r"NEXT_PUBLIC_\w{0,60}?(?:KEY|TOKEN|SECRET)")
 _NEXT_ROUTE = """```ts
 // app/api/chat/route.ts: runs on the server, so the key never reaches the browser
 import OpenAI from "openai";
