@@ -309,6 +309,22 @@ _SCOPE_LINE = ("Only help with questions about <the topics this assistant covers
                "else, say briefly that you can't help with that here.")
 
 
+# (pattern, problem, why, the line to write instead): rules that undo a prompt's safety.
+_TRAPS: tuple[tuple[re.Pattern[str], str, str, str], ...] = (
+    (_NEVER_UNSURE, "It forbids \u201cI don't know\u201d.",
+     "Then every gap in its knowledge is filled with a confident guess: invented prices, "
+     "policies, opening hours. Write instead: ", _UNSURE_LINE),
+    (_GIVEAWAY, "Anyone who asks gets it.",
+     "Every user can type \u201ccan I get a discount?\u201d, and the model will say yes to all "
+     "of them. Decide discounts, refunds and credits in your code (a coupon or a rule you "
+     "check), and have the prompt say: ", _NO_GRANT_LINE),
+    (_NEVER_REFUSE, "It tells the bot never to refuse.",
+     "Then it cannot decline anything: off-topic requests, other customers' data, abuse, or "
+     "its own rules when someone pushes. Keep it friendly and give it a way out: ",
+     _SCOPE_LINE),
+)
+
+
 @dataclasses.dataclass
 class _Hazards:
     """What must not be in the prompt: problems to lead with, and how the improved version
@@ -377,31 +393,13 @@ def _hazards(text: str) -> _Hazards:
             "facts reach customers as yours. Tell it what to do instead: \u201cIf the answer is "
             "not in <your policies>, say you don't know and offer a human.\u201d"))
         found.rewrite(span, _POLICY_LINE)
-    never_unsure = _NEVER_UNSURE.search(text)
-    if never_unsure:
-        span, quoted = sentence(never_unsure)
-        found.problems.append((
-            "It forbids \u201cI don't know\u201d.", f"{quoted}Then every gap in its knowledge "
-            "is filled with a confident guess: invented prices, policies, opening hours. Write "
-            "instead: \u201c" + _UNSURE_LINE + "\u201d"))
-        found.rewrite(span, _UNSURE_LINE)
-    giveaway = _GIVEAWAY.search(text)
-    if giveaway:
-        span, quoted = sentence(giveaway)
-        found.problems.append((
-            "Anyone who asks gets it.", f"{quoted}Every user can type “can I get a "
-            "discount?”, and the model will say yes to all of them. Decide discounts, "
-            "refunds and credits in your code (a coupon or a rule you check), and have the "
-            "prompt say: “" + _NO_GRANT_LINE + "”"))
-        found.rewrite(span, _NO_GRANT_LINE)
-    never_no = _NEVER_REFUSE.search(text)
-    if never_no:
-        span, quoted = sentence(never_no)
-        found.problems.append((
-            "It tells the bot never to refuse.", f"{quoted}Then it cannot decline anything: "
-            "off-topic requests, other customers' data, abuse, or its own rules when someone "
-            "pushes. Keep it friendly and give it a way out: “" + _SCOPE_LINE + "”"))
-        found.rewrite(span, _SCOPE_LINE)
+    for pattern, problem, why, line in _TRAPS:
+        # Each found sentence is quoted, explained, and replaced by the line to write instead.
+        m = pattern.search(text)
+        if m:
+            span, quoted = sentence(m)
+            found.problems.append((problem, f"{quoted}{why}\u201c{line}\u201d"))
+            found.rewrite(span, line)
     deceive = next((m for m in _DECEIVE.finditer(text)
                     if m.group(0)[:1].lower() in "nd" or not _negated(text, m.start())), None)
     if deceive:
