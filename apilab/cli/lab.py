@@ -112,7 +112,10 @@ def ask(
     need = load_course().lab(lab).min_exchanges
     typer.echo("")
     typer.echo("")
-    if event.counted:
+    if event.counted and event.exchange_count > need:
+        # Past what the lab needs: "4/3" read like a mistake to learners.
+        status = f"Exchange counted ({event.exchange_count} in this lab; it needed {need})."
+    elif event.counted:
         status = f"Exchange counted ({event.exchange_count}/{need})."
     else:
         status = f"{event.why_not_counted} ({event.exchange_count}/{need} so far.)"

@@ -45,6 +45,16 @@ def test_ask_text_mode_prints_the_reply_and_the_count() -> None:
     assert "Exchange counted (1/3)" in result.output
 
 
+def test_counts_past_the_labs_need_are_not_shown_as_a_fraction() -> None:
+    questions = ["RPM vs TPM?", "How do I add jitter to backoff?", "What is a 429?",
+                 "How much do 1M input tokens cost on gpt-4o-mini?"]
+    for question in questions:
+        result = runner.invoke(app, ["ask", "--lab", "rate-limits-cost", question])
+        assert result.exit_code == 0
+    assert "(4/3)" not in result.output
+    assert "Exchange counted (4 in this lab; it needed 3)." in result.output
+
+
 def test_offline_note_once_per_conversation() -> None:
     first = runner.invoke(app, ["ask", "--lab", "production-prompts", "What is a system prompt?"])
     second = runner.invoke(app, ["ask", "--lab", "production-prompts", "What is JSON mode?"])
