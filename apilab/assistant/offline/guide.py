@@ -206,7 +206,8 @@ def _facts_over_time(guide: Guide, said: Sequence[str]) -> list[str]:
     able to take one back; then each step's ``unless`` over all of them."""
     found: dict[str, None] = {}
     for text in said:
-        for part in text.split("\n"):
+        # (bounded: a pasted log of hundreds of lines is read for its first 40)
+        for part in text[:3000].split("\n")[:40]:
             for step in guide.steps:
                 for fact in _negated_facts(step, part):
                     found.pop(fact, None)
