@@ -25,7 +25,7 @@ from apilab.assistant.offline.fields import draft_schema, list_start, named_fiel
 from apilab.assistant.offline.policies import policy_rules
 from apilab.assistant.offline.retrieve import languages_said, providers_named
 from apilab.assistant.offline.toolrun import cost_levers, size_workload
-from apilab.assistant.offline.workload import monthly_budget, rate_arithmetic
+from apilab.assistant.offline.workload import PEOPLE_NOUNS, monthly_budget, rate_arithmetic
 from apilab.pricing import format_usd
 
 if TYPE_CHECKING:
@@ -192,10 +192,8 @@ def _negated_facts(step: Step, answer: str) -> set[str]:
     out = set()
     for fact, words in step.facts.items():
         for word in words:
-            pattern = (re.escape(word) if not word.isalnum() or " " in word or word.isdigit()
-                       else rf"\b{re.escape(word)}(?:s|es|ed|d|ing)?\b")
             if any(_TAKEN_BACK.search(low[max(0, m.start() - 20):m.start()])
-                   for m in re.finditer(pattern, low)):
+                   for m in _fact_pattern(word).finditer(low)):
                 out.add(fact)
                 break
     return out
@@ -223,9 +221,17 @@ def _facts_over_time(guide: Guide, said: Sequence[str]) -> list[str]:
 
 
 def _word_at(word: str, text: str) -> int:
-    # "extracts", "capped", "summarizing": the word with a common ending counts too.
-    m = re.search(rf"\b{re.escape(word)}(?:s|es|ed|d|ing)?\b", text)
+    m = _fact_pattern(word).search(text)
     return m.start() if m else -1
+
+
+@functools.cache
+def _fact_pattern(word: str) -> re.Pattern[str]:
+    """Where a fact's word is said: a phrase or symbol as written; a single word with a
+    common ending too ("extracts", "capped", "summarizing"). Compiled once per word."""
+    if not word.isalnum() or " " in word or word.isdigit():
+        return re.compile(re.escape(word))
+    return re.compile(rf"\b{re.escape(word)}(?:s|es|ed|d|ing)?\b")
 
 
 # "no CI yet", "we don't have a team": the fact is named to say it does not apply. (A fact
@@ -374,16 +380,12 @@ _CORRECTION = re.compile(r"\s{0,3}(?:no\b|nope\b|nah\b|actually\b|not\s{1,3}quit
                          re.I)
 
 
-def _recent_plan(w: Draft) -> Guide | None:
-    """The guide of a plan given in one of the last two replies."""
-    replies = [c for r, c in w.turn.history if r == "assistant"][-2:]
-    return next((g for c in reversed(replies) if (g := _guide_of_plan(c))), None)
-
-
-def _earlier_plan(w: Draft) -> Guide | None:
-    """The guide of the latest plan given in this conversation, if any."""
-    return next((g for role, content in reversed(w.turn.history)
-                 if role == "assistant" and (g := _guide_of_plan(content))), None)
+def _earlier_plan(w: Draft, replies: int | None = None) -> Guide | None:
+    """The guide of the latest plan given in this conversation (in its last ``replies``
+    replies, when given), if any."""
+    said = [c for r, c in w.turn.history if r == "assistant"]
+    return next((g for c in reversed(said[-replies:] if replies else said)
+                 if (g := _guide_of_plan(c))), None)
 
 
 def _plan_from_conversation(w: Draft) -> bool:
@@ -397,7 +399,7 @@ def _plan_from_conversation(w: Draft) -> bool:
     if given is None and _CORRECTION.match(w.message):
         # "no, im solo, no teammates, and its not netlify" after a side answer that followed
         # the plan: a correction to the plan, not a new question.
-        given = _recent_plan(w)
+        given = _earlier_plan(w, replies=2)
     adds = bool(given and not any(is_question(s) for s in sentences(w.message[:600]))
                 and (any(step.facts_in(w.message) for step in given.steps)
                      or any(_negated_facts(step, w.message) for step in given.steps)))
@@ -722,8 +724,7 @@ def _plan(w: Draft, guide: Guide, opening: str | None = None, first_said: str = 
 _VALUE_SLOT = re.compile(r"\{(budget|alert|users|per_user)\}")
 # "40 beta users", "about 1,200 active users": the people a budget is shared by.
 _USERS = re.compile(r"\b(\d{1,3}(?:,\d{3})+|\d{1,7})\s{1,2}(?:[a-z]{2,12}\s{1,2})?"
-                    r"(?:users|customers|students|members|subscribers|people|learners|"
-                    r"employees)\b", re.I)
+                    rf"(?:{'|'.join(sorted(PEOPLE_NOUNS, key=len, reverse=True))})\b", re.I)
 
 
 def _said_values(told: str) -> dict[str, str]:

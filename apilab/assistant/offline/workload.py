@@ -1488,9 +1488,9 @@ _USAGE_WORDS = re.compile(r"\b(?:send|sending|make|making|do|doing|peak|traffic|
 
 
 # "~20 people who might all use it at 9am", "50 users at the same time".
-_CROWD = re.compile(r"(\d[\d,]{0,6})\s{1,2}(?:people|users|employees|students|colleagues|agents|"
-                    r"staff|devs|developers)\b[^.?!\n]{0,40}?\b(?:all|at once|at the same time|"
-                    r"simultaneous(?:ly)?|together)\b", re.I)
+_CROWD_NOUNS = "|".join(sorted(_PEOPLE_NOUNS | {"colleagues"}, key=len, reverse=True))
+_CROWD = re.compile(rf"(\d[\d,]{{0,6}})\s{{1,2}}(?:{_CROWD_NOUNS})\b[^.?!\n]{{0,40}}?\b(?:all|"
+                    r"at once|at the same time|simultaneous(?:ly)?|together)\b", re.I)
 _MAX_TOKENS = re.compile(r"\bmax_(?:completion_)?tokens\s{0,2}(?:[=:]|of|to|is|at|set to)?\s{0,2}"
                          r"(\d[\d,]{0,9})\b", re.I)
 # "with 90k TPM", "on 30k TPM": the limit they have, even after "how many can I do".
